@@ -1,0 +1,113 @@
+"""The `catalogsync` command line: a click group and its error boundary.
+
+This package is the only place that prints, prompts or exits. Each command lives in its
+own module and registers itself on `cli` when imported at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from catalogsync import __version__
+from catalogsync.errors import EXIT_ERROR, CatalogSyncError
+
+
+class _CatalogSyncGroup(click.Group):
+    """A click group whose errors become one message on stderr and a documented exit code.
+
+    click exits 2 on usage errors; catalogsync reserves 2 for "changes pending", so every
+    usage error exits 1 here. Tracebacks are shown only with --debug.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or bool(os.environ.get("CATALOGSYNC_DEBUG"))
+        try:
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR if exc.exit_code == 2 else exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_ERROR)
+        except CatalogSyncError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            else:
+                click.echo(
+                    f"Error: internal error: {type(exc).__name__}: {exc}\n"
+                    "(this is a bug in catalogsync; run again with --debug for a traceback)",
+                    err=True,
+                )
+            sys.exit(EXIT_ERROR)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class Context:
+    """What every command gets: the project folder and the debug flag."""
+
+    def __init__(self, project: Path, debug: bool) -> None:
+        self.project = project
+        self.debug = debug
+
+
+@click.group(cls=_CatalogSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The catalog project folder (the one holding catalogsync.yaml).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="catalogsync")
+@click.pass_context
+def cli(ctx: click.Context, project: Path, debug: bool) -> None:
+    """Catalog-as-code for billing systems.
+
+    Declare packages, products and package-products in YAML, review a plan of what would
+    change in the live billing system, and apply it.
+
+    \b
+    Exit codes:
+      0  success, or no changes
+      1  error (bad input, API failure, usage error)
+      2  changes pending (plan --detailed-exitcode, drift)
+      3  refused by a safety guard, or a stale plan
+      4  apply finished with some changes failed
+    """
+    ctx.obj = Context(project=project, debug=debug)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="catalogsync")
+
+
+# Commands register themselves on `cli`; imported last so they can import `cli` from here.
+from catalogsync.cli import validate_cmd  # noqa: E402,F401

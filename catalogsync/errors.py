@@ -1,0 +1,119 @@
+"""Every error catalogsync raises on purpose, in one hierarchy.
+
+    CatalogSyncError                 exit 1 unless said otherwise
+    ├── UsageError                   a command used the wrong way (bad flag combination, ...)
+    ├── ConfigError                  catalogsync.yaml is missing or wrong
+    ├── CatalogValidationError       the catalog YAML has problems (carries every Issue)
+    ├── BackendError                 the billing system (or the network) failed us
+    │   └── AuthenticationError      the credentials were refused
+    ├── PlanError                    the plan cannot be built or read (bad plan file, ...)
+    ├── GuardRefusedError            exit 3: a safety guard refused the plan
+    └── StalePlanError               exit 3: the live catalog moved since the plan was made
+
+The CLI is the one place that turns these into a message on stderr and an exit code; the
+rest of the code raises them and never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_REFUSED = 3
+EXIT_APPLY_FAILED = 4
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in a YAML file; `line` and `column` are 1-based, as editors show them."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in the input, with where it is when that is known."""
+
+    message: str
+    location: SourceLocation | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.message) if loc else ("", 0, 0, self.message)
+
+
+class CatalogSyncError(Exception):
+    """Base of every error catalogsync raises deliberately."""
+
+    exit_code: int = EXIT_ERROR
+
+
+class UsageError(CatalogSyncError):
+    """The command line asks for something that cannot be done."""
+
+
+class _IssuesError(CatalogSyncError):
+    """An error that carries a list of issues, all reported at once."""
+
+    title = "problems found"
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.issues: tuple[Issue, ...] = tuple(sorted(set(issues), key=Issue.sort_key))
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        count = len(self.issues)
+        noun = "problem" if count == 1 else "problems"
+        lines = [str(issue) for issue in self.issues]
+        return "\n".join([*lines, f"{count} {noun} found ({self.title})"])
+
+
+class ConfigError(_IssuesError):
+    """The project configuration (catalogsync.yaml) is missing or invalid."""
+
+    title = "project configuration"
+
+    @classmethod
+    def single(cls, message: str, location: SourceLocation | None = None) -> ConfigError:
+        return cls([Issue(message, location)])
+
+
+class CatalogValidationError(_IssuesError):
+    """The catalog does not validate; `issues` lists every problem found."""
+
+    title = "catalog"
+
+
+class BackendError(CatalogSyncError):
+    """A call to the billing system failed in a way retrying did not fix."""
+
+
+class AuthenticationError(BackendError):
+    """The billing system refused the credentials."""
+
+
+class PlanError(CatalogSyncError):
+    """A plan cannot be built, read, or trusted."""
+
+
+class GuardRefusedError(CatalogSyncError):
+    """A safety guard refused the plan (too many changes, a protected object, deletes)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class StalePlanError(CatalogSyncError):
+    """Objects a saved plan touches changed since it was made; nothing was written."""
+
+    exit_code = EXIT_REFUSED
