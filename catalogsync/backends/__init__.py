@@ -1,0 +1,1 @@
+"""Billing-system backends: one package per system (client, wire models, mapping, backend)."""

@@ -1,0 +1,1 @@
+"""BillingPlatform REST 2.0: PACKAGE, PRODUCT and PACKAGE_PRODUCT."""
