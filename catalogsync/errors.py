@@ -5,7 +5,8 @@
     ├── ConfigError                  catalogsync.yaml is missing or wrong
     ├── CatalogValidationError       the catalog YAML has problems (carries every Issue)
     ├── BackendError                 the billing system (or the network) failed us
-    │   └── AuthenticationError      the credentials were refused
+    │   ├── AuthenticationError      the credentials were refused
+    │   └── AmbiguousWriteError      a non-idempotent write may or may not have been applied
     ├── PlanError                    the plan cannot be built or read (bad plan file, ...)
     ├── GuardRefusedError            exit 3: a safety guard refused the plan
     └── StalePlanError               exit 3: the live catalog moved since the plan was made
@@ -117,3 +118,11 @@ class StalePlanError(CatalogSyncError):
     """Objects a saved plan touches changed since it was made; nothing was written."""
 
     exit_code = EXIT_REFUSED
+
+
+class AmbiguousWriteError(BackendError):
+    """A write that a retry could duplicate failed after the server may have acted on it.
+
+    Raised instead of retrying (read timeout, connection dropped mid-request, 500/502/504
+    on a create): the caller re-reads by natural key before deciding to send it again.
+    """

@@ -1,1 +1,1 @@
-"""Billing-system backends: one package per system (client, wire models, mapping, backend)."""
+"""Backends: one package per billing system, plus the shared HTTP policy in `_http`."""
