@@ -1,1 +1,1 @@
-"""Backends: one package per billing system, plus the shared HTTP policy in `_http`."""
+"""Billing-system backends: one package per system (client, wire models, mapping, backend)."""

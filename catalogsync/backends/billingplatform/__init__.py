@@ -1,1 +1,1 @@
-"""BillingPlatform REST 2.0 backend: HTTP client (`client`) and wire models (`wire`)."""
+"""BillingPlatform REST 2.0: PACKAGE, PRODUCT and PACKAGE_PRODUCT."""
