@@ -1,0 +1,233 @@
+"""The BillingPlatform catalog format: products, packages and their package-products.
+
+Field names are the vendor's PRODUCT / PACKAGE / PACKAGE_PRODUCT fields in snake_case
+(`OverridePermissions` → `override_permissions`), minus the system-controlled ones (Id,
+Created, Updated, CreatedUserId, UpdatedUserId) and the Salesforce-sync bookkeeping (Sf*).
+Lookups are written by name, never by id: `rating_method: Usage`, `link_package: Gold`.
+Package-products are written inside their package; nesting (`ParentPackageProductId`) is
+written as `children`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from catalogsync.catalog import (
+    Ref,
+    Resource,
+    Value,
+    package_product_ref,
+    package_ref,
+    product_ref,
+)
+from catalogsync.errors import Issue
+from catalogsync.formats import CatalogFormat, Locate
+from catalogsync.yamlio import YamlPath
+
+
+class PackageStatus(StrEnum):
+    """PACKAGE.PackageStatus: Production is available for provisioning (the default)."""
+
+    PRODUCTION = "Production"
+    IN_DEVELOPMENT = "In Development"
+
+
+class OverridePermissions(StrEnum):
+    """PRODUCT.OverridePermissions: what a package-product may override."""
+
+    NO_RESTRICTION = "No Restriction"
+    RESTRICT_RATING_METHOD_OVERRIDE = "Restrict Rating Method Override"
+    RESTRICT_RATE_OVERRIDE = "Restrict Rate Override"
+
+
+def _none_as_empty(value: Any) -> Any:
+    """`products:` with nothing under it means an empty list, not an error."""
+    return [] if value is None else value
+
+
+# A name must have some visible text; surrounding spaces are kept as written (they are
+# part of the name in the billing system, and must round-trip).
+Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(allow_inf_nan=False, ge=0)]
+Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Product(_Model):
+    """A PRODUCT: the thing that is rated and billed."""
+
+    name: Name = Field(description="Product name (unique); the product's identity.")
+    renamed_from: Names = Field((), description="Earlier names: plan a rename, not a new product.")
+    protect: bool = Field(False, description="Refuse to delete this product.")
+    status: Name | None = Field(None, description="PRODUCT.Status, e.g. ACTIVE.")
+    rate: Money | None = Field(None, description="Default rate (Rate).")
+    rating_method: Name | None = Field(None, description="Rating method, by name (RatingMethodId).")
+    override_permissions: OverridePermissions | None = Field(
+        None, description="What package-products may override (OverridePermissions)."
+    )
+    external_key: str | None = Field(None, description="ExternalKey.")
+    order_of_execution: str | None = Field(None, description="OrderOfExecution.")
+    ranking: str | None = Field(None, description="Ranking.")
+    customize_tax_rules: bool | None = Field(None, description="CustomizeTaxRules flag.")
+    contract_required_flag: bool | None = Field(
+        None, description="ContractRequiredFlag: contractual rate source required."
+    )
+    default_rate_flag: bool | None = Field(None, description="DefaultRateFlag.")
+    use_formula_ssp: bool | None = Field(None, description="UseFormulaSSP flag.")
+    ssp_formula: str | None = Field(None, description="SSPFormula.")
+    restrict_use_of_unreferenced_contracts: bool | None = Field(
+        None, description="RestrictUseOfUnreferencedContracts flag."
+    )
+
+
+class PackageProduct(_Model):
+    """A PACKAGE_PRODUCT: a product inside a package, optionally nested under another."""
+
+    product: Name = Field(description="The product, by name (ProductId).")
+    name: Name | None = Field(
+        None, description="PACKAGE_PRODUCT.Name; defaults to 'package / product path'."
+    )
+    protect: bool = Field(False, description="Refuse to delete this package-product.")
+    min_qty: Quantity = Field(description="Minimum quantity when provisioned (MinQty).")
+    max_qty: Quantity | None = Field(None, description="Maximum quantity (MaxQty).")
+    rate: Money | None = Field(None, description="Rate.")
+    rate_override: Money | None = Field(None, description="RateOverride.")
+    rating_method: Name | None = Field(None, description="Rating method, by name (RatingMethodId).")
+    allow_price_override: bool | None = Field(None, description="AllowPriceOverride flag.")
+    parent_component_label: str | None = Field(None, description="ParentComponentLabel.")
+    link_package: Name | None = Field(
+        None, description="Source package of a linked product, by name (LinkPackageId)."
+    )
+    link_product: Name | None = Field(
+        None,
+        description="Source package-product in link_package, by product name "
+        "(LinkPackageProductId); needs link_package.",
+    )
+    children: Annotated[tuple[PackageProduct, ...], BeforeValidator(_none_as_empty)] = Field(
+        (), description="Nested package-products (ParentPackageProductId)."
+    )
+
+
+class Package(_Model):
+    """A PACKAGE (bundle) and the package-products it contains."""
+
+    name: Name = Field(description="Package name (unique); the package's identity.")
+    renamed_from: Names = Field((), description="Earlier names: plan a rename, not a new package.")
+    protect: bool = Field(False, description="Refuse to delete this package.")
+    status: PackageStatus | None = Field(None, description="PackageStatus.")
+    products: Annotated[tuple[PackageProduct, ...], BeforeValidator(_none_as_empty)] = Field(
+        (), description="The package's package-products."
+    )
+
+
+class CatalogFile(_Model):
+    """One BillingPlatform catalog file."""
+
+    products: Annotated[tuple[Product, ...], BeforeValidator(_none_as_empty)] = ()
+    packages: Annotated[tuple[Package, ...], BeforeValidator(_none_as_empty)] = ()
+
+
+# Keys that shape the catalog rather than being fields of the remote record.
+_STRUCTURAL = frozenset({"name", "renamed_from", "protect", "product", "children", "products"})
+
+
+def _declared_fields(model: BaseModel, keep_name: bool = False) -> dict[str, Value]:
+    """The fields the YAML declares, as normalised values (only declared fields are managed)."""
+    fields: dict[str, Value] = {}
+    for key in sorted(model.model_fields_set):
+        if key in _STRUCTURAL and not (keep_name and key == "name"):
+            continue
+        value = getattr(model, key)
+        fields[key] = value.value if isinstance(value, StrEnum) else value
+    return fields
+
+
+class BillingPlatformFormat(CatalogFormat):
+    """BillingPlatform's catalog format (see the module docstring)."""
+
+    backend = "billingplatform"
+    document_model = CatalogFile
+
+    def labels(self) -> dict[type[BaseModel], str]:
+        return {Product: "product", Package: "package", PackageProduct: "package-product"}
+
+    def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
+        assert isinstance(document, CatalogFile)
+        for index, product in enumerate(document.products):
+            yield Resource(
+                ref=product_ref(product.name),
+                fields=_declared_fields(product),
+                renamed_from=product.renamed_from,
+                protect=product.protect,
+                location=locate(("products", index)),
+            )
+        for index, package in enumerate(document.packages):
+            where: YamlPath = ("packages", index)
+            yield Resource(
+                ref=package_ref(package.name),
+                fields=_declared_fields(package),
+                renamed_from=package.renamed_from,
+                protect=package.protect,
+                location=locate(where),
+            )
+            yield from self._package_products(package.name, (), package.products, where, locate)
+
+    def _package_products(
+        self,
+        package: str,
+        parents: tuple[str, ...],
+        items: Iterable[PackageProduct],
+        where: YamlPath,
+        locate: Locate,
+    ) -> Iterator[Resource]:
+        key = "products" if not parents else "children"
+        for index, item in enumerate(items):
+            item_path: YamlPath = (*where, key, index)
+            path = (*parents, item.product)
+            requires: list[Ref] = []
+            if item.link_package is not None:
+                requires.append(package_ref(item.link_package))
+                if item.link_product is not None:
+                    requires.append(package_product_ref(item.link_package, item.link_product))
+            yield Resource(
+                ref=package_product_ref(package, *path),
+                fields=_declared_fields(item, keep_name=True),
+                requires=tuple(requires),
+                protect=item.protect,
+                location=locate(item_path),
+            )
+            yield from self._package_products(package, path, item.children, item_path, locate)
+
+    def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
+        assert isinstance(document, CatalogFile)
+        for p_index, package in enumerate(document.packages):
+            yield from self._check_items(
+                package.products, ("packages", p_index, "products"), locate
+            )
+
+    def _check_items(
+        self, items: Iterable[PackageProduct], where: YamlPath, locate: Locate
+    ) -> Iterator[Issue]:
+        for index, item in enumerate(items):
+            here: YamlPath = (*where, index)
+            if item.max_qty is not None and item.min_qty > item.max_qty:
+                yield Issue(
+                    f"min_qty ({item.min_qty}) is greater than max_qty ({item.max_qty}) "
+                    f"for product '{item.product}'",
+                    locate((*here, "min_qty")),
+                )
+            if item.link_product is not None and item.link_package is None:
+                yield Issue("link_product needs link_package", locate((*here, "link_product")))
+            yield from self._check_items(item.children, (*here, "children"), locate)
+
+
+FORMAT = BillingPlatformFormat()

@@ -1,0 +1,163 @@
+"""The backend-neutral catalog: kinds, references and resources.
+
+Every backend's YAML format is validated by its own pydantic models and then turned into
+these plain, immutable values. The planner, the plan, the applier and the renderers only
+ever see `Resource`s, so they need no backend-specific branch.
+
+Identity is the natural key, never a remote id:
+- a product or a package is keyed by its name: ("Voice Minutes",);
+- a package-product by its package and the path of product names from the top of that
+  package down to it: ("Gold Plan", "Voice Minutes", "Voicemail") is the Voicemail
+  package-product nested under Voice Minutes in Gold Plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from catalogsync.errors import SourceLocation
+
+# The values a managed field can hold once normalised: Decimal for money and quantities
+# (never float), bool for flags, str for text and enum values, None for "cleared".
+Value = str | Decimal | bool | int | None
+
+
+class Kind(StrEnum):
+    """The kinds of catalog object, in dependency order."""
+
+    PRODUCT = "product"
+    PACKAGE = "package"
+    PACKAGE_PRODUCT = "package_product"
+
+    @property
+    def plural(self) -> str:
+        return f"{self.value}s"
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """The natural identity of a catalog object."""
+
+    kind: Kind
+    key: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.kind.value.replace('_', '-')} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The key as people read it: `Gold Plan / Voice Minutes / Voicemail`."""
+        return " / ".join(self.key)
+
+    @property
+    def name(self) -> str:
+        """The object's own name (the last part of the key)."""
+        return self.key[-1]
+
+    @property
+    def depth(self) -> int:
+        """Nesting depth of a package-product (1 = top level); 0 for other kinds."""
+        return len(self.key) - 1 if self.kind is Kind.PACKAGE_PRODUCT else 0
+
+    @property
+    def parent(self) -> Ref | None:
+        """The enclosing package-product of a nested package-product."""
+        if self.kind is Kind.PACKAGE_PRODUCT and len(self.key) > 2:
+            return Ref(Kind.PACKAGE_PRODUCT, self.key[:-1])
+        return None
+
+    @property
+    def package(self) -> Ref | None:
+        """The package a package-product belongs to."""
+        if self.kind is Kind.PACKAGE_PRODUCT:
+            return Ref(Kind.PACKAGE, self.key[:1])
+        return None
+
+    @property
+    def product(self) -> Ref | None:
+        """The product a package-product brings into its package."""
+        if self.kind is Kind.PACKAGE_PRODUCT:
+            return Ref(Kind.PRODUCT, self.key[-1:])
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "key": list(self.key)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Ref:
+        return cls(Kind(data["kind"]), tuple(str(part) for part in data["key"]))
+
+
+def product_ref(name: str) -> Ref:
+    return Ref(Kind.PRODUCT, (name,))
+
+
+def package_ref(name: str) -> Ref:
+    return Ref(Kind.PACKAGE, (name,))
+
+
+def package_product_ref(package: str, *product_path: str) -> Ref:
+    return Ref(Kind.PACKAGE_PRODUCT, (package, *product_path))
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One desired catalog object, as declared in YAML.
+
+    `fields` holds only the fields the YAML declares (normalised), because only declared
+    fields are managed. `requires` lists the other objects this one needs to exist first
+    beyond those implied by its key (package, product, parent): e.g. a linked package.
+    """
+
+    ref: Ref
+    fields: Mapping[str, Value] = field(default_factory=dict)
+    requires: tuple[Ref, ...] = ()
+    renamed_from: tuple[str, ...] = ()
+    protect: bool = False
+    location: SourceLocation | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", _frozen(self.fields))
+
+    def dependencies(self) -> tuple[Ref, ...]:
+        """Every object that must exist before this one: key-implied and declared."""
+        implied = [r for r in (self.ref.package, self.ref.product, self.ref.parent) if r]
+        return tuple(dict.fromkeys([*implied, *self.requires]))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The desired catalog: resources in a stable order (kind, then key)."""
+
+    resources: tuple[Resource, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.resources, key=lambda r: r.ref))
+        object.__setattr__(self, "resources", ordered)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def of_kind(self, kind: Kind) -> Iterable[Resource]:
+        return (r for r in self.resources if r.ref.kind is kind)
+
+    def by_ref(self) -> dict[Ref, Resource]:
+        return {r.ref: r for r in self.resources}
+
+    def count(self) -> dict[Kind, int]:
+        counts = dict.fromkeys(Kind, 0)
+        for resource in self.resources:
+            counts[resource.ref.kind] += 1
+        return counts

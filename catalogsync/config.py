@@ -1,0 +1,230 @@
+"""The project configuration, `catalogsync.yaml`: backend, catalog paths, targets, settings.
+
+Credentials are never literals in this file: a target writes `username: {env: VAR}` or
+`password: {file: path}` and the value is read only when the target is used, kept in a
+`SecretStr`, and never printed, logged or written into a plan.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from catalogsync.catalog import Kind, Ref
+from catalogsync.errors import ConfigError, Issue
+from catalogsync.registry import BACKEND_NAMES
+from catalogsync.validation import validation_issues
+from catalogsync.yamlio import YamlFileError, display_path, read_yaml_file
+
+CONFIG_FILE = "catalogsync.yaml"
+EMULATOR_URL = "emulator:"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _no_literal_secret(value: Any) -> Any:
+    if isinstance(value, (str, int)):
+        raise ValueError(
+            "credentials must not be written in catalogsync.yaml; "
+            "write {env: VARIABLE} or {file: path/to/secret}"
+        )
+    return value
+
+
+class SecretSource(_Model):
+    """Where a credential comes from: an environment variable or a file."""
+
+    env: str | None = Field(None, description="Environment variable holding the value.")
+    file: str | None = Field(None, description="File holding the value (relative to project).")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretSource:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' or 'file'")
+        return self
+
+    def resolve(self, project: Path, what: str) -> SecretStr:
+        """Read the secret now. Raises ConfigError if it is not there."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise ConfigError.single(f"{what}: environment variable {self.env} is not set")
+            return SecretStr(value)
+        assert self.file is not None
+        path = project / self.file
+        try:
+            return SecretStr(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError.single(f"{what}: cannot read {path}: {exc.strerror}") from exc
+
+
+Secret = Annotated[SecretSource, BeforeValidator(_no_literal_secret)]
+
+
+class Target(_Model):
+    """An environment to plan against: the embedded emulator or a billing system URL."""
+
+    url: str = Field(description=f"Org URL, or '{EMULATOR_URL}' for the embedded emulator.")
+    username: Secret | None = None
+    password: Secret | None = None
+    allow_insecure_http: bool = Field(
+        False, description="Allow a plain http:// URL that is not loopback (never in production)."
+    )
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.url.startswith(EMULATOR_URL)
+
+
+class Settings(_Model):
+    """How catalogsync talks to the billing system."""
+
+    batch_size: int = Field(200, ge=1, le=10_000, description="Records per write request.")
+    concurrency: int = Field(4, ge=1, le=32, description="Requests in flight at once.")
+    rate_limit: float = Field(15.0, ge=0, description="Requests per second (0: no limit).")
+    timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one HTTP request.")
+    max_retries: int = Field(5, ge=0, le=20, description="Retries of a failed request.")
+
+
+class Guards(_Model):
+    """Refuse plans that change too much of a kind (octoDNS's defaults)."""
+
+    max_change_share: float = Field(
+        0.30, ge=0, le=1, description="Largest share of a kind's live objects to update/delete."
+    )
+    min_objects: int = Field(
+        10, ge=0, description="The share guard applies once a kind has this many live objects."
+    )
+
+
+class ObjectRule(_Model):
+    """Selects objects by kind and name globs (`*`, `?`, `[abc]`)."""
+
+    kind: Kind
+    names: tuple[str, ...] = Field(("*",), description="Name globs; default: every name.")
+
+    def matches(self, ref: Ref) -> bool:
+        return ref.kind is self.kind and any(
+            fnmatch.fnmatchcase(ref.label, pattern) for pattern in self.names
+        )
+
+
+class IgnoreRule(ObjectRule):
+    """Fields another system owns: never compared, never written."""
+
+    fields: tuple[str, ...] = Field(min_length=1)
+
+
+class ProjectConfig(_Model):
+    """catalogsync.yaml."""
+
+    backend: str = Field(description=f"One of: {', '.join(BACKEND_NAMES)}.")
+    catalog: tuple[str, ...] = Field(
+        (".",), description="Catalog files and folders, relative to the project."
+    )
+    default_target: str | None = None
+    targets: dict[str, Target] = Field(default_factory=dict)
+    settings: Settings = Settings()
+    guards: Guards = Guards()
+    prune: tuple[ObjectRule, ...] = Field(
+        (), description="Objects catalogsync may delete when they are not declared."
+    )
+    ignore: tuple[IgnoreRule, ...] = ()
+    allow_delete: bool = Field(False, description="Apply planned deletes without --allow-delete.")
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKEND_NAMES:
+            raise ValueError(f"unknown backend {value!r}; expected one of {list(BACKEND_NAMES)}")
+        return value
+
+    @field_validator("catalog", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def target(self, name: str | None) -> tuple[str, Target]:
+        """The named target, or the default one (the only one, or `default_target`)."""
+        chosen = name or self.default_target
+        if chosen is None:
+            if len(self.targets) == 1:
+                chosen = next(iter(self.targets))
+            else:
+                names = ", ".join(sorted(self.targets)) or "none defined"
+                raise ConfigError.single(f"choose a target with --target ({names})")
+        if chosen not in self.targets:
+            known = ", ".join(sorted(self.targets)) or "none defined"
+            raise ConfigError.single(f"unknown target '{chosen}' (targets: {known})")
+        return chosen, self.targets[chosen]
+
+
+class Project:
+    """A loaded catalog project: its folder and its configuration."""
+
+    def __init__(self, root: Path, config: ProjectConfig) -> None:
+        self.root = root
+        self.config = config
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the embedded emulator keeps its state."""
+        return self.root / ".catalogsync"
+
+
+def _describe(model: type[BaseModel]) -> str:
+    names = {Target: "target", Settings: "settings", Guards: "guards", SecretSource: "credential"}
+    return names.get(model, "rule" if issubclass(model, ObjectRule) else CONFIG_FILE)
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate `catalogsync.yaml` in `root`.
+
+    Raises:
+        ConfigError: the file is missing or has problems (all of them, located).
+    """
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError.single(
+            f"no {CONFIG_FILE} in {display_path(root)} (use -C DIR to point at a catalog project)"
+        )
+    try:
+        document = read_yaml_file(path, display_path(path))
+    except YamlFileError as exc:
+        raise ConfigError([exc.issue]) from exc
+    try:
+        config = ProjectConfig.model_validate(document.data)
+    except ValidationError as exc:
+        raise ConfigError(
+            validation_issues(exc, document.source, ProjectConfig, _describe)
+        ) from exc
+    unknown = [t for t in [config.default_target] if t and t not in config.targets]
+    if unknown:
+        raise ConfigError(
+            [
+                Issue(
+                    f"default_target '{unknown[0]}' is not a target",
+                    document.source.value(("default_target",)),
+                )
+            ]
+        )
+    return Project(root, config)

@@ -1,0 +1,195 @@
+"""Loading a catalog: YAML files → validated, cross-checked `Catalog`.
+
+The loader reports *every* problem it finds in one `CatalogValidationError`, each issue
+with `file:line:col`: YAML syntax, duplicate keys, wrong types, unknown fields (with a
+suggestion), missing fields, bad enum values, semantic checks of the backend's format,
+and the cross-file checks done here (duplicate names, dangling references, renames that
+clash, reference cycles). It never returns a partial catalog.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from catalogsync.catalog import Catalog, Kind, Ref, Resource
+from catalogsync.config import Project
+from catalogsync.errors import CatalogValidationError, Issue
+from catalogsync.formats import CatalogFormat
+from catalogsync.registry import get_format
+from catalogsync.validation import model_at, validation_issues
+from catalogsync.yamlio import YamlFileError, display_path, read_yaml_file, walk_files
+
+
+def find_catalog_files(
+    entries: Sequence[str], project: Path, exclude: Iterable[Path] = ()
+) -> list[Path]:
+    """Expand catalog entries (files and folders, relative to the project) into YAML files."""
+    excluded = {p.resolve() for p in exclude}
+    files: list[Path] = []
+    issues: list[Issue] = []
+    for entry in entries:
+        path = project / entry
+        if path.is_dir():
+            files.extend(p for p in walk_files(path) if p.resolve() not in excluded)
+        elif path.is_file():
+            files.append(path)
+        else:
+            issues.append(Issue(f"catalog path '{entry}' does not exist (in {project})"))
+    if issues:
+        raise CatalogValidationError(issues)
+    unique = list(dict.fromkeys(files))
+    if not unique:
+        raise CatalogValidationError([Issue(f"no catalog YAML files found in {project}")])
+    return unique
+
+
+def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = None) -> Catalog:
+    """Load, validate and cross-check catalog files.
+
+    Raises:
+        CatalogValidationError: with every problem found, each located in its file.
+    """
+    issues: list[Issue] = []
+    resources: list[Resource] = []
+    invalid_names: set[str] = set()
+    for path in files:
+        try:
+            document = read_yaml_file(path, display_path(path, base))
+        except YamlFileError as exc:
+            issues.append(exc.issue)
+            continue
+        source = document.source
+        try:
+            model = fmt.document_model.model_validate(document.data)
+        except ValidationError as exc:
+            issues.extend(validation_issues(exc, source, fmt.document_model, fmt.describe))
+            # Keep checking what is valid, so one typo does not hide the other problems.
+            salvaged = _salvage(fmt.document_model, document.data, invalid_names)
+            if not isinstance(salvaged, BaseModel):
+                continue
+            model = salvaged
+        issues.extend(fmt.check(model, source.value))
+        resources.extend(fmt.to_resources(model, source.value))
+    issues.extend(check_references(resources, ignore_names=invalid_names))
+    if issues:
+        raise CatalogValidationError(issues)
+    return Catalog(tuple(resources))
+
+
+def _salvage(model: type[BaseModel], data: Any, invalid_names: set[str]) -> BaseModel | None:
+    """The valid part of `data`: invalid list items are dropped (recursively).
+
+    Only used after a failed validation, to run the semantic and cross-file checks on what
+    is left. The names of dropped items go into `invalid_names`, so that references to
+    them are not reported as dangling on top of their own errors.
+    """
+    if not isinstance(data, dict):
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        pass
+    kept = dict(data)
+    for key in model.model_fields:
+        item_model = model_at(model, (key, 0))
+        if item_model is None or not isinstance(data.get(key), list):
+            continue
+        items = []
+        for item in data[key]:
+            valid = _salvage(item_model, item, invalid_names)
+            if valid is not None:
+                items.append(valid.model_dump(exclude_unset=True))
+            elif isinstance(item, dict):
+                invalid_names.update(
+                    str(item[k]) for k in ("name", "product") if isinstance(item.get(k), str)
+                )
+        kept[key] = items
+    try:
+        return model.model_validate(kept)
+    except ValidationError:
+        return None
+
+
+# --- cross-file checks ---------------------------------------------------------------------
+
+
+def _where(resource: Resource) -> str:
+    return f" (first declared at {resource.location})" if resource.location else ""
+
+
+def check_references(
+    resources: Sequence[Resource], ignore_names: Iterable[str] = ()
+) -> list[Issue]:
+    """Duplicates, dangling references, clashing renames and cycles across all files.
+
+    References to `ignore_names` (objects that failed validation) are not reported.
+    """
+    ignored = set(ignore_names)
+    issues: list[Issue] = []
+    by_ref: dict[Ref, Resource] = {}
+    for resource in resources:
+        first = by_ref.setdefault(resource.ref, resource)
+        if first is not resource:
+            issues.append(Issue(f"duplicate {resource.ref}{_where(first)}", resource.location))
+    issues.extend(_check_renames(by_ref))
+    for resource in resources:
+        for needed in resource.dependencies():
+            if needed not in by_ref and needed.name not in ignored:
+                issues.append(Issue(_dangling(resource.ref, needed), resource.location))
+    issues.extend(_check_cycles(by_ref))
+    return issues
+
+
+def _dangling(ref: Ref, needed: Ref) -> str:
+    if needed.kind is Kind.PACKAGE_PRODUCT:
+        return f"{ref} refers to {needed}, which is not declared"
+    return f"{ref} refers to unknown {needed.kind.value} '{needed.name}'"
+
+
+def _check_renames(by_ref: dict[Ref, Resource]) -> list[Issue]:
+    issues: list[Issue] = []
+    claimed: dict[Ref, Resource] = {}
+    for resource in by_ref.values():
+        for old in resource.renamed_from:
+            old_ref = Ref(resource.ref.kind, (old,))
+            if old_ref in by_ref:
+                issues.append(
+                    Issue(
+                        f"{resource.ref} is renamed from '{old}', "
+                        f"but '{old}' is still declared{_where(by_ref[old_ref])}",
+                        resource.location,
+                    )
+                )
+            previous = claimed.setdefault(old_ref, resource)
+            if previous is not resource:
+                issues.append(
+                    Issue(
+                        f"{old_ref} is claimed by two renames: '{previous.ref.name}' and "
+                        f"'{resource.ref.name}'",
+                        resource.location,
+                    )
+                )
+    return issues
+
+
+def _check_cycles(by_ref: dict[Ref, Resource]) -> list[Issue]:
+    graph = {ref: [d for d in r.dependencies() if d in by_ref] for ref, r in by_ref.items()}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        cycle: list[Ref] = exc.args[1]
+        path = " → ".join(str(ref) for ref in cycle)
+        start = by_ref[cycle[0]].location
+        return [Issue(f"reference cycle: {path}", start)]
+    return []
+
+
+def load_project_catalog(project: Project) -> Catalog:
+    """The desired catalog of a project, from the catalog paths its config names."""
+    files = find_catalog_files(project.config.catalog, project.root, exclude=[project.config_path])
+    return load_catalog(files, get_format(project.config.backend))

@@ -1,0 +1,209 @@
+"""Reading YAML files into plain data plus a source map: the one seam over ruamel.yaml.
+
+ruamel's round-trip mode keeps the line and column of every mapping key, value and
+sequence item, and refuses duplicate keys. We convert its node types to plain `dict`,
+`list` and scalars at once, so that no ruamel type travels further than this module, and
+keep the positions in a `SourceMap` keyed by the path of each value in the document.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from catalogsync.errors import Issue, SourceLocation
+
+# A path into a YAML document: mapping keys and sequence indexes, e.g. ("packages", 0, "name").
+YamlPath = tuple[str | int, ...]
+
+# Catalog files are hand-written text; a file this large is a mistake (a data dump, a wrong
+# path) and would take ruamel's pure-Python parser minutes. Split big catalogs into files.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class SourceMap:
+    """Where each value (and each mapping key) of one YAML document stands in its file."""
+
+    path: str
+    values: dict[YamlPath, SourceLocation] = field(default_factory=dict)
+    keys: dict[YamlPath, SourceLocation] = field(default_factory=dict)
+
+    def value(self, ypath: YamlPath) -> SourceLocation:
+        """The location of the value at `ypath`, or of its nearest ancestor."""
+        return self._nearest(self.values, ypath)
+
+    def key(self, ypath: YamlPath) -> SourceLocation:
+        """The location of the mapping key that ends `ypath` (falls back to the value)."""
+        if ypath in self.keys:
+            return self.keys[ypath]
+        return self._nearest(self.values, ypath)
+
+    def _nearest(self, table: dict[YamlPath, SourceLocation], ypath: YamlPath) -> SourceLocation:
+        for end in range(len(ypath), -1, -1):
+            found = table.get(ypath[:end])
+            if found is not None:
+                return found
+        return SourceLocation(self.path, 1, 1)
+
+
+@dataclass
+class YamlDocument:
+    """One parsed YAML file: plain data and where each piece came from."""
+
+    path: str
+    data: Any
+    source: SourceMap
+
+
+class YamlFileError(Exception):
+    """A YAML file could not be read or parsed; carries one located Issue."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(str(issue))
+        self.issue = issue
+
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """The path as the user should see it in messages: relative to `base` (or cwd) if possible."""
+    for root in (base, Path.cwd()):
+        if root is None:
+            continue
+        try:
+            return os.path.relpath(path, root) if path.is_absolute() else str(path)
+        except ValueError:  # different drive on Windows
+            continue
+    return str(path)
+
+
+def read_yaml_file(path: Path, shown_as: str | None = None) -> YamlDocument:
+    """Read and parse one YAML file.
+
+    Raises:
+        YamlFileError: unreadable, too large, not UTF-8, empty, or not valid YAML
+            (syntax errors and duplicate keys, with their line and column).
+    """
+    shown = shown_as or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _file_error(
+                shown,
+                f"file is {size / 1_048_576:.1f} MiB; catalog files are limited to "
+                f"{MAX_FILE_BYTES // 1_048_576} MiB (split the catalog into several files)",
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _file_error(shown, f"cannot read file: {exc.strerror or exc}") from exc
+    return parse_yaml_text(_decode(raw, shown), shown)
+
+
+def parse_yaml_text(text: str, shown: str) -> YamlDocument:
+    """Parse YAML text (already decoded) into a YamlDocument."""
+    if not text.strip() or all(_is_comment(line) for line in text.splitlines()):
+        raise _file_error(shown, "file is empty (expected a YAML mapping)")
+    yaml = YAML(typ="rt")
+    try:
+        node = yaml.load(text)
+    except MarkedYAMLError as exc:
+        raise YamlFileError(_marked_issue(exc, shown)) from exc
+    except YAMLError as exc:  # unmarked: rare (e.g. reader errors)
+        raise _file_error(shown, f"invalid YAML: {exc}") from exc
+    source = SourceMap(shown)
+    source.values[()] = SourceLocation(shown, 1, 1)
+    data = _plain(node, (), source)
+    return YamlDocument(shown, data, source)
+
+
+def _is_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#") or stripped in ("---", "...")
+
+
+def _decode(raw: bytes, shown: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlFileError(
+            Issue(
+                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+                SourceLocation(shown, line, column),
+            )
+        ) from exc
+    return text.removeprefix("\ufeff")
+
+
+def _file_error(shown: str, message: str) -> YamlFileError:
+    return YamlFileError(Issue(message, SourceLocation(shown, 1, 1)))
+
+
+def _marked_issue(exc: MarkedYAMLError, shown: str) -> Issue:
+    mark = exc.problem_mark or exc.context_mark
+    where = SourceLocation(shown, mark.line + 1, mark.column + 1) if mark else None
+    problem = (exc.problem or "invalid YAML").strip()
+    if problem.startswith("found duplicate key"):
+        # ruamel: 'found duplicate key "a" with value "2" (original value: "1")'
+        key = problem.split('"')[1] if '"' in problem else "?"
+        first = exc.context_mark
+        original = f" (first defined at line {first.line + 1})" if first else ""
+        return Issue(f"duplicate key '{key}'{original}", where)
+    context = f" {exc.context}" if exc.context else ""
+    return Issue(f"invalid YAML: {problem}{context}", where)
+
+
+def _plain(node: Any, ypath: YamlPath, source: SourceMap) -> Any:
+    """Convert ruamel nodes to plain data, recording positions in `source`."""
+    if isinstance(node, CommentedMap):
+        result: dict[Any, Any] = {}
+        for key, value in node.items():
+            child = (*ypath, _plain_key(key))
+            kline, kcol = node.lc.key(key)
+            vline, vcol = node.lc.value(key)
+            source.keys[child] = SourceLocation(source.path, kline + 1, kcol + 1)
+            source.values[child] = SourceLocation(source.path, vline + 1, vcol + 1)
+            result[_plain_key(key)] = _plain(value, child, source)
+        return result
+    if isinstance(node, CommentedSeq):
+        items: list[Any] = []
+        for index, value in enumerate(node):
+            iline, icol = node.lc.item(index)
+            source.values[(*ypath, index)] = SourceLocation(source.path, iline + 1, icol + 1)
+            items.append(_plain(value, (*ypath, index), source))
+        return items
+    return _plain_scalar(node)
+
+
+def _plain_key(key: Any) -> Any:
+    return _plain_scalar(key) if not isinstance(key, (CommentedMap, CommentedSeq)) else str(key)
+
+
+def _plain_scalar(value: Any) -> Any:
+    """ruamel's scalar subclasses (ScalarFloat, ScalarInt, TaggedScalar...) as builtins."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    # Dates, timestamps and tagged scalars: keep their text; the models decide.
+    return str(value)
+
+
+def walk_files(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> Iterator[Path]:
+    """YAML files under a folder, sorted, skipping hidden folders (e.g. .catalogsync)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(suffixes) and not name.startswith("."):
+                yield Path(dirpath) / name
