@@ -26,7 +26,7 @@ class _CatalogSyncGroup(click.Group):
     usage error exits 1 here. Tracebacks are shown only with --debug.
     """
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
