@@ -9,6 +9,7 @@ clash, reference cycles). It never returns a partial catalog.
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,11 +19,18 @@ from pydantic import BaseModel, ValidationError
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
 from catalogsync.config import Project
-from catalogsync.errors import CatalogValidationError, Issue
-from catalogsync.formats import CatalogFormat
+from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
+from catalogsync.formats import CatalogFormat, Locate
 from catalogsync.registry import get_format
 from catalogsync.validation import model_at, validation_issues
-from catalogsync.yamlio import YamlFileError, display_path, read_yaml_file, walk_files
+from catalogsync.yamlio import (
+    SourceMap,
+    YamlFileError,
+    YamlPath,
+    display_path,
+    read_yaml_file,
+    walk_files,
+)
 
 
 def find_catalog_files(
@@ -64,55 +72,80 @@ def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = 
             issues.append(exc.issue)
             continue
         source = document.source
+        locate: Locate = source.value
         try:
             model = fmt.document_model.model_validate(document.data)
         except ValidationError as exc:
             issues.extend(validation_issues(exc, source, fmt.document_model, fmt.describe))
             # Keep checking what is valid, so one typo does not hide the other problems.
-            salvaged = _salvage(fmt.document_model, document.data, invalid_names)
-            if not isinstance(salvaged, BaseModel):
+            salvage = _Salvage(invalid_names)
+            salvaged = salvage.model(fmt.document_model, document.data, ())
+            if salvaged is None:
                 continue
             model = salvaged
-        issues.extend(fmt.check(model, source.value))
-        resources.extend(fmt.to_resources(model, source.value))
+            locate = salvage.locator(source)
+        issues.extend(fmt.check(model, locate))
+        resources.extend(fmt.to_resources(model, locate))
     issues.extend(check_references(resources, ignore_names=invalid_names))
     if issues:
         raise CatalogValidationError(issues)
     return Catalog(tuple(resources))
 
 
-def _salvage(model: type[BaseModel], data: Any, invalid_names: set[str]) -> BaseModel | None:
-    """The valid part of `data`: invalid list items are dropped (recursively).
+class _Salvage:
+    """The valid part of a document that failed validation: invalid list items dropped.
 
     Only used after a failed validation, to run the semantic and cross-file checks on what
-    is left. The names of dropped items go into `invalid_names`, so that references to
-    them are not reported as dangling on top of their own errors.
+    is left. Dropping items shifts list indexes, so it records which original index each
+    kept item had, and `locator` maps paths in the salvaged document back to the file.
+    The names of dropped items go into `invalid_names`, so that references to them are not
+    reported as dangling on top of their own errors.
     """
-    if not isinstance(data, dict):
-        return None
-    try:
-        return model.model_validate(data)
-    except ValidationError:
-        pass
-    kept = dict(data)
-    for key in model.model_fields:
-        item_model = model_at(model, (key, 0))
-        if item_model is None or not isinstance(data.get(key), list):
-            continue
-        items = []
-        for item in data[key]:
-            valid = _salvage(item_model, item, invalid_names)
+
+    def __init__(self, invalid_names: set[str]) -> None:
+        self.invalid_names = invalid_names
+        # list path in the salvaged document → original index of each kept item
+        self.kept: dict[YamlPath, list[int]] = {}
+
+    def model(self, model: type[BaseModel], data: Any, path: YamlPath) -> BaseModel | None:
+        if not isinstance(data, dict):
+            return None
+        with contextlib.suppress(ValidationError):
+            return model.model_validate(data)
+        kept = dict(data)
+        for key in model.model_fields:
+            item_model = model_at(model, (key, 0))
+            if item_model is not None and isinstance(data.get(key), list):
+                kept[key] = self._items(item_model, data[key], (*path, key))
+        try:
+            return model.model_validate(kept)
+        except ValidationError:
+            return None
+
+    def _items(self, model: type[BaseModel], items: list[Any], path: YamlPath) -> list[Any]:
+        kept_items: list[Any] = []
+        originals = self.kept.setdefault(path, [])
+        for index, item in enumerate(items):
+            valid = self.model(model, item, (*path, len(kept_items)))
             if valid is not None:
-                items.append(valid.model_dump(exclude_unset=True))
+                kept_items.append(valid.model_dump(exclude_unset=True))
+                originals.append(index)
             elif isinstance(item, dict):
-                invalid_names.update(
-                    str(item[k]) for k in ("name", "product") if isinstance(item.get(k), str)
-                )
-        kept[key] = items
-    try:
-        return model.model_validate(kept)
-    except ValidationError:
-        return None
+                names = (item.get(k) for k in ("name", "product"))
+                self.invalid_names.update(n for n in names if isinstance(n, str))
+        return kept_items
+
+    def locator(self, source: SourceMap) -> Locate:
+        def locate(path: YamlPath) -> SourceLocation:
+            original: list[str | int] = []
+            for depth, part in enumerate(path):
+                table = self.kept.get(path[:depth])
+                if isinstance(part, int) and table is not None and part < len(table):
+                    part = table[part]
+                original.append(part)
+            return source.value(tuple(original))
+
+        return locate
 
 
 # --- cross-file checks ---------------------------------------------------------------------

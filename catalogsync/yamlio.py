@@ -153,9 +153,7 @@ def _marked_issue(exc: MarkedYAMLError, shown: str) -> Issue:
     if problem.startswith("found duplicate key"):
         # ruamel: 'found duplicate key "a" with value "2" (original value: "1")'
         key = problem.split('"')[1] if '"' in problem else "?"
-        first = exc.context_mark
-        original = f" (first defined at line {first.line + 1})" if first else ""
-        return Issue(f"duplicate key '{key}'{original}", where)
+        return Issue(f"duplicate key '{key}' (a key may appear only once in a mapping)", where)
     context = f" {exc.context}" if exc.context else ""
     return Issue(f"invalid YAML: {problem}{context}", where)
 

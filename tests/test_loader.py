@@ -1,0 +1,216 @@
+"""The loader: every class of bad input gives the exact file:line:col and message."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from catalogsync.catalog import Kind, package_product_ref, product_ref
+from catalogsync.errors import CatalogValidationError
+from catalogsync.loader import load_catalog
+from catalogsync.registry import get_format
+from tests.conftest import EXAMPLE, FIXTURES
+
+BAD = FIXTURES / "bad"
+FMT = get_format("billingplatform")
+
+
+def problems(*files: Path) -> list[str]:
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog(list(files), FMT)
+    here = Path.cwd()
+    return [
+        str(issue).replace(os.path.relpath(BAD, here) + os.sep, "") for issue in caught.value.issues
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES.parent.parent)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        (
+            "syntax-error.yaml",
+            [
+                "syntax-error.yaml:4:9: invalid YAML: expected ',' or ']', "
+                "but got ':' while parsing a flow sequence"
+            ],
+        ),
+        (
+            "duplicate-key.yaml",
+            [
+                "duplicate-key.yaml:4:5: duplicate key 'rate' (a key may appear only once in a mapping)"
+            ],
+        ),
+        (
+            "wrong-type.yaml",
+            [
+                "wrong-type.yaml:3:11: rate: Input should be a valid decimal (got 'cheap')",
+                "wrong-type.yaml:4:26: customize_tax_rules: Input should be a valid boolean, "
+                "unable to interpret input (got 'maybe')",
+            ],
+        ),
+        (
+            "unknown-field.yaml",
+            [
+                "unknown-field.yaml:3:5: unknown field 'rat' for a billingplatform product "
+                "(did you mean 'rate'?)",
+                "unknown-field.yaml:7:9: missing required field 'min_qty' in billingplatform "
+                "package-product",
+                "unknown-field.yaml:8:9: unknown field 'min_quantity' for a billingplatform "
+                "package-product (did you mean 'min_qty'?)",
+            ],
+        ),
+        (
+            "missing-required.yaml",
+            [
+                "missing-required.yaml:2:5: missing required field 'name' in billingplatform product",
+                "missing-required.yaml:7:9: missing required field 'min_qty' in billingplatform "
+                "package-product",
+            ],
+        ),
+        (
+            "bad-enum.yaml",
+            [
+                "bad-enum.yaml:3:27: override_permissions: invalid value 'no restriction'; "
+                "expected 'No Restriction', 'Restrict Rating Method Override' or "
+                "'Restrict Rate Override' (did you mean 'No Restriction'?)",
+                "bad-enum.yaml:6:13: status: invalid value 'Live'; "
+                "expected 'Production' or 'In Development'",
+            ],
+        ),
+        (
+            "min-greater-than-max.yaml",
+            [
+                "min-greater-than-max.yaml:7:18: min_qty (10) is greater than max_qty (5) "
+                "for product 'Voice Minutes'"
+            ],
+        ),
+        (
+            "dangling-reference.yaml",
+            [
+                "dangling-reference.yaml:9:13: package-product Gold Plan / Voice Minutes / "
+                "Voicemail refers to unknown product 'Voicemail'"
+            ],
+        ),
+        (
+            "reference-cycle.yaml",
+            [
+                "reference-cycle.yaml:7:9: reference cycle: package-product Gold Plan / Voice "
+                "Minutes → package-product Silver Plan / SMS → package-product Gold Plan / "
+                "Voice Minutes"
+            ],
+        ),
+        (
+            "list-not-mapping.yaml",
+            [
+                "list-not-mapping.yaml:1:1: expected a mapping (billingplatform catalog file), "
+                "not a list"
+            ],
+        ),
+        ("empty.yaml", ["empty.yaml:1:1: file is empty (expected a YAML mapping)"]),
+    ],
+)
+def test_each_class_of_bad_input_is_located(fixture: str, expected: list[str]) -> None:
+    assert problems(BAD / fixture) == expected
+
+
+def test_duplicate_names_across_files_point_at_both() -> None:
+    folder = BAD / "duplicate-name-across-files"
+    assert problems(folder / "one.yaml", folder / "two.yaml") == [
+        "duplicate-name-across-files/two.yaml:3:5: duplicate product Voice Minutes "
+        "(first declared at duplicate-name-across-files/one.yaml:2:5)"
+    ]
+
+
+def test_several_problems_are_all_reported_in_one_run() -> None:
+    assert problems(BAD / "several-problems.yaml") == [
+        "several-problems.yaml:4:5: unknown field 'colour' for a billingplatform product",
+        "several-problems.yaml:6:11: rate: Input should be a valid decimal (got 'free')",
+        "several-problems.yaml:9:13: status: invalid value 'Prod'; "
+        "expected 'Production' or 'In Development'",
+        # checks of the valid remainder still run, at the right lines despite the
+        # invalid Gold Plan package before them
+        "several-problems.yaml:16:18: min_qty (3) is greater than max_qty (1) "
+        "for product 'Voice Minutes'",
+        "several-problems.yaml:18:9: package-product Silver Plan / Call Recording refers to "
+        "unknown product 'Call Recording'",
+    ]
+
+
+def test_problems_in_several_files_are_reported_together() -> None:
+    found = problems(BAD / "wrong-type.yaml", BAD / "bad-enum.yaml", BAD / "empty.yaml")
+    assert [line.split(":")[0] for line in found] == [
+        "bad-enum.yaml",
+        "bad-enum.yaml",
+        "empty.yaml",
+        "wrong-type.yaml",
+        "wrong-type.yaml",
+    ]
+
+
+def test_non_utf8_bytes_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("products:\n  - name: Ger\u00e4t\n".encode("latin-1"))
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog([path], FMT)
+    (issue,) = caught.value.issues
+    assert issue.location is not None and (issue.location.line, issue.location.column) == (2, 14)
+    assert issue.message == "file is not valid UTF-8 (byte 0xe4); save it as UTF-8"
+
+
+def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    line = b"  - name: Product number that pads this line out\n"
+    with path.open("wb") as out:
+        out.write(b"products:\n")
+        out.write(line * (50 * 1024 * 1024 // len(line)))
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog([path], FMT)
+    (issue,) = caught.value.issues
+    assert issue.message.startswith("file is 50.0 MiB; catalog files are limited to 32 MiB")
+
+
+def test_names_with_quotes_and_non_ascii_load_unchanged() -> None:
+    catalog = load_catalog(
+        [EXAMPLE / "products.yaml", *sorted((EXAMPLE / "packages").iterdir())], FMT
+    )
+    refs = catalog.by_ref()
+    assert product_ref("O'Brien Support Desk") in refs
+    assert product_ref("International Roaming – Zone 1") in refs
+    nested = package_product_ref(
+        "O'Brien & Söhne Business", "O'Brien Support Desk", "Gerät-Versicherung"
+    )
+    assert refs[nested].fields["max_qty"] == Decimal(50)
+
+
+def test_only_declared_fields_are_kept_and_values_normalised(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "products:\n"
+        "  - name: A\n    rate: 10.50\n    customize_tax_rules: 1\n    ssp_formula: null\n"
+        "packages:\n  - name: P\n    products:\n      - product: A\n        min_qty: '1'\n",
+        encoding="utf-8",
+    )
+    catalog = load_catalog([path], FMT)
+    product = catalog.by_ref()[product_ref("A")]
+    assert dict(product.fields) == {
+        "rate": Decimal("10.5"),
+        "customize_tax_rules": True,
+        "ssp_formula": None,
+    }
+    (pp,) = catalog.of_kind(Kind.PACKAGE_PRODUCT)
+    assert dict(pp.fields) == {"min_qty": Decimal(1)}
+
+
+def test_example_catalog_counts() -> None:
+    catalog = load_catalog(
+        [EXAMPLE / "products.yaml", *sorted((EXAMPLE / "packages").iterdir())], FMT
+    )
+    assert catalog.count() == {Kind.PRODUCT: 10, Kind.PACKAGE: 4, Kind.PACKAGE_PRODUCT: 16}
