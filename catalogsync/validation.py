@@ -65,7 +65,9 @@ def _message(err: ErrorDetails) -> str:
     if err["type"] in ("string_pattern_mismatch", "string_too_short"):
         message = "must not be empty"
     if err["type"] == "value_error":
-        message = message.removeprefix("Value error, ")
+        # Our own validators word their message in full; the input is not echoed because
+        # it may be a credential written where it must not be.
+        return message.removeprefix("Value error, ")
     value = err["input"]
     if isinstance(value, (dict, list)) or value is None:
         return f"{message} (got {type_name(value)})"
