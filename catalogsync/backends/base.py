@@ -1,0 +1,127 @@
+"""What a billing-system backend provides to the core: the live catalog and writes.
+
+The core (planner, applier, CLI) talks to backends only through `Backend`; backends are
+found by name through `catalogsync.registry`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from catalogsync.catalog import Kind, Ref, Value
+from catalogsync.plan import Change, digest
+
+
+@dataclass(frozen=True)
+class LiveResource:
+    """One object as it is in the billing system, in the catalog's vocabulary.
+
+    `fields` carries every managed field the backend reads (normalised like the catalog:
+    Decimal, bool, str, None for empty), so the planner can compare any declared field.
+    """
+
+    ref: Ref
+    remote_id: str
+    fields: Mapping[str, Value] = field(default_factory=dict)
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the normalised live record: any edit to it changes the fingerprint."""
+        fields = {key: _jsonable(value) for key, value in sorted(self.fields.items())}
+        return digest({"ref": self.ref.to_json(), "id": self.remote_id, "fields": fields})
+
+
+def _jsonable(value: Value) -> Any:
+    return value if value is None or isinstance(value, (str, bool, int)) else str(value)
+
+
+@dataclass(frozen=True)
+class LiveCatalog:
+    """The billing system's catalog, as fetched."""
+
+    resources: tuple[LiveResource, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.resources, key=lambda r: (r.ref, r.remote_id)))
+        object.__setattr__(self, "resources", ordered)
+
+    def __iter__(self) -> Iterator[LiveResource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def by_ref(self) -> dict[Ref, LiveResource]:
+        return {r.ref: r for r in self.resources}
+
+    def count(self) -> dict[Kind, int]:
+        counts = dict.fromkeys(Kind, 0)
+        for resource in self.resources:
+            counts[resource.ref.kind] += 1
+        return counts
+
+
+class Outcome(StrEnum):
+    """How one change ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """The result of one change: its outcome, the remote id it has now, and why it failed."""
+
+    ref: Ref
+    outcome: Outcome
+    remote_id: str | None = None
+    message: str = ""
+
+
+# Called with (done, total) as a long fetch or apply progresses.
+Progress = Callable[[int, int], None]
+
+
+class Backend(ABC):
+    """A billing system reached through its API.
+
+    Implementers must:
+    - read the whole catalog in as few requests as the API allows (`fetch_live`);
+    - write one wave of changes (`apply_wave`), batching records of one entity and running
+      batches concurrently, returning exactly one ChangeResult per change, in any order;
+    - resolve references to objects by name through `ids` (remote ids known so far,
+      including those created in earlier waves of the same apply);
+    - never duplicate an object when a write is retried, and never raise for a per-record
+      failure (report it in the ChangeResult); raise BackendError only when nothing in
+      the wave could be trusted (e.g. authentication failed).
+    """
+
+    name: str
+
+    @abstractmethod
+    async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+        """The live catalog."""
+
+    @abstractmethod
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        """Execute one wave of changes."""
+
+    def stats(self) -> dict[str, Any]:
+        """Request counts and timings, for --stats."""
+        return {}
+
+    async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Release connections."""

@@ -1,0 +1,264 @@
+"""The plan: the single intermediate representation between planning and everything else.
+
+Renderers, guards, the plan file and the applier all consume a `Plan`; none of them calls
+the planner. A plan is plain immutable data and serialises to a versioned JSON document
+whose bytes (and hash) depend only on its inputs: no timestamps, sorted keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from catalogsync import __version__
+from catalogsync.catalog import Kind, Ref, Value
+from catalogsync.errors import PlanError
+
+FORMAT_VERSION = 1
+
+# The fingerprint a create records: the object must not exist when the plan is applied.
+MUST_NOT_EXIST = "must-not-exist"
+
+
+class Action(StrEnum):
+    """What a change does to one object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's value before and after (None before a create, None after a delete)."""
+
+    field: str
+    before: Value
+    after: Value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change to one object.
+
+    `values` holds what the backend writes: the declared fields for a create or update
+    (an update writes only `fields`' afters, but a backend may need the rest to build a
+    record), empty for a delete. `depends_on` lists the changes in this plan that must
+    succeed first; `wave` is the execution step (all of wave 0, then wave 1, ...).
+    """
+
+    action: Action
+    ref: Ref
+    fields: tuple[FieldChange, ...] = ()
+    values: Mapping[str, Value] = field(default_factory=dict)
+    remote_id: str | None = None
+    live_fingerprint: str = MUST_NOT_EXIST
+    depends_on: tuple[Ref, ...] = ()
+    wave: int = 0
+    renamed_from: str | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+    @property
+    def live_ref(self) -> Ref:
+        """The object's identity as it is live now (the old name of a rename)."""
+        if self.renamed_from is None:
+            return self.ref
+        return Ref(self.ref.kind, (*self.ref.key[:-1], self.renamed_from))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "ref": self.ref.to_json(),
+            "fields": [
+                {"field": f.field, "before": _dump(f.before), "after": _dump(f.after)}
+                for f in self.fields
+            ],
+            "values": {key: _dump(value) for key, value in sorted(self.values.items())},
+            "remote_id": self.remote_id,
+            "live_fingerprint": self.live_fingerprint,
+            "depends_on": [ref.to_json() for ref in self.depends_on],
+            "wave": self.wave,
+            "renamed_from": self.renamed_from,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            action=Action(data["action"]),
+            ref=Ref.from_json(data["ref"]),
+            fields=tuple(
+                FieldChange(f["field"], _load(f["before"]), _load(f["after"]))
+                for f in data["fields"]
+            ),
+            values={key: _load(value) for key, value in data["values"].items()},
+            remote_id=data["remote_id"],
+            live_fingerprint=data["live_fingerprint"],
+            depends_on=tuple(Ref.from_json(ref) for ref in data["depends_on"]),
+            wave=int(data["wave"]),
+            renamed_from=data["renamed_from"],
+            reason=data.get("reason", ""),
+        )
+
+
+def _dump(value: Value) -> Any:
+    """JSON form of a value: Decimals as {"decimal": "10.5"} so they load back as Decimals."""
+    if isinstance(value, Decimal):
+        return {"decimal": format(value, "f")}
+    return value
+
+
+def _load(value: Any) -> Value:
+    if isinstance(value, dict) and set(value) == {"decimal"}:
+        return Decimal(value["decimal"])
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    raise PlanError(f"unexpected value in plan file: {value!r}")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts of a plan's changes."""
+
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+    unmanaged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.create + self.update + self.delete
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "create": self.create,
+            "update": self.update,
+            "delete": self.delete,
+            "unmanaged": self.unmanaged,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered set of changes for one target, with what is needed to trust it later."""
+
+    backend: str
+    target: str
+    target_url: str
+    catalog_digest: str
+    changes: tuple[Change, ...] = ()
+    unmanaged: tuple[Ref, ...] = ()
+    live_counts: Mapping[Kind, int] = field(default_factory=dict)
+    tool_version: str = __version__
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "live_counts", MappingProxyType(dict(self.live_counts)))
+
+    @property
+    def summary(self) -> Summary:
+        counts = {action: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(
+            create=counts[Action.CREATE],
+            update=counts[Action.UPDATE],
+            delete=counts[Action.DELETE],
+            unmanaged=len(self.unmanaged),
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def waves(self) -> Iterator[tuple[int, tuple[Change, ...]]]:
+        """The changes grouped by wave, in execution order."""
+        for wave in sorted({change.wave for change in self.changes}):
+            yield wave, tuple(c for c in self.changes if c.wave == wave)
+
+    def of_action(self, action: Action) -> Iterable[Change]:
+        return (c for c in self.changes if c.action is action)
+
+    def without(self, refs: Iterable[Ref]) -> Plan:
+        """The same plan without the changes to `refs`."""
+        dropped = set(refs)
+        return replace(self, changes=tuple(c for c in self.changes if c.ref not in dropped))
+
+    # --- the plan file -----------------------------------------------------------------
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "tool_version": self.tool_version,
+            "backend": self.backend,
+            "target": {"name": self.target, "url": self.target_url},
+            "catalog_digest": self.catalog_digest,
+            "summary": self.summary.to_json(),
+            "live_counts": {kind.value: n for kind, n in sorted(self.live_counts.items())},
+            "changes": [change.to_json() for change in self.changes],
+            "unmanaged": [ref.to_json() for ref in self.unmanaged],
+        }
+
+    @property
+    def plan_hash(self) -> str:
+        """sha256 over the whole plan body: what was reviewed is what gets applied."""
+        return "sha256:" + hashlib.sha256(canonical_json(self._body()).encode()).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self._body(), "plan_hash": self.plan_hash}
+
+    def dumps(self) -> str:
+        """The plan file's text: stable key order, so equal plans are equal bytes."""
+        return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def loads(cls, text: str) -> Plan:
+        """Read a plan file, checking its version and its hash.
+
+        Raises:
+            PlanError: not a plan, an unsupported version, or edited since it was written.
+        """
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or "format_version" not in data:
+                raise PlanError("not a catalogsync plan file (no format_version)")
+            if data["format_version"] != FORMAT_VERSION:
+                raise PlanError(
+                    f"plan file format_version {data['format_version']} is not supported "
+                    f"(this catalogsync reads {FORMAT_VERSION})"
+                )
+            plan = cls(
+                backend=data["backend"],
+                target=data["target"]["name"],
+                target_url=data["target"]["url"],
+                catalog_digest=data["catalog_digest"],
+                changes=tuple(Change.from_json(c) for c in data["changes"]),
+                unmanaged=tuple(Ref.from_json(r) for r in data["unmanaged"]),
+                live_counts={Kind(k): int(v) for k, v in data["live_counts"].items()},
+                tool_version=data["tool_version"],
+            )
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"plan file is not valid JSON: {exc}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlanError(f"plan file is malformed: {type(exc).__name__}: {exc}") from exc
+        if plan.plan_hash != data.get("plan_hash"):
+            raise PlanError("plan file was modified after it was written (plan_hash mismatch)")
+        return plan
+
+
+def canonical_json(data: Any) -> str:
+    """Compact, key-sorted JSON, the input of every hash."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def digest(data: Any) -> str:
+    """sha256 of the canonical JSON of `data`."""
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
