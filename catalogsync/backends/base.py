@@ -9,12 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from catalogsync.catalog import Kind, Ref, Value
 from catalogsync.plan import Change, digest
+from catalogsync.report import ChangeResult
 
 
 @dataclass(frozen=True)
@@ -69,24 +69,6 @@ class LiveCatalog:
         for resource in self.resources:
             counts[resource.ref.kind] += 1
         return counts
-
-
-class Outcome(StrEnum):
-    """How one change ended."""
-
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class ChangeResult:
-    """The result of one change: its outcome, the remote id it has now, and why it failed."""
-
-    ref: Ref
-    outcome: Outcome
-    remote_id: str | None = None
-    message: str = ""
 
 
 # Called with (done, total) as a long fetch or apply progresses.
