@@ -144,7 +144,12 @@ class ProjectConfig(_Model):
     prune: tuple[ObjectRule, ...] = Field(
         (), description="Objects catalogsync may delete when they are not declared."
     )
-    ignore: tuple[IgnoreRule, ...] = ()
+    protect: tuple[ObjectRule, ...] = Field(
+        (), description="Objects that must never be deleted, whatever the flags."
+    )
+    ignore: tuple[IgnoreRule, ...] = Field(
+        (), description="Fields another system owns: never compared, never written."
+    )
     allow_delete: bool = Field(False, description="Apply planned deletes without --allow-delete.")
 
     @field_validator("backend")

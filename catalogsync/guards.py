@@ -1,0 +1,72 @@
+"""Safety guards run on a plan before anything is written.
+
+- Deletes need an explicit yes: `--allow-delete` (or `allow_delete: true` in the config).
+- Protected objects (`protect: true` in YAML, or a `protect` rule in catalogsync.yaml) are
+  never deleted, whatever the flags.
+- A plan that updates or deletes more than `max_change_share` of a kind's live objects
+  (once the kind has `min_objects`) is refused unless `--force` (octoDNS's 30% rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from catalogsync.catalog import Kind, Ref
+from catalogsync.config import Guards, ObjectRule
+from catalogsync.errors import GuardRefusedError
+from catalogsync.plan import Action, Plan
+
+
+@dataclass(frozen=True)
+class GuardOptions:
+    """The guard settings and the flags given on the command line."""
+
+    guards: Guards = field(default_factory=Guards)
+    protect: tuple[ObjectRule, ...] = ()
+    protected_refs: frozenset[Ref] = frozenset()
+    allow_delete: bool = False
+    force: bool = False
+
+
+def guard_problems(plan: Plan, options: GuardOptions) -> list[str]:
+    """Why the plan must not be applied as it is (empty: it may)."""
+    deletes = [c.ref for c in plan.of_action(Action.DELETE)]
+    problems = [
+        f"{ref} is protected and cannot be deleted"
+        for ref in deletes
+        if ref in options.protected_refs or any(rule.matches(ref) for rule in options.protect)
+    ]
+    if deletes and not options.allow_delete:
+        problems.append(
+            f"the plan deletes {len(deletes)} object(s); pass --allow-delete to apply deletes"
+        )
+    if not options.force:
+        problems.extend(_share_problems(plan, options.guards))
+    return problems
+
+
+def _share_problems(plan: Plan, guards: Guards) -> Iterable[str]:
+    for kind in Kind:
+        live = plan.live_counts.get(kind, 0)
+        if live < max(guards.min_objects, 1):
+            continue
+        touched = sum(
+            1
+            for c in plan.changes
+            if c.ref.kind is kind and c.action in (Action.UPDATE, Action.DELETE)
+        )
+        share = touched / live
+        if share > guards.max_change_share:
+            yield (
+                f"the plan updates or deletes {touched} of {live} live {kind.plural} "
+                f"({share:.0%}, over the {guards.max_change_share:.0%} guard); "
+                "pass --force if this is intended"
+            )
+
+
+def check_guards(plan: Plan, options: GuardOptions) -> None:
+    """Raise GuardRefusedError (exit 3) listing every reason the plan is refused."""
+    problems = guard_problems(plan, options)
+    if problems:
+        raise GuardRefusedError("refused by safety guards:\n  " + "\n  ".join(problems))
