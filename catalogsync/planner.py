@@ -141,7 +141,9 @@ def _upsert(resource: Resource, live: LiveResource | None, options: PlanOptions)
             values=wanted,
         )
     current = {key: live.fields.get(key) for key in wanted}
-    renamed_from = live.ref.name if live.ref.name != resource.ref.name else None
+    # Only products and packages are renamed; a package-product's key merely follows them.
+    is_renamed = resource.ref.kind is not Kind.PACKAGE_PRODUCT and live.ref != resource.ref
+    renamed_from = live.ref.name if is_renamed else None
     if current == wanted and renamed_from is None:
         return None
     fields = field_changes(current, wanted) if current != wanted else ()

@@ -1,0 +1,64 @@
+"""The applier with an in-memory backend: waves, id carry-over, skipped dependents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anyio
+
+from catalogsync.applier import apply_plan
+from catalogsync.backends.base import LiveCatalog
+from catalogsync.catalog import package_product_ref, package_ref, product_ref
+from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.report import Outcome
+from tests.fakes import InMemoryBackend, catalog, res
+
+OPTS = PlanOptions(backend="memory")
+VOICE, SMS, GOLD = product_ref("Voice"), product_ref("SMS"), package_ref("Gold")
+GOLD_VOICE = package_product_ref("Gold", "Voice")
+GOLD_VOICE_SMS = package_product_ref("Gold", "Voice", "SMS")
+DESIRED = catalog(
+    res(VOICE, rate=Decimal(1)),
+    res(SMS),
+    res(GOLD),
+    res(GOLD_VOICE, min_qty=Decimal(1)),
+    res(GOLD_VOICE_SMS, min_qty=Decimal(0)),
+)
+
+
+def run_apply(backend: InMemoryBackend):
+    async def go():
+        live = await backend.fetch_live()
+        plan = build_plan(DESIRED, live, OPTS)
+        return plan, await apply_plan(plan, backend, live)
+
+    return anyio.run(go)
+
+
+def test_apply_runs_waves_in_order_then_replan_is_empty() -> None:
+    backend = InMemoryBackend()
+    _, report = run_apply(backend)
+    assert report.exit_code == 0
+    assert [len(w) for w in backend.waves] == [3, 1, 1]
+    assert report.counts() == {"succeeded": 5, "failed": 0, "skipped": 0}
+    again = build_plan(DESIRED, LiveCatalog(tuple(backend.records.values())), OPTS)
+    assert again.changes == ()
+
+
+def test_dependents_of_a_failure_are_skipped_and_independent_work_continues() -> None:
+    backend = InMemoryBackend(fail=[VOICE])
+    _, report = run_apply(backend)
+    assert report.exit_code == 4
+    outcomes = {r.ref: (r.outcome, r.message) for r in report.results}
+    assert outcomes[VOICE] == (Outcome.FAILED, "injected failure")
+    assert outcomes[SMS][0] is Outcome.SUCCEEDED and outcomes[GOLD][0] is Outcome.SUCCEEDED
+    assert outcomes[GOLD_VOICE] == (Outcome.SKIPPED, "skipped: product Voice failed")
+    assert outcomes[GOLD_VOICE_SMS] == (
+        Outcome.SKIPPED,
+        "skipped: package-product Gold / Voice was skipped",
+    )
+    # a second apply without the fault converges with no duplicate
+    backend.fail.clear()
+    _, second = run_apply(backend)
+    assert second.counts() == {"succeeded": 3, "failed": 0, "skipped": 0}
+    assert len(backend.records) == 5

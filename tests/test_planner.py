@@ -1,0 +1,180 @@
+"""The planner with plain values: matching, diffing, renames, prune scope, waves."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from catalogsync.backends.base import LiveCatalog
+from catalogsync.catalog import Kind, Ref, package_product_ref, package_ref, product_ref
+from catalogsync.config import IgnoreRule, ObjectRule
+from catalogsync.errors import PlanError
+from catalogsync.plan import Action, FieldChange, Plan
+from catalogsync.planner import PlanOptions, build_plan
+from tests.fakes import catalog, live, res
+
+OPTS = PlanOptions(backend="billingplatform", target="local", target_url="emulator:")
+VOICE, SMS = product_ref("Voice"), product_ref("SMS")
+GOLD = package_ref("Gold")
+GOLD_VOICE = package_product_ref("Gold", "Voice")
+GOLD_VOICE_SMS = package_product_ref("Gold", "Voice", "SMS")
+
+
+def plan_of(desired, live_resources=(), **options) -> Plan:
+    opts = PlanOptions(**{**OPTS.__dict__, **options})
+    return build_plan(desired, LiveCatalog(tuple(live_resources)), opts)
+
+
+def summary(plan: Plan) -> list[tuple[str, str, int]]:
+    return [(c.action.value, c.ref.label, c.wave) for c in plan.changes]
+
+
+def test_empty_live_creates_everything_in_dependency_waves() -> None:
+    desired = catalog(
+        res(VOICE, rate=Decimal("0.05")),
+        res(SMS),
+        res(GOLD, status="Production"),
+        res(GOLD_VOICE, min_qty=Decimal(1)),
+        res(GOLD_VOICE_SMS, min_qty=Decimal(0)),
+    )
+    plan = plan_of(desired)
+    assert summary(plan) == [
+        ("create", "Gold", 0),
+        ("create", "SMS", 0),
+        ("create", "Voice", 0),
+        ("create", "Gold / Voice", 1),
+        ("create", "Gold / Voice / SMS", 2),
+    ]
+    nested = plan.changes[-1]
+    assert set(nested.depends_on) == {GOLD, SMS, GOLD_VOICE}
+    assert plan.changes[2].fields == (FieldChange("rate", None, Decimal("0.05")),)
+
+
+def test_equal_values_in_other_forms_are_no_change() -> None:
+    desired = catalog(res(VOICE, rate=Decimal("10.50"), customize_tax_rules=True, ssp_formula=None))
+    current = [live(VOICE, "1", rate=Decimal("10.5"), customize_tax_rules=True, ssp_formula=None)]
+    assert plan_of(desired, current).changes == ()
+
+
+def test_only_declared_fields_are_compared_and_changes_are_field_level() -> None:
+    desired = catalog(res(VOICE, rate=Decimal("0.06")))
+    current = [live(VOICE, "7", rate=Decimal("0.05"), status="ACTIVE", external_key="x")]
+    (change,) = plan_of(desired, current).changes
+    assert change.action is Action.UPDATE
+    assert change.remote_id == "7"
+    assert change.fields == (FieldChange("rate", Decimal("0.05"), Decimal("0.06")),)
+    assert change.live_fingerprint == current[0].fingerprint
+
+
+def test_explicit_null_clears_a_field() -> None:
+    desired = catalog(res(VOICE, external_key=None))
+    (change,) = plan_of(desired, [live(VOICE, "1", external_key="abc")]).changes
+    assert change.fields == (FieldChange("external_key", "abc", None),)
+
+
+def test_rename_is_an_update_and_carries_package_products_along() -> None:
+    from catalogsync.catalog import Resource
+
+    desired = catalog(
+        Resource(product_ref("Voice Pro"), renamed_from=("Voice",)),
+        res(GOLD),
+        res(package_product_ref("Gold", "Voice Pro"), min_qty=Decimal(1)),
+    )
+    current = [
+        live(VOICE, "1"),
+        live(GOLD, "2"),
+        live(GOLD_VOICE, "3", min_qty=Decimal(1)),
+    ]
+    plan = plan_of(desired, current)
+    (change,) = plan.changes
+    assert change.action is Action.UPDATE and change.renamed_from == "Voice"
+    assert change.fields == (FieldChange("name", "Voice", "Voice Pro"),)
+    assert change.live_ref == VOICE
+    assert plan.unmanaged == ()
+
+
+def test_undeclared_live_objects_are_unmanaged_unless_pruned() -> None:
+    current = [live(VOICE, "1"), live(SMS, "2")]
+    plan = plan_of(catalog(res(VOICE)), current)
+    assert plan.changes == () and plan.unmanaged == (SMS,)
+    pruned = plan_of(
+        catalog(res(VOICE)), current, prune=(ObjectRule(kind=Kind.PRODUCT, names=("S*",)),)
+    )
+    assert summary(pruned) == [("delete", "SMS", 0)]
+    assert pruned.changes[0].reason == "not declared; inside the prune scope"
+
+
+def test_deleting_a_package_deletes_its_package_products_children_first() -> None:
+    current = [
+        live(VOICE, "1"),
+        live(SMS, "2"),
+        live(GOLD, "3"),
+        live(GOLD_VOICE, "4"),
+        live(GOLD_VOICE_SMS, "5"),
+    ]
+    plan = plan_of(catalog(res(VOICE), res(SMS)), current, prune=(ObjectRule(kind=Kind.PACKAGE),))
+    assert summary(plan) == [
+        ("delete", "Gold / Voice / SMS", 0),
+        ("delete", "Gold / Voice", 1),
+        ("delete", "Gold", 2),
+    ]
+    assert plan.changes[1].depends_on == (GOLD_VOICE_SMS,)
+    assert plan.changes[0].reason == "its parent is deleted"
+
+
+def test_deleting_a_product_still_used_is_refused() -> None:
+    current = [live(VOICE, "1"), live(GOLD, "3"), live(GOLD_VOICE, "4")]
+    with pytest.raises(PlanError, match="cannot delete products still used"):
+        plan_of(catalog(res(GOLD)), current, prune=(ObjectRule(kind=Kind.PRODUCT),))
+
+
+def test_deletes_come_after_creates_and_updates() -> None:
+    current = [live(VOICE, "1", rate=Decimal(1)), live(SMS, "2")]
+    desired = catalog(res(VOICE, rate=Decimal(2)), res(GOLD))
+    plan = plan_of(desired, current, prune=(ObjectRule(kind=Kind.PRODUCT),))
+    assert summary(plan) == [("create", "Gold", 0), ("update", "Voice", 0), ("delete", "SMS", 1)]
+
+
+def test_ignore_rules_drop_fields_from_comparison_and_writes() -> None:
+    desired = catalog(res(VOICE, rate=Decimal(2), external_key="ours"))
+    current = [live(VOICE, "1", rate=Decimal(2), external_key="theirs")]
+    rule = IgnoreRule(kind=Kind.PRODUCT, fields=("external_key",))
+    assert plan_of(desired, current, ignore=(rule,)).changes == ()
+
+
+def test_duplicate_live_records_match_once_and_the_rest_stay_unmanaged() -> None:
+    current = [live(GOLD_VOICE, "9"), live(GOLD_VOICE, "4"), live(GOLD, "1"), live(VOICE, "2")]
+    desired = catalog(res(GOLD), res(VOICE), res(GOLD_VOICE))
+    plan = plan_of(desired, current)
+    assert plan.changes == ()
+    assert plan.unmanaged == (GOLD_VOICE,)
+
+
+def test_same_inputs_give_byte_identical_plans() -> None:
+    desired = catalog(
+        res(VOICE, rate=Decimal("1.10")), res(GOLD), res(GOLD_VOICE, min_qty=Decimal(1))
+    )
+    current = [live(VOICE, "1", rate=Decimal("1.2"))]
+    first, second = plan_of(desired, current), plan_of(desired, list(reversed(current)))
+    assert first.dumps() == second.dumps()
+    assert first.plan_hash == second.plan_hash
+
+
+def test_plan_file_round_trips_and_detects_edits() -> None:
+    desired = catalog(res(VOICE, rate=Decimal("1.10"), customize_tax_rules=True))
+    plan = plan_of(desired, [live(VOICE, "1", rate=Decimal("1.2"), customize_tax_rules=False)])
+    loaded = Plan.loads(plan.dumps())
+    assert loaded == plan
+    assert loaded.changes[0].fields[1].after == Decimal("1.10")
+    with pytest.raises(PlanError, match="modified after it was written"):
+        Plan.loads(plan.dumps().replace('"1.10"', '"9.99"'))
+    with pytest.raises(PlanError, match="not valid JSON"):
+        Plan.loads("{")
+
+
+def test_ref_for_kinds() -> None:
+    assert GOLD_VOICE_SMS.parent == GOLD_VOICE
+    assert GOLD_VOICE_SMS.package == GOLD and GOLD_VOICE_SMS.product == SMS
+    assert str(GOLD_VOICE) == "package-product Gold / Voice"
+    assert Ref.from_json(GOLD_VOICE.to_json()) == GOLD_VOICE
