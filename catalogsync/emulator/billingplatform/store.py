@@ -1,0 +1,256 @@
+"""The SQLite database behind the BillingPlatform emulator: tables, transactions, row access.
+
+One connection (a file, or memory) is shared by every thread under `Database.lock`; the
+emulator's work per request is small, and a single writer keeps SQLite simple. Each entity
+is a table named after it, with one column per field in canonical casing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from catalogsync.emulator.billingplatform.schema import (
+    ENTITIES,
+    ID_START,
+    RATING_METHOD_SEED,
+    Entity,
+)
+from catalogsync.emulator.billingplatform.sql import CompiledQuery
+from catalogsync.emulator.billingplatform.values import StoredValue, to_wire
+
+__all__ = ["Database", "Record"]
+
+#: A stored record: canonical field name -> stored value.
+Record = dict[str, StoredValue]
+
+_USERS = "_EMULATOR_USERS"
+
+
+class Database:
+    """The emulator's SQLite state. `db=None` keeps it in memory."""
+
+    def __init__(self, db: str | Path | None = None) -> None:
+        self.path = None if db is None else Path(db)
+        self.lock = threading.RLock()
+        # isolation_level=None: transactions are explicit (BEGIN / SAVEPOINT) below.
+        self._conn = sqlite3.connect(
+            ":memory:" if self.path is None else str(self.path),
+            check_same_thread=False,
+            isolation_level=None,
+        )
+        self._conn.create_function("bp_like", 3, _like, deterministic=True)
+        if self.path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        with self.lock:
+            self._create_schema()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self.lock:
+            self._conn.close()
+
+    # -- schema --------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        with self.transaction():
+            self._conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{_USERS}" '
+                '("Id" INTEGER PRIMARY KEY AUTOINCREMENT, "Username" TEXT UNIQUE NOT NULL)'
+            )
+            for entity in ENTITIES.values():
+                self._create_table(entity)
+            if not self._conn.execute('SELECT 1 FROM "RATING_METHOD" LIMIT 1').fetchone():
+                self._conn.executemany(
+                    'INSERT INTO "RATING_METHOD" ("Id", "Name", "RatingMethodType") '
+                    "VALUES (?, ?, ?)",
+                    RATING_METHOD_SEED,
+                )
+
+    def _create_table(self, entity: Entity) -> None:
+        columns = ", ".join(f'"{f.name}" {f.sql_type}' for f in entity.fields if f.name != "Id")
+        self._conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{entity.name}" '
+            f'("Id" INTEGER PRIMARY KEY AUTOINCREMENT, {columns})'
+        )
+        # A database written by an older emulator may lack newer fields.
+        present = {row[1] for row in self._conn.execute(f'PRAGMA table_info("{entity.name}")')}
+        for field in entity.fields:
+            if field.name not in present:
+                self._conn.execute(
+                    f'ALTER TABLE "{entity.name}" ADD COLUMN "{field.name}" {field.sql_type}'
+                )
+        for field in entity.fields:
+            indexed = field.references or field.unique or field.name in entity.upsert_keys
+            if indexed:
+                unique = "UNIQUE " if field.unique else ""
+                self._conn.execute(
+                    f'CREATE {unique}INDEX IF NOT EXISTS "ix_{entity.name}_{field.name}" '
+                    f'ON "{entity.name}" ("{field.name}")'
+                )
+        # AUTOINCREMENT keeps ids from being reused after deletes; start each entity in
+        # its own range (see ID_START).
+        start = ID_START.get(entity.name, 1) - 1
+        if not self._conn.execute(
+            "SELECT 1 FROM sqlite_sequence WHERE name = ?", (entity.name,)
+        ).fetchone():
+            self._conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (entity.name, start)
+            )
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite transaction, committed on success and rolled back on any error."""
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested savepoint: an error inside undoes only what was done inside."""
+        self._conn.execute("SAVEPOINT record")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO record")
+            self._conn.execute("RELEASE record")
+            raise
+        self._conn.execute("RELEASE record")
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def run_query(self, query: CompiledQuery) -> list[dict[str, str]]:
+        """Run a compiled query; rows come back with every value as a wire string."""
+        with self.lock:
+            rows = self._conn.execute(query.sql, query.params).fetchall()
+        return [
+            {key: to_wire(value) for key, value in zip(query.keys, row, strict=True)}
+            for row in rows
+        ]
+
+    def get(self, entity: Entity, record_id: int) -> Record | None:
+        """The whole stored record with this Id, or None."""
+        names = entity.field_names
+        columns = ", ".join(f'"{n}"' for n in names)
+        with self.lock:
+            row = self._conn.execute(
+                f'SELECT {columns} FROM "{entity.name}" WHERE "Id" = ?', (record_id,)
+            ).fetchone()
+        return None if row is None else dict(zip(names, row, strict=True))
+
+    def all_records(self, entity: Entity) -> list[Record]:
+        """Every stored record of an entity, in Id order."""
+        names = entity.field_names
+        columns = ", ".join(f'"{n}"' for n in names)
+        with self.lock:
+            rows = self._conn.execute(
+                f'SELECT {columns} FROM "{entity.name}" ORDER BY "Id"'
+            ).fetchall()
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def ids_where(
+        self, entity: Entity, field: str, value: StoredValue, *, limit: int | None = None
+    ) -> list[int]:
+        """Ids of the records whose `field` equals `value` (exact match), in Id order."""
+        sql = f'SELECT "Id" FROM "{entity.name}" WHERE "{field}" = ? ORDER BY "Id"'
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self.lock:
+            return [row[0] for row in self._conn.execute(sql, (value,))]
+
+    def exists(self, entity: Entity, record_id: StoredValue) -> bool:
+        """Whether a record with this Id exists."""
+        return bool(self.ids_where(entity, "Id", record_id, limit=1))
+
+    # -- writes --------------------------------------------------------------------------
+
+    def insert(self, entity: Entity, values: Mapping[str, StoredValue]) -> int:
+        """Insert a record and return its new Id."""
+        names = list(values)
+        columns = ", ".join(f'"{n}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        with self.lock:
+            cursor = self._conn.execute(
+                f'INSERT INTO "{entity.name}" ({columns}) VALUES ({marks})',
+                [values[n] for n in names],
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def update(self, entity: Entity, record_id: int, values: Mapping[str, StoredValue]) -> None:
+        """Set the given fields of one record."""
+        names = list(values)
+        assignments = ", ".join(f'"{n}" = ?' for n in names)
+        with self.lock:
+            self._conn.execute(
+                f'UPDATE "{entity.name}" SET {assignments} WHERE "Id" = ?',
+                [*(values[n] for n in names), record_id],
+            )
+
+    def delete(self, entity: Entity, record_id: int) -> None:
+        """Delete one record."""
+        with self.lock:
+            self._conn.execute(f'DELETE FROM "{entity.name}" WHERE "Id" = ?', (record_id,))
+
+    def referrers(self, entity: Entity, record_id: int) -> list[str]:
+        """ "ENTITY.Field" for every field of any entity that still points to this record."""
+        found: list[str] = []
+        for other in ENTITIES.values():
+            for field in other.references_to(entity.name):
+                if self.ids_where(other, field.name, record_id, limit=1):
+                    found.append(f"{other.name}.{field.name}")
+        return found
+
+    def user_id(self, username: str) -> int:
+        """A stable Id for a user name (CreatedUserId / UpdatedUserId), created on first use."""
+        with self.lock:
+            self._conn.execute(
+                f'INSERT OR IGNORE INTO "{_USERS}" ("Username") VALUES (?)', (username,)
+            )
+            row = self._conn.execute(
+                f'SELECT "Id" FROM "{_USERS}" WHERE "Username" = ?', (username,)
+            ).fetchone()
+        return int(row[0])
+
+    def count(self, entity: Entity) -> int:
+        """How many records the entity holds."""
+        with self.lock:
+            row = self._conn.execute(f'SELECT COUNT(*) FROM "{entity.name}"').fetchone()
+        return int(row[0])
+
+
+def _like(value: object, pattern: object, escape: object) -> int | None:
+    """SQL LIKE as Oracle does it: case-sensitive, `%` and `_` wildcards, optional ESCAPE."""
+    if value is None or pattern is None:
+        return None
+    regex = _like_regex(str(pattern), str(escape) if escape else "")
+    return 1 if regex.fullmatch(str(value)) else 0
+
+
+@functools.lru_cache(maxsize=256)
+def _like_regex(pattern: str, escape: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    chars: Sequence[str] = pattern
+    index = 0
+    while index < len(chars):
+        char = chars[index]
+        if escape and char == escape and index + 1 < len(chars):
+            parts.append(re.escape(chars[index + 1]))
+            index += 2
+            continue
+        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        index += 1
+    return re.compile("".join(parts), re.DOTALL)

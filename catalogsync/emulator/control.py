@@ -1,0 +1,85 @@
+"""`/_emulator/...` control endpoints, so a server-mode emulator can be steered over HTTP.
+
+They need no session, are never faulted and are not counted in the stats:
+
+- `GET  /_emulator/stats`        the request counters (`BaseEmulator.stats()`)
+- `GET  /_emulator/faults`       the current `Faults`, plus the scripted failures pending
+- `POST /_emulator/faults`       set `Faults` fields from a JSON object; the extra keys
+  `fail_next` (an object or a list of `{status, times, path_contains}`) and
+  `clear_scripted: true` drive the scripted failures
+- `POST /_emulator/reset-stats`  zero the counters and clear the request log
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from catalogsync.emulator.requestlog import CONTROL_PREFIX
+
+if TYPE_CHECKING:
+    from catalogsync.emulator.base import BaseEmulator
+
+__all__ = ["control_routes"]
+
+
+def control_routes(emulator: BaseEmulator) -> list[BaseRoute]:
+    """The control routes bound to one emulator."""
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(emulator.stats())
+
+    async def get_faults(request: Request) -> Response:
+        return JSONResponse(_faults_view(emulator))
+
+    async def set_faults(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object of Faults fields")
+            _apply(emulator, body)
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            return JSONResponse({"error": "Bad request", "message": str(exc)}, status_code=400)
+        return JSONResponse(_faults_view(emulator))
+
+    async def reset_stats(request: Request) -> Response:
+        emulator.reset_stats()
+        return JSONResponse(emulator.stats())
+
+    return [
+        Route(f"{CONTROL_PREFIX}stats", stats, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}faults", set_faults, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}reset-stats", reset_stats, methods=["POST"]),
+    ]
+
+
+def _apply(emulator: BaseEmulator, body: dict[str, Any]) -> None:
+    """Apply a control request: scripted failures first checked, then the field changes."""
+    body = dict(body)
+    clear = body.pop("clear_scripted", False)
+    scripted = body.pop("fail_next", [])
+    scripted = [scripted] if isinstance(scripted, dict) else scripted
+    if not isinstance(scripted, list) or not all(isinstance(s, dict) for s in scripted):
+        raise ValueError("fail_next must be an object or a list of objects")
+    emulator.faults.update(body)
+    if clear is True:
+        emulator.faults.clear_scripted()
+    for entry in scripted:
+        unknown = set(entry) - {"status", "times", "path_contains"}
+        if unknown or not isinstance(entry.get("status"), int):
+            raise ValueError("fail_next entries are {status, times, path_contains}")
+        emulator.faults.fail_next(
+            entry["status"], int(entry.get("times", 1)), str(entry.get("path_contains", ""))
+        )
+
+
+def _faults_view(emulator: BaseEmulator) -> dict[str, Any]:
+    view = emulator.faults.to_dict()
+    view["scripted"] = [asdict(entry) for entry in emulator.faults.pending_scripted()]
+    return view
