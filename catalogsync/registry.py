@@ -7,12 +7,20 @@ loading one backend does not pull in the others.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalogsync.formats import CatalogFormat
 
+if TYPE_CHECKING:
+    from catalogsync.backends.base import Backend
+    from catalogsync.config import Project, Target
+
 _FORMATS: dict[str, str] = {
     "billingplatform": "catalogsync.backends.billingplatform.catalog_format:FORMAT",
+}
+
+_BACKENDS: dict[str, str] = {
+    "billingplatform": "catalogsync.backends.billingplatform.factory:open_backend",
 }
 
 BACKEND_NAMES: tuple[str, ...] = tuple(sorted(_FORMATS))
@@ -28,3 +36,10 @@ def get_format(backend: str) -> CatalogFormat:
     fmt = _load(_FORMATS[backend])
     assert isinstance(fmt, CatalogFormat)
     return fmt
+
+
+def open_backend(project: Project, target_name: str, target: Target) -> Backend:
+    """Open the project's backend for one of its targets."""
+    opener = _load(_BACKENDS[project.config.backend])
+    backend: Backend = opener(project, target_name, target)
+    return backend

@@ -1,0 +1,247 @@
+"""BillingPlatformBackend: fetch the live catalog and write waves of changes.
+
+Reads: four paged queries (rating methods, products, packages, package-products) run
+concurrently, 10,000 rows a page. Writes, per wave and entity, in batches of `batch_size`:
+- creates of products and packages are upserts keyed by Name (both are unique), so a retry
+  can never duplicate;
+- creates of package-products are upserts keyed by Name too, *unless* that Name is already
+  used by a live package-product (two packages may hold a product under the same name):
+  such records are POSTed, and an ambiguous POST failure is settled by re-reading;
+- updates are PUTs by Id with only the changed fields; deletes are by Id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
+from catalogsync.backends.billingplatform.mapping import (
+    ENTITY,
+    FieldType,
+    default_package_product_name,
+    encode_fields,
+    live_resources,
+    select_fields,
+)
+from catalogsync.catalog import Kind, Ref, package_product_ref
+from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
+from catalogsync.plan import Action, Change
+from catalogsync.report import ChangeResult, Outcome
+
+_Prepared = tuple[Change, dict[str, str]]
+
+
+class BillingPlatformBackend(Backend):
+    """BillingPlatform REST 2.0 (see the module docstring)."""
+
+    name = "billingplatform"
+
+    def __init__(self, client: BillingPlatformClient, *, batch_size: int = 200) -> None:
+        self.client = client
+        self.batch_size = batch_size
+        self._rating_method_ids: dict[str, str] = {}
+        self._pp_names: Counter[str] = Counter()
+
+    async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+        done = 0
+
+        async def query(entity: str, fields: list[str]) -> list[dict[str, str]]:
+            nonlocal done
+            rows = await self.client.query_all(entity, fields)
+            done += 1
+            if progress is not None:
+                progress(done, 4)
+            return rows
+
+        methods, products, packages, pps = await asyncio.gather(
+            query("RATING_METHOD", ["Id", "Name"]),
+            *(query(ENTITY[kind], select_fields(kind)) for kind in Kind),
+        )
+        rating_methods = {r["Id"]: r["Name"] for r in methods}
+        self._rating_method_ids = {name: rid for rid, name in sorted(rating_methods.items())}
+        self._pp_names = Counter(r.get("Name", "") for r in pps)
+        rows = {Kind.PRODUCT: products, Kind.PACKAGE: packages, Kind.PACKAGE_PRODUCT: pps}
+        return LiveCatalog(tuple(live_resources(rows, rating_methods)))
+
+    def stats(self) -> dict[str, Any]:
+        return self.client.stats
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    # --- writes ----------------------------------------------------------------------
+
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        groups: dict[tuple[Kind, Action], list[Change]] = {}
+        for change in changes:
+            groups.setdefault((change.ref.kind, change.action), []).append(change)
+        batches = [
+            self._run_group(kind, action, group, ids)
+            for (kind, action), group in sorted(groups.items())
+        ]
+        return [result for results in await asyncio.gather(*batches) for result in results]
+
+    async def _run_group(
+        self, kind: Kind, action: Action, changes: list[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        results: list[ChangeResult] = []
+        prepared: list[_Prepared] = []
+        for change in changes:
+            try:
+                prepared.append((change, self._record(change, ids)))
+            except KeyError as exc:
+                results.append(_failed(change, str(exc.args[0])))
+        if action is Action.CREATE and kind is Kind.PACKAGE_PRODUCT:
+            upserts, posts = self._split_ambiguous(prepared)
+            jobs = [self._send(kind, "upsert", b) for b in self._batches(upserts)]
+            jobs += [self._post(kind, b) for b in self._batches(posts)]
+        else:
+            verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
+            jobs = [self._send(kind, verb[action], b) for b in self._batches(prepared)]
+        for batch_results in await asyncio.gather(*jobs):
+            results.extend(batch_results)
+        return results
+
+    def _batches(self, items: list[_Prepared]) -> list[list[_Prepared]]:
+        size = self.batch_size
+        return [items[i : i + size] for i in range(0, len(items), size)]
+
+    def _split_ambiguous(
+        self, prepared: list[_Prepared]
+    ) -> tuple[list[_Prepared], list[_Prepared]]:
+        """Package-products whose Name is unique may be upserted; the others are POSTed."""
+        in_wave = Counter(record["Name"] for _, record in prepared)
+        upserts: list[_Prepared] = []
+        posts: list[_Prepared] = []
+        for item in prepared:
+            name = item[1]["Name"]
+            unique = self._pp_names[name] == 0 and in_wave[name] == 1
+            (upserts if unique else posts).append(item)
+        return upserts, posts
+
+    def _record(self, change: Change, ids: Mapping[Ref, str]) -> dict[str, str]:
+        """The wire record of a change. Raises KeyError naming a reference with no id."""
+        ref, kind = change.ref, change.ref.kind
+        if change.action is Action.DELETE:
+            return {"Id": _need(change.remote_id, ref)}
+        if change.action is Action.UPDATE:
+            changed = [(f.field, f.after) for f in change.fields if f.field != "name"]
+            record = {"Id": _need(change.remote_id, ref)}
+            if any(f.field == "name" for f in change.fields):
+                record["Name"] = (
+                    ref.name
+                    if kind is not Kind.PACKAGE_PRODUCT
+                    else str(change.values.get("name") or "")
+                )
+            return record | encode_fields(kind, changed, self._resolver(change, ids))
+        values = [(k, v) for k, v in sorted(change.values.items()) if k != "name"]
+        record = encode_fields(kind, values, self._resolver(change, ids))
+        if kind is not Kind.PACKAGE_PRODUCT:
+            return {"Name": ref.name, **record}
+        return {
+            "Name": str(change.values.get("name") or default_package_product_name(ref)),
+            "PackageId": _need(ids.get(ref.package) if ref.package else None, ref.package),
+            "ProductId": _need(ids.get(ref.product) if ref.product else None, ref.product),
+            **(
+                {"ParentPackageProductId": _need(ids.get(ref.parent), ref.parent)}
+                if ref.parent
+                else {}
+            ),
+            **record,
+        }
+
+    def _resolver(self, change: Change, ids: Mapping[Ref, str]) -> dict[FieldType, dict[str, str]]:
+        packages = {r.name: i for r, i in ids.items() if r.kind is Kind.PACKAGE}
+        linked: dict[str, str] = {}
+        link_package, link_product = (
+            change.values.get("link_package"),
+            change.values.get("link_product"),
+        )
+        if isinstance(link_package, str) and isinstance(link_product, str):
+            found = ids.get(package_product_ref(link_package, link_product))
+            if found is not None:
+                linked[link_product] = found
+        return {
+            FieldType.RATING_METHOD: self._rating_method_ids,
+            FieldType.PACKAGE: packages,
+            FieldType.LINKED_PRODUCT: linked,
+        }
+
+    async def _send(self, kind: Kind, verb: str, batch: list[_Prepared]) -> list[ChangeResult]:
+        entity = ENTITY[kind]
+        records = [record for _, record in batch]
+        try:
+            if verb == "upsert":
+                answers = await self.client.upsert(entity, records)
+            elif verb == "update":
+                answers = await self.client.update(entity, records)
+            else:
+                answers = await self.client.delete(entity, [r["Id"] for r in records])
+        except AuthenticationError:
+            raise
+        except BackendError as exc:
+            return [_failed(change, str(exc)) for change, _ in batch]
+        return [self._result(item, answer) for item, answer in zip(batch, answers, strict=True)]
+
+    async def _post(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
+        """Create records whose Name is not unique; settle an unclear outcome by re-reading."""
+        entity = ENTITY[kind]
+        try:
+            answers = await self.client.create(entity, [record for _, record in batch])
+        except AmbiguousWriteError:
+            return await self._settle(kind, batch)
+        except AuthenticationError:
+            raise
+        except BackendError as exc:
+            return [_failed(change, str(exc)) for change, _ in batch]
+        return [self._result(item, answer) for item, answer in zip(batch, answers, strict=True)]
+
+    async def _settle(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
+        """After a create whose outcome is unknown: what exists now is what was created."""
+        keys = ("Name", "PackageId", "ProductId", "ParentPackageProductId")
+        names = sorted({record["Name"] for _, record in batch})
+        try:
+            rows = await self.client.query_in(ENTITY[kind], ["Id", *keys], "Name", names)
+        except BackendError as exc:
+            return [
+                _failed(c, f"create outcome unknown and re-read failed: {exc}") for c, _ in batch
+            ]
+        found = {tuple(row.get(k, "") for k in keys): row["Id"] for row in rows}
+        results = []
+        for change, record in batch:
+            remote_id = found.get(tuple(record.get(k, "") for k in keys))
+            if remote_id is None:
+                results.append(
+                    _failed(
+                        change, "create outcome unknown and not found on re-read; run apply again"
+                    )
+                )
+            else:
+                results.append(ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id))
+        return results
+
+    def _result(self, item: _Prepared, answer: RecordResult) -> ChangeResult:
+        change, record = item
+        if not answer.success:
+            where = f" ({answer.error_field})" if answer.error_field.strip() else ""
+            code = f"{answer.error_code}: " if answer.error_code not in ("", "0") else ""
+            return _failed(change, f"{code}{answer.error_text.strip() or 'rejected'}{where}")
+        if change.ref.kind is Kind.PACKAGE_PRODUCT and "Name" in record:
+            self._pp_names[record["Name"]] += 1
+        return ChangeResult(change.ref, Outcome.SUCCEEDED, answer.id or change.remote_id)
+
+
+def _need(remote_id: str | None, ref: Ref | None) -> str:
+    if remote_id is None:
+        raise KeyError(f"{ref} has no id (it was not created)")
+    return remote_id
+
+
+def _failed(change: Change, message: str) -> ChangeResult:
+    return ChangeResult(change.ref, Outcome.FAILED, change.remote_id, message)

@@ -1,0 +1,64 @@
+"""Opening a BillingPlatform backend for a configured target (real org or embedded emulator)."""
+
+from __future__ import annotations
+
+from catalogsync.backends._http import HttpSettings
+from catalogsync.backends.base import Backend
+from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
+from catalogsync.backends.billingplatform.client import BillingPlatformClient
+from catalogsync.config import Project, Settings, Target
+from catalogsync.errors import ConfigError
+
+EMULATOR_BASE_URL = "http://emulator"
+# The embedded emulator accepts any credentials; these are not secrets.
+_EMULATOR_LOGIN = ("catalogsync", "catalogsync")
+
+
+def http_settings(settings: Settings) -> HttpSettings:
+    """The HTTP policy a project's settings ask for."""
+    return HttpSettings(
+        timeout_seconds=settings.timeout_seconds,
+        max_retries=settings.max_retries,
+        rate_limit_per_second=settings.rate_limit,
+        concurrency=settings.concurrency,
+    )
+
+
+class _EmulatedBackend(BillingPlatformBackend):
+    """The backend wired to an in-process emulator whose state lives in the project."""
+
+    def __init__(self, project: Project, settings: Settings) -> None:
+        from catalogsync.emulator import BillingPlatformEmulator  # only when used
+
+        project.state_dir.mkdir(parents=True, exist_ok=True)
+        self.emulator = BillingPlatformEmulator(project.state_dir / "billingplatform.sqlite3")
+        client = BillingPlatformClient(
+            EMULATOR_BASE_URL,
+            *_EMULATOR_LOGIN,
+            settings=http_settings(settings),
+            transport=self.emulator.async_transport(),
+        )
+        super().__init__(client, batch_size=settings.batch_size)
+
+    async def close(self) -> None:
+        await super().close()
+        self.emulator.close()
+
+
+def open_backend(project: Project, target_name: str, target: Target) -> Backend:
+    """A backend for `target`; credentials are read from the environment only now."""
+    settings = project.config.settings
+    if target.is_emulator:
+        return _EmulatedBackend(project, settings)
+    if target.username is None or target.password is None:
+        raise ConfigError.single(f"target '{target_name}' needs username and password")
+    username = target.username.resolve(project.root, f"target '{target_name}' username")
+    password = target.password.resolve(project.root, f"target '{target_name}' password")
+    client = BillingPlatformClient(
+        target.url,
+        username.get_secret_value(),
+        password.get_secret_value(),
+        settings=http_settings(settings),
+        allow_insecure_http=target.allow_insecure_http,
+    )
+    return BillingPlatformBackend(client, batch_size=settings.batch_size)

@@ -1,0 +1,210 @@
+"""`catalogsync emulator serve`: run a billing-system emulator as a real HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from catalogsync.cli import cli
+from catalogsync.emulator.backends import EMULATOR_BACKENDS, make_emulator
+from catalogsync.emulator.faults import Faults
+from catalogsync.emulator.server import serve as serve_app
+
+# CLI flag -> Faults field, for the flags that map one to one.
+_FAULT_FLAGS = {
+    "latency_ms": "latency_ms",
+    "rate_limit": "rate_limit_per_second",
+    "rate_limit_burst": "rate_limit_burst",
+    "retry_after": "retry_after_seconds",
+    "error_rate": "error_rate",
+    "drop_rate": "drop_rate",
+    "drop_after_processing": "drop_after_processing",
+    "session_ttl": "session_ttl_seconds",
+    "session_max_requests": "session_max_requests",
+    "fail_names": "fail_names_matching",
+    "max_batch_size": "max_batch_size",
+    "max_page_size": "max_page_size",
+    "max_sql_length": "max_sql_length",
+    "all_or_nothing": "all_or_nothing",
+    "seed": "seed",
+}
+
+
+def _credentials(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user:
+        raise click.BadParameter("expected USER:PASS", ctx=ctx, param=param)
+    return (user, password)
+
+
+def _error_statuses(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter("expected comma-separated status codes", ctx=ctx) from None
+
+
+@cli.group("emulator")
+def emulator() -> None:
+    """Run a local billing-system emulator (a sandbox for plan/apply and tests)."""
+
+
+@emulator.command("serve")
+@click.option(
+    "--backend",
+    type=click.Choice(sorted(EMULATOR_BACKENDS)),
+    default="billingplatform",
+    show_default=True,
+    help="Which billing system to emulate.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; 0 picks a free port.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file holding the state (kept across restarts); in memory when omitted.",
+)
+@click.option(
+    "--credentials",
+    metavar="USER:PASS",
+    callback=_credentials,
+    help="Accept only these credentials (default: any username and password).",
+)
+@click.option("--latency-ms", type=click.FloatRange(min=0), help="Delay every request.")
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Requests per second before answering 429 (token bucket).",
+)
+@click.option("--rate-limit-burst", type=click.IntRange(min=1), help="Token bucket size.")
+@click.option(
+    "--retry-after",
+    type=click.FloatRange(min=0),
+    help="Send Retry-After (seconds) with 429 and 503 answers.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    help="Share of requests answered with an error status.",
+)
+@click.option(
+    "--error-statuses",
+    callback=_error_statuses,
+    metavar="500,502,503",
+    help="The statuses --error-rate picks from.",
+)
+@click.option(
+    "--drop-rate",
+    type=click.FloatRange(0, 1),
+    help="Share of requests whose connection is dropped.",
+)
+@click.option(
+    "--drop-after-processing",
+    is_flag=True,
+    default=None,
+    help="Drop only after the request was processed (its writes committed).",
+)
+@click.option(
+    "--session-ttl",
+    type=click.FloatRange(min=0),
+    help="Sessions expire after this many idle seconds.",
+)
+@click.option(
+    "--session-max-requests",
+    type=click.IntRange(min=1),
+    help="Sessions expire after this many requests.",
+)
+@click.option(
+    "--fail-names", metavar="REGEX", help="Writes of records whose Name matches fail (per record)."
+)
+@click.option(
+    "--max-batch-size",
+    type=click.IntRange(min=1),
+    help="Refuse (400) write batches larger than this.",
+)
+@click.option(
+    "--max-page-size",
+    type=click.IntRange(min=1),
+    help="Rows per query response at most (default 10000).",
+)
+@click.option(
+    "--max-sql-length", type=click.IntRange(min=1), help="Longest SQL accepted (default 4000)."
+)
+@click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    default=None,
+    help="A write batch with any failed record saves nothing.",
+)
+@click.option("--seed", type=int, help="Seed for the random faults (repeatable runs).")
+@click.option("--quiet", is_flag=True, help="Do not log each request to stderr.")
+def serve(
+    backend: str,
+    host: str,
+    port: int,
+    db: Path | None,
+    credentials: tuple[str, str] | None,
+    error_statuses: tuple[int, ...] | None,
+    quiet: bool,
+    **fault_flags: Any,
+) -> None:
+    """Serve an emulator over HTTP until Ctrl-C.
+
+    \b
+    Prints "catalogsync emulator (BACKEND) listening on http://HOST:PORT" once it accepts
+    connections. Its counters are at GET /_emulator/stats; faults can be changed while it
+    runs with POST /_emulator/faults (a JSON object of fault settings).
+    """
+    faults = _faults(fault_flags, error_statuses)
+    _configure_logging(quiet)
+    instance = make_emulator(backend, db, faults, credentials)
+
+    def ready(url: str) -> None:
+        click.echo(f"catalogsync emulator ({backend}) listening on {url}")
+        sys.stdout.flush()
+
+    try:
+        serve_app(instance.app, host, port, ready, log_level="warning")
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
+    finally:
+        instance.close()
+    click.echo("catalogsync emulator stopped", err=True)
+
+
+def _faults(flags: dict[str, Any], error_statuses: tuple[int, ...] | None) -> Faults:
+    changes = {_FAULT_FLAGS[k]: v for k, v in flags.items() if v is not None}
+    if error_statuses is not None:
+        changes["error_statuses"] = error_statuses
+    try:
+        return Faults(**changes)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _configure_logging(quiet: bool) -> None:
+    """One line per request on stderr (the emulator's request log), unless --quiet."""
+    logger = logging.getLogger("catalogsync.emulator")
+    if quiet or logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

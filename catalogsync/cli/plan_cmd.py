@@ -1,0 +1,186 @@
+"""`catalogsync plan`, `apply` and `show`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from catalogsync.applier import apply_plan
+from catalogsync.cli import Context, cli
+from catalogsync.cli.output import FORMATS, print_stats, progress, render_plan, use_color
+from catalogsync.config import load_project
+from catalogsync.errors import EXIT_CHANGES, EXIT_OK, PlanError, UsageError
+from catalogsync.guards import check_guards
+from catalogsync.plan import Plan
+from catalogsync.render import render_report_json, render_report_text
+from catalogsync.report import ApplyReport
+from catalogsync.workflow import (
+    check_saved_plan,
+    choose_target,
+    connected,
+    fetch_and_plan,
+    guard_options,
+)
+
+target_option = click.option(
+    "-t", "--target", "target_name", help="Target from catalogsync.yaml (default: default_target)."
+)
+stats_option = click.option("--stats", is_flag=True, help="Print request counts and timings.")
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="How to print the plan.",
+)
+
+
+@cli.command()
+@target_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan file.")
+@format_option
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none)."
+)
+@stats_option
+@click.pass_obj
+def plan(
+    ctx: Context,
+    target_name: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    stats: bool,
+) -> None:
+    """Show what apply would change. Never writes to the billing system.
+
+    Fetches the live catalog, compares it with the YAML, and prints the plan. With --out,
+    the plan is saved so `apply PLANFILE` executes exactly what was reviewed.
+    """
+    project = load_project(ctx.project)
+    choice = choose_target(project, target_name)
+
+    async def run() -> tuple[Plan, dict[str, object]]:
+        async with connected(project, choice) as backend:
+            _, _, made = await fetch_and_plan(project, choice, backend, progress("fetching"))
+            return made, backend.stats()
+
+    made, request_stats = asyncio.run(run())
+    if out is not None:
+        out.write_text(made.dumps(), encoding="utf-8")
+    click.echo(render_plan(made, fmt), nl=fmt != "json")
+    if out is not None and fmt != "json":
+        click.echo(f"Saved the plan to {out} ({made.plan_hash}).")
+    if stats:
+        print_stats(request_stats)
+    code = EXIT_CHANGES if detailed_exitcode and made.has_changes else EXIT_OK
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument(
+    "planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@target_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--force", is_flag=True, help="Override the share-of-objects guard.")
+@click.option("--allow-delete", is_flag=True, help="Allow the plan's deletes.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="How to print the plan and the report.",
+)
+@stats_option
+@click.pass_obj
+def apply(
+    ctx: Context,
+    planfile: Path | None,
+    target_name: str | None,
+    auto_approve: bool,
+    force: bool,
+    allow_delete: bool,
+    fmt: str,
+    stats: bool,
+) -> None:
+    """Apply changes to the billing system.
+
+    With PLANFILE (from `plan --out`): re-fetch the live catalog, refuse (exit 3, nothing
+    written) if any object the plan touches moved since, then execute exactly that plan.
+    Without it: plan, show the plan, ask (or --auto-approve), execute.
+
+    Exit 0 when every change succeeded, 4 when some failed (the report lists them), 3 when
+    a guard or a stale plan refused.
+    """
+    project = load_project(ctx.project)
+    saved = _read_plan(planfile) if planfile else None
+    choice = choose_target(project, target_name or (saved.target if saved else None))
+
+    async def run() -> tuple[Plan, ApplyReport | None, dict[str, object]]:
+        async with connected(project, choice) as backend:
+            if saved is not None:
+                desired = None
+                live = await backend.fetch_live(progress("fetching"))
+                check_saved_plan(saved, project, choice, live)
+                chosen = saved
+            else:
+                desired, live, chosen = await fetch_and_plan(
+                    project, choice, backend, progress("fetching")
+                )
+            if not chosen.has_changes:
+                return chosen, None, backend.stats()
+            check_guards(
+                chosen, guard_options(project, desired, allow_delete=allow_delete, force=force)
+            )
+            if fmt == "text":
+                click.echo(render_plan(chosen, "text"))
+            if saved is None and not auto_approve:
+                _confirm()
+            report = await apply_plan(chosen, backend, live, progress("applying"))
+            return chosen, report, backend.stats()
+
+    chosen, report, request_stats = asyncio.run(run())
+    if report is None:
+        click.echo(
+            render_plan(chosen, fmt)
+            if fmt == "json"
+            else "No changes. The live catalog matches the YAML."
+        )
+    elif fmt == "json":
+        click.echo(render_report_json(report))
+    else:
+        click.echo(render_report_text(report, chosen, color=use_color()))
+    if stats:
+        print_stats(request_stats)
+    sys.exit(report.exit_code if report else EXIT_OK)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to apply without confirmation: not a terminal. "
+            "Pass --auto-approve, or apply a reviewed plan file."
+        )
+    if not click.confirm("Apply these changes?", default=False, err=True):
+        raise click.Abort()
+
+
+def _read_plan(path: Path) -> Plan:
+    try:
+        return Plan.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"{path} is not a plan file (not UTF-8 text)") from exc
+
+
+@cli.command()
+@click.argument("planfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@format_option
+def show(planfile: Path, fmt: str) -> None:
+    """Print a saved plan (text, Markdown or JSON)."""
+    click.echo(render_plan(_read_plan(planfile), fmt), nl=fmt != "json")

@@ -1,0 +1,114 @@
+"""The steps every command shares: open a target, fetch, plan, check a saved plan, apply.
+
+Commands in `catalogsync.cli` call these; the functions here never print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.catalog import Catalog
+from catalogsync.config import Project, Target
+from catalogsync.errors import PlanError, StalePlanError
+from catalogsync.guards import GuardOptions
+from catalogsync.loader import load_project_catalog
+from catalogsync.plan import MUST_NOT_EXIST, Action, Plan
+from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.registry import open_backend
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """A resolved target: its name and configuration."""
+
+    name: str
+    target: Target
+
+    @property
+    def display_url(self) -> str:
+        return self.target.url
+
+
+def choose_target(project: Project, name: str | None) -> TargetChoice:
+    target_name, target = project.config.target(name)
+    return TargetChoice(target_name, target)
+
+
+@asynccontextmanager
+async def connected(project: Project, choice: TargetChoice) -> AsyncIterator[Backend]:
+    """An open backend for the target, closed afterwards."""
+    backend = open_backend(project, choice.name, choice.target)
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+def plan_options(project: Project, choice: TargetChoice) -> PlanOptions:
+    config = project.config
+    return PlanOptions(
+        backend=config.backend,
+        target=choice.name,
+        target_url=choice.display_url,
+        prune=config.prune,
+        ignore=config.ignore,
+    )
+
+
+def guard_options(
+    project: Project, desired: Catalog | None, *, allow_delete: bool, force: bool
+) -> GuardOptions:
+    config = project.config
+    protected = frozenset(r.ref for r in desired if r.protect) if desired else frozenset()
+    return GuardOptions(
+        guards=config.guards,
+        protect=config.protect,
+        protected_refs=protected,
+        allow_delete=allow_delete or config.allow_delete,
+        force=force,
+    )
+
+
+async def fetch_and_plan(
+    project: Project, choice: TargetChoice, backend: Backend, progress: Progress | None = None
+) -> tuple[Catalog, LiveCatalog, Plan]:
+    """Load the desired catalog, fetch the live one, and plan."""
+    desired = load_project_catalog(project)
+    live = await backend.fetch_live(progress)
+    return desired, live, build_plan(desired, live, plan_options(project, choice))
+
+
+def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: LiveCatalog) -> None:
+    """Refuse a saved plan made for another target, or whose objects moved since.
+
+    Raises:
+        PlanError: the plan is for another backend or target.
+        StalePlanError: objects the plan touches changed since it was made (exit 3).
+    """
+    if plan.backend != project.config.backend or plan.target != choice.name:
+        raise PlanError(
+            f"the plan is for {plan.backend} target '{plan.target}', "
+            f"not {project.config.backend} target '{choice.name}'"
+        )
+    by_id = {r.remote_id: r for r in live}
+    by_ref = live.by_ref()
+    moved: list[str] = []
+    for change in plan.changes:
+        if change.action is Action.CREATE:
+            if change.live_fingerprint != MUST_NOT_EXIST or change.ref in by_ref:
+                moved.append(f"{change.ref}: created since the plan was made")
+            continue
+        current = by_id.get(change.remote_id or "")
+        if current is None:
+            moved.append(f"{change.ref}: no longer exists")
+        elif current.fingerprint != change.live_fingerprint:
+            moved.append(f"{change.ref}: changed since the plan was made")
+    if moved:
+        raise StalePlanError(
+            "the plan is stale; nothing was written. Objects that moved:\n  "
+            + "\n  ".join(moved)
+            + "\nRun `catalogsync plan` again and review the new plan."
+        )
