@@ -1,0 +1,297 @@
+"""GitHub-flavoured Markdown rendering of plans and apply reports, for PR comments.
+
+Two escaping contexts matter. A `<details><summary>…</summary>` line is a raw HTML block
+(CommonMark HTML block type 6, closed by the blank line after it), so names there are
+HTML-escaped. Everything else is Markdown, where names and values are backslash-escaped
+and wrapped in `<code>` (monospace, and GitHub does not turn `@name` or `#12` inside code
+into mentions or links). Comments must fit GitHub's comment size limit, so the summary
+comes first and detail blocks are dropped from the end when the whole would be too long.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from catalogsync.catalog import Kind, Ref
+from catalogsync.plan import Action, Change, Plan
+from catalogsync.render_common import (
+    NO_CHANGES,
+    change_counts,
+    change_title,
+    changes_by_ref,
+    created_refs,
+    format_value,
+    kind_label,
+    object_title,
+    one_line,
+    pending_ids_note,
+    rename_note,
+    report_summary_line,
+    result_title,
+    shown_fields,
+    skip_reason,
+    unmanaged_breakdown,
+    unmanaged_listed,
+)
+from catalogsync.report import ApplyReport, ChangeResult, Outcome
+
+DEFAULT_LIMIT = 65_000
+
+# Deletes first: when a large plan is cut to fit, the most dangerous changes stay visible.
+_ACTION_ORDER = (Action.DELETE, Action.UPDATE, Action.CREATE)
+_ACTION_HEADING = {Action.CREATE: "Create", Action.UPDATE: "Update", Action.DELETE: "Delete"}
+# Failures first, successes last, for the same reason.
+_OUTCOME_ORDER = (Outcome.FAILED, Outcome.SKIPPED, Outcome.SUCCEEDED)
+
+# Characters with a meaning in inline Markdown (and `|` in tables): backslash-escaped.
+_MD_BACKSLASHED = frozenset("\\`*_[]|~")
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def md_escape(text: str) -> str:
+    """`text` safe inside Markdown inline content and table cells, on one line."""
+    out = []
+    for ch in one_line(text):
+        if ch in _MD_BACKSLASHED:
+            out.append("\\" + ch)
+        else:
+            out.append(_MD_ENTITIES.get(ch, ch))
+    return "".join(out)
+
+
+def _md_code(text: str) -> str:
+    return f"<code>{md_escape(text)}</code>"
+
+
+def _html_code(text: str) -> str:
+    return f"<code>{html.escape(one_line(text), quote=False)}</code>"
+
+
+def comment_marker(kind: str, target: str) -> str:
+    """The hidden first line CI glue looks for to update its own comment in place."""
+    # `>` is the only character that could end the HTML comment early (`-->`, `--!>`).
+    return f"<!-- catalogsync-{kind}:{one_line(target).replace('>', '&gt;')} -->"
+
+
+# --- fitting a comment into the size limit -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Section:
+    """A heading and its items; each item counts as one shown object."""
+
+    heading: str
+    items: Sequence[str]
+    sep: str
+
+
+def _fit(
+    head: str,
+    sections: Sequence[_Section],
+    note: Callable[[int], str],
+    limit: int,
+    tail: str = "",
+) -> str:
+    """`head`, then as many items as fit in `limit`, then `note(dropped)` if any were dropped.
+
+    Items are dropped from the end only (never a gap in the middle). `tail` is appended
+    only when nothing was dropped. The head is kept even if it alone is over the limit.
+    """
+    total = sum(len(s.items) for s in sections)
+    # Room for the note with the largest count it could carry, so it always fits.
+    reserve = len(note(total)) + 2
+    parts, size, shown = [head], len(head) + 1, 0  # +1: the final newline
+    for section in sections:
+        body: list[str] = []
+        for item in section.items:
+            # A section's first item also brings its heading; parts are joined by "\n\n".
+            cost = len(item) + (len(section.sep) if body else len(section.heading) + 4)
+            if size + cost + reserve > limit:
+                break
+            body.append(item)
+            size += cost
+        if body:
+            parts.append(section.heading + "\n\n" + section.sep.join(body))
+            shown += len(body)
+        if len(body) < len(section.items):
+            break
+    if shown < total:
+        parts.append(note(total - shown))
+    elif tail and size + len(tail) + 2 <= limit:
+        parts.append(tail)
+    return "\n\n".join(parts) + "\n"
+
+
+def _more_note(n: int, noun: str, what: str, where: str) -> str:
+    plural = noun if n == 1 else noun + "s"
+    return f"… {n} more {plural} not shown ({what} too large for a comment; see {where})"
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def render_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
+    """The plan as a GitHub PR comment of at most `limit` characters.
+
+    First line: `<!-- catalogsync-plan:TARGET -->`. Then the counts per kind and action and
+    the plan hash, then one collapsible block per change grouped by action (deletes first).
+    Blocks that do not fit are dropped from the end with a note saying how many.
+    """
+    head = _plan_head(plan)
+    if not plan.has_changes:
+        return head + "\n"
+    created = created_refs(plan)
+    sections = []
+    for action in _ACTION_ORDER:
+        changes = list(plan.of_action(action))
+        if changes:
+            blocks = [_change_details(change, created) for change in changes]
+            sections.append(
+                _Section(f"#### {_ACTION_HEADING[action]} ({len(changes)})", blocks, "\n\n")
+            )
+
+    def note(n: int) -> str:
+        return _more_note(n, "change", "plan", "the plan artifact")
+
+    return _fit(head, sections, note, limit, tail=_unmanaged_details(plan))
+
+
+def _plan_head(plan: Plan) -> str:
+    lines = [
+        comment_marker("plan", plan.target),
+        f"### catalogsync plan for {_md_code(plan.target)}",
+        "",
+        f"**{'Plan: ' + change_counts(plan.summary) + '.' if plan.has_changes else NO_CHANGES}**"
+        + _unmanaged_sentence(plan),
+        "",
+    ]
+    if plan.has_changes:
+        lines += [*_summary_table(plan), ""]
+    lines.append(
+        f"Backend {_md_code(plan.backend)} · URL {_md_code(plan.target_url)}"
+        f" · plan hash {_md_code(plan.plan_hash)}"
+    )
+    return "\n".join(lines)
+
+
+def _unmanaged_sentence(plan: Plan) -> str:
+    if not plan.unmanaged:
+        return ""
+    return f" {len(plan.unmanaged)} unmanaged left alone ({unmanaged_breakdown(plan)})."
+
+
+def _summary_table(plan: Plan) -> list[str]:
+    counts = {(kind, action): 0 for kind in Kind for action in Action}
+    for change in plan.changes:
+        counts[change.ref.kind, change.action] += 1
+    actions = (Action.CREATE, Action.UPDATE, Action.DELETE)
+    rows = ["| kind | create | update | delete |", "| --- | ---: | ---: | ---: |"]
+    for kind in Kind:
+        rows.append(
+            f"| {kind_label(kind)} | " + " | ".join(str(counts[kind, a]) for a in actions) + " |"
+        )
+    totals = plan.summary
+    rows.append(f"| **total** | **{totals.create}** | **{totals.update}** | **{totals.delete}** |")
+    return rows
+
+
+def _change_details(change: Change, created: frozenset[Ref]) -> str:
+    notes = [
+        rename_note(change),
+        one_line(change.reason) or None,
+        pending_ids_note(change, created),
+    ]
+    body = []
+    if any(notes):
+        body.append("*" + " · ".join(md_escape(n) for n in notes if n) + "*")
+    table = _field_table(change)
+    if table:
+        body.append(table)
+    if not body:
+        body.append("*no managed fields*")
+    summary = f"<details><summary>{_html_code(change_title(change))}</summary>"
+    return "\n\n".join([summary, *body, "</details>"])
+
+
+def _field_table(change: Change) -> str:
+    fields = shown_fields(change)
+    if not fields:
+        return ""
+    if change.action is Action.UPDATE:
+        rows = ["| field | before | after |", "| --- | --- | --- |"]
+        rows += [
+            f"| {md_escape(f.field)} | {_md_code(format_value(f.before))} "
+            f"| {_md_code(format_value(f.after))} |"
+            for f in fields
+        ]
+    else:
+        rows = ["| field | value |", "| --- | --- |"]
+        rows += [
+            f"| {md_escape(f.field)} | "
+            f"{_md_code(format_value(f.after if change.action is Action.CREATE else f.before))} |"
+            for f in fields
+        ]
+    return "\n".join(rows)
+
+
+def _unmanaged_details(plan: Plan) -> str:
+    if not plan.unmanaged:
+        return ""
+    shown, more = unmanaged_listed(plan)
+    items = [f"- {_md_code(object_title(ref))}" for ref in shown]
+    if more:
+        items.append(f"- … and {more} more")
+    summary = f"Unmanaged live objects left alone ({len(plan.unmanaged)})"
+    return "\n\n".join([f"<details><summary>{summary}</summary>", "\n".join(items), "</details>"])
+
+
+# --- apply reports --------------------------------------------------------------------------
+
+
+def render_report_markdown(report: ApplyReport, plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
+    """The outcome of an apply as a PR comment of at most `limit` characters.
+
+    First line: `<!-- catalogsync-apply:TARGET -->`; then `Apply: … succeeded, … failed,
+    … skipped.`; then failed (with the error), skipped (with why) and succeeded objects,
+    the succeeded dropped first when the whole would be too long.
+    """
+    head = "\n".join(
+        [
+            comment_marker("apply", plan.target),
+            f"### catalogsync apply to {_md_code(plan.target)}",
+            "",
+            f"**{report_summary_line(report)}**",
+            "",
+            f"Backend {_md_code(plan.backend)} · URL {_md_code(plan.target_url)}"
+            f" · plan hash {_md_code(report.plan_hash)}",
+        ]
+    )
+    changes = changes_by_ref(plan)
+    outcomes = {r.ref: r.outcome for r in report.results}
+
+    def item(result: ChangeResult) -> str:
+        line = f"- {_md_code(result_title(result, changes))}"
+        if result.outcome is Outcome.SUCCEEDED and result.remote_id:
+            return line + f" (id {_md_code(result.remote_id)})"
+        if result.outcome is Outcome.FAILED:
+            return line + ": " + md_escape(result.message or "failed (no message)")
+        if result.outcome is Outcome.SKIPPED:
+            return line + ": " + md_escape(skip_reason(result, changes, outcomes))
+        return line
+
+    sections = [
+        _Section(
+            f"#### {o.value.capitalize()} ({len(report.of(o))})",
+            [item(r) for r in report.of(o)],
+            "\n",
+        )
+        for o in _OUTCOME_ORDER
+        if report.of(o)
+    ]
+
+    def note(n: int) -> str:
+        return _more_note(n, "result", "report", "the JSON report")
+
+    return _fit(head, sections, note, limit)

@@ -1,0 +1,130 @@
+"""Terminal rendering of plans and apply reports (Terraform-like, optionally coloured)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from catalogsync.catalog import Ref
+from catalogsync.plan import Action, Change, FieldChange, Plan
+from catalogsync.render_common import (
+    change_title,
+    changes_by_ref,
+    created_refs,
+    format_value,
+    object_title,
+    one_line,
+    pending_ids_note,
+    plan_summary_line,
+    quote,
+    rename_note,
+    report_summary_line,
+    result_title,
+    shown_fields,
+    skip_reason,
+    unmanaged_breakdown,
+    unmanaged_listed,
+)
+from catalogsync.report import ApplyReport, Outcome
+
+INDENT = "    "
+
+# SGR codes. Only these few, so the output stays readable on any terminal theme.
+_GREEN, _YELLOW, _RED, _BOLD, _DIM = "32", "33", "31", "1", "2"
+_ACTION_STYLE = {Action.CREATE: _GREEN, Action.UPDATE: _YELLOW, Action.DELETE: _RED}
+_OUTCOME_STYLE = {Outcome.SUCCEEDED: _GREEN, Outcome.FAILED: _RED, Outcome.SKIPPED: _YELLOW}
+
+Paint = Callable[[str, str], str]
+
+
+def _painter(color: bool) -> Paint:
+    """A function that wraps text in an SGR code, or leaves it alone without colour."""
+    if not color:
+        return lambda text, _style: text
+    return lambda text, style: f"\x1b[{style}m{text}\x1b[0m"
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan for a terminal: one block per change in plan order, then unmanaged objects.
+
+    Ends with `Plan: 3 to create, 1 to update, 0 to delete. 5 unmanaged left alone.` or
+    `No changes. The live catalog matches the YAML.` ANSI colour only when `color` is true.
+    """
+    paint = _painter(color)
+    created = created_refs(plan)
+    sections = [_header("Plan for", plan)]
+    sections += [_change_block(change, created, paint) for change in plan.changes]
+    if plan.unmanaged:
+        sections.append(_unmanaged_block(plan, paint))
+    sections.append(paint(plan_summary_line(plan), _BOLD))
+    return "\n\n".join(sections) + "\n"
+
+
+def _header(verb: str, plan: Plan) -> str:
+    return f"{verb} target {quote(plan.target)} ({plan.backend}, {one_line(plan.target_url)})"
+
+
+def _change_block(change: Change, created: frozenset[Ref], paint: Paint) -> str:
+    lines = [paint(change_title(change), _ACTION_STYLE[change.action])]
+    notes = [
+        rename_note(change),
+        f"# {one_line(change.reason)}" if change.reason else None,
+        pending_ids_note(change, created),
+    ]
+    lines += [INDENT + paint(note, _DIM) for note in notes if note]
+    lines += [INDENT + line for line in _field_lines(change.action, shown_fields(change))]
+    return "\n".join(lines)
+
+
+def _field_lines(action: Action, fields: Iterable[FieldChange]) -> list[str]:
+    """`name = value` (create, delete) or `name: before → after` (update), aligned."""
+    rows = list(fields)
+    width = max((len(one_line(f.field)) for f in rows), default=0)
+    if action is Action.UPDATE:
+        return [
+            f"{(one_line(f.field) + ':').ljust(width + 1)} "
+            f"{format_value(f.before)} → {format_value(f.after)}"
+            for f in rows
+        ]
+    # A create shows what it will write, a delete what the object had.
+    return [
+        f"{one_line(f.field).ljust(width)} = "
+        f"{format_value(f.after if action is Action.CREATE else f.before)}"
+        for f in rows
+    ]
+
+
+def _unmanaged_block(plan: Plan, paint: Paint) -> str:
+    shown, more = unmanaged_listed(plan)
+    title = f"Unmanaged (live, not in the YAML; left alone): {unmanaged_breakdown(plan)}"
+    lines = [paint(title, _DIM)]
+    lines += [INDENT + object_title(ref) for ref in shown]
+    if more:
+        lines.append(f"{INDENT}… and {more} more")
+    return "\n".join(lines)
+
+
+def render_report_text(report: ApplyReport, plan: Plan, *, color: bool = False) -> str:
+    """The outcome of an apply for a terminal: succeeded, failed (with the error), skipped
+    (with why), ending with `Apply: 10 succeeded, 1 failed, 2 skipped.`"""
+    paint = _painter(color)
+    changes = changes_by_ref(plan)
+    outcomes = {r.ref: r.outcome for r in report.results}
+    sections = [_header("Apply to", plan)]
+    for outcome in (Outcome.SUCCEEDED, Outcome.FAILED, Outcome.SKIPPED):
+        results = report.of(outcome)
+        if not results:
+            continue
+        lines = [paint(f"{outcome.value.capitalize()} ({len(results)}):", _OUTCOME_STYLE[outcome])]
+        for result in results:
+            line = INDENT + result_title(result, changes)
+            if outcome is Outcome.SUCCEEDED and result.remote_id:
+                line += f" (id {one_line(result.remote_id)})"
+            elif outcome is Outcome.FAILED:
+                line += ": " + one_line(result.message or "failed (no message)")
+            elif outcome is Outcome.SKIPPED:
+                line += ": " + one_line(skip_reason(result, changes, outcomes))
+            lines.append(line)
+        sections.append("\n".join(lines))
+    failed = any(r.outcome is not Outcome.SUCCEEDED for r in report.results)
+    sections.append(paint(report_summary_line(report), _RED if failed else _BOLD))
+    return "\n\n".join(sections) + "\n"
