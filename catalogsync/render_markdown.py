@@ -100,8 +100,9 @@ def _fit(
     only when nothing was dropped. The head is kept even if it alone is over the limit.
     """
     total = sum(len(s.items) for s in sections)
-    # Room for the note with the largest count it could carry, so it always fits.
-    reserve = len(note(total)) + 2
+    # Room for the note with the largest count it could carry, so it always fits; none
+    # when everything fits, so no item is dropped only to make room for the note.
+    reserve = 0 if _size(head, sections) <= limit else len(note(total)) + 2
     parts, size, shown = [head], len(head) + 1, 0  # +1: the final newline
     for section in sections:
         body: list[str] = []
@@ -122,6 +123,16 @@ def _fit(
     elif tail and size + len(tail) + 2 <= limit:
         parts.append(tail)
     return "\n\n".join(parts) + "\n"
+
+
+def _size(head: str, sections: Sequence[_Section]) -> int:
+    """The length of head and every section as `_fit` joins them."""
+    size = len(head) + 1
+    for section in sections:
+        if section.items:
+            size += len(section.heading) + 4 + sum(map(len, section.items))
+            size += len(section.sep) * (len(section.items) - 1)
+    return size
 
 
 def _more_note(n: int, noun: str, what: str, where: str) -> str:

@@ -452,6 +452,15 @@ def test_markdown_fits_exactly_without_note_when_it_fits() -> None:
     md = render_markdown(SMALL)
     assert render_markdown(SMALL, limit=len(md)) == md
     assert render_markdown(SMALL, limit=len(md) - 1) != md
+    # Without a tail the size is exact: one character less and the last change goes.
+    plan = make_plan(*SMALL.changes)
+    md = render_markdown(plan)
+    assert render_markdown(plan, limit=len(md)) == md
+    cut = render_markdown(plan, limit=len(md) - 1)
+    assert cut.count("<details>") == 3
+    assert cut.endswith(
+        "… 1 more change not shown (plan too large for a comment; see the plan artifact)\n"
+    )
 
 
 def test_markdown_keeps_summary_even_below_limit() -> None:
@@ -566,3 +575,55 @@ def test_report_json() -> None:
     text = render_report_json(REPORT)
     assert json.loads(text) == REPORT.to_json()
     assert text == json.dumps(REPORT.to_json(), indent=2, sort_keys=True)
+
+
+# --- edges ----------------------------------------------------------------------------------
+
+
+def test_format_value_escapes_invisible_astral_characters() -> None:
+    assert format_value("tag\U000e0001") == '"tag\\U000e0001"'
+
+
+def test_markdown_change_without_fields_or_notes() -> None:
+    md = render_markdown(make_plan(Change(Action.DELETE, VOICEMAIL)))
+    assert (
+        '<details><summary><code>- product "Voicemail"</code></summary>\n\n'
+        "*no managed fields*\n\n</details>" in md
+    )
+
+
+def test_markdown_reason_and_pending_ids_share_one_note_line() -> None:
+    md = render_markdown(make_plan(CREATE_GOLD_VOICE, DELETE_VOICEMAIL))
+    assert "*in prune scope · (package-product id known after apply)*" in md
+
+
+def test_markdown_unmanaged_list_is_capped_and_dropped_when_it_does_not_fit() -> None:
+    unmanaged = tuple(product_ref(f"P{i:02}") for i in range(21))
+    plan = make_plan(CREATE_VOICE, unmanaged=unmanaged)
+    md = render_markdown(plan)
+    assert "<details><summary>Unmanaged live objects left alone (21)</summary>" in md
+    assert md.count("- <code>product") == 20
+    assert "- … and 1 more\n" in md
+    # All changes fit but the list does not: it goes, and no "more changes" note appears.
+    without = render_markdown(plan, limit=md.index("<details><summary>Unmanaged") + 10)
+    assert "Unmanaged live objects" not in without
+    assert "more change" not in without
+    assert '<code>+ product "Voice Minutes"</code>' in without
+
+
+def test_report_failed_without_message_and_skip_without_cause() -> None:
+    report = ApplyReport.build(
+        "h",
+        [ChangeResult(VOICE, Outcome.FAILED), ChangeResult(VOICEMAIL, Outcome.SKIPPED)],
+    )
+    text = render_report_text(report, make_plan(CREATE_VOICE, create(VOICEMAIL)))
+    assert '    + product "Voice Minutes": failed (no message)\n' in text
+    assert '    + product "Voicemail": not attempted\n' in text
+
+
+def test_report_result_missing_from_plan_is_still_named() -> None:
+    report = ApplyReport.build("h", [ChangeResult(VOICE, Outcome.SUCCEEDED)])
+    assert '    ? product "Voice Minutes"\n' in render_report_text(report, make_plan())
+    assert '- <code>? product "Voice Minutes"</code>\n' in render_report_markdown(
+        report, make_plan()
+    )
