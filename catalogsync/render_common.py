@@ -120,7 +120,12 @@ def created_refs(plan: Plan) -> frozenset[Ref]:
 
 
 def pending_ids_note(change: Change, created: frozenset[Ref]) -> str | None:
-    """`(package/product ids known after apply)` when a dependency is created in this plan."""
+    """`(package/product ids known after apply)` when a dependency is created in this plan.
+
+    Never for a delete: removing an object needs no id of anything created alongside it.
+    """
+    if change.action is Action.DELETE:
+        return None
     pending = [ref for ref in change.depends_on if ref in created]
     if not pending:
         return None

@@ -62,20 +62,23 @@ UPDATE_GOLD = Change(
 CREATE_GOLD_VOICE = create(
     GOLD_VOICE, depends_on=(GOLD, VOICE), min_qty=1, max_qty=100, rate=Decimal("10.50")
 )
-DELETE_VOICEMAIL = Change(
+CREATE_GOLD_VOICEMAIL = create(GOLD_VOICEMAIL, depends_on=(GOLD, VOICEMAIL, GOLD_VOICE), min_qty=0)
+LEGACY = product_ref("Legacy Minutes")
+DELETE_LEGACY = Change(
     Action.DELETE,
-    GOLD_VOICEMAIL,
-    fields=(FieldChange("min_qty", 0, None),),
+    LEGACY,
+    fields=(FieldChange("rate", Decimal("0.10"), None), FieldChange("status", "inactive", None)),
     remote_id="99",
     live_fingerprint="sha256:bb",
-    depends_on=(GOLD_VOICE,),
+    wave=3,
     reason="in prune scope",
 )
 SMALL = make_plan(
     CREATE_VOICE,
     UPDATE_GOLD,
     CREATE_GOLD_VOICE,
-    DELETE_VOICEMAIL,
+    CREATE_GOLD_VOICEMAIL,
+    DELETE_LEGACY,
     unmanaged=(product_ref("Legacy"), package_ref("Old Plan"), package_ref("Trial")),
 )
 
@@ -97,17 +100,21 @@ Plan for target "sandbox" (billingplatform, https://sandbox.example.test/acme)
     max_qty = 100
     rate    = 10.50
 
-- package-product "Gold Plan / Voice Minutes / Voicemail"
-    # in prune scope
++ package-product "Gold Plan / Voice Minutes / Voicemail"
     (package-product id known after apply)
     min_qty = 0
+
+- product "Legacy Minutes"
+    # in prune scope
+    rate   = 0.10
+    status = "inactive"
 
 Unmanaged (live, not in the YAML; left alone): 1 product, 2 packages
     product "Legacy"
     package "Old Plan"
     package "Trial"
 
-Plan: 2 to create, 1 to update, 1 to delete. 3 unmanaged left alone.
+Plan: 3 to create, 1 to update, 1 to delete. 3 unmanaged left alone.
 """
 
 
@@ -184,13 +191,19 @@ def test_text_rename_only_update() -> None:
 
 
 def test_text_delete_block_with_and_without_fields() -> None:
-    text = render_text(make_plan(DELETE_VOICEMAIL, Change(Action.DELETE, VOICEMAIL)))
-    assert block(text, "- package-product") == (
-        '- package-product "Gold Plan / Voice Minutes / Voicemail"\n'
-        "    # in prune scope\n"
-        "    min_qty = 0"
+    text = render_text(make_plan(DELETE_LEGACY, Change(Action.DELETE, GOLD_VOICEMAIL)))
+    assert block(text, "- product") == (
+        '- product "Legacy Minutes"\n    # in prune scope\n    rate   = 0.10\n    status = "inactive"'
     )
-    assert block(text, "- product") == '- product "Voicemail"'
+    assert block(text, "- package-product") == (
+        '- package-product "Gold Plan / Voice Minutes / Voicemail"'
+    )
+
+
+def test_text_delete_never_waits_for_ids() -> None:
+    delete = Change(Action.DELETE, GOLD_VOICEMAIL, depends_on=(GOLD_VOICE,))
+    text = render_text(make_plan(CREATE_GOLD_VOICE, delete))
+    assert block(text, "- ") == '- package-product "Gold Plan / Voice Minutes / Voicemail"'
 
 
 def test_text_create_from_values_only() -> None:
@@ -254,8 +267,9 @@ def test_text_color_on() -> None:
     text = render_text(SMALL, color=True)
     assert '\x1b[32m+ product "Voice Minutes"\x1b[0m' in text
     assert '\x1b[33m~ package "Gold Plan"\x1b[0m' in text
-    assert '\x1b[31m- package-product "Gold Plan / Voice Minutes / Voicemail"\x1b[0m' in text
-    assert "\x1b[1mPlan: 2 to create" in text
+    assert '\x1b[31m- product "Legacy Minutes"\x1b[0m' in text
+    assert "\x1b[2m(product id known after apply)\x1b[0m" in text
+    assert "\x1b[1mPlan: 3 to create" in text
     # Colour only decorates: without the codes it is the plain rendering.
     assert ANSI.sub("", text) == SMALL_TEXT
 
@@ -297,14 +311,14 @@ def test_markdown_summary_table_and_hash() -> None:
     table = (
         "| kind | create | update | delete |\n"
         "| --- | ---: | ---: | ---: |\n"
-        "| product | 1 | 0 | 0 |\n"
+        "| product | 1 | 0 | 1 |\n"
         "| package | 0 | 1 | 0 |\n"
-        "| package-product | 1 | 0 | 1 |\n"
-        "| **total** | **2** | **1** | **1** |\n"
+        "| package-product | 2 | 0 | 0 |\n"
+        "| **total** | **3** | **1** | **1** |\n"
     )
     assert table in md
     assert (
-        "**Plan: 2 to create, 1 to update, 1 to delete.** "
+        "**Plan: 3 to create, 1 to update, 1 to delete.** "
         "3 unmanaged left alone (1 product, 2 packages)." in md
     )
     assert f"plan hash <code>{SMALL.plan_hash}</code>" in md
@@ -315,8 +329,8 @@ def test_markdown_summary_table_and_hash() -> None:
 def test_markdown_details_grouped_by_action_deletes_first() -> None:
     md = render_markdown(SMALL)
     headings = re.findall(r"^#### .*$", md, flags=re.MULTILINE)
-    assert headings == ["#### Delete (1)", "#### Update (1)", "#### Create (2)"]
-    assert md.count("<details><summary><code>") == 4
+    assert headings == ["#### Delete (1)", "#### Update (1)", "#### Create (3)"]
+    assert md.count("<details><summary><code>") == 5
 
 
 def test_markdown_update_block_exact() -> None:
@@ -457,7 +471,7 @@ def test_markdown_fits_exactly_without_note_when_it_fits() -> None:
     md = render_markdown(plan)
     assert render_markdown(plan, limit=len(md)) == md
     cut = render_markdown(plan, limit=len(md) - 1)
-    assert cut.count("<details>") == 3
+    assert cut.count("<details>") == 4
     assert cut.endswith(
         "… 1 more change not shown (plan too large for a comment; see the plan artifact)\n"
     )
@@ -465,9 +479,9 @@ def test_markdown_fits_exactly_without_note_when_it_fits() -> None:
 
 def test_markdown_keeps_summary_even_below_limit() -> None:
     md = render_markdown(SMALL, limit=10)
-    assert "| **total** | **2** | **1** | **1** |" in md
+    assert "| **total** | **3** | **1** | **1** |" in md
     assert md.endswith(
-        "… 4 more changes not shown (plan too large for a comment; see the plan artifact)\n"
+        "… 5 more changes not shown (plan too large for a comment; see the plan artifact)\n"
     )
 
 
@@ -499,6 +513,7 @@ REPORT = ApplyReport.build(
             GOLD_VOICE, Outcome.FAILED, message="MaxQuantity: must be <= 50\n(ErrorCode 4)"
         ),
         ChangeResult(GOLD_VOICEMAIL, Outcome.SKIPPED),
+        ChangeResult(LEGACY, Outcome.SUCCEEDED),
     ],
 )
 
@@ -507,18 +522,19 @@ def test_report_text_exact() -> None:
     assert render_report_text(REPORT, SMALL) == (
         'Apply to target "sandbox" (billingplatform, https://sandbox.example.test/acme)\n'
         "\n"
-        "Succeeded (2):\n"
+        "Succeeded (3):\n"
         '    + product "Voice Minutes" (id 101)\n'
         '    ~ package "Gold Plan" (id 17)\n'
+        '    - product "Legacy Minutes"\n'
         "\n"
         "Failed (1):\n"
         '    + package-product "Gold Plan / Voice Minutes": MaxQuantity: must be <= 50\\n(ErrorCode 4)\n'
         "\n"
         "Skipped (1):\n"
-        '    - package-product "Gold Plan / Voice Minutes / Voicemail": '
+        '    + package-product "Gold Plan / Voice Minutes / Voicemail": '
         'depends on failed package-product "Gold Plan / Voice Minutes"\n'
         "\n"
-        "Apply: 2 succeeded, 1 failed, 1 skipped.\n"
+        "Apply: 3 succeeded, 1 failed, 1 skipped.\n"
     )
 
 
@@ -532,10 +548,10 @@ def test_report_text_color() -> None:
     plain = render_report_text(REPORT, SMALL)
     colored = render_report_text(REPORT, SMALL, color=True)
     assert "\x1b" not in plain
-    assert "\x1b[32mSucceeded (2):\x1b[0m" in colored
+    assert "\x1b[32mSucceeded (3):\x1b[0m" in colored
     assert "\x1b[31mFailed (1):\x1b[0m" in colored
     assert "\x1b[33mSkipped (1):\x1b[0m" in colored
-    assert "\x1b[31mApply: 2 succeeded, 1 failed, 1 skipped.\x1b[0m" in colored
+    assert "\x1b[31mApply: 3 succeeded, 1 failed, 1 skipped.\x1b[0m" in colored
     assert ANSI.sub("", colored) == plain
 
 
@@ -549,9 +565,9 @@ def test_report_text_all_succeeded() -> None:
 def test_report_markdown() -> None:
     md = render_report_markdown(REPORT, SMALL)
     assert md.splitlines()[0] == "<!-- catalogsync-apply:sandbox -->"
-    assert "**Apply: 2 succeeded, 1 failed, 1 skipped.**" in md
+    assert "**Apply: 3 succeeded, 1 failed, 1 skipped.**" in md
     headings = re.findall(r"^#### .*$", md, flags=re.MULTILINE)
-    assert headings == ["#### Failed (1)", "#### Skipped (1)", "#### Succeeded (2)"]
+    assert headings == ["#### Failed (1)", "#### Skipped (1)", "#### Succeeded (3)"]
     assert (
         '- <code>+ package-product "Gold Plan / Voice Minutes"</code>: '
         "MaxQuantity: must be &lt;= 50\\\\n(ErrorCode 4)" in md
@@ -593,8 +609,11 @@ def test_markdown_change_without_fields_or_notes() -> None:
 
 
 def test_markdown_reason_and_pending_ids_share_one_note_line() -> None:
-    md = render_markdown(make_plan(CREATE_GOLD_VOICE, DELETE_VOICEMAIL))
-    assert "*in prune scope · (package-product id known after apply)*" in md
+    change = Change(
+        Action.CREATE, GOLD_VOICEMAIL, depends_on=(GOLD_VOICE,), reason="declared in gold.yaml"
+    )
+    md = render_markdown(make_plan(CREATE_GOLD_VOICE, change))
+    assert "*declared in gold.yaml · (package-product id known after apply)*" in md
 
 
 def test_markdown_unmanaged_list_is_capped_and_dropped_when_it_does_not_fit() -> None:
