@@ -1,0 +1,83 @@
+"""Synthetic BillingPlatform catalogs of a given size, deterministic for a seed.
+
+Sizes used by the benchmarks and tests: S = 1,000 products / 100 packages / 3,000
+package-products, M = 10x, L = 50x. Package-products nest up to two levels below the top.
+With `awkward=True`, names carry quotes, `%`, `_`, `--`, `;`, backslashes, non-ASCII text
+and leading/trailing spaces, to prove they survive every layer.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+SIZES = {"S": (1_000, 100, 3_000), "M": (10_000, 1_000, 30_000), "L": (50_000, 5_000, 150_000)}
+_AWKWARD = ["O'Brien", "100% Fibre", "snake_case", "a -- b; c", "back\\slash", "Größe", "日本"]
+
+
+def _name(prefix: str, index: int, awkward: bool) -> str:
+    base = f"{prefix} {index:06d}"
+    if awkward and index % 7 == 0:
+        base = f"{base} {_AWKWARD[index // 7 % len(_AWKWARD)]}"
+    if awkward and index % 50 == 0:
+        base = f" {base} "
+    return base
+
+
+def generate(
+    products: int, packages: int, package_products: int, *, seed: int = 7, awkward: bool = False
+) -> dict[str, Any]:
+    """Catalog data (as loaded from YAML) with exactly the requested counts."""
+    rng = random.Random(seed)
+    product_names = [_name("Product", i, awkward) for i in range(products)]
+    catalog_products = [
+        {"name": name, "rate": f"{rng.randint(1, 99999) / 100:.2f}", "status": "ACTIVE"}
+        for name in product_names
+    ]
+    per_package = [package_products // packages] * packages
+    for i in range(package_products % packages):
+        per_package[i] += 1
+    catalog_packages = []
+    for p in range(packages):
+        count = per_package[p]
+        chosen = rng.sample(product_names, count)
+        items: list[dict[str, Any]] = []
+        index = 0
+        while index < count:
+            # a top-level item, then up to two nested levels under it
+            top = {"product": chosen[index], "min_qty": 1, "max_qty": rng.randint(1, 500)}
+            index += 1
+            items.append(top)
+            parent = top
+            for _ in range(2):
+                if index >= count or rng.random() < 0.5:
+                    break
+                child = {"product": chosen[index], "min_qty": 0}
+                index += 1
+                parent["children"] = [child]
+                parent = child
+        catalog_packages.append(
+            {"name": _name("Package", p, awkward), "status": "Production", "products": items}
+        )
+    return {"products": catalog_products, "packages": catalog_packages}
+
+
+def write_project(folder: Path, data: dict[str, Any], target: dict[str, Any] | None = None) -> Path:
+    """A catalog project with `data` in catalog.yaml and one target named `local`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    yaml = YAML()
+    yaml.width = 4096
+    config = {
+        "backend": "billingplatform",
+        "catalog": ["catalog.yaml"],
+        "targets": {"local": target or {"url": "emulator:"}},
+        "guards": {"max_change_share": 1.0},
+    }
+    with (folder / "catalogsync.yaml").open("w", encoding="utf-8") as out:
+        yaml.dump(config, out)
+    with (folder / "catalog.yaml").open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+    return folder

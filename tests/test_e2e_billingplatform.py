@@ -1,0 +1,220 @@
+"""Plan and apply against the BillingPlatform emulator, through the CLI.
+
+The embedded target (`url: "emulator:"`) keeps its state in the project's .catalogsync/;
+tests edit that state "in the UI" by opening the same SQLite file with a second emulator
+and calling its HTTP API. Fault tests serve an emulator over real loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.generate import generate, write_project
+from catalogsync.cli import cli
+from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.server import ServerThread
+from tests.conftest import EXAMPLE
+
+
+def run(project: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["-C", str(project), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    project = tmp_path / "example"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".catalogsync"))
+    return project
+
+
+def ui_request(
+    emulator: BillingPlatformEmulator, method: str, path: str, **kwargs
+) -> httpx.Response:
+    """One call to the emulator's API, as a person in the billing UI would make it."""
+
+    async def call() -> httpx.Response:
+        transport = emulator.async_transport()
+        async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
+            login = await client.post("/rest/2.0/login", json={"username": "ui", "password": "ui"})
+            session = login.json()["loginResponse"][0]["SessionID"]
+            return await client.request(method, path, headers={"sessionid": session}, **kwargs)
+
+    return anyio.run(call)
+
+
+def query_on(emulator: BillingPlatformEmulator, sql: str) -> list[dict[str, str]]:
+    response = ui_request(emulator, "GET", "/rest/2.0/query", params={"sql": sql})
+    return [] if response.status_code == 404 else response.json()["queryResponse"]
+
+
+def project_emulator(project: Path) -> BillingPlatformEmulator:
+    """A second emulator over the embedded target's state file."""
+    return BillingPlatformEmulator(project / ".catalogsync" / "billingplatform.sqlite3")
+
+
+def query(project: Path, sql: str) -> list[dict[str, str]]:
+    with project_emulator(project) as emulator:
+        return query_on(emulator, sql)
+
+
+def edit_product(project: Path, name: str, **fields: str) -> None:
+    literal = name.replace("'", "''")
+    with project_emulator(project) as emulator:
+        (row,) = query_on(emulator, f"SELECT Id FROM PRODUCT WHERE Name = '{literal}'")
+        body = {"brmObjects": {"Id": row["Id"], **fields}}
+        answer = ui_request(emulator, "PUT", "/rest/2.0/PRODUCT", json=body)
+    assert answer.json()["updateResponse"][0]["success"] in (True, "true")
+
+
+def test_example_apply_then_replan_is_empty(example: Path) -> None:
+    code, out, _ = run(example, "plan", "--detailed-exitcode")
+    assert code == 2 and "Plan: 30 to create, 0 to update, 0 to delete." in out
+    code, out, err = run(example, "apply", "--auto-approve")
+    assert (code, err) == (0, "")
+    assert "Apply: 30 succeeded, 0 failed, 0 skipped." in out
+    code, out, _ = run(example, "plan", "--detailed-exitcode")
+    assert code == 0 and "No changes." in out
+
+
+def test_generated_s_size_catalog_applies_and_replans_empty(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "gen", generate(1_000, 100, 3_000, awkward=True))
+    code, out, _ = run(project, "apply", "--auto-approve", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["summary"] == {"failed": 0, "skipped": 0, "succeeded": 4_100}
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
+    assert len(query(project, "SELECT Id FROM PACKAGE_PRODUCT")) == 3_000
+
+
+def test_a_ui_edit_shows_exactly_that_field(example: Path) -> None:
+    run(example, "apply", "--auto-approve")
+    edit_product(example, "O'Brien Support Desk", Rate="19.99")
+    code, out, _ = run(example, "plan", "--detailed-exitcode")
+    assert code == 2
+    assert '~ product "O\'Brien Support Desk"' in out
+    assert "rate: 19.99 → 15.00" in out
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in out
+
+
+def test_equal_rates_written_differently_are_no_change(example: Path) -> None:
+    run(example, "apply", "--auto-approve")
+    # YAML says "15.00"; the API stores and returns "15.0000": the same amount.
+    edit_product(example, "O'Brien Support Desk", Rate="15.0000")
+    assert run(example, "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_same_inputs_give_byte_identical_plan_files(example: Path) -> None:
+    run(example, "plan", "--out", str(example / "one.json"))
+    run(example, "plan", "--out", str(example / "two.json"))
+    one, two = (example / "one.json").read_bytes(), (example / "two.json").read_bytes()
+    assert one == two
+    assert json.loads(one)["plan_hash"].startswith("sha256:")
+
+
+def test_saved_plan_applies_exactly_and_a_stale_one_is_refused(example: Path) -> None:
+    run(example, "apply", "--auto-approve")
+    edit_product(example, "Voicemail", Rate="3.00")
+    plan_file = example / "plan.json"
+    assert run(example, "plan", "--out", str(plan_file))[0] == 0
+    # someone edits the same product again after the plan was reviewed
+    edit_product(example, "Voicemail", Rate="4.00")
+    code, out, err = run(example, "apply", str(plan_file))
+    assert code == 3
+    assert "the plan is stale; nothing was written" in err
+    assert "product Voicemail: changed since the plan was made" in err
+    (row,) = query(example, "SELECT Rate FROM PRODUCT WHERE Name = 'Voicemail'")
+    assert row["Rate"] in ("4.00", "4")
+    # a fresh plan applies
+    assert run(example, "plan", "--out", str(plan_file))[0] == 0
+    code, out, _ = run(example, "apply", str(plan_file))
+    assert code == 0 and "Apply: 1 succeeded" in out
+
+
+def test_a_tampered_plan_file_is_refused(example: Path) -> None:
+    plan_file = example / "plan.json"
+    run(example, "plan", "--out", str(plan_file))
+    plan_file.write_text(plan_file.read_text().replace("Gold Plan", "Gold Plan 2"))
+    code, _, err = run(example, "apply", str(plan_file))
+    assert code == 1 and "modified after it was written" in err
+
+
+def test_show_renders_a_saved_plan(example: Path) -> None:
+    plan_file = example / "plan.json"
+    run(example, "plan", "--out", str(plan_file))
+    code, out, _ = run(example, "show", str(plan_file), "--format", "markdown")
+    assert code == 0 and "<!-- catalogsync-plan:local -->" in out
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, BillingPlatformEmulator]]:
+    """The example project targeting an emulator served over loopback HTTP."""
+    emulator = BillingPlatformEmulator(tmp_path / "served.sqlite3")
+    with emulator, ServerThread(emulator.app) as server:
+        project = tmp_path / "served"
+        shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".catalogsync"))
+        config = (project / "catalogsync.yaml").read_text()
+        config = config.replace(
+            'local: {url: "emulator:"}',
+            (
+                f"local: {{url: '{server.url}', username: {{env: BP_USER}}, password: {{env: BP_PASS}}}}"
+            ),
+        )
+        (project / "catalogsync.yaml").write_text(config)
+        monkeypatch.setenv("BP_USER", "ci")
+        monkeypatch.setenv("BP_PASS", "secret-sentinel-value")
+        yield project, emulator
+
+
+@pytest.mark.loopback
+def test_over_loopback_apply_then_replan_is_empty(
+    served: tuple[Path, BillingPlatformEmulator],
+) -> None:
+    project, _ = served
+    code, out, err = run(project, "apply", "--auto-approve")
+    assert code == 0, err
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
+    assert "secret-sentinel-value" not in out + err
+
+
+@pytest.mark.loopback
+def test_per_record_failure_mid_apply_then_convergence(
+    served: tuple[Path, BillingPlatformEmulator],
+) -> None:
+    project, emulator = served
+    emulator.faults.fail_names_matching = "^Voicemail$"
+    code, out, _ = run(project, "apply", "--auto-approve")
+    assert code == 4
+    assert "Apply: 26 succeeded, 1 failed, 3 skipped." in out
+    emulator.faults.fail_names_matching = None
+    code, out, _ = run(project, "apply", "--auto-approve")
+    assert code == 0 and "Apply: 4 succeeded, 0 failed, 0 skipped." in out
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
+    names = [r["Name"] for r in query_on(emulator, "SELECT Name FROM PACKAGE_PRODUCT")]
+    assert len(names) == len(set(names)) == 16
+
+
+@pytest.mark.loopback
+def test_server_errors_and_session_expiry_mid_apply_converge(
+    served: tuple[Path, BillingPlatformEmulator],
+) -> None:
+    project, emulator = served
+    emulator.faults.session_max_requests = 3
+    emulator.faults.fail_next(500, times=20, path_contains="PACKAGE_PRODUCT")
+    code, out, _ = run(project, "apply", "--auto-approve")
+    assert code == 4
+    assert "0 failed" not in out.splitlines()[-1]
+    emulator.faults.clear_scripted()
+    emulator.faults.session_max_requests = None
+    code, _, _ = run(project, "apply", "--auto-approve")
+    assert code == 0
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
