@@ -38,6 +38,9 @@ _COMPARISONS: dict[type[exp.Expression], str] = {
     exp.GTE: ">=",
 }
 
+#: Every argument a supported condition node may carry (`negate` is NOT LIKE).
+_CONDITION_ARGS = frozenset({"this", "expression", "expressions", "low", "high", "negate"})
+
 
 class QueryError(ValueError):
     """The SQL is not valid BP SQL, or uses something the emulator does not support."""
@@ -146,7 +149,9 @@ class _Compiler:
             elif isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
                 field = self._field(node)
                 columns.append((field.name, field))  # canonical casing, whatever was sent
-            elif isinstance(node, exp.Star) or isinstance(node.this, exp.Star):
+            elif isinstance(node, exp.Star) or (
+                isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+            ):
                 raise QueryError("SELECT * is not supported; name the fields")
             else:
                 raise QueryError(f"unsupported select expression: {node.sql(dialect='oracle')}")
@@ -174,6 +179,11 @@ class _Compiler:
     # -- WHERE ---------------------------------------------------------------------------
 
     def _condition(self, node: exp.Expression) -> str:
+        # Reject arguments this compiler does not understand (a future sqlglot may add
+        # some), rather than silently dropping them and changing the meaning.
+        extra = [k for k, v in node.args.items() if v and k not in _CONDITION_ARGS]
+        if extra:
+            raise QueryError(f"unsupported condition: {node.sql(dialect='oracle')}")
         if isinstance(node, exp.Paren):
             return f"({self._condition(node.this)})"
         if isinstance(node, exp.And | exp.Or):
@@ -203,8 +213,6 @@ class _Compiler:
         return f"{self._sql(lhs, numeric)} {op} {self._sql(rhs, numeric)}"
 
     def _in(self, node: exp.In) -> str:
-        if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
-            raise QueryError("IN takes a list of values, not a subquery")
         subject = self._operand(node.this)
         values = [self._operand(v) for v in node.expressions]
         if not values or any(v.field is not None for v in values):
@@ -223,10 +231,11 @@ class _Compiler:
             raise QueryError("ESCAPE takes a single quoted character")
         # bp_like (registered on the connection) gives Oracle's case-sensitive LIKE,
         # including for non-ASCII text, which SQLite's own LIKE folds only for ASCII.
-        return (
+        like = (
             f"bp_like({self._sql(subject, numeric=False)}, "
             f"{self._bind(pattern.value)}, {self._bind(escaped.value)})"
         )
+        return f"NOT ({like})" if node.args.get("negate") else like
 
     # -- operands ------------------------------------------------------------------------
 

@@ -1,0 +1,118 @@
+"""Fixtures for the emulator tests: an in-process emulator with a logged-in HTTP helper, and
+a loopback server on 127.0.0.1 (a free port) for tests that need real sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.server import ServerThread
+
+BASE = "http://emulator"
+
+
+class Api:
+    """A thin BillingPlatform REST 2.0 helper over an httpx.Client, logged in once."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        login = client.post("/rest/2.0/login", json={"username": "tester", "password": "x"})
+        assert login.status_code == 200, login.text
+        self.session_id = login.json()["loginResponse"][0]["SessionID"]
+        self.headers = {"sessionid": self.session_id}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def query(self, sql: str) -> httpx.Response:
+        return self.request("GET", "/rest/2.0/query", params={"sql": sql})
+
+    def rows(self, sql: str) -> list[dict[str, str]]:
+        """The rows of a query that must succeed ([] on 404)."""
+        response = self.query(sql)
+        if response.status_code == 404:
+            return []
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, str]] = response.json()["queryResponse"]
+        return rows
+
+    def write(self, method: str, entity: str, records: Any, **extra: Any) -> httpx.Response:
+        path = f"/rest/2.0/delete/{entity}" if method == "DELETE" else f"/rest/2.0/{entity}"
+        return self.request(method, path, json={"brmObjects": records, **extra})
+
+    def results(self, method: str, entity: str, records: Any, **extra: Any) -> list[dict[str, Any]]:
+        """Per-record results of a write that must answer 200."""
+        response = self.write(method, entity, records, **extra)
+        assert response.status_code == 200, response.text
+        key = {"POST": "create", "PUT": "update", "PATCH": "upsert", "DELETE": "delete"}[method]
+        results: list[dict[str, Any]] = response.json()[f"{key}Response"]
+        return results
+
+    def create(self, entity: str, records: Any) -> list[dict[str, Any]]:
+        return self.results("POST", entity, records)
+
+    def create_ok(self, entity: str, record: dict[str, Any]) -> str:
+        """Create one record that must succeed; its Id."""
+        (result,) = self.create(entity, record)
+        assert result["success"] is True, result
+        return str(result["Id"])
+
+    def upsert(self, entity: str, records: Any, key: str = "Name") -> list[dict[str, Any]]:
+        return self.results("PATCH", entity, records, externalIDFieldName=key)
+
+    def update(self, entity: str, records: Any) -> list[dict[str, Any]]:
+        return self.results("PUT", entity, records)
+
+    def delete(self, entity: str, records: Any) -> list[dict[str, Any]]:
+        return self.results("DELETE", entity, records)
+
+    def retrieve(self, entity: str, record_id: str) -> httpx.Response:
+        return self.request("GET", f"/rest/2.0/{entity}/{record_id}")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """`@pytest.mark.anyio` tests run on asyncio (what the emulator's latency uses)."""
+    return "asyncio"
+
+
+@pytest.fixture
+def emulator() -> Iterator[BillingPlatformEmulator]:
+    emu = BillingPlatformEmulator()
+    yield emu
+    emu.close()
+
+
+@pytest.fixture
+def client(emulator: BillingPlatformEmulator) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=BASE, transport=emulator.transport()) as http:
+        yield http
+
+
+@pytest.fixture
+def api(client: httpx.Client) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def package(api: Api) -> str:
+    """The Id of a package named "Gold"."""
+    return api.create_ok("PACKAGE", {"Name": "Gold"})
+
+
+@pytest.fixture
+def product(api: Api) -> str:
+    """The Id of a product named "Voice"."""
+    return api.create_ok("PRODUCT", {"Name": "Voice", "Rate": "0.05"})
+
+
+@pytest.fixture
+def server(emulator: BillingPlatformEmulator) -> Iterator[str]:
+    """The emulator served by uvicorn on 127.0.0.1 (free port); yields the base URL."""
+    with ServerThread(emulator.app) as running:
+        yield running.url
