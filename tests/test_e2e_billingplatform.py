@@ -218,3 +218,43 @@ def test_server_errors_and_session_expiry_mid_apply_converge(
     code, _, _ = run(project, "apply", "--auto-approve")
     assert code == 0
     assert run(project, "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_package_product_names_shared_across_packages_never_hit_the_wrong_record(
+    tmp_path: Path,
+) -> None:
+    """DESIGN §5: PACKAGE_PRODUCT upsert is keyed by Name, and Names are not unique."""
+
+    def catalog(packages: list[str]) -> dict[str, object]:
+        return {
+            "products": [{"name": "Voice"}],
+            "packages": [
+                {"name": p, "products": [{"product": "Voice", "name": "Shared", "min_qty": m}]}
+                for m, p in enumerate(packages, start=1)
+            ],
+        }
+
+    project = write_project(tmp_path / "p", catalog(["A"]))
+    assert run(project, "apply", "--auto-approve")[0] == 0
+    # package B declares a package-product with the same Name as A's
+    write_project(project, catalog(["A", "B"]))
+    code, out, _ = run(project, "apply", "--auto-approve")
+    assert code == 0, out
+    rows = query(project, "SELECT Id, Name, PackageId, MinQty FROM PACKAGE_PRODUCT ORDER BY Id")
+    assert [(r["Name"], r["MinQty"]) for r in rows] == [("Shared", "1"), ("Shared", "2")]
+    assert rows[0]["PackageId"] != rows[1]["PackageId"]
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
+    # an update of B's record goes by Id and leaves A's alone
+    write_project(
+        project,
+        {
+            **catalog(["A", "B"]),
+            "packages": [
+                {"name": "A", "products": [{"product": "Voice", "name": "Shared", "min_qty": 1}]},
+                {"name": "B", "products": [{"product": "Voice", "name": "Shared", "min_qty": 5}]},
+            ],
+        },
+    )
+    assert run(project, "apply", "--auto-approve")[0] == 0
+    rows = query(project, "SELECT Name, MinQty FROM PACKAGE_PRODUCT ORDER BY Id")
+    assert [r["MinQty"] for r in rows] == ["1", "5"]
