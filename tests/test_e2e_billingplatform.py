@@ -258,3 +258,42 @@ def test_package_product_names_shared_across_packages_never_hit_the_wrong_record
     assert run(project, "apply", "--auto-approve")[0] == 0
     rows = query(project, "SELECT Name, MinQty FROM PACKAGE_PRODUCT ORDER BY Id")
     assert [r["MinQty"] for r in rows] == ["1", "5"]
+
+
+def test_prune_deletes_need_allow_delete(example: Path) -> None:
+    run(example, "apply", "--auto-approve")
+    packages = example / "packages" / "consumer.yaml"
+    text = packages.read_text(encoding="utf-8")
+    # drop Silver Plan's SMS Bundle (package-products are in the example's prune scope)
+    packages.write_text(text.replace("      - product: SMS Bundle\n        min_qty: 0\n", ""))
+    code, out, _ = run(example, "plan", "--detailed-exitcode")
+    assert code == 2 and '- package-product "Silver Plan / SMS Bundle"' in out
+    code, _, err = run(example, "apply", "--auto-approve")
+    assert code == 3 and "pass --allow-delete" in err
+    assert len(query(example, "SELECT Id FROM PACKAGE_PRODUCT")) == 16
+    code, out, _ = run(example, "apply", "--auto-approve", "--allow-delete")
+    assert code == 0 and "Apply: 1 succeeded" in out
+    assert len(query(example, "SELECT Id FROM PACKAGE_PRODUCT")) == 15
+
+
+def test_a_delete_whose_record_is_already_gone_counts_as_done() -> None:
+    from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
+    from catalogsync.backends.billingplatform.client import BillingPlatformClient
+    from catalogsync.catalog import product_ref
+    from catalogsync.plan import Action, Change
+    from catalogsync.report import Outcome
+
+    async def go():
+        with BillingPlatformEmulator() as emulator:
+            client = BillingPlatformClient(
+                "http://emulator", "u", "p", transport=emulator.async_transport()
+            )
+            backend = BillingPlatformBackend(client)
+            change = Change(Action.DELETE, product_ref("Gone"), remote_id="2000999")
+            try:
+                return await backend.apply_wave([change], {})
+            finally:
+                await backend.close()
+
+    (result,) = anyio.run(go)
+    assert (result.outcome, result.message) == (Outcome.SUCCEEDED, "already deleted")

@@ -187,7 +187,33 @@ class BillingPlatformBackend(Backend):
             raise
         except BackendError as exc:
             return [_failed(change, str(exc)) for change, _ in batch]
-        return [self._result(item, answer) for item, answer in zip(batch, answers, strict=True)]
+        results = [self._result(item, answer) for item, answer in zip(batch, answers, strict=True)]
+        if verb == "delete":
+            results = await self._already_deleted(entity, results)
+        return results
+
+    async def _already_deleted(
+        self, entity: str, results: list[ChangeResult]
+    ) -> list[ChangeResult]:
+        """A failed delete whose record is gone anyway reached its goal.
+
+        This happens when a retried DELETE follows one that worked but whose answer was
+        lost: the retry then fails with "no such record".
+        """
+        failed = [r.remote_id for r in results if r.outcome is Outcome.FAILED and r.remote_id]
+        if not failed:
+            return results
+        try:
+            rows = await self.client.query_in(entity, ["Id"], "Id", failed)
+        except BackendError:
+            return results
+        present = {row["Id"] for row in rows}
+        return [
+            ChangeResult(r.ref, Outcome.SUCCEEDED, r.remote_id, "already deleted")
+            if r.outcome is Outcome.FAILED and r.remote_id and r.remote_id not in present
+            else r
+            for r in results
+        ]
 
     async def _post(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
         """Create records whose Name is not unique; settle an unclear outcome by re-reading."""
