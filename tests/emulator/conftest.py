@@ -3,7 +3,12 @@ a loopback server on 127.0.0.1 (a free port) for tests that need real sockets.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -116,3 +121,57 @@ def server(emulator: BillingPlatformEmulator) -> Iterator[str]:
     """The emulator served by uvicorn on 127.0.0.1 (free port); yields the base URL."""
     with ServerThread(emulator.app) as running:
         yield running.url
+
+
+class ServeProcess:
+    """`catalogsync emulator serve` in a subprocess; `url` is read from its first line."""
+
+    def __init__(self, *args: str) -> None:
+        command = [sys.executable, "-m", "catalogsync", "emulator", "serve", "--port", "0", *args]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
+        )
+        self.first_line = _read_line(self.process, timeout=30.0)
+        self.url = self.first_line.rsplit(" ", 1)[-1]
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C, then (exit code, stderr)."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        return self.process.returncode, err
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The first stdout line, or fail (with stderr) when the process dies or hangs."""
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        line = ""
+    if not line:
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(f"emulator serve did not start: {err}")
+    return line.strip()
+
+
+@pytest.fixture
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    """Start `catalogsync emulator serve` subprocesses; any left running are stopped."""
+    started: list[ServeProcess] = []
+
+    def start(*args: str) -> ServeProcess:
+        started.append(ServeProcess(*args))
+        return started[-1]
+
+    yield start
+    for proc in started:
+        if proc.process.poll() is None:
+            proc.stop()
