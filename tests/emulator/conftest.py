@@ -19,6 +19,25 @@ from catalogsync.emulator.server import ServerThread
 
 BASE = "http://emulator"
 
+RESULT_KEYS = {"Id", "success", "ErrorCode", "ErrorText", "ErrorElementField"}
+
+
+def failed(result: dict[str, Any], code: str, field: str) -> bool:
+    return (
+        result["success"] is False
+        and result["ErrorCode"] == code
+        and result["ErrorElementField"] == field
+        and result["ErrorText"] != ""
+    )
+
+
+def pp(package: str, product: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A package-product record."""
+    record: dict[str, Any] = {"Name": "Voice in Gold", "PackageId": package, "MinQty": 0}
+    if product is not None:
+        record["ProductId"] = product
+    return record | fields
+
 
 class Api:
     """A thin BillingPlatform REST 2.0 helper over an httpx.Client, logged in once."""

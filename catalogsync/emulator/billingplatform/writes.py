@@ -1,4 +1,4 @@
-"""Create, update, upsert and delete of `brmObjects` batches, with the BillingPlatform rules.
+"""Create, update, upsert and delete of `brmObjects` batches (the rules are in `rules`).
 
 A batch runs in one SQLite transaction and each record in its own savepoint, so a record
 that breaks a rule is undone alone and reported, while the good records are committed
@@ -14,12 +14,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from catalogsync.emulator.billingplatform.schema import ENTITIES, Entity, Kind
+from catalogsync.emulator.billingplatform.rules import (
+    HAS_CHILDREN,
+    ID_CONFLICT,
+    INVALID_RECORD,
+    INVALID_REFERENCE,
+    INVALID_VALUE,
+    MULTIPLE_MATCHES,
+    NOT_FOUND,
+    REQUIRED,
+    ROLLED_BACK,
+    UNKNOWN_FIELD,
+    RecordFailure,
+    Rules,
+)
+from catalogsync.emulator.billingplatform.schema import ENTITIES, Entity
 from catalogsync.emulator.billingplatform.store import Database, Record
 from catalogsync.emulator.billingplatform.values import (
     StoredValue,
     ValueProblem,
-    decimal_of,
     to_storage,
     to_wire,
 )
@@ -27,29 +40,6 @@ from catalogsync.emulator.billingplatform.values import (
 __all__ = ["BatchWriter", "Operation", "RecordResult", "WriteContext"]
 
 Operation = Literal["create", "update", "upsert", "delete"]
-
-# [INFERRED] The vendor's per-record error codes are undocumented; clients only test
-# ErrorCode != "0", so the emulator uses stable descriptive codes.
-REQUIRED = "REQUIRED_FIELD_MISSING"
-UNKNOWN_FIELD = "UNKNOWN_FIELD"
-INVALID_VALUE = "INVALID_FIELD_VALUE"
-INVALID_RECORD = "INVALID_RECORD"
-INVALID_REFERENCE = "INVALID_REFERENCE"
-DUPLICATE = "DUPLICATE_VALUE"
-NOT_FOUND = "RECORD_NOT_FOUND"
-MULTIPLE_MATCHES = "MULTIPLE_MATCHES"
-ID_CONFLICT = "ID_CONFLICT"
-HAS_CHILDREN = "HAS_CHILD_RECORDS"
-INJECTED = "INJECTED_FAILURE"
-ROLLED_BACK = "ROLLED_BACK"
-
-
-class RecordFailure(Exception):
-    """A record broke a rule; it is reported, and only it is undone."""
-
-    def __init__(self, code: str, text: str, element: str = "", record_id: int | None = None):
-        super().__init__(text)
-        self.code, self.text, self.element, self.record_id = code, text, element, record_id
 
 
 @dataclass
@@ -100,6 +90,7 @@ class BatchWriter:
         self.db = db
         self.entity = entity
         self.context = context
+        self.rules = Rules(db, entity, context.fail_names)
 
     def run(
         self,
@@ -148,7 +139,7 @@ class BatchWriter:
     def _create(self, raw: Any) -> RecordResult:
         values, _ = self._parse(raw)  # an Id sent on create ("Id": "") is ignored
         record = {f.name: f.default for f in self.entity.fields if not f.system} | values
-        self._check(record, None, None)
+        self.rules.check(record, None, None)
         stamps: Record = {"Created": self.context.now, "CreatedUserId": self.context.user_id}
         new_id = self.db.insert(self.entity, record | stamps | self._updated_stamps())
         return RecordResult(new_id, created=True)
@@ -195,7 +186,7 @@ class BatchWriter:
         raw_id = next((v for k, v in raw.items() if str(k).lower() == "id"), None)
         record_id = self._existing_id(raw_id)
         current = self.db.get(self.entity, record_id) or {}
-        self._check_injected(current, record_id)
+        self.rules.check_injected(current, record_id)
         referrers = self.db.referrers(self.entity, record_id)
         if referrers:
             # [INFERRED] undocumented whether BP cascades; refusing makes clients delete
@@ -212,7 +203,7 @@ class BatchWriter:
     def _apply_update(self, record_id: int, values: Record) -> None:
         current = self.db.get(self.entity, record_id)
         assert current is not None
-        self._check(current | values, record_id, current)
+        self.rules.check(current | values, record_id, current)
         self.db.update(self.entity, record_id, values | self._updated_stamps())
 
     def _updated_stamps(self) -> Record:
@@ -296,104 +287,3 @@ class BatchWriter:
                 NOT_FOUND, f"no {self.entity.name} has Id {record_id}", "Id", record_id
             )
         return record_id
-
-    # -- rules ---------------------------------------------------------------------------
-
-    def _check(self, record: Record, record_id: int | None, before: Record | None) -> None:
-        """Every rule a stored record must satisfy; the first broken one fails it."""
-        self._check_injected(record, record_id)
-        for field in self.entity.fields:
-            if field.required and record.get(field.name) is None:
-                raise RecordFailure(REQUIRED, f"{field.name} is required", field.name, record_id)
-        for field in self.entity.fields:
-            value = record.get(field.name)
-            target = ENTITIES.get(field.references or "")
-            if target is not None and value is not None and not self.db.exists(target, value):
-                raise RecordFailure(
-                    INVALID_REFERENCE,
-                    f"{field.name} {value} does not exist ({target.name})",
-                    field.name,
-                    record_id,
-                )
-        if self.entity.name == "PACKAGE_PRODUCT":
-            self._check_nesting(record, record_id, before)
-        self._check_quantities(record, record_id)
-        self._check_unique(record, record_id)
-
-    def _check_injected(self, record: Record, record_id: int | None) -> None:
-        pattern = self.context.fail_names
-        name = record.get("Name")
-        if pattern is not None and isinstance(name, str) and pattern.search(name):
-            raise RecordFailure(
-                INJECTED, f"injected failure: Name matches {pattern.pattern!r}", "Name", record_id
-            )
-
-    def _check_nesting(self, record: Record, record_id: int | None, before: Record | None) -> None:
-        parent_id = record.get("ParentPackageProductId")
-        field = "ParentPackageProductId"
-        if parent_id is not None:
-            parent = self.db.get(self.entity, int(parent_id))
-            assert parent is not None  # existence was checked with the references
-            if parent["PackageId"] != record.get("PackageId"):
-                raise RecordFailure(
-                    INVALID_REFERENCE,
-                    f"parent package product {parent_id} belongs to another package",
-                    field,
-                    record_id,
-                )
-            if record_id is not None and record_id in self._ancestors(int(parent_id)):
-                raise RecordFailure(
-                    INVALID_REFERENCE,
-                    "a package product cannot be its own ancestor",
-                    field,
-                    record_id,
-                )
-        moved = before is not None and before.get("PackageId") != record.get("PackageId")
-        has_children = record_id is not None and self.db.ids_where(
-            self.entity, field, record_id, limit=1
-        )
-        if moved and has_children:
-            raise RecordFailure(
-                INVALID_REFERENCE,
-                "cannot move a package product that has child package products to another package",
-                "PackageId",
-                record_id,
-            )
-
-    def _ancestors(self, start: int) -> set[int]:
-        """`start` and every package product above it (stops on an existing cycle)."""
-        seen: set[int] = set()
-        current: StoredValue = start
-        while current is not None and int(current) not in seen:
-            seen.add(int(current))
-            row = self.db.get(self.entity, int(current))
-            current = row.get("ParentPackageProductId") if row else None
-        return seen
-
-    def _check_quantities(self, record: Record, record_id: int | None) -> None:
-        low, high = decimal_of(record.get("MinQty")), decimal_of(record.get("MaxQty"))
-        if low is not None and high is not None and low > high:
-            raise RecordFailure(
-                INVALID_VALUE,
-                f"MinQty ({low}) must not exceed MaxQty ({high})",
-                "MinQty",
-                record_id,
-            )
-
-    def _check_unique(self, record: Record, record_id: int | None) -> None:
-        for field in self.entity.fields:
-            value = record.get(field.name)
-            if not field.unique or value is None or field.kind is Kind.ID:
-                continue
-            others = [
-                i
-                for i in self.db.ids_where(self.entity, field.name, value, limit=2)
-                if i != record_id
-            ]
-            if others:
-                raise RecordFailure(
-                    DUPLICATE,
-                    f"{field.name} {value!r} is already used by {self.entity.name} {others[0]}",
-                    field.name,
-                    record_id,
-                )
