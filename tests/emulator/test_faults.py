@@ -222,3 +222,16 @@ def test_control_endpoints(client: httpx.Client, emulator: BillingPlatformEmulat
     # control endpoints need no session, are never faulted and are not counted
     emulator.faults.error_rate = 1.0
     assert client.get("/_emulator/stats").json()["total"] == 0
+
+
+def test_a_bug_in_the_emulator_is_a_500_with_the_error_body(
+    api: Api, emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(emulator.db, "run_query", broken)
+    response = api.query(SQL)
+    assert response.status_code == 500
+    assert response.json() == {"error": "Internal error", "message": "internal error: RuntimeError"}
+    assert emulator.request_log[-1].status == 500
