@@ -290,7 +290,8 @@ class FaultInjector:
         self._clock = clock
         self._lock = threading.Lock()
         self._rng = random.Random(0)
-        self._rng_key: tuple[int, int] | None = None
+        self._rng_owner: Faults | None = None
+        self._rng_seed = 0
         self._bucket: TokenBucket | None = None
         self._bucket_key: tuple[float, int] | None = None
 
@@ -318,10 +319,9 @@ class FaultInjector:
         return PASS
 
     def _rng_for(self, faults: Faults) -> random.Random:
-        key = (id(faults), faults.seed)
-        if key != self._rng_key:
+        if faults is not self._rng_owner or faults.seed != self._rng_seed:
             self._rng = random.Random(faults.seed)
-            self._rng_key = key
+            self._rng_owner, self._rng_seed = faults, faults.seed
         return self._rng
 
     def _rate_limit_wait(self, faults: Faults) -> float:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Self
 
 import uvicorn
@@ -108,18 +109,29 @@ def serve(
     """Serve `app` on (host, port) in the foreground until Ctrl-C or SIGTERM.
 
     `on_ready(url)` is called once the server accepts connections. uvicorn handles the
-    signal, shuts down gracefully and then re-raises it; that KeyboardInterrupt is the
-    normal way out here, not an error.
+    signal, shuts down gracefully and then re-raises it; the KeyboardInterrupt that follows
+    is the normal way out here, not an error, and this function returns.
     """
     _install_drop_filter()
     sock = bind_socket(host, port)
     url = url_for(sock, host)
     server = _Server(_config(app, log_level), lambda: on_ready(url))
+    # uvicorn restores the previous handlers after its graceful shutdown and re-raises the
+    # signal; for SIGTERM that would kill the process before the caller cleans up, so the
+    # handler restored here turns it into the same KeyboardInterrupt as Ctrl-C.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     try:
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])
     finally:
         sock.close()
+        if in_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 class ServerThread:

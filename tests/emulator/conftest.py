@@ -153,9 +153,9 @@ class ServeProcess:
         self.first_line = _read_line(self.process, timeout=30.0)
         self.url = self.first_line.rsplit(" ", 1)[-1]
 
-    def stop(self) -> tuple[int, str]:
-        """Ctrl-C, then (exit code, stderr)."""
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
+        """Ctrl-C (or `sig`), then (exit code, stderr)."""
+        self.process.send_signal(sig)
         try:
             _, err = self.process.communicate(timeout=20)
         except subprocess.TimeoutExpired:

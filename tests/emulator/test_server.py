@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +70,14 @@ def test_emulator_serve_prints_its_url_and_stops_on_ctrl_c(
     with httpx.Client(base_url=proc.url) as client:
         assert client.get("/_emulator/stats").status_code == 200
     code, err = proc.stop()
+    assert code == 0
+    assert "stopped" in err and "Traceback" not in err
+
+
+def test_emulator_serve_stops_cleanly_on_sigterm(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    code, err = serve_process("--quiet").stop(signal.SIGTERM)
     assert code == 0
     assert "stopped" in err and "Traceback" not in err
 
