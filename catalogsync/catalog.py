@@ -105,6 +105,14 @@ def package_product_ref(package: str, *product_path: str) -> Ref:
     return Ref(Kind.PACKAGE_PRODUCT, (package, *product_path))
 
 
+def count_by_kind(refs: Iterable[Ref]) -> dict[Kind, int]:
+    """How many of each kind (every kind present, zero when none)."""
+    counts = dict.fromkeys(Kind, 0)
+    for ref in refs:
+        counts[ref.kind] += 1
+    return counts
+
+
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
@@ -157,7 +165,4 @@ class Catalog:
         return {r.ref: r for r in self.resources}
 
     def count(self) -> dict[Kind, int]:
-        counts = dict.fromkeys(Kind, 0)
-        for resource in self.resources:
-            counts[resource.ref.kind] += 1
-        return counts
+        return count_by_kind(r.ref for r in self.resources)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from catalogsync.catalog import Kind, Ref, Value
+from catalogsync.catalog import Kind, Ref, Value, count_by_kind
 from catalogsync.plan import Change, digest
 from catalogsync.report import ChangeResult
 
@@ -65,10 +65,7 @@ class LiveCatalog:
         return {r.ref: r for r in self.resources}
 
     def count(self) -> dict[Kind, int]:
-        counts = dict.fromkeys(Kind, 0)
-        for resource in self.resources:
-            counts[resource.ref.kind] += 1
-        return counts
+        return count_by_kind(r.ref for r in self.resources)
 
 
 # Called with (done, total) as a long fetch or apply progresses.
