@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -186,11 +186,6 @@ class Plan:
 
     def of_action(self, action: Action) -> Iterable[Change]:
         return (c for c in self.changes if c.action is action)
-
-    def without(self, refs: Iterable[Ref]) -> Plan:
-        """The same plan without the changes to `refs`."""
-        dropped = set(refs)
-        return replace(self, changes=tuple(c for c in self.changes if c.ref not in dropped))
 
     # --- the plan file -----------------------------------------------------------------
 
