@@ -14,6 +14,7 @@ from collections.abc import Callable
 from catalogsync.backends.base import Backend, LiveCatalog
 from catalogsync.catalog import Ref
 from catalogsync.plan import Change, Plan
+from catalogsync.planner import follow_renames, renames_in
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,9 @@ async def apply_plan(
     plan: Plan, backend: Backend, live: LiveCatalog, progress: ApplyProgress | None = None
 ) -> ApplyReport:
     """Execute `plan` against `backend`; `live` is the catalog the plan was checked against."""
-    ids: dict[Ref, str] = {r.ref: r.remote_id for r in live}
-    for change in plan.changes:
-        if change.renamed_from is not None and change.remote_id is not None:
-            ids[change.ref] = change.remote_id
+    # Ids under the keys the plan uses: after its renames (package-products follow them).
+    renames = renames_in(plan)
+    ids: dict[Ref, str] = {follow_renames(r.ref, renames): r.remote_id for r in live}
     results: dict[Ref, ChangeResult] = {}
     done = 0
     for wave, changes in plan.waves():

@@ -93,11 +93,7 @@ class _Matcher:
         self.matched: set[Ref] = set()
 
     def _rekey(self, ref: Ref) -> Ref:
-        if ref.kind is Kind.PACKAGE_PRODUCT:
-            package = self.renames[Kind.PACKAGE].get(ref.key[0], ref.key[0])
-            products = (self.renames[Kind.PRODUCT].get(p, p) for p in ref.key[1:])
-            return Ref(ref.kind, (package, *products))
-        return Ref(ref.kind, (self.renames[ref.kind].get(ref.name, ref.name),))
+        return follow_renames(ref, self.renames)
 
     def live_for(self, resource: Resource) -> LiveResource | None:
         found = self.rekeyed.get(resource.ref)
@@ -108,6 +104,29 @@ class _Matcher:
     def unmatched(self) -> list[LiveResource]:
         rest = [r for key, r in self.rekeyed.items() if key not in self.matched]
         return rest + self.duplicates
+
+
+# Old name → new name, per kind.
+Renames = Mapping[Kind, Mapping[str, str]]
+
+
+def follow_renames(ref: Ref, renames: Renames) -> Ref:
+    """A live object's key once declared renames apply (package-products follow theirs)."""
+    if ref.kind is Kind.PACKAGE_PRODUCT:
+        packages, products = renames.get(Kind.PACKAGE, {}), renames.get(Kind.PRODUCT, {})
+        rest = (products.get(p, p) for p in ref.key[1:])
+        return Ref(ref.kind, (packages.get(ref.key[0], ref.key[0]), *rest))
+    names = renames.get(ref.kind, {})
+    return Ref(ref.kind, (names.get(ref.name, ref.name),))
+
+
+def renames_in(plan: Plan) -> dict[Kind, dict[str, str]]:
+    """The renames a plan carries out."""
+    renames: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
+    for change in plan.changes:
+        if change.renamed_from is not None:
+            renames[change.ref.kind][change.renamed_from] = change.ref.name
+    return renames
 
 
 def _renames(desired: Catalog, live: LiveCatalog) -> dict[Kind, dict[str, str]]:

@@ -16,7 +16,7 @@ from catalogsync.errors import PlanError, StalePlanError
 from catalogsync.guards import GuardOptions
 from catalogsync.loader import load_project_catalog
 from catalogsync.plan import MUST_NOT_EXIST, Action, Plan
-from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.planner import PlanOptions, build_plan, follow_renames, renames_in
 from catalogsync.registry import open_backend
 
 
@@ -94,11 +94,12 @@ def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: L
             f"not {project.config.backend} target '{choice.name}'"
         )
     by_id = {r.remote_id: r for r in live}
-    by_ref = live.by_ref()
+    renames = renames_in(plan)
+    live_keys = {follow_renames(r.ref, renames) for r in live}
     moved: list[str] = []
     for change in plan.changes:
         if change.action is Action.CREATE:
-            if change.live_fingerprint != MUST_NOT_EXIST or change.ref in by_ref:
+            if change.live_fingerprint != MUST_NOT_EXIST or change.ref in live_keys:
                 moved.append(f"{change.ref}: created since the plan was made")
             continue
         current = by_id.get(change.remote_id or "")

@@ -297,3 +297,31 @@ def test_a_delete_whose_record_is_already_gone_counts_as_done() -> None:
 
     (result,) = anyio.run(go)
     assert (result.outcome, result.message) == (Outcome.SUCCEEDED, "already deleted")
+
+
+def test_a_rename_and_a_new_child_under_the_renamed_path_apply_together(example: Path) -> None:
+    run(example, "apply", "--auto-approve")
+    products = example / "products.yaml"
+    products.write_text(
+        products.read_text(encoding="utf-8").replace(
+            "  - name: Voicemail\n", "  - name: Voicemail Plus\n    renamed_from: [Voicemail]\n"
+        ),
+        encoding="utf-8",
+    )
+    packages = example / "packages" / "consumer.yaml"
+    text = packages.read_text(encoding="utf-8").replace(
+        "product: Voicemail\n", "product: Voicemail Plus\n"
+    )
+    # a new child under Silver Plan / Voice Minutes / Voicemail Plus, whose parent exists live
+    text = text.replace(
+        "          - product: Voicemail Plus\n            min_qty: 0\n            max_qty: 1\n      - product: SMS Bundle",
+        "          - product: Voicemail Plus\n            min_qty: 0\n            max_qty: 1\n"
+        "            children:\n              - product: Call Recording\n                min_qty: 0\n"
+        "      - product: SMS Bundle",
+    )
+    packages.write_text(text, encoding="utf-8")
+    code, out, _ = run(example, "plan", "--detailed-exitcode")
+    assert code == 2 and "Plan: 1 to create, 1 to update, 0 to delete." in out, out
+    code, out, _ = run(example, "apply", "--auto-approve")
+    assert code == 0 and "Apply: 2 succeeded, 0 failed, 0 skipped." in out, out
+    assert run(example, "plan", "--detailed-exitcode")[0] == 0
