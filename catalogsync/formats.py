@@ -9,12 +9,12 @@ which fields exist. Adding a backend means adding a `CatalogFormat`, not editing
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from catalogsync.catalog import Resource
+from catalogsync.catalog import Ref, Resource, Value
 from catalogsync.errors import Issue, SourceLocation
 from catalogsync.yamlio import YamlPath
 
@@ -29,7 +29,9 @@ class CatalogFormat(ABC):
     - give `document_model`: a frozen pydantic model (extra="forbid") for ONE catalog file;
     - turn a validated document into Resources whose `fields` hold only declared fields,
       with values normalised (Decimal, bool, str, None);
-    - report semantic problems pydantic cannot see (e.g. min > max) as located Issues.
+    - report semantic problems pydantic cannot see (e.g. min > max) as located Issues;
+    - write resources back as YAML-ready data (`item`, `document`) for `export` and for the
+      adoption snippets of `drift`, such that loading that data gives the same resources.
     """
 
     backend: ClassVar[str]
@@ -38,6 +40,29 @@ class CatalogFormat(ABC):
     @abstractmethod
     def to_resources(self, document: BaseModel, locate: Locate) -> Iterable[Resource]:
         """The resources a validated document declares, each with its source location."""
+
+    @abstractmethod
+    def item(self, resource: Resource) -> dict[str, Any]:
+        """The YAML mapping that declares one object, without the objects nested in it.
+
+        Values are plain: str, bool, int, Decimal (written as a quoted string), None, and
+        lists or mappings of those.
+        """
+
+    @abstractmethod
+    def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
+        """One catalog file declaring `resources`, in a stable order (for `export`).
+
+        Every object a resource's key implies (the package and parent package-products of a
+        package-product) is among `resources`.
+        """
+
+    def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
+        """The live fields `export` writes: those that differ from what an absent field means.
+
+        By default every field that is not empty (None).
+        """
+        return {key: value for key, value in fields.items() if value is not None}
 
     def check(self, document: BaseModel, locate: Locate) -> Iterable[Issue]:
         """Semantic problems within one document; none by default."""

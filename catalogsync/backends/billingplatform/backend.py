@@ -18,11 +18,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
 from catalogsync.backends.billingplatform.mapping import (
     ENTITY,
     FieldType,
-    default_package_product_name,
     encode_fields,
     live_resources,
     select_fields,

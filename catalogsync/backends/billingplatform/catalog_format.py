@@ -10,7 +10,7 @@ written as `children`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from catalogsync.catalog import (
+    Kind,
     Ref,
     Resource,
     Value,
@@ -151,11 +152,82 @@ def _declared_fields(model: BaseModel, keep_name: bool = False) -> dict[str, Val
     return fields
 
 
+# Quantities are written as YAML integers when whole (`min_qty: 1`); money stays a quoted
+# string so its precision ("10.50") is kept.
+_QUANTITIES = frozenset({"min_qty", "max_qty"})
+_FIELD_ORDER = {
+    Kind.PRODUCT: tuple(Product.model_fields),
+    Kind.PACKAGE: tuple(Package.model_fields),
+    Kind.PACKAGE_PRODUCT: tuple(PackageProduct.model_fields),
+}
+_FLAGS = {
+    kind: frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if info.annotation in (bool, bool | None) and name != "protect"
+    )
+    for kind, model in ((Kind.PRODUCT, Product), (Kind.PACKAGE_PRODUCT, PackageProduct))
+}
+
+
+def default_package_product_name(ref: Ref) -> str:
+    """The PACKAGE_PRODUCT.Name given when the YAML declares none: unique per key."""
+    return " / ".join(ref.key)
+
+
+def _yaml_value(key: str, value: Value) -> Any:
+    if key in _QUANTITIES and isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 class BillingPlatformFormat(CatalogFormat):
     """BillingPlatform's catalog format (see the module docstring)."""
 
     backend = "billingplatform"
     document_model = CatalogFile
+
+    def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
+        """Non-empty fields, minus false flags and a package-product's default Name."""
+        flags = _FLAGS.get(ref.kind, frozenset())
+        kept: dict[str, Value] = {
+            k: v for k, v in fields.items() if v is not None and not (k in flags and not v)
+        }
+        if ref.kind is Kind.PACKAGE_PRODUCT and kept.get("name") == default_package_product_name(
+            ref
+        ):
+            del kept["name"]
+        return kept
+
+    def item(self, resource: Resource) -> dict[str, Any]:
+        ref = resource.ref
+        head = "product" if ref.kind is Kind.PACKAGE_PRODUCT else "name"
+        mapping: dict[str, Any] = {head: ref.name}
+        if resource.renamed_from:
+            mapping["renamed_from"] = list(resource.renamed_from)
+        if resource.protect:
+            mapping["protect"] = True
+        order = _FIELD_ORDER[ref.kind]
+        for key in sorted(resource.fields, key=lambda k: (order.index(k), k)):
+            mapping[key] = _yaml_value(key, resource.fields[key])
+        return mapping
+
+    def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
+        ordered = sorted(resources, key=lambda r: r.ref)
+        items: dict[Ref, dict[str, Any]] = {r.ref: self.item(r) for r in ordered}
+        document: dict[str, Any] = {}
+        for resource in ordered:
+            ref, mapping = resource.ref, items[resource.ref]
+            if ref.kind is Kind.PRODUCT:
+                document.setdefault("products", []).append(mapping)
+            elif ref.kind is Kind.PACKAGE:
+                document.setdefault("packages", []).append(mapping)
+            else:
+                parent = ref.parent or ref.package
+                assert parent is not None
+                key = "children" if ref.parent else "products"
+                items[parent].setdefault(key, []).append(mapping)
+        return document
 
     def labels(self) -> dict[type[BaseModel], str]:
         return {Product: "product", Package: "package", PackageProduct: "package-product"}

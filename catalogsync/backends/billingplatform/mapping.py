@@ -198,11 +198,6 @@ def package_product_key(
     return None if package is None else package_product_ref(package, *reversed(path))
 
 
-def default_package_product_name(ref: Ref) -> str:
-    """The PACKAGE_PRODUCT.Name given when the YAML declares none: unique per key."""
-    return " / ".join(ref.key)
-
-
 def encode_fields(
     kind: Kind, values: Iterable[tuple[str, Value]], resolve: Mapping[FieldType, Mapping[str, str]]
 ) -> dict[str, str]:
