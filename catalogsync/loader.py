@@ -59,15 +59,29 @@ def find_catalog_files(
 def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = None) -> Catalog:
     """Load, validate and cross-check catalog files.
 
+    Files are first read with the fast reader (libyaml), whose source map places resources
+    but not every value. Any problem at all sends the whole load through the exact
+    (round-trip) reader again, so that every reported issue has its exact file:line:col;
+    valid catalogs, the common case, are read once and fast.
+
     Raises:
         CatalogValidationError: with every problem found, each located in its file.
     """
+    try:
+        return _load_catalog(files, fmt, base, fast=True)
+    except CatalogValidationError:
+        return _load_catalog(files, fmt, base, fast=False)
+
+
+def _load_catalog(
+    files: Sequence[Path], fmt: CatalogFormat, base: Path | None, *, fast: bool
+) -> Catalog:
     issues: list[Issue] = []
     resources: list[Resource] = []
     invalid_names: set[str] = set()
     for path in files:
         try:
-            document = read_yaml_file(path, display_path(path, base))
+            document = read_yaml_file(path, display_path(path, base), fast=fast)
         except YamlFileError as exc:
             issues.append(exc.issue)
             continue

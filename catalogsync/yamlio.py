@@ -8,17 +8,23 @@ keep the positions in a `SourceMap` keyed by the path of each value in the docum
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from catalogsync.errors import Issue, SourceLocation
+from catalogsync.yamlfast import fast_load
 
 # A path into a YAML document: mapping keys and sequence indexes, e.g. ("packages", 0, "name").
 YamlPath = tuple[str | int, ...]
@@ -35,6 +41,8 @@ class SourceMap:
     path: str
     values: dict[YamlPath, SourceLocation] = field(default_factory=dict)
     keys: dict[YamlPath, SourceLocation] = field(default_factory=dict)
+    #: False when only sequence items are mapped (the fast reader): not for locating errors.
+    exact: bool = True
 
     def value(self, ypath: YamlPath) -> SourceLocation:
         """The location of the value at `ypath`, or of its nearest ancestor."""
@@ -83,8 +91,13 @@ def display_path(path: Path, base: Path | None = None) -> str:
     return str(path)
 
 
-def read_yaml_file(path: Path, shown_as: str | None = None) -> YamlDocument:
+def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = False) -> YamlDocument:
     """Read and parse one YAML file.
+
+    With `fast=True`, a plain document is read by libyaml (see `catalogsync.yamlfast`) and
+    its source map holds only the positions of sequence items: enough to place resources,
+    not to locate every error, so a caller that finds a problem must re-read exactly.
+    Anything the fast reader is unsure of (including every syntax error) is read exactly.
 
     Raises:
         YamlFileError: unreadable, too large, not UTF-8, empty, or not valid YAML
@@ -102,13 +115,21 @@ def read_yaml_file(path: Path, shown_as: str | None = None) -> YamlDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise _file_error(shown, f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_yaml_text(_decode(raw, shown), shown)
+    return parse_yaml_text(_decode(raw, shown), shown, fast=fast)
 
 
-def parse_yaml_text(text: str, shown: str) -> YamlDocument:
-    """Parse YAML text (already decoded) into a YamlDocument."""
+def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocument:
+    """Parse YAML text (already decoded) into a YamlDocument (see `read_yaml_file`)."""
     if not text.strip() or all(_is_comment(line) for line in text.splitlines()):
         raise _file_error(shown, "file is empty (expected a YAML mapping)")
+    loaded = fast_load(text) if fast else None
+    if loaded is not None:
+        data, items = loaded
+        source = SourceMap(shown, exact=False)
+        source.values[()] = SourceLocation(shown, 1, 1)
+        for ypath, (line, column) in items.items():
+            source.values[ypath] = SourceLocation(shown, line + 1, column + 1)
+        return YamlDocument(shown, data, source)
     yaml = YAML(typ="rt")
     try:
         node = yaml.load(text)
@@ -205,3 +226,52 @@ def walk_files(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> Ite
         for name in sorted(filenames):
             if name.endswith(suffixes) and not name.startswith("."):
                 yield Path(dirpath) / name
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def dump_yaml(data: Any, header: Sequence[str] = ()) -> str:
+    """YAML text for plain data, in the catalog's house style, loading back to equal data.
+
+    Decimals are written as quoted strings ("10.50") so their precision survives; strings
+    that YAML would read as something else (`"1"`, `"yes"`, `" padded "`, `"a: b"`) are
+    quoted by ruamel's representer. `header` lines are written first, as comments.
+    """
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    yaml.width = 1_000_000  # never fold a long name over two lines
+    stream = io.StringIO()
+    for line in header:
+        stream.write(f"# {line}\n" if line else "#\n")
+    yaml.dump(_dumpable(data), stream)
+    return stream.getvalue()
+
+
+def _dumpable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _dumpable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_dumpable(v) for v in value]
+    if isinstance(value, Decimal):
+        return DoubleQuotedScalarString(format(value, "f"))
+    if isinstance(value, str):
+        return _quoted_if_needed(value)
+    return value
+
+
+# YAML 1.1 readers (many editors, PyYAML, libyaml) read `yes`, `on`, `1_000` or `1:30` as
+# bools and numbers where YAML 1.2 reads strings: quote such text so every reader agrees.
+_YAML11 = VersionedResolver(version=(1, 1))
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _quoted_if_needed(text: str) -> Any:
+    # Line and paragraph separators and control characters are read back as plain line
+    # breaks unless escaped, which only the double-quoted style does.
+    if any(ch in "\x85\u2028\u2029\r\ufeff" or (ord(ch) < 32 and ch != "\n") for ch in text):
+        return DoubleQuotedScalarString(text)
+    if _YAML11.resolve(ScalarNode, text, (True, False)) != _STR_TAG:
+        return SingleQuotedScalarString(text)
+    return text

@@ -1,0 +1,167 @@
+"""A fast path for reading plain YAML: libyaml's C parser, with ruamel's YAML 1.2 typing.
+
+ruamel.yaml's round-trip parser is pure Python: a 2.5 MB catalog (10,000 products) takes
+about 15 seconds to read. libyaml (through PyYAML's C parser) produces the same event
+stream in a fraction of a second. This module builds plain data from those events and
+gives up (returns None) on anything where the two libraries could disagree, so the caller
+falls back to the exact round-trip reader:
+
+- syntax errors of any kind (the exact reader words and locates them);
+- anchors, aliases, merge keys, tags, `%YAML`/`%TAG` directives, several documents;
+- duplicate or non-scalar mapping keys;
+- plain scalars that ruamel's YAML 1.2 resolver would type as something this module does
+  not convert itself (octal, hex, `1_000`, `1e5`, `.inf`, timestamps, ...).
+
+What it does convert is only the unambiguous forms: `null`/`~`/empty, `true`/`false` (three
+spellings each), decimal integers without leading zeros, and decimal floats `1.5`. Every
+other plain scalar that no YAML 1.2 resolver matches is a string, as in ruamel.
+
+It records the position of each sequence item only (the resource locations a catalog
+needs); callers that must locate an error re-read the file with the exact reader.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml import YAMLError
+from yaml import events as _ev
+
+#: PyYAML's libyaml-backed loader; absent when PyYAML was built without libyaml, and then
+#: every read takes the exact path.
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+try:  # ruamel's own resolver table, so "looks typed" means exactly what ruamel thinks
+    from ruamel.yaml.resolver import implicit_resolvers as _RUAMEL_RESOLVERS
+except ImportError:  # pragma: no cover - a future ruamel without the table
+    _RUAMEL_RESOLVERS = []
+
+__all__ = ["ItemPositions", "fast_available", "fast_load"]
+
+#: (line, column), both 0-based, of each sequence item, keyed by the item's path.
+ItemPositions = dict[tuple[str | int, ...], tuple[int, int]]
+
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]+")
+
+
+def _typed_patterns() -> dict[str, list[Any]]:
+    """First character → the YAML 1.2 implicit-type patterns ruamel tries for it.
+
+    ruamel's patterns are lazily compiled regexes (its `RegExp`); only `.match` is used.
+    """
+    table: dict[str, list[Any]] = {}
+    for versions, _tag, pattern, first in _RUAMEL_RESOLVERS:
+        if (1, 2) in versions:
+            for char in first:
+                table.setdefault(char, []).append(pattern)
+    return table
+
+
+_TYPED = _typed_patterns()
+
+
+class _GiveUp(Exception):
+    """The document uses something only the exact reader handles faithfully."""
+
+
+def fast_available() -> bool:
+    """Whether the fast path can run here (libyaml and ruamel's resolver table present)."""
+    return _CLoader is not None and bool(_TYPED)
+
+
+def _plain(value: str) -> Any:
+    """A plain (unquoted) scalar typed as ruamel's YAML 1.2 round-trip loader types it."""
+    if not value:
+        return None
+    first = value[0]
+    patterns = _TYPED.get(first)
+    if patterns is None:
+        return value  # no YAML 1.2 type starts with this character
+    if value in _NULL:
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if any(p.match(value) for p in patterns):
+        raise _GiveUp(f"typed scalar {value!r}")
+    return value
+
+
+def _scalar(event: Any) -> Any:
+    if event.anchor is not None or event.tag is not None:
+        raise _GiveUp("anchor or tag")
+    if not event.style:  # plain (libyaml reports "" or None)
+        return _plain(event.value)
+    return event.value  # quoted or block: always a string
+
+
+def fast_load(text: str) -> tuple[Any, ItemPositions] | None:
+    """Plain data and item positions, or None when the exact reader must decide."""
+    if not fast_available():
+        return None
+    try:
+        return _build(yaml.parse(text, Loader=_CLoader))
+    except (_GiveUp, YAMLError):
+        return None
+
+
+def _build(events: Any) -> tuple[Any, ItemPositions]:
+    positions: ItemPositions = {}
+    # Open containers: [container, its path, the pending mapping key (or _NO_KEY)].
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    for event in events:
+        kind = type(event)
+        if kind is _ev.ScalarEvent:
+            value: Any = _scalar(event)
+        elif kind is _ev.MappingStartEvent or kind is _ev.SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _GiveUp("anchor or tag")
+            value = {} if kind is _ev.MappingStartEvent else []
+        elif kind is _ev.MappingEndEvent or kind is _ev.SequenceEndEvent:
+            stack.pop()
+            continue
+        elif kind is _ev.DocumentStartEvent:
+            documents += 1
+            if documents > 1 or event.version is not None or event.tags:
+                raise _GiveUp("directives or several documents")
+            continue
+        elif kind in _IGNORED:
+            continue
+        else:  # AliasEvent and anything unknown
+            raise _GiveUp(kind.__name__)
+        if not stack:
+            root, path = value, ()
+        else:
+            frame = stack[-1]
+            container = frame[0]
+            if type(container) is list:
+                path = (*frame[1], len(container))
+                mark = event.start_mark
+                positions[path] = (mark.line, mark.column)
+                container.append(value)
+            elif frame[2] is _NO_KEY:
+                if kind is not _ev.ScalarEvent or value in container:
+                    raise _GiveUp("complex or duplicate key")
+                frame[2] = value
+                continue
+            else:
+                path = (*frame[1], frame[2])
+                container[frame[2]] = value
+                frame[2] = _NO_KEY
+        if kind is not _ev.ScalarEvent:
+            stack.append([value, path, _NO_KEY])
+    return root, positions
+
+
+_NO_KEY = object()
+_IGNORED = (_ev.StreamStartEvent, _ev.StreamEndEvent, _ev.DocumentEndEvent)

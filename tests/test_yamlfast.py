@@ -1,0 +1,138 @@
+"""The fast YAML reader agrees with the exact (ruamel round-trip) one, or declines.
+
+The fast path is only an optimisation: for any text it must give the same data and the
+same sequence-item positions as the exact reader, or return None so the exact reader runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generate import generate, write_project
+from catalogsync.errors import CatalogValidationError
+from catalogsync.loader import load_catalog
+from catalogsync.registry import get_format
+from catalogsync.yamlfast import fast_available, fast_load
+from catalogsync.yamlio import SourceMap, YamlFileError, parse_yaml_text
+from tests.conftest import EXAMPLE, FIXTURES
+
+pytestmark = pytest.mark.skipif(not fast_available(), reason="PyYAML without libyaml")
+
+
+def exact(text: str) -> tuple[Any, SourceMap]:
+    document = parse_yaml_text(text, "t.yaml")
+    return document.data, document.source
+
+
+def assert_agrees(text: str) -> bool:
+    """True when the fast reader took the text (and agreed); False when it declined."""
+    loaded = fast_load(text)
+    if loaded is None:
+        return False
+    data, items = loaded
+    expected, source = exact(text)
+    assert data == expected
+    assert [type(v) for v in _scalars(data)] == [type(v) for v in _scalars(expected)]
+    for ypath, (line, column) in items.items():
+        where = source.values[ypath]
+        assert (where.line, where.column) == (line + 1, column + 1), ypath
+    return True
+
+
+def assert_same_outcome(text: str) -> None:
+    """Valid text reads the same both ways; invalid text fails the same way both ways."""
+    try:
+        exact(text)
+    except YamlFileError as exc:
+        with pytest.raises(YamlFileError) as fast_error:
+            parse_yaml_text(text, "t.yaml", fast=True)
+        assert str(fast_error.value) == str(exc)
+        return
+    assert_agrees(text)
+
+
+def _scalars(data: Any) -> list[Any]:
+    if isinstance(data, dict):
+        return [x for k, v in data.items() for x in [k, *_scalars(v)]]
+    if isinstance(data, list):
+        return [x for v in data for x in _scalars(v)]
+    return [data]
+
+
+def yaml_files() -> list[Path]:
+    return sorted([*EXAMPLE.rglob("*.yaml"), *FIXTURES.rglob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", yaml_files(), ids=lambda p: p.name)
+def test_every_fixture_reads_the_same_or_falls_back(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert_same_outcome(text)
+
+
+def test_a_generated_catalog_with_awkward_names_takes_the_fast_path(tmp_path: Path) -> None:
+    folder = write_project(tmp_path, generate(60, 6, 150, awkward=True))
+    assert assert_agrees((folder / "catalog.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("scalar", "taken"),
+    [
+        ("plain text", True),
+        ("10.50", True),
+        ("-3", True),
+        ("0", True),
+        ("true", True),
+        ("FALSE", True),
+        ("~", True),
+        ("null", True),
+        ("yes", True),  # YAML 1.2: a string, as ruamel reads it
+        ("on", True),
+        ("'quoted 1'", True),
+        ('"esc\\u00e9aped"', True),
+        ("007", False),  # octal in ruamel's 1.2 resolver
+        ("0x1F", False),
+        ("1_000", False),
+        ("1e5", False),
+        (".inf", False),
+        ("2024-01-02", False),
+        ("!!str 5", False),
+        ("&a x", False),
+    ],
+)
+def test_scalars(scalar: str, taken: bool) -> None:
+    assert assert_agrees(f"key: {scalar}\nlist:\n  - {scalar}\n") is taken
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",  # duplicate key: the exact reader reports it
+        "a: [1, 2\n",  # syntax error
+        "a: &x 1\nb: *x\n",
+        "? [a]\n: 1\n",
+        "a: 1\n---\nb: 2\n",
+        "%YAML 1.1\n---\na: yes\n",
+    ],
+)
+def test_what_only_the_exact_reader_handles(text: str) -> None:
+    assert fast_load(text) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab1.0-+_eExTtnN~: '\"#é"), max_size=8), max_size=6))
+def test_random_scalars_agree_or_decline(values: list[str]) -> None:
+    lines = ["items:"] + [f"  - {value}" for value in values]
+    assert_same_outcome("\n".join(lines) + "\n")
+
+
+def test_an_invalid_catalog_is_reported_with_exact_positions(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("products:\n  - name: A\n    rate: cheap\npackages: []\n", encoding="utf-8")
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog([path], get_format("billingplatform"))
+    assert [i.location.line if i.location else 0 for i in caught.value.issues] == [3]
