@@ -23,8 +23,10 @@ from typing import Any
 from catalogsync.errors import SourceLocation
 
 # The values a managed field can hold once normalised: Decimal for money and quantities
-# (never float), bool for flags, str for text and enum values, None for "cleared".
-Value = str | Decimal | bool | int | None
+# (never float), bool for flags, str for text and enum values, None for "cleared", and a
+# tuple of str for a set of names (e.g. a LogiSense package's currencies), kept sorted by
+# the format that produces it so that equal sets compare equal.
+Value = str | Decimal | bool | int | tuple[str, ...] | None
 
 
 class Kind(StrEnum):

@@ -34,6 +34,8 @@ def field_changes(
         "type_changes",
         "dictionary_item_added",
         "dictionary_item_removed",
+        "iterable_item_added",  # a tuple-of-names field that gained or lost a name
+        "iterable_item_removed",
     ):
         for path in _paths(diff.get(kind, ())):
             match = _ROOT_KEY.match(path)

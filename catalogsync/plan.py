@@ -79,10 +79,10 @@ class Change:
             "action": self.action.value,
             "ref": self.ref.to_json(),
             "fields": [
-                {"field": f.field, "before": _dump(f.before), "after": _dump(f.after)}
+                {"field": f.field, "before": dump_value(f.before), "after": dump_value(f.after)}
                 for f in self.fields
             ],
-            "values": {key: _dump(value) for key, value in sorted(self.values.items())},
+            "values": {key: dump_value(value) for key, value in sorted(self.values.items())},
             "remote_id": self.remote_id,
             "live_fingerprint": self.live_fingerprint,
             "depends_on": [ref.to_json() for ref in self.depends_on],
@@ -110,10 +110,13 @@ class Change:
         )
 
 
-def _dump(value: Value) -> Any:
-    """JSON form of a value: Decimals as {"decimal": "10.5"} so they load back as Decimals."""
+def dump_value(value: Value) -> Any:
+    """JSON form of a value: Decimals as {"decimal": "10.5"} so they load back as Decimals;
+    a tuple of names as a JSON list (the only value that is a list)."""
     if isinstance(value, Decimal):
         return {"decimal": format(value, "f")}
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -122,6 +125,8 @@ def _load(value: Any) -> Value:
         return Decimal(value["decimal"])
     if value is None or isinstance(value, (str, bool, int)):
         return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
     raise PlanError(f"unexpected value in plan file: {value!r}")
 
 

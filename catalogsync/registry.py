@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 _FORMATS: dict[str, str] = {
     "billingplatform": "catalogsync.backends.billingplatform.catalog_format:FORMAT",
+    "logisense": "catalogsync.backends.logisense.catalog_format:FORMAT",
 }
 
 _BACKENDS: dict[str, str] = {
     "billingplatform": "catalogsync.backends.billingplatform.factory:open_backend",
+    "logisense": "catalogsync.backends.logisense.factory:open_backend",
 }
 
 BACKEND_NAMES: tuple[str, ...] = tuple(sorted(_FORMATS))

@@ -31,7 +31,8 @@ def format_value(value: Value) -> str:
 
     Decimals keep the scale they were given (`Decimal("10.50")` → `10.50`, never `10.5` or
     `1.05E+1`), strings are double-quoted with `"`, `\\` and control characters escaped
-    (so a value always stays on one line), `None` is `null`, bools are `true`/`false`.
+    (so a value always stays on one line), `None` is `null`, bools are `true`/`false`,
+    a tuple of names is `["a", "b"]`.
     """
     if value is None:
         return "null"
@@ -42,6 +43,8 @@ def format_value(value: Value) -> str:
         return format(value, "f")
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(quote(item) for item in value) + "]"
     return quote(value)
 
 

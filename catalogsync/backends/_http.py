@@ -311,6 +311,7 @@ class HttpClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        data: Mapping[str, str] | None = None,
         idempotent: bool,
         accept: Collection[int] = (),
         authenticate: bool = True,
@@ -320,6 +321,7 @@ class HttpClient:
 
         `accept` lists error statuses the caller handles itself (e.g. 404 = no rows).
         `authenticate=False` skips the session (used for the login call itself).
+        `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
         """
         method = method.upper()
         relogged_in = False
@@ -328,7 +330,7 @@ class HttpClient:
             generation, session = await self._session() if authenticate else (0, {})
             try:
                 response = await self._send(
-                    method, path, params, json, {**session, **(headers or {})}
+                    method, path, params, json, {**session, **(headers or {})}, data
                 )
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 await self._after_transport_error(method, path, exc, idempotent, attempt)
@@ -371,10 +373,11 @@ class HttpClient:
         params: Mapping[str, str] | None,
         json: Any,
         headers: Mapping[str, str],
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One attempt: concurrency slot, rate-limit token, send, count, log."""
         request = self._client.build_request(
-            method, path, params=params, json=json, headers=headers
+            method, path, params=params, json=json, data=data, headers=headers
         )
         async with self._semaphore:
             await self._bucket.acquire()
@@ -462,7 +465,7 @@ class HttpClient:
 
     @staticmethod
     def _api_error_text(response: httpx.Response) -> str:
-        """The API's own error message, from the JSON shapes BillingPlatform uses."""
+        """The API's own error message, from the JSON shapes BillingPlatform and LogiSense use."""
         try:
             body = response.json()
         except ValueError:
@@ -473,7 +476,8 @@ class HttpClient:
             if isinstance(errors, list):
                 for item in errors:
                     if isinstance(item, dict):
-                        parts.append(str(item.get("error_message") or item.get("error_code") or ""))
+                        text = item.get("error_message") or item.get("message")  # BP, LogiSense
+                        parts.append(str(text or item.get("error_code") or ""))
             for key in ("message", "error"):
                 value = body.get(key)
                 if isinstance(value, str) and value and value not in parts:

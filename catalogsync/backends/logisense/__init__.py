@@ -1,0 +1,1 @@
+"""The LogiSense v8 backend: catalog format, client, wire models, mapping, backend."""

@@ -1,0 +1,234 @@
+"""LogiSenseBackend: fetch the live catalog and write waves of changes.
+
+Reads: the lookup tables once per run, then `Service/Paged` and `Package/Paged/Detail`
+(a package's services, frequencies and currencies come with it), concurrently.
+
+Writes, per wave:
+- services and packages one request each, run concurrently (`HttpClient` bounds the
+  concurrency and the rate): POST creates, PUT updates of only the changed fields, DELETE;
+- a package's frequencies and currencies are child records: added and removed through one
+  `PATCH Package/{id}` (after the POST that creates the package);
+- package services (package-products) go in **one PATCH per package** carrying every
+  create / update / delete of that package's services in the wave: LogiSense runs a PATCH
+  as one transaction, so a package's changes land together or not at all. Created children
+  are matched back to their changes by `patchClientId`.
+
+A create must not duplicate on retry. `HttpClient` never retries a POST or PATCH whose
+outcome is unknown; it raises `AmbiguousWriteError`, and the backend re-reads: a service or
+package found under its name is adopted, a PATCH is judged by the package's children as
+they are now. Failures are reported per change (ChangeResult), never raised, except for
+authentication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any
+
+from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.mapping import (
+    CHILD_FIELDS,
+    LOOKUP_TABLES,
+    RESOURCE,
+    Lookups,
+    PackageChildren,
+    child_patch_items,
+    encode_fields,
+    live_resources,
+    package_children,
+)
+from catalogsync.backends.logisense.services_patch import PackageServicesPatch
+from catalogsync.catalog import Kind, Ref
+from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
+from catalogsync.plan import Action, Change
+from catalogsync.report import ChangeResult, Outcome
+
+
+class LogiSenseBackend(Backend):
+    """LogiSense REST v8 (see the module docstring)."""
+
+    name = "logisense"
+
+    def __init__(self, client: LogiSenseClient) -> None:
+        self.client = client
+        self._lookups: Lookups | None = None
+        self._lookup_lock = asyncio.Lock()
+        self._children: dict[str, PackageChildren] = {}
+
+    async def lookups(self) -> Lookups:
+        """The lookup tables, fetched once (concurrently) and kept for the run."""
+        async with self._lookup_lock:
+            if self._lookups is None:
+                tables = await asyncio.gather(*(self.client.list_all(t) for t in LOOKUP_TABLES))
+                self._lookups = Lookups.from_records(dict(zip(LOOKUP_TABLES, tables, strict=True)))
+            return self._lookups
+
+    async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+        done = 0
+
+        async def step(job: Awaitable[Any]) -> Any:
+            nonlocal done
+            result = await job
+            done += 1
+            if progress is not None:
+                progress(done, 3)
+            return result
+
+        lookups, services, packages = await asyncio.gather(
+            step(self.lookups()),
+            step(self.client.paged("Service", detail=False)),
+            step(self.client.paged("Package", detail=True)),
+        )
+        self._children = {str(p["identity"]): package_children(p, lookups) for p in packages}
+        return LiveCatalog(tuple(live_resources(services, packages, lookups)))
+
+    def stats(self) -> dict[str, Any]:
+        return self.client.stats
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    # --- writes ----------------------------------------------------------------------
+
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        lookups = await self.lookups()
+        jobs: list[Awaitable[list[ChangeResult]]] = []
+        by_package: dict[str, list[Change]] = {}
+        for change in changes:
+            if change.ref.kind is not Kind.PACKAGE_PRODUCT:
+                jobs.append(self._one(change, lookups))
+                continue
+            package_id = ids.get(change.ref.package) if change.ref.package else None
+            if package_id is None:
+                jobs.append(_now(_failed(change, f"{change.ref.package} has no id")))
+            else:
+                by_package.setdefault(package_id, []).append(change)
+        for package_id, group in sorted(by_package.items()):
+            patch = PackageServicesPatch(self.client, package_id, lookups)
+            jobs.append(patch.run(group, ids))
+        return [result for results in await asyncio.gather(*jobs) for result in results]
+
+    async def _one(self, change: Change, lookups: Lookups) -> list[ChangeResult]:
+        """One service or package change, as one result."""
+        try:
+            if change.action is Action.CREATE:
+                return [await self._create(change, lookups)]
+            if change.action is Action.UPDATE:
+                return [await self._update(change, lookups)]
+            return [await self._delete(change)]
+        except AuthenticationError:
+            raise
+        except (BackendError, KeyError) as exc:
+            return [_failed(change, _reason(exc))]
+
+    async def _create(self, change: Change, lookups: Lookups) -> ChangeResult:
+        kind, resource = change.ref.kind, RESOURCE[change.ref.kind]
+        values = sorted((k, v) for k, v in change.values.items() if k not in CHILD_FIELDS)
+        record = {"name": change.ref.name, **encode_fields(kind, values, lookups)}
+        try:
+            created = await self.client.create(resource, record)
+            identity = created.identity or (created.instance or {}).get("identity")
+        except AmbiguousWriteError as exc:
+            identity = await self._adopt(resource, change.ref.name)
+            if identity is None:
+                return _failed(change, f"{exc}; not found on re-read, so not created")
+        if identity is None:
+            return _failed(change, f"POST {resource}: the answer carries no identity")
+        remote_id = str(identity)
+        if kind is Kind.PACKAGE:
+            empty = PackageChildren({}, {})
+            problem = await self._patch_children(change, remote_id, empty, lookups, creating=True)
+            if problem:
+                return ChangeResult(change.ref, Outcome.FAILED, remote_id, problem)
+        return ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id)
+
+    async def _adopt(self, resource: str, name: str) -> int | None:
+        """After a create whose outcome is unknown: the record under that name, if any."""
+        records = await self.client.paged(resource, detail=False)
+        found = sorted(int(r["identity"]) for r in records if r.get("name") == name)
+        return found[0] if found else None
+
+    async def _update(self, change: Change, lookups: Lookups) -> ChangeResult:
+        kind, remote_id = change.ref.kind, _need(change.remote_id, change.ref)
+        changed = [(f.field, f.after) for f in change.fields if f.field not in CHILD_FIELDS]
+        record = encode_fields(kind, [(k, v) for k, v in changed if k != "name"], lookups)
+        if change.renamed_from is not None:
+            record["name"] = change.ref.name
+        if record:
+            await self.client.update(RESOURCE[kind], remote_id, record)
+        if kind is Kind.PACKAGE:
+            live = self._children.get(remote_id, PackageChildren({}, {}))
+            problem = await self._patch_children(change, remote_id, live, lookups, creating=False)
+            if problem:
+                return _failed(change, problem)
+        return ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id)
+
+    async def _patch_children(
+        self,
+        change: Change,
+        package_id: str,
+        live: PackageChildren,
+        lookups: Lookups,
+        *,
+        creating: bool,
+    ) -> str:
+        """Add and remove a package's frequencies and currencies; "" or what went wrong."""
+        source = change.values if creating else {f.field: f.after for f in change.fields}
+        before = {f.field: f.before for f in change.fields}
+        body: dict[str, Any] = {}
+        next_client_id = 1
+        for collection in CHILD_FIELDS:
+            if collection not in source:
+                continue
+            after = _names(source[collection])
+            was = () if creating else _names(before.get(collection))
+            live_ids = live.currencies if collection == "currencies" else live.frequencies
+            try:
+                items = child_patch_items(collection, was, after, live_ids, lookups, next_client_id)
+            except KeyError as exc:
+                return _reason(exc)
+            next_client_id += len(items)
+            if items:
+                body[collection] = {"items": items}
+        if not body:
+            return ""
+        try:
+            await self.client.patch("Package", package_id, body)
+        except AuthenticationError:
+            raise
+        except BackendError as exc:
+            done = "created, but " if creating else ""
+            return f"{done}its frequencies/currencies were not changed: {exc}"
+        return ""
+
+    async def _delete(self, change: Change) -> ChangeResult:
+        remote_id = _need(change.remote_id, change.ref)
+        report = await self.client.delete(RESOURCE[change.ref.kind], remote_id)
+        message = "already deleted" if report is None else ""
+        return ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id, message)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, tuple) else ()
+
+
+def _need(remote_id: str | None, ref: Ref) -> str:
+    if remote_id is None:
+        raise KeyError(f"{ref} has no id")
+    return remote_id
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def _failed(change: Change, message: str) -> ChangeResult:
+    return ChangeResult(change.ref, Outcome.FAILED, change.remote_id, message)
+
+
+async def _now(result: ChangeResult) -> list[ChangeResult]:
+    return [result]

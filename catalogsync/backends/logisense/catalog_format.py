@@ -1,0 +1,354 @@
+"""The LogiSense catalog format: services, packages and their package services.
+
+Field names are the vendor's v8 field names in snake_case (`isTaxExempt` → `is_tax_exempt`,
+`minimumInstances` → `minimum_instances`), minus the read-only ones (identity, owner,
+created, updated) and minus the `Id` suffix of lookups, which are written by name, never by
+id: `service_type: Recurring`, `package_category: Residential`. catalogsync kinds map as
+product = `Service`, package = `Package` (with its `Package/Frequency` and
+`Package/Currency` children written as lists of names), package-product = `Package/Service`.
+
+v8 PackageService carries no price fields (prices live in PackageServicePricePlan, whose
+amounts the reference could not find), so this format has no money; LogiSense packages
+service a catalog Service at most once, so package services do not nest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, time
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from catalogsync.catalog import (
+    Kind,
+    Ref,
+    Resource,
+    Value,
+    package_product_ref,
+    package_ref,
+    product_ref,
+)
+from catalogsync.errors import Issue
+from catalogsync.formats import CatalogFormat, Locate
+from catalogsync.yamlio import YamlPath
+
+
+def _none_as_empty(value: Any) -> Any:
+    """`services:` with nothing under it means an empty list, not an error."""
+    return [] if value is None else value
+
+
+_FREQUENCY = re.compile(r"(?:(?P<count>[0-9]+) +)?(?P<type>[^\s0-9](?:.*\S)?)")
+
+
+def normalise_frequency(text: str) -> str:
+    """A billing frequency as `[count ]FrequencyType`: `Month`, `3 Month`; `1 Month` is `Month`.
+
+    A package frequency is a count of a frequency type (`frequency: 3`,
+    `frequencyTypeName: Month`); one of a type is written as the type alone.
+    """
+    match = _FREQUENCY.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"'{text}' is not a billing frequency like 'Month' or '3 Month'")
+    count = int(match["count"] or 1)
+    if not 1 <= count <= 9999:
+        raise ValueError(f"'{text}': the count of a billing frequency is between 1 and 9999")
+    return match["type"] if count == 1 else f"{count} {match['type']}"
+
+
+def split_frequency(text: str) -> tuple[int, str]:
+    """`3 Month` → (3, "Month"); `Month` → (1, "Month")."""
+    normal = normalise_frequency(text)
+    count, _, rest = normal.partition(" ")
+    return (int(count), rest) if rest and count.isdigit() else (1, normal)
+
+
+def normalise_datetime(text: str) -> str:
+    """An ISO 8601 date or date-time in one spelling, so equal instants compare equal.
+
+    Midnight UTC is written as the date alone (`2026-01-01`); other instants as UTC
+    `2026-01-01T12:30:00Z` (fractions of a second kept only when not zero). A value
+    without a zone is taken as UTC, as LogiSense's samples (`…587Z`) are.
+    """
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"'{text}' is not an ISO 8601 date or date-time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed.time() == time(0):
+        return parsed.date().isoformat()
+    spec = "milliseconds" if parsed.microsecond else "seconds"
+    return parsed.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def _currency_code(text: str) -> str:
+    if re.fullmatch(r"[A-Z]{3}", text) is None:
+        raise ValueError(f"'{text}' is not a currency code like USD (three capital letters)")
+    return text
+
+
+def _sorted_unique(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """A set of names in a stable order: the order in YAML is not managed."""
+    if values is None:
+        return None
+    if len(set(values)) != len(values):
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        raise ValueError(f"listed more than once: {', '.join(duplicates)}")
+    return tuple(sorted(values))
+
+
+# A name must have some visible text; surrounding spaces are kept as written (they are
+# part of the name in the billing system, and must round-trip).
+Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
+Instances = Annotated[int, Field(ge=0)]
+Frequency = Annotated[str, AfterValidator(normalise_frequency)]
+CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
+# ISO 8601 date or date-time, kept as text: `2026-01-01` or `2026-01-01T00:00:00Z`.
+DateTime = Annotated[str, AfterValidator(normalise_datetime)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Service(_Model):
+    """A Service: a chargeable item that can be attached to a package."""
+
+    name: Name = Field(description="Service name (unique); the service's identity.")
+    renamed_from: Names = Field((), description="Earlier names: plan a rename, not a new service.")
+    protect: bool = Field(False, description="Refuse to delete this service.")
+    service_type: Name = Field(
+        description="Service type, by name (serviceTypeId; required by LogiSense): "
+        "e.g. Recurring, One-Time, Usage."
+    )
+    description: str | None = Field(None, description="description.")
+    is_active: bool | None = Field(
+        None, description="isActive: whether the service can be added to a package."
+    )
+    is_tax_exempt: bool | None = Field(None, description="isTaxExempt.")
+    is_tax_inclusive: bool | None = Field(None, description="isTaxInclusive.")
+    default_service_status_type: Name | None = Field(
+        None,
+        description="Status an account service starts in, by name "
+        "(defaultServiceStatusTypeId): e.g. Active.",
+    )
+    usage_frequency: Instances | None = Field(
+        None, description="usageFrequency: how many usage_frequency_type periods."
+    )
+    usage_frequency_type: Name | None = Field(
+        None, description="Usage frequency type, by name (usageFrequencyTypeId): e.g. Month."
+    )
+
+
+class PackageService(_Model):
+    """A Package/Service: a service inside a package, with its instance counts."""
+
+    service: Name = Field(description="The service, by name (serviceId).")
+    protect: bool = Field(False, description="Refuse to delete this package service.")
+    default_instances: Instances | None = Field(
+        None, description="defaultInstances: quantity added when the package goes on an account."
+    )
+    minimum_instances: Instances | None = Field(None, description="minimumInstances.")
+    maximum_instances: Instances | None = Field(None, description="maximumInstances.")
+
+
+class Package(_Model):
+    """A Package with its billing frequencies, currencies and package services."""
+
+    name: Name = Field(description="Package name (unique); the package's identity.")
+    renamed_from: Names = Field((), description="Earlier names: plan a rename, not a new package.")
+    protect: bool = Field(False, description="Refuse to delete this package.")
+    package_category: Name | None = Field(
+        None, description="Package category, by name (packageCategoryId)."
+    )
+    default_account_package_status_type: Name | None = Field(
+        None,
+        description="Status an account package starts in, by name "
+        "(defaultAccountPackageStatusTypeId): e.g. Enable.",
+    )
+    description: str | None = Field(None, description="description.")
+    invoice_detail: str | None = Field(None, description="invoiceDetail: text for invoices.")
+    start: DateTime | None = Field(None, description="start: available for purchase from (ISO).")
+    expiry: DateTime | None = Field(None, description="expiry: no longer available from (ISO).")
+    full_period: bool | None = Field(None, description="fullPeriod: charge full periods.")
+    post_paid: bool | None = Field(None, description="postPaid.")
+    bill_on_account_bill_day: bool | None = Field(None, description="billOnAccountBillDay.")
+    charge_recurring_if_usage: bool | None = Field(None, description="chargeRecurringIfUsage.")
+    is_global_add_on_eligible: bool | None = Field(None, description="isGlobalAddOnEligible.")
+    is_quantity_allowed: bool | None = Field(None, description="isQuantityAllowed.")
+    frequencies: Annotated[tuple[Frequency, ...] | None, AfterValidator(_sorted_unique)] = Field(
+        None,
+        description="Billing frequencies (Package/Frequency) as '[count ]FrequencyType': "
+        "Month, 3 Month, Year. Absent: not managed.",
+    )
+    currencies: Annotated[tuple[CurrencyCode, ...] | None, AfterValidator(_sorted_unique)] = Field(
+        None,
+        description="Currency codes the package is sold in (Package/Currency): USD, EUR. "
+        "Absent: not managed.",
+    )
+    services: Annotated[tuple[PackageService, ...], BeforeValidator(_none_as_empty)] = Field(
+        (), description="The package's package services."
+    )
+
+
+class CatalogFile(_Model):
+    """One LogiSense catalog file."""
+
+    services: Annotated[tuple[Service, ...], BeforeValidator(_none_as_empty)] = Field(
+        (), description="Services (the catalog's products)."
+    )
+    packages: Annotated[tuple[Package, ...], BeforeValidator(_none_as_empty)] = Field(
+        (), description="Packages, with their frequencies, currencies and package services."
+    )
+
+
+# Keys that shape the catalog rather than being fields of the remote record.
+_STRUCTURAL = frozenset({"name", "renamed_from", "protect", "service", "services"})
+_FIELD_ORDER = {
+    Kind.PRODUCT: tuple(Service.model_fields),
+    Kind.PACKAGE: tuple(Package.model_fields),
+    Kind.PACKAGE_PRODUCT: tuple(PackageService.model_fields),
+}
+_FLAGS = {
+    kind: frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if info.annotation in (bool, bool | None) and name != "protect"
+    )
+    for kind, model in ((Kind.PRODUCT, Service), (Kind.PACKAGE, Package))
+}
+# Managed fields per kind (what a backend reads and writes).
+FIELDS: dict[Kind, tuple[str, ...]] = {
+    kind: tuple(f for f in order if f not in _STRUCTURAL) for kind, order in _FIELD_ORDER.items()
+}
+
+
+def _declared_fields(model: BaseModel) -> dict[str, Value]:
+    """The fields the YAML declares, as normalised values (only declared fields are managed)."""
+    fields: dict[str, Value] = {}
+    for key in sorted(model.model_fields_set - _STRUCTURAL):
+        value = getattr(model, key)
+        fields[key] = value.value if isinstance(value, StrEnum) else value
+    return fields
+
+
+def _yaml_value(value: Value) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+class LogiSenseFormat(CatalogFormat):
+    """LogiSense's catalog format (see the module docstring)."""
+
+    backend = "logisense"
+    document_model = CatalogFile
+
+    def labels(self) -> dict[type[BaseModel], str]:
+        return {Service: "service", Package: "package", PackageService: "package service"}
+
+    def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
+        """Non-empty fields, minus false flags (what an absent flag means in the UI)."""
+        flags = _FLAGS.get(ref.kind, frozenset())
+        return {k: v for k, v in fields.items() if v is not None and not (k in flags and not v)}
+
+    def item(self, resource: Resource) -> dict[str, Any]:
+        ref = resource.ref
+        head = "service" if ref.kind is Kind.PACKAGE_PRODUCT else "name"
+        mapping: dict[str, Any] = {head: ref.name}
+        if resource.renamed_from:
+            mapping["renamed_from"] = list(resource.renamed_from)
+        if resource.protect:
+            mapping["protect"] = True
+        order = _FIELD_ORDER[ref.kind]
+        for key in sorted(resource.fields, key=lambda k: (order.index(k), k)):
+            mapping[key] = _yaml_value(resource.fields[key])
+        return mapping
+
+    def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
+        ordered = sorted(resources, key=lambda r: r.ref)
+        items: dict[Ref, dict[str, Any]] = {r.ref: self.item(r) for r in ordered}
+        document: dict[str, Any] = {}
+        for resource in ordered:
+            ref, mapping = resource.ref, items[resource.ref]
+            if ref.kind is Kind.PRODUCT:
+                document.setdefault("services", []).append(mapping)
+            elif ref.kind is Kind.PACKAGE:
+                document.setdefault("packages", []).append(mapping)
+            else:
+                assert ref.package is not None
+                items[ref.package].setdefault("services", []).append(mapping)
+        return document
+
+    def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
+        assert isinstance(document, CatalogFile)
+        for index, service in enumerate(document.services):
+            yield Resource(
+                ref=product_ref(service.name),
+                fields=_declared_fields(service),
+                renamed_from=service.renamed_from,
+                protect=service.protect,
+                location=locate(("services", index)),
+            )
+        for index, package in enumerate(document.packages):
+            where: YamlPath = ("packages", index)
+            yield Resource(
+                ref=package_ref(package.name),
+                fields=_declared_fields(package),
+                renamed_from=package.renamed_from,
+                protect=package.protect,
+                location=locate(where),
+            )
+            for s_index, item in enumerate(package.services):
+                yield Resource(
+                    ref=package_product_ref(package.name, item.service),
+                    fields=_declared_fields(item),
+                    protect=item.protect,
+                    location=locate((*where, "services", s_index)),
+                )
+
+    def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
+        assert isinstance(document, CatalogFile)
+        for p_index, package in enumerate(document.packages):
+            for index, item in enumerate(package.services):
+                here: YamlPath = ("packages", p_index, "services", index)
+                yield from _check_instances(item, here, locate)
+
+
+def _check_instances(item: PackageService, here: YamlPath, locate: Locate) -> Iterator[Issue]:
+    low, high, default = item.minimum_instances, item.maximum_instances, item.default_instances
+    if low is not None and high is not None and low > high:
+        yield Issue(
+            f"minimum_instances ({low}) is greater than maximum_instances ({high}) "
+            f"for service '{item.service}'",
+            locate((*here, "minimum_instances")),
+        )
+        return
+    if default is None:
+        return
+    if low is not None and default < low:
+        yield Issue(
+            f"default_instances ({default}) is below minimum_instances ({low}) "
+            f"for service '{item.service}'",
+            locate((*here, "default_instances")),
+        )
+    if high is not None and default > high:
+        yield Issue(
+            f"default_instances ({default}) is above maximum_instances ({high}) "
+            f"for service '{item.service}'",
+            locate((*here, "default_instances")),
+        )
+
+
+FORMAT = LogiSenseFormat()

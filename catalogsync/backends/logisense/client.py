@@ -1,0 +1,247 @@
+"""LogiSense REST v8 client: one method per endpoint, over the shared `HttpClient`.
+
+Facts it encodes (../shared/reference/logisense-api.md):
+- Login is a form POST (`grant_type=password`, `username`, `password`, `client_id`) to
+  `/AuthorizationServer/api/v8/Access/Login`, answering `access_token` (≤ 30 minutes), sent
+  back as `Authorization: Bearer …`. An expired token is HTTP 401 [I]: `HttpClient` logs in
+  again and replays (the refresh-token request format is a [GAP]; Celigo re-logs in too).
+- Data lives under `/ResourceServer/api/v8/`. `X/Paged/Detail` takes a `Pagination` header
+  `{"pageNumber", "pageSize"}` (1-based [I]) and answers `pagedResults.totalCount`; once
+  the total is known the other pages are fetched concurrently. The largest page size is a
+  [GAP]: 10,000 is asked for, and a server that returns fewer per page is paged by what it
+  returned.
+- Writes: POST creates (not idempotent: an unclear outcome is `AmbiguousWriteError`), PUT
+  updates the fields sent, PATCH changes child collections (`patchType`, `patchClientId`)
+  in one transaction, DELETE reports cascades. HTTP 400 lists every validation error; it
+  becomes a `LogiSenseRequestError` carrying all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from catalogsync.backends._http import AuthHook, HttpClient, HttpSettings
+from catalogsync.backends.logisense.wire import (
+    CollectionResponse,
+    ErrorResponse,
+    InstanceResponse,
+    PagedResponse,
+    Record,
+    TokenResponse,
+    WriteResponse,
+    WriteResult,
+)
+from catalogsync.errors import AuthenticationError, BackendError
+
+__all__ = ["API", "LOGIN_PATH", "MAX_PAGE_SIZE", "LogiSenseClient", "LogiSenseRequestError"]
+
+API = "/ResourceServer/api/v8"
+LOGIN_PATH = "/AuthorizationServer/api/v8/Access/Login"
+MAX_PAGE_SIZE = 10_000
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class LogiSenseRequestError(BackendError):
+    """The API refused one request (HTTP 400/404/409) and said why; nothing was written."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _TokenAuth(AuthHook):
+    """Password-grant form login; the token goes in `Authorization: Bearer`."""
+
+    def __init__(self, username: str, password: str, client_id: str | None) -> None:
+        self._form = {"grant_type": "password", "username": username, "password": password}
+        if client_id:
+            self._form["client_id"] = client_id
+
+    async def login(self, client: HttpClient) -> dict[str, str]:
+        response = await client.request(
+            "POST",
+            LOGIN_PATH,
+            data=self._form,
+            idempotent=True,
+            authenticate=False,
+            accept={400, 401, 403},
+            headers={"Accept": "application/json"},
+        )
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"LogiSense refused the login (HTTP {response.status_code}); check the "
+                "username, password and client id configured for this target"
+            )
+        body = client.decode_json("POST", LOGIN_PATH, response)
+        token = _parse(TokenResponse, body, "POST", LOGIN_PATH)
+        return {"Authorization": f"Bearer {token.access_token}"}
+
+
+def _parse(model: type[_Model], body: Any, method: str, path: str) -> _Model:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        # Only locations and messages: pydantic's own text would quote the input values.
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise BackendError(f"{method} {path}: unexpected response shape ({problems})") from None
+
+
+class LogiSenseClient:
+    """One method per LogiSense v8 endpoint that catalogsync uses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        client_id: str | None = None,
+        *,
+        settings: HttpSettings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_insecure_http: bool = False,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        """`base_url` is the tenant host, e.g. `https://acme.logisensebilling.com`."""
+        if not 0 < page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        self.page_size = page_size
+        self._http = HttpClient(
+            base_url.rstrip("/"),
+            settings=settings,
+            auth=_TokenAuth(username, password, client_id),
+            transport=transport,
+            allow_insecure_http=allow_insecure_http,
+        )
+        self._http.add_secret(password)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Request counters for `--stats`."""
+        return self._http.stats
+
+    async def login(self) -> None:
+        """Log in now; otherwise the first request logs in. Raises `AuthenticationError`."""
+        await self._http.login()
+
+    # -- reads -----------------------------------------------------------------------
+
+    async def list_all(self, resource: str) -> list[Record]:
+        """`GET X/`: every object (used for the small lookup tables)."""
+        path = f"{API}/{resource}"
+        body = await self._http.request_json("GET", path, idempotent=True)
+        return _parse(CollectionResponse, body, "GET", path).items
+
+    async def paged(self, resource: str, *, detail: bool = True) -> list[Record]:
+        """Every object through `X/Paged[/Detail]`: page 1, then the rest concurrently."""
+        first, total = await self._page(resource, detail, 1, self.page_size)
+        if total is None:  # not counted: page until a short page
+            return await self._page_sequentially(resource, detail, first)
+        size = len(first)  # what the server really puts on a page (it may cap)
+        if size == 0 or size >= total:
+            return first
+        pages = math.ceil(total / size)
+        rest = await asyncio.gather(
+            *(self._page(resource, detail, n, size) for n in range(2, pages + 1))
+        )
+        return first + [record for page, _ in rest for record in page]
+
+    async def _page_sequentially(
+        self, resource: str, detail: bool, first: list[Record]
+    ) -> list[Record]:
+        records, size, number = list(first), len(first), 1
+        page = first
+        while size and len(page) == size:
+            number += 1
+            page, _ = await self._page(resource, detail, number, size)
+            records.extend(page)
+        return records
+
+    async def _page(
+        self, resource: str, detail: bool, number: int, size: int
+    ) -> tuple[list[Record], int | None]:
+        path = f"{API}/{resource}/Paged" + ("/Detail" if detail else "")
+        header = json.dumps({"pageNumber": number, "pageSize": size, "excludeTotalCount": False})
+        body = await self._http.request_json(
+            "GET", path, idempotent=True, headers={"Pagination": header}
+        )
+        parsed = _parse(PagedResponse, body, "GET", path)
+        return parsed.items, parsed.total_count
+
+    async def get_detail(self, resource: str, identity: int | str) -> Record | None:
+        """`GET X/{id}/Detail`; None when there is no such object (404)."""
+        path = f"{API}/{resource}/{int(identity)}/Detail"
+        response = await self._http.request("GET", path, idempotent=True, accept={404})
+        if response.status_code == 404:
+            return None
+        body = self._http.decode_json("GET", path, response)
+        return _parse(InstanceResponse, body, "GET", path).instance
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def create(self, resource: str, record: Mapping[str, Any]) -> WriteResult:
+        """`POST X/`. Not idempotent: an unclear outcome raises `AmbiguousWriteError`."""
+        items = await self._write("POST", f"{API}/{resource}", dict(record), idempotent=False)
+        created = [i for i in items or () if i.identity is not None or i.instance is not None]
+        if not created:
+            raise BackendError(f"POST {API}/{resource}: the answer names no created object")
+        return created[0]
+
+    async def update(
+        self, resource: str, identity: int | str, record: Mapping[str, Any]
+    ) -> list[WriteResult]:
+        """`PUT X/{id}`: only the fields sent change (sending them twice is harmless)."""
+        path = f"{API}/{resource}/{int(identity)}"
+        return await self._write("PUT", path, dict(record), idempotent=True) or []
+
+    async def patch(
+        self, resource: str, identity: int | str, body: Mapping[str, Any]
+    ) -> list[WriteResult]:
+        """`PATCH X/{id}` with child items; one transaction. Not idempotent (it creates)."""
+        path = f"{API}/{resource}/{int(identity)}"
+        return await self._write("PATCH", path, dict(body), idempotent=False) or []
+
+    async def delete(self, resource: str, identity: int | str) -> list[WriteResult] | None:
+        """`DELETE X/{id}`: the cascade report, or None when the object was already gone."""
+        path = f"{API}/{resource}/{int(identity)}"
+        return await self._write("DELETE", path, None, idempotent=True, gone_ok=True)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        idempotent: bool,
+        gone_ok: bool = False,
+    ) -> list[WriteResult] | None:
+        response = await self._http.request(
+            method, path, json=body, idempotent=idempotent, accept={400, 404, 409}
+        )
+        if response.status_code == 404 and gone_ok:
+            return None
+        if response.status_code in (400, 404, 409):
+            raise self._refusal(method, path, response)
+        decoded = self._http.decode_json(method, path, response)
+        return _parse(WriteResponse, decoded, method, path).items
+
+    def _refusal(self, method: str, path: str, response: httpx.Response) -> LogiSenseRequestError:
+        try:
+            text = ErrorResponse.model_validate(response.json()).text()
+        except (ValueError, ValidationError):
+            text = ""
+        detail = text or " ".join(response.text.split())[:300] or response.reason_phrase
+        return LogiSenseRequestError(
+            f"{method} {path}: HTTP {response.status_code}: {detail}", response.status_code
+        )

@@ -1,0 +1,301 @@
+"""Pure translation between LogiSense v8 records and catalog vocabulary. No HTTP.
+
+LogiSense sends real JSON types (numbers, booleans, null), so decoding is mostly renaming.
+Lookups (service type, frequency type, currency, package category, status types) are
+written by name in YAML and by id on the wire; `Lookups` holds the id ↔ name tables,
+fetched once per run. A package's frequencies and currencies are child records on the wire
+and a sorted tuple of names in the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from catalogsync.backends.base import LiveResource
+from catalogsync.backends.logisense.catalog_format import (
+    normalise_datetime,
+    normalise_frequency,
+    split_frequency,
+)
+from catalogsync.catalog import Kind, Value, package_product_ref, package_ref, product_ref
+
+Record = Mapping[str, Any]
+
+
+class FieldType(Enum):
+    """How a field's value is converted."""
+
+    TEXT = "text"
+    INT = "int"
+    FLAG = "flag"
+    DATE = "date"
+    LOOKUP = "lookup"  # a name in YAML, an id on the wire (FieldSpec.lookup names the table)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One catalog field and its wire counterpart."""
+
+    name: str
+    wire: str
+    type: FieldType = FieldType.TEXT
+    lookup: str = ""
+
+
+_T, _I, _F, _D = FieldType.TEXT, FieldType.INT, FieldType.FLAG, FieldType.DATE
+
+
+def _lookup(name: str, wire: str, table: str) -> FieldSpec:
+    return FieldSpec(name, wire, FieldType.LOOKUP, table)
+
+
+# The REST resources (paths under /ResourceServer/api/v8/) of each kind.
+RESOURCE = {
+    Kind.PRODUCT: "Service",
+    Kind.PACKAGE: "Package",
+    Kind.PACKAGE_PRODUCT: "Package/Service",
+}
+# Lookup tables fetched once per run: `GET {table}` (reference §12 item 2).
+LOOKUP_TABLES = (
+    "ServiceType",
+    "FrequencyType",
+    "Currency",
+    "PackageCategory",
+    "AccountPackageStatusType",
+    "ServiceStatusType",
+)
+
+FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
+    Kind.PRODUCT: (
+        _lookup("service_type", "serviceTypeId", "ServiceType"),
+        FieldSpec("description", "description"),
+        FieldSpec("is_active", "isActive", _F),
+        FieldSpec("is_tax_exempt", "isTaxExempt", _F),
+        FieldSpec("is_tax_inclusive", "isTaxInclusive", _F),
+        _lookup("default_service_status_type", "defaultServiceStatusTypeId", "ServiceStatusType"),
+        FieldSpec("usage_frequency", "usageFrequency", _I),
+        _lookup("usage_frequency_type", "usageFrequencyTypeId", "FrequencyType"),
+    ),
+    Kind.PACKAGE: (
+        _lookup("package_category", "packageCategoryId", "PackageCategory"),
+        _lookup(
+            "default_account_package_status_type",
+            "defaultAccountPackageStatusTypeId",
+            "AccountPackageStatusType",
+        ),
+        FieldSpec("description", "description"),
+        FieldSpec("invoice_detail", "invoiceDetail"),
+        FieldSpec("start", "start", _D),
+        FieldSpec("expiry", "expiry", _D),
+        FieldSpec("full_period", "fullPeriod", _F),
+        FieldSpec("post_paid", "postPaid", _F),
+        FieldSpec("bill_on_account_bill_day", "billOnAccountBillDay", _F),
+        FieldSpec("charge_recurring_if_usage", "chargeRecurringIfUsage", _F),
+        FieldSpec("is_global_add_on_eligible", "isGlobalAddOnEligible", _F),
+        FieldSpec("is_quantity_allowed", "isQuantityAllowed", _F),
+    ),
+    Kind.PACKAGE_PRODUCT: (
+        FieldSpec("default_instances", "defaultInstances", _I),
+        FieldSpec("minimum_instances", "minimumInstances", _I),
+        FieldSpec("maximum_instances", "maximumInstances", _I),
+    ),
+}
+SPECS: dict[Kind, dict[str, FieldSpec]] = {k: {s.name: s for s in v} for k, v in FIELDS.items()}
+# Package fields that are child collections on the wire, not fields of the Package record.
+CHILD_FIELDS = ("currencies", "frequencies")
+
+
+@dataclass
+class Lookups:
+    """Id → name tables of the lookup resources; currencies are named by their code."""
+
+    names: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(cls, tables: Mapping[str, Iterable[Record]]) -> Lookups:
+        names: dict[str, dict[int, str]] = {}
+        for table, records in tables.items():
+            label = "code" if table == "Currency" else "name"
+            names[table] = {
+                int(r["identity"]): str(r.get(label) or r.get("name") or "") for r in records
+            }
+        return cls(names)
+
+    def name(self, table: str, identity: Any) -> str:
+        """The name of a looked-up id; an id we cannot name still shows as a difference."""
+        if identity is None:
+            return ""
+        return self.names.get(table, {}).get(int(identity), f"#{identity}")
+
+    def id(self, table: str, name: str) -> int:
+        """The id of a name. Raises KeyError naming the unknown value."""
+        for identity, known in sorted(self.names.get(table, {}).items()):
+            if known == name:
+                return identity
+        readable = "currency code" if table == "Currency" else _spaced(table)
+        raise KeyError(f"unknown {readable} '{name}'")
+
+
+def _spaced(table: str) -> str:
+    """`PackageCategory` → `package category`."""
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in table).strip()
+
+
+def decode_value(value: Any, spec: FieldSpec, lookups: Lookups) -> Value:
+    """A wire value as a catalog value (null is None)."""
+    if value is None:
+        return None
+    if spec.type is FieldType.FLAG:
+        return bool(value) if not isinstance(value, str) else value.lower() in ("1", "true")
+    if spec.type is FieldType.INT:
+        return int(value) if isinstance(value, (int, float)) else str(value)
+    if spec.type is FieldType.LOOKUP:
+        return lookups.name(spec.lookup, value)
+    if spec.type is FieldType.DATE:
+        try:
+            return normalise_datetime(str(value))
+        except ValueError:
+            return str(value)  # shown as a change rather than silently equal
+    return str(value)
+
+
+def decode_fields(kind: Kind, record: Record, lookups: Lookups) -> dict[str, Value]:
+    """A record's managed fields in catalog vocabulary (children not included)."""
+    return {s.name: decode_value(record.get(s.wire), s, lookups) for s in FIELDS[kind]}
+
+
+def encode_fields(
+    kind: Kind, values: Iterable[tuple[str, Value]], lookups: Lookups
+) -> dict[str, Any]:
+    """Catalog fields → wire fields (children skipped).
+
+    Raises:
+        KeyError: a lookup name is unknown (the message names it).
+    """
+    record: dict[str, Any] = {}
+    for name, value in values:
+        spec = SPECS[kind].get(name)
+        if spec is None:
+            continue
+        if value is None:
+            record[spec.wire] = None
+        elif spec.type is FieldType.LOOKUP:
+            record[spec.wire] = lookups.id(spec.lookup, str(value))
+        elif spec.type is FieldType.DATE:
+            record[spec.wire] = _wire_datetime(str(value))
+        else:
+            record[spec.wire] = value
+    return record
+
+
+def _wire_datetime(text: str) -> str:
+    """A normalised catalog date as an ISO 8601 UTC timestamp (`2026-01-01T00:00:00Z`)."""
+    return text if "T" in text else f"{text}T00:00:00Z"
+
+
+def details(record: Record, collection: str) -> list[Record]:
+    """A Detail record's child collection (`services`, `frequencies`, `currencies`)."""
+    found = (record.get("details") or {}).get(collection) or []
+    return [child for child in found if isinstance(child, Mapping)]
+
+
+def frequency_name(child: Record, lookups: Lookups) -> str:
+    """A Package/Frequency record as the catalog writes it: `Month`, `3 Month`."""
+    count = child.get("frequency") or 1
+    kind = lookups.name("FrequencyType", child.get("frequencyTypeId"))
+    return normalise_frequency(f"{count} {kind}")
+
+
+def currency_code(child: Record, lookups: Lookups) -> str:
+    """A Package/Currency record's currency code."""
+    code = child.get("currencyCode")
+    return str(code) if code else lookups.name("Currency", child.get("currencyId"))
+
+
+@dataclass(frozen=True)
+class PackageChildren:
+    """The live ids of a package's frequency and currency records, by catalog name."""
+
+    frequencies: Mapping[str, int]
+    currencies: Mapping[str, int]
+
+
+def package_children(record: Record, lookups: Lookups) -> PackageChildren:
+    return PackageChildren(
+        {frequency_name(c, lookups): int(c["identity"]) for c in details(record, "frequencies")},
+        {currency_code(c, lookups): int(c["identity"]) for c in details(record, "currencies")},
+    )
+
+
+def live_resources(
+    services: Iterable[Record], packages: Iterable[Record], lookups: Lookups
+) -> list[LiveResource]:
+    """Live resources from Service records and Package Detail records."""
+    resources: list[LiveResource] = []
+    service_names: dict[int, str] = {}
+    for record in services:
+        service_names[int(record["identity"])] = str(record["name"])
+        resources.append(_live(Kind.PRODUCT, product_ref(str(record["name"])), record, lookups))
+    for record in packages:
+        name = str(record["name"])
+        fields = decode_fields(Kind.PACKAGE, record, lookups)
+        children = package_children(record, lookups)
+        fields["frequencies"] = tuple(sorted(children.frequencies))
+        fields["currencies"] = tuple(sorted(children.currencies))
+        resources.append(_live(Kind.PACKAGE, package_ref(name), record, lookups, fields))
+        for child in details(record, "services"):
+            service_id = child.get("serviceId")
+            service = service_names.get(int(service_id)) if service_id is not None else None
+            service = service or child.get("serviceName")
+            if service:
+                ref = package_product_ref(name, str(service))
+                resources.append(_live(Kind.PACKAGE_PRODUCT, ref, child, lookups))
+    return resources
+
+
+def _live(
+    kind: Kind,
+    ref: Any,
+    record: Record,
+    lookups: Lookups,
+    fields: Mapping[str, Value] | None = None,
+) -> LiveResource:
+    return LiveResource(
+        ref=ref,
+        remote_id=str(record["identity"]),
+        fields=fields if fields is not None else decode_fields(kind, record, lookups),
+        updated_at=str(record.get("updated") or record.get("created") or "") or None,
+    )
+
+
+def child_patch_items(
+    collection: str,
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+    live_ids: Mapping[str, int],
+    lookups: Lookups,
+    first_client_id: int = 1,
+) -> list[dict[str, Any]]:
+    """PATCH items that turn a package's frequencies or currencies from `before` to `after`.
+
+    Raises:
+        KeyError: a frequency type or currency code is unknown, or a removed name has no
+            live record id.
+    """
+    items: list[dict[str, Any]] = []
+    for name in sorted(set(before) - set(after)):
+        if name not in live_ids:
+            raise KeyError(f"{collection[:-3]}y '{name}' has no live record to delete")
+        items.append({"patchType": "delete", "identity": live_ids[name], "id": live_ids[name]})
+    for offset, name in enumerate(sorted(set(after) - set(before))):
+        item: dict[str, Any] = {"patchType": "create", "patchClientId": first_client_id + offset}
+        if collection == "frequencies":
+            count, kind = split_frequency(name)
+            item |= {"frequency": count, "frequencyTypeId": lookups.id("FrequencyType", kind)}
+        else:
+            item["currencyId"] = lookups.id("Currency", name)
+        items.append(item)
+    return items
