@@ -26,8 +26,17 @@ def _billingplatform(
     return BillingPlatformEmulator(db, faults=faults, credentials=credentials)
 
 
+def _logisense(
+    db: Path | None, faults: Faults, credentials: tuple[str, str] | None
+) -> BaseEmulator:
+    from catalogsync.emulator.logisense import LogiSenseEmulator
+
+    return LogiSenseEmulator(db, faults=faults, credentials=credentials)
+
+
 EMULATOR_BACKENDS: dict[str, EmulatorFactory] = {
     "billingplatform": _billingplatform,
+    "logisense": _logisense,
 }
 
 

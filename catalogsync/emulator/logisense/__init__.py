@@ -1,0 +1,64 @@
+"""The LogiSense REST v8 emulator: token login, Package / Service / Package-Service /
+Package-Frequency / Package-Currency with the v8 envelopes, nested atomic PATCH, cascade
+DELETE, lookups, and the shared fault injection and request log.
+
+Modules: `app` (routes, path parsing, envelopes), `auth` (tokens), `handlers` (what each
+verb does), `writes` (create / update / delete / nested PATCH in one transaction),
+`validation` (every error at once), `search` (Pagination header, filters, `/Search`),
+`views` (records as the API shows them), `store` (SQLite), `schema` (objects, lookups).
+Vendor facts come from reference/logisense-api.md; its [I] choices are marked [INFERRED].
+
+Python API (for a LogiSense client/backend and its tests)::
+
+    from catalogsync.emulator.logisense import LogiSenseEmulator
+    from catalogsync.emulator import Faults
+
+    emu = LogiSenseEmulator(              # db=None: in memory; a path: a SQLite file
+        faults=Faults(session_ttl_seconds=5),  # shared fault settings, mutable at any time
+        credentials=("user", "pass"),     # None: any username/password logs in
+        client_id=None,                   # None: any non-empty client_id
+        unique_names=False,               # True: refuse duplicate Service/Package names
+    )
+    http = httpx.Client(base_url="http://ls", transport=emu.transport())   # sync
+    # or httpx.AsyncClient(..., transport=emu.async_transport()); or over a real socket:
+    # with ServerThread(emu.app) as server: server.url
+    # `catalogsync emulator serve --backend logisense` runs it as a server.
+
+    # Wire: POST /AuthorizationServer/api/v8/Access/Login (form: username, password,
+    # grant_type=password, client_id) -> {"access_token", ...}; then every call under
+    # /ResourceServer/api/v8/ with "Authorization: Bearer <access_token>".
+    token = emu.login()                   # or skip the HTTP login in tests
+
+    # Lookups are seeded (ServiceType, FrequencyType, Currency, PackageCategory,
+    # AccountPackageStatusType, ServiceStatusType, ServiceBaseType); map names <-> ids:
+    emu.lookup_id("Currency", "US Dollar"); emu.records("FrequencyType")
+    emu.seed_lookup("Currency", "Yen", code="JPY")        # add one; returns its identity
+
+    # Edits "as the UI would" (validated like the API, not counted, never faulted);
+    # they raise EmulatorEditError listing every problem:
+    svc = emu.create("Service", name="Voice", serviceTypeId=1)
+    pkg = emu.create("Package", name="Gold")
+    emu.create("Package/Service", packageId=pkg["identity"], serviceId=svc["identity"])
+    emu.update("Service", svc["identity"], description="changed in the UI")
+    emu.patch("Package", pkg["identity"], {"currencies": {"items": [
+        {"patchType": "create", "patchClientId": 1, "currencyId": 1}]}})
+    emu.delete("Package", pkg["identity"])               # cascade report items
+
+    # Reads as the API shows them (xxxName companions included), identity order:
+    emu.records("Package/Service"); emu.records("Package", detail=True)
+    emu.record("Service", svc["identity"]); emu.find("Service", name="Voice")
+
+    emu.stats(); emu.request_log; emu.reset_stats()      # shared request log
+    emu.close()
+
+Ids: Service 100000+, Package 200000+, Package/Service 300000+, Package/Frequency
+400000+, Package/Currency 500000+; seeded lookups keep small ids, added ones start at 1000.
+"""
+
+from catalogsync.emulator.logisense.emulator import (
+    DEFAULT_CLIENT_ID,
+    EmulatorEditError,
+    LogiSenseEmulator,
+)
+
+__all__ = ["DEFAULT_CLIENT_ID", "EmulatorEditError", "LogiSenseEmulator"]

@@ -1,0 +1,115 @@
+"""Stored records as the API shows them: `xxxName` companions, owner fields, `details`.
+
+Every `xxxId` gets its `xxxName` (null when it points nowhere the emulator knows, e.g. a
+`termId`), as the v8 object pages show. Names are resolved in bulk per response, so a page
+of 10,000 package services costs a handful of queries, not 10,000.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from catalogsync.emulator.logisense.schema import RESOURCES, Resource, companion_name
+from catalogsync.emulator.logisense.store import Database, Record
+
+__all__ = ["OWNER_ID", "OWNER_NAME", "Views"]
+
+#: [INFERRED] the emulator is one tenant with one owner.
+OWNER_ID = 1
+OWNER_NAME = "Emulator"
+
+#: Resources whose pages show `ownerId` / `ownerName`.
+_OWNED = frozenset({"Service", "Package"})
+
+
+class Views:
+    """Renders records of one database; each call resolves the names it needs at once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def render(self, resource: Resource, records: Sequence[Record]) -> list[dict[str, Any]]:
+        """The records as the API shows them (no `details`)."""
+        refs = self._referenced(resource, records)
+        return [self._one(resource, record, refs) for record in records]
+
+    def render_detailed(
+        self, resource: Resource, records: Sequence[Record]
+    ) -> list[dict[str, Any]]:
+        """The records with their `details`: a Package's services, frequencies, currencies.
+
+        [INFERRED] from the seed's Paged/Detail sample: `details` holds one list per child
+        collection. Other resources' children (usage buckets and so on) are not emulated,
+        so their `details` is an empty object.
+        """
+        items = self.render(resource, records)
+        children = [r for r in RESOURCES.values() if r.parent == resource.key]
+        ids = [record["identity"] for record in records]
+        for item in items:
+            item["details"] = {}
+        by_id = {item["identity"]: item for item in items}
+        for child in children:
+            assert child.collection is not None
+            for item in items:
+                item["details"][child.collection] = []
+            rows = self.db.where_in(child, "packageId", ids)
+            for rendered in self.render(child, rows):
+                by_id[rendered["packageId"]]["details"][child.collection].append(rendered)
+        return items
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _referenced(
+        self, resource: Resource, records: Sequence[Record]
+    ) -> dict[str, dict[int, Record]]:
+        """The referenced records each response needs, by resource key and identity."""
+        wanted: dict[str, set[int]] = defaultdict(set)
+        for field in resource.fields:
+            if field.ref is not None:
+                wanted[field.ref].update(
+                    r[field.name] for r in records if r[field.name] is not None
+                )
+        found: dict[str, dict[int, Record]] = {}
+        for key, ids in wanted.items():
+            found[key] = {
+                r["identity"]: r for r in self.db.where_in(RESOURCES[key], "identity", ids)
+            }
+        if resource.key == "Service":  # the base type comes from the service type
+            types = found.get("ServiceType", {}).values()
+            base_ids = {t["serviceBaseTypeId"] for t in types if t["serviceBaseTypeId"]}
+            base = self.db.where_in(RESOURCES["ServiceBaseType"], "identity", base_ids)
+            found["ServiceBaseType"] = {r["identity"]: r for r in base}
+        return found
+
+    def _one(
+        self, resource: Resource, record: Record, refs: dict[str, dict[int, Record]]
+    ) -> dict[str, Any]:
+        item: dict[str, Any] = {"identity": record["identity"]}
+        for field in resource.fields:
+            value = record[field.name]
+            item[field.name] = value
+            if field.name.endswith("Id"):
+                target = refs.get(field.ref or "", {}).get(value) if value is not None else None
+                item[companion_name(field.name)] = target["name"] if target else None
+        if resource.key == "Service":
+            service_type = refs.get("ServiceType", {}).get(record["serviceTypeId"])
+            base_id = service_type["serviceBaseTypeId"] if service_type else None
+            base = refs.get("ServiceBaseType", {}).get(base_id) if base_id else None
+            item["serviceBaseTypeId"] = base_id
+            item["serviceBaseTypeName"] = base["name"] if base else None
+            item["taxCodeId"] = None
+        if resource.key == "PackageCurrency":
+            currency = refs.get("Currency", {}).get(record["currencyId"])
+            # [INFERRED] the seed's detail sample shows currencyCode; shown everywhere.
+            item["currencyCode"] = currency["code"] if currency else None
+        if resource.key in _OWNED:
+            item["ownerId"], item["ownerName"] = OWNER_ID, OWNER_NAME
+        item["created"] = record["created"]
+        if resource.has_updated:
+            item["updated"] = record["updated"]
+        if resource.key == "Package":
+            # The v8 samples carry an `id` beside `identity`; [INFERRED] the same number.
+            item["id"] = record["identity"]
+        return item

@@ -1,0 +1,298 @@
+"""Create, update, delete and nested PATCH, each request in one transaction.
+
+The REST API runs "a single transaction per request" (reference §7, [D] S19), so a request
+is all or nothing: the `Writer` records every change and every problem, and the caller
+rolls the transaction back and answers 400 with all the problems if there is any.
+
+PATCH bodies (reference §7; the seed shows `{"details": {}, "packages": {"items": [...]}}`):
+child collections are keyed by their plural name (`services`, `frequencies`,
+`currencies`), each `{"items": [...]}`, and each item carries `patchType`
+(`create`/`update`/`delete`) and an optional caller-chosen `patchClientId`. [INFERRED]
+collections are accepted both at the top level of the body and inside its `details`;
+children nest under a created parent item's `details`, and their `packageId` is filled in
+from the nesting; every result item of a request item echoes its `patchClientId`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from catalogsync.emulator.logisense.schema import RESOURCES, Resource
+from catalogsync.emulator.logisense.store import Database
+from catalogsync.emulator.logisense.validation import (
+    BAD_REQUEST,
+    IN_USE,
+    NOT_FOUND,
+    Problem,
+    Validator,
+    coerce,
+)
+
+__all__ = ["Change", "Writer", "count_patch_items"]
+
+Action = Literal["created", "updated", "deleted"]
+
+#: [D] the seed's PATCH body lists packages under "packages"; the root resource's own
+#: collection name. Other resources have no documented one.
+SELF_COLLECTION = {"Package": "packages"}
+
+
+@dataclass
+class Change:
+    """One affected record, reported in `results.items`.
+
+    `foreign_key` marks a child deleted with its parent (reported as `foreignKeyIdentity`,
+    as the documented DELETE sample does for cascades).
+    """
+
+    resource: Resource
+    identity: int
+    action: Action
+    patch_client_id: Any = None
+    foreign_key: bool = False
+
+
+class Writer:
+    """Applies one request's writes inside the caller's transaction."""
+
+    def __init__(self, db: Database, validator: Validator, now: str) -> None:
+        self.db = db
+        self.validator = validator
+        self.now = now
+        self.changes: list[Change] = []
+        self.problems: list[Problem] = []
+
+    # -- single objects ------------------------------------------------------------------
+
+    def create(
+        self,
+        resource: Resource,
+        body: Mapping[str, Any],
+        label: str = "",
+        *,
+        parent_id: int | None = None,
+        pending_parent: bool = False,
+        client_id: Any = None,
+    ) -> int | None:
+        """Create one record; its identity, or None when it broke a rule."""
+        values, problems = coerce(resource, body, label)
+        if resource.parent is not None and (parent_id is not None or pending_parent):
+            given = values.get("packageId")
+            if given is not None and given != parent_id:
+                problems.append(
+                    Problem(BAD_REQUEST, f"{label}'PackageId' {given} is not the parent package.")
+                )
+            values["packageId"] = parent_id
+        record = {f.name: f.default for f in resource.fields} | values
+        problems += self.validator.check(
+            resource, record, None, label, pending_parent=pending_parent
+        )
+        if problems:
+            self.problems += problems
+            return None
+        stamps = {"created": self.now, "updated": self.now if resource.has_updated else None}
+        identity = self.db.insert(resource, {**record, **stamps})
+        self.changes.append(Change(resource, identity, "created", client_id))
+        return identity
+
+    def update(
+        self,
+        resource: Resource,
+        identity: int,
+        body: Mapping[str, Any],
+        label: str = "",
+        *,
+        parent_id: int | None = None,
+        client_id: Any = None,
+    ) -> bool:
+        """Partially update one record (only the supplied fields); False on any problem."""
+        before = self.db.get(resource, identity)
+        if before is None or (parent_id is not None and before.get("packageId") != parent_id):
+            where = "" if parent_id is None else f" in Package {parent_id}"
+            self.problems.append(
+                Problem(NOT_FOUND, f"{label}{resource.key} {identity} was not found{where}.")
+            )
+            return False
+        values, problems = coerce(resource, body, label)
+        record = {**before, **values}
+        problems += self.validator.check(resource, record, identity, label)
+        if problems:
+            self.problems += problems
+            return False
+        if resource.has_updated:
+            values["updated"] = self.now
+        self.db.update(resource, identity, values)
+        self.changes.append(Change(resource, identity, "updated", client_id))
+        return True
+
+    def delete(
+        self,
+        resource: Resource,
+        identity: int,
+        label: str = "",
+        *,
+        parent_id: int | None = None,
+        client_id: Any = None,
+    ) -> bool:
+        """Delete one record and, for a Package, its children (the cascade is reported).
+
+        A record still referenced by something that does not cascade (a Service used by a
+        package) is refused: [INFERRED] the reference documents cascades only for a
+        package's own children.
+        """
+        before = self.db.get(resource, identity)
+        if before is None or (parent_id is not None and before.get("packageId") != parent_id):
+            self.problems.append(
+                Problem(NOT_FOUND, f"{label}{resource.key} {identity} was not found.")
+            )
+            return False
+        users = self._referrers(resource, identity)
+        if users:
+            self.problems.append(
+                Problem(
+                    IN_USE,
+                    f"{label}{resource.key} {identity} cannot be deleted: it is used by "
+                    f"{', '.join(users)}.",
+                )
+            )
+            return False
+        self.changes.append(Change(resource, identity, "deleted", client_id))
+        for child in _children(resource):
+            for row in self.db.where_in(child, "packageId", [identity]):
+                self.db.delete(child, row["identity"])
+                self.changes.append(Change(child, row["identity"], "deleted", foreign_key=True))
+        self.db.delete(resource, identity)
+        return True
+
+    def _referrers(self, resource: Resource, identity: int) -> list[str]:
+        found: list[str] = []
+        for other in RESOURCES.values():
+            if other.parent == resource.key:
+                continue  # cascades
+            for field in other.fields:
+                if field.ref == resource.key:
+                    ids = self.db.ids_where(other, {field.name: identity})
+                    found += [f"{other.key} {i}" for i in ids[:5]]
+        return found
+
+    # -- PATCH ---------------------------------------------------------------------------
+
+    def patch(self, resource: Resource, identity: int, body: Mapping[str, Any]) -> None:
+        """`PATCH X/{id}`: update X's own fields, apply its child collections and, for the
+        root's own collection (`packages`), create/update/delete further X records.
+
+        [INFERRED] With only a `packages` collection the path id may be 0 or any id: the
+        seed's body creates a package through `PATCH Package/{id}`.
+        """
+        own = SELF_COLLECTION.get(resource.key)
+        fields = {k: v for k, v in body.items() if resource.field(k) is not None}
+        collections = self._collections(resource, body)
+        has_own = own is not None and own in body
+        if fields or collections or not has_own:
+            if self.db.get(resource, identity) is None:
+                self.problems.append(
+                    Problem(NOT_FOUND, f"{resource.key} {identity} was not found.")
+                )
+                return
+            if fields:
+                self.update(resource, identity, fields)
+            self._apply_children(identity, collections, "")
+        if has_own:
+            assert own is not None
+            for index, item in enumerate(self._items(body, own, "")):
+                self._apply_item(resource, item, f"{own}.items[{index}]", None)
+
+    def _apply_children(
+        self, parent_id: int | None, collections: Mapping[Resource, list[Any]], label: str
+    ) -> None:
+        for child, items in collections.items():
+            assert child.collection is not None
+            for index, item in enumerate(items):
+                where = f"{label}{child.collection}.items[{index}]"
+                self._apply_item(child, item, where, parent_id, parent_pending=parent_id is None)
+
+    def _collections(
+        self, parent: Resource, container: Mapping[str, Any]
+    ) -> dict[Resource, list[Any]]:
+        details = container.get("details")
+        sources = [container, details if isinstance(details, Mapping) else {}]
+        found: dict[Resource, list[Any]] = {}
+        for child in _children(parent):
+            assert child.collection is not None
+            for source in sources:
+                if child.collection in source:
+                    found.setdefault(child, []).extend(self._items(source, child.collection, ""))
+        return found
+
+    def _items(self, source: Mapping[str, Any], key: str, label: str) -> list[Any]:
+        collection = source.get(key)
+        items = collection.get("items") if isinstance(collection, Mapping) else None
+        if not isinstance(items, list):
+            self.problems.append(
+                Problem(BAD_REQUEST, f"{label}'{key}' must be an object with an 'items' list.")
+            )
+            return []
+        return items
+
+    def _apply_item(
+        self,
+        resource: Resource,
+        item: Any,
+        label: str,
+        parent_id: int | None,
+        *,
+        parent_pending: bool = False,
+    ) -> None:
+        prefix = f"{label}: "
+        if not isinstance(item, Mapping):
+            self.problems.append(Problem(BAD_REQUEST, f"{prefix}an item must be an object."))
+            return
+        kind, client_id = item.get("patchType"), item.get("patchClientId")
+        if client_id is not None:
+            prefix = f"{label} (patchClientId {client_id}): "
+        if kind == "create":
+            new_id = self.create(
+                resource,
+                item,
+                prefix,
+                parent_id=parent_id,
+                pending_parent=parent_pending,
+                client_id=client_id,
+            )
+            self._apply_children(new_id, self._collections(resource, item), f"{label}.")
+            return
+        if kind not in ("update", "delete"):
+            self.problems.append(
+                Problem(BAD_REQUEST, f"{prefix}'PatchType' must be create, update or delete.")
+            )
+            return
+        identity = item.get("identity", item.get("id"))
+        if not isinstance(identity, int) or isinstance(identity, bool):
+            self.problems.append(
+                Problem(BAD_REQUEST, f"{prefix}'Identity' is required to {kind} an object.")
+            )
+            return
+        if parent_pending:
+            return  # the parent's own failure is reported; its children cannot exist
+        if kind == "delete":
+            self.delete(resource, identity, prefix, parent_id=parent_id, client_id=client_id)
+        elif self.update(
+            resource, identity, item, prefix, parent_id=parent_id, client_id=client_id
+        ):
+            self._apply_children(identity, self._collections(resource, item), f"{label}.")
+
+
+def _children(resource: Resource) -> list[Resource]:
+    return [r for r in RESOURCES.values() if r.parent == resource.key]
+
+
+def count_patch_items(body: Any) -> int:
+    """How many patch items a body holds at any depth (for `Faults.max_batch_size`)."""
+    if isinstance(body, Mapping):
+        own = 1 if "patchType" in body else 0
+        return own + sum(count_patch_items(v) for v in body.values())
+    if isinstance(body, list):
+        return sum(count_patch_items(v) for v in body)
+    return 0
