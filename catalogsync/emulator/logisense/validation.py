@@ -186,6 +186,8 @@ class Validator:
         if low is not None and low < 0:
             problems.append(Problem(RANGE, f"{label}'MinimumInstances' MUST be at least '0'."))
         if low is not None and high is not None and low > high:
+            # No default can fit; that follow-on problem is not reported separately.
+            default = None
             problems.append(
                 Problem(
                     RANGE,

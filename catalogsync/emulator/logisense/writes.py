@@ -86,6 +86,9 @@ class Writer:
                 )
             values["packageId"] = parent_id
         record = {f.name: f.default for f in resource.fields} | values
+        if "defaultInstances" in record and "defaultInstances" not in values:
+            # [INFERRED] an omitted default quantity is the minimum (at least 1).
+            record["defaultInstances"] = max(1, record.get("minimumInstances") or 0)
         problems += self.validator.check(
             resource, record, None, label, pending_parent=pending_parent
         )
