@@ -8,6 +8,7 @@ which fields exist. Adding a backend means adding a `CatalogFormat`, not editing
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
@@ -82,3 +83,7 @@ class CatalogFormat(ABC):
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = f"catalogsync {self.backend} catalog"
         return schema
+
+    def json_schema_text(self) -> str:
+        """The JSON Schema as the text written to `schemas/` (stable: sorted keys)."""
+        return json.dumps(self.json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,5 +1,7 @@
 """Safety guards run on a plan before anything is written.
 
+- Deletes happen only inside the configured `prune` scope (or under a pruned parent), even
+  for a saved plan made when the scope was wider.
 - Deletes need an explicit yes: `--allow-delete` (or `allow_delete: true` in the config).
 - Protected objects (`protect: true` in YAML, or a `protect` rule in catalogsync.yaml) are
   never deleted, whatever the flags.
@@ -24,6 +26,7 @@ class GuardOptions:
 
     guards: Guards = field(default_factory=Guards)
     protect: tuple[ObjectRule, ...] = ()
+    prune: tuple[ObjectRule, ...] = ()
     protected_refs: frozenset[Ref] = frozenset()
     allow_delete: bool = False
     force: bool = False
@@ -37,6 +40,11 @@ def guard_problems(plan: Plan, options: GuardOptions) -> list[str]:
         for ref in deletes
         if ref in options.protected_refs or any(rule.matches(ref) for rule in options.protect)
     ]
+    problems += [
+        f"{ref} is outside the prune scope of catalogsync.yaml and cannot be deleted"
+        for ref in deletes
+        if not _in_prune_scope(ref, options.prune)
+    ]
     if deletes and not options.allow_delete:
         problems.append(
             f"the plan deletes {len(deletes)} object(s); pass --allow-delete to apply deletes"
@@ -44,6 +52,16 @@ def guard_problems(plan: Plan, options: GuardOptions) -> list[str]:
     if not options.force:
         problems.extend(_share_problems(plan, options.guards))
     return problems
+
+
+def _in_prune_scope(ref: Ref, prune: Iterable[ObjectRule]) -> bool:
+    """Inside a prune rule itself, or below a package or package-product that is."""
+    chain = [ref]
+    if ref.kind is Kind.PACKAGE_PRODUCT:
+        chain.append(Ref(Kind.PACKAGE, ref.key[:1]))
+        chain += [Ref(Kind.PACKAGE_PRODUCT, ref.key[:n]) for n in range(2, len(ref.key))]
+    rules = tuple(prune)
+    return any(rule.matches(r) for r in chain for rule in rules)
 
 
 def _share_problems(plan: Plan, guards: Guards) -> Iterable[str]:

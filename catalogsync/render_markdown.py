@@ -61,11 +61,11 @@ def md_escape(text: str) -> str:
     return "".join(out)
 
 
-def _md_code(text: str) -> str:
+def md_code(text: str) -> str:
     return f"<code>{md_escape(text)}</code>"
 
 
-def _html_code(text: str) -> str:
+def html_code(text: str) -> str:
     return f"<code>{html.escape(one_line(text), quote=False)}</code>"
 
 
@@ -79,7 +79,7 @@ def comment_marker(kind: str, target: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Section:
+class Section:
     """A heading and its items; each item counts as one shown object."""
 
     heading: str
@@ -87,9 +87,9 @@ class _Section:
     sep: str
 
 
-def _fit(
+def fit_sections(
     head: str,
-    sections: Sequence[_Section],
+    sections: Sequence[Section],
     note: Callable[[int], str],
     limit: int,
     tail: str = "",
@@ -125,8 +125,8 @@ def _fit(
     return "\n\n".join(parts) + "\n"
 
 
-def _size(head: str, sections: Sequence[_Section]) -> int:
-    """The length of head and every section as `_fit` joins them."""
+def _size(head: str, sections: Sequence[Section]) -> int:
+    """The length of head and every section as `fit_sections` joins them."""
     size = len(head) + 1
     for section in sections:
         if section.items:
@@ -135,7 +135,7 @@ def _size(head: str, sections: Sequence[_Section]) -> int:
     return size
 
 
-def _more_note(n: int, noun: str, what: str, where: str) -> str:
+def more_note(n: int, noun: str, what: str, where: str) -> str:
     plural = noun if n == 1 else noun + "s"
     return f"… {n} more {plural} not shown ({what} too large for a comment; see {where})"
 
@@ -160,19 +160,19 @@ def render_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
         if changes:
             blocks = [_change_details(change, created) for change in changes]
             sections.append(
-                _Section(f"#### {_ACTION_HEADING[action]} ({len(changes)})", blocks, "\n\n")
+                Section(f"#### {_ACTION_HEADING[action]} ({len(changes)})", blocks, "\n\n")
             )
 
     def note(n: int) -> str:
-        return _more_note(n, "change", "plan", "the plan artifact")
+        return more_note(n, "change", "plan", "the plan artifact")
 
-    return _fit(head, sections, note, limit, tail=_unmanaged_details(plan))
+    return fit_sections(head, sections, note, limit, tail=_unmanaged_details(plan))
 
 
 def _plan_head(plan: Plan) -> str:
     lines = [
         comment_marker("plan", plan.target),
-        f"### catalogsync plan for {_md_code(plan.target)}",
+        f"### catalogsync plan for {md_code(plan.target)}",
         "",
         f"**{'Plan: ' + change_counts(plan.summary) + '.' if plan.has_changes else NO_CHANGES}**"
         + _unmanaged_sentence(plan),
@@ -181,8 +181,8 @@ def _plan_head(plan: Plan) -> str:
     if plan.has_changes:
         lines += [*_summary_table(plan), ""]
     lines.append(
-        f"Backend {_md_code(plan.backend)} · URL {_md_code(plan.target_url)}"
-        f" · plan hash {_md_code(plan.plan_hash)}"
+        f"Backend {md_code(plan.backend)} · URL {md_code(plan.target_url)}"
+        f" · plan hash {md_code(plan.plan_hash)}"
     )
     return "\n".join(lines)
 
@@ -222,7 +222,7 @@ def _change_details(change: Change, created: frozenset[Ref]) -> str:
         body.append(table)
     if not body:
         body.append("*no managed fields*")
-    summary = f"<details><summary>{_html_code(change_title(change))}</summary>"
+    summary = f"<details><summary>{html_code(change_title(change))}</summary>"
     return "\n\n".join([summary, *body, "</details>"])
 
 
@@ -233,15 +233,15 @@ def _field_table(change: Change) -> str:
     if change.action is Action.UPDATE:
         rows = ["| field | before | after |", "| --- | --- | --- |"]
         rows += [
-            f"| {md_escape(f.field)} | {_md_code(format_value(f.before))} "
-            f"| {_md_code(format_value(f.after))} |"
+            f"| {md_escape(f.field)} | {md_code(format_value(f.before))} "
+            f"| {md_code(format_value(f.after))} |"
             for f in fields
         ]
     else:
         rows = ["| field | value |", "| --- | --- |"]
         rows += [
             f"| {md_escape(f.field)} | "
-            f"{_md_code(format_value(f.after if change.action is Action.CREATE else f.before))} |"
+            f"{md_code(format_value(f.after if change.action is Action.CREATE else f.before))} |"
             for f in fields
         ]
     return "\n".join(rows)
@@ -251,7 +251,7 @@ def _unmanaged_details(plan: Plan) -> str:
     if not plan.unmanaged:
         return ""
     shown, more = unmanaged_listed(plan)
-    items = [f"- {_md_code(object_title(ref))}" for ref in shown]
+    items = [f"- {md_code(object_title(ref))}" for ref in shown]
     if more:
         items.append(f"- … and {more} more")
     summary = f"Unmanaged live objects left alone ({len(plan.unmanaged)})"
@@ -271,21 +271,21 @@ def render_report_markdown(report: ApplyReport, plan: Plan, *, limit: int = DEFA
     head = "\n".join(
         [
             comment_marker("apply", plan.target),
-            f"### catalogsync apply to {_md_code(plan.target)}",
+            f"### catalogsync apply to {md_code(plan.target)}",
             "",
             f"**{report_summary_line(report)}**",
             "",
-            f"Backend {_md_code(plan.backend)} · URL {_md_code(plan.target_url)}"
-            f" · plan hash {_md_code(report.plan_hash)}",
+            f"Backend {md_code(plan.backend)} · URL {md_code(plan.target_url)}"
+            f" · plan hash {md_code(report.plan_hash)}",
         ]
     )
     changes = changes_by_ref(plan)
     outcomes = {r.ref: r.outcome for r in report.results}
 
     def item(result: ChangeResult) -> str:
-        line = f"- {_md_code(result_title(result, changes))}"
+        line = f"- {md_code(result_title(result, changes))}"
         if result.outcome is Outcome.SUCCEEDED and result.remote_id:
-            return line + f" (id {_md_code(result.remote_id)})"
+            return line + f" (id {md_code(result.remote_id)})"
         if result.outcome is Outcome.FAILED:
             return line + ": " + md_escape(result.message or "failed (no message)")
         if result.outcome is Outcome.SKIPPED:
@@ -293,7 +293,7 @@ def render_report_markdown(report: ApplyReport, plan: Plan, *, limit: int = DEFA
         return line
 
     sections = [
-        _Section(
+        Section(
             f"#### {o.value.capitalize()} ({len(report.of(o))})",
             [item(r) for r in report.of(o)],
             "\n",
@@ -303,6 +303,6 @@ def render_report_markdown(report: ApplyReport, plan: Plan, *, limit: int = DEFA
     ]
 
     def note(n: int) -> str:
-        return _more_note(n, "result", "report", "the JSON report")
+        return more_note(n, "result", "report", "the JSON report")
 
-    return _fit(head, sections, note, limit)
+    return fit_sections(head, sections, note, limit)

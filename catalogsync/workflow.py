@@ -66,6 +66,7 @@ def guard_options(
     return GuardOptions(
         guards=config.guards,
         protect=config.protect,
+        prune=config.prune,
         protected_refs=protected,
         allow_delete=allow_delete or config.allow_delete,
         force=force,

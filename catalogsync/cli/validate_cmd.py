@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -36,7 +35,7 @@ def schema_filename(backend: str) -> str:
 
 def render_schema(backend: str) -> str:
     """A backend's catalog JSON Schema, as the text written to `schemas/`."""
-    return json.dumps(get_format(backend).json_schema(), indent=2, sort_keys=True) + "\n"
+    return get_format(backend).json_schema_text()
 
 
 @cli.command()

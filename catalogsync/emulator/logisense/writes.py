@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from catalogsync.emulator.logisense.schema import RESOURCES, Resource
-from catalogsync.emulator.logisense.store import Database
+from catalogsync.emulator.logisense.store import Database, Record
 from catalogsync.emulator.logisense.validation import (
     BAD_REQUEST,
     IN_USE,
@@ -111,12 +111,8 @@ class Writer:
         client_id: Any = None,
     ) -> bool:
         """Partially update one record (only the supplied fields); False on any problem."""
-        before = self.db.get(resource, identity)
-        if before is None or (parent_id is not None and before.get("packageId") != parent_id):
-            where = "" if parent_id is None else f" in Package {parent_id}"
-            self.problems.append(
-                Problem(NOT_FOUND, f"{label}{resource.key} {identity} was not found{where}.")
-            )
+        before = self._existing(resource, identity, parent_id, label)
+        if before is None:
             return False
         values, problems = coerce(resource, body, label)
         record = {**before, **values}
@@ -145,11 +141,7 @@ class Writer:
         package) is refused: [INFERRED] the reference documents cascades only for a
         package's own children.
         """
-        before = self.db.get(resource, identity)
-        if before is None or (parent_id is not None and before.get("packageId") != parent_id):
-            self.problems.append(
-                Problem(NOT_FOUND, f"{label}{resource.key} {identity} was not found.")
-            )
+        if self._existing(resource, identity, parent_id, label) is None:
             return False
         users = self._referrers(resource, identity)
         if users:
@@ -168,6 +160,19 @@ class Writer:
                 self.changes.append(Change(child, row["identity"], "deleted", foreign_key=True))
         self.db.delete(resource, identity)
         return True
+
+    def _existing(
+        self, resource: Resource, identity: int, parent_id: int | None, label: str
+    ) -> Record | None:
+        """The stored record (of package `parent_id`, when given), or None and a problem."""
+        before = self.db.get(resource, identity)
+        if before is None or (parent_id is not None and before.get("packageId") != parent_id):
+            where = "" if parent_id is None else f" in Package {parent_id}"
+            self.problems.append(
+                Problem(NOT_FOUND, f"{label}{resource.key} {identity} was not found{where}.")
+            )
+            return None
+        return before
 
     def _referrers(self, resource: Resource, identity: int) -> list[str]:
         found: list[str] = []

@@ -75,7 +75,7 @@ def errors(response: httpx.Response, status: int = 400) -> list[str]:
     return [str(e["message"]) for e in body["errors"]]
 
 
-def items(key: str, *entries: dict[str, Any]) -> dict[str, Any]:
+def items(key: str, *entries: Any) -> dict[str, Any]:
     """A PATCH child collection: {key: {"items": [...]}}."""
     return {key: {"items": list(entries)}}
 

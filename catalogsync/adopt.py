@@ -1,0 +1,194 @@
+"""Adoption: export the live catalog into a project, checked before anything is written.
+
+`export_catalog` (pure) makes the YAML texts; here they are placed in the project:
+
+1. the project's existing catalog files (those not being overwritten) are read, so that
+   objects already declared are not exported again;
+2. the new files are written to a temporary folder and loaded *together with* the existing
+   ones, and planned against the same live catalog: every exported object must plan as
+   unchanged. Only then are the files written, each atomically. An export that would not
+   load back unchanged is a bug, and refusing is better than writing a catalog that lies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalogsync.backends.base import LiveCatalog
+from catalogsync.catalog import Ref
+from catalogsync.config import Project
+from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
+from catalogsync.exporter import ExportResult, Selection, SplitBy, export_catalog
+from catalogsync.formats import CatalogFormat
+from catalogsync.loader import find_catalog_files, load_catalog
+from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.registry import get_format
+from catalogsync.yamlio import display_path
+
+SCHEMA_FOLDER = "schemas"
+
+
+@dataclass
+class PreparedExport:
+    """A verified export, ready to write."""
+
+    result: ExportResult
+    out: Path
+    schema_path: Path
+    schema_text: str
+    notes: list[str] = field(default_factory=list)
+
+    def targets(self) -> list[Path]:
+        return [self.out / relative for relative in self.result.files]
+
+
+def prepare_export(
+    project: Project,
+    live: LiveCatalog,
+    options: PlanOptions,
+    *,
+    out: Path,
+    selection: Selection,
+    split_by: SplitBy,
+    force: bool,
+) -> PreparedExport:
+    """Make and verify the export (nothing is written).
+
+    Raises:
+        UsageError: files would be overwritten without `force`.
+        CatalogSyncError: the export does not load back unchanged (a bug; nothing written).
+    """
+    fmt = get_format(project.config.backend)
+    schema_path = project.root / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
+    notes: list[str] = []
+    planned = export_catalog(live, fmt, selection=selection, split_by=split_by)
+    overwritten = {(out / p).resolve() for p in planned.files}
+    existing, declared = _existing_catalog(project, overwritten, notes)
+    result = export_catalog(
+        live,
+        fmt,
+        selection=selection,
+        split_by=split_by,
+        declared=declared,
+        header=lambda path: _header(fmt, options.target, out / path, schema_path),
+    )
+    clobbered = sorted(str(p) for p in (out / rel for rel in result.files) if p.exists())
+    if clobbered and not force:
+        raise UsageError(
+            "export would overwrite existing files (pass --force to replace them, or "
+            "choose another --out):\n  " + "\n  ".join(clobbered)
+        )
+    _verify(result, fmt, existing, live, options)
+    return PreparedExport(result, out, schema_path, fmt.json_schema_text(), notes)
+
+
+def write_export(prepared: PreparedExport, project: Project) -> list[str]:
+    """Write the files (each atomically); return notes for the user."""
+    notes = list(prepared.notes)
+    for relative, text in prepared.result.files.items():
+        _write_atomically(prepared.out / relative, text)
+    schema = prepared.schema_path
+    if not schema.exists() or schema.read_text(encoding="utf-8") != prepared.schema_text:
+        _write_atomically(schema, prepared.schema_text)
+        notes.append(f"wrote the editor schema {display_path(schema, project.root)}")
+    notes.extend(_coverage_notes(prepared, project))
+    return notes
+
+
+def _existing_catalog(
+    project: Project, overwritten: set[Path], notes: list[str]
+) -> tuple[list[Path], frozenset[Ref]]:
+    """The project's catalog files that stay, and what they declare."""
+    try:
+        files = find_catalog_files(
+            project.config.catalog, project.root, exclude=[project.config_path]
+        )
+    except CatalogValidationError:
+        return [], frozenset()  # no catalog yet: a fresh adoption
+    kept = [f for f in files if f.resolve() not in overwritten]
+    if not kept:
+        return [], frozenset()
+    try:
+        catalog = load_catalog(kept, get_format(project.config.backend), base=project.root)
+    except CatalogValidationError as exc:
+        notes.append(
+            f"the project's existing catalog has {len(exc.issues)} problem(s) (run "
+            "`catalogsync validate`); exported everything selected, without checking it "
+            "against the existing files"
+        )
+        return [], frozenset()
+    return kept, frozenset(r.ref for r in catalog)
+
+
+def _verify(
+    result: ExportResult,
+    fmt: CatalogFormat,
+    existing: list[Path],
+    live: LiveCatalog,
+    options: PlanOptions,
+) -> None:
+    exported = {r.ref for r in result.resources}
+    with tempfile.TemporaryDirectory(prefix="catalogsync-export-") as tmp:
+        folder = Path(tmp)
+        paths = []
+        for relative, text in result.files.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        try:
+            desired = load_catalog([*existing, *paths], fmt, base=folder)
+        except CatalogValidationError as exc:
+            raise CatalogSyncError(
+                "the exported catalog does not load back, so nothing was written. The live "
+                "catalog holds values a catalog file cannot declare; fix them in the billing "
+                "system, or leave those objects out with --exclude:\n  "
+                + "\n  ".join(str(issue) for issue in exc.issues[:20])
+            ) from exc
+    plan = build_plan(desired, live, dataclasses.replace(options, prune=()))
+    moved = [c for c in plan.changes if c.ref in exported]
+    if moved:
+        listed = "\n  ".join(f"{c.action.value} {c.ref}" for c in moved[:20])
+        raise CatalogSyncError(
+            "the exported catalog would not plan as unchanged (nothing was written; this is "
+            f"a bug in catalogsync, please report it):\n  {listed}"
+        )
+
+
+def _header(fmt: CatalogFormat, target: str, path: Path, schema: Path) -> list[str]:
+    relative = Path(os.path.relpath(schema.resolve(), path.parent.resolve())).as_posix()
+    return [
+        f"yaml-language-server: $schema={relative}",
+        f"Exported by `catalogsync export` from {fmt.backend} target '{target}'.",
+    ]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _coverage_notes(prepared: PreparedExport, project: Project) -> list[str]:
+    """Warn when the written files are outside the project's `catalog:` paths."""
+    try:
+        files = find_catalog_files(
+            project.config.catalog, project.root, exclude=[project.config_path]
+        )
+    except CatalogValidationError:
+        files = []
+    covered = {f.resolve() for f in files}
+    outside = [p for p in prepared.targets() if p.resolve() not in covered]
+    if not outside:
+        return []
+    shown = ", ".join(display_path(p, project.root) for p in outside[:5])
+    return [
+        f"{len(outside)} written file(s) are not among the project's catalog paths "
+        f"({', '.join(project.config.catalog)}), so `plan` will not read them: {shown}. "
+        "Add their folder to `catalog:` in catalogsync.yaml."
+    ]

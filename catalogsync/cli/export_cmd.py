@@ -1,0 +1,112 @@
+"""`catalogsync export`: adopt a running billing system — live catalog → catalog YAML."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from catalogsync.adopt import PreparedExport, prepare_export, write_export
+from catalogsync.cli import Context, cli
+from catalogsync.cli.output import print_stats, progress
+from catalogsync.cli.plan_cmd import stats_option, target_option
+from catalogsync.config import load_project
+from catalogsync.exporter import Selection, Selector, SplitBy
+from catalogsync.render_common import counted, object_title
+from catalogsync.workflow import choose_target, connected, plan_options
+from catalogsync.yamlio import display_path
+
+_SELECTOR_HELP = (
+    "KIND[:GLOB], repeatable. KIND is product, package or package-product; GLOB matches the "
+    "name (or 'package / product' of a package-product), e.g. 'package:Gold*'."
+)
+
+
+@cli.command(name="export")
+@target_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the catalog files into (default: the project folder).",
+)
+@click.option(
+    "--split-by",
+    type=click.Choice([s.value for s in SplitBy]),
+    default=SplitBy.PACKAGE.value,
+    show_default=True,
+    help="package: products.yaml + packages/<name>.yaml; kind: products.yaml + "
+    "packages.yaml; none: one catalog.yaml.",
+)
+@click.option(
+    "--only", multiple=True, metavar="KIND[:GLOB]", help="Export only these. " + _SELECTOR_HELP
+)
+@click.option(
+    "--exclude", multiple=True, metavar="KIND[:GLOB]", help="Leave these out. " + _SELECTOR_HELP
+)
+@click.option("--force", is_flag=True, help="Overwrite catalog files that already exist.")
+@click.option("--dry-run", is_flag=True, help="Show which files would be written; write nothing.")
+@stats_option
+@click.pass_obj
+def export(
+    ctx: Context,
+    target_name: str | None,
+    out: Path | None,
+    split_by: str,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    stats: bool,
+) -> None:
+    """Write the live catalog as catalog YAML, so `plan` then shows no changes.
+
+    Adopting a running billing system is this command plus a commit. Only fields with a
+    value are written (an absent field is not managed); objects the project already
+    declares are not written again; objects a selected one needs (its package, product,
+    parent) are added. Before writing, the export is loaded back and planned against the
+    same live catalog: if any exported object would not plan as unchanged, nothing is
+    written. Existing files are never overwritten without --force.
+    """
+    project = load_project(ctx.project)
+    choice = choose_target(project, target_name)
+    selection = Selection(
+        only=tuple(Selector.parse(s) for s in only),
+        exclude=tuple(Selector.parse(s) for s in exclude),
+    )
+    destination = out if out is not None else project.root
+
+    async def run() -> tuple[PreparedExport, dict[str, object]]:
+        async with connected(project, choice) as backend:
+            live = await backend.fetch_live(progress("fetching"))
+            prepared = prepare_export(
+                project,
+                live,
+                plan_options(project, choice),
+                out=destination,
+                selection=selection,
+                split_by=SplitBy(split_by),
+                force=force,
+            )
+            return prepared, backend.stats()
+
+    prepared, request_stats = asyncio.run(run())
+    result = prepared.result
+    counts = result.count()
+    what = ", ".join(counted(counts[kind], kind) for kind in counts)
+    verb = "Would write" if dry_run else "Wrote"
+    click.echo(f"{verb} {what} from target '{choice.name}' into {len(result.files)} file(s):")
+    for path in prepared.targets():
+        click.echo(f"  {display_path(path, Path.cwd())}")
+    notes = prepared.notes if dry_run else write_export(prepared, project)
+    if result.added:
+        click.echo(f"Added {len(result.added)} object(s) that selected objects need:")
+        click.echo("".join(f"  {object_title(ref)}\n" for ref in result.added[:20]), nl=False)
+    for ref, why in result.skipped:
+        click.echo(f"Warning: not exported: {object_title(ref)}: {why}", err=True)
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
+    if result.files:
+        click.echo("Checked: the exported catalog loads and plans with no changes for it.")
+    if stats:
+        print_stats(request_stats)

@@ -1,0 +1,221 @@
+"""Export: the live catalog written as catalog YAML, for adopting a running billing system.
+
+The backend's `CatalogFormat` decides how objects are written (`export_fields`, `item`,
+`document`); this module decides *which* objects go into *which* file:
+
+- `--only` / `--exclude` select objects by kind and name glob. A selected package brings
+  its package-products (they are written inside it). Objects a selected one needs (its
+  package, product, parent package-product, linked package) are added, unless the project
+  already declares them, so the result always loads.
+- `--split-by package` writes `products.yaml` and one `packages/<name>.yaml` per package;
+  `kind` writes `products.yaml` and `packages.yaml`; `none` writes one `catalog.yaml`.
+
+Nothing here writes files: `export_catalog` returns the texts, and the CLI verifies them
+(load + plan = no changes) before anything touches the disk.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from catalogsync.backends.base import LiveCatalog, LiveResource
+from catalogsync.catalog import Kind, Ref, Resource
+from catalogsync.errors import UsageError
+from catalogsync.formats import CatalogFormat
+from catalogsync.yamlio import dump_yaml
+
+
+class SplitBy(StrEnum):
+    """How exported objects are spread over files."""
+
+    PACKAGE = "package"
+    KIND = "kind"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """`KIND[:GLOB]`: objects of a kind whose name (or `package / product` label) matches."""
+
+    kind: Kind
+    pattern: str = "*"
+
+    @classmethod
+    def parse(cls, text: str) -> Selector:
+        """Parse `product`, `package:Gold*`, `package-product:Gold / *`.
+
+        Raises:
+            UsageError: an unknown kind.
+        """
+        kind_text, _, pattern = text.partition(":")
+        wanted = kind_text.strip().lower().replace("-", "_").removesuffix("s")
+        for kind in Kind:
+            if kind.value == wanted:
+                return cls(kind, pattern or "*")
+        kinds = ", ".join(k.value for k in Kind)
+        raise UsageError(f"'{text}': expected KIND[:GLOB] with KIND one of {kinds}")
+
+    def matches(self, ref: Ref) -> bool:
+        if ref.kind is not self.kind:
+            return False
+        return fnmatch.fnmatchcase(ref.label, self.pattern) or fnmatch.fnmatchcase(
+            ref.name, self.pattern
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which live objects to export (everything when `only` is empty)."""
+
+    only: tuple[Selector, ...] = ()
+    exclude: tuple[Selector, ...] = ()
+
+    def selects(self, ref: Ref) -> bool:
+        if any(s.matches(ref) for s in self.exclude):
+            return False
+        if not self.only:
+            return True
+        if any(s.matches(ref) for s in self.only):
+            return True
+        # A selected package brings the package-products written inside it.
+        package = ref.package
+        return package is not None and any(s.matches(package) for s in self.only)
+
+
+@dataclass
+class ExportResult:
+    """The files an export would write, and what it had to add or leave out."""
+
+    files: dict[str, str]  # path relative to the output folder → YAML text
+    resources: tuple[Resource, ...]
+    added: list[Ref] = field(default_factory=list)  # needed by a selected object
+    skipped: list[tuple[Ref, str]] = field(default_factory=list)  # cannot be written, why
+
+    def count(self) -> dict[Kind, int]:
+        counts = dict.fromkeys(Kind, 0)
+        for resource in self.resources:
+            counts[resource.ref.kind] += 1
+        return counts
+
+
+def export_catalog(
+    live: LiveCatalog,
+    fmt: CatalogFormat,
+    *,
+    selection: Selection = Selection(),
+    split_by: SplitBy = SplitBy.PACKAGE,
+    declared: Iterable[Ref] = (),
+    header: Callable[[str], Sequence[str]] = lambda path: (),
+) -> ExportResult:
+    """The YAML files declaring the selected live objects.
+
+    `declared` are objects the project already declares elsewhere: they are neither
+    exported as dependencies nor written twice. `header(path)` gives the comment lines
+    that start the file at `path` (e.g. the schema modeline, relative to that file).
+    """
+    already = frozenset(declared)
+    by_ref, skipped = _exportable(live)
+    chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
+    added = _dependencies(chosen, by_ref, already, skipped)
+    resources = tuple(
+        Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields))
+        for ref in sorted(chosen | set(added))
+    )
+    groups = _group(resources, split_by)
+    files = {path: dump_yaml(fmt.document(group), header(path)) for path, group in groups.items()}
+    return ExportResult(files, resources, sorted(added), skipped)
+
+
+def _exportable(live: LiveCatalog) -> tuple[dict[Ref, LiveResource], list[tuple[Ref, str]]]:
+    """Live objects by key; objects YAML cannot declare are listed with the reason."""
+    by_ref: dict[Ref, LiveResource] = {}
+    skipped: list[tuple[Ref, str]] = []
+    for resource in live:
+        ref = resource.ref
+        if any(not part.strip() for part in ref.key):
+            skipped.append((ref, "its name is blank, which a catalog file cannot declare"))
+        elif ref in by_ref:
+            skipped.append(
+                (
+                    ref,
+                    f"two live records have this key (ids {by_ref[ref].remote_id} and "
+                    f"{resource.remote_id}); rename one in the billing system first",
+                )
+            )
+        else:
+            by_ref[ref] = resource
+    duplicated = {ref for ref, _ in skipped}
+    return {r: v for r, v in by_ref.items() if r not in duplicated}, skipped
+
+
+def _dependencies(
+    chosen: set[Ref],
+    by_ref: Mapping[Ref, LiveResource],
+    already: frozenset[Ref],
+    skipped: list[tuple[Ref, str]],
+) -> list[Ref]:
+    """Objects the chosen ones need that are neither chosen nor declared (added to `chosen`)."""
+    added: list[Ref] = []
+    pending = list(chosen)
+    while pending:
+        ref = pending.pop()
+        for needed in _needs(ref, by_ref):
+            if needed in chosen or needed in already:
+                continue
+            if needed not in by_ref:
+                chosen.discard(ref)
+                skipped.append((ref, f"it needs {needed}, which cannot be exported"))
+                continue
+            chosen.add(needed)
+            added.append(needed)
+            pending.append(needed)
+    return added
+
+
+def _needs(ref: Ref, by_ref: Mapping[Ref, LiveResource]) -> list[Ref]:
+    needs = [r for r in (ref.package, ref.product, ref.parent) if r is not None]
+    live = by_ref.get(ref)
+    if live is not None and ref.kind is Kind.PACKAGE_PRODUCT:
+        link_package = live.fields.get("link_package")
+        if isinstance(link_package, str):
+            needs.append(Ref(Kind.PACKAGE, (link_package,)))
+            link_product = live.fields.get("link_product")
+            if isinstance(link_product, str):
+                needs.append(Ref(Kind.PACKAGE_PRODUCT, (link_package, link_product)))
+    return needs
+
+
+def _group(resources: Sequence[Resource], split_by: SplitBy) -> dict[str, list[Resource]]:
+    groups: dict[str, list[Resource]] = {}
+    if split_by is SplitBy.NONE:
+        return {"catalog.yaml": list(resources)} if resources else {}
+    slugs: dict[str, str] = {}  # package name → file name
+    for resource in resources:
+        ref = resource.ref
+        if ref.kind is Kind.PRODUCT:
+            path = "products.yaml"
+        elif split_by is SplitBy.KIND:
+            path = "packages.yaml"
+        else:
+            package = ref.key[0]
+            if package not in slugs:
+                slugs[package] = _unique_slug(package, set(slugs.values()))
+            path = f"packages/{slugs[package]}.yaml"
+        groups.setdefault(path, []).append(resource)
+    return groups
+
+
+def _unique_slug(name: str, taken: set[str]) -> str:
+    """A file name for a package: lowercase ASCII words joined by '-', unique."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+    slug = slug or "package"
+    candidate, n = slug, 2
+    while candidate in taken:
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate

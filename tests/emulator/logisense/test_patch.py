@@ -1,0 +1,251 @@
+"""PATCH with nested child collections: create/update/delete, patchClientId, atomicity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalogsync.emulator.logisense import LogiSenseEmulator
+from tests.emulator.logisense.conftest import LsApi, errors, items
+
+
+def _ok(api: LsApi, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    response = api.patch(path, body)
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert payload["type"] == "patch"
+    assert payload["results"]["totalCount"] == len(payload["results"]["items"])
+    results: list[dict[str, Any]] = payload["results"]["items"]
+    return results
+
+
+def test_patch_creates_children_and_echoes_patch_client_ids(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    body = {
+        "description": "with children",
+        **items("services", {"patchType": "create", "patchClientId": 11, "serviceId": service}),
+        "details": {
+            **items(
+                "frequencies", {"patchType": "create", "patchClientId": 12, "frequencyTypeId": 3}
+            ),
+            **items("currencies", {"patchType": "create", "patchClientId": 13, "currencyId": 1}),
+        },
+    }
+    results = _ok(api, f"Package/{package}", body)
+    summary = [(r["dtoTypeKey"], r["action"], r.get("patchClientId")) for r in results]
+    assert summary == [
+        ("package", "updated", None),
+        ("packageService", "created", 11),
+        ("packageFrequency", "created", 12),
+        ("packageCurrency", "created", 13),
+    ]
+    assert all(r["identity"] == r["instance"]["identity"] for r in results)
+    by_client = {r.get("patchClientId"): r for r in results}
+    assert by_client[11]["instance"]["packageId"] == package  # filled in from the path
+    details = ls.record("Package", package, detail=True)["details"]
+    assert [s["identity"] for s in details["services"]] == [by_client[11]["identity"]]
+    assert details["currencies"][0]["currencyCode"] == "USD"
+    assert ls.record("Package", package)["description"] == "with children"
+
+
+def test_patch_updates_and_deletes_children(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    link = ls.create("Package/Service", packageId=package, serviceId=service)["identity"]
+    currency = ls.create("Package/Currency", packageId=package, currencyId=1)["identity"]
+    body = {
+        **items(
+            "services",
+            {"patchType": "update", "patchClientId": 1, "identity": link, "maximumInstances": 9},
+        ),
+        **items("currencies", {"patchType": "delete", "patchClientId": 2, "id": currency}),
+    }
+    results = _ok(api, f"Package/{package}", body)
+    assert [(r["action"], r["patchClientId"]) for r in results] == [("updated", 1), ("deleted", 2)]
+    assert results[1] == {
+        "identity": currency,
+        "action": "deleted",
+        "dtoTypeKey": "packageCurrency",
+        "patchClientId": 2,
+    }
+    assert ls.record("Package/Service", link)["maximumInstances"] == 9
+    assert ls.records("Package/Currency") == []
+
+
+def test_one_bad_child_writes_nothing(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    before = ls.records("Package", detail=True)
+    body = {
+        "description": "should not stick",
+        **items(
+            "services",
+            {"patchType": "create", "patchClientId": 1, "serviceId": service},
+            {"patchType": "create", "patchClientId": 2, "serviceId": 31337},
+        ),
+        **items("currencies", {"patchType": "create", "patchClientId": 3, "currencyId": 2}),
+    }
+    response = api.patch(f"Package/{package}", body)
+    assert response.json()["type"] == "patch"
+    assert errors(response) == [
+        "services.items[1] (patchClientId 2): 'ServiceId' 31337 does not refer to an existing "
+        "Service."
+    ]
+    assert ls.records("Package", detail=True) == before
+
+
+def test_every_problem_in_a_patch_is_listed(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    other = ls.create("Package", name="Other")["identity"]
+    foreign = ls.create("Package/Service", packageId=other, serviceId=service)["identity"]
+    body = {
+        "packageCategoryId": 404,
+        **items(
+            "services",
+            {
+                "patchType": "create",
+                "serviceId": service,
+                "minimumInstances": 4,
+                "maximumInstances": 1,
+            },
+            {"patchType": "update", "identity": foreign, "maximumInstances": 2},
+            {"patchType": "remove", "identity": foreign},
+            {"patchType": "delete"},
+            "not an object",
+        ),
+        "frequencies": {"items": "nope"},
+    }
+    messages = errors(api.patch(f"Package/{package}", body))
+    assert messages == [
+        "'frequencies' must be an object with an 'items' list.",
+        "'PackageCategoryId' 404 does not refer to an existing PackageCategory.",
+        "services.items[0]: 'MinimumInstances' (4) MUST be less than or equal to "
+        "'MaximumInstances' (1).",
+        f"services.items[1]: PackageService {foreign} was not found in Package {package}.",
+        "services.items[2]: 'PatchType' must be create, update or delete.",
+        "services.items[3]: 'Identity' is required to delete an object.",
+        "services.items[4]: an item must be an object.",
+    ]
+    assert ls.record("Package/Service", foreign)["maximumInstances"] is None
+
+
+def test_seed_style_patch_creates_packages_with_nested_children(
+    ls: LogiSenseEmulator, api: LsApi, service: int
+) -> None:
+    body = {
+        "details": {},
+        **items(
+            "packages",
+            {
+                "patchType": "create",
+                "patchClientId": 1,
+                "name": "Gold Service Plan",
+                "packageCategoryId": 3,
+                "id": 1,
+                "details": {
+                    **items(
+                        "services",
+                        {"patchType": "create", "patchClientId": 2, "serviceId": service},
+                    ),
+                    **items(
+                        "frequencies",
+                        {"patchType": "create", "patchClientId": 3, "frequencyTypeId": 3},
+                    ),
+                },
+            },
+        ),
+    }
+    results = _ok(api, "Package/0", body)
+    assert [(r["dtoTypeKey"], r["patchClientId"]) for r in results] == [
+        ("package", 1),
+        ("packageService", 2),
+        ("packageFrequency", 3),
+    ]
+    package = results[0]["identity"]
+    assert results[1]["instance"]["packageId"] == results[2]["instance"]["packageId"] == package
+    (stored,) = ls.records("Package", detail=True)
+    assert stored["packageCategoryName"] == "Residential"
+    assert len(stored["details"]["services"]) == len(stored["details"]["frequencies"]) == 1
+
+
+def test_a_failed_parent_still_reports_its_childrens_problems(
+    ls: LogiSenseEmulator, api: LsApi
+) -> None:
+    body = items(
+        "packages",
+        {
+            "patchType": "create",
+            "patchClientId": 1,
+            "details": items(
+                "currencies", {"patchType": "create", "patchClientId": 2, "currencyId": 66}
+            ),
+        },
+    )
+    assert errors(api.patch("Package/0", body)) == [
+        "packages.items[0] (patchClientId 1): 'Name' is required.",
+        "packages.items[0].currencies.items[0] (patchClientId 2): 'CurrencyId' 66 does not refer "
+        "to an existing Currency.",
+    ]
+    assert ls.records("Package") == ls.records("Package/Currency") == []
+
+
+def test_packages_can_be_updated_and_deleted_through_the_collection(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    other = ls.create("Package", name="Silver")["identity"]
+    ls.create("Package/Service", packageId=other, serviceId=service)
+    body = items(
+        "packages",
+        {"patchType": "update", "patchClientId": 1, "identity": package, "name": "Gold 2"},
+        {"patchType": "delete", "patchClientId": 2, "identity": other},
+    )
+    results = _ok(api, f"Package/{package}", body)
+    assert [(r["dtoTypeKey"], r["action"]) for r in results] == [
+        ("package", "updated"),
+        ("package", "deleted"),
+        ("packageService", "deleted"),
+    ]
+    assert "foreignKeyIdentity" in results[2]
+    assert [p["name"] for p in ls.records("Package")] == ["Gold 2"]
+
+
+def test_patch_on_a_leaf_resource_updates_its_fields(api: LsApi, service: int) -> None:
+    (result,) = _ok(api, f"Service/{service}", {"description": "patched"})
+    assert (result["action"], result["dtoTypeKey"]) == ("updated", "service")
+    assert result["instance"]["description"] == "patched"
+
+
+@pytest.mark.parametrize("path", ["Package/4040", "Service/4040"])
+def test_patch_of_a_missing_object_is_404_in_the_body(api: LsApi, path: str) -> None:
+    assert "was not found" in errors(api.patch(path, {"description": "x"}))[0]
+
+
+def test_batch_cap_counts_nested_items(ls: LogiSenseEmulator, api: LsApi, package: int) -> None:
+    ls.faults.max_batch_size = 2
+    three = items(
+        "currencies",
+        *({"patchType": "create", "currencyId": c} for c in (1, 2, 3)),
+    )
+    assert "more than 2 patch items" in errors(api.patch(f"Package/{package}", three))[0]
+    assert ls.records("Package/Currency") == []
+    two = items("currencies", *({"patchType": "create", "currencyId": c} for c in (1, 2)))
+    assert len(_ok(api, f"Package/{package}", two)) == 2
+
+
+def test_injected_name_failure_rolls_back_the_whole_patch(
+    ls: LogiSenseEmulator, api: LsApi, package: int
+) -> None:
+    good = ls.create("Service", name="Voice", serviceTypeId=1)["identity"]
+    bad = ls.create("Service", name="Fax FAIL", serviceTypeId=1)["identity"]
+    ls.faults.fail_names_matching = "FAIL"
+    body = items(
+        "services",
+        {"patchType": "create", "serviceId": good},
+        {"patchType": "create", "serviceId": bad},
+    )
+    (message,) = errors(api.patch(f"Package/{package}", body))
+    assert message.startswith("services.items[1]: injected failure: the name 'Fax FAIL'")
+    assert ls.records("Package/Service") == []

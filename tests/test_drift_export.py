@@ -1,0 +1,372 @@
+"""`drift` and `export` against the BillingPlatform emulator, through the CLI.
+
+Edits "in the billing UI" go through the emulator's HTTP API on the embedded target's
+state file (see tests/test_e2e_billingplatform.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.generate import generate, write_project
+from catalogsync.render_markdown import DEFAULT_LIMIT
+from catalogsync.yamlio import parse_yaml_text
+from tests.conftest import EXAMPLE
+from tests.test_e2e_billingplatform import (
+    edit_product,
+    project_emulator,
+    query,
+    query_on,
+    run,
+    ui_request,
+)
+
+
+@pytest.fixture
+def applied(tmp_path: Path) -> Path:
+    """The example project, applied to its embedded emulator."""
+    example = tmp_path / "example"
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns(".catalogsync"))
+    assert run(example, "apply", "--auto-approve")[0] == 0
+    return example
+
+
+def ui_create_product(project: Path, **fields: str) -> None:
+    with project_emulator(project) as emulator:
+        answer = ui_request(emulator, "POST", "/rest/2.0/PRODUCT", json={"brmObjects": fields})
+    assert answer.json()["createResponse"][0]["success"] in (True, "true")
+
+
+def ui_delete(project: Path, entity: str, where: str) -> None:
+    with project_emulator(project) as emulator:
+        (row,) = query_on(emulator, f"SELECT Id FROM {entity} WHERE {where}")
+        answer = ui_request(
+            emulator, "DELETE", f"/rest/2.0/delete/{entity}", json={"brmObjects": {"Id": row["Id"]}}
+        )
+    assert answer.status_code == 200, answer.text
+
+
+def drift_json(project: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run(project, "drift", "--format", "json", *args)
+    assert err == "", err
+    return code, json.loads(out)
+
+
+def other_project(source: Path, tmp_path: Path, name: str = "adopted") -> Path:
+    """A fresh project on the same live state as `source`, with no catalog files yet."""
+    project = tmp_path / name
+    project.mkdir()
+    shutil.copy(source / "catalogsync.yaml", project)
+    shutil.copytree(source / ".catalogsync", project / ".catalogsync")
+    return project
+
+
+# --- drift ----------------------------------------------------------------------------------
+
+
+def test_a_clean_catalog_has_no_drift_in_every_format(applied: Path) -> None:
+    code, out, _ = run(applied, "drift")
+    assert code == 0 and "No drift. The live catalog matches the YAML." in out
+    code, report = drift_json(applied)
+    assert code == 0 and report["drift"] is False
+    assert (report["changed"], report["missing"], report["unmanaged"]) == ([], [], [])
+    code, out, _ = run(applied, "drift", "--format", "markdown")
+    assert code == 0
+    assert out.startswith("<!-- catalogsync-drift:local -->") and "No drift" in out
+
+
+def test_drift_finds_changed_missing_and_unmanaged(applied: Path) -> None:
+    edit_product(applied, "O'Brien Support Desk", Rate="19.99")
+    ui_delete(applied, "PACKAGE_PRODUCT", "Name = 'Travel Add-on (Beta) / Mobile Data (GB)'")
+    ui_create_product(applied, Name="Fax 50% Off_", Rate="1.50", Status="ACTIVE")
+
+    code, report = drift_json(applied)
+    assert code == 2 and report["drift"] is True
+    assert report["summary"] == {"changed": 1, "missing": 1, "unmanaged": 1}
+
+    (changed,) = report["changed"]
+    assert changed["key"] == ["O'Brien Support Desk"]
+    assert changed["fields"] == [
+        {"field": "rate", "live": {"decimal": "19.99"}, "declared": {"decimal": "15.00"}}
+    ]
+    assert changed["updated_at"] and changed["updated_by"]  # the API's Updated / UpdatedUserId
+    assert "products.yaml:" in changed["location"]
+
+    (missing,) = report["missing"]
+    assert missing["key"] == ["Travel Add-on (Beta)", "Mobile Data (GB)"]
+    assert "packages/" in missing["location"]
+
+    (unmanaged,) = report["unmanaged"]
+    assert unmanaged["key"] == ["Fax 50% Off_"] and unmanaged["would_delete"] is False
+    assert unmanaged["placement"] == "under `products:`"
+    snippet = parse_yaml_text(unmanaged["snippet"], "snippet").data
+    assert snippet == [
+        {
+            "name": "Fax 50% Off_",
+            "status": "ACTIVE",
+            "rate": "1.50",
+            "override_permissions": "Restrict Rating Method Override",  # the API's default
+        }
+    ]
+
+    code, text, _ = run(applied, "drift")
+    assert code == 2
+    assert '~ changed product "O\'Brien Support Desk"' in text
+    assert "rate: live 19.99, declared 15.00" in text
+    assert '+ missing package-product "Travel Add-on (Beta) / Mobile Data (GB)"' in text
+    assert '? unmanaged product "Fax 50% Off_"' in text
+    assert "Drift: 1 changed, 1 missing, 1 unmanaged." in text
+
+    code, markdown, _ = run(applied, "drift", "--format", "markdown")
+    assert code == 2
+    assert markdown.startswith("<!-- catalogsync-drift:local -->")
+    assert "#### Changed (1)" in markdown and "#### Missing (1)" in markdown
+    assert "#### Unmanaged (1)" in markdown and "```yaml\n- name: Fax 50% Off_" in markdown
+
+
+def test_the_adoption_snippet_pasted_into_the_yaml_ends_the_drift(applied: Path) -> None:
+    ui_create_product(applied, Name="Late Fee", Rate="5.00", Status="ACTIVE")
+    _, report = drift_json(applied)
+    (unmanaged,) = report["unmanaged"]
+    products = applied / "products.yaml"
+    products.write_text(
+        products.read_text(encoding="utf-8")
+        + "".join(f"  {line}\n" for line in unmanaged["snippet"].splitlines()),
+        encoding="utf-8",
+    )
+    code, report = drift_json(applied)
+    assert code == 0, report
+
+
+def test_ignore_rules_are_honoured_and_listed(applied: Path) -> None:
+    config = applied / "catalogsync.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + 'ignore:\n  - kind: product\n    names: ["O\'Brien*"]\n    fields: [rate]\n',
+        encoding="utf-8",
+    )
+    edit_product(applied, "O'Brien Support Desk", Rate="19.99")
+    code, report = drift_json(applied)
+    assert code == 0 and report["changed"] == []
+    assert report["ignored"] == ["product O'Brien*: rate"]
+    code, text, _ = run(applied, "drift")
+    assert "Not compared (ignore rules): product O'Brien*: rate." in text
+
+
+def test_drift_writes_markdown_and_json_files_and_stays_under_the_comment_limit(
+    tmp_path: Path,
+) -> None:
+    # Nothing applied yet: 4,100 objects are missing, far more than a comment can list.
+    project = write_project(tmp_path / "gen", generate(1_000, 100, 3_000, awkward=True))
+    md, js = tmp_path / "drift.md", tmp_path / "drift.json"
+    code, _, _ = run(project, "drift", "--markdown-out", str(md), "--json-out", str(js))
+    assert code == 2
+    markdown = md.read_text(encoding="utf-8")
+    assert len(markdown) <= DEFAULT_LIMIT
+    assert "more findings not shown" in markdown
+    assert json.loads(js.read_text(encoding="utf-8"))["summary"]["missing"] == 4_100
+
+
+def test_unmanaged_objects_inside_the_prune_scope_say_apply_would_delete_them(
+    applied: Path,
+) -> None:
+    text = (applied / "packages" / "consumer.yaml").read_text(encoding="utf-8")
+    (applied / "packages" / "consumer.yaml").write_text(
+        text.replace("      - product: SMS Bundle\n        min_qty: 0\n", ""), encoding="utf-8"
+    )
+    code, report = drift_json(applied)
+    assert code == 2
+    (unmanaged,) = report["unmanaged"]
+    assert unmanaged["key"] == ["Silver Plan", "SMS Bundle"] and unmanaged["would_delete"]
+    assert unmanaged["placement"] == "under `products:` of package Silver Plan"
+    assert run(applied, "drift", "--ignore-unmanaged")[0] == 0
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_export_then_plan_is_empty_for_the_example(applied: Path, tmp_path: Path) -> None:
+    project = other_project(applied, tmp_path)
+    code, out, err = run(project, "export")
+    assert code == 0, err
+    assert "Wrote 10 products, 4 packages, 16 package-products" in out
+    assert "Checked: the exported catalog loads and plans with no changes" in out
+    assert sorted(p.name for p in (project / "packages").iterdir()) == [
+        "gold-plan.yaml",
+        "o-brien-sohne-business.yaml",
+        "silver-plan.yaml",
+        "travel-add-on-beta.yaml",
+    ]
+    first = (project / "products.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=schemas/billingplatform.catalog.schema.json"
+    assert (project / "schemas" / "billingplatform.catalog.schema.json").is_file()
+    code, out, _ = run(project, "plan", "--detailed-exitcode")
+    assert code == 0 and "No changes." in out and "unmanaged" not in out
+    assert run(project, "drift")[0] == 0
+
+
+def test_export_then_plan_is_empty_for_a_generated_catalog_with_awkward_names(
+    tmp_path: Path,
+) -> None:
+    source = write_project(tmp_path / "gen", generate(1_000, 100, 3_000, awkward=True))
+    assert run(source, "apply", "--auto-approve", "--format", "json")[0] == 0
+    # Fields the generator never declares, set in the UI, must be exported too.
+    edit_product(source, _first_product(source), ExternalKey="ext-1", Ranking="7")
+    project = other_project(source, tmp_path)
+    code, out, err = run(project, "export", "--split-by", "none")  # the config reads catalog.yaml
+    assert code == 0, err
+    assert "1000 products, 100 packages, 3000 package-products" in out
+    assert "external_key: ext-1" in (project / "catalog.yaml").read_text(encoding="utf-8")
+    code, out, _ = run(project, "plan", "--detailed-exitcode")
+    assert code == 0 and "No changes." in out
+
+
+def _first_product(project: Path) -> str:
+    (row,) = query(project, "SELECT Name FROM PRODUCT WHERE Id = 2000001")
+    return row["Name"]
+
+
+def test_export_never_overwrites_without_force(applied: Path) -> None:
+    before = (applied / "products.yaml").read_text(encoding="utf-8")
+    code, _, err = run(applied, "export", "--split-by", "none", "--out", str(applied))
+    # Everything is declared already, so there is nothing to write and nothing to clash.
+    assert code == 0 and "catalog.yaml" not in err
+    assert not (applied / "catalog.yaml").exists()
+    project = other_project(applied, applied.parent, "again")
+    assert run(project, "export")[0] == 0
+    code, _, err = run(project, "export")
+    assert code == 1 and "would overwrite existing files" in err and "--force" in err
+    code, _, err = run(project, "export", "--force")
+    assert code == 0, err
+    assert (applied / "products.yaml").read_text(encoding="utf-8") == before
+
+
+def test_export_of_objects_the_project_already_declares_writes_only_the_rest(
+    applied: Path,
+) -> None:
+    ui_create_product(applied, Name="Late Fee", Rate="5.00", Status="ACTIVE")
+    out_dir = applied / "adopted"
+    code, out, err = run(applied, "export", "--out", str(out_dir))
+    assert code == 0, err
+    assert "Wrote 1 product, 0 packages, 0 package-products" in out
+    assert "not among the project's catalog paths" in err
+    assert "Late Fee" in (out_dir / "products.yaml").read_text(encoding="utf-8")
+
+
+def test_only_and_exclude_select_by_kind_and_glob_and_add_what_is_needed(
+    applied: Path, tmp_path: Path
+) -> None:
+    project = other_project(applied, tmp_path)
+    code, out, err = run(project, "export", "--only", "package:Silver*", "--dry-run")
+    assert code == 0, err
+    assert "Would write" in out and "1 package" in out
+    assert "Added" in out and 'product "SMS Bundle"' in out  # needed by Silver Plan's items
+    assert not (project / "products.yaml").exists()
+    code, out, err = run(project, "export", "--only", "product:Voice*", "--split-by", "none")
+    assert code == 0, err
+    text = (project / "catalog.yaml").read_text(encoding="utf-8")
+    assert "Voice Minutes" in text and "packages" not in text
+    code, _, err = run(project, "export", "--only", "colour:red")
+    assert code == 1 and "expected KIND[:GLOB]" in err
+
+
+def test_split_by_kind_writes_one_file_per_kind(applied: Path, tmp_path: Path) -> None:
+    project = other_project(applied, tmp_path)
+    config = project / "catalogsync.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "catalog: [products.yaml, packages/]", "catalog: [products.yaml, packages.yaml]"
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = run(project, "export", "--split-by", "kind")
+    assert code == 0 and "Note: 2 written file(s)" not in err, err
+    assert sorted(p.name for p in project.glob("*.yaml")) == [
+        "catalogsync.yaml",
+        "packages.yaml",
+        "products.yaml",
+    ]
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_an_export_that_would_not_load_back_writes_nothing(tmp_path: Path) -> None:
+    from catalogsync.adopt import prepare_export
+    from catalogsync.backends.base import LiveCatalog, LiveResource
+    from catalogsync.catalog import package_ref, product_ref
+    from catalogsync.config import load_project
+    from catalogsync.errors import CatalogSyncError
+    from catalogsync.exporter import Selection, SplitBy
+    from catalogsync.planner import PlanOptions
+
+    project_dir = tmp_path / "adopt"
+    project_dir.mkdir()
+    (project_dir / "catalogsync.yaml").write_text(
+        "backend: billingplatform\ntargets: {local: {url: 'emulator:'}}\n", encoding="utf-8"
+    )
+    # A live status the catalog format has no value for: YAML cannot declare it faithfully.
+    live = LiveCatalog(
+        (
+            LiveResource(product_ref("Voice"), "1", {"rate": Decimal("1.5")}),
+            LiveResource(package_ref("Gold"), "2", {"status": "Retired"}),
+        )
+    )
+    with pytest.raises(CatalogSyncError, match="does not load back") as caught:
+        prepare_export(
+            load_project(project_dir),
+            live,
+            PlanOptions(backend="billingplatform"),
+            out=project_dir,
+            selection=Selection(),
+            split_by=SplitBy.PACKAGE,
+            force=False,
+        )
+    assert "--exclude" in str(caught.value) and "Retired" in str(caught.value)
+    assert sorted(p.name for p in project_dir.iterdir()) == ["catalogsync.yaml"]
+
+
+# --- prune scope ----------------------------------------------------------------------------
+
+
+def test_objects_outside_the_prune_scope_are_never_deleted(applied: Path) -> None:
+    # The example prunes package-products only. Drop the whole Travel package from the YAML:
+    # its package-products are inside the scope, the package itself is not.
+    business = applied / "packages" / "business.yaml"
+    text = business.read_text(encoding="utf-8")
+    business.write_text(text[: text.index("  - name: Travel Add-on (Beta)")], encoding="utf-8")
+    code, out, _ = run(applied, "plan", "--detailed-exitcode")
+    assert code == 2 and "Plan: 0 to create, 0 to update, 2 to delete." in out
+    assert '- package "Travel Add-on (Beta)"' not in out
+    assert (
+        "2 to delete. 1 unmanaged left alone." in out
+        and '    package "Travel Add-on (Beta)"' in out
+    )
+    assert run(applied, "apply", "--auto-approve")[0] == 3  # deletes need --allow-delete
+    code, out, _ = run(applied, "apply", "--auto-approve", "--allow-delete")
+    assert code == 0 and "Apply: 2 succeeded" in out
+    assert query(applied, "SELECT Name FROM PACKAGE WHERE Name = 'Travel Add-on (Beta)'")
+    assert len(query(applied, "SELECT Id FROM PACKAGE_PRODUCT")) == 14
+
+
+def test_a_saved_plan_is_refused_when_the_prune_scope_narrowed_since(applied: Path) -> None:
+    consumer = applied / "packages" / "consumer.yaml"
+    text = consumer.read_text(encoding="utf-8")
+    consumer.write_text(
+        text.replace("      - product: SMS Bundle\n        min_qty: 0\n", ""), encoding="utf-8"
+    )
+    plan_file = applied / "plan.json"
+    assert run(applied, "plan", "--out", str(plan_file))[0] == 0
+    config = applied / "catalogsync.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('names: ["*"]', 'names: ["Gold Plan / *"]'),
+        encoding="utf-8",
+    )
+    code, _, err = run(applied, "apply", str(plan_file), "--allow-delete")
+    assert code == 3
+    assert "Silver Plan / SMS Bundle is outside the prune scope" in err
+    assert len(query(applied, "SELECT Id FROM PACKAGE_PRODUCT")) == 16
