@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
@@ -33,6 +33,24 @@ from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 
 _Prepared = tuple[Change, dict[str, str]]
+_T = TypeVar("_T")
+
+
+async def _gather(*jobs: Awaitable[_T]) -> list[_T]:
+    """`asyncio.gather`, except that when one job fails the others are cancelled and awaited.
+
+    Plain gather leaves the siblings running; `asyncio.run` then cancels them while the loop
+    shuts down, and connection attempts cut short that way print "coroutine ... was never
+    awaited" warnings on stderr after the one error message (e.g. after a refused login).
+    """
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 class BillingPlatformBackend(Backend):
@@ -57,7 +75,7 @@ class BillingPlatformBackend(Backend):
                 progress(done, 4)
             return rows
 
-        methods, products, packages, pps = await asyncio.gather(
+        methods, products, packages, pps = await _gather(
             query("RATING_METHOD", ["Id", "Name"]),
             *(query(ENTITY[kind], select_fields(kind)) for kind in Kind),
         )
@@ -85,7 +103,7 @@ class BillingPlatformBackend(Backend):
             self._run_group(kind, action, group, ids)
             for (kind, action), group in sorted(groups.items())
         ]
-        return [result for results in await asyncio.gather(*batches) for result in results]
+        return [result for results in await _gather(*batches) for result in results]
 
     async def _run_group(
         self, kind: Kind, action: Action, changes: list[Change], ids: Mapping[Ref, str]
@@ -104,7 +122,7 @@ class BillingPlatformBackend(Backend):
         else:
             verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
             jobs = [self._send(kind, verb[action], b) for b in self._batches(prepared)]
-        for batch_results in await asyncio.gather(*jobs):
+        for batch_results in await _gather(*jobs):
             results.extend(batch_results)
         return results
 
