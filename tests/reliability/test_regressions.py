@@ -7,8 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
+import httpx
+import pytest
+
+from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
+from catalogsync.errors import BackendError
 from tests.reliability.harness import BILLINGPLATFORM, PASS_ENV, USER_ENV, write_served_project
 
 
@@ -33,3 +39,28 @@ def test_a_refused_login_prints_one_error_line_and_no_asyncio_warnings(tmp_path:
         "Error: BillingPlatform refused the login (HTTP 401); "
         "check the username and password configured for this target\n"
     )
+
+
+def test_a_login_error_echoing_the_username_has_it_redacted() -> None:
+    """The username comes from the environment like the password, but only the password was
+    redacted: a server quoting the login body in its error got the username printed."""
+    username, password = "SENTINEL-USER-regression", "SENTINEL-PASS-regression"
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            500, json={"error": "Bad request", "message": request.content.decode()}
+        )
+
+    async def login() -> None:
+        client = BillingPlatformClient(
+            "http://emulator", username, password, transport=httpx.MockTransport(echo)
+        )
+        async with client:
+            await client.login()
+
+    with pytest.raises(BackendError) as caught:
+        anyio.run(login)
+    message = str(caught.value)
+    assert message.startswith("POST /rest/2.0/login failed: HTTP 500")
+    assert username not in message and password not in message
+    assert '"username":"***"' in message

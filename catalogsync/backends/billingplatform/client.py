@@ -160,9 +160,9 @@ class _SessionAuth(AuthHook):
         parsed = _parse(LoginResponse, client.decode_json("POST", path, response), "POST", path)
         result = parsed.login_response[0]
         if result.error_code not in ("", "0") or not result.session_id:
-            reason = (result.error_text or "no SessionID in the response").replace(
-                self._password, "***"
-            )
+            reason = result.error_text or "no SessionID in the response"
+            for secret in (self._password, self._username):
+                reason = reason.replace(secret, "***") if secret else reason
             raise AuthenticationError(f"BillingPlatform login failed: {reason}")
         return {"sessionid": result.session_id}
 
@@ -218,6 +218,9 @@ class BillingPlatformClient:
             transport=transport,
             allow_insecure_http=allow_insecure_http,
         )
+        # The username is a credential too (it comes from the environment like the password):
+        # a server that echoes the login body in an error must not get it printed.
+        self._http.add_secret(username)
         self._http.add_secret(password)
 
     async def __aenter__(self) -> BillingPlatformClient:
