@@ -110,4 +110,4 @@ def main() -> None:
 
 
 # Commands register themselves on `cli`; imported last so they can import `cli` from here.
-from catalogsync.cli import drift_cmd, emulator_cmd, export_cmd, plan_cmd, validate_cmd  # noqa: E402,F401
+from catalogsync.cli import ci_cmd, drift_cmd, emulator_cmd, export_cmd, plan_cmd, validate_cmd  # noqa: E402,F401

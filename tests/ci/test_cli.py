@@ -1,0 +1,261 @@
+"""`catalogsync ci …` end to end: the CLI over real loopback HTTP to the fake GitHub.
+
+The reviewed-plan tests use the example project and its embedded emulator: plan on the
+"pull request", post the comment, "merge", plan again on "main", and check.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from catalogsync.cli import cli
+from tests.ci.conftest import TOKEN
+from tests.ci.fake_github import FakeGitHub
+from tests.conftest import EXAMPLE
+
+pytestmark = pytest.mark.loopback
+
+MERGED = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+PROD_PLAN = "<!-- catalogsync-plan:local -->"
+
+
+@pytest.fixture
+def env(server: str, tmp_path: Path) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "f" * 40}}}))
+    return {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": "acme/catalog",
+        "GITHUB_API_URL": server,
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": MERGED,
+        "GITHUB_SERVER_URL": "https://github.test",
+        "GITHUB_RUN_ID": "4242",
+    }
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    project = tmp_path / "example"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".catalogsync"))
+    return project
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    assert TOKEN not in result.stdout + result.stderr
+    return result
+
+
+def plan_files(project: Path, name: str) -> tuple[Path, Path]:
+    """`plan --out` then `show --format markdown`, as the plan workflow does."""
+    plan, markdown = project / f"{name}.json", project / f"{name}.md"
+    made = CliRunner().invoke(cli, ["-C", str(project), "plan", "--out", str(plan)])
+    assert made.exit_code == 0, made.output
+    shown = CliRunner().invoke(cli, ["show", str(plan), "--format", "markdown"])
+    markdown.write_text(shown.stdout, encoding="utf-8")
+    return plan, markdown
+
+
+def test_comment_from_the_event_creates_then_updates_one_comment(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    plan, markdown = plan_files(example, "plan")
+    first = run(env, "ci", "comment", "--body-file", str(markdown), "--plan-file", str(plan))
+    second = run(env, "ci", "comment", "--body-file", str(markdown), "--plan-file", str(plan))
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert first.stdout.startswith(
+        "created the plan comment for 'local' on #7: https://github.test/"
+    )
+    assert second.stdout.startswith("unchanged the plan comment for 'local' on #7")
+    (comment,) = fake.comments[7]
+    assert comment["body"].startswith(PROD_PLAN + "\n<!-- catalogsync-plan-hash:")
+    assert json.loads(plan.read_text())["plan_hash"] in comment["body"].split("\n")[1]
+    assert all(s.authorization == f"Bearer {TOKEN}" for s in fake.seen)
+
+
+def test_a_huge_body_is_cut_to_the_limit_and_accepted(
+    env: dict[str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
+    body = tmp_path / "big.md"
+    blocks = [
+        f"<details><summary>change {i}</summary>\n\n```\n{'x' * 200}\n```\n\n</details>"
+        for i in range(1000)
+    ]
+    body.write_text(PROD_PLAN + "\n" + "\n\n".join(blocks))
+    assert len(body.read_text()) > 200_000
+    result = run(env, "ci", "comment", "--body-file", str(body), "-t", "local")
+    assert result.exit_code == 0, result.output
+    (comment,) = fake.comments[7]
+    assert len(comment["body"]) <= 65_000
+    assert comment["body"].startswith(PROD_PLAN + "\n")
+    assert (
+        "more characters are in the artifacts of [this workflow run](https://github.test/acme/catalog/actions/runs/4242)"
+        in comment["body"]
+    )
+    assert comment["body"].count("<details>") == comment["body"].count("</details>")
+    assert comment["body"].count("```") % 2 == 0
+
+
+def test_the_fake_refuses_a_body_over_githubs_limit(
+    env: dict[str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
+    body = tmp_path / "big.md"
+    body.write_text(PROD_PLAN + "\n" + "y" * 70_000)
+    result = run(env, "ci", "comment", "--body-file", str(body), "--limit", "65536")
+    assert result.exit_code == 0  # the CLI cut it to 65,536, which GitHub accepts
+    assert len(fake.comments[7][0]["body"]) <= 65_536
+
+
+def test_issue_opens_closes_and_reopens_through_the_cli(
+    env: dict[str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
+    report = tmp_path / "drift.md"
+    report.write_text(
+        "<!-- catalogsync-drift:local -->\n### Drift on local\n\n1 changed in the UI\n"
+    )
+    opened = run(
+        env, "ci", "issue", "-t", "local", "--drift-exit-code", "2", "--body-file", str(report)
+    )
+    closed = run(env, "ci", "issue", "-t", "local", "--drift-exit-code", "0")
+    reopened = run(
+        env, "ci", "issue", "-t", "local", "--drift-exit-code", "2", "--body-file", str(report)
+    )
+    assert [r.exit_code for r in (opened, closed, reopened)] == [0, 0, 0]
+    assert "drift issue for 'local' #1: opened" in opened.stdout
+    assert "drift issue for 'local' #1: closed" in closed.stdout
+    assert "drift issue for 'local' #1: reopened" in reopened.stdout
+    (issue,) = fake.issues.values()
+    assert issue["title"] == "Catalog drift: local" and issue["state"] == "open"
+    assert (
+        "[workflow run](https://github.test/acme/catalog/actions/runs/4242)"
+        in fake.comments[1][0]["body"]
+    )
+
+
+def test_issue_leaves_everything_alone_when_drift_failed(
+    env: dict[str, str], fake: FakeGitHub
+) -> None:
+    result = run(env, "ci", "issue", "-t", "local", "--drift-exit-code", "1")
+    assert result.exit_code == 1
+    assert "drift exited 1, which is an error" in result.stderr
+    assert fake.seen == []
+
+
+def test_api_failures_exit_1_naming_the_request_without_the_token(
+    env: dict[str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
+    fake.token = "another-token"
+    body = tmp_path / "b.md"
+    body.write_text(PROD_PLAN + "\nplan")
+    result = run(env, "ci", "comment", "--body-file", str(body))
+    assert result.exit_code == 1
+    assert (
+        "GET /repos/acme/catalog/issues/7/comments → 401 Unauthorized: Bad credentials"
+        in result.stderr
+    )
+    assert fake.seen[0].authorization == f"Bearer {TOKEN}"  # sent, never shown
+
+
+def test_missing_token_or_pr_are_usage_errors(env: dict[str, str], tmp_path: Path) -> None:
+    body = tmp_path / "b.md"
+    body.write_text(PROD_PLAN + "\nplan")
+    no_token = run({**env, "GITHUB_TOKEN": ""}, "ci", "comment", "--body-file", str(body))
+    assert no_token.exit_code == 1 and "GITHUB_TOKEN is not set" in no_token.stderr
+    no_pr = run({**env, "GITHUB_EVENT_PATH": ""}, "ci", "comment", "--body-file", str(body))
+    assert no_pr.exit_code == 1 and "no pull request number: pass --pr N" in no_pr.stderr
+
+
+# --- the reviewed-plan check -----------------------------------------------------------------
+
+
+def review(env: dict[str, str], fake: FakeGitHub, project: Path) -> Path:
+    """The plan workflow on PR #7, then its merge as MERGED; returns the reviewed plan."""
+    plan, markdown = plan_files(project, "reviewed")
+    posted = run(env, "ci", "comment", "--body-file", str(markdown), "--plan-file", str(plan))
+    assert posted.exit_code == 0, posted.output
+    fake.merge(MERGED, 7)
+    return plan
+
+
+def test_the_reviewed_plan_passes_and_is_applied(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    review(env, fake, example)
+    on_main, _ = plan_files(example, "main")
+    checked = run(env, "ci", "check-plan", str(on_main), "-t", "local")
+    assert checked.exit_code == 0, checked.output
+    assert "is the one reviewed in PR #7" in checked.stdout
+    applied = CliRunner().invoke(cli, ["-C", str(example), "apply", str(on_main)])
+    assert applied.exit_code == 0, applied.output
+
+
+def test_a_catalog_changed_after_review_is_refused_with_exit_3(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    review(env, fake, example)
+    products = example / "products.yaml"
+    products.write_text(products.read_text().replace('rate: "0.05"', 'rate: "0.06"', 1))
+    on_main, _ = plan_files(example, "main")
+    checked = run(env, "ci", "check-plan", str(on_main))
+    assert checked.exit_code == 3
+    assert "refusing to apply: the plan made now" in checked.stderr
+    assert "reviewed in PR #7" in checked.stderr and "Nothing was applied" in checked.stderr
+
+
+def test_a_live_change_after_review_is_refused(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    review(env, fake, example)
+    # Someone applies part of the catalog by hand before the merge lands.
+    (example / "packages").rename(example / "held-back")
+    config = example / "catalogsync.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "catalog: [products.yaml, packages/]", "catalog: [products.yaml]"
+        )
+    )
+    assert CliRunner().invoke(cli, ["-C", str(example), "apply", "--auto-approve"]).exit_code == 0
+    (example / "held-back").rename(example / "packages")
+    config.write_text(
+        config.read_text().replace(
+            "catalog: [products.yaml]", "catalog: [products.yaml, packages/]"
+        )
+    )
+    on_main, _ = plan_files(example, "main")
+    assert run(env, "ci", "check-plan", str(on_main)).exit_code == 3
+
+
+def test_a_commit_without_a_merged_pr_or_comment_is_refused(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    on_main, _ = plan_files(example, "main")
+    direct = run(env, "ci", "check-plan", str(on_main))
+    assert direct.exit_code == 3 and "did not come from a merged pull request" in direct.stderr
+    fake.merge(MERGED, 8)
+    fake.add_comment(8, PROD_PLAN + "\nhand-written, no hash")
+    no_record = run(env, "ci", "check-plan", str(on_main))
+    assert (
+        no_record.exit_code == 3
+        and "no catalogsync plan comment for target 'local' with a recorded plan hash"
+        in no_record.stderr
+    )
+
+
+def test_an_explicit_hash_and_an_empty_plan_need_no_api(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    on_main, _ = plan_files(example, "main")
+    digest = json.loads(on_main.read_text())["plan_hash"]
+    assert run(env, "ci", "check-plan", str(on_main), "--reviewed-hash", digest).exit_code == 0
+    assert run(env, "ci", "check-plan", str(on_main), "--reviewed-hash", "0" * 64).exit_code == 3
+    assert CliRunner().invoke(cli, ["-C", str(example), "apply", str(on_main)]).exit_code == 0
+    empty, _ = plan_files(example, "empty")
+    nothing = run(env, "ci", "check-plan", str(empty))
+    assert nothing.exit_code == 0 and "no changes: nothing to apply" in nothing.stdout
+    assert fake.seen == []
