@@ -1,0 +1,138 @@
+"""`python -m benchmarks run`: request efficiency and scale against the API's floor.
+
+    python -m benchmarks run [--sizes S,M,L] [--latency-ms 50] [--rate-limit 15]
+                             [--scenarios cold-apply,noop-plan,change-1pct,drift,export]
+                             [--out benchmarks/results] [--naive-sample 60]
+
+For each size: a synthetic catalog (`generate.py`), a fresh emulator process
+(`catalogsync emulator serve`, SQLite file, injected latency and rate limit), the
+scenarios in order (`scenarios.py`), planning CPU in-process (`planning.py`) and the naive
+baseline (`naive.py`). Writes `results.json` and `results.md` to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import SIZES, generate
+from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds
+from benchmarks.naive import sample_rates
+from benchmarks.planning import measure_planning
+from benchmarks.report import machine, write_results
+from benchmarks.scenarios import Result, Shape, run_size
+
+SCENARIOS = ("cold-apply", "noop-plan", "change-1pct", "drift", "export")
+#: Sizes beyond S/M/L, for the smoke test: (products, packages, package-products).
+EXTRA_SIZES = {"XS": (40, 4, 90)}
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _naive_requests(result: Result, shape: Shape) -> tuple[int, int]:
+    """Reads and writes a one-request-per-object tool needs for the scenario."""
+    objects = shape.products + shape.packages + shape.package_products
+    if result.scenario == "cold-apply":
+        return 0, objects
+    writes = sum(p.requests for p in result.floor.phases if p.name.startswith("write"))
+    if result.scenario == "change-1pct":
+        writes = int(result.extra.get("changed_objects", 0))
+    return objects, writes
+
+
+def run(
+    sizes: Sequence[str],
+    scenarios: Sequence[str],
+    latency_ms: float,
+    rate_limit: float,
+    out: Path,
+    naive_sample: int,
+) -> dict[str, Any]:
+    """Run the benchmarks and write the results; returns them."""
+    table = {**SIZES, **EXTRA_SIZES}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "latency_ms": latency_ms,
+        "rate_limit": rate_limit,
+        "startup_s": round(startup_seconds(1 if sizes == ["XS"] else 3), 3),
+        "sizes": {},
+    }
+    for size in sizes:
+        _log(f"size {size}: {table[size]} (products, packages, package-products)")
+        started = time.perf_counter()
+        data = generate(*table[size])
+        shape = Shape.of(data)
+        work = fresh_dir(out / "work" / size)
+        with EmulatorServer(
+            work / "emulator.sqlite3", latency_ms=latency_ms, rate_limit=rate_limit
+        ) as server:
+            rows = run_size(data, work, server, set(scenarios), _log)
+            planning = measure_planning(work / "project", repeat=1 if size == "L" else 2)
+            naive = sample_rates(server.url, naive_sample, rate_limit) if naive_sample else None
+        block_rows = []
+        for row in rows:
+            data_row = row.as_dict()
+            if naive is not None and row.run is not None:
+                data_row["naive"] = naive.estimate(*_naive_requests(row, shape))
+            block_rows.append(data_row)
+        results["sizes"][size] = {
+            "counts": {
+                "products": shape.products,
+                "packages": shape.packages,
+                "package_products": shape.package_products,
+                "package_products_by_depth": list(shape.pp_by_depth),
+            },
+            "scenarios": block_rows,
+            "planning": {
+                "load_s": round(planning.load_s, 3),
+                "plan_s": round(planning.plan_s, 3),
+                "total_s": round(planning.total_s, 3),
+                "changes": planning.changes,
+                "live_records": planning.live_records,
+            },
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        write_results(results, out)  # after each size, so a long L run keeps S and M
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("run", help="run the benchmarks and write the results")
+    command.add_argument(
+        "--sizes", default="S,M", help="comma-separated: S, M, L (XS for a smoke run)"
+    )
+    command.add_argument("--scenarios", default=",".join(SCENARIOS))
+    command.add_argument("--latency-ms", type=float, default=50.0)
+    command.add_argument("--rate-limit", type=float, default=15.0)
+    command.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    command.add_argument("--naive-sample", type=int, default=60, help="0: skip the naive baseline")
+    args = parser.parse_args(argv)
+    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in {**SIZES, **EXTRA_SIZES}]
+    unknown += [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown size or scenario: {', '.join(unknown)}")
+    results = run(sizes, scenarios, args.latency_ms, args.rate_limit, args.out, args.naive_sample)
+    print((args.out / "results.md").read_text(encoding="utf-8"))
+    missed = [
+        row
+        for block in results["sizes"].values()
+        for row in block["scenarios"]
+        if row.get("ok") is False
+    ]
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Processes the benchmarks measure: the emulator server, and catalogsync as a user runs it.
+
+The emulator runs in its own process (`catalogsync emulator serve`), so its CPU never
+counts as catalogsync's. Each catalogsync command is a child process too; `os.wait4`
+returns that child's own resource usage, which gives its CPU time and peak RSS without
+sampling (and without counting the emulator, another child).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+#: Credentials the emulator accepts (any) and the benchmark projects name.
+USER_ENV, PASSWORD_ENV = "CATALOGSYNC_BENCH_USER", "CATALOGSYNC_BENCH_PASSWORD"
+CREDENTIALS = {USER_ENV: "bench", PASSWORD_ENV: "bench"}
+
+
+def catalogsync_command() -> list[str]:
+    """How to start catalogsync: the installed script next to this Python, or `-m`."""
+    script = Path(sys.executable).with_name("catalogsync")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "catalogsync"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One catalogsync process: what it cost and what it said."""
+
+    args: tuple[str, ...]
+    exit_code: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    stats: dict[str, Any]
+    stdout_bytes: int
+    stderr_tail: str
+
+    @property
+    def requests(self) -> int:
+        return int(self.stats.get("requests", 0))
+
+
+def run_catalogsync(project: Path, *args: str, timeout_s: float = 3600.0) -> Run:
+    """Run `catalogsync -C project ARGS --stats`, wait, and measure it.
+
+    stdout goes to a file (as in CI logs), not a pipe the harness must drain.
+    """
+    command = [*catalogsync_command(), "-C", str(project), *args, "--stats"]
+    env = {**os.environ, **CREDENTIALS, "NO_COLOR": "1"}
+    out_path = project / ".bench-stdout.txt"
+    err_path = project / ".bench-stderr.txt"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        deadline = started + timeout_s
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                child.kill()
+                child.wait()
+                raise TimeoutError(f"{' '.join(args)} ran over {timeout_s:.0f}s")
+            time.sleep(0.005)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = err_path.read_text(encoding="utf-8", errors="replace")
+    return Run(
+        args=tuple(args),
+        exit_code=child.returncode,
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        stats=_stats_line(stderr),
+        stdout_bytes=out_path.stat().st_size,
+        stderr_tail=stderr[-2000:],
+    )
+
+
+def _stats_line(stderr: str) -> dict[str, Any]:
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("stats: "):
+            parsed: dict[str, Any] = json.loads(line.removeprefix("stats: "))
+            return parsed
+    return {}
+
+
+def startup_seconds(repeat: int = 3) -> float:
+    """Wall time of `catalogsync --version`: the interpreter and imports, paid by every run."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([*catalogsync_command(), "--version"], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+class EmulatorServer:
+    """`catalogsync emulator serve` in a child process, on a free loopback port."""
+
+    def __init__(self, db: Path, *, latency_ms: float, rate_limit: float | None) -> None:
+        self.db = db
+        self.latency_ms = latency_ms
+        self.rate_limit = rate_limit
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> EmulatorServer:
+        command = [*catalogsync_command(), "emulator", "serve", "--port", "0", "--quiet"]
+        command += ["--db", str(self.db), "--latency-ms", str(self.latency_ms)]
+        if self.rate_limit:
+            command += ["--rate-limit", str(self.rate_limit)]
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()  # "... listening on http://127.0.0.1:PORT"
+        if "listening on " not in line:
+            self._stop()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.url = line.rsplit("listening on ", 1)[1].strip()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def stats(self) -> dict[str, Any]:
+        """The emulator's own request counters (control calls are not counted)."""
+        response = httpx.get(f"{self.url}/_emulator/stats", timeout=30)
+        response.raise_for_status()
+        stats: dict[str, Any] = response.json()
+        return stats
+
+    def reset_stats(self) -> None:
+        httpx.post(f"{self.url}/_emulator/reset-stats", timeout=30).raise_for_status()
+
+    def set_faults(self, **changes: Any) -> None:
+        httpx.post(f"{self.url}/_emulator/faults", json=changes, timeout=30).raise_for_status()
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty folder at `path` (removed first if it exists)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
