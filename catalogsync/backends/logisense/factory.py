@@ -1,0 +1,69 @@
+"""Opening a LogiSense backend for a configured target (real tenant or embedded emulator)."""
+
+from __future__ import annotations
+
+import os
+
+from catalogsync.backends.base import Backend
+from catalogsync.backends.billingplatform.factory import http_settings
+from catalogsync.backends.logisense.backend import LogiSenseBackend
+from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.config import Project, Target
+from catalogsync.errors import ConfigError
+
+EMULATOR_BASE_URL = "http://emulator"
+# The embedded emulator accepts any credentials; these are not secrets.
+_EMULATOR_LOGIN = ("catalogsync", "catalogsync")
+# The password grant also wants the tenant's client id (32 hex digits issued by LogiSense
+# support). `Target` has no field for it yet, so it comes from the environment, under the
+# name the public LogiCore client uses (reference §11).
+CLIENT_ID_ENV = "LOGISENSE_CLIENT_ID"
+STATE_FILE = "logisense.sqlite3"
+
+
+class _EmulatedBackend(LogiSenseBackend):
+    """The backend wired to an in-process emulator whose state lives in the project."""
+
+    def __init__(self, project: Project) -> None:
+        # only when used
+        from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
+
+        project.state_dir.mkdir(parents=True, exist_ok=True)
+        self.emulator = LogiSenseEmulator(project.state_dir / STATE_FILE)
+        client = LogiSenseClient(
+            EMULATOR_BASE_URL,
+            *_EMULATOR_LOGIN,
+            DEFAULT_CLIENT_ID,
+            settings=http_settings(project.config.settings),
+            transport=self.emulator.async_transport(),
+        )
+        super().__init__(client)
+
+    async def close(self) -> None:
+        await super().close()
+        self.emulator.close()
+
+
+def open_backend(project: Project, target_name: str, target: Target) -> Backend:
+    """A backend for `target`; credentials are read from the environment only now."""
+    if target.is_emulator:
+        return _EmulatedBackend(project)
+    if target.username is None or target.password is None:
+        raise ConfigError.single(f"target '{target_name}' needs username and password")
+    username = target.username.resolve(project.root, f"target '{target_name}' username")
+    password = target.password.resolve(project.root, f"target '{target_name}' password")
+    client_id = os.environ.get(CLIENT_ID_ENV)
+    if not client_id:
+        raise ConfigError.single(
+            f"target '{target_name}': environment variable {CLIENT_ID_ENV} is not set "
+            "(the client id LogiSense support issued for this tenant)"
+        )
+    client = LogiSenseClient(
+        target.url,
+        username.get_secret_value(),
+        password.get_secret_value(),
+        client_id,
+        settings=http_settings(project.config.settings),
+        allow_insecure_http=target.allow_insecure_http,
+    )
+    return LogiSenseBackend(client)

@@ -1,0 +1,225 @@
+"""One small harness per backend, so one contract suite runs against both.
+
+A harness serves its emulator over real loopback HTTP (faults can then be set between CLI
+runs, as in production), writes a catalog project in a temporary folder whose `local`
+target points at that server with credentials from the environment, edits the live system
+"as the UI would" (through the emulator, never through catalogsync) and counts records.
+The catalog is described once, backend-neutrally (`Spec`); each harness writes it in its
+own YAML vocabulary, with one managed field per product (`value`) that UI edits change.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import anyio
+import httpx
+from ruamel.yaml import YAML
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from catalogsync.catalog import Kind
+from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.base import BaseEmulator
+from catalogsync.emulator.faults import DroppedConnection
+from catalogsync.emulator.logisense import LogiSenseEmulator
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A catalog: product name → its managed value; package name → its products."""
+
+    products: Mapping[str, str]
+    packages: Mapping[str, tuple[str, ...]]
+
+    @property
+    def package_products(self) -> int:
+        return sum(len(products) for products in self.packages.values())
+
+
+class DropAfterProcessing:
+    """ASGI wrapper: let the app process the next matching request, then cut the connection.
+
+    The client sees its request fail mid-answer although the server acted: the ambiguous
+    case a create that could duplicate must survive.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.armed: tuple[str, str] | None = None
+        self.dropped = 0
+
+    def arm(self, method: str, path_contains: str) -> None:
+        self.armed = (method, path_contains)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        armed = self.armed
+        if scope["type"] != "http" or armed is None or scope["method"] != armed[0]:
+            await self.app(scope, receive, send)
+            return
+        if armed[1] not in scope["path"] or scope["path"].rstrip("/").endswith("Paged"):
+            await self.app(scope, receive, send)
+            return
+        self.armed = None
+
+        async def lost(message: Message) -> None:
+            """The processed answer is lost on the wire."""
+
+        await self.app(scope, receive, lost)
+        self.dropped += 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise DroppedConnection("connection dropped after processing (contract test)")
+
+
+def dump_yaml(path: Path, data: Any) -> None:
+    yaml = YAML()
+    yaml.width = 4096
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+
+
+class Harness(ABC):
+    """What the contract suite needs from a backend (see the module docstring)."""
+
+    backend: ClassVar[str]
+    #: (method, path fragment) of the request that creates a product.
+    product_create: ClassVar[tuple[str, str]]
+    #: Environment variables the project's target reads its credentials from.
+    user_env: ClassVar[str]
+    password_env: ClassVar[str]
+    #: Every variable to set, with its value.
+    env: ClassVar[dict[str, str]]
+
+    def __init__(self, emulator: BaseEmulator) -> None:
+        self.emulator = emulator
+        self.dropper = DropAfterProcessing(emulator.app)
+        self.url = ""
+
+    def write_project(self, folder: Path, spec: Spec) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        user, password = {"env": self.user_env}, {"env": self.password_env}
+        config = {
+            "backend": self.backend,
+            "catalog": ["catalog.yaml"],
+            "targets": {"local": {"url": self.url, "username": user, "password": password}},
+            "guards": {"max_change_share": 1.0},
+            "settings": {"max_retries": 3},
+        }
+        dump_yaml(folder / "catalogsync.yaml", config)
+        dump_yaml(folder / "catalog.yaml", self.catalog(spec))
+        return folder
+
+    @abstractmethod
+    def catalog(self, spec: Spec) -> dict[str, Any]:
+        """The catalog file declaring `spec`."""
+
+    @abstractmethod
+    def edit_product(self, name: str, value: str) -> None:
+        """Change a product's managed field as a person in the billing UI would."""
+
+    @abstractmethod
+    def names(self, kind: Kind) -> list[str]:
+        """The live names of a kind (a package-product: 'package / product'), with repeats."""
+
+
+class BillingPlatformHarness(Harness):
+    backend = "billingplatform"
+    product_create = ("PATCH", "/rest/2.0/PRODUCT")  # upsert keyed by Name
+    user_env, password_env = "CONTRACT_BP_USER", "CONTRACT_BP_PASSWORD"
+    env: ClassVar[dict[str, str]] = {user_env: "ci", password_env: "contract-secret"}
+
+    def catalog(self, spec: Spec) -> dict[str, Any]:
+        return {
+            "products": [{"name": n, "rate": v} for n, v in spec.products.items()],
+            "packages": [
+                {"name": p, "products": [{"product": n, "min_qty": 0} for n in products]}
+                for p, products in spec.packages.items()
+            ],
+        }
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = self.emulator.async_transport()
+            async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
+                login = await client.post(
+                    "/rest/2.0/login", json={"username": "ui", "password": "ui"}
+                )
+                session = login.json()["loginResponse"][0]["SessionID"]
+                return await client.request(method, path, headers={"sessionid": session}, **kwargs)
+
+        return anyio.run(call)
+
+    def _rows(self, sql: str) -> list[dict[str, str]]:
+        response = self._request("GET", "/rest/2.0/query", params={"sql": sql})
+        return [] if response.status_code == 404 else list(response.json()["queryResponse"])
+
+    def edit_product(self, name: str, value: str) -> None:
+        literal = name.replace("'", "''")
+        (row,) = self._rows(f"SELECT Id FROM PRODUCT WHERE Name = '{literal}'")
+        body = {"brmObjects": {"Id": row["Id"], "Rate": value}}
+        answer = self._request("PUT", "/rest/2.0/PRODUCT", json=body)
+        assert answer.json()["updateResponse"][0]["success"] in (True, "true")
+
+    def names(self, kind: Kind) -> list[str]:
+        if kind is Kind.PRODUCT:
+            return [r["Name"] for r in self._rows("SELECT Name FROM PRODUCT")]
+        packages = {r["Id"]: r["Name"] for r in self._rows("SELECT Id, Name FROM PACKAGE")}
+        if kind is Kind.PACKAGE:
+            return list(packages.values())
+        products = {r["Id"]: r["Name"] for r in self._rows("SELECT Id, Name FROM PRODUCT")}
+        rows = self._rows("SELECT PackageId, ProductId FROM PACKAGE_PRODUCT")
+        return [f"{packages[r['PackageId']]} / {products[r['ProductId']]}" for r in rows]
+
+
+class LogiSenseHarness(Harness):
+    backend = "logisense"
+    product_create = ("POST", "/ResourceServer/api/v8/Service")
+    user_env, password_env = "CONTRACT_LS_USER", "CONTRACT_LS_PASSWORD"
+    env: ClassVar[dict[str, str]] = {
+        user_env: "ci",
+        password_env: "contract-secret",
+        "LOGISENSE_CLIENT_ID": "0123456789abcdef0123456789abcdef",
+    }
+
+    def catalog(self, spec: Spec) -> dict[str, Any]:
+        return {
+            "services": [
+                {"name": n, "service_type": "Recurring", "description": v}
+                for n, v in spec.products.items()
+            ],
+            "packages": [
+                {
+                    "name": p,
+                    "currencies": ["USD"],
+                    "services": [{"service": n, "default_instances": 1} for n in products],
+                }
+                for p, products in spec.packages.items()
+            ],
+        }
+
+    @property
+    def _ls(self) -> LogiSenseEmulator:
+        assert isinstance(self.emulator, LogiSenseEmulator)
+        return self.emulator
+
+    def edit_product(self, name: str, value: str) -> None:
+        (record,) = self._ls.find("Service", name=name)
+        self._ls.update("Service", record["identity"], description=value)
+
+    def names(self, kind: Kind) -> list[str]:
+        if kind is Kind.PRODUCT:
+            return [r["name"] for r in self._ls.records("Service")]
+        if kind is Kind.PACKAGE:
+            return [r["name"] for r in self._ls.records("Package")]
+        return [
+            f"{r['packageName']} / {r['serviceName']}" for r in self._ls.records("Package/Service")
+        ]
+
+
+HARNESSES: dict[str, tuple[type[Harness], Callable[[Path], BaseEmulator]]] = {
+    "billingplatform": (BillingPlatformHarness, BillingPlatformEmulator),
+    "logisense": (LogiSenseHarness, LogiSenseEmulator),
+}
