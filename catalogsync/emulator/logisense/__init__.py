@@ -51,6 +51,43 @@ Python API (for a LogiSense client/backend and its tests)::
     emu.stats(); emu.request_log; emu.reset_stats()      # shared request log
     emu.close()
 
+Wire summary (all under /ResourceServer/api/v8/, X = Package, Service, Package/Service,
+Package/Frequency, Package/Currency; lookups answer the GET routes only, else 405):
+
+- `GET X` -> {trackingId, totalCount, items}; `GET X/{id}` and `GET X/{id}/Detail` ->
+  {trackingId, instance}; `GET X/Paged` and `X/Paged/Detail` with the header
+  `Pagination: {"pageNumber":1,"pageSize":20,"excludeTotalCount":false}` -> {trackingId,
+  pagination, pagedResults: {totalCount, items}}; a pageSize above `Faults.max_page_size`
+  (default 10000) is refused with 400; excludeTotalCount=true gives totalCount null.
+  Detail items carry `details: {services: [...], frequencies: [...], currencies: [...]}`.
+- Filters (to re-read "the Service named X" after an ambiguous POST): header
+  `SearchRequest: {"filters":[{"name":"name","operator":"eq","value":"X"}],
+  "orderBy":[{"name":"name","direction":"asc"}]}` on `GET X` and `X/Paged`, or
+  `POST X/Search {"query":{"search":[...],"top":100,"pagination":{...}}}`. Text
+  comparisons ignore case (SQL Server-like): compare names exactly yourself.
+- `POST X` -> {trackingId, type:"create", results:{totalCount, items:[item]}}, `PUT X/{id}`
+  (partial) -> type "update"; each item is the object's fields plus `action`,
+  `dtoTypeKey` and `instance` (both documented shapes at once). Child collections in
+  PATCH form are refused by POST/PUT (use PATCH).
+- `PATCH X/{id}` -> type "patch"; body: X's own fields, child collections
+  `services`/`frequencies`/`currencies` = {"items":[{"patchType":"create"|"update"|
+  "delete", "patchClientId":n, "identity":id (update/delete), ...fields}]} at the top or
+  in `details`, and for Package a `packages` collection (path id ignored) whose created
+  items may nest children in their `details`. One transaction: any problem -> 400, nothing
+  written. Result items: {identity, action, dtoTypeKey, instance, patchClientId}.
+- `DELETE X/{id}` -> type "delete"; a Package takes its children with it
+  ({foreignKeyIdentity, action:"deleted", dtoTypeKey}); a Service still used by a package
+  is refused (400).
+- Errors: {trackingId, type (writes), errors:[{code, message}, ...]} listing every
+  problem; 401 (missing/expired token, with WWW-Authenticate), 404, 405, injected 4xx/5xx
+  use the same envelope. Login failures use OAuth's {error, error_description} (400).
+
+Faults: session_ttl_seconds / session_max_requests expire tokens; fail_names_matching
+fails writes of records whose name (a package service's: its service's) matches;
+max_batch_size caps the patch items of one request; max_page_size caps Paged pages; the
+rest (latency, 429, 5xx, drops, scripted) is the shared middleware. PATCH is always
+atomic, so all_or_nothing has nothing to add; max_sql_length does not apply.
+
 Ids: Service 100000+, Package 200000+, Package/Service 300000+, Package/Frequency
 400000+, Package/Currency 500000+; seeded lookups keep small ids, added ones start at 1000.
 """

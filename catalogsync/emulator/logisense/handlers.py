@@ -22,7 +22,12 @@ from catalogsync.emulator.logisense.search import (
 )
 from catalogsync.emulator.logisense.store import Query
 from catalogsync.emulator.logisense.validation import BAD_REQUEST, ApiError, Validator
-from catalogsync.emulator.logisense.writes import Change, Writer, count_patch_items
+from catalogsync.emulator.logisense.writes import (
+    Change,
+    Writer,
+    count_patch_items,
+    nested_collections,
+)
 
 if TYPE_CHECKING:
     from catalogsync.emulator.logisense.app import Target
@@ -184,6 +189,7 @@ class Handlers:
 
     def post(self, target: Target, headers: Mapping[str, str], body: Any) -> tuple[int, Any]:
         """`POST X`: create one object."""
+        _no_nested(target, body)
         payload = self.write("create", body, lambda w: _create(w, target.resource, body))
         return OK, _flatten(payload)
 
@@ -191,6 +197,7 @@ class Handlers:
         """`PUT X/{id}`: update only the supplied properties (reference §7, [D])."""
         resource, identity = target.resource, _identity(target)
         self._require(resource, identity)
+        _no_nested(target, body)
         payload = self.write("update", body, lambda w: _update(w, resource, identity, body))
         return OK, _flatten(payload)
 
@@ -226,6 +233,16 @@ def _update(writer: Writer, resource: Resource, identity: int, body: Any) -> Non
 
 def _delete(writer: Writer, resource: Resource, identity: int) -> None:
     writer.delete(resource, identity)
+
+
+def _no_nested(target: Target, body: Any) -> None:
+    nested = nested_collections(target.resource, body)
+    if nested:
+        raise ApiError(
+            400,
+            f"Child objects ({', '.join(nested)}) cannot be written with POST or PUT; use "
+            f"PATCH {target.resource.path}/{{id}}.",
+        )
 
 
 def _identity(target: Target) -> int:

@@ -30,7 +30,7 @@ from catalogsync.emulator.logisense.validation import (
     coerce,
 )
 
-__all__ = ["Change", "Writer", "count_patch_items"]
+__all__ = ["Change", "Writer", "count_patch_items", "nested_collections"]
 
 Action = Literal["created", "updated", "deleted"]
 
@@ -115,6 +115,10 @@ class Writer:
         if before is None:
             return False
         values, problems = coerce(resource, body, label)
+        if parent_id is not None and values.get("packageId", parent_id) != parent_id:
+            problems.append(
+                Problem(BAD_REQUEST, f"{label}'PackageId' cannot move a child to another package.")
+            )
         record = {**before, **values}
         problems += self.validator.check(resource, record, identity, label)
         if problems:
@@ -304,3 +308,21 @@ def count_patch_items(body: Any) -> int:
     if isinstance(body, list):
         return sum(count_patch_items(v) for v in body)
     return 0
+
+
+def nested_collections(resource: Resource, body: Any) -> list[str]:
+    """The child collections a body carries in PATCH form (`{"items": [...]}`).
+
+    POST and PUT write one object: [INFERRED] from "to update the parent use PUT; to update
+    children use PATCH" (reference §7), they refuse such collections rather than silently
+    dropping them. Child lists as Detail output shows them are read-only and ignored.
+    """
+    if not isinstance(body, Mapping):
+        return []
+    details = body.get("details")
+    sources = [body, details if isinstance(details, Mapping) else {}]
+    return [
+        str(child.collection)
+        for child in _children(resource)
+        if any(isinstance(src.get(child.collection), Mapping) for src in sources)
+    ]

@@ -249,3 +249,15 @@ def test_injected_name_failure_rolls_back_the_whole_patch(
     (message,) = errors(api.patch(f"Package/{package}", body))
     assert message.startswith("services.items[1]: injected failure: the name 'Fax FAIL'")
     assert ls.records("Package/Service") == []
+
+
+def test_a_child_cannot_be_moved_by_its_parents_patch(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    other = ls.create("Package", name="Other")["identity"]
+    link = ls.create("Package/Service", packageId=package, serviceId=service)["identity"]
+    body = items("services", {"patchType": "update", "identity": link, "packageId": other})
+    assert errors(api.patch(f"Package/{package}", body)) == [
+        "services.items[0]: 'PackageId' cannot move a child to another package."
+    ]
+    assert ls.record("Package/Service", link)["packageId"] == package

@@ -171,3 +171,29 @@ def test_ids_are_never_reused_and_ranges_differ(ls: LogiSenseEmulator, package: 
     assert again == package + 1
     service = ls.create("Service", name="Voice", serviceTypeId=1)["identity"]
     assert service != again
+
+
+def test_post_and_put_refuse_nested_child_writes(
+    ls: LogiSenseEmulator, api: LsApi, service: int
+) -> None:
+    nested = {"services": {"items": [{"patchType": "create", "serviceId": service}]}}
+    response = api.request("POST", "Package", json={"name": "Gold", "details": nested})
+    assert errors(response) == [
+        "Child objects (services) cannot be written with POST or PUT; use PATCH Package/{id}."
+    ]
+    assert ls.records("Package") == []
+    package = ls.create("Package", name="Gold")["identity"]
+    errors(api.request("PUT", f"Package/{package}", json=nested))
+
+
+def test_put_of_a_record_read_with_detail_round_trips(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    ls.create("Package/Service", packageId=package, serviceId=service)
+    read = api.ok("GET", f"Package/{package}/Detail")["instance"]
+    # The read-only output (identity, names, owner, details lists) is ignored, and the
+    # UpdateRequest header (required before v4) is tolerated.
+    headers = {"UpdateRequest": '{"filters": ["name"]}'}
+    body = api.ok("PUT", f"Package/{package}", json=read | {"name": "Gold 2"}, headers=headers)
+    assert body["results"]["items"][0]["name"] == "Gold 2"
+    assert len(ls.records("Package/Service")) == 1
