@@ -64,3 +64,30 @@ def test_a_login_error_echoing_the_username_has_it_redacted() -> None:
     assert message.startswith("POST /rest/2.0/login failed: HTTP 500")
     assert username not in message and password not in message
     assert '"username":"***"' in message
+
+
+def _query_with_answer(status: int, body: str, content_type: str = "application/json") -> object:
+    """`BillingPlatformClient.query_all` against a server giving `body` to every query."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(200, json={"loginResponse": [{"SessionID": "s"}]})
+        return httpx.Response(status, text=body, headers={"content-type": content_type})
+
+    async def query() -> object:
+        client = BillingPlatformClient(
+            "http://emulator", "u", "p", transport=httpx.MockTransport(answer)
+        )
+        async with client:
+            return await client.query_all("PRODUCT", ["Id", "Name"])
+
+    return anyio.run(query)
+
+
+def test_a_query_body_keyed_by_the_python_field_name_is_refused() -> None:
+    """`populate_by_name` let `{"rows": [...]}` pass for `{"queryResponse": [...]}`."""
+    with pytest.raises(BackendError, match=r"^GET /rest/2.0/query: unexpected response shape"):
+        _query_with_answer(200, '{"rows": [{"Id": "1", "Name": "Voice"}]}')
+    assert _query_with_answer(200, '{"queryResponse": [{"Id": "1", "Name": "V"}]}') == [
+        {"Id": "1", "Name": "V"}
+    ]

@@ -71,6 +71,10 @@ class LoginResponse(_Wire):
 class QueryResponse(_Wire):
     """The body of `GET|POST /rest/2.0/query`: rows with every value as a string."""
 
+    # Only the API's own key: a body saying `rows` (the field's Python name) is not an answer
+    # from BillingPlatform, and reading it as one would plan against made-up data.
+    model_config = ConfigDict(extra="ignore", populate_by_name=False, frozen=True)
+
     rows: list[dict[str, Cell]] = Field(alias="queryResponse")
 
 
