@@ -58,7 +58,7 @@ class UnmanagedObject:
     ref: Ref
     remote_id: str
     snippet: str
-    placement: str  # where the snippet goes: "under `products:`"
+    placement: str  # where the snippet goes: "the products: list"
     updated_at: str | None = None
     updated_by: str | None = None
     would_delete: bool = False  # inside the prune scope
@@ -209,12 +209,12 @@ def detect_drift(
 def placement(ref: Ref) -> str:
     """Where a snippet declaring `ref` goes in a catalog file."""
     if ref.kind is Kind.PRODUCT:
-        return "under `products:`"
+        return "the products: list"
     if ref.kind is Kind.PACKAGE:
-        return "under `packages:`"
+        return "the packages: list"
     if ref.parent is not None:
-        return f"under `children:` of package-product {ref.parent.label}"
-    return f"under `products:` of package {ref.key[0]}"
+        return f"the children: list of package-product {ref.parent.label}"
+    return f"the products: list of package {ref.key[0]}"
 
 
 def describe_ignore(rule: IgnoreRule) -> str:

@@ -59,7 +59,7 @@ def _changed_notes(item: ChangedObject) -> list[str]:
 def _unmanaged_notes(item: UnmanagedObject) -> list[str]:
     notes = [_who(item.updated_at, item.updated_by)]
     if item.would_delete:
-        notes.append("inside the prune scope: `apply --allow-delete` would delete it")
+        notes.append("inside the prune scope: apply --allow-delete would delete it")
     return [n for n in notes if n]
 
 
@@ -84,7 +84,7 @@ def render_drift_text(report: DriftReport) -> str:
     for unmanaged in report.unmanaged:
         lines.append(f"? unmanaged {object_title(unmanaged.ref)}")
         lines += [f"{INDENT}({note})" for note in _unmanaged_notes(unmanaged)]
-        lines.append(f"{INDENT}to adopt it, add {unmanaged.placement}:")
+        lines.append(f"{INDENT}to adopt it, add to {unmanaged.placement}:")
         lines += [f"{INDENT}{INDENT}{row}" for row in unmanaged.snippet.rstrip("\n").split("\n")]
     if report.has_drift:
         lines.append("")
@@ -177,7 +177,7 @@ def _changed_block(item: ChangedObject) -> str:
 
 
 def _unmanaged_block(item: UnmanagedObject) -> str:
-    notes = [*_unmanaged_notes(item), f"to adopt it, add {item.placement}"]
+    notes = [*_unmanaged_notes(item), f"to adopt it, add to {item.placement}"]
     fence = _fence(item.snippet)
     snippet = f"{fence}yaml\n{item.snippet.rstrip(chr(10))}\n{fence}"
     body = ["*" + " · ".join(md_escape(n) for n in notes) + "*", snippet]

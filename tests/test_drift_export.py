@@ -104,7 +104,7 @@ def test_drift_finds_changed_missing_and_unmanaged(applied: Path) -> None:
 
     (unmanaged,) = report["unmanaged"]
     assert unmanaged["key"] == ["Fax 50% Off_"] and unmanaged["would_delete"] is False
-    assert unmanaged["placement"] == "under `products:`"
+    assert unmanaged["placement"] == "the products: list"
     snippet = parse_yaml_text(unmanaged["snippet"], "snippet").data
     assert snippet == [
         {
@@ -184,7 +184,7 @@ def test_unmanaged_objects_inside_the_prune_scope_say_apply_would_delete_them(
     assert code == 2
     (unmanaged,) = report["unmanaged"]
     assert unmanaged["key"] == ["Silver Plan", "SMS Bundle"] and unmanaged["would_delete"]
-    assert unmanaged["placement"] == "under `products:` of package Silver Plan"
+    assert unmanaged["placement"] == "the products: list of package Silver Plan"
     assert run(applied, "drift", "--ignore-unmanaged")[0] == 0
 
 
