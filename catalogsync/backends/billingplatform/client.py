@@ -268,6 +268,9 @@ class BillingPlatformClient:
             method, path, params=params, json=body, idempotent=True, accept={404}
         )
         if response.status_code == 404:
+            # The API's "no rows" is a JSON error body; an HTML 404 (a proxy, a wrong URL) is no
+            # empty result, and reading it as one would plan to create everything again.
+            self._http.decode_json(method, path, response)
             return []
         decoded = self._http.decode_json(method, path, response)
         return _parse(QueryResponse, decoded, method, path).rows
