@@ -27,6 +27,10 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
+
+# A gather that cancels and awaits the siblings when one job fails. It lives in the
+# BillingPlatform backend for now; TODO(lead): move it to a backend-neutral module.
+from catalogsync.backends.billingplatform.backend import _gather as gather_or_cancel
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
@@ -61,7 +65,7 @@ class LogiSenseBackend(Backend):
         """The lookup tables, fetched once (concurrently) and kept for the run."""
         async with self._lookup_lock:
             if self._lookups is None:
-                tables = await asyncio.gather(*(self.client.list_all(t) for t in LOOKUP_TABLES))
+                tables = await gather_or_cancel(*(self.client.list_all(t) for t in LOOKUP_TABLES))
                 self._lookups = Lookups.from_records(dict(zip(LOOKUP_TABLES, tables, strict=True)))
             return self._lookups
 
@@ -76,7 +80,7 @@ class LogiSenseBackend(Backend):
                 progress(done, 3)
             return result
 
-        lookups, services, packages = await asyncio.gather(
+        lookups, services, packages = await gather_or_cancel(
             step(self.lookups()),
             step(self.client.paged("Service", detail=False)),
             step(self.client.paged("Package", detail=True)),
@@ -110,7 +114,7 @@ class LogiSenseBackend(Backend):
         for package_id, group in sorted(by_package.items()):
             patch = PackageServicesPatch(self.client, package_id, lookups)
             jobs.append(patch.run(group, ids))
-        return [result for results in await asyncio.gather(*jobs) for result in results]
+        return [result for results in await gather_or_cancel(*jobs) for result in results]
 
     async def _one(self, change: Change, lookups: Lookups) -> list[ChangeResult]:
         """One service or package change, as one result."""

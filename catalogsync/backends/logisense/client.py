@@ -18,7 +18,6 @@ Facts it encodes (../shared/reference/logisense-api.md):
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from catalogsync.backends._http import AuthHook, HttpClient, HttpSettings
+from catalogsync.backends.billingplatform.backend import _gather as gather_or_cancel
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
@@ -152,7 +152,7 @@ class LogiSenseClient:
         if size == 0 or size >= total:
             return first
         pages = math.ceil(total / size)
-        rest = await asyncio.gather(
+        rest = await gather_or_cancel(
             *(self._page(resource, detail, n, size) for n in range(2, pages + 1))
         )
         return first + [record for page, _ in rest for record in page]

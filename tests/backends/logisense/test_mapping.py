@@ -1,0 +1,95 @@
+"""Pure mapping and wire parsing: names ↔ ids, children ↔ tuples, envelope variations."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogsync.backends.logisense.mapping import (
+    Lookups,
+    child_patch_items,
+    decode_fields,
+    encode_fields,
+    live_resources,
+)
+from catalogsync.backends.logisense.wire import PagedResponse, WriteResponse
+from catalogsync.catalog import Kind, package_product_ref, package_ref
+
+LOOKUPS = Lookups.from_records(
+    {
+        "ServiceType": [{"identity": 1, "name": "Recurring"}],
+        "FrequencyType": [{"identity": 3, "name": "Month"}, {"identity": 4, "name": "Year"}],
+        "Currency": [{"identity": 1, "name": "US Dollar", "code": "USD"}],
+        "PackageCategory": [{"identity": 2, "name": "Default"}],
+    }
+)
+
+
+def test_lookups_by_name_and_by_id() -> None:
+    record = {"serviceTypeId": 1, "isActive": True, "usageFrequencyTypeId": 9, "description": None}
+    fields = decode_fields(Kind.PRODUCT, record, LOOKUPS)
+    assert fields["service_type"] == "Recurring"
+    assert fields["usage_frequency_type"] == "#9"  # an id nobody can name still differs
+    assert fields["is_active"] is True and fields["description"] is None
+    wire = encode_fields(
+        Kind.PRODUCT, [("service_type", "Recurring"), ("description", None)], LOOKUPS
+    )
+    assert wire == {"serviceTypeId": 1, "description": None}
+    with pytest.raises(KeyError, match="unknown package category 'Gold'"):
+        encode_fields(Kind.PACKAGE, [("package_category", "Gold")], LOOKUPS)
+
+
+def test_dates_compare_as_instants_and_go_out_as_utc_timestamps() -> None:
+    record = {"start": "2026-01-01T00:00:00.000Z", "expiry": "2026-03-01T10:00:00+01:00"}
+    fields = decode_fields(Kind.PACKAGE, record, LOOKUPS)
+    assert (fields["start"], fields["expiry"]) == ("2026-01-01", "2026-03-01T09:00:00Z")
+    assert encode_fields(Kind.PACKAGE, [("start", "2026-01-01")], LOOKUPS) == {
+        "start": "2026-01-01T00:00:00Z"
+    }
+
+
+def test_package_children_become_sorted_tuples_and_services_are_keyed_by_name() -> None:
+    packages = [
+        {
+            "identity": 10,
+            "name": "P",
+            "details": {
+                "frequencies": [
+                    {"identity": 5, "frequency": 1, "frequencyTypeId": 4},
+                    {"identity": 6, "frequency": 3, "frequencyTypeId": 3},
+                ],
+                "currencies": [{"identity": 7, "currencyId": 1, "currencyCode": "USD"}],
+                "services": [{"identity": 8, "serviceId": 20, "defaultInstances": 2}],
+            },
+        }
+    ]
+    live = {r.ref: r for r in live_resources([{"identity": 20, "name": " S "}], packages, LOOKUPS)}
+    package = live[package_ref("P")]
+    assert package.fields["frequencies"] == ("3 Month", "Year")
+    assert package.fields["currencies"] == ("USD",)
+    child = live[package_product_ref("P", " S ")]
+    assert (child.remote_id, child.fields["default_instances"]) == ("8", 2)
+
+
+def test_child_patch_items_add_and_remove() -> None:
+    items = child_patch_items(
+        "frequencies", ("Month", "Year"), ("3 Month", "Month"), {"Year": 6, "Month": 5}, LOOKUPS
+    )
+    assert items == [
+        {"patchType": "delete", "identity": 6, "id": 6},
+        {"patchType": "create", "patchClientId": 1, "frequency": 3, "frequencyTypeId": 3},
+    ]
+    with pytest.raises(KeyError, match="currency 'USD' has no live record"):
+        child_patch_items("currencies", ("USD",), (), {}, LOOKUPS)
+
+
+def test_write_results_wrapped_or_bare_and_uncounted_pages() -> None:
+    bare = WriteResponse.model_validate({"results": {"items": [{"identity": 3, "name": "P"}]}})
+    assert (bare.items[0].identity, bare.items[0].action) == (3, "created")
+    wrapped = WriteResponse.model_validate(
+        {"results": {"items": [{"identity": 4, "action": "created", "patchClientId": 2}]}}
+    )
+    assert wrapped.items[0].patch_client_id == 2
+    page = PagedResponse.model_validate(
+        {"pagedResults": {"totalCount": 0, "items": [{"identity": 1}]}}
+    )
+    assert page.total_count is None  # 0 with items: the server did not count
