@@ -100,3 +100,30 @@ def test_an_html_404_is_not_an_empty_query_result() -> None:
         _query_with_answer(404, page, "text/html")
     no_rows = '{"error": "Not found", "message": "The query did not return any rows"}'
     assert _query_with_answer(404, no_rows) == []
+
+
+@pytest.mark.parametrize("row", ['{"Name": "Voice"}', '{"Id": "7"}'])
+def test_a_live_row_without_its_identity_is_a_clear_error(row: str) -> None:
+    """A PRODUCT row without Id or Name ended the plan in "internal error: KeyError"."""
+    from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(200, json={"loginResponse": [{"SessionID": "s"}]})
+        if "FROM PRODUCT" in request.url.params.get("sql", ""):
+            return httpx.Response(200, text='{"queryResponse": [' + row + "]}")
+        return httpx.Response(404, json={"error": "Not found", "message": "no rows"})
+
+    async def fetch() -> None:
+        transport = httpx.MockTransport(answer)
+        backend = BillingPlatformBackend(
+            BillingPlatformClient("http://emulator", "u", "p", transport=transport)
+        )
+        try:
+            await backend.fetch_live()
+        finally:
+            await backend.close()
+
+    missing = "Id" if "Id" not in row else "Name"
+    with pytest.raises(BackendError, match=rf"^GET /rest/2.0/query: a row .* has no {missing}$"):
+        anyio.run(fetch)

@@ -70,7 +70,9 @@ class BillingPlatformBackend(Backend):
 
         async def query(entity: str, fields: list[str]) -> list[dict[str, str]]:
             nonlocal done
-            rows = await self.client.query_all(entity, fields)
+            # the mapping indexes rows by these; a row without one is a malformed answer
+            require = ("Id",) if entity == ENTITY[Kind.PACKAGE_PRODUCT] else ("Id", "Name")
+            rows = await self.client.query_all(entity, fields, require=require)
             done += 1
             if progress is not None:
                 progress(done, 4)

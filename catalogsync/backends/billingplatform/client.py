@@ -257,8 +257,12 @@ class BillingPlatformClient:
 
     # -- reads -----------------------------------------------------------------------
 
-    async def query(self, sql: str) -> list[dict[str, str]]:
-        """Run one BP SQL statement; no rows (HTTP 404) is an empty list."""
+    async def query(self, sql: str, require: Sequence[str] = ()) -> list[dict[str, str]]:
+        """Run one BP SQL statement; no rows (HTTP 404) is an empty list.
+
+        Every row must hold the `require` columns (identities the caller indexes by); a row
+        without one is a `BackendError` naming the request, not a KeyError later on.
+        """
         path = f"{API}/query"
         if len(quote(sql, safe="")) <= _MAX_GET_SQL:
             method, params, body = "GET", {"sql": sql}, None
@@ -273,7 +277,11 @@ class BillingPlatformClient:
             self._http.decode_json(method, path, response)
             return []
         decoded = self._http.decode_json(method, path, response)
-        return _parse(QueryResponse, decoded, method, path).rows
+        rows = _parse(QueryResponse, decoded, method, path).rows
+        for column in require:
+            if any(column not in row for row in rows):
+                raise BackendError(f"{method} {path}: a row in the answer has no {column}")
+        return rows
 
     async def query_all(
         self,
@@ -282,8 +290,9 @@ class BillingPlatformClient:
         where: str | None = None,
         order_by: str = "Id",
         page_size: int = MAX_PAGE_SIZE,
+        require: Sequence[str] = (),
     ) -> list[dict[str, str]]:
-        """Every matching row, fetched page by page until a short page.
+        """Every matching row, fetched page by page until a short page (`require`: see query).
 
         A server that capped pages below `page_size` without saying so would end the paging
         early, so `page_size` may not exceed the documented cap of 10,000 rows.
@@ -293,7 +302,7 @@ class BillingPlatformClient:
         rows: list[dict[str, str]] = []
         while True:
             sql = build_select(entity, fields, where, order_by, (len(rows), page_size))
-            page = await self.query(sql)
+            page = await self.query(sql, require)
             rows.extend(page)
             if len(page) < page_size:
                 return rows
