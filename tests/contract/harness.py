@@ -121,6 +121,14 @@ class Harness(ABC):
         """Change a product's managed field as a person in the billing UI would."""
 
     @abstractmethod
+    def create_product(self, name: str) -> None:
+        """Create a product in the UI (one the YAML does not declare)."""
+
+    @abstractmethod
+    def delete_package_product(self, package: str, product: str) -> None:
+        """Remove a product from a package in the UI."""
+
+    @abstractmethod
     def names(self, kind: Kind) -> list[str]:
         """The live names of a kind (a package-product: 'package / product'), with repeats."""
 
@@ -156,12 +164,30 @@ class BillingPlatformHarness(Harness):
         response = self._request("GET", "/rest/2.0/query", params={"sql": sql})
         return [] if response.status_code == 404 else list(response.json()["queryResponse"])
 
-    def edit_product(self, name: str, value: str) -> None:
+    def _id_of(self, entity: str, name: str) -> str:
         literal = name.replace("'", "''")
-        (row,) = self._rows(f"SELECT Id FROM PRODUCT WHERE Name = '{literal}'")
-        body = {"brmObjects": {"Id": row["Id"], "Rate": value}}
+        (row,) = self._rows(f"SELECT Id FROM {entity} WHERE Name = '{literal}'")
+        return row["Id"]
+
+    def edit_product(self, name: str, value: str) -> None:
+        body = {"brmObjects": {"Id": self._id_of("PRODUCT", name), "Rate": value}}
         answer = self._request("PUT", "/rest/2.0/PRODUCT", json=body)
         assert answer.json()["updateResponse"][0]["success"] in (True, "true")
+
+    def create_product(self, name: str) -> None:
+        body = {"brmObjects": {"Name": name, "Rate": "1.00"}}
+        answer = self._request("POST", "/rest/2.0/PRODUCT", json=body)
+        assert answer.json()["createResponse"][0]["success"] in (True, "true")
+
+    def delete_package_product(self, package: str, product: str) -> None:
+        package_id, product_id = (
+            self._id_of(e, n) for e, n in (("PACKAGE", package), ("PRODUCT", product))
+        )
+        where = f"PackageId = {package_id} AND ProductId = {product_id}"
+        (row,) = self._rows(f"SELECT Id FROM PACKAGE_PRODUCT WHERE {where}")
+        body = {"brmObjects": {"Id": row["Id"]}}
+        answer = self._request("DELETE", "/rest/2.0/delete/PACKAGE_PRODUCT", json=body)
+        assert answer.json()["deleteResponse"][0]["success"] in (True, "true")
 
     def names(self, kind: Kind) -> list[str]:
         if kind is Kind.PRODUCT:
@@ -208,6 +234,18 @@ class LogiSenseHarness(Harness):
     def edit_product(self, name: str, value: str) -> None:
         (record,) = self._ls.find("Service", name=name)
         self._ls.update("Service", record["identity"], description=value)
+
+    def create_product(self, name: str) -> None:
+        usage = self._ls.lookup_id("ServiceType", "Usage")
+        self._ls.create("Service", name=name, serviceTypeId=usage, description="from the UI")
+
+    def delete_package_product(self, package: str, product: str) -> None:
+        (found,) = self._ls.find("Package", name=package)
+        (service,) = self._ls.find("Service", name=product)
+        (record,) = self._ls.find(
+            "Package/Service", packageId=found["identity"], serviceId=service["identity"]
+        )
+        self._ls.delete("Package/Service", record["identity"])
 
     def names(self, kind: Kind) -> list[str]:
         if kind is Kind.PRODUCT:

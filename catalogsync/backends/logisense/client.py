@@ -121,6 +121,9 @@ class LogiSenseClient:
             transport=transport,
             allow_insecure_http=allow_insecure_http,
         )
+        # The username is a credential too (it comes from the environment like the password):
+        # a server that echoes the login body in an error must not get it printed.
+        self._http.add_secret(username)
         self._http.add_secret(password)
 
     async def aclose(self) -> None:
