@@ -2,8 +2,9 @@
 
 `export_catalog` (pure) makes the YAML texts; here they are placed in the project:
 
-1. the project's existing catalog files (those not being overwritten) are read, so that
-   objects already declared are not exported again;
+1. when the files join the project's catalog (they are under its `catalog:` paths), its
+   existing catalog files (those not being overwritten) are read, so that objects already
+   declared are not exported again; an export elsewhere stands alone;
 2. the new files are written to a temporary folder and loaded *together with* the existing
    ones, and planned against the same live catalog: every exported object must plan as
    unchanged. Only then are the files written, each atomically. An export that would not
@@ -63,11 +64,16 @@ def prepare_export(
         CatalogSyncError: the export does not load back unchanged (a bug; nothing written).
     """
     fmt = get_format(project.config.backend)
-    schema_path = project.root / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
+    schema_path = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
     notes: list[str] = []
     planned = export_catalog(live, fmt, selection=selection, split_by=split_by)
-    overwritten = {(out / p).resolve() for p in planned.files}
-    existing, declared = _existing_catalog(project, overwritten, notes)
+    targets = [(out / p).resolve() for p in planned.files]
+    # Files that join the project's catalog are checked against what it declares already;
+    # an export elsewhere (a review copy, another repository) stands alone.
+    if any(_in_catalog_paths(project, path) for path in targets):
+        existing, declared = _existing_catalog(project, set(targets), notes)
+    else:
+        existing, declared = [], frozenset()
     result = export_catalog(
         live,
         fmt,
@@ -92,11 +98,21 @@ def write_export(prepared: PreparedExport, project: Project) -> list[str]:
     for relative, text in prepared.result.files.items():
         _write_atomically(prepared.out / relative, text)
     schema = prepared.schema_path
-    if not schema.exists() or schema.read_text(encoding="utf-8") != prepared.schema_text:
+    stale = not schema.exists() or schema.read_text(encoding="utf-8") != prepared.schema_text
+    if prepared.result.files and stale:
         _write_atomically(schema, prepared.schema_text)
         notes.append(f"wrote the editor schema {display_path(schema, project.root)}")
     notes.extend(_coverage_notes(prepared, project))
     return notes
+
+
+def _in_catalog_paths(project: Project, path: Path) -> bool:
+    """Whether `plan` reads a catalog file written at `path` (a folder entry or the file)."""
+    for entry in project.config.catalog:
+        listed = (project.root / entry).resolve()
+        if path == listed or listed in path.parents:
+            return True
+    return False
 
 
 def _existing_catalog(

@@ -234,10 +234,6 @@ def _first_product(project: Path) -> str:
 
 def test_export_never_overwrites_without_force(applied: Path) -> None:
     before = (applied / "products.yaml").read_text(encoding="utf-8")
-    code, _, err = run(applied, "export", "--split-by", "none", "--out", str(applied))
-    # Everything is declared already, so there is nothing to write and nothing to clash.
-    assert code == 0 and "catalog.yaml" not in err
-    assert not (applied / "catalog.yaml").exists()
     project = other_project(applied, applied.parent, "again")
     assert run(project, "export")[0] == 0
     code, _, err = run(project, "export")
@@ -247,16 +243,25 @@ def test_export_never_overwrites_without_force(applied: Path) -> None:
     assert (applied / "products.yaml").read_text(encoding="utf-8") == before
 
 
-def test_export_of_objects_the_project_already_declares_writes_only_the_rest(
+def test_export_into_the_catalog_writes_only_what_the_project_does_not_declare(
     applied: Path,
 ) -> None:
     ui_create_product(applied, Name="Late Fee", Rate="5.00", Status="ACTIVE")
-    out_dir = applied / "adopted"
+    out_dir = applied / "packages" / "adopted"  # under the `packages/` catalog path
     code, out, err = run(applied, "export", "--out", str(out_dir))
     assert code == 0, err
     assert "Wrote 1 product, 0 packages, 0 package-products" in out
-    assert "not among the project's catalog paths" in err
     assert "Late Fee" in (out_dir / "products.yaml").read_text(encoding="utf-8")
+    assert run(applied, "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_export_outside_the_catalog_paths_stands_alone(applied: Path) -> None:
+    out_dir = applied / "review"
+    code, out, err = run(applied, "export", "--out", str(out_dir))
+    assert code == 0, err
+    assert "Wrote 10 products, 4 packages, 16 package-products" in out
+    assert "not among the project's catalog paths" in err
+    assert (out_dir / "schemas" / "billingplatform.catalog.schema.json").is_file()
 
 
 def test_only_and_exclude_select_by_kind_and_glob_and_add_what_is_needed(
