@@ -122,6 +122,15 @@ def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocumen
     """Parse YAML text (already decoded) into a YamlDocument (see `read_yaml_file`)."""
     if not text.strip() or all(_is_comment(line) for line in text.splitlines()):
         raise _file_error(shown, "file is empty (expected a YAML mapping)")
+    try:
+        return _parse(text, shown, fast=fast)
+    except RecursionError:  # both YAML readers recurse per nesting level
+        raise _file_error(
+            shown, "YAML nested too deeply to read (a catalog needs only a few levels)"
+        ) from None
+
+
+def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
     loaded = fast_load(text) if fast else None
     if loaded is not None:
         data, items = loaded

@@ -127,3 +127,25 @@ def test_a_live_row_without_its_identity_is_a_clear_error(row: str) -> None:
     missing = "Id" if "Id" not in row else "Name"
     with pytest.raises(BackendError, match=rf"^GET /rest/2.0/query: a row .* has no {missing}$"):
         anyio.run(fetch)
+
+
+def _validate(tmp_path: Path, content: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from catalogsync.cli import cli
+
+    config = '{"backend": "billingplatform", "catalog": ["catalog.yaml"], "targets": {}}'
+    (tmp_path / "catalogsync.yaml").write_text(config, encoding="utf-8")
+    (tmp_path / "catalog.yaml").write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-C", str(tmp_path), "validate"])
+    return result.exit_code, result.stderr
+
+
+def test_yaml_nested_too_deeply_is_a_located_error(tmp_path: Path) -> None:
+    """300 nested flow sequences ended `validate` in "internal error: RecursionError"."""
+    code, err = _validate(tmp_path, "products: " + "[" * 300 + "]" * 300 + "\n")
+    assert code == 1
+    assert err.endswith(
+        "catalog.yaml:1:1: YAML nested too deeply to read (a catalog needs only a few levels)\n"
+        "1 problem found (catalog)\n"
+    )
