@@ -203,8 +203,14 @@ def _plain(node: Any, ypath: YamlPath, source: SourceMap) -> Any:
     if isinstance(node, CommentedSeq):
         items: list[Any] = []
         for index, value in enumerate(node):
-            iline, icol = node.lc.item(index)
-            source.values[(*ypath, index)] = SourceLocation(source.path, iline + 1, icol + 1)
+            # A tagged sequence (`!!python/object/apply:… [a]`) keeps no item positions in
+            # ruamel: its items are placed where the sequence is.
+            position = node.lc.item(index)
+            source.values[(*ypath, index)] = (
+                SourceLocation(source.path, position[0] + 1, position[1] + 1)
+                if position is not None
+                else source.values.get(ypath, SourceLocation(source.path, 1, 1))
+            )
             items.append(_plain(value, (*ypath, index), source))
         return items
     return _plain_scalar(node)

@@ -149,3 +149,13 @@ def test_yaml_nested_too_deeply_is_a_located_error(tmp_path: Path) -> None:
         "catalog.yaml:1:1: YAML nested too deeply to read (a catalog needs only a few levels)\n"
         "1 problem found (catalog)\n"
     )
+
+
+def test_a_tagged_sequence_is_located_not_an_internal_error(tmp_path: Path) -> None:
+    """ruamel keeps no item positions in `!!tag [a]`: validate crashed with a TypeError."""
+    code, err = _validate(tmp_path, "products: !!python/object/apply:os.system ['true']\n")
+    assert code == 1
+    assert err.endswith(
+        "catalog.yaml:1:11: products: expected a mapping (billingplatform product), "
+        "not a string\n1 problem found (catalog)\n"
+    )
