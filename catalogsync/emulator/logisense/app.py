@@ -98,7 +98,9 @@ def parse_target(rest: str) -> Target | None:
         if tail in ([], ["paged"], ["paged", "detail"], ["search"]):
             view = {"paged": "Paged", "paged/detail": "Paged/Detail", "search": "Search"}
             return Target(resource, None, view.get("/".join(tail), ""))
-        if tail and tail[0].isdigit() and tail[1:] in ([], ["detail"]):
+        # Ids are ASCII digits that fit SQLite's 64-bit integers; anything else is a 404.
+        is_id = bool(tail) and tail[0].isascii() and tail[0].isdigit() and len(tail[0]) < 19
+        if is_id and tail[1:] in ([], ["detail"]):
             return Target(resource, int(tail[0]), "Detail" if tail[1:] else "")
         return None
     return None
@@ -235,6 +237,8 @@ class LogiSenseApi:
         body: Any = None
         if request.method in ("POST", "PUT", "PATCH"):
             body = _json(await request.body())
+            if not isinstance(body, dict):
+                raise ApiError(400, "The body must be a JSON object.")
         status, payload = await run_in_threadpool(handler, target, request.headers, body)
         return JSONResponse({"trackingId": tracking_id(), **payload}, status_code=status)
 

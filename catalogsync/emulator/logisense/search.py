@@ -27,7 +27,7 @@ from typing import Any
 
 from catalogsync.emulator.logisense.schema import Kind, Resource
 from catalogsync.emulator.logisense.store import Query
-from catalogsync.emulator.logisense.validation import ApiError
+from catalogsync.emulator.logisense.validation import ApiError, is_int64
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -42,6 +42,8 @@ DEFAULT_PAGE_SIZE = 20
 SEARCH_HEADER = "SearchRequest"
 MAX_TOP = 10_000
 DEFAULT_TOP = 100
+#: Keeps (pageNumber - 1) * pageSize inside SQLite's 64-bit integers.
+MAX_PAGE_NUMBER = 2**31
 
 _COMPARISONS = {"eq": "=", "noteq": "<>", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">="}
 
@@ -86,8 +88,10 @@ def parse_pagination(value: Any, max_page_size: int) -> Pagination:
     size = value.get("pageSize", DEFAULT_PAGE_SIZE)
     exclude = value.get("excludeTotalCount", False)
     problems = []
-    if not _is_int(number) or number < 1:
-        problems.append(f"'PageNumber' MUST be a whole number of at least 1, not {number!r}.")
+    if not _is_int(number) or not 1 <= number <= MAX_PAGE_NUMBER:
+        problems.append(
+            f"'PageNumber' MUST be a whole number from 1 to {MAX_PAGE_NUMBER}, not {number!r}."
+        )
     if not _is_int(size) or size < 1:
         problems.append(f"'PageSize' MUST be a whole number of at least 1, not {size!r}.")
     elif size > max_page_size:
@@ -193,7 +197,11 @@ def _typed(kind: Kind, value: Any) -> Any:
             number = float(value)
         except (TypeError, ValueError):
             raise ApiError(400, f"{value!r} is not a number.") from None
-        return int(number) if kind is Kind.INT and number.is_integer() else number
+        if kind is Kind.INT and number.is_integer():
+            if not is_int64(int(number)):
+                raise ApiError(400, f"{value!r} is out of range.")
+            return int(number)
+        return number
     else:
         return str(value)
     raise ApiError(400, f"{value!r} is not true or false.")

@@ -33,6 +33,7 @@ __all__ = [
     "Problem",
     "Validator",
     "coerce",
+    "is_int64",
     "pascal",
 ]
 
@@ -66,6 +67,11 @@ class ApiError(Exception):
             problems = [Problem(code, problems)]
         super().__init__("; ".join(p.message for p in problems))
         self.status, self.problems = status, problems
+
+
+def is_int64(value: Any) -> bool:
+    """A JSON integer SQLite can store (larger ones would fail deep in the driver)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def pascal(name: str) -> str:
@@ -117,8 +123,8 @@ def _typed(field: Field, value: Any) -> tuple[Any, bool]:
         return value, isinstance(value, bool)
     if kind is Kind.INT:
         if isinstance(value, float) and value.is_integer():
-            return int(value), True
-        return value, isinstance(value, int) and not isinstance(value, bool)
+            value = int(value)
+        return value, is_int64(value)
     if kind is Kind.NUMBER:
         return value, isinstance(value, int | float) and not isinstance(value, bool)
     if not isinstance(value, str):

@@ -28,6 +28,7 @@ from catalogsync.emulator.logisense.validation import (
     Problem,
     Validator,
     coerce,
+    is_int64,
 )
 
 __all__ = ["Change", "Writer", "count_patch_items", "nested_collections"]
@@ -281,7 +282,7 @@ class Writer:
             )
             return
         identity = item.get("identity", item.get("id"))
-        if not isinstance(identity, int) or isinstance(identity, bool):
+        if not is_int64(identity):
             self.problems.append(
                 Problem(BAD_REQUEST, f"{prefix}'Identity' is required to {kind} an object.")
             )

@@ -261,3 +261,15 @@ def test_a_child_cannot_be_moved_by_its_parents_patch(
         "services.items[0]: 'PackageId' cannot move a child to another package."
     ]
     assert ls.record("Package/Service", link)["packageId"] == package
+
+
+def test_out_of_range_integers_are_validation_errors(api: LsApi, package: int) -> None:
+    huge = 2**70
+    body = {
+        "packageCategoryId": huge,
+        **items("services", {"patchType": "delete", "identity": huge}),
+    }
+    assert errors(api.patch(f"Package/{package}", body)) == [
+        f"'PackageCategoryId' must be a whole number, not {huge}.",
+        "services.items[0]: 'Identity' is required to delete an object.",
+    ]

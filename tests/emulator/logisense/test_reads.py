@@ -248,3 +248,17 @@ def test_post_search_with_top_and_pagination(ls: LogiSenseEmulator, api: LsApi) 
     assert len(second["pagedResults"]["items"]) == 2
     assert "'Top'" in errors(api.request("POST", "Service/Search", json={"query": {"top": 0}}))[0]
     assert errors(api.request("POST", "Service/Search", json={"top": 3}))
+
+
+@pytest.mark.parametrize("identity", ["²", "1" * 19, "-1"])
+def test_ids_that_cannot_exist_are_404(api: LsApi, identity: str) -> None:
+    errors(api.request("GET", f"Service/{identity}"), 404)
+
+
+def test_out_of_range_numbers_in_filters_and_pages_are_400(api: LsApi) -> None:
+    header = json.dumps({"filters": [{"name": "identity", "operator": "eq", "value": 2**70}]})
+    assert (
+        "out of range"
+        in errors(api.request("GET", "Service", headers={"SearchRequest": header}))[0]
+    )
+    assert "'PageNumber'" in errors(api.paged("Service", {"pageNumber": 2**40, "pageSize": 10}))[0]
