@@ -16,6 +16,7 @@ from pathlib import Path
 
 from benchmarks.harness import CREDENTIALS
 from catalogsync.backends.base import LiveCatalog
+from catalogsync.cli import GC_THRESHOLDS
 from catalogsync.config import load_project
 from catalogsync.loader import load_project_catalog
 from catalogsync.planner import build_plan
@@ -37,6 +38,7 @@ class PlanningCpu:
 def measure_planning(project_dir: Path, repeat: int = 2) -> PlanningCpu:
     """CPU seconds to load the project's catalog and plan it against the fetched live one."""
     os.environ.update(CREDENTIALS)
+    gc.set_threshold(*GC_THRESHOLDS)  # as the catalogsync command sets it
     project = load_project(project_dir)
     choice = choose_target(project, None)
 
