@@ -56,6 +56,7 @@ class LogiSenseEmulator(BaseEmulator):
         client_id: str | None = None,
         unique_names: bool = False,
         lenient_auth: bool = False,
+        create_status: int = 200,
     ) -> None:
         self.db = Database(db)
         #: Accepted (username, password); None accepts any non-empty username.
@@ -67,6 +68,8 @@ class LogiSenseEmulator(BaseEmulator):
         self.unique_names = unique_names
         #: Also accept `Authorization: <token>` without "Bearer " (a public client did so).
         self.lenient_auth = lenient_auth
+        #: The status of a successful POST ([INFERRED] 200 as the samples; v10 shows 201).
+        self.create_status = create_status
         self.tokens = TokenStore()
         self.views = Views(self.db)
         self.handlers = Handlers(self)

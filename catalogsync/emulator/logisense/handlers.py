@@ -38,7 +38,8 @@ __all__ = ["Handler", "Handlers"]
 #: (target, request headers, parsed JSON body or None) -> (status, payload).
 Handler = Callable[["Target", Mapping[str, str], Any], tuple[int, dict[str, Any]]]
 
-#: [INFERRED] v8 POST status is [GAP]; the samples show 200 for every verb.
+#: The samples show 200 for every verb. The v8 POST status is [GAP] (v10 lists 201 for
+#: one POST): `LogiSenseEmulator(create_status=201)` tests a client against that.
 OK = 200
 
 
@@ -191,7 +192,7 @@ class Handlers:
         """`POST X`: create one object."""
         _no_nested(target, body)
         payload = self.write("create", body, lambda w: _create(w, target.resource, body))
-        return OK, _flatten(payload)
+        return self.emulator.create_status, _flatten(payload)
 
     def put(self, target: Target, headers: Mapping[str, str], body: Any) -> tuple[int, Any]:
         """`PUT X/{id}`: update only the supplied properties (reference §7, [D])."""

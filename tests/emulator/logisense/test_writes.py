@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from catalogsync.emulator.logisense import LogiSenseEmulator
-from tests.emulator.logisense.conftest import LsApi, errors
+from tests.emulator.logisense.conftest import BASE, LsApi, errors
 
 
 def test_post_creates_and_answers_the_result_envelope(ls: LogiSenseEmulator, api: LsApi) -> None:
@@ -197,3 +198,13 @@ def test_put_of_a_record_read_with_detail_round_trips(
     body = api.ok("PUT", f"Package/{package}", json=read | {"name": "Gold 2"}, headers=headers)
     assert body["results"]["items"][0]["name"] == "Gold 2"
     assert len(ls.records("Package/Service")) == 1
+
+
+def test_create_status_is_configurable() -> None:
+    with (
+        LogiSenseEmulator(create_status=201) as emu,
+        httpx.Client(base_url=BASE, transport=emu.transport()) as http,
+    ):
+        response = LsApi(http).request("POST", "Service", json={"name": "V", "serviceTypeId": 1})
+        assert response.status_code == 201
+        assert response.json()["results"]["items"][0]["name"] == "V"
