@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -123,7 +124,7 @@ def comment(
     body = fit_body(with_header(text, kind, target, extra), limit, _where())
     number = pull_request_number(os.environ, pr)
     ctx, client = _connect(repo, api_url)
-    with client:
+    with closing(client):
         posted = upsert_comment(client, ctx, number, header_lines(body)[0], body, author=author)
     click.echo(
         f"{posted.outcome.value} the {kind} comment for '{target}' on #{number}: {posted.url}"
@@ -186,7 +187,7 @@ def issue(
         text = with_header(_read_body(body_file), "drift", target_name)
         body = fit_body(text, DEFAULT_LIMIT, _where())
     ctx, client = _connect(repo, api_url)
-    with client:
+    with closing(client):
         result = sync_drift_issue(
             client, ctx, target_name, body=body, label=label or None, run_link=run_url(os.environ)
         )
@@ -229,7 +230,7 @@ def check_plan(
         reviewed = Reviewed(reviewed_hash.strip().lower(), "--reviewed-hash")
     else:
         ctx, client = _connect(repo, api_url)
-        with client:
+        with closing(client):
             merged = commit_sha(os.environ, sha)
             reviewed = find_reviewed(client, ctx, plan.target, sha=merged, pr=pr, author=author)
     check_reviewed(plan, reviewed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 
@@ -28,8 +29,8 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def client(fake: FakeGitHub, sleeps: list[float]) -> Iterator[GitHubClient]:
-    with GitHubClient(
-        API, TOKEN, transport=SyncEmulatorTransport(fake.app), sleep=sleeps.append
+    with closing(
+        GitHubClient(API, TOKEN, transport=SyncEmulatorTransport(fake.app), sleep=sleeps.append)
     ) as github:
         yield github
 

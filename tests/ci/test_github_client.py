@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 
 from catalogsync.ci.github import AmbiguousGitHubWrite, GitHubClient, GitHubError
@@ -66,7 +68,7 @@ def test_a_post_that_failed_with_5xx_is_ambiguous_not_retried(
 def test_errors_name_the_request_and_status_but_never_the_token(fake: FakeGitHub) -> None:
     transport = SyncEmulatorTransport(fake.app)
     with (
-        GitHubClient(API, "wrong-token", transport=transport) as bad,
+        closing(GitHubClient(API, "wrong-token", transport=transport)) as bad,
         pytest.raises(GitHubError) as caught,
     ):
         bad.get(COMMENTS)
@@ -93,7 +95,10 @@ def test_a_next_link_to_another_host_is_not_followed(fake: FakeGitHub) -> None:
 
     evil = Evil(TOKEN)
     refused = pytest.raises(GitHubError, match="refusing a pagination link to another host")
-    with GitHubClient(API, TOKEN, transport=SyncEmulatorTransport(evil.app)) as github, refused:
+    with (
+        closing(GitHubClient(API, TOKEN, transport=SyncEmulatorTransport(evil.app))) as github,
+        refused,
+    ):
         list(github.paginate(COMMENTS))
     assert len(evil.seen) == 1
 
