@@ -24,8 +24,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalogsync.backends._http import HttpSettings, check_base_url
+from catalogsync.backends._shared import http_settings
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
-from catalogsync.backends.billingplatform.factory import http_settings
 from catalogsync.config import Settings, load_project
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import Faults

@@ -12,11 +12,11 @@ concurrently, 10,000 rows a page. Writes, per wave and entity, in batches of `ba
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from catalogsync.backends._shared import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
@@ -34,23 +34,6 @@ from catalogsync.report import ChangeResult, Outcome
 
 _Prepared = tuple[Change, dict[str, str]]
 _T = TypeVar("_T")
-
-
-async def _gather(*jobs: Awaitable[_T]) -> list[_T]:
-    """`asyncio.gather`, except that when one job fails the others are cancelled and awaited.
-
-    Plain gather leaves the siblings running; `asyncio.run` then cancels them while the loop
-    shuts down, and connection attempts cut short that way print "coroutine ... was never
-    awaited" warnings on stderr after the one error message (e.g. after a refused login).
-    """
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 class BillingPlatformBackend(Backend):
@@ -78,7 +61,7 @@ class BillingPlatformBackend(Backend):
                 progress(done, 4)
             return rows
 
-        methods, products, packages, pps = await _gather(
+        methods, products, packages, pps = await gather_or_cancel(
             query("RATING_METHOD", ["Id", "Name"]),
             *(query(ENTITY[kind], select_fields(kind)) for kind in Kind),
         )
@@ -109,7 +92,7 @@ class BillingPlatformBackend(Backend):
             self._run_group(kind, action, group, ids)
             for (kind, action), group in sorted(groups.items())
         ]
-        return [result for results in await _gather(*batches) for result in results]
+        return [result for results in await gather_or_cancel(*batches) for result in results]
 
     async def _run_group(
         self, kind: Kind, action: Action, changes: list[Change], ids: Mapping[Ref, str]
@@ -128,7 +111,7 @@ class BillingPlatformBackend(Backend):
         else:
             verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
             jobs = [self._send(kind, verb[action], b) for b in self._batches(prepared)]
-        for batch_results in await _gather(*jobs):
+        for batch_results in await gather_or_cancel(*jobs):
             results.extend(batch_results)
         return results
 

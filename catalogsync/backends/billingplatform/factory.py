@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalogsync.backends._http import HttpSettings
+from catalogsync.backends._shared import http_settings
 from catalogsync.backends.base import Backend
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
@@ -12,16 +12,6 @@ from catalogsync.errors import ConfigError
 EMULATOR_BASE_URL = "http://emulator"
 # The embedded emulator accepts any credentials; these are not secrets.
 _EMULATOR_LOGIN = ("catalogsync", "catalogsync")
-
-
-def http_settings(settings: Settings) -> HttpSettings:
-    """The HTTP policy a project's settings ask for."""
-    return HttpSettings(
-        timeout_seconds=settings.timeout_seconds,
-        max_retries=settings.max_retries,
-        rate_limit_per_second=settings.rate_limit,
-        concurrency=settings.concurrency,
-    )
 
 
 class _EmulatedBackend(BillingPlatformBackend):

@@ -26,11 +26,10 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
-from catalogsync.backends.base import Backend, LiveCatalog, Progress
-
 # A gather that cancels and awaits the siblings when one job fails. It lives in the
 # BillingPlatform backend for now; TODO(lead): move it to a backend-neutral module.
-from catalogsync.backends.billingplatform.backend import _gather as gather_or_cancel
+from catalogsync.backends._shared import gather_or_cancel
+from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,

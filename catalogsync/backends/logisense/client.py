@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from catalogsync.backends._http import AuthHook, HttpClient, HttpSettings
-from catalogsync.backends.billingplatform.backend import _gather as gather_or_cancel
+from catalogsync.backends._shared import gather_or_cancel
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
