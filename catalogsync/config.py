@@ -82,6 +82,9 @@ class Target(_Model):
     url: str = Field(description=f"Org URL, or '{EMULATOR_URL}' for the embedded emulator.")
     username: Secret | None = None
     password: Secret | None = None
+    client_id: Secret | None = Field(
+        None, description="LogiSense: the tenant's API client id (default: $LOGISENSE_CLIENT_ID)."
+    )
     allow_insecure_http: bool = Field(
         False, description="Allow a plain http:// URL that is not loopback (never in production)."
     )

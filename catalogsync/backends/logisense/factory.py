@@ -15,8 +15,8 @@ EMULATOR_BASE_URL = "http://emulator"
 # The embedded emulator accepts any credentials; these are not secrets.
 _EMULATOR_LOGIN = ("catalogsync", "catalogsync")
 # The password grant also wants the tenant's client id (32 hex digits issued by LogiSense
-# support). `Target` has no field for it yet, so it comes from the environment, under the
-# name the public LogiCore client uses (reference §11).
+# support): the target's `client_id` secret, or else this environment variable (the name
+# the public LogiCore client uses, reference §11).
 CLIENT_ID_ENV = "LOGISENSE_CLIENT_ID"
 STATE_FILE = "logisense.sqlite3"
 
@@ -52,11 +52,15 @@ def open_backend(project: Project, target_name: str, target: Target) -> Backend:
         raise ConfigError.single(f"target '{target_name}' needs username and password")
     username = target.username.resolve(project.root, f"target '{target_name}' username")
     password = target.password.resolve(project.root, f"target '{target_name}' password")
-    client_id = os.environ.get(CLIENT_ID_ENV)
+    if target.client_id is not None:
+        what = f"target '{target_name}' client_id"
+        client_id = target.client_id.resolve(project.root, what).get_secret_value()
+    else:
+        client_id = os.environ.get(CLIENT_ID_ENV, "")
     if not client_id:
         raise ConfigError.single(
-            f"target '{target_name}': environment variable {CLIENT_ID_ENV} is not set "
-            "(the client id LogiSense support issued for this tenant)"
+            f"target '{target_name}' needs client_id (the client id LogiSense support issued "
+            f"for this tenant): set client_id: {{env: NAME}}, or {CLIENT_ID_ENV}"
         )
     client = LogiSenseClient(
         target.url,
