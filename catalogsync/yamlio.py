@@ -24,7 +24,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from catalogsync.errors import Issue, SourceLocation
-from catalogsync.yamlfast import fast_load
+from catalogsync.yamlfast import fast_dump, fast_load
 
 # A path into a YAML document: mapping keys and sequence indexes, e.g. ("packages", 0, "name").
 YamlPath = tuple[str | int, ...]
@@ -260,7 +260,12 @@ def dump_yaml(data: Any, header: Sequence[str] = ()) -> str:
     stream = io.StringIO()
     for line in header:
         stream.write(f"# {line}\n" if line else "#\n")
-    yaml.dump(_dumpable(data), stream)
+    dumpable = _dumpable(data)
+    fast = fast_dump(dumpable)
+    if fast is None:
+        yaml.dump(dumpable, stream)
+    else:
+        stream.write(fast)
     return stream.getvalue()
 
 

@@ -6,19 +6,22 @@ same sequence-item positions as the exact reader, or return None so the exact re
 
 from __future__ import annotations
 
+import io
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from benchmarks.generate import generate, write_project
 from catalogsync.errors import CatalogValidationError
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
-from catalogsync.yamlfast import fast_available, fast_load
-from catalogsync.yamlio import SourceMap, YamlFileError, parse_yaml_text
+from catalogsync.yamlfast import fast_available, fast_dump, fast_load
+from catalogsync.yamlio import SourceMap, YamlFileError, _dumpable, parse_yaml_text
 from tests.conftest import EXAMPLE, FIXTURES
 
 pytestmark = pytest.mark.skipif(not fast_available(), reason="PyYAML without libyaml")
@@ -48,8 +51,8 @@ def assert_same_outcome(text: str) -> None:
     """Valid text reads the same both ways; invalid text fails the same way both ways."""
     try:
         exact(text)
-    except YamlFileError as exc:
-        with pytest.raises(YamlFileError) as fast_error:
+    except Exception as exc:  # ruamel itself raises ValueError on e.g. `._` (a float to it)
+        with pytest.raises(type(exc)) as fast_error:
             parse_yaml_text(text, "t.yaml", fast=True)
         assert str(fast_error.value) == str(exc)
         return
@@ -136,3 +139,63 @@ def test_an_invalid_catalog_is_reported_with_exact_positions(tmp_path: Path) -> 
     with pytest.raises(CatalogValidationError) as caught:
         load_catalog([path], get_format("billingplatform"))
     assert [i.location.line if i.location else 0 for i in caught.value.issues] == [3]
+
+
+# --- the fast writer ---------------------------------------------------------------------
+
+
+def ruamel_dump(data: Any) -> str:
+    """What `dump_yaml` wrote before the fast writer: ruamel's emitter, same settings."""
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    yaml.width = 1_000_000
+    stream = io.StringIO()
+    yaml.dump(_dumpable(data), stream)
+    return stream.getvalue()
+
+
+def assert_writes_like_ruamel(data: Any) -> bool:
+    """True when the fast writer took `data` (and wrote ruamel's bytes); False if it declined."""
+    fast = fast_dump(_dumpable(data))
+    if fast is None:
+        return False
+    assert fast == ruamel_dump(data)
+    return True
+
+
+def test_an_exported_generated_catalog_is_written_fast_and_identically() -> None:
+    fmt = get_format("billingplatform")
+    data = generate(60, 6, 150)
+    catalog_file = write_project(Path(tempfile.mkdtemp()), data) / "catalog.yaml"
+    resources = load_catalog([catalog_file], fmt)
+    document = fmt.document(list(resources))
+    assert assert_writes_like_ruamel(document)
+    assert assert_writes_like_ruamel([document["packages"][0]])  # a drift snippet
+
+
+def test_awkward_names_fall_back_or_agree() -> None:
+    data = generate(60, 6, 150, awkward=True)
+    taken = [assert_writes_like_ruamel({"products": [p]}) for p in data["products"]]
+    assert any(taken) and not all(taken)
+
+
+_text = st.text(st.sampled_from("aZ09 ._-:#'\"é\n/()+"), max_size=8)
+_scalar = st.one_of(
+    _text,
+    st.integers(-5, 10**6),
+    st.booleans(),
+    st.decimals(places=2, allow_nan=False, allow_infinity=False),
+)
+_keys = st.sampled_from(["name", "rate", "min_qty", "children", "products", "x y", "1", "on"])
+_values = st.recursive(
+    _scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.dictionaries(_keys, _values, max_size=4), st.lists(_values, max_size=3)))
+def test_random_documents_are_written_like_ruamel_or_declined(data: Any) -> None:
+    assert_writes_like_ruamel(data)
