@@ -11,8 +11,12 @@ Retry policy (DESIGN.md §5):
 - 502, 504, read/write timeouts, connections dropped mid-request: retried only when the
   request is idempotent. A non-idempotent request (a create a retry could duplicate) raises
   `AmbiguousWriteError` instead, as does a plain 500, so the caller re-reads first.
-- An auth failure (per the hook) triggers one re-login (one login at a time, however many
-  requests saw the failure) and one replay of the request.
+- An auth failure (per the hook) triggers a re-login (one login at a time, however many
+  requests saw the failure) and a replay of the request. A request refused with a session
+  another request has already replaced is simply replayed. A session refused again right
+  after the re-login is an `AuthenticationError`, unless it had served requests before it
+  was refused (sessions that expire after N requests, with several requests in flight):
+  then it is renewed again, up to `_MAX_RELOGINS` times for one request.
 - Anything else that is not 2xx (or explicitly accepted by the caller) is a `BackendError`
   naming the method, the path (never the query string) and the API's error text.
 
@@ -64,6 +68,12 @@ _MAYBE_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.RemoteProtocolError,  # server closed the connection without a response
 )
 _MAX_ERROR_TEXT = 300
+
+
+# How many times one request may renew a session that keeps expiring under load. Each
+# renewal needs the refused session to have served requests (progress), so this bound only
+# matters when queued requests keep using each new session up before a replay runs.
+_MAX_RELOGINS = 10
 
 
 @dataclass(frozen=True)
@@ -236,6 +246,8 @@ class HttpClient:
         self._auth_lock = asyncio.Lock()
         self._auth_headers: dict[str, str] | None = None
         self._generation = 0
+        # The newest session generation that has served a successful request.
+        self._served_generation = 0
         self._secrets: set[str] = set()
         self._stats = HttpStats()
 
@@ -324,7 +336,7 @@ class HttpClient:
         `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
         """
         method = method.upper()
-        relogged_in = False
+        relogins = stale_replays = 0
         attempt = 0
         while True:
             generation, session = await self._session() if authenticate else (0, {})
@@ -337,20 +349,33 @@ class HttpClient:
                 attempt += 1
                 continue
             if authenticate and self._auth is not None and self._auth.is_auth_failure(response):
-                if relogged_in:
-                    raise AuthenticationError(
-                        f"{method} {path}: the server refused a session it had just issued"
-                    )
+                if generation != self._generation and stale_replays < _MAX_RELOGINS:
+                    stale_replays += 1  # another request has renewed the session already
+                    continue
+                self._check_relogin(method, path, generation, relogins)
                 logger.info("%s %s: session expired; logging in again", method, path)
                 await self._login(generation, force=True, relogin=True)
-                relogged_in = True
+                relogins += 1
                 continue
+            if authenticate and response.is_success:
+                self._served_generation = max(self._served_generation, generation)
             if await self._should_retry_status(method, path, response, idempotent, attempt):
                 attempt += 1
                 continue
             if response.is_success or response.status_code in accept:
                 return response
             raise self._status_error(method, path, response, idempotent, attempt + 1)
+
+    def _check_relogin(self, method: str, path: str, generation: int, relogins: int) -> None:
+        """Refuse to log in again when it cannot help (see the module docstring)."""
+        if relogins and self._served_generation < generation:
+            raise AuthenticationError(
+                f"{method} {path}: the server refused a session it had just issued"
+            )
+        if relogins >= _MAX_RELOGINS:
+            raise AuthenticationError(
+                f"{method} {path}: the session expired {relogins + 1} times during one request"
+            )
 
     async def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         """`request()`, then decode the body; malformed JSON is a `BackendError`."""

@@ -352,6 +352,48 @@ async def test_a_session_refused_right_after_login_is_an_authentication_error() 
     assert auth.logins == 2  # the first login, then exactly one re-login
 
 
+class ShortSessions(TokenServer):
+    """Each token serves `uses` requests, then is refused (LogiSense-style expiry by count)."""
+
+    def __init__(self, uses: int) -> None:
+        super().__init__()
+        self.uses = uses
+        self.served: dict[str, int] = {}
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("sessionid", "")
+        if token and not request.url.path.endswith("/login"):
+            self.served[token] = self.served.get(token, 0) + 1
+            if self.served[token] > self.uses:
+                self.expired.add(token)
+        return await super().__call__(request)
+
+
+async def test_sessions_that_expire_by_request_count_are_renewed_under_concurrency() -> None:
+    # Five requests per session, four in flight: a replay after a re-login can find the new
+    # session used up by the others. It must renew again, not give up.
+    server, auth = ShortSessions(uses=5), TokenAuth()
+    async with make_client(server, FakeTime(), auth=auth, concurrency=4) as client:
+        await asyncio.gather(*(client.request("GET", "/x", idempotent=True) for _ in range(40)))
+    assert auth.logins >= 8
+
+
+async def test_a_request_renews_an_expiring_session_a_bounded_number_of_times() -> None:
+    class Refusing(ShortSessions):
+        async def __call__(self, request: httpx.Request) -> httpx.Response:
+            response = await super().__call__(request)
+            if request.url.path.endswith("/x"):  # every session serves only /ok requests
+                return httpx.Response(401)
+            return response
+
+    server, auth = Refusing(uses=100), TokenAuth()
+    async with make_client(server, FakeTime(), auth=auth) as client:
+        await client.request("GET", "/ok", idempotent=True)
+        with pytest.raises(AuthenticationError, match="GET /x"):
+            await client.request("GET", "/x", idempotent=True)
+    assert auth.logins == 2  # a session that had served requests earns one renewal only
+
+
 async def test_no_secret_reaches_an_error_or_a_log_record(caplog: pytest.LogCaptureFixture) -> None:
     password, session = "SENTINEL-PASSWORD", "SENTINEL-SESSION"
 
