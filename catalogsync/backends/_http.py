@@ -27,6 +27,7 @@ redacted from every message; headers and bodies are never logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import ipaddress
 import logging
@@ -336,6 +337,28 @@ class HttpClient:
         `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
         """
         method = method.upper()
+        # The concurrency slot is held for the whole request, retries and replays included:
+        # a replay that queued again behind every waiting request could find each renewed
+        # session used up by them (sessions that expire after N requests). The login itself
+        # (authenticate=False) takes no slot, so requests holding one can wait for it.
+        async with self._semaphore if authenticate else contextlib.nullcontext():
+            return await self._attempts(
+                method, path, params, json, data, idempotent, accept, authenticate, headers
+            )
+
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        data: Mapping[str, str] | None,
+        idempotent: bool,
+        accept: Collection[int],
+        authenticate: bool,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """`request()`'s loop: send, then re-login, retry or return."""
         relogins = stale_replays = 0
         attempt = 0
         while True:
@@ -400,21 +423,20 @@ class HttpClient:
         headers: Mapping[str, str],
         data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """One attempt: concurrency slot, rate-limit token, send, count, log."""
+        """One attempt (the caller holds a concurrency slot): rate-limit token, send, count, log."""
         request = self._client.build_request(
             method, path, params=params, json=json, data=data, headers=headers
         )
-        async with self._semaphore:
-            await self._bucket.acquire()
-            started = time.perf_counter()
-            self._stats.requests += 1
-            self._stats.by_method[method] += 1
-            self._stats.bytes_sent += len(request.content)
-            try:
-                response = await self._client.send(request)
-            except httpx.RequestError as exc:
-                self._record(method, path, type(exc).__name__, started)
-                raise
+        await self._bucket.acquire()
+        started = time.perf_counter()
+        self._stats.requests += 1
+        self._stats.by_method[method] += 1
+        self._stats.bytes_sent += len(request.content)
+        try:
+            response = await self._client.send(request)
+        except httpx.RequestError as exc:
+            self._record(method, path, type(exc).__name__, started)
+            raise
         self._record(method, path, str(response.status_code), started)
         self._stats.bytes_received += len(response.content)
         return response

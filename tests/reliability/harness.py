@@ -24,11 +24,16 @@ from benchmarks.generate import generate, write_project
 from catalogsync.cli import cli
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from catalogsync.emulator.logisense import LogiSenseEmulator
 from catalogsync.emulator.server import ServerThread
 
 #: Environment variables the generated projects read their credentials from.
 USER_ENV, PASS_ENV = "RELIABILITY_USER", "RELIABILITY_PASS"
-CREDENTIALS = {USER_ENV: "reliability-user", PASS_ENV: "reliability-password"}
+CREDENTIALS = {
+    USER_ENV: "reliability-user",
+    PASS_ENV: "reliability-password",
+    "LOGISENSE_CLIENT_ID": "0123456789abcdef0123456789abcdef",  # LogiSense's password grant
+}
 
 #: A live natural key: (kind, key parts).
 LiveKey = tuple[str, tuple[str, ...]]
@@ -98,8 +103,74 @@ BILLINGPLATFORM = BackendCase(
     five_percent_names=r"^ ?(Product|Package) \d{4}[02468]0\b",
 )
 
-#: Every backend the suites run against (add LogiSense here once it lands).
-BACKENDS = [BILLINGPLATFORM]
+
+def _ls_catalog(bp: dict[str, Any]) -> dict[str, Any]:
+    """The generated BillingPlatform catalog in LogiSense's shape (no nesting, no rates)."""
+
+    def flat(items: list[dict[str, Any]]) -> Iterator[str]:
+        for item in items:
+            yield item["product"]
+            yield from flat(item.get("children", []))
+
+    return {
+        "services": [
+            {"name": p["name"], "service_type": "Recurring", "description": p.get("rate", "")}
+            for p in bp["products"]
+        ],
+        "packages": [
+            {
+                "name": p["name"],
+                "currencies": ["USD"],
+                "services": [{"service": n, "default_instances": 1} for n in flat(p["products"])],
+            }
+            for p in bp["packages"]
+        ],
+    }
+
+
+def _ls_seed(full: dict[str, Any]) -> dict[str, Any]:
+    """As `_bp_seed`: every third service described otherwise, half the packages, extras."""
+    data = copy.deepcopy(full)
+    for index, service in enumerate(data["services"]):
+        if index % 3 == 0:
+            service["description"] = "seeded"
+    data["packages"] = data["packages"][: len(data["packages"]) // 2]
+    extras = [f"Unmanaged service {i}" for i in range(20)]
+    data["services"] += [{"name": n, "service_type": "Recurring"} for n in extras]
+    data["packages"].append(
+        {
+            "name": "Unmanaged package",
+            "currencies": ["USD"],
+            "services": [{"service": n, "default_instances": 1} for n in extras[:5]],
+        }
+    )
+    return data
+
+
+def _ls_natural_keys(emulator: BaseEmulator) -> Counter[LiveKey]:
+    assert isinstance(emulator, LogiSenseEmulator)
+    keys: Counter[LiveKey] = Counter()
+    for resource in ("Service", "Package"):
+        keys.update((resource, (r["name"],)) for r in emulator.records(resource))
+    keys.update(
+        ("Package/Service", (str(r["packageId"]), str(r["serviceId"])))
+        for r in emulator.records("Package/Service")
+    )
+    return keys
+
+
+LOGISENSE = BackendCase(
+    name="logisense",
+    make_emulator=lambda db: LogiSenseEmulator(db),
+    catalog=lambda: _ls_catalog(BILLINGPLATFORM.catalog()),
+    small_catalog=lambda: _ls_catalog(BILLINGPLATFORM.small_catalog()),
+    seed_catalog=_ls_seed,
+    natural_keys=_ls_natural_keys,
+    five_percent_names=BILLINGPLATFORM.five_percent_names,
+)
+
+#: Every backend the suites run against.
+BACKENDS = [BILLINGPLATFORM, LOGISENSE]
 
 
 # -- projects and the CLI ---------------------------------------------------------------
