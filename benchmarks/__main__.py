@@ -13,6 +13,7 @@ baseline (`naive.py`). Writes `results.json` and `results.md` to `--out`.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +47,17 @@ def _naive_requests(result: Result, shape: Shape) -> tuple[int, int]:
     return objects, writes
 
 
+def _earlier_sizes(path: Path, rerun: Sequence[str]) -> dict[str, Any]:
+    """Sizes measured by an earlier run into the same folder and not measured again now
+    (an L run takes long: it can be run on its own and join S and M's results)."""
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    sizes = earlier.get("sizes", {}) if isinstance(earlier, dict) else {}
+    return {size: block for size, block in sizes.items() if size not in rerun}
+
+
 def run(
     sizes: Sequence[str],
     scenarios: Sequence[str],
@@ -61,7 +73,7 @@ def run(
         "latency_ms": latency_ms,
         "rate_limit": rate_limit,
         "startup_s": round(startup_seconds(1 if sizes == ["XS"] else 3), 3),
-        "sizes": {},
+        "sizes": _earlier_sizes(out / "results.json", sizes),
     }
     for size in sizes:
         _log(f"size {size}: {table[size]} (products, packages, package-products)")
@@ -97,6 +109,7 @@ def run(
                 "live_records": planning.live_records,
             },
             "seconds": round(time.perf_counter() - started, 1),
+            "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
         write_results(results, out)  # after each size, so a long L run keeps S and M
     return results

@@ -115,6 +115,14 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {size} | {p['load_s']:.2f} | {p['plan_s']:.2f} | {p['total_s']:.2f} "
                 f"| {p['live_records']} |"
             )
+    lines += ["", "Sizes (products / packages / package-products by depth) and when measured:", ""]
+    for size, block in results["sizes"].items():
+        c = block["counts"]
+        depths = " + ".join(str(n) for n in c["package_products_by_depth"])
+        lines.append(
+            f"- {size}: {c['products']} / {c['packages']} / {c['package_products']} "
+            f"({depths}); {block.get('measured_at', '')}, {block['seconds']:.0f} s in all"
+        )
     naive_how = {
         row["naive"]["how"]
         for block in results["sizes"].values()
