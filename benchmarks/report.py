@@ -60,8 +60,12 @@ def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+_ORDER = {"XS": 0, "S": 1, "M": 2, "L": 3}
+
+
 def write_results(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    """`results.json` and `results.md` in `out`."""
+    """`results.json` and `results.md` in `out`, sizes from small to large."""
+    results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda i: _ORDER.get(i[0], 9)))
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "results.json", out / "results.md"
     json_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -21,7 +21,7 @@ from catalogsync.errors import CatalogValidationError
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
 from catalogsync.yamlfast import fast_available, fast_dump, fast_load
-from catalogsync.yamlio import SourceMap, YamlFileError, _dumpable, parse_yaml_text
+from catalogsync.yamlio import SourceMap, _dumpable, parse_yaml_text
 from tests.conftest import EXAMPLE, FIXTURES
 
 pytestmark = pytest.mark.skipif(not fast_available(), reason="PyYAML without libyaml")

@@ -69,6 +69,7 @@ def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> Non
             row["requests"] / row["floor"]["requests"], abs=1e-3
         )
         assert row["requests"] >= row["floor"]["requests"]
+        assert row["emulator_requests"] == row["requests"]  # what the client counted arrived
         assert row["peak_rss_mb"] > 0 and row["cpu_s"] > 0
         assert row["naive"]["requests"] > row["requests"]
     assert rows["noop-plan"]["client_stats"]["by_method"].get("PATCH", 0) == 0
