@@ -146,10 +146,34 @@ def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
         raise YamlFileError(_marked_issue(exc, shown)) from exc
     except YAMLError as exc:  # unmarked: rare (e.g. reader errors)
         raise _file_error(shown, f"invalid YAML: {exc}") from exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        # ruamel resolved a scalar to a type it then cannot build (`._` looks like a float).
+        raise YamlFileError(_unbuildable_scalar(text, shown, exc)) from exc
     source = SourceMap(shown)
     source.values[()] = SourceLocation(shown, 1, 1)
     data = _plain(node, (), source)
     return YamlDocument(shown, data, source)
+
+
+def _unbuildable_scalar(text: str, shown: str, exc: Exception) -> Issue:
+    """Locate the scalar ruamel could not construct, by building each one alone."""
+    yaml = YAML(typ="rt")
+    pending = [yaml.compose(text)]
+    while pending:
+        node = pending.pop()
+        if node is None:
+            continue
+        if isinstance(node, ScalarNode):
+            try:
+                yaml.constructor.construct_object(node, deep=True)
+            except (ValueError, TypeError, OverflowError):
+                mark = node.start_mark
+                where = SourceLocation(shown, mark.line + 1, mark.column + 1)
+                return Issue(f"invalid value {node.value!r}; quote it to write text", where)
+        elif isinstance(node.value, list):
+            for item in node.value:
+                pending.extend(item if isinstance(item, tuple) else (item,))
+    return Issue(f"invalid YAML: {exc}", SourceLocation(shown, 1, 1))
 
 
 def _is_comment(line: str) -> bool:

@@ -214,3 +214,14 @@ def test_example_catalog_counts() -> None:
         [EXAMPLE / "products.yaml", *sorted((EXAMPLE / "packages").iterdir())], FMT
     )
     assert catalog.count() == {Kind.PRODUCT: 10, Kind.PACKAGE: 4, Kind.PACKAGE_PRODUCT: 16}
+
+
+def test_a_scalar_yaml_cannot_build_is_located(tmp_path: Path) -> None:
+    # ruamel reads `._` as a float and then fails to build it; that is bad input, not a crash.
+    path = tmp_path / "c.yaml"
+    path.write_text("products:\n  - name: A\n    rate: ._\n", encoding="utf-8")
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog([path], get_format("billingplatform"), base=tmp_path)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "c.yaml:3:11: invalid value '._'; quote it to write text"
+    ]
