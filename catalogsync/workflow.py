@@ -5,10 +5,12 @@ Commands in `catalogsync.cli` call these; the functions here never print.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from catalogsync.backends._shared import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.catalog import Catalog
 from catalogsync.config import Project, Target
@@ -76,9 +78,14 @@ def guard_options(
 async def fetch_and_plan(
     project: Project, choice: TargetChoice, backend: Backend, progress: Progress | None = None
 ) -> tuple[Catalog, LiveCatalog, Plan]:
-    """Load the desired catalog, fetch the live one, and plan."""
-    desired = load_project_catalog(project)
-    live = await backend.fetch_live(progress)
+    """Load the desired catalog, fetch the live one, and plan.
+
+    The YAML is read in a worker thread while the fetch waits on the network, so a large
+    catalog's parsing hides behind the API's round trips instead of adding to them.
+    """
+    loading = asyncio.to_thread(load_project_catalog, project)
+    desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
+    assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     return desired, live, build_plan(desired, live, plan_options(project, choice))
 
 
