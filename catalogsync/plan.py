@@ -7,6 +7,7 @@ whose bytes (and hash) depend only on its inputs: no timestamps, sorted keys.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -194,7 +195,7 @@ class Plan:
 
     # --- the plan file -----------------------------------------------------------------
 
-    def _body(self) -> dict[str, Any]:
+    def _body_without_changes(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": self.tool_version,
@@ -203,14 +204,42 @@ class Plan:
             "catalog_digest": self.catalog_digest,
             "summary": self.summary.to_json(),
             "live_counts": {kind.value: n for kind, n in sorted(self.live_counts.items())},
-            "changes": [change.to_json() for change in self.changes],
             "unmanaged": [ref.to_json() for ref in self.unmanaged],
         }
 
-    @property
+    def _body(self) -> dict[str, Any]:
+        return {
+            **self._body_without_changes(),
+            "changes": [change.to_json() for change in self.changes],
+        }
+
+    @functools.cached_property
     def plan_hash(self) -> str:
-        """sha256 over the whole plan body: what was reviewed is what gets applied."""
-        return "sha256:" + hashlib.sha256(canonical_json(self._body()).encode()).hexdigest()
+        """sha256 over the whole plan body: what was reviewed is what gets applied.
+
+        The canonical JSON of the body is hashed piece by piece (the same bytes as
+        `canonical_json(self._body())`), so a plan of 200,000 changes never exists as one
+        JSON string; it is computed once per plan.
+        """
+        sha = hashlib.sha256()
+        for chunk in self._canonical_chunks():
+            sha.update(chunk.encode())
+        return "sha256:" + sha.hexdigest()
+
+    def _canonical_chunks(self) -> Iterator[str]:
+        head = self._body_without_changes()
+        keys = sorted([*head, "changes"])
+        yield "{"
+        for index, key in enumerate(keys):
+            yield ("," if index else "") + canonical_json(key) + ":"
+            if key != "changes":
+                yield canonical_json(head[key])
+                continue
+            yield "["
+            for n, change in enumerate(self.changes):
+                yield ("," if n else "") + canonical_json(change.to_json())
+            yield "]"
+        yield "}"
 
     def to_json(self) -> dict[str, Any]:
         return {**self._body(), "plan_hash": self.plan_hash}

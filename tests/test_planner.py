@@ -10,7 +10,7 @@ from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Kind, Ref, package_product_ref, package_ref, product_ref
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
-from catalogsync.plan import Action, FieldChange, Plan
+from catalogsync.plan import Action, FieldChange, Plan, digest
 from catalogsync.planner import PlanOptions, build_plan
 from tests.fakes import catalog, live, res
 
@@ -178,3 +178,13 @@ def test_ref_for_kinds() -> None:
     assert GOLD_VOICE_SMS.package == GOLD and GOLD_VOICE_SMS.product == SMS
     assert str(GOLD_VOICE) == "package-product Gold / Voice"
     assert Ref.from_json(GOLD_VOICE.to_json()) == GOLD_VOICE
+
+
+def test_the_streamed_plan_hash_is_the_digest_of_the_whole_body() -> None:
+    plan = plan_of(
+        catalog(res(VOICE, rate=Decimal("1.50")), res(GOLD), res(GOLD_VOICE)),
+        [live(SMS, "9", rate=Decimal(2))],
+    )
+    assert len(plan.changes) == 3 and plan.unmanaged == (SMS,)
+    assert plan.plan_hash == digest(plan._body())
+    assert plan_of(catalog()).plan_hash == digest(plan_of(catalog())._body())
