@@ -26,8 +26,6 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
-# A gather that cancels and awaits the siblings when one job fails. It lives in the
-# BillingPlatform backend for now; TODO(lead): move it to a backend-neutral module.
 from catalogsync.backends._shared import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.logisense.client import LogiSenseClient
@@ -138,6 +136,8 @@ class LogiSenseBackend(Backend):
         except AmbiguousWriteError as exc:
             identity = await self._adopt(resource, change.ref.name)
             if identity is None:
+                # Not retried: a POST that timed out may still be running on the server,
+                # and a second one could then duplicate it. The next apply creates it.
                 return _failed(change, f"{exc}; not found on re-read, so not created")
         if identity is None:
             return _failed(change, f"POST {resource}: the answer carries no identity")
