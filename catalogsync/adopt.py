@@ -23,7 +23,7 @@ from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Ref
 from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
-from catalogsync.exporter import ExportResult, Selection, SplitBy, export_catalog
+from catalogsync.exporter import ExportResult, Selection, SplitBy, export_catalog, export_paths
 from catalogsync.formats import CatalogFormat
 from catalogsync.loader import find_catalog_files, load_catalog
 from catalogsync.planner import PlanOptions, build_plan
@@ -66,8 +66,9 @@ def prepare_export(
     fmt = get_format(project.config.backend)
     schema_path = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
     notes: list[str] = []
-    planned = export_catalog(live, fmt, selection=selection, split_by=split_by)
-    targets = [(out / p).resolve() for p in planned.files]
+    targets = [
+        (out / p).resolve() for p in export_paths(live, selection=selection, split_by=split_by)
+    ]
     # Files that join the project's catalog are checked against what it declares already;
     # an export elsewhere (a review copy, another repository) stands alone.
     if any(_in_catalog_paths(project, path) for path in targets):

@@ -118,17 +118,31 @@ def export_catalog(
     exported as dependencies nor written twice. `header(path)` gives the comment lines
     that start the file at `path` (e.g. the schema modeline, relative to that file).
     """
-    already = frozenset(declared)
-    by_ref, skipped = _exportable(live)
-    chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
-    added = _dependencies(chosen, by_ref, already, skipped)
+    by_ref, chosen, added, skipped = _choose(live, selection, frozenset(declared))
     resources = tuple(
-        Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields))
-        for ref in sorted(chosen | set(added))
+        Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields)) for ref in chosen
     )
     groups = _group(resources, split_by)
     files = {path: dump_yaml(fmt.document(group), header(path)) for path, group in groups.items()}
-    return ExportResult(files, resources, sorted(added), skipped)
+    return ExportResult(files, resources, added, skipped)
+
+
+def export_paths(
+    live: LiveCatalog, *, selection: Selection = Selection(), split_by: SplitBy = SplitBy.PACKAGE
+) -> list[str]:
+    """The files `export_catalog` would write with nothing declared (no YAML is made)."""
+    chosen = _choose(live, selection, frozenset())[1]
+    return list(_group([Resource(ref=ref) for ref in chosen], split_by))
+
+
+def _choose(
+    live: LiveCatalog, selection: Selection, already: frozenset[Ref]
+) -> tuple[dict[Ref, LiveResource], list[Ref], list[Ref], list[tuple[Ref, str]]]:
+    """(live by key, the keys to export in order, the added dependencies, the skipped)."""
+    by_ref, skipped = _exportable(live)
+    chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
+    added = _dependencies(chosen, by_ref, already, skipped)
+    return by_ref, sorted(chosen | set(added)), sorted(added), skipped
 
 
 def _exportable(live: LiveCatalog) -> tuple[dict[Ref, LiveResource], list[tuple[Ref, str]]]:
