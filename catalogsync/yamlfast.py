@@ -22,6 +22,8 @@ needs); callers that must locate an error re-read the file with the exact reader
 
 from __future__ import annotations
 
+import functools
+import io
 import re
 from typing import Any
 
@@ -243,13 +245,43 @@ def _scalar_text(value: Any) -> str:
     if kind is str:
         if _SAFE_PLAIN.fullmatch(value) and value not in _RESERVED:
             return str(value)
-        raise _NotSimple
+        return _ruamel_scalar(value, "")
     name = kind.__name__
     if name == "DoubleQuotedScalarString" and _DECIMAL_TEXT.fullmatch(value):
         return f'"{value}"'
     if name == "SingleQuotedScalarString" and value.isascii() and value.isprintable():
         return "'" + str(value).replace("'", "''") + "'"
+    if name in ("DoubleQuotedScalarString", "SingleQuotedScalarString"):
+        return _ruamel_scalar(str(value), name)
     raise _NotSimple
+
+
+@functools.lru_cache(maxsize=100_000)
+def _ruamel_scalar(text: str, style: str) -> str:
+    """How ruamel writes one awkward scalar as a block mapping's value (`k: <here>`).
+
+    A scalar's block-context rendering does not depend on where it stands, so asking
+    ruamel about the value alone (once per distinct value: names repeat in every
+    package-product) gives exactly its bytes, without running its emitter over the file.
+    Anything that would not stay on one line is left to ruamel's whole-document path.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+    marked = {
+        "DoubleQuotedScalarString": DoubleQuotedScalarString,
+        "SingleQuotedScalarString": SingleQuotedScalarString,
+    }.get(style, str)(text)
+    dumper = YAML(typ="rt")
+    dumper.indent(mapping=2, sequence=4, offset=2)
+    dumper.allow_unicode = True
+    dumper.width = 1_000_000
+    stream = io.StringIO()
+    dumper.dump({"k": marked}, stream)
+    written = stream.getvalue()
+    if not written.startswith("k: ") or written.count("\n") != 1:
+        raise _NotSimple
+    return written[3:-1]
 
 
 #: Plain-safe by shape, but typed by a YAML 1.1 or 1.2 reader: never written plain here.
