@@ -7,9 +7,9 @@ B = 200 records per write batch (catalogsync's default and the vendor's guidance
 - Reading an entity of n live records costs ``pages(n) = floor(n / P) + 1`` queries: a
   client learns that it has every row only from a page shorter than P (an empty answer,
   HTTP 404, when n is a multiple of P; a COUNT query first would cost the same request).
-  The floor reads PRODUCT, PACKAGE and PACKAGE_PRODUCT. It does *not* count the
-  RATING_METHOD lookup catalogsync also makes: a catalog that declares no `rating_method`
-  (as the generated ones) does not need it, so that request shows as overhead.
+  The floor reads PRODUCT, PACKAGE and PACKAGE_PRODUCT. The RATING_METHOD lookup is needed
+  only when a live row names a rating method, which the generated catalogs never do, and
+  catalogsync then skips it too.
 - Writing costs ``ceil(k / B)`` batches for the k records of one entity and one action
   within one dependency wave: products and packages first (wave 0), then package-products
   level by level (a child's `ParentPackageProductId` is known only once its parent exists).

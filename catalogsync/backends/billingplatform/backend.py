@@ -12,6 +12,7 @@ concurrently, 10,000 rows a page. Writes, per wave and entity, in batches of `ba
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ class BillingPlatformBackend(Backend):
         self.client = client
         self.batch_size = batch_size
         self._rating_method_ids: dict[str, str] = {}
+        self._rating_methods_read = False
         self._pp_names: Counter[str] = Counter()
         self._package_ids: dict[str, str] = {}
 
@@ -58,18 +60,43 @@ class BillingPlatformBackend(Backend):
             rows = await self.client.query_all(entity, fields, require=require)
             done += 1
             if progress is not None:
-                progress(done, 4)
+                progress(done, len(Kind))
             return rows
 
-        methods, products, packages, pps = await gather_or_cancel(
-            query("RATING_METHOD", ["Id", "Name"]),
-            *(query(ENTITY[kind], select_fields(kind)) for kind in Kind),
+        products, packages, pps = (
+            asyncio.ensure_future(query(ENTITY[kind], select_fields(kind))) for kind in Kind
+        )
+
+        async def rating_methods_in_use() -> list[dict[str, str]]:
+            # RATING_METHOD (Id → Name) is read only when a live row names a rating method.
+            # Products usually answer first, so the lookup overlaps the package-product read,
+            # the longest one; a catalog without rating methods saves the request.
+            for rows in (products, pps):
+                if any(row.get("RatingMethodId") for row in await rows):
+                    return await self._read_rating_methods()
+            return []
+
+        methods, products_rows, packages_rows, pps_rows = await gather_or_cancel(
+            rating_methods_in_use(), products, packages, pps
         )
         rating_methods = {r["Id"]: r["Name"] for r in methods}
-        self._rating_method_ids = {name: rid for rid, name in sorted(rating_methods.items())}
-        self._pp_names = Counter(r.get("Name", "") for r in pps)
-        rows = {Kind.PRODUCT: products, Kind.PACKAGE: packages, Kind.PACKAGE_PRODUCT: pps}
+        self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
+        rows = {
+            Kind.PRODUCT: products_rows,
+            Kind.PACKAGE: packages_rows,
+            Kind.PACKAGE_PRODUCT: pps_rows,
+        }
         return LiveCatalog(tuple(live_resources(rows, rating_methods)))
+
+    async def _read_rating_methods(self) -> list[dict[str, str]]:
+        methods = await self.client.query_all(
+            "RATING_METHOD", ["Id", "Name"], require=("Id", "Name")
+        )
+        self._rating_method_ids = {
+            r["Name"]: r["Id"] for r in sorted(methods, key=lambda r: r["Id"])
+        }
+        self._rating_methods_read = True
+        return methods
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats
@@ -85,6 +112,10 @@ class BillingPlatformBackend(Backend):
         # Built once per wave (ids only grow between waves): per change, it cost
         # O(changes x ids) — minutes for a 40,000-object apply.
         self._package_ids = {r.name: i for r, i in ids.items() if r.kind is Kind.PACKAGE}
+        if not self._rating_methods_read and any(
+            c.values.get("rating_method") is not None for c in changes
+        ):
+            await self._read_rating_methods()  # the live catalog named none; this wave does
         groups: dict[tuple[Kind, Action], list[Change]] = {}
         for change in changes:
             groups.setdefault((change.ref.kind, change.action), []).append(change)
