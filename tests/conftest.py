@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalogs" / "example"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+# Tests talk to emulators that answer in microseconds; the vendor's 15 requests/s pacing
+# (tested on its own in tests/backends/test_http.py) would only make them wait.
+TEST_SETTINGS = {"rate_limit": 10_000}
+
+
+def copy_example(destination: Path) -> Path:
+    """A copy of the example project (without its emulator state), unpaced for tests."""
+    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns(".catalogsync"))
+    config = destination / "catalogsync.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "rate_limit: 15\n" in text
+    config.write_text(text.replace("rate_limit: 15\n", "rate_limit: 10000\n"), encoding="utf-8")
+    return destination
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from benchmarks.generate import generate, write_project
 from catalogsync.render_markdown import DEFAULT_LIMIT
 from catalogsync.yamlio import parse_yaml_text
-from tests.conftest import EXAMPLE
+from tests.conftest import TEST_SETTINGS, copy_example
 from tests.test_e2e_billingplatform import (
     edit_product,
     project_emulator,
@@ -31,8 +31,7 @@ from tests.test_e2e_billingplatform import (
 @pytest.fixture
 def applied(tmp_path: Path) -> Path:
     """The example project, applied to its embedded emulator."""
-    example = tmp_path / "example"
-    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns(".catalogsync"))
+    example = copy_example(tmp_path / "example")
     assert run(example, "apply", "--auto-approve")[0] == 0
     return example
 
@@ -163,7 +162,8 @@ def test_drift_writes_markdown_and_json_files_and_stays_under_the_comment_limit(
     tmp_path: Path,
 ) -> None:
     # Nothing applied yet: 4,100 objects are missing, far more than a comment can list.
-    project = write_project(tmp_path / "gen", generate(1_000, 100, 3_000, awkward=True))
+    data = generate(1_000, 100, 3_000, awkward=True)
+    project = write_project(tmp_path / "gen", data, settings=TEST_SETTINGS)
     md, js = tmp_path / "drift.md", tmp_path / "drift.json"
     code, _, _ = run(project, "drift", "--markdown-out", str(md), "--json-out", str(js))
     assert code == 2
@@ -214,7 +214,8 @@ def test_export_then_plan_is_empty_for_the_example(applied: Path, tmp_path: Path
 def test_export_then_plan_is_empty_for_a_generated_catalog_with_awkward_names(
     tmp_path: Path,
 ) -> None:
-    source = write_project(tmp_path / "gen", generate(1_000, 100, 3_000, awkward=True))
+    data = generate(1_000, 100, 3_000, awkward=True)
+    source = write_project(tmp_path / "gen", data, settings=TEST_SETTINGS)
     assert run(source, "apply", "--auto-approve", "--format", "json")[0] == 0
     # Fields the generator never declares, set in the UI, must be exported too.
     edit_product(source, _first_product(source), ExternalKey="ext-1", Ranking="7")

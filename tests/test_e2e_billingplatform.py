@@ -8,7 +8,6 @@ and calling its HTTP API. Fault tests serve an emulator over real loopback HTTP.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from benchmarks.generate import generate, write_project
 from catalogsync.cli import cli
 from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
-from tests.conftest import EXAMPLE
+from tests.conftest import TEST_SETTINGS, copy_example
 
 
 def run(project: Path, *args: str) -> tuple[int, str, str]:
@@ -31,9 +30,7 @@ def run(project: Path, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    project = tmp_path / "example"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".catalogsync"))
-    return project
+    return copy_example(tmp_path / "example")
 
 
 def ui_request(
@@ -86,7 +83,8 @@ def test_example_apply_then_replan_is_empty(example: Path) -> None:
 
 
 def test_generated_s_size_catalog_applies_and_replans_empty(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "gen", generate(1_000, 100, 3_000, awkward=True))
+    data = generate(1_000, 100, 3_000, awkward=True)
+    project = write_project(tmp_path / "gen", data, settings=TEST_SETTINGS)
     code, out, _ = run(project, "apply", "--auto-approve", "--format", "json")
     assert code == 0
     assert json.loads(out)["summary"] == {"failed": 0, "skipped": 0, "succeeded": 4_100}
@@ -161,7 +159,7 @@ def served(
     emulator = BillingPlatformEmulator(tmp_path / "served.sqlite3")
     with emulator, ServerThread(emulator.app) as server:
         project = tmp_path / "served"
-        shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".catalogsync"))
+        copy_example(project)
         config = (project / "catalogsync.yaml").read_text()
         config = config.replace(
             'local: {url: "emulator:"}',

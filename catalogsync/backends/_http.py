@@ -14,9 +14,10 @@ Retry policy (DESIGN.md §5):
 - An auth failure (per the hook) triggers a re-login (one login at a time, however many
   requests saw the failure) and a replay of the request. A request refused with a session
   another request has already replaced is simply replayed. A session refused again right
-  after the re-login is an `AuthenticationError`, unless it had served requests before it
-  was refused (sessions that expire after N requests, with several requests in flight):
-  then it is renewed again, up to `_MAX_RELOGINS` times for one request.
+  after the re-login is an `AuthenticationError`, unless it had served requests, or other
+  requests were sent with it, before it was refused (sessions that expire after N
+  requests, with several requests in flight): then it is renewed again, up to
+  `_MAX_RELOGINS` times for one request.
 - Anything else that is not 2xx (or explicitly accepted by the caller) is a `BackendError`
   naming the method, the path (never the query string) and the API's error text.
 
@@ -247,8 +248,11 @@ class HttpClient:
         self._auth_lock = asyncio.Lock()
         self._auth_headers: dict[str, str] | None = None
         self._generation = 0
-        # The newest session generation that has served a successful request.
+        # The newest session generation that has served a successful request, and how many
+        # attempts were sent with each generation: a session other requests used as well may
+        # have been used up by them (servers that expire sessions after N requests).
         self._served_generation = 0
+        self._sent_with: Counter[int] = Counter()
         self._secrets: set[str] = set()
         self._stats = HttpStats()
 
@@ -363,6 +367,7 @@ class HttpClient:
         attempt = 0
         while True:
             generation, session = await self._session() if authenticate else (0, {})
+            self._sent_with[generation] += 1
             try:
                 response = await self._send(
                     method, path, params, json, {**session, **(headers or {})}, data
@@ -391,7 +396,8 @@ class HttpClient:
 
     def _check_relogin(self, method: str, path: str, generation: int, relogins: int) -> None:
         """Refuse to log in again when it cannot help (see the module docstring)."""
-        if relogins and self._served_generation < generation:
+        shared = self._sent_with[generation] > 1
+        if relogins and not shared and self._served_generation < generation:
             raise AuthenticationError(
                 f"{method} {path}: the server refused a session it had just issued"
             )

@@ -7,7 +7,6 @@ The reviewed-plan tests use the example project and its embedded emulator: plan 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from click.testing import CliRunner, Result
 from catalogsync.cli import cli
 from tests.ci.conftest import TOKEN
 from tests.ci.fake_github import FakeGitHub
-from tests.conftest import EXAMPLE
+from tests.conftest import copy_example
 
 pytestmark = pytest.mark.loopback
 
@@ -42,7 +41,7 @@ def env(server: str, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     project = tmp_path / "example"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".catalogsync"))
+    copy_example(project)
     return project
 
 

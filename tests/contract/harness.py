@@ -26,6 +26,7 @@ from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import DroppedConnection
 from catalogsync.emulator.logisense import LogiSenseEmulator
+from tests.conftest import TEST_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Harness(ABC):
             "catalog": ["catalog.yaml"],
             "targets": {"local": {"url": self.url, "username": user, "password": password}},
             "guards": {"max_change_share": 1.0},
-            "settings": {"max_retries": 3},
+            "settings": {"max_retries": 3, **TEST_SETTINGS},
         }
         dump_yaml(folder / "catalogsync.yaml", config)
         dump_yaml(folder / "catalog.yaml", self.catalog(spec))
