@@ -61,7 +61,7 @@ def prepare_export(
 
     Raises:
         UsageError: files would be overwritten without `force`.
-        CatalogSyncError: the export does not load back unchanged (a bug; nothing written).
+        CatalogSyncError: the export does not load back, or not unchanged (nothing written).
     """
     fmt = get_format(project.config.backend)
     schema_path = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
