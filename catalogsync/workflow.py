@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from catalogsync.backends._shared import gather_or_cancel
+from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.catalog import Catalog
 from catalogsync.config import Project, Target

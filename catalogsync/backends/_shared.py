@@ -1,35 +1,12 @@
-"""Small helpers every backend uses: concurrent jobs that clean up, and the HTTP settings.
+"""What every backend's factory uses: the HTTP settings a project asks for.
 
 Backend-neutral on purpose, so that one backend never imports another.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
-
 from catalogsync.backends._http import HttpSettings
 from catalogsync.config import Settings
-
-_T = TypeVar("_T")
-
-
-async def gather_or_cancel(*jobs: Awaitable[_T]) -> list[_T]:
-    """`asyncio.gather`, except that when one job fails the others are cancelled and awaited.
-
-    Plain gather leaves the siblings running; `asyncio.run` then cancels them while the loop
-    shuts down, and connection attempts cut short that way print "coroutine ... was never
-    awaited" warnings on stderr after the one error message (e.g. after a refused login).
-    """
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 def http_settings(settings: Settings) -> HttpSettings:

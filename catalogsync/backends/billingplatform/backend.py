@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from catalogsync.backends._shared import gather_or_cancel
+from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult

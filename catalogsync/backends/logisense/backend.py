@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
-from catalogsync.backends._shared import gather_or_cancel
+from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (

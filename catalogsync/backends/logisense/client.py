@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from catalogsync.aio import gather_or_cancel
 from catalogsync.backends._http import AuthHook, HttpClient, HttpSettings
-from catalogsync.backends._shared import gather_or_cancel
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
