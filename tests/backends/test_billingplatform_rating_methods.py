@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
-from catalogsync.backends.billingplatform.client import MAX_PAGE_SIZE, BillingPlatformClient
+from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.catalog import product_ref
 from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.plan import Action, Change
@@ -17,28 +17,20 @@ from catalogsync.report import Outcome
 pytestmark = pytest.mark.anyio
 
 
-class CountingClient(BillingPlatformClient):
-    """Records which entities were queried."""
-
-    queried: list[str]
-
-    async def query_all(
-        self,
-        entity: str,
-        fields: Sequence[str],
-        where: str | None = None,
-        order_by: str = "Id",
-        page_size: int = MAX_PAGE_SIZE,
-        require: Sequence[str] = (),
-    ) -> list[dict[str, str]]:
-        self.queried.append(entity)
-        return await super().query_all(entity, fields, where, order_by, page_size, require)
-
-
 def backend_on(emulator: BillingPlatformEmulator) -> tuple[BillingPlatformBackend, list[str]]:
-    client = CountingClient("http://emulator", "u", "p", transport=emulator.async_transport())
-    client.queried = []
-    return BillingPlatformBackend(client), client.queried
+    """A backend whose client records which entities it queries."""
+    client = BillingPlatformClient(
+        "http://emulator", "u", "p", transport=emulator.async_transport()
+    )
+    queried: list[str] = []
+    query_all = client.query_all
+
+    async def counting(entity: str, fields: Sequence[str], **kwargs: Any) -> Any:
+        queried.append(entity)
+        return await query_all(entity, fields, **kwargs)
+
+    setattr(client, "query_all", counting)  # noqa: B010 - a spy on one instance
+    return BillingPlatformBackend(client), queried
 
 
 def create(name: str, **values: Any) -> Change:
