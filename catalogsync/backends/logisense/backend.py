@@ -31,6 +31,7 @@ from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
+    LOOKUP_PATHS,
     LOOKUP_TABLES,
     RESOURCE,
     Lookups,
@@ -62,7 +63,8 @@ class LogiSenseBackend(Backend):
         """The lookup tables, fetched once (concurrently) and kept for the run."""
         async with self._lookup_lock:
             if self._lookups is None:
-                tables = await gather_or_cancel(*(self.client.list_all(t) for t in LOOKUP_TABLES))
+                paths = (LOOKUP_PATHS[t] for t in LOOKUP_TABLES)
+                tables = await gather_or_cancel(*(self.client.list_all(p) for p in paths))
                 self._lookups = Lookups.from_records(dict(zip(LOOKUP_TABLES, tables, strict=True)))
             return self._lookups
 

@@ -58,15 +58,18 @@ RESOURCE = {
     Kind.PACKAGE: "Package",
     Kind.PACKAGE_PRODUCT: "Package/Service",
 }
-# Lookup tables fetched once per run: `GET {table}` (reference §12 item 2).
-LOOKUP_TABLES = (
-    "ServiceType",
-    "FrequencyType",
-    "Currency",
-    "PackageCategory",
-    "AccountPackageStatusType",
-    "ServiceStatusType",
-)
+# Lookup tables fetched once per run (`GET {path}/`), by the object name the field pages
+# give (`packageCategoryId`: "the associated PackageCategory object") and the path its own
+# page documents (docs/vendor-api.md, "LogiSense REST v8", lookups).
+LOOKUP_PATHS = {
+    "ServiceType": "ServiceType",
+    "FrequencyType": "FrequencyType",
+    "Currency": "Currency",
+    "PackageCategory": "Package/Category",
+    "AccountPackageStatusType": "Account/Package/StatusType",
+    "ServiceStatusType": "Service/StatusType",
+}
+LOOKUP_TABLES = tuple(LOOKUP_PATHS)
 
 FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
     Kind.PRODUCT: (

@@ -18,7 +18,7 @@ Python API (for a LogiSense client/backend and its tests)::
         credentials=("user", "pass"),     # None: any username/password logs in
         client_id=None,                   # None: any non-empty client_id
         unique_names=False,               # True: refuse duplicate Service/Package names
-        create_status=200,                # 201: what v10 documents for some POSTs
+        profile="strict",                 # or a variant: profiles.PROFILES lists them
         lenient_auth=False,               # True: also accept "Authorization: <token>"
     )
     http = httpx.Client(base_url="http://ls", transport=emu.transport())   # sync

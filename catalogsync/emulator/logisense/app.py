@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 
 from catalogsync.emulator.logisense.auth import Token
-from catalogsync.emulator.logisense.schema import Resource, resource_named
+from catalogsync.emulator.logisense.schema import MAX_PATH_DEPTH, Resource, resource_at
 from catalogsync.emulator.logisense.validation import ApiError, Problem
 
 if TYPE_CHECKING:
@@ -90,8 +90,8 @@ class Target:
 def parse_target(rest: str) -> Target | None:
     """Parse the path after `/ResourceServer/api/v8/`; None when nothing lives there."""
     parts = [p for p in rest.split("/") if p]
-    for width in (2, 1):
-        resource = resource_named("/".join(parts[:width])) if len(parts) >= width else None
+    for width in range(MAX_PATH_DEPTH, 0, -1):
+        resource = resource_at("/".join(parts[:width])) if len(parts) >= width else None
         if resource is None:
             continue
         tail = [p.lower() for p in parts[width:]]

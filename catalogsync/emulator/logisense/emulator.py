@@ -21,6 +21,7 @@ from catalogsync.emulator.logisense.app import (
 )
 from catalogsync.emulator.logisense.auth import TokenStore, iso_utc
 from catalogsync.emulator.logisense.handlers import Handlers
+from catalogsync.emulator.logisense.profiles import DEFAULT_PROFILE, profile_named
 from catalogsync.emulator.logisense.schema import Resource, resource_named
 from catalogsync.emulator.logisense.store import Database
 from catalogsync.emulator.logisense.validation import ApiError, Problem, coerce
@@ -56,8 +57,10 @@ class LogiSenseEmulator(BaseEmulator):
         client_id: str | None = None,
         unique_names: bool = False,
         lenient_auth: bool = False,
-        create_status: int = 200,
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
+        #: The documented behaviour (`strict`) or a variant (`profiles.PROFILES`).
+        self.profile = profile_named(profile)
         self.db = Database(db)
         #: Accepted (username, password); None accepts any non-empty username.
         self.credentials = credentials
@@ -68,8 +71,6 @@ class LogiSenseEmulator(BaseEmulator):
         self.unique_names = unique_names
         #: Also accept `Authorization: <token>` without "Bearer " (a public client did so).
         self.lenient_auth = lenient_auth
-        #: The status of a successful POST ([INFERRED] 200 as the samples; v10 shows 201).
-        self.create_status = create_status
         self.tokens = TokenStore()
         self.views = Views(self.db)
         self.handlers = Handlers(self)

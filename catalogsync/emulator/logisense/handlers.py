@@ -39,7 +39,7 @@ __all__ = ["Handler", "Handlers"]
 Handler = Callable[["Target", Mapping[str, str], Any], tuple[int, dict[str, Any]]]
 
 #: The samples show 200 for every verb. The v8 POST status is [GAP] (v10 lists 201 for
-#: one POST): `LogiSenseEmulator(create_status=201)` tests a client against that.
+#: one POST): the `create-201` profile tests a client against that.
 OK = 200
 
 
@@ -192,7 +192,7 @@ class Handlers:
         """`POST X`: create one object."""
         _no_nested(target, body)
         payload = self.write("create", body, lambda w: _create(w, target.resource, body))
-        return self.emulator.create_status, _flatten(payload)
+        return self.emulator.profile.create_status, self._post_put_items(payload)
 
     def put(self, target: Target, headers: Mapping[str, str], body: Any) -> tuple[int, Any]:
         """`PUT X/{id}`: update only the supplied properties (reference §7, [D])."""
@@ -200,7 +200,7 @@ class Handlers:
         self._require(resource, identity)
         _no_nested(target, body)
         payload = self.write("update", body, lambda w: _update(w, resource, identity, body))
-        return OK, _flatten(payload)
+        return OK, self._post_put_items(payload)
 
     def patch(self, target: Target, headers: Mapping[str, str], body: Any) -> tuple[int, Any]:
         """`PATCH X/{id}`: the object and its child collections, all or nothing."""
@@ -214,6 +214,16 @@ class Handlers:
         self._require(resource, identity)
         payload = self.write("delete", None, lambda w: _delete(w, resource, identity))
         return OK, payload
+
+    def _post_put_items(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST/PUT result items: the seed's samples show each item as the bare object;
+        the v10 guide ([S11]) wraps it as `{identity, action, dtoTypeKey, instance}`
+        (profile `wrapped-write-items`)."""
+        if self.emulator.profile.wrapped_write_items:
+            return payload
+        results = payload["results"]
+        results["items"] = [i.get("instance", i) for i in results["items"]]
+        return payload
 
     def _require(self, resource: Resource, identity: int) -> None:
         if not self.db.exists(resource, identity):
@@ -249,12 +259,3 @@ def _no_nested(target: Target, body: Any) -> None:
 def _identity(target: Target) -> int:
     assert target.identity is not None
     return target.identity
-
-
-def _flatten(payload: dict[str, Any]) -> dict[str, Any]:
-    """POST/PUT result items: the seed shows each item as the bare object; the v10 docs
-    ([S11]) show `{identity, action, dtoTypeKey, instance}`. [INFERRED] both at once, so
-    clients written against either page read what they expect."""
-    results = payload["results"]
-    results["items"] = [{**i["instance"], **i} if "instance" in i else i for i in results["items"]]
-    return payload

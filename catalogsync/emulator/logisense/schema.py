@@ -14,11 +14,13 @@ from typing import Any
 
 __all__ = [
     "LOOKUP_SEED",
+    "MAX_PATH_DEPTH",
     "RESOURCES",
     "Field",
     "Kind",
     "Resource",
     "companion_name",
+    "resource_at",
     "resource_named",
 ]
 
@@ -84,8 +86,10 @@ def companion_name(field: str) -> str:
     return field[:-2] + "Name"
 
 
-def _lookup(key: str, dto: str, *extra: Field) -> Resource:
-    return Resource(key, key, dto, (Field("name", Kind.STRING, required=True), *extra), True)
+def _lookup(key: str, dto: str, *extra: Field, path: str = "") -> Resource:
+    """A read-only lookup table served at `path` (its key when the path is flat)."""
+    fields = (Field("name", Kind.STRING, required=True), *extra)
+    return Resource(key, path or key, dto, fields, True)
 
 
 _FK_PACKAGE = Field("packageId", Kind.INT, required=True, ref="Package")
@@ -103,9 +107,22 @@ RESOURCES: dict[str, Resource] = {
         # [INFERRED] the v8 Currency page was not read; `code` is what Package detail
         # output calls `currencyCode`.
         _lookup("Currency", "currency", Field("code", Kind.STRING)),
-        _lookup("PackageCategory", "packageCategory"),
-        _lookup("AccountPackageStatusType", "accountPackageStatusType"),
-        _lookup("ServiceStatusType", "serviceStatusType"),
+        # The nested paths are the vendor's (v8 Package-Category and Account-Package-
+        # StatusType pages; Service/StatusType from the v4 page): see docs/vendor-api.md.
+        _lookup(
+            "PackageCategory",
+            "packageCategory",
+            Field("sortOrder", Kind.INT),
+            Field("visible", Kind.BOOL, default=True),
+            path="Package/Category",
+        ),
+        _lookup(
+            "AccountPackageStatusType",
+            "accountPackageStatusType",
+            Field("preventChanges", Kind.BOOL, default=False),
+            path="Account/Package/StatusType",
+        ),
+        _lookup("ServiceStatusType", "serviceStatusType", path="Service/StatusType"),
         Resource(
             "Service",
             "Service",
@@ -202,14 +219,22 @@ RESOURCES: dict[str, Resource] = {
     )
 }
 
-_BY_PATH = {r.path.lower(): r for r in RESOURCES.values()} | {
-    k.lower(): r for k, r in RESOURCES.items()
-}
+_BY_PATH = {r.path.lower(): r for r in RESOURCES.values()}
+_BY_NAME = _BY_PATH | {k.lower(): r for k, r in RESOURCES.items()}
+#: The most `/`-separated segments a resource path has (`Account/Package/StatusType`).
+MAX_PATH_DEPTH = max(r.path.count("/") + 1 for r in RESOURCES.values())
 
 
 def resource_named(name: str) -> Resource | None:
-    """A resource by key (`PackageService`) or path (`Package/Service`), any case."""
-    return _BY_PATH.get(name.strip("/").lower())
+    """A resource by key (`PackageService`) or path (`Package/Service`), any case (for the
+    emulator's Python helpers)."""
+    return _BY_NAME.get(name.strip("/").lower())
+
+
+def resource_at(path: str) -> Resource | None:
+    """The resource served at a URL path (`Package/Category`), any case; keys that are not
+    paths (`PackageCategory`) are not served: the vendor has no such route."""
+    return _BY_PATH.get(path.strip("/").lower())
 
 
 #: [INFERRED] Seeded lookup rows (identity, fields). The object pages give no list; names
@@ -238,9 +263,9 @@ LOOKUP_SEED: dict[str, tuple[tuple[int, dict[str, Any]], ...]] = {
         (4, {"name": "Pound Sterling", "code": "GBP"}),
     ),
     "PackageCategory": (
-        (2, {"name": "Default"}),
-        (3, {"name": "Residential"}),
-        (4, {"name": "Business"}),
+        (2, {"name": "Default", "sortOrder": 2}),
+        (3, {"name": "Residential", "sortOrder": 3}),
+        (4, {"name": "Business", "sortOrder": 4}),
     ),
     "AccountPackageStatusType": (
         (99, {"name": "Enable"}),

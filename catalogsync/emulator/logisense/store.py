@@ -93,8 +93,10 @@ class Database:
             "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
             (resource.table, ID_START.get(resource.key, FIRST_LOOKUP_ID) - 1),
         )
+        defaults = {f.name: f.default for f in resource.fields}
         for identity, values in LOOKUP_SEED.get(resource.key, ()):
-            self.insert(resource, {**values, "identity": identity, "created": _SEEDED})
+            row = {**defaults, **values, "identity": identity, "created": _SEEDED}
+            self.insert(resource, row)
 
     # -- transactions --------------------------------------------------------------------
 

@@ -16,9 +16,9 @@ LOOKUPS = [
     "ServiceBaseType",
     "FrequencyType",
     "Currency",
-    "PackageCategory",
-    "AccountPackageStatusType",
-    "ServiceStatusType",
+    "Package/Category",
+    "Account/Package/StatusType",
+    "Service/StatusType",
 ]
 
 
@@ -143,6 +143,19 @@ def test_lookups_are_seeded_and_readable(api: LsApi, lookup: str) -> None:
     assert body["totalCount"] == len(body["items"]) >= 3
     first = body["items"][0]
     assert api.ok("GET", f"{lookup}/{first['identity']}")["instance"]["name"] == first["name"]
+
+
+@pytest.mark.parametrize(
+    "invented", ["PackageCategory", "AccountPackageStatusType", "ServiceStatusType"]
+)
+def test_lookup_paths_nobody_documents_are_404(api: LsApi, invented: str) -> None:
+    # The vendor serves these tables at nested paths only (docs/vendor-api.md, lookups).
+    errors(api.request("GET", invented), 404)
+
+
+def test_package_category_answers_as_the_v8_page_shows(api: LsApi) -> None:
+    (first, *_) = api.ok("GET", "Package/Category/")["items"]
+    assert set(first) >= {"identity", "name", "sortOrder", "visible"}
 
 
 def test_lookups_are_read_only(api: LsApi) -> None:

@@ -14,13 +14,25 @@ def test_post_creates_and_answers_the_result_envelope(ls: LogiSenseEmulator, api
     assert body["type"] == "create"
     assert body["results"]["totalCount"] == 1
     (item,) = body["results"]["items"]
-    # The seed's bare object and the v10 docs' wrapper, both.
-    assert item["action"] == "created" and item["dtoTypeKey"] == "service"
-    assert item["name"] == item["instance"]["name"] == "Voice"
-    assert item["identity"] == item["instance"]["identity"]
+    # The seed's POST sample (004:868-895): the item is the bare created object.
+    assert item["name"] == "Voice" and "action" not in item and "instance" not in item
     assert item["serviceTypeName"] == "Usage"
     assert item["isActive"] is True  # [INFERRED] default
-    assert ls.records("Service") == [item["instance"]]
+    assert ls.records("Service") == [item]
+
+
+def test_wrapped_write_items_profile_wraps_post_and_put_items() -> None:
+    with (
+        LogiSenseEmulator(profile="wrapped-write-items") as emu,
+        httpx.Client(base_url=BASE, transport=emu.transport()) as http,
+    ):
+        api = LsApi(http)
+        item = api.create("Service", name="V", serviceTypeId=1)
+        assert (item["action"], item["dtoTypeKey"]) == ("created", "service")
+        assert item["instance"]["identity"] == item["identity"]
+        body = api.ok("PUT", f"Service/{item['identity']}", json={"description": "d"})
+        (updated,) = body["results"]["items"]
+        assert updated["action"] == "updated" and updated["instance"]["description"] == "d"
 
 
 def test_post_package_service_resolves_names(api: LsApi, package: int, service: int) -> None:
@@ -32,7 +44,6 @@ def test_post_package_service_resolves_names(api: LsApi, package: int, service: 
         minimumInstances=1,
         maximumInstances=5,
     )
-    assert item["dtoTypeKey"] == "packageService"
     assert (item["packageName"], item["serviceName"]) == ("Gold", "Voice")
     assert item["created"] == item["updated"]
 
@@ -95,10 +106,9 @@ def test_put_updates_only_the_supplied_fields(
     )
     assert body["type"] == "update"
     (item,) = body["results"]["items"]
-    assert item["action"] == "updated" and item["dtoTypeKey"] == "package"
     after = ls.record("Package", package)
     assert after == before | {"description": "Best", "postPaid": True}
-    assert item["instance"] == after
+    assert item == after  # the seed's PUT sample: the bare updated object
 
 
 def test_put_sets_updated_on_children_and_can_clear_fields(
@@ -200,9 +210,9 @@ def test_put_of_a_record_read_with_detail_round_trips(
     assert len(ls.records("Package/Service")) == 1
 
 
-def test_create_status_is_configurable() -> None:
+def test_create_201_profile_answers_post_with_201() -> None:
     with (
-        LogiSenseEmulator(create_status=201) as emu,
+        LogiSenseEmulator(profile="create-201") as emu,
         httpx.Client(base_url=BASE, transport=emu.transport()) as http,
     ):
         response = LsApi(http).request("POST", "Service", json={"name": "V", "serviceTypeId": 1})
