@@ -27,7 +27,7 @@ from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import ConfigError, Issue
 from catalogsync.registry import BACKEND_NAMES
 from catalogsync.validation import validation_issues
-from catalogsync.yamlio import YamlFileError, display_path, read_yaml_file
+from catalogsync.yamlio import SourceMap, YamlFileError, display_path, read_yaml_file
 
 CONFIG_FILE = "catalogsync.yaml"
 EMULATOR_URL = "emulator:"
@@ -87,6 +87,13 @@ class Target(_Model):
     )
     allow_insecure_http: bool = Field(
         False, description="Allow a plain http:// URL that is not loopback (never in production)."
+    )
+    emulator_profile: str | None = Field(
+        None,
+        description=(
+            f"With url '{EMULATOR_URL}': the emulator's variant profile (default 'strict', what "
+            "the vendor documents show); `catalogsync emulator serve --help` lists them."
+        ),
     )
 
     @property
@@ -225,14 +232,40 @@ def load_project(root: Path) -> Project:
         raise ConfigError(
             validation_issues(exc, document.source, ProjectConfig, _describe)
         ) from exc
+    issues = _emulator_profile_issues(config, document.source)
     unknown = [t for t in [config.default_target] if t and t not in config.targets]
     if unknown:
-        raise ConfigError(
-            [
-                Issue(
-                    f"default_target '{unknown[0]}' is not a target",
-                    document.source.value(("default_target",)),
-                )
-            ]
+        issues.append(
+            Issue(
+                f"default_target '{unknown[0]}' is not a target",
+                document.source.value(("default_target",)),
+            )
         )
+    if issues:
+        raise ConfigError(issues)
     return Project(root, config)
+
+
+def _emulator_profile_issues(config: ProjectConfig, source: SourceMap) -> list[Issue]:
+    """A target's `emulator_profile` must name one of its backend's emulator profiles, and
+    only an `emulator:` target may have one."""
+    issues: list[Issue] = []
+    for name, target in config.targets.items():
+        if target.emulator_profile is None:
+            continue
+        where = source.value(("targets", name, "emulator_profile"))
+        if not target.is_emulator:
+            message = f"target '{name}': emulator_profile applies only to url '{EMULATOR_URL}'"
+            issues.append(Issue(message, where))
+            continue
+        # Imported only here: reading the profiles imports that backend's emulator.
+        from catalogsync.emulator.backends import emulator_profiles
+
+        known = emulator_profiles(config.backend)
+        if target.emulator_profile not in known:
+            message = (
+                f"target '{name}': unknown emulator_profile '{target.emulator_profile}' "
+                f"for {config.backend}; known profiles: {', '.join(known)}"
+            )
+            issues.append(Issue(message, where))
+    return issues

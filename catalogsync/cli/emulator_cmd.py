@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from catalogsync.cli import cli
-from catalogsync.emulator.backends import EMULATOR_BACKENDS, make_emulator
+from catalogsync.emulator.backends import EMULATOR_BACKENDS, emulator_profiles, make_emulator
 from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.server import serve as serve_app
 
@@ -52,6 +52,21 @@ def _error_statuses(ctx: click.Context, param: click.Parameter, value: str | Non
         raise click.BadParameter("expected comma-separated status codes", ctx=ctx) from None
 
 
+class _ProfileOption(click.Option):
+    """`--profile`: its help lists every backend's profiles, built only when help is shown
+    (reading them imports the emulators, which a plain CLI start should not)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        lines = [
+            "Variant of what the vendor documents leave open (default: strict, what they show)."
+        ]
+        for backend in sorted(EMULATOR_BACKENDS):
+            profiles = emulator_profiles(backend)
+            lines.append(f"{backend}: " + "; ".join(f"{n} ({d})" for n, d in profiles.items()))
+        self.help = "\n\n".join(lines)
+        return super().get_help_record(ctx)
+
+
 @cli.group("emulator")
 def emulator() -> None:
     """Run a local billing-system emulator (a sandbox for plan/apply and tests)."""
@@ -64,6 +79,13 @@ def emulator() -> None:
     default="billingplatform",
     show_default=True,
     help="Which billing system to emulate.",
+)
+@click.option(
+    "--profile",
+    cls=_ProfileOption,
+    default="strict",
+    show_default=True,
+    metavar="NAME",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -155,6 +177,7 @@ def emulator() -> None:
 @click.option("--quiet", is_flag=True, help="Do not log each request to stderr.")
 def serve(
     backend: str,
+    profile: str,
     host: str,
     port: int,
     db: Path | None,
@@ -167,15 +190,21 @@ def serve(
 
     \b
     Prints "catalogsync emulator (BACKEND) listening on http://HOST:PORT" once it accepts
-    connections. Its counters are at GET /_emulator/stats; faults can be changed while it
-    runs with POST /_emulator/faults (a JSON object of fault settings).
+    connections (", profile NAME" follows BACKEND for a profile other than strict). Its
+    counters are at GET /_emulator/stats; faults can be changed while it runs with
+    POST /_emulator/faults (a JSON object of fault settings).
     """
     faults = _faults(fault_flags, error_statuses)
     _configure_logging(quiet)
-    instance = make_emulator(backend, db, faults, credentials)
+    try:
+        instance = make_emulator(backend, db, faults, credentials, profile)
+    except ValueError as exc:  # an unknown profile: the message lists the known ones
+        raise click.BadParameter(str(exc), param_hint="'--profile'") from None
+
+    label = backend if profile == "strict" else f"{backend}, profile {profile}"
 
     def ready(url: str) -> None:
-        click.echo(f"catalogsync emulator ({backend}) listening on {url}")
+        click.echo(f"catalogsync emulator ({label}) listening on {url}")
         sys.stdout.flush()
 
     try:

@@ -1,24 +1,58 @@
-"""The `harness` fixture: every contract test runs once per backend."""
+"""The `harness` fixture: every contract test runs once per backend and emulator profile.
+
+The default run covers each backend's "strict" profile (what the vendor documents show);
+the variant profiles (what the documents leave open) are marked `variant_profile` and run
+only in the full run (`./scripts/test --full`, CATALOGSYNC_FULL_TESTS=1) or when selected
+with `-m variant_profile`, so the matrix does not slow the default run.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from catalogsync.emulator.backends import emulator_profiles, make_emulator
+from catalogsync.emulator.profiles import DEFAULT_PROFILE
 from catalogsync.emulator.server import ServerThread
 from tests.contract.harness import HARNESSES, Harness
 
+#: (backend, profile) pairs: every profile of every backend with a harness.
+CASES = [
+    pytest.param(
+        (backend, profile),
+        id=backend if profile == DEFAULT_PROFILE else f"{backend}+{profile}",
+        marks=() if profile == DEFAULT_PROFILE else (pytest.mark.variant_profile,),
+    )
+    for backend in sorted(HARNESSES)
+    for profile in emulator_profiles(backend)
+]
 
-@pytest.fixture(params=sorted(HARNESSES))
+
+def _variants_wanted(config: pytest.Config) -> bool:
+    markexpr = str(config.getoption("markexpr", "") or "")
+    return os.environ.get("CATALOGSYNC_FULL_TESTS") == "1" or "variant_profile" in markexpr
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    variants = [item for item in items if item.get_closest_marker("variant_profile") is not None]
+    if variants and not _variants_wanted(config):
+        config.hook.pytest_deselected(items=variants)
+        dropped = set(map(id, variants))
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
+@pytest.fixture(params=CASES)
 def harness(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Harness]:
-    harness_type, make_emulator = HARNESSES[request.param]
+    backend, profile = request.param
+    harness_type = HARNESSES[backend]
     for name, value in harness_type.env.items():
         monkeypatch.setenv(name, value)
-    with make_emulator(tmp_path / "served.sqlite3") as emulator:
+    with make_emulator(backend, tmp_path / "served.sqlite3", profile=profile) as emulator:
         harness = harness_type(emulator)
         with ServerThread(harness.dropper) as server:
             harness.url = server.url

@@ -11,7 +11,7 @@ own YAML vocabulary, with one managed field per product (`value`) that UI edits 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +22,6 @@ from ruamel.yaml import YAML
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalogsync.catalog import Kind
-from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import DroppedConnection
 from catalogsync.emulator.logisense import LogiSenseEmulator
@@ -258,7 +257,8 @@ class LogiSenseHarness(Harness):
         ]
 
 
-HARNESSES: dict[str, tuple[type[Harness], Callable[[Path], BaseEmulator]]] = {
-    "billingplatform": (BillingPlatformHarness, BillingPlatformEmulator),
-    "logisense": (LogiSenseHarness, LogiSenseEmulator),
+#: The harness of each backend (its emulator is built by `make_emulator`, in each profile).
+HARNESSES: dict[str, type[Harness]] = {
+    "billingplatform": BillingPlatformHarness,
+    "logisense": LogiSenseHarness,
 }

@@ -17,11 +17,12 @@ _EMULATOR_LOGIN = ("catalogsync", "catalogsync")
 class _EmulatedBackend(BillingPlatformBackend):
     """The backend wired to an in-process emulator whose state lives in the project."""
 
-    def __init__(self, project: Project, settings: Settings) -> None:
-        from catalogsync.emulator import BillingPlatformEmulator  # only when used
+    def __init__(self, project: Project, settings: Settings, profile: str) -> None:
+        from catalogsync.emulator.backends import make_emulator  # only when used
 
         project.state_dir.mkdir(parents=True, exist_ok=True)
-        self.emulator = BillingPlatformEmulator(project.state_dir / "billingplatform.sqlite3")
+        state = project.state_dir / "billingplatform.sqlite3"
+        self.emulator = make_emulator("billingplatform", state, profile=profile)
         client = BillingPlatformClient(
             EMULATOR_BASE_URL,
             *_EMULATOR_LOGIN,
@@ -39,7 +40,7 @@ def open_backend(project: Project, target_name: str, target: Target) -> Backend:
     """A backend for `target`; credentials are read from the environment only now."""
     settings = project.config.settings
     if target.is_emulator:
-        return _EmulatedBackend(project, settings)
+        return _EmulatedBackend(project, settings, target.emulator_profile or "strict")
     if target.username is None or target.password is None:
         raise ConfigError.single(f"target '{target_name}' needs username and password")
     username = target.username.resolve(project.root, f"target '{target_name}' username")

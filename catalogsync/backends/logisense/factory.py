@@ -24,12 +24,13 @@ STATE_FILE = "logisense.sqlite3"
 class _EmulatedBackend(LogiSenseBackend):
     """The backend wired to an in-process emulator whose state lives in the project."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, profile: str) -> None:
         # only when used
-        from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
+        from catalogsync.emulator.backends import make_emulator
+        from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID
 
         project.state_dir.mkdir(parents=True, exist_ok=True)
-        self.emulator = LogiSenseEmulator(project.state_dir / STATE_FILE)
+        self.emulator = make_emulator("logisense", project.state_dir / STATE_FILE, profile=profile)
         client = LogiSenseClient(
             EMULATOR_BASE_URL,
             *_EMULATOR_LOGIN,
@@ -47,7 +48,7 @@ class _EmulatedBackend(LogiSenseBackend):
 def open_backend(project: Project, target_name: str, target: Target) -> Backend:
     """A backend for `target`; credentials are read from the environment only now."""
     if target.is_emulator:
-        return _EmulatedBackend(project)
+        return _EmulatedBackend(project, target.emulator_profile or "strict")
     if target.username is None or target.password is None:
         raise ConfigError.single(f"target '{target_name}' needs username and password")
     username = target.username.resolve(project.root, f"target '{target_name}' username")

@@ -18,6 +18,7 @@ from catalogsync.emulator.billingplatform.app import (
     error_response,
     route_template,
 )
+from catalogsync.emulator.billingplatform.profiles import variants_for
 from catalogsync.emulator.billingplatform.schema import entity_named
 from catalogsync.emulator.billingplatform.store import Database
 from catalogsync.emulator.billingplatform.values import to_wire
@@ -31,8 +32,10 @@ class BillingPlatformEmulator(BaseEmulator):
     """A stateful BillingPlatform REST 2.0 emulator over SQLite.
 
     `db` is a SQLite file (state survives restarts) or None for memory. `credentials`
-    fixes the accepted (username, password); by default any login succeeds. Serve `.app`
-    with uvicorn (`catalogsync emulator serve`) or use `async_transport()` in process.
+    fixes the accepted (username, password); by default any login succeeds. `profile`
+    picks a variant of what the documents leave open (`profiles.PROFILES`; "strict" is
+    what they show). Serve `.app` with uvicorn (`catalogsync emulator serve`) or use
+    `async_transport()` in process.
     """
 
     backend_name = "billingplatform"
@@ -43,7 +46,11 @@ class BillingPlatformEmulator(BaseEmulator):
         *,
         faults: Faults | None = None,
         credentials: tuple[str, str] | None = None,
+        profile: str = "strict",
     ) -> None:
+        #: The behaviours of the chosen profile (checked first: no state is opened for a typo).
+        self.variants = variants_for(profile)
+        self.profile = profile
         self.db = Database(db)
         self.credentials = credentials
         self.sessions = SessionStore()
