@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import Faults
@@ -34,9 +33,7 @@ def _logisense(
 ) -> BaseEmulator:
     from catalogsync.emulator.logisense import LogiSenseEmulator
 
-    # TODO(i13-ls): pass `profile` unconditionally once LogiSenseEmulator takes it.
-    extra: dict[str, Any] = {} if profile == DEFAULT_PROFILE else {"profile": profile}
-    return LogiSenseEmulator(db, faults=faults, credentials=credentials, **extra)
+    return LogiSenseEmulator(db, faults=faults, credentials=credentials, profile=profile)
 
 
 EMULATOR_BACKENDS: dict[str, EmulatorFactory] = {
@@ -49,10 +46,7 @@ def emulator_profiles(backend: str) -> dict[str, str]:
     """The variant profiles of `backend`'s emulator: name → description, "strict" first."""
     if backend not in EMULATOR_BACKENDS:
         raise KeyError(backend)
-    try:
-        module = importlib.import_module(f"catalogsync.emulator.{backend}.profiles")
-    except ModuleNotFoundError:  # TODO(i13-ls): every emulator has its profiles module
-        return {DEFAULT_PROFILE: "as the vendor documents show"}
+    module = importlib.import_module(f"catalogsync.emulator.{backend}.profiles")
     profiles: dict[str, str] = module.PROFILES
     return profiles
 
