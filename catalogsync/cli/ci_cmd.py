@@ -37,10 +37,12 @@ from catalogsync.ci.context import (
 from catalogsync.ci.github import GitHubClient
 from catalogsync.ci.issues import DEFAULT_LABEL, sync_drift_issue
 from catalogsync.ci.reviewed import Reviewed, check_reviewed, find_reviewed
-from catalogsync.cli import cli
+from catalogsync.cli import Context, cli
 from catalogsync.cli.plan_cmd import _read_plan
+from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.plan import Plan
+from catalogsync.workflow import choose_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,7 +149,9 @@ def _target(explicit: str | None, plan: Plan | None, body: str, kind: str) -> st
 
 
 @ci.command()
-@click.option("-t", "--target", "target_name", required=True, help="Target the report is for.")
+@click.option(
+    "-t", "--target", "target_name", help="Target the report is for (default: default_target)."
+)
 @click.option(
     "--drift-exit-code",
     type=int,
@@ -166,8 +170,10 @@ def _target(explicit: str | None, plan: Plan | None, body: str, kind: str) -> st
     help="Label of the drift issues ('' for none; then every issue is searched).",
 )
 @github_options
+@click.pass_obj
 def issue(
-    target_name: str,
+    obj: Context,
+    target_name: str | None,
     drift_exit_code: int,
     body_file: Path | None,
     label: str,
@@ -175,6 +181,8 @@ def issue(
     api_url: str | None,
 ) -> None:
     """Open, update, close or reopen the one drift issue titled by target."""
+    if target_name is None:
+        target_name = choose_target(load_project(obj.project), None).name
     if drift_exit_code not in (EXIT_OK, EXIT_CHANGES):
         raise UsageError(
             f"drift exited {drift_exit_code}, which is an error, not a result: "

@@ -258,3 +258,17 @@ def test_an_explicit_hash_and_an_empty_plan_need_no_api(
     nothing = run(env, "ci", "check-plan", str(empty))
     assert nothing.exit_code == 0 and "no changes: nothing to apply" in nothing.stdout
     assert fake.seen == []
+
+
+def test_issue_takes_the_projects_default_target_when_none_is_given(
+    env: dict[str, str], fake: FakeGitHub, example: Path, tmp_path: Path
+) -> None:
+    """The drift workflow names no target: `ci issue` uses the project's default one."""
+    report = tmp_path / "drift.md"
+    report.write_text("### Drift\n\n1 changed in the UI\n")
+    result = run(
+        env, "-C", str(example), "ci", "issue", "--drift-exit-code", "2", "--body-file", str(report)
+    )
+    assert result.exit_code == 0, result.output
+    (issue,) = fake.issues.values()
+    assert issue["title"] == "Catalog drift: local"

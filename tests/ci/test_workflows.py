@@ -155,10 +155,18 @@ def test_the_default_project_and_target_exist_in_this_repository() -> None:
         project = ROOT / env["CATALOGSYNC_PROJECT"]
         assert project == EXAMPLE
         config = load(project / "catalogsync.yaml")
-        assert (
-            "local" in env["CATALOGSYNC_TARGET"]
-            and config["targets"]["local"]["url"] == "emulator:"
-        )
+        target = env["CATALOGSYNC_TARGET"] or config["default_target"]
+        if name == "catalog-drift.yml":  # no target named: the one run by hand, else the default
+            assert target == "${{ inputs.target }}"
+            target = config["default_target"]
+        assert config["targets"][target]["url"] == "emulator:"
+
+
+def test_the_drift_workflow_hard_codes_no_target() -> None:
+    text = (ROOT / ".github/workflows/catalog-drift.yml").read_text(encoding="utf-8")
+    assert "local" not in text
+    dispatch = load(ROOT / ".github/workflows/catalog-drift.yml")["on"]["workflow_dispatch"]
+    assert dispatch["inputs"]["target"]["default"] == ""
 
 
 def test_the_pre_commit_hook_names_a_real_entry_point_and_runs() -> None:
@@ -179,7 +187,7 @@ def test_the_pre_commit_hook_names_a_real_entry_point_and_runs() -> None:
 
 
 def run_action(
-    tmp_path: Path, command: str, *, args: str = "", allowed: str = "0"
+    tmp_path: Path, command: str, *, args: str = "", allowed: str = "0", target: str = "local"
 ) -> tuple[int, dict[str, str]]:
     """The action's main step as Actions runs it: bash, env inputs, GITHUB_OUTPUT file."""
     (step,) = [s for s in load(ACTION)["runs"]["steps"] if s.get("id") == "run"]
@@ -191,7 +199,7 @@ def run_action(
         "GITHUB_OUTPUT": str(output),
         "CS_COMMAND": command,
         "CS_PROJECT": str(tmp_path / "example"),
-        "CS_TARGET": "local",
+        "CS_TARGET": target,
         "CS_ARGS": args,
         "CS_ALLOWED": allowed,
     }
@@ -217,3 +225,34 @@ def test_the_action_script_runs_plan_apply_and_drift(tmp_path: Path) -> None:
     assert code == 0 and drift["exit-code"] == "0"
     assert Path(drift["markdown-file"]).read_text().startswith("<!-- catalogsync-drift:local -->")
     assert Path(drift["json-file"]).is_file()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_action_gives_validate_no_target(tmp_path: Path) -> None:
+    """`validate` has no -t: a workflow-wide target must not break it."""
+    shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".catalogsync"))
+    code, outputs = run_action(tmp_path, "validate", target="local")
+    assert code == 0, Path(outputs["output-file"]).read_text()
+    assert "catalog is valid" in Path(outputs["output-file"]).read_text()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_action_args_survive_quoting(tmp_path: Path) -> None:
+    """A quoted argument with a space stays one argument; `$(…)` and globs stay text."""
+    shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".catalogsync"))
+    code, plan = run_action(tmp_path, "plan")
+    assert code == 0
+    spaced = tmp_path / "my plan $(touch pwned) *.json"
+    shutil.copy(plan["plan-file"], spaced)
+    quoted = "'" + str(spaced) + "' --format markdown"
+    code, shown = run_action(tmp_path, "show", args=quoted, target="")
+    assert code == 0, Path(shown["output-file"]).read_text()
+    assert Path(shown["output-file"]).read_text().startswith("<!-- catalogsync-plan:local -->")
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_action_refuses_args_it_cannot_split(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".catalogsync"))
+    code, outputs = run_action(tmp_path, "plan", args="--out 'unclosed")
+    assert code == 1 and outputs["exit-code"] == "1"
