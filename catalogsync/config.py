@@ -25,7 +25,8 @@ from pydantic import (
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import ConfigError, Issue
-from catalogsync.registry import BACKEND_NAMES
+from catalogsync.registry import BACKEND_NAMES, get_format
+from catalogsync.review_config import LintSwitches, Policy, Pricing, RiskSettings
 from catalogsync.validation import validation_issues
 from catalogsync.yamlio import SourceMap, YamlFileError, display_path, read_yaml_file
 
@@ -161,6 +162,12 @@ class ProjectConfig(_Model):
         (), description="Fields another system owns: never compared, never written."
     )
     allow_delete: bool = Field(False, description="Apply planned deletes without --allow-delete.")
+    pricing: Pricing = Pricing()
+    risk: RiskSettings = RiskSettings()
+    policies: tuple[Policy, ...] = Field(
+        (), description="Rules every plan must keep, evaluated at plan time (exit 3)."
+    )
+    lint: LintSwitches = LintSwitches()
 
     @field_validator("backend")
     @classmethod
@@ -207,7 +214,16 @@ class Project:
 
 
 def _describe(model: type[BaseModel]) -> str:
-    names = {Target: "target", Settings: "settings", Guards: "guards", SecretSource: "credential"}
+    names = {
+        Target: "target",
+        Settings: "settings",
+        Guards: "guards",
+        SecretSource: "credential",
+        Pricing: "pricing",
+        RiskSettings: "risk",
+        Policy: "policy",
+        LintSwitches: "lint",
+    }
     return names.get(model, "rule" if issubclass(model, ObjectRule) else CONFIG_FILE)
 
 
@@ -241,6 +257,7 @@ def load_project(root: Path) -> Project:
                 document.source.value(("default_target",)),
             )
         )
+    issues += _policy_issues(config, document.source)
     if issues:
         raise ConfigError(issues)
     return Project(root, config)
@@ -268,4 +285,28 @@ def _emulator_profile_issues(config: ProjectConfig, source: SourceMap) -> list[I
                 f"for {config.backend}; known profiles: {', '.join(known)}"
             )
             issues.append(Issue(message, where))
+    return issues
+
+
+def _policy_issues(config: ProjectConfig, source: SourceMap) -> list[Issue]:
+    """Duplicate policy names, and price rules on a backend whose catalog has no prices."""
+    issues, seen = [], set()
+    priced = any(get_format(config.backend).money_fields(kind) for kind in Kind)
+    for index, policy in enumerate(config.policies):
+        if policy.name in seen:
+            issues.append(
+                Issue(
+                    f"policy name '{policy.name}' is used twice",
+                    source.value(("policies", index, "name")),
+                )
+            )
+        seen.add(policy.name)
+        if policy.rule.needs_prices and not priced:
+            issues.append(
+                Issue(
+                    f"policy '{policy.name}': rule {policy.rule.value} needs prices, and "
+                    f"{config.backend} catalogs have none",
+                    source.value(("policies", index, "rule")),
+                )
+            )
     return issues

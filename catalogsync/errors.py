@@ -9,6 +9,7 @@
     │   └── AmbiguousWriteError      a non-idempotent write may or may not have been applied
     ├── PlanError                    the plan cannot be built or read (bad plan file, ...)
     ├── GuardRefusedError            exit 3: a safety guard refused the plan
+    ├── PolicyRefusedError           exit 3: the plan breaks a policy (not overridden)
     └── StalePlanError               exit 3: the live catalog moved since the plan was made
 
 The CLI is the one place that turns these into a message on stderr and an exit code; the
@@ -110,6 +111,12 @@ class PlanError(CatalogSyncError):
 
 class GuardRefusedError(CatalogSyncError):
     """A safety guard refused the plan (too many changes, a protected object, deletes)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class PolicyRefusedError(CatalogSyncError):
+    """The plan breaks a `policies:` rule of catalogsync.yaml that was not overridden."""
 
     exit_code = EXIT_REFUSED
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from catalogsync.catalog import Ref, Resource, Value
+from catalogsync.catalog import Kind, Ref, Resource, Value
 from catalogsync.errors import Issue, SourceLocation
 from catalogsync.yamlio import YamlPath
 
@@ -76,6 +76,38 @@ class CatalogFormat(ABC):
     def labels(self) -> dict[type[BaseModel], str]:
         """Readable names of the format's models, e.g. {PackageProduct: 'package-product'}."""
         return {}
+
+    # --- what money means in this format (money-aware review); none by default ---------
+
+    def money_fields(self, kind: Kind) -> tuple[str, ...]:
+        """The fields of `kind` that are prices (shown as money, graded, linted)."""
+        return ()
+
+    def own_rate_field(self) -> str | None:
+        """The package-product field that overrides its product's field of the same name
+        (the package-product inherits the product's price when it has none); None: no
+        inheritance in this format."""
+        return None
+
+    def quantity_bounds(self) -> tuple[str, str] | None:
+        """A package-product's (minimum, maximum) quantity fields, if it has them."""
+        return None
+
+    def package_in_production(self, fields: Mapping[str, Value]) -> bool:
+        """Whether a package with these fields is sold (customers use it).
+
+        Conservative by default: a format without a package status treats every package as
+        in production.
+        """
+        return True
+
+    def product_active(self, fields: Mapping[str, Value]) -> bool | None:
+        """Whether a product with these fields is active; None when the fields do not say."""
+        return None
+
+    def is_discount(self, name: str, fields: Mapping[str, Value]) -> bool:
+        """Whether a product is a discount (a negative rate is expected there)."""
+        return "discount" in name.lower()
 
     def json_schema(self) -> dict[str, Any]:
         """JSON Schema of a catalog file, for editors (`catalogsync schema`)."""

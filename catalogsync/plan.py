@@ -20,8 +20,12 @@ from typing import Any
 from catalogsync import __version__
 from catalogsync.catalog import Kind, Ref, Value
 from catalogsync.errors import PlanError
+from catalogsync.review import PlanReview
 
-FORMAT_VERSION = 1
+# 2 adds `review` (risk grades, price moves, reach, policy overrides). Version 1 files still
+# load, verify and apply: their body is hashed as it was written, without `review`.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 # The fingerprint a create records: the object must not exist when the plan is applied.
 MUST_NOT_EXIST = "must-not-exist"
@@ -165,6 +169,8 @@ class Plan:
     unmanaged: tuple[Ref, ...] = ()
     live_counts: Mapping[Kind, int] = field(default_factory=dict)
     tool_version: str = __version__
+    review: PlanReview | None = None
+    format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "live_counts", MappingProxyType(dict(self.live_counts)))
@@ -196,8 +202,8 @@ class Plan:
     # --- the plan file -----------------------------------------------------------------
 
     def _body_without_changes(self) -> dict[str, Any]:
-        return {
-            "format_version": FORMAT_VERSION,
+        body: dict[str, Any] = {
+            "format_version": self.format_version,
             "tool_version": self.tool_version,
             "backend": self.backend,
             "target": {"name": self.target, "url": self.target_url},
@@ -206,6 +212,9 @@ class Plan:
             "live_counts": {kind.value: n for kind, n in sorted(self.live_counts.items())},
             "unmanaged": [ref.to_json() for ref in self.unmanaged],
         }
+        if self.format_version >= 2:
+            body["review"] = None if self.review is None else self.review.to_json()
+        return body
 
     def _body(self) -> dict[str, Any]:
         return {
@@ -259,11 +268,14 @@ class Plan:
             data = json.loads(text)
             if not isinstance(data, dict) or "format_version" not in data:
                 raise PlanError("not a catalogsync plan file (no format_version)")
-            if data["format_version"] != FORMAT_VERSION:
+            version = data["format_version"]
+            if version not in READABLE_VERSIONS:
+                readable = ", ".join(map(str, READABLE_VERSIONS))
                 raise PlanError(
-                    f"plan file format_version {data['format_version']} is not supported "
-                    f"(this catalogsync reads {FORMAT_VERSION})"
+                    f"plan file format_version {version} is not supported "
+                    f"(this catalogsync reads {readable})"
                 )
+            review = data.get("review") if version >= 2 else None
             plan = cls(
                 backend=data["backend"],
                 target=data["target"]["name"],
@@ -273,6 +285,8 @@ class Plan:
                 unmanaged=tuple(Ref.from_json(r) for r in data["unmanaged"]),
                 live_counts={Kind(k): int(v) for k, v in data["live_counts"].items()},
                 tool_version=data["tool_version"],
+                review=None if review is None else PlanReview.from_json(review),
+                format_version=version,
             )
         except json.JSONDecodeError as exc:
             raise PlanError(f"plan file is not valid JSON: {exc}") from exc

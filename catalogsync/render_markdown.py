@@ -35,7 +35,19 @@ from catalogsync.render_common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
+from catalogsync.render_review import (
+    RISK_LIST_MAX,
+    by_risk,
+    effective_note,
+    override_lines,
+    price_suffix,
+    reach_note,
+    review_of,
+    risk_counts_line,
+    risky_changes,
+)
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
+from catalogsync.review import Risk
 
 DEFAULT_LIMIT = 65_000
 
@@ -156,9 +168,10 @@ def render_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
     created = created_refs(plan)
     sections = []
     for action in _ACTION_ORDER:
-        changes = list(plan.of_action(action))
+        # Riskiest first within an action: when a large plan is cut, they stay visible.
+        changes = by_risk(plan, plan.of_action(action))
         if changes:
-            blocks = [_change_details(change, created) for change in changes]
+            blocks = [_change_details(plan, change, created) for change in changes]
             sections.append(
                 Section(f"#### {_ACTION_HEADING[action]} ({len(changes)})", blocks, "\n\n")
             )
@@ -180,6 +193,7 @@ def _plan_head(plan: Plan) -> str:
     ]
     if plan.has_changes:
         lines += [*_summary_table(plan), ""]
+        lines += _review_lines(plan)
     lines.append(
         f"Backend {md_code(plan.backend)} · URL {md_code(plan.target_url)}"
         f" · plan hash {md_code(plan.plan_hash)}"
@@ -208,7 +222,36 @@ def _summary_table(plan: Plan) -> list[str]:
     return rows
 
 
-def _change_details(change: Change, created: frozenset[Ref]) -> str:
+_RISK_BADGE = {Risk.HIGH: "🔴 high risk", Risk.MEDIUM: "🟠 medium risk", Risk.LOW: ""}
+
+
+def _review_lines(plan: Plan) -> list[str]:
+    """Risk counts, the risky changes with their reasons, and any policy override."""
+    review = plan.review
+    if review is None:
+        return []
+    lines = [f"**{risk_counts_line(review)}**", ""]
+    risky = risky_changes(plan)
+    for change, entry in risky[:RISK_LIST_MAX]:
+        reasons = "; ".join(f.reason for f in entry.findings)
+        lines.append(
+            f"- {_RISK_BADGE[entry.risk]} {md_code(change_title(change))}: {md_escape(reasons)}"
+        )
+    if len(risky) > RISK_LIST_MAX:
+        lines.append(f"- … and {len(risky) - RISK_LIST_MAX} more risky changes below")
+    if risky:
+        lines.append("")
+    overrides = override_lines(review)
+    if overrides:
+        lines += [f"**⚠️ Policy overrides ({len(review.policy_overrides)}):**", ""]
+        lines += [f"- {md_escape(o)}" for o in overrides]
+        lines.append("")
+    return lines
+
+
+def _change_details(plan: Plan, change: Change, created: frozenset[Ref]) -> str:
+    entry = review_of(plan, change)
+    currency = plan.review.currency if plan.review else None
     notes = [
         rename_note(change),
         one_line(change.reason) or None,
@@ -217,31 +260,42 @@ def _change_details(change: Change, created: frozenset[Ref]) -> str:
     body = []
     if any(notes):
         body.append("*" + " · ".join(md_escape(n) for n in notes if n) + "*")
-    table = _field_table(change)
+    if entry and entry.findings:
+        body.append("\n".join(f"- {f.risk.value}: {md_escape(f.reason)}" for f in entry.findings))
+    table = _field_table(plan, change)
     if table:
         body.append(table)
+    money_notes = [reach_note(entry, currency), effective_note(entry, currency)] if entry else []
+    body += [md_escape(n) for n in money_notes if n]
     if not body:
         body.append("*no managed fields*")
-    summary = f"<details><summary>{html_code(change_title(change))}</summary>"
+    badge = _RISK_BADGE[entry.risk] if entry else ""
+    title = html_code(change_title(change)) + (f" · {badge}" if badge else "")
+    summary = f"<details><summary>{title}</summary>"
     return "\n\n".join([summary, *body, "</details>"])
 
 
-def _field_table(change: Change) -> str:
+def _field_table(plan: Plan, change: Change) -> str:
     fields = shown_fields(change)
     if not fields:
         return ""
+
+    def move(name: str) -> str:
+        return md_escape(price_suffix(plan, change, name))
+
     if change.action is Action.UPDATE:
         rows = ["| field | before | after |", "| --- | --- | --- |"]
         rows += [
             f"| {md_escape(f.field)} | {md_code(format_value(f.before))} "
-            f"| {md_code(format_value(f.after))} |"
+            f"| {md_code(format_value(f.after))}{move(f.field)} |"
             for f in fields
         ]
     else:
         rows = ["| field | value |", "| --- | --- |"]
         rows += [
             f"| {md_escape(f.field)} | "
-            f"{md_code(format_value(f.after if change.action is Action.CREATE else f.before))} |"
+            f"{md_code(format_value(f.after if change.action is Action.CREATE else f.before))}"
+            f"{move(f.field)} |"
             for f in fields
         ]
     return "\n".join(rows)

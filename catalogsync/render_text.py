@@ -24,7 +24,19 @@ from catalogsync.render_common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
+from catalogsync.render_review import (
+    RISK_LIST_MAX,
+    effective_note,
+    override_lines,
+    price_suffix,
+    reach_note,
+    review_of,
+    risk_counts_line,
+    risk_note,
+    risky_changes,
+)
 from catalogsync.report import ApplyReport, Outcome
+from catalogsync.review import Risk
 
 INDENT = "    "
 
@@ -51,8 +63,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     """
     paint = _painter(color)
     created = created_refs(plan)
-    sections = [_header("Plan for", plan)]
-    sections += [_change_block(change, created, paint) for change in plan.changes]
+    sections = [_header("Plan for", plan), *_review_blocks(plan, paint)]
+    sections += [_change_block(plan, change, created, paint) for change in plan.changes]
     if plan.unmanaged:
         sections.append(_unmanaged_block(plan, paint))
     sections.append(paint(plan_summary_line(plan), _BOLD))
@@ -63,32 +75,62 @@ def _header(verb: str, plan: Plan) -> str:
     return f"{verb} target {quote(plan.target)} ({plan.backend}, {one_line(plan.target_url)})"
 
 
-def _change_block(change: Change, created: frozenset[Ref], paint: Paint) -> str:
+def _review_blocks(plan: Plan, paint: Paint) -> list[str]:
+    """What a reviewer reads first: the risk counts, the risky changes, policy overrides."""
+    review = plan.review
+    if review is None or not plan.has_changes:
+        return []
+    lines = [paint(risk_counts_line(review), _BOLD)]
+    risky = risky_changes(plan)
+    for change, entry in risky[:RISK_LIST_MAX]:
+        style = _RED if entry.risk is Risk.HIGH else _YELLOW
+        lines.append(INDENT + paint(f"{entry.risk.value:<6}", style) + " " + change_title(change))
+        lines += [INDENT * 2 + one_line(f.reason) for f in entry.findings]
+    if len(risky) > RISK_LIST_MAX:
+        lines.append(f"{INDENT}… and {len(risky) - RISK_LIST_MAX} more risky changes below")
+    blocks = ["\n".join(lines)]
+    overrides = override_lines(review)
+    if overrides:
+        title = paint(f"Policy overrides ({len(review.policy_overrides)}):", _RED)
+        blocks.append("\n".join([title, *(INDENT + one_line(o) for o in overrides)]))
+    return blocks
+
+
+def _change_block(plan: Plan, change: Change, created: frozenset[Ref], paint: Paint) -> str:
     lines = [paint(change_title(change), _ACTION_STYLE[change.action])]
+    entry = review_of(plan, change)
+    currency = plan.review.currency if plan.review else None
     notes = [
         rename_note(change),
         f"# {one_line(change.reason)}" if change.reason else None,
         pending_ids_note(change, created),
+        f"# {one_line(risk_note(entry))}" if entry and entry.findings else None,
     ]
     lines += [INDENT + paint(note, _DIM) for note in notes if note]
-    lines += [INDENT + line for line in _field_lines(change.action, shown_fields(change))]
+    lines += [INDENT + line for line in _field_lines(plan, change, shown_fields(change))]
+    money_notes = [reach_note(entry, currency), effective_note(entry, currency)] if entry else []
+    lines += [INDENT + paint("# " + one_line(n), _DIM) for n in money_notes if n]
     return "\n".join(lines)
 
 
-def _field_lines(action: Action, fields: Iterable[FieldChange]) -> list[str]:
-    """`name = value` (create, delete) or `name: before → after` (update), aligned."""
+def _field_lines(plan: Plan, change: Change, fields: Iterable[FieldChange]) -> list[str]:
+    """`name = value` (create, delete) or `name: before → after` (update), aligned; a price
+    is followed by its move (`(+0.01, +20.0 %)`, `(new price)`)."""
+    action = change.action
     rows = list(fields)
     width = max((len(one_line(f.field)) for f in rows), default=0)
     if action is Action.UPDATE:
         return [
             f"{(one_line(f.field) + ':').ljust(width + 1)} "
             f"{format_value(f.before)} → {format_value(f.after)}"
+            + price_suffix(plan, change, f.field)
             for f in rows
         ]
     # A create shows what it will write, a delete what the object had.
     return [
         f"{one_line(f.field).ljust(width)} = "
         f"{format_value(f.after if action is Action.CREATE else f.before)}"
+        + price_suffix(plan, change, f.field)
         for f in rows
     ]
 

@@ -6,11 +6,12 @@ Commands in `catalogsync.cli` call these; the functions here never print.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from catalogsync.aio import gather_or_cancel
+from catalogsync.assess import assess_plan
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.catalog import Catalog
 from catalogsync.config import Project, Target
@@ -19,7 +20,7 @@ from catalogsync.guards import GuardOptions
 from catalogsync.loader import load_project_catalog
 from catalogsync.plan import MUST_NOT_EXIST, Action, Plan
 from catalogsync.planner import PlanOptions, build_plan, follow_renames, renames_in
-from catalogsync.registry import open_backend
+from catalogsync.registry import get_format, open_backend
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,31 @@ async def fetch_and_plan(
     desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     return desired, live, build_plan(desired, live, plan_options(project, choice))
+
+
+def assess(
+    project: Project,
+    plan: Plan,
+    desired: Catalog,
+    live: LiveCatalog,
+    overrides: Collection[str] = (),
+) -> Plan:
+    """The plan with its review (risk, prices, reach) attached, after the project's policies.
+
+    Raises:
+        PolicyRefusedError: a policy is broken and not in `overrides` (exit 3).
+    """
+    config = project.config
+    return assess_plan(
+        plan,
+        desired,
+        live,
+        get_format(config.backend),
+        pricing=config.pricing,
+        risk=config.risk,
+        policies=config.policies,
+        overrides=overrides,
+    )
 
 
 def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: LiveCatalog) -> None:

@@ -18,6 +18,7 @@ from catalogsync.plan import Plan
 from catalogsync.render import render_report_json, render_report_text
 from catalogsync.report import ApplyReport
 from catalogsync.workflow import (
+    assess,
     check_saved_plan,
     choose_target,
     connected,
@@ -29,6 +30,13 @@ target_option = click.option(
     "-t", "--target", "target_name", help="Target from catalogsync.yaml (default: default_target)."
 )
 stats_option = click.option("--stats", is_flag=True, help="Print request counts and timings.")
+override_option = click.option(
+    "--override-policy",
+    "overrides",
+    multiple=True,
+    metavar="NAME",
+    help="Let this plan break the named policy; recorded in the plan for the review.",
+)
 format_option = click.option(
     "--format",
     "fmt",
@@ -46,6 +54,7 @@ format_option = click.option(
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none)."
 )
+@override_option
 @stats_option
 @click.pass_obj
 def plan(
@@ -54,6 +63,7 @@ def plan(
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
+    overrides: tuple[str, ...],
     stats: bool,
 ) -> None:
     """Show what apply would change. Never writes to the billing system.
@@ -66,8 +76,10 @@ def plan(
 
     async def run() -> tuple[Plan, dict[str, object]]:
         async with connected(project, choice) as backend:
-            _, _, made = await fetch_and_plan(project, choice, backend, progress("fetching"))
-            return made, backend.stats()
+            desired, live, made = await fetch_and_plan(
+                project, choice, backend, progress("fetching")
+            )
+            return assess(project, made, desired, live, overrides), backend.stats()
 
     made, request_stats = asyncio.run(run())
     if out is not None:
@@ -97,6 +109,7 @@ def plan(
     show_default=True,
     help="How to print the plan and the report.",
 )
+@override_option
 @stats_option
 @click.pass_obj
 def apply(
@@ -107,6 +120,7 @@ def apply(
     force: bool,
     allow_delete: bool,
     fmt: str,
+    overrides: tuple[str, ...],
     stats: bool,
 ) -> None:
     """Apply changes to the billing system.
@@ -119,6 +133,10 @@ def apply(
     a guard or a stale plan refused.
     """
     project = load_project(ctx.project)
+    if planfile and overrides:
+        raise UsageError(
+            "--override-policy is for planning: a saved plan carries the overrides it was made with"
+        )
     saved = _read_plan(planfile) if planfile else None
     choice = choose_target(project, target_name or (saved.target if saved else None))
 
@@ -133,6 +151,7 @@ def apply(
                 desired, live, chosen = await fetch_and_plan(
                     project, choice, backend, progress("fetching")
                 )
+                chosen = assess(project, chosen, desired, live, overrides)
             if not chosen.has_changes:
                 return chosen, None, backend.stats()
             check_guards(

@@ -232,6 +232,35 @@ class BillingPlatformFormat(CatalogFormat):
     def labels(self) -> dict[type[BaseModel], str]:
         return {Product: "product", Package: "package", PackageProduct: "package-product"}
 
+    # Money-aware review: PRODUCT.Rate is the list price; a PACKAGE_PRODUCT's own Rate
+    # overrides it for that package (without one, the package-product is rated at the
+    # product's rate). PackageStatus Production is what customers can be sold, and is the
+    # vendor's default; PRODUCT.Status is ACTIVE when sellable (the inactive spelling is
+    # not documented, so anything else counts as inactive).
+
+    def money_fields(self, kind: Kind) -> tuple[str, ...]:
+        return {Kind.PRODUCT: ("rate",), Kind.PACKAGE_PRODUCT: ("rate", "rate_override")}.get(
+            kind, ()
+        )
+
+    def own_rate_field(self) -> str | None:
+        return "rate"
+
+    def quantity_bounds(self) -> tuple[str, str] | None:
+        return ("min_qty", "max_qty")
+
+    def package_in_production(self, fields: Mapping[str, Value]) -> bool:
+        return fields.get("status") in (None, PackageStatus.PRODUCTION.value)
+
+    def product_active(self, fields: Mapping[str, Value]) -> bool | None:
+        status = fields.get("status")
+        return None if not isinstance(status, str) else status.strip().upper() == "ACTIVE"
+
+    def is_discount(self, name: str, fields: Mapping[str, Value]) -> bool:
+        method = fields.get("rating_method")
+        texts = (name, method if isinstance(method, str) else "")
+        return any("discount" in text.lower() for text in texts)
+
     def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
         assert isinstance(document, CatalogFile)
         for index, product in enumerate(document.products):

@@ -258,6 +258,17 @@ class LogiSenseFormat(CatalogFormat):
     def labels(self) -> dict[type[BaseModel], str]:
         return {Service: "service", Package: "package", PackageService: "package service"}
 
+    # Money-aware review: no prices here (see the module docstring), and no package status,
+    # so every package counts as in production (the default). A service is active per
+    # isActive; its package services' instance counts are the quantity bounds.
+
+    def quantity_bounds(self) -> tuple[str, str] | None:
+        return ("minimum_instances", "maximum_instances")
+
+    def product_active(self, fields: Mapping[str, Value]) -> bool | None:
+        active = fields.get("is_active")
+        return active if isinstance(active, bool) else None
+
     def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
         """Non-empty fields, minus false flags (what an absent flag means in the UI)."""
         flags = _FLAGS.get(ref.kind, frozenset())
