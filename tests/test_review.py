@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
@@ -83,7 +84,7 @@ LIVE = [
 ]
 
 
-def desired_from_live(**overrides: dict[str, object]) -> Catalog:
+def desired_from_live(**overrides: Mapping[str, object]) -> Catalog:
     """The live catalog as YAML, with some objects' fields changed (keyed by label)."""
     resources = []
     for r in LIVE:
@@ -127,12 +128,11 @@ def test_a_product_rate_change_reaches_inheriting_packages_and_names_the_overrid
 
 
 def test_a_package_product_rate_change_shows_its_effective_rate_own_or_inherited() -> None:
-    desired = desired_from_live(
-        **{
-            "Gold_Plan_/_Voice_Minutes": {"rate": None},  # drops its own rate: inherits 0.05
-            "Silver_Plan_/_Voice_Minutes": {"rate": D("0.045")},  # gets its own rate
-        }
-    )
+    changes: dict[str, Mapping[str, object]] = {
+        "Gold_Plan_/_Voice_Minutes": {"rate": None},  # drops its own rate: inherits 0.05
+        "Silver_Plan_/_Voice_Minutes": {"rate": D("0.045")},  # gets its own rate
+    }
+    desired = desired_from_live(**changes)
     plan = reviewed(desired, LIVE)
     gold = entry(plan, GOLD_VOICE).effective
     assert gold is not None and (gold.move.before, gold.move.after) == (D("0.04"), D("0.05"))
