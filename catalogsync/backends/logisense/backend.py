@@ -10,8 +10,11 @@ Writes, per wave:
   `PATCH Package/{id}` (after the POST that creates the package);
 - package services (package-products) go in **one PATCH per package** carrying every
   create / update / delete of that package's services in the wave: LogiSense runs a PATCH
-  as one transaction, so a package's changes land together or not at all. Created children
-  are matched back to their changes by `patchClientId`.
+  as one transaction, so a package's changes land together or not at all.
+Child items go in the body's `details` with `packageId` on each; `PackagePatch` proves each
+item applied from the answer (created children by their natural key in the answer's
+`instance`, never by an echoed `patchClientId`) or, failing that, by reading the package
+back.
 
 A create must not duplicate on retry. `HttpClient` never retries a POST or PATCH whose
 outcome is unknown; it raises `AmbiguousWriteError`, and the backend re-reads: a service or
@@ -34,6 +37,7 @@ from catalogsync.backends.logisense.mapping import (
     LOOKUP_PATHS,
     LOOKUP_TABLES,
     RESOURCE,
+    ChildItem,
     Lookups,
     PackageChildren,
     child_patch_items,
@@ -41,6 +45,7 @@ from catalogsync.backends.logisense.mapping import (
     live_resources,
     package_children,
 )
+from catalogsync.backends.logisense.package_patch import PackagePatch
 from catalogsync.backends.logisense.services_patch import PackageServicesPatch
 from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
@@ -181,11 +186,11 @@ class LogiSenseBackend(Backend):
         *,
         creating: bool,
     ) -> str:
-        """Add and remove a package's frequencies and currencies; "" or what went wrong."""
+        """Add and remove a package's frequencies and currencies; "" or what went wrong
+        (each item is proven applied by `PackagePatch`, not assumed from the 200)."""
         source = change.values if creating else {f.field: f.after for f in change.fields}
         before = {f.field: f.before for f in change.fields}
-        body: dict[str, Any] = {}
-        next_client_id = 1
+        items: list[ChildItem] = []
         for collection in CHILD_FIELDS:
             if collection not in source:
                 continue
@@ -193,22 +198,17 @@ class LogiSenseBackend(Backend):
             was = () if creating else _names(before.get(collection))
             live_ids = live.currencies if collection == "currencies" else live.frequencies
             try:
-                items = child_patch_items(collection, was, after, live_ids, lookups, next_client_id)
+                items += child_patch_items(collection, was, after, live_ids, lookups)
             except KeyError as exc:
                 return _reason(exc)
-            next_client_id += len(items)
-            if items:
-                body[collection] = {"items": items}
-        if not body:
+        outcomes = await PackagePatch(self.client, package_id).send(items)
+        failed = [
+            f"{i.label}: {o.message}" for i, o in zip(items, outcomes, strict=True) if not o.applied
+        ]
+        if not failed:
             return ""
-        try:
-            await self.client.patch("Package", package_id, body)
-        except AuthenticationError:
-            raise
-        except BackendError as exc:
-            done = "created, but " if creating else ""
-            return f"{done}its frequencies/currencies were not changed: {exc}"
-        return ""
+        done = "created, but " if creating else ""
+        return f"{done}its frequencies/currencies were not all changed: {'; '.join(failed)}"
 
     async def _delete(self, change: Change) -> ChangeResult:
         remote_id = _need(change.remote_id, change.ref)

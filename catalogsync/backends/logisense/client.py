@@ -9,11 +9,11 @@ Facts it encodes (../shared/reference/logisense-api.md):
   `{"pageNumber", "pageSize"}` (1-based [I]) and answers `pagedResults.totalCount`; once
   the total is known the other pages are fetched concurrently. The largest page size is a
   [GAP]: 10,000 is asked for, and a server that returns fewer per page is paged by what it
-  returned.
+  returned. A listing must prove itself whole (distinct records = `totalCount`).
 - Writes: POST creates (not idempotent: an unclear outcome is `AmbiguousWriteError`), PUT
-  updates the fields sent, PATCH changes child collections (`patchType`, `patchClientId`)
-  in one transaction, DELETE reports cascades. HTTP 400 lists every validation error; it
-  becomes a `LogiSenseRequestError` carrying all of them.
+  updates the fields sent, PATCH changes child collections (`patchType`, items in the
+  body's `details`) in one transaction, DELETE reports cascades. HTTP 400 lists every
+  validation error; it becomes a `LogiSenseRequestError` carrying all of them.
 """
 
 from __future__ import annotations
@@ -84,6 +84,24 @@ class _TokenAuth(AuthHook):
         return {"Authorization": f"Bearer {token.access_token}"}
 
 
+def _whole(path: str, records: list[Record], total: int | None) -> list[Record]:
+    """`records` if they are a complete listing: no identity twice, `total` of them."""
+    seen: set[Any] = set()
+    for record in records:
+        identity = record.get("identity")
+        if identity in seen:
+            raise BackendError(
+                f"GET {path}: record {identity} came back on two pages (rows moved while the "
+                "listing was read, or the server pages in no stable order); run again"
+            )
+        seen.add(identity)
+    if total is not None and len(records) != total:
+        raise BackendError(
+            f"GET {path}: read {len(records)} records but totalCount says {total}; run again"
+        )
+    return records
+
+
 def _parse(model: type[_Model], body: Any, method: str, path: str) -> _Model:
     try:
         return model.model_validate(body)
@@ -147,34 +165,47 @@ class LogiSenseClient:
         return _parse(CollectionResponse, body, "GET", path).items
 
     async def paged(self, resource: str, *, detail: bool = True) -> list[Record]:
-        """Every object through `X/Paged[/Detail]`: page 1, then the rest concurrently."""
+        """Every object through `X/Paged[/Detail]`: page 1, then the rest concurrently.
+
+        No sort parameter is documented for Paged routes, so a listing is proven whole
+        instead: as many distinct records as `totalCount` says, every page agreeing on that
+        count, no record twice. Anything else (rows added or removed while reading, an
+        unstable server order) is a `BackendError` to retry, never a silently short list.
+        """
+        path = self._paged_path(resource, detail)
         first, total = await self._page(resource, detail, 1, self.page_size)
-        if total is None:  # not counted: page until a short page
-            return await self._page_sequentially(resource, detail, first)
+        if total is None:  # not counted: a short page proves nothing, page until empty
+            return await self._page_until_empty(resource, detail, first)
         size = len(first)  # what the server really puts on a page (it may cap)
         if size == 0 or size >= total:
-            return first
+            return _whole(path, first, total)
         pages = math.ceil(total / size)
         rest = await gather_or_cancel(
             *(self._page(resource, detail, n, size) for n in range(2, pages + 1))
         )
-        return first + [record for page, _ in rest for record in page]
+        if any(count != total for _, count in rest):
+            raise BackendError(f"GET {path}: the listing changed while it was read; run again")
+        return _whole(path, first + [record for page, _ in rest for record in page], total)
 
-    async def _page_sequentially(
+    async def _page_until_empty(
         self, resource: str, detail: bool, first: list[Record]
     ) -> list[Record]:
         records, size, number = list(first), len(first), 1
         page = first
-        while size and len(page) == size:
+        while page:
             number += 1
             page, _ = await self._page(resource, detail, number, size)
             records.extend(page)
-        return records
+        return _whole(self._paged_path(resource, detail), records, None)
+
+    @staticmethod
+    def _paged_path(resource: str, detail: bool) -> str:
+        return f"{API}/{resource}/Paged" + ("/Detail" if detail else "")
 
     async def _page(
         self, resource: str, detail: bool, number: int, size: int
     ) -> tuple[list[Record], int | None]:
-        path = f"{API}/{resource}/Paged" + ("/Detail" if detail else "")
+        path = self._paged_path(resource, detail)
         header = json.dumps({"pageNumber": number, "pageSize": size, "excludeTotalCount": False})
         body = await self._http.request_json(
             "GET", path, idempotent=True, headers={"Pagination": header}

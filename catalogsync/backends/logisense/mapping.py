@@ -274,31 +274,51 @@ def _live(
     )
 
 
+@dataclass(frozen=True)
+class ChildItem:
+    """One PATCH item of a package's child collection (`services`, `frequencies`,
+    `currencies`): `wire` holds `patchType`, `identity` (update/delete) and the fields;
+    `label` names it in messages. `package_patch.PackagePatch` adds `packageId`."""
+
+    collection: str
+    wire: Mapping[str, Any]
+    label: str = ""
+
+    @property
+    def kind(self) -> str:
+        return str(self.wire["patchType"])
+
+    @property
+    def identity(self) -> int | None:
+        found = self.wire.get("identity")
+        return int(found) if found is not None else None
+
+
 def child_patch_items(
     collection: str,
     before: tuple[str, ...],
     after: tuple[str, ...],
     live_ids: Mapping[str, int],
     lookups: Lookups,
-    first_client_id: int = 1,
-) -> list[dict[str, Any]]:
+) -> list[ChildItem]:
     """PATCH items that turn a package's frequencies or currencies from `before` to `after`.
 
     Raises:
         KeyError: a frequency type or currency code is unknown, or a removed name has no
             live record id.
     """
-    items: list[dict[str, Any]] = []
+    noun = "frequency" if collection == "frequencies" else "currency"
+    items: list[ChildItem] = []
     for name in sorted(set(before) - set(after)):
         if name not in live_ids:
-            raise KeyError(f"{collection[:-3]}y '{name}' has no live record to delete")
-        items.append({"patchType": "delete", "identity": live_ids[name], "id": live_ids[name]})
-    for offset, name in enumerate(sorted(set(after) - set(before))):
-        item: dict[str, Any] = {"patchType": "create", "patchClientId": first_client_id + offset}
+            raise KeyError(f"{noun} '{name}' has no live record to delete")
+        wire = {"patchType": "delete", "identity": live_ids[name]}
+        items.append(ChildItem(collection, wire, f"{noun} '{name}'"))
+    for name in sorted(set(after) - set(before)):
         if collection == "frequencies":
             count, kind = split_frequency(name)
-            item |= {"frequency": count, "frequencyTypeId": lookups.id("FrequencyType", kind)}
+            fields = {"frequency": count, "frequencyTypeId": lookups.id("FrequencyType", kind)}
         else:
-            item["currencyId"] = lookups.id("Currency", name)
-        items.append(item)
+            fields = {"currencyId": lookups.id("Currency", name)}
+        items.append(ChildItem(collection, {"patchType": "create", **fields}, f"{noun} '{name}'"))
     return items

@@ -32,7 +32,8 @@ Python API (for a LogiSense client/backend and its tests)::
     token = emu.login()                   # or skip the HTTP login in tests
 
     # Lookups are seeded (ServiceType, FrequencyType, Currency, PackageCategory,
-    # AccountPackageStatusType, ServiceStatusType, ServiceBaseType); map names <-> ids:
+    # AccountPackageStatusType, ServiceStatusType, ServiceBaseType; served at their
+    # documented paths, e.g. Package/Category, Account/Package/StatusType); names <-> ids:
     emu.lookup_id("Currency", "US Dollar"); emu.records("FrequencyType")
     emu.seed_lookup("Currency", "Yen", code="JPY")        # add one; returns its identity
 
@@ -42,8 +43,8 @@ Python API (for a LogiSense client/backend and its tests)::
     pkg = emu.create("Package", name="Gold")
     emu.create("Package/Service", packageId=pkg["identity"], serviceId=svc["identity"])
     emu.update("Service", svc["identity"], description="changed in the UI")
-    emu.patch("Package", pkg["identity"], {"currencies": {"items": [
-        {"patchType": "create", "patchClientId": 1, "currencyId": 1}]}})
+    emu.patch("Package", pkg["identity"], {"details": {"currencies": {"items": [
+        {"patchType": "create", "patchClientId": 1, "currencyId": 1}]}}})
     emu.delete("Package", pkg["identity"])               # cascade report items
 
     # Reads as the API shows them (xxxName companions included), identity order:
@@ -68,15 +69,17 @@ Package/Frequency, Package/Currency; lookups answer the GET routes only, else 40
   `POST X/Search {"query":{"search":[...],"top":100,"pagination":{...}}}`. Text
   comparisons ignore case (SQL Server-like): compare names exactly yourself.
 - `POST X` -> {trackingId, type:"create", results:{totalCount, items:[item]}}, `PUT X/{id}`
-  (partial) -> type "update"; each item is the object's fields plus `action`,
-  `dtoTypeKey` and `instance` (both documented shapes at once). Child collections in
-  PATCH form are refused by POST/PUT (use PATCH).
+  (partial) -> type "update"; each item is the bare object as the seed shows (profile
+  wrapped-write-items: {identity, action, dtoTypeKey, instance}); profile create-201
+  answers POST with 201. Child collections in PATCH form are refused by POST/PUT.
 - `PATCH X/{id}` -> type "patch"; body: X's own fields, child collections
   `services`/`frequencies`/`currencies` = {"items":[{"patchType":"create"|"update"|
-  "delete", "patchClientId":n, "identity":id (update/delete), ...fields}]} at the top or
-  in `details`, and for Package a `packages` collection (path id ignored) whose created
-  items may nest children in their `details`. One transaction: any problem -> 400, nothing
-  written. Result items: {identity, action, dtoTypeKey, instance, patchClientId}.
+  "delete", "patchClientId":n, "identity":id (update/delete), ...fields}]} in the body's
+  `details` (profile top-level-children: also at the top), and for Package a `packages`
+  collection (path id ignored) whose created items may nest children in their `details`.
+  Any other key is refused (400). One transaction: any problem -> 400, nothing written.
+  Result items: {identity, action, dtoTypeKey, instance} (+ patchClientId under the
+  echo-patch-client-id profile).
 - `DELETE X/{id}` -> type "delete"; a Package takes its children with it
   ({foreignKeyIdentity, action:"deleted", dtoTypeKey}); a Service still used by a package
   is refused (400).

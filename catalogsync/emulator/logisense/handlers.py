@@ -161,7 +161,10 @@ class Handlers:
             unique_names=emulator.unique_names,
             fail_names=faults.name_pattern() if api else None,
         )
-        writer = Writer(self.db, validator, iso_utc(emulator.tokens.now()))
+        now = iso_utc(emulator.tokens.now())
+        writer = Writer(
+            self.db, validator, now, children_at_top=emulator.profile.top_level_children
+        )
 
         try:
             with self.db.transaction():
@@ -184,7 +187,7 @@ class Handlers:
             (instance,) = self.views.render(change.resource, [row])
             item = {"identity": change.identity, "action": change.action, "dtoTypeKey": dto}
             item["instance"] = instance
-        if change.patch_client_id is not None:
+        if change.patch_client_id is not None and self.emulator.profile.echo_patch_client_id:
             item["patchClientId"] = change.patch_client_id
         return item
 

@@ -4,13 +4,16 @@ The REST API runs "a single transaction per request" (reference §7, [D] S19), s
 is all or nothing: the `Writer` records every change and every problem, and the caller
 rolls the transaction back and answers 400 with all the problems if there is any.
 
-PATCH bodies (reference §7; the seed shows `{"details": {}, "packages": {"items": [...]}}`):
-child collections are keyed by their plural name (`services`, `frequencies`,
-`currencies`), each `{"items": [...]}`, and each item carries `patchType`
-(`create`/`update`/`delete`) and an optional caller-chosen `patchClientId`. [INFERRED]
-collections are accepted both at the top level of the body and inside its `details`;
-children nest under a created parent item's `details`, and their `packageId` is filled in
-from the nesting; every result item of a request item echoes its `patchClientId`.
+PATCH bodies (seed 004:758-780 shows `{"details": {}, "packages": {"items": [...]}}`):
+each collection is `{"items": [...]}` and each item carries `patchType`
+(`create`/`update`/`delete`) and an optional caller-chosen `patchClientId`. A package's
+child collections (`services`, `frequencies`, `currencies`) go in the `details` of the
+object they belong to, the way Detail output shows them (seed 004:292-487): the body's
+`details` for the path's package, an item's `details` for a package created in
+`packages.items`. [INFERRED] strict: any other key is refused (400) rather than silently
+ignored; the `top-level-children` profile also accepts the collections at the top level.
+Result items are `{identity, action, dtoTypeKey, instance}` as the seed's sample
+(004:787-822); only the `echo-patch-client-id` profile adds `patchClientId`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from catalogsync.emulator.logisense.schema import RESOURCES, Resource
+from catalogsync.emulator.logisense.schema import RESOURCES, Resource, companion_name
 from catalogsync.emulator.logisense.store import Database, Record
 from catalogsync.emulator.logisense.validation import (
     BAD_REQUEST,
@@ -38,6 +41,24 @@ Action = Literal["created", "updated", "deleted"]
 #: [D] the seed's PATCH body lists packages under "packages"; the root resource's own
 #: collection name. Other resources have no documented one.
 SELF_COLLECTION = {"Package": "packages"}
+#: What a PATCH item may carry besides the object's own properties.
+PATCH_ITEM_KEYS = frozenset({"patchType", "patchClientId", "details"})
+#: Read-only properties the API shows (so a client may send them back) beyond the
+#: system fields and the `xxxName` companions.
+_SHOWN = {"Service": ("serviceBaseTypeId", "serviceBaseTypeName", "taxCodeId")}
+_SYSTEM = ("identity", "id", "created", "updated", "ownerId", "ownerName")
+
+
+def known_properties(resource: Resource) -> frozenset[str]:
+    """Every property name an object of `resource` has (writable or read-only)."""
+    names = {*_SYSTEM, *_SHOWN.get(resource.key, ())}
+    for field in resource.fields:
+        names.add(field.name)
+        if field.name.endswith("Id"):
+            names.add(companion_name(field.name))
+    if resource.key == "PackageCurrency":
+        names.add("currencyCode")
+    return frozenset(names)
 
 
 @dataclass
@@ -58,10 +79,14 @@ class Change:
 class Writer:
     """Applies one request's writes inside the caller's transaction."""
 
-    def __init__(self, db: Database, validator: Validator, now: str) -> None:
+    def __init__(
+        self, db: Database, validator: Validator, now: str, *, children_at_top: bool = False
+    ) -> None:
         self.db = db
         self.validator = validator
         self.now = now
+        #: Profile `top-level-children`: child collections also outside `details`.
+        self.children_at_top = children_at_top
         self.changes: list[Change] = []
         self.problems: list[Problem] = []
 
@@ -200,8 +225,9 @@ class Writer:
         seed's body creates a package through `PATCH Package/{id}`.
         """
         own = SELF_COLLECTION.get(resource.key)
+        self._refuse_unknown(resource, body, {"details", *([own] if own else [])}, "")
         fields = {k: v for k, v in body.items() if resource.field(k) is not None}
-        collections = self._collections(resource, body)
+        collections = self._collections(resource, body, "")
         has_own = own is not None and own in body
         if fields or collections or not has_own:
             if self.db.get(resource, identity) is None:
@@ -226,13 +252,39 @@ class Writer:
                 where = f"{label}{child.collection}.items[{index}]"
                 self._apply_item(child, item, where, parent_id, parent_pending=parent_id is None)
 
+    def _refuse_unknown(
+        self, resource: Resource, body: Mapping[str, Any], extra: set[str], label: str
+    ) -> None:
+        """A problem for each key `resource` does not have (strict: never silently dropped)."""
+        allowed = known_properties(resource) | extra
+        if self.children_at_top:
+            allowed |= {str(c.collection) for c in _children(resource)}
+        for key in body:
+            if key not in allowed:
+                self.problems.append(
+                    Problem(BAD_REQUEST, f"{label}'{key}' is not a property of {resource.key}.")
+                )
+
     def _collections(
-        self, parent: Resource, container: Mapping[str, Any]
+        self, parent: Resource, container: Mapping[str, Any], label: str
     ) -> dict[Resource, list[Any]]:
-        details = container.get("details")
-        sources = [container, details if isinstance(details, Mapping) else {}]
+        """The child collections in `container['details']` (and, for the
+        `top-level-children` profile, in `container` itself)."""
+        details = container.get("details", {})
+        if not isinstance(details, Mapping):
+            self.problems.append(Problem(BAD_REQUEST, f"{label}'details' must be an object."))
+            details = {}
+        children = _children(parent)
+        names = {str(c.collection) for c in children}
+        for key in details:
+            if key not in names:
+                where = f"{parent.key} details" if names else f"{parent.key} PATCH details"
+                self.problems.append(
+                    Problem(BAD_REQUEST, f"{label}'details.{key}' is not a child of {where}.")
+                )
+        sources = [details, container] if self.children_at_top else [details]
         found: dict[Resource, list[Any]] = {}
-        for child in _children(parent):
+        for child in children:
             assert child.collection is not None
             for source in sources:
                 if child.collection in source:
@@ -265,6 +317,7 @@ class Writer:
         kind, client_id = item.get("patchType"), item.get("patchClientId")
         if client_id is not None:
             prefix = f"{label} (patchClientId {client_id}): "
+        self._refuse_unknown(resource, item, set(PATCH_ITEM_KEYS), prefix)
         if kind == "create":
             new_id = self.create(
                 resource,
@@ -274,7 +327,7 @@ class Writer:
                 pending_parent=parent_pending,
                 client_id=client_id,
             )
-            self._apply_children(new_id, self._collections(resource, item), f"{label}.")
+            self._apply_children(new_id, self._collections(resource, item, prefix), f"{label}.")
             return
         if kind not in ("update", "delete"):
             self.problems.append(
@@ -294,7 +347,7 @@ class Writer:
         elif self.update(
             resource, identity, item, prefix, parent_id=parent_id, client_id=client_id
         ):
-            self._apply_children(identity, self._collections(resource, item), f"{label}.")
+            self._apply_children(identity, self._collections(resource, item, prefix), f"{label}.")
 
 
 def _children(resource: Resource) -> list[Resource]:

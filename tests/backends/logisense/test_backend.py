@@ -30,14 +30,16 @@ def seed(emulator: LogiSenseEmulator) -> dict[str, int]:
         "Package",
         package,
         {
-            "services": {
-                "items": [
-                    {"patchType": "create", "serviceId": ids["Fibre"], "maximumInstances": 2},
-                    {"patchType": "create", "serviceId": ids["O'Brien 100%"]},
-                ]
-            },
-            "frequencies": {"items": [{"patchType": "create", "frequencyTypeId": 3}]},
-            "currencies": {"items": [{"patchType": "create", "currencyId": 1}]},
+            "details": {
+                "services": {
+                    "items": [
+                        {"patchType": "create", "serviceId": ids["Fibre"], "maximumInstances": 2},
+                        {"patchType": "create", "serviceId": ids["O'Brien 100%"]},
+                    ]
+                },
+                "frequencies": {"items": [{"patchType": "create", "frequencyTypeId": 3}]},
+                "currencies": {"items": [{"patchType": "create", "currencyId": 1}]},
+            }
         },
     )
     return {**ids, "Home": package}

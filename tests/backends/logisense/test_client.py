@@ -4,13 +4,14 @@ the total is known, by what the server really returns), every validation error r
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 
 from catalogsync.backends.logisense.client import API, LOGIN_PATH, LogiSenseRequestError
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
-from catalogsync.errors import AuthenticationError
+from catalogsync.errors import AuthenticationError, BackendError
 from tests.backends.logisense.conftest import make_client
 
 pytestmark = pytest.mark.anyio
@@ -86,8 +87,14 @@ async def test_pages_after_the_first_are_fetched_together(emulator: LogiSenseEmu
     assert emulator.stats()["by_route"][f"GET {API}/Service/Paged"] == 3
 
 
-def paging_server(total: int, cap: int, count: bool) -> tuple[httpx.MockTransport, list[int]]:
-    """A server that puts at most `cap` records on a page, whatever the client asks."""
+def paging_server(
+    total: int, cap: int, count: bool, *, claimed: int | None = None, shift: int = 0
+) -> tuple[httpx.MockTransport, list[int]]:
+    """A server that puts at most `cap` records on a page, whatever the client asks.
+
+    `claimed` is the totalCount it reports (default: the truth); `shift` moves every page
+    after the first back by that many rows (as if rows were inserted before them while the
+    listing was read)."""
     asked: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -96,8 +103,10 @@ def paging_server(total: int, cap: int, count: bool) -> tuple[httpx.MockTranspor
         page = json.loads(request.headers["Pagination"])
         asked.append(page["pageNumber"])
         start = (page["pageNumber"] - 1) * min(cap, page["pageSize"])
+        start -= shift if page["pageNumber"] > 1 else 0
         items = [{"identity": i} for i in range(start, min(total, start + cap))]
-        results = {"totalCount": total if count else None, "items": items}
+        reported = total if claimed is None else claimed
+        results = {"totalCount": reported if count else None, "items": items}
         return httpx.Response(200, json={"pagination": page, "pagedResults": results})
 
     return httpx.MockTransport(handler), asked
@@ -112,7 +121,28 @@ async def test_a_server_capping_its_pages_is_paged_by_what_it_returned(count: bo
     finally:
         await client.aclose()
     assert [r["identity"] for r in records] == list(range(23))
-    assert sorted(asked) == [1, 2, 3, 4]
+    # Uncounted, a short page proves nothing: the end is the first empty page.
+    assert sorted(asked) == ([1, 2, 3, 4] if count else [1, 2, 3, 4, 5])
+
+
+@pytest.mark.parametrize(
+    ("server", "problem"),
+    [
+        (dict(claimed=30), "read 23 records but totalCount says 30"),
+        (dict(shift=2), "came back on two pages"),
+        (dict(count=False, shift=2), "came back on two pages"),
+    ],
+)
+async def test_a_listing_that_is_not_whole_is_an_error_not_a_short_list(
+    server: dict[str, Any], problem: str
+) -> None:
+    transport, _ = paging_server(**{"total": 23, "cap": 7, "count": True, **server})
+    client = make_client(transport)
+    try:
+        with pytest.raises(BackendError, match=problem):
+            await client.paged("Service")
+    finally:
+        await client.aclose()
 
 
 async def test_every_validation_error_is_reported(emulator: LogiSenseEmulator) -> None:

@@ -74,9 +74,13 @@ def test_child_patch_items_add_and_remove() -> None:
     items = child_patch_items(
         "frequencies", ("Month", "Year"), ("3 Month", "Month"), {"Year": 6, "Month": 5}, LOOKUPS
     )
-    assert items == [
-        {"patchType": "delete", "identity": 6, "id": 6},
-        {"patchType": "create", "patchClientId": 1, "frequency": 3, "frequencyTypeId": 3},
+    assert [(i.collection, i.wire, i.label) for i in items] == [
+        ("frequencies", {"patchType": "delete", "identity": 6}, "frequency 'Year'"),
+        (
+            "frequencies",
+            {"patchType": "create", "frequency": 3, "frequencyTypeId": 3},
+            "frequency '3 Month'",
+        ),
     ]
     with pytest.raises(KeyError, match="currency 'USD' has no live record"):
         child_patch_items("currencies", ("USD",), (), {}, LOOKUPS)

@@ -51,13 +51,9 @@ def test_ui_edits_show_up_through_the_api_and_are_not_counted(
     results = ls.patch(
         "Package",
         package,
-        {
-            "services": {
-                "items": [{"patchType": "create", "patchClientId": 5, "serviceId": service}]
-            }
-        },
+        {"details": {"services": {"items": [{"patchType": "create", "serviceId": service}]}}},
     )
-    assert results[0]["patchClientId"] == 5
+    assert results[0]["instance"]["serviceId"] == service
     changed = ls.update("Service", service, description="edited in the UI")
     assert changed["description"] == "edited in the UI"
     assert api.ok("GET", f"Service/{service}")["instance"] == changed

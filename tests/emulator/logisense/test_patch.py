@@ -1,13 +1,37 @@
-"""PATCH with nested child collections: create/update/delete, patchClientId, atomicity."""
+"""PATCH with nested child collections: create/update/delete, placement, atomicity.
+
+Child collections go in `details` (the seed's body, 004:760-763, and Detail output,
+004:292-487); the strict default refuses them anywhere else and echoes no patchClientId.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from catalogsync.emulator.logisense import LogiSenseEmulator
-from tests.emulator.logisense.conftest import LsApi, errors, items
+from tests.emulator.logisense.conftest import BASE, LsApi, errors, items
+
+
+@pytest.fixture
+def package_and_service_in() -> Iterator[Callable[[str], tuple[Any, LsApi, int, int]]]:
+    """(emulator, api, package id, service id) in an emulator of the given profile."""
+    opened: list[Any] = []
+
+    def make(profile: str) -> tuple[Any, LsApi, int, int]:
+        emu = LogiSenseEmulator(profile=profile)
+        http = httpx.Client(base_url=BASE, transport=emu.transport())
+        opened.extend([http, emu])
+        service = emu.create("Service", name="Voice", serviceTypeId=1)["identity"]
+        package = emu.create("Package", name="Gold")["identity"]
+        return emu, LsApi(http), package, service
+
+    yield make
+    for thing in opened:
+        thing.close()
 
 
 def _ok(api: LsApi, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -20,34 +44,71 @@ def _ok(api: LsApi, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def test_patch_creates_children_and_echoes_patch_client_ids(
-    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
-) -> None:
-    body = {
+def _children_body(service: int) -> dict[str, Any]:
+    return {
         "description": "with children",
-        **items("services", {"patchType": "create", "patchClientId": 11, "serviceId": service}),
         "details": {
+            **items("services", {"patchType": "create", "patchClientId": 11, "serviceId": service}),
             **items(
                 "frequencies", {"patchType": "create", "patchClientId": 12, "frequencyTypeId": 3}
             ),
             **items("currencies", {"patchType": "create", "patchClientId": 13, "currencyId": 1}),
         },
     }
-    results = _ok(api, f"Package/{package}", body)
-    summary = [(r["dtoTypeKey"], r["action"], r.get("patchClientId")) for r in results]
+
+
+def test_patch_creates_children_in_details_and_answers_as_the_seed(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int
+) -> None:
+    results = _ok(api, f"Package/{package}", _children_body(service))
+    summary = [(r["dtoTypeKey"], r["action"]) for r in results]
     assert summary == [
-        ("package", "updated", None),
-        ("packageService", "created", 11),
-        ("packageFrequency", "created", 12),
-        ("packageCurrency", "created", 13),
+        ("package", "updated"),
+        ("packageService", "created"),
+        ("packageFrequency", "created"),
+        ("packageCurrency", "created"),
     ]
+    # The seed's answer items (004:793-818): no patchClientId echo.
+    assert all(set(r) == {"identity", "action", "dtoTypeKey", "instance"} for r in results)
     assert all(r["identity"] == r["instance"]["identity"] for r in results)
-    by_client = {r.get("patchClientId"): r for r in results}
-    assert by_client[11]["instance"]["packageId"] == package  # filled in from the path
+    assert results[1]["instance"]["packageId"] == package  # filled in from the path
     details = ls.record("Package", package, detail=True)["details"]
-    assert [s["identity"] for s in details["services"]] == [by_client[11]["identity"]]
+    assert [s["identity"] for s in details["services"]] == [results[1]["identity"]]
     assert details["currencies"][0]["currencyCode"] == "USD"
     assert ls.record("Package", package)["description"] == "with children"
+
+
+def test_echo_profile_echoes_patch_client_ids(package_and_service_in: Any) -> None:
+    _, api, package, service = package_and_service_in("echo-patch-client-id")
+    results = _ok(api, f"Package/{package}", _children_body(service))
+    assert [r.get("patchClientId") for r in results] == [None, 11, 12, 13]
+
+
+@pytest.mark.parametrize("key", ["services", "frequencies", "currencies", "colour"])
+def test_strict_refuses_keys_outside_the_documented_places(
+    ls: LogiSenseEmulator, api: LsApi, package: int, service: int, key: str
+) -> None:
+    body = {key: {"items": [{"patchType": "create", "serviceId": service, "currencyId": 1}]}}
+    assert errors(api.patch(f"Package/{package}", body)) == [
+        f"'{key}' is not a property of Package."
+    ]
+    item = {"patchType": "create", "serviceId": service, "colour": "red"}
+    assert errors(api.patch(f"Package/{package}", {"details": items("services", item)})) == [
+        "services.items[0]: 'colour' is not a property of PackageService."
+    ]
+    assert errors(api.patch(f"Package/{package}", {"details": items("prices", item)})) == [
+        "'details.prices' is not a child of Package details."
+    ]
+    assert ls.records("Package/Service") == []
+
+
+def test_top_level_children_profile_accepts_them_beside_details(
+    package_and_service_in: Any,
+) -> None:
+    _, api, package, service = package_and_service_in("top-level-children")
+    body = items("services", {"patchType": "create", "packageId": package, "serviceId": service})
+    (created,) = _ok(api, f"Package/{package}", body)
+    assert created["instance"]["serviceId"] == service
 
 
 def test_patch_updates_and_deletes_children(
@@ -56,19 +117,25 @@ def test_patch_updates_and_deletes_children(
     link = ls.create("Package/Service", packageId=package, serviceId=service)["identity"]
     currency = ls.create("Package/Currency", packageId=package, currencyId=1)["identity"]
     body = {
-        **items(
-            "services",
-            {"patchType": "update", "patchClientId": 1, "identity": link, "maximumInstances": 9},
-        ),
-        **items("currencies", {"patchType": "delete", "patchClientId": 2, "id": currency}),
+        "details": {
+            **items(
+                "services",
+                {
+                    "patchType": "update",
+                    "patchClientId": 1,
+                    "identity": link,
+                    "maximumInstances": 9,
+                },
+            ),
+            **items("currencies", {"patchType": "delete", "patchClientId": 2, "id": currency}),
+        }
     }
     results = _ok(api, f"Package/{package}", body)
-    assert [(r["action"], r["patchClientId"]) for r in results] == [("updated", 1), ("deleted", 2)]
+    assert [r["action"] for r in results] == ["updated", "deleted"]
     assert results[1] == {
         "identity": currency,
         "action": "deleted",
         "dtoTypeKey": "packageCurrency",
-        "patchClientId": 2,
     }
     assert ls.record("Package/Service", link)["maximumInstances"] == 9
     assert ls.records("Package/Currency") == []
@@ -80,12 +147,14 @@ def test_one_bad_child_writes_nothing(
     before = ls.records("Package", detail=True)
     body = {
         "description": "should not stick",
-        **items(
-            "services",
-            {"patchType": "create", "patchClientId": 1, "serviceId": service},
-            {"patchType": "create", "patchClientId": 2, "serviceId": 31337},
-        ),
-        **items("currencies", {"patchType": "create", "patchClientId": 3, "currencyId": 2}),
+        "details": {
+            **items(
+                "services",
+                {"patchType": "create", "patchClientId": 1, "serviceId": service},
+                {"patchType": "create", "patchClientId": 2, "serviceId": 31337},
+            ),
+            **items("currencies", {"patchType": "create", "patchClientId": 3, "currencyId": 2}),
+        },
     }
     response = api.patch(f"Package/{package}", body)
     assert response.json()["type"] == "patch"
@@ -103,20 +172,22 @@ def test_every_problem_in_a_patch_is_listed(
     foreign = ls.create("Package/Service", packageId=other, serviceId=service)["identity"]
     body = {
         "packageCategoryId": 404,
-        **items(
-            "services",
-            {
-                "patchType": "create",
-                "serviceId": service,
-                "minimumInstances": 4,
-                "maximumInstances": 1,
-            },
-            {"patchType": "update", "identity": foreign, "maximumInstances": 2},
-            {"patchType": "remove", "identity": foreign},
-            {"patchType": "delete"},
-            "not an object",
-        ),
-        "frequencies": {"items": "nope"},
+        "details": {
+            **items(
+                "services",
+                {
+                    "patchType": "create",
+                    "serviceId": service,
+                    "minimumInstances": 4,
+                    "maximumInstances": 1,
+                },
+                {"patchType": "update", "identity": foreign, "maximumInstances": 2},
+                {"patchType": "remove", "identity": foreign},
+                {"patchType": "delete"},
+                "not an object",
+            ),
+            "frequencies": {"items": "nope"},
+        },
     }
     messages = errors(api.patch(f"Package/{package}", body))
     assert messages == [
@@ -159,11 +230,7 @@ def test_seed_style_patch_creates_packages_with_nested_children(
         ),
     }
     results = _ok(api, "Package/0", body)
-    assert [(r["dtoTypeKey"], r["patchClientId"]) for r in results] == [
-        ("package", 1),
-        ("packageService", 2),
-        ("packageFrequency", 3),
-    ]
+    assert [r["dtoTypeKey"] for r in results] == ["package", "packageService", "packageFrequency"]
     package = results[0]["identity"]
     assert results[1]["instance"]["packageId"] == results[2]["instance"]["packageId"] == package
     (stored,) = ls.records("Package", detail=True)
@@ -225,13 +292,17 @@ def test_patch_of_a_missing_object_is_404_in_the_body(api: LsApi, path: str) -> 
 
 def test_batch_cap_counts_nested_items(ls: LogiSenseEmulator, api: LsApi, package: int) -> None:
     ls.faults.max_batch_size = 2
-    three = items(
-        "currencies",
-        *({"patchType": "create", "currencyId": c} for c in (1, 2, 3)),
-    )
+    three = {
+        "details": items(
+            "currencies",
+            *({"patchType": "create", "currencyId": c} for c in (1, 2, 3)),
+        )
+    }
     assert "more than 2 patch items" in errors(api.patch(f"Package/{package}", three))[0]
     assert ls.records("Package/Currency") == []
-    two = items("currencies", *({"patchType": "create", "currencyId": c} for c in (1, 2)))
+    two = {
+        "details": items("currencies", *({"patchType": "create", "currencyId": c} for c in (1, 2)))
+    }
     assert len(_ok(api, f"Package/{package}", two)) == 2
 
 
@@ -241,11 +312,13 @@ def test_injected_name_failure_rolls_back_the_whole_patch(
     good = ls.create("Service", name="Voice", serviceTypeId=1)["identity"]
     bad = ls.create("Service", name="Fax FAIL", serviceTypeId=1)["identity"]
     ls.faults.fail_names_matching = "FAIL"
-    body = items(
-        "services",
-        {"patchType": "create", "serviceId": good},
-        {"patchType": "create", "serviceId": bad},
-    )
+    body = {
+        "details": items(
+            "services",
+            {"patchType": "create", "serviceId": good},
+            {"patchType": "create", "serviceId": bad},
+        )
+    }
     (message,) = errors(api.patch(f"Package/{package}", body))
     assert message.startswith("services.items[1]: injected failure: the name 'Fax FAIL'")
     assert ls.records("Package/Service") == []
@@ -256,7 +329,9 @@ def test_a_child_cannot_be_moved_by_its_parents_patch(
 ) -> None:
     other = ls.create("Package", name="Other")["identity"]
     link = ls.create("Package/Service", packageId=package, serviceId=service)["identity"]
-    body = items("services", {"patchType": "update", "identity": link, "packageId": other})
+    body = {
+        "details": items("services", {"patchType": "update", "identity": link, "packageId": other})
+    }
     assert errors(api.patch(f"Package/{package}", body)) == [
         "services.items[0]: 'PackageId' cannot move a child to another package."
     ]
@@ -267,7 +342,7 @@ def test_out_of_range_integers_are_validation_errors(api: LsApi, package: int) -
     huge = 2**70
     body = {
         "packageCategoryId": huge,
-        **items("services", {"patchType": "delete", "identity": huge}),
+        "details": items("services", {"patchType": "delete", "identity": huge}),
     }
     assert errors(api.patch(f"Package/{package}", body)) == [
         f"'PackageCategoryId' must be a whole number, not {huge}.",

@@ -32,7 +32,8 @@ def test_concurrent_writes_and_paged_reads_over_loopback(ls: LogiSenseEmulator) 
         def build(n: int) -> None:
             created = client.post(f"{API}/Package", json={"name": f"P{n}"}, headers=headers)
             package = created.json()["results"]["items"][0]["identity"]
-            body = {"services": {"items": [{"patchType": "create", "serviceId": service}]}}
+            item = {"patchType": "create", "serviceId": service}
+            body = {"details": {"services": {"items": [item]}}}
             patched = client.patch(f"{API}/Package/{package}", json=body, headers=headers)
             assert patched.status_code == 200, patched.text
 
