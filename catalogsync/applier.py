@@ -4,18 +4,30 @@ Within a wave the backend batches and parallelises; between waves the applier ca
 remote ids created so far (so later waves can reference objects created earlier) and
 skips every change that depends on one that failed or was skipped. Independent work
 continues. The applier never re-plans and never re-orders: the plan decided the order.
+
+Trust, not hope (DESIGN.md §8):
+- right before each wave's writes the live catalog is read again and the wave's objects
+  re-checked (creates must still not exist, updates and deletes must be as planned); when
+  they moved (another apply running against the same target), the apply stops there:
+  nothing more is written and the report says why (exit 3);
+- after the last wave, the live catalog is read once more and every succeeded change is
+  checked to be in effect with the planned values (`verify`; one read of the catalog, the
+  read floor). The re-check read before a wave verifies the waves before it for free.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from catalogsync.backends.base import Backend, LiveCatalog
 from catalogsync.catalog import Ref
-from catalogsync.plan import Change, Plan
+from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import follow_renames, renames_in
+from catalogsync.recheck import moved_before_wave
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
+from catalogsync.verify import verify_results
 
 log = logging.getLogger(__name__)
 
@@ -23,25 +35,39 @@ log = logging.getLogger(__name__)
 ApplyProgress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class ApplyOptions:
+    """`verify`: re-read after the last wave and check every change is in effect.
+    `recheck`: re-read before each wave and stop if its objects moved (exit 3)."""
+
+    verify: bool = True
+    recheck: bool = True
+
+
 async def apply_plan(
-    plan: Plan, backend: Backend, live: LiveCatalog, progress: ApplyProgress | None = None
+    plan: Plan,
+    backend: Backend,
+    live: LiveCatalog,
+    progress: ApplyProgress | None = None,
+    options: ApplyOptions | None = None,
 ) -> ApplyReport:
     """Execute `plan` against `backend`; `live` is the catalog the plan was checked against."""
+    options = options or ApplyOptions()
     # Ids under the keys the plan uses: after its renames (package-products follow them).
-    renames = renames_in(plan)
-    ids: dict[Ref, str] = {follow_renames(r.ref, renames): r.remote_id for r in live}
+    all_renames = renames_in(plan)
+    ids: dict[Ref, str] = {follow_renames(r.ref, all_renames): r.remote_id for r in live}
     results: dict[Ref, ChangeResult] = {}
     done = 0
+    fresh: LiveCatalog | None = None
+    refused = ""
     for wave, changes in plan.waves():
-        runnable: list[Change] = []
-        for change in changes:
-            blocker = _blocker(change, results)
-            if blocker is None:
-                runnable.append(change)
-            else:
-                results[change.ref] = ChangeResult(
-                    change.ref, Outcome.SKIPPED, change.remote_id, f"skipped: {blocker}"
-                )
+        runnable = _runnable(changes, results)
+        if runnable and options.recheck:
+            fresh = await backend.fetch_live()
+            moved = moved_before_wave(runnable, _created(plan, results), live, fresh, all_renames)
+            if moved:
+                refused = _refusal(moved)
+                break
         if runnable:
             log.info("apply: wave=%d changes=%d", wave, len(runnable))
             for result in await backend.apply_wave(runnable, ids):
@@ -49,10 +75,59 @@ async def apply_plan(
                 if result.outcome is Outcome.SUCCEEDED and result.remote_id is not None:
                     ids[result.ref] = result.remote_id
             _check_complete(runnable, results)
+            fresh = None  # written since: no longer a read of the state after the writes
         done += len(changes)
         if progress is not None:
             progress(done, len(plan.changes))
-    return ApplyReport.build(plan.plan_hash, (results[c.ref] for c in plan.changes))
+    for change in plan.changes:
+        if change.ref not in results:
+            reason = "not written: the apply stopped (see above)"
+            results[change.ref] = ChangeResult(
+                change.ref, Outcome.SKIPPED, change.remote_id, reason
+            )
+    verified = False
+    if options.verify and any(r.outcome is Outcome.SUCCEEDED for r in results.values()):
+        fresh = fresh or await backend.fetch_live()
+        results = verify_results(plan.changes, results, fresh)
+        verified = True
+    return ApplyReport.build(
+        plan.plan_hash,
+        (results[c.ref] for c in plan.changes),
+        refused=refused,
+        verified=verified,
+    )
+
+
+def _runnable(changes: tuple[Change, ...], results: dict[Ref, ChangeResult]) -> list[Change]:
+    """The wave's changes whose dependencies succeeded; the others are recorded as skipped."""
+    runnable: list[Change] = []
+    for change in changes:
+        blocker = _blocker(change, results)
+        if blocker is None:
+            runnable.append(change)
+        else:
+            results[change.ref] = ChangeResult(
+                change.ref, Outcome.SKIPPED, change.remote_id, f"skipped: {blocker}"
+            )
+    return runnable
+
+
+def _created(plan: Plan, results: dict[Ref, ChangeResult]) -> list[Ref]:
+    return [
+        c.ref
+        for c in plan.of_action(Action.CREATE)
+        if c.ref in results and results[c.ref].outcome is Outcome.SUCCEEDED
+    ]
+
+
+def _refusal(moved: list[str]) -> str:
+    shown = "\n  ".join(moved[:20])
+    more = f"\n  … and {len(moved) - 20} more" if len(moved) > 20 else ""
+    return (
+        "objects of the next wave moved since the plan was made (another apply or a person "
+        f"is changing this target); nothing more was written:\n  {shown}{more}\n"
+        "Run `catalogsync plan` again and review the new plan."
+    )
 
 
 def _blocker(change: Change, results: dict[Ref, ChangeResult]) -> str | None:

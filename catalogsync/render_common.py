@@ -180,7 +180,12 @@ def plan_summary_line(plan: Plan) -> str:
 def report_summary_line(report: ApplyReport) -> str:
     """`Apply: 10 succeeded, 1 failed, 2 skipped.`"""
     counts = report.counts()
-    return "Apply: " + ", ".join(f"{counts[o.value]} {o.value}" for o in Outcome) + "."
+    line = "Apply: " + ", ".join(f"{counts[o.value]} {o.value}" for o in Outcome) + "."
+    if report.refused:
+        line += f" Stopped: {report.refused}"
+    elif report.verified:
+        line += " Verified by re-reading the live catalog."
+    return line
 
 
 def changes_by_ref(plan: Plan) -> dict[Ref, Change]:

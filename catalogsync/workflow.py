@@ -18,8 +18,9 @@ from catalogsync.config import Project, Target
 from catalogsync.errors import PlanError, StalePlanError
 from catalogsync.guards import GuardOptions
 from catalogsync.loader import load_project_catalog
-from catalogsync.plan import MUST_NOT_EXIST, Action, Plan
-from catalogsync.planner import PlanOptions, build_plan, follow_renames, renames_in
+from catalogsync.plan import Plan
+from catalogsync.planner import PlanOptions, build_plan, renames_in
+from catalogsync.recheck import moved_before_apply
 from catalogsync.registry import get_format, open_backend
 
 
@@ -127,20 +128,7 @@ def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: L
             f"the plan is for {plan.backend} target '{plan.target}', "
             f"not {project.config.backend} target '{choice.name}'"
         )
-    by_id = {r.remote_id: r for r in live}
-    renames = renames_in(plan)
-    live_keys = {follow_renames(r.ref, renames) for r in live}
-    moved: list[str] = []
-    for change in plan.changes:
-        if change.action is Action.CREATE:
-            if change.live_fingerprint != MUST_NOT_EXIST or change.ref in live_keys:
-                moved.append(f"{change.ref}: created since the plan was made")
-            continue
-        current = by_id.get(change.remote_id or "")
-        if current is None:
-            moved.append(f"{change.ref}: no longer exists")
-        elif current.fingerprint != change.live_fingerprint:
-            moved.append(f"{change.ref}: changed since the plan was made")
+    moved = moved_before_apply(plan.changes, live, renames_in(plan))
     if moved:
         raise StalePlanError(
             "the plan is stale; nothing was written. Objects that moved:\n  "

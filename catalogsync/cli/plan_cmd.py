@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from catalogsync.applier import apply_plan
+from catalogsync.applier import ApplyOptions, apply_plan
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import FORMATS, print_stats, progress, render_plan, use_color
 from catalogsync.config import load_project
@@ -110,6 +110,11 @@ def plan(
     help="How to print the plan and the report.",
 )
 @override_option
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    help="Skip re-reading the live catalog after the last wave to check every change is in effect.",
+)
 @stats_option
 @click.pass_obj
 def apply(
@@ -121,6 +126,7 @@ def apply(
     allow_delete: bool,
     fmt: str,
     overrides: tuple[str, ...],
+    no_verify: bool,
     stats: bool,
 ) -> None:
     """Apply changes to the billing system.
@@ -128,6 +134,11 @@ def apply(
     With PLANFILE (from `plan --out`): re-fetch the live catalog, refuse (exit 3, nothing
     written) if any object the plan touches moved since, then execute exactly that plan.
     Without it: plan, show the plan, ask (or --auto-approve), execute.
+
+    Before each wave the live catalog is read again: if the wave's objects moved (another
+    apply is running against this target), nothing more is written (exit 3). After the
+    last wave it is read once more and every change checked to be in effect (--no-verify
+    skips that); one the API accepted but did not carry out is a failure.
 
     Exit 0 when every change succeeded, 4 when some failed (the report lists them), 3 when
     a guard or a stale plan refused.
@@ -161,7 +172,13 @@ def apply(
                 click.echo(render_plan(chosen, "text"))
             if saved is None and not auto_approve:
                 _confirm()
-            report = await apply_plan(chosen, backend, live, progress("applying"))
+            report = await apply_plan(
+                chosen,
+                backend,
+                live,
+                progress("applying"),
+                ApplyOptions(verify=not no_verify),
+            )
             return chosen, report, backend.stats()
 
     chosen, report, request_stats = asyncio.run(run())

@@ -1,0 +1,139 @@
+"""Verified applies and the per-wave re-check, with an in-memory backend (plain values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import anyio
+
+from catalogsync.applier import ApplyOptions, apply_plan
+from catalogsync.backends.base import LiveCatalog, LiveResource
+from catalogsync.catalog import Ref, package_product_ref, package_ref, product_ref
+from catalogsync.plan import Action, Change, Plan
+from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.recheck import moved_before_wave
+from catalogsync.render import render_report_text
+from catalogsync.report import ApplyReport, ChangeResult, Outcome
+from catalogsync.verify import verify_results
+from tests.fakes import InMemoryBackend, catalog, live, res
+
+OPTS = PlanOptions(backend="memory")
+VOICE, SMS, GOLD = product_ref("Voice"), product_ref("SMS"), package_ref("Gold")
+GOLD_VOICE = package_product_ref("Gold", "Voice")
+DESIRED = catalog(
+    res(VOICE, rate=Decimal(1)), res(SMS), res(GOLD), res(GOLD_VOICE, min_qty=Decimal(1))
+)
+
+
+class IgnoresRate(InMemoryBackend):
+    """An API that answers success but does not store a product's rate."""
+
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        results = await super().apply_wave(changes, ids)
+        for ref, record in list(self.records.items()):
+            if "rate" in record.fields:
+                fields = {k: v for k, v in record.fields.items() if k != "rate"}
+                self.records[ref] = LiveResource(ref, record.remote_id, fields)
+        return results
+
+
+def apply(
+    backend: InMemoryBackend, options: ApplyOptions | None = None
+) -> tuple[Plan, ApplyReport]:
+    async def go() -> tuple[Plan, ApplyReport]:
+        before = await backend.fetch_live()
+        plan = build_plan(DESIRED, before, OPTS)
+        return plan, await apply_plan(plan, backend, before, options=options)
+
+    return anyio.run(go)
+
+
+def test_a_change_accepted_but_not_in_effect_fails_the_apply() -> None:
+    plan, report = apply(IgnoresRate())
+    assert report.exit_code == 4 and report.verified
+    failed = {r.ref: r.message for r in report.of(Outcome.FAILED)}
+    assert failed == {VOICE: "accepted by the API but not in effect: rate is empty live, planned 1"}
+    text = render_report_text(report, plan)
+    assert "Failed (1):" in text and "accepted by the API but not in effect" in text
+
+
+def test_no_verify_trusts_the_api_answers() -> None:
+    _, report = apply(IgnoresRate(), ApplyOptions(verify=False))
+    assert report.exit_code == 0 and not report.verified
+
+
+def test_verification_passes_and_costs_one_read_after_the_last_wave() -> None:
+    backend = InMemoryBackend()
+    reads = 0
+    fetch = backend.fetch_live
+
+    async def counted(progress: object = None) -> LiveCatalog:
+        nonlocal reads
+        reads += 1
+        return await fetch()
+
+    backend.fetch_live = counted  # type: ignore[method-assign]
+    _, report = apply(backend, ApplyOptions(recheck=False))
+    assert report.exit_code == 0 and report.verified
+    assert reads == 2  # the plan's read, then the verification read
+    assert "Verified by re-reading the live catalog." in render_report_text(
+        report, build_plan(DESIRED, LiveCatalog(), OPTS)
+    )
+
+
+def test_a_deleted_object_that_is_still_there_is_not_in_effect() -> None:
+    change = Change(Action.DELETE, SMS, remote_id="7", live_fingerprint="x")
+    result = ChangeResult(SMS, Outcome.SUCCEEDED, "7")
+    checked = verify_results([change], {SMS: result}, LiveCatalog((live(SMS, "7"),)))
+    assert checked[SMS].outcome is Outcome.FAILED
+    assert checked[SMS].message.endswith("id 7 still exists")
+
+
+class OtherWriterBetweenWaves(InMemoryBackend):
+    """Another apply of the same catalog finishes while this one is between waves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.intruded = False
+
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        results = await super().apply_wave(changes, ids)
+        if not self.intruded:
+            self.intruded = True
+            self.records[GOLD_VOICE] = LiveResource(GOLD_VOICE, "9999", {"min_qty": Decimal(1)})
+        return results
+
+
+def test_a_wave_whose_objects_another_apply_created_is_refused_with_exit_3() -> None:
+    backend = OtherWriterBetweenWaves()
+    _, report = apply(backend)
+    assert report.exit_code == 3
+    assert "package-product Gold / Voice: created by someone else" in report.refused
+    outcomes = {r.ref: r.outcome for r in report.results}
+    assert outcomes[GOLD_VOICE] is Outcome.SKIPPED
+    assert [len(w) for w in backend.waves] == [3]  # nothing written after the refusal
+    assert backend.records[GOLD_VOICE].remote_id == "9999"  # the other writer's, untouched
+    assert report.verified and outcomes[VOICE] is Outcome.SUCCEEDED
+
+
+def test_an_update_whose_object_changed_under_it_is_refused() -> None:
+    planned = LiveCatalog((live(VOICE, "1", rate=Decimal(2)),))
+    fresh = LiveCatalog((live(VOICE, "1", rate=Decimal(3)),))
+    change = Change(Action.UPDATE, VOICE, remote_id="1", live_fingerprint="f")
+    assert moved_before_wave([change], [], planned, fresh, {}) == [
+        "product Voice: changed by someone else since the plan was made"
+    ]
+    assert moved_before_wave([change], [], planned, planned, {}) == []
+
+
+def test_a_created_key_held_by_two_live_records_stops_the_next_wave() -> None:
+    fresh = LiveCatalog((live(SMS, "1"), live(SMS, "2")))
+    moved = moved_before_wave([], [SMS], LiveCatalog(), fresh, {})
+    assert moved == [
+        "product SMS: 2 live records now have this key (another apply created it too?)"
+    ]
