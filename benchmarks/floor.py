@@ -14,6 +14,8 @@ B = 200 records per write batch (catalogsync's default and the vendor's guidance
   within one dependency wave: products and packages first (wave 0), then package-products
   level by level (a child's `ParentPackageProductId` is known only once its parent exists).
   Updates of existing records need no new ids, so all of them form one wave.
+- An apply verifies what it wrote (DESIGN.md §8): one more read of the live catalog after
+  the last wave, at the same ``pages(n)`` per entity (n = the records after the apply).
 
 Time. With latency L per request, at most C = 4 requests in flight and at most R = 15
 requests a second (the vendor's sustained limit; the emulator's burst allowance is not
@@ -32,6 +34,7 @@ server's own processing time.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -44,7 +47,8 @@ CONCURRENCY = 4
 
 FORMULA = (
     "requests = 1 login + sum over entities of (floor(n/10000) + 1) pages"
-    " + sum over waves and entities of ceil(k/200) batches; "
+    " + sum over waves and entities of ceil(k/200) batches"
+    " + (apply) one verification read of the catalog after the writes; "
     "time = sum over phases (login, reads, each write wave) of "
     "max(chain*L, ceil(n/4)*L, (n-1)/15 + L)"
 )
@@ -129,7 +133,11 @@ def scenario_floor(
     latency_s: float,
     rate_limit: float = RATE_LIMIT,
     notes: Sequence[str] = (),
+    verify: Mapping[str, int] | None = None,
 ) -> Floor:
-    """Login, one read of the live catalog, then the write waves."""
+    """Login, one read of the live catalog, the write waves, then (an apply) one read of
+    the live catalog as it is after them (`verify`: its record counts) to verify it."""
     phases = [Phase("login", 1), read_phase(live), *write_waves(waves)]
+    if verify is not None:
+        phases.append(dataclasses.replace(read_phase(verify), name="verify read"))
     return Floor(tuple(phases), latency_s, rate_limit, notes=tuple(notes))

@@ -156,8 +156,14 @@ def run_size(
     project = write_project(work / "project", data, target, settings)
     results: list[Result] = []
 
-    def floor(live: dict[str, int], waves: list[dict[str, int]] | None = None) -> Floor:
-        return scenario_floor(live, waves or [], latency_s=latency_s, rate_limit=rate)
+    def floor(
+        live: dict[str, int],
+        waves: list[dict[str, int]] | None = None,
+        verify: dict[str, int] | None = None,
+    ) -> Floor:
+        return scenario_floor(
+            live, waves or [], latency_s=latency_s, rate_limit=rate, verify=verify
+        )
 
     def measure(name: str, args: list[str], floor: Floor, expected: int) -> None:
         if name not in wanted:
@@ -174,13 +180,13 @@ def run_size(
     empty = {PRODUCT: 0, PACKAGE: 0, PP: 0}
     creates = [{f"{PRODUCT} create": shape.products, f"{PACKAGE} create": shape.packages}]
     creates += [{f"{PP} create depth {d}": n} for d, n in enumerate(shape.pp_by_depth)]
-    measure("cold-apply", ["apply", "--auto-approve"], floor(empty, creates), 0)
+    measure("cold-apply", ["apply", "--auto-approve"], floor(empty, creates, shape.live), 0)
     measure("noop-plan", ["plan"], floor(shape.live), 0)
 
     changed, n_products, n_pps = one_percent_change(data)
     write_project(project, changed, target, settings)
     updates = [{f"{PRODUCT} update": n_products, f"{PP} update": n_pps}]
-    measure("change-1pct", ["apply", "--auto-approve"], floor(shape.live, updates), 0)
+    measure("change-1pct", ["apply", "--auto-approve"], floor(shape.live, updates, shape.live), 0)
     if results and results[-1].scenario == "change-1pct":
         results[-1].extra["changed_objects"] = n_products + n_pps
     for name, args, expected in (

@@ -38,10 +38,13 @@ ApplyProgress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class ApplyOptions:
     """`verify`: re-read after the last wave and check every change is in effect.
-    `recheck`: re-read before each wave and stop if its objects moved (exit 3)."""
+    `recheck`: re-read before each wave and stop if its objects moved (exit 3).
+    `live_is_fresh`: the `live` catalog given to the apply was read just now (no prompt
+    waited in between), so the first wave needs no re-read of its own."""
 
     verify: bool = True
     recheck: bool = True
+    live_is_fresh: bool = False
 
 
 async def apply_plan(
@@ -60,9 +63,10 @@ async def apply_plan(
     done = 0
     fresh: LiveCatalog | None = None
     refused = ""
+    fresh_enough = options.live_is_fresh
     for wave, changes in plan.waves():
         runnable = _runnable(changes, results)
-        if runnable and options.recheck:
+        if runnable and options.recheck and not fresh_enough:
             fresh = await backend.fetch_live()
             moved = moved_before_wave(runnable, _created(plan, results), live, fresh, all_renames)
             if moved:
@@ -75,6 +79,7 @@ async def apply_plan(
                 if result.outcome is Outcome.SUCCEEDED and result.remote_id is not None:
                     ids[result.ref] = result.remote_id
             _check_complete(runnable, results)
+            fresh_enough = False
             fresh = None  # written since: no longer a read of the state after the writes
         done += len(changes)
         if progress is not None:

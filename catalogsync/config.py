@@ -110,6 +110,19 @@ class Settings(_Model):
     rate_limit: float = Field(15.0, ge=0, description="Requests per second (0: no limit).")
     timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one HTTP request.")
     max_retries: int = Field(5, ge=0, le=20, description="Retries of a failed request.")
+    recheck_waves: bool = Field(
+        True,
+        description="Re-read the live catalog before each write wave of an apply and stop "
+        "(exit 3) if another writer moved its objects.",
+    )
+    settle_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=3600,
+        description="After a create whose outcome is unclear (timeout, dropped connection), "
+        "keep re-reading for this long before calling it not created. Cover the server's "
+        "own request timeout: a create it is still running lands later.",
+    )
 
 
 class Guards(_Model):

@@ -20,6 +20,7 @@ from catalogsync.guards import GuardOptions
 from catalogsync.loader import load_project_catalog
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan, renames_in
+from catalogsync.preflight import check_duplicate_keys, check_lookup_names
 from catalogsync.recheck import moved_before_apply
 from catalogsync.registry import get_format, open_backend
 
@@ -80,14 +81,20 @@ def guard_options(
 async def fetch_and_plan(
     project: Project, choice: TargetChoice, backend: Backend, progress: Progress | None = None
 ) -> tuple[Catalog, LiveCatalog, Plan]:
-    """Load the desired catalog, fetch the live one, and plan.
+    """Load the desired catalog, fetch the live one, check one against the other, and plan.
 
     The YAML is read in a worker thread while the fetch waits on the network, so a large
     catalog's parsing hides behind the API's round trips instead of adding to them.
+
+    Raises:
+        CatalogValidationError: the catalog names lookup rows the live system lacks.
+        PlanError: a declared key is held by several live records.
     """
     loading = asyncio.to_thread(load_project_catalog, project)
     desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
+    check_duplicate_keys(desired, live)
+    await check_lookup_names(desired, backend)
     return desired, live, build_plan(desired, live, plan_options(project, choice))
 
 

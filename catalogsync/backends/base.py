@@ -7,7 +7,7 @@ found by name through `catalogsync.registry`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -68,6 +68,27 @@ class LiveCatalog:
         return count_by_kind(r.ref for r in self.resources)
 
 
+@dataclass(frozen=True)
+class LookupTable:
+    """A live lookup table that catalog values name (rating methods, currencies, ...).
+
+    `label` is how messages call one of its names (`rating_method`, `currency code`);
+    `name_of` turns a catalog value into the name to look up (`3 Month` → `Month`).
+    """
+
+    label: str
+    names: frozenset[str]
+    name_of: Callable[[str], str] = str
+
+    def unknown(self, value: str) -> str | None:
+        """The name `value` refers to when the table lacks it, else None."""
+        name = self.name_of(value)
+        return None if name in self.names else name
+
+
+LookupField = tuple[Kind, str]  # (kind, catalog field) whose values name lookup rows
+
+
 # Called with (done, total) as a long fetch or apply progresses.
 Progress = Callable[[int, int], None]
 
@@ -97,6 +118,13 @@ class Backend(ABC):
         self, changes: Sequence[Change], ids: Mapping[Ref, str]
     ) -> list[ChangeResult]:
         """Execute one wave of changes."""
+
+    async def lookup_tables(
+        self, fields: Collection[LookupField]
+    ) -> dict[LookupField, LookupTable]:
+        """The live lookup tables behind those of `fields` that name lookup rows (a field
+        that is not a lookup is left out). Read only when asked, at most once a run."""
+        return {}
 
     def stats(self) -> dict[str, Any]:
         """Request counts and timings, for --stats."""

@@ -170,14 +170,19 @@ def apply(
             )
             if fmt == "text":
                 click.echo(render_plan(chosen, "text"))
-            if saved is None and not auto_approve:
+            prompted = saved is None and not auto_approve
+            if prompted:
                 _confirm()
             report = await apply_plan(
                 chosen,
                 backend,
                 live,
                 progress("applying"),
-                ApplyOptions(verify=not no_verify),
+                ApplyOptions(
+                    verify=not no_verify,
+                    recheck=project.config.settings.recheck_waves,
+                    live_is_fresh=not prompted,
+                ),
             )
             return chosen, report, backend.stats()
 

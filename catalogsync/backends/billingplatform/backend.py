@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable, Progress
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
 from catalogsync.backends.billingplatform.mapping import (
@@ -97,6 +97,18 @@ class BillingPlatformBackend(Backend):
         }
         self._rating_methods_read = True
         return methods
+
+    async def lookup_tables(
+        self, fields: Collection[LookupField]
+    ) -> dict[LookupField, LookupTable]:
+        """RATING_METHOD is the one lookup a BillingPlatform catalog names (by Name)."""
+        wanted = [f for f in fields if f[1] == "rating_method"]
+        if not wanted:
+            return {}
+        if not self._rating_methods_read:
+            await self._read_rating_methods()
+        table = LookupTable("rating_method", frozenset(self._rating_method_ids))
+        return dict.fromkeys(wanted, table)
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats

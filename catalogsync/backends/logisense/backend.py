@@ -26,11 +26,12 @@ authentication.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Collection, Mapping, Sequence
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable, Progress
+from catalogsync.backends.logisense.catalog_format import split_frequency
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
@@ -38,6 +39,7 @@ from catalogsync.backends.logisense.mapping import (
     LOOKUP_TABLES,
     RESOURCE,
     ChildItem,
+    SPECS,
     Lookups,
     PackageChildren,
     child_patch_items,
@@ -91,6 +93,24 @@ class LogiSenseBackend(Backend):
         )
         self._children = {str(p["identity"]): package_children(p, lookups) for p in packages}
         return LiveCatalog(tuple(live_resources(services, packages, lookups)))
+
+    async def lookup_tables(
+        self, fields: Collection[LookupField]
+    ) -> dict[LookupField, LookupTable]:
+        """The lookup tables (read once a run) behind the fields that name their rows."""
+        lookups = await self.lookups()
+        tables: dict[LookupField, LookupTable] = {}
+        for kind, name in fields:
+            spec = SPECS.get(kind, {}).get(name)
+            if spec is not None and spec.lookup:
+                table = spec.lookup
+                tables[(kind, name)] = LookupTable(name, lookups.known(table))
+            elif kind is Kind.PACKAGE and name == "currencies":
+                tables[(kind, name)] = LookupTable("currency code", lookups.known("Currency"))
+            elif kind is Kind.PACKAGE and name == "frequencies":
+                known = lookups.known("FrequencyType")
+                tables[(kind, name)] = LookupTable("frequency type", known, _frequency_type)
+        return tables
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats
@@ -215,6 +235,11 @@ class LogiSenseBackend(Backend):
         report = await self.client.delete(RESOURCE[change.ref.kind], remote_id)
         message = "already deleted" if report is None else ""
         return ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id, message)
+
+
+def _frequency_type(frequency: str) -> str:
+    """`3 Month` names the frequency type `Month`."""
+    return split_frequency(frequency)[1]
 
 
 def _names(value: object) -> tuple[str, ...]:

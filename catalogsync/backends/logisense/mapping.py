@@ -133,6 +133,10 @@ class Lookups:
             return ""
         return self.names.get(table, {}).get(int(identity), f"#{identity}")
 
+    def known(self, table: str) -> frozenset[str]:
+        """Every name of a table."""
+        return frozenset(self.names.get(table, {}).values())
+
     def id(self, table: str, name: str) -> int:
         """The id of a name. Raises KeyError naming the unknown value."""
         for identity, known in sorted(self.names.get(table, {}).items()):

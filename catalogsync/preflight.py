@@ -1,0 +1,124 @@
+"""Checks of the desired catalog against the live system, at plan time, before any write.
+
+- Every lookup name the catalog uses (a rating method, a service type, a currency code…)
+  must exist in the live lookup tables; otherwise the plan fails with every unknown name
+  at once, each at its file:line with a suggestion (`unknown rating_method 'Usgae' (did
+  you mean 'Usage'?)`), instead of an apply that writes everything else and then fails.
+- A declared key held by two or more live records (a duplicate made in the UI, or by an
+  earlier unclear create) is an error: which record the YAML means is not knowable, and
+  writing to either could lose the other's data. The message names every id and what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable
+from catalogsync.catalog import Catalog, Ref, Resource
+from catalogsync.errors import CatalogValidationError, Issue, PlanError, SourceLocation
+from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
+
+
+async def check_lookup_names(desired: Catalog, backend: Backend) -> None:
+    """Raise CatalogValidationError listing every lookup name the live system lacks."""
+    used = {(r.ref.kind, name) for r in desired for name, value in r.fields.items() if value}
+    tables = await backend.lookup_tables(used) if used else {}
+    files: dict[str, YamlDocument | None] = {}
+    issues = [i for resource in desired for i in _unknown_names(resource, tables, files)]
+    if issues:
+        raise CatalogValidationError(issues)
+
+
+def _unknown_names(
+    resource: Resource,
+    tables: dict[LookupField, LookupTable],
+    files: dict[str, YamlDocument | None],
+) -> Iterator[Issue]:
+    for field, value in sorted(resource.fields.items()):
+        table = tables.get((resource.ref.kind, field))
+        if table is None or not value:
+            continue
+        values = value if isinstance(value, tuple) else (str(value),)
+        for one in values:
+            missing = table.unknown(one)
+            if missing is None:
+                continue
+            close = difflib.get_close_matches(missing, sorted(table.names), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            known = "" if close else _known(table)
+            yield Issue(
+                f"unknown {table.label} '{missing}'{hint}{known}",
+                field_location(resource, field, one, files),
+            )
+
+
+def _known(table: LookupTable) -> str:
+    names = sorted(table.names)
+    if not names:
+        return " (the live table is empty)"
+    shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+    return f" (known: {shown})"
+
+
+def field_location(
+    resource: Resource, field: str, value: str, files: dict[str, YamlDocument | None]
+) -> SourceLocation | None:
+    """Where `field` (or, in a list, `value`) of `resource` is written; the resource's own
+    location when the file cannot be read again. The loader keeps only where resources
+    are; this re-reads the file exactly (once, kept in `files`), which happens only when
+    reporting an error."""
+    where = resource.location
+    if where is None:
+        return None
+    if where.path not in files:
+        files[where.path] = _exact(where.path)
+    document = files[where.path]
+    if document is None:
+        return where
+    item = next((p for p, loc in document.source.values.items() if loc == where), None)
+    if item is None:
+        return where
+    data: Any = document.data
+    for part in item:
+        data = data[part] if isinstance(data, (dict, list)) else None
+    own = data.get(field) if isinstance(data, dict) else None
+    if isinstance(own, list) and value in own:
+        return document.source.value((*item, field, own.index(value)))
+    return document.source.key((*item, field)) if own is not None else where
+
+
+def _exact(path: str) -> YamlDocument | None:
+    try:
+        return read_yaml_file(Path(path), path, fast=False)
+    except (YamlFileError, OSError):
+        return None
+
+
+def check_duplicate_keys(desired: Catalog, live: LiveCatalog) -> None:
+    """Raise PlanError when a key the catalog declares is held by several live records."""
+    records: dict[Ref, list[str]] = defaultdict(list)
+    for resource in live:
+        records[resource.ref].append(resource.remote_id)
+    declared = {r.ref: r for r in desired}
+    problems = [
+        _duplicate_message(ref, ids, declared[ref].location)
+        for ref, ids in sorted(records.items())
+        if len(ids) > 1 and ref in declared
+    ]
+    if problems:
+        raise PlanError(
+            "\n".join(problems)
+            + f"\n{len(problems)} declared key(s) held by several live records; nothing was "
+            "planned. Delete (or rename) the extra record(s) in the billing system, keeping "
+            "the one the YAML means, then run plan again."
+        )
+
+
+def _duplicate_message(ref: Ref, ids: list[str], where: SourceLocation | None) -> str:
+    listed = ", ".join(sorted(ids, key=lambda i: (len(i), i)))
+    prefix = f"{where}: " if where else ""
+    return f"{prefix}{ref} is held by {len(ids)} live records (ids {listed})"
