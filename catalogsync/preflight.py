@@ -84,7 +84,10 @@ def field_location(
         return where
     data: Any = document.data
     for part in item:
-        data = data[part] if isinstance(data, (dict, list)) else None
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
     own = data.get(field) if isinstance(data, dict) else None
     if isinstance(own, list) and value in own:
         return document.source.value((*item, field, own.index(value)))
