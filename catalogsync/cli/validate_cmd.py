@@ -6,11 +6,14 @@ from pathlib import Path
 
 import click
 
-from catalogsync.catalog import Kind
+from catalogsync.catalog import Catalog, Kind
 from catalogsync.cli import Context, cli
-from catalogsync.config import load_project
+from catalogsync.config import Project, load_project
+from catalogsync.errors import CatalogValidationError
+from catalogsync.lint import LintFinding, lint_catalog
 from catalogsync.loader import load_project_catalog
 from catalogsync.registry import BACKEND_NAMES, get_format
+from catalogsync.review_config import LintLevel
 
 
 @cli.command()
@@ -23,9 +26,26 @@ def validate(ctx: Context) -> None:
     """
     project = load_project(ctx.project)
     catalog = load_project_catalog(project)
+    warnings = run_lint(project, catalog)
     counts = catalog.count()
     summary = ", ".join(f"{counts[kind]} {kind.plural.replace('_', '-')}" for kind in Kind)
-    click.echo(f"catalog is valid ({project.config.backend}): {summary}")
+    noted = (
+        f" ({len(warnings)} lint warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
+    )
+    click.echo(f"catalog is valid ({project.config.backend}): {summary}{noted}")
+
+
+def run_lint(project: Project, catalog: Catalog) -> list[LintFinding]:
+    """Print the pricing lint's warnings on stderr; raise for its errors (exit 1)."""
+    config = project.config
+    findings = lint_catalog(catalog, get_format(config.backend), config.lint, config.pricing)
+    warnings = [f for f in findings if f.level is LintLevel.WARNING]
+    for finding in warnings:
+        click.echo(str(finding.issue()), err=True)
+    errors = [f.issue() for f in findings if f.level is LintLevel.ERROR]
+    if errors:
+        raise CatalogValidationError(errors)
+    return warnings
 
 
 def schema_filename(backend: str) -> str:
