@@ -35,6 +35,7 @@ from catalogsync.render_common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
+from catalogsync.render_mermaid import plan_picture
 from catalogsync.render_review import (
     RISK_LIST_MAX,
     by_risk,
@@ -194,6 +195,9 @@ def _plan_head(plan: Plan) -> str:
     if plan.has_changes:
         lines += [*_summary_table(plan), ""]
         lines += _review_lines(plan)
+        picture = plan_picture(plan)
+        if picture:
+            lines += [picture, ""]
     lines.append(
         f"Backend {md_code(plan.backend)} · URL {md_code(plan.target_url)}"
         f" · plan hash {md_code(plan.plan_hash)}"

@@ -16,6 +16,7 @@ from catalogsync.drift import DriftReport, detect_drift
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK
 from catalogsync.registry import get_format
 from catalogsync.render_drift import RENDERERS, render_drift_json, render_drift_markdown
+from catalogsync.render_html import render_drift_html
 from catalogsync.workflow import choose_target, connected, fetch_and_plan
 
 
@@ -24,7 +25,7 @@ from catalogsync.workflow import choose_target, connected, fetch_and_plan
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(tuple(RENDERERS)),
+    type=click.Choice((*RENDERERS, "html")),
     default="text",
     show_default=True,
     help="How to print the report on stdout.",
@@ -88,7 +89,7 @@ def drift(
         markdown_out.write_text(render_drift_markdown(report), encoding="utf-8")
     if json_out is not None:
         json_out.write_text(render_drift_json(report) + "\n", encoding="utf-8")
-    click.echo(RENDERERS[fmt](report))
+    click.echo(render_drift_html(report) if fmt == "html" else RENDERERS[fmt](report))
     if stats:
         print_stats(request_stats)
     sys.exit(EXIT_CHANGES if report.has_drift else EXIT_OK)

@@ -12,8 +12,9 @@ import click
 
 from catalogsync.plan import Plan
 from catalogsync.render import render_json, render_markdown, render_text
+from catalogsync.render_html import render_plan_html
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html")
 
 
 def use_color() -> bool:
@@ -25,6 +26,8 @@ def render_plan(plan: Plan, fmt: str) -> str:
         return render_json(plan)
     if fmt == "markdown":
         return render_markdown(plan)
+    if fmt == "html":
+        return render_plan_html(plan)
     return render_text(plan, color=use_color())
 
 

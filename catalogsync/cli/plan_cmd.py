@@ -85,7 +85,7 @@ def plan(
     if out is not None:
         out.write_text(made.dumps(), encoding="utf-8")
     click.echo(render_plan(made, fmt), nl=fmt != "json")
-    if out is not None and fmt != "json":
+    if out is not None and fmt not in ("json", "html"):
         click.echo(f"Saved the plan to {out} ({made.plan_hash}).")
     if stats:
         print_stats(request_stats)
