@@ -22,6 +22,8 @@ from catalogsync.drift import ChangedObject, DriftReport, MissingObject, Unmanag
 from catalogsync.plan import FieldChange, Plan
 from catalogsync.render_html import render_drift_html, render_plan_html
 from catalogsync.review import Risk
+from catalogsync.yamlio import read_yaml_file
+from tests.conftest import ROOT
 from tests.fakes import catalog, res
 from tests.test_review import LIVE, desired_from_live, reviewed
 
@@ -206,3 +208,23 @@ def test_screenshot_in_chromium(browser: Browser, tmp_path: Path) -> None:
     browser("--hide-scrollbars", "--window-size=1280,1400", f"--screenshot={shot}", page.as_uri())
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
+
+
+@pytest.mark.parametrize(
+    ("workflow", "report"),
+    [("catalog-plan.yml", "catalog-plan.html"), ("catalog-drift.yml", "catalog-drift.html")],
+)
+def test_the_shipped_workflows_upload_the_html_report(workflow: str, report: str) -> None:
+    steps = read_yaml_file(ROOT / ".github" / "workflows" / workflow).data["jobs"]
+    (job,) = steps.values()
+    renders = [
+        s for s in job["steps"] if "--format html" in s.get("run", "") and report in s["run"]
+    ]
+    uploads = [
+        s
+        for s in job["steps"]
+        if str(s.get("uses", "")).startswith("actions/upload-artifact")
+        and report in s["with"]["path"]
+    ]
+    assert len(renders) == 1 and len(uploads) == 1
+    assert job["steps"].index(renders[0]) < job["steps"].index(uploads[0])
