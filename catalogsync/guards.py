@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from catalogsync.catalog import Kind, Ref
 from catalogsync.config import Guards, ObjectRule
 from catalogsync.errors import GuardRefusedError
-from catalogsync.plan import Action, Plan
+from catalogsync.plan import Action, ApplyNeeds, Plan, ShareExcess
 
 
 @dataclass(frozen=True)
@@ -32,26 +32,53 @@ class GuardOptions:
     force: bool = False
 
 
-def guard_problems(plan: Plan, options: GuardOptions) -> list[str]:
-    """Why the plan must not be applied as it is (empty: it may)."""
+def apply_needs(plan: Plan, options: GuardOptions) -> ApplyNeeds:
+    """What applying `plan` needs under these settings, ignoring the flags given.
+
+    Made at plan time and kept in the plan, so the review sees which deletes need
+    `--allow-delete`, which kinds need `--force`, and what apply refuses whatever the flags.
+    """
     deletes = [c.ref for c in plan.of_action(Action.DELETE)]
-    problems = [
+    refused = [
         f"{ref} is protected and cannot be deleted"
         for ref in deletes
         if ref in options.protected_refs or any(rule.matches(ref) for rule in options.protect)
     ]
-    problems += [
+    refused += [
         f"{ref} is outside the prune scope of catalogsync.yaml and cannot be deleted"
         for ref in deletes
         if not _in_prune_scope(ref, options.prune)
     ]
-    if deletes and not options.allow_delete:
+    return ApplyNeeds(
+        allow_delete=() if options.allow_delete else tuple(deletes),
+        force=tuple(_share_excesses(plan, options.guards)),
+        refused=tuple(refused),
+    )
+
+
+def guard_problems(plan: Plan, options: GuardOptions) -> list[str]:
+    """Why the plan must not be applied as it is (empty: it may)."""
+    needs = apply_needs(plan, options)
+    problems = list(needs.refused)
+    if needs.allow_delete:
         problems.append(
-            f"the plan deletes {len(deletes)} object(s); pass --allow-delete to apply deletes"
+            f"the plan deletes {len(needs.allow_delete)} object(s); "
+            "pass --allow-delete to apply deletes"
         )
     if not options.force:
-        problems.extend(_share_problems(plan, options.guards))
+        problems += [
+            f"{share_sentence(excess)}; pass --force if this is intended" for excess in needs.force
+        ]
     return problems
+
+
+def share_sentence(excess: ShareExcess) -> str:
+    """`the plan updates or deletes 4 of 10 live products (40%, over the 30% guard)`."""
+    share = excess.touched / excess.live
+    return (
+        f"the plan updates or deletes {excess.touched} of {excess.live} live "
+        f"{excess.kind.plural} ({share:.0%}, over the {excess.limit:.0%} guard)"
+    )
 
 
 def _in_prune_scope(ref: Ref, prune: Iterable[ObjectRule]) -> bool:
@@ -64,7 +91,7 @@ def _in_prune_scope(ref: Ref, prune: Iterable[ObjectRule]) -> bool:
     return any(rule.matches(r) for r in chain for rule in rules)
 
 
-def _share_problems(plan: Plan, guards: Guards) -> Iterable[str]:
+def _share_excesses(plan: Plan, guards: Guards) -> Iterable[ShareExcess]:
     for kind in Kind:
         live = plan.live_counts.get(kind, 0)
         if live < max(guards.min_objects, 1):
@@ -74,13 +101,8 @@ def _share_problems(plan: Plan, guards: Guards) -> Iterable[str]:
             for c in plan.changes
             if c.ref.kind is kind and c.action in (Action.UPDATE, Action.DELETE)
         )
-        share = touched / live
-        if share > guards.max_change_share:
-            yield (
-                f"the plan updates or deletes {touched} of {live} live {kind.plural} "
-                f"({share:.0%}, over the {guards.max_change_share:.0%} guard); "
-                "pass --force if this is intended"
-            )
+        if touched / live > guards.max_change_share:
+            yield ShareExcess(kind, touched, live, guards.max_change_share)
 
 
 def check_guards(plan: Plan, options: GuardOptions) -> None:

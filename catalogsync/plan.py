@@ -158,6 +158,62 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class ShareExcess:
+    """A kind over the share guard: `touched` of `live` objects updated or deleted."""
+
+    kind: Kind
+    touched: int
+    live: int
+    limit: float  # the guard's max_change_share
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "touched": self.touched,
+            "live": self.live,
+            "limit": self.limit,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ShareExcess:
+        return cls(
+            Kind(data["kind"]), int(data["touched"]), int(data["live"]), float(data["limit"])
+        )
+
+
+@dataclass(frozen=True)
+class ApplyNeeds:
+    """What applying the plan will need, said before anyone applies it (the review sees it).
+
+    `allow_delete`: the deletes that need `--allow-delete` (none when the project sets
+    `allow_delete: true`); `force`: the kinds over the share guard, which need `--force`;
+    `refused`: why apply will refuse whatever the flags (protected, outside the prune scope).
+    """
+
+    allow_delete: tuple[Ref, ...] = ()
+    force: tuple[ShareExcess, ...] = ()
+    refused: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.allow_delete or self.force or self.refused)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "allow_delete": [ref.to_json() for ref in self.allow_delete],
+            "force": [excess.to_json() for excess in self.force],
+            "refused": list(self.refused),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ApplyNeeds:
+        return cls(
+            allow_delete=tuple(Ref.from_json(ref) for ref in data["allow_delete"]),
+            force=tuple(ShareExcess.from_json(excess) for excess in data["force"]),
+            refused=tuple(str(reason) for reason in data["refused"]),
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     """An ordered set of changes for one target, with what is needed to trust it later."""
 
@@ -171,6 +227,7 @@ class Plan:
     tool_version: str = __version__
     review: PlanReview | None = None
     format_version: int = FORMAT_VERSION
+    needs: ApplyNeeds = ApplyNeeds()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "live_counts", MappingProxyType(dict(self.live_counts)))
@@ -214,6 +271,10 @@ class Plan:
         }
         if self.format_version >= 2:
             body["review"] = None if self.review is None else self.review.to_json()
+        # Only when there is something to say, so a plan without needs keeps the bytes
+        # (and hash) it had before `apply_needs` existed.
+        if self.needs:
+            body["apply_needs"] = self.needs.to_json()
         return body
 
     def _body(self) -> dict[str, Any]:
@@ -287,6 +348,9 @@ class Plan:
                 tool_version=data["tool_version"],
                 review=None if review is None else PlanReview.from_json(review),
                 format_version=version,
+                needs=ApplyNeeds.from_json(data["apply_needs"])
+                if "apply_needs" in data
+                else ApplyNeeds(),
             )
         except json.JSONDecodeError as exc:
             raise PlanError(f"plan file is not valid JSON: {exc}") from exc

@@ -36,6 +36,7 @@ from catalogsync.render_common import (
     unmanaged_listed,
 )
 from catalogsync.render_mermaid import plan_picture
+from catalogsync.render_needs import needs_lines
 from catalogsync.render_review import (
     RISK_LIST_MAX,
     by_risk,
@@ -192,6 +193,8 @@ def _plan_head(plan: Plan) -> str:
         + _unmanaged_sentence(plan),
         "",
     ]
+    if plan.needs:  # first, so a cut comment still says what apply on merge needs
+        lines += [_needs_alert(plan), ""]
     if plan.has_changes:
         lines += [*_summary_table(plan), ""]
         lines += _review_lines(plan)
@@ -203,6 +206,12 @@ def _plan_head(plan: Plan) -> str:
         f" · plan hash {md_code(plan.plan_hash)}"
     )
     return "\n".join(lines)
+
+
+def _needs_alert(plan: Plan) -> str:
+    """What apply will need (`--allow-delete`, `--force`) or refuse, as an alert block."""
+    items = [f"> - {md_escape(line)}" for line in needs_lines(plan)]
+    return "\n".join(["> [!WARNING]", "> **Apply needs:**", ">", *items])
 
 
 def _unmanaged_sentence(plan: Plan) -> str:

@@ -24,6 +24,7 @@ from catalogsync.render_common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
+from catalogsync.render_needs import needs_text
 from catalogsync.render_review import (
     RISK_LIST_MAX,
     effective_note,
@@ -67,6 +68,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     sections += [_change_block(plan, change, created, paint) for change in plan.changes]
     if plan.unmanaged:
         sections.append(_unmanaged_block(plan, paint))
+    if plan.needs:
+        sections.append(paint(needs_text(plan), _RED))
     sections.append(paint(plan_summary_line(plan), _BOLD))
     return "\n\n".join(sections) + "\n"
 

@@ -6,6 +6,7 @@ Commands in `catalogsync.cli` call these; the functions here never print.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.catalog import Catalog
 from catalogsync.config import Project, Target
 from catalogsync.errors import PlanError, StalePlanError
-from catalogsync.guards import GuardOptions
+from catalogsync.guards import GuardOptions, apply_needs
 from catalogsync.loader import load_project_catalog
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan, renames_in
@@ -95,7 +96,14 @@ async def fetch_and_plan(
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     check_duplicate_keys(desired, live)
     await check_lookup_names(desired, backend)
-    return desired, live, build_plan(desired, live, plan_options(project, choice))
+    plan = build_plan(desired, live, plan_options(project, choice))
+    return desired, live, with_apply_needs(plan, project, desired)
+
+
+def with_apply_needs(plan: Plan, project: Project, desired: Catalog) -> Plan:
+    """`plan` carrying what applying it needs (the flags, or a refusal), for the review."""
+    options = guard_options(project, desired, allow_delete=False, force=False)
+    return dataclasses.replace(plan, needs=apply_needs(plan, options))
 
 
 def assess(
