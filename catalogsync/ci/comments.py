@@ -1,22 +1,25 @@
-"""One comment per target on a pull request, found by its marker and updated in place.
+"""One note per target on a pull/merge request, found by its marker and updated in place.
 
 The marker is the body's first line (`<!-- catalogsync-plan:TARGET -->`), so re-running
-the plan job edits the same comment instead of adding another, and two targets keep two
-comments. A comment is ours only if its first line is exactly the marker: a person who
-quotes the plan does not have their comment overwritten.
+the plan job edits the same note instead of adding another, and two targets keep two
+notes. A note is ours only if its first line is exactly the marker (and, with `author`,
+it was written by that login): a person who quotes the plan does not have their comment
+overwritten, and does not pass for the bot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TypeVar
 
-from catalogsync.ci.context import GitHubContext
-from catalogsync.ci.github import GitHubClient, post_once
+from catalogsync.ci.github import AmbiguousGitHubWrite
+from catalogsync.ci.provider import Note, Provider
 
-__all__ = ["Outcome", "Posted", "find_marked", "upsert_comment"]
+__all__ = ["Outcome", "Posted", "create_once", "find_marked", "upsert_comment"]
+
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -27,55 +30,58 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Posted:
-    """What `upsert_comment` did, and to which comment."""
+    """What `upsert_comment` did, and to which note."""
 
     outcome: Outcome
     comment_id: int
     url: str
 
 
-def find_marked(
-    items: Iterable[dict[str, Any]], marker: str, author: str | None = None
-) -> dict[str, Any] | None:
-    """The first comment or issue whose body's first line is `marker` (by `author`)."""
-    for item in items:
-        body = item.get("body") or ""
-        if body.split("\n", 1)[0].strip() != marker:
-            continue
-        if author is not None and (item.get("user") or {}).get("login") != author:
-            continue
-        return item
+def first_line(body: str) -> str:
+    return body.split("\n", 1)[0].strip()
+
+
+def find_marked(notes: Iterable[Note], marker: str, author: str | None = None) -> Note | None:
+    """The first note whose body's first line is `marker` (written by `author`)."""
+    for note in notes:
+        if first_line(note.body) == marker and (author is None or note.author == author):
+            return note
     return None
 
 
-def upsert_comment(
-    client: GitHubClient,
-    ctx: GitHubContext,
-    number: int,
-    marker: str,
-    body: str,
-    *,
-    author: str | None = None,
-) -> Posted:
-    """Create the marked comment on issue/PR `number`, or update it if it exists.
+def create_once(create: Callable[[], T], find: Callable[[], T | None]) -> tuple[T, bool]:
+    """Create something `find` can look up: (the item, whether this call made it).
 
-    An unchanged body is not re-sent (no edit noise in the PR's history). A create whose
-    outcome is unknown (5xx, dropped) is followed by a second look, so a retry cannot
-    leave two comments.
+    When the create's outcome is unknown (5xx, dropped mid-way), `find` looks first: if
+    the provider did create it, that one is returned instead of creating a duplicate.
     """
-    listing = ctx.repo_path(f"issues/{number}/comments")
+    try:
+        return create(), True
+    except AmbiguousGitHubWrite:
+        existing = find()
+        if existing is not None:
+            return existing, False
+        return create(), True
 
-    def find() -> dict[str, Any] | None:
-        return find_marked(client.paginate(listing), marker, author)
+
+def upsert_comment(
+    provider: Provider, number: int, marker: str, body: str, *, author: str | None = None
+) -> Posted:
+    """Create the marked note on request `number`, or update it if it exists.
+
+    An unchanged body is not re-sent (no edit noise in the request's history).
+    """
+
+    def find() -> Note | None:
+        return find_marked(provider.notes(number), marker, author)
 
     existing = find()
     if existing is None:
-        item, created = post_once(client, listing, {"body": body}, find)
+        note, created = create_once(lambda: provider.create_note(number, body), find)
         if created:
-            return Posted(Outcome.CREATED, int(item["id"]), str(item.get("html_url", "")))
-        existing = item
-    comment_id = int(existing["id"])
-    if existing.get("body") == body:
-        return Posted(Outcome.UNCHANGED, comment_id, str(existing.get("html_url", "")))
-    updated = client.patch(ctx.repo_path(f"issues/comments/{comment_id}"), {"body": body})
-    return Posted(Outcome.UPDATED, comment_id, str(updated.get("html_url", "")))
+            return Posted(Outcome.CREATED, note.id, note.url)
+        existing = note
+    if existing.body == body:
+        return Posted(Outcome.UNCHANGED, existing.id, existing.url)
+    updated = provider.update_note(number, existing.id, body)
+    return Posted(Outcome.UPDATED, existing.id, updated.url or existing.url)

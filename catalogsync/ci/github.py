@@ -1,4 +1,8 @@
-"""The one seam to GitHub: a small synchronous httpx client for its REST API.
+"""The one seam to GitHub (and GitLab): a small synchronous httpx client for a REST API.
+
+GitLab's REST API has the same traits this client relies on (JSON, `Link` pagination,
+429 with `Retry-After`), so `catalogsync.ci.gitlab` uses this client with its own headers
+and name; everything below says GitHub, but holds for both.
 
 Only what the CI glue needs: JSON requests, Link-header pagination, retries, and errors
 that say which request failed with what status. The token goes into the Authorization
@@ -31,10 +35,13 @@ __all__ = [
     "AmbiguousGitHubWrite",
     "GitHubClient",
     "GitHubError",
-    "post_once",
 ]
 
 DEFAULT_API_URL = "https://api.github.com"
+_GITHUB_TOKEN_HINT = (
+    " (check that GITHUB_TOKEN is set from secrets and that the workflow grants the "
+    "permission this needs: pull-requests/issues: write, contents: read)"
+)
 _IDEMPOTENT = frozenset({"GET", "PATCH", "PUT", "DELETE"})
 _SERVER_ERRORS = frozenset({500, 502, 503, 504})
 # A rate-limit wait longer than this fails the run instead: a CI job should not sleep for
@@ -72,6 +79,9 @@ class GitHubClient:
         backoff_seconds: float = 1.0,
         timeout_seconds: float = 30.0,
         max_pages: int = 200,
+        service: str = "GitHub",
+        headers: Mapping[str, str] | None = None,
+        token_hint: str = _GITHUB_TOKEN_HINT,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         # The token must not cross the network in clear: https, or http to loopback only.
@@ -86,12 +96,20 @@ class GitHubClient:
             transport=transport,
             timeout=timeout_seconds,
             headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
+                **(
+                    headers
+                    if headers is not None
+                    else {
+                        "Authorization": f"Bearer {token}",
+                        "Accept": "application/vnd.github+json",
+                        "X-GitHub-Api-Version": "2022-11-28",
+                    }
+                ),
                 "User-Agent": f"catalogsync/{__version__}",
             },
         )
+        self.service = service
+        self._token_hint = token_hint
         self.requests_sent = 0
 
     def close(self) -> None:
@@ -108,6 +126,9 @@ class GitHubClient:
 
     def patch(self, path: str, body: Mapping[str, Any]) -> Any:
         return self._json(self._send("PATCH", path, json=body))
+
+    def put(self, path: str, body: Mapping[str, Any]) -> Any:
+        return self._json(self._send("PUT", path, json=body))
 
     def paginate(
         self, path: str, params: Mapping[str, str | int] | None = None
@@ -161,7 +182,9 @@ class GitHubClient:
                     self._sleep(self._backoff * 2 ** (attempt - 1))
                     continue
                 error = AmbiguousGitHubWrite if not safe else GitHubError
-                raise error(f"GitHub API request failed: {what}: {type(exc).__name__}") from exc
+                raise error(
+                    f"{self.service} API request failed: {what}: {type(exc).__name__}"
+                ) from exc
             if response.is_success:
                 return response
             wait = _rate_limit_wait(response)
@@ -173,9 +196,26 @@ class GitHubClient:
                     self._sleep(self._backoff * 2 ** (attempt - 1))
                     continue
                 if method not in _IDEMPOTENT:
-                    raise AmbiguousGitHubWrite(_failure(what, response), response.status_code)
-            raise GitHubError(_failure(what, response), response.status_code)
+                    raise AmbiguousGitHubWrite(self._failure(what, response), response.status_code)
+            raise GitHubError(self._failure(what, response), response.status_code)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _failure(self, what: str, response: httpx.Response) -> str:
+        detail = ""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and data.get("message"):
+            detail = f": {str(data['message'])[:300]}"
+            errors = data.get("errors")
+            if isinstance(errors, list) and errors:
+                detail += f" ({str(errors)[:300]})"
+        hint = self._token_hint if response.status_code in (401, 403, 404) else ""
+        return (
+            f"{self.service} API request failed: {what} → {response.status_code} "
+            f"{response.reason_phrase}{detail}{hint}"
+        )
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
@@ -188,52 +228,9 @@ class GitHubClient:
             raise GitHubError(f"{what}: the response is not JSON") from exc
 
 
-def post_once(
-    client: GitHubClient,
-    path: str,
-    body: Mapping[str, Any],
-    find: Callable[[], dict[str, Any] | None],
-) -> tuple[dict[str, Any], bool]:
-    """POST `body` to create something `find` can look up; (the item, whether we made it).
-
-    When the POST's outcome is unknown, `find` looks first: if GitHub did create it, that
-    one is returned instead of posting a duplicate.
-    """
-    try:
-        return client.post(path, body), True
-    except AmbiguousGitHubWrite:
-        existing = find()
-        if existing is not None:
-            return existing, False
-        return client.post(path, body), True
-
-
 def _path_of(url: str) -> str:
     """The path of a URL, without host or query: what error messages show."""
     return urlsplit(url).path or url
-
-
-def _failure(what: str, response: httpx.Response) -> str:
-    detail = ""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and data.get("message"):
-        detail = f": {str(data['message'])[:300]}"
-        errors = data.get("errors")
-        if isinstance(errors, list) and errors:
-            detail += f" ({str(errors)[:300]})"
-    hint = ""
-    if response.status_code in (401, 403, 404):
-        hint = (
-            " (check that GITHUB_TOKEN is set from secrets and that the workflow grants the "
-            "permission this needs: pull-requests/issues: write, contents: read)"
-        )
-    return (
-        f"GitHub API request failed: {what} → {response.status_code} "
-        f"{response.reason_phrase}{detail}{hint}"
-    )
 
 
 def _rate_limit_wait(response: httpx.Response) -> float | None:

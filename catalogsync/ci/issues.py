@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from catalogsync.ci.comments import find_marked
-from catalogsync.ci.context import GitHubContext
-from catalogsync.ci.github import GitHubClient, post_once
+from catalogsync.ci.comments import create_once, first_line
+from catalogsync.ci.provider import Provider, Ticket
 from catalogsync.render_markdown import comment_marker
 
 __all__ = ["DEFAULT_LABEL", "IssueAction", "IssueResult", "drift_title", "sync_drift_issue"]
@@ -42,28 +40,21 @@ class IssueResult:
     url: str = ""
 
 
-def find_drift_issue(
-    client: GitHubClient, ctx: GitHubContext, target: str, label: str | None
-) -> dict[str, Any] | None:
+def find_drift_issue(provider: Provider, target: str, label: str | None) -> Ticket | None:
     """The target's drift issue: the first open match, else the newest closed one."""
-    params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "desc"}
-    if label:
-        params["labels"] = label
     title, marker = drift_title(target), comment_marker("drift", target)
     matches = [
         issue
-        for issue in client.paginate(ctx.repo_path("issues"), params)
-        if "pull_request" not in issue  # the issues API lists pull requests too
-        and (issue.get("title") == title or find_marked([issue], marker) is not None)
+        for issue in provider.issues(label)
+        if issue.title == title or first_line(issue.body) == marker
     ]
-    open_ = [issue for issue in matches if issue.get("state") == "open"]
+    open_ = [issue for issue in matches if issue.state == "open"]
     chosen = open_ or matches
     return chosen[0] if chosen else None
 
 
 def sync_drift_issue(
-    client: GitHubClient,
-    ctx: GitHubContext,
+    provider: Provider,
     target: str,
     *,
     body: str | None,
@@ -75,45 +66,33 @@ def sync_drift_issue(
     Drift: open the issue (or reopen a closed one, with a comment) or update its body.
     No drift: close an open issue with a comment saying so; otherwise do nothing.
     """
-    issue = find_drift_issue(client, ctx, target, label)
+    issue = find_drift_issue(provider, target, label)
     where = f" ([workflow run]({run_link}))" if run_link else ""
     if body is None:
-        if issue is None or issue.get("state") != "open":
-            return IssueResult(IssueAction.NOTHING, issue["number"] if issue else None)
-        number = int(issue["number"])
-        client.post(
-            ctx.repo_path(f"issues/{number}/comments"),
-            {
-                "body": f"No drift on `{target}` any more{where}: the live catalog matches "
-                "the YAML again. Closing."
-            },
+        if issue is None or issue.state != "open":
+            return IssueResult(IssueAction.NOTHING, issue.number if issue else None)
+        provider.comment_on_issue(
+            issue.number,
+            f"No drift on `{target}` any more{where}: the live catalog matches the YAML "
+            "again. Closing.",
         )
-        closed = client.patch(
-            ctx.repo_path(f"issues/{number}"), {"state": "closed", "state_reason": "completed"}
-        )
-        return IssueResult(IssueAction.CLOSED, number, str(closed.get("html_url", "")))
+        provider.edit_issue(issue.number, state="closed")
+        return IssueResult(IssueAction.CLOSED, issue.number, issue.url)
     if issue is None:
-        payload: dict[str, Any] = {"title": drift_title(target), "body": body}
-        if label:
-            payload["labels"] = [label]
-
-        def find() -> dict[str, Any] | None:
-            return find_drift_issue(client, ctx, target, label)
-
-        item, created = post_once(client, ctx.repo_path("issues"), payload, find)
-        if created:
-            return IssueResult(IssueAction.OPENED, int(item["number"]), str(item["html_url"]))
-        issue = item
-    number = int(issue["number"])
-    url = str(issue.get("html_url", ""))
-    if issue.get("state") != "open":
-        client.patch(ctx.repo_path(f"issues/{number}"), {"state": "open", "body": body})
-        client.post(
-            ctx.repo_path(f"issues/{number}/comments"),
-            {"body": f"Drift on `{target}` is back{where}; reopening. The report is above."},
+        made, created = create_once(
+            lambda: provider.create_issue(drift_title(target), body, label),
+            lambda: find_drift_issue(provider, target, label),
         )
-        return IssueResult(IssueAction.REOPENED, number, url)
-    if issue.get("body") == body:
-        return IssueResult(IssueAction.UNCHANGED, number, url)
-    client.patch(ctx.repo_path(f"issues/{number}"), {"body": body})
-    return IssueResult(IssueAction.UPDATED, number, url)
+        if created:
+            return IssueResult(IssueAction.OPENED, made.number, made.url)
+        issue = made
+    if issue.state != "open":
+        provider.edit_issue(issue.number, state="open", body=body)
+        provider.comment_on_issue(
+            issue.number, f"Drift on `{target}` is back{where}; reopening. The report is above."
+        )
+        return IssueResult(IssueAction.REOPENED, issue.number, issue.url)
+    if issue.body == body:
+        return IssueResult(IssueAction.UNCHANGED, issue.number, issue.url)
+    provider.edit_issue(issue.number, body=body)
+    return IssueResult(IssueAction.UPDATED, issue.number, issue.url)

@@ -1,106 +1,161 @@
-"""Apply on merge applies what was reviewed: the plan hash check.
+"""Apply on merge applies what was reviewed, change by change.
 
-On a pull request, the plan job posts the Markdown plan as the PR's comment for the target
-and records the plan's hash in it (`<!-- catalogsync-plan-hash:HASH -->`, see `body`). On
-the push to main, the apply job plans again and calls `check_reviewed`: it finds the pull
-request that produced the pushed commit, reads the hash its comment recorded, and lets
-apply go ahead only when the new plan's hash is the same. Plans are deterministic (same
-YAML, same live state, same hash), so an equal hash means the same changes to the same
-live records; anything else (main moved, someone edited the billing UI, the last push to
-the PR was never planned) is refused with exit 3 and nothing is applied.
+On a pull/merge request, the plan job posts the plan as the request's note for the target
+and records, in its hidden header, one digest per change it shows (`record`). On the
+default branch the apply job plans again at the merged commit and calls `check_reviewed`
+with the reviews `find_reviews` gathered: every *unspent* record of a request merged into
+that commit's history. The plan may be applied when each of its changes is in one of those
+records (same object, action, after-values and live fingerprint) and each kind it needs
+`--force` for was shown needing it; a reviewed delete is authorised by having been shown.
 
-A plan with no changes needs no review: there is nothing to apply.
+This holds in ordinary use:
+- several quick merges, or a cancelled run: a run applies every reviewed change merged up
+  to its commit, whichever request showed it;
+- a change no review showed (a UI edit the plan would revert, a push or a merge without a
+  plan note, a later push that was never planned) is refused by name (exit 3, nothing
+  applied), with a remedy that works after the merge;
+- once an apply leaves none of a review's changes failed, the review is marked spent
+  (`record.mark_applied`) and authorises nothing again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from catalogsync.ci.body import recorded_plan_hash
+from catalogsync.catalog import Kind
 from catalogsync.ci.comments import find_marked
-from catalogsync.ci.context import GitHubContext
-from catalogsync.ci.github import GitHubClient
+from catalogsync.ci.provider import Note, Provider
+from catalogsync.ci.record import ReviewRecord, applied_sha, change_digest, mark_applied
 from catalogsync.errors import GuardRefusedError
-from catalogsync.plan import Plan
+from catalogsync.guards import share_sentence
+from catalogsync.plan import Change, Plan, ShareExcess
+from catalogsync.render_common import change_title
 from catalogsync.render_markdown import comment_marker
 
-__all__ = ["Reviewed", "UnreviewedPlanError", "check_reviewed", "find_reviewed"]
+__all__ = [
+    "DEFAULT_LOOKBACK",
+    "Authorisation",
+    "Review",
+    "UnreviewedPlanError",
+    "check_reviewed",
+    "find_reviews",
+    "mark_spent",
+]
+
+#: How many recent merged requests are searched for unspent reviews.
+DEFAULT_LOOKBACK = 30
+#: How many unreviewed changes a refusal names before "… and N more".
+NAMED = 25
 
 
 class UnreviewedPlanError(GuardRefusedError):
-    """The plan about to be applied is not the one reviewed (exit 3, nothing applied)."""
+    """The plan holds changes no review showed (exit 3, nothing applied)."""
 
 
 @dataclass(frozen=True)
-class Reviewed:
-    """The plan hash a pull request's comment recorded for a target."""
+class Review:
+    """An unspent review: the merged request, its plan note and what the note recorded."""
 
-    plan_hash: str
-    source: str  # where it came from, for messages: "PR #12" or "--reviewed-hash"
-
-
-def merged_pulls(client: GitHubClient, ctx: GitHubContext, sha: str) -> list[dict[str, Any]]:
-    """The merged pull requests that `sha` belongs to (merge, squash or rebase)."""
-    pulls = client.paginate(ctx.repo_path(f"commits/{sha}/pulls"))
-    return [pr for pr in pulls if pr.get("merged_at")]
+    number: int
+    source: str  # "PR #12", "MR !12": for messages
+    note: Note
+    record: ReviewRecord
 
 
-def find_reviewed(
-    client: GitHubClient,
-    ctx: GitHubContext,
+@dataclass(frozen=True)
+class Authorisation:
+    """The apply flags the reviews authorise for this plan (each only when it needs it)."""
+
+    allow_delete: bool
+    force: bool
+    sources: tuple[str, ...]
+
+    @property
+    def flags(self) -> list[str]:
+        return ["--allow-delete"] * self.allow_delete + ["--force"] * self.force
+
+
+def find_reviews(
+    provider: Provider,
     target: str,
     *,
-    sha: str,
-    pr: int | None = None,
-    author: str | None = None,
-) -> Reviewed:
-    """The hash recorded in the plan comment for `target` on PR `pr` (or `sha`'s PR).
+    head: str,
+    author: str | None,
+    lookback: int = DEFAULT_LOOKBACK,
+) -> list[Review]:
+    """The unspent reviews for `target` of requests merged into `head`'s history.
 
-    Raises:
-        UnreviewedPlanError: no merged pull request, no plan comment, or no hash in it.
+    A request merged after `head` is left for the run of its own commit; a note not
+    written by `author` (the CI bot) is not a review.
     """
-    numbers = [pr] if pr is not None else [int(p["number"]) for p in merged_pulls(client, ctx, sha)]
-    if not numbers:
-        raise UnreviewedPlanError(
-            f"refusing to apply: commit {sha[:12]} did not come from a merged pull request, "
-            "so no plan was reviewed for it. Nothing was applied. Change the catalog "
-            "through a pull request."
-        )
     marker = comment_marker("plan", target)
-    for number in numbers:
-        comments = client.paginate(ctx.repo_path(f"issues/{number}/comments"))
-        comment = find_marked(comments, marker, author)
-        if comment is None:
+    reviews = []
+    for merged in provider.merged_requests(lookback):
+        note = find_marked(provider.notes(merged.number), marker, author)
+        if note is None or applied_sha(note.body) is not None:
             continue
-        plan_hash = recorded_plan_hash(comment.get("body") or "")
-        if plan_hash is not None:
-            return Reviewed(plan_hash, f"PR #{number}")
-    prs = ", ".join(f"#{n}" for n in numbers)
-    raise UnreviewedPlanError(
-        f"refusing to apply: pull request {prs} has no catalogsync plan comment for target "
-        f"'{target}' with a recorded plan hash, so no plan was reviewed. Nothing was "
-        "applied. Run the plan workflow on the pull request (ci comment --plan-file)."
-    )
+        record = ReviewRecord.parse(note.body)
+        if record is None or not provider.contains(head, merged.merge_sha):
+            continue
+        source = f"{provider.request_word} {provider.request_ref(merged.number)}"
+        reviews.append(Review(merged.number, source, note, record))
+    return reviews
 
 
-def check_reviewed(plan: Plan, reviewed: Reviewed) -> None:
-    """Pass when `plan` is the reviewed plan.
+def check_reviewed(plan: Plan, reviews: Sequence[Review], request_word: str) -> Authorisation:
+    """The flags to apply `plan` with, when every change of it was reviewed.
 
     Raises:
-        UnreviewedPlanError: the hashes differ (exit 3).
+        UnreviewedPlanError: changes no review showed, or a `--force` none showed (exit 3).
     """
-    if _bare(plan.plan_hash) == _bare(reviewed.plan_hash):
-        return
-    raise UnreviewedPlanError(
-        f"refusing to apply: the plan made now (hash {plan.plan_hash[:12]}…) is not the plan "
-        f"reviewed in {reviewed.source} (hash {reviewed.plan_hash[:12]}…). The YAML on main "
-        "or the live catalog changed since the review (another merge, a later push to the "
-        "pull request that was not planned, or an edit in the billing system). Nothing was "
-        "applied. Open a pull request (or re-run its plan), review the new plan, merge again."
+    reviewed = frozenset().union(*(review.record.digests for review in reviews))
+    unreviewed = [c for c in plan.changes if change_digest(c) not in reviewed]
+    forced: frozenset[Kind] = frozenset().union(*(review.record.force for review in reviews))
+    unforced = [excess for excess in plan.needs.force if excess.kind not in forced]
+    if unreviewed or unforced:
+        raise UnreviewedPlanError(_refusal(plan, reviews, unreviewed, unforced, request_word))
+    used = tuple(
+        review.source
+        for review in reviews
+        if any(change_digest(c) in review.record.digests for c in plan.changes)
     )
+    return Authorisation(bool(plan.needs.allow_delete), bool(plan.needs.force), used)
 
 
-def _bare(plan_hash: str) -> str:
-    """The hex digest, so `sha256:abc…` and `abc…` (as typed by hand) compare equal."""
-    return plan_hash.strip().lower().removeprefix("sha256:")
+def _refusal(
+    plan: Plan,
+    reviews: Sequence[Review],
+    unreviewed: Sequence[Change],
+    unforced: Sequence[ShareExcess],
+    request_word: str,
+) -> str:
+    lines = [f"refusing to apply to '{plan.target}': nothing was applied."]
+    if unreviewed:
+        lines.append(
+            f"{len(unreviewed)} change(s) of the plan made now were not in any reviewed plan "
+            "(an edit in the billing system since the review, which this plan would revert "
+            "or which changed an object the review saw; or a change merged or pushed "
+            "without a reviewed plan):"
+        )
+        lines += [f"  {change_title(change)}" for change in unreviewed[:NAMED]]
+        if len(unreviewed) > NAMED:
+            lines.append(f"  … and {len(unreviewed) - NAMED} more")
+    for excess in unforced:
+        lines.append(f"{share_sentence(excess)}; no reviewed plan showed that --force is needed.")
+    seen = ", ".join(review.source for review in reviews) or "none"
+    lines.append(f"Unspent reviews searched: {seen}.")
+    lines.append(
+        f"To apply them: open a {request_word} that changes the catalog (even a comment "
+        "in a YAML file); its plan note will show these changes as they are now; merge it "
+        "once reviewed and the apply on merge will accept them. To keep what is live "
+        f"instead, change the YAML to match it in a {request_word}."
+    )
+    return "\n".join(lines)
+
+
+def mark_spent(provider: Provider, reviews: Sequence[Review], sha: str) -> list[str]:
+    """Mark each review spent by the apply of `sha`; the sources marked."""
+    for review in reviews:
+        provider.update_note(review.number, review.note.id, mark_applied(review.note.body, sha))
+    return [review.source for review in reviews]

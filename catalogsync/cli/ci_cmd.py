@@ -1,18 +1,22 @@
-"""`catalogsync ci …`: the GitHub glue the workflows in `.github/workflows/` call.
+"""`catalogsync ci …`: the GitHub/GitLab glue the shipped CI templates call.
 
-- `ci comment`     create or update the one PR comment for a target (plan, apply report)
-- `ci issue`       open, update, close or reopen the one drift issue for a target
-- `ci check-plan`  exit 0 only if a plan is the one reviewed on its pull request (else 3)
+- `ci comment`        create or update the one PR/MR note for a target (plan, apply report)
+- `ci notice`         say on a PR/MR why no plan ran (fork, Dependabot: no credentials)
+- `ci issue`          open, update, close or reopen the one drift issue for a target
+- `ci check-plan`     exit 0 only if every change of a plan was reviewed (else 3)
+- `ci apply-reviewed` that check, then apply with exactly the flags the reviews authorised,
+                      then mark the reviews spent
 
-The token comes from GITHUB_TOKEN and is never printed; the repository, API URL, PR number
-and commit come from the standard Actions environment unless flags say otherwise.
+The provider is GitHub unless `--provider gitlab` or GITLAB_CI=true. The token comes from
+GITHUB_TOKEN (GitLab: GITLAB_TOKEN) and is never printed; the repository, API URL, request
+number and commit come from the CI environment unless flags say otherwise.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,39 +31,44 @@ from catalogsync.ci.body import (
     with_header,
 )
 from catalogsync.ci.comments import upsert_comment
-from catalogsync.ci.context import (
-    GitHubContext,
-    commit_sha,
-    pull_request_number,
-    resolve_context,
-    run_url,
-)
-from catalogsync.ci.github import GitHubClient
+from catalogsync.ci.connect import PROVIDERS, Connection, connect, run_link
 from catalogsync.ci.issues import DEFAULT_LABEL, sync_drift_issue
-from catalogsync.ci.reviewed import Reviewed, check_reviewed, find_reviewed
+from catalogsync.ci.record import ReviewRecord
+from catalogsync.ci.reviewed import (
+    DEFAULT_LOOKBACK,
+    Authorisation,
+    check_reviewed,
+    find_reviews,
+    mark_spent,
+)
 from catalogsync.cli import Context, cli
-from catalogsync.cli.plan_cmd import _read_plan
+from catalogsync.cli.plan_cmd import _read_plan, apply
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.plan import Plan
+from catalogsync.render_markdown import comment_marker, md_code
 from catalogsync.workflow import choose_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _KINDS = ("plan", "apply", "drift")
+BOT = "github-actions[bot]"
 
 
-def github_options(func: F) -> F:
-    """--repo and --api-url: override GITHUB_REPOSITORY and GITHUB_API_URL."""
+def provider_options(func: F) -> F:
+    """--provider, --repo and --api-url: override what the CI environment says."""
     func = click.option(
-        "--api-url", help="GitHub REST API URL (default: GITHUB_API_URL, else api.github.com)."
+        "--api-url",
+        help="REST API URL (default: GITHUB_API_URL / CI_API_V4_URL, else the public service).",
     )(func)
-    return click.option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY).")(func)
-
-
-def _connect(repo: str | None, api_url: str | None) -> tuple[GitHubContext, GitHubClient]:
-    ctx = resolve_context(os.environ, repository=repo, api_url=api_url)
-    return ctx, GitHubClient(ctx.api_url, ctx.token)
+    func = click.option(
+        "--repo", help="OWNER/NAME, or a GitLab project path or id (default: from CI)."
+    )(func)
+    return click.option(
+        "--provider",
+        type=click.Choice(PROVIDERS),
+        help="github or gitlab (default: gitlab when GITLAB_CI=true, else github).",
+    )(func)
 
 
 def _read_body(path: Path) -> str:
@@ -70,16 +79,16 @@ def _read_body(path: Path) -> str:
 
 
 def _where() -> str:
-    link = run_url(os.environ)
-    return f"the artifacts of [this workflow run]({link})" if link else "the workflow artifacts"
+    link = run_link(os.environ)
+    return f"the artifacts of [this CI run]({link})" if link else "the CI artifacts"
 
 
 @cli.group()
 def ci() -> None:
-    """GitHub Actions glue: PR plan comments, drift issues, the reviewed-plan check.
+    """CI glue (GitHub, GitLab): plan notes, drift issues, the reviewed-plan check.
 
-    Needs GITHUB_TOKEN (from secrets). Exit 1 when a GitHub request fails (the message
-    names the request and its status), 3 when check-plan refuses.
+    Needs GITHUB_TOKEN (GitLab: GITLAB_TOKEN). Exit 1 when an API request fails (the
+    message names the request and its status), 3 when the reviewed-plan check refuses.
     """
 
 
@@ -94,11 +103,11 @@ def ci() -> None:
 @click.option(
     "--plan-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Record this plan's hash in the comment, for `ci check-plan` on merge.",
+    help="Record this plan's changes in the note, for the reviewed-plan check on merge.",
 )
 @click.option("--kind", type=click.Choice(_KINDS), default="plan", show_default=True)
-@click.option("--pr", type=int, help="Pull request number (default: from the event).")
-@click.option("--author", help="Only update a comment by this login (e.g. github-actions[bot]).")
+@click.option("--pr", type=int, help="Pull/merge request number (default: from CI).")
+@click.option("--author", help="Only update a note by this login (e.g. github-actions[bot]).")
 @click.option(
     "--limit",
     type=click.IntRange(1_000, GITHUB_BODY_LIMIT),
@@ -106,7 +115,7 @@ def ci() -> None:
     show_default=True,
     help="Cut the body to this many characters (GitHub's limit is 65,536).",
 )
-@github_options
+@provider_options
 def comment(
     target_name: str | None,
     body_file: Path,
@@ -115,22 +124,65 @@ def comment(
     pr: int | None,
     author: str | None,
     limit: int,
+    provider: str | None,
     repo: str | None,
     api_url: str | None,
 ) -> None:
-    """Create or update the one PR comment for a target, found by its marker."""
+    """Create or update the one PR/MR note for a target, found by its marker."""
     text = _read_body(body_file)
     plan = _read_plan(plan_file) if plan_file else None
     target = _target(target_name, plan, text, kind)
-    extra = [plan_hash_marker(plan.plan_hash)] if plan else []
+    extra: list[str] = []
+    if plan is not None:
+        extra, text = _review_lines(plan, limit), _with_authorisation_note(text, plan)
     body = fit_body(with_header(text, kind, target, extra), limit, _where())
-    number = pull_request_number(os.environ, pr)
-    ctx, client = _connect(repo, api_url)
-    with closing(client):
-        posted = upsert_comment(client, ctx, number, header_lines(body)[0], body, author=author)
-    click.echo(
-        f"{posted.outcome.value} the {kind} comment for '{target}' on #{number}: {posted.url}"
-    )
+    conn = connect(provider, repo=repo, api_url=api_url)
+    try:
+        number = conn.request_number(pr)
+        marker = header_lines(body)[0]
+        posted = upsert_comment(conn.provider, number, marker, body, author=author)
+    finally:
+        conn.close()
+    where = conn.provider.request_ref(number)
+    click.echo(f"{posted.outcome.value} the {kind} comment for '{target}' on {where}: {posted.url}")
+
+
+def _review_lines(plan: Plan, limit: int) -> list[str]:
+    """The hidden lines recording the plan for the check on merge (when they fit)."""
+    lines = [plan_hash_marker(plan.plan_hash)]
+    if ReviewRecord.marker_size(plan) <= limit // 2:
+        lines.append(ReviewRecord.of_plan(plan).marker())
+    return lines
+
+
+def _with_authorisation_note(text: str, plan: Plan) -> str:
+    """The visible sentence saying what merging authorises, or why it cannot, after the
+    renderer's header; `text` unchanged when the plan needs no flag."""
+    notes = []
+    if ReviewRecord.marker_size(plan) > DEFAULT_LIMIT // 2:
+        notes.append(
+            f"**This plan has {len(plan.changes):,} changes, more than a note can record "
+            "for review: the apply on merge will refuse them.** Apply the plan artifact by "
+            "hand (`catalogsync apply PLANFILE`) or split the change."
+        )
+    elif plan.needs.allow_delete or plan.needs.force:
+        flags = " and ".join(
+            flag
+            for flag, needed in (
+                ("`--allow-delete` for the deletes", plan.needs.allow_delete),
+                ("`--force` for the kinds", plan.needs.force),
+            )
+            if needed
+        )
+        notes.append(
+            f"Merging this request once reviewed authorises the apply on merge to use "
+            f"{flags} listed above, for exactly the changes shown here; nothing else."
+        )
+    if not notes:
+        return text
+    header = header_lines(text)
+    rest = text.split("\n")[len(header) :]
+    return "\n".join([*header, *rest[:1], *notes, "", *rest[1:]])
 
 
 def _target(explicit: str | None, plan: Plan | None, body: str, kind: str) -> str:
@@ -146,6 +198,64 @@ def _target(explicit: str | None, plan: Plan | None, body: str, kind: str) -> st
     if not target:
         raise UsageError("no target: pass -t TARGET (the body has no catalogsync marker)")
     return target
+
+
+_NOTICE_WHY = {
+    "fork": "it comes from a fork",
+    "dependabot": "Dependabot opened it",
+}
+
+
+@ci.command()
+@click.option(
+    "-t", "--target", "target_name", help="Target the plan is for (default: default_target)."
+)
+@click.option("--reason", type=click.Choice(tuple(_NOTICE_WHY)), required=True)
+@click.option("--pr", type=int, help="Pull/merge request number (default: from CI).")
+@provider_options
+@click.pass_obj
+def notice(
+    obj: Context,
+    target_name: str | None,
+    reason: str,
+    pr: int | None,
+    provider: str | None,
+    repo: str | None,
+    api_url: str | None,
+) -> None:
+    """Say on a request why no plan ran for it (its run gets no credentials).
+
+    Posted in the place of the target's plan note (a later plan replaces it). It records
+    no changes, so it authorises nothing on merge.
+    """
+    if target_name is None:
+        target_name = choose_target(load_project(obj.project), None).name
+    marker = comment_marker("plan", target_name)
+    conn = connect(provider, repo=repo, api_url=api_url)
+    word = conn.provider.request_word
+    body = "\n".join(
+        [
+            marker,
+            f"### No catalogsync plan for {md_code(target_name)}",
+            "",
+            f"No plan ran for this {word}: {_NOTICE_WHY[reason]}, and CI gives such runs "
+            "neither the billing credentials nor a token that can write, so catalogsync "
+            "cannot read the billing system. This is not a failure.",
+            "",
+            f"To get a plan, a maintainer can push the branch to this repository and open "
+            f"the {word} from there. Merged as it is, the apply on merge refuses every "
+            "change that no reviewed plan showed.",
+        ]
+    )
+    try:
+        number = conn.request_number(pr)
+        posted = upsert_comment(conn.provider, number, marker, body)
+    finally:
+        conn.close()
+    click.echo(
+        f"{posted.outcome.value} the notice for '{target_name}' on "
+        f"{conn.provider.request_ref(number)}: {posted.url}"
+    )
 
 
 @ci.command()
@@ -169,7 +279,7 @@ def _target(explicit: str | None, plan: Plan | None, body: str, kind: str) -> st
     show_default=True,
     help="Label of the drift issues ('' for none; then every issue is searched).",
 )
-@github_options
+@provider_options
 @click.pass_obj
 def issue(
     obj: Context,
@@ -177,6 +287,7 @@ def issue(
     drift_exit_code: int,
     body_file: Path | None,
     label: str,
+    provider: str | None,
     repo: str | None,
     api_url: str | None,
 ) -> None:
@@ -194,55 +305,148 @@ def issue(
             raise UsageError("there is drift (exit 2) but no --body-file to report it")
         text = with_header(_read_body(body_file), "drift", target_name)
         body = fit_body(text, DEFAULT_LIMIT, _where())
-    ctx, client = _connect(repo, api_url)
-    with closing(client):
+    conn = connect(provider, repo=repo, api_url=api_url)
+    try:
         result = sync_drift_issue(
-            client, ctx, target_name, body=body, label=label or None, run_link=run_url(os.environ)
+            conn.provider,
+            target_name,
+            body=body,
+            label=label or None,
+            run_link=run_link(os.environ),
         )
+    finally:
+        conn.close()
     number = f" #{result.number}" if result.number is not None else ""
     click.echo(f"drift issue for '{target_name}'{number}: {result.action.value} {result.url}")
 
 
+def review_options(func: F) -> F:
+    func = click.option("--sha", help="The merged commit (default: GITHUB_SHA / CI_COMMIT_SHA).")(
+        func
+    )
+    func = click.option(
+        "--author", default=BOT, show_default=True, help="Only trust plan notes by this login."
+    )(func)
+    func = click.option(
+        "--base", help="The default branch (default: GITHUB_REF_NAME / CI_DEFAULT_BRANCH)."
+    )(func)
+    func = click.option(
+        "--lookback",
+        type=click.IntRange(1, 500),
+        default=DEFAULT_LOOKBACK,
+        show_default=True,
+        help="How many recent merged requests to search for unspent reviews.",
+    )(func)
+    func = click.option("-t", "--target", "target_name", help="Refuse a plan for another target.")(
+        func
+    )
+    return provider_options(func)
+
+
+def _authorise(
+    conn: Connection, plan: Plan, *, sha: str | None, author: str | None, lookback: int
+) -> tuple[Authorisation, list[Any], str]:
+    head = conn.commit(sha)
+    reviews = find_reviews(conn.provider, plan.target, head=head, author=author, lookback=lookback)
+    return check_reviewed(plan, reviews, conn.provider.request_word), reviews, head
+
+
 @ci.command("check-plan")
 @click.argument("planfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-t", "--target", "target_name", help="Refuse a plan for another target.")
-@click.option(
-    "--reviewed-hash", help="The reviewed plan hash (default: read from the PR's comment)."
-)
-@click.option("--pr", type=int, help="The reviewed pull request (default: the commit's).")
-@click.option("--sha", help="The merged commit (default: GITHUB_SHA).")
-@click.option("--author", help="Only trust a plan comment by this login.")
-@github_options
+@review_options
 def check_plan(
     planfile: Path,
     target_name: str | None,
-    reviewed_hash: str | None,
-    pr: int | None,
-    sha: str | None,
+    lookback: int,
+    base: str | None,
     author: str | None,
+    sha: str | None,
+    provider: str | None,
     repo: str | None,
     api_url: str | None,
 ) -> None:
-    """Exit 0 if PLANFILE is the plan reviewed on its pull request, else refuse (exit 3).
+    """Exit 0 if every change of PLANFILE was reviewed, else refuse naming them (exit 3).
 
-    Run on the push to main: `plan --out plan.json`, then this, then `apply plan.json`.
-    A plan with no changes passes without looking (there is nothing to apply).
+    Run on the default branch after `plan --out plan.json`. Prints the apply flags the
+    reviews authorise. `ci apply-reviewed` does this check and the apply in one step.
     """
-    plan = _read_plan(planfile)
-    if target_name is not None and plan.target != target_name:
-        raise UsageError(f"the plan file is for target '{plan.target}', not '{target_name}'")
+    plan = _plan_for(planfile, target_name)
     if not plan.has_changes:
         click.echo(f"The plan for '{plan.target}' has no changes: nothing to apply.")
         return
-    if reviewed_hash is not None:
-        reviewed = Reviewed(reviewed_hash.strip().lower(), "--reviewed-hash")
-    else:
-        ctx, client = _connect(repo, api_url)
-        with closing(client):
-            merged = commit_sha(os.environ, sha)
-            reviewed = find_reviewed(client, ctx, plan.target, sha=merged, pr=pr, author=author)
-    check_reviewed(plan, reviewed)
+    conn = connect(provider, repo=repo, api_url=api_url, base=base)
+    try:
+        auth, _, _ = _authorise(conn, plan, sha=sha, author=author, lookback=lookback)
+    finally:
+        conn.close()
+    flags = "".join(" " + flag for flag in auth.flags)
     click.echo(
-        f"The plan for '{plan.target}' is the one reviewed in {reviewed.source} "
-        f"(plan hash {plan.plan_hash}): apply it with `catalogsync apply {planfile}`."
+        f"Every change of the plan for '{plan.target}' was reviewed "
+        f"({', '.join(auth.sources)}): apply it with `catalogsync apply {planfile}{flags}`."
     )
+
+
+@ci.command("apply-reviewed")
+@click.argument("planfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@review_options
+@click.pass_context
+def apply_reviewed(
+    ctx: click.Context,
+    planfile: Path,
+    target_name: str | None,
+    lookback: int,
+    base: str | None,
+    author: str | None,
+    sha: str | None,
+    provider: str | None,
+    repo: str | None,
+    api_url: str | None,
+) -> None:
+    """Apply PLANFILE if every change of it was reviewed; exit 3 naming those that were not.
+
+    The apply gets `--allow-delete` / `--force` only when the plan needs them and a
+    review showed them; after an apply with no failure, the reviews it used are marked
+    spent. Exit codes are apply's (0, 3, 4), or 3 from the check.
+    """
+    plan = _plan_for(planfile, target_name)
+    conn = connect(provider, repo=repo, api_url=api_url, base=base)
+    try:
+        if plan.has_changes:
+            auth, reviews, head = _authorise(conn, plan, sha=sha, author=author, lookback=lookback)
+            click.echo(f"Reviewed in {', '.join(auth.sources)}; applying.")
+            code = _apply(ctx, planfile, auth)
+        else:
+            head = conn.commit(sha)
+            reviews = find_reviews(
+                conn.provider, plan.target, head=head, author=author, lookback=lookback
+            )
+            click.echo(f"The plan for '{plan.target}' has no changes: nothing to apply.")
+            code = EXIT_OK
+        if code == EXIT_OK and reviews:
+            spent = mark_spent(conn.provider, reviews, head)
+            click.echo(f"Marked spent: {', '.join(spent)}.")
+    finally:
+        conn.close()
+    sys.exit(code)
+
+
+def _apply(ctx: click.Context, planfile: Path, auth: Authorisation) -> int:
+    """`catalogsync apply PLANFILE` with the authorised flags; its exit code."""
+    try:
+        ctx.invoke(
+            apply,
+            planfile=planfile,
+            auto_approve=True,
+            allow_delete=auth.allow_delete,
+            force=auth.force,
+        )
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return EXIT_OK
+
+
+def _plan_for(planfile: Path, target_name: str | None) -> Plan:
+    plan = _read_plan(planfile)
+    if target_name is not None and plan.target != target_name:
+        raise UsageError(f"the plan file is for target '{plan.target}', not '{target_name}'")
+    return plan

@@ -9,6 +9,7 @@ import pytest
 
 from catalogsync.ci.context import GitHubContext
 from catalogsync.ci.github import GitHubClient
+from catalogsync.ci.github_provider import GitHubProvider
 from catalogsync.emulator.server import ServerThread
 from catalogsync.emulator.transport import SyncEmulatorTransport
 from tests.ci.fake_github import FakeGitHub
@@ -38,6 +39,11 @@ def client(fake: FakeGitHub, sleeps: list[float]) -> Iterator[GitHubClient]:
 @pytest.fixture
 def ctx(fake: FakeGitHub) -> GitHubContext:
     return GitHubContext(api_url=API, repository=fake.repo, token=TOKEN)
+
+
+@pytest.fixture
+def provider(client: GitHubClient, ctx: GitHubContext) -> GitHubProvider:
+    return GitHubProvider(client, ctx)
 
 
 @pytest.fixture

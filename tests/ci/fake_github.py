@@ -1,7 +1,8 @@
 """A small stateful fake of the GitHub REST endpoints the CI glue uses (a Starlette app).
 
 Implements issue comments (list, create, update), issues (list with state/labels filters,
-create, update) and "pull requests of a commit", with GitHub's shapes for what the glue
+create, update), "pull requests of a commit", merged pull requests (`pulls?state=closed`)
+and `compare` over a linear history of the default branch, with GitHub's shapes for what the glue
 reads: `Link` pagination (page size capped by `page_cap`, 100 on GitHub), bearer-token auth
 (401 "Bad credentials"), the 65,536-character body limit (422), and `html_url`s. Faults
 are scripted per request: a status returned instead of the real answer, or after it
@@ -56,6 +57,8 @@ class FakeGitHub:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.issues: dict[int, dict[str, Any]] = {}
         self.commit_pulls: dict[str, list[dict[str, Any]]] = {}
+        self.pulls: dict[int, dict[str, Any]] = {}
+        self.history: list[str] = []  # the default branch's commits, oldest first
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
         self._ids = itertools.count(1000)
@@ -72,6 +75,8 @@ class FakeGitHub:
                 Route(prefix + "/issues", self._issues, methods=["GET", "POST"]),
                 Route(prefix + "/issues/{number:int}", self._edit_issue, methods=["PATCH"]),
                 Route(prefix + "/commits/{sha}/pulls", self._commit_pulls, methods=["GET"]),
+                Route(prefix + "/pulls", self._pulls, methods=["GET"]),
+                Route(prefix + "/compare/{spec}", self._compare, methods=["GET"]),
             ]
         )
 
@@ -115,11 +120,31 @@ class FakeGitHub:
         self.issues[number] = issue
         return issue
 
-    def merge(self, sha: str, number: int) -> None:
-        """Record that commit `sha` came from merging pull request `number`."""
-        self.commit_pulls.setdefault(sha, []).append(
-            {"number": number, "merged_at": "2025-01-01T00:00:00Z", "state": "closed"}
-        )
+    def merge(self, sha: str, number: int, base: str = "main") -> None:
+        """Record that commit `sha` on `base` came from merging pull request `number`."""
+        pull = {
+            "number": number,
+            "merged_at": f"2025-01-01T00:{len(self.history):02d}:00Z",
+            "merge_commit_sha": sha,
+            "state": "closed",
+            "base": {"ref": base},
+        }
+        self.commit_pulls.setdefault(sha, []).append(pull)
+        self.pulls[number] = pull
+        self.history.append(sha)
+
+    def push(self, sha: str) -> None:
+        """A commit pushed straight to the default branch (no pull request)."""
+        self.history.append(sha)
+
+    def close_unmerged(self, number: int, base: str = "main") -> None:
+        self.pulls[number] = {
+            "number": number,
+            "merged_at": None,
+            "merge_commit_sha": None,
+            "state": "closed",
+            "base": {"ref": base},
+        }
 
     def marked(self, number: int, marker: str) -> list[dict[str, Any]]:
         return [c for c in self.comments.get(number, []) if c["body"].startswith(marker)]
@@ -245,3 +270,30 @@ class FakeGitHub:
             return outcome
         pulls = self.commit_pulls.get(request.path_params["sha"], [])
         return self._finish(outcome, self._page(request, pulls))
+
+    async def _pulls(self, request: Request) -> Response:
+        outcome = await self._guard(request)
+        if isinstance(outcome, Response):
+            return outcome
+        state = request.query_params.get("state", "open")
+        base = request.query_params.get("base")
+        items = [
+            pull
+            for pull in self.pulls.values()
+            if (state == "all" or pull["state"] == state)
+            and (base is None or pull["base"]["ref"] == base)
+        ]
+        # sort=updated, direction=desc: the last merged first (merges are the last update).
+        items.sort(key=lambda pull: str(pull["merged_at"] or ""), reverse=True)
+        return self._finish(outcome, self._page(request, items))
+
+    async def _compare(self, request: Request) -> Response:
+        outcome = await self._guard(request)
+        if isinstance(outcome, Response):
+            return outcome
+        base, _, head = request.path_params["spec"].partition("...")
+        if base not in self.history or head not in self.history:
+            return JSONResponse({"message": "Not Found"}, 404)
+        order = self.history.index(head) - self.history.index(base)
+        status = "identical" if order == 0 else "ahead" if order > 0 else "behind"
+        return self._finish(outcome, JSONResponse({"status": status, "ahead_by": max(order, 0)}))

@@ -94,7 +94,7 @@ def test_a_huge_body_is_cut_to_the_limit_and_accepted(
     assert len(comment["body"]) <= 65_000
     assert comment["body"].startswith(PROD_PLAN + "\n")
     assert (
-        "more characters are in the artifacts of [this workflow run](https://github.test/acme/catalog/actions/runs/4242)"
+        "more characters are in the artifacts of [this CI run](https://github.test/acme/catalog/actions/runs/4242)"
         in comment["body"]
     )
     assert comment["body"].count("<details>") == comment["body"].count("</details>")
@@ -170,96 +170,6 @@ def test_missing_token_or_pr_are_usage_errors(env: dict[str, str], tmp_path: Pat
     assert no_pr.exit_code == 1 and "no pull request number: pass --pr N" in no_pr.stderr
 
 
-# --- the reviewed-plan check -----------------------------------------------------------------
-
-
-def review(env: dict[str, str], fake: FakeGitHub, project: Path) -> Path:
-    """The plan workflow on PR #7, then its merge as MERGED; returns the reviewed plan."""
-    plan, markdown = plan_files(project, "reviewed")
-    posted = run(env, "ci", "comment", "--body-file", str(markdown), "--plan-file", str(plan))
-    assert posted.exit_code == 0, posted.output
-    fake.merge(MERGED, 7)
-    return plan
-
-
-def test_the_reviewed_plan_passes_and_is_applied(
-    env: dict[str, str], fake: FakeGitHub, example: Path
-) -> None:
-    review(env, fake, example)
-    on_main, _ = plan_files(example, "main")
-    checked = run(env, "ci", "check-plan", str(on_main), "-t", "local")
-    assert checked.exit_code == 0, checked.output
-    assert "is the one reviewed in PR #7" in checked.stdout
-    applied = CliRunner().invoke(cli, ["-C", str(example), "apply", str(on_main)])
-    assert applied.exit_code == 0, applied.output
-
-
-def test_a_catalog_changed_after_review_is_refused_with_exit_3(
-    env: dict[str, str], fake: FakeGitHub, example: Path
-) -> None:
-    review(env, fake, example)
-    products = example / "products.yaml"
-    products.write_text(products.read_text().replace('rate: "0.05"', 'rate: "0.06"', 1))
-    on_main, _ = plan_files(example, "main")
-    checked = run(env, "ci", "check-plan", str(on_main))
-    assert checked.exit_code == 3
-    assert "refusing to apply: the plan made now" in checked.stderr
-    assert "reviewed in PR #7" in checked.stderr and "Nothing was applied" in checked.stderr
-
-
-def test_a_live_change_after_review_is_refused(
-    env: dict[str, str], fake: FakeGitHub, example: Path
-) -> None:
-    review(env, fake, example)
-    # Someone applies part of the catalog by hand before the merge lands.
-    (example / "packages").rename(example / "held-back")
-    config = example / "catalogsync.yaml"
-    config.write_text(
-        config.read_text().replace(
-            "catalog: [products.yaml, packages/]", "catalog: [products.yaml]"
-        )
-    )
-    assert CliRunner().invoke(cli, ["-C", str(example), "apply", "--auto-approve"]).exit_code == 0
-    (example / "held-back").rename(example / "packages")
-    config.write_text(
-        config.read_text().replace(
-            "catalog: [products.yaml]", "catalog: [products.yaml, packages/]"
-        )
-    )
-    on_main, _ = plan_files(example, "main")
-    assert run(env, "ci", "check-plan", str(on_main)).exit_code == 3
-
-
-def test_a_commit_without_a_merged_pr_or_comment_is_refused(
-    env: dict[str, str], fake: FakeGitHub, example: Path
-) -> None:
-    on_main, _ = plan_files(example, "main")
-    direct = run(env, "ci", "check-plan", str(on_main))
-    assert direct.exit_code == 3 and "did not come from a merged pull request" in direct.stderr
-    fake.merge(MERGED, 8)
-    fake.add_comment(8, PROD_PLAN + "\nhand-written, no hash")
-    no_record = run(env, "ci", "check-plan", str(on_main))
-    assert (
-        no_record.exit_code == 3
-        and "no catalogsync plan comment for target 'local' with a recorded plan hash"
-        in no_record.stderr
-    )
-
-
-def test_an_explicit_hash_and_an_empty_plan_need_no_api(
-    env: dict[str, str], fake: FakeGitHub, example: Path
-) -> None:
-    on_main, _ = plan_files(example, "main")
-    digest = json.loads(on_main.read_text())["plan_hash"]
-    assert run(env, "ci", "check-plan", str(on_main), "--reviewed-hash", digest).exit_code == 0
-    assert run(env, "ci", "check-plan", str(on_main), "--reviewed-hash", "0" * 64).exit_code == 3
-    assert CliRunner().invoke(cli, ["-C", str(example), "apply", str(on_main)]).exit_code == 0
-    empty, _ = plan_files(example, "empty")
-    nothing = run(env, "ci", "check-plan", str(empty))
-    assert nothing.exit_code == 0 and "no changes: nothing to apply" in nothing.stdout
-    assert fake.seen == []
-
-
 def test_issue_takes_the_projects_default_target_when_none_is_given(
     env: dict[str, str], fake: FakeGitHub, example: Path, tmp_path: Path
 ) -> None:
@@ -272,3 +182,14 @@ def test_issue_takes_the_projects_default_target_when_none_is_given(
     assert result.exit_code == 0, result.output
     (issue,) = fake.issues.values()
     assert issue["title"] == "Catalog drift: local"
+
+
+def test_notice_says_why_no_plan_ran_and_records_nothing(
+    env: dict[str, str], fake: FakeGitHub, example: Path
+) -> None:
+    result = run(env, "-C", str(example), "ci", "notice", "--reason", "fork")
+    assert result.exit_code == 0, result.output
+    (note,) = fake.comments[7]
+    assert note["body"].startswith(PROD_PLAN + "\n### No catalogsync plan for <code>local</code>")
+    assert "it comes from a fork" in note["body"] and "not a failure" in note["body"]
+    assert "catalogsync-reviewed" not in note["body"]

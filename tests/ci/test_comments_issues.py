@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from catalogsync.ci.comments import Outcome, upsert_comment
-from catalogsync.ci.context import GitHubContext
-from catalogsync.ci.github import GitHubClient
+from catalogsync.ci.github_provider import GitHubProvider
 from catalogsync.ci.issues import IssueAction, sync_drift_issue
 from tests.ci.fake_github import FakeGitHub, Fault
 
@@ -13,12 +12,10 @@ STAGING = "<!-- catalogsync-plan:staging -->"
 DRIFT = "<!-- catalogsync-drift:prod -->\n### Drift on prod\n"
 
 
-def test_create_then_update_leaves_one_comment(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
-) -> None:
-    first = upsert_comment(client, ctx, 7, PROD, PROD + "\nplan v1")
-    second = upsert_comment(client, ctx, 7, PROD, PROD + "\nplan v2")
-    third = upsert_comment(client, ctx, 7, PROD, PROD + "\nplan v2")
+def test_create_then_update_leaves_one_comment(fake: FakeGitHub, provider: GitHubProvider) -> None:
+    first = upsert_comment(provider, 7, PROD, PROD + "\nplan v1")
+    second = upsert_comment(provider, 7, PROD, PROD + "\nplan v2")
+    third = upsert_comment(provider, 7, PROD, PROD + "\nplan v2")
     assert (first.outcome, second.outcome, third.outcome) == (
         Outcome.CREATED,
         Outcome.UPDATED,
@@ -29,12 +26,10 @@ def test_create_then_update_leaves_one_comment(
     assert [s.method for s in fake.seen].count("PATCH") == 1  # an unchanged body is not re-sent
 
 
-def test_each_target_has_its_own_comment(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
-) -> None:
-    upsert_comment(client, ctx, 7, PROD, PROD + "\nprod plan")
-    upsert_comment(client, ctx, 7, STAGING, STAGING + "\nstaging plan")
-    upsert_comment(client, ctx, 7, PROD, PROD + "\nprod plan 2")
+def test_each_target_has_its_own_comment(fake: FakeGitHub, provider: GitHubProvider) -> None:
+    upsert_comment(provider, 7, PROD, PROD + "\nprod plan")
+    upsert_comment(provider, 7, STAGING, STAGING + "\nstaging plan")
+    upsert_comment(provider, 7, PROD, PROD + "\nprod plan 2")
     assert [c["body"] for c in fake.comments[7]] == [
         PROD + "\nprod plan 2",
         STAGING + "\nstaging plan",
@@ -42,7 +37,7 @@ def test_each_target_has_its_own_comment(
 
 
 def test_the_marked_comment_is_found_on_a_later_page(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
+    fake: FakeGitHub, provider: GitHubProvider
 ) -> None:
     fake.page_cap = 5
     for i in range(7):
@@ -50,46 +45,42 @@ def test_the_marked_comment_is_found_on_a_later_page(
     ours = fake.add_comment(7, PROD + "\nold plan", login="github-actions[bot]")
     for i in range(4):
         fake.add_comment(7, f"later comment {i}")
-    posted = upsert_comment(client, ctx, 7, PROD, PROD + "\nnew plan")
+    posted = upsert_comment(provider, 7, PROD, PROD + "\nnew plan")
     assert posted.outcome is Outcome.UPDATED and posted.comment_id == ours["id"]
     assert len(fake.comments[7]) == 12 and len(fake.marked(7, PROD)) == 1
     assert ours["body"] == PROD + "\nnew plan"
 
 
 def test_a_comment_quoting_the_marker_later_in_its_body_is_not_ours(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
+    fake: FakeGitHub, provider: GitHubProvider
 ) -> None:
     quoted = fake.add_comment(7, "> as the bot said:\n" + PROD + "\nplan")
-    posted = upsert_comment(client, ctx, 7, PROD, PROD + "\nplan")
+    posted = upsert_comment(provider, 7, PROD, PROD + "\nplan")
     assert posted.outcome is Outcome.CREATED and quoted["body"].startswith("> as the bot said")
 
 
-def test_only_the_given_author_is_trusted(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
-) -> None:
+def test_only_the_given_author_is_trusted(fake: FakeGitHub, provider: GitHubProvider) -> None:
     forged = fake.add_comment(7, PROD + "\nforged", login="mallory")
-    posted = upsert_comment(client, ctx, 7, PROD, PROD + "\nreal", author="github-actions[bot]")
+    posted = upsert_comment(provider, 7, PROD, PROD + "\nreal", author="github-actions[bot]")
     assert posted.outcome is Outcome.CREATED and forged["body"] == PROD + "\nforged"
 
 
 def test_a_create_that_landed_despite_a_502_is_not_duplicated(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
+    fake: FakeGitHub, provider: GitHubProvider
 ) -> None:
     fake.faults.append(Fault("POST", "/repos/acme/catalog/issues/7/comments", 502, after=True))
-    posted = upsert_comment(client, ctx, 7, PROD, PROD + "\nplan")
+    posted = upsert_comment(provider, 7, PROD, PROD + "\nplan")
     assert posted.outcome is Outcome.UNCHANGED  # found the one GitHub made; nothing to change
     assert len(fake.comments[7]) == 1
 
 
-def test_drift_opens_one_issue_then_updates_it(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
-) -> None:
+def test_drift_opens_one_issue_then_updates_it(fake: FakeGitHub, provider: GitHubProvider) -> None:
     fake.add_issue(
         "Catalog drift: prod", pull_request=True, labels=("catalog-drift",)
     )  # a PR: ignored
-    opened = sync_drift_issue(client, ctx, "prod", body=DRIFT + "one change")
-    updated = sync_drift_issue(client, ctx, "prod", body=DRIFT + "two changes")
-    same = sync_drift_issue(client, ctx, "prod", body=DRIFT + "two changes")
+    opened = sync_drift_issue(provider, "prod", body=DRIFT + "one change")
+    updated = sync_drift_issue(provider, "prod", body=DRIFT + "two changes")
+    same = sync_drift_issue(provider, "prod", body=DRIFT + "two changes")
     assert (opened.action, updated.action, same.action) == (
         IssueAction.OPENED,
         IssueAction.UPDATED,
@@ -104,12 +95,12 @@ def test_drift_opens_one_issue_then_updates_it(
 
 
 def test_drift_gone_closes_the_issue_and_drift_back_reopens_it(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
+    fake: FakeGitHub, provider: GitHubProvider
 ) -> None:
-    opened = sync_drift_issue(client, ctx, "prod", body=DRIFT + "v1")
-    closed = sync_drift_issue(client, ctx, "prod", body=None, run_link="https://github.test/run/1")
-    idle = sync_drift_issue(client, ctx, "prod", body=None)
-    reopened = sync_drift_issue(client, ctx, "prod", body=DRIFT + "v2")
+    opened = sync_drift_issue(provider, "prod", body=DRIFT + "v1")
+    closed = sync_drift_issue(provider, "prod", body=None, run_link="https://github.test/run/1")
+    idle = sync_drift_issue(provider, "prod", body=None)
+    reopened = sync_drift_issue(provider, "prod", body=DRIFT + "v2")
     assert (closed.action, idle.action, reopened.action) == (
         IssueAction.CLOSED,
         IssueAction.NOTHING,
@@ -127,22 +118,20 @@ def test_drift_gone_closes_the_issue_and_drift_back_reopens_it(
     assert len(fake.issues) == 1
 
 
-def test_no_drift_and_no_issue_does_nothing(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
-) -> None:
-    result = sync_drift_issue(client, ctx, "prod", body=None)
+def test_no_drift_and_no_issue_does_nothing(fake: FakeGitHub, provider: GitHubProvider) -> None:
+    result = sync_drift_issue(provider, "prod", body=None)
     assert result.action is IssueAction.NOTHING and fake.issues == {}
     assert {s.method for s in fake.seen} == {"GET"}
 
 
 def test_issues_of_other_targets_and_pages_are_told_apart(
-    fake: FakeGitHub, client: GitHubClient, ctx: GitHubContext
+    fake: FakeGitHub, provider: GitHubProvider
 ) -> None:
     fake.page_cap = 2
-    staging = sync_drift_issue(client, ctx, "staging", body="<!-- catalogsync-drift:staging -->\nx")
-    prod = sync_drift_issue(client, ctx, "prod", body=DRIFT)
+    staging = sync_drift_issue(provider, "staging", body="<!-- catalogsync-drift:staging -->\nx")
+    prod = sync_drift_issue(provider, "prod", body=DRIFT)
     for i in range(5):
         fake.add_issue(f"unrelated {i}", labels=("catalog-drift",))
-    sync_drift_issue(client, ctx, "prod", body=None)
+    sync_drift_issue(provider, "prod", body=None)
     assert fake.issues[prod.number or 0]["state"] == "closed"
     assert fake.issues[staging.number or 0]["state"] == "open"

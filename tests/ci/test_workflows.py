@@ -104,9 +104,8 @@ def test_every_command_given_to_the_action_exists() -> None:
     for path in WORKFLOWS:
         for _, steps in steps_of(path):
             commands += [s["with"]["command"] for s in steps if s.get("uses") == "./"]
-    assert {"validate", "plan", "apply", "drift", "ci comment", "ci issue", "ci check-plan"} <= set(
-        commands
-    )
+    expected = {"validate", "plan", "drift", "ci comment", "ci issue", "ci apply-reviewed"}
+    assert expected | {"ci notice"} <= set(commands)
     for command in set(commands):
         group: click.Command = cli
         for word in command.split():
@@ -142,7 +141,8 @@ def test_apply_never_overlaps_and_permissions_are_minimal() -> None:
     assert apply["on"]["push"]["branches"] == ["main"]
     expected = {
         "catalog-plan.yml": {"contents": "read", "pull-requests": "write"},
-        "catalog-apply.yml": {"contents": "read", "pull-requests": "read"},
+        "catalog-apply.yml": {"contents": "read", "pull-requests": "write"},
+        "catalog-plan-notice.yml": {"contents": "read", "pull-requests": "write"},
         "catalog-drift.yml": {"contents": "read", "issues": "write"},
     }
     for name, permissions in expected.items():
@@ -256,3 +256,36 @@ def test_the_action_refuses_args_it_cannot_split(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".catalogsync"))
     code, outputs = run_action(tmp_path, "plan", args="--out 'unclosed")
     assert code == 1 and outputs["exit-code"] == "1"
+
+
+def test_only_the_apply_job_gets_write_credentials_in_an_environment() -> None:
+    """Plan and drift get the target's read set; the write set only in the apply job,
+    which runs in a GitHub environment (main-only, reviewers possible)."""
+    for name in CATALOG_WORKFLOWS:
+        text = (ROOT / ".github/workflows" / name).read_text(encoding="utf-8")
+        (job,) = load(ROOT / ".github/workflows" / name)["jobs"].values()
+        secrets = set(re.findall(r"secrets\.(\w+)", text)) - {"GITHUB_TOKEN"}
+        assert secrets, name
+        if name == "catalog-apply.yml":
+            assert job["environment"] == "catalog-apply"
+            assert any("_WRITE_" in s for s in secrets)
+        else:
+            assert "environment" not in job
+            assert all("_READ_" in s for s in secrets), (name, secrets)
+
+
+def test_fork_and_dependabot_requests_get_a_notice_not_a_failed_plan() -> None:
+    plan = load(ROOT / ".github/workflows/catalog-plan.yml")["jobs"]["plan"]
+    assert "head.repo.full_name == github.repository" in plan["if"]
+    assert "!= 'dependabot[bot]'" in plan["if"]
+    workflow = load(ROOT / ".github/workflows/catalog-plan-notice.yml")
+    assert set(workflow["on"]) == {"pull_request_target"}
+    (job,) = workflow["jobs"].values()
+    assert "head.repo.full_name != github.repository" in job["if"]
+    assert "== 'dependabot[bot]'" in job["if"]
+    # pull_request_target runs with a writing token: it must run no code of the request.
+    for step in job["steps"]:
+        assert "ref" not in step.get("with", {}), step
+        assert "run" not in step
+    (notice,) = [s for s in job["steps"] if s.get("uses") == "./"]
+    assert notice["with"]["command"] == "ci notice"
