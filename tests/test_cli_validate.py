@@ -31,7 +31,9 @@ def make_project(tmp_path: Path, *catalog_files: Path) -> Path:
 def test_example_validates() -> None:
     code, out, err = run("-C", str(EXAMPLE), "validate")
     assert (code, err) == (0, "")
-    assert out == "catalog is valid (billingplatform): 10 products, 4 packages, 16 package-products\n"
+    assert (
+        out == "catalog is valid (billingplatform): 10 products, 4 packages, 16 package-products\n"
+    )
 
 
 def test_invalid_catalog_exits_1_with_every_problem_on_stderr(tmp_path: Path) -> None:
@@ -76,18 +78,22 @@ def test_literal_credentials_are_refused(tmp_path: Path) -> None:
     )
     code, _, err = run("-C", str(tmp_path), "validate")
     assert code == 1
-    assert "catalogsync.yaml:5:15: password: credentials must not be written in catalogsync.yaml" in err
+    assert (
+        "catalogsync.yaml:5:15: password: credentials must not be written in catalogsync.yaml"
+        in err
+    )
     assert "hunter2" not in err
 
 
 def test_unknown_backend_and_config_fields_are_located(tmp_path: Path) -> None:
-    (tmp_path / "catalogsync.yaml").write_text(
-        "backend: zuora\nsetings: {}\n", encoding="utf-8"
-    )
+    (tmp_path / "catalogsync.yaml").write_text("backend: zuora\nsetings: {}\n", encoding="utf-8")
     code, _, err = run("-C", str(tmp_path), "validate")
     assert code == 1
     assert "catalogsync.yaml:1:10: backend: unknown backend 'zuora'" in err
-    assert "catalogsync.yaml:2:1: unknown field 'setings' for a catalogsync.yaml (did you mean 'settings'?)" in err
+    assert (
+        "catalogsync.yaml:2:1: unknown field 'setings' for a catalogsync.yaml (did you mean 'settings'?)"
+        in err
+    )
 
 
 def test_usage_errors_exit_1_not_2() -> None:

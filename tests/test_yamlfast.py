@@ -182,7 +182,9 @@ def test_awkward_names_are_written_fast_and_agree() -> None:
     assert assert_writes_like_ruamel(data)
 
 
-_text = st.text(st.sampled_from("aZ09 ._-:#'\"é\n/()+%@`&*!|>{[,?ö–\\\t\x85\u2028~=<\r"), max_size=8)
+_text = st.text(
+    st.sampled_from("aZ09 ._-:#'\"é\n/()+%@`&*!|>{[,?ö–\\\t\x85\u2028~=<\r"), max_size=8
+)
 _scalar = st.one_of(
     _text,
     st.integers(-5, 10**6),

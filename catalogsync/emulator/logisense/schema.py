@@ -68,6 +68,8 @@ class Resource:
     collection: str | None = None
     has_updated: bool = False
     unique_together: tuple[tuple[str, ...], ...] = ()
+    #: Whether the API shows `created` (the v8 pages: not on lookups, nor Package/Currency).
+    shows_created: bool = True
 
     @property
     def table(self) -> str:
@@ -89,7 +91,7 @@ def companion_name(field: str) -> str:
 def _lookup(key: str, dto: str, *extra: Field, path: str = "") -> Resource:
     """A read-only lookup table served at `path` (its key when the path is flat)."""
     fields = (Field("name", Kind.STRING, required=True), *extra)
-    return Resource(key, path or key, dto, fields, True)
+    return Resource(key, path or key, dto, fields, True, shows_created=False)
 
 
 _FK_PACKAGE = Field("packageId", Kind.INT, required=True, ref="Package")
@@ -213,6 +215,7 @@ RESOURCES: dict[str, Resource] = {
             (_FK_PACKAGE, Field("currencyId", Kind.INT, required=True, ref="Currency")),
             parent="Package",
             collection="currencies",
+            shows_created=False,  # v8 Package-Currency page; seed 004:478-486
             # [INFERRED] a package lists each currency once.
             unique_together=(("packageId", "currencyId"),),
         ),

@@ -30,10 +30,13 @@ class Views:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def render(self, resource: Resource, records: Sequence[Record]) -> list[dict[str, Any]]:
-        """The records as the API shows them (no `details`)."""
+    def render(
+        self, resource: Resource, records: Sequence[Record], *, in_detail: bool = False
+    ) -> list[dict[str, Any]]:
+        """The records as the API shows them (no `details`); `in_detail`: as children
+        inside a parent's `details`, which add what the seed's Detail sample shows."""
         refs = self._referenced(resource, records)
-        return [self._one(resource, record, refs) for record in records]
+        return [self._one(resource, record, refs, in_detail) for record in records]
 
     def render_detailed(
         self, resource: Resource, records: Sequence[Record]
@@ -55,7 +58,7 @@ class Views:
             for item in items:
                 item["details"][child.collection] = []
             rows = self.db.where_in(child, "packageId", ids)
-            for rendered in self.render(child, rows):
+            for rendered in self.render(child, rows, in_detail=True):
                 by_id[rendered["packageId"]]["details"][child.collection].append(rendered)
         return items
 
@@ -84,7 +87,11 @@ class Views:
         return found
 
     def _one(
-        self, resource: Resource, record: Record, refs: dict[str, dict[int, Record]]
+        self,
+        resource: Resource,
+        record: Record,
+        refs: dict[str, dict[int, Record]],
+        in_detail: bool,
     ) -> dict[str, Any]:
         item: dict[str, Any] = {"identity": record["identity"]}
         for field in resource.fields:
@@ -100,13 +107,15 @@ class Views:
             item["serviceBaseTypeId"] = base_id
             item["serviceBaseTypeName"] = base["name"] if base else None
             item["taxCodeId"] = None
-        if resource.key == "PackageCurrency":
+        if resource.key == "PackageCurrency" and in_detail:
             currency = refs.get("Currency", {}).get(record["currencyId"])
-            # [INFERRED] the seed's detail sample shows currencyCode; shown everywhere.
+            # The seed's Detail sample (004:485) shows currencyCode; the v8 Package-Currency
+            # page does not, so only Detail output carries it.
             item["currencyCode"] = currency["code"] if currency else None
         if resource.key in _OWNED:
             item["ownerId"], item["ownerName"] = OWNER_ID, OWNER_NAME
-        item["created"] = record["created"]
+        if resource.shows_created:
+            item["created"] = record["created"]
         if resource.has_updated:
             item["updated"] = record["updated"]
         if resource.key == "Package":
