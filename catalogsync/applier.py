@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from catalogsync.backends.base import Backend, LiveCatalog
 from catalogsync.catalog import Ref
 from catalogsync.plan import Action, Change, Plan
-from catalogsync.planner import follow_renames, renames_in
+from catalogsync.planner import index_live, renames_in
 from catalogsync.recheck import moved_before_wave
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
 from catalogsync.verify import verify_results
@@ -56,9 +56,10 @@ async def apply_plan(
 ) -> ApplyReport:
     """Execute `plan` against `backend`; `live` is the catalog the plan was checked against."""
     options = options or ApplyOptions()
-    # Ids under the keys the plan uses: after its renames (package-products follow them).
+    # Ids under the keys the plan uses: after its renames (package-products follow them),
+    # and of the record the planner matched where two live records share a key.
     all_renames = renames_in(plan)
-    ids: dict[Ref, str] = {follow_renames(r.ref, all_renames): r.remote_id for r in live}
+    ids: dict[Ref, str] = index_live(live, all_renames).ids()
     results: dict[Ref, ChangeResult] = {}
     done = 0
     fresh: LiveCatalog | None = None
@@ -74,10 +75,13 @@ async def apply_plan(
                 break
         if runnable:
             log.info("apply: wave=%d changes=%d", wave, len(runnable))
+            deletes = {c.ref for c in runnable if c.action is Action.DELETE}
             for result in await backend.apply_wave(runnable, ids):
                 results[result.ref] = result
-                if result.outcome is Outcome.SUCCEEDED and result.remote_id is not None:
-                    ids[result.ref] = result.remote_id
+                # A deleted duplicate's id must not replace the id of the record kept.
+                written = result.outcome is Outcome.SUCCEEDED and result.remote_id is not None
+                if written and result.ref not in deletes:
+                    ids[result.ref] = str(result.remote_id)
             _check_complete(runnable, results)
             fresh_enough = False
             fresh = None  # written since: no longer a read of the state after the writes

@@ -107,6 +107,44 @@ def package_product_ref(package: str, *product_path: str) -> Ref:
     return Ref(Kind.PACKAGE_PRODUCT, (package, *product_path))
 
 
+# Fields whose value names another catalog object, and that object's kind: a
+# BillingPlatform package-product links the product at `link_package / link_product`.
+LINK_FIELDS: Mapping[str, Kind] = MappingProxyType(
+    {"link_package": Kind.PACKAGE, "link_product": Kind.PRODUCT}
+)
+
+
+def linked_refs(fields: Mapping[str, Value]) -> tuple[Ref, ...]:
+    """The objects a package-product's link fields name (its link package, and the
+    package-product it links inside that package)."""
+    link_package, link_product = fields.get("link_package"), fields.get("link_product")
+    if not isinstance(link_package, str):
+        return ()
+    if not isinstance(link_product, str):
+        return (package_ref(link_package),)
+    return (package_ref(link_package), package_product_ref(link_package, link_product))
+
+
+def references(ref: Ref, fields: Mapping[str, Value]) -> tuple[Ref, ...]:
+    """Every object `ref` needs to exist: those its key implies (package, product, parent)
+    and those its fields link to."""
+    implied = [r for r in (ref.package, ref.product, ref.parent) if r is not None]
+    return tuple(dict.fromkeys([*implied, *linked_refs(fields)]))
+
+
+def canonical_value(value: Value) -> Any:
+    """A value as JSON, in one spelling per value, for hashing: equal values hash equal.
+
+    A Decimal is written without trailing zeros, so a rate re-saved as `1.00` in the
+    billing UI is the same value as `1`; a tuple of names as its text.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Decimal):
+        return "0" if value == 0 else format(value.normalize(), "f")
+    return str(value)
+
+
 def count_by_kind(refs: Iterable[Ref]) -> dict[Kind, int]:
     """How many of each kind (every kind present, zero when none)."""
     counts = dict.fromkeys(Kind, 0)

@@ -25,6 +25,7 @@ from catalogsync.catalog import Catalog, Kind, Ref, Resource, count_by_kind
 from catalogsync.config import IgnoreRule
 from catalogsync.formats import CatalogFormat
 from catalogsync.plan import Action, FieldChange, Plan, dump_value
+from catalogsync.planner import index_live, renames_in
 from catalogsync.yamlio import dump_yaml
 
 DRIFT_FORMAT_VERSION = 1
@@ -150,7 +151,7 @@ def detect_drift(
     declared = desired.by_ref()
     changed: list[ChangedObject] = []
     missing: list[MissingObject] = []
-    leftover_ids: dict[str, bool] = {}  # remote id → inside the prune scope
+    deleted_ids: set[str] = set()  # the unmanaged records inside the prune scope
     for change in plan.changes:
         where = _location(declared.get(change.ref))
         if change.action is Action.CREATE:
@@ -169,29 +170,22 @@ def detect_drift(
                 )
             )
         elif change.remote_id is not None:
-            leftover_ids[change.remote_id] = True
+            deleted_ids.add(change.remote_id)
     unmanaged: list[UnmanagedObject] = []
     if include_unmanaged:
-        live_by_ref = {r.ref: r for r in live}
-        for ref in plan.unmanaged:
-            if ref in live_by_ref:
-                leftover_ids.setdefault(live_by_ref[ref].remote_id, False)
-        for remote_id, would_delete in leftover_ids.items():
-            resource = live_by_id.get(remote_id)
-            if resource is None:
-                continue
-            item = Resource(
-                ref=resource.ref, fields=fmt.export_fields(resource.ref, resource.fields)
-            )
+        # Every live record no declared object matches, each duplicate of a key included.
+        index = index_live(live, renames_in(plan))
+        for key, resource in index.leftovers(declared):
+            item = Resource(ref=key, fields=fmt.export_fields(key, resource.fields))
             unmanaged.append(
                 UnmanagedObject(
-                    ref=resource.ref,
-                    remote_id=remote_id,
+                    ref=key,
+                    remote_id=resource.remote_id,
                     snippet=textwrap.dedent(dump_yaml([fmt.item(item)])),
-                    placement=placement(resource.ref),
+                    placement=placement(key),
                     updated_at=resource.updated_at,
                     updated_by=resource.updated_by,
-                    would_delete=would_delete,
+                    would_delete=resource.remote_id in deleted_ids,
                 )
             )
     return DriftReport(

@@ -23,9 +23,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pydantic import ValidationError
+
 from catalogsync.backends.base import LiveCatalog, LiveResource
-from catalogsync.catalog import Kind, Ref, Resource
-from catalogsync.errors import UsageError
+from catalogsync.catalog import Kind, Ref, Resource, references
+from catalogsync.errors import SourceLocation, UsageError
 from catalogsync.formats import CatalogFormat
 from catalogsync.yamlio import dump_yaml
 
@@ -118,7 +120,7 @@ def export_catalog(
     exported as dependencies nor written twice. `header(path)` gives the comment lines
     that start the file at `path` (e.g. the schema modeline, relative to that file).
     """
-    by_ref, chosen, added, skipped = _choose(live, selection, frozenset(declared))
+    by_ref, chosen, added, skipped = _choose(live, fmt, selection, frozenset(declared))
     resources = tuple(
         Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields)) for ref in chosen
     )
@@ -131,22 +133,29 @@ def export_paths(
     live: LiveCatalog, *, selection: Selection = Selection(), split_by: SplitBy = SplitBy.PACKAGE
 ) -> list[str]:
     """The files `export_catalog` would write with nothing declared (no YAML is made)."""
-    chosen = _choose(live, selection, frozenset())[1]
+    chosen = _choose(live, None, selection, frozenset())[1]
     return list(_group([Resource(ref=ref) for ref in chosen], split_by))
 
 
 def _choose(
-    live: LiveCatalog, selection: Selection, already: frozenset[Ref]
+    live: LiveCatalog, fmt: CatalogFormat | None, selection: Selection, already: frozenset[Ref]
 ) -> tuple[dict[Ref, LiveResource], list[Ref], list[Ref], list[tuple[Ref, str]]]:
     """(live by key, the keys to export in order, the added dependencies, the skipped)."""
-    by_ref, skipped = _exportable(live)
+    by_ref, skipped = _exportable(live, fmt)
     chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
     added = _dependencies(chosen, by_ref, already, skipped)
     return by_ref, sorted(chosen | set(added)), sorted(added), skipped
 
 
-def _exportable(live: LiveCatalog) -> tuple[dict[Ref, LiveResource], list[tuple[Ref, str]]]:
-    """Live objects by key; objects YAML cannot declare are listed with the reason."""
+def _exportable(
+    live: LiveCatalog, fmt: CatalogFormat | None
+) -> tuple[dict[Ref, LiveResource], list[tuple[Ref, str]]]:
+    """Live objects by key; objects YAML cannot declare are listed with the reason.
+
+    With a format, each object is also validated as a catalog file would declare it, so
+    one odd record (a link to a product without its package) is left out alone instead
+    of failing the whole export.
+    """
     by_ref: dict[Ref, LiveResource] = {}
     skipped: list[tuple[Ref, str]] = []
     for resource in live:
@@ -164,7 +173,48 @@ def _exportable(live: LiveCatalog) -> tuple[dict[Ref, LiveResource], list[tuple[
         else:
             by_ref[ref] = resource
     duplicated = {ref for ref, _ in skipped}
-    return {r: v for r, v in by_ref.items() if r not in duplicated}, skipped
+    by_ref = {r: v for r, v in by_ref.items() if r not in duplicated}
+    if fmt is not None:
+        for ref in sorted(by_ref):
+            problem = _format_problem(ref, by_ref, fmt)
+            if problem is not None:
+                skipped.append((ref, problem))
+        refused = {ref for ref, _ in skipped}
+        by_ref = {r: v for r, v in by_ref.items() if r not in refused}
+    return by_ref, skipped
+
+
+def _containers(ref: Ref) -> list[Ref]:
+    """What a catalog file writes `ref` inside: its package, then its parents."""
+    if ref.kind is not Kind.PACKAGE_PRODUCT:
+        return []
+    return [Ref(Kind.PACKAGE, ref.key[:1])] + [
+        Ref(Kind.PACKAGE_PRODUCT, ref.key[:n]) for n in range(2, len(ref.key))
+    ]
+
+
+def _format_problem(ref: Ref, by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat) -> str | None:
+    """Why the format refuses `ref` as a catalog file would declare it (None: it does not).
+
+    The object is declared alone, inside its package and parents (a missing container is
+    reported by `_dependencies`).
+    """
+    chain = [*_containers(ref), ref]
+    if any(c not in by_ref for c in chain):
+        return None
+    document = fmt.document(
+        Resource(ref=c, fields=fmt.export_fields(c, by_ref[c].fields)) for c in chain
+    )
+    try:
+        validated = fmt.document_model.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][-1:])
+        return f"a catalog file cannot declare its {where}: {first['msg']}"
+    issues = list(fmt.check(validated, lambda path: SourceLocation("export", 1, 1)))
+    if issues:
+        return f"a catalog file cannot declare it: {issues[0].message}"
+    return None
 
 
 def _dependencies(
@@ -179,6 +229,16 @@ def _dependencies(
     while pending:
         ref = pending.pop()
         for needed in _needs(ref, by_ref):
+            if needed in already and needed in _containers(ref):
+                chosen.discard(ref)
+                skipped.append(
+                    (
+                        ref,
+                        f"it is written inside {needed}, which the project declares: add it "
+                        "there (`catalogsync drift` prints the YAML to paste)",
+                    )
+                )
+                break
             if needed in chosen or needed in already:
                 continue
             if needed not in by_ref:
@@ -192,16 +252,8 @@ def _dependencies(
 
 
 def _needs(ref: Ref, by_ref: Mapping[Ref, LiveResource]) -> list[Ref]:
-    needs = [r for r in (ref.package, ref.product, ref.parent) if r is not None]
     live = by_ref.get(ref)
-    if live is not None and ref.kind is Kind.PACKAGE_PRODUCT:
-        link_package = live.fields.get("link_package")
-        if isinstance(link_package, str):
-            needs.append(Ref(Kind.PACKAGE, (link_package,)))
-            link_product = live.fields.get("link_product")
-            if isinstance(link_product, str):
-                needs.append(Ref(Kind.PACKAGE_PRODUCT, (link_package, link_product)))
-    return needs
+    return list(references(ref, live.fields if live is not None else {}))
 
 
 def _group(resources: Sequence[Resource], split_by: SplitBy) -> dict[str, list[Resource]]:

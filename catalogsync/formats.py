@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -21,6 +22,31 @@ from catalogsync.yamlio import YamlPath
 
 # Resolves a path inside the YAML document to where it stands in the file.
 Locate = Callable[[YamlPath], SourceLocation]
+
+
+def declared_values(model: BaseModel, structural: Container[str] = ()) -> dict[str, Value]:
+    """The fields a YAML object declares (minus `structural` keys), as normalised values.
+
+    An explicit empty value means what the billing systems store for it, so that apply
+    then plan shows no change:
+    - a flag (a bool field) declared `null` is `false`: a flag is stored as 0/1, false;
+    - a text declared `""` is `null` (empty): the systems answer "" and null alike.
+    Any other field declared `null` is cleared (written empty, read back as `null`).
+    """
+    fields: dict[str, Value] = {}
+    infos = type(model).model_fields
+    for key in sorted(model.model_fields_set):
+        if key in structural:
+            continue
+        value = getattr(model, key)
+        if isinstance(value, StrEnum):
+            value = value.value
+        if value is None and infos[key].annotation in (bool, bool | None):
+            value = False
+        elif value == "":
+            value = None
+        fields[key] = value
+    return fields
 
 
 class CatalogFormat(ABC):

@@ -4,7 +4,7 @@
   for a saved plan made when the scope was wider.
 - Deletes need an explicit yes: `--allow-delete` (or `allow_delete: true` in the config).
 - Protected objects (`protect: true` in YAML, or a `protect` rule in catalogsync.yaml) are
-  never deleted, whatever the flags.
+  never deleted, whatever the flags; a saved plan carries the YAML's marks on its deletes.
 - A plan that updates or deletes more than `max_change_share` of a kind's live objects
   (once the kind has `min_objects`) is refused unless `--force` (octoDNS's 30% rule).
 """
@@ -39,10 +39,13 @@ def apply_needs(plan: Plan, options: GuardOptions) -> ApplyNeeds:
     `--allow-delete`, which kinds need `--force`, and what apply refuses whatever the flags.
     """
     deletes = [c.ref for c in plan.of_action(Action.DELETE)]
+    protected = {c.ref for c in plan.of_action(Action.DELETE) if c.protected}
     refused = [
         f"{ref} is protected and cannot be deleted"
         for ref in deletes
-        if ref in options.protected_refs or any(rule.matches(ref) for rule in options.protect)
+        if ref in protected
+        or ref in options.protected_refs
+        or any(rule.matches(ref) for rule in options.protect)
     ]
     refused += [
         f"{ref} is outside the prune scope of catalogsync.yaml and cannot be deleted"

@@ -68,6 +68,9 @@ class Change:
     wave: int = 0
     renamed_from: str | None = None
     reason: str = ""
+    # A delete of an object the YAML marks `protect: true`: the guards refuse it, for a
+    # saved plan too (the plan file carries the mark, not just the YAML).
+    protected: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
@@ -94,6 +97,7 @@ class Change:
             "wave": self.wave,
             "renamed_from": self.renamed_from,
             "reason": self.reason,
+            "protected": self.protected,
         }
 
     @classmethod
@@ -112,6 +116,7 @@ class Change:
             wave=int(data["wave"]),
             renamed_from=data["renamed_from"],
             reason=data.get("reason", ""),
+            protected=bool(data.get("protected", False)),
         )
 
 

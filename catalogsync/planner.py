@@ -1,23 +1,36 @@
 """build_plan(): desired catalog + live catalog → Plan. Pure: no I/O, deterministic.
 
 - Objects are matched by natural key; a declared rename (`renamed_from`) matches the live
-  object under its old name, and the keys of the live package-products below it follow.
+  object under its old name, and the keys of the live package-products below it follow
+  (so do the link fields naming it). Where two live records share a key, the lowest id is
+  the one the key names (`index_live`; the applier and drift make the same choice).
 - Only declared fields are compared (minus `ignore` rules); records are compared with `==`
   first and only unequal ones are diffed field by field.
 - Live objects that are not declared are *unmanaged* and left alone, unless a `prune` rule
-  covers them: then they are deleted, children first. Deleting a package takes its
-  package-products with it (they are listed as deletes of their own).
+  covers them (judged on their keys after this plan's renames): then they are deleted,
+  children first. Deleting a package takes its package-products with it (they are listed
+  as deletes of their own). Deleting what an object that stays uses (its product, or the
+  package or package-product it links) is refused.
 - Changes are ordered in waves: an object is created after what it needs is created;
-  deletes come last, children before parents.
+  deletes come last, every user (child, linking package-product) before what it uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from catalogsync.backends.base import LiveCatalog, LiveResource
-from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
+from catalogsync.catalog import (
+    LINK_FIELDS,
+    Catalog,
+    Kind,
+    Ref,
+    Resource,
+    Value,
+    canonical_value,
+    references,
+)
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.diffing import field_changes
 from catalogsync.errors import PlanError
@@ -37,14 +50,16 @@ class PlanOptions:
 
 def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Plan:
     """The changes that make `live` match `desired` (see the module docstring)."""
-    matcher = _Matcher(desired, live)
+    renames = _renames(desired, live)
+    index = index_live(live, renames)
+    declared = desired.by_ref()
     changes = [
         change
         for resource in desired
-        if (change := _upsert(resource, matcher.live_for(resource), options)) is not None
+        if (change := _upsert(resource, index.by_key.get(resource.ref), options, renames))
+        is not None
     ]
-    leftovers = matcher.unmatched()
-    deletes, unmanaged = _deletes(leftovers, matcher.rekeyed, options)
+    deletes, unmanaged = _deletes(index, declared, options, renames)
     return Plan(
         backend=options.backend,
         target=options.target,
@@ -62,7 +77,7 @@ def catalog_digest(desired: Catalog) -> str:
         [
             {
                 "ref": r.ref.to_json(),
-                "fields": {k: _jsonable(v) for k, v in sorted(r.fields.items())},
+                "fields": {k: canonical_value(v) for k, v in sorted(r.fields.items())},
                 "renamed_from": list(r.renamed_from),
                 "protect": r.protect,
             }
@@ -71,39 +86,50 @@ def catalog_digest(desired: Catalog) -> str:
     )
 
 
-def _jsonable(value: Value) -> object:
-    return value if value is None or isinstance(value, (str, bool, int)) else str(value)
+def id_order(remote_id: str) -> tuple[int, int, str]:
+    """Sort key of remote ids: numeric ids by value ("9" before "10"), then the others."""
+    if remote_id.isascii() and remote_id.isdigit():
+        return (0, int(remote_id), "")
+    return (1, 0, remote_id)
 
 
-class _Matcher:
-    """Pairs desired resources with live ones, following declared renames."""
+@dataclass(frozen=True)
+class LiveIndex:
+    """Live records under the keys they have once a plan's renames are done.
 
-    def __init__(self, desired: Catalog, live: LiveCatalog) -> None:
-        self.renames = _renames(desired, live)
-        # Live objects keyed as they will be after the renames; duplicates (two live
-        # records with one key) keep the lowest id as the match, the others stay unmanaged.
-        self.rekeyed: dict[Ref, LiveResource] = {}
-        self.duplicates: list[LiveResource] = []
-        for resource in live:
-            key = self._rekey(resource.ref)
-            if key in self.rekeyed:
-                self.duplicates.append(resource)
-            else:
-                self.rekeyed[key] = resource
-        self.matched: set[Ref] = set()
+    Two live records can share a key (two `P / A` made in the UI): the one with the lowest
+    id is the record the key names, for the planner, the applier and drift alike; the
+    others are `duplicates`, which no declared object ever matches.
+    """
 
-    def _rekey(self, ref: Ref) -> Ref:
-        return follow_renames(ref, self.renames)
+    by_key: Mapping[Ref, LiveResource]
+    duplicates: tuple[tuple[Ref, LiveResource], ...] = ()
 
-    def live_for(self, resource: Resource) -> LiveResource | None:
-        found = self.rekeyed.get(resource.ref)
-        if found is not None:
-            self.matched.add(resource.ref)
-        return found
+    def records(self) -> list[tuple[Ref, LiveResource]]:
+        """(key, record) of every live record, duplicates included."""
+        return [*self.by_key.items(), *self.duplicates]
 
-    def unmatched(self) -> list[LiveResource]:
-        rest = [r for key, r in self.rekeyed.items() if key not in self.matched]
-        return rest + self.duplicates
+    def leftovers(self, declared: Container[Ref]) -> list[tuple[Ref, LiveResource]]:
+        """(key, record) of the live records no declared object matches (every duplicate)."""
+        rest = [(key, r) for key, r in self.by_key.items() if key not in declared]
+        return rest + list(self.duplicates)
+
+    def ids(self) -> dict[Ref, str]:
+        """The remote id of the record each key names."""
+        return {key: r.remote_id for key, r in self.by_key.items()}
+
+
+def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
+    """Index live records by their key after `renames` (see `LiveIndex`)."""
+    by_key: dict[Ref, LiveResource] = {}
+    duplicates: list[tuple[Ref, LiveResource]] = []
+    for resource in sorted(live, key=lambda r: id_order(r.remote_id)):
+        key = follow_renames(resource.ref, renames)
+        if key in by_key:
+            duplicates.append((key, resource))
+        else:
+            by_key[key] = resource
+    return LiveIndex(by_key, tuple(duplicates))
 
 
 # Old name → new name, per kind.
@@ -118,6 +144,17 @@ def follow_renames(ref: Ref, renames: Renames) -> Ref:
         return Ref(ref.kind, (packages.get(ref.key[0], ref.key[0]), *rest))
     names = renames.get(ref.kind, {})
     return Ref(ref.kind, (names.get(ref.name, ref.name),))
+
+
+def follow_link_renames(fields: Mapping[str, Value], renames: Renames) -> dict[str, Value]:
+    """Live fields with the names their link fields hold followed through `renames`: a
+    package-product linking a renamed package links it under its new name."""
+    followed = dict(fields)
+    for name, kind in LINK_FIELDS.items():
+        value = followed.get(name)
+        if isinstance(value, str):
+            followed[name] = renames.get(kind, {}).get(value, value)
+    return followed
 
 
 def renames_in(plan: Plan) -> dict[Kind, dict[str, str]]:
@@ -150,7 +187,9 @@ def _managed_fields(resource: Resource, ignore: Sequence[IgnoreRule]) -> dict[st
     return {k: v for k, v in resource.fields.items() if k not in ignored}
 
 
-def _upsert(resource: Resource, live: LiveResource | None, options: PlanOptions) -> Change | None:
+def _upsert(
+    resource: Resource, live: LiveResource | None, options: PlanOptions, renames: Renames
+) -> Change | None:
     wanted = _managed_fields(resource, options.ignore)
     if live is None:
         return Change(
@@ -159,7 +198,8 @@ def _upsert(resource: Resource, live: LiveResource | None, options: PlanOptions)
             fields=tuple(FieldChange(k, None, v) for k, v in sorted(wanted.items())),
             values=wanted,
         )
-    current = {key: live.fields.get(key) for key in wanted}
+    live_fields = follow_link_renames(live.fields, renames)
+    current = {key: live_fields.get(key) for key in wanted}
     # Only products and packages are renamed; a package-product's key merely follows them.
     is_renamed = resource.ref.kind is not Kind.PACKAGE_PRODUCT and live.ref != resource.ref
     renamed_from = live.ref.name if is_renamed else None
@@ -186,53 +226,103 @@ def _in_scope(ref: Ref, rules: Iterable[ObjectRule]) -> bool:
 
 
 def _deletes(
-    leftovers: Sequence[LiveResource], rekeyed: Mapping[Ref, LiveResource], options: PlanOptions
+    index: LiveIndex, declared: Mapping[Ref, Resource], options: PlanOptions, renames: Renames
 ) -> tuple[list[Change], list[Ref]]:
-    """Deletes for pruned objects (and the package-products under them); the rest unmanaged."""
-    pruned = {r.ref for r in leftovers if _in_scope(r.ref, options.prune)}
+    """Deletes for pruned objects (and the package-products under them); the rest unmanaged.
+
+    Everything is judged on keys after the plan's renames: they are what the prune rules
+    and the guards see, and what the objects are called when the deletes run. Records are
+    told apart by id, since duplicates share a key.
+    """
+    leftovers = index.leftovers(declared)
+    records = index.records()
+    protected = {ref for ref, resource in declared.items() if resource.protect}
+    pruned = {r.remote_id for key, r in leftovers if _in_scope(key, options.prune)}
     # A deleted package or package-product takes the package-products below it along.
-    for resource in leftovers:
-        ref = resource.ref
-        if ref.kind is Kind.PACKAGE_PRODUCT and ref not in pruned:
-            ancestors = [Ref(Kind.PACKAGE, ref.key[:1])] + [
-                Ref(Kind.PACKAGE_PRODUCT, ref.key[:n]) for n in range(2, len(ref.key))
-            ]
-            if any(a in pruned for a in ancestors):
-                pruned.add(ref)
-    _refuse_orphaning_products(pruned, rekeyed)
+    while True:
+        gone = _gone(records, pruned)
+        below = {
+            r.remote_id
+            for key, r in leftovers
+            if r.remote_id not in pruned and any(a in gone for a in _ancestors(key))
+        }
+        if not below:
+            break
+        pruned |= below
+    uses = uses_of(records, renames)
+    in_use = stranded_users(records, pruned, uses)
+    if in_use:
+        listed = "; ".join(
+            f"{used} (used by {', '.join(str(u) for u in users)})" for used, users in in_use.items()
+        )
+        raise PlanError(
+            f"cannot delete objects still used by objects that stay: {listed} (remove them "
+            "from the prune scope, or delete what uses them too)"
+        )
     deletes: list[Change] = []
     unmanaged: list[Ref] = []
-    for resource in leftovers:
-        if resource.ref not in pruned:
-            unmanaged.append(resource.ref)
+    for key, resource in leftovers:
+        if resource.remote_id not in pruned:
+            unmanaged.append(key)
             continue
-        cascade = not _in_scope(resource.ref, options.prune)
+        cascade = not _in_scope(key, options.prune)
         deletes.append(
             Change(
                 action=Action.DELETE,
-                ref=resource.ref,
+                ref=key,
                 fields=tuple(FieldChange(k, v, None) for k, v in sorted(resource.fields.items())),
                 remote_id=resource.remote_id,
                 live_fingerprint=resource.fingerprint,
+                # What it uses that is deleted too; `_order_deletes` turns this around.
+                depends_on=tuple(r for r in uses[resource.remote_id] if r in gone),
                 reason="its parent is deleted"
                 if cascade
                 else "not declared; inside the prune scope",
+                protected=key in protected,
             )
         )
     return deletes, unmanaged
 
 
-def _refuse_orphaning_products(pruned: set[Ref], live: Mapping[Ref, LiveResource]) -> None:
-    staying_users = {
-        ref.product for ref in live if ref.kind is Kind.PACKAGE_PRODUCT and ref not in pruned
+def _gone(records: Sequence[tuple[Ref, LiveResource]], pruned: Container[str]) -> set[Ref]:
+    """Keys no record answers to once the pruned records are deleted."""
+    staying = {key for key, r in records if r.remote_id not in pruned}
+    return {key for key, r in records if r.remote_id in pruned} - staying
+
+
+def _ancestors(ref: Ref) -> list[Ref]:
+    """The package and the parent package-products a package-product sits in."""
+    if ref.kind is not Kind.PACKAGE_PRODUCT:
+        return []
+    return [Ref(Kind.PACKAGE, ref.key[:1])] + [
+        Ref(Kind.PACKAGE_PRODUCT, ref.key[:n]) for n in range(2, len(ref.key))
+    ]
+
+
+def uses_of(
+    records: Sequence[tuple[Ref, LiveResource]], renames: Renames
+) -> dict[str, tuple[Ref, ...]]:
+    """Remote id → every object that record references (key-implied and linked)."""
+    return {
+        r.remote_id: references(key, follow_link_renames(r.fields, renames)) for key, r in records
     }
-    in_use = sorted(str(ref) for ref in pruned if ref in staying_users)
-    if in_use:
-        raise PlanError(
-            "cannot delete products still used by package-products that stay: "
-            + ", ".join(in_use)
-            + " (remove them from the prune scope, or delete those package-products too)"
-        )
+
+
+def stranded_users(
+    records: Sequence[tuple[Ref, LiveResource]],
+    deleted: Container[str],
+    uses: Mapping[str, tuple[Ref, ...]],
+) -> dict[Ref, list[Ref]]:
+    """Objects the deletes (by remote id) would take away from records that stay: each
+    with those users, sorted. A delete must never leave an object pointing at nothing."""
+    gone = _gone(records, deleted)
+    in_use: dict[Ref, set[Ref]] = {}
+    for key, resource in records:
+        if resource.remote_id not in deleted:
+            for used in uses[resource.remote_id]:
+                if used in gone:
+                    in_use.setdefault(used, set()).add(key)
+    return {used: sorted(users) for used, users in sorted(in_use.items())}
 
 
 def _order(upserts: list[Change], deletes: list[Change], desired: Catalog) -> tuple[Change, ...]:
@@ -262,23 +352,27 @@ def _wave_of(ref: Ref, needs: Mapping[Ref, tuple[Ref, ...]], waves: dict[Ref, in
 
 
 def _order_deletes(deletes: list[Change], first_wave: int) -> list[Change]:
-    """Children before parents: a delete waits for the deletes of what depends on it."""
-    dependents: dict[Ref, list[Ref]] = {c.ref: [] for c in deletes}
+    """Users before what they use: a delete waits for the deletes of every object that
+    references it (children, the package-products of a product, linking package-products).
+
+    On entry a delete's `depends_on` holds what it uses that is deleted too; on exit, the
+    deletes that must succeed before it runs (what the applier reads).
+    """
+    users: dict[Ref, list[Ref]] = {c.ref: [] for c in deletes}
     for change in deletes:
-        ref = change.ref
-        if ref.kind is Kind.PACKAGE_PRODUCT:
-            for needed in (ref.parent or ref.package, ref.product):
-                if needed in dependents:
-                    dependents[needed].append(ref)
+        for used in change.depends_on:
+            if used in users:
+                users[used].append(change.ref)
     heights: dict[Ref, int] = {}
 
     def height(ref: Ref) -> int:
         if ref not in heights:
-            heights[ref] = 1 + max((height(d) for d in dependents[ref]), default=-1)
+            heights[ref] = 0  # two packages linking each other: the cycle stops here
+            heights[ref] = 1 + max((height(d) for d in users[ref]), default=-1)
         return heights[ref]
 
     return [
-        _with_wave(c, first_wave + height(c.ref), tuple(sorted(dependents[c.ref]))) for c in deletes
+        _with_wave(c, first_wave + height(c.ref), tuple(sorted(set(users[c.ref])))) for c in deletes
     ]
 
 

@@ -14,13 +14,20 @@ from dataclasses import dataclass
 from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
-from catalogsync.catalog import Catalog
+from catalogsync.catalog import Catalog, references
 from catalogsync.config import Project, Target
 from catalogsync.errors import PlanError, StalePlanError
 from catalogsync.guards import GuardOptions, apply_needs
 from catalogsync.loader import load_project_catalog
-from catalogsync.plan import Plan
-from catalogsync.planner import PlanOptions, build_plan, renames_in
+from catalogsync.plan import Action, Plan
+from catalogsync.planner import (
+    PlanOptions,
+    build_plan,
+    index_live,
+    renames_in,
+    stranded_users,
+    uses_of,
+)
 from catalogsync.preflight import check_duplicate_keys, check_lookup_names
 from catalogsync.recheck import moved_before_apply
 from catalogsync.registry import get_format, open_backend
@@ -132,7 +139,9 @@ def assess(
 
 
 def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: LiveCatalog) -> None:
-    """Refuse a saved plan made for another target, or whose objects moved since.
+    """Refuse a saved plan made for another target, or whose objects moved since: the
+    objects it writes, what they need (a create's product), and what would use the objects
+    it deletes.
 
     Raises:
         PlanError: the plan is for another backend or target.
@@ -143,7 +152,22 @@ def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: L
             f"the plan is for {plan.backend} target '{plan.target}', "
             f"not {project.config.backend} target '{choice.name}'"
         )
-    moved = moved_before_apply(plan.changes, live, renames_in(plan))
+    renames = renames_in(plan)
+    moved = moved_before_apply(plan.changes, live, renames)
+    records = index_live(live, renames).records()
+    live_keys = {key for key, _ in records}
+    created = {c.ref for c in plan.of_action(Action.CREATE)}
+    for change in plan.changes:
+        if change.action is not Action.DELETE:
+            # What it needs (package, product, parent, link target) must still be there.
+            for needed in references(change.ref, change.values):
+                if needed not in created and needed not in live_keys:
+                    moved.append(f"{change.ref}: needs {needed}, which no longer exists")
+    # Nothing added since may use what the plan deletes (a child under a deleted parent).
+    deleted = {c.remote_id for c in plan.of_action(Action.DELETE) if c.remote_id}
+    for used, users in stranded_users(records, deleted, uses_of(records, renames)).items():
+        listed = ", ".join(str(u) for u in users)
+        moved.append(f"{used}: the plan deletes it, but {listed} (added since) uses it")
     if moved:
         raise StalePlanError(
             "the plan is stale; nothing was written. Objects that moved:\n  "

@@ -13,7 +13,8 @@ falls back to the exact round-trip reader:
   not convert itself (octal, hex, `1_000`, `1e5`, `.inf`, timestamps, ...).
 
 What it does convert is only the unambiguous forms: `null`/`~`/empty, `true`/`false` (three
-spellings each), decimal integers without leading zeros, and decimal floats `1.5`. Every
+spellings each), decimal integers without leading zeros, and decimal fractions `1.5` (as an
+exact Decimal, never a float, like the exact reader's numbers). Every
 other plain scalar that no YAML 1.2 resolver matches is a string, as in ruamel.
 
 It records the position of each sequence item only (the resource locations a catalog
@@ -25,6 +26,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -91,7 +93,7 @@ def _plain(value: str) -> Any:
     if _INT.fullmatch(value):
         return int(value)
     if _FLOAT.fullmatch(value):
-        return float(value)
+        return Decimal(value)  # exact: a float would round `12345678901234567.89`
     if any(p.match(value) for p in patterns):
         raise _GiveUp(f"typed scalar {value!r}")
     return value

@@ -18,6 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
@@ -130,6 +131,29 @@ def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocumen
         ) from None
 
 
+class _ExactConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with numbers that have a fraction read as the exact
+    Decimal their text says (`12345678901234567.89` would lose its cents as a float);
+    `.inf` and `.nan` stay floats, for the models to refuse."""
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        try:
+            number = Decimal(str(node.value).replace("_", ""))
+        except ArithmeticError:
+            return super().construct_yaml_float(node)
+        return number if number.is_finite() else super().construct_yaml_float(node)
+
+
+_ExactConstructor.add_constructor("tag:yaml.org,2002:float", _ExactConstructor.construct_yaml_float)
+
+
+def _reader() -> YAML:
+    """ruamel's round-trip reader, with exact decimal numbers (see `_ExactConstructor`)."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _ExactConstructor
+    return yaml
+
+
 def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
     loaded = fast_load(text) if fast else None
     if loaded is not None:
@@ -139,7 +163,7 @@ def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
         for ypath, (line, column) in items.items():
             source.values[ypath] = SourceLocation(shown, line + 1, column + 1)
         return YamlDocument(shown, data, source)
-    yaml = YAML(typ="rt")
+    yaml = _reader()
     try:
         node = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -157,7 +181,7 @@ def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
 
 def _unbuildable_scalar(text: str, shown: str, exc: Exception) -> Issue:
     """Locate the scalar ruamel could not construct, by building each one alone."""
-    yaml = YAML(typ="rt")
+    yaml = _reader()
     pending = [yaml.compose(text)]
     while pending:
         node = pending.pop()
@@ -252,6 +276,8 @@ def _plain_scalar(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         return float(value)
+    if isinstance(value, Decimal):
+        return value
     if isinstance(value, str):
         return str(value)
     # Dates, timestamps and tagged scalars: keep their text; the models decide.

@@ -301,12 +301,13 @@ def test_split_by_kind_writes_one_file_per_kind(applied: Path, tmp_path: Path) -
     assert run(project, "plan", "--detailed-exitcode")[0] == 0
 
 
-def test_an_export_that_would_not_load_back_writes_nothing(tmp_path: Path) -> None:
+def test_a_record_the_format_cannot_declare_is_left_out_alone(tmp_path: Path) -> None:
+    """One odd record used to refuse the whole export ("does not load back"); now it is
+    skipped with its reason and everything else is exported (issue 14, item 3)."""
     from catalogsync.adopt import prepare_export
     from catalogsync.backends.base import LiveCatalog, LiveResource
     from catalogsync.catalog import package_ref, product_ref
     from catalogsync.config import load_project
-    from catalogsync.errors import CatalogSyncError
     from catalogsync.exporter import Selection, SplitBy
     from catalogsync.planner import PlanOptions
 
@@ -322,18 +323,18 @@ def test_an_export_that_would_not_load_back_writes_nothing(tmp_path: Path) -> No
             LiveResource(package_ref("Gold"), "2", {"status": "Retired"}),
         )
     )
-    with pytest.raises(CatalogSyncError, match="does not load back") as caught:
-        prepare_export(
-            load_project(project_dir),
-            live,
-            PlanOptions(backend="billingplatform"),
-            out=project_dir,
-            selection=Selection(),
-            split_by=SplitBy.PACKAGE,
-            force=False,
-        )
-    assert "--exclude" in str(caught.value) and "Retired" in str(caught.value)
-    assert sorted(p.name for p in project_dir.iterdir()) == ["catalogsync.yaml"]
+    prepared = prepare_export(
+        load_project(project_dir),
+        live,
+        PlanOptions(backend="billingplatform"),
+        out=project_dir,
+        selection=Selection(),
+        split_by=SplitBy.PACKAGE,
+        force=False,
+    )
+    assert [r.ref for r in prepared.result.resources] == [product_ref("Voice")]
+    ((ref, why),) = prepared.result.skipped
+    assert ref == package_ref("Gold") and "cannot declare its status" in why
 
 
 # --- prune scope ----------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_deleting_a_package_deletes_its_package_products_children_first() -> Non
 
 def test_deleting_a_product_still_used_is_refused() -> None:
     current = [live(VOICE, "1"), live(GOLD, "3"), live(GOLD_VOICE, "4")]
-    with pytest.raises(PlanError, match="cannot delete products still used"):
+    with pytest.raises(PlanError, match="cannot delete objects still used by objects that stay: product Voice"):
         plan_of(catalog(res(GOLD)), current, prune=(ObjectRule(kind=Kind.PRODUCT),))
 
 

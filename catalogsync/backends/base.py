@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from catalogsync.catalog import Kind, Ref, Value, count_by_kind
+from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind
 from catalogsync.plan import Change, digest
 from catalogsync.report import ChangeResult
 
@@ -36,13 +36,10 @@ class LiveResource:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of the normalised live record: any edit to it changes the fingerprint."""
-        fields = {key: _jsonable(value) for key, value in sorted(self.fields.items())}
+        """A hash of the normalised live record: any edit to it changes the fingerprint,
+        while a new spelling of the same value (`1` re-saved as `1.00`) does not."""
+        fields = {key: canonical_value(value) for key, value in sorted(self.fields.items())}
         return digest({"ref": self.ref.to_json(), "id": self.remote_id, "fields": fields})
-
-
-def _jsonable(value: Value) -> Any:
-    return value if value is None or isinstance(value, (str, bool, int)) else str(value)
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,17 @@ class Harness(ABC):
         """Remove a product from a package in the UI."""
 
     @abstractmethod
+    def rename_product(self, name: str, new_name: str) -> None:
+        """Rename a product in the UI."""
+
+    @abstractmethod
+    def add_package_product(self, package: str, product: str) -> None:
+        """Add a product to a package in the UI."""
+
+    #: Product fields declared empty: a flag `null` and a text `""` (issue 14, item 7).
+    empty_product_fields: ClassVar[dict[str, Any]]
+
+    @abstractmethod
     def names(self, kind: Kind) -> list[str]:
         """The live names of a kind (a package-product: 'package / product'), with repeats."""
 
@@ -177,6 +188,25 @@ class BillingPlatformHarness(Harness):
     def create_product(self, name: str) -> None:
         body = {"brmObjects": {"Name": name, "Rate": "1.00"}}
         answer = self._request("POST", "/rest/2.0/PRODUCT", json=body)
+        assert answer.json()["createResponse"][0]["success"] in (True, "true")
+
+    empty_product_fields: ClassVar[dict[str, Any]] = {
+        "customize_tax_rules": None,
+        "external_key": "",
+    }
+
+    def rename_product(self, name: str, new_name: str) -> None:
+        body = {"brmObjects": {"Id": self._id_of("PRODUCT", name), "Name": new_name}}
+        answer = self._request("PUT", "/rest/2.0/PRODUCT", json=body)
+        assert answer.json()["updateResponse"][0]["success"] in (True, "true")
+
+    def add_package_product(self, package: str, product: str) -> None:
+        package_id, product_id = (
+            self._id_of(e, n) for e, n in (("PACKAGE", package), ("PRODUCT", product))
+        )
+        record = {"Name": f"{package} / {product} (UI)", "PackageId": package_id}
+        record |= {"ProductId": product_id, "MinQty": "0"}
+        answer = self._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json={"brmObjects": record})
         assert answer.json()["createResponse"][0]["success"] in (True, "true")
 
     def delete_package_product(self, package: str, product: str) -> None:
@@ -238,6 +268,19 @@ class LogiSenseHarness(Harness):
     def create_product(self, name: str) -> None:
         usage = self._ls.lookup_id("ServiceType", "Usage")
         self._ls.create("Service", name=name, serviceTypeId=usage, description="from the UI")
+
+    empty_product_fields: ClassVar[dict[str, Any]] = {"is_tax_exempt": None, "description": ""}
+
+    def rename_product(self, name: str, new_name: str) -> None:
+        (record,) = self._ls.find("Service", name=name)
+        self._ls.update("Service", record["identity"], name=new_name)
+
+    def add_package_product(self, package: str, product: str) -> None:
+        (found,) = self._ls.find("Package", name=package)
+        (service,) = self._ls.find("Service", name=product)
+        self._ls.create(
+            "Package/Service", packageId=found["identity"], serviceId=service["identity"]
+        )
 
     def delete_package_product(self, package: str, product: str) -> None:
         (found,) = self._ls.find("Package", name=package)

@@ -27,7 +27,7 @@ from catalogsync.catalog import (
     product_ref,
 )
 from catalogsync.errors import Issue
-from catalogsync.formats import CatalogFormat, Locate
+from catalogsync.formats import CatalogFormat, Locate, declared_values
 from catalogsync.yamlio import YamlPath
 
 
@@ -143,13 +143,7 @@ _STRUCTURAL = frozenset({"name", "renamed_from", "protect", "product", "children
 
 def _declared_fields(model: BaseModel, keep_name: bool = False) -> dict[str, Value]:
     """The fields the YAML declares, as normalised values (only declared fields are managed)."""
-    fields: dict[str, Value] = {}
-    for key in sorted(model.model_fields_set):
-        if key in _STRUCTURAL and not (keep_name and key == "name"):
-            continue
-        value = getattr(model, key)
-        fields[key] = value.value if isinstance(value, StrEnum) else value
-    return fields
+    return declared_values(model, _STRUCTURAL - {"name"} if keep_name else _STRUCTURAL)
 
 
 # Quantities are written as YAML integers when whole (`min_qty: 1`); money stays a quoted
@@ -299,9 +293,14 @@ class BillingPlatformFormat(CatalogFormat):
                 requires.append(package_ref(item.link_package))
                 if item.link_product is not None:
                     requires.append(package_product_ref(item.link_package, item.link_product))
+            ref = package_product_ref(package, *path)
+            fields = _declared_fields(item, keep_name=True)
+            if "name" in fields and fields["name"] is None:
+                # A package-product always has a Name: `name: null` asks for the default.
+                fields["name"] = default_package_product_name(ref)
             yield Resource(
-                ref=package_product_ref(package, *path),
-                fields=_declared_fields(item, keep_name=True),
+                ref=ref,
+                fields=fields,
                 requires=tuple(requires),
                 protect=item.protect,
                 location=locate(item_path),

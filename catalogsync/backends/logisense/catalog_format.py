@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, time
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -39,7 +38,7 @@ from catalogsync.catalog import (
     product_ref,
 )
 from catalogsync.errors import Issue
-from catalogsync.formats import CatalogFormat, Locate
+from catalogsync.formats import CatalogFormat, Locate, declared_values
 from catalogsync.yamlio import YamlPath
 
 
@@ -238,11 +237,7 @@ FIELDS: dict[Kind, tuple[str, ...]] = {
 
 def _declared_fields(model: BaseModel) -> dict[str, Value]:
     """The fields the YAML declares, as normalised values (only declared fields are managed)."""
-    fields: dict[str, Value] = {}
-    for key in sorted(model.model_fields_set - _STRUCTURAL):
-        value = getattr(model, key)
-        fields[key] = value.value if isinstance(value, StrEnum) else value
-    return fields
+    return declared_values(model, _STRUCTURAL)
 
 
 def _yaml_value(value: Value) -> Any:

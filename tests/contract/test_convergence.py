@@ -1,0 +1,126 @@
+"""Issue 14's convergence cases over loopback HTTP, once per backend.
+
+Each test reproduces a way apply used to not converge (or to write half a stale plan),
+then checks the contract: the exit code README promises, nothing duplicated or lost, and
+apply → plan shows "No changes".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from catalogsync.catalog import Kind
+from tests.contract.harness import Harness, Spec, dump_yaml
+from tests.contract.test_plan_apply import run
+
+pytestmark = pytest.mark.loopback
+
+SPEC = Spec(
+    products={"A": "1.50", "B": "2.50", "C": "3.50"},
+    packages={"P": ("A",), "Q": ("C",)},
+)
+
+
+def live_names(harness: Harness) -> dict[Kind, Counter[str]]:
+    return {kind: Counter(harness.names(kind)) for kind in Kind}
+
+
+def edit_config(project: Path, **changes: object) -> None:
+    path = project / "catalogsync.yaml"
+    config = YAML().load(path.read_text(encoding="utf-8"))
+    config.update(changes)
+    dump_yaml(path, config)
+
+
+def assert_converged(project: Path) -> None:
+    code, out, _ = run(project, "plan", "--detailed-exitcode")
+    assert (code, "No changes." in out) == (0, True), out
+
+
+@pytest.fixture
+def applied(harness: Harness, tmp_path: Path) -> Path:
+    project = harness.write_project(tmp_path / "project", SPEC)
+    assert run(project, "apply", "--auto-approve")[0] == 0
+    return project
+
+
+def test_a_saved_create_whose_product_was_renamed_since_is_stale(
+    harness: Harness, applied: Path
+) -> None:
+    """Item 5: the plan creates P / B; B is renamed in the UI before `apply plan.json`.
+    It used to write the other changes and fail the create (exit 4)."""
+    spec = Spec(SPEC.products, {"P": ("A", "B"), "Q": ("C",)})
+    harness.write_project(applied, spec)
+    harness.edit_product("C", "9.75")  # the plan also updates C: it must not be written
+    plan_file = applied / "plan.json"
+    assert run(applied, "plan", "--out", str(plan_file))[0] == 0
+    harness.rename_product("B", "B renamed")
+    before = live_names(harness)
+    code, _, err = run(applied, "apply", str(plan_file))
+    assert code == 3, err
+    assert "package-product P / B: needs product B, which no longer exists" in err
+    assert "nothing was written" in err
+    assert live_names(harness) == before
+
+
+def test_a_saved_delete_whose_package_got_a_new_product_since_is_stale(
+    harness: Harness, applied: Path
+) -> None:
+    """Item 5: the plan deletes package Q (pruned); a product is added to Q in the UI
+    before `apply plan.json`. It used to delete what it could and fail the rest (exit 4)."""
+    harness.write_project(applied, Spec(SPEC.products, {"P": ("A",)}))
+    edit_config(applied, prune=[{"kind": "package"}], allow_delete=True)
+    plan_file = applied / "plan.json"
+    assert run(applied, "plan", "--out", str(plan_file))[0] == 0
+    harness.add_package_product("Q", "A")
+    before = live_names(harness)
+    code, _, err = run(applied, "apply", str(plan_file))
+    assert code == 3, err
+    assert "package Q: the plan deletes it, but package-product Q / A (added since)" in err
+    assert live_names(harness) == before
+    # A new plan deletes Q with what it now holds, and then nothing is left to do.
+    code, out, err = run(applied, "apply", "--auto-approve")
+    assert code == 0, out + err
+    assert "Q" not in live_names(harness)[Kind.PACKAGE]
+    assert_converged(applied)
+
+
+def test_explicit_empty_values_converge(harness: Harness, tmp_path: Path) -> None:
+    """Item 7: a flag declared `null` (answered false) and a text declared "" (answered
+    empty) showed a change on every plan; both now mean what the system stores."""
+    project = harness.write_project(tmp_path / "project", SPEC)
+    catalog = harness.catalog(SPEC)
+    products_key = "products" if "products" in catalog else "services"
+    catalog[products_key][0].update(harness.empty_product_fields)
+    dump_yaml(project / "catalog.yaml", catalog)
+    code, out, err = run(project, "apply", "--auto-approve")
+    assert code == 0, out + err
+    assert_converged(project)
+
+
+def test_a_package_rename_with_prune_deletes_under_the_new_name(
+    harness: Harness, applied: Path
+) -> None:
+    """Item 4: package P is renamed P2 and loses product A, which is pruned too. The plan
+    refused ("cannot delete products still used…"), and a prune rule written for the new
+    name missed the delete until the next plan."""
+    spec = Spec({"B": "2.50", "C": "3.50"}, {"P2": (), "Q": ("C",)})
+    harness.write_project(applied, spec)
+    catalog = harness.catalog(spec)
+    (renamed,) = [p for p in catalog["packages"] if p["name"] == "P2"]
+    renamed["renamed_from"] = ["P"]
+    dump_yaml(applied / "catalog.yaml", catalog)
+    prune = [{"kind": "product", "names": ["A"]}, {"kind": "package_product", "names": ["P2 / *"]}]
+    edit_config(applied, prune=prune, allow_delete=True)
+    code, out, err = run(applied, "apply", "--auto-approve")
+    assert code == 0, out + err
+    assert live_names(harness) == {
+        Kind.PRODUCT: Counter(["B", "C"]),
+        Kind.PACKAGE: Counter(["P2", "Q"]),
+        Kind.PACKAGE_PRODUCT: Counter(["Q / C"]),
+    }
+    assert_converged(applied)
