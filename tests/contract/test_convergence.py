@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import anyio
 import pytest
 from ruamel.yaml import YAML
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalogsync.catalog import Kind
-from tests.contract.harness import Harness, Spec, dump_yaml
+from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.server import ServerThread
+from tests.contract.harness import BillingPlatformHarness, Harness, Spec, dump_yaml
 from tests.contract.test_plan_apply import run
 
 pytestmark = pytest.mark.loopback
@@ -124,3 +128,70 @@ def test_a_package_rename_with_prune_deletes_under_the_new_name(
         Kind.PACKAGE_PRODUCT: Counter(["Q / C"]),
     }
     assert_converged(applied)
+
+
+class RenameLandsFirst:
+    """ASGI wrapper: once armed, a package-product upsert (PATCH) waits until a
+    package-product update (PUT) has been answered: the order a retried create takes
+    after a transient 503, and any order at all on a server handling requests at once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.armed = False
+        self.renamed = False
+        self.held = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        is_pp = scope["type"] == "http" and scope["path"].endswith("/PACKAGE_PRODUCT")
+        if self.armed and is_pp and scope["method"] == "PATCH":
+            self.held += 1
+            with anyio.move_on_after(10):
+                while not self.renamed:
+                    await anyio.sleep(0.01)
+        await self.app(scope, receive, send)
+        if self.armed and is_pp and scope["method"] == "PUT":
+            self.renamed = True
+
+
+def _bp_catalog(names: dict[tuple[str, str], str]) -> dict[str, object]:
+    return {
+        "products": [{"name": "A"}, {"name": "B"}],
+        "packages": [
+            {
+                "name": package,
+                "products": [
+                    {"product": product, "min_qty": 0, "name": name}
+                    for (p, product), name in names.items()
+                    if p == package
+                ],
+            }
+            for package in ("P", "Q")
+        ],
+    }
+
+
+def test_a_create_never_takes_over_a_record_renamed_in_the_same_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 1 (BillingPlatform: LogiSense creates are POSTs, never keyed by Name). P / A is
+    renamed `N` while Q / B is created with `name: N`: the create went out as an upsert
+    keyed by Name, and landing after the rename it rewrote the renamed record, so P / A
+    disappeared and apply exited 0."""
+    for name, value in BillingPlatformHarness.env.items():
+        monkeypatch.setenv(name, value)
+    with BillingPlatformEmulator(tmp_path / "served.sqlite3") as emulator:
+        harness = BillingPlatformHarness(emulator)
+        gate = RenameLandsFirst(emulator.app)
+        with ServerThread(gate) as server:
+            harness.url = server.url
+            project = harness.write_project(tmp_path / "project", Spec({}, {}))
+            dump_yaml(project / "catalog.yaml", _bp_catalog({("P", "A"): "old-name"}))
+            assert run(project, "apply", "--auto-approve")[0] == 0
+            gate.armed = True
+            wanted = _bp_catalog({("P", "A"): "N", ("Q", "B"): "N"})
+            dump_yaml(project / "catalog.yaml", wanted)
+            code, out, err = run(project, "apply", "--auto-approve")
+            assert code == 0, out + err
+            assert Counter(harness.names(Kind.PACKAGE_PRODUCT)) == Counter(["P / A", "Q / B"])
+            assert gate.held == 0  # the create was not an upsert keyed by a taken Name
+            assert_converged(project)

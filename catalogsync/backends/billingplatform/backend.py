@@ -5,8 +5,12 @@ concurrently, 10,000 rows a page. Writes, per wave and entity, in batches of `ba
 - creates of products and packages are upserts keyed by Name (both are unique), so a retry
   can never duplicate;
 - creates of package-products are upserts keyed by Name too, *unless* that Name is already
-  used by a live package-product (two packages may hold a product under the same name):
-  such records are POSTed, and an ambiguous POST failure is settled by re-reading;
+  used by a live package-product (two packages may hold a product under the same name) or
+  is given to one by an update of the same wave (a rename landing first would turn the
+  upsert into a takeover of the renamed record): such records are POSTed, and an
+  ambiguous POST failure is settled by re-reading;
+- an upsert meant as a create that answers `created: false` for a record that existed
+  before this apply has updated another record: it is reported failed, never success;
 - updates are PUTs by Id with only the changed fields; deletes are by Id.
 """
 
@@ -49,6 +53,8 @@ class BillingPlatformBackend(Backend):
         self._rating_methods_read = False
         self._pp_names: Counter[str] = Counter()
         self._package_ids: dict[str, str] = {}
+        self._fetched_ids: set[str] = set()  # every record the last fetch read
+        self._pp_names_assigned: Counter[str] = Counter()
 
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         done = 0
@@ -81,6 +87,9 @@ class BillingPlatformBackend(Backend):
         )
         rating_methods = {r["Id"]: r["Name"] for r in methods}
         self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
+        self._fetched_ids = {
+            r["Id"] for rows in (products_rows, packages_rows, pps_rows) for r in rows
+        }
         rows = {
             Kind.PRODUCT: products_rows,
             Kind.PACKAGE: packages_rows,
@@ -131,6 +140,12 @@ class BillingPlatformBackend(Backend):
         groups: dict[tuple[Kind, Action], list[Change]] = {}
         for change in changes:
             groups.setdefault((change.ref.kind, change.action), []).append(change)
+        # Names the wave's package-product updates give: taken for this wave's creates.
+        self._pp_names_assigned = Counter(
+            _pp_name(c)
+            for c in groups.get((Kind.PACKAGE_PRODUCT, Action.UPDATE), ())
+            if any(f.field == "name" for f in c.fields)
+        )
         batches = [
             self._run_group(kind, action, group, ids)
             for (kind, action), group in sorted(groups.items())
@@ -171,7 +186,8 @@ class BillingPlatformBackend(Backend):
         posts: list[_Prepared] = []
         for item in prepared:
             name = item[1]["Name"]
-            unique = self._pp_names[name] == 0 and in_wave[name] == 1
+            taken = self._pp_names[name] + self._pp_names_assigned[name]
+            unique = taken == 0 and in_wave[name] == 1
             (upserts if unique else posts).append(item)
         return upserts, posts
 
@@ -184,18 +200,14 @@ class BillingPlatformBackend(Backend):
             changed = [(f.field, f.after) for f in change.fields if f.field != "name"]
             record = {"Id": _need(change.remote_id, ref)}
             if any(f.field == "name" for f in change.fields):
-                record["Name"] = (
-                    ref.name
-                    if kind is not Kind.PACKAGE_PRODUCT
-                    else str(change.values.get("name") or "")
-                )
+                record["Name"] = ref.name if kind is not Kind.PACKAGE_PRODUCT else _pp_name(change)
             return record | encode_fields(kind, changed, self._resolver(change, ids))
         values = [(k, v) for k, v in sorted(change.values.items()) if k != "name"]
         record = encode_fields(kind, values, self._resolver(change, ids))
         if kind is not Kind.PACKAGE_PRODUCT:
             return {"Name": ref.name, **record}
         return {
-            "Name": str(change.values.get("name") or default_package_product_name(ref)),
+            "Name": _pp_name(change),
             "PackageId": _need(ids.get(ref.package) if ref.package else None, ref.package),
             "ProductId": _need(ids.get(ref.product) if ref.product else None, ref.product),
             **(
@@ -307,9 +319,22 @@ class BillingPlatformBackend(Backend):
             where = f" ({answer.error_field})" if answer.error_field.strip() else ""
             code = f"{answer.error_code}: " if answer.error_code not in ("", "0") else ""
             return _failed(change, f"{code}{answer.error_text.strip() or 'rejected'}{where}")
+        took_over = answer.created is False and answer.id in self._fetched_ids
+        if change.action is Action.CREATE and took_over:
+            return _failed(
+                change,
+                f"the create (an upsert keyed by Name '{record.get('Name', '')}') updated "
+                f"the existing record {answer.id} instead of creating one; check that "
+                "record, then run plan again",
+            )
         if change.ref.kind is Kind.PACKAGE_PRODUCT and "Name" in record:
             self._pp_names[record["Name"]] += 1
         return ChangeResult(change.ref, Outcome.SUCCEEDED, answer.id or change.remote_id)
+
+
+def _pp_name(change: Change) -> str:
+    """The Name a package-product create or update writes."""
+    return str(change.values.get("name") or default_package_product_name(change.ref))
 
 
 def _need(remote_id: str | None, ref: Ref | None) -> str:
