@@ -233,6 +233,8 @@ class Plan:
     review: PlanReview | None = None
     format_version: int = FORMAT_VERSION
     needs: ApplyNeeds = ApplyNeeds()
+    # `--only`/`--exclude` of a partial plan (catalogsync.partial); () for a whole plan.
+    selection: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "live_counts", MappingProxyType(dict(self.live_counts)))
@@ -280,6 +282,8 @@ class Plan:
         # (and hash) it had before `apply_needs` existed.
         if self.needs:
             body["apply_needs"] = self.needs.to_json()
+        if self.selection:  # a whole plan has no `selection` key: its file is as before
+            body["selection"] = list(self.selection)
         return body
 
     def _body(self) -> dict[str, Any]:
@@ -356,6 +360,7 @@ class Plan:
                 needs=ApplyNeeds.from_json(data["apply_needs"])
                 if "apply_needs" in data
                 else ApplyNeeds(),
+                selection=tuple(str(s) for s in data.get("selection", ())),
             )
         except json.JSONDecodeError as exc:
             raise PlanError(f"plan file is not valid JSON: {exc}") from exc

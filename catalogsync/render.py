@@ -6,6 +6,7 @@ live in `render_text` and `render_markdown`; what they share (value formatting, 
 fields a change shows, summary sentences) lives in `render_common`.
 
     render_text(plan, color=False)          terminal, Terraform-like
+    render_text_summary(plan, color=False)  the same, counts per kind only (--summary)
     render_markdown(plan, limit=65_000)     GitHub PR comment, size-capped
     render_json(plan)                       the plan file itself
     render_report_text / _markdown / _json  the same for an apply's outcome
@@ -18,7 +19,7 @@ import json
 from catalogsync.plan import Plan
 from catalogsync.render_common import format_value
 from catalogsync.render_markdown import comment_marker, render_markdown, render_report_markdown
-from catalogsync.render_text import render_report_text, render_text
+from catalogsync.render_text import render_report_text, render_text, render_text_summary
 from catalogsync.report import ApplyReport
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "render_report_markdown",
     "render_report_text",
     "render_text",
+    "render_text_summary",
 ]
 
 

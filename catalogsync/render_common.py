@@ -166,6 +166,17 @@ def change_counts(summary: Summary) -> str:
     return f"{summary.create} to create, {summary.update} to update, {summary.delete} to delete"
 
 
+def partial_note(plan: Plan) -> str | None:
+    """Says a plan covers only part of the catalog (`--only`/`--exclude`), or None."""
+    if not plan.selection:
+        return None
+    flags = " ".join(f"--{label}" for label in plan.selection)
+    return (
+        f"Partial plan ({flags}): only the selected objects and what they need were "
+        "planned; the rest of the catalog was not compared."
+    )
+
+
 def plan_summary_line(plan: Plan) -> str:
     """The closing sentence of a plan: counts, or that there is nothing to do."""
     summary = plan.summary

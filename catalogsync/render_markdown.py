@@ -26,6 +26,7 @@ from catalogsync.render_common import (
     kind_label,
     object_title,
     one_line,
+    partial_note,
     pending_ids_note,
     rename_note,
     report_summary_line,
@@ -195,6 +196,8 @@ def _plan_head(plan: Plan) -> str:
     ]
     if plan.needs:  # first, so a cut comment still says what apply on merge needs
         lines += [_needs_alert(plan), ""]
+    if (partial := partial_note(plan)) is not None:
+        lines += [f"> **{partial}**", ""]
     if plan.has_changes:
         lines += [*_summary_table(plan), ""]
         lines += _review_lines(plan)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 
-from catalogsync.catalog import Ref
+from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
 from catalogsync.render_common import (
     change_title,
     changes_by_ref,
     created_refs,
     format_value,
+    kind_label,
     object_title,
     one_line,
+    partial_note,
     pending_ids_note,
     plan_summary_line,
     quote,
@@ -64,7 +67,10 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     """
     paint = _painter(color)
     created = created_refs(plan)
-    sections = [_header("Plan for", plan), *_review_blocks(plan, paint)]
+    sections = [_header("Plan for", plan)]
+    if (partial := partial_note(plan)) is not None:
+        sections.append(paint(partial, _YELLOW))
+    sections += _review_blocks(plan, paint)
     sections += [_change_block(plan, change, created, paint) for change in plan.changes]
     if plan.unmanaged:
         sections.append(_unmanaged_block(plan, paint))
@@ -72,6 +78,28 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         sections.append(paint(needs_text(plan), _RED))
     sections.append(paint(plan_summary_line(plan), _BOLD))
     return "\n\n".join(sections) + "\n"
+
+
+def render_text_summary(plan: Plan, *, color: bool = False) -> str:
+    """The plan as counts only: one line per kind that changes, then the summary line."""
+    paint = _painter(color)
+    sections = [_header("Plan for", plan)]
+    if (partial := partial_note(plan)) is not None:
+        sections.append(paint(partial, _YELLOW))
+    rows = []
+    for kind in Kind:
+        counts = Counter(c.action for c in plan.changes if c.ref.kind is kind)
+        if counts:
+            parts = [f"{counts[a]} to {a.value}" for a in _SUMMARY_ORDER if counts[a]]
+            rows.append(f"{INDENT}{kind_label(kind)}s: {', '.join(parts)}")
+    if rows:
+        sections.append("\n".join(rows))
+    sections.append(paint(plan_summary_line(plan), _BOLD))
+    return "\n\n".join(sections) + "\n"
+
+
+# Deletes first, as in every summary a reviewer reads before confirming.
+_SUMMARY_ORDER = (Action.DELETE, Action.UPDATE, Action.CREATE)
 
 
 def _header(verb: str, plan: Plan) -> str:
@@ -148,16 +176,19 @@ def _unmanaged_block(plan: Plan, paint: Paint) -> str:
     return "\n".join(lines)
 
 
-def render_report_text(report: ApplyReport, plan: Plan, *, color: bool = False) -> str:
+def render_report_text(
+    report: ApplyReport, plan: Plan, *, color: bool = False, summary: bool = False
+) -> str:
     """The outcome of an apply for a terminal: succeeded, failed (with the error), skipped
-    (with why), ending with `Apply: 10 succeeded, 1 failed, 2 skipped.`"""
+    (with why), ending with `Apply: 10 succeeded, 1 failed, 2 skipped.` With `summary`,
+    the succeeded changes are only counted; failures and skips are always listed."""
     paint = _painter(color)
     changes = changes_by_ref(plan)
     outcomes = {r.ref: r.outcome for r in report.results}
     sections = [_header("Apply to", plan)]
     for outcome in (Outcome.SUCCEEDED, Outcome.FAILED, Outcome.SKIPPED):
         results = report.of(outcome)
-        if not results:
+        if not results or (summary and outcome is Outcome.SUCCEEDED):
             continue
         lines = [paint(f"{outcome.value.capitalize()} ({len(results)}):", _OUTCOME_STYLE[outcome])]
         for result in results:

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from catalogsync import __version__
+from catalogsync.cli.output import COLOR_MODES, set_color_mode, use_color
 from catalogsync.errors import EXIT_ERROR, CatalogSyncError
 
 
@@ -86,9 +87,16 @@ class Context:
     help="The catalog project folder (the one holding catalogsync.yaml).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option(
+    "--color",
+    type=click.Choice(COLOR_MODES),
+    default="auto",
+    show_default=True,
+    help="Colour output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
+)
 @click.version_option(__version__, prog_name="catalogsync")
 @click.pass_context
-def cli(ctx: click.Context, project: Path, debug: bool) -> None:
+def cli(ctx: click.Context, project: Path, debug: bool, color: str) -> None:
     """Catalog-as-code for billing systems.
 
     Declare packages, products and package-products in YAML, review a plan of what would
@@ -102,6 +110,9 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
       3  refused by a safety guard, or a stale plan
       4  apply finished with some changes failed
     """
+    set_color_mode(color)
+    # click.echo strips ANSI codes off a terminal unless told otherwise: tell it what we chose.
+    ctx.color = use_color()
     ctx.obj = Context(project=project, debug=debug)
 
 

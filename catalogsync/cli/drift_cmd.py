@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from catalogsync.cli import Context, cli
-from catalogsync.cli.output import print_stats, progress
+from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.config import load_project
 from catalogsync.drift import DriftReport, detect_drift
@@ -71,9 +71,9 @@ def drift(
 
     async def run() -> tuple[DriftReport, dict[str, object]]:
         async with connected(project, choice) as backend:
-            desired, live, plan = await fetch_and_plan(
-                project, choice, backend, progress("fetching")
-            )
+            fetching = progress("fetching the live catalog", "kinds")
+            async with ticking(fetching):
+                desired, live, plan = await fetch_and_plan(project, choice, backend, fetching)
             report = detect_drift(
                 plan,
                 desired,

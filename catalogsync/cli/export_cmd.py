@@ -9,7 +9,7 @@ import click
 
 from catalogsync.adopt import PreparedExport, prepare_export, write_export
 from catalogsync.cli import Context, cli
-from catalogsync.cli.output import print_stats, progress
+from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.config import load_project
 from catalogsync.exporter import Selection, Selector, SplitBy
@@ -78,7 +78,9 @@ def export(
 
     async def run() -> tuple[PreparedExport, dict[str, object]]:
         async with connected(project, choice) as backend:
-            live = await backend.fetch_live(progress("fetching"))
+            fetching = progress("fetching the live catalog", "kinds")
+            async with ticking(fetching):
+                live = await backend.fetch_live(fetching)
             prepared = prepare_export(
                 project,
                 live,

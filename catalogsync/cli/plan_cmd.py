@@ -10,10 +10,18 @@ import click
 
 from catalogsync.applier import ApplyOptions, apply_plan
 from catalogsync.cli import Context, cli
-from catalogsync.cli.output import FORMATS, print_stats, progress, render_plan, use_color
+from catalogsync.cli.output import (
+    FORMATS,
+    print_stats,
+    progress,
+    render_plan,
+    ticking,
+    use_color,
+)
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, PlanError, UsageError
 from catalogsync.guards import check_guards
+from catalogsync.partial import check_selection, parse_selection, select_plan
 from catalogsync.plan import Plan
 from catalogsync.render import render_report_json, render_report_text
 from catalogsync.report import ApplyReport
@@ -37,6 +45,23 @@ override_option = click.option(
     metavar="NAME",
     help="Let this plan break the named policy; recorded in the plan for the review.",
 )
+_SELECTOR_HELP = (
+    "KIND[:GLOB], repeatable. KIND is product, package or package-product (package_product "
+    "works too); GLOB matches the name (or 'package / product' of a package-product), "
+    "e.g. 'package:Gold*'."
+)
+only_option = click.option(
+    "--only",
+    multiple=True,
+    metavar="KIND[:GLOB]",
+    help="Plan only these objects (and what they need). " + _SELECTOR_HELP,
+)
+exclude_option = click.option(
+    "--exclude", multiple=True, metavar="KIND[:GLOB]", help="Leave these out. " + _SELECTOR_HELP
+)
+summary_option = click.option(
+    "--summary", is_flag=True, help="Print counts per kind instead of every change."
+)
 format_option = click.option(
     "--format",
     "fmt",
@@ -55,6 +80,9 @@ format_option = click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none)."
 )
 @override_option
+@only_option
+@exclude_option
+@summary_option
 @stats_option
 @click.pass_obj
 def plan(
@@ -64,27 +92,35 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     overrides: tuple[str, ...],
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+    summary: bool,
     stats: bool,
 ) -> None:
     """Show what apply would change. Never writes to the billing system.
 
     Fetches the live catalog, compares it with the YAML, and prints the plan. With --out,
-    the plan is saved so `apply PLANFILE` executes exactly what was reviewed.
+    the plan is saved so `apply PLANFILE` executes exactly what was reviewed. With --only
+    or --exclude the plan is partial (marked so), and its file applies only with the same
+    selection.
     """
     project = load_project(ctx.project)
     choice = choose_target(project, target_name)
+    selection = parse_selection(only, exclude)
 
     async def run() -> tuple[Plan, dict[str, object]]:
         async with connected(project, choice) as backend:
-            desired, live, made = await fetch_and_plan(
-                project, choice, backend, progress("fetching")
-            )
-            return assess(project, made, desired, live, overrides), backend.stats()
+            fetching = progress("fetching the live catalog", "kinds")
+            async with ticking(fetching):
+                desired, live, made = await fetch_and_plan(project, choice, backend, fetching)
+            chosen = select_plan(made, selection)
+            return assess(project, chosen, desired, live, overrides), backend.stats()
 
     made, request_stats = asyncio.run(run())
     if out is not None:
         out.write_text(made.dumps(), encoding="utf-8")
-    click.echo(render_plan(made, fmt), nl=fmt != "json")
+    text_fmt = "summary" if summary and fmt == "text" else fmt
+    click.echo(render_plan(made, text_fmt), nl=fmt != "json")
     if out is not None and fmt not in ("json", "html"):
         click.echo(f"Saved the plan to {out} ({made.plan_hash}).")
     if stats:
@@ -107,7 +143,8 @@ def plan(
     type=click.Choice(("text", "json")),
     default="text",
     show_default=True,
-    help="How to print the plan and the report.",
+    help="How to print the plan and the report: text for people, json (the report as a "
+    "JSON document on stdout, nothing else) for scripts.",
 )
 @override_option
 @click.option(
@@ -115,6 +152,9 @@ def plan(
     is_flag=True,
     help="Skip re-reading the live catalog after the last wave to check every change is in effect.",
 )
+@only_option
+@exclude_option
+@summary_option
 @stats_option
 @click.pass_obj
 def apply(
@@ -127,6 +167,9 @@ def apply(
     fmt: str,
     overrides: tuple[str, ...],
     no_verify: bool,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+    summary: bool,
     stats: bool,
 ) -> None:
     """Apply changes to the billing system.
@@ -140,6 +183,10 @@ def apply(
     last wave it is read once more and every change checked to be in effect (--no-verify
     skips that); one the API accepted but did not carry out is a failure.
 
+    The confirmation names the target and the counts, deletes first, and accepts only
+    `yes`. --only/--exclude narrow the changes as for `plan` (with a saved plan they must
+    be the ones it was made with).
+
     Exit 0 when every change succeeded, 4 when some failed (the report lists them), 3 when
     a guard or a stale plan refused.
     """
@@ -150,40 +197,48 @@ def apply(
         )
     saved = _read_plan(planfile) if planfile else None
     choice = choose_target(project, target_name or (saved.target if saved else None))
+    selection = parse_selection(only, exclude)
+    if saved is not None:
+        check_selection(saved, selection)
 
     async def run() -> tuple[Plan, ApplyReport | None, dict[str, object]]:
         async with connected(project, choice) as backend:
-            if saved is not None:
-                desired = None
-                live = await backend.fetch_live(progress("fetching"))
-                check_saved_plan(saved, project, choice, live)
-                chosen = saved
-            else:
-                desired, live, chosen = await fetch_and_plan(
-                    project, choice, backend, progress("fetching")
-                )
-                chosen = assess(project, chosen, desired, live, overrides)
+            fetching = progress("fetching the live catalog", "kinds")
+            async with ticking(fetching):
+                if saved is not None:
+                    desired = None
+                    live = await backend.fetch_live(fetching)
+                    check_saved_plan(saved, project, choice, live)
+                    chosen = saved
+                else:
+                    desired, live, whole = await fetch_and_plan(
+                        project, choice, backend, fetching
+                    )
+                    chosen = select_plan(whole, selection)
+                    chosen = assess(project, chosen, desired, live, overrides)
             if not chosen.has_changes:
                 return chosen, None, backend.stats()
             check_guards(
                 chosen, guard_options(project, desired, allow_delete=allow_delete, force=force)
             )
             if fmt == "text":
-                click.echo(render_plan(chosen, "text"))
+                click.echo(render_plan(chosen, "summary" if summary else "text"))
             prompted = saved is None and not auto_approve
             if prompted:
-                _confirm()
-            report = await apply_plan(
-                chosen,
-                backend,
-                live,
-                progress("applying"),
-                ApplyOptions(
-                    verify=not no_verify,
-                    recheck=project.config.settings.recheck_waves,
-                    live_is_fresh=not prompted,
-                ),
-            )
+                _confirm(chosen)
+            applying = progress("applying", "changes")
+            async with ticking(applying):
+                report = await apply_plan(
+                    chosen,
+                    backend,
+                    live,
+                    applying,
+                    ApplyOptions(
+                        verify=not no_verify,
+                        recheck=project.config.settings.recheck_waves,
+                        live_is_fresh=not prompted,
+                    ),
+                )
             return chosen, report, backend.stats()
 
     chosen, report, request_stats = asyncio.run(run())
@@ -196,20 +251,48 @@ def apply(
     elif fmt == "json":
         click.echo(render_report_json(report))
     else:
-        click.echo(render_report_text(report, chosen, color=use_color()))
+        click.echo(render_report_text(report, chosen, color=use_color(), summary=summary))
     if stats:
         print_stats(request_stats)
     sys.exit(report.exit_code if report else EXIT_OK)
 
 
-def _confirm() -> None:
-    if not sys.stdin.isatty():
+def _confirm(chosen: Plan) -> None:
+    """Terraform's question: what will happen where, and only `yes` goes ahead."""
+    if not stdin_is_terminal():
         raise UsageError(
             "refusing to apply without confirmation: not a terminal. "
             "Pass --auto-approve, or apply a reviewed plan file."
         )
-    if not click.confirm("Apply these changes?", default=False, err=True):
-        raise click.Abort()
+    click.echo(confirmation_question(chosen), err=True)
+    answer = click.prompt("  Enter a value", default="", show_default=False, err=True)
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled (only 'yes' approves); nothing was changed")
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def confirmation_question(chosen: Plan) -> str:
+    """`Apply to target 'x' (url)? This will delete 2, update 1 and create 5 objects.`"""
+    summary = chosen.summary
+    counts = [
+        f"{verb} {n}"
+        for verb, n in (
+            ("DELETE", summary.delete),
+            ("update", summary.update),
+            ("create", summary.create),
+        )
+        if n
+    ]
+    what = ", ".join(counts[:-1]) + (" and " if len(counts) > 1 else "") + counts[-1]
+    partial = " (a partial plan)" if chosen.selection else ""
+    return (
+        f"\nApply these changes to target '{chosen.target}' ({chosen.target_url}){partial}?\n"
+        f"  catalogsync will {what} object(s) in {chosen.backend}.\n"
+        "  Only 'yes' will be accepted to approve."
+    )
 
 
 def _read_plan(path: Path) -> Plan:
