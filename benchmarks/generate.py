@@ -104,3 +104,35 @@ def _dump(document: dict[str, Any], out: TextIO) -> None:
         width=4096,
         default_flow_style=False,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.generate OUT [--size S|M|L] [--awkward] [--seed N]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate",
+        description="Write a synthetic BillingPlatform catalog project (catalogsync.yaml + "
+        "catalog.yaml, embedded emulator target) of a benchmark size.",
+    )
+    parser.add_argument("out", type=Path, help="folder to write the project into")
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default="S",
+        help="S = 1k products / 100 packages / 3k package-products, M = 10x, L = 50x "
+        "(default: S)",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    parser.add_argument(
+        "--awkward", action="store_true", help="names with quotes, %%, non-ASCII text, spaces"
+    )
+    args = parser.parse_args(argv)
+    data = generate(*SIZES[args.size], seed=args.seed, awkward=args.awkward)
+    folder = write_project(args.out, data)
+    print(f"wrote a size {args.size} project to {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -72,6 +72,12 @@ def prepare_export(
     # Files that join the project's catalog are checked against what it declares already;
     # an export elsewhere (a review copy, another repository) stands alone.
     if any(_in_catalog_paths(project, path) for path in targets):
+        # Everything selected may be declared already (export run again in an adopted
+        # project): then there is nothing to write, and nothing would be overwritten.
+        _, everything = _existing_catalog(project, set(), [])
+        if everything and _all_declared(live, selection, everything):
+            empty = ExportResult({}, ())
+            return PreparedExport(empty, out, schema_path, fmt.json_schema_text(), notes)
         existing, declared = _existing_catalog(project, set(targets), notes)
     else:
         existing, declared = [], frozenset()
@@ -91,6 +97,10 @@ def prepare_export(
         )
     _verify(result, fmt, existing, live, options)
     return PreparedExport(result, out, schema_path, fmt.json_schema_text(), notes)
+
+
+def _all_declared(live: LiveCatalog, selection: Selection, declared: frozenset[Ref]) -> bool:
+    return all(r.ref in declared for r in live if selection.selects(r.ref))
 
 
 def write_export(prepared: PreparedExport, project: Project) -> list[str]:

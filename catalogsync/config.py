@@ -8,6 +8,7 @@ Credentials are never literals in this file: a target writes `username: {env: VA
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,9 +98,34 @@ class Target(_Model):
         ),
     )
 
+    @field_validator("url")
+    @classmethod
+    def _a_url(cls, value: str) -> str:
+        return check_target_url(value)
+
     @property
     def is_emulator(self) -> bool:
         return self.url.startswith(EMULATOR_URL)
+
+
+def check_target_url(url: str) -> str:
+    """`emulator:` or an http(s) URL with a host; anything else fails here, with its line,
+    rather than later with a misleading message (a missing password, a connection error).
+    """
+    if url.startswith(EMULATOR_URL):
+        return url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        hint = ""
+        if "emulator" in url:
+            hint = ' (the embedded emulator is "emulator:", with the colon)'
+        raise ValueError(f"{url!r} is not a URL{hint}; expected https://host/... or \"emulator:\"")
+    if scheme.lower() not in ("http", "https"):
+        raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r}; use https://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if not host or any(c.isspace() for c in url):
+        raise ValueError(f"{url!r} has no host (or contains spaces); expected https://host/...")
+    return url
 
 
 class Settings(_Model):
@@ -136,10 +162,17 @@ class Guards(_Model):
     )
 
 
+def _kind_spelling(value: Any) -> Any:
+    """`package-product` as on the command line, or `package_product`: the same kind."""
+    return value.strip().replace("-", "_") if isinstance(value, str) else value
+
+
 class ObjectRule(_Model):
     """Selects objects by kind and name globs (`*`, `?`, `[abc]`)."""
 
-    kind: Kind
+    kind: Annotated[Kind, BeforeValidator(_kind_spelling)] = Field(
+        description="product, package or package_product (package-product works too)."
+    )
     names: tuple[str, ...] = Field(("*",), description="Name globs; default: every name.")
 
     def matches(self, ref: Ref) -> bool:
@@ -209,6 +242,14 @@ class ProjectConfig(_Model):
         return chosen, self.targets[chosen]
 
 
+def config_schema_text() -> str:
+    """JSON Schema of catalogsync.yaml (for editors; `catalogsync schema` writes it)."""
+    schema = ProjectConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "catalogsync project configuration (catalogsync.yaml)"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
 class Project:
     """A loaded catalog project: its folder and its configuration."""
 
@@ -238,6 +279,28 @@ def _describe(model: type[BaseModel]) -> str:
         LintSwitches: "lint",
     }
     return names.get(model, "rule" if issubclass(model, ObjectRule) else CONFIG_FILE)
+
+
+def salvage_project(root: Path) -> Project | None:
+    """The backend and catalog paths of a config with problems elsewhere, or None.
+
+    `validate` uses it to check the catalog in the same pass as a broken target or guard,
+    so that fixing catalogsync.yaml does not reveal a second round of problems.
+    """
+    path = root / CONFIG_FILE
+    try:
+        data = read_yaml_file(path, display_path(path)).data
+    except (YamlFileError, OSError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        config = ProjectConfig.model_validate(
+            {key: data[key] for key in ("backend", "catalog") if key in data}
+        )
+    except ValidationError:
+        return None
+    return Project(root, config)
 
 
 def load_project(root: Path) -> Project:

@@ -12,6 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterable, Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -63,6 +64,10 @@ class CatalogFormat(ABC):
 
     backend: ClassVar[str]
     document_model: ClassVar[type[BaseModel]]
+    #: What the billing system calls each kind, singular (LogiSense: "service").
+    kind_names: ClassVar[Mapping[Kind, str]] = MappingProxyType(
+        {Kind.PRODUCT: "product", Kind.PACKAGE: "package", Kind.PACKAGE_PRODUCT: "package-product"}
+    )
 
     @abstractmethod
     def to_resources(self, document: BaseModel, locate: Locate) -> Iterable[Resource]:
@@ -94,6 +99,11 @@ class CatalogFormat(ABC):
     def check(self, document: BaseModel, locate: Locate) -> Iterable[Issue]:
         """Semantic problems within one document; none by default."""
         return ()
+
+    def counted(self, n: int, kind: Kind) -> str:
+        """`1 service`, `3 package services`: counts in the billing system's words."""
+        name = self.kind_names[kind]
+        return f"{n} {name}" if n == 1 else f"{n} {name}s"
 
     def describe(self, model: type[BaseModel]) -> str:
         """How messages name an object of `model`: 'billingplatform package-product'."""

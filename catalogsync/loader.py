@@ -9,7 +9,6 @@ clash, reference cycles). It never returns a partial catalog.
 
 from __future__ import annotations
 
-import contextlib
 import graphlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
 from catalogsync.formats import CatalogFormat, Locate
 from catalogsync.registry import get_format
-from catalogsync.validation import model_at, validation_issues
+from catalogsync.validation import model_at, suggest, validation_issues
 from catalogsync.yamlio import (
     SourceMap,
     YamlFileError,
@@ -129,13 +128,22 @@ class _Salvage:
     def model(self, model: type[BaseModel], data: Any, path: YamlPath) -> BaseModel | None:
         if not isinstance(data, dict):
             return None
-        with contextlib.suppress(ValidationError):
+        try:
             return model.model_validate(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
         kept = dict(data)
         for key in model.model_fields:
             item_model = model_at(model, (key, 0))
             if item_model is not None and isinstance(data.get(key), list):
                 kept[key] = self._items(item_model, data[key], (*path, key))
+        # A field that is itself wrong (unknown, bad value, wrong type) is left out rather
+        # than the whole object: the object's other fields and the objects nested in it
+        # are still checked, so a bad package status does not hide its items' problems.
+        for err in errors:
+            loc = err["loc"]
+            if len(loc) == 1 and isinstance(loc[0], str) and loc[0] in kept:
+                del kept[loc[0]]
         try:
             return model.model_validate(kept)
         except ValidationError:
@@ -190,12 +198,19 @@ def check_references(
             issues.append(Issue(f"duplicate {resource.ref}{_where(first)}", resource.location))
     issues.extend(_check_renames(by_ref))
     needs: dict[Ref, tuple[Ref, ...]] = {}  # computed once: 40,000 resources make it count
+    dangling: list[tuple[Resource, Ref]] = []
     for resource in resources:
         dependencies = resource.dependencies()
         needs.setdefault(resource.ref, dependencies)
         for needed in dependencies:
             if needed not in by_ref and needed.name not in ignored:
-                issues.append(Issue(_dangling(resource.ref, needed), resource.location))
+                dangling.append((resource, needed))
+    for resource, needed in dangling:
+        message = _dangling(resource.ref, needed)
+        if needed.kind is not Kind.PACKAGE_PRODUCT:
+            names = [ref.name for ref in by_ref if ref.kind is needed.kind]
+            message += suggest(needed.name, names)
+        issues.append(Issue(message, resource.location))
     issues.extend(_check_cycles(by_ref, needs))
     return issues
 

@@ -31,8 +31,8 @@ def parse_selection(only: Sequence[str], exclude: Sequence[str]) -> Selection:
 def selection_labels(selection: Selection) -> tuple[str, ...]:
     """The selection as stable text (`only package:Gold*`, `exclude product:*`), () for all."""
     return tuple(
-        [f"only {s.kind.value}:{s.pattern}" for s in selection.only]
-        + [f"exclude {s.kind.value}:{s.pattern}" for s in selection.exclude]
+        [f"only {_kind(s)}:{s.pattern}" for s in selection.only]
+        + [f"exclude {_kind(s)}:{s.pattern}" for s in selection.exclude]
     )
 
 
@@ -75,3 +75,7 @@ def check_selection(plan: Plan, selection: Selection) -> None:
 
 def _flags(labels: Sequence[str]) -> str:
     return " ".join(f"--{label}" for label in labels) if labels else "no --only/--exclude"
+
+
+def _kind(selector: Selector) -> str:
+    return selector.kind.value.replace("_", "-")  # as the command line spells it

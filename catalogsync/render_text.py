@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
+from catalogsync.registry import BACKEND_NAMES, get_format
 from catalogsync.render_common import (
     change_title,
     changes_by_ref,
@@ -87,11 +88,12 @@ def render_text_summary(plan: Plan, *, color: bool = False) -> str:
     if (partial := partial_note(plan)) is not None:
         sections.append(paint(partial, _YELLOW))
     rows = []
+    names = get_format(plan.backend).kind_names if plan.backend in BACKEND_NAMES else {}
     for kind in Kind:
         counts = Counter(c.action for c in plan.changes if c.ref.kind is kind)
         if counts:
             parts = [f"{counts[a]} to {a.value}" for a in _SUMMARY_ORDER if counts[a]]
-            rows.append(f"{INDENT}{kind_label(kind)}s: {', '.join(parts)}")
+            rows.append(f"{INDENT}{names.get(kind, kind_label(kind))}s: {', '.join(parts)}")
     if rows:
         sections.append("\n".join(rows))
     sections.append(paint(plan_summary_line(plan), _BOLD))

@@ -16,7 +16,7 @@ from catalogsync.assess import assess_plan
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.catalog import Catalog, references
 from catalogsync.config import Project, Target
-from catalogsync.errors import PlanError, StalePlanError
+from catalogsync.errors import BackendError, PlanError, StalePlanError
 from catalogsync.guards import GuardOptions, apply_needs
 from catalogsync.loader import load_project_catalog
 from catalogsync.plan import Action, Plan
@@ -52,12 +52,32 @@ def choose_target(project: Project, name: str | None) -> TargetChoice:
 
 @asynccontextmanager
 async def connected(project: Project, choice: TargetChoice) -> AsyncIterator[Backend]:
-    """An open backend for the target, closed afterwards."""
+    """An open backend for the target, closed afterwards.
+
+    A failure of the billing system (refused connection, rejected login, …) names the
+    target and its URL: with several targets, "connection refused" alone does not say
+    which one, nor whether the URL in catalogsync.yaml is the culprit.
+    """
     backend = open_backend(project, choice.name, choice.target)
     try:
         yield backend
+    except BackendError as exc:
+        raise _naming_target(exc, choice) from exc
     finally:
         await backend.close()
+
+
+def _naming_target(exc: BackendError, choice: TargetChoice) -> BackendError:
+    where = f"target '{choice.name}' ({choice.display_url})"
+    if str(exc).startswith(where):
+        return exc
+    message = f"{where}: {exc}"
+    try:
+        named = type(exc)(message)
+    except TypeError:  # a subclass with another signature: keep its exit code at least
+        named = BackendError(message)
+        named.exit_code = exc.exit_code
+    return named
 
 
 def plan_options(project: Project, choice: TargetChoice) -> PlanOptions:

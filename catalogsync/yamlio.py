@@ -82,13 +82,18 @@ class YamlFileError(Exception):
 
 def display_path(path: Path, base: Path | None = None) -> str:
     """The path as the user should see it in messages: relative to `base` (or cwd) if possible."""
+    if not path.is_absolute():
+        return str(path)
     for root in (base, Path.cwd()):
         if root is None:
             continue
         try:
-            return os.path.relpath(path, root) if path.is_absolute() else str(path)
+            relative = os.path.relpath(path, root)
         except ValueError:  # different drive on Windows
             continue
+        # `../../../tmp/x.yaml` says less than `/tmp/x.yaml`: climb out only one level.
+        if not relative.startswith(os.pardir + os.sep + os.pardir):
+            return relative
     return str(path)
 
 

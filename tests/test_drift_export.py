@@ -233,15 +233,26 @@ def _first_product(project: Path) -> str:
     return row["Name"]
 
 
-def test_export_never_overwrites_without_force(applied: Path) -> None:
-    before = (applied / "products.yaml").read_text(encoding="utf-8")
+def test_export_run_again_finds_nothing_new_and_never_overwrites_without_force(
+    applied: Path,
+) -> None:
     project = other_project(applied, applied.parent, "again")
     assert run(project, "export")[0] == 0
+    before = (project / "products.yaml").read_text(encoding="utf-8")
+    code, out, err = run(project, "export")
+    assert (code, err) == (0, "")
+    assert out == (
+        "Nothing new to export: the project already declares every selected object of "
+        "target 'local'.\n"
+    )
+    ui_create_product(project, Name="Late Fee", Rate="5.00", Status="ACTIVE")
     code, _, err = run(project, "export")
     assert code == 1 and "would overwrite existing files" in err and "--force" in err
+    assert (project / "products.yaml").read_text(encoding="utf-8") == before
     code, _, err = run(project, "export", "--force")
     assert code == 0, err
-    assert (applied / "products.yaml").read_text(encoding="utf-8") == before
+    assert "Late Fee" in (project / "products.yaml").read_text(encoding="utf-8")
+    assert run(project, "plan", "--detailed-exitcode")[0] == 0
 
 
 def test_export_into_the_catalog_writes_only_what_the_project_does_not_declare(
@@ -261,7 +272,8 @@ def test_export_outside_the_catalog_paths_stands_alone(applied: Path) -> None:
     code, out, err = run(applied, "export", "--out", str(out_dir))
     assert code == 0, err
     assert "Wrote 10 products, 4 packages, 16 package-products" in out
-    assert "not among the project's catalog paths" in err
+    assert "not among the project's catalog paths" in out  # information, on stdout
+    assert "Note:" not in err
     assert (out_dir / "schemas" / "billingplatform.catalog.schema.json").is_file()
 
 
@@ -291,8 +303,8 @@ def test_split_by_kind_writes_one_file_per_kind(applied: Path, tmp_path: Path) -
         ),
         encoding="utf-8",
     )
-    code, _, err = run(project, "export", "--split-by", "kind")
-    assert code == 0 and "Note: 2 written file(s)" not in err, err
+    code, out, err = run(project, "export", "--split-by", "kind")
+    assert code == 0 and "2 written file(s)" not in out, err
     assert sorted(p.name for p in project.glob("*.yaml")) == [
         "catalogsync.yaml",
         "packages.yaml",

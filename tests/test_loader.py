@@ -146,7 +146,10 @@ def test_several_problems_are_all_reported_in_one_run() -> None:
 
 def test_problems_in_several_files_are_reported_together() -> None:
     found = problems(BAD / "wrong-type.yaml", BAD / "bad-enum.yaml", BAD / "empty.yaml")
+    assert found[0].startswith("bad-enum.yaml:2:5: duplicate product Voice Minutes")
     assert [line.split(":")[0] for line in found] == [
+        # both files declare Voice Minutes: found although each copy has a bad field
+        "bad-enum.yaml",
         "bad-enum.yaml",
         "bad-enum.yaml",
         "empty.yaml",

@@ -130,4 +130,12 @@ def main() -> None:
 
 
 # Commands register themselves on `cli`; imported last so they can import `cli` from here.
-from catalogsync.cli import ci_cmd, drift_cmd, emulator_cmd, export_cmd, plan_cmd, validate_cmd  # noqa: E402,F401
+from catalogsync.cli import (  # noqa: E402,F401
+    ci_cmd,
+    drift_cmd,
+    emulator_cmd,
+    export_cmd,
+    init_cmd,
+    plan_cmd,
+    validate_cmd,
+)

@@ -13,7 +13,8 @@ from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.config import load_project
 from catalogsync.exporter import Selection, Selector, SplitBy
-from catalogsync.render_common import counted, object_title
+from catalogsync.registry import get_format
+from catalogsync.render_common import object_title
 from catalogsync.workflow import choose_target, connected, plan_options
 from catalogsync.yamlio import display_path
 
@@ -94,8 +95,17 @@ def export(
 
     prepared, request_stats = asyncio.run(run())
     result = prepared.result
+    if not result.files and not result.skipped:
+        click.echo(
+            f"Nothing new to export: the project already declares every selected object "
+            f"of target '{choice.name}'."
+        )
+        if stats:
+            print_stats(request_stats)
+        return
     counts = result.count()
-    what = ", ".join(counted(counts[kind], kind) for kind in counts)
+    fmt = get_format(project.config.backend)
+    what = ", ".join(fmt.counted(counts[kind], kind) for kind in counts)
     verb = "Would write" if dry_run else "Wrote"
     click.echo(f"{verb} {what} from target '{choice.name}' into {len(result.files)} file(s):")
     for path in prepared.targets():
@@ -106,8 +116,8 @@ def export(
         click.echo("".join(f"  {object_title(ref)}\n" for ref in result.added[:20]), nl=False)
     for ref, why in result.skipped:
         click.echo(f"Warning: not exported: {object_title(ref)}: {why}", err=True)
-    for note in notes:
-        click.echo(f"Note: {note}", err=True)
+    for note in notes:  # information, not a warning: on stdout with the rest
+        click.echo(note[:1].upper() + note[1:])
     if result.files:
         click.echo("Checked: the exported catalog loads and plans with no changes for it.")
     if stats:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, time
-from typing import Annotated, Any
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -248,6 +249,9 @@ class LogiSenseFormat(CatalogFormat):
     """LogiSense's catalog format (see the module docstring)."""
 
     backend = "logisense"
+    kind_names: ClassVar[Mapping[Kind, str]] = MappingProxyType(
+        {Kind.PRODUCT: "service", Kind.PACKAGE: "package", Kind.PACKAGE_PRODUCT: "package service"}
+    )
     document_model = CatalogFile
 
     def labels(self) -> dict[type[BaseModel], str]:
