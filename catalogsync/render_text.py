@@ -96,6 +96,7 @@ def render_text_summary(plan: Plan, *, color: bool = False) -> str:
             rows.append(f"{INDENT}{names.get(kind, kind_label(kind))}s: {', '.join(parts)}")
     if rows:
         sections.append("\n".join(rows))
+    sections += _review_blocks(plan, paint)  # risks are never summarised away
     sections.append(paint(plan_summary_line(plan), _BOLD))
     return "\n\n".join(sections) + "\n"
 
