@@ -35,8 +35,8 @@ def test_a_refused_login_prints_one_error_line_and_no_asyncio_warnings(tmp_path:
             timeout=60,
         )
     assert done.returncode == 1
-    assert done.stderr == (
-        "Error: BillingPlatform refused the login (HTTP 401); "
+    assert done.stderr == (  # the error names the target and its URL (issue 20)
+        f"Error: target 'local' ({server.url}): BillingPlatform refused the login (HTTP 401); "
         "check the username and password configured for this target\n"
     )
 
