@@ -132,6 +132,7 @@ def main() -> None:
 # Commands register themselves on `cli`; imported last so they can import `cli` from here.
 from catalogsync.cli import (  # noqa: E402,F401
     ci_cmd,
+    completion_cmd,
     drift_cmd,
     emulator_cmd,
     export_cmd,

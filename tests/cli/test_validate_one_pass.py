@@ -110,6 +110,7 @@ def test_json_format_of_a_valid_project_counts_its_objects() -> None:
         "counts": {"package": 3, "package_product": 10, "product": 8},
         "problems": [],
         "valid": True,
+        "warnings": [],
     }
 
 
@@ -182,3 +183,23 @@ def test_schema_honours_the_project_folder(tmp_path: Path) -> None:
 def test_checked_in_schemas_are_current_including_the_config_one() -> None:
     code, _, err = run("-C", str(ROOT), "schema", "--check")
     assert code == 0, err
+
+
+def test_lint_warnings_are_github_warnings_and_json_warnings(tmp_path: Path) -> None:
+    (tmp_path / "catalogsync.yaml").write_text("backend: billingplatform\n", encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("products:\n  - name: Alone\n", encoding="utf-8")
+    code, out, _ = run("-C", str(tmp_path), "validate", "--format", "github")
+    assert code == 0
+    assert out.startswith("::warning file=")
+    assert "line=2,col=5,title=catalogsync validate::warning: " in out
+    assert out.splitlines()[-1].endswith("(1 lint warning)")
+    code, out, _ = run("-C", str(tmp_path), "validate", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["valid"] is True and len(data["warnings"]) == 1
+
+
+def test_the_plan_workflow_and_the_pre_commit_hook_use_the_formats() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "catalog-plan.yml").read_text(encoding="utf-8")
+    assert "command: validate\n" in workflow and "args: --format github" in workflow
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "entry: catalogsync validate --format text\n" in hooks
