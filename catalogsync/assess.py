@@ -47,15 +47,24 @@ def _review(
     currency: str | None,
 ) -> ChangeReview:
     prices = price_moves(change, fmt.money_fields(change.ref.kind))
-    entry = ChangeReview(change.ref, prices=prices)
     own = fmt.own_rate_field()
-    if change.ref.kind is Kind.PRODUCT and any(m.field == own for m in prices):
+    moves_own = own is not None and any(m.field == own for m in prices)
+    inherited: tuple[str, ...] = ()
+    overridden: tuple[tuple[str, Decimal], ...] = ()
+    effective = None
+    if moves_own and change.ref.kind is Kind.PRODUCT:
         inherited, overridden = product_reach(change.ref, states, fmt)
-        entry = dataclasses.replace(entry, inherited_by=inherited, overridden_in=overridden)
-    if change.ref.kind is Kind.PACKAGE_PRODUCT and any(m.field == own for m in prices):
-        entry = dataclasses.replace(entry, effective=effective_move(change.ref, states, fmt))
-    findings = grade(change, states, fmt, risk, entry.graded_moves, currency)
-    return dataclasses.replace(entry, findings=findings)
+    if moves_own and change.ref.kind is Kind.PACKAGE_PRODUCT:
+        effective = effective_move(change.ref, states, fmt)
+    graded = ChangeReview(change.ref, prices=prices, effective=effective).graded_moves
+    return ChangeReview(
+        change.ref,
+        findings=grade(change, states, fmt, risk, graded, currency),
+        prices=prices,
+        inherited_by=inherited,
+        overridden_in=overridden,
+        effective=effective,
+    )
 
 
 def price_moves(change: Change, money_fields: Collection[str]) -> tuple[PriceMove, ...]:

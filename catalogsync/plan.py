@@ -265,7 +265,7 @@ class Plan:
 
     # --- the plan file -----------------------------------------------------------------
 
-    def _body_without_changes(self) -> dict[str, Any]:
+    def _body_without_changes(self, *, review_changes: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {
             "format_version": self.format_version,
             "tool_version": self.tool_version,
@@ -277,7 +277,8 @@ class Plan:
             "unmanaged": [ref.to_json() for ref in self.unmanaged],
         }
         if self.format_version >= 2:
-            body["review"] = None if self.review is None else self.review.to_json()
+            review = self.review
+            body["review"] = None if review is None else review.to_json(review_changes)
         # Only when there is something to say, so a plan without needs keeps the bytes
         # (and hash) it had before `apply_needs` existed.
         if self.needs:
@@ -306,18 +307,22 @@ class Plan:
         return "sha256:" + sha.hexdigest()
 
     def _canonical_chunks(self) -> Iterator[str]:
-        head = self._body_without_changes()
+        head = self._body_without_changes(review_changes=False)
         keys = sorted([*head, "changes"])
         yield "{"
         for index, key in enumerate(keys):
             yield ("," if index else "") + canonical_json(key) + ":"
-            if key != "changes":
+            if key == "changes":
+                yield from _canonical_list(change.to_json() for change in self.changes)
+            elif key == "review" and self.review is not None:
+                # As long as the changes, so streamed the same way. "changes" sorts first
+                # among the review's keys, and the others are always there.
+                rest = canonical_json(self.review.to_json(with_changes=False))
+                yield '{"changes":'
+                yield from _canonical_list(c.to_json() for c in self.review.changes)
+                yield "," + rest[1:]
+            else:
                 yield canonical_json(head[key])
-                continue
-            yield "["
-            for n, change in enumerate(self.changes):
-                yield ("," if n else "") + canonical_json(change.to_json())
-            yield "]"
         yield "}"
 
     def to_json(self) -> dict[str, Any]:
@@ -369,6 +374,14 @@ class Plan:
         if plan.plan_hash != data.get("plan_hash"):
             raise PlanError("plan file was modified after it was written (plan_hash mismatch)")
         return plan
+
+
+def _canonical_list(items: Iterable[Any]) -> Iterator[str]:
+    """`canonical_json(list(items))`, piece by piece."""
+    yield "["
+    for n, item in enumerate(items):
+        yield ("," if n else "") + canonical_json(item)
+    yield "]"
 
 
 def canonical_json(data: Any) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
 from catalogsync.backends.base import LiveCatalog
@@ -27,12 +26,32 @@ from catalogsync.review import Effective
 Fields = Mapping[str, Value]
 
 
-@dataclass(frozen=True)
 class CatalogStates:
-    """Every object's fields as they are live (`before`) and as they will be (`after`)."""
+    """Every object's fields as they are live (`before`) and as they will be (`after`).
 
-    before: Mapping[Ref, Fields]
-    after: Mapping[Ref, Fields]
+    Built on first use: a plan whose changes never ask (no changes, or only package-products
+    whose prices do not move) costs nothing here, however large the catalog.
+    """
+
+    def __init__(self, plan: Plan, desired: Catalog, live: LiveCatalog) -> None:
+        self._plan, self._desired, self._live = plan, desired, live
+
+    @functools.cached_property
+    def _renames(self) -> dict[Kind, dict[str, str]]:
+        return renames_in(self._plan)
+
+    @functools.cached_property
+    def before(self) -> Mapping[Ref, Fields]:
+        return {follow_renames(r.ref, self._renames): r.fields for r in self._live}
+
+    @functools.cached_property
+    def after(self) -> Mapping[Ref, Fields]:
+        after: dict[Ref, Fields] = dict(self.before)
+        for resource in self._desired:
+            after[resource.ref] = {**self.before.get(resource.ref, {}), **resource.fields}
+        for change in self._plan.of_action(Action.DELETE):
+            after.pop(follow_renames(change.ref, self._renames), None)
+        return after
 
     def package_products_of(self, product: str, *, after: bool = True) -> Iterator[Ref]:
         """The package-products that bring `product` into a package, in key order."""
@@ -67,14 +86,7 @@ def _by_product(state: Mapping[Ref, Fields]) -> dict[str, list[Ref]]:
 
 def catalog_states(plan: Plan, desired: Catalog, live: LiveCatalog) -> CatalogStates:
     """The live catalog, and the catalog once `plan` is applied (undeclared fields kept)."""
-    renames = renames_in(plan)
-    before: dict[Ref, Fields] = {follow_renames(r.ref, renames): r.fields for r in live}
-    after: dict[Ref, Fields] = dict(before)
-    for resource in desired:
-        after[resource.ref] = {**before.get(resource.ref, {}), **resource.fields}
-    for change in plan.of_action(Action.DELETE):
-        after.pop(follow_renames(change.ref, renames), None)
-    return CatalogStates(before, after)
+    return CatalogStates(plan, desired, live)
 
 
 def _decimal(value: Value) -> Decimal | None:

@@ -173,12 +173,14 @@ class PlanReview:
     def count(self, risk: Risk) -> int:
         return sum(1 for review in self.changes if review.risk is risk)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, with_changes: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "currency": self.currency,
-            "changes": [review.to_json() for review in self.changes],
             "policy_overrides": [o.to_json() for o in self.policy_overrides],
         }
+        if with_changes:
+            data["changes"] = [review.to_json() for review in self.changes]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PlanReview:

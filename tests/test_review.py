@@ -21,7 +21,7 @@ from catalogsync.catalog import (
 from catalogsync.config import ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.money import PriceMove, decimals, describe_move, minor_units
-from catalogsync.plan import Plan
+from catalogsync.plan import Plan, digest
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.registry import get_format
 from catalogsync.review import ChangeReview, PlanReview, Risk
@@ -297,3 +297,11 @@ def test_review_round_trips_as_json() -> None:
     plan = reviewed(desired_from_live(Voice_Minutes={"rate": D("0.06")}), LIVE)
     assert plan.review is not None
     assert PlanReview.from_json(plan.review.to_json()) == plan.review
+
+
+def test_the_streamed_hash_of_a_reviewed_plan_is_the_digest_of_its_whole_body() -> None:
+    for plan in (
+        reviewed(desired_from_live(Voice_Minutes={"rate": D("0.06")}), LIVE, currency="EUR"),
+        reviewed(catalog(), []),
+    ):
+        assert plan.plan_hash == digest(plan._body())
