@@ -195,3 +195,33 @@ def test_a_create_never_takes_over_a_record_renamed_in_the_same_apply(
             assert Counter(harness.names(Kind.PACKAGE_PRODUCT)) == Counter(["P / A", "Q / B"])
             assert gate.held == 0  # the create was not an upsert keyed by a taken Name
             assert_converged(project)
+
+
+def test_a_long_name_with_an_unclear_create_is_a_per_object_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 13 (BillingPlatform; no Name length limit is documented, seeds 000-003): a
+    package-product Name of ~3,990 characters, POSTed because another package-product has
+    it, and an ambiguous 500 on that POST: settling it by re-reading by Name could not fit
+    the name in a 4,000-character query and ended in `internal error: ValueError`."""
+    for name, value in BillingPlatformHarness.env.items():
+        monkeypatch.setenv(name, value)
+    long_name = "N" * 3990
+    with BillingPlatformEmulator(tmp_path / "served.sqlite3") as emulator:
+        harness = BillingPlatformHarness(emulator)
+        with ServerThread(emulator.app) as server:
+            harness.url = server.url
+            project = harness.write_project(tmp_path / "project", Spec({}, {}))
+            dump_yaml(project / "catalog.yaml", _bp_catalog({("Q", "A"): long_name}))
+            assert run(project, "apply", "--auto-approve")[0] == 0
+            both = _bp_catalog({("Q", "A"): long_name, ("P", "A"): long_name})
+            dump_yaml(project / "catalog.yaml", both)
+            emulator.faults.fail_next(500, path_contains="/PACKAGE_PRODUCT")
+            code, out, err = run(project, "apply", "--auto-approve")
+            assert code == 4, out + err
+            assert "P / A\": create outcome unknown and not found on re-read" in out
+            assert "internal error" not in err
+            code, out, err = run(project, "apply", "--auto-approve")
+            assert code == 0, out + err
+            assert Counter(harness.names(Kind.PACKAGE_PRODUCT)) == Counter(["P / A", "Q / A"])
+            assert_converged(project)

@@ -292,9 +292,12 @@ class BillingPlatformBackend(Backend):
     async def _settle(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
         """After a create whose outcome is unknown: what exists now is what was created."""
         keys = ("Name", "PackageId", "ProductId", "ParentPackageProductId")
-        names = sorted({record["Name"] for _, record in batch})
+        # Package-products are looked up by their product's id, short whatever the length of
+        # their Name (a Name of ~4,000 characters fits in no query).
+        by = "ProductId" if kind is Kind.PACKAGE_PRODUCT else "Name"
+        values = sorted({record.get(by, "") for _, record in batch})
         try:
-            rows = await self.client.query_in(ENTITY[kind], ["Id", *keys], "Name", names)
+            rows = await self.client.query_in(ENTITY[kind], ["Id", *keys], by, values)
         except BackendError as exc:
             return [
                 _failed(c, f"create outcome unknown and re-read failed: {exc}") for c, _ in batch

@@ -15,7 +15,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from catalogsync.catalog import (
     Kind,
@@ -51,12 +58,38 @@ def _none_as_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
+def normalise_number_text(text: str) -> str:
+    """A text field that holds a number (OrderOfExecution), in one spelling per number.
+
+    The API documents the field as a string, so a value may come back as it was sent or
+    re-spelt ("5.0" saved in the UI for 5): `+5`, `5.`, `05`, `5.0` and `1e1`... are
+    compared and written as `5`, `5`, `5`, `5`, `10`. Text that is not a number stays as
+    it is.
+    """
+    stripped = text.strip()
+    try:
+        number = Decimal(stripped)
+    except ArithmeticError:
+        return text
+    if not number.is_finite():
+        return text
+    return "0" if number == 0 else format(number.normalize(), "f")
+
+
+def _number_text(value: Any) -> Any:
+    """An unquoted YAML number (`5`, `5.5`) is its text; then normalised."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 # A name must have some visible text; surrounding spaces are kept as written (they are
 # part of the name in the billing system, and must round-trip).
 Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
 Quantity = Annotated[Decimal, Field(allow_inf_nan=False, ge=0)]
 Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
+NumberText = Annotated[str, BeforeValidator(_number_text), AfterValidator(normalise_number_text)]
 
 
 class _Model(BaseModel):
@@ -76,7 +109,11 @@ class Product(_Model):
         None, description="What package-products may override (OverridePermissions)."
     )
     external_key: str | None = Field(None, description="ExternalKey.")
-    order_of_execution: str | None = Field(None, description="OrderOfExecution.")
+    order_of_execution: NumberText | None = Field(
+        None,
+        description="OrderOfExecution: calculation order at invoice close, lowest first "
+        "(compared as a number when it is one: '5' and '5.0' are equal).",
+    )
     ranking: str | None = Field(None, description="Ranking.")
     customize_tax_rules: bool | None = Field(None, description="CustomizeTaxRules flag.")
     contract_required_flag: bool | None = Field(

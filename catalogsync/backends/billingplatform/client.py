@@ -121,7 +121,12 @@ def sql_in_conditions(field: str, values: Iterable[str], max_chars: int) -> list
     length = 0
     for literal in (sql_literal(value) for value in dict.fromkeys(values)):
         if len(prefix) + len(literal) + len(suffix) > max_chars:
-            raise ValueError(f"a value of {field} is too long for a {max_chars}-character query")
+            # A live value (a long Name), not a programming error: callers report it per
+            # object, as they do any other failed read (issue 14, item 13).
+            raise BackendError(
+                f"a value of {field} ({len(literal) - 2} characters) is too long to look up "
+                f"in a {max_chars}-character query"
+            )
         extra = len(literal) + (2 if current else 0)
         if current and (length + extra > max_chars or len(current) >= _MAX_IN_ITEMS):
             conditions.append(prefix + ", ".join(current) + suffix)

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from catalogsync.backends.base import LiveResource
+from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
 
 
@@ -20,6 +21,7 @@ class FieldType(Enum):
     """How a field's value is converted."""
 
     TEXT = "text"
+    NUMBER_TEXT = "number_text"  # a string holding a number: compared as the number
     DECIMAL = "decimal"
     FLAG = "flag"
     RATING_METHOD = "rating_method"  # name in YAML, RatingMethodId on the wire
@@ -39,6 +41,7 @@ class FieldSpec:
 ENTITY = {Kind.PRODUCT: "PRODUCT", Kind.PACKAGE: "PACKAGE", Kind.PACKAGE_PRODUCT: "PACKAGE_PRODUCT"}
 
 _T, _D, _F = FieldType.TEXT, FieldType.DECIMAL, FieldType.FLAG
+_N = FieldType.NUMBER_TEXT
 FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
     Kind.PRODUCT: (
         FieldSpec("status", "Status"),
@@ -46,7 +49,7 @@ FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
         FieldSpec("rating_method", "RatingMethodId", FieldType.RATING_METHOD),
         FieldSpec("override_permissions", "OverridePermissions"),
         FieldSpec("external_key", "ExternalKey"),
-        FieldSpec("order_of_execution", "OrderOfExecution"),
+        FieldSpec("order_of_execution", "OrderOfExecution", FieldType.NUMBER_TEXT),
         FieldSpec("ranking", "Ranking"),
         FieldSpec("customize_tax_rules", "CustomizeTaxRules", _F),
         FieldSpec("contract_required_flag", "ContractRequiredFlag", _F),
@@ -93,6 +96,8 @@ def decode_value(text: str, field_type: FieldType) -> Value:
             return text  # shown as a change rather than silently equal
     if field_type is FieldType.FLAG:
         return text.strip().lower() in ("1", "true", "yes")
+    if field_type is FieldType.NUMBER_TEXT:
+        return normalise_number_text(text)
     return text
 
 
@@ -129,7 +134,7 @@ def decode_fields(kind: Kind, row: Mapping[str, str], lookups: Lookups) -> dict[
     fields: dict[str, Value] = {}
     for spec in FIELDS[kind]:
         text = row.get(spec.wire, "")
-        if text == "" or spec.type in (_T, _D, _F):
+        if text == "" or spec.type in (_T, _N, _D, _F):
             fields[spec.name] = decode_value(text, spec.type)
         elif spec.type is FieldType.RATING_METHOD:
             fields[spec.name] = _reference_name(text, lookups.rating_method_names)
@@ -209,7 +214,7 @@ def encode_fields(
     record: dict[str, str] = {}
     for name, value in values:
         spec = SPECS[kind][name]
-        if spec.type in (_T, _D, _F) or value is None:
+        if spec.type in (_T, _N, _D, _F) or value is None:
             record[spec.wire] = encode_value(value)
             continue
         table = resolve[spec.type]

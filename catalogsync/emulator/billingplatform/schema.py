@@ -115,7 +115,9 @@ PRODUCT = Entity(
         Field("RatingMethodId", Kind.ID, references="RATING_METHOD"),
         Field("Rate", Kind.DECIMAL),
         Field("ExternalKey"),
-        Field("OrderOfExecution", Kind.DECIMAL),
+        # A string (seed 001: `brmObjects.OrderOfExecution (string)`), kept as sent: "+5"
+        # stays "+5" (it was stored as a number, and came back "5").
+        Field("OrderOfExecution"),
         Field("CustomizeTaxRules", Kind.FLAG, default=0),
         Field("ContractRequiredFlag", Kind.FLAG, default=0),
         Field("DefaultRateFlag", Kind.FLAG, default=0),
