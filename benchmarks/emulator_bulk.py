@@ -69,10 +69,11 @@ async def _upsert_all(
     gate = asyncio.Semaphore(concurrency)
 
     async def upsert(batch: list[str]) -> None:
-        records = [{"Name": name, "Rate": "1.25", "Status": "ACTIVE"} for name in batch]
+        # PACKAGE: its upsert keyed by Name is documented (PRODUCT has none).
+        records = [{"Id": "", "Name": name, "PackageStatus": "Production"} for name in batch]
         body = {"brmObjects": records, "externalIDFieldName": "Name"}
         async with gate:
-            response = await client.patch("/rest/2.0/PRODUCT", json=body, headers=headers)
+            response = await client.patch("/rest/2.0/PACKAGE", json=body, headers=headers)
         response.raise_for_status()
         failures = [r for r in response.json()["upsertResponse"] if not r["success"]]
         if failures:
@@ -90,7 +91,7 @@ async def _read_all(
     queries = 0
     while True:
         sql = (
-            f"SELECT Id, Name FROM PRODUCT ORDER BY Id "
+            f"SELECT Id, Name FROM PACKAGE ORDER BY Id "
             f"OFFSET {len(names)} ROWS FETCH NEXT {page_size} ROWS ONLY"
         )
         response = await client.get("/rest/2.0/query", params={"sql": sql}, headers=headers)

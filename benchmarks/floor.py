@@ -7,6 +7,10 @@ B = 200 records per write batch (catalogsync's default and the vendor's guidance
 - Reading an entity of n live records costs ``pages(n) = floor(n / P) + 1`` queries: a
   client learns that it has every row only from a page shorter than P (an empty answer,
   HTTP 404, when n is a multiple of P; a COUNT query first would cost the same request).
+  P itself is stated only by community code, and a server may cap its pages lower, so a
+  short page proves the end only if it is shorter than a page the server has answered:
+  when no entity fills a page, the entities whose first page is the largest (usually one)
+  each need one COUNT to prove it (docs/vendor-api.md, "Paging").
   The floor reads PRODUCT, PACKAGE and PACKAGE_PRODUCT. The RATING_METHOD lookup is needed
   only when a live row names a rating method, which the generated catalogs never do, and
   catalogsync then skips it too.
@@ -47,6 +51,7 @@ CONCURRENCY = 4
 
 FORMULA = (
     "requests = 1 login + sum over entities of (floor(n/10000) + 1) pages"
+    " (+1 COUNT per largest entity when none fills a 10,000-row page)"
     " + sum over waves and entities of ceil(k/200) batches"
     " + (apply) one verification read of the catalog after the writes; "
     "time = sum over phases (login, reads, each write wave) of "
@@ -111,10 +116,21 @@ def batches(records: int, batch_size: int = BATCH_SIZE) -> int:
     return math.ceil(records / batch_size)
 
 
+def proof_counts(live: Mapping[str, int], page_size: int = PAGE_SIZE) -> int:
+    """COUNT queries that prove short reads complete: none when some entity fills a page
+    (or none has rows), else one per entity whose first page is the largest."""
+    largest = max(live.values(), default=0)
+    if largest == 0 or largest >= page_size:
+        return 0
+    return sum(1 for n in live.values() if n == largest)
+
+
 def read_phase(live: Mapping[str, int]) -> Phase:
     """Reading every live record of each entity (entity name → live count)."""
     counts = [pages(n) for n in live.values()]
-    return Phase("read", sum(counts), max(counts, default=0))
+    proofs = proof_counts(live)
+    chain = max(counts, default=0) + (1 if proofs else 0)
+    return Phase("read", sum(counts) + proofs, chain)
 
 
 def write_waves(waves: Sequence[Mapping[str, int]]) -> list[Phase]:

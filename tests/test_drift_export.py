@@ -38,8 +38,9 @@ def applied(tmp_path: Path) -> Path:
 
 def ui_create_product(project: Path, **fields: str) -> None:
     with project_emulator(project) as emulator:
-        answer = ui_request(emulator, "POST", "/rest/2.0/PRODUCT", json={"brmObjects": fields})
-    assert answer.json()["createResponse"][0]["success"] in (True, "true")
+        body = {"brmObjects": {"Id": "", **fields}}  # a save (seed 001): Id sent empty
+        answer = ui_request(emulator, "POST", "/rest/2.0/PRODUCT", json=body)
+    assert answer.json()["retrieveResponse"]["Id"]
 
 
 def ui_delete(project: Path, entity: str, where: str) -> None:

@@ -67,7 +67,7 @@ def edit_product(project: Path, name: str, **fields: str) -> None:
     literal = name.replace("'", "''")
     with project_emulator(project) as emulator:
         (row,) = query_on(emulator, f"SELECT Id FROM PRODUCT WHERE Name = '{literal}'")
-        body = {"brmObjects": {"Id": row["Id"], **fields}}
+        body = {"brmObjects": {"Id": row["Id"], "Name": name, **fields}}
         answer = ui_request(emulator, "PUT", "/rest/2.0/PRODUCT", json=body)
     assert answer.json()["updateResponse"][0]["success"] in (True, "true")
 

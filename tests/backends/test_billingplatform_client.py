@@ -118,7 +118,8 @@ async def test_upsert_update_and_delete(bp: BillingPlatformClient) -> None:
     again = await bp.upsert("PACKAGE", [{"Name": "Gold", "PackageStatus": "Production"}])
     assert again[0].id == first[0].id and again[0].created is False
     assert first[0].id is not None
-    [updated] = await bp.update("PACKAGE", [{"Id": first[0].id, "PackageStatus": "In Development"}])
+    changed = {"Id": first[0].id, "Name": "Gold", "PackageStatus": "In Development"}
+    [updated] = await bp.update("PACKAGE", [changed])
     assert updated.success
     rows = await bp.query_all("PACKAGE", ["Id", "PackageStatus"])
     assert rows == [{"Id": first[0].id, "PackageStatus": "In Development"}]
@@ -169,10 +170,10 @@ async def test_a_dropped_connection_is_ambiguous_for_a_create_and_retried_for_an
     bp: BillingPlatformClient, emulator: BillingPlatformEmulator
 ) -> None:
     await bp.login()
-    emulator.faults.fail_next(DROP, path_contains="PRODUCT")
+    emulator.faults.fail_next(DROP, path_contains="PACKAGE")
     with pytest.raises(AmbiguousWriteError):
-        await bp.create("PRODUCT", products("Maybe"))
-    emulator.faults.fail_next(DROP, path_contains="PRODUCT")
-    [result] = await bp.upsert("PRODUCT", products("Maybe"))
+        await bp.create("PACKAGE", [{"Name": "Maybe"}])
+    emulator.faults.fail_next(DROP, path_contains="PACKAGE")
+    [result] = await bp.upsert("PACKAGE", [{"Name": "Maybe"}])
     assert result.success and result.created is True
-    assert [row["Name"] for row in await bp.query_all("PRODUCT", ["Name"])] == ["Maybe"]
+    assert [row["Name"] for row in await bp.query_all("PACKAGE", ["Name"])] == ["Maybe"]

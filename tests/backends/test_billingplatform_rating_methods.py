@@ -1,8 +1,10 @@
-"""RATING_METHOD is read only when the live catalog or a write names a rating method."""
+"""Rating methods through documented fields only: RATING_METHOD rows (per-product configuration
+in the vendor's schema pages) are named by `RatingMethodType`, read only for the Ids live
+rows point at, and a write saves a row of the wanted type (POST) for the product."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
 from typing import Any
 
 import pytest
@@ -18,18 +20,19 @@ pytestmark = pytest.mark.anyio
 
 
 def backend_on(emulator: BillingPlatformEmulator) -> tuple[BillingPlatformBackend, list[str]]:
-    """A backend whose client records which entities it queries."""
+    """A backend whose client records which entities it queries (COUNTs aside)."""
     client = BillingPlatformClient(
         "http://emulator", "u", "p", transport=emulator.async_transport()
     )
     queried: list[str] = []
-    query_all = client.query_all
+    query = client.query
 
-    async def counting(entity: str, fields: Sequence[str], **kwargs: Any) -> Any:
-        queried.append(entity)
-        return await query_all(entity, fields, **kwargs)
+    async def counting(sql: str, *args: Any, **kwargs: Any) -> Any:
+        if "COUNT(" not in sql:
+            queried.append(re.search(r" FROM (\w+)", sql).group(1))  # type: ignore[union-attr]
+        return await query(sql, *args, **kwargs)
 
-    setattr(client, "query_all", counting)  # noqa: B010 - a spy on one instance
+    setattr(client, "query", counting)  # noqa: B010 - a spy on one instance
     return BillingPlatformBackend(client), queried
 
 
@@ -37,19 +40,25 @@ def create(name: str, **values: Any) -> Change:
     return Change(Action.CREATE, product_ref(name), values=values)
 
 
-async def test_no_rating_method_live_means_no_lookup_until_a_write_names_one() -> None:
+async def test_no_rating_method_live_means_no_lookup_and_a_write_saves_its_own_row() -> None:
     with BillingPlatformEmulator() as emulator:
         backend, queried = backend_on(emulator)
         try:
             await backend.fetch_live()
             assert sorted(queried) == ["PACKAGE", "PACKAGE_PRODUCT", "PRODUCT"]
             (plain,) = await backend.apply_wave([create("Plain", status="ACTIVE")], {})
-            assert plain.outcome is Outcome.SUCCEEDED and "RATING_METHOD" not in queried
+            assert plain.outcome is Outcome.SUCCEEDED
             (rated,) = await backend.apply_wave([create("Rated", rating_method="Usage")], {})
             assert rated.outcome is Outcome.SUCCEEDED
-            assert queried.count("RATING_METHOD") == 1
+            assert "RATING_METHOD" not in queried  # nothing to look up: the row is saved
         finally:
             await backend.close()
+        (product,) = [p for p in emulator.records("PRODUCT") if p["Name"] == "Rated"]
+        (method,) = [
+            m for m in emulator.records("RATING_METHOD") if m["Id"] == product["RatingMethodId"]
+        ]
+        assert method["RatingMethodType"] == "Usage" and int(method["Id"]) > 5  # not a seed
+        assert emulator.stats()["by_route"]["POST /rest/2.0/RATING_METHOD"] == 1
 
 
 async def test_a_live_rating_method_is_looked_up_and_named() -> None:

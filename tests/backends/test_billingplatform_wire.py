@@ -230,8 +230,9 @@ async def test_long_statements_are_posted_not_put_in_the_url() -> None:
     async with client_for(responder) as bp:
         assert await bp.query("SELECT Id FROM PRODUCT") == [{"Id": "1", "Name": ""}]
         await bp.query_in("PRODUCT", ["Id", "Name"], "Name", names)
-    short, long = seen
+    short, long, count = seen  # the one-row page is proven the last by a COUNT
     assert short.method == "GET" and short.url.params["sql"] == "SELECT Id FROM PRODUCT"
+    assert json.loads(count.content)["sql"].startswith("SELECT COUNT(Id) RowCount FROM PRODUCT")
     assert long.method == "POST" and not long.url.query
     sql = json.loads(long.content)["sql"]
     assert len(sql) <= MAX_SQL_CHARS and "'name 199'" in sql

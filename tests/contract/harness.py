@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalogsync.catalog import Kind
+from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import DroppedConnection
 from catalogsync.emulator.logisense import LogiSenseEmulator
@@ -146,7 +147,7 @@ class Harness(ABC):
 
 class BillingPlatformHarness(Harness):
     backend = "billingplatform"
-    product_create = ("PATCH", "/rest/2.0/PRODUCT")  # upsert keyed by Name
+    product_create = ("POST", "/rest/2.0/PRODUCT")  # save (seed 001)
     user_env, password_env = "CONTRACT_BP_USER", "CONTRACT_BP_PASSWORD"
     env: ClassVar[dict[str, str]] = {user_env: "ci", password_env: "contract-secret"}
 
@@ -181,14 +182,15 @@ class BillingPlatformHarness(Harness):
         return row["Id"]
 
     def edit_product(self, name: str, value: str) -> None:
-        body = {"brmObjects": {"Id": self._id_of("PRODUCT", name), "Rate": value}}
-        answer = self._request("PUT", "/rest/2.0/PRODUCT", json=body)
+        record = {"Id": self._id_of("PRODUCT", name), "Name": name, "Rate": value}
+        answer = self._request("PUT", "/rest/2.0/PRODUCT", json={"brmObjects": record})
         assert answer.json()["updateResponse"][0]["success"] in (True, "true")
 
     def create_product(self, name: str) -> None:
-        body = {"brmObjects": {"Name": name, "Rate": "1.00"}}
-        answer = self._request("POST", "/rest/2.0/PRODUCT", json=body)
-        assert answer.json()["createResponse"][0]["success"] in (True, "true")
+        body = {"brmObjects": [{"Id": "", "Name": name, "Rate": "1.00"}]}
+        answer = self._request("POST", "/rest/2.0/PRODUCT", json=body).json()
+        (result,) = answer.get("createResponse") or answer["retrieveResponse"]
+        assert result["Id"] and result.get("success", True) in (True, "true")
 
     empty_product_fields: ClassVar[dict[str, Any]] = {
         "customize_tax_rules": None,
@@ -220,14 +222,19 @@ class BillingPlatformHarness(Harness):
         assert answer.json()["deleteResponse"][0]["success"] in (True, "true")
 
     def names(self, kind: Kind) -> list[str]:
+        # Read the store directly: a profile's page cap must not hide rows from the count.
+        assert isinstance(self.emulator, BillingPlatformEmulator)
+        records = self.emulator.records
+        products = {r["Id"]: r["Name"] for r in records("PRODUCT")}
         if kind is Kind.PRODUCT:
-            return [r["Name"] for r in self._rows("SELECT Name FROM PRODUCT")]
-        packages = {r["Id"]: r["Name"] for r in self._rows("SELECT Id, Name FROM PACKAGE")}
+            return list(products.values())
+        packages = {r["Id"]: r["Name"] for r in records("PACKAGE")}
         if kind is Kind.PACKAGE:
             return list(packages.values())
-        products = {r["Id"]: r["Name"] for r in self._rows("SELECT Id, Name FROM PRODUCT")}
-        rows = self._rows("SELECT PackageId, ProductId FROM PACKAGE_PRODUCT")
-        return [f"{packages[r['PackageId']]} / {products[r['ProductId']]}" for r in rows]
+        return [
+            f"{packages[r['PackageId']]} / {products[r['ProductId']]}"
+            for r in records("PACKAGE_PRODUCT")
+        ]
 
 
 class LogiSenseHarness(Harness):

@@ -10,7 +10,7 @@ from benchmarks.emulator_bulk import run
 @pytest.mark.slow
 @pytest.mark.loopback
 @pytest.mark.parametrize("mode", ["loopback", "inprocess"])
-def test_ten_thousand_products_in_batches_of_200(mode: str) -> None:
+def test_ten_thousand_packages_in_batches_of_200(mode: str) -> None:
     # run() itself checks that every name (awkward ones included) comes back exactly once.
     result = run(10_000, batch_size=200, page_size=10_000, mode=mode)
     assert result.batches == 50

@@ -249,9 +249,13 @@ def test_lookup_by_external_key_with_obj_fields(api: Api, package: str, product:
     assert failed(missing, "INVALID_REFERENCE", "PackageObj")
 
 
-def test_rating_method_is_read_only(api: Api) -> None:
-    response = api.write("POST", "RATING_METHOD", {"Name": "Mine"})
-    assert response.status_code == 400
+def test_a_rating_method_is_saved_by_type_and_has_no_name(api: Api) -> None:
+    (created,) = api.create("RATING_METHOD", {"RatingMethodType": "Subscription"})
+    assert created["success"] is True
+    (no_type,) = api.create("RATING_METHOD", {"ExternalKey": "k"})
+    assert failed(no_type, "REQUIRED_FIELD_MISSING", "RatingMethodType")
+    (named,) = api.create("RATING_METHOD", {"RatingMethodType": "Usage", "Name": "Mine"})
+    assert failed(named, "UNKNOWN_FIELD", "Name")
 
 
 def test_request_level_errors_are_400(api: Api) -> None:

@@ -226,7 +226,7 @@ def test_the_page_cap_is_configurable(api: Api, emulator: BillingPlatformEmulato
 
 
 def test_sql_length_limit(api: Api, emulator: BillingPlatformEmulator) -> None:
-    base = "SELECT Id FROM RATING_METHOD WHERE Name <> '"
+    base = "SELECT Id FROM RATING_METHOD WHERE RatingMethodType <> '"
     at_limit = base + "x" * (4000 - len(base) - 1) + "'"
     assert len(at_limit) == 4000
     assert api.query(at_limit).status_code == 200
@@ -235,7 +235,7 @@ def test_sql_length_limit(api: Api, emulator: BillingPlatformEmulator) -> None:
     assert "4000" in too_long.json()["message"]
     emulator.faults.max_sql_length = 50
     assert (
-        api.query("SELECT Id FROM RATING_METHOD WHERE Name <> 'abcdefghijklmnop'").status_code
+        api.query("SELECT Id FROM RATING_METHOD WHERE ExternalKey <> 'abcdefghijklmnop'").status_code
         == 400
     )
 
@@ -250,7 +250,7 @@ def test_sql_length_limit(api: Api, emulator: BillingPlatformEmulator) -> None:
         ("SELECT Nope FROM PRODUCT", "unknown field 'Nope'"),
         ("SELECT Id FROM PRODUCT WHERE Nope = 1", "unknown field 'Nope'"),
         ("SELECT Id FROM PRODUCT WHERE ROWNUM < 3", "ROWNUM"),
-        ("SELECT COUNT(*) FROM PRODUCT", "unsupported"),
+        ("SELECT SUM(Rate) FROM PRODUCT", "unsupported"),
         ("SELECT DISTINCT Name FROM PRODUCT", "unsupported"),
         ("SELECT Id FROM PRODUCT GROUP BY Id", "unsupported"),
         ("SELECT p.Id FROM PRODUCT p JOIN PACKAGE k ON p.Id = k.Id", "unsupported"),
@@ -276,6 +276,6 @@ def test_missing_sql_is_400(api: Api) -> None:
 
 
 def test_rating_methods_are_seeded(api: Api) -> None:
-    rows = api.rows("SELECT Id, Name, RatingMethodType FROM RATING_METHOD ORDER BY Id")
+    rows = api.rows("SELECT Id, RatingMethodType FROM RATING_METHOD ORDER BY Id")
     types = [row["RatingMethodType"] for row in rows]
     assert {"Usage", "Subscription", "One Time Charge", "Formula", "Discount"} <= set(types)

@@ -47,15 +47,19 @@ def test_unknown_ids_and_entities_are_404(api: Api, package: str) -> None:
         assert response.json()["error"] == "Not found"
 
 
-def test_unknown_urls_and_methods_are_404_with_the_error_body(api: Api) -> None:
+def test_unknown_urls_and_methods_are_a_web_server_404_not_the_api_body(api: Api) -> None:
     for method, path in [
         ("GET", "/nowhere"),
         ("DELETE", "/rest/2.0/PACKAGE"),
         ("GET", "/rest/3.0/login"),
+        ("GET", "/rest/2.0/PACKAGE/1/extra"),
     ]:
         response = api.request(method, path)
         assert response.status_code == 404, (method, path)
-        assert set(response.json()) == {"error", "message"}
+        assert response.headers["content-type"].startswith("text/html")
+    # The API's own 404 (an unknown Id, no rows) keeps its documented JSON body.
+    unknown = api.request("GET", "/rest/2.0/PACKAGE/424242")
+    assert unknown.status_code == 404 and set(unknown.json()) == {"error", "message"}
 
 
 def test_retrieve_by_query_ansi_sql(api: Api) -> None:

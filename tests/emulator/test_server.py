@@ -34,7 +34,7 @@ def test_server_thread_serves_while_stats_are_read(
         headers = login(client)
 
         def create(batch: int) -> None:
-            records = [{"Name": f"P{batch}-{i}"} for i in range(20)]
+            records = [{"Id": "", "Name": f"P{batch}-{i}"} for i in range(20)]
             response = client.post(
                 "/rest/2.0/PRODUCT", json={"brmObjects": records}, headers=headers
             )
@@ -89,9 +89,11 @@ def test_state_survives_a_restart_with_a_db_file(
     first = serve_process("--db", str(db), "--quiet")
     with httpx.Client(base_url=first.url) as client:
         response = client.post(
-            "/rest/2.0/PACKAGE", json={"brmObjects": {"Name": "Zoë's"}}, headers=login(client)
+            "/rest/2.0/PACKAGE",
+            json={"brmObjects": {"Id": "", "Name": "Zoë's"}},
+            headers=login(client),
         )
-        package_id = response.json()["createResponse"][0]["Id"]
+        package_id = response.json()["retrieveResponse"]["Id"]
     assert first.stop()[0] == 0
 
     second = serve_process("--db", str(db), "--quiet")

@@ -48,14 +48,14 @@ def test_any_name_round_trips_through_writes_and_queries(api: Api) -> None:
     @settings(max_examples=75, deadline=None)
     @given(st.text(st.characters(codec="utf-8"), min_size=1, max_size=30))
     def check(name: str) -> None:
-        (result,) = api.upsert("PRODUCT", {"Name": name})
+        (result,) = api.upsert("PACKAGE", {"Name": name})
         assert result["success"] is True, result
         assert result["created"] is (name not in seen)
         seen.add(name)
-        rows = api.rows(f"SELECT Id, Name FROM PRODUCT WHERE Name = {quoted(name)}")
+        rows = api.rows(f"SELECT Id, Name FROM PACKAGE WHERE Name = {quoted(name)}")
         assert rows == [{"Id": str(result["Id"]), "Name": name}]
         like = name.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        rows = api.rows(f"SELECT Name FROM PRODUCT WHERE Name LIKE {quoted(like)} ESCAPE '!'")
+        rows = api.rows(f"SELECT Name FROM PACKAGE WHERE Name LIKE {quoted(like)} ESCAPE '!'")
         assert rows == [{"Name": name}]
 
     check()

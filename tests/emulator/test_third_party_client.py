@@ -24,22 +24,26 @@ pytestmark = pytest.mark.loopback
 
 
 def test_the_documented_flow_works_unchanged(serve_process: Callable[..., ServeProcess]) -> None:
-    proc = serve_process("--credentials", "api.user:secret", "--quiet")
+    # This public client reads `createResponse` (the vendor's schema pages): that profile.
+    proc = serve_process(
+        "--credentials", "api.user:secret", "--quiet", "--profile", "create-response"
+    )
     # A real base URL carries the org: https://sandbox.billingplatform.com/acme
     bp = BillingPlatform(
         base_url=f"{proc.url}/acme", username="api.user", password="secret", logout_at_exit=False
     )
 
-    methods = bp.query("SELECT Id, Name, RatingMethodType FROM RATING_METHOD")["queryResponse"]
+    methods = bp.query("SELECT Id, RatingMethodType FROM RATING_METHOD")["queryResponse"]
     subscription = next(m for m in methods if m["RatingMethodType"] == "Subscription")
 
-    created = bp.create("PACKAGE", {"Name": "Gold", "PackageStatus": "In Development"})
+    # The seeds mark Id required on a save: it is sent empty, as public client code does.
+    created = bp.create("PACKAGE", {"Id": "", "Name": "Gold", "PackageStatus": "In Development"})
     package_id = created["createResponse"][0]["Id"]
     products = bp.create(
         "PRODUCT",
         [
-            {"Name": "Voice", "Rate": "0.05", "RatingMethodId": subscription["Id"]},
-            {"Name": "O'Brien Zoë"},
+            {"Id": "", "Name": "Voice", "Rate": "0.05", "RatingMethodId": subscription["Id"]},
+            {"Id": "", "Name": "O'Brien Zoë"},
         ],
     )["createResponse"]
     assert [p["ErrorCode"] for p in products] == ["0", "0"]
@@ -47,18 +51,27 @@ def test_the_documented_flow_works_unchanged(serve_process: Callable[..., ServeP
 
     upserted = bp.upsert(
         "PACKAGE_PRODUCT",
-        [{"Name": "Voice in Gold", "PackageId": package_id, "ProductId": voice_id, "MinQty": "1"}],
+        [
+            {
+                "Id": "",
+                "Name": "Voice in Gold",
+                "PackageId": package_id,
+                "ProductId": voice_id,
+                "MinQty": "1",
+            }
+        ],
         externalIDFieldName="Name",
     )["upsertResponse"][0]
     assert upserted["success"] is True and upserted["created"] is True
     again = bp.upsert(
         "PACKAGE_PRODUCT",
-        {"Name": "Voice in Gold", "PackageId": package_id, "MinQty": "1", "MaxQty": "10"},
+        {"Id": "", "Name": "Voice in Gold", "PackageId": package_id, "MinQty": "1", "MaxQty": "10"},
         externalIDFieldName="Name",
     )["upsertResponse"][0]
     assert again["created"] is False and again["Id"] == upserted["Id"]
 
-    updated = bp.update("PRODUCT", {"Id": voice_id, "Rate": "0.04"})["updateResponse"][0]
+    updated = bp.update("PRODUCT", {"Id": voice_id, "Name": "Voice", "Rate": "0.04"})
+    updated = updated["updateResponse"][0]
     assert updated["success"] is True
     record = bp.retrieve_by_id("PRODUCT", voice_id)["retrieveResponse"][0]
     assert record["Rate"] == "0.04" and record["Name"] == "Voice"
@@ -84,7 +97,10 @@ def test_the_documented_flow_works_unchanged(serve_process: Callable[..., ServeP
 def test_wrong_credentials_raise_the_clients_401(
     serve_process: Callable[..., ServeProcess],
 ) -> None:
-    proc = serve_process("--credentials", "api.user:secret", "--quiet")
+    # This public client reads `createResponse` (the vendor's schema pages): that profile.
+    proc = serve_process(
+        "--credentials", "api.user:secret", "--quiet", "--profile", "create-response"
+    )
     with pytest.raises(BillingPlatform401Exception):
         BillingPlatform(
             base_url=proc.url, username="api.user", password="nope", logout_at_exit=False

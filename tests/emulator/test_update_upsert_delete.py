@@ -36,7 +36,12 @@ def test_update_can_clear_a_field_but_not_a_required_one(api: Api, product: str)
 def test_update_needs_an_existing_id(api: Api, product: str) -> None:
     results = api.update(
         "PRODUCT",
-        [{"Name": "x"}, {"Id": "999", "Name": "x"}, {"Id": "abc"}, {"Id": product, "Rate": 2}],
+        [
+            {"Name": "x"},
+            {"Id": "999", "Name": "x"},
+            {"Id": "abc", "Name": "x"},
+            {"Id": product, "Rate": 2},
+        ],
     )
     assert failed(results[0], "REQUIRED_FIELD_MISSING", "Id")
     assert failed(results[1], "RECORD_NOT_FOUND", "Id") and results[1]["Id"] == "999"
@@ -67,10 +72,15 @@ def test_upsert_creates_then_updates(api: Api) -> None:
 
 
 def test_upsert_batch_mixes_creates_updates_and_failures(api: Api) -> None:
-    api.create("PRODUCT", {"Name": "Voice", "Rate": 1})
+    api.create("PACKAGE", {"Name": "Voice", "PackageStatus": "Production"})
     results = api.upsert(
-        "PRODUCT",
-        [{"Name": "Voice", "Rate": 2}, {"Name": "Data"}, {"Rate": 3}, {"Name": "Bad", "Rate": "x"}],
+        "PACKAGE",
+        [
+            {"Name": "Voice", "PackageStatus": "In Development"},
+            {"Name": "Data"},
+            {"PackageStatus": "Production"},
+            {"Name": "Bad", "PackageStatus": "x"},
+        ],
     )
     assert [(r["success"], r["created"]) for r in results] == [
         (True, False),
@@ -79,10 +89,13 @@ def test_upsert_batch_mixes_creates_updates_and_failures(api: Api) -> None:
         (False, False),
     ]
     assert failed(results[2], "REQUIRED_FIELD_MISSING", "Name")
-    assert failed(results[3], "INVALID_FIELD_VALUE", "Rate")
+    assert failed(results[3], "INVALID_FIELD_VALUE", "PackageStatus")
     assert results[2]["Id"] is None
-    rows = api.rows("SELECT Name, Rate FROM PRODUCT ORDER BY Name")
-    assert rows == [{"Name": "Data", "Rate": ""}, {"Name": "Voice", "Rate": "2"}]
+    rows = api.rows("SELECT Name, PackageStatus FROM PACKAGE ORDER BY Name")
+    assert rows == [
+        {"Name": "Data", "PackageStatus": "Production"},
+        {"Name": "Voice", "PackageStatus": "In Development"},
+    ]
 
 
 def test_upsert_by_name_matching_several_package_products_fails(api: Api, product: str) -> None:
@@ -109,10 +122,11 @@ def test_upsert_key_must_be_allowed(api: Api) -> None:
     assert api.write("PATCH", "PACKAGE", {"Name": "x"}).status_code == 400  # no key
     bad = api.write("PATCH", "PACKAGE", {"Name": "x"}, externalIDFieldName="PackageStatus")
     assert bad.status_code == 400 and "Name" in bad.json()["message"]
-    ok = api.write(
-        "PATCH", "PRODUCT", {"Name": "x", "ExternalKey": "K1"}, externalIDFieldName="externalkey"
-    )
+    ok = api.write("PATCH", "PACKAGE", {"Name": "x"}, externalIDFieldName="name")
     assert ok.json()["upsertResponse"][0]["created"] is True
+    # No document shows an upsert key for PRODUCT: only its POST (seed 001).
+    refused = api.write("PATCH", "PRODUCT", {"Name": "x"}, externalIDFieldName="Name")
+    assert refused.status_code == 400 and "POST" in refused.json()["message"]
 
 
 # -- delete ------------------------------------------------------------------------------

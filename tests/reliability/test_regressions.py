@@ -96,7 +96,7 @@ def test_a_query_body_keyed_by_the_python_field_name_is_refused() -> None:
 def test_an_html_404_is_not_an_empty_query_result() -> None:
     """Any 404 was read as "no rows", so a proxy's HTML 404 page planned to create everything."""
     page = "<html><body><h1>404 Not Found</h1></body></html>"
-    with pytest.raises(BackendError, match=r"^GET /rest/2.0/query: HTTP 404 response is not valid"):
+    with pytest.raises(BackendError, match=r"^GET /rest/2.0/query: HTTP 404 without the API's"):
         _query_with_answer(404, page, "text/html")
     no_rows = '{"error": "Not found", "message": "The query did not return any rows"}'
     assert _query_with_answer(404, no_rows) == []

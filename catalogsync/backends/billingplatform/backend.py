@@ -1,17 +1,23 @@
 """BillingPlatformBackend: fetch the live catalog and write waves of changes.
 
-Reads: four paged queries (rating methods, products, packages, package-products) run
-concurrently, 10,000 rows a page. Writes, per wave and entity, in batches of `batch_size`:
-- creates of products and packages are upserts keyed by Name (both are unique), so a retry
-  can never duplicate;
-- creates of package-products are upserts keyed by Name too, *unless* that Name is already
-  used by a live package-product (two packages may hold a product under the same name) or
-  is given to one by an update of the same wave (a rename landing first would turn the
-  upsert into a takeover of the renamed record): such records are POSTed, and an
-  ambiguous POST failure is settled by re-reading;
+Reads: paged queries of products, packages and package-products run concurrently, 10,000
+rows a page (the client proves each read complete, see `query_rest`), and rating methods
+when a live row names one. Writes, per wave and entity, in batches of `batch_size`, through
+documented operations only (docs/vendor-api.md):
+- creates of products are POSTs ("save", seed 001: no upsert key is documented for
+  PRODUCT); an unclear outcome is settled by re-reading by Name (names are unique);
+- creates of packages are upserts keyed by Name (the vendor's PACKAGE PATCH page), so a
+  retry can never duplicate;
+- creates of package-products are upserts keyed by Name too (seed 003), *unless* that Name
+  is already used by a live package-product (two packages may hold a product under the
+  same name) or is given to one by an update of the same wave (a rename landing first
+  would turn the upsert into a takeover of the renamed record): such records are POSTed,
+  and an unclear outcome is settled by re-reading;
 - an upsert meant as a create that answers `created: false` for a record that existed
   before this apply has updated another record: it is reported failed, never success;
-- updates are PUTs by Id with only the changed fields; deletes are by Id.
+- updates are PUTs by Id with the changed fields plus the fields the seeds mark required
+  (Name; for package-products also MinQty and PackageId, unchanged ones from the live
+  record); deletes are by Id.
 """
 
 from __future__ import annotations
@@ -24,7 +30,11 @@ from typing import Any, TypeVar
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable, Progress
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
-from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
+from catalogsync.backends.billingplatform.client import (
+    BillingPlatformClient,
+    Paging,
+    RecordResult,
+)
 from catalogsync.backends.billingplatform.mapping import (
     ENTITY,
     FieldType,
@@ -38,6 +48,15 @@ from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 
 _Prepared = tuple[Change, dict[str, str]]
+#: What a PACKAGE_PRODUCT PUT must carry besides Id (seed 002 "required").
+_PP_REQUIRED = ("Name", "MinQty", "PackageId")
+_PP_READ = ["Id", *_PP_REQUIRED]
+#: What identifies a created record when an unclear create is settled by re-reading.
+_SETTLE_KEYS: dict[Kind, tuple[str, ...]] = {
+    Kind.PRODUCT: ("Name",),
+    Kind.PACKAGE: ("Name",),
+    Kind.PACKAGE_PRODUCT: ("Name", "PackageId", "ProductId", "ParentPackageProductId"),
+}
 _T = TypeVar("_T")
 
 
@@ -49,47 +68,68 @@ class BillingPlatformBackend(Backend):
     def __init__(self, client: BillingPlatformClient, *, batch_size: int = 200) -> None:
         self.client = client
         self.batch_size = batch_size
-        self._rating_method_ids: dict[str, str] = {}
-        self._rating_methods_read = False
+        #: The RATING_METHOD row saved for each change of the current wave that names one.
+        self._rating_method_ids: dict[Ref, str] = {}
         self._pp_names: Counter[str] = Counter()
         self._package_ids: dict[str, str] = {}
         self._fetched_ids: set[str] = set()  # every record the last fetch read
         self._pp_names_assigned: Counter[str] = Counter()
+        #: Live package-product rows by Id: an update re-sends their required fields.
+        self._live_pps: dict[str, dict[str, str]] = {}
 
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         done = 0
+        # The mapping indexes rows by these; a row without one is a malformed answer.
+        pagings = [
+            Paging(
+                ENTITY[kind],
+                select_fields(kind),
+                require=("Id",) if kind is Kind.PACKAGE_PRODUCT else ("Id", "Name"),
+            )
+            for kind in Kind
+        ]
+        # Every entity's first page before any read goes on: then the largest of them shows
+        # what this server serves, and only a read as long as that one may need a COUNT to
+        # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
+        firsts = await gather_or_cancel(*(self.client.query_page(p, 0) for p in pagings))
 
-        async def query(entity: str, fields: list[str]) -> list[dict[str, str]]:
+        async def rest(paging: Paging, first: list[dict[str, str]]) -> list[dict[str, str]]:
             nonlocal done
-            # the mapping indexes rows by these; a row without one is a malformed answer
-            require = ("Id",) if entity == ENTITY[Kind.PACKAGE_PRODUCT] else ("Id", "Name")
-            rows = await self.client.query_all(entity, fields, require=require)
+            rows = await self.client.query_rest(paging, first)
             done += 1
             if progress is not None:
                 progress(done, len(Kind))
             return rows
 
         products, packages, pps = (
-            asyncio.ensure_future(query(ENTITY[kind], select_fields(kind))) for kind in Kind
+            asyncio.ensure_future(rest(p, f)) for p, f in zip(pagings, firsts, strict=True)
         )
 
         async def rating_methods_in_use() -> list[dict[str, str]]:
-            # RATING_METHOD (Id → Name) is read only when a live row names a rating method.
-            # Products usually answer first, so the lookup overlaps the package-product read,
-            # the longest one; a catalog without rating methods saves the request.
-            for rows in (products, pps):
-                if any(row.get("RatingMethodId") for row in await rows):
-                    return await self._read_rating_methods()
-            return []
+            # RATING_METHOD rows are read by the Ids live rows name (the table holds per-product
+            # configuration rows, so it may be large); none named, no request.
+            named = {
+                row.get("RatingMethodId", "")
+                for rows in (await products, await pps)
+                for row in rows
+            } - {""}
+            if not named:
+                return []
+            return await self.client.query_in(
+                "RATING_METHOD", ["Id", "RatingMethodType"], "Id", sorted(named)
+            )
 
         methods, products_rows, packages_rows, pps_rows = await gather_or_cancel(
             rating_methods_in_use(), products, packages, pps
         )
-        rating_methods = {r["Id"]: r["Name"] for r in methods}
+        # A rating method is named by its type (RatingMethodType: the vendor's schema pages
+        # show no Name on RATING_METHOD).
+        rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
         self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
         self._fetched_ids = {
             r["Id"] for rows in (products_rows, packages_rows, pps_rows) for r in rows
         }
+        self._live_pps = {r["Id"]: r for r in pps_rows}
         rows = {
             Kind.PRODUCT: products_rows,
             Kind.PACKAGE: packages_rows,
@@ -97,15 +137,33 @@ class BillingPlatformBackend(Backend):
         }
         return LiveCatalog(tuple(live_resources(rows, rating_methods)))
 
-    async def _read_rating_methods(self) -> list[dict[str, str]]:
-        methods = await self.client.query_all(
-            "RATING_METHOD", ["Id", "Name"], require=("Id", "Name")
-        )
-        self._rating_method_ids = {
-            r["Name"]: r["Id"] for r in sorted(methods, key=lambda r: r["Id"])
-        }
-        self._rating_methods_read = True
-        return methods
+    async def _save_rating_methods(
+        self, changes: Sequence[Change]
+    ) -> tuple[dict[Ref, str], list[ChangeResult]]:
+        """A RATING_METHOD row of the wanted type for each change that writes a rating method
+        (POST, the vendor's RATING_METHOD page): rows are per-product configuration, so a
+        product gets its own rather than sharing another's. Returns the new Id per change,
+        and a failure for each change whose row could not be saved."""
+        wanted = [(c, _rating_method_written(c)) for c in changes]
+        wanted = [(c, method) for c, method in wanted if method is not None]
+        if not wanted:
+            return {}, []
+        records = [{"RatingMethodType": method} for _, method in wanted]
+        try:
+            answers = await self.client.create("RATING_METHOD", records)
+        except AuthenticationError:
+            raise
+        except BackendError as exc:
+            return {}, [_failed(c, f"saving its rating method failed: {exc}") for c, _ in wanted]
+        saved: dict[Ref, str] = {}
+        failures: list[ChangeResult] = []
+        for (change, _), answer in zip(wanted, answers, strict=True):
+            if answer.success and answer.id:
+                saved[change.ref] = answer.id
+            else:
+                text = answer.error_text.strip() or "rejected"
+                failures.append(_failed(change, f"saving its rating method failed: {text}"))
+        return saved, failures
 
     async def lookup_tables(
         self, fields: Collection[LookupField]
@@ -133,13 +191,14 @@ class BillingPlatformBackend(Backend):
         # Built once per wave (ids only grow between waves): per change, it cost
         # O(changes x ids) — minutes for a 40,000-object apply.
         self._package_ids = {r.name: i for r, i in ids.items() if r.kind is Kind.PACKAGE}
-        if not self._rating_methods_read and any(
-            c.values.get("rating_method") is not None for c in changes
-        ):
-            await self._read_rating_methods()  # the live catalog named none; this wave does
+        self._rating_method_ids, failed = await self._save_rating_methods(
+            [c for c in changes if c.action is not Action.DELETE]
+        )
+        refused = {result.ref for result in failed}
         groups: dict[tuple[Kind, Action], list[Change]] = {}
         for change in changes:
-            groups.setdefault((change.ref.kind, change.action), []).append(change)
+            if change.ref not in refused:
+                groups.setdefault((change.ref.kind, change.action), []).append(change)
         # Names the wave's package-product updates give: taken for this wave's creates.
         self._pp_names_assigned = Counter(
             _pp_name(c)
@@ -150,13 +209,16 @@ class BillingPlatformBackend(Backend):
             self._run_group(kind, action, group, ids)
             for (kind, action), group in sorted(groups.items())
         ]
-        return [result for results in await gather_or_cancel(*batches) for result in results]
+        done = [result for results in await gather_or_cancel(*batches) for result in results]
+        return failed + done
 
     async def _run_group(
         self, kind: Kind, action: Action, changes: list[Change], ids: Mapping[Ref, str]
     ) -> list[ChangeResult]:
         results: list[ChangeResult] = []
         prepared: list[_Prepared] = []
+        if action is Action.UPDATE and kind is Kind.PACKAGE_PRODUCT:
+            await self._read_live_pps([c.remote_id for c in changes if c.remote_id])
         for change in changes:
             try:
                 prepared.append((change, self._record(change, ids)))
@@ -166,6 +228,8 @@ class BillingPlatformBackend(Backend):
             upserts, posts = self._split_ambiguous(prepared)
             jobs = [self._send(kind, "upsert", b) for b in self._batches(upserts)]
             jobs += [self._post(kind, b) for b in self._batches(posts)]
+        elif action is Action.CREATE and kind is Kind.PRODUCT:
+            jobs = [self._post(kind, b) for b in self._batches(prepared)]
         else:
             verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
             jobs = [self._send(kind, verb[action], b) for b in self._batches(prepared)]
@@ -198,7 +262,7 @@ class BillingPlatformBackend(Backend):
             return {"Id": _need(change.remote_id, ref)}
         if change.action is Action.UPDATE:
             changed = [(f.field, f.after) for f in change.fields if f.field != "name"]
-            record = {"Id": _need(change.remote_id, ref)}
+            record = {"Id": _need(change.remote_id, ref), **self._required_now(change)}
             if any(f.field == "name" for f in change.fields):
                 record["Name"] = ref.name if kind is not Kind.PACKAGE_PRODUCT else _pp_name(change)
             return record | encode_fields(kind, changed, self._resolver(change, ids))
@@ -218,6 +282,24 @@ class BillingPlatformBackend(Backend):
             **record,
         }
 
+    def _required_now(self, change: Change) -> dict[str, str]:
+        """The fields the seeds mark required on a PUT, as they are live (seeds 000/001: Id
+        and Name; 002: PACKAGE_PRODUCT Id, Name, MinQty, PackageId). Changed ones are
+        overwritten by the caller. Raises KeyError when the live record is unknown."""
+        if change.ref.kind is not Kind.PACKAGE_PRODUCT:
+            return {"Name": change.ref.name}
+        live = self._live_pps.get(change.remote_id or "")
+        if live is None:
+            raise KeyError(f"{change.ref} was not found live (deleted meanwhile?)")
+        return {key: live.get(key, "") for key in _PP_REQUIRED}
+
+    async def _read_live_pps(self, remote_ids: Sequence[str]) -> None:
+        """Read the package-products an update needs but the last fetch did not hold."""
+        missing = [i for i in remote_ids if i not in self._live_pps]
+        if missing:
+            rows = await self.client.query_in(ENTITY[Kind.PACKAGE_PRODUCT], _PP_READ, "Id", missing)
+            self._live_pps.update({row["Id"]: row for row in rows if "Id" in row})
+
     def _resolver(self, change: Change, ids: Mapping[Ref, str]) -> dict[FieldType, dict[str, str]]:
         linked: dict[str, str] = {}
         link_package, link_product = (
@@ -228,8 +310,10 @@ class BillingPlatformBackend(Backend):
             found = ids.get(package_product_ref(link_package, link_product))
             if found is not None:
                 linked[link_product] = found
+        saved = self._rating_method_ids.get(change.ref)
+        rating_method = _rating_method_written(change)
         return {
-            FieldType.RATING_METHOD: self._rating_method_ids,
+            FieldType.RATING_METHOD: {rating_method: saved} if saved and rating_method else {},
             FieldType.PACKAGE: self._package_ids,
             FieldType.LINKED_PRODUCT: linked,
         }
@@ -291,7 +375,7 @@ class BillingPlatformBackend(Backend):
 
     async def _settle(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
         """After a create whose outcome is unknown: what exists now is what was created."""
-        keys = ("Name", "PackageId", "ProductId", "ParentPackageProductId")
+        keys = _SETTLE_KEYS[kind]
         # Package-products are looked up by their product's id, short whatever the length of
         # their Name (a Name of ~4,000 characters fits in no query).
         by = "ProductId" if kind is Kind.PACKAGE_PRODUCT else "Name"
@@ -338,6 +422,17 @@ class BillingPlatformBackend(Backend):
 def _pp_name(change: Change) -> str:
     """The Name a package-product create or update writes."""
     return str(change.values.get("name") or default_package_product_name(change.ref))
+
+
+def _rating_method_written(change: Change) -> str | None:
+    """The rating method (type) a create or update writes, if it writes one."""
+    if change.action is Action.CREATE:
+        value = change.values.get("rating_method")
+    elif change.action is Action.UPDATE:
+        value = next((f.after for f in change.fields if f.field == "rating_method"), None)
+    else:
+        value = None
+    return None if value is None else str(value)
 
 
 def _need(remote_id: str | None, ref: Ref | None) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_SQL_CHARS",
     "BillingPlatformClient",
+    "Paging",
     "RecordResult",
     "build_select",
     "sql_in_conditions",
@@ -50,7 +51,21 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _ORDER_BY = re.compile(rf"{_FIELD.pattern}( (ASC|DESC))?(, ?{_FIELD.pattern}( (ASC|DESC))?)*", re.I)
 _RESULTS = TypeAdapter(list[WireRecordResult])
+#: A POST answers `retrieveResponse` (seeds 000/001) or `createResponse` (schema pages, G2).
+_CREATE_KEYS = ("retrieveResponse", "createResponse")
 _Model = TypeVar("_Model", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """One paged read: what to select, and how many rows to ask for a page."""
+
+    entity: str
+    fields: Sequence[str]
+    where: str | None = None
+    order_by: str = "Id"
+    size: int = MAX_PAGE_SIZE
+    require: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,25 @@ class _SessionAuth(AuthHook):
             return False
 
 
+def _check_no_rows(method: str, path: str, response: httpx.Response) -> None:
+    """A 404 from the query endpoint is "no rows" only with the API's documented error body
+    (`{"error": …, "message": …}`, seeds 000-003 "Response 404 fields"). Anything else (an
+    HTML page, another JSON shape) is a wrong URL or a proxy: reading it as an empty result
+    would plan to create everything again, or take a failed delete for a done one."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    documented = isinstance(body, dict) and any(
+        isinstance(body.get(key), str) for key in ("error", "message")
+    )
+    if not documented:
+        raise BackendError(
+            f"{method} {path}: HTTP 404 without the API's error body; "
+            "is the target URL the org's base URL?"
+        )
+
+
 def _parse(model: type[_Model], body: Any, method: str, path: str) -> _Model:
     try:
         return model.model_validate(body)
@@ -227,6 +261,9 @@ class BillingPlatformClient:
         # a server that echoes the login body in an error must not get it printed.
         self._http.add_secret(username)
         self._http.add_secret(password)
+        #: The most rows this server has put in one query answer: a page shorter than this
+        #: was not cut by a page cap (see `query_rest`).
+        self._largest_page = 0
 
     async def __aenter__(self) -> BillingPlatformClient:
         return self
@@ -263,7 +300,7 @@ class BillingPlatformClient:
     # -- reads -----------------------------------------------------------------------
 
     async def query(self, sql: str, require: Sequence[str] = ()) -> list[dict[str, str]]:
-        """Run one BP SQL statement; no rows (HTTP 404) is an empty list.
+        """Run one BP SQL statement; no rows (HTTP 404 with the API's body) is an empty list.
 
         Every row must hold the `require` columns (identities the caller indexes by); a row
         without one is a `BackendError` naming the request, not a KeyError later on.
@@ -277,16 +314,29 @@ class BillingPlatformClient:
             method, path, params=params, json=body, idempotent=True, accept={404}
         )
         if response.status_code == 404:
-            # The API's "no rows" is a JSON error body; an HTML 404 (a proxy, a wrong URL) is no
-            # empty result, and reading it as one would plan to create everything again.
-            self._http.decode_json(method, path, response)
+            _check_no_rows(method, path, response)
             return []
         decoded = self._http.decode_json(method, path, response)
         rows = _parse(QueryResponse, decoded, method, path).rows
         for column in require:
             if any(column not in row for row in rows):
                 raise BackendError(f"{method} {path}: a row in the answer has no {column}")
+        self._largest_page = max(self._largest_page, len(rows))
         return rows
+
+    async def count(self, entity: str, where: str | None = None) -> int:
+        """`SELECT COUNT(Id) RowCount FROM ENTITY [WHERE …]` (aggregates: the vendor's query
+        language page): how many rows a read should end with."""
+        sql = f"SELECT COUNT(Id) RowCount FROM {_check_name('entity', entity)}"
+        rows = await self.query(sql + (f" WHERE {where}" if where else ""))
+        if not rows:
+            return 0
+        # The alias as written (public code) or, failing that, the row's only column.
+        value = rows[0].get("RowCount", next(iter(rows[0].values()), ""))
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise BackendError(f"COUNT of {entity}: not a number ({value!r})") from None
 
     async def query_all(
         self,
@@ -297,20 +347,43 @@ class BillingPlatformClient:
         page_size: int = MAX_PAGE_SIZE,
         require: Sequence[str] = (),
     ) -> list[dict[str, str]]:
-        """Every matching row, fetched page by page until a short page (`require`: see query).
-
-        A server that capped pages below `page_size` without saying so would end the paging
-        early, so `page_size` may not exceed the documented cap of 10,000 rows.
-        """
+        """Every matching row, page by page (`require`: see query); see `query_rest`."""
         if not 0 < page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        rows: list[dict[str, str]] = []
+        page = Paging(entity, fields, where, order_by, page_size, require)
+        return await self.query_rest(page, await self.query_page(page, 0))
+
+    async def query_page(self, paging: Paging, offset: int) -> list[dict[str, str]]:
+        """One page of `paging`'s read, from row `offset`."""
+        sql = build_select(
+            paging.entity, paging.fields, paging.where, paging.order_by, (offset, paging.size)
+        )
+        return await self.query(sql, paging.require)
+
+    async def query_rest(self, paging: Paging, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The rest of a read whose first page is `rows`, until the end is proven.
+
+        A server may cap its pages below what was asked (the 10,000-row cap is only stated by
+        community code), so a short page ends the read only when it is shorter than a page
+        this server has already answered in this session (then no cap cut it), or when a
+        COUNT says every row is in. A read whose first page is full (10,000 rows) or whose
+        page is smaller than another read's needs no COUNT: the request count stays at the
+        floor whenever pages are full-size, and a plan of small entities costs one COUNT.
+        """
+        rows = list(rows)
+        size, last = paging.size, len(rows)
         while True:
-            sql = build_select(entity, fields, where, order_by, (len(rows), page_size))
-            page = await self.query(sql, require)
+            if last == 0:
+                return rows  # an empty page (no rows) proves the end
+            if last < size and last < self._largest_page:
+                return rows  # short, and no cap cut it: this server serves larger pages
+            if last < size:
+                if await self.count(paging.entity, paging.where) <= len(rows):
+                    return rows
+                size = last  # the server's own cap: pages of this size are full
+            page = await self.query_page(paging, len(rows))
             rows.extend(page)
-            if len(page) < page_size:
-                return rows
+            last = len(page)
 
     async def query_in(
         self,
@@ -335,16 +408,21 @@ class BillingPlatformClient:
     async def create(
         self, entity: str, records: Sequence[Mapping[str, object]]
     ) -> list[RecordResult]:
-        """`POST /{ENTITY}`: not idempotent, so an unclear failure is `AmbiguousWriteError`."""
-        body = {"brmObjects": [dict(record) for record in records]}
-        return await self._write("POST", entity, body, "createResponse", len(records), False)
+        """`POST /{ENTITY}` ("save"): not idempotent, so an unclear failure is
+        `AmbiguousWriteError`. Records carry `"Id": ""` (the seeds mark Id required).
+
+        Both documented answers are read: `retrieveResponse` with the saved record(s)
+        (seeds 000/001) and a `createResponse` array of results (the vendor's schema pages).
+        """
+        body = {"brmObjects": [{"Id": "", **record} for record in records]}
+        return await self._write("POST", entity, body, _CREATE_KEYS, len(records), False)
 
     async def update(
         self, entity: str, records: Sequence[Mapping[str, object]]
     ) -> list[RecordResult]:
         """`PUT /{ENTITY}`: partial update of records identified by `Id`."""
         body = {"brmObjects": [dict(record) for record in records]}
-        return await self._write("PUT", entity, body, "updateResponse", len(records), True)
+        return await self._write("PUT", entity, body, ("updateResponse",), len(records), True)
 
     async def upsert(
         self,
@@ -354,10 +432,10 @@ class BillingPlatformClient:
     ) -> list[RecordResult]:
         """`PATCH /{ENTITY}`: create or update keyed by `external_id_field`."""
         body = {
-            "brmObjects": [dict(record) for record in records],
+            "brmObjects": [{"Id": "", **record} for record in records],
             "externalIDFieldName": _check_name("field", external_id_field),
         }
-        return await self._write("PATCH", entity, body, "upsertResponse", len(records), True)
+        return await self._write("PATCH", entity, body, ("upsertResponse",), len(records), True)
 
     async def delete(
         self, entity: str, ids: Sequence[str], *, empty_recycle_bin: bool = False
@@ -367,14 +445,14 @@ class BillingPlatformClient:
         if empty_recycle_bin:
             body["EmptyRecycleBin"] = "1"
         resource = f"delete/{_check_name('entity', entity)}"
-        return await self._write("DELETE", resource, body, "deleteResponse", len(ids), True)
+        return await self._write("DELETE", resource, body, ("deleteResponse",), len(ids), True)
 
     async def _write(
         self,
         method: str,
         resource: str,
         body: Mapping[str, object],
-        key: str,
+        keys: tuple[str, ...],
         count: int,
         idempotent: bool,
     ) -> list[RecordResult]:
@@ -385,7 +463,7 @@ class BillingPlatformClient:
             _check_name("entity", resource)
         path = f"{API}/{resource}"
         decoded = await self._http.request_json(method, path, json=body, idempotent=idempotent)
-        results = _results(decoded, key, method, path)
+        results = _results(decoded, keys, method, path)
         if len(results) != count:
             raise BackendError(
                 f"{method} {path}: sent {count} records but got {len(results)} results"
@@ -403,9 +481,10 @@ class BillingPlatformClient:
         ]
 
 
-def _results(decoded: Any, key: str, method: str, path: str) -> list[WireRecordResult]:
-    if not isinstance(decoded, dict) or key not in decoded:
-        raise BackendError(f"{method} {path}: response has no {key}")
+def _results(decoded: Any, keys: tuple[str, ...], method: str, path: str) -> list[WireRecordResult]:
+    key = next((k for k in keys if isinstance(decoded, dict) and k in decoded), None)
+    if key is None:
+        raise BackendError(f"{method} {path}: response has no {' or '.join(keys)}")
     items = decoded[key]
     if isinstance(items, dict):  # a single-record answer may come unwrapped
         items = [items]

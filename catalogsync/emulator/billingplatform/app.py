@@ -7,6 +7,7 @@ there is kept and marked [INFERRED] here. The routes are bound to one emulator, 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +29,12 @@ from catalogsync.emulator.billingplatform.sql import (
     compile_retrieve,
 )
 from catalogsync.emulator.billingplatform.values import to_wire
-from catalogsync.emulator.billingplatform.writes import BatchWriter, Operation, WriteContext
+from catalogsync.emulator.billingplatform.writes import (
+    BatchWriter,
+    Operation,
+    RecordResult,
+    WriteContext,
+)
 from catalogsync.emulator.sessions import Session
 
 if TYPE_CHECKING:
@@ -79,6 +85,13 @@ def error_response(status: int, message: str) -> Response:
         return Response(html, status_code=status, media_type="text/html")
     title = _TITLES.get(status, "Error")
     return JSONResponse({"error": title, "message": message}, status_code=status)
+
+
+def not_found_page(method: str, path: str) -> Response:
+    """What a path the API does not serve gets: a web server's HTML 404 page."""
+    text = html.escape(f"{method} {path}")
+    body = f"<html><body><h1>404 Not Found</h1><p>{text}</p></body></html>"
+    return Response(body, status_code=404, media_type="text/html")
 
 
 def invalid_session_response() -> Response:
@@ -169,9 +182,14 @@ class BillingPlatformApi:
 
         async def http_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, HTTPException)
-            # [INFERRED] the vendor documents no 405: a wrong method is a wrong URL (404).
-            status = 404 if exc.status_code in (404, 405) else exc.status_code
-            return error_response(status, f"{request.method} {request.url.path}: {exc.detail}")
+            if exc.status_code in (404, 405):
+                # [INFERRED] A path (or method) the API does not serve is answered by the web
+                # server, not by the API: an HTML page, unlike the API's documented JSON 404
+                # ("no rows", unknown Id). The vendor documents no 405: it is a wrong URL too.
+                return not_found_page(request.method, request.url.path)
+            return error_response(
+                exc.status_code, f"{request.method} {request.url.path}: {exc.detail}"
+            )
 
         async def internal_error(request: Request, exc: Exception) -> Response:
             return error_response(500, f"internal error: {type(exc).__name__}")
@@ -234,7 +252,7 @@ class BillingPlatformApi:
             raise ApiError(400, "the sql parameter is required")
         faults = self.emulator.faults
         self._check_length(sql, faults.max_sql_length)
-        compiled = _compiled(lambda: compile_query(sql, max_rows=faults.max_page_size))
+        compiled = _compiled(lambda: compile_query(sql, max_rows=self._page_cap()))
         rows = await run_in_threadpool(self.emulator.db.run_query, compiled)
         if not rows:
             raise ApiError(404, "The query did not return any rows")
@@ -262,11 +280,15 @@ class BillingPlatformApi:
             raise ApiError(400, "the queryAnsiSql parameter is required")
         faults = self.emulator.faults
         self._check_length(where, faults.max_sql_length)
-        compiled = _compiled(lambda: compile_retrieve(entity, where, max_rows=faults.max_page_size))
+        compiled = _compiled(lambda: compile_retrieve(entity, where, max_rows=self._page_cap()))
         rows = await run_in_threadpool(self.emulator.db.run_query, compiled)
         if not rows:
             raise ApiError(404, "The request did not return any rows")
         return JSONResponse({"retrieveResponse": rows})
+
+    def _page_cap(self) -> int:
+        """Rows per answer at most: the profile's cap, lowered further by the fault setting."""
+        return min(self.emulator.faults.max_page_size, self.emulator.variants.page_cap)
 
     @staticmethod
     def _check_length(sql: str, limit: int) -> None:
@@ -285,8 +307,42 @@ class BillingPlatformApi:
         records = self._records(entity, body)
         key = None
         if operation == "upsert":
-            key = _upsert_key(entity, body.get("externalIDFieldName"))
-        return await self._run(entity, operation, records, session, key)
+            key = _upsert_key(entity, body.get("externalIDFieldName"), self._upsert_keys(entity))
+        results = await self._run(entity, operation, records, session, key)
+        if operation == "create" and not self.emulator.variants.create_response:
+            single = isinstance(body["brmObjects"], dict)
+            return await self._saved_records(entity, results, single=single)
+        return JSONResponse({f"{operation}Response": [r.to_wire(operation) for r in results]})
+
+    def _upsert_keys(self, entity: Entity) -> tuple[str, ...]:
+        """The documented upsert keys (schema.py), plus Name on PRODUCT in the variant that
+        accepts it: no document shows an upsert key for PRODUCT."""
+        if entity.name == "PRODUCT" and self.emulator.variants.product_upsert:
+            return ("Name",)
+        return entity.upsert_keys
+
+    async def _saved_records(
+        self, entity: Entity, results: list[RecordResult], *, single: bool
+    ) -> Response:
+        """The documented POST answer (seeds 000/001): `retrieveResponse` holding the saved
+        record, an object for a single `brmObjects` object and (assumed) an array of them
+        for an array. [INFERRED] A record that was not saved has no documented shape here:
+        it is answered with the per-record result fields (no Id, `success: false`)."""
+
+        def saved() -> list[dict[str, Any]]:
+            items = []
+            for result in results:
+                record = None
+                if result.success and result.id is not None:
+                    record = self.emulator.db.get(entity, result.id)
+                if record is None:
+                    items.append(result.to_wire("create"))
+                else:
+                    items.append({k: to_wire(v) for k, v in record.items()})
+            return items
+
+        items = await run_in_threadpool(saved)
+        return JSONResponse({"retrieveResponse": items[0] if single else items})
 
     async def delete(self, request: Request) -> Response:
         """`DELETE /rest/2.0/delete/{ENTITY}` {"brmObjects": {"Id"} | [...]}.
@@ -297,7 +353,8 @@ class BillingPlatformApi:
         session = self._session(request)
         entity = _entity(request.path_params["entity"])
         records = self._records(entity, await _json_object(request))
-        return await self._run(entity, "delete", records, session, None)
+        results = await self._run(entity, "delete", records, session, None)
+        return JSONResponse({"deleteResponse": [r.to_wire("delete") for r in results]})
 
     def _records(self, entity: Entity, body: dict[str, Any]) -> list[Any]:
         if not entity.writable:
@@ -321,17 +378,15 @@ class BillingPlatformApi:
         records: list[Any],
         session: Session,
         key: str | None,
-    ) -> Response:
+    ) -> list[RecordResult]:
         faults = self.emulator.faults
         context = WriteContext(
             user_id=session.user_id, now=_now(), fail_names=faults.name_pattern()
         )
         writer = BatchWriter(self.emulator.db, entity, context)
-        results = await run_in_threadpool(
+        return await run_in_threadpool(
             lambda: writer.run(operation, records, key=key, all_or_nothing=faults.all_or_nothing)
         )
-        wire = [result.to_wire(operation) for result in results]
-        return JSONResponse({f"{operation}Response": wire})
 
 
 def _entity(name: str) -> Entity:
@@ -341,14 +396,17 @@ def _entity(name: str) -> Entity:
     return entity
 
 
-def _upsert_key(entity: Entity, requested: Any) -> str:
+def _upsert_key(entity: Entity, requested: Any, allowed: tuple[str, ...]) -> str:
+    if not allowed:
+        # The documents show no upsert (PATCH) for this entity: an undocumented operation.
+        raise ApiError(400, f"{entity.name} has no upsert key; save it with POST")
     if not isinstance(requested, str) or not requested:
         raise ApiError(400, "externalIDFieldName is required for an upsert")
-    for key in entity.upsert_keys:
+    for key in allowed:
         if key.lower() == requested.lower():
             return key
-    allowed = ", ".join(entity.upsert_keys)
-    raise ApiError(400, f"externalIDFieldName for {entity.name} must be one of: {allowed}")
+    keys = ", ".join(allowed)
+    raise ApiError(400, f"externalIDFieldName for {entity.name} must be one of: {keys}")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

@@ -7,7 +7,7 @@ the contract suite can prove the client copes with each plausible real org.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from catalogsync.emulator.profiles import DEFAULT_PROFILE, check_profile
 
@@ -15,7 +15,13 @@ __all__ = ["PROFILES", "Variants", "variants_for"]
 
 #: Profile name → what it changes; "strict" first and the default.
 PROFILES: dict[str, str] = {
-    DEFAULT_PROFILE: "as the vendor documents show (seeds 000-003 and the vendor's pages)",
+    DEFAULT_PROFILE: "as the vendor documents show: POST answers retrieveResponse (seeds "
+    "000/001), no upsert on PRODUCT, the seeds' required fields enforced, 10,000-row pages",
+    "create-response": "POST answers a createResponse array of per-record results (the "
+    "vendor's schema pages, public client code)",
+    "product-upsert": "PATCH PRODUCT keyed by Name is accepted (no document shows it)",
+    "small-pages": "query answers hold at most 5 rows, below the 10,000 the client asks for",
+    "legacy": "all of create-response, product-upsert and small-pages at once",
 }
 
 
@@ -23,9 +29,23 @@ PROFILES: dict[str, str] = {
 class Variants:
     """The switches a profile sets; the defaults are the strict, documented behaviour."""
 
+    #: POST answers `createResponse` (array of results) instead of `retrieveResponse`.
+    create_response: bool = False
+    #: PATCH on PRODUCT accepts `externalIDFieldName: "Name"`.
+    product_upsert: bool = False
+    #: The most rows one query answer holds (the community-documented cap is 10,000).
+    page_cap: int = 10_000
 
+
+_CREATE = Variants(create_response=True)
+_UPSERT = Variants(product_upsert=True)
+_SMALL = Variants(page_cap=5)
 _PROFILE_VARIANTS: dict[str, Variants] = {
     DEFAULT_PROFILE: Variants(),
+    "create-response": _CREATE,
+    "product-upsert": _UPSERT,
+    "small-pages": _SMALL,
+    "legacy": replace(_CREATE, product_upsert=True, page_cap=_SMALL.page_cap),
 }
 
 

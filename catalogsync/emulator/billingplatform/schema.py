@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["ENTITIES", "SYSTEM_FIELDS", "Entity", "Field", "Kind", "entity_named"]
+__all__ = [
+    "ENTITIES",
+    "REQUIRED_KEYS",
+    "SYSTEM_FIELDS",
+    "Entity",
+    "Field",
+    "Kind",
+    "entity_named",
+]
 
 
 class Kind(Enum):
@@ -131,9 +139,9 @@ PRODUCT = Entity(
         Field("SfLastSync"),
         *SYSTEM_FIELDS,
     ),
-    # [INFERRED] The vendor lists no upsert key for PRODUCT; Name is unique and ExternalKey
-    # is the conventional external key, so both are accepted.
-    upsert_keys=("Name", "ExternalKey"),
+    # No document shows an upsert (PATCH) for PRODUCT, only POST save (seed 001): none here.
+    # The "product-upsert" profile accepts Name (profiles.py).
+    upsert_keys=(),
 )
 
 PACKAGE_PRODUCT = Entity(
@@ -160,22 +168,47 @@ PACKAGE_PRODUCT = Entity(
     upsert_keys=("Name",),
 )
 
-# [INFERRED] RATING_METHOD rows are configuration the catalog only points at, so the
-# emulator seeds a few standard ones and serves them read-only.
+# RATING_METHOD: the vendor's schema pages (reference §10.5; POST / retrieve RATING_METHOD)
+# show per-product configuration rows (`RatingMethodType`, `AccountProductId`,
+# `QuoteProductId`, …) and no `Name`. The type names the method; clients save a row of the
+# type they want (POST) and point a product's `RatingMethodId` at it. A few rows are seeded
+# so that a new org is not empty. Only the fields catalogsync and its tests touch are here.
 RATING_METHOD = Entity(
     "RATING_METHOD",
-    (_ID, Field("Name"), Field("RatingMethodType"), *SYSTEM_FIELDS),
-    writable=False,
+    (
+        _ID,
+        Field("RatingMethodType", required=True),
+        Field("AccountProductId"),
+        Field("QuoteProductId"),
+        Field("ExternalKey"),
+        *SYSTEM_FIELDS,
+    ),
 )
 
-#: The standard rating methods seeded into a new database: (Id, Name, RatingMethodType).
-RATING_METHOD_SEED: tuple[tuple[int, str, str], ...] = (
-    (1, "Usage", "Usage"),
-    (2, "Subscription", "Subscription"),
-    (3, "One Time Charge", "One Time Charge"),
-    (4, "Formula", "Formula"),
-    (5, "Discount", "Discount"),
+#: Rating methods seeded into a new database: (Id, RatingMethodType) (types: support S17).
+RATING_METHOD_SEED: tuple[tuple[int, str], ...] = (
+    (1, "Usage"),
+    (2, "Subscription"),
+    (3, "One Time Charge"),
+    (4, "Formula"),
+    (5, "Discount"),
 )
+
+#: The fields a request must carry, per (entity, operation), even when unchanged: the seeds
+#: mark them "required" (000: PACKAGE POST Id, Name; 001: PRODUCT POST Id, Name; 002/003:
+#: PACKAGE_PRODUCT PUT and PATCH Id, Name, MinQty, PackageId; the vendor's PACKAGE PATCH
+#: page: Id, Name). [INFERRED] The generated pages mark the same fields on every operation
+#: of an entity, so PUT PRODUCT / PACKAGE and POST PACKAGE_PRODUCT want them too. On a
+#: create the Id is sent empty ("Id": "", as public client code does).
+REQUIRED_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
+    **{("PACKAGE", op): ("Id", "Name") for op in ("create", "update", "upsert")},
+    **{("PRODUCT", op): ("Id", "Name") for op in ("create", "update", "upsert")},
+    **{
+        ("PACKAGE_PRODUCT", op): ("Id", "Name", "MinQty", "PackageId")
+        for op in ("create", "update", "upsert")
+    },
+    ("RATING_METHOD", "create"): ("Id",),  # the vendor's POST RATING_METHOD page: Id required
+}
 
 #: Every entity by canonical (upper-case) name; creation order respects references.
 ENTITIES: dict[str, Entity] = {

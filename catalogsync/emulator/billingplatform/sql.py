@@ -106,6 +106,21 @@ def _entity_of(select: exp.Select) -> tuple[Entity, str]:
     return entity, table.alias
 
 
+def _count_of(select: exp.Select) -> str | None:
+    """The response key of a lone `COUNT(field)` / `COUNT(*)` select item (its alias, as
+    written; aggregates take aliases without AS, per the vendor's query-language page), or
+    None when the select list is not one COUNT. Other aggregates are not supported."""
+    if len(select.expressions) != 1:
+        return None
+    node = select.expressions[0]
+    target = node.this if isinstance(node, exp.Alias) else node
+    if not isinstance(target, exp.Count):
+        return None
+    if select.args.get("order") or select.args.get("offset") or select.args.get("limit"):
+        raise QueryError("COUNT takes no ORDER BY, OFFSET or FETCH here")
+    return node.alias if isinstance(node, exp.Alias) else target.sql(dialect="oracle")
+
+
 @dataclass(frozen=True)
 class _Operand:
     """A compiled-to-be operand: a field reference, or a literal (kept as written)."""
@@ -124,6 +139,9 @@ class _Compiler:
         self.params: list[Param] = []
 
     def compile(self, select: exp.Select, *, max_rows: int, all_fields: bool) -> CompiledQuery:
+        count = None if all_fields else _count_of(select)
+        if count is not None:
+            return self._count(select, count)
         columns = [(f.name, f) for f in self.entity.fields] if all_fields else self._columns(select)
         sql = [
             "SELECT " + ", ".join(_quote(f) for _, f in columns),
@@ -138,6 +156,14 @@ class _Compiler:
         sql.append(f"LIMIT {int(limit)} OFFSET {int(offset)}")
         keys = tuple(key for key, _ in columns)
         return CompiledQuery(self.entity, keys, " ".join(sql), tuple(self.params))
+
+    def _count(self, select: exp.Select, key: str) -> CompiledQuery:
+        """`SELECT COUNT(field) [alias] FROM ENTITY [WHERE ...]`: one row, the count."""
+        sql = f"SELECT COUNT(*) FROM {_quote_name(self.entity.name)}"
+        where = select.args.get("where")
+        if where is not None:
+            sql += " WHERE " + self._condition(where.this)
+        return CompiledQuery(self.entity, (key,), sql, tuple(self.params))
 
     # -- SELECT list and ORDER BY --------------------------------------------------------
 

@@ -68,8 +68,7 @@ class Database:
                 self._create_table(entity)
             if not self._conn.execute('SELECT 1 FROM "RATING_METHOD" LIMIT 1').fetchone():
                 self._conn.executemany(
-                    'INSERT INTO "RATING_METHOD" ("Id", "Name", "RatingMethodType") '
-                    "VALUES (?, ?, ?)",
+                    'INSERT INTO "RATING_METHOD" ("Id", "RatingMethodType") VALUES (?, ?)',
                     RATING_METHOD_SEED,
                 )
 

@@ -28,7 +28,7 @@ from catalogsync.emulator.billingplatform.rules import (
     RecordFailure,
     Rules,
 )
-from catalogsync.emulator.billingplatform.schema import ENTITIES, Entity
+from catalogsync.emulator.billingplatform.schema import ENTITIES, REQUIRED_KEYS, Entity
 from catalogsync.emulator.billingplatform.store import Database, Record
 from catalogsync.emulator.billingplatform.values import (
     StoredValue,
@@ -108,11 +108,12 @@ class BatchWriter:
             "delete": self._delete,
         }
         handler = handlers[operation]
+        required = REQUIRED_KEYS.get((self.entity.name, operation), ())
         results: list[RecordResult] = []
         try:
             with self.db.transaction():
                 for raw in records:
-                    results.append(self._one(handler, raw))
+                    results.append(self._one(handler, raw, required))
                 if all_or_nothing and not all(r.success for r in results):
                     raise _RolledBack
         except _RolledBack:
@@ -125,9 +126,12 @@ class BatchWriter:
             ]
         return results
 
-    def _one(self, handler: Callable[[Any], RecordResult], raw: Any) -> RecordResult:
+    def _one(
+        self, handler: Callable[[Any], RecordResult], raw: Any, required: tuple[str, ...]
+    ) -> RecordResult:
         try:
             with self.db.savepoint():
+                _check_sent(raw, required)
                 return handler(raw)
         except RecordFailure as failure:
             return RecordResult(
@@ -287,3 +291,15 @@ class BatchWriter:
                 NOT_FOUND, f"no {self.entity.name} has Id {record_id}", "Id", record_id
             )
         return record_id
+
+
+def _check_sent(raw: Any, required: tuple[str, ...]) -> None:
+    """Every field the documents mark required is in the record (names in any case)."""
+    if not isinstance(raw, dict):
+        raise RecordFailure(INVALID_RECORD, "each record must be a JSON object")
+    sent = {str(key).lower() for key in raw}
+    for name in required:
+        # A lookup may be set through its `…Obj` form instead (PackageObj for PackageId).
+        lookup = name[:-2] + "Obj" if name.endswith("Id") and name != "Id" else None
+        if name.lower() not in sent and (lookup is None or lookup.lower() not in sent):
+            raise RecordFailure(REQUIRED, f"{name} is required in this request", name)
