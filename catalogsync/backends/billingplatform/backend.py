@@ -37,6 +37,7 @@ from catalogsync.backends.billingplatform.client import (
 )
 from catalogsync.backends.billingplatform.mapping import (
     ENTITY,
+    RATING_METHOD_TYPES,
     FieldType,
     encode_fields,
     live_resources,
@@ -68,6 +69,8 @@ class BillingPlatformBackend(Backend):
     def __init__(self, client: BillingPlatformClient, *, batch_size: int = 200) -> None:
         self.client = client
         self.batch_size = batch_size
+        #: Rating method types live rows showed in the last fetch (besides the documented ones).
+        self._live_rating_method_types: frozenset[str] = frozenset()
         #: The RATING_METHOD row saved for each change of the current wave that names one.
         self._rating_method_ids: dict[Ref, str] = {}
         self._pp_names: Counter[str] = Counter()
@@ -125,6 +128,7 @@ class BillingPlatformBackend(Backend):
         # A rating method is named by its type (RatingMethodType: the vendor's schema pages
         # show no Name on RATING_METHOD).
         rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
+        self._live_rating_method_types = frozenset(rating_methods.values()) - {""}
         self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
         self._fetched_ids = {
             r["Id"] for rows in (products_rows, packages_rows, pps_rows) for r in rows
@@ -168,14 +172,13 @@ class BillingPlatformBackend(Backend):
     async def lookup_tables(
         self, fields: Collection[LookupField]
     ) -> dict[LookupField, LookupTable]:
-        """RATING_METHOD is the one lookup a BillingPlatform catalog names (by Name)."""
+        """A rating method is named by its type (RatingMethodType): the documented types and
+        any other type a live RATING_METHOD row showed in the last fetch. No request."""
         wanted = [f for f in fields if f[1] == "rating_method"]
         if not wanted:
             return {}
-        if not self._rating_methods_read:
-            await self._read_rating_methods()
-        table = LookupTable("rating_method", frozenset(self._rating_method_ids))
-        return dict.fromkeys(wanted, table)
+        names = frozenset(RATING_METHOD_TYPES) | self._live_rating_method_types
+        return dict.fromkeys(wanted, LookupTable("rating_method", names))
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats

@@ -38,6 +38,24 @@ class FieldSpec:
     type: FieldType = FieldType.TEXT
 
 
+#: The rating method types the vendor documents (support article "Rating Methods Overview",
+#: https://support.billingplatform.com/hc/en-us/articles/204146815, and the Formula article;
+#: "Revenue Commitment" from a real org's export, reference §10.5). A catalog names a rating
+#: method by its type: RATING_METHOD.RatingMethodType.
+RATING_METHOD_TYPES = (
+    "One Time Charge",
+    "Usage",
+    "Conditional Product Charge",
+    "Subscription",
+    "Variable Interval Subscription",
+    "Discount",
+    "Trial",
+    "Late Fee",
+    "Per Invoice",
+    "Formula",
+    "Revenue Commitment",
+)
+
 ENTITY = {Kind.PRODUCT: "PRODUCT", Kind.PACKAGE: "PACKAGE", Kind.PACKAGE_PRODUCT: "PACKAGE_PRODUCT"}
 
 _T, _D, _F = FieldType.TEXT, FieldType.DECIMAL, FieldType.FLAG
