@@ -80,13 +80,16 @@ def make_duplicate(harness: Harness) -> str:
     """Make, as the UI would, a second live record with a declared key; return the key."""
     if isinstance(harness, BillingPlatformHarness):  # product names are unique there
         record = {
+            "Id": "",  # the seeds mark Id required on a save; sent empty
             "Name": "Voice again",
             "MinQty": "0",
             "PackageId": harness._id_of("PACKAGE", "Gold"),
             "ProductId": harness._id_of("PRODUCT", "Voice"),
         }
-        answer = harness._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json={"brmObjects": record})
-        assert answer.json()["createResponse"][0]["success"] in (True, "true")
+        body = {"brmObjects": [record]}
+        answer = harness._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json=body).json()
+        (result,) = answer.get("createResponse") or answer["retrieveResponse"]  # per profile
+        assert result["Id"] and result.get("success", True) in (True, "true")
         return "package-product Gold / Voice"
     harness.create_product("Voice")
     return "product Voice"
