@@ -188,9 +188,7 @@ class BillingPlatformHarness(Harness):
 
     def create_product(self, name: str) -> None:
         body = {"brmObjects": [{"Id": "", "Name": name, "Rate": "1.00"}]}
-        answer = self._request("POST", "/rest/2.0/PRODUCT", json=body).json()
-        (result,) = answer.get("createResponse") or answer["retrieveResponse"]
-        assert result["Id"] and result.get("success", True) in (True, "true")
+        self._assert_saved(self._request("POST", "/rest/2.0/PRODUCT", json=body).json())
 
     empty_product_fields: ClassVar[dict[str, Any]] = {
         "customize_tax_rules": None,
@@ -206,10 +204,16 @@ class BillingPlatformHarness(Harness):
         package_id, product_id = (
             self._id_of(e, n) for e, n in (("PACKAGE", package), ("PRODUCT", product))
         )
-        record = {"Name": f"{package} / {product} (UI)", "PackageId": package_id}
+        record = {"Id": "", "Name": f"{package} / {product} (UI)", "PackageId": package_id}
         record |= {"ProductId": product_id, "MinQty": "0"}
-        answer = self._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json={"brmObjects": record})
-        assert answer.json()["createResponse"][0]["success"] in (True, "true")
+        answer = self._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json={"brmObjects": [record]})
+        self._assert_saved(answer.json())
+
+    @staticmethod
+    def _assert_saved(answer: dict[str, Any]) -> None:
+        """One record saved, under either documented POST answer (as the profile has it)."""
+        (result,) = answer.get("createResponse") or answer["retrieveResponse"]
+        assert result["Id"] and result.get("success", True) in (True, "true")
 
     def delete_package_product(self, package: str, product: str) -> None:
         package_id, product_id = (
