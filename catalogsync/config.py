@@ -11,7 +11,7 @@ import fnmatch
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -78,8 +78,35 @@ class SecretSource(_Model):
 Secret = Annotated[SecretSource, BeforeValidator(_no_literal_secret)]
 
 
+#: Which credential set a command uses: plan, drift, export and doctor read; apply writes.
+Access = Literal["read", "write"]
+
+
+class Credentials(_Model):
+    """One credential set of a target (each value `{env: VAR}` or `{file: path}`)."""
+
+    username: Secret | None = None
+    password: Secret | None = None
+    client_id: Secret | None = Field(
+        None, description="LogiSense: the tenant's API client id (default: $LOGISENSE_CLIENT_ID)."
+    )
+
+    def sources(self) -> set[str]:
+        """The variables and files this set reads, e.g. {'env:BP_READ_USER'}."""
+        return {
+            f"env:{s.env}" if s.env else f"file:{s.file}"
+            for s in (self.username, self.password, self.client_id)
+            if s is not None
+        }
+
+
 class Target(_Model):
-    """An environment to plan against: the embedded emulator or a billing system URL."""
+    """An environment to plan against: the embedded emulator or a billing system URL.
+
+    Credentials: either `username`/`password` (every command uses them), or a `read` set
+    (plan, drift, export, doctor: give the billing system's read-only user) and a `write`
+    set that only `apply` uses, so a job that only plans never holds write credentials.
+    """
 
     url: str = Field(description=f"Org URL, or '{EMULATOR_URL}' for the embedded emulator.")
     username: Secret | None = None
@@ -98,6 +125,11 @@ class Target(_Model):
         ),
     )
 
+    read: Credentials | None = Field(
+        None, description="Credentials of plan, drift, export and doctor (a read-only user)."
+    )
+    write: Credentials | None = Field(None, description="Credentials only apply uses.")
+
     @field_validator("url")
     @classmethod
     def _a_url(cls, value: str) -> str:
@@ -106,6 +138,44 @@ class Target(_Model):
     @property
     def is_emulator(self) -> bool:
         return self.url.startswith(EMULATOR_URL)
+
+    @model_validator(mode="after")
+    def _one_way_to_give_credentials(self) -> Target:
+        shared = any(v is not None for v in (self.username, self.password, self.client_id))
+        if shared and (self.read is not None or self.write is not None):
+            raise ValueError(
+                "give credentials either as username/password (every command uses them) "
+                "or as `read:` and `write:` sets, not both"
+            )
+        if (self.read is None) != (self.write is None):
+            given, missing = ("read", "write") if self.write is None else ("write", "read")
+            raise ValueError(
+                f"a `{given}:` credential set needs a `{missing}:` set too "
+                "(read: plan, drift, export, doctor; write: apply)"
+            )
+        if self.read is not None and self.write is not None:
+            same = self.read.sources() & self.write.sources()
+            if same:
+                raise ValueError(
+                    "the read and write sets share "
+                    + ", ".join(sorted(same))
+                    + ": a job that only plans would hold the write credentials"
+                )
+        return self
+
+    def for_access(self, access: Access) -> Target:
+        """This target with the credentials `access` uses as its username/password."""
+        chosen = self.write if access == "write" else self.read
+        if chosen is None:
+            return self
+        update = {
+            "username": chosen.username,
+            "password": chosen.password,
+            "client_id": chosen.client_id,
+            "read": None,
+            "write": None,
+        }
+        return self.model_copy(update=update)
 
 
 def check_target_url(url: str) -> str:

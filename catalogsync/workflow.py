@@ -15,7 +15,7 @@ from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backends.base import Backend, LiveCatalog, Progress
 from catalogsync.catalog import Catalog, references
-from catalogsync.config import Project, Target
+from catalogsync.config import Access, Project, Target
 from catalogsync.errors import BackendError, PlanError, StalePlanError
 from catalogsync.guards import GuardOptions, apply_needs
 from catalogsync.loader import load_project_catalog
@@ -51,14 +51,18 @@ def choose_target(project: Project, name: str | None) -> TargetChoice:
 
 
 @asynccontextmanager
-async def connected(project: Project, choice: TargetChoice) -> AsyncIterator[Backend]:
-    """An open backend for the target, closed afterwards.
+async def connected(
+    project: Project, choice: TargetChoice, access: Access = "read"
+) -> AsyncIterator[Backend]:
+    """An open backend for the target with the credentials `access` uses, closed afterwards.
 
-    A failure of the billing system (refused connection, rejected login, …) names the
-    target and its URL: with several targets, "connection refused" alone does not say
-    which one, nor whether the URL in catalogsync.yaml is the culprit.
+    Only apply asks for "write"; a target with `read:`/`write:` sets gives every other
+    command its read-only credentials. A failure of the billing system (refused
+    connection, rejected login, …) names the target and its URL: with several targets,
+    "connection refused" alone does not say which one, nor whether the URL in
+    catalogsync.yaml is the culprit.
     """
-    backend = open_backend(project, choice.name, choice.target)
+    backend = open_backend(project, choice.name, choice.target.for_access(access))
     try:
         yield backend
     except BackendError as exc:

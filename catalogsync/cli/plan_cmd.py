@@ -202,7 +202,7 @@ def apply(
         check_selection(saved, selection)
 
     async def run() -> tuple[Plan, ApplyReport | None, dict[str, object]]:
-        async with connected(project, choice) as backend:
+        async with connected(project, choice, access="write") as backend:
             fetching = progress("fetching the live catalog", "kinds")
             async with ticking(fetching):
                 if saved is not None:
