@@ -31,6 +31,10 @@ class GitHubProvider:
         self.ctx = ctx
         self.base = base
 
+    def own_login(self) -> str:
+        # GITHUB_TOKEN posts as this app; with another token, pass --author.
+        return "github-actions[bot]"
+
     def request_ref(self, number: int) -> str:
         return f"#{number}"
 

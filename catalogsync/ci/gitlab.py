@@ -9,7 +9,8 @@ repositories.html#merge-base):
   (`description`, `state_event: close|reopen`); GitLab says "opened" where GitHub says "open";
 - merged MRs: `GET /projects/:id/merge_requests?state=merged&target_branch=…`; the commit a
   merge made is `merge_commit_sha`, else `squash_commit_sha`, else (fast-forward) `sha`;
-- ancestry: `GET /projects/:id/repository/merge_base?refs[]=A&refs[]=B`.
+- ancestry: `GET /projects/:id/repository/merge_base?refs[]=A&refs[]=B`;
+- whose notes count: `GET /user` (the token's user).
 
 Auth: `PRIVATE-TOKEN: $GITLAB_TOKEN`, a project access token with `api` scope kept in a
 masked CI/CD variable (CI_JOB_TOKEN cannot write notes). The CI variables read:
@@ -54,9 +55,17 @@ class GitLabProvider:
         # A path (group/name) goes URL-encoded in the URL; a numeric id as it is.
         self.project = quote(project, safe="")
         self.base = base
+        self._login: str | None = None
 
     def _path(self, suffix: str) -> str:
         return f"/projects/{self.project}/{suffix}"
+
+    def own_login(self) -> str:
+        """The token's user (a project access token has its own bot user): `GET /user`."""
+        if self._login is None:
+            user = self.client.get("/user")
+            self._login = str(user.get("username", "")) if isinstance(user, dict) else ""
+        return self._login
 
     def request_ref(self, number: int) -> str:
         return f"!{number}"

@@ -56,6 +56,10 @@ class Provider(Protocol):
     #: The largest note or issue body the provider accepts, in characters.
     body_limit: int
 
+    def own_login(self) -> str:
+        """The login the token posts as: whose plan notes count as reviews by default."""
+        ...
+
     def request_ref(self, number: int) -> str:
         """How people write request `number`: `#12` or `!12`."""
         ...

@@ -52,7 +52,6 @@ from catalogsync.workflow import choose_target
 F = TypeVar("F", bound=Callable[..., Any])
 
 _KINDS = ("plan", "apply", "drift")
-BOT = "github-actions[bot]"
 
 
 def provider_options(func: F) -> F:
@@ -107,7 +106,9 @@ def ci() -> None:
 )
 @click.option("--kind", type=click.Choice(_KINDS), default="plan", show_default=True)
 @click.option("--pr", type=int, help="Pull/merge request number (default: from CI).")
-@click.option("--author", help="Only update a note by this login (e.g. github-actions[bot]).")
+@click.option(
+    "--author", help="Only update a note by this login (default: the token's own login)."
+)
 @click.option(
     "--limit",
     type=click.IntRange(1_000, GITHUB_BODY_LIMIT),
@@ -140,7 +141,8 @@ def comment(
     try:
         number = conn.request_number(pr)
         marker = header_lines(body)[0]
-        posted = upsert_comment(conn.provider, number, marker, body, author=author)
+        own = author or conn.provider.own_login()
+        posted = upsert_comment(conn.provider, number, marker, body, author=own)
     finally:
         conn.close()
     where = conn.provider.request_ref(number)
@@ -249,7 +251,8 @@ def notice(
     )
     try:
         number = conn.request_number(pr)
-        posted = upsert_comment(conn.provider, number, marker, body)
+        own = conn.provider.own_login()
+        posted = upsert_comment(conn.provider, number, marker, body, author=own)
     finally:
         conn.close()
     click.echo(
@@ -325,7 +328,9 @@ def review_options(func: F) -> F:
         func
     )
     func = click.option(
-        "--author", default=BOT, show_default=True, help="Only trust plan notes by this login."
+        "--author",
+        help="Only trust plan notes by this login (default: the token's own: "
+        "github-actions[bot] on GitHub, the token's user on GitLab).",
     )(func)
     func = click.option(
         "--base", help="The default branch (default: GITHUB_REF_NAME / CI_DEFAULT_BRANCH)."
@@ -347,6 +352,7 @@ def _authorise(
     conn: Connection, plan: Plan, *, sha: str | None, author: str | None, lookback: int
 ) -> tuple[Authorisation, list[Any], str]:
     head = conn.commit(sha)
+    author = author or conn.provider.own_login()
     reviews = find_reviews(conn.provider, plan.target, head=head, author=author, lookback=lookback)
     return check_reviewed(plan, reviews, conn.provider.request_word), reviews, head
 
@@ -418,7 +424,11 @@ def apply_reviewed(
         else:
             head = conn.commit(sha)
             reviews = find_reviews(
-                conn.provider, plan.target, head=head, author=author, lookback=lookback
+                conn.provider,
+                plan.target,
+                head=head,
+                author=author or conn.provider.own_login(),
+                lookback=lookback,
             )
             click.echo(f"The plan for '{plan.target}' has no changes: nothing to apply.")
             code = EXIT_OK

@@ -1,5 +1,5 @@
-"""The review flow as a team uses it, on GitHub: scenario tests against the fake GitHub
-and the embedded emulator (through the real CLI, over loopback HTTP).
+"""The review flow as a team uses it, on GitHub and on GitLab: scenario tests against the
+fake GitHub, the fake GitLab and the embedded emulator (the real CLI, over loopback HTTP).
 
 What was reviewed is what gets applied, change by change: quick merges, a cancelled run,
 an edit in the billing UI between review and merge, a merge without review, reviewed
@@ -9,12 +9,15 @@ deletes and reviewed `--force`, and a spent review that authorises nothing again
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from catalogsync.emulator.server import ServerThread
 from tests.ci.conftest import TOKEN
 from tests.ci.fake_github import FakeGitHub
+from tests.ci.fake_gitlab import FakeGitLab
 from tests.ci.review_repo import Repo, drop_loyalty_discount, rate
 from tests.conftest import copy_example
 
@@ -25,25 +28,53 @@ VOICEMAIL = rate("Voicemail", "2.00", "2.50")
 RECORDING = rate("Call Recording", "4.50", "5.00")
 
 
+#: How each provider words a request, as the messages say it.
+WORDS = {"github": ("pull request", "#"), "gitlab": ("merge request", "!")}
+
+
+@pytest.fixture(params=["github", "gitlab"])
+def host(request: pytest.FixtureRequest) -> FakeGitHub | FakeGitLab:
+    return FakeGitHub(TOKEN) if request.param == "github" else FakeGitLab(TOKEN)
+
+
 @pytest.fixture
-def repo(server: str, fake: FakeGitHub, tmp_path: Path) -> Repo:
-    env = {
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_REPOSITORY": fake.repo,
-        "GITHUB_API_URL": server,
-        "GITHUB_REF_NAME": "main",
-    }
-    made = Repo(copy_example(tmp_path / "catalog"), env, fake)
-    made.seed()
-    return made
+def repo(host: FakeGitHub | FakeGitLab, tmp_path: Path) -> Iterator[Repo]:
+    with ServerThread(host.app) as server:
+        if isinstance(host, FakeGitHub):
+            env = {
+                "GITHUB_TOKEN": TOKEN,
+                "GITHUB_REPOSITORY": host.repo,
+                "GITHUB_API_URL": server.url,
+                "GITHUB_REF_NAME": "main",
+            }
+            provider = "github"
+        else:
+            env = {
+                "GITLAB_TOKEN": TOKEN,
+                "CI_PROJECT_ID": host.project_id,
+                "CI_API_V4_URL": server.url,
+                "CI_DEFAULT_BRANCH": "main",
+            }
+            provider = "gitlab"
+        made = Repo(copy_example(tmp_path / "catalog"), env, host, provider)
+        made.seed()
+        yield made
 
 
-def plan_note(fake: FakeGitHub, number: int) -> str:
+def said(repo: Repo, text: str) -> str:
+    """`text` as this provider says it: "pull request #2" → "merge request !2" on GitLab."""
+    word, sign = WORDS[repo.provider]
+    return text.replace("pull request #", f"{word} {sign}").replace("pull request", word)
+
+
+def plan_note(fake: FakeGitHub | FakeGitLab, number: int) -> str:
     (note,) = fake.marked(number, "<!-- catalogsync-plan:local -->")
     return str(note["body"])
 
 
-def test_three_quick_merges_of_reviewed_requests_each_apply(repo: Repo, fake: FakeGitHub) -> None:
+def test_three_quick_merges_of_reviewed_requests_each_apply(
+    repo: Repo, host: FakeGitHub | FakeGitLab
+) -> None:
     """Three requests reviewed against the same live state, merged one after another
     before any apply ran: each commit's run applies its own reviewed change."""
     for number, edit in ((1, VOICE), (2, VOICEMAIL), (3, RECORDING)):
@@ -52,11 +83,11 @@ def test_three_quick_merges_of_reviewed_requests_each_apply(repo: Repo, fake: Fa
     for number, sha in zip((1, 2, 3), shas, strict=True):
         run = repo.apply_run(sha)
         assert run.exit_code == 0, run.output
-        assert f"Reviewed in pull request #{number}; applying." in run.stdout
+        assert said(repo, f"Reviewed in pull request #{number}; applying.") in run.stdout
         assert "1 succeeded" in run.stdout
     assert repo.pending() == ""
     for number, sha in zip((1, 2, 3), shas, strict=True):
-        assert f"<!-- catalogsync-applied:{sha} -->" in plan_note(fake, number)
+        assert f"<!-- catalogsync-applied:{sha} -->" in plan_note(host, number)
 
 
 def test_a_cancelled_middle_run_is_covered_by_the_next(repo: Repo) -> None:
@@ -68,13 +99,13 @@ def test_a_cancelled_middle_run_is_covered_by_the_next(repo: Repo) -> None:
     assert repo.apply_run(first).exit_code == 0
     run = repo.apply_run(last)
     assert run.exit_code == 0, run.output
-    assert "Reviewed in pull request #3, pull request #2; applying." in run.stdout
+    assert said(repo, "Reviewed in pull request #3, pull request #2; applying.") in run.stdout
     assert "2 succeeded" in run.stdout
     assert repo.pending() == ""
 
 
 def test_a_ui_edit_between_review_and_merge_is_refused_by_name(
-    repo: Repo, fake: FakeGitHub
+    repo: Repo, host: FakeGitHub | FakeGitLab
 ) -> None:
     repo.open_request(1, VOICE)
     # After the review, someone changes two products in the billing UI: the one the
@@ -86,9 +117,9 @@ def test_a_ui_edit_between_review_and_merge_is_refused_by_name(
     message = run.output
     assert "refusing to apply to 'local': nothing was applied." in message
     assert '~ product "Voice Minutes"' in message and '~ product "SMS Bundle"' in message
-    assert "open a pull request that changes the catalog" in message
+    assert said(repo, "open a pull request that changes the catalog") in message
     assert "0.07" in repo.pending()  # nothing was written
-    assert "catalogsync-applied" not in plan_note(fake, 1)
+    assert "catalogsync-applied" not in plan_note(host, 1)
 
 
 def test_the_remedy_works_after_the_merge(repo: Repo) -> None:
@@ -124,11 +155,11 @@ def test_a_later_unplanned_push_to_the_request_is_refused(repo: Repo) -> None:
 
 
 def test_a_reviewed_delete_is_applied_and_an_unreviewed_one_is_not(
-    repo: Repo, fake: FakeGitHub
+    repo: Repo, host: FakeGitHub | FakeGitLab
 ) -> None:
     plan = repo.open_request(1, drop_loyalty_discount)
     assert json.loads(plan.read_text())["apply_needs"]["allow_delete"]
-    note = plan_note(fake, 1)
+    note = plan_note(host, 1)
     assert "--allow-delete for 1 delete:" in note
     assert note.index("Apply needs") < note.index("<details>")  # first, before the details
     assert "Merging this request once reviewed authorises" in note
@@ -173,7 +204,7 @@ def test_a_reviewed_large_change_is_forced_and_a_combined_one_is_not(repo: Repo)
     assert "4 of 10 live products (40%, over the 30% guard); no reviewed plan showed" in run.output
 
 
-def test_a_spent_review_authorises_nothing_again(repo: Repo, fake: FakeGitHub) -> None:
+def test_a_spent_review_authorises_nothing_again(repo: Repo, host: FakeGitHub | FakeGitLab) -> None:
     """Request 1 applied; then a UI edit puts the old rate back. A later merge must not
     re-apply request 1's change on the strength of its old review."""
     repo.open_request(1, VOICE)
@@ -184,10 +215,10 @@ def test_a_spent_review_authorises_nothing_again(repo: Repo, fake: FakeGitHub) -
     run = repo.apply_run(sha)
     assert run.exit_code == 3
     assert '~ product "Voice Minutes"' in run.output and '"Voicemail"' not in run.output
-    assert "Unspent reviews searched: pull request #2." in run.output
+    assert said(repo, "Unspent reviews searched: pull request #2.") in run.output
     # Control: were request 1's review unspent, the very same change would pass, so it
     # is the spent mark that refuses it (the live record is back as request 1 saw it).
-    (note,) = fake.marked(1, "<!-- catalogsync-plan:local -->")
+    (note,) = host.marked(1, "<!-- catalogsync-plan:local -->")
     note["body"] = "\n".join(
         line for line in note["body"].split("\n") if "catalogsync-applied" not in line
     )
