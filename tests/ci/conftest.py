@@ -1,7 +1,13 @@
-"""Fixtures: the fake GitHub, an in-process client on it, and a loopback server of it."""
+"""Fixtures: the fake GitHub, an in-process client on it, and a loopback server of it.
+
+Tests marked `ci_scenario` (the adoption walk-throughs, the GitLab run of the review-flow
+scenarios) take minutes on a busy machine: deselected unless CATALOGSYNC_FULL_TESTS=1
+(`./scripts/test --full`, what CI runs) or `-m ci_scenario`.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import closing
 
@@ -15,6 +21,19 @@ from catalogsync.emulator.transport import SyncEmulatorTransport
 from tests.ci.fake_github import FakeGitHub
 
 TOKEN = "ghs_fakeTokenValue0123456789abcdef"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    markexpr = str(config.getoption("markexpr", "") or "")
+    if os.environ.get("CATALOGSYNC_FULL_TESTS") == "1" or "ci_scenario" in markexpr:
+        return
+    heavy = [item for item in items if item.get_closest_marker("ci_scenario") is not None]
+    if heavy:
+        config.hook.pytest_deselected(items=heavy)
+        dropped = set(map(id, heavy))
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
 API = "https://api.github.test"
 
 

@@ -33,6 +33,7 @@ class FakeGitLab:
         self.merge_requests: dict[int, dict[str, Any]] = {}
         self.history: list[str] = []
         self.seen: list[tuple[str, str]] = []
+        self.resource_groups: dict[str, str] = {}  # key -> process_mode
         self._ids = itertools.count(5000)
         self._iids = itertools.count(1)
         prefix = "/projects/{project}"
@@ -54,6 +55,7 @@ class FakeGitLab:
                 Route(prefix + "/issues/{iid:int}", self._edit_issue, methods=["PUT"]),
                 Route(prefix + "/issues/{iid:int}/notes", self._issue_note, methods=["POST"]),
                 Route(prefix + "/repository/merge_base", self._merge_base, methods=["GET"]),
+                Route(prefix + "/resource_groups/{key}", self._resource_group, methods=["PUT"]),
             ]
         )
 
@@ -236,3 +238,14 @@ class FakeGitLab:
             return JSONResponse({"message": "404 Commit Not Found"}, 404)
         base = min(refs, key=self.history.index)
         return JSONResponse({"id": base})
+
+    async def _resource_group(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused:
+            return refused
+        mode = request.query_params.get("process_mode", "unordered")
+        if mode not in ("unordered", "oldest_first", "newest_first"):
+            return JSONResponse({"message": "process_mode does not have a valid value"}, 400)
+        key = request.path_params["key"]
+        self.resource_groups[key] = mode
+        return JSONResponse({"key": key, "process_mode": mode})

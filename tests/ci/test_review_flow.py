@@ -32,7 +32,7 @@ RECORDING = rate("Call Recording", "4.50", "5.00")
 WORDS = {"github": ("pull request", "#"), "gitlab": ("merge request", "!")}
 
 
-@pytest.fixture(params=["github", "gitlab"])
+@pytest.fixture(params=["github", pytest.param("gitlab", marks=pytest.mark.ci_scenario)])
 def host(request: pytest.FixtureRequest) -> FakeGitHub | FakeGitLab:
     return FakeGitHub(TOKEN) if request.param == "github" else FakeGitLab(TOKEN)
 
