@@ -37,8 +37,8 @@ def test_errors_name_the_target_and_url(
 ) -> None:
     project = copy_example(tmp_path / "example")
     monkeypatch.setattr(workflow, "open_backend", lambda *args: RefusingBackend(error))
-    monkeypatch.setenv("BP_SANDBOX_USER", "someone")
-    monkeypatch.setenv("BP_SANDBOX_PASSWORD", "their-password")
+    monkeypatch.setenv("BP_SANDBOX_READ_USER", "someone")
+    monkeypatch.setenv("BP_SANDBOX_READ_PASSWORD", "their-password")
     result = CliRunner().invoke(cli, ["-C", str(project), "plan", "-t", "sandbox"])
     assert result.exit_code == 1
     assert result.stderr == (
@@ -54,8 +54,8 @@ def test_a_refused_connection_names_the_target(tmp_path: Path, monkeypatch: pyte
         "https://sandbox.billingplatform.com/acme", "http://127.0.0.1:9"
     )
     config.write_text(text.replace("  rate_limit: 10000\n", "  rate_limit: 10000\n  max_retries: 0\n"))
-    monkeypatch.setenv("BP_SANDBOX_USER", "someone")
-    monkeypatch.setenv("BP_SANDBOX_PASSWORD", "their-password")
+    monkeypatch.setenv("BP_SANDBOX_READ_USER", "someone")
+    monkeypatch.setenv("BP_SANDBOX_READ_PASSWORD", "their-password")
     result = CliRunner().invoke(cli, ["-C", str(project), "plan", "-t", "sandbox"])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: target 'sandbox' (http://127.0.0.1:9): ")
