@@ -203,3 +203,20 @@ def test_the_plan_workflow_and_the_pre_commit_hook_use_the_formats() -> None:
     assert "command: validate\n" in workflow and "args: --format github" in workflow
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert "entry: catalogsync validate --format text\n" in hooks
+
+
+@pytest.mark.parametrize("example", ["example", "logisense-example"])
+def test_the_config_schema_accepts_the_examples_and_their_modeline_finds_it(
+    example: str,
+) -> None:
+    import jsonschema  # type: ignore[import-untyped]
+    import yaml
+
+    config = ROOT / "catalogs" / example / "catalogsync.yaml"
+    first = config.read_text(encoding="utf-8").splitlines()[0]
+    schema_path = (config.parent / first.split("$schema=", 1)[1]).resolve()
+    assert schema_path == ROOT / "schemas" / "catalogsync.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    jsonschema.validate(yaml.safe_load(config.read_text(encoding="utf-8")), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"backend": "billingplatform", "colour": "red"}, schema)
