@@ -97,6 +97,7 @@ class ProgressReporter:
         self._last_line = self.started
         self._counts: tuple[int, int] | None = None
         self._lines = 0
+        self._drawn = False
         self._finished = False
 
     def __call__(self, done: int, total: int) -> None:
@@ -106,6 +107,12 @@ class ProgressReporter:
         self._finished = done >= total
         self._show()
 
+    def close(self) -> None:
+        """End an unfinished bar's line, so what is printed next (an error) starts clean."""
+        if self.is_tty and self._drawn and not self._finished:
+            self._write("\n")
+        self._finished = True
+
     def tick(self) -> None:
         """Called every second or so: keeps the elapsed time and the log lines coming."""
         if not self._finished:
@@ -114,6 +121,7 @@ class ProgressReporter:
     def _show(self) -> None:
         now = self.clock()
         if self.is_tty:
+            self._drawn = True
             end = "\n" if self._finished else ""
             self._write("\r" + self._text(now, bar=True) + end)
         elif now - self._last_line >= self.interval or (self._finished and self._lines):
@@ -127,8 +135,9 @@ class ProgressReporter:
         if self._counts is None:
             return f"{self.label}: {times}"
         done, total = self._counts
-        if 0 < done < total:
-            times += f", about {_seconds(elapsed * (total - done) / done)} left"
+        left = elapsed * (total - done) / done if 0 < done < total else 0.0
+        if left >= 1:  # "about 0 s left" says nothing
+            times += f", about {_seconds(left)} left"
         counts = f"{done}/{total} {self.unit}"
         if bar:
             width = 24
@@ -168,6 +177,7 @@ async def ticking(reporter: ProgressReporter, every: float = 1.0) -> AsyncIterat
         yield
     finally:
         task.cancel()
+        reporter.close()
 
 
 def print_stats(stats: dict[str, Any]) -> None:

@@ -101,3 +101,21 @@ def test_minutes_are_written_as_minutes() -> None:
     clock.now = 125
     report(1, 2)
     assert out.getvalue() == "applying: 1/2 changes (50%), 2 min 05 s elapsed, about 2 min 05 s left\n"
+
+
+def test_under_a_second_left_is_not_worth_a_word() -> None:
+    out, clock = io.StringIO(), Clock()
+    report = ProgressReporter("fetching", "kinds", stream=out, is_tty=True, clock=clock)
+    clock.now = 0.5
+    report(2, 3)
+    assert out.getvalue() == "\rfetching [################--------] 2/3 kinds, 0 s elapsed"
+
+
+def test_a_bar_cut_short_ends_its_line_before_the_error() -> None:
+    out, clock = io.StringIO(), Clock()
+    report = ProgressReporter("fetching", "kinds", stream=out, is_tty=True, clock=clock)
+    report(1, 3)
+    report.close()
+    report.close()
+    assert out.getvalue().endswith("1/3 kinds, 0 s elapsed\n")
+    assert out.getvalue().count("\n") == 1
