@@ -81,7 +81,7 @@ class ReviewRecord:
 
     @classmethod
     def marker_size(cls, plan: Plan) -> int:
-        """How long `of_plan(plan).marker()` is, without building it."""
+        """At most how long `of_plan(plan).marker()` is, without building it."""
         return 64 + 4 * ((DIGEST_BYTES * len(plan.changes) + 2) // 3)
 
     @classmethod

@@ -106,9 +106,7 @@ def ci() -> None:
 )
 @click.option("--kind", type=click.Choice(_KINDS), default="plan", show_default=True)
 @click.option("--pr", type=int, help="Pull/merge request number (default: from CI).")
-@click.option(
-    "--author", help="Only update a note by this login (default: the token's own login)."
-)
+@click.option("--author", help="Only update a note by this login (default: the token's own login).")
 @click.option(
     "--limit",
     type=click.IntRange(1_000, GITHUB_BODY_LIMIT),
@@ -135,7 +133,7 @@ def comment(
     target = _target(target_name, plan, text, kind)
     extra: list[str] = []
     if plan is not None:
-        extra, text = _review_lines(plan, limit), _with_authorisation_note(text, plan)
+        extra, text = _review_lines(plan, limit), _with_authorisation_note(text, plan, limit)
     body = fit_body(with_header(text, kind, target, extra), limit, _where())
     conn = connect(provider, repo=repo, api_url=api_url)
     try:
@@ -157,11 +155,11 @@ def _review_lines(plan: Plan, limit: int) -> list[str]:
     return lines
 
 
-def _with_authorisation_note(text: str, plan: Plan) -> str:
+def _with_authorisation_note(text: str, plan: Plan, limit: int) -> str:
     """The visible sentence saying what merging authorises, or why it cannot, after the
     renderer's header; `text` unchanged when the plan needs no flag."""
     notes = []
-    if ReviewRecord.marker_size(plan) > DEFAULT_LIMIT // 2:
+    if ReviewRecord.marker_size(plan) > limit // 2:
         notes.append(
             f"**This plan has {len(plan.changes):,} changes, more than a note can record "
             "for review: the apply on merge will refuse them.** Apply the plan artifact by "
