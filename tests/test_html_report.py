@@ -1,18 +1,12 @@
 """The HTML reports: self-contained, escaped, and their filters driven in headless Chromium.
 
-The browser tests need Debian's `chromium` (scripts/install-chromium, which .ci/run calls):
-they skip with the reason on a machine without it, and fail in CI (CI=true) instead.
+Their filters are driven in headless Chromium by tests/browser/test_html_filters.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -28,8 +22,6 @@ from tests.fakes import catalog, res
 from tests.test_review import LIVE, desired_from_live, reviewed
 
 D = Decimal
-CHROMIUM = shutil.which("chromium")
-Browser = Callable[..., "subprocess.CompletedProcess[bytes]"]
 
 
 def sample_plan() -> Plan:
@@ -119,95 +111,6 @@ def test_an_empty_plan_page_says_so() -> None:
     page = render_plan_html(reviewed(desired_from_live(), LIVE))
     assert "No changes. The live catalog matches the YAML." in page
     assert '<section class="row"' not in page
-
-
-# --- in headless Chromium ---------------------------------------------------------------
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Browser:
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing in CI: .ci/run installs it (scripts/install-chromium)")
-        pytest.skip("chromium is not installed (scripts/install-chromium --yes installs it)")
-
-    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-        command = [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",  # root in CI containers
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            *args,
-        ]
-        return subprocess.run(command, capture_output=True, timeout=180, check=True)
-
-    return run
-
-
-def shown_rows(dom: str) -> list[tuple[str, str, str, bool]]:
-    """(kind, action, risk, hidden) of every row in a DOM Chromium dumped."""
-    rows = []
-    for tag in re.findall(r'<section class="row"[^>]*>', dom):
-        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
-        rows.append(
-            (attrs["data-kind"], attrs["data-action"], attrs["data-risk"], " hidden" in tag)
-        )
-    return rows
-
-
-def dump(browser: Browser, page: Path, fragment: str) -> str:
-    return str(browser("--dump-dom", page.as_uri() + fragment).stdout.decode())
-
-
-def test_filters_work_in_chromium(browser: Browser, tmp_path: Path) -> None:
-    plan = sample_plan()
-    page = tmp_path / "plan.html"
-    page.write_text(render_plan_html(plan), encoding="utf-8")
-    assert plan.review is not None
-    high = plan.review.count(Risk.HIGH)
-
-    everything = dump(browser, page, "")
-    assert f">{len(plan.changes)} of {len(plan.changes)} shown<" in everything
-    assert not any(hidden for *_, hidden in shown_rows(everything))
-
-    by_risk = dump(browser, page, "#risk=high")
-    visible = [r for r in shown_rows(by_risk) if not r[3]]
-    assert len(visible) == high and all(r[2] == "high" for r in visible)
-    assert f">{high} of {len(plan.changes)} shown<" in by_risk
-
-    kind_action = dump(browser, page, "#kind=package-product&action=delete")
-    visible = [r for r in shown_rows(kind_action) if not r[3]]
-    assert visible == [("package-product", "delete", "high", False)]
-
-    search = dump(browser, page, "#q=VOICEMAIL")  # case-insensitive
-    visible = [r for r in shown_rows(search) if not r[3]]
-    assert sorted(visible) == [
-        ("package-product", "create", "low", False),
-        ("product", "create", "low", False),
-    ]
-
-    nothing = dump(browser, page, "#kind=package&q=zzz")
-    assert f">0 of {len(plan.changes)} shown<" in nothing
-
-
-def test_drift_filters_work_in_chromium(browser: Browser, tmp_path: Path) -> None:
-    page = tmp_path / "drift.html"
-    page.write_text(render_drift_html(sample_drift()), encoding="utf-8")
-    dom = dump(browser, page, "#action=unmanaged")
-    visible = [r for r in shown_rows(dom) if not r[3]]
-    assert visible == [("product", "unmanaged", "", False)]
-    assert ">1 of 3 shown<" in dom
-
-
-def test_screenshot_in_chromium(browser: Browser, tmp_path: Path) -> None:
-    page = tmp_path / "plan.html"
-    page.write_text(render_plan_html(sample_plan()), encoding="utf-8")
-    shot = tmp_path / "plan.png"
-    browser("--hide-scrollbars", "--window-size=1280,1400", f"--screenshot={shot}", page.as_uri())
-    data = shot.read_bytes()
-    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
 
 
 @pytest.mark.parametrize(
