@@ -34,9 +34,9 @@ def test_the_emulator_keeps_order_of_execution_as_text(tmp_path: Path) -> None:
     """Item 12: PRODUCT.OrderOfExecution is a string (seed 001); the emulator stored it as
     a number, so "+5" came back "5"."""
     with BillingPlatformEmulator(tmp_path / "bp.sqlite3") as emulator:
-        body = {"brmObjects": {"Name": "Voice", "OrderOfExecution": "+5"}}
+        body = {"brmObjects": {"Id": "", "Name": "Voice", "OrderOfExecution": "+5"}}
         answer = ui_request(emulator, "POST", "/rest/2.0/PRODUCT", json=body)
-        assert answer.json()["createResponse"][0]["success"] in (True, "true")
+        assert answer.json()["retrieveResponse"]["Id"]  # a save answers the record (seed 001)
         (row,) = query_on(emulator, "SELECT OrderOfExecution FROM PRODUCT WHERE Name = 'Voice'")
     assert row["OrderOfExecution"] == "+5"
 
