@@ -139,7 +139,8 @@ def test_a_malformed_login_answer_is_a_clear_error(
 
 WRITE_ANSWERS = {
     "truncated JSON": Bad('{"upsertResponse": [{"Id": "1", "succ'),
-    "no results key": Bad('{"createResponse": []}'),
+    "no results key": Bad('{"updateResponse": []}'),
+    "no saved records": Bad('{"createResponse": []}'),
     "too few results": Bad('{"upsertResponse": [{"Id": "1", "success": true}]}'),
     "results not objects": Bad('{"upsertResponse": ["ok", "ok"]}'),
     "HTML page, 200": Bad(HTML, 200, "text/html"),
@@ -151,13 +152,14 @@ def test_a_malformed_write_answer_fails_that_batch_naming_the_request_then_conve
     project: tuple[Path, BillingPlatformEmulator, list[Malform]], answer: Bad
 ) -> None:
     folder, emulator, wrappers = project
-    wrappers.append(Malform(emulator.app, "PATCH", "/rest/2.0/PRODUCT", answer))
+    # products are saved with POST (seed 001): no upsert is documented for PRODUCT
+    wrappers.append(Malform(emulator.app, "POST", "/rest/2.0/PRODUCT", answer))
     run = cli_run(folder, "apply", "--auto-approve", "--format", "json")
     assert run.code == 4, (run.out, run.err)
     report = json.loads(run.out)
     failed = [r for r in report["results"] if r["outcome"] == "failed"]
     assert {r["ref"]["key"][0] for r in failed} == {"Voice", "SMS"}
-    assert all(r["message"].startswith("PATCH /rest/2.0/PRODUCT") for r in failed), failed
+    assert all(r["message"].startswith("POST /rest/2.0/PRODUCT") for r in failed), failed
     # the package does not depend on the products; its package-product is skipped
     assert report["summary"] == {"failed": 2, "skipped": 1, "succeeded": 1}
     wrappers.clear()
