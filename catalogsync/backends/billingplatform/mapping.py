@@ -7,6 +7,7 @@ written by name in YAML and by Id on the wire.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -111,12 +112,32 @@ def decode_value(text: str, field_type: FieldType) -> Value:
         try:
             return Decimal(text)
         except InvalidOperation:
-            return text  # shown as a change rather than silently equal
+            # shown as a change rather than silently equal, unless it is display text
+            return display_amount(text) or text
     if field_type is FieldType.FLAG:
         return text.strip().lower() in ("1", "true", "yes")
     if field_type is FieldType.NUMBER_TEXT:
         return normalise_number_text(text)
     return text
+
+
+_AMOUNT = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+
+
+def display_amount(text: str) -> Decimal | None:
+    """The amount in a rate shown as display text, or None.
+
+    Public code reads PRODUCT `Rate` from queries as `<br/>`-separated display lines and
+    keeps the one with a currency sign (G3, docs/vendor-api.md). One amount in the whole
+    text is the rate; with none or several (one per currency) there is no single rate.
+    """
+    amounts = [m.group(0) for line in text.split("<br/>") for m in _AMOUNT.finditer(line)]
+    if len(amounts) != 1:
+        return None
+    try:
+        return Decimal(amounts[0].replace(",", ""))
+    except InvalidOperation:
+        return None
 
 
 def encode_value(value: Value) -> str:

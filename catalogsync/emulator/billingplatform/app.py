@@ -256,6 +256,11 @@ class BillingPlatformApi:
         rows = await run_in_threadpool(self.emulator.db.run_query, compiled)
         if not rows:
             raise ApiError(404, "The query did not return any rows")
+        if self.emulator.variants.rate_display and compiled.entity.name == "PRODUCT":
+            # [INFERRED] the display form public demo code splits on <br/> (G3).
+            for row in rows:
+                if row.get("Rate"):
+                    row["Rate"] = f"USD ${row['Rate']}<br/>"
         return JSONResponse({"queryResponse": rows})
 
     async def retrieve_by_id(self, request: Request) -> Response:

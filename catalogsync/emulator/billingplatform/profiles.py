@@ -21,6 +21,8 @@ PROFILES: dict[str, str] = {
     "vendor's schema pages, public client code)",
     "product-upsert": "PATCH PRODUCT keyed by Name is accepted (no document shows it)",
     "small-pages": "query answers hold at most 5 rows, below the 10,000 the client asks for",
+    "rate-display": "queries answer PRODUCT Rate as display text ('USD $0.05<br/>'), as "
+    "public demo code reads it",
     "legacy": "all of create-response, product-upsert and small-pages at once",
 }
 
@@ -35,6 +37,8 @@ class Variants:
     product_upsert: bool = False
     #: The most rows one query answer holds (the community-documented cap is 10,000).
     page_cap: int = 10_000
+    #: Queries answer PRODUCT.Rate as `<br/>`-separated display text (G3).
+    rate_display: bool = False
 
 
 _CREATE = Variants(create_response=True)
@@ -45,6 +49,7 @@ _PROFILE_VARIANTS: dict[str, Variants] = {
     "create-response": _CREATE,
     "product-upsert": _UPSERT,
     "small-pages": _SMALL,
+    "rate-display": Variants(rate_display=True),
     "legacy": replace(_CREATE, product_upsert=True, page_cap=_SMALL.page_cap),
 }
 
