@@ -174,9 +174,11 @@ def _exportable(
             by_ref[ref] = resource
     duplicated = {ref for ref, _ in skipped}
     by_ref = {r: v for r, v in by_ref.items() if r not in duplicated}
-    if fmt is not None:
+    if fmt is not None and _format_problem(sorted(by_ref), by_ref, fmt) is not None:
+        # Something in there cannot be declared: find what, object by object (the whole
+        # catalog is checked at once first, since it almost always passes).
         for ref in sorted(by_ref):
-            problem = _format_problem(ref, by_ref, fmt)
+            problem = _format_problem([ref], by_ref, fmt)
             if problem is not None:
                 skipped.append((ref, problem))
         refused = {ref for ref, _ in skipped}
@@ -193,17 +195,20 @@ def _containers(ref: Ref) -> list[Ref]:
     ]
 
 
-def _format_problem(ref: Ref, by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat) -> str | None:
-    """Why the format refuses `ref` as a catalog file would declare it (None: it does not).
+def _format_problem(
+    refs: Sequence[Ref], by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat
+) -> str | None:
+    """Why the format refuses `refs` as a catalog file would declare them (None: it does not).
 
-    The object is declared alone, inside its package and parents (a missing container is
-    reported by `_dependencies`).
+    They are declared inside their packages and parents; one whose container is not in
+    `by_ref` is left out (`_dependencies` reports it).
     """
-    chain = [*_containers(ref), ref]
-    if any(c not in by_ref for c in chain):
+    chains = {c: None for ref in refs for c in [*_containers(ref), ref]}
+    whole = [c for c in chains if all(a in by_ref for a in [*_containers(c), c])]
+    if not whole:
         return None
     document = fmt.document(
-        Resource(ref=c, fields=fmt.export_fields(c, by_ref[c].fields)) for c in chain
+        Resource(ref=c, fields=fmt.export_fields(c, by_ref[c].fields)) for c in whole
     )
     try:
         validated = fmt.document_model.model_validate(document)
