@@ -23,8 +23,10 @@ documented operations only (docs/vendor-api.md):
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from catalogsync.aio import gather_or_cancel
@@ -48,6 +50,7 @@ from catalogsync.errors import AmbiguousWriteError, AuthenticationError, Backend
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 
+log = logging.getLogger(__name__)
 _Prepared = tuple[Change, dict[str, str]]
 #: What a PACKAGE_PRODUCT PUT must carry besides Id (seed 002 "required").
 _PP_REQUIRED = ("Name", "MinQty", "PackageId")
@@ -75,6 +78,8 @@ class BillingPlatformBackend(Backend):
         self._rating_method_ids: dict[Ref, str] = {}
         self._pp_names: Counter[str] = Counter()
         self._package_ids: dict[str, str] = {}
+        #: Columns the org's schema lacks, per entity, found by the last fetch.
+        self.missing_columns: dict[str, tuple[str, ...]] = {}
         self._fetched_ids: set[str] = set()  # every record the last fetch read
         self._pp_names_assigned: Counter[str] = Counter()
         #: Live package-product rows by Id: an update re-sends their required fields.
@@ -94,7 +99,9 @@ class BillingPlatformBackend(Backend):
         # Every entity's first page before any read goes on: then the largest of them shows
         # what this server serves, and only a read as long as that one may need a COUNT to
         # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
-        firsts = await gather_or_cancel(*(self.client.query_page(p, 0) for p in pagings))
+        read = await gather_or_cancel(*(self._first_page(p) for p in pagings))
+        pagings = [paging for paging, _ in read]
+        firsts = [first for _, first in read]
 
         async def rest(paging: Paging, first: list[dict[str, str]]) -> list[dict[str, str]]:
             nonlocal done
@@ -140,6 +147,29 @@ class BillingPlatformBackend(Backend):
             Kind.PACKAGE_PRODUCT: pps_rows,
         }
         return LiveCatalog(tuple(live_resources(rows, rating_methods)))
+
+    async def _first_page(self, paging: Paging) -> tuple[Paging, list[dict[str, str]]]:
+        """The first page of a read; if the org refuses the query, the columns its schema
+        lacks are found, reported (a warning naming them) and left out, so the rest of the
+        catalog is still read. A managed field whose column is missing reads as empty."""
+        try:
+            return paging, await self.client.query_page(paging, 0)
+        except BackendError as exc:
+            if "HTTP 400" not in str(exc):
+                raise
+            optional = [f for f in paging.fields if f not in ("Id", *paging.require)]
+            refused = await self.client.refused_columns(paging.entity, optional)
+            if not refused:
+                raise
+        self.missing_columns[paging.entity] = tuple(refused)
+        log.warning(
+            "%s: this org's schema has no column %s; catalogsync reads it as empty and a "
+            "catalog that sets it cannot be applied (docs/vendor-api.md)",
+            paging.entity,
+            ", ".join(refused),
+        )
+        kept = replace(paging, fields=[f for f in paging.fields if f not in refused])
+        return kept, await self.client.query_page(kept, 0)
 
     async def _save_rating_methods(
         self, changes: Sequence[Change]

@@ -324,6 +324,21 @@ class BillingPlatformClient:
         self._largest_page = max(self._largest_page, len(rows))
         return rows
 
+    async def refused_columns(self, entity: str, fields: Sequence[str]) -> list[str]:
+        """Those of `fields` a one-row query of `entity` is refused for (HTTP 400): columns
+        this org's schema lacks (the vendor's schema pages differ between orgs). One query
+        per field: only asked after a read was refused."""
+        path = f"{API}/query"
+        refused = []
+        for field in fields:
+            sql = build_select(entity, ["Id", field], page=(0, 1))
+            response = await self._http.request(
+                "GET", path, params={"sql": sql}, idempotent=True, accept={400, 404}
+            )
+            if response.status_code == 400:
+                refused.append(field)
+        return refused
+
     async def count(self, entity: str, where: str | None = None) -> int:
         """`SELECT COUNT(Id) RowCount FROM ENTITY [WHERE …]` (aggregates: the vendor's query
         language page): how many rows a read should end with."""

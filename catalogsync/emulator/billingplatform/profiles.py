@@ -23,6 +23,7 @@ PROFILES: dict[str, str] = {
     "small-pages": "query answers hold at most 5 rows, below the 10,000 the client asks for",
     "rate-display": "queries answer PRODUCT Rate as display text ('USD $0.05<br/>'), as "
     "public demo code reads it",
+    "narrow-schema": "PRODUCT has no Ranking column (it is in one vendor schema snapshot only)",
     "legacy": "all of create-response, product-upsert and small-pages at once",
 }
 
@@ -39,6 +40,8 @@ class Variants:
     page_cap: int = 10_000
     #: Queries answer PRODUCT.Rate as `<br/>`-separated display text (G3).
     rate_display: bool = False
+    #: (entity, column) pairs this org's schema lacks: a query naming one is refused (400).
+    missing_columns: tuple[tuple[str, str], ...] = ()
 
 
 _CREATE = Variants(create_response=True)
@@ -50,6 +53,7 @@ _PROFILE_VARIANTS: dict[str, Variants] = {
     "product-upsert": _UPSERT,
     "small-pages": _SMALL,
     "rate-display": Variants(rate_display=True),
+    "narrow-schema": Variants(missing_columns=(("PRODUCT", "Ranking"),)),
     "legacy": replace(_CREATE, product_upsert=True, page_cap=_SMALL.page_cap),
 }
 
