@@ -222,13 +222,16 @@ class LogiSenseBackend(Backend):
             except KeyError as exc:
                 return _reason(exc)
         outcomes = await PackagePatch(self.client, package_id).send(items)
-        failed = [
-            f"{i.label}: {o.message}" for i, o in zip(items, outcomes, strict=True) if not o.applied
-        ]
+        # One line per reason (a refused PATCH fails every item for the same reason).
+        failed: dict[str, list[str]] = {}
+        for item, outcome in zip(items, outcomes, strict=True):
+            if not outcome.applied:
+                failed.setdefault(outcome.message, []).append(item.label)
         if not failed:
             return ""
         done = "created, but " if creating else ""
-        return f"{done}its frequencies/currencies were not all changed: {'; '.join(failed)}"
+        reasons = "; ".join(f"{', '.join(labels)}: {why}" for why, labels in failed.items())
+        return f"{done}its frequencies/currencies were not all changed: {reasons}"
 
     async def _delete(self, change: Change) -> ChangeResult:
         remote_id = _need(change.remote_id, change.ref)

@@ -187,3 +187,17 @@ async def test_every_child_item_names_its_package(
     ]
     assert len(items) == 4  # a frequency, a currency, two package services
     assert all(item["packageId"] == int(ids[GOLD]) for item in items)
+
+
+async def test_a_refused_children_patch_names_every_item_once_with_the_reason(
+    rewriting: tuple[LogiSenseEmulator, LogiSenseBackend, _Rewriting],
+) -> None:
+    emulator, backend, _ = rewriting
+    ids = await _build_gold(backend)
+    emulator.faults.max_batch_size = 1  # the server refuses PATCHes of two items or more
+    change = _update(GOLD, ids, "currencies", ("USD",), ("CAD", "EUR", "USD"))
+    (result,) = await backend.apply_wave([change], ids)
+    assert result.outcome is Outcome.FAILED
+    assert "currency 'CAD', currency 'EUR': PATCH " in result.message
+    assert result.message.count("more than 1 patch items") == 1
+    assert len(emulator.records("Package/Currency")) == 1
