@@ -6,6 +6,7 @@ Backend-neutral on purpose, so that one backend never imports another.
 from __future__ import annotations
 
 from catalogsync.backends._http import HttpSettings
+from catalogsync.backends.settle import Settle
 from catalogsync.config import Settings
 
 
@@ -17,3 +18,8 @@ def http_settings(settings: Settings) -> HttpSettings:
         rate_limit_per_second=settings.rate_limit,
         concurrency=settings.concurrency,
     )
+
+
+def settle_policy(settings: Settings) -> Settle:
+    """How long an unclear create is re-read before it counts as not created."""
+    return Settle(window=settings.settle_seconds)

@@ -45,6 +45,7 @@ from catalogsync.backends.billingplatform.mapping import (
     live_resources,
     select_fields,
 )
+from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, package_product_ref
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
 from catalogsync.plan import Action, Change
@@ -69,9 +70,12 @@ class BillingPlatformBackend(Backend):
 
     name = "billingplatform"
 
-    def __init__(self, client: BillingPlatformClient, *, batch_size: int = 200) -> None:
+    def __init__(
+        self, client: BillingPlatformClient, *, batch_size: int = 200, settle: Settle | None = None
+    ) -> None:
         self.client = client
         self.batch_size = batch_size
+        self.settle = settle or Settle()
         #: Rating method types live rows showed in the last fetch (besides the documented ones).
         self._live_rating_method_types: frozenset[str] = frozenset()
         #: The RATING_METHOD row saved for each change of the current wave that names one.
@@ -407,28 +411,32 @@ class BillingPlatformBackend(Backend):
         return [self._result(item, answer) for item, answer in zip(batch, answers, strict=True)]
 
     async def _settle(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
-        """After a create whose outcome is unknown: what exists now is what was created."""
+        """After a create whose outcome is unknown: what exists now is what was created.
+
+        Re-read (with backoff, over `settle.window`) until every record shows up: the
+        server may still be running the create it did not answer (see `Settle`)."""
         keys = _SETTLE_KEYS[kind]
         # Package-products are looked up by their product's id, short whatever the length of
         # their Name (a Name of ~4,000 characters fits in no query).
         by = "ProductId" if kind is Kind.PACKAGE_PRODUCT else "Name"
         values = sorted({record.get(by, "") for _, record in batch})
-        try:
+        wanted = {tuple(record.get(k, "") for k in keys) for _, record in batch}
+
+        async def read() -> dict[tuple[str, ...], str]:
             rows = await self.client.query_in(ENTITY[kind], ["Id", *keys], by, values)
+            return {tuple(row.get(k, "") for k in keys): row["Id"] for row in rows}
+
+        try:
+            found = await self.settle.until(read, lambda now: wanted <= set(now))
         except BackendError as exc:
             return [
                 _failed(c, f"create outcome unknown and re-read failed: {exc}") for c, _ in batch
             ]
-        found = {tuple(row.get(k, "") for k in keys): row["Id"] for row in rows}
         results = []
         for change, record in batch:
             remote_id = found.get(tuple(record.get(k, "") for k in keys))
             if remote_id is None:
-                results.append(
-                    _failed(
-                        change, "create outcome unknown and not found on re-read; run apply again"
-                    )
-                )
+                results.append(_failed(change, _not_created(self.settle)))
             else:
                 results.append(ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id))
         return results
@@ -472,6 +480,13 @@ def _need(remote_id: str | None, ref: Ref | None) -> str:
     if remote_id is None:
         raise KeyError(f"{ref} has no id (it was not created)")
     return remote_id
+
+
+def _not_created(settle: Settle) -> str:
+    return (
+        f"create outcome unknown and not found on re-reading for {settle.window:g} s "
+        "(settings.settle_seconds), so it was not created; run apply again"
+    )
 
 
 def _failed(change: Change, message: str) -> ChangeResult:

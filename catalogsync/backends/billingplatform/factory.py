@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalogsync.backends._shared import http_settings
+from catalogsync.backends._shared import http_settings, settle_policy
 from catalogsync.backends.base import Backend
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
@@ -29,7 +29,7 @@ class _EmulatedBackend(BillingPlatformBackend):
             settings=http_settings(settings),
             transport=self.emulator.async_transport(),
         )
-        super().__init__(client, batch_size=settings.batch_size)
+        super().__init__(client, batch_size=settings.batch_size, settle=settle_policy(settings))
 
     async def close(self) -> None:
         await super().close()
@@ -52,4 +52,6 @@ def open_backend(project: Project, target_name: str, target: Target) -> Backend:
         settings=http_settings(settings),
         allow_insecure_http=target.allow_insecure_http,
     )
-    return BillingPlatformBackend(client, batch_size=settings.batch_size)
+    return BillingPlatformBackend(
+        client, batch_size=settings.batch_size, settle=settle_policy(settings)
+    )

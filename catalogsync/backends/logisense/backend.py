@@ -49,6 +49,7 @@ from catalogsync.backends.logisense.mapping import (
 )
 from catalogsync.backends.logisense.package_patch import PackagePatch
 from catalogsync.backends.logisense.services_patch import PackageServicesPatch
+from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
 from catalogsync.plan import Action, Change
@@ -60,8 +61,9 @@ class LogiSenseBackend(Backend):
 
     name = "logisense"
 
-    def __init__(self, client: LogiSenseClient) -> None:
+    def __init__(self, client: LogiSenseClient, *, settle: Settle | None = None) -> None:
         self.client = client
+        self.settle = settle or Settle()
         self._lookups: Lookups | None = None
         self._lookup_lock = asyncio.Lock()
         self._children: dict[str, PackageChildren] = {}
@@ -161,11 +163,17 @@ class LogiSenseBackend(Backend):
             created = await self.client.create(resource, record)
             identity = created.identity or (created.instance or {}).get("identity")
         except AmbiguousWriteError as exc:
-            identity = await self._adopt(resource, change.ref.name)
+            identity = await self.settle.until(
+                lambda: self._adopt(resource, change.ref.name), lambda found: found is not None
+            )
             if identity is None:
                 # Not retried: a POST that timed out may still be running on the server,
                 # and a second one could then duplicate it. The next apply creates it.
-                return _failed(change, f"{exc}; not found on re-read, so not created")
+                return _failed(
+                    change,
+                    f"{exc}; not found on re-reading for {self.settle.window:g} s "
+                    "(settings.settle_seconds), so not created; run apply again",
+                )
         if identity is None:
             return _failed(change, f"POST {resource}: the answer carries no identity")
         remote_id = str(identity)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from catalogsync.backends._shared import http_settings
+from catalogsync.backends._shared import http_settings, settle_policy
 from catalogsync.backends.base import Backend
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
@@ -38,7 +38,7 @@ class _EmulatedBackend(LogiSenseBackend):
             settings=http_settings(project.config.settings),
             transport=self.emulator.async_transport(),
         )
-        super().__init__(client)
+        super().__init__(client, settle=settle_policy(project.config.settings))
 
     async def close(self) -> None:
         await super().close()
@@ -71,4 +71,4 @@ def open_backend(project: Project, target_name: str, target: Target) -> Backend:
         settings=http_settings(project.config.settings),
         allow_insecure_http=target.allow_insecure_http,
     )
-    return LogiSenseBackend(client)
+    return LogiSenseBackend(client, settle=settle_policy(project.config.settings))
