@@ -257,6 +257,24 @@ class IgnoreRule(ObjectRule):
     fields: tuple[str, ...] = Field(min_length=1)
 
 
+class LockSettings(_Model):
+    """An optional apply lock: one apply per target at a time (see the README's
+    "Concurrent applies"). A file every pipeline applying to the target can see."""
+
+    path: str = Field(
+        description="Lock file; `{target}` is replaced by the target name. Relative paths "
+        "are relative to the project. Only useful where every pipeline shares this path."
+    )
+    wait_seconds: float = Field(
+        0, ge=0, le=86_400, description="How long to wait for a held lock (0: refuse at once)."
+    )
+    stale_after_seconds: float = Field(
+        3600,
+        gt=0,
+        description="A lock older than this is taken over (its holder died without a release).",
+    )
+
+
 class ProjectConfig(_Model):
     """catalogsync.yaml."""
 
@@ -284,6 +302,9 @@ class ProjectConfig(_Model):
         (), description="Rules every plan must keep, evaluated at plan time (exit 3)."
     )
     lint: LintSwitches = LintSwitches()
+    lock: LockSettings | None = Field(
+        None, description="Serialise applies to one target through a shared lock file."
+    )
 
     @field_validator("backend")
     @classmethod
@@ -347,6 +368,7 @@ def _describe(model: type[BaseModel]) -> str:
         RiskSettings: "risk",
         Policy: "policy",
         LintSwitches: "lint",
+        LockSettings: "lock",
     }
     return names.get(model, "rule" if issubclass(model, ObjectRule) else CONFIG_FILE)
 

@@ -10,7 +10,8 @@
     ├── PlanError                    the plan cannot be built or read (bad plan file, ...)
     ├── GuardRefusedError            exit 3: a safety guard refused the plan
     ├── PolicyRefusedError           exit 3: the plan breaks a policy (not overridden)
-    └── StalePlanError               exit 3: the live catalog moved since the plan was made
+    ├── StalePlanError               exit 3: the live catalog moved since the plan was made
+    └── LockHeldError                exit 3: another apply holds the target's apply lock
 
 The CLI is the one place that turns these into a message on stderr and an exit code; the
 rest of the code raises them and never prints.
@@ -123,6 +124,12 @@ class PolicyRefusedError(CatalogSyncError):
 
 class StalePlanError(CatalogSyncError):
     """Objects a saved plan touches changed since it was made; nothing was written."""
+
+    exit_code = EXIT_REFUSED
+
+
+class LockHeldError(CatalogSyncError):
+    """Another apply holds the target's apply lock (`lock:` in catalogsync.yaml)."""
 
     exit_code = EXIT_REFUSED
 

@@ -21,6 +21,7 @@ from catalogsync.cli.output import (
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, PlanError, UsageError
 from catalogsync.guards import check_guards
+from catalogsync.lock import apply_lock
 from catalogsync.partial import check_selection, parse_selection, select_plan
 from catalogsync.plan import Plan
 from catalogsync.render import render_report_json, render_report_text
@@ -241,7 +242,8 @@ def apply(
                 )
             return chosen, report, backend.stats()
 
-    chosen, report, request_stats = asyncio.run(run())
+    with apply_lock(project, choice.name):
+        chosen, report, request_stats = asyncio.run(run())
     if report is None:
         click.echo(
             render_plan(chosen, fmt)
