@@ -14,7 +14,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Tests talk to emulators that answer in microseconds; the vendor's 15 requests/s pacing
 # (tested on its own in tests/backends/test_http.py) would only make them wait.
-TEST_SETTINGS = {"rate_limit": 10_000}
+# Unpaced; an unclear create is settled within 5 s (the emulators never commit one late).
+TEST_SETTINGS = {"rate_limit": 10_000, "settle_seconds": 5}
 
 
 def copy_example(destination: Path) -> Path:

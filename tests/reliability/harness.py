@@ -192,7 +192,7 @@ def write_served_project(
         "targets": {"local": target},
         "guards": {"max_change_share": 1.0},
         # no client-side rate limit: the emulator is local and the suites count requests
-        "settings": {"rate_limit": 0, **(settings or {})},
+        "settings": {"rate_limit": 0, "settle_seconds": 2, **(settings or {})},
     }
     # JSON is YAML: the config is written exactly as given.
     (folder / "catalogsync.yaml").write_text(json.dumps(config, indent=2), encoding="utf-8")

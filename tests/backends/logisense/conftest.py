@@ -10,6 +10,7 @@ import pytest
 from catalogsync.backends._http import HttpSettings
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import MAX_PAGE_SIZE, LogiSenseClient
+from catalogsync.backends.settle import Settle
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
 
 FAST = HttpSettings(rate_limit_per_second=0, backoff_base=0.0, max_retries=2)
@@ -67,7 +68,8 @@ def make_client(
 
 @pytest.fixture
 async def backend(dropper: DropAfterProcessing) -> AsyncIterator[LogiSenseBackend]:
-    backend = LogiSenseBackend(make_client(dropper))
+    # No settle window: these tests script the server, nothing lands late.
+    backend = LogiSenseBackend(make_client(dropper), settle=Settle(window=0))
     try:
         yield backend
     finally:

@@ -158,7 +158,9 @@ async def test_an_unclear_create_that_did_not_happen_fails_without_writing(
     emulator.faults.fail_next(0, path_contains="/Service")  # dropped before processing
     (result,) = await backend.apply_wave([create(product_ref("X"), service_type="Usage")], {})
     assert result.outcome is Outcome.FAILED
-    assert "not found on re-read, so not created" in result.message
+    assert "not found on re-reading for 0 s (settings.settle_seconds), so not created" in (
+        result.message
+    )
     assert not emulator.find("Service", name="X")
 
 
