@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError, ConfigError
+from catalogsync.har import active_recorder
 
 __all__ = ["AuthHook", "HttpClient", "HttpSettings", "HttpStats", "TokenBucket"]
 
@@ -255,6 +256,8 @@ class HttpClient:
         self._sent_with: Counter[int] = Counter()
         self._secrets: set[str] = set()
         self._stats = HttpStats()
+        # `--record FILE.har`: the command's recorder, if it records (catalogsync/har.py).
+        self._recorder = active_recorder()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -435,6 +438,7 @@ class HttpClient:
         )
         await self._bucket.acquire()
         started = time.perf_counter()
+        started_at = datetime.now(UTC)
         self._stats.requests += 1
         self._stats.by_method[method] += 1
         self._stats.bytes_sent += len(request.content)
@@ -442,10 +446,31 @@ class HttpClient:
             response = await self._client.send(request)
         except httpx.RequestError as exc:
             self._record(method, path, type(exc).__name__, started)
+            self._to_har(request, None, started_at, started, f"{type(exc).__name__}: {exc}")
             raise
         self._record(method, path, str(response.status_code), started)
+        self._to_har(request, response, started_at, started)
         self._stats.bytes_received += len(response.content)
         return response
+
+    def _to_har(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        started_at: datetime,
+        started: float,
+        error: str = "",
+    ) -> None:
+        if self._recorder is not None:
+            seconds = time.perf_counter() - started
+            self._recorder.record(
+                request,
+                response,
+                started=started_at,
+                seconds=seconds,
+                secrets=self._secrets,
+                error=error,
+            )
 
     def _record(self, method: str, path: str, outcome: str, started: float) -> None:
         duration = time.perf_counter() - started

@@ -11,6 +11,7 @@ import click
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
+from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.drift import DriftReport, detect_drift
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK
@@ -46,6 +47,7 @@ from catalogsync.workflow import choose_target, connected, fetch_and_plan
     help="Do not report live objects the YAML does not declare.",
 )
 @stats_option
+@record_option
 @click.pass_obj
 def drift(
     ctx: Context,

@@ -11,6 +11,7 @@ from catalogsync.adopt import PreparedExport, prepare_export, write_export
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
+from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.exporter import Selection, Selector, SplitBy
 from catalogsync.registry import get_format
@@ -48,6 +49,7 @@ _SELECTOR_HELP = (
 @click.option("--force", is_flag=True, help="Overwrite catalog files that already exist.")
 @click.option("--dry-run", is_flag=True, help="Show which files would be written; write nothing.")
 @stats_option
+@record_option
 @click.pass_obj
 def export(
     ctx: Context,

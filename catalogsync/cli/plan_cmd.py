@@ -18,6 +18,7 @@ from catalogsync.cli.output import (
     ticking,
     use_color,
 )
+from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, PlanError, UsageError
 from catalogsync.guards import check_guards
@@ -85,6 +86,7 @@ format_option = click.option(
 @exclude_option
 @summary_option
 @stats_option
+@record_option
 @click.pass_obj
 def plan(
     ctx: Context,
@@ -157,6 +159,7 @@ def plan(
 @exclude_option
 @summary_option
 @stats_option
+@record_option
 @click.pass_obj
 def apply(
     ctx: Context,
