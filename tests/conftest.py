@@ -24,7 +24,8 @@ def copy_example(destination: Path) -> Path:
     config = destination / "catalogsync.yaml"
     text = config.read_text(encoding="utf-8")
     assert "rate_limit: 15\n" in text
-    config.write_text(text.replace("rate_limit: 15\n", "rate_limit: 10000\n"), encoding="utf-8")
+    unpaced = "rate_limit: 10000\n  settle_seconds: 5\n"  # see TEST_SETTINGS
+    config.write_text(text.replace("rate_limit: 15\n", unpaced), encoding="utf-8")
     return destination
 
 

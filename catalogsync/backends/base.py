@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind
+from catalogsync.doctor import Finding
 from catalogsync.plan import Change, digest
 from catalogsync.report import ChangeResult
 
@@ -122,6 +123,12 @@ class Backend(ABC):
         """The live lookup tables behind those of `fields` that name lookup rows (a field
         that is not a lookup is left out). Read only when asked, at most once a run."""
         return {}
+
+    async def doctor_checks(self, *, write_probe: bool) -> list[Finding]:
+        """What `catalogsync doctor` checks beyond the shared checks: the behaviours the
+        ledger could not settle. With `write_probe`, it may create, change and delete
+        disposable `catalogsync-probe-<random>` objects, and must always clean them up."""
+        return []
 
     def stats(self) -> dict[str, Any]:
         """Request counts and timings, for --stats."""

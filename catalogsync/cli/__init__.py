@@ -133,6 +133,7 @@ def main() -> None:
 from catalogsync.cli import (  # noqa: E402,F401
     ci_cmd,
     completion_cmd,
+    doctor_cmd,
     drift_cmd,
     emulator_cmd,
     export_cmd,

@@ -143,7 +143,7 @@ class LogiSenseClient:
         # a server that echoes the login body in an error must not get it printed.
         self._http.add_secret(username)
         self._http.add_secret(password)
-        self._http.add_secret(client_id)  # issued per tenant; the token answer echoes it
+        self._http.add_secret(client_id or "")  # issued per tenant; the token answer echoes it
 
     async def aclose(self) -> None:
         await self._http.aclose()
