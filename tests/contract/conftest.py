@@ -54,6 +54,7 @@ def harness(
         monkeypatch.setenv(name, value)
     with make_emulator(backend, tmp_path / "served.sqlite3", profile=profile) as emulator:
         harness = harness_type(emulator)
+        harness.profile = profile
         with ServerThread(harness.dropper) as server:
             harness.url = server.url
             yield harness

@@ -98,6 +98,7 @@ class Harness(ABC):
         self.emulator = emulator
         self.dropper = DropAfterProcessing(emulator.app)
         self.url = ""
+        self.profile = "strict"  # the emulator profile (set by the fixture)
 
     def write_project(self, folder: Path, spec: Spec) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,7 @@ from catalogsync.backends.billingplatform.mapping import (
 )
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, package_product_ref
+from catalogsync.doctor import Finding
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
@@ -213,6 +214,11 @@ class BillingPlatformBackend(Backend):
             return {}
         names = frozenset(RATING_METHOD_TYPES) | self._live_rating_method_types
         return dict.fromkeys(wanted, LookupTable("rating_method", names))
+
+    async def doctor_checks(self, *, write_probe: bool) -> list[Finding]:
+        from catalogsync.backends.billingplatform.doctor import doctor_checks  # only for doctor
+
+        return await doctor_checks(self, write_probe=write_probe)
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats

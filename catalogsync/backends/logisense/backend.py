@@ -51,6 +51,7 @@ from catalogsync.backends.logisense.package_patch import PackagePatch
 from catalogsync.backends.logisense.services_patch import PackageServicesPatch
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref
+from catalogsync.doctor import Finding
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
@@ -113,6 +114,11 @@ class LogiSenseBackend(Backend):
                 known = lookups.known("FrequencyType")
                 tables[(kind, name)] = LookupTable("frequency type", known, _frequency_type)
         return tables
+
+    async def doctor_checks(self, *, write_probe: bool) -> list[Finding]:
+        from catalogsync.backends.logisense.doctor import doctor_checks  # only for doctor
+
+        return await doctor_checks(self, write_probe=write_probe)
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats

@@ -223,6 +223,26 @@ class LogiSenseClient:
         body = self._http.decode_json("GET", path, response)
         return _parse(InstanceResponse, body, "GET", path).instance
 
+    async def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request to `{API}/{path}` as the tenant answers it, 4xx included: for
+        `doctor`, which observes answers rather than trusting them. Never retried when
+        the request is not a read."""
+        return await self._http.request(
+            method,
+            f"{API}/{path}",
+            json=json,
+            headers=headers,
+            idempotent=method in ("GET", "PUT", "DELETE"),
+            accept=frozenset(range(400, 500)),
+        )
+
     # -- writes ----------------------------------------------------------------------
 
     async def create(self, resource: str, record: Mapping[str, Any]) -> WriteResult:
