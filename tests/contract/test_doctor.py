@@ -15,11 +15,23 @@ from tests.contract.harness import Harness, Spec
 
 pytestmark = pytest.mark.loopback
 
-SPEC = Spec(products={"Voice": "1.50", "SMS": "2.50"}, packages={"Gold": ("Voice", "SMS")})
+# Seven products: a page cap of 5 rows (profile small-pages) shows.
+PRODUCTS = {f"Product {n}": f"{n}.50" for n in range(1, 6)}
+SPEC = Spec(
+    products={"Voice": "1.50", "SMS": "2.50", **PRODUCTS}, packages={"Gold": ("Voice", "SMS")}
+)
 
 #: (backend, profile) → the behaviours doctor must report as VARIANT with --write-probe.
 EXPECTED_VARIANTS: dict[tuple[str, str], set[str]] = {
     ("billingplatform", "strict"): set(),
+    ("billingplatform", "create-response"): {"the answer to a POST (create)"},
+    ("billingplatform", "product-upsert"): {"upsert of PRODUCT keyed by Name"},
+    ("billingplatform", "small-pages"): {"rows a query page may hold"},
+    ("billingplatform", "legacy"): {
+        "the answer to a POST (create)",
+        "upsert of PRODUCT keyed by Name",
+        "rows a query page may hold",
+    },
     ("logisense", "strict"): set(),
     ("logisense", "create-201"): {"POST status of a create"},
     ("logisense", "echo-patch-client-id"): {"PATCH result items echo `patchClientId`"},

@@ -420,6 +420,17 @@ class BillingPlatformClient:
 
     # -- writes ----------------------------------------------------------------------
 
+    async def exchange(self, method: str, entity: str, *, json: Any = None) -> httpx.Response:
+        """One write to `/{ENTITY}` as the org answers it, 4xx included and never retried:
+        for `doctor`, which observes answers rather than trusting them."""
+        return await self._http.request(
+            method,
+            f"{API}/{_check_name('entity', entity)}",
+            json=json,
+            idempotent=False,
+            accept=frozenset(range(400, 500)),
+        )
+
     async def create(
         self, entity: str, records: Sequence[Mapping[str, object]]
     ) -> list[RecordResult]:

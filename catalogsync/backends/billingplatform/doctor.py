@@ -1,9 +1,10 @@
 """`catalogsync doctor` for BillingPlatform: what the documents leave open, checked on the org.
 
-Read-only checks read RATING_METHOD, a full page of one entity and a query with a quoted
-name. The write probe upserts a PRODUCT named `catalogsync-probe-<random>` (and one whose
-name differs only in case), a PACKAGE and a PACKAGE_PRODUCT, changes and deletes them,
-always (a failure to clean up is itself a finding naming what is left).
+Read-only checks read RATING_METHOD, a full page (and a COUNT) of the entities and a query
+with a quoted name. The write probe POSTs a PRODUCT named `catalogsync-probe-<random>`, tries
+an upsert of PRODUCT, POSTs a PACKAGE and a PACKAGE_PRODUCT, upserts the package-product's
+name in upper case, clears a field and deletes the referenced product, then deletes every
+probe record, always (a failure to clean up is itself a finding naming what is left).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from catalogsync.backends.billingplatform.client import (
     build_select,
     sql_literal,
 )
+from catalogsync.backends.billingplatform.mapping import RATING_METHOD_TYPES
 from catalogsync.doctor import Finding, Verdict
 from catalogsync.errors import CatalogSyncError
 
@@ -53,27 +55,41 @@ async def doctor_checks(backend: BillingPlatformBackend, *, write_probe: bool) -
 
 
 async def _rating_methods(client: BillingPlatformClient) -> Finding:
+    sql = build_select("RATING_METHOD", ["Id", "RatingMethodType"], None, "Id", (0, 200))
     try:
-        rows = await client.query_all("RATING_METHOD", ["Id", "Name"], require=("Id", "Name"))
+        rows = await client.query(sql, require=("Id",))
     except CatalogSyncError as exc:
-        return Finding("RATING_METHOD lookup table", "readable", str(exc), BAD)
-    names = ", ".join(sorted(r["Name"] for r in rows)[:8])
-    return Finding("RATING_METHOD lookup table", "readable", f"{len(rows)} rows: {names}", OK)
+        return Finding("RATING_METHOD lookup table", "readable by RatingMethodType", str(exc), BAD)
+    types = sorted({r.get("RatingMethodType", "") for r in rows} - {""})
+    unknown = sorted(set(types) - set(RATING_METHOD_TYPES))
+    return Finding(
+        "RATING_METHOD lookup table",
+        "readable; types among the documented ones",
+        f"{len(rows)} rows on the first page; types: {', '.join(types) or 'none'}"
+        + (f" (undocumented: {', '.join(unknown)})" if unknown else ""),
+        VARIANT if unknown else OK,
+    )
 
 
 async def _page_cap(client: BillingPlatformClient) -> Finding:
-    sql = build_select("PACKAGE_PRODUCT", ["Id"], None, "Id", (0, MAX_PAGE_SIZE))
-    rows = await client.query(sql)
-    if len(rows) >= MAX_PAGE_SIZE:
-        observed, verdict = f"a full page of {len(rows)} rows", OK
-    else:
-        observed = f"{len(rows)} rows (the org holds fewer than a page; a lower cap cannot show)"
-        verdict = OK
+    expected = f"{MAX_PAGE_SIZE} rows (OFFSET … FETCH NEXT {MAX_PAGE_SIZE} ROWS ONLY)"
+    for entity in ("PACKAGE_PRODUCT", "PRODUCT", "PACKAGE"):
+        rows = await client.query(build_select(entity, ["Id"], None, "Id", (0, MAX_PAGE_SIZE)))
+        total = await client.count(entity)
+        if len(rows) < min(total, MAX_PAGE_SIZE):
+            return Finding(
+                "rows a query page may hold",
+                expected,
+                f"{len(rows)} rows of {total} {entity} on a page (the org caps pages)",
+                VARIANT,  # the client proves a read whole by COUNT and pages on
+            )
+        if total >= MAX_PAGE_SIZE:
+            break
     return Finding(
         "rows a query page may hold",
-        f"{MAX_PAGE_SIZE} (OFFSET … FETCH NEXT {MAX_PAGE_SIZE} ROWS ONLY)",
-        observed,
-        verdict,
+        expected,
+        f"no cap below {len(rows)} rows ({entity} holds {total})",
+        OK,
     )
 
 
@@ -101,29 +117,69 @@ class _Probe:
         self.ids: dict[str, list[str]] = {"PACKAGE_PRODUCT": [], "PACKAGE": [], "PRODUCT": []}
 
     async def run(self) -> list[Finding]:
-        (created,) = await self.client.upsert("PRODUCT", [{"Name": self.name, "Rate": "1"}])
-        if not created.success or not created.id:
-            raise CatalogSyncError(f"upsert of a probe product refused: {created.error_text}")
-        self.ids["PRODUCT"].append(created.id)
-        return [
-            Finding(
-                "the answer to an upsert that creates",
-                "upsertResponse with the Id and `created: true`",
-                f"Id {created.id}, created {created.created!r}",
-                OK if created.created is True else VARIANT,
-            ),
-            await self._case(created.id),
-            await self._clear(created.id),
-            await self._delete_referenced(created.id),
+        findings = [await self._create_answer()]
+        product_id = self.ids["PRODUCT"][0]
+        findings.append(await self._product_upsert())
+        (package,) = await self.client.create("PACKAGE", [{"Name": self.name}])
+        if not package.success or not package.id:
+            raise CatalogSyncError(f"POST of a probe package refused: {package.error_text}")
+        self.ids["PACKAGE"].append(package.id)
+        record = {"Name": self.name, "PackageId": package.id, "ProductId": product_id}
+        (child,) = await self.client.create("PACKAGE_PRODUCT", [{**record, "MinQty": "0"}])
+        if not child.success or not child.id:
+            raise CatalogSyncError(f"POST of a probe package-product refused: {child.error_text}")
+        self.ids["PACKAGE_PRODUCT"].append(child.id)
+        findings += [
+            await self._case({**record, "MinQty": "1"}, child.id),
+            await self._clear(product_id),
+            await self._delete_referenced(product_id),
         ]
+        return findings
 
-    async def _case(self, product_id: str) -> Finding:
-        (other,) = await self.client.upsert("PRODUCT", [{"Name": self.name.upper(), "Rate": "2"}])
-        if other.id and other.id != product_id:
-            self.ids["PRODUCT"].append(other.id)
-        matched = other.id == product_id
+    async def _create_answer(self) -> Finding:
+        body = {"brmObjects": [{"Id": "", "Name": self.name, "Rate": "1"}]}
+        response = await self.client.exchange("POST", "PRODUCT", json=body)
+        answer = response.json() if response.is_success else {}
+        key = next((k for k in ("retrieveResponse", "createResponse") if k in answer), "")
+        rows = answer.get(key) or []
+        first = rows[0] if isinstance(rows, list) and rows else {}
+        if isinstance(first, dict) and first.get("Id"):
+            self.ids["PRODUCT"].append(str(first["Id"]))
+        else:
+            raise CatalogSyncError(f"POST PRODUCT: HTTP {response.status_code}, no Id in {answer}")
         return Finding(
-            "upsert matching by Name ignores case",
+            "the answer to a POST (create)",
+            "retrieveResponse with the saved record (seeds 000/001)",
+            f"HTTP {response.status_code}, {key or 'neither retrieveResponse nor createResponse'}",
+            OK if key == "retrieveResponse" else VARIANT if key else BAD,
+        )
+
+    async def _product_upsert(self) -> Finding:
+        body = {
+            "brmObjects": [{"Id": "", "Name": self.name + "-upsert", "Rate": "1"}],
+            "externalIDFieldName": "Name",
+        }
+        response = await self.client.exchange("PATCH", "PRODUCT", json=body)
+        answer = response.json() if response.is_success else {}
+        results = answer.get("upsertResponse") or []
+        made = [r for r in results if isinstance(r, dict) and r.get("Id")]
+        ok = [r for r in made if str(r.get("success", "")).lower() in ("true", "1")]
+        self.ids["PRODUCT"] += [str(r["Id"]) for r in made]
+        return Finding(
+            "upsert of PRODUCT keyed by Name",
+            "refused (no document lists an upsert key for PRODUCT; catalogsync POSTs products)",
+            "accepted" if ok else f"refused (HTTP {response.status_code})",
+            VARIANT if ok else OK,
+        )
+
+    async def _case(self, record: dict[str, str], child_id: str) -> Finding:
+        upper = {**record, "Name": self.name.upper()}
+        (other,) = await self.client.upsert("PACKAGE_PRODUCT", [upper])
+        if other.id and other.id != child_id:
+            self.ids["PACKAGE_PRODUCT"].insert(0, other.id)
+        matched = other.id == child_id
+        return Finding(
+            "upsert matching by Name ignores case (PACKAGE_PRODUCT)",
             "no: a name differing only in case is another record",
             "yes: it updated the probe" if matched else "no: it created another record",
             VARIANT if matched else OK,
@@ -143,19 +199,6 @@ class _Probe:
         )
 
     async def _delete_referenced(self, product_id: str) -> Finding:
-        (package,) = await self.client.upsert("PACKAGE", [{"Name": self.name}])
-        if not package.id:
-            raise CatalogSyncError(f"upsert of a probe package refused: {package.error_text}")
-        self.ids["PACKAGE"].append(package.id)
-        record = {
-            "Name": self.name,
-            "PackageId": package.id,
-            "ProductId": product_id,
-            "MinQty": "0",
-        }
-        (child,) = await self.client.create("PACKAGE_PRODUCT", [record])
-        if child.id:
-            self.ids["PACKAGE_PRODUCT"].append(child.id)
         (deleted,) = await self.client.delete("PRODUCT", [product_id])
         if deleted.success:
             self.ids["PRODUCT"].remove(product_id)
