@@ -27,6 +27,7 @@ EXPECTED_VARIANTS: dict[tuple[str, str], set[str]] = {
     ("billingplatform", "create-response"): {"the answer to a POST (create)"},
     ("billingplatform", "product-upsert"): {"upsert of PRODUCT keyed by Name"},
     ("billingplatform", "small-pages"): {"rows a query page may hold"},
+    ("billingplatform", "rate-display"): {"PRODUCT Rate as a query answers it"},
     ("billingplatform", "legacy"): {
         "the answer to a POST (create)",
         "upsert of PRODUCT keyed by Name",

@@ -10,6 +10,7 @@ probe record, always (a failure to clean up is itself a finding naming what is l
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from catalogsync.backends.billingplatform.client import (
@@ -119,6 +120,7 @@ class _Probe:
     async def run(self) -> list[Finding]:
         findings = [await self._create_answer()]
         product_id = self.ids["PRODUCT"][0]
+        findings.append(await self._rate_read_back(product_id))
         findings.append(await self._product_upsert())
         (package,) = await self.client.create("PACKAGE", [{"Name": self.name}])
         if not package.success or not package.id:
@@ -152,6 +154,22 @@ class _Probe:
             "retrieveResponse with the saved record (seeds 000/001)",
             f"HTTP {response.status_code}, {key or 'neither retrieveResponse nor createResponse'}",
             OK if key == "retrieveResponse" else VARIANT if key else BAD,
+        )
+
+    async def _rate_read_back(self, product_id: str) -> Finding:
+        sql = build_select("PRODUCT", ["Id", "Rate"], f"Id = {int(product_id)}", "Id", None)
+        rows = await self.client.query(sql)
+        value = rows[0].get("Rate", "") if rows else ""
+        try:
+            Decimal(value)
+            plain = True
+        except (InvalidOperation, ValueError):
+            plain = False
+        return Finding(
+            "PRODUCT Rate as a query answers it",
+            "a plain number (saved as 1)",
+            f"{value!r}",
+            OK if plain else VARIANT,  # display text: the client reads its one amount
         )
 
     async def _product_upsert(self) -> Finding:
