@@ -66,8 +66,13 @@ class UsageError(CatalogSyncError):
     """The command line asks for something that cannot be done."""
 
 
+#: Issues printed in one error: a generated or mangled file can have hundreds of thousands,
+#: and printing them all costs more than finding them. The count says how many there were.
+MAX_ISSUES_SHOWN = 100
+
+
 class _IssuesError(CatalogSyncError):
-    """An error that carries a list of issues, all reported at once."""
+    """An error that carries a list of issues, all reported at once (the first ones shown)."""
 
     title = "problems found"
 
@@ -78,7 +83,11 @@ class _IssuesError(CatalogSyncError):
     def _message(self) -> str:
         count = len(self.issues)
         noun = "problem" if count == 1 else "problems"
-        lines = [str(issue) for issue in self.issues]
+        lines = [str(issue) for issue in self.issues[:MAX_ISSUES_SHOWN]]
+        if count > MAX_ISSUES_SHOWN:
+            lines.append(
+                f"... and {count - MAX_ISSUES_SHOWN} more (the first {MAX_ISSUES_SHOWN} shown)"
+            )
         return "\n".join([*lines, f"{count} {noun} found ({self.title})"])
 
 

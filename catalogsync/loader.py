@@ -69,7 +69,8 @@ def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = 
     try:
         return _load_catalog(files, fmt, base, fast=True)
     except CatalogValidationError:
-        return _load_catalog(files, fmt, base, fast=False)
+        pass  # outside the handler: its traceback would keep the first pass's objects alive
+    return _load_catalog(files, fmt, base, fast=False)
 
 
 def _load_catalog(

@@ -68,10 +68,23 @@ def _message(err: ErrorDetails) -> str:
         # Our own validators word their message in full; the input is not echoed because
         # it may be a credential written where it must not be.
         return message.removeprefix("Value error, ")
+    if err["type"] in _DECIMAL_BOUNDS:
+        message = _DECIMAL_BOUNDS[err["type"]].format(**err.get("ctx", {}))
     value = err["input"]
     if isinstance(value, (dict, list)) or value is None:
         return f"{message} (got {type_name(value)})"
-    return f"{message} (got {value!r})"
+    shown = repr(value)
+    if len(shown) > _MAX_SHOWN_INPUT:  # a 5,000-digit number is not worth echoing whole
+        shown = shown[: _MAX_SHOWN_INPUT - 3] + "..."
+    return f"{message} (got {shown})"
+
+
+_DECIMAL_BOUNDS = {
+    "decimal_max_digits": "too many digits (at most {max_digits} in all)",
+    "decimal_whole_digits": "too large (at most {whole_digits} digits before the decimal point)",
+    "decimal_max_places": "too precise (at most {decimal_places} digits after the decimal point)",
+}
+_MAX_SHOWN_INPUT = 60
 
 
 def type_name(value: Any) -> str:

@@ -42,10 +42,10 @@ try:  # ruamel's own resolver table, so "looks typed" means exactly what ruamel 
 except ImportError:  # pragma: no cover - a future ruamel without the table
     _RUAMEL_RESOLVERS = []
 
-__all__ = ["ItemPositions", "fast_available", "fast_load"]
+__all__ = ["KEY", "ItemPositions", "alias_bomb", "fast_available", "fast_load"]
 
 #: (line, column), both 0-based, of each sequence item, keyed by the item's path.
-ItemPositions = dict[tuple[str | int, ...], tuple[int, int]]
+ItemPositions = dict[tuple[Any, ...], tuple[int, int]]
 
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -107,17 +107,26 @@ def _scalar(event: Any) -> Any:
     return event.value  # quoted or block: always a string
 
 
-def fast_load(text: str) -> tuple[Any, ItemPositions] | None:
-    """Plain data and item positions, or None when the exact reader must decide."""
+def fast_load(text: str, *, locate: bool = False) -> tuple[Any, ItemPositions] | None:
+    """Plain data and item positions, or None when the exact reader must decide.
+
+    With `locate=True` the positions also hold every mapping value (keyed by its path) and
+    every mapping key (keyed by its path with a trailing `KEY` marker): a full source map,
+    for locating errors without the slow round-trip reader.
+    """
     if not fast_available():
         return None
     try:
-        return _build(yaml.parse(text, Loader=_CLoader))
-    except (_GiveUp, YAMLError):
+        return _build(yaml.parse(text, Loader=_CLoader), locate)
+    except (_GiveUp, YAMLError, ValueError):  # ValueError: an int past Python's digit limit
         return None
 
 
-def _build(events: Any) -> tuple[Any, ItemPositions]:
+#: Ends the path of a mapping key's position in `fast_load(..., locate=True)`.
+KEY = object()
+
+
+def _build(events: Any, locate: bool) -> tuple[Any, ItemPositions]:
     positions: ItemPositions = {}
     # Open containers: [container, its path, the pending mapping key (or _NO_KEY)].
     stack: list[list[Any]] = []
@@ -157,11 +166,17 @@ def _build(events: Any) -> tuple[Any, ItemPositions]:
                 if kind is not _ev.ScalarEvent or value in container:
                     raise _GiveUp("complex or duplicate key")
                 frame[2] = value
+                if locate:
+                    mark = event.start_mark
+                    positions[(*frame[1], value, KEY)] = (mark.line, mark.column)
                 continue
             else:
                 path = (*frame[1], frame[2])
                 container[frame[2]] = value
                 frame[2] = _NO_KEY
+                if locate:
+                    mark = event.start_mark
+                    positions[path] = (mark.line, mark.column)
         if kind is not _ev.ScalarEvent:
             stack.append([value, path, _NO_KEY])
     return root, positions
@@ -169,6 +184,78 @@ def _build(events: Any) -> tuple[Any, ItemPositions]:
 
 _NO_KEY = object()
 _IGNORED = (_ev.StreamStartEvent, _ev.StreamEndEvent, _ev.DocumentEndEvent)
+
+
+# --- alias expansion --------------------------------------------------------------------------
+
+#: How many nodes aliases may add to a document once expanded. Aliases are shared, not
+#: copied, while parsing, but every later step (plain data, validation, planning) walks the
+#: expanded tree: nine aliases a level, six levels deep, is 354 bytes and half a million
+#: nodes (an "alias bomb"; 91 s and 6.9 GB before this bound). A catalog sharing a few
+#: defaults or product lists stays far below it.
+MAX_ALIAS_NODES = 100_000
+
+
+def alias_bomb(text: str, limit: int = MAX_ALIAS_NODES) -> tuple[int, int, str] | None:
+    """(line, column, message) of the alias that makes `text` expand past `limit` nodes.
+
+    Counted on libyaml's event stream, in one pass and without building anything: each
+    anchored node's expanded size is recorded when it ends, and each alias adds the size of
+    its anchor. An alias inside its own anchor (a recursive document) is refused too: it
+    would expand forever. Lines and columns are 0-based. Returns None when the document is
+    within bounds, or when libyaml cannot read it (the exact reader then reports why).
+    """
+    if _CLoader is None or "*" not in text:
+        return None
+    sizes: dict[str, int] = {}
+    open_anchors: set[str] = set()
+    # Open collections: [anchor, expanded size so far].
+    stack: list[list[Any]] = []
+    added = 0
+    event: Any
+    try:
+        for event in yaml.parse(text, Loader=_CLoader):
+            kind = type(event)
+            if kind is _ev.MappingStartEvent or kind is _ev.SequenceStartEvent:
+                if event.anchor is not None:
+                    open_anchors.add(event.anchor)
+                stack.append([event.anchor, 1])
+                continue
+            if kind is _ev.MappingEndEvent or kind is _ev.SequenceEndEvent:
+                anchor, size = stack.pop()
+                if anchor is not None:
+                    sizes[anchor] = size
+                    open_anchors.discard(anchor)
+            elif kind is _ev.ScalarEvent:
+                size = 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif kind is _ev.AliasEvent:
+                mark = event.start_mark
+                if event.anchor in open_anchors:
+                    return (
+                        mark.line,
+                        mark.column,
+                        f"alias *{event.anchor} refers to itself "
+                        "(a recursive document cannot be read)",
+                    )
+                size = sizes.get(event.anchor, 1)
+                added += size
+                if added > limit:
+                    return (
+                        mark.line,
+                        mark.column,
+                        f"aliases expand this document past "
+                        f"{limit:,} nodes (alias *{event.anchor} adds {size:,}); "
+                        "write the values out instead of nesting aliases",
+                    )
+            else:
+                continue
+            if stack:
+                stack[-1][1] += size
+    except YAMLError:
+        return None
+    return None
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -86,8 +86,15 @@ def _number_text(value: Any) -> Any:
 # A name must have some visible text; surrounding spaces are kept as written (they are
 # part of the name in the billing system, and must round-trip).
 Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
-Money = Annotated[Decimal, Field(allow_inf_nan=False)]
-Quantity = Annotated[Decimal, Field(allow_inf_nan=False, ge=0)]
+# Bounds on every decimal: BillingPlatform documents Rate, MinQty and MaxQty as strings of
+# no stated precision (docs/vendor-api.md, "Decimal bounds"), so these are catalogsync's
+# own: 18 digits before the point and 10 after cover any price or quantity, and refuse
+# `1e999999999` (a billion digits once printed) or a 5,000-digit rate at validation.
+WHOLE_DIGITS = 18
+DECIMAL_PLACES = 10
+_BOUNDED = {"max_digits": WHOLE_DIGITS + DECIMAL_PLACES, "decimal_places": DECIMAL_PLACES}
+Money = Annotated[Decimal, Field(allow_inf_nan=False, **_BOUNDED)]
+Quantity = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, **_BOUNDED)]
 Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
 NumberText = Annotated[str, BeforeValidator(_number_text), AfterValidator(normalise_number_text)]
 

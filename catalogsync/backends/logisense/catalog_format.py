@@ -113,7 +113,9 @@ def _sorted_unique(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
 # part of the name in the billing system, and must round-trip).
 Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
-Instances = Annotated[int, Field(ge=0)]
+# LogiSense's integer properties are 32-bit in its samples' ranges (docs/vendor-api.md,
+# "Decimal bounds", assumed): a larger count is a typo, refused with its location.
+Instances = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Frequency = Annotated[str, AfterValidator(normalise_frequency)]
 CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
 # ISO 8601 date or date-time, kept as text: `2026-01-01` or `2026-01-01T00:00:00Z`.

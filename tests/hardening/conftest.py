@@ -1,0 +1,27 @@
+"""Helpers for the hardening tests: a one-file project and the CLI run on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.harness import Run, cli_run
+
+CONFIG = (
+    'backend: billingplatform\ncatalog: [catalog.yaml]\ntargets:\n  local: {url: "emulator:"}\n'
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "catalogsync.yaml").write_text(CONFIG, encoding="utf-8")
+    return tmp_path
+
+
+def validate(project: Path, catalog: str, config: str | None = None) -> Run:
+    """`catalogsync validate` on `catalog` (and `config`, if given)."""
+    (project / "catalog.yaml").write_text(catalog, encoding="utf-8")
+    if config is not None:
+        (project / "catalogsync.yaml").write_text(config, encoding="utf-8")
+    return cli_run(project, "validate")
