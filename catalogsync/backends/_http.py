@@ -22,7 +22,8 @@ Retry policy (DESIGN.md §5):
   naming the method, the path (never the query string) and the API's error text.
 
 Secrets (session headers returned by the hook, and anything given to `add_secret`) are
-redacted from every message; headers and bodies are never logged.
+redacted, in every encoding a server may echo them in (`catalogsync.redact`), from the
+server's and the transport's text in every message; headers and bodies are never logged.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import httpx
 
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError, ConfigError
 from catalogsync.har import active_recorder
+from catalogsync.redact import Redactor
 
 __all__ = ["AuthHook", "HttpClient", "HttpSettings", "HttpStats", "TokenBucket"]
 
@@ -254,7 +256,8 @@ class HttpClient:
         # have been used up by them (servers that expire sessions after N requests).
         self._served_generation = 0
         self._sent_with: Counter[int] = Counter()
-        self._secrets: set[str] = set()
+        self._redactor = Redactor()
+        self._secrets: set[str] = set()  # as given, for the HAR recorder's own redaction
         self._stats = HttpStats()
         # `--record FILE.har`: the command's recorder, if it records (catalogsync/har.py).
         self._recorder = active_recorder()
@@ -277,9 +280,14 @@ class HttpClient:
         return self._stats.as_dict()
 
     def add_secret(self, value: str) -> None:
-        """Never let `value` appear in an error message raised by this client."""
+        """Never let `value` (in any encoding) appear in an error message of this client."""
+        self._redactor.add(value)
         if value:
             self._secrets.add(value)
+
+    def redact(self, text: str) -> str:
+        """`text` (from the server) with every secret of this client masked."""
+        return self._redactor.redact(text)
 
     # -- sessions --------------------------------------------------------------------
 
@@ -316,6 +324,7 @@ class HttpClient:
             headers = await self._auth.login(self)
             for value in headers.values():
                 self.add_secret(value)
+                self.add_secret(value.removeprefix("Bearer "))  # echoed without the scheme
             self._auth_headers = dict(headers)
             self._generation += 1
             self._stats.logins += 1
@@ -482,7 +491,8 @@ class HttpClient:
         self, method: str, path: str, exc: httpx.RequestError, idempotent: bool, attempt: int
     ) -> None:
         """Back off before a retry, or raise when this failure must not be retried."""
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        text = self._redactor.redact(str(exc))
+        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
         if isinstance(exc, _NOT_SENT_ERRORS) or (
             idempotent and isinstance(exc, _MAYBE_SENT_ERRORS)
         ):
@@ -490,11 +500,11 @@ class HttpClient:
                 await self._backoff(method, path, reason, attempt, retry_after=None)
                 return
             raise BackendError(
-                self._redact(f"{method} {path} failed after {attempt + 1} attempts: {reason}")
+                f"{method} {path} failed after {attempt + 1} attempts: {reason}"
             ) from exc
         if isinstance(exc, _MAYBE_SENT_ERRORS):
             raise self._ambiguous(method, path, reason) from exc
-        raise BackendError(self._redact(f"{method} {path} failed: {reason}")) from exc
+        raise BackendError(f"{method} {path} failed: {reason}") from exc
 
     async def _should_retry_status(
         self, method: str, path: str, response: httpx.Response, idempotent: bool, attempt: int
@@ -534,20 +544,24 @@ class HttpClient:
             detail = f"{detail} (after {attempts} attempts)"
         if not idempotent and status >= 500 and status not in _RETRY_ALWAYS:
             return self._ambiguous(method, path, detail)
-        return BackendError(self._redact(f"{method} {path} failed: {detail}"))
+        return BackendError(f"{method} {path} failed: {detail}")
 
     def _ambiguous(self, method: str, path: str, detail: str) -> AmbiguousWriteError:
         self._stats.ambiguous_writes += 1
         message = f"{method} {path} may or may not have been applied ({detail})"
-        return AmbiguousWriteError(self._redact(f"{message}; re-read before retrying"))
+        return AmbiguousWriteError(f"{message}; re-read before retrying")
 
-    @staticmethod
-    def _api_error_text(response: httpx.Response) -> str:
-        """The API's own error message, from the JSON shapes BillingPlatform and LogiSense use."""
+    def _api_error_text(self, response: httpx.Response) -> str:
+        """The API's own error message, from the JSON shapes BillingPlatform and LogiSense use.
+
+        Redacted before it is shortened or its spaces are squeezed, either of which could
+        leave part of a secret, or a secret holding spaces, unrecognised.
+        """
+        redact = self._redactor.redact
         try:
             body = response.json()
         except ValueError:
-            return " ".join(response.text.split())[:_MAX_ERROR_TEXT]
+            return " ".join(redact(response.text).split())[:_MAX_ERROR_TEXT]
         parts: list[str] = []
         if isinstance(body, dict):
             errors = body.get("errors")
@@ -560,10 +574,5 @@ class HttpClient:
                 value = body.get(key)
                 if isinstance(value, str) and value and value not in parts:
                     parts.append(value)
-        text = "; ".join(part for part in parts if part) or str(body)
+        text = "; ".join(redact(part) for part in parts if part) or redact(str(body))
         return " ".join(text.split())[:_MAX_ERROR_TEXT]
-
-    def _redact(self, message: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            message = message.replace(secret, "***")
-        return message

@@ -7,8 +7,9 @@ and name; everything below says GitHub, but holds for both.
 Only what the CI glue needs: JSON requests, Link-header pagination, retries, and errors
 that say which request failed with what status. The token goes into the Authorization
 header and nowhere else: error messages carry the method, the path and GitHub's message,
-never headers, and pagination refuses to follow a `next` link to another host (the token
-would go with it).
+never headers (GitHub's message is redacted of the token in every encoding, in case it
+echoes the request), and pagination refuses to follow a `next` link to another scheme or
+host (the token would go with it).
 
 Retries: 5xx and connection errors are retried for idempotent methods (GET, PATCH, PUT,
 DELETE). A POST that failed with a 5xx or mid-request may have been acted on, so it is not
@@ -29,6 +30,7 @@ import httpx
 from catalogsync import __version__
 from catalogsync.backends._http import check_base_url, parse_retry_after
 from catalogsync.errors import CatalogSyncError
+from catalogsync.redact import Redactor
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -86,7 +88,8 @@ class GitHubClient:
         self.api_url = api_url.rstrip("/")
         # The token must not cross the network in clear: https, or http to loopback only.
         check_base_url(self.api_url, has_transport=transport is not None, allow_insecure_http=False)
-        self._host = urlsplit(self.api_url).netloc
+        self._scheme, self._host = urlsplit(self.api_url)[:2]
+        self._redactor = Redactor([token])
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
@@ -151,11 +154,12 @@ class GitHubClient:
         link = response.links.get("next", {}).get("url")
         if link is None:
             return None
-        if urlsplit(link).netloc not in ("", self._host):
-            # Following it would send the token to another host.
+        scheme, host = urlsplit(link)[:2]
+        if (scheme or self._scheme, host or self._host) != (self._scheme, self._host):
+            # Following it would send the token to another host, or in clear (http://).
             raise GitHubError(
                 f"GET {_path_of(str(response.request.url))}: refusing a pagination link "
-                f"to another host ({urlsplit(link).netloc})"
+                f"to another scheme or host ({scheme}://{host})"
             )
         return link
 
@@ -207,10 +211,10 @@ class GitHubClient:
         except ValueError:
             data = None
         if isinstance(data, dict) and data.get("message"):
-            detail = f": {str(data['message'])[:300]}"
+            detail = f": {self._redactor.redact(str(data['message']))[:300]}"
             errors = data.get("errors")
             if isinstance(errors, list) and errors:
-                detail += f" ({str(errors)[:300]})"
+                detail += f" ({self._redactor.redact(str(errors))[:300]})"
         hint = self._token_hint if response.status_code in (401, 403, 404) else ""
         return (
             f"{self.service} API request failed: {what} → {response.status_code} "

@@ -180,9 +180,7 @@ class _SessionAuth(AuthHook):
         parsed = _parse(LoginResponse, client.decode_json("POST", path, response), "POST", path)
         result = parsed.login_response[0]
         if result.error_code not in ("", "0") or not result.session_id:
-            reason = result.error_text or "no SessionID in the response"
-            for secret in (self._password, self._username):
-                reason = reason.replace(secret, "***") if secret else reason
+            reason = client.redact(result.error_text) or "no SessionID in the response"
             raise AuthenticationError(f"BillingPlatform login failed: {reason}")
         return {"sessionid": result.session_id}
 
