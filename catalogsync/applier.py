@@ -13,16 +13,24 @@ Trust, not hope (DESIGN.md §8):
 - after the last wave, the live catalog is read once more and every succeeded change is
   checked to be in effect with the planned values (`verify`; one read of the catalog, the
   read floor). The re-check read before a wave verifies the waves before it for free.
+
+On SIGINT/SIGTERM (`catalogsync.interrupt`) it starts no further wave and verifies nothing
+(no request may start): the wave in flight settles (its requests not yet sent are refused,
+and reported as not attempted), or, after a second signal, is abandoned (its changes
+reported as possibly written). The report is always complete.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from catalogsync.backends.base import Backend, LiveCatalog
 from catalogsync.catalog import Ref
+from catalogsync.errors import BackendError
+from catalogsync.interrupt import is_not_sent, signal_name, stopping
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import index_live, renames_in
 from catalogsync.recheck import moved_before_wave
@@ -66,9 +74,13 @@ async def apply_plan(
     refused = ""
     fresh_enough = options.live_is_fresh
     for wave, changes in plan.waves():
+        if stopping() is not None:
+            break
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
-            fresh = await backend.fetch_live()
+            fresh = await _read_unless_stopped(backend)
+            if fresh is None:
+                break
             moved = moved_before_wave(runnable, _created(plan, results), live, fresh, all_renames)
             if moved:
                 refused = _refusal(moved)
@@ -76,7 +88,7 @@ async def apply_plan(
         if runnable:
             log.info("apply: wave=%d changes=%d", wave, len(runnable))
             deletes = {c.ref for c in runnable if c.action is Action.DELETE}
-            for result in await backend.apply_wave(runnable, ids):
+            for result in await _run_wave(backend, runnable, ids):
                 results[result.ref] = result
                 # A deleted duplicate's id must not replace the id of the record kept.
                 written = result.outcome is Outcome.SUCCEEDED and result.remote_id is not None
@@ -91,11 +103,14 @@ async def apply_plan(
     for change in plan.changes:
         if change.ref not in results:
             reason = "not written: the apply stopped (see above)"
-            results[change.ref] = ChangeResult(
-                change.ref, Outcome.SKIPPED, change.remote_id, reason
+            results[change.ref] = (
+                _not_attempted(change)
+                if stopping() is not None
+                else ChangeResult(change.ref, Outcome.SKIPPED, change.remote_id, reason)
             )
     verified = False
-    if options.verify and any(r.outcome is Outcome.SUCCEEDED for r in results.values()):
+    succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
+    if options.verify and succeeded and stopping() is None:
         fresh = fresh or await backend.fetch_live()
         results = verify_results(plan.changes, results, fresh)
         verified = True
@@ -105,6 +120,64 @@ async def apply_plan(
         refused=refused,
         verified=verified,
     )
+
+
+async def _read_unless_stopped(backend: Backend) -> LiveCatalog | None:
+    """The re-check read before a wave; None when a stop request refused or abandoned it."""
+    try:
+        return await backend.fetch_live()
+    except BackendError:
+        if stopping() is None:
+            raise
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if stopping() is None or task is None:
+            raise
+        task.uncancel()
+    return None
+
+
+async def _run_wave(
+    backend: Backend, runnable: list[Change], ids: dict[Ref, str]
+) -> list[ChangeResult]:
+    """One wave's results; after a stop request, what it did not send is not attempted."""
+    try:
+        wave_results = await backend.apply_wave(runnable, ids)
+    except asyncio.CancelledError:
+        signum = stopping()
+        task = asyncio.current_task()
+        if signum is None or task is None:
+            raise  # not our stop: let the cancellation through
+        task.uncancel()  # the second signal abandoned this wave; report it, do not die
+        message = (
+            f"abandoned in flight ({signal_name(signum)} twice): may or may not have been "
+            "written; run apply again to converge"
+        )
+        return [ChangeResult(c.ref, Outcome.FAILED, c.remote_id, message) for c in runnable]
+    if stopping() is None:
+        return wave_results
+    by_ref = {change.ref: change for change in runnable}
+    return [
+        _not_attempted(by_ref[r.ref])
+        if r.outcome is Outcome.FAILED and is_not_sent(r.message) and r.ref in by_ref
+        else r
+        for r in wave_results
+    ]
+
+
+def _not_attempted(change: Change) -> ChangeResult:
+    signum = stopping()
+    why = f" ({signal_name(signum)})" if signum is not None else ""
+    return ChangeResult(
+        change.ref,
+        Outcome.SKIPPED,
+        change.remote_id,
+        f"{NOT_ATTEMPTED}: apply was interrupted{why}",
+    )
+
+
+#: How the report words a change the interrupted apply never sent.
+NOT_ATTEMPTED = "not attempted"
 
 
 def _runnable(changes: tuple[Change, ...], results: dict[Ref, ChangeResult]) -> list[Change]:

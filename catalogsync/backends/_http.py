@@ -21,6 +21,11 @@ Retry policy (DESIGN.md §5):
 - Anything else that is not 2xx (or explicitly accepted by the caller) is a `BackendError`
   naming the method, the path (never the query string) and the API's error text.
 
+`timeout_seconds` is a deadline for each attempt as a whole (connect, send, and the whole
+answer), not only httpx's per-read timeout: a server dripping one byte a second would
+otherwise hold a request for as long as it likes. A missed deadline is a read timeout.
+Once the run is asked to stop (`catalogsync.interrupt`), no further attempt is sent.
+
 Secrets (session headers returned by the hook, and anything given to `add_secret`) are
 redacted, in every encoding a server may echo them in (`catalogsync.redact`), from the
 server's and the transport's text in every message; headers and bodies are never logged.
@@ -46,6 +51,7 @@ import httpx
 
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError, ConfigError
 from catalogsync.har import active_recorder
+from catalogsync.interrupt import check_not_stopping
 from catalogsync.redact import Redactor
 
 __all__ = ["AuthHook", "HttpClient", "HttpSettings", "HttpStats", "TokenBucket"]
@@ -378,6 +384,7 @@ class HttpClient:
         relogins = stale_replays = 0
         attempt = 0
         while True:
+            check_not_stopping(method, path)
             generation, session = await self._session() if authenticate else (0, {})
             self._sent_with[generation] += 1
             try:
@@ -452,7 +459,7 @@ class HttpClient:
         self._stats.by_method[method] += 1
         self._stats.bytes_sent += len(request.content)
         try:
-            response = await self._client.send(request)
+            response = await self._send_by_deadline(request)
         except httpx.RequestError as exc:
             self._record(method, path, type(exc).__name__, started)
             self._to_har(request, None, started_at, started, f"{type(exc).__name__}: {exc}")
@@ -480,6 +487,16 @@ class HttpClient:
                 secrets=self._secrets,
                 error=error,
             )
+
+    async def _send_by_deadline(self, request: httpx.Request) -> httpx.Response:
+        """Send and read the whole answer within `timeout_seconds`, or raise ReadTimeout."""
+        deadline = self.settings.timeout_seconds
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._client.send(request)
+        except TimeoutError:
+            message = f"no complete answer within {deadline:g}s"
+            raise httpx.ReadTimeout(message, request=request) from None
 
     def _record(self, method: str, path: str, outcome: str, started: float) -> None:
         duration = time.perf_counter() - started

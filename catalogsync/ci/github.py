@@ -159,7 +159,7 @@ class GitHubClient:
             # Following it would send the token to another host, or in clear (http://).
             raise GitHubError(
                 f"GET {_path_of(str(response.request.url))}: refusing a pagination link "
-                f"to another scheme or host ({scheme}://{host})"
+                f"to another host or scheme ({scheme}://{host})"
             )
         return link
 

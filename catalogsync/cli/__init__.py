@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import click
 
-from catalogsync import __version__
+from catalogsync import __version__, interrupt
 from catalogsync.cli.output import COLOR_MODES, set_color_mode, use_color
 from catalogsync.errors import EXIT_ERROR, CatalogSyncError
 
@@ -38,22 +39,28 @@ class _CatalogSyncGroup(click.Group):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or bool(os.environ.get("CATALOGSYNC_DEBUG"))
+        interrupt.reset()
         try:
             result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
             exc.show()
             sys.exit(EXIT_ERROR if exc.exit_code == 2 else exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
+                _interrupted(exc.__cause__)
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_ERROR)
         except CatalogSyncError as exc:
+            signum = interrupt.stopping()
+            if signum is not None and not isinstance(exc, interrupt.Interrupted):
+                # A request refused because the run was stopping: the stop is the news.
+                exc = interrupt.Interrupted(signum)
             if debug:
                 traceback.print_exc()
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
         except Exception as exc:
             if debug:
                 traceback.print_exc()
@@ -67,6 +74,29 @@ class _CatalogSyncGroup(click.Group):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """A signal stopped a command outside apply's writes: one line, exit 130 or 143."""
+    signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+    _ignore_signals()  # a second Ctrl-C while exiting must not end in a traceback
+    click.echo(f"Interrupted by {interrupt.signal_name(signum)}.", err=True)
+    sys.exit(interrupt.exit_code_for(signum))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that it unwinds a command the same way."""
+
+    signum = signal.SIGTERM
+
+
+def _ignore_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 class Context:
@@ -126,6 +156,8 @@ GC_THRESHOLDS = (100_000, 50, 100)
 def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(*GC_THRESHOLDS)
+    # CI cancels a job with SIGTERM: stop as on Ctrl-C (a message, exit 143), not silently.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     cli.main(prog_name="catalogsync")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from catalogsync.applier import ApplyOptions, apply_plan
+from catalogsync.applier import NOT_ATTEMPTED, ApplyOptions, apply_plan
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import (
     FORMATS,
@@ -22,11 +22,12 @@ from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, PlanError, UsageError
 from catalogsync.guards import check_guards
+from catalogsync.interrupt import exit_code_for, signal_name, stop_on_signals, stopping
 from catalogsync.lock import apply_lock
 from catalogsync.partial import check_selection, parse_selection, select_plan
 from catalogsync.plan import Plan
 from catalogsync.render import render_report_json, render_report_text
-from catalogsync.report import ApplyReport
+from catalogsync.report import ApplyReport, Outcome
 from catalogsync.workflow import (
     assess,
     check_saved_plan,
@@ -215,9 +216,7 @@ def apply(
                     check_saved_plan(saved, project, choice, live)
                     chosen = saved
                 else:
-                    desired, live, whole = await fetch_and_plan(
-                        project, choice, backend, fetching
-                    )
+                    desired, live, whole = await fetch_and_plan(project, choice, backend, fetching)
                     chosen = select_plan(whole, selection)
                     chosen = assess(project, chosen, desired, live, overrides)
             if not chosen.has_changes:
@@ -231,18 +230,19 @@ def apply(
             if prompted:
                 _confirm(chosen)
             applying = progress("applying", "changes")
-            async with ticking(applying):
-                report = await apply_plan(
-                    chosen,
-                    backend,
-                    live,
-                    applying,
-                    ApplyOptions(
-                        verify=not no_verify,
-                        recheck=project.config.settings.recheck_waves,
-                        live_is_fresh=not prompted,
-                    ),
-                )
+            with stop_on_signals(_stopping_message):
+                async with ticking(applying):
+                    report = await apply_plan(
+                        chosen,
+                        backend,
+                        live,
+                        applying,
+                        ApplyOptions(
+                            verify=not no_verify,
+                            recheck=project.config.settings.recheck_waves,
+                            live_is_fresh=not prompted,
+                        ),
+                    )
             return chosen, report, backend.stats()
 
     with apply_lock(project, choice.name):
@@ -259,7 +259,35 @@ def apply(
         click.echo(render_report_text(report, chosen, color=use_color(), summary=summary))
     if stats:
         print_stats(request_stats)
+    signum = stopping()
+    if report is not None and signum is not None:
+        click.echo(_interrupted_summary(report, signum), err=True)
+        sys.exit(exit_code_for(signum))
     sys.exit(report.exit_code if report else EXIT_OK)
+
+
+def _stopping_message(signum: int) -> None:
+    click.echo(
+        f"\n{signal_name(signum)} received: stopping after the requests in flight "
+        "(send it again to abandon them).",
+        err=True,
+    )
+
+
+def _interrupted_summary(report: ApplyReport, signum: int) -> str:
+    """The partial report's last word: what happened to every change, and what to do."""
+    not_attempted = [r for r in report.of(Outcome.SKIPPED) if r.message.startswith(NOT_ATTEMPTED)]
+    skipped = len(report.of(Outcome.SKIPPED)) - len(not_attempted)
+    counts = [
+        f"{len(report.of(Outcome.SUCCEEDED))} succeeded",
+        f"{len(report.of(Outcome.FAILED))} failed",
+        *([f"{skipped} skipped"] if skipped else []),
+        f"{len(not_attempted)} not attempted",
+    ]
+    return (
+        f"Apply interrupted by {signal_name(signum)}: {', '.join(counts)}. "
+        "Run `catalogsync apply` again to converge."
+    )
 
 
 def _confirm(chosen: Plan) -> None:

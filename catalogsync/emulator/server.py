@@ -21,6 +21,7 @@ from types import FrameType, TracebackType
 from typing import Any, Self
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from catalogsync.emulator.faults import DroppedConnection
@@ -29,15 +30,23 @@ __all__ = ["ServerThread", "bind_socket", "serve", "url_for"]
 
 
 class _DroppedConnectionFilter(logging.Filter):
-    """Turns uvicorn's traceback for an injected drop into one quiet line."""
+    """Turns uvicorn's traceback for a connection that ended early into one quiet line:
+    an injected drop, or a client that went away mid-request (an interrupted apply)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], DroppedConnection):
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (DroppedConnection, ClientDisconnect)):
             record.exc_info = None
             record.exc_text = None
-            record.msg, record.args = "connection dropped (injected fault)", ()
+            record.msg, record.args = _EARLY_END[type(error)], ()
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
+
+
+_EARLY_END = {
+    DroppedConnection: "connection dropped (injected fault)",
+    ClientDisconnect: "client disconnected before its request was read",
+}
 
 
 _DROP_FILTER = _DroppedConnectionFilter()

@@ -1,0 +1,113 @@
+"""The applier after a stop request: the wave in flight settles or is abandoned, later waves
+are not attempted, and the report accounts for every change (fast, in process; the real
+signals against a served emulator are in test_signals.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator, Mapping, Sequence
+
+import anyio
+import pytest
+
+from catalogsync import interrupt
+from catalogsync.applier import apply_plan
+from catalogsync.catalog import Ref
+from catalogsync.interrupt import RequestNotSent
+from catalogsync.plan import Change
+from catalogsync.planner import build_plan
+from catalogsync.report import ApplyReport, ChangeResult, Outcome
+from tests.fakes import InMemoryBackend
+from tests.test_applier import DESIRED, GOLD, OPTS, SMS, VOICE
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> Iterator[None]:
+    interrupt.reset()
+    yield
+    interrupt.reset()
+
+
+class StoppedDuringFirstWave(InMemoryBackend):
+    """SIGINT arrives while the first wave is in flight: VOICE was sent, the rest was not."""
+
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        interrupt.request_stop(signal.SIGINT)
+        sent = [c for c in changes if c.ref == VOICE]
+        results = await super().apply_wave(sent, ids)
+        refused = RequestNotSent("PATCH", "/rest/2.0/PRODUCT")
+        return results + [
+            ChangeResult(c.ref, Outcome.FAILED, None, str(refused))
+            for c in changes
+            if c not in sent
+        ]
+
+
+class HangsInFlight(InMemoryBackend):
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        interrupt.request_stop(signal.SIGTERM)
+        await asyncio.sleep(3600)
+        raise AssertionError("not reached")
+
+
+def _apply(backend: InMemoryBackend, cancel_after: float | None = None) -> ApplyReport:
+    async def go() -> ApplyReport:
+        live = await backend.fetch_live()
+        plan = build_plan(DESIRED, live, OPTS)
+        task = asyncio.ensure_future(apply_plan(plan, backend, live))
+        if cancel_after is not None:
+            await asyncio.sleep(cancel_after)
+            task.cancel()  # what the second signal does
+        return await task
+
+    return anyio.run(go)
+
+
+def test_a_stop_settles_the_wave_and_attempts_no_further_one() -> None:
+    backend = StoppedDuringFirstWave()
+    report = _apply(backend)
+    outcomes = {r.ref: (r.outcome, r.message) for r in report.results}
+    assert outcomes[VOICE] == (Outcome.SUCCEEDED, "")
+    assert outcomes[SMS] == (Outcome.SKIPPED, "not attempted: apply was interrupted (SIGINT)")
+    assert len(backend.waves) == 1  # later waves were never started
+    later = [r for r in report.results if r.ref not in (VOICE, SMS, GOLD)]
+    assert later and all(r.message.startswith("not attempted") for r in later)
+    assert len(report.results) == len(DESIRED)
+
+
+def test_a_second_signal_abandons_the_wave_and_says_it_may_have_been_written() -> None:
+    report = _apply(HangsInFlight(), cancel_after=0.05)
+    first_wave = [r for r in report.results if r.outcome is Outcome.FAILED]
+    assert first_wave and all(
+        "abandoned in flight (SIGTERM twice)" in r.message for r in first_wave
+    )
+    rest = report.of(Outcome.SKIPPED)
+    assert rest and all(r.message.startswith("not attempted") for r in rest)
+    assert len(report.results) == len(DESIRED)
+
+
+def test_a_cancellation_without_a_stop_request_is_not_swallowed() -> None:
+    class Hangs(InMemoryBackend):
+        async def apply_wave(
+            self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        ) -> list[ChangeResult]:
+            await asyncio.sleep(3600)
+            raise AssertionError("not reached")
+
+    with pytest.raises(asyncio.CancelledError):
+        _apply(Hangs(), cancel_after=0.05)
+
+
+def test_requests_are_refused_once_a_stop_is_requested() -> None:
+    interrupt.request_stop(signal.SIGTERM)
+    with pytest.raises(RequestNotSent) as caught:
+        interrupt.check_not_stopping("GET", "/rest/2.0/query")
+    assert interrupt.is_not_sent(str(caught.value))
+    assert not interrupt.is_not_sent(
+        f"created, but its currencies were not changed: {caught.value}"
+    )
