@@ -25,7 +25,7 @@ from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
 from catalogsync.exporter import ExportResult, Selection, SplitBy, export_catalog, export_paths
 from catalogsync.formats import CatalogFormat
-from catalogsync.loader import find_catalog_files, load_catalog
+from catalogsync.loader import load_catalog, project_catalog_files
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.registry import get_format
 from catalogsync.yamlio import display_path
@@ -131,9 +131,7 @@ def _existing_catalog(
 ) -> tuple[list[Path], frozenset[Ref]]:
     """The project's catalog files that stay, and what they declare."""
     try:
-        files = find_catalog_files(
-            project.config.catalog, project.root, exclude=[project.config_path]
-        )
+        files = project_catalog_files(project)
     except CatalogValidationError:
         return [], frozenset()  # no catalog yet: a fresh adoption
     kept = [f for f in files if f.resolve() not in overwritten]
@@ -204,9 +202,7 @@ def _write_atomically(path: Path, text: str) -> None:
 def _coverage_notes(prepared: PreparedExport, project: Project) -> list[str]:
     """Warn when the written files are outside the project's `catalog:` paths."""
     try:
-        files = find_catalog_files(
-            project.config.catalog, project.root, exclude=[project.config_path]
-        )
+        files = project_catalog_files(project)
     except CatalogValidationError:
         files = []
     covered = {f.resolve() for f in files}

@@ -213,12 +213,17 @@ def _refusal(moved: list[str]) -> str:
 
 
 def _blocker(change: Change, results: dict[Ref, ChangeResult]) -> str | None:
-    """Why `change` cannot run: a change it depends on did not succeed."""
+    """Why `change` cannot run: a change it depends on did not succeed, or succeeded without
+    telling us the id this change must refer to it by."""
     for needed in change.depends_on:
         result = results.get(needed)
-        if result is not None and result.outcome is not Outcome.SUCCEEDED:
+        if result is None:
+            continue
+        if result.outcome is not Outcome.SUCCEEDED:
             verb = "failed" if result.outcome is Outcome.FAILED else "was skipped"
             return f"{needed} {verb}"
+        if result.remote_id is None and change.action is not Action.DELETE:
+            return f"{needed} was written, but its id was not returned (the next apply reads it)"
     return None
 
 

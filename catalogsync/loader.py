@@ -33,20 +33,48 @@ from catalogsync.yamlio import (
 
 
 def find_catalog_files(
-    entries: Sequence[str], project: Path, exclude: Iterable[Path] = ()
+    entries: Sequence[str],
+    project: Path,
+    exclude: Iterable[Path] = (),
+    *,
+    allow_outside: bool = False,
 ) -> list[Path]:
-    """Expand catalog entries (files and folders, relative to the project) into YAML files."""
+    """Expand catalog entries (files and folders, relative to the project) into YAML files.
+
+    Every file must be inside the project folder, symbolic links resolved, unless
+    `allow_outside`: a catalog path is shown in messages with its lines, so `/etc/...` or
+    `../../secrets.yaml` must not be read by accident (or by a hostile pull request).
+    """
     excluded = {p.resolve() for p in exclude}
+    root = project.resolve()
     files: list[Path] = []
     issues: list[Issue] = []
     for entry in entries:
         path = project / entry
         if path.is_dir():
-            files.extend(p for p in walk_files(path) if p.resolve() not in excluded)
+            found = list(walk_files(path))
         elif path.is_file():
-            files.append(path)
+            found = [path]
         else:
             issues.append(Issue(f"catalog path '{entry}' does not exist (in {project})"))
+            continue
+        for file in found:
+            try:
+                real = file.resolve(strict=True)
+            except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+                issues.append(Issue(f"catalog file '{file}' is a broken or looping symlink"))
+                continue
+            if real in excluded:
+                continue
+            if not allow_outside and not real.is_relative_to(root):
+                issues.append(
+                    Issue(
+                        f"catalog path '{entry}' leads outside the project folder ({real}); "
+                        "set allow_catalog_outside_project: true to read it"
+                    )
+                )
+                continue
+            files.append(file)
     if issues:
         raise CatalogValidationError(issues)
     unique = list(dict.fromkeys(files))
@@ -290,7 +318,17 @@ def _has_cycle(graph: dict[Ref, list[Ref]]) -> bool:
     return done < len(graph)
 
 
+def project_catalog_files(project: Project) -> list[Path]:
+    """The YAML files the project's `catalog:` paths name (see `find_catalog_files`)."""
+    return find_catalog_files(
+        project.config.catalog,
+        project.root,
+        exclude=[project.config_path],
+        allow_outside=project.config.allow_catalog_outside_project,
+    )
+
+
 def load_project_catalog(project: Project) -> Catalog:
     """The desired catalog of a project, from the catalog paths its config names."""
-    files = find_catalog_files(project.config.catalog, project.root, exclude=[project.config_path])
+    files = project_catalog_files(project)
     return load_catalog(files, get_format(project.config.backend))

@@ -369,6 +369,10 @@ class Plan:
             )
         except json.JSONDecodeError as exc:
             raise PlanError(f"plan file is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise PlanError(
+                "plan file is nested too deeply to be a plan (a plan needs a few levels)"
+            ) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"plan file is malformed: {type(exc).__name__}: {exc}") from exc
         if plan.plan_hash != data.get("plan_hash"):

@@ -11,6 +11,7 @@ comes first and detail blocks are dropped from the end when the whole would be t
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -66,14 +67,26 @@ _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
 def md_escape(text: str) -> str:
-    """`text` safe inside Markdown inline content and table cells, on one line."""
+    """`text` safe inside Markdown inline content and table cells, on one line.
+
+    Also never a link: GitHub turns `https://…`, `www.…` and `user@host` in plain text into
+    links (even inside `<code>`), so a product named like a URL would become a clickable
+    link in a PR comment. An invisible word joiner after the scheme's colon, after `www`
+    and after `@` breaks the pattern; the name still reads (and copies) the same.
+    """
     out = []
-    for ch in one_line(text):
+    for ch in _AUTOLINK.sub(lambda m: m.group() + _WORD_JOINER, one_line(text)):
         if ch in _MD_BACKSLASHED:
             out.append("\\" + ch)
         else:
             out.append(_MD_ENTITIES.get(ch, ch))
     return "".join(out)
+
+
+_WORD_JOINER = "\u2060"
+# What starts a GitHub autolink: a scheme's "://" (after its colon), "www." (after www),
+# an e-mail's "@".
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(?::(?=//)|@)|\bwww(?=\.)")
 
 
 def md_code(text: str) -> str:

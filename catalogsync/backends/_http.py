@@ -200,10 +200,18 @@ def check_base_url(base_url: str, *, has_transport: bool, allow_insecure_http: b
         return
     if url.scheme != "http" or not url.host:
         raise ConfigError.single(f"unsupported URL {base_url.split('?')[0]!r}: use https://")
-    if allow_insecure_http or _is_loopback(url.host):
+    if _is_loopback(url.host):
         return
     if has_transport and url.host.startswith("emulator"):
         return  # an in-process emulator: nothing leaves the process
+    if allow_insecure_http:
+        # Allowed, but never silently: every run says that credentials travel in clear.
+        logger.warning(
+            "warning: allow_insecure_http is set: credentials and catalog data go to %s "
+            "over plain http://, readable by anyone on the network",
+            url.host,
+        )
+        return
     raise ConfigError.single(
         f"refusing plain http:// to {url.host}: credentials would cross the network "
         "unencrypted; use https:// (or allow insecure http explicitly)"

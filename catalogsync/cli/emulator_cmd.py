@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,39 @@ _FAULT_FLAGS = {
 }
 
 
+#: The environment variable `serve` reads USER:PASS from when --credentials is not given.
+CREDENTIALS_ENV = "CATALOGSYNC_EMULATOR_CREDENTIALS"
+
+
 def _credentials(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """USER:PASS from `env:VAR`, `file:PATH` or $CATALOGSYNC_EMULATOR_CREDENTIALS.
+
+    Never from the command line itself: every user of the machine can read it in `ps`.
+    """
+    kind, _, where = (value or "").partition(":")
     if value is None:
-        return None
-    user, sep, password = value.partition(":")
+        text = os.environ.get(CREDENTIALS_ENV)
+        if not text:
+            return None
+    elif kind == "env" and where:
+        text = os.environ.get(where, "")
+        if not text:
+            raise click.BadParameter(f"environment variable {where} is not set", ctx, param)
+    elif kind == "file" and where:
+        try:
+            text = Path(where).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {where}: {exc}", ctx, param) from None
+    else:
+        raise click.BadParameter(
+            "expected env:VARIABLE or file:PATH holding USER:PASS (a password on the command "
+            "line is visible to every user in `ps`)",
+            ctx=ctx,
+            param=param,
+        )
+    user, sep, password = text.partition(":")
     if not sep or not user:
-        raise click.BadParameter("expected USER:PASS", ctx=ctx, param=param)
+        raise click.BadParameter("the credentials must read USER:PASS", ctx=ctx, param=param)
     return (user, password)
 
 
@@ -103,9 +131,13 @@ def emulator() -> None:
 )
 @click.option(
     "--credentials",
-    metavar="USER:PASS",
+    metavar="env:VAR|file:PATH",
     callback=_credentials,
-    help="Accept only these credentials (default: any username and password).",
+    help=(
+        "Accept only the USER:PASS held in this environment variable or file (default: "
+        f"${CREDENTIALS_ENV} if set, else any username and password). They also guard "
+        "the /_emulator/ control endpoints (HTTP Basic)."
+    ),
 )
 @click.option("--latency-ms", type=click.FloatRange(min=0), help="Delay every request.")
 @click.option(

@@ -1,6 +1,9 @@
 """`/_emulator/...` control endpoints, so a server-mode emulator can be steered over HTTP.
 
-They need no session, are never faulted and are not counted in the stats:
+They need no session, are never faulted and are not counted in the stats. When the
+emulator has fixed credentials (`emulator serve --credentials`), they require those same
+credentials as HTTP Basic auth: anyone who can reach the port could otherwise reset or
+fault it.
 
 - `GET  /_emulator/stats`        the request counters (`BaseEmulator.stats()`)
 - `GET  /_emulator/faults`       the current `Faults`, plus the scripted failures pending
@@ -12,7 +15,11 @@ They need no session, are never faulted and are not counted in the stats:
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -51,12 +58,39 @@ def control_routes(emulator: BaseEmulator) -> list[BaseRoute]:
         emulator.reset_stats()
         return JSONResponse(emulator.stats())
 
+    def guarded(handler: Handler) -> Handler:
+        async def check(request: Request) -> Response:
+            expected = getattr(emulator, "credentials", None)
+            if expected is not None and not _basic_auth_matches(request, expected):
+                return JSONResponse(
+                    {"error": "Unauthorized", "message": "the control endpoints need credentials"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Basic realm="catalogsync emulator"'},
+                )
+            return await handler(request)
+
+        return check
+
     return [
-        Route(f"{CONTROL_PREFIX}stats", stats, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}faults", get_faults, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}faults", set_faults, methods=["POST"]),
-        Route(f"{CONTROL_PREFIX}reset-stats", reset_stats, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}stats", guarded(stats), methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}faults", guarded(get_faults), methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}faults", guarded(set_faults), methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}reset-stats", guarded(reset_stats), methods=["POST"]),
     ]
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _basic_auth_matches(request: Request, expected: tuple[str, str]) -> bool:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(given.encode(), f"{expected[0]}:{expected[1]}".encode())
 
 
 def _apply(emulator: BaseEmulator, body: dict[str, Any]) -> None:

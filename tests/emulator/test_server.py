@@ -103,11 +103,13 @@ def test_state_survives_a_restart_with_a_db_file(
 
 
 def test_serve_with_fixed_credentials_and_fault_flags(
-    serve_process: Callable[..., ServeProcess],
+    serve_process: Callable[..., ServeProcess], tmp_path: Path
 ) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("admin:pa:ss\n", encoding="utf-8")
     proc = serve_process(
         "--credentials",
-        "admin:pa:ss",
+        f"file:{credentials}",
         "--rate-limit",
         "1000",
         "--max-page-size",
@@ -125,7 +127,8 @@ def test_serve_with_fixed_credentials_and_fault_flags(
             "/rest/2.0/query", params={"sql": "SELECT Id FROM RATING_METHOD"}, headers=headers
         ).json()["queryResponse"]
         assert len(rows) == 1  # --max-page-size 1
-        faults = client.get("/_emulator/faults").json()
+        assert client.get("/_emulator/faults").status_code == 401  # control needs them too
+        faults = client.get("/_emulator/faults", auth=("admin", "pa:ss")).json()
         assert faults["rate_limit_per_second"] == 1000 and faults["error_statuses"] == [503]
     code, err = proc.stop()
     assert code == 0
@@ -136,6 +139,8 @@ def test_serve_with_fixed_credentials_and_fault_flags(
     "args",
     [
         ["--credentials", "nocolon"],
+        ["--credentials", "admin:secret"],  # on the command line: visible in `ps`
+        ["--credentials", "env:CATALOGSYNC_TEST_UNSET_VARIABLE"],
         ["--error-rate", "2"],
         ["--backend", "nope"],
         ["--error-statuses", "abc"],

@@ -23,11 +23,12 @@ from tests.emulator.conftest import ServeProcess
 pytestmark = pytest.mark.loopback
 
 
-def test_the_documented_flow_works_unchanged(serve_process: Callable[..., ServeProcess]) -> None:
+def test_the_documented_flow_works_unchanged(
+    serve_process: Callable[..., ServeProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # This public client reads `createResponse` (the vendor's schema pages): that profile.
-    proc = serve_process(
-        "--credentials", "api.user:secret", "--quiet", "--profile", "create-response"
-    )
+    monkeypatch.setenv("CATALOGSYNC_EMULATOR_CREDENTIALS", "api.user:secret")
+    proc = serve_process("--quiet", "--profile", "create-response")
     # A real base URL carries the org: https://sandbox.billingplatform.com/acme
     bp = BillingPlatform(
         base_url=f"{proc.url}/acme", username="api.user", password="secret", logout_at_exit=False
@@ -95,12 +96,11 @@ def test_the_documented_flow_works_unchanged(serve_process: Callable[..., ServeP
 
 
 def test_wrong_credentials_raise_the_clients_401(
-    serve_process: Callable[..., ServeProcess],
+    serve_process: Callable[..., ServeProcess], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # This public client reads `createResponse` (the vendor's schema pages): that profile.
-    proc = serve_process(
-        "--credentials", "api.user:secret", "--quiet", "--profile", "create-response"
-    )
+    monkeypatch.setenv("CATALOGSYNC_EMULATOR_CREDENTIALS", "api.user:secret")
+    proc = serve_process("--quiet", "--profile", "create-response")
     with pytest.raises(BillingPlatform401Exception):
         BillingPlatform(
             base_url=proc.url, username="api.user", password="nope", logout_at_exit=False

@@ -157,6 +157,6 @@ def test_a_tagged_sequence_is_located_not_an_internal_error(tmp_path: Path) -> N
     code, err = _validate(tmp_path, "products: !!python/object/apply:os.system ['true']\n")
     assert code == 1
     assert err.endswith(
-        "catalog.yaml:1:12: products: expected a mapping (billingplatform product), "
+        "catalog.yaml:1:11: products: expected a mapping (billingplatform product), "
         "not a string\n1 problem found (catalog)\n"
     )

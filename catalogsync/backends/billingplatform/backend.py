@@ -484,7 +484,7 @@ def _rating_method_written(change: Change) -> str | None:
 
 def _need(remote_id: str | None, ref: Ref | None) -> str:
     if remote_id is None:
-        raise KeyError(f"{ref} has no id (it was not created)")
+        raise KeyError(f"{ref} has no id: it was not created, or its id was not returned")
     return remote_id
 
 

@@ -54,7 +54,9 @@ class PackageServicesPatch:
             service = change.ref.product
             service_id = ids.get(service) if service else None
             if service_id is None:
-                raise KeyError(f"{service} has no id (it was not created)")
+                raise KeyError(
+                    f"{service} has no id: it was not created, or its id was not returned"
+                )
             values = sorted(change.values.items())
             wire = {
                 "patchType": "create",

@@ -53,10 +53,19 @@ def test_concurrent_writes_and_paged_reads_over_loopback(ls: LogiSenseEmulator) 
 
 
 def test_emulator_serve_backend_logisense(
-    serve_process: Callable[..., ServeProcess], tmp_path: Path
+    serve_process: Callable[..., ServeProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "ls.sqlite"
-    args = ("--backend", "logisense", "--db", str(db), "--credentials", "ops:pw", "--quiet")
+    monkeypatch.setenv("LS_EMULATOR_CREDENTIALS", "ops:pw")
+    args = (
+        "--backend",
+        "logisense",
+        "--db",
+        str(db),
+        "--credentials",
+        "env:LS_EMULATOR_CREDENTIALS",
+        "--quiet",
+    )
     proc = serve_process(*args, "--session-max-requests", "2")
     assert proc.first_line.startswith("catalogsync emulator (logisense) listening on http://")
     with httpx.Client(base_url=proc.url) as client:
