@@ -39,13 +39,12 @@ class Measured:
     attack: str
     command: str
     code: int
-    seconds: float
-    peak_mb: float
+    times: Times
     printed: str
 
 
-def _time_v(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, float, float, str]:
-    """Run under /usr/bin/time -v: (exit code, seconds, peak MB, stderr without time's report)."""
+def _time_v(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, Times, str]:
+    """Run under /usr/bin/time -v: (exit code, times, what it printed)."""
     report = cwd / ".time"
     started = time.monotonic()
     done = subprocess.run(
@@ -58,12 +57,34 @@ def _time_v(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, fl
         check=False,
     )
     seconds = time.monotonic() - started
-    text = report.read_text()
-    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)[1])  # type: ignore[index]
+    code, times = _report(report.read_text(), seconds)
+    return code if code is not None else done.returncode, times, done.stderr + done.stdout
+
+
+@dataclass
+class Times:
+    seconds: float
+    cpu_seconds: float
+    peak_mb: float
+
+
+def _report(text: str, seconds: float) -> tuple[int | None, Times]:
+    """The exit status and the times in a `/usr/bin/time -v` report."""
+
+    def number(label: str) -> float:
+        found = re.search(rf"{re.escape(label)}: ([\d.]+)", text)
+        return float(found[1]) if found else 0.0
+
     status = re.search(r"Exit status: (\d+)", text)
-    signalled = re.search(r"Command terminated by signal (\d+)", text)
-    code = int(status[1]) if status else -int(signalled[1]) if signalled else done.returncode
-    return code, seconds, peak / 1024, done.stderr + done.stdout
+    cpu = number("User time (seconds)") + number("System time (seconds)")
+    peak = number("Maximum resident set size (kbytes)") / 1024
+    return (int(status[1]) if status else None), Times(seconds, cpu, peak)
+
+
+def _last_line(output: str) -> str:
+    """The echo attack's error: the warning about plain http comes first."""
+    lines = [line for line in output.splitlines() if line.startswith("Error")]
+    return _first_line(lines[-1] if lines else output)
 
 
 def _first_line(output: str) -> str:
@@ -167,9 +188,7 @@ def _drip(conn: socket.socket) -> None:
         conn.sendall(b" ")
 
 
-def _signal_during_apply(
-    folder: Path, signum: int, env: dict[str, str]
-) -> tuple[int, float, float, str]:
+def _signal_during_apply(folder: Path, signum: int, env: dict[str, str]) -> tuple[int, Times, str]:
     """`apply` of 300 products against `emulator serve` (40 ms latency); signal it after the
     emulator has served 10 requests."""
     serve = subprocess.Popen(
@@ -218,15 +237,11 @@ def _signal_during_apply(
         )
         os.kill(child, signum)
         _, err = apply.communicate(timeout=120)
-        seconds = time.monotonic() - started
-        text = (folder / ".time").read_text()
-        peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)[1])  # type: ignore[index]
-        status = re.search(r"Exit status: (\d+)", text)
-        code = int(status[1]) if status else apply.returncode
+        code, times = _report((folder / ".time").read_text(), time.monotonic() - started)
         summary = next(
             (line for line in err.splitlines() if line.startswith("Apply interrupted")), err
         )
-        return code, seconds, peak / 1024, summary
+        return code if code is not None else apply.returncode, times, summary
     finally:
         serve.send_signal(signal.SIGINT)
         serve.wait(timeout=30)
@@ -389,6 +404,11 @@ def main() -> int:
     args = parser.parse_args()
     env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT)}
     rows: list[Measured] = []
+
+    def add(name: str, shown: str, code: int, times: Times, printed: str) -> None:
+        rows.append(Measured(name, shown, code, times, printed))
+        print(f"{name}: exit {code} in {times.seconds:.1f}s", file=sys.stderr)
+
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         for index, (name, shown, build) in enumerate(attacks(args.big)):
@@ -396,58 +416,33 @@ def main() -> int:
             folder.mkdir(parents=True)
             (folder.parent / "outside.yaml").write_text("products: []\n", encoding="utf-8")
             command, extra = build(folder)
-            code, seconds, peak, output = _time_v(command, folder, {**env, **extra})
-            rows.append(Measured(name, shown, code, seconds, peak, _first_line(output)))
-            print(f"{name}: exit {code} in {seconds:.1f}s", file=sys.stderr)
+            code, times, output = _time_v(command, folder, {**env, **extra})
+            add(name, shown, code, times, _first_line(output))
         with _raw_server(_echo) as url:
             folder = base / "echo"
-            _project(folder, "products: []\n", _served_config(url, "  allow_insecure_http: true\n"))
-            code, seconds, peak, output = _time_v([*CATALOGSYNC, "plan"], folder, env)
+            _project(folder, "products: []\n", _served_config(url))
+            code, times, output = _time_v([*CATALOGSYNC, "plan"], folder, env)
             leaked = ENV["ATTACK_PASS"] in output or json.dumps(ENV["ATTACK_PASS"])[1:-1] in output
-            rows.append(
-                Measured(
-                    'server echoes the login body (password `p"a\\ss&w%rd`) in a 500',
-                    "plan",
-                    code,
-                    seconds,
-                    peak,
-                    ("LEAKED: " if leaked else "") + _first_line(output),
-                )
-            )
+            name = 'server echoes the login body (password `p"a\\ss&w%rd`) in a 500'
+            add(name, "plan", code, times, ("LEAKED: " if leaked else "") + _last_line(output))
         with _raw_server(_drip) as url:
             folder = base / "drip"
             _project(folder, "products: []\n", _served_config(url))
-            code, seconds, peak, output = _time_v([*CATALOGSYNC, "plan"], folder, env)
-            rows.append(
-                Measured(
-                    "server drips its answer 1 byte/s, `timeout_seconds: 2`, 5 retries",
-                    "plan",
-                    code,
-                    seconds,
-                    peak,
-                    _first_line(output),
-                )
-            )
+            code, times, output = _time_v([*CATALOGSYNC, "plan"], folder, env)
+            name = "server drips its answer 1 byte/s, `timeout_seconds: 2`, 5 retries"
+            add(name, "plan", code, times, _first_line(output))
         for signum in (signal.SIGINT, signal.SIGTERM):
-            name = signal.Signals(signum).name
-            code, seconds, peak, output = _signal_during_apply(base / name, signum, env)
-            rows.append(
-                Measured(
-                    f"{name} during apply of 300 products (`emulator serve`, 40 ms latency)",
-                    "apply --auto-approve",
-                    code,
-                    seconds,
-                    peak,
-                    _first_line(output),
-                )
-            )
-    print("| attack | command | exit | time | peak memory | printed (first line) |")
-    print("|---|---|---|---|---|---|")
+            signame = signal.Signals(signum).name
+            code, times, output = _signal_during_apply(base / signame, signum, env)
+            name = f"{signame} during apply of 300 products (`emulator serve`, 40 ms latency)"
+            add(name, "apply --auto-approve", code, times, _first_line(output))
+    print("| attack | command | exit | wall time | CPU time | peak memory | printed (first line) |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
         printed = row.printed.replace("|", "\\|")
         print(
-            f"| {row.attack} | `{row.command}` | {row.code} | {row.seconds:.1f} s | "
-            f"{row.peak_mb:.0f} MB | {printed} |"
+            f"| {row.attack} | `{row.command}` | {row.code} | {row.times.seconds:.1f} s | "
+            f"{row.times.cpu_seconds:.1f} s | {row.times.peak_mb:.0f} MB | {printed} |"
         )
     return 0
 
