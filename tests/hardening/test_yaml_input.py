@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
 from catalogsync.errors import MAX_ISSUES_SHOWN, SourceLocation
 from catalogsync.yamlfast import fast_load
-from catalogsync.yamlio import SourceMap, _plain, parse_yaml_text
+from catalogsync.yamlio import SourceMap, _plain, _reader, parse_yaml_text
 from tests.conftest import EXAMPLE, FIXTURES
 from tests.hardening.conftest import CONFIG, validate
 
@@ -129,7 +128,7 @@ def test_printed_errors_are_capped_with_a_count(project: Path) -> None:
 def _ruamel_source_map(text: str) -> tuple[object, SourceMap]:
     source = SourceMap("x")
     source.values[()] = SourceLocation("x", 1, 1)
-    return _plain(YAML(typ="rt").load(text), (), source), source
+    return _plain(_reader().load(text), (), source), source
 
 
 @pytest.mark.parametrize(
