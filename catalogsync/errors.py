@@ -29,7 +29,7 @@ EXIT_REFUSED = 3
 EXIT_APPLY_FAILED = 4
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceLocation:
     """A place in a YAML file; `line` and `column` are 1-based, as editors show them."""
 

@@ -23,12 +23,11 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "catalogs" / "logisense-example"
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
     """(url, state file) of a served strict LogiSense emulator."""
     db = tmp_path / "served.sqlite3"
-    process = ServeProcess(
-        "--backend", "logisense", "--db", str(db), "--credentials", "ops:secret", "--quiet"
-    )
+    monkeypatch.setenv("CATALOGSYNC_EMULATOR_CREDENTIALS", "ops:secret")  # never on argv
+    process = ServeProcess("--backend", "logisense", "--db", str(db), "--quiet")
     try:
         yield process.url, db
     finally:
