@@ -28,6 +28,7 @@ EXPECTED_VARIANTS: dict[tuple[str, str], set[str]] = {
     ("billingplatform", "product-upsert"): {"upsert of PRODUCT keyed by Name"},
     ("billingplatform", "small-pages"): {"rows a query page may hold"},
     ("billingplatform", "rate-display"): {"PRODUCT Rate as a query answers it"},
+    ("billingplatform", "narrow-schema"): {"every column the mapping reads exists"},
     ("billingplatform", "legacy"): {
         "the answer to a POST (create)",
         "upsert of PRODUCT keyed by Name",

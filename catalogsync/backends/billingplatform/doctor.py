@@ -32,7 +32,12 @@ PROBE_PREFIX = "catalogsync-probe-"
 
 async def doctor_checks(backend: BillingPlatformBackend, *, write_probe: bool) -> list[Finding]:
     client = backend.client
-    findings = [await _rating_methods(client), await _page_cap(client), await _quoting(client)]
+    findings = [
+        _columns(backend),
+        await _rating_methods(client),
+        await _page_cap(client),
+        await _quoting(client),
+    ]
     if not write_probe:
         findings.append(
             Finding(
@@ -53,6 +58,17 @@ async def doctor_checks(backend: BillingPlatformBackend, *, write_probe: bool) -
     finally:
         findings.append(await probe.clean_up())
     return findings
+
+
+def _columns(backend: BillingPlatformBackend) -> Finding:
+    """The fetch (already run) found which columns the mapping reads this org lacks."""
+    missing = sorted(f"{e}.{c}" for e, cols in backend.missing_columns.items() for c in cols)
+    return Finding(
+        "every column the mapping reads exists",
+        "yes (the vendor's schema pages)",
+        "missing: " + ", ".join(missing) if missing else "yes",
+        VARIANT if missing else OK,  # read as empty; a catalog that sets one cannot apply
+    )
 
 
 async def _rating_methods(client: BillingPlatformClient) -> Finding:
