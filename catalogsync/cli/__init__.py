@@ -78,16 +78,14 @@ class _CatalogSyncGroup(click.Group):
 
 def _interrupted(exc: KeyboardInterrupt) -> None:
     """A signal stopped a command outside apply's writes: one line, exit 130 or 143."""
-    signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+    signum = signal.SIGTERM if _terminated else signal.SIGINT
     _ignore_signals()  # a second Ctrl-C while exiting must not end in a traceback
     click.echo(f"Interrupted by {interrupt.signal_name(signum)}.", err=True)
     sys.exit(interrupt.exit_code_for(signum))
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that it unwinds a command the same way."""
-
-    signum = signal.SIGTERM
+#: Set when SIGTERM arrived: it is turned into SIGINT to unwind the same way.
+_terminated = False
 
 
 def _ignore_signals() -> None:
@@ -96,7 +94,13 @@ def _ignore_signals() -> None:
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()
+    """SIGTERM unwinds a command exactly as Ctrl-C does: re-sent as SIGINT, so that
+    `asyncio.run` cancels its task cleanly (an exception raised here instead could land
+    in a finalizer or a task and be printed as a traceback), and remembered for the exit
+    code and the message."""
+    global _terminated
+    _terminated = True
+    signal.raise_signal(signal.SIGINT)
 
 
 class Context:
