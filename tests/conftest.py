@@ -1,7 +1,8 @@
-"""Shared fixtures: paths to the example project and the failure fixtures."""
+"""Shared fixtures: paths to the example project and the failure fixtures; the full-run markers."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalogs" / "example"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+#: Markers of suites that take minutes: the default run (`./scripts/test`) leaves them out;
+#: `./scripts/test --full` (what .ci/run calls) sets CATALOGSYNC_FULL_TESTS=1 and runs them,
+#: and naming a marker in `-m` selects it alone. Descriptions are in pyproject.toml.
+FULL_RUN_ONLY = ("reliability", "variant_profile", "ci_scenario", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("CATALOGSYNC_FULL_TESTS") == "1":
+        return
+    markexpr = str(config.getoption("markexpr", "") or "")
+    left_out = {marker for marker in FULL_RUN_ONLY if marker not in markexpr}
+    heavy = [item for item in items if any(item.get_closest_marker(m) for m in left_out)]
+    if heavy:
+        config.hook.pytest_deselected(items=heavy)
+        dropped = set(map(id, heavy))
+        items[:] = [item for item in items if id(item) not in dropped]
 
 
 # Tests talk to emulators that answer in microseconds; the vendor's 15 requests/s pacing

@@ -25,17 +25,6 @@ MERMAID_BUNDLES = sorted((ROOT / "tools" / "mermaid").glob("mermaid-*.min.js"))
 Browser = Callable[..., str]
 
 
-def _wanted(config: pytest.Config) -> bool:
-    markexpr = str(config.getoption("markexpr", "") or "")
-    return os.environ.get("CATALOGSYNC_FULL_TESTS") == "1" or "browser" in markexpr
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    browser = [item for item in items if item.get_closest_marker("browser") is not None]
-    if browser and not _wanted(config):
-        config.hook.pytest_deselected(items=browser)
-        dropped = set(map(id, browser))
-        items[:] = [item for item in items if id(item) not in dropped]
 
 
 def need(what: str, present: bool) -> None:

@@ -7,7 +7,6 @@ scenarios) take minutes on a busy machine: deselected unless CATALOGSYNC_FULL_TE
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import closing
 
@@ -21,18 +20,6 @@ from catalogsync.emulator.transport import SyncEmulatorTransport
 from tests.ci.fake_github import FakeGitHub
 
 TOKEN = "ghs_fakeTokenValue0123456789abcdef"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    markexpr = str(config.getoption("markexpr", "") or "")
-    if os.environ.get("CATALOGSYNC_FULL_TESTS") == "1" or "ci_scenario" in markexpr:
-        return
-    heavy = [item for item in items if item.get_closest_marker("ci_scenario") is not None]
-    if heavy:
-        config.hook.pytest_deselected(items=heavy)
-        dropped = set(map(id, heavy))
-        items[:] = [item for item in items if id(item) not in dropped]
-
 
 API = "https://api.github.test"
 

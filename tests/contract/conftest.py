@@ -8,7 +8,6 @@ with `-m variant_profile`, so the matrix does not slow the default run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,17 +30,6 @@ CASES = [
 ]
 
 
-def _variants_wanted(config: pytest.Config) -> bool:
-    markexpr = str(config.getoption("markexpr", "") or "")
-    return os.environ.get("CATALOGSYNC_FULL_TESTS") == "1" or "variant_profile" in markexpr
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    variants = [item for item in items if item.get_closest_marker("variant_profile") is not None]
-    if variants and not _variants_wanted(config):
-        config.hook.pytest_deselected(items=variants)
-        dropped = set(map(id, variants))
-        items[:] = [item for item in items if id(item) not in dropped]
 
 
 @pytest.fixture(params=CASES)

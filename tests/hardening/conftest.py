@@ -1,7 +1,6 @@
 """Helpers for the hardening tests: a one-file project and the CLI run on it.
 
-The slow attacks are marked `reliability`; the reliability suites' hook deselects them from
-the fast run here too (this folder can be run on its own).
+The slow attacks are marked `reliability`: tests/conftest.py leaves them out of the fast run.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import pytest_collection_modifyitems  # noqa: F401
 from tests.reliability.harness import Run, cli_run
 
 CONFIG = (

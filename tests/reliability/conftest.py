@@ -19,19 +19,6 @@ import pytest
 from tests.reliability.harness import RESULTS, table
 
 
-def _wanted(config: pytest.Config) -> bool:
-    markexpr = str(config.getoption("markexpr", "") or "")
-    return os.environ.get("CATALOGSYNC_FULL_TESTS") == "1" or "reliability" in markexpr
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    heavy = [item for item in items if item.get_closest_marker("reliability") is not None]
-    if heavy and not _wanted(config):
-        config.hook.pytest_deselected(items=heavy)
-        dropped = set(map(id, heavy))
-        items[:] = [item for item in items if id(item) not in dropped]
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     rows = [row for row in RESULTS if row.runs]
     if not rows:
