@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from catalogsync import __version__
+from catalogsync.redact import Redactor
 
 REDACTED = "REDACTED"  # URL-safe, so it reads the same in form bodies and URLs
 
@@ -137,26 +138,14 @@ class HarRecorder:
 
 
 class _Redactor:
-    """Replaces known secrets in any text, in their plain, URL- and JSON-encoded forms."""
+    """Known secrets replaced in any text (every encoded form, see catalogsync.redact), and
+    the values of secret keys in JSON data."""
 
     def __init__(self, secrets: Collection[str]) -> None:
-        forms: set[str] = set()
-        for secret in secrets:
-            if not secret:
-                continue
-            forms |= {
-                secret,
-                urllib.parse.quote(secret, safe=""),
-                urllib.parse.quote_plus(secret, safe=""),
-                json.dumps(secret, ensure_ascii=False)[1:-1],
-                json.dumps(secret)[1:-1],
-            }
-        self._forms = sorted(forms, key=len, reverse=True)
+        self._secrets = Redactor(secrets, mask=REDACTED)
 
     def text(self, value: str) -> str:
-        for form in self._forms:
-            value = value.replace(form, REDACTED)
-        return value
+        return self._secrets.redact(value)
 
     def data(self, value: Any) -> Any:
         """JSON data with secret keys' values and known secrets redacted."""

@@ -43,9 +43,10 @@ def encoded_forms(secret: str) -> set[str]:
 
 
 class Redactor:
-    """Replaces every encoded form of every registered secret with `***`."""
+    """Replaces every encoded form of every registered secret with `mask` (`***`)."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), mask: str = MASK) -> None:
+        self._mask = mask
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         for secret in secrets:
@@ -71,7 +72,7 @@ class Redactor:
             # Longest first, so a secret's encoded form wins over a shorter secret inside it.
             alternatives = [_token(form) for form in sorted(self._forms, key=len, reverse=True)]
             self._pattern = re.compile("|".join(alternatives))
-        return self._pattern.sub(MASK, text)
+        return self._pattern.sub(self._mask, text)
 
 
 def _token(form: str) -> str:
