@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from benchmarks.generate import generate, write_project
-from catalogsync.render_markdown import DEFAULT_LIMIT
+from catalogsync.render.markdown import DEFAULT_LIMIT
 from catalogsync.yamlio import parse_yaml_text
 from tests.conftest import TEST_SETTINGS, copy_example
 from tests.test_e2e_billingplatform import (

@@ -14,7 +14,7 @@ from catalogsync.catalog import Kind, package_product_ref, product_ref
 from catalogsync.config import ObjectRule
 from catalogsync.drift import ChangedObject, DriftReport, MissingObject, UnmanagedObject
 from catalogsync.plan import FieldChange, Plan
-from catalogsync.render_html import render_drift_html, render_plan_html
+from catalogsync.render.html import render_drift_html, render_plan_html
 from catalogsync.review import Risk
 from catalogsync.yamlio import read_yaml_file
 from tests.conftest import ROOT

@@ -8,7 +8,7 @@ from decimal import Decimal
 from catalogsync.catalog import Kind, package_product_ref, package_ref, product_ref
 from catalogsync.config import ObjectRule
 from catalogsync.render import render_markdown, render_text
-from catalogsync.render_mermaid import MAX_EDGES, MAX_PACKAGES, mermaid_label, plan_picture
+from catalogsync.render.mermaid import MAX_EDGES, MAX_PACKAGES, mermaid_label, plan_picture
 from tests.fakes import catalog, res
 from tests.test_html_report import sample_plan
 from tests.test_review import LIVE, desired_from_live, reviewed

@@ -20,7 +20,7 @@ from catalogsync.render import (
     render_report_text,
     render_text,
 )
-from catalogsync.render_markdown import md_escape
+from catalogsync.render.markdown import md_escape
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
 
 VOICE = product_ref("Voice Minutes")

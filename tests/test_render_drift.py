@@ -8,7 +8,7 @@ from decimal import Decimal
 from catalogsync.catalog import package_product_ref, product_ref
 from catalogsync.drift import ChangedObject, DriftReport, MissingObject, UnmanagedObject
 from catalogsync.plan import FieldChange
-from catalogsync.render_drift import (
+from catalogsync.render.drift import (
     NO_DRIFT,
     render_drift_json,
     render_drift_markdown,

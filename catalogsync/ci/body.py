@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from catalogsync.errors import UsageError
-from catalogsync.render_markdown import comment_marker
+from catalogsync.render.markdown import comment_marker
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -30,8 +30,8 @@ from catalogsync.ci.record import ReviewRecord, applied_sha, change_digest, mark
 from catalogsync.errors import GuardRefusedError
 from catalogsync.guards import share_sentence
 from catalogsync.plan import Change, Plan, ShareExcess
-from catalogsync.render_common import change_title
-from catalogsync.render_markdown import comment_marker
+from catalogsync.render.common import change_title
+from catalogsync.render.markdown import comment_marker
 
 __all__ = [
     "DEFAULT_LOOKBACK",

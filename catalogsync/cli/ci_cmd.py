@@ -46,7 +46,7 @@ from catalogsync.cli.plan_cmd import _read_plan, apply
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.plan import Plan
-from catalogsync.render_markdown import comment_marker, md_code
+from catalogsync.render.markdown import comment_marker, md_code
 from catalogsync.workflow import choose_target
 
 F = TypeVar("F", bound=Callable[..., Any])

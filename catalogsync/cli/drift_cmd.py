@@ -16,8 +16,8 @@ from catalogsync.config import load_project
 from catalogsync.drift import DriftReport, detect_drift
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK
 from catalogsync.registry import get_format
-from catalogsync.render_drift import RENDERERS, render_drift_json, render_drift_markdown
-from catalogsync.render_html import render_drift_html
+from catalogsync.render.drift import RENDERERS, render_drift_json, render_drift_markdown
+from catalogsync.render.html import render_drift_html
 from catalogsync.workflow import choose_target, connected, fetch_and_plan
 
 

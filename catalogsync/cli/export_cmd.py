@@ -15,7 +15,7 @@ from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.exporter import Selection, Selector, SplitBy
 from catalogsync.registry import get_format
-from catalogsync.render_common import object_title
+from catalogsync.render.common import object_title
 from catalogsync.workflow import choose_target, connected, plan_options
 from catalogsync.yamlio import display_path
 

@@ -14,7 +14,7 @@ from catalogsync.config import CONFIG_FILE, EMULATOR_URL, load_project
 from catalogsync.errors import CatalogSyncError, UsageError
 from catalogsync.exporter import Selection, SplitBy
 from catalogsync.registry import BACKEND_NAMES
-from catalogsync.render_common import counted
+from catalogsync.render.common import counted
 from catalogsync.scaffold import CI_CHOICES, RealTarget, project_files
 from catalogsync.workflow import choose_target, connected, plan_options
 from catalogsync.yamlio import display_path

@@ -15,7 +15,7 @@ import click
 
 from catalogsync.plan import Plan
 from catalogsync.render import render_json, render_markdown, render_text, render_text_summary
-from catalogsync.render_html import render_plan_html
+from catalogsync.render.html import render_plan_html
 
 FORMATS = ("text", "markdown", "json", "html")
 COLOR_MODES = ("auto", "always", "never")

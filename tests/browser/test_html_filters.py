@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogsync.render_html import render_drift_html, render_plan_html
+from catalogsync.render.html import render_drift_html, render_plan_html
 from catalogsync.review import Risk
 from tests.browser.conftest import Browser
 from tests.test_html_report import sample_drift, sample_plan

@@ -18,7 +18,7 @@ import pytest
 
 from catalogsync.catalog import package_product_ref, package_ref, product_ref
 from catalogsync.plan import Plan
-from catalogsync.render_mermaid import plan_picture
+from catalogsync.render.mermaid import plan_picture
 from tests.browser.conftest import MERMAID_BUNDLES, Browser, need
 from tests.fakes import catalog, res
 from tests.test_html_report import sample_plan

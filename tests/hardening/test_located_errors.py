@@ -11,7 +11,7 @@ from catalogsync.applier import apply_plan
 from catalogsync.catalog import Ref
 from catalogsync.plan import Change
 from catalogsync.planner import build_plan
-from catalogsync.render_markdown import md_escape
+from catalogsync.render.markdown import md_escape
 from catalogsync.report import ChangeResult, Outcome
 from tests.fakes import InMemoryBackend
 from tests.reliability.harness import cli_run

@@ -8,7 +8,7 @@ from catalogsync.catalog import Catalog, Resource, package_ref
 from catalogsync.diffing import field_changes
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan
-from catalogsync.render_common import format_value
+from catalogsync.render.common import format_value
 
 
 def test_a_name_added_or_removed_is_a_field_change() -> None:

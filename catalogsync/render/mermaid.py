@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, Plan
-from catalogsync.render_review import review_of
+from catalogsync.render.review import review_of
 
 MAX_PACKAGES = 12
 MAX_EDGES = 40

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 from catalogsync.catalog import Kind
 from catalogsync.drift import ChangedObject, DriftReport, UnmanagedObject, summary_counts
-from catalogsync.render_common import format_value, kind_label, object_title, one_line
-from catalogsync.render_markdown import (
+from catalogsync.render.common import format_value, kind_label, object_title, one_line
+from catalogsync.render.markdown import (
     DEFAULT_LIMIT,
     Section,
     comment_marker,

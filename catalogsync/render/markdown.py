@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, Plan
-from catalogsync.render_common import (
+from catalogsync.render.common import (
     NO_CHANGES,
     change_counts,
     change_title,
@@ -37,9 +37,9 @@ from catalogsync.render_common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
-from catalogsync.render_mermaid import plan_picture
-from catalogsync.render_needs import needs_lines
-from catalogsync.render_review import (
+from catalogsync.render.mermaid import plan_picture
+from catalogsync.render.needs import needs_lines
+from catalogsync.render.review import (
     RISK_LIST_MAX,
     by_risk,
     effective_note,

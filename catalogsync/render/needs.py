@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from catalogsync.guards import share_sentence
 from catalogsync.plan import Plan
-from catalogsync.render_common import object_title, one_line
+from catalogsync.render.common import object_title, one_line
 
 __all__ = ["DELETES_LISTED", "needs_lines", "needs_text"]
 

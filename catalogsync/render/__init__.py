@@ -2,8 +2,8 @@
 
 Every renderer is a pure function from plain data (`Plan`, `ApplyReport`) to `str`: no I/O,
 no terminal detection (the CLI decides `color` from the TTY and `NO_COLOR`). The layouts
-live in `render_text` and `render_markdown`; what they share (value formatting, which
-fields a change shows, summary sentences) lives in `render_common`.
+live in `render.text` and `render.markdown`; what they share (value formatting, which
+fields a change shows, summary sentences) lives in `render.common`.
 
     render_text(plan, color=False)          terminal, Terraform-like
     render_text_summary(plan, color=False)  the same, counts per kind only (--summary)
@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 
 from catalogsync.plan import Plan
-from catalogsync.render_common import format_value
-from catalogsync.render_markdown import comment_marker, render_markdown, render_report_markdown
-from catalogsync.render_text import render_report_text, render_text, render_text_summary
+from catalogsync.render.common import format_value
+from catalogsync.render.markdown import comment_marker, render_markdown, render_report_markdown
+from catalogsync.render.text import render_report_text, render_text, render_text_summary
 from catalogsync.report import ApplyReport
 
 __all__ = [

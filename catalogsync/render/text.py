@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
 from catalogsync.registry import BACKEND_NAMES, get_format
-from catalogsync.render_common import (
+from catalogsync.render.common import (
     change_title,
     changes_by_ref,
     created_refs,
@@ -28,8 +28,8 @@ from catalogsync.render_common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
-from catalogsync.render_needs import needs_text
-from catalogsync.render_review import (
+from catalogsync.render.needs import needs_text
+from catalogsync.render.review import (
     RISK_LIST_MAX,
     effective_note,
     override_lines,

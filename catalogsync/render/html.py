@@ -3,8 +3,8 @@
 `plan --format html` / `show plan.json --format html` and `drift --format html`: a summary
 (counts per kind and action, risk counts, policy overrides), then every change or finding
 as a row with its fields, risk reasons, price moves and reach, filterable by kind, action
-and risk, and searchable. The words are the text renderer's (`render_common`,
-`render_review`); the page shell is `render_html_page`.
+and risk, and searchable. The words are the text renderer's (`common`,
+`review`); the page shell is `html_page`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from catalogsync.catalog import Kind, Ref
 from catalogsync.drift import DriftReport
 from catalogsync.plan import Action, Change, FieldChange, Plan
-from catalogsync.render_common import (
+from catalogsync.render.common import (
     SIGILS,
     created_refs,
     format_value,
@@ -23,9 +23,9 @@ from catalogsync.render_common import (
     rename_note,
     shown_fields,
 )
-from catalogsync.render_drift import drift_summary_line
-from catalogsync.render_html_page import Filter, Row, esc, page
-from catalogsync.render_review import (
+from catalogsync.render.drift import drift_summary_line
+from catalogsync.render.html_page import Filter, Row, esc, page
+from catalogsync.render.review import (
     by_risk,
     effective_note,
     override_lines,
