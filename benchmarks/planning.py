@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.harness import CREDENTIALS
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.cli import GC_THRESHOLDS
 from catalogsync.config import load_project
+from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_project_catalog
 from catalogsync.planner import build_plan
 from catalogsync.workflow import choose_target, connected, plan_options

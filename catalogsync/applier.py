@@ -27,10 +27,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from catalogsync.backends.base import Backend, LiveCatalog
+from catalogsync.backend_api import Backend
 from catalogsync.catalog import Ref
 from catalogsync.errors import BackendError
 from catalogsync.interrupt import is_not_sent, signal_name, stopping
+from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import index_live, renames_in
 from catalogsync.recheck import moved_before_wave

@@ -11,10 +11,10 @@ import dataclasses
 from collections.abc import Collection
 from decimal import Decimal
 
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Catalog, Kind, Value
 from catalogsync.errors import PolicyRefusedError, UsageError
 from catalogsync.formats import CatalogFormat
+from catalogsync.live import LiveCatalog
 from catalogsync.money import PriceMove
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.policies import Violation, evaluate

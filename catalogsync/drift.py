@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, count_by_kind
 from catalogsync.config import IgnoreRule
 from catalogsync.formats import CatalogFormat
+from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, FieldChange, Plan, dump_value
 from catalogsync.planner import index_live, renames_in
 from catalogsync.yamlio import dump_yaml

@@ -25,10 +25,10 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import Kind, Ref, Resource, references
 from catalogsync.errors import SourceLocation, UsageError
 from catalogsync.formats import CatalogFormat
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.yamlio import dump_yaml
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import (
     LINK_FIELDS,
     Catalog,
@@ -34,6 +33,7 @@ from catalogsync.catalog import (
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.diffing import field_changes
 from catalogsync.errors import PlanError
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change, FieldChange, Plan, digest
 
 

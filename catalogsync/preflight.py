@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable
+from catalogsync.backend_api import Backend
 from catalogsync.catalog import Catalog, Ref, Resource
 from catalogsync.errors import CatalogValidationError, Issue, PlanError, SourceLocation
+from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
 
 

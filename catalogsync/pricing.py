@@ -15,9 +15,9 @@ import functools
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Catalog, Kind, Ref, Value
 from catalogsync.formats import CatalogFormat
+from catalogsync.live import LiveCatalog
 from catalogsync.money import PriceMove
 from catalogsync.plan import Action, Plan
 from catalogsync.planner import follow_renames, renames_in

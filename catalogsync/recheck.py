@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import Kind, Ref
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import MUST_NOT_EXIST, Action, Change
 from catalogsync.planner import follow_renames
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from catalogsync.formats import CatalogFormat
 
 if TYPE_CHECKING:
-    from catalogsync.backends.base import Backend
+    from catalogsync.backend_api import Backend
     from catalogsync.config import Project, Target
 
 _FORMATS: dict[str, str] = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import Ref, Value
 from catalogsync.diffing import field_changes
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
-from catalogsync.backends.base import Backend, LiveCatalog, Progress
+from catalogsync.backend_api import Backend, Progress
 from catalogsync.catalog import Catalog, references
 from catalogsync.config import Access, Project, Target
 from catalogsync.errors import BackendError, PlanError, StalePlanError
 from catalogsync.guards import GuardOptions, apply_needs
+from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_project_catalog
 from catalogsync.plan import Action, Plan
 from catalogsync.planner import (

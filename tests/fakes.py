@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from catalogsync.backends.base import Backend, LiveCatalog, LiveResource, Progress
+from catalogsync.backend_api import Backend, Progress
 from catalogsync.catalog import Catalog, Ref, Resource
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 

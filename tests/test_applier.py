@@ -7,8 +7,8 @@ from decimal import Decimal
 import anyio
 
 from catalogsync.applier import apply_plan
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import package_product_ref, package_ref, product_ref
+from catalogsync.live import LiveCatalog
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.report import Outcome
 from tests.fakes import InMemoryBackend, catalog, res

@@ -9,10 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Kind, product_ref
 from catalogsync.config import Guards, ObjectRule
 from catalogsync.guards import GuardOptions, apply_needs
+from catalogsync.live import LiveCatalog
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.render import render_json, render_markdown, render_text

@@ -8,8 +8,8 @@ from decimal import Decimal
 import anyio
 
 from catalogsync.applier import ApplyOptions, apply_plan
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import Ref, package_product_ref, package_ref, product_ref
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.recheck import moved_before_wave

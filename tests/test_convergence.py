@@ -14,7 +14,6 @@ import anyio
 import pytest
 
 from catalogsync.applier import apply_plan
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.backends.billingplatform.catalog_format import FORMAT as BP_FORMAT
 from catalogsync.backends.logisense.catalog_format import FORMAT as LS_FORMAT
 from catalogsync.catalog import Ref, Resource, package_product_ref, package_ref, product_ref
@@ -23,6 +22,7 @@ from catalogsync.drift import detect_drift
 from catalogsync.errors import PlanError
 from catalogsync.exporter import export_catalog
 from catalogsync.guards import GuardOptions, guard_problems
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.loader import load_catalog
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import PlanOptions, build_plan

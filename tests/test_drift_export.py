@@ -318,10 +318,10 @@ def test_a_record_the_format_cannot_declare_is_left_out_alone(tmp_path: Path) ->
     """One odd record used to refuse the whole export ("does not load back"); now it is
     skipped with its reason and everything else is exported (issue 14, item 3)."""
     from catalogsync.adopt import prepare_export
-    from catalogsync.backends.base import LiveCatalog, LiveResource
     from catalogsync.catalog import package_ref, product_ref
     from catalogsync.config import load_project
     from catalogsync.exporter import Selection, SplitBy
+    from catalogsync.live import LiveCatalog, LiveResource
     from catalogsync.planner import PlanOptions
 
     project_dir = tmp_path / "adopt"

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Kind, package_product_ref, package_ref, product_ref
 from catalogsync.config import Guards, ObjectRule
 from catalogsync.errors import EXIT_REFUSED, GuardRefusedError
 from catalogsync.guards import GuardOptions, check_guards, guard_problems
+from catalogsync.live import LiveCatalog
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan
 from tests.fakes import catalog, live, res

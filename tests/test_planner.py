@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.catalog import Kind, Ref, package_product_ref, package_ref, product_ref
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
+from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, FieldChange, Plan, digest
 from catalogsync.planner import PlanOptions, build_plan
 from tests.fakes import catalog, live, res
@@ -125,7 +125,9 @@ def test_deleting_a_package_deletes_its_package_products_children_first() -> Non
 
 def test_deleting_a_product_still_used_is_refused() -> None:
     current = [live(VOICE, "1"), live(GOLD, "3"), live(GOLD_VOICE, "4")]
-    with pytest.raises(PlanError, match="cannot delete objects still used by objects that stay: product Voice"):
+    with pytest.raises(
+        PlanError, match="cannot delete objects still used by objects that stay: product Voice"
+    ):
         plan_of(catalog(res(GOLD)), current, prune=(ObjectRule(kind=Kind.PRODUCT),))
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from catalogsync.assess import assess_plan
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import Catalog, Kind, package_product_ref, package_ref, product_ref
 from catalogsync.config import ObjectRule, load_project
 from catalogsync.errors import EXIT_REFUSED, ConfigError, PolicyRefusedError, UsageError
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.registry import get_format

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from catalogsync.assess import assess_plan
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import (
     Catalog,
     Kind,
@@ -20,6 +19,7 @@ from catalogsync.catalog import (
 )
 from catalogsync.config import ObjectRule
 from catalogsync.errors import PlanError
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.money import PriceMove, decimals, describe_move, minor_units
 from catalogsync.plan import Plan, digest
 from catalogsync.planner import PlanOptions, build_plan

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from catalogsync.backends.base import Backend, LiveCatalog
+from catalogsync.backend_api import Backend
 from catalogsync.catalog import Catalog
 from catalogsync.doctor import DoctorReport, Finding, Verdict
 from catalogsync.errors import AuthenticationError, CatalogSyncError, CatalogValidationError
+from catalogsync.live import LiveCatalog
 from catalogsync.preflight import check_duplicate_keys, check_lookup_names
 
 

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from catalogsync import workflow
-from catalogsync.backends.base import LiveCatalog
 from catalogsync.cli import cli
 from catalogsync.errors import AuthenticationError, BackendError
+from catalogsync.live import LiveCatalog
 from tests.conftest import copy_example
 
 
@@ -47,13 +47,17 @@ def test_errors_name_the_target_and_url(
 
 
 @pytest.mark.loopback
-def test_a_refused_connection_names_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_connection_names_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = copy_example(tmp_path / "example")
     config = project / "catalogsync.yaml"
     text = config.read_text().replace(
         "https://sandbox.billingplatform.com/acme", "http://127.0.0.1:9"
     )
-    config.write_text(text.replace("  rate_limit: 10000\n", "  rate_limit: 10000\n  max_retries: 0\n"))
+    config.write_text(
+        text.replace("  rate_limit: 10000\n", "  rate_limit: 10000\n  max_retries: 0\n")
+    )
     monkeypatch.setenv("BP_SANDBOX_READ_USER", "someone")
     monkeypatch.setenv("BP_SANDBOX_READ_PASSWORD", "their-password")
     result = CliRunner().invoke(cli, ["-C", str(project), "plan", "-t", "sandbox"])

@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable, Progress
+from catalogsync.backend_api import Backend, Progress
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import (
     BillingPlatformClient,
@@ -49,6 +49,7 @@ from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, package_product_ref
 from catalogsync.doctor import Finding
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
+from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 

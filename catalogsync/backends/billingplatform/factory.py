@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from catalogsync.backend_api import Backend
 from catalogsync.backends._shared import http_settings, settle_policy
-from catalogsync.backends.base import Backend
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.config import Project, Settings, Target

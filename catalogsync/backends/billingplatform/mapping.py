@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
-from catalogsync.backends.base import LiveResource
 from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
+from catalogsync.live import LiveResource
 
 
 class FieldType(Enum):

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Collection, Mapping, Sequence
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends.base import Backend, LiveCatalog, LookupField, LookupTable, Progress
+from catalogsync.backend_api import Backend, Progress
 from catalogsync.backends.logisense.catalog_format import split_frequency
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
@@ -53,6 +53,7 @@ from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref
 from catalogsync.doctor import Finding
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
+from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from catalogsync.backend_api import Backend
 from catalogsync.backends._shared import http_settings, settle_policy
-from catalogsync.backends.base import Backend
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.config import Project, Target

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from catalogsync.backends.base import LiveResource
 from catalogsync.backends.logisense.catalog_format import (
     normalise_datetime,
     normalise_frequency,
     split_frequency,
 )
 from catalogsync.catalog import Kind, Value, package_product_ref, package_ref, product_ref
+from catalogsync.live import LiveResource
 
 Record = Mapping[str, Any]
 

@@ -3,9 +3,9 @@ diffed, rendered, written to the plan file and read back, hashed."""
 
 from __future__ import annotations
 
-from catalogsync.backends.base import LiveCatalog, LiveResource
 from catalogsync.catalog import Catalog, Resource, package_ref
 from catalogsync.diffing import field_changes
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Plan
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.render.common import format_value

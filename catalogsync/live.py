@@ -1,0 +1,83 @@
+"""The live catalog: what a backend reads from the billing system, in the catalog's words.
+
+Engine types of the core (planner, applier, drift, export all read them); a backend builds
+them, so they live here rather than in any backend package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind
+from catalogsync.plan import digest
+
+
+@dataclass(frozen=True)
+class LiveResource:
+    """One object as it is in the billing system, in the catalog's vocabulary.
+
+    `fields` carries every managed field the backend reads (normalised like the catalog:
+    Decimal, bool, str, None for empty), so the planner can compare any declared field.
+    """
+
+    ref: Ref
+    remote_id: str
+    fields: Mapping[str, Value] = field(default_factory=dict)
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the normalised live record: any edit to it changes the fingerprint,
+        while a new spelling of the same value (`1` re-saved as `1.00`) does not."""
+        fields = {key: canonical_value(value) for key, value in sorted(self.fields.items())}
+        return digest({"ref": self.ref.to_json(), "id": self.remote_id, "fields": fields})
+
+
+@dataclass(frozen=True)
+class LiveCatalog:
+    """The billing system's catalog, as fetched."""
+
+    resources: tuple[LiveResource, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.resources, key=lambda r: (r.ref, r.remote_id)))
+        object.__setattr__(self, "resources", ordered)
+
+    def __iter__(self) -> Iterator[LiveResource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def by_ref(self) -> dict[Ref, LiveResource]:
+        return {r.ref: r for r in self.resources}
+
+    def count(self) -> dict[Kind, int]:
+        return count_by_kind(r.ref for r in self.resources)
+
+
+@dataclass(frozen=True)
+class LookupTable:
+    """A live lookup table that catalog values name (rating methods, currencies, ...).
+
+    `label` is how messages call one of its names (`rating_method`, `currency code`);
+    `name_of` turns a catalog value into the name to look up (`3 Month` → `Month`).
+    """
+
+    label: str
+    names: frozenset[str]
+    name_of: Callable[[str], str] = str
+
+    def unknown(self, value: str) -> str | None:
+        """The name `value` refers to when the table lacks it, else None."""
+        name = self.name_of(value)
+        return None if name in self.names else name
+
+
+LookupField = tuple[Kind, str]  # (kind, catalog field) whose values name lookup rows
