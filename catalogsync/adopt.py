@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogsync.catalog import Ref
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
 from catalogsync.exporter import ExportResult, Selection, SplitBy, export_catalog, export_paths
-from catalogsync.formats import CatalogFormat
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
 from catalogsync.planner import PlanOptions, build_plan

@@ -12,8 +12,8 @@ from collections.abc import Collection
 from decimal import Decimal
 
 from catalogsync.catalog import Catalog, Kind, Value
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.errors import PolicyRefusedError, UsageError
-from catalogsync.formats import CatalogFormat
 from catalogsync.live import LiveCatalog
 from catalogsync.money import PriceMove
 from catalogsync.plan import Action, Change, Plan

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, count_by_kind
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.config import IgnoreRule
-from catalogsync.formats import CatalogFormat
 from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, FieldChange, Plan, dump_value
 from catalogsync.planner import index_live, renames_in

@@ -26,8 +26,8 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from catalogsync.catalog import Kind, Ref, Resource, references
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.errors import SourceLocation, UsageError
-from catalogsync.formats import CatalogFormat
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.yamlio import dump_yaml
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.errors import Issue, SourceLocation
-from catalogsync.formats import CatalogFormat
 from catalogsync.money import decimals, minor_units
 from catalogsync.review_config import LintLevel, LintSwitches, Pricing
 

@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
+from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
-from catalogsync.formats import CatalogFormat, Locate
 from catalogsync.registry import get_format
 from catalogsync.validation import model_at, suggest, validation_issues
 from catalogsync.yamlio import (

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from catalogsync.catalog import Kind, Ref
-from catalogsync.formats import CatalogFormat
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.money import describe_move
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.pricing import CatalogStates

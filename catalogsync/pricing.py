@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 from catalogsync.catalog import Catalog, Kind, Ref, Value
-from catalogsync.formats import CatalogFormat
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.live import LiveCatalog
 from catalogsync.money import PriceMove
 from catalogsync.plan import Action, Plan

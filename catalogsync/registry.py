@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from catalogsync.formats import CatalogFormat
+from catalogsync.catalog_format import CatalogFormat
 
 if TYPE_CHECKING:
     from catalogsync.backend_api import Backend

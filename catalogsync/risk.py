@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from catalogsync.catalog import Kind, Ref, Value
-from catalogsync.formats import CatalogFormat
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.money import PriceMove, describe_move
 from catalogsync.plan import Action, Change
 from catalogsync.pricing import CatalogStates, where

@@ -33,8 +33,8 @@ from catalogsync.catalog import (
     package_ref,
     product_ref,
 )
+from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
 from catalogsync.errors import Issue
-from catalogsync.formats import CatalogFormat, Locate, declared_values
 from catalogsync.yamlio import YamlPath
 
 
