@@ -23,7 +23,8 @@ from typing import Any
 
 import httpx
 
-from catalogsync.emulator import BillingPlatformEmulator, Faults
+from catalogsync.emulator import Faults
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
 
 AWKWARD = ["O'Brien", "100% Fibre", "snake_case", "a -- b; c", "back\\slash", "Größe", "日本"]

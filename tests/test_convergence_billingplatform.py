@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from tests.contract.harness import dump_yaml
 from tests.test_e2e_billingplatform import edit_product, query, query_on, run, ui_request
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from benchmarks.generate import generate, write_project
 from catalogsync.cli import cli
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
 from tests.conftest import TEST_SETTINGS, copy_example
 

@@ -13,7 +13,7 @@ from catalogsync.backends.billingplatform.client import (
     RecordResult,
     sql_literal,
 )
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import DROP
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError
 

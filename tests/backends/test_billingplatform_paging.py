@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.cli import cli
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.errors import BackendError
 from catalogsync.report import Outcome
 from tests.conftest import copy_example

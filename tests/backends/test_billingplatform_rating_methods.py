@@ -12,7 +12,7 @@ import pytest
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.catalog import product_ref
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.plan import Action, Change
 from catalogsync.report import Outcome
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from catalogsync.cli import cli
 from catalogsync.cli.validate_cmd import render_schema, schema_filename
 from catalogsync.config import config_schema_text
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
 from tests.conftest import ROOT, copy_example
 

@@ -22,8 +22,8 @@ from ruamel.yaml import YAML
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalogsync.catalog import Kind
-from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.emulator.base import BaseEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import DroppedConnection
 from catalogsync.emulator.logisense import LogiSenseEmulator
 from tests.conftest import TEST_SETTINGS

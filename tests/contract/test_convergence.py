@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalogsync.catalog import Kind
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
 from tests.conftest import TEST_SETTINGS
 from tests.contract.harness import BillingPlatformHarness, Harness, Spec, dump_yaml

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.billingplatform.schema import REQUIRED_KEYS
 from catalogsync.emulator.server import ServerThread
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from tests.emulator.conftest import RESULT_KEYS, Api, failed, pp
 
 # -- create ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.catalog import package_product_ref
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.plan import Action, Change, FieldChange
 from catalogsync.report import Outcome
 

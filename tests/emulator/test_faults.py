@@ -7,7 +7,8 @@ import time
 import httpx
 import pytest
 
-from catalogsync.emulator import BillingPlatformEmulator, Faults
+from catalogsync.emulator import Faults
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import DROP, FaultInjector, TokenBucket
 from tests.emulator.conftest import BASE, Api
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from catalogsync.backends.billingplatform.factory import open_backend
 from catalogsync.cli import cli
 from catalogsync.config import load_project
-from catalogsync.emulator import BillingPlatformEmulator
 from catalogsync.emulator.backends import EMULATOR_BACKENDS, emulator_profiles, make_emulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.billingplatform.profiles import PROFILES
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.billingplatform.schema import ENTITIES
 from tests.emulator.conftest import Api
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalogsync.cli import cli
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
 from tests.emulator.conftest import ServeProcess
 

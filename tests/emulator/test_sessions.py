@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from catalogsync.emulator import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from tests.emulator.conftest import BASE, Api
 
 INVALID_SESSION = {
