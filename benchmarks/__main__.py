@@ -1,31 +1,36 @@
 """`python -m benchmarks run`: request efficiency and scale against the API's floor.
 
     python -m benchmarks run [--sizes S,M,L] [--latency-ms 50] [--rate-limit 15]
+                             [--backends billingplatform,logisense]
                              [--scenarios cold-apply,noop-plan,change-1pct,drift,export]
                              [--out benchmarks/results] [--naive-sample 60]
 
-For each size: a synthetic catalog (`generate.py`), a fresh emulator process
-(`catalogsync emulator serve`, SQLite file, injected latency and rate limit), the
-scenarios in order (`scenarios.py`), planning CPU in-process (`planning.py`) and the naive
-baseline (`naive.py`). Writes `results.json` and `results.md` to `--out`.
+For each backend (`systems.py`; default: both) and size: a synthetic catalog
+(`generate.py`), a fresh emulator process (`catalogsync emulator serve --backend`, SQLite
+file, injected latency and rate limit), the scenarios in order (`scenarios.py`), planning
+CPU in-process (`planning.py`) and, for BillingPlatform, the naive baseline (`naive.py`).
+Writes `results.json` and `results.md` to `--out`, each row compared with the results
+already there (`compare.py`: regressions over 10% are flagged there and on stdout).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.compare import Regression, regressions
+from benchmarks.compare import load as load_previous
 from benchmarks.generate import SIZES, generate
 from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds
 from benchmarks.naive import sample_rates
 from benchmarks.planning import measure_planning
 from benchmarks.report import machine, write_results
-from benchmarks.scenarios import Result, Shape, run_size
+from benchmarks.scenarios import Result, run_size
+from benchmarks.systems import SYSTEMS, Shape, System, systems_named
 
 SCENARIOS = ("cold-apply", "noop-plan", "change-1pct", "drift", "export")
 #: Sizes beyond S/M/L, for the smoke test: (products, packages, package-products).
@@ -47,15 +52,15 @@ def _naive_requests(result: Result, shape: Shape) -> tuple[int, int]:
     return objects, writes
 
 
-def _earlier_sizes(path: Path, rerun: Sequence[str]) -> dict[str, Any]:
-    """Sizes measured by an earlier run into the same folder and not measured again now
-    (an L run takes long: it can be run on its own and join S and M's results)."""
-    try:
-        earlier = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    sizes = earlier.get("sizes", {}) if isinstance(earlier, dict) else {}
-    return {size: block for size, block in sizes.items() if size not in rerun}
+def _kept(earlier: dict[str, Any], rerun: set[tuple[str, str]]) -> dict[str, Any]:
+    """Backends and sizes measured by an earlier run into the same folder and not measured
+    again now (an L run takes long: it can be run on its own and join S and M's results)."""
+    kept: dict[str, Any] = {}
+    for backend, block in earlier.get("backends", {}).items():
+        sizes = {s: b for s, b in block.get("sizes", {}).items() if (backend, s) not in rerun}
+        if sizes:
+            kept[backend] = {**block, "sizes": sizes}
+    return kept
 
 
 def run(
@@ -65,54 +70,84 @@ def run(
     rate_limit: float,
     out: Path,
     naive_sample: int,
+    backends: Sequence[str] = ("billingplatform",),
 ) -> dict[str, Any]:
-    """Run the benchmarks and write the results; returns them."""
+    """Run the benchmarks and write the results (with the regressions against the results
+    already in `out`); returns them."""
     table = {**SIZES, **EXTRA_SIZES}
+    systems = systems_named(backends)
+    measured = {(system.name, size) for system in systems for size in sizes}
+    previous = load_previous(out / "results.json")
     results: dict[str, Any] = {
         "machine": machine(),
         "latency_ms": latency_ms,
         "rate_limit": rate_limit,
         "startup_s": round(startup_seconds(1 if sizes == ["XS"] else 3), 3),
-        "sizes": _earlier_sizes(out / "results.json", sizes),
+        "backends": _kept(previous, measured),
     }
-    for size in sizes:
-        _log(f"size {size}: {table[size]} (products, packages, package-products)")
-        started = time.perf_counter()
-        data = generate(*table[size])
-        shape = Shape.of(data)
-        work = fresh_dir(out / "work" / size)
-        with EmulatorServer(
-            work / "emulator.sqlite3", latency_ms=latency_ms, rate_limit=rate_limit
-        ) as server:
-            rows = run_size(data, work, server, set(scenarios), _log)
-            planning = measure_planning(work / "project", repeat=1 if size == "L" else 2)
-            naive = sample_rates(server.url, naive_sample, rate_limit) if naive_sample else None
-        block_rows = []
-        for row in rows:
-            data_row = row.as_dict()
-            if naive is not None and row.run is not None:
-                data_row["naive"] = naive.estimate(*_naive_requests(row, shape))
-            block_rows.append(data_row)
-        results["sizes"][size] = {
-            "counts": {
-                "products": shape.products,
-                "packages": shape.packages,
-                "package_products": shape.package_products,
-                "package_products_by_depth": list(shape.pp_by_depth),
-            },
-            "scenarios": block_rows,
-            "planning": {
-                "load_s": round(planning.load_s, 3),
-                "plan_s": round(planning.plan_s, 3),
-                "total_s": round(planning.total_s, 3),
-                "changes": planning.changes,
-                "live_records": planning.live_records,
-            },
-            "seconds": round(time.perf_counter() - started, 1),
-            "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        }
-        write_results(results, out)  # after each size, so a long L run keeps S and M
+    for system in systems:
+        block = results["backends"].setdefault(system.name, {"sizes": {}})
+        block["formula"] = system.formula
+        for size in sizes:
+            block["sizes"][size] = _run_size(
+                system, size, table[size], scenarios, out, naive_sample, (latency_ms, rate_limit)
+            )
+            results["regressions"] = [r.as_dict() for r in regressions(previous, results, measured)]
+            write_results(results, out)  # after each size, so a long L run keeps S and M
     return results
+
+
+def _run_size(
+    system: System,
+    size: str,
+    counts: tuple[int, int, int],
+    scenarios: Sequence[str],
+    out: Path,
+    naive_sample: int,
+    limits: tuple[float, float],
+) -> dict[str, Any]:
+    """One backend at one size: its scenarios, planning CPU and naive baseline."""
+    latency_ms, rate_limit = limits
+    _log(f"{system.name} size {size}: {counts} (products, packages, package-products)")
+    started = time.perf_counter()
+    data = generate(*counts)
+    shape = Shape.of(data)
+    work = fresh_dir(out / "work" / system.name / size)
+    with EmulatorServer(
+        work / "emulator.sqlite3",
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        backend=system.name,
+    ) as server:
+        rows = run_size(data, work, server, set(scenarios), _log, system)
+        planning = measure_planning(work / "project", repeat=1 if size == "L" else 2)
+        naive = None
+        if naive_sample and system.has_naive:
+            naive = sample_rates(server.url, naive_sample, rate_limit)
+    block_rows = []
+    for row in rows:
+        data_row = row.as_dict()
+        if naive is not None and row.run is not None:
+            data_row["naive"] = naive.estimate(*_naive_requests(row, shape))
+        block_rows.append(data_row)
+    return {
+        "counts": {
+            "products": shape.products,
+            "packages": shape.packages,
+            "package_products": shape.package_products,
+            "package_products_by_depth": list(shape.pp_by_depth),
+        },
+        "scenarios": block_rows,
+        "planning": {
+            "load_s": round(planning.load_s, 3),
+            "plan_s": round(planning.plan_s, 3),
+            "total_s": round(planning.total_s, 3),
+            "changes": planning.changes,
+            "live_records": planning.live_records,
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sizes", default="S,M", help="comma-separated: S, M, L (XS for a smoke run)"
     )
     command.add_argument("--scenarios", default=",".join(SCENARIOS))
+    command.add_argument(
+        "--backends", default=",".join(SYSTEMS), help=f"comma-separated: {', '.join(SYSTEMS)}"
+    )
     command.add_argument("--latency-ms", type=float, default=50.0)
     command.add_argument("--rate-limit", type=float, default=15.0)
     command.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -134,13 +172,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in {**SIZES, **EXTRA_SIZES}]
     unknown += [s for s in scenarios if s not in SCENARIOS]
+    backends = [b.strip().lower() for b in args.backends.split(",") if b.strip()]
+    unknown += [b for b in backends if b not in SYSTEMS]
     if unknown:
         parser.error(f"unknown size or scenario: {', '.join(unknown)}")
-    results = run(sizes, scenarios, args.latency_ms, args.rate_limit, args.out, args.naive_sample)
+    results = run(
+        sizes, scenarios, args.latency_ms, args.rate_limit, args.out, args.naive_sample, backends
+    )
     print((args.out / "results.md").read_text(encoding="utf-8"))
+    for regression in results.get("regressions", []):
+        print(f"REGRESSION: {Regression(**regression).line()}")
     missed = [
         row
-        for block in results["sizes"].values()
+        for system in results["backends"].values()
+        for block in system["sizes"].values()
         for row in block["scenarios"]
         if row.get("ok") is False
     ]

@@ -70,11 +70,13 @@ def write_project(
     data: dict[str, Any],
     target: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    *,
+    backend: str = "billingplatform",
 ) -> Path:
-    """A catalog project with `data` in catalog.yaml and one target named `local`."""
+    """A `backend` catalog project with `data` in catalog.yaml and one target named `local`."""
     folder.mkdir(parents=True, exist_ok=True)
     config = {
-        "backend": "billingplatform",
+        "backend": backend,
         "catalog": ["catalog.yaml"],
         "targets": {"local": target or {"url": "emulator:"}},
         "guards": {"max_change_share": 1.0},
@@ -120,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "--size",
         choices=sorted(SIZES),
         default="S",
-        help="S = 1k products / 100 packages / 3k package-products, M = 10x, L = 50x "
-        "(default: S)",
+        help="S = 1k products / 100 packages / 3k package-products, M = 10x, L = 50x (default: S)",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument(

@@ -23,7 +23,9 @@ import httpx
 
 #: Credentials the emulator accepts (any) and the benchmark projects name.
 USER_ENV, PASSWORD_ENV = "CATALOGSYNC_BENCH_USER", "CATALOGSYNC_BENCH_PASSWORD"
-CREDENTIALS = {USER_ENV: "bench", PASSWORD_ENV: "bench"}
+#: LogiSense logins name the client id the vendor issued for the tenant.
+CLIENT_ID_ENV = "CATALOGSYNC_BENCH_CLIENT_ID"
+CREDENTIALS = {USER_ENV: "bench", PASSWORD_ENV: "bench", CLIENT_ID_ENV: "bench"}
 
 
 def catalogsync_command() -> list[str]:
@@ -108,8 +110,16 @@ def startup_seconds(repeat: int = 3) -> float:
 class EmulatorServer:
     """`catalogsync emulator serve` in a child process, on a free loopback port."""
 
-    def __init__(self, db: Path, *, latency_ms: float, rate_limit: float | None) -> None:
+    def __init__(
+        self,
+        db: Path,
+        *,
+        latency_ms: float,
+        rate_limit: float | None,
+        backend: str = "billingplatform",
+    ) -> None:
         self.db = db
+        self.backend = backend
         self.latency_ms = latency_ms
         self.rate_limit = rate_limit
         self.url = ""
@@ -117,6 +127,7 @@ class EmulatorServer:
 
     def __enter__(self) -> EmulatorServer:
         command = [*catalogsync_command(), "emulator", "serve", "--port", "0", "--quiet"]
+        command += ["--backend", self.backend]
         command += ["--db", str(self.db), "--latency-ms", str(self.latency_ms)]
         if self.rate_limit:
             command += ["--rate-limit", str(self.rate_limit)]

@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from benchmarks.floor import FORMULA
+from benchmarks.compare import Regression
 
 #: The targets of issue 8, checked in every row.
 MAX_REQUESTS_RATIO = 1.1
@@ -61,11 +61,13 @@ def _num(value: float | None) -> str:
 
 
 _ORDER = {"XS": 0, "S": 1, "M": 2, "L": 3}
+_TITLE = {"billingplatform": "BillingPlatform", "logisense": "LogiSense"}
 
 
 def write_results(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
     """`results.json` and `results.md` in `out`, sizes from small to large."""
-    results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda i: _ORDER.get(i[0], 9)))
+    for block in results["backends"].values():
+        block["sizes"] = dict(sorted(block["sizes"].items(), key=lambda i: _ORDER.get(i[0], 9)))
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "results.json", out / "results.md"
     json_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -84,14 +86,36 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['rate_limit']:g} req/s. Process start-up (`catalogsync --version`): "
         f"{results['startup_s']:.2f} s.",
         "",
-        f"Floor: {FORMULA}.",
-        "",
+        *_regressions(results.get("regressions")),
+    ]
+    for backend, block in results["backends"].items():
+        lines += _backend(_TITLE.get(backend, backend), block)
+    return "\n".join(lines) + "\n"
+
+
+def _regressions(found: list[dict[str, Any]] | None) -> list[str]:
+    """The regressions section (`compare.py`): each metric >10% worse than before."""
+    if found is None:
+        return []
+    if not found:
+        return ["Against the previous results: no regression over 10%.", ""]
+    lines = [f"**Regressions against the previous results (over 10%): {len(found)}**", ""]
+    lines += [f"- {Regression(**r).line()}" for r in found]
+    return [*lines, ""]
+
+
+def _backend(title: str, block: dict[str, Any]) -> list[str]:
+    lines = [f"## {title}", ""]
+    if block.get("formula"):
+        lines += [f"Floor: {block['formula']}.", ""]
+    lines += [
         "| size | scenario | wall s | floor s | wall/floor | requests | floor | req/floor "
         "| CPU s | peak RSS MB | naive wall s | naive requests | misses |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
-    for size, block in results["sizes"].items():
-        for row in block["scenarios"]:
+    sizes = block["sizes"]
+    for size, size_block in sizes.items():
+        for row in size_block["scenarios"]:
             floor = row["floor"]
             if "skipped" in row:
                 lines.append(
@@ -112,27 +136,28 @@ def markdown(results: dict[str, Any]) -> str:
         "| size | load CPU s | plan CPU s | total CPU s | live records |",
         "|---|--:|--:|--:|--:|",
     ]
-    for size, block in results["sizes"].items():
-        p = block.get("planning")
+    for size, size_block in sizes.items():
+        p = size_block.get("planning")
         if p:
             lines.append(
                 f"| {size} | {p['load_s']:.2f} | {p['plan_s']:.2f} | {p['total_s']:.2f} "
                 f"| {p['live_records']} |"
             )
     lines += ["", "Sizes (products / packages / package-products by depth) and when measured:", ""]
-    for size, block in results["sizes"].items():
-        c = block["counts"]
+    for size, size_block in sizes.items():
+        c = size_block["counts"]
         depths = " + ".join(str(n) for n in c["package_products_by_depth"])
         lines.append(
             f"- {size}: {c['products']} / {c['packages']} / {c['package_products']} "
-            f"({depths}); {block.get('measured_at', '')}, {block['seconds']:.0f} s in all"
+            f"({depths}); {size_block.get('measured_at', '')}, "
+            f"{size_block['seconds']:.0f} s in all"
         )
     naive_how = {
         row["naive"]["how"]
-        for block in results["sizes"].values()
-        for row in block["scenarios"]
+        for size_block in sizes.values()
+        for row in size_block["scenarios"]
         if "naive" in row
     }
     if naive_how:
         lines += ["", "Naive baseline: " + "; ".join(sorted(naive_how)) + "."]
-    return "\n".join(lines) + "\n"
+    return [*lines, ""]

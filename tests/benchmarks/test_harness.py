@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import floor_logisense
 from benchmarks.__main__ import main
+from benchmarks.compare import load, regressions
 from benchmarks.floor import Phase, pages, scenario_floor
+from benchmarks.report import markdown
 
 pytestmark = pytest.mark.loopback
 
@@ -54,13 +57,16 @@ def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> Non
             "cold-apply,noop-plan",
             "--naive-sample",
             "6",
+            "--backends",
+            "billingplatform",
             "--out",
             str(out),
         ]
     )
     assert code == 0
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    rows = {row["scenario"]: row for row in results["sizes"]["XS"]["scenarios"]}
+    block = results["backends"]["billingplatform"]
+    rows = {row["scenario"]: row for row in block["sizes"]["XS"]["scenarios"]}
     assert sorted(rows) == ["cold-apply", "noop-plan"]
     for row in rows.values():
         assert row["ok"] is True
@@ -74,6 +80,88 @@ def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> Non
         assert row["naive"]["requests"] > row["requests"]
     assert rows["noop-plan"]["client_stats"]["by_method"].get("PATCH", 0) == 0
     assert rows["cold-apply"]["client_stats"]["by_method"]["PATCH"] >= 2  # upsert batches
-    assert results["sizes"]["XS"]["planning"]["live_records"] == 40 + 4 + 90
+    assert block["sizes"]["XS"]["planning"]["live_records"] == 40 + 4 + 90
     table = (out / "results.md").read_text(encoding="utf-8")
     assert "| XS | noop-plan |" in table and "Machine:" in table
+
+
+def test_a_tiny_logisense_run_meets_its_own_floor(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    args = ["run", "--sizes", "XS", "--latency-ms", "0", "--rate-limit", "0"]
+    args += ["--scenarios", "cold-apply", "--backends", "logisense", "--out", str(out)]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert list(results["backends"]) == ["logisense"]
+    rows = {r["scenario"]: r for r in results["backends"]["logisense"]["sizes"]["XS"]["scenarios"]}
+    for row in rows.values():
+        assert row["ok"] is True
+        assert row["requests"] >= row["floor"]["requests"]
+        assert row["emulator_requests"] == row["requests"]
+        assert "naive" not in row  # the naive baseline samples BillingPlatform only
+    assert list(rows) == ["cold-apply"]
+    assert "## LogiSense" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_the_logisense_floor_counts_one_post_per_service_and_batched_packages() -> None:
+    counts = floor_logisense.Counts(1_000, 100, 3_000)
+    cold = floor_logisense.cold_apply(counts, latency_s=0.05, rate_limit=15)
+    assert [(p.name, p.requests, p.chain) for p in cold.phases] == [
+        ("login", 1, 1),
+        ("read", 6 + 2, 1),
+        # 1,000 service POSTs; the first package POSTed, 99 more x 3 items in 2 PATCHes
+        ("write wave 0", 1_000 + 1 + 2, 2),
+        ("write wave 1", 16, 1),  # 3,000 package services + 100 package items, 200 a PATCH
+        ("verify read", 2, 1),
+    ]
+    read = floor_logisense.read_only(
+        floor_logisense.Counts(50_000, 5_000, 0), latency_s=0.05, rate_limit=15
+    )
+    assert read.requests == 1 + 6 + 5 + 1
+
+
+def _results(requests: int, cpu: float, sizes: str = "backends") -> dict[str, object]:
+    row = {"scenario": "cold-apply", "requests": requests, "cpu_s": cpu, "wall_s": 2.0}
+    block = {"S": {"scenarios": [row]}}
+    if sizes == "old":  # the layout before LogiSense joined: BillingPlatform's sizes on top
+        return {"sizes": block}
+    return {"backends": {"billingplatform": {"sizes": block}}}
+
+
+def test_regressions_over_ten_percent_are_flagged_against_the_old_layout_too(
+    tmp_path: Path,
+) -> None:
+    before = tmp_path / "results.json"
+    before.write_text(json.dumps(_results(100, 1.0, "old")), encoding="utf-8")
+    previous = load(before)
+    measured = {("billingplatform", "S")}
+    assert regressions(previous, _results(110, 1.1), measured) == []  # 10% is not over
+    found = regressions(previous, _results(111, 0.5), measured)
+    assert [(r.metric, r.before, r.after) for r in found] == [("requests", 100, 111)]
+    assert found[0].line() == "billingplatform S cold-apply: requests 100 → 111 (+11%)"
+    assert regressions(previous, _results(200, 9.0), {("logisense", "S")}) == []  # not rerun
+    assert regressions({}, _results(200, 9.0), measured) == []  # nothing to compare with
+
+
+def test_the_report_lists_each_regression() -> None:
+    results = {
+        "machine": {"cpu": "x", "cores": 2, "memory_gb": 1, "os": "Linux", "python": "3.11"},
+        "latency_ms": 50,
+        "rate_limit": 15,
+        "startup_s": 0.4,
+        "backends": {},
+        "regressions": [
+            {
+                "backend": "logisense",
+                "size": "S",
+                "scenario": "drift",
+                "metric": "cpu_s",
+                "before": 1.0,
+                "after": 1.5,
+            }
+        ],
+    }
+    text = markdown(results)
+    assert "Regressions against the previous results (over 10%): 1" in text
+    assert "- logisense S drift: CPU s 1 → 1.5 (+50%)" in text
+    results["regressions"] = []
+    assert "no regression over 10%" in markdown(results)
