@@ -1,20 +1,25 @@
 """What a billing-system backend provides to the core: the live catalog and writes.
 
 The core (planner, applier, CLI) talks to backends only through `Backend`; backends are
-found by name through `catalogsync.registry`.
+found by name through `catalogsync.registry`, which reads each backend's `BackendSpec`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from catalogsync.catalog import Ref
 from catalogsync.doctor import Finding
 from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.plan import Change
 from catalogsync.report import ChangeResult
+
+if TYPE_CHECKING:  # at run time these modules import the registry, which imports this one
+    from catalogsync.catalog_format import CatalogFormat
+    from catalogsync.config import Target
 
 # Called with (done, total) as a long fetch or apply progresses.
 Progress = Callable[[int, int], None]
@@ -65,3 +70,46 @@ class Backend(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections."""
+
+
+#: "package.module:attribute": how a spec names what it loads only when used, so reading a
+#: spec imports neither the backend's client nor its emulator.
+DottedPath = str
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What `catalogsync init` writes for a backend beyond what every project has."""
+
+    #: Prefix of the credential variables of a new real target: BP -> BP_SANDBOX_USER.
+    env_prefix: str
+    #: The URL the commented-out real target shows.
+    example_url: str
+    #: Credential fields of the target model beyond username/password (e.g. client_id).
+    extra_credentials: tuple[str, ...] = ()
+    #: Sample catalog files: relative path -> text.
+    samples: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """The one front door of a billing-system backend: all the core knows about it.
+
+    Each `catalogsync/backends/<system>/__init__.py` exports one `SPEC`; the registry
+    (`catalogsync.registry`) finds it by name. Heavy parts are dotted paths, loaded lazily.
+    """
+
+    #: The name `backend:` takes in catalogsync.yaml.
+    name: str
+    #: How the backend's catalog YAML reads and writes (kinds, fields, schema, export).
+    catalog_format: CatalogFormat
+    #: The model of one `targets:` entry, with the backend's own credential fields.
+    target_model: type[Target]
+    #: (project, target_name, target) -> Backend, for a real system or the embedded emulator.
+    opener: DottedPath
+    #: (db, *, faults, credentials, profile) -> a BaseEmulator of this billing system.
+    emulator: DottedPath
+    #: The emulator's variant profiles: name -> description, "strict" first.
+    emulator_profiles: DottedPath
+    #: What `catalogsync init` writes for this backend.
+    scaffold: Scaffold

@@ -27,7 +27,7 @@ from pydantic import (
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import ConfigError, Issue
-from catalogsync.registry import BACKEND_NAMES, get_format
+from catalogsync.registry import backend_names, emulator_profiles, get_format
 from catalogsync.review_config import LintSwitches, Policy, Pricing, RiskSettings
 from catalogsync.validation import validation_issues
 from catalogsync.yamlio import SourceMap, YamlFileError, display_path, read_yaml_file
@@ -321,7 +321,7 @@ class LockSettings(_Model):
 class ProjectConfig(_Model):
     """catalogsync.yaml."""
 
-    backend: str = Field(description=f"One of: {', '.join(BACKEND_NAMES)}.")
+    backend: str = Field(description=f"One of: {', '.join(backend_names())}.")
     catalog: tuple[str, ...] = Field(
         (".",), description="Catalog files and folders, relative to the project."
     )
@@ -356,8 +356,8 @@ class ProjectConfig(_Model):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if value not in BACKEND_NAMES:
-            raise ValueError(f"unknown backend {value!r}; expected one of {list(BACKEND_NAMES)}")
+        if value not in backend_names():
+            raise ValueError(f"unknown backend {value!r}; expected one of {list(backend_names())}")
         return value
 
     @field_validator("catalog", mode="before")
@@ -490,9 +490,6 @@ def _emulator_profile_issues(config: ProjectConfig, source: SourceMap) -> list[I
             message = f"target '{name}': emulator_profile applies only to url '{EMULATOR_URL}'"
             issues.append(Issue(message, where))
             continue
-        # Imported only here: reading the profiles imports that backend's emulator.
-        from catalogsync.emulator.backends import emulator_profiles
-
         known = emulator_profiles(config.backend)
         if target.emulator_profile not in known:
             message = (

@@ -1,47 +1,78 @@
-"""Backend registry: names in catalogsync.yaml → the modules that implement them.
+"""Backend registry: names in catalogsync.yaml → each backend's one front door, its spec.
 
-Imports are lazy (by dotted path) so the core never imports a backend module directly and
-loading one backend does not pull in the others.
+Every backend package exports a `BackendSpec` as `SPEC` (catalogsync.backend_api); this is
+the one place that lists them. Specs are loaded lazily by dotted path, so the core never
+imports a backend module directly and loading one backend does not pull in the others.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from catalogsync.catalog_format import CatalogFormat
+from catalogsync.backend_api import BackendSpec
 
 if TYPE_CHECKING:
     from catalogsync.backend_api import Backend
+    from catalogsync.catalog_format import CatalogFormat
     from catalogsync.config import Project, Target
 
-_FORMATS: dict[str, str] = {
-    "billingplatform": "catalogsync.backends.billingplatform.catalog_format:FORMAT",
-    "logisense": "catalogsync.backends.logisense.catalog_format:FORMAT",
+#: Backend name → "module:attribute" of its spec.
+_SPECS: dict[str, str] = {
+    "billingplatform": "catalogsync.backends.billingplatform:SPEC",
+    "logisense": "catalogsync.backends.logisense:SPEC",
 }
 
-_BACKENDS: dict[str, str] = {
-    "billingplatform": "catalogsync.backends.billingplatform.factory:open_backend",
-    "logisense": "catalogsync.backends.logisense.factory:open_backend",
-}
 
-BACKEND_NAMES: tuple[str, ...] = tuple(sorted(_FORMATS))
+#: What `init` and `emulator serve` take when no backend is named.
+DEFAULT_BACKEND = "billingplatform"
 
 
-def _load(dotted: str) -> Any:
+def register_backend(name: str, spec_path: str) -> None:
+    """Make a backend outside this package known by `name` (a plugin, or the test suite's
+    toy backend): `spec_path` is the "module:attribute" of its BackendSpec."""
+    _SPECS[name] = spec_path
+    _spec.cache_clear()
+
+
+def backend_names() -> tuple[str, ...]:
+    """Every backend `backend:` can name, sorted."""
+    return tuple(sorted(_SPECS))
+
+
+def load_dotted(dotted: str) -> Any:
+    """The attribute a "module:attribute" path names, importing its module now."""
     module_name, _, attribute = dotted.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
 
+@cache
+def _spec(name: str, path: str) -> BackendSpec:
+    spec = load_dotted(path)
+    assert isinstance(spec, BackendSpec) and spec.name == name, f"{path} is not {name}'s spec"
+    return spec
+
+
+def get_spec(backend: str) -> BackendSpec:
+    """The spec of a backend; `backend` must be one of backend_names() (else KeyError)."""
+    return _spec(backend, _SPECS[backend])
+
+
 def get_format(backend: str) -> CatalogFormat:
-    """The catalog format of a backend; `backend` must be one of BACKEND_NAMES."""
-    fmt = _load(_FORMATS[backend])
-    assert isinstance(fmt, CatalogFormat)
-    return fmt
+    """The catalog format of a backend; `backend` must be one of backend_names()."""
+    return get_spec(backend).catalog_format
+
+
+def emulator_profiles(backend: str) -> dict[str, str]:
+    """The variant profiles of `backend`'s emulator: name → description, "strict" first
+    (imports that backend's emulator profiles, not the emulator)."""
+    profiles: dict[str, str] = load_dotted(get_spec(backend).emulator_profiles)
+    return profiles
 
 
 def open_backend(project: Project, target_name: str, target: Target) -> Backend:
     """Open the project's backend for one of its targets."""
-    opener = _load(_BACKENDS[project.config.backend])
+    opener = load_dotted(get_spec(project.config.backend).opener)
     backend: Backend = opener(project, target_name, target)
     return backend

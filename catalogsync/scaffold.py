@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalogsync.config import CONFIG_FILE, config_schema_text
-from catalogsync.registry import get_format
+from catalogsync.registry import get_format, get_spec
 
 SCHEMA_FOLDER = "schemas"
 CONFIG_SCHEMA = f"{SCHEMA_FOLDER}/catalogsync.schema.json"
@@ -26,26 +26,24 @@ class RealTarget:
     url: str
 
     def env(self, backend: str, what: str) -> str:
-        prefix = "BP" if backend == "billingplatform" else "LOGISENSE"
+        prefix = get_spec(backend).scaffold.env_prefix
         name = "".join(c if c.isalnum() else "_" for c in self.name.upper())
         return f"{prefix}_{name}_{what}"
 
+    def credential_envs(self, backend: str) -> dict[str, str]:
+        """Credential field → the variable this target reads it from."""
+        fields = ("username", "password", *get_spec(backend).scaffold.extra_credentials)
+        whats = {"username": "USER", "password": "PASSWORD"}
+        return {f: self.env(backend, whats.get(f, f.upper())) for f in fields}
+
     def lines(self, backend: str) -> list[str]:
-        lines = [
+        credentials = self.credential_envs(backend).items()
+        return [
             f"{self.name}:",
             f"  url: {self.url}",
-            f"  username: {{env: {self.env(backend, 'USER')}}}",
-            f"  password: {{env: {self.env(backend, 'PASSWORD')}}}",
+            *(f"  {field}: {{env: {env}}}" for field, env in credentials),
         ]
-        if backend == "logisense":
-            lines.append(f"  client_id: {{env: {self.env(backend, 'CLIENT_ID')}}}")
-        return lines
 
-
-_EXAMPLE_URL = {
-    "billingplatform": "https://sandbox.billingplatform.com/yourorg",
-    "logisense": "https://yourtenant.logisense.com",
-}
 
 _GITIGNORE = """\
 # The embedded emulator's state and other local files of catalogsync: never commit them.
@@ -55,7 +53,7 @@ _GITIGNORE = """\
 
 def config_text(backend: str, real: RealTarget | None = None) -> str:
     """catalogsync.yaml: the emulator target, and a real one (commented out unless given)."""
-    target = real or RealTarget("sandbox", _EXAMPLE_URL[backend])
+    target = real or RealTarget("sandbox", get_spec(backend).scaffold.example_url)
     target_lines = target.lines(backend)
     if real is None:
         target_lines = ["# " + line for line in target_lines]
@@ -82,73 +80,6 @@ def config_text(backend: str, real: RealTarget | None = None) -> str:
         '#     names: ["*"]',
     ]
     return "\n".join(lines) + "\n"
-
-
-def _sample_billingplatform() -> dict[str, str]:
-    modeline = "# yaml-language-server: $schema={}schemas/billingplatform.catalog.schema.json\n"
-    return {
-        "products.yaml": modeline.format("")
-        + """\
-products:
-  - name: Voice Minutes
-    status: ACTIVE
-    rate: "0.05"
-    rating_method: Usage
-  - name: Voicemail
-    status: ACTIVE
-    rate: "2.00"
-    rating_method: Subscription
-""",
-        "packages/starter.yaml": modeline.format("../")
-        + """\
-packages:
-  - name: Starter Plan
-    status: In Development
-    products:
-      - product: Voice Minutes
-        min_qty: 1
-        max_qty: 1000
-        rate: "0.04"
-      - product: Voicemail
-        min_qty: 0
-        max_qty: 1
-""",
-    }
-
-
-def _sample_logisense() -> dict[str, str]:
-    modeline = "# yaml-language-server: $schema={}schemas/logisense.catalog.schema.json\n"
-    return {
-        "services.yaml": modeline.format("")
-        + """\
-services:
-  - name: Voice Minutes
-    service_type: Usage
-    usage_frequency: 1
-    usage_frequency_type: Month
-  - name: Voicemail
-    service_type: Recurring
-""",
-        "packages/starter.yaml": modeline.format("../")
-        + """\
-packages:
-  - name: Starter Plan
-    frequencies: [Month]
-    currencies: [USD]
-    services:
-      - service: Voice Minutes
-        default_instances: 1
-        minimum_instances: 0
-        maximum_instances: 5
-      - service: Voicemail
-        default_instances: 0
-        minimum_instances: 0
-        maximum_instances: 1
-""",
-    }
-
-
-_SAMPLES = {"billingplatform": _sample_billingplatform, "logisense": _sample_logisense}
 
 
 def _github_workflow(backend: str) -> str:
@@ -199,7 +130,7 @@ def project_files(
         f"{SCHEMA_FOLDER}/{backend}.catalog.schema.json": fmt.json_schema_text(),
     }
     if sample:
-        files.update(_SAMPLES[backend]())
+        files.update(get_spec(backend).scaffold.samples)
     if ci == "github":
         files[".github/workflows/catalog.yml"] = _github_workflow(backend)
     return files

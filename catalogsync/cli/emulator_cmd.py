@@ -11,9 +11,10 @@ from typing import Any
 import click
 
 from catalogsync.cli import cli
-from catalogsync.emulator.backends import EMULATOR_BACKENDS, emulator_profiles, make_emulator
+from catalogsync.emulator.backends import emulator_backends, emulator_profiles, make_emulator
 from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.server import serve as serve_app
+from catalogsync.registry import DEFAULT_BACKEND
 
 # CLI flag -> Faults field, for the flags that map one to one.
 _FAULT_FLAGS = {
@@ -88,7 +89,7 @@ class _ProfileOption(click.Option):
         lines = [
             "Variant of what the vendor documents leave open (default: strict, what they show)."
         ]
-        for backend in sorted(EMULATOR_BACKENDS):
+        for backend in emulator_backends():
             profiles = emulator_profiles(backend)
             lines.append(f"{backend}: " + "; ".join(f"{n} ({d})" for n, d in profiles.items()))
         self.help = "\n\n".join(lines)
@@ -103,8 +104,8 @@ def emulator() -> None:
 @emulator.command("serve")
 @click.option(
     "--backend",
-    type=click.Choice(sorted(EMULATOR_BACKENDS)),
-    default="billingplatform",
+    type=click.Choice(emulator_backends()),
+    default=DEFAULT_BACKEND,
     show_default=True,
     help="Which billing system to emulate.",
 )

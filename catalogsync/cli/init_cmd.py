@@ -13,7 +13,7 @@ from catalogsync.cli.output import progress, ticking
 from catalogsync.config import CONFIG_FILE, EMULATOR_URL, load_project
 from catalogsync.errors import CatalogSyncError, UsageError
 from catalogsync.exporter import Selection, SplitBy
-from catalogsync.registry import BACKEND_NAMES
+from catalogsync.registry import DEFAULT_BACKEND, backend_names
 from catalogsync.render.common import counted
 from catalogsync.scaffold import CI_CHOICES, RealTarget, project_files
 from catalogsync.workflow import choose_target, connected, plan_options
@@ -26,8 +26,8 @@ from catalogsync.yamlio import display_path
 )
 @click.option(
     "--backend",
-    type=click.Choice(BACKEND_NAMES),
-    default="billingplatform",
+    type=click.Choice(backend_names()),
+    default=DEFAULT_BACKEND,
     show_default=True,
     help="The billing system the catalog is for.",
 )
@@ -104,9 +104,7 @@ def _adopt(root: Path, real: RealTarget, backend: str) -> None:
     """Export the live catalog of the new project's `--from` target into it."""
     project = load_project(root)
     choice = choose_target(project, real.name)
-    users = [real.env(backend, "USER"), real.env(backend, "PASSWORD")]
-    if backend == "logisense":
-        users.append(real.env(backend, "CLIENT_ID"))
+    users = list(real.credential_envs(backend).values())
 
     async def run() -> list[str]:
         async with connected(project, choice) as backend_:

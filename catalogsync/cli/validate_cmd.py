@@ -14,7 +14,7 @@ from catalogsync.cli import Context, cli
 from catalogsync.config import config_schema_text
 from catalogsync.errors import EXIT_ERROR, Issue
 from catalogsync.project_check import ProjectCheck, check_project
-from catalogsync.registry import BACKEND_NAMES, get_format
+from catalogsync.registry import backend_names, get_format
 
 VALIDATE_FORMATS = ("text", "github", "json")
 
@@ -112,7 +112,7 @@ CONFIG_SCHEMA_FILE = "catalogsync.schema.json"
 
 
 def _schemas() -> list[tuple[str, str]]:
-    catalogs = [(schema_filename(b), render_schema(b)) for b in BACKEND_NAMES]
+    catalogs = [(schema_filename(b), render_schema(b)) for b in backend_names()]
     return [*catalogs, (CONFIG_SCHEMA_FILE, config_schema_text())]
 
 

@@ -1,54 +1,26 @@
-"""Which emulators `catalogsync emulator serve --backend NAME` can run, and their profiles.
+"""Building the emulator of a backend, for `catalogsync emulator serve --backend NAME`, the
+embedded `emulator:` targets and the tests.
 
-A lookup rather than an if-chain, so adding an emulator is one entry here. The factories
-and profile lists import lazily: serving one backend never imports the others.
+Which emulators exist is the registry's business (each backend's spec names its emulator
+and profiles by dotted path); this module only builds one. Imports are lazy: serving one
+backend never imports the others.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.profiles import DEFAULT_PROFILE, check_profile
+from catalogsync.registry import backend_names, emulator_profiles, get_spec, load_dotted
 
-__all__ = ["EMULATOR_BACKENDS", "EmulatorFactory", "emulator_profiles", "make_emulator"]
-
-#: (db, faults, credentials, profile) -> a ready emulator.
-EmulatorFactory = Callable[[Path | None, Faults, tuple[str, str] | None, str], BaseEmulator]
+__all__ = ["emulator_backends", "emulator_profiles", "make_emulator"]
 
 
-def _billingplatform(
-    db: Path | None, faults: Faults, credentials: tuple[str, str] | None, profile: str
-) -> BaseEmulator:
-    from catalogsync.emulator.billingplatform import BillingPlatformEmulator
-
-    return BillingPlatformEmulator(db, faults=faults, credentials=credentials, profile=profile)
-
-
-def _logisense(
-    db: Path | None, faults: Faults, credentials: tuple[str, str] | None, profile: str
-) -> BaseEmulator:
-    from catalogsync.emulator.logisense import LogiSenseEmulator
-
-    return LogiSenseEmulator(db, faults=faults, credentials=credentials, profile=profile)
-
-
-EMULATOR_BACKENDS: dict[str, EmulatorFactory] = {
-    "billingplatform": _billingplatform,
-    "logisense": _logisense,
-}
-
-
-def emulator_profiles(backend: str) -> dict[str, str]:
-    """The variant profiles of `backend`'s emulator: name → description, "strict" first."""
-    if backend not in EMULATOR_BACKENDS:
-        raise KeyError(backend)
-    module = importlib.import_module(f"catalogsync.emulator.{backend}.profiles")
-    profiles: dict[str, str] = module.PROFILES
-    return profiles
+def emulator_backends() -> tuple[str, ...]:
+    """The backends whose emulator can be built: every registered backend, sorted."""
+    return backend_names()
 
 
 def make_emulator(
@@ -60,6 +32,9 @@ def make_emulator(
 ) -> BaseEmulator:
     """Build the emulator registered as `backend` (KeyError if there is none) in `profile`
     (ValueError naming the known profiles if it has no such profile)."""
-    factory = EMULATOR_BACKENDS[backend]
+    factory = load_dotted(get_spec(backend).emulator)
     check_profile(backend, profile, emulator_profiles(backend))
-    return factory(db, faults or Faults(), credentials, profile)
+    emulator: BaseEmulator = factory(
+        db, faults=faults or Faults(), credentials=credentials, profile=profile
+    )
+    return emulator

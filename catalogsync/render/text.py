@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
-from catalogsync.registry import BACKEND_NAMES, get_format
+from catalogsync.registry import backend_names, get_format
 from catalogsync.render.common import (
     change_title,
     changes_by_ref,
@@ -88,7 +88,7 @@ def render_text_summary(plan: Plan, *, color: bool = False) -> str:
     if (partial := partial_note(plan)) is not None:
         sections.append(paint(partial, _YELLOW))
     rows = []
-    names = get_format(plan.backend).kind_names if plan.backend in BACKEND_NAMES else {}
+    names = get_format(plan.backend).kind_names if plan.backend in backend_names() else {}
     for kind in Kind:
         counts = Counter(c.action for c in plan.changes if c.ref.kind is kind)
         if counts:

@@ -82,6 +82,11 @@ def dump_yaml(path: Path, data: Any) -> None:
         yaml.dump(data, out)
 
 
+#: Backend name → its harness: each Harness subclass adds itself when its module is imported
+#: (this module's for the shipped backends; a backend defined elsewhere imports its own).
+HARNESSES: dict[str, type[Harness]] = {}
+
+
 class Harness(ABC):
     """What the contract suite needs from a backend (see the module docstring)."""
 
@@ -93,6 +98,10 @@ class Harness(ABC):
     password_env: ClassVar[str]
     #: Every variable to set, with its value.
     env: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        HARNESSES[cls.backend] = cls
 
     def __init__(self, emulator: BaseEmulator) -> None:
         self.emulator = emulator
@@ -311,9 +320,3 @@ class LogiSenseHarness(Harness):
             f"{r['packageName']} / {r['serviceName']}" for r in self._ls.records("Package/Service")
         ]
 
-
-#: The harness of each backend (its emulator is built by `make_emulator`, in each profile).
-HARNESSES: dict[str, type[Harness]] = {
-    "billingplatform": BillingPlatformHarness,
-    "logisense": LogiSenseHarness,
-}

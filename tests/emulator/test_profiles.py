@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from catalogsync.backends.billingplatform.factory import open_backend
 from catalogsync.cli import cli
 from catalogsync.config import load_project
-from catalogsync.emulator.backends import EMULATOR_BACKENDS, emulator_profiles, make_emulator
+from catalogsync.emulator.backends import emulator_backends, emulator_profiles, make_emulator
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.billingplatform.profiles import PROFILES
 
 
-@pytest.mark.parametrize("backend", sorted(EMULATOR_BACKENDS))
+@pytest.mark.parametrize("backend", emulator_backends())
 def test_every_backend_lists_strict_first_with_one_line_descriptions(backend: str) -> None:
     profiles = emulator_profiles(backend)
     assert next(iter(profiles)) == "strict"
@@ -43,7 +43,7 @@ def test_serve_help_lists_the_profiles_of_every_backend() -> None:
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "--profile NAME" in text
-    for backend in EMULATOR_BACKENDS:
+    for backend in emulator_backends():
         assert f"{backend}: strict (" in text
         for name in emulator_profiles(backend):
             assert f"{name} (" in text
