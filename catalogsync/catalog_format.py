@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ValidationInfo, WithJsonSchema
 
 from catalogsync.catalog import Kind, Ref, Resource, Value
 from catalogsync.errors import Issue, SourceLocation
@@ -50,6 +50,30 @@ def declared_values(model: BaseModel, structural: Container[str] = ()) -> dict[s
     return fields
 
 
+def _kind_word(value: Any, info: ValidationInfo) -> Any:
+    """A kind as the project's backend names it (e.g. `service`) or by its generic
+    name (`package_product`; `package-product` as on the command line works too).
+
+    The backend's catalog format comes as validation context (`config.load_project`); without it
+    only the generic names are known.
+    """
+    if not isinstance(value, str):
+        return value
+    fmt: CatalogFormat | None = (info.context or {}).get(FORMAT_CONTEXT)
+    if fmt is None:
+        return value.strip().replace("-", "_")
+    kind = fmt.kind_named(value)
+    if kind is None:
+        raise ValueError(f"unknown kind '{value.strip()}'; expected {fmt.kind_choices()}")
+    return kind
+
+
+#: The validation-context key of the project's catalog format (its kind words).
+FORMAT_CONTEXT = "catalog_format"
+
+KindWord = Annotated[Kind, BeforeValidator(_kind_word), WithJsonSchema({"type": "string"})]
+
+
 class CatalogFormat(ABC):
     """A backend's catalog file format.
 
@@ -64,7 +88,10 @@ class CatalogFormat(ABC):
 
     backend: ClassVar[str]
     document_model: ClassVar[type[BaseModel]]
-    #: What the billing system calls each kind, singular (LogiSense: "service").
+    #: What the billing system calls each kind, singular (LogiSense: "service"): the words
+    #: messages and output use for this backend's objects, and that users may write where a
+    #: kind is named (`kind:` in catalogsync.yaml, `--only KIND:GLOB`), besides the generic
+    #: kind names (`product`, `package`, `package_product`), which every format accepts.
     kind_names: ClassVar[Mapping[Kind, str]] = MappingProxyType(
         {Kind.PRODUCT: "product", Kind.PACKAGE: "package", Kind.PACKAGE_PRODUCT: "package-product"}
     )
@@ -102,8 +129,26 @@ class CatalogFormat(ABC):
 
     def counted(self, n: int, kind: Kind) -> str:
         """`1 service`, `3 package services`: counts in the billing system's words."""
-        name = self.kind_names[kind]
-        return f"{n} {name}" if n == 1 else f"{n} {name}s"
+        return f"{n} {self.kind_names[kind]}" if n == 1 else f"{n} {self.plural(kind)}"
+
+    def plural(self, kind: Kind) -> str:
+        """`services`, `package services`: the kind's name, plural."""
+        return f"{self.kind_names[kind]}s"
+
+    def kind_named(self, word: str) -> Kind | None:
+        """The kind a user's word means, None if none: this format's own name for it in any
+        spelling (`package service`, `package-service`, `package_service`, plural too) or
+        the generic kind name (`package_product`, an alias every format accepts)."""
+        wanted = _kind_key(word)
+        for kind in Kind:
+            if wanted in (_kind_key(kind.value), _kind_key(self.kind_names[kind])):
+                return kind
+        return None
+
+    def kind_choices(self) -> str:
+        """The kind words messages offer, e.g. `service, package or package_service`."""
+        words = [self.kind_names[kind].replace(" ", "_").replace("-", "_") for kind in Kind]
+        return f"{', '.join(words[:-1])} or {words[-1]}"
 
     def describe(self, model: type[BaseModel]) -> str:
         """How messages name an object of `model`: 'billingplatform package-product'."""
@@ -155,3 +200,10 @@ class CatalogFormat(ABC):
     def json_schema_text(self) -> str:
         """The JSON Schema as the text written to `schemas/` (stable: sorted keys)."""
         return json.dumps(self.json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def _kind_key(word: str) -> str:
+    """A kind word with case, separators and a plural `s` folded away."""
+    return "".join(word.strip().lower().replace("-", " ").replace("_", " ").split()).removesuffix(
+        "s"
+    )

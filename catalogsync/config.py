@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from catalogsync.catalog import Kind, Ref
+from catalogsync.catalog_format import FORMAT_CONTEXT, KindWord
 from catalogsync.errors import ConfigError, Issue
 from catalogsync.registry import backend_names, emulator_profiles, get_format
 from catalogsync.review_config import LintSwitches, Policy, Pricing, RiskSettings
@@ -232,7 +233,7 @@ def check_target_url(url: str) -> str:
         hint = ""
         if "emulator" in url:
             hint = ' (the embedded emulator is "emulator:", with the colon)'
-        raise ValueError(f"{url!r} is not a URL{hint}; expected https://host/... or \"emulator:\"")
+        raise ValueError(f'{url!r} is not a URL{hint}; expected https://host/... or "emulator:"')
     if scheme.lower() not in ("http", "https"):
         raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r}; use https://")
     host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
@@ -275,16 +276,12 @@ class Guards(_Model):
     )
 
 
-def _kind_spelling(value: Any) -> Any:
-    """`package-product` as on the command line, or `package_product`: the same kind."""
-    return value.strip().replace("-", "_") if isinstance(value, str) else value
-
-
 class ObjectRule(_Model):
     """Selects objects by kind and name globs (`*`, `?`, `[abc]`)."""
 
-    kind: Annotated[Kind, BeforeValidator(_kind_spelling)] = Field(
-        description="product, package or package_product (package-product works too)."
+    kind: KindWord = Field(
+        description="product, package or package_product (package-product works too), or "
+        "what the project's backend calls it (e.g. service, package_service)."
     )
     names: tuple[str, ...] = Field(("*",), description="Name globs; default: every name.")
 
@@ -442,6 +439,14 @@ def salvage_project(root: Path) -> Project | None:
     return Project(root, config)
 
 
+def _context(data: Any) -> dict[str, Any]:
+    """Validation context: the catalog format of the backend the file names, if known."""
+    backend = data.get("backend") if isinstance(data, dict) else None
+    if isinstance(backend, str) and backend in backend_names():
+        return {FORMAT_CONTEXT: get_format(backend)}
+    return {}
+
+
 def load_project(root: Path) -> Project:
     """Read and validate `catalogsync.yaml` in `root`.
 
@@ -458,7 +463,7 @@ def load_project(root: Path) -> Project:
     except YamlFileError as exc:
         raise ConfigError([exc.issue]) from exc
     try:
-        config = ProjectConfig.model_validate(document.data)
+        config = ProjectConfig.model_validate(document.data, context=_context(document.data))
     except ValidationError as exc:
         raise ConfigError(
             validation_issues(exc, document.source, ProjectConfig, _describe)

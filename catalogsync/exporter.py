@@ -48,13 +48,21 @@ class Selector:
     pattern: str = "*"
 
     @classmethod
-    def parse(cls, text: str) -> Selector:
-        """Parse `product`, `package:Gold*`, `package-product:Gold / *`.
+    def parse(cls, text: str, fmt: CatalogFormat | None = None) -> Selector:
+        """Parse `product`, `package:Gold*`, `package-product:Gold / *`; with the project's
+        catalog format, its own kind words too (`package-service:Home / *`).
 
         Raises:
             UsageError: an unknown kind.
         """
         kind_text, _, pattern = text.partition(":")
+        if fmt is not None:
+            kind = fmt.kind_named(kind_text)
+            if kind is None:
+                raise UsageError(
+                    f"'{text}': expected KIND[:GLOB] with KIND one of {fmt.kind_choices()}"
+                )
+            return cls(kind, pattern or "*")
         wanted = kind_text.strip().lower().replace("-", "_").removesuffix("s")
         for kind in Kind:
             if kind.value == wanted:

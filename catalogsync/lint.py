@@ -77,14 +77,16 @@ def _products_in_no_package(catalog: Catalog, fmt: CatalogFormat, pricing: Prici
     sold = {r.ref.key[-1] for r in _package_products(catalog)}
     for product in catalog.of_kind(Kind.PRODUCT):
         if product.ref.name not in sold:
-            yield product, f"product '{product.ref.name}' is in no package"
+            what = fmt.kind_names[Kind.PRODUCT]
+            yield product, f"{what} '{product.ref.name}' is in no {fmt.kind_names[Kind.PACKAGE]}"
 
 
 def _packages_without_products(catalog: Catalog, fmt: CatalogFormat, pricing: Pricing) -> Found:
     filled = {r.ref.key[0] for r in _package_products(catalog)}
     for package in catalog.of_kind(Kind.PACKAGE):
         if package.ref.name not in filled:
-            yield package, f"package '{package.ref.name}' has no products"
+            what = fmt.kind_names[Kind.PACKAGE]
+            yield package, f"{what} '{package.ref.name}' has no {fmt.plural(Kind.PRODUCT)}"
 
 
 def _inactive_in_production(catalog: Catalog, fmt: CatalogFormat, pricing: Pricing) -> Found:
@@ -100,8 +102,8 @@ def _inactive_in_production(catalog: Catalog, fmt: CatalogFormat, pricing: Prici
         ):
             yield (
                 item,
-                f"Production package '{package.ref.name}' contains inactive product "
-                f"'{product.ref.name}'",
+                f"Production {fmt.kind_names[Kind.PACKAGE]} '{package.ref.name}' contains "
+                f"inactive {fmt.kind_names[Kind.PRODUCT]} '{product.ref.name}'",
             )
 
 
@@ -137,8 +139,8 @@ def _negative_rates(catalog: Catalog, fmt: CatalogFormat, pricing: Pricing) -> F
         if not fmt.is_discount(resource.ref.key[-1], fields):
             yield (
                 resource,
-                f"{resource.ref}: negative {field} {format(value, 'f')} on a product that is "
-                "not a discount",
+                f"{resource.ref}: negative {field} {format(value, 'f')} on a "
+                f"{fmt.kind_names[Kind.PRODUCT]} that is not a discount",
             )
 
 
@@ -150,7 +152,8 @@ def _duplicates(catalog: Catalog, fmt: CatalogFormat, pricing: Pricing) -> Found
         if pair in seen:
             yield (
                 item,
-                f"product '{pair[1]}' is in package '{pair[0]}' more than once "
+                f"{fmt.kind_names[Kind.PRODUCT]} '{pair[1]}' is in "
+                f"{fmt.kind_names[Kind.PACKAGE]} '{pair[0]}' more than once "
                 f"(again at {item.ref.label})",
             )
         seen.add(pair)
@@ -158,4 +161,8 @@ def _duplicates(catalog: Catalog, fmt: CatalogFormat, pricing: Pricing) -> Found
     for item in items:
         name = item.fields.get("name")
         if isinstance(name, str) and names[name] > 1:
-            yield item, f"package-product name '{name}' is used by {names[name]} package-products"
+            what = fmt.kind_names[Kind.PACKAGE_PRODUCT]
+            yield (
+                item,
+                f"{what} name '{name}' is used by {fmt.counted(names[name], Kind.PACKAGE_PRODUCT)}",
+            )

@@ -15,16 +15,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from catalogsync.catalog import Ref
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.errors import PlanError
 from catalogsync.exporter import Selection, Selector
 from catalogsync.plan import Change, Plan
 
 
-def parse_selection(only: Sequence[str], exclude: Sequence[str]) -> Selection:
-    """`--only` / `--exclude` values → a Selection. Raises UsageError on an unknown kind."""
+def parse_selection(
+    only: Sequence[str], exclude: Sequence[str], fmt: CatalogFormat | None = None
+) -> Selection:
+    """`--only` / `--exclude` values → a Selection (kinds in `fmt`'s words or the generic
+    ones). Raises UsageError on an unknown kind."""
     return Selection(
-        only=tuple(Selector.parse(s) for s in only),
-        exclude=tuple(Selector.parse(s) for s in exclude),
+        only=tuple(Selector.parse(s, fmt) for s in only),
+        exclude=tuple(Selector.parse(s, fmt) for s in exclude),
     )
 
 

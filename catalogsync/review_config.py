@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from catalogsync.catalog import Kind
+from catalogsync.catalog_format import KindWord
 
 
 class _Model(BaseModel):
@@ -80,7 +81,9 @@ class Policy(_Model):
     percent: Decimal | None = Field(
         None, ge=0, description="The limit of max_price_increase / max_price_decrease."
     )
-    kinds: tuple[Kind, ...] = Field(tuple(Kind), description="Kinds the rule applies to.")
+    kinds: tuple[KindWord, ...] = Field(
+        tuple(Kind), description="Kinds the rule applies to (in the backend's words too)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

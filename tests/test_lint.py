@@ -155,5 +155,6 @@ def test_logisense_lint_has_no_price_rules_but_checks_the_rest(tmp_path: Path) -
     """
     code, _, err = validate(project(tmp_path, catalog, backend="logisense"))
     assert code == 1
-    assert "warning: product 'Spare' is in no package" in err
-    assert "error: Production package 'Home' contains inactive product 'Internet'" in err
+    # In LogiSense's words (issue 19 item 3): a LogiSense product is a service.
+    assert "warning: service 'Spare' is in no package" in err
+    assert "error: Production package 'Home' contains inactive service 'Internet'" in err

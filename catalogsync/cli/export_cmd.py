@@ -13,7 +13,8 @@ from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
-from catalogsync.exporter import Selection, Selector, SplitBy
+from catalogsync.exporter import SplitBy
+from catalogsync.partial import parse_selection
 from catalogsync.registry import get_format
 from catalogsync.render.common import object_title
 from catalogsync.workflow import choose_target, connected, plan_options
@@ -73,10 +74,7 @@ def export(
     """
     project = load_project(ctx.project)
     choice = choose_target(project, target_name)
-    selection = Selection(
-        only=tuple(Selector.parse(s) for s in only),
-        exclude=tuple(Selector.parse(s) for s in exclude),
-    )
+    selection = parse_selection(only, exclude, get_format(project.config.backend))
     destination = out if out is not None else project.root
 
     async def run() -> tuple[PreparedExport, dict[str, object]]:

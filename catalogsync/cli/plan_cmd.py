@@ -26,6 +26,7 @@ from catalogsync.interrupt import exit_code_for, signal_name, stop_on_signals, s
 from catalogsync.lock import apply_lock
 from catalogsync.partial import check_selection, parse_selection, select_plan
 from catalogsync.plan import Plan
+from catalogsync.registry import get_format
 from catalogsync.render import render_report_json, render_report_text
 from catalogsync.report import ApplyReport, Outcome
 from catalogsync.workflow import (
@@ -50,8 +51,8 @@ override_option = click.option(
 )
 _SELECTOR_HELP = (
     "KIND[:GLOB], repeatable. KIND is product, package or package-product (package_product "
-    "works too); GLOB matches the name (or 'package / product' of a package-product), "
-    "e.g. 'package:Gold*'."
+    "works too), or what the project's backend calls it (e.g. service); GLOB matches the "
+    "name (or 'package / product' of a package-product), e.g. 'package:Gold*'."
 )
 only_option = click.option(
     "--only",
@@ -110,7 +111,7 @@ def plan(
     """
     project = load_project(ctx.project)
     choice = choose_target(project, target_name)
-    selection = parse_selection(only, exclude)
+    selection = parse_selection(only, exclude, get_format(project.config.backend))
 
     async def run() -> tuple[Plan, dict[str, object]]:
         async with connected(project, choice) as backend:
@@ -202,7 +203,7 @@ def apply(
         )
     saved = _read_plan(planfile) if planfile else None
     choice = choose_target(project, target_name or (saved.target if saved else None))
-    selection = parse_selection(only, exclude)
+    selection = parse_selection(only, exclude, get_format(project.config.backend))
     if saved is not None:
         check_selection(saved, selection)
 
