@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+#: The reliability results table, printed by the process that reports (see its docstring).
+pytest_plugins = ("tests.reliability.summary",)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalogs" / "example"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
