@@ -8,11 +8,12 @@ Credentials are never literals in this file: a target writes `username: {env: VA
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import os
 import stat
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -28,7 +30,7 @@ from pydantic import (
 from catalogsync.catalog import Kind, Ref
 from catalogsync.catalog_format import FORMAT_CONTEXT, KindWord
 from catalogsync.errors import ConfigError, Issue
-from catalogsync.registry import backend_names, emulator_profiles, get_format
+from catalogsync.registry import backend_names, emulator_profiles, get_format, get_spec
 from catalogsync.review_config import LintSwitches, Policy, Pricing, RiskSettings
 from catalogsync.validation import validation_issues
 from catalogsync.yamlio import SourceMap, YamlFileError, display_path, read_yaml_file
@@ -120,20 +122,36 @@ Secret = Annotated[SecretSource, BeforeValidator(_no_literal_secret)]
 Access = Literal["read", "write"]
 
 
+def _secrets(model: BaseModel) -> dict[str, SecretSource | None]:
+    """The credential fields of a target or credential set (a backend's target model adds
+    its own, e.g. an API client id), by name."""
+    return {
+        name: getattr(model, name)
+        for name, info in type(model).model_fields.items()
+        if _mentions(info.annotation, SecretSource)
+    }
+
+
+def _mentions(annotation: Any, wanted: type) -> bool:
+    """Whether a field's type is `wanted`, or a union or Annotated form holding it."""
+    return annotation is wanted or any(_mentions(a, wanted) for a in get_args(annotation))
+
+
 class Credentials(_Model):
-    """One credential set of a target (each value `{env: VAR}` or `{file: path}`)."""
+    """One credential set of a target (each value `{env: VAR}` or `{file: path}`).
+
+    A backend whose login needs more than a username and password subclasses it (and
+    Target) with its own credential fields.
+    """
 
     username: Secret | None = None
     password: Secret | None = None
-    client_id: Secret | None = Field(
-        None, description="LogiSense: the tenant's API client id (default: $LOGISENSE_CLIENT_ID)."
-    )
 
     def sources(self) -> set[str]:
         """The variables and files this set reads, e.g. {'env:BP_READ_USER'}."""
         return {
             f"env:{s.env}" if s.env else f"file:{s.file}"
-            for s in (self.username, self.password, self.client_id)
+            for s in _secrets(self).values()
             if s is not None
         }
 
@@ -146,12 +164,12 @@ class Target(_Model):
     set that only `apply` uses, so a job that only plans never holds write credentials.
     """
 
+    # A backend whose login needs more subclasses this (its spec's `target_model`), adding
+    # the fields here and to its own `Credentials` subclass for `read`/`write`.
+
     url: str = Field(description=f"Org URL, or '{EMULATOR_URL}' for the embedded emulator.")
     username: Secret | None = None
     password: Secret | None = None
-    client_id: Secret | None = Field(
-        None, description="LogiSense: the tenant's API client id (default: $LOGISENSE_CLIENT_ID)."
-    )
     allow_insecure_http: bool = Field(
         False, description="Allow a plain http:// URL that is not loopback (never in production)."
     )
@@ -179,7 +197,7 @@ class Target(_Model):
 
     @model_validator(mode="after")
     def _one_way_to_give_credentials(self) -> Target:
-        shared = any(v is not None for v in (self.username, self.password, self.client_id))
+        shared = any(v is not None for v in _secrets(self).values())
         if shared and (self.read is not None or self.write is not None):
             raise ValueError(
                 "give credentials either as username/password (every command uses them) "
@@ -206,14 +224,9 @@ class Target(_Model):
         chosen = self.write if access == "write" else self.read
         if chosen is None:
             return self
-        update = {
-            "username": chosen.username,
-            "password": chosen.password,
-            "client_id": chosen.client_id,
-            "read": None,
-            "write": None,
-        }
-        return self.model_copy(update=update)
+        update: dict[str, Any] = {name: None for name in _secrets(self)}
+        update.update(_secrets(chosen))
+        return self.model_copy(update={**update, "read": None, "write": None})
 
 
 def check_target_url(url: str) -> str:
@@ -377,9 +390,36 @@ class ProjectConfig(_Model):
         return chosen, self.targets[chosen]
 
 
+@functools.cache
+def config_model(backend: str | None) -> type[ProjectConfig]:
+    """catalogsync.yaml's model for a project of `backend`: its targets take that backend's
+    target model (with the backend's own credential fields). An unknown backend gets the
+    shared model (the unknown name is the error reported)."""
+    if backend not in backend_names():
+        return ProjectConfig
+    return _with_target_model(get_spec(backend).target_model)
+
+
+def _with_target_model(target: type[Target]) -> type[ProjectConfig]:
+    if target is Target:
+        return ProjectConfig
+    targets: Any = (dict[str, target], Field(default_factory=dict))  # type: ignore[valid-type]
+    return create_model(
+        "ProjectConfig", __base__=ProjectConfig, __doc__=ProjectConfig.__doc__, targets=targets
+    )
+
+
 def config_schema_text() -> str:
-    """JSON Schema of catalogsync.yaml (for editors; `catalogsync schema` writes it)."""
-    schema = ProjectConfig.model_json_schema()
+    """JSON Schema of catalogsync.yaml (for editors; `catalogsync schema` writes it): one
+    schema for every backend, so a target may carry any backend's credential fields."""
+    models = {get_spec(name).target_model for name in backend_names()}
+    # Those no other extends (Target itself when a backend adds fields), most fields first.
+    leaves = sorted(
+        (m for m in models if not any(o is not m and issubclass(o, m) for o in models)),
+        key=lambda m: (-len(m.model_fields), m.__name__),
+    )
+    merged = create_model("Target", __base__=tuple(leaves), __doc__=Target.__doc__)
+    schema = _with_target_model(cast("type[Target]", merged)).model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "catalogsync project configuration (catalogsync.yaml)"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
@@ -414,7 +454,9 @@ def _describe(model: type[BaseModel]) -> str:
         LintSwitches: "lint",
         LockSettings: "lock",
     }
-    return names.get(model, "rule" if issubclass(model, ObjectRule) else CONFIG_FILE)
+    # A backend's own target model is a Target (and its credential sets are Credentials).
+    known = next((names[base] for base in model.__mro__ if base in names), None)
+    return known or ("rule" if issubclass(model, ObjectRule) else CONFIG_FILE)
 
 
 def salvage_project(root: Path) -> Project | None:
@@ -441,8 +483,8 @@ def salvage_project(root: Path) -> Project | None:
 
 def _context(data: Any) -> dict[str, Any]:
     """Validation context: the catalog format of the backend the file names, if known."""
-    backend = data.get("backend") if isinstance(data, dict) else None
-    if isinstance(backend, str) and backend in backend_names():
+    backend = _backend_of(data)
+    if backend in backend_names():
         return {FORMAT_CONTEXT: get_format(backend)}
     return {}
 
@@ -463,11 +505,10 @@ def load_project(root: Path) -> Project:
     except YamlFileError as exc:
         raise ConfigError([exc.issue]) from exc
     try:
-        config = ProjectConfig.model_validate(document.data, context=_context(document.data))
+        model = config_model(_backend_of(document.data))
+        config = model.model_validate(document.data, context=_context(document.data))
     except ValidationError as exc:
-        raise ConfigError(
-            validation_issues(exc, document.source, ProjectConfig, _describe)
-        ) from exc
+        raise ConfigError(validation_issues(exc, document.source, model, _describe)) from exc
     issues = _emulator_profile_issues(config, document.source)
     unknown = [t for t in [config.default_target] if t and t not in config.targets]
     if unknown:
@@ -481,6 +522,11 @@ def load_project(root: Path) -> Project:
     if issues:
         raise ConfigError(issues)
     return Project(root, config)
+
+
+def _backend_of(data: Any) -> str | None:
+    backend = data.get("backend") if isinstance(data, dict) else None
+    return backend if isinstance(backend, str) else None
 
 
 def _emulator_profile_issues(config: ProjectConfig, source: SourceMap) -> list[Issue]:

@@ -7,12 +7,12 @@ and the emulator load only when a target is opened or an emulator is built.
 from catalogsync.backend_api import BackendSpec, Scaffold
 from catalogsync.backends.logisense.catalog_format import FORMAT
 from catalogsync.backends.logisense.samples import SAMPLES
-from catalogsync.config import Target
+from catalogsync.backends.logisense.target import LogiSenseTarget
 
 SPEC = BackendSpec(
     name="logisense",
     catalog_format=FORMAT,
-    target_model=Target,
+    target_model=LogiSenseTarget,
     opener="catalogsync.backends.logisense.factory:open_backend",
     emulator="catalogsync.emulator.logisense:LogiSenseEmulator",
     emulator_profiles="catalogsync.emulator.logisense.profiles:PROFILES",

@@ -8,6 +8,7 @@ from catalogsync.backend_api import Backend
 from catalogsync.backends._shared import http_settings, settle_policy
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.target import LogiSenseTarget
 from catalogsync.config import Project, Target
 from catalogsync.errors import ConfigError
 
@@ -53,6 +54,8 @@ def open_backend(project: Project, target_name: str, target: Target) -> Backend:
         raise ConfigError.single(f"target '{target_name}' needs username and password")
     username = target.username.resolve(project.root, f"target '{target_name}' username")
     password = target.password.resolve(project.root, f"target '{target_name}' password")
+    # A project of this backend validates its targets with the spec's target model.
+    assert isinstance(target, LogiSenseTarget)
     if target.client_id is not None:
         what = f"target '{target_name}' client_id"
         client_id = target.client_id.resolve(project.root, what).get_secret_value()
