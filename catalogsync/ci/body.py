@@ -1,7 +1,8 @@
 """Pure text work for comment and issue bodies: markers, the plan-hash record, size limit.
 
 A body the glue posts starts with hidden HTML-comment lines ("header"): the marker
-`<!-- catalogsync-KIND:TARGET -->` by which the glue finds its own comment or issue again,
+`<!-- catalogsync-KIND:TARGET -->` (`catalogsync.render.markers`, shared with the renderers
+that write it) by which the glue finds its own comment or issue again,
 and for plans `<!-- catalogsync-plan-hash:HASH -->`, the record the apply-on-merge check
 reads. GitHub refuses bodies over 65,536 characters; `fit_body` cuts a longer one at a
 line boundary, keeps the header whole, closes a code fence or `<details>` block the cut
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 
 from catalogsync.errors import UsageError
-from catalogsync.render.markdown import comment_marker
+from catalogsync.render.markers import comment_marker
 
 __all__ = [
     "DEFAULT_LIMIT",

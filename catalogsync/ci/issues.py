@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from catalogsync.ci.comments import create_once, first_line
 from catalogsync.ci.provider import Provider, Ticket
-from catalogsync.render.markdown import comment_marker
+from catalogsync.render.markers import comment_marker
 
 __all__ = ["DEFAULT_LABEL", "IssueAction", "IssueResult", "drift_title", "sync_drift_issue"]
 

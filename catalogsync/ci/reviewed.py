@@ -31,7 +31,7 @@ from catalogsync.errors import GuardRefusedError
 from catalogsync.guards import share_sentence
 from catalogsync.plan import Change, Plan, ShareExcess
 from catalogsync.render.common import change_title
-from catalogsync.render.markdown import comment_marker
+from catalogsync.render.markers import comment_marker
 
 __all__ = [
     "DEFAULT_LOOKBACK",

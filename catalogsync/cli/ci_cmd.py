@@ -46,13 +46,11 @@ from catalogsync.cli.plan_cmd import _read_plan, apply
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.plan import Plan
-from catalogsync.render.markdown import comment_marker, md_code
+from catalogsync.render.markdown import md_code
+from catalogsync.render.markers import MARKER_KINDS, comment_marker, marked_target
 from catalogsync.workflow import choose_target
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_KINDS = ("plan", "apply", "drift")
-
 
 def provider_options(func: F) -> F:
     """--provider, --repo and --api-url: override what the CI environment says."""
@@ -104,7 +102,7 @@ def ci() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Record this plan's changes in the note, for the reviewed-plan check on merge.",
 )
-@click.option("--kind", type=click.Choice(_KINDS), default="plan", show_default=True)
+@click.option("--kind", type=click.Choice(MARKER_KINDS), default="plan", show_default=True)
 @click.option("--pr", type=int, help="Pull/merge request number (default: from CI).")
 @click.option("--author", help="Only update a note by this login (default: the token's own login).")
 @click.option(
@@ -191,10 +189,7 @@ def _target(explicit: str | None, plan: Plan | None, body: str, kind: str) -> st
         raise UsageError(f"the plan file is for target '{plan.target}', not '{explicit}'")
     target = explicit or (plan.target if plan else None)
     if target is None:
-        prefix = f"<!-- catalogsync-{kind}:"
-        first = body.split("\n", 1)[0].strip()
-        if first.startswith(prefix) and first.endswith(" -->"):
-            target = first[len(prefix) : -len(" -->")]
+        target = marked_target(body.split("\n", 1)[0], kind)
     if not target:
         raise UsageError("no target: pass -t TARGET (the body has no catalogsync marker)")
     return target

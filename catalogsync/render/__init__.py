@@ -18,7 +18,8 @@ import json
 
 from catalogsync.plan import Plan
 from catalogsync.render.common import format_value
-from catalogsync.render.markdown import comment_marker, render_markdown, render_report_markdown
+from catalogsync.render.markdown import render_markdown, render_report_markdown
+from catalogsync.render.markers import comment_marker
 from catalogsync.render.text import render_report_text, render_text, render_text_summary
 from catalogsync.report import ApplyReport
 

@@ -16,13 +16,13 @@ from catalogsync.render.common import format_value, kind_label, object_title, on
 from catalogsync.render.markdown import (
     DEFAULT_LIMIT,
     Section,
-    comment_marker,
     fit_sections,
     html_code,
     md_code,
     md_escape,
     more_note,
 )
+from catalogsync.render.markers import comment_marker
 
 NO_DRIFT = "No drift. The live catalog matches the YAML."
 INDENT = "    "

@@ -37,6 +37,7 @@ from catalogsync.render.common import (
     unmanaged_breakdown,
     unmanaged_listed,
 )
+from catalogsync.render.markers import comment_marker
 from catalogsync.render.mermaid import plan_picture
 from catalogsync.render.needs import needs_lines
 from catalogsync.render.review import (
@@ -95,12 +96,6 @@ def md_code(text: str) -> str:
 
 def html_code(text: str) -> str:
     return f"<code>{html.escape(one_line(text), quote=False)}</code>"
-
-
-def comment_marker(kind: str, target: str) -> str:
-    """The hidden first line CI glue looks for to update its own comment in place."""
-    # `>` is the only character that could end the HTML comment early (`-->`, `--!>`).
-    return f"<!-- catalogsync-{kind}:{one_line(target).replace('>', '&gt;')} -->"
 
 
 # --- fitting a comment into the size limit -----------------------------------------------
