@@ -9,14 +9,14 @@ import click
 
 from catalogsync.catalog import Catalog
 from catalogsync.cli import Context, cli
-from catalogsync.cli.output import FORMATS
+from catalogsync.cli.output import output_format_option, output_style
 from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.doctor import DoctorReport
-from catalogsync.doctor.render import render_doctor
 from catalogsync.doctor.run import run_doctor
 from catalogsync.errors import CatalogValidationError, UsageError
 from catalogsync.loader import load_project_catalog
+from catalogsync.render.outputs import DOCTOR_OUTPUTS, OutputFormat
 from catalogsync.workflow import choose_target, connected
 
 
@@ -29,17 +29,12 @@ from catalogsync.workflow import choose_target, connected
     "learn the write variants (for sandboxes; always cleaned up).",
 )
 @click.option("--yes", is_flag=True, help="Run the write probe without asking (CI).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="How to print the findings.",
-)
+@output_format_option(DOCTOR_OUTPUTS, "How to print the findings.")
 @record_option
 @click.pass_obj
-def doctor(ctx: Context, target_name: str | None, write_probe: bool, yes: bool, fmt: str) -> None:
+def doctor(
+    ctx: Context, target_name: str | None, write_probe: bool, yes: bool, fmt: OutputFormat
+) -> None:
     """Check that the target org speaks the API the way catalogsync expects.
 
     Read-only by default: login, every entity and field the mapping reads, lookup tables
@@ -77,5 +72,5 @@ def doctor(ctx: Context, target_name: str | None, write_probe: bool, yes: bool, 
             )
 
     report = asyncio.run(run())
-    click.echo(render_doctor(report, fmt))
+    click.echo(DOCTOR_OUTPUTS[fmt](report, output_style()))
     sys.exit(report.exit_code)

@@ -9,28 +9,26 @@ from pathlib import Path
 import click
 
 from catalogsync.cli import Context, cli
-from catalogsync.cli.output import print_stats, progress, ticking
+from catalogsync.cli.output import (
+    output_format_option,
+    output_style,
+    print_stats,
+    progress,
+    ticking,
+)
 from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.drift import DriftReport, detect_drift
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK
 from catalogsync.registry import get_format
-from catalogsync.render.drift import RENDERERS, render_drift_json, render_drift_markdown
-from catalogsync.render.html import render_drift_html
+from catalogsync.render.outputs import DRIFT_OUTPUTS, OutputFormat
 from catalogsync.workflow import choose_target, connected, fetch_and_plan
 
 
 @cli.command()
 @target_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice((*RENDERERS, "html")),
-    default="text",
-    show_default=True,
-    help="How to print the report on stdout.",
-)
+@output_format_option(DRIFT_OUTPUTS, "How to print the report on stdout.")
 @click.option(
     "--markdown-out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -52,7 +50,7 @@ from catalogsync.workflow import choose_target, connected, fetch_and_plan
 def drift(
     ctx: Context,
     target_name: str | None,
-    fmt: str,
+    fmt: OutputFormat,
     markdown_out: Path | None,
     json_out: Path | None,
     ignore_unmanaged: bool,
@@ -87,11 +85,16 @@ def drift(
             return report, backend.stats()
 
     report, request_stats = asyncio.run(run())
+    style = output_style()
     if markdown_out is not None:
-        markdown_out.write_text(render_drift_markdown(report), encoding="utf-8")
+        markdown_out.write_text(
+            DRIFT_OUTPUTS[OutputFormat.MARKDOWN](report, style), encoding="utf-8"
+        )
     if json_out is not None:
-        json_out.write_text(render_drift_json(report) + "\n", encoding="utf-8")
-    click.echo(render_drift_html(report) if fmt == "html" else RENDERERS[fmt](report))
+        json_out.write_text(
+            DRIFT_OUTPUTS[OutputFormat.JSON](report, style) + "\n", encoding="utf-8"
+        )
+    click.echo(DRIFT_OUTPUTS[fmt](report, style))
     if stats:
         print_stats(request_stats)
     sys.exit(EXIT_CHANGES if report.has_drift else EXIT_OK)

@@ -1,4 +1,4 @@
-"""How the CLI writes: when to colour, how to show progress, how to print plans and stats."""
+"""How the CLI writes: when to colour, how to show progress, the `--format` option, stats."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
 
-from catalogsync.plan import Plan
-from catalogsync.render import render_json, render_markdown, render_text, render_text_summary
-from catalogsync.render.html import render_plan_html
+from catalogsync.render.outputs import OutputFormat, OutputStyle
 
-FORMATS = ("text", "markdown", "json", "html")
+F = TypeVar("F", bound=Callable[..., Any])
+
 COLOR_MODES = ("auto", "always", "never")
 
 #: The global `--color` choice; `auto` decides from the terminal and the environment.
@@ -52,16 +51,26 @@ def use_color() -> bool:
     return color_wanted(_color_mode, sys.stdout.isatty())
 
 
-def render_plan(plan: Plan, fmt: str) -> str:
-    if fmt == "json":
-        return render_json(plan)
-    if fmt == "markdown":
-        return render_markdown(plan)
-    if fmt == "html":
-        return render_plan_html(plan)
-    if fmt == "summary":
-        return render_text_summary(plan, color=use_color())
-    return render_text(plan, color=use_color())
+def output_style(*, summary: bool = False) -> OutputStyle:
+    """The style a terminal rendering gets here: colour as `--color` and the terminal say."""
+    return OutputStyle(color=use_color(), summary=summary)
+
+
+def output_format_option(formats: Iterable[OutputFormat], help: str) -> Callable[[F], F]:
+    """`--format`, offering `formats` (a document's table in `render.outputs`), as `fmt`."""
+
+    def to_format(_ctx: click.Context, _param: click.Parameter, value: str) -> OutputFormat:
+        return OutputFormat(value)
+
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([f.value for f in formats]),
+        default=OutputFormat.TEXT.value,
+        show_default=True,
+        callback=to_format,
+        help=help,
+    )
 
 
 #: Seconds between progress lines in logs (stderr not a terminal); the bar redraws always.

@@ -11,12 +11,11 @@ import click
 from catalogsync.applier import NOT_ATTEMPTED, ApplyOptions, apply_plan
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import (
-    FORMATS,
+    output_format_option,
+    output_style,
     print_stats,
     progress,
-    render_plan,
     ticking,
-    use_color,
 )
 from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
@@ -27,7 +26,7 @@ from catalogsync.lock import apply_lock
 from catalogsync.partial import check_selection, parse_selection, select_plan
 from catalogsync.plan import Plan
 from catalogsync.registry import get_format
-from catalogsync.render import render_report_json, render_report_text
+from catalogsync.render.outputs import APPLY_OUTPUTS, PLAN_OUTPUTS, OutputFormat
 from catalogsync.report import ApplyReport, Outcome
 from catalogsync.workflow import (
     assess,
@@ -66,14 +65,7 @@ exclude_option = click.option(
 summary_option = click.option(
     "--summary", is_flag=True, help="Print counts per kind instead of every change."
 )
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="How to print the plan.",
-)
+format_option = output_format_option(PLAN_OUTPUTS, "How to print the plan.")
 
 
 @cli.command()
@@ -94,7 +86,7 @@ def plan(
     ctx: Context,
     target_name: str | None,
     out: Path | None,
-    fmt: str,
+    fmt: OutputFormat,
     detailed_exitcode: bool,
     overrides: tuple[str, ...],
     only: tuple[str, ...],
@@ -124,9 +116,8 @@ def plan(
     made, request_stats = asyncio.run(run())
     if out is not None:
         out.write_text(made.dumps(), encoding="utf-8")
-    text_fmt = "summary" if summary and fmt == "text" else fmt
-    click.echo(render_plan(made, text_fmt), nl=fmt != "json")
-    if out is not None and fmt not in ("json", "html"):
+    click.echo(PLAN_OUTPUTS[fmt](made, output_style(summary=summary)), nl=fmt != OutputFormat.JSON)
+    if out is not None and not fmt.is_whole_file:
         click.echo(f"Saved the plan to {out} ({made.plan_hash}).")
     if stats:
         print_stats(request_stats)
@@ -142,13 +133,10 @@ def plan(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--force", is_flag=True, help="Override the share-of-objects guard.")
 @click.option("--allow-delete", is_flag=True, help="Allow the plan's deletes.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="How to print the plan and the report: text for people, json (the report as a "
+@output_format_option(
+    # Markdown and HTML are for reviewing a plan before it is applied (`plan`, `show`).
+    (OutputFormat.TEXT, OutputFormat.JSON),
+    "How to print the plan and the report: text for people, json (the report as a "
     "JSON document on stdout, nothing else) for scripts.",
 )
 @override_option
@@ -170,7 +158,7 @@ def apply(
     auto_approve: bool,
     force: bool,
     allow_delete: bool,
-    fmt: str,
+    fmt: OutputFormat,
     overrides: tuple[str, ...],
     no_verify: bool,
     only: tuple[str, ...],
@@ -225,8 +213,8 @@ def apply(
             check_guards(
                 chosen, guard_options(project, desired, allow_delete=allow_delete, force=force)
             )
-            if fmt == "text":
-                click.echo(render_plan(chosen, "summary" if summary else "text"))
+            if fmt == OutputFormat.TEXT:
+                click.echo(PLAN_OUTPUTS[OutputFormat.TEXT](chosen, output_style(summary=summary)))
             prompted = saved is None and not auto_approve
             if prompted:
                 _confirm(chosen)
@@ -250,14 +238,12 @@ def apply(
         chosen, report, request_stats = asyncio.run(run())
     if report is None:
         click.echo(
-            render_plan(chosen, fmt)
-            if fmt == "json"
+            PLAN_OUTPUTS[fmt](chosen, output_style())
+            if fmt == OutputFormat.JSON
             else "No changes. The live catalog matches the YAML."
         )
-    elif fmt == "json":
-        click.echo(render_report_json(report))
     else:
-        click.echo(render_report_text(report, chosen, color=use_color(), summary=summary))
+        click.echo(APPLY_OUTPUTS[fmt](report, chosen, output_style(summary=summary)))
     if stats:
         print_stats(request_stats)
     signum = stopping()
@@ -339,6 +325,6 @@ def _read_plan(path: Path) -> Plan:
 @cli.command()
 @click.argument("planfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @format_option
-def show(planfile: Path, fmt: str) -> None:
+def show(planfile: Path, fmt: OutputFormat) -> None:
     """Print a saved plan (text, Markdown or JSON)."""
-    click.echo(render_plan(_read_plan(planfile), fmt), nl=fmt != "json")
+    click.echo(PLAN_OUTPUTS[fmt](_read_plan(planfile), output_style()), nl=fmt != OutputFormat.JSON)

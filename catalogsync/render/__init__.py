@@ -1,9 +1,15 @@
-"""Rendering plans and apply reports: the public entry point.
+"""Rendering plans, apply reports, drift and doctor reports: the public entry point.
 
-Every renderer is a pure function from plain data (`Plan`, `ApplyReport`) to `str`: no I/O,
-no terminal detection (the CLI decides `color` from the TTY and `NO_COLOR`). The layouts
-live in `render.text` and `render.markdown`; what they share (value formatting, which
-fields a change shows, summary sentences) lives in `render.common`.
+Every renderer is a pure function from plain data (`Plan`, `ApplyReport`, ...) to `str`:
+no I/O, no terminal detection (the CLI decides `color` from the TTY and `NO_COLOR`).
+
+    outputs    one table per document kind: output format -> renderer (what the CLI uses)
+    text       terminal, Terraform-like; markdown: GitHub PR comments, size-capped
+    html, html_page   one self-contained page for plans and drift too large for a comment
+    drift, doctor     those reports in text, Markdown and JSON
+    common     what they share: value formatting, kind words, which fields a change shows
+    review, needs, mermaid   the review notes, the flags an apply needs, the plan picture
+    markers    the hidden first line of every posted body (shared with the CI glue)
 
     render_text(plan, color=False)          terminal, Terraform-like
     render_text_summary(plan, color=False)  the same, counts per kind only (--summary)

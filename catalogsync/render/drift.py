@@ -8,7 +8,7 @@ Markdown ≤ 65,000 characters with a hidden marker on its first line
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from catalogsync.catalog import Kind
 from catalogsync.drift import ChangedObject, DriftReport, UnmanagedObject, summary_counts
@@ -191,11 +191,3 @@ def _fence(text: str) -> str:
         run = run + 1 if ch == "`" else 0
         longest = max(longest, run)
     return "`" * max(3, longest + 1)
-
-
-Renderer = Callable[[DriftReport], str]
-RENDERERS: dict[str, Renderer] = {
-    "text": render_drift_text,
-    "markdown": render_drift_markdown,
-    "json": render_drift_json,
-}

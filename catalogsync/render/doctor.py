@@ -1,4 +1,4 @@
-"""A doctor report as text, Markdown or JSON."""
+"""A doctor report as text, Markdown or JSON (`doctor --format`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,8 @@ _MARK = {
 }
 
 
-def render_doctor(report: DoctorReport, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
-    if fmt == "markdown":
-        return _markdown(report)
-    return _text(report)
+def render_doctor_json(report: DoctorReport) -> str:
+    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _summary(report: DoctorReport) -> str:
@@ -33,7 +29,7 @@ def _settings(findings: tuple[Finding, ...]) -> list[str]:
     return [f.setting for f in findings if f.setting]
 
 
-def _text(report: DoctorReport) -> str:
+def render_doctor_text(report: DoctorReport) -> str:
     probe = "with write probe" if report.write_probe else "read-only"
     lines = [
         f'Doctor for target "{report.target}" ({report.backend}, {report.target_url}), {probe}',
@@ -56,7 +52,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown(report: DoctorReport) -> str:
+def render_doctor_markdown(report: DoctorReport) -> str:
     probe = "with write probe" if report.write_probe else "read-only"
     lines = [
         f"### catalogsync doctor: `{report.target}` ({report.backend}), {probe}",
