@@ -75,12 +75,16 @@ def guard_problems(plan: Plan, options: GuardOptions) -> list[str]:
     return problems
 
 
-def share_sentence(excess: ShareExcess) -> str:
-    """`the plan updates or deletes 4 of 10 live products (40%, over the 30% guard)`."""
+def share_sentence(excess: ShareExcess, plural: str | None = None) -> str:
+    """`the plan updates or deletes 4 of 10 live products (40%, over the 30% guard)`.
+
+    `plural` names the kind in the billing system's words (renderers pass
+    `KindWords.plural`: `services` on LogiSense); the kind's own name by default.
+    """
     share = excess.touched / excess.live
     return (
         f"the plan updates or deletes {excess.touched} of {excess.live} live "
-        f"{excess.kind.plural} ({share:.0%}, over the {excess.limit:.0%} guard)"
+        f"{plural or excess.kind.plural} ({share:.0%}, over the {excess.limit:.0%} guard)"
     )
 
 

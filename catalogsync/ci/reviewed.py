@@ -30,7 +30,7 @@ from catalogsync.ci.record import ReviewRecord, applied_sha, change_digest, mark
 from catalogsync.errors import GuardRefusedError
 from catalogsync.guards import share_sentence
 from catalogsync.plan import Change, Plan, ShareExcess
-from catalogsync.render.common import change_title
+from catalogsync.render.common import kind_words
 from catalogsync.render.markers import comment_marker
 
 __all__ = [
@@ -131,6 +131,7 @@ def _refusal(
     request_word: str,
 ) -> str:
     lines = [f"refusing to apply to '{plan.target}': nothing was applied."]
+    words = kind_words(plan.backend)
     if unreviewed:
         lines.append(
             f"{len(unreviewed)} change(s) of the plan made now were not in any reviewed plan "
@@ -138,11 +139,12 @@ def _refusal(
             "or which changed an object the review saw; or a change merged or pushed "
             "without a reviewed plan):"
         )
-        lines += [f"  {change_title(change)}" for change in unreviewed[:NAMED]]
+        lines += [f"  {words.change_title(change)}" for change in unreviewed[:NAMED]]
         if len(unreviewed) > NAMED:
             lines.append(f"  … and {len(unreviewed) - NAMED} more")
     for excess in unforced:
-        lines.append(f"{share_sentence(excess)}; no reviewed plan showed that --force is needed.")
+        sentence = share_sentence(excess, words.plural(excess.kind))
+        lines.append(f"{sentence}; no reviewed plan showed that --force is needed.")
     seen = ", ".join(review.source for review in reviews) or "none"
     lines.append(f"Unspent reviews searched: {seen}.")
     lines.append(

@@ -16,7 +16,7 @@ from catalogsync.config import load_project
 from catalogsync.exporter import SplitBy
 from catalogsync.partial import parse_selection
 from catalogsync.registry import get_format
-from catalogsync.render.common import object_title
+from catalogsync.render.common import kind_words
 from catalogsync.workflow import choose_target, connected, plan_options
 from catalogsync.yamlio import display_path
 
@@ -104,8 +104,8 @@ def export(
             print_stats(request_stats)
         return
     counts = result.count()
-    fmt = get_format(project.config.backend)
-    what = ", ".join(fmt.counted(counts[kind], kind) for kind in counts)
+    words = kind_words(project.config.backend)
+    what = ", ".join(words.counted(counts[kind], kind) for kind in counts)
     verb = "Would write" if dry_run else "Wrote"
     click.echo(f"{verb} {what} from target '{choice.name}' into {len(result.files)} file(s):")
     for path in prepared.targets():
@@ -113,9 +113,9 @@ def export(
     notes = prepared.notes if dry_run else write_export(prepared, project)
     if result.added:
         click.echo(f"Added {len(result.added)} object(s) that selected objects need:")
-        click.echo("".join(f"  {object_title(ref)}\n" for ref in result.added[:20]), nl=False)
+        click.echo("".join(f"  {words.title(ref)}\n" for ref in result.added[:20]), nl=False)
     for ref, why in result.skipped:
-        click.echo(f"Warning: not exported: {object_title(ref)}: {why}", err=True)
+        click.echo(f"Warning: not exported: {words.title(ref)}: {why}", err=True)
     for note in notes:  # information, not a warning: on stdout with the rest
         click.echo(note[:1].upper() + note[1:])
     if result.files:

@@ -14,7 +14,7 @@ from catalogsync.config import CONFIG_FILE, EMULATOR_URL, load_project
 from catalogsync.errors import CatalogSyncError, UsageError
 from catalogsync.exporter import Selection, SplitBy
 from catalogsync.registry import DEFAULT_BACKEND, backend_names
-from catalogsync.render.common import counted
+from catalogsync.render.common import kind_words
 from catalogsync.scaffold import CI_CHOICES, RealTarget, project_files
 from catalogsync.workflow import choose_target, connected, plan_options
 from catalogsync.yamlio import display_path
@@ -121,7 +121,8 @@ def _adopt(root: Path, real: RealTarget, backend: str) -> None:
                 force=False,
             )
             counts = prepared.result.count()
-            what = ", ".join(counted(counts[kind], kind) for kind in counts)
+            words = kind_words(backend)
+            what = ", ".join(words.counted(counts[kind], kind) for kind in counts)
             click.echo(f"Exported {what} from '{real.name}' ({real.url}):")
             for path in prepared.targets():
                 click.echo(f"  {display_path(path, root)}")

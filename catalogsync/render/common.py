@@ -1,5 +1,9 @@
 """What every renderer shares: value formatting, names, and the facts shown per change.
 
+Kinds are named in the words of the document's billing system (`KindWords`, from its
+catalog format's `kind_names`): a LogiSense plan says `service`, a BillingPlatform one
+`product`.
+
 The text and Markdown renderers differ only in layout and escaping. Everything that decides
 *what* is shown (which fields of a change, the "known after apply" note, the summary
 sentences, why a change was skipped) lives here, so the two outputs cannot disagree.
@@ -8,10 +12,13 @@ sentences, why a change was skipped) lives here, so the two outputs cannot disag
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from catalogsync.catalog import Kind, Ref, Value
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.plan import Action, Change, FieldChange, Plan, Summary
+from catalogsync.registry import backend_names, get_format
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
 
 SIGILS: Mapping[Action, str] = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
@@ -74,25 +81,39 @@ def _escape_char(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
-def kind_label(kind: Kind) -> str:
-    """`package-product`: kinds as people write them."""
-    return kind.value.replace("_", "-")
+@dataclass(frozen=True)
+class KindWords:
+    """What one billing system calls each kind, as every title, count and table says it."""
+
+    #: Singular, e.g. {PRODUCT: "service", PACKAGE_PRODUCT: "package service"} (LogiSense).
+    names: Mapping[Kind, str] = field(default_factory=lambda: CatalogFormat.kind_names)
+
+    def label(self, kind: Kind) -> str:
+        """`package-product` (BillingPlatform), `package service` (LogiSense)."""
+        return self.names[kind]
+
+    def plural(self, kind: Kind) -> str:
+        return self.names[kind] + "s"
+
+    def counted(self, n: int, kind: Kind) -> str:
+        """`1 product`, `2 package-products`."""
+        return f"{n} {self.label(kind)}" if n == 1 else f"{n} {self.plural(kind)}"
+
+    def title(self, ref: Ref) -> str:
+        """`package-product "Gold Plan / Voice Minutes"`: kind and quoted key."""
+        return f"{self.label(ref.kind)} {quote(ref.label)}"
+
+    def change_title(self, change: Change) -> str:
+        """`+ product "Voice Minutes"`: sigil, kind and quoted key."""
+        return f"{SIGILS[change.action]} {self.title(change.ref)}"
 
 
-def counted(n: int, kind: Kind) -> str:
-    """`1 product`, `2 package-products`."""
-    label = kind_label(kind)
-    return f"{n} {label}" if n == 1 else f"{n} {label}s"
-
-
-def object_title(ref: Ref) -> str:
-    """`package-product "Gold Plan / Voice Minutes"`: kind and quoted key."""
-    return f"{kind_label(ref.kind)} {quote(ref.label)}"
-
-
-def change_title(change: Change) -> str:
-    """`+ product "Voice Minutes"`: sigil, kind and quoted key."""
-    return f"{SIGILS[change.action]} {object_title(change.ref)}"
+def kind_words(backend: str) -> KindWords:
+    """The words of `backend`'s catalog format; the generic ones for a backend the registry
+    does not know (a test double's)."""
+    if backend not in backend_names():
+        return KindWords()
+    return KindWords(get_format(backend).kind_names)
 
 
 def shown_fields(change: Change) -> tuple[FieldChange, ...]:
@@ -122,7 +143,7 @@ def created_refs(plan: Plan) -> frozenset[Ref]:
     return frozenset(c.ref for c in plan.changes if c.action is Action.CREATE)
 
 
-def pending_ids_note(change: Change, created: frozenset[Ref]) -> str | None:
+def pending_ids_note(change: Change, created: frozenset[Ref], words: KindWords) -> str | None:
     """`(package/product ids known after apply)` when a dependency is created in this plan.
 
     Never for a delete: removing an object needs no id of anything created alongside it.
@@ -132,7 +153,7 @@ def pending_ids_note(change: Change, created: frozenset[Ref]) -> str | None:
     pending = [ref for ref in change.depends_on if ref in created]
     if not pending:
         return None
-    kinds = "/".join(dict.fromkeys(kind_label(ref.kind) for ref in pending))
+    kinds = "/".join(dict.fromkeys(words.label(ref.kind) for ref in pending))
     noun = "id" if len(pending) == 1 else "ids"
     return f"({kinds} {noun} known after apply)"
 
@@ -152,7 +173,8 @@ def count_by_kind(refs: Iterable[Ref]) -> list[tuple[Kind, int]]:
 
 def unmanaged_breakdown(plan: Plan) -> str:
     """`2 products, 1 package`: the unmanaged objects counted per kind."""
-    return ", ".join(counted(n, kind) for kind, n in count_by_kind(plan.unmanaged))
+    words = kind_words(plan.backend)
+    return ", ".join(words.counted(n, kind) for kind, n in count_by_kind(plan.unmanaged))
 
 
 def unmanaged_listed(plan: Plan) -> tuple[list[Ref], int]:
@@ -203,15 +225,18 @@ def changes_by_ref(plan: Plan) -> dict[Ref, Change]:
     return {change.ref: change for change in plan.changes}
 
 
-def result_title(result: ChangeResult, changes: Mapping[Ref, Change]) -> str:
+def result_title(result: ChangeResult, changes: Mapping[Ref, Change], words: KindWords) -> str:
     """A result's object as its change was shown in the plan (`+ product "X"`)."""
     change = changes.get(result.ref)
     # A result for a change the plan does not hold is a bug upstream; still name it.
-    return change_title(change) if change else f"? {object_title(result.ref)}"
+    return words.change_title(change) if change else f"? {words.title(result.ref)}"
 
 
 def skip_reason(
-    result: ChangeResult, changes: Mapping[Ref, Change], outcomes: Mapping[Ref, Outcome]
+    result: ChangeResult,
+    changes: Mapping[Ref, Change],
+    outcomes: Mapping[Ref, Outcome],
+    words: KindWords,
 ) -> str:
     """Why a change was skipped: the applier's message, else the dependency that did not succeed."""
     if result.message:
@@ -225,5 +250,5 @@ def skip_reason(
     if not blocked:
         return "not attempted"
     return "depends on " + ", ".join(
-        f"{outcomes[ref].value} {object_title(ref)}" for ref in blocked
+        f"{outcomes[ref].value} {words.title(ref)}" for ref in blocked
     )

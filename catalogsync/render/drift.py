@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from catalogsync.catalog import Kind
 from catalogsync.drift import ChangedObject, DriftReport, UnmanagedObject, summary_counts
-from catalogsync.render.common import format_value, kind_label, object_title, one_line
+from catalogsync.render.common import KindWords, format_value, kind_words, one_line
 from catalogsync.render.markdown import (
     DEFAULT_LIMIT,
     Section,
@@ -69,8 +69,9 @@ def _unmanaged_notes(item: UnmanagedObject) -> list[str]:
 def render_drift_text(report: DriftReport) -> str:
     """The report for a terminal or a cron mail: every finding, snippets included."""
     lines = [f"Drift of {report.backend} target '{report.target}' ({report.target_url})", ""]
+    words = kind_words(report.backend)
     for item in report.changed:
-        lines.append(f"~ changed {object_title(item.ref)}")
+        lines.append(f"~ changed {words.title(item.ref)}")
         lines += [f"{INDENT}({note})" for note in _changed_notes(item)]
         for f in item.fields:
             lines.append(
@@ -78,11 +79,11 @@ def render_drift_text(report: DriftReport) -> str:
                 f"declared {format_value(f.after)}"
             )
     for missing in report.missing:
-        lines.append(f"+ missing {object_title(missing.ref)}")
+        lines.append(f"+ missing {words.title(missing.ref)}")
         if missing.location:
             lines.append(f"{INDENT}(declared at {missing.location})")
     for unmanaged in report.unmanaged:
-        lines.append(f"? unmanaged {object_title(unmanaged.ref)}")
+        lines.append(f"? unmanaged {words.title(unmanaged.ref)}")
         lines += [f"{INDENT}({note})" for note in _unmanaged_notes(unmanaged)]
         lines.append(f"{INDENT}to adopt it, add to {unmanaged.placement}:")
         lines += [f"{INDENT}{INDENT}{row}" for row in unmanaged.snippet.rstrip("\n").split("\n")]
@@ -115,19 +116,20 @@ def render_drift_json(report: DriftReport) -> str:
 def render_drift_markdown(report: DriftReport, *, limit: int = DEFAULT_LIMIT) -> str:
     """The report as a GitHub issue body of at most `limit` characters."""
     head = _head(report)
+    words = kind_words(report.backend)
     sections: list[Section] = []
     if report.changed:
-        blocks = [_changed_block(item) for item in report.changed]
+        blocks = [_changed_block(item, words) for item in report.changed]
         sections.append(Section(f"#### Changed ({len(blocks)})", blocks, "\n\n"))
     if report.missing:
         items = [
-            f"- {md_code(object_title(m.ref))}"
+            f"- {md_code(words.title(m.ref))}"
             + (f" — declared at {md_code(m.location)}" if m.location else "")
             for m in report.missing
         ]
         sections.append(Section(f"#### Missing ({len(items)})", items, "\n"))
     if report.unmanaged:
-        blocks = [_unmanaged_block(item) for item in report.unmanaged]
+        blocks = [_unmanaged_block(item, words) for item in report.unmanaged]
         sections.append(Section(f"#### Unmanaged ({len(blocks)})", blocks, "\n\n"))
 
     def note(n: int) -> str:
@@ -154,9 +156,10 @@ def _summary_table(report: DriftReport) -> list[str]:
     counts = summary_counts(report)
     classes = [c for c in _CLASSES if c != "unmanaged" or report.unmanaged_checked]
     rows = ["| kind | " + " | ".join(classes) + " |", "| --- |" + " ---: |" * len(classes)]
+    words = kind_words(report.backend)
     for kind in Kind:
         cells = " | ".join(str(counts[c][kind]) for c in classes)
-        rows.append(f"| {kind_label(kind)} | {cells} |")
+        rows.append(f"| {words.label(kind)} | {cells} |")
     return rows
 
 
@@ -164,7 +167,7 @@ def _details(title: str, body: Sequence[str]) -> str:
     return "\n\n".join([f"<details><summary>{title}</summary>", *body, "</details>"])
 
 
-def _changed_block(item: ChangedObject) -> str:
+def _changed_block(item: ChangedObject, words: KindWords) -> str:
     notes = _changed_notes(item)
     rows = ["| field | live | declared |", "| --- | --- | --- |"]
     rows += [
@@ -173,15 +176,15 @@ def _changed_block(item: ChangedObject) -> str:
         for f in item.fields
     ]
     body = ["*" + " · ".join(md_escape(n) for n in notes) + "*"] if notes else []
-    return _details(html_code(object_title(item.ref)), [*body, "\n".join(rows)])
+    return _details(html_code(words.title(item.ref)), [*body, "\n".join(rows)])
 
 
-def _unmanaged_block(item: UnmanagedObject) -> str:
+def _unmanaged_block(item: UnmanagedObject, words: KindWords) -> str:
     notes = [*_unmanaged_notes(item), f"to adopt it, add to {item.placement}"]
     fence = _fence(item.snippet)
     snippet = f"{fence}yaml\n{item.snippet.rstrip(chr(10))}\n{fence}"
     body = ["*" + " · ".join(md_escape(n) for n in notes) + "*", snippet]
-    return _details(html_code(object_title(item.ref)), body)
+    return _details(html_code(words.title(item.ref)), body)
 
 
 def _fence(text: str) -> str:

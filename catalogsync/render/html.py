@@ -16,7 +16,7 @@ from catalogsync.render.common import (
     SIGILS,
     created_refs,
     format_value,
-    kind_label,
+    kind_words,
     one_line,
     pending_ids_note,
     plan_summary_line,
@@ -35,15 +35,13 @@ from catalogsync.render.review import (
 )
 from catalogsync.review import Risk
 
-_KINDS = [kind_label(k) for k in Kind]
-
 
 def render_plan_html(plan: Plan) -> str:
     """The plan as a standalone HTML page; the riskiest changes first."""
     created = created_refs(plan)
     rows = [_change_row(plan, change, created) for change in by_risk(plan, plan.changes)]
     filters = [
-        Filter("kind", "kind", _KINDS),
+        Filter("kind", "kind", [kind_words(plan.backend).label(k) for k in Kind]),
         Filter("action", "action", [a.value for a in Action]),
         Filter("risk", "risk", [r.value for r in (Risk.HIGH, Risk.MEDIUM, Risk.LOW)]),
     ]
@@ -91,8 +89,9 @@ def _count_table(plan: Plan) -> str:
     for change in plan.changes:
         counts[change.ref.kind, change.action] += 1
     head = "<tr><th>kind</th>" + "".join(f"<th>{a.value}</th>" for a in Action) + "</tr>"
+    words = kind_words(plan.backend)
     body = "".join(
-        f"<tr><td>{kind_label(kind)}</td>"
+        f"<tr><td>{words.label(kind)}</td>"
         + "".join(f'<td class="n">{counts[kind, a]}</td>' for a in Action)
         + "</tr>"
         for kind in Kind
@@ -104,17 +103,18 @@ def _change_row(plan: Plan, change: Change, created: frozenset[Ref]) -> Row:
     entry = review_of(plan, change)
     risk = entry.risk if entry else Risk.LOW
     currency = plan.review.currency if plan.review else None
+    kind = kind_words(plan.backend).label(change.ref.kind)
     tags = f'<span class="tag {change.action.value}">{change.action.value}</span>'
     if risk is not Risk.LOW:
         tags += f'<span class="tag {risk.value}">{risk.value} risk</span>'
     head = (
-        f"<h3><code>{esc(SIGILS[change.action])} {esc(kind_label(change.ref.kind))} "
+        f"<h3><code>{esc(SIGILS[change.action])} {esc(kind)} "
         f"{esc(change.ref.label)}</code>{tags}</h3>"
     )
     notes = [
         rename_note(change),
         one_line(change.reason) or None,
-        pending_ids_note(change, created),
+        pending_ids_note(change, created, kind_words(plan.backend)),
     ]
     parts = [head]
     parts += [f'<p class="note">{esc(n)}</p>' for n in notes if n]
@@ -131,7 +131,7 @@ def _change_row(plan: Plan, change: Change, created: frozenset[Ref]) -> Row:
     search = " ".join(
         [change.ref.label, *(f.field for f in fields), *(format_value(f.after) for f in fields)]
     )
-    return Row(kind_label(change.ref.kind), change.action.value, risk.value, search, "".join(parts))
+    return Row(kind, change.action.value, risk.value, search, "".join(parts))
 
 
 def _field_table(plan: Plan, change: Change, fields: tuple[FieldChange, ...]) -> str:
@@ -170,6 +170,7 @@ def _move_cell(suffix: str) -> str:
 def render_drift_html(report: DriftReport) -> str:
     """The drift report as a standalone HTML page (drift has no risk grades: it reports)."""
     rows: list[Row] = []
+    words = kind_words(report.backend)
     for item in report.changed:
         fields = "".join(
             f"<tr><td>{esc(f.field)}</td><td>{esc(format_value(f.before))}</td>"
@@ -183,7 +184,7 @@ def render_drift_html(report: DriftReport) -> str:
         ]
         rows.append(
             _drift_row(
-                item.ref.kind,
+                words.label(item.ref.kind),
                 "changed",
                 item.ref.label,
                 "<table><tr><th>field</th><th>live</th><th>declared</th></tr>"
@@ -197,7 +198,7 @@ def render_drift_html(report: DriftReport) -> str:
         where = f"declared at {missing.location}" if missing.location else "declared in the YAML"
         rows.append(
             _drift_row(
-                missing.ref.kind,
+                words.label(missing.ref.kind),
                 "missing",
                 missing.ref.label,
                 f'<p class="note">{esc(where)}; not in the billing system</p>',
@@ -208,7 +209,7 @@ def render_drift_html(report: DriftReport) -> str:
         note = "apply --allow-delete would delete it" if unmanaged.would_delete else ""
         rows.append(
             _drift_row(
-                unmanaged.ref.kind,
+                words.label(unmanaged.ref.kind),
                 "unmanaged",
                 unmanaged.ref.label,
                 f'<p class="note">Adopt it: add this to {esc(unmanaged.placement)}. {esc(note)}</p>'
@@ -217,7 +218,7 @@ def render_drift_html(report: DriftReport) -> str:
             )
         )
     filters = [
-        Filter("kind", "kind", _KINDS),
+        Filter("kind", "kind", [words.label(k) for k in Kind]),
         Filter("action", "finding", ["changed", "missing", "unmanaged"]),
     ]
     summary = f"<p><b>{esc(drift_summary_line(report))}</b></p>"
@@ -235,9 +236,10 @@ def render_drift_html(report: DriftReport) -> str:
     )
 
 
-def _drift_row(kind: Kind, finding: str, label: str, body: str, search: str) -> Row:
+def _drift_row(kind: str, finding: str, label: str, body: str, search: str) -> Row:
+    """One finding; `kind` in the billing system's words."""
     head = (
-        f"<h3><code>{esc(kind_label(kind))} {esc(label)}</code>"
+        f"<h3><code>{esc(kind)} {esc(label)}</code>"
         f'<span class="tag">{esc(finding)}</span></h3>'
     )
-    return Row(kind_label(kind), finding, "", f"{label} {search}", head + body)
+    return Row(kind, finding, "", f"{label} {search}", head + body)

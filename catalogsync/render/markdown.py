@@ -20,12 +20,10 @@ from catalogsync.plan import Action, Change, Plan
 from catalogsync.render.common import (
     NO_CHANGES,
     change_counts,
-    change_title,
     changes_by_ref,
     created_refs,
     format_value,
-    kind_label,
-    object_title,
+    kind_words,
     one_line,
     partial_note,
     pending_ids_note,
@@ -237,9 +235,10 @@ def _summary_table(plan: Plan) -> list[str]:
         counts[change.ref.kind, change.action] += 1
     actions = (Action.CREATE, Action.UPDATE, Action.DELETE)
     rows = ["| kind | create | update | delete |", "| --- | ---: | ---: | ---: |"]
+    words = kind_words(plan.backend)
     for kind in Kind:
         rows.append(
-            f"| {kind_label(kind)} | " + " | ".join(str(counts[kind, a]) for a in actions) + " |"
+            f"| {words.label(kind)} | " + " | ".join(str(counts[kind, a]) for a in actions) + " |"
         )
     totals = plan.summary
     rows.append(f"| **total** | **{totals.create}** | **{totals.update}** | **{totals.delete}** |")
@@ -256,11 +255,11 @@ def _review_lines(plan: Plan) -> list[str]:
         return []
     lines = [f"**{risk_counts_line(review)}**", ""]
     risky = risky_changes(plan)
+    words = kind_words(plan.backend)
     for change, entry in risky[:RISK_LIST_MAX]:
         reasons = "; ".join(f.reason for f in entry.findings)
-        lines.append(
-            f"- {_RISK_BADGE[entry.risk]} {md_code(change_title(change))}: {md_escape(reasons)}"
-        )
+        title = md_code(words.change_title(change))
+        lines.append(f"- {_RISK_BADGE[entry.risk]} {title}: {md_escape(reasons)}")
     if len(risky) > RISK_LIST_MAX:
         lines.append(f"- … and {len(risky) - RISK_LIST_MAX} more risky changes below")
     if risky:
@@ -276,10 +275,11 @@ def _review_lines(plan: Plan) -> list[str]:
 def _change_details(plan: Plan, change: Change, created: frozenset[Ref]) -> str:
     entry = review_of(plan, change)
     currency = plan.review.currency if plan.review else None
+    words = kind_words(plan.backend)
     notes = [
         rename_note(change),
         one_line(change.reason) or None,
-        pending_ids_note(change, created),
+        pending_ids_note(change, created, words),
     ]
     body = []
     if any(notes):
@@ -294,7 +294,7 @@ def _change_details(plan: Plan, change: Change, created: frozenset[Ref]) -> str:
     if not body:
         body.append("*no managed fields*")
     badge = _RISK_BADGE[entry.risk] if entry else ""
-    title = html_code(change_title(change)) + (f" · {badge}" if badge else "")
+    title = html_code(words.change_title(change)) + (f" · {badge}" if badge else "")
     summary = f"<details><summary>{title}</summary>"
     return "\n\n".join([summary, *body, "</details>"])
 
@@ -329,7 +329,7 @@ def _unmanaged_details(plan: Plan) -> str:
     if not plan.unmanaged:
         return ""
     shown, more = unmanaged_listed(plan)
-    items = [f"- {md_code(object_title(ref))}" for ref in shown]
+    items = [f"- {md_code(kind_words(plan.backend).title(ref))}" for ref in shown]
     if more:
         items.append(f"- … and {more} more")
     summary = f"Unmanaged live objects left alone ({len(plan.unmanaged)})"
@@ -359,15 +359,16 @@ def render_report_markdown(report: ApplyReport, plan: Plan, *, limit: int = DEFA
     )
     changes = changes_by_ref(plan)
     outcomes = {r.ref: r.outcome for r in report.results}
+    words = kind_words(plan.backend)
 
     def item(result: ChangeResult) -> str:
-        line = f"- {md_code(result_title(result, changes))}"
+        line = f"- {md_code(result_title(result, changes, words))}"
         if result.outcome is Outcome.SUCCEEDED and result.remote_id:
             return line + f" (id {md_code(result.remote_id)})"
         if result.outcome is Outcome.FAILED:
             return line + ": " + md_escape(result.message or "failed (no message)")
         if result.outcome is Outcome.SKIPPED:
-            return line + ": " + md_escape(skip_reason(result, changes, outcomes))
+            return line + ": " + md_escape(skip_reason(result, changes, outcomes, words))
         return line
 
     sections = [

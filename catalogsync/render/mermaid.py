@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, Plan
+from catalogsync.render.common import KindWords, kind_words
 from catalogsync.render.review import review_of
 
 MAX_PACKAGES = 12
@@ -32,7 +33,12 @@ _EDGE_COLOUR = {
     "delete": "#cf222e",
     _UNCHANGED: "#8c959f",
 }
-LEGEND = "🟩 create · 🟨 update · 🟥 delete · ⬜ unchanged · dotted: inherits the product's price"
+
+
+def legend(words: KindWords) -> str:
+    """The key under the picture: the colours, and what a dotted link means."""
+    colours = "🟩 create · 🟨 update · 🟥 delete · ⬜ unchanged"
+    return f"{colours} · dotted: inherits the {words.label(Kind.PRODUCT)}'s price"
 
 
 def mermaid_label(text: str) -> str:
@@ -83,7 +89,7 @@ def plan_picture(plan: Plan) -> str | None:
         for n, edge in enumerate(edges)
     ]
     lines.append("```")
-    parts = ["\n".join(lines), LEGEND]
+    parts = ["\n".join(lines), legend(kind_words(plan.backend))]
     left_out = len(graph.packages) - len(shown)
     dropped = len([e for e in graph.edges if e[0] in shown]) - len(edges)
     if left_out or dropped:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from catalogsync.guards import share_sentence
 from catalogsync.plan import Plan
-from catalogsync.render.common import object_title, one_line
+from catalogsync.render.common import kind_words, one_line
 
 __all__ = ["DELETES_LISTED", "needs_lines", "needs_text"]
 
@@ -22,14 +22,17 @@ DELETES_LISTED = 20
 def needs_lines(plan: Plan) -> list[str]:
     """One plain sentence per need, in the order: deletes, force, refusals; [] for none."""
     needs = plan.needs
+    words = kind_words(plan.backend)
     lines = []
     if needs.allow_delete:
-        names = [object_title(ref) for ref in needs.allow_delete[:DELETES_LISTED]]
+        names = [words.title(ref) for ref in needs.allow_delete[:DELETES_LISTED]]
         more = len(needs.allow_delete) - len(names)
         listed = ", ".join(names) + (f" and {more} more" if more else "")
         count = len(needs.allow_delete)
         lines.append(f"--allow-delete for {count} delete{'s' * (count != 1)}: {listed}")
-    lines += [f"--force: {share_sentence(excess)}" for excess in needs.force]
+    lines += [
+        f"--force: {share_sentence(excess, words.plural(excess.kind))}" for excess in needs.force
+    ]
     lines += [f"refused whatever the flags: {one_line(reason)}" for reason in needs.refused]
     return lines
 

@@ -7,14 +7,11 @@ from collections.abc import Callable, Iterable
 
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
-from catalogsync.registry import backend_names, get_format
 from catalogsync.render.common import (
-    change_title,
     changes_by_ref,
     created_refs,
     format_value,
-    kind_label,
-    object_title,
+    kind_words,
     one_line,
     partial_note,
     pending_ids_note,
@@ -88,12 +85,12 @@ def render_text_summary(plan: Plan, *, color: bool = False) -> str:
     if (partial := partial_note(plan)) is not None:
         sections.append(paint(partial, _YELLOW))
     rows = []
-    names = get_format(plan.backend).kind_names if plan.backend in backend_names() else {}
+    words = kind_words(plan.backend)
     for kind in Kind:
         counts = Counter(c.action for c in plan.changes if c.ref.kind is kind)
         if counts:
             parts = [f"{counts[a]} to {a.value}" for a in _SUMMARY_ORDER if counts[a]]
-            rows.append(f"{INDENT}{names.get(kind, kind_label(kind))}s: {', '.join(parts)}")
+            rows.append(f"{INDENT}{words.plural(kind)}: {', '.join(parts)}")
     if rows:
         sections.append("\n".join(rows))
     sections += _review_blocks(plan, paint)  # risks are never summarised away
@@ -116,9 +113,11 @@ def _review_blocks(plan: Plan, paint: Paint) -> list[str]:
         return []
     lines = [paint(risk_counts_line(review), _BOLD)]
     risky = risky_changes(plan)
+    words = kind_words(plan.backend)
     for change, entry in risky[:RISK_LIST_MAX]:
         style = _RED if entry.risk is Risk.HIGH else _YELLOW
-        lines.append(INDENT + paint(f"{entry.risk.value:<6}", style) + " " + change_title(change))
+        title = words.change_title(change)
+        lines.append(INDENT + paint(f"{entry.risk.value:<6}", style) + " " + title)
         lines += [INDENT * 2 + one_line(f.reason) for f in entry.findings]
     if len(risky) > RISK_LIST_MAX:
         lines.append(f"{INDENT}… and {len(risky) - RISK_LIST_MAX} more risky changes below")
@@ -131,13 +130,14 @@ def _review_blocks(plan: Plan, paint: Paint) -> list[str]:
 
 
 def _change_block(plan: Plan, change: Change, created: frozenset[Ref], paint: Paint) -> str:
-    lines = [paint(change_title(change), _ACTION_STYLE[change.action])]
+    words = kind_words(plan.backend)
+    lines = [paint(words.change_title(change), _ACTION_STYLE[change.action])]
     entry = review_of(plan, change)
     currency = plan.review.currency if plan.review else None
     notes = [
         rename_note(change),
         f"# {one_line(change.reason)}" if change.reason else None,
-        pending_ids_note(change, created),
+        pending_ids_note(change, created, words),
         f"# {one_line(risk_note(entry))}" if entry and entry.findings else None,
     ]
     lines += [INDENT + paint(note, _DIM) for note in notes if note]
@@ -173,7 +173,7 @@ def _unmanaged_block(plan: Plan, paint: Paint) -> str:
     shown, more = unmanaged_listed(plan)
     title = f"Unmanaged (live, not in the YAML; left alone): {unmanaged_breakdown(plan)}"
     lines = [paint(title, _DIM)]
-    lines += [INDENT + object_title(ref) for ref in shown]
+    lines += [INDENT + kind_words(plan.backend).title(ref) for ref in shown]
     if more:
         lines.append(f"{INDENT}… and {more} more")
     return "\n".join(lines)
@@ -186,6 +186,7 @@ def render_report_text(
     (with why), ending with `Apply: 10 succeeded, 1 failed, 2 skipped.` With `summary`,
     the succeeded changes are only counted; failures and skips are always listed."""
     paint = _painter(color)
+    words = kind_words(plan.backend)
     changes = changes_by_ref(plan)
     outcomes = {r.ref: r.outcome for r in report.results}
     sections = [_header("Apply to", plan)]
@@ -195,13 +196,13 @@ def render_report_text(
             continue
         lines = [paint(f"{outcome.value.capitalize()} ({len(results)}):", _OUTCOME_STYLE[outcome])]
         for result in results:
-            line = INDENT + result_title(result, changes)
+            line = INDENT + result_title(result, changes, words)
             if outcome is Outcome.SUCCEEDED and result.remote_id:
                 line += f" (id {one_line(result.remote_id)})"
             elif outcome is Outcome.FAILED:
                 line += ": " + one_line(result.message or "failed (no message)")
             elif outcome is Outcome.SKIPPED:
-                line += ": " + one_line(skip_reason(result, changes, outcomes))
+                line += ": " + one_line(skip_reason(result, changes, outcomes, words))
             lines.append(line)
         sections.append("\n".join(lines))
     failed = any(r.outcome is not Outcome.SUCCEEDED for r in report.results)
