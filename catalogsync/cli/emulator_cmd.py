@@ -11,7 +11,12 @@ from typing import Any
 import click
 
 from catalogsync.cli import cli
-from catalogsync.emulator.backends import emulator_backends, emulator_profiles, make_emulator
+from catalogsync.emulator.backends import (
+    emulator_backends,
+    emulator_faults,
+    emulator_profiles,
+    make_emulator,
+)
 from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.server import serve as serve_app
 from catalogsync.registry import DEFAULT_BACKEND
@@ -227,7 +232,7 @@ def serve(
     counters are at GET /_emulator/stats; faults can be changed while it runs with
     POST /_emulator/faults (a JSON object of fault settings).
     """
-    faults = _faults(fault_flags, error_statuses)
+    faults = _faults(backend, fault_flags, error_statuses)
     _configure_logging(quiet)
     try:
         instance = make_emulator(backend, db, faults, credentials, profile)
@@ -251,14 +256,18 @@ def serve(
     click.echo("catalogsync emulator stopped", err=True)
 
 
-def _faults(flags: dict[str, Any], error_statuses: tuple[int, ...] | None) -> Faults:
+def _faults(backend: str, flags: dict[str, Any], error_statuses: tuple[int, ...] | None) -> Faults:
+    """The backend emulator's faults with the flags applied (a backend may have faults of
+    its own, e.g. BillingPlatform's --max-sql-length; another backend refuses them)."""
     changes = {_FAULT_FLAGS[k]: v for k, v in flags.items() if v is not None}
     if error_statuses is not None:
         changes["error_statuses"] = error_statuses
+    faults = emulator_faults(backend)
     try:
-        return Faults(**changes)
+        faults.update(changes)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(f"{exc} (the {backend} emulator)") from exc
+    return faults
 
 
 def _configure_logging(quiet: bool) -> None:

@@ -15,12 +15,21 @@ from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.profiles import DEFAULT_PROFILE, check_profile
 from catalogsync.registry import backend_names, emulator_profiles, get_spec, load_dotted
 
-__all__ = ["emulator_backends", "emulator_profiles", "make_emulator"]
+__all__ = ["emulator_backends", "emulator_faults", "emulator_profiles", "make_emulator"]
 
 
 def emulator_backends() -> tuple[str, ...]:
     """The backends whose emulator can be built: every registered backend, sorted."""
     return backend_names()
+
+
+def emulator_faults(backend: str) -> Faults:
+    """A fresh fault configuration of the kind `backend`'s emulator applies: its
+    `faults_type`, which may add faults of the backend's own to `Faults`."""
+    factory = load_dotted(get_spec(backend).emulator)
+    if isinstance(factory, type) and issubclass(factory, BaseEmulator):
+        return factory.faults_type()
+    return Faults()
 
 
 def make_emulator(
@@ -31,10 +40,9 @@ def make_emulator(
     profile: str = DEFAULT_PROFILE,
 ) -> BaseEmulator:
     """Build the emulator registered as `backend` (KeyError if there is none) in `profile`
-    (ValueError naming the known profiles if it has no such profile)."""
+    (ValueError naming the known profiles if it has no such profile). Without `faults` it
+    starts with its own (`faults_type`: a backend may have faults of its own)."""
     factory = load_dotted(get_spec(backend).emulator)
     check_profile(backend, profile, emulator_profiles(backend))
-    emulator: BaseEmulator = factory(
-        db, faults=faults or Faults(), credentials=credentials, profile=profile
-    )
+    emulator: BaseEmulator = factory(db, faults=faults, credentials=credentials, profile=profile)
     return emulator

@@ -1,11 +1,12 @@
 """What every emulator shares: faults, the request log, the middleware stack, transports.
 
-A backend emulator subclasses `BaseEmulator`, sets up its own state, and then calls
-`super().__init__()`, which assembles the Starlette app:
+A backend emulator subclasses `BaseEmulator`, sets up its own state (its database, an
+`SqliteDatabase`), and then calls `super().__init__(api=..., store=...)` with its
+`EmulatorApi`, which assembles the Starlette app:
 
     RequestLogMiddleware  (outermost: times and counts what the client saw)
       FaultMiddleware     (latency, rate limit, injected statuses, dropped connections)
-        backend middleware (e.g. path normalisation)
+        PathRewrite       (the backend's path normalisation)
           routes          (control routes + the backend's routes)
 """
 
@@ -25,46 +26,20 @@ from starlette.types import ExceptionHandler
 
 from catalogsync.emulator.control import control_routes
 from catalogsync.emulator.faults import FaultInjector, Faults
-from catalogsync.emulator.middleware import FaultMiddleware
+from catalogsync.emulator.middleware import FaultMiddleware, PathRewrite
 from catalogsync.emulator.requestlog import RequestLog, RequestLogEntry, RequestLogMiddleware
+from catalogsync.emulator.sqlite import SqliteDatabase
 from catalogsync.emulator.transport import EmulatorTransport, SyncEmulatorTransport
 
-__all__ = ["BaseEmulator"]
+__all__ = ["BaseEmulator", "EmulatorApi"]
 
 
-class BaseEmulator(ABC):
-    """Base of the stateful billing-system emulators; thread-safe once built."""
-
-    #: The name `catalogsync emulator serve --backend` knows this emulator by.
-    backend_name: ClassVar[str]
-
-    def __init__(self, *, faults: Faults | None = None) -> None:
-        #: The live fault configuration; change its fields (or replace it) at any time.
-        self.faults = faults if faults is not None else Faults()
-        self._log = RequestLog()
-        self._injector = FaultInjector(lambda: self.faults)
-        self._sync_transports: list[SyncEmulatorTransport] = []
-        #: The ASGI application (Starlette), for uvicorn or starlette's TestClient.
-        self.app: Starlette = Starlette(
-            routes=[*control_routes(self), *self.routes()],
-            middleware=[
-                Middleware(RequestLogMiddleware, log=self._log, route_template=self.route_template),
-                Middleware(
-                    FaultMiddleware,
-                    injector=self._injector,
-                    get_faults=lambda: self.faults,
-                    error_response=self.error_response,
-                ),
-                *self.middleware(),
-            ],
-            exception_handlers=dict(self.exception_handlers()),
-        )
-
-    # -- what a backend provides ---------------------------------------------------------
+class EmulatorApi(ABC):
+    """What a backend provides to its emulator: its routes and the way it words things."""
 
     @abstractmethod
     def routes(self) -> Sequence[BaseRoute]:
-        """The backend's API routes."""
+        """The backend's API routes (matched after `normalise_path`)."""
 
     @abstractmethod
     def route_template(self, method: str, path: str) -> str:
@@ -74,13 +49,49 @@ class BaseEmulator(ABC):
     def error_response(self, status: int, message: str) -> Response:
         """The backend's error body for `status` (used for injected faults too)."""
 
-    def middleware(self) -> Sequence[Middleware]:
-        """Backend middleware, inside the fault layer (none by default)."""
-        return ()
+    def normalise_path(self, path: str) -> str:
+        """The path as the routes expect it (every spelling the real server accepts folded
+        into one); unchanged by default."""
+        return path
 
     def exception_handlers(self) -> Mapping[Any, ExceptionHandler]:
-        """Starlette exception handlers (none by default)."""
+        """Starlette exception handlers, so errors come in the vendor's shapes (none by
+        default)."""
         return {}
+
+
+class BaseEmulator:
+    """Base of the stateful billing-system emulators; thread-safe once built."""
+
+    #: The name `catalogsync emulator serve --backend` knows this emulator by.
+    backend_name: ClassVar[str]
+    #: The faults this emulator can apply: `Faults`, or a subclass with the backend's own.
+    faults_type: ClassVar[type[Faults]] = Faults
+
+    def __init__(
+        self, *, api: EmulatorApi, store: SqliteDatabase | None = None, faults: Faults | None = None
+    ) -> None:
+        #: The live fault configuration; change its fields (or replace it) at any time.
+        self.faults = faults if faults is not None else self.faults_type()
+        self._store = store
+        self._log = RequestLog()
+        self._injector = FaultInjector(lambda: self.faults)
+        self._sync_transports: list[SyncEmulatorTransport] = []
+        #: The ASGI application (Starlette), for uvicorn or starlette's TestClient.
+        self.app: Starlette = Starlette(
+            routes=[*control_routes(self), *api.routes()],
+            middleware=[
+                Middleware(RequestLogMiddleware, log=self._log, route_template=api.route_template),
+                Middleware(
+                    FaultMiddleware,
+                    injector=self._injector,
+                    get_faults=lambda: self.faults,
+                    error_response=api.error_response,
+                ),
+                Middleware(PathRewrite, rewrite=api.normalise_path),
+            ],
+            exception_handlers=dict(api.exception_handlers()),
+        )
 
     # -- shared API ----------------------------------------------------------------------
 
@@ -113,10 +124,12 @@ class BaseEmulator(ABC):
         self._log.reset()
 
     def close(self) -> None:
-        """Stop the sync transports handed out; backends also close their database."""
+        """Stop the sync transports handed out and close the database."""
         for transport in self._sync_transports:
             transport.close()
         self._sync_transports.clear()
+        if self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> Self:
         return self

@@ -4,6 +4,10 @@
 them from flags and `POST /_emulator/faults` from JSON. `FaultInjector` holds the run-time
 state that configuration needs (the seeded random generator, the token bucket) and decides,
 request by request, whether the request passes, gets an error status, or loses its connection.
+
+A backend with faults of its own subclasses `Faults` (a dataclass) and sets its emulator's
+`faults_type`: e.g. BillingPlatform's SQL length cap, in `emulator/billingplatform/faults.py`.
+Updates from JSON and the CLI read the field types, so a subclass's fields need no more.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Self, get_args, get_type_hints
 
 __all__ = [
     "DROP",
@@ -52,8 +57,8 @@ class Faults:
     """What the emulator should break; every fault is off by default.
 
     Rates are shares between 0 and 1. `seed` makes the random faults repeatable. The caps
-    (`max_batch_size`, `max_page_size`, `max_sql_length`) and the session and per-record
-    faults are applied by the backend app; the rest by the backend-neutral middleware.
+    (`max_batch_size`, `max_page_size`) and the session and per-record faults are applied by
+    the backend app; the rest by the backend-neutral middleware.
     """
 
     latency_ms: float = 0.0
@@ -71,7 +76,6 @@ class Faults:
     fail_names_matching: str | None = None
     max_batch_size: int | None = None
     max_page_size: int = 10_000
-    max_sql_length: int = 4_000
     all_or_nothing: bool = False
     seed: int = 0
     _scripted: list[ScriptedFailure] = field(
@@ -98,7 +102,7 @@ class Faults:
         if not self.error_statuses:
             raise ValueError("error_statuses must not be empty")
         positive = ("rate_limit_per_second", "rate_limit_burst", "max_batch_size")
-        for name in (*positive, "max_page_size", "max_sql_length", "session_max_requests"):
+        for name in (*positive, "max_page_size", "session_max_requests"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, not {value!r}")
@@ -125,9 +129,13 @@ class Faults:
         unknown = sorted(set(changes) - set(self.field_names()))
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
-        candidate = Faults(**{**self.to_dict(), **_coerce(changes)})
+        candidate = self._with(_coerce(type(self), changes))
         for name in changes:
             setattr(self, name, getattr(candidate, name))
+
+    def _with(self, changes: Mapping[str, Any]) -> Self:
+        """A validated copy with `changes` applied (this object is left as it is)."""
+        return type(self)(**{**self.to_dict(), **changes})
 
     def to_dict(self) -> dict[str, Any]:
         """The public fields as plain values (JSON-ready)."""
@@ -176,56 +184,25 @@ class Faults:
             self._scripted.clear()
 
 
-_FLOATS = frozenset(
-    {
-        "latency_ms",
-        "rate_limit_per_second",
-        "retry_after_seconds",
-        "error_rate",
-        "drop_rate",
-        "session_ttl_seconds",
-    }
-)
-_INTS = frozenset(
-    {
-        "rate_limit_burst",
-        "session_max_requests",
-        "max_batch_size",
-        "max_page_size",
-        "max_sql_length",
-        "seed",
-    }
-)
-_BOOLS = frozenset({"all_or_nothing", "drop_after_processing"})
-_OPTIONAL = frozenset(
-    {
-        "rate_limit_per_second",
-        "rate_limit_burst",
-        "retry_after_seconds",
-        "session_ttl_seconds",
-        "session_max_requests",
-        "fail_names_matching",
-        "max_batch_size",
-    }
-)
-
-
-def _coerce(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Check the types of plain (JSON) values and convert them to the fields' types."""
+def _coerce(cls: type[Faults], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the types of plain (JSON) values against the fields' types and convert them."""
+    hints = get_type_hints(cls)
     data: dict[str, Any] = {}
     for name, value in changes.items():
-        if value is None and name in _OPTIONAL:
+        hint = hints[name]
+        types = get_args(hint) if isinstance(hint, UnionType) else (hint,)
+        if value is None and type(None) in types:
             data[name] = None
-        elif (name in _BOOLS and isinstance(value, bool)) or (name in _INTS and _is_int(value)):
+        elif (bool in types and isinstance(value, bool)) or (int in types and _is_int(value)):
             data[name] = value
-        elif name in _FLOATS and isinstance(value, int | float) and not isinstance(value, bool):
+        elif float in types and isinstance(value, int | float) and not isinstance(value, bool):
             data[name] = float(value)
-        elif name == "fail_names_matching" and isinstance(value, str):
+        elif str in types and isinstance(value, str):
             data[name] = value
         elif (
-            name == "error_statuses"
+            tuple[int, ...] in types
             and isinstance(value, list | tuple)
-            and all(isinstance(s, int) and not isinstance(s, bool) for s in value)
+            and all(_is_int(s) for s in value)
         ):
             data[name] = tuple(value)
         else:

@@ -1,8 +1,9 @@
-"""The backend-neutral fault middleware: latency, rate limit, error statuses, dropped connections.
+"""The backend-neutral middleware: faults (latency, rate limit, error statuses, dropped
+connections) and the path rewrite every backend applies before routing.
 
-It sits just inside the request log, so every injected fault is logged and counted like a
-real answer. The backend supplies `error_response`, because each billing system words its
-errors differently. Control endpoints (`/_emulator/...`) are never faulted.
+The fault layer sits just inside the request log, so every injected fault is logged and
+counted like a real answer. The backend supplies `error_response`, because each billing
+system words its errors differently. Control endpoints (`/_emulator/...`) are never faulted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from catalogsync.emulator.faults import Decision, DroppedConnection, FaultInjector, Faults
 from catalogsync.emulator.requestlog import CONTROL_PREFIX
 
-__all__ = ["ErrorResponder", "FaultMiddleware"]
+__all__ = ["ErrorResponder", "FaultMiddleware", "PathRewrite"]
 
 #: Builds the backend's error response for an injected status and a reason text.
 ErrorResponder = Callable[[int, str], Response]
@@ -95,3 +96,18 @@ def _format_seconds(seconds: float) -> str:
     and clients that parse the header as a float (ours does) honour it.
     """
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+class PathRewrite:
+    """ASGI middleware giving the routes the path as the backend normalises it (`//` folded,
+    case canonicalised...), so they match every spelling the real server accepts."""
+
+    def __init__(self, app: ASGIApp, rewrite: Callable[[str], str]) -> None:
+        self.app = app
+        self.rewrite = rewrite
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = dict(scope)
+            scope["path"] = self.rewrite(scope["path"])
+        await self.app(scope, receive, send)

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from catalogsync.emulator import Faults
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform.faults import BillingPlatformFaults as Faults
 from catalogsync.emulator.faults import DROP, FaultInjector, TokenBucket
 from tests.emulator.conftest import BASE, Api
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform.faults import BillingPlatformFaults
 from catalogsync.emulator.billingplatform.schema import ENTITIES
 from tests.emulator.conftest import Api
 
@@ -233,6 +234,7 @@ def test_sql_length_limit(api: Api, emulator: BillingPlatformEmulator) -> None:
     too_long = api.query(at_limit[:-1] + "x'")
     assert too_long.status_code == 400
     assert "4000" in too_long.json()["message"]
+    assert isinstance(emulator.faults, BillingPlatformFaults)  # the emulator's own faults
     emulator.faults.max_sql_length = 50
     assert (
         api.query("SELECT Id FROM RATING_METHOD WHERE ExternalKey <> 'abcdefghijklmnop'").status_code

@@ -19,8 +19,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
+from starlette.types import ExceptionHandler
 
+from catalogsync.emulator.base import EmulatorApi
+from catalogsync.emulator.billingplatform.faults import max_sql_length
 from catalogsync.emulator.billingplatform.schema import Entity, entity_named
 from catalogsync.emulator.billingplatform.sql import (
     CompiledQuery,
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiError",
     "BillingPlatformApi",
-    "PathNormaliser",
     "error_response",
     "normalise_path",
     "route_template",
@@ -139,21 +140,12 @@ def _entity_label(name: str) -> str:
     return entity.name if entity else "{unknown}"
 
 
-class PathNormaliser:
-    """ASGI middleware applying `normalise_path` before routing."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope = dict(scope)
-            scope["path"] = normalise_path(scope["path"])
-        await self.app(scope, receive, send)
-
-
-class BillingPlatformApi:
+class BillingPlatformApi(EmulatorApi):
     """The REST 2.0 endpoints bound to one emulator."""
+
+    route_template = staticmethod(route_template)
+    error_response = staticmethod(error_response)
+    normalise_path = staticmethod(normalise_path)
 
     def __init__(self, emulator: BillingPlatformEmulator) -> None:
         self.emulator = emulator
@@ -250,8 +242,7 @@ class BillingPlatformApi:
             sql = (await _json_object(request)).get("sql")
         if not isinstance(sql, str) or not sql.strip():
             raise ApiError(400, "the sql parameter is required")
-        faults = self.emulator.faults
-        self._check_length(sql, faults.max_sql_length)
+        self._check_length(sql, max_sql_length(self.emulator.faults))
         compiled = _compiled(lambda: compile_query(sql, max_rows=self._page_cap()))
         for entity_name, column in self.emulator.variants.missing_columns:
             # [INFERRED] an org whose schema lacks a column refuses a query naming it.
@@ -287,8 +278,7 @@ class BillingPlatformApi:
         where = request.query_params.get("queryAnsiSql")
         if where is None:
             raise ApiError(400, "the queryAnsiSql parameter is required")
-        faults = self.emulator.faults
-        self._check_length(where, faults.max_sql_length)
+        self._check_length(where, max_sql_length(self.emulator.faults))
         compiled = _compiled(lambda: compile_retrieve(entity, where, max_rows=self._page_cap()))
         rows = await run_in_threadpool(self.emulator.db.run_query, compiled)
         if not rows:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from starlette.middleware import Middleware
-from starlette.responses import Response
-from starlette.routing import BaseRoute
-from starlette.types import ExceptionHandler
 
 from catalogsync.emulator.base import BaseEmulator
-from catalogsync.emulator.billingplatform.app import (
-    BillingPlatformApi,
-    PathNormaliser,
-    error_response,
-    route_template,
-)
+from catalogsync.emulator.billingplatform.app import BillingPlatformApi
+from catalogsync.emulator.billingplatform.faults import BillingPlatformFaults
 from catalogsync.emulator.billingplatform.profiles import variants_for
 from catalogsync.emulator.billingplatform.schema import entity_named
 from catalogsync.emulator.billingplatform.store import Database
@@ -39,6 +28,7 @@ class BillingPlatformEmulator(BaseEmulator):
     """
 
     backend_name = "billingplatform"
+    faults_type = BillingPlatformFaults
 
     def __init__(
         self,
@@ -54,28 +44,7 @@ class BillingPlatformEmulator(BaseEmulator):
         self.db = Database(db)
         self.credentials = credentials
         self.sessions = SessionStore()
-        self._api = BillingPlatformApi(self)
-        super().__init__(faults=faults)
-
-    def routes(self) -> Sequence[BaseRoute]:
-        return self._api.routes()
-
-    def route_template(self, method: str, path: str) -> str:
-        return route_template(method, path)
-
-    def error_response(self, status: int, message: str) -> Response:
-        return error_response(status, message)
-
-    def middleware(self) -> Sequence[Middleware]:
-        return [Middleware(PathNormaliser)]
-
-    def exception_handlers(self) -> Mapping[Any, ExceptionHandler]:
-        return self._api.exception_handlers()
-
-    def close(self) -> None:
-        """Stop the in-process transports and close the database."""
-        super().close()
-        self.db.close()
+        super().__init__(api=BillingPlatformApi(self), store=self.db, faults=faults)
 
     # -- conveniences for tests ----------------------------------------------------------
 

@@ -1,7 +1,6 @@
-"""The SQLite database behind the BillingPlatform emulator: tables, transactions, row access.
+"""The SQLite database behind the BillingPlatform emulator: tables and row access.
 
-One connection (a file, or memory) is shared by every thread under `Database.lock`; the
-emulator's work per request is small, and a single writer keeps SQLite simple. Each entity
+The connection, lock and transactions are every emulator's (`emulator.sqlite`). Each entity
 is a table named after it, with one column per field in canonical casing.
 """
 
@@ -10,10 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 from catalogsync.emulator.billingplatform.schema import (
     ENTITIES,
@@ -23,6 +19,7 @@ from catalogsync.emulator.billingplatform.schema import (
 )
 from catalogsync.emulator.billingplatform.sql import CompiledQuery
 from catalogsync.emulator.billingplatform.values import StoredValue, to_wire
+from catalogsync.emulator.sqlite import SqliteDatabase
 
 __all__ = ["Database", "Record"]
 
@@ -32,45 +29,26 @@ Record = dict[str, StoredValue]
 _USERS = "_EMULATOR_USERS"
 
 
-class Database:
+class Database(SqliteDatabase):
     """The emulator's SQLite state. `db=None` keeps it in memory."""
 
-    def __init__(self, db: str | Path | None = None) -> None:
-        self.path = None if db is None else Path(db)
-        self.lock = threading.RLock()
-        # isolation_level=None: transactions are explicit (BEGIN / SAVEPOINT) below.
-        self._conn = sqlite3.connect(
-            ":memory:" if self.path is None else str(self.path),
-            check_same_thread=False,
-            isolation_level=None,
-        )
-        self._conn.create_function("bp_like", 3, _like, deterministic=True)
-        if self.path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        with self.lock:
-            self._create_schema()
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self.lock:
-            self._conn.close()
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        conn.create_function("bp_like", 3, _like, deterministic=True)
 
     # -- schema --------------------------------------------------------------------------
 
-    def _create_schema(self) -> None:
-        with self.transaction():
-            self._conn.execute(
-                f'CREATE TABLE IF NOT EXISTS "{_USERS}" '
-                '("Id" INTEGER PRIMARY KEY AUTOINCREMENT, "Username" TEXT UNIQUE NOT NULL)'
+    def create_schema(self) -> None:
+        self._conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{_USERS}" '
+            '("Id" INTEGER PRIMARY KEY AUTOINCREMENT, "Username" TEXT UNIQUE NOT NULL)'
+        )
+        for entity in ENTITIES.values():
+            self._create_table(entity)
+        if not self._conn.execute('SELECT 1 FROM "RATING_METHOD" LIMIT 1').fetchone():
+            self._conn.executemany(
+                'INSERT INTO "RATING_METHOD" ("Id", "RatingMethodType") VALUES (?, ?)',
+                RATING_METHOD_SEED,
             )
-            for entity in ENTITIES.values():
-                self._create_table(entity)
-            if not self._conn.execute('SELECT 1 FROM "RATING_METHOD" LIMIT 1').fetchone():
-                self._conn.executemany(
-                    'INSERT INTO "RATING_METHOD" ("Id", "RatingMethodType") VALUES (?, ?)',
-                    RATING_METHOD_SEED,
-                )
 
     def _create_table(self, entity: Entity) -> None:
         columns = ", ".join(f'"{f.name}" {f.sql_type}' for f in entity.fields if f.name != "Id")
@@ -93,41 +71,8 @@ class Database:
                     f'CREATE {unique}INDEX IF NOT EXISTS "ix_{entity.name}_{field.name}" '
                     f'ON "{entity.name}" ("{field.name}")'
                 )
-        # AUTOINCREMENT keeps ids from being reused after deletes; start each entity in
-        # its own range (see ID_START).
-        start = ID_START.get(entity.name, 1) - 1
-        if not self._conn.execute(
-            "SELECT 1 FROM sqlite_sequence WHERE name = ?", (entity.name,)
-        ).fetchone():
-            self._conn.execute(
-                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (entity.name, start)
-            )
-
-    # -- transactions --------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One SQLite transaction, committed on success and rolled back on any error."""
-        with self.lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """A nested savepoint: an error inside undoes only what was done inside."""
-        self._conn.execute("SAVEPOINT record")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK TO record")
-            self._conn.execute("RELEASE record")
-            raise
-        self._conn.execute("RELEASE record")
+        # Start each entity in its own range of ids (see ID_START).
+        self.start_ids_at(entity.name, ID_START.get(entity.name, 1))
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -178,31 +123,15 @@ class Database:
 
     def insert(self, entity: Entity, values: Mapping[str, StoredValue]) -> int:
         """Insert a record and return its new Id."""
-        names = list(values)
-        columns = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        with self.lock:
-            cursor = self._conn.execute(
-                f'INSERT INTO "{entity.name}" ({columns}) VALUES ({marks})',
-                [values[n] for n in names],
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        return self.insert_row(entity.name, values)
 
     def update(self, entity: Entity, record_id: int, values: Mapping[str, StoredValue]) -> None:
         """Set the given fields of one record."""
-        names = list(values)
-        assignments = ", ".join(f'"{n}" = ?' for n in names)
-        with self.lock:
-            self._conn.execute(
-                f'UPDATE "{entity.name}" SET {assignments} WHERE "Id" = ?',
-                [*(values[n] for n in names), record_id],
-            )
+        self.update_row(entity.name, "Id", record_id, values)
 
     def delete(self, entity: Entity, record_id: int) -> None:
         """Delete one record."""
-        with self.lock:
-            self._conn.execute(f'DELETE FROM "{entity.name}" WHERE "Id" = ?', (record_id,))
+        self.delete_row(entity.name, "Id", record_id)
 
     def referrers(self, entity: Entity, record_id: int) -> list[str]:
         """ "ENTITY.Field" for every field of any entity that still points to this record."""

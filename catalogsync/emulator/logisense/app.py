@@ -21,8 +21,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
+from starlette.types import ExceptionHandler
 
+from catalogsync.emulator.base import EmulatorApi
 from catalogsync.emulator.logisense.auth import Token
 from catalogsync.emulator.logisense.schema import MAX_PATH_DEPTH, Resource, resource_at
 from catalogsync.emulator.logisense.validation import ApiError, Problem
@@ -34,7 +35,6 @@ __all__ = [
     "API_PREFIX",
     "LOGIN_PATHS",
     "LogiSenseApi",
-    "PathNormaliser",
     "Target",
     "error_response",
     "parse_target",
@@ -126,21 +126,12 @@ def route_template(method: str, path: str) -> str:
     return "{unknown}"
 
 
-class PathNormaliser:
-    """ASGI middleware applying `normalise_path` before routing."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope = dict(scope)
-            scope["path"] = normalise_path(scope["path"])
-        await self.app(scope, receive, send)
-
-
-class LogiSenseApi:
+class LogiSenseApi(EmulatorApi):
     """The AuthorizationServer and ResourceServer endpoints bound to one emulator."""
+
+    route_template = staticmethod(route_template)
+    error_response = staticmethod(error_response)
+    normalise_path = staticmethod(normalise_path)
 
     def __init__(self, emulator: LogiSenseEmulator) -> None:
         self.emulator = emulator

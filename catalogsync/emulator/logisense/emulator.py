@@ -6,19 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from starlette.middleware import Middleware
-from starlette.responses import Response
-from starlette.routing import BaseRoute
-from starlette.types import ExceptionHandler
-
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import Faults
-from catalogsync.emulator.logisense.app import (
-    LogiSenseApi,
-    PathNormaliser,
-    error_response,
-    route_template,
-)
+from catalogsync.emulator.logisense.app import LogiSenseApi
 from catalogsync.emulator.logisense.auth import TokenStore, iso_utc
 from catalogsync.emulator.logisense.handlers import Handlers
 from catalogsync.emulator.logisense.profiles import DEFAULT_PROFILE, profile_named
@@ -74,28 +64,7 @@ class LogiSenseEmulator(BaseEmulator):
         self.tokens = TokenStore()
         self.views = Views(self.db)
         self.handlers = Handlers(self)
-        self._api = LogiSenseApi(self)
-        super().__init__(faults=faults)
-
-    def routes(self) -> Sequence[BaseRoute]:
-        return self._api.routes()
-
-    def route_template(self, method: str, path: str) -> str:
-        return route_template(method, path)
-
-    def error_response(self, status: int, message: str) -> Response:
-        return error_response(status, message)
-
-    def middleware(self) -> Sequence[Middleware]:
-        return [Middleware(PathNormaliser)]
-
-    def exception_handlers(self) -> Mapping[Any, ExceptionHandler]:
-        return self._api.exception_handlers()
-
-    def close(self) -> None:
-        """Stop the in-process transports and close the database."""
-        super().close()
-        self.db.close()
+        super().__init__(api=LogiSenseApi(self), store=self.db, faults=faults)
 
     # -- conveniences: sessions and reads ------------------------------------------------
 

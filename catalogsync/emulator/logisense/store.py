@@ -2,20 +2,17 @@
 
 One table per resource (lookups included), named after its key, with `identity` as an
 AUTOINCREMENT primary key (ids are never reused after a delete, as in the vendor's SQL
-Server). One connection (a file, or memory) is shared by every thread under `Database.lock`.
+Server). The connection, lock and transactions are every emulator's (`emulator.sqlite`).
 Values are stored as their JSON types; booleans as 0/1, converted back on read.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from catalogsync.emulator.logisense.schema import LOOKUP_SEED, RESOURCES, Kind, Resource
+from catalogsync.emulator.sqlite import SqliteDatabase
 
 __all__ = ["SYSTEM_COLUMNS", "Database", "Query", "Record"]
 
@@ -47,29 +44,12 @@ class Query:
         self.where, self.params, self.order = where, tuple(params), order
 
 
-class Database:
+class Database(SqliteDatabase):
     """The emulator's SQLite state. `db=None` keeps it in memory."""
 
-    def __init__(self, db: str | Path | None = None) -> None:
-        self.path = None if db is None else Path(db)
-        self.lock = threading.RLock()
-        # isolation_level=None: transactions are explicit (BEGIN ... COMMIT) below.
-        self._conn = sqlite3.connect(
-            ":memory:" if self.path is None else str(self.path),
-            check_same_thread=False,
-            isolation_level=None,
-        )
-        if self.path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        with self.transaction():
-            for resource in RESOURCES.values():
-                self._create_table(resource)
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self.lock:
-            self._conn.close()
+    def create_schema(self) -> None:
+        for resource in RESOURCES.values():
+            self._create_table(resource)
 
     def _create_table(self, resource: Resource) -> None:
         columns = ", ".join(f'"{f.name}" {f.kind.sql_type}' for f in resource.fields)
@@ -84,33 +64,12 @@ class Database:
                 f'CREATE INDEX IF NOT EXISTS "ix_{resource.table}_{name}" '
                 f'ON "{resource.table}" ("{name}")'
             )
-        seeded = self._conn.execute(
-            "SELECT 1 FROM sqlite_sequence WHERE name = ?", (resource.table,)
-        ).fetchone()
-        if seeded:
-            return
-        self._conn.execute(
-            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
-            (resource.table, ID_START.get(resource.key, FIRST_LOOKUP_ID) - 1),
-        )
+        if not self.start_ids_at(resource.table, ID_START.get(resource.key, FIRST_LOOKUP_ID)):
+            return  # an existing database: seeded when it was made
         defaults = {f.name: f.default for f in resource.fields}
         for identity, values in LOOKUP_SEED.get(resource.key, ()):
             row = {**defaults, **values, "identity": identity, "created": _SEEDED}
             self.insert(resource, row)
-
-    # -- transactions --------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One SQLite transaction, committed on success and rolled back on any error."""
-        with self.lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -182,31 +141,14 @@ class Database:
 
     def insert(self, resource: Resource, values: Mapping[str, Any]) -> int:
         """Insert a record and return its identity."""
-        names = list(values)
-        columns = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        with self.lock:
-            cursor = self._conn.execute(
-                f'INSERT INTO "{resource.table}" ({columns}) VALUES ({marks})',
-                [_stored(values[n]) for n in names],
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        return self.insert_row(resource.table, _stored_values(values))
 
     def update(self, resource: Resource, identity: int, values: Mapping[str, Any]) -> None:
         """Set the given columns of one record."""
-        if not values:
-            return
-        assignments = ", ".join(f'"{n}" = ?' for n in values)
-        with self.lock:
-            self._conn.execute(
-                f'UPDATE "{resource.table}" SET {assignments} WHERE "identity" = ?',
-                [*(_stored(v) for v in values.values()), identity],
-            )
+        self.update_row(resource.table, "identity", identity, _stored_values(values))
 
     def delete(self, resource: Resource, identity: int) -> None:
-        with self.lock:
-            self._conn.execute(f'DELETE FROM "{resource.table}" WHERE "identity" = ?', (identity,))
+        self.delete_row(resource.table, "identity", identity)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -227,5 +169,6 @@ class Database:
 _SEEDED = "2020-01-01T00:00:00.000Z"
 
 
-def _stored(value: Any) -> Any:
-    return int(value) if isinstance(value, bool) else value
+def _stored_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as SQLite stores them: booleans as 0/1."""
+    return {name: int(v) if isinstance(v, bool) else v for name, v in values.items()}

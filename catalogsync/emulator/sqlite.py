@@ -1,0 +1,117 @@
+"""The SQLite set-up every emulator's state shares: one connection, one lock, transactions.
+
+One connection (a file, or memory) is shared by every thread under `lock`; an emulator's
+work per request is small, and a single writer keeps SQLite simple. Transactions are
+explicit (`isolation_level=None`): `transaction()` for a request's writes, `savepoint()`
+for one record inside it. A backend's database subclasses `SqliteDatabase`, creates its
+tables in `create_schema` and reads and writes rows through the helpers here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SqliteDatabase"]
+
+
+class SqliteDatabase:
+    """An emulator's SQLite state. `db=None` keeps it in memory."""
+
+    def __init__(self, db: str | Path | None = None) -> None:
+        self.path = None if db is None else Path(db)
+        self.lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            ":memory:" if self.path is None else str(self.path),
+            check_same_thread=False,
+            isolation_level=None,
+        )
+        self.prepare(self._conn)
+        if self.path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        with self.transaction():
+            self.create_schema()
+
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        """Set the connection up before the schema (e.g. register SQL functions)."""
+
+    def create_schema(self) -> None:
+        """Create the tables (idempotent: a file may hold them already); runs in a transaction."""
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self.lock:
+            self._conn.close()
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite transaction, committed on success and rolled back on any error."""
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested savepoint: an error inside undoes only what was done inside."""
+        self._conn.execute("SAVEPOINT record")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO record")
+            self._conn.execute("RELEASE record")
+            raise
+        self._conn.execute("RELEASE record")
+
+    # -- schema helpers ------------------------------------------------------------------
+
+    def start_ids_at(self, table: str, first_id: int) -> bool:
+        """Make a new AUTOINCREMENT table hand out ids from `first_id` (never reused after a
+        delete). True when the table was new; False when it already had its counter."""
+        if self._conn.execute("SELECT 1 FROM sqlite_sequence WHERE name = ?", (table,)).fetchone():
+            return False
+        self._conn.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, first_id - 1)
+        )
+        return True
+
+    # -- row helpers ---------------------------------------------------------------------
+
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> int:
+        """Insert one row and return its new id."""
+        names = list(values)
+        columns = ", ".join(f'"{n}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        with self.lock:
+            cursor = self._conn.execute(
+                f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', [values[n] for n in names]
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def update_row(self, table: str, key: str, identity: Any, values: Mapping[str, Any]) -> None:
+        """Set the given columns of the row whose `key` column is `identity`."""
+        if not values:
+            return
+        assignments = ", ".join(f'"{n}" = ?' for n in values)
+        with self.lock:
+            self._conn.execute(
+                f'UPDATE "{table}" SET {assignments} WHERE "{key}" = ?',
+                [*values.values(), identity],
+            )
+
+    def delete_row(self, table: str, key: str, identity: Any) -> None:
+        """Delete the row whose `key` column is `identity`."""
+        with self.lock:
+            self._conn.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', (identity,))
