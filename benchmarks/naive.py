@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.floor import RATE_LIMIT
-from catalogsync.backends._http import HttpSettings
 from catalogsync.backends.billingplatform.client import BillingPlatformClient, build_select
+from catalogsync.http import HttpSettings
 
 _ENTITIES = ("PRODUCT", "PACKAGE", "PACKAGE_PRODUCT")
 

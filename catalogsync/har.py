@@ -10,7 +10,7 @@ developer turns it into an emulator test. What is redacted, in requests and answ
   handed), wherever else it appears: in URLs, bodies and error texts, plain, URL-encoded
   or JSON-escaped.
 
-The recorder is hooked at the one HTTP seam (`catalogsync.backends._http.HttpClient`): a
+The recorder is hooked at the one HTTP seam (`catalogsync.http.HttpClient`): a
 command runs inside `recording(path)`, every client created meanwhile reports to it, and the
 file is written when the command ends, however it ends (an error is worth recording too).
 """

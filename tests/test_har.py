@@ -9,9 +9,9 @@ import anyio
 import httpx
 import pytest
 
-from catalogsync.backends._http import HttpClient, HttpSettings
 from catalogsync.errors import BackendError
 from catalogsync.har import recording
+from catalogsync.http import HttpClient, HttpSettings
 
 SECRET = 'Sentinel "p@ss" /+&='
 

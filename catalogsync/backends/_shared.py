@@ -5,9 +5,9 @@ Backend-neutral on purpose, so that one backend never imports another.
 
 from __future__ import annotations
 
-from catalogsync.backends._http import HttpSettings
 from catalogsync.backends.settle import Settle
 from catalogsync.config import Settings
+from catalogsync.http import HttpSettings
 
 
 def http_settings(settings: Settings) -> HttpSettings:

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from catalogsync import __version__
-from catalogsync.backends._http import check_base_url, parse_retry_after
 from catalogsync.errors import CatalogSyncError
+from catalogsync.http import check_base_url, parse_retry_after
 from catalogsync.redact import Redactor
 
 __all__ = [

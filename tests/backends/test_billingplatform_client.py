@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from catalogsync.backends._http import HttpSettings
 from catalogsync.backends.billingplatform.client import (
     BillingPlatformClient,
     RecordResult,
@@ -16,6 +15,7 @@ from catalogsync.backends.billingplatform.client import (
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import DROP
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError
+from catalogsync.http import HttpSettings
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalogsync.backends._http import HttpSettings
 from catalogsync.backends.billingplatform.client import (
     MAX_SQL_CHARS,
     BillingPlatformClient,
@@ -23,6 +22,7 @@ from catalogsync.backends.billingplatform.client import (
 )
 from catalogsync.backends.billingplatform.wire import WireRecordResult
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
+from catalogsync.http import HttpSettings
 
 BASE = "https://bp.example.test/acme"
 FAST = HttpSettings(rate_limit_per_second=0, backoff_base=0.0, backoff_max=0.0)

@@ -1,4 +1,4 @@
-"""The HTTP policy in `catalogsync.backends._http`, against small scripted MockTransports.
+"""The HTTP policy in `catalogsync.http`, against small scripted MockTransports.
 
 Nothing here sleeps for real: every client gets a `FakeTime` whose `sleep` records the
 delay and advances a fake clock.
@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from catalogsync.backends._http import (
+from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError, ConfigError
+from catalogsync.http import (
     AuthHook,
     HttpClient,
     HttpSettings,
     TokenBucket,
     parse_retry_after,
 )
-from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError, ConfigError
 
 pytestmark = pytest.mark.anyio
 

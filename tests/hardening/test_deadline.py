@@ -9,8 +9,8 @@ import anyio
 import httpx
 import pytest
 
-from catalogsync.backends._http import HttpClient, HttpSettings
 from catalogsync.errors import BackendError
+from catalogsync.http import HttpClient, HttpSettings
 
 BYTES = 40
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from catalogsync.backends._http import check_base_url
 from catalogsync.ci.github import GitHubClient, GitHubError
 from catalogsync.config import MAX_SECRET_FILE_BYTES, SecretSource
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.transport import SyncEmulatorTransport
 from catalogsync.errors import ConfigError
+from catalogsync.http import check_base_url
 from tests.hardening.conftest import CONFIG, validate
 from tests.reliability.harness import cli_run
 

@@ -23,7 +23,6 @@ import pytest
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catalogsync.backends._http import HttpSettings, check_base_url
 from catalogsync.backends._shared import http_settings
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.config import Settings, load_project
@@ -31,6 +30,7 @@ from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.server import ServerThread
 from catalogsync.errors import ConfigError
+from catalogsync.http import HttpSettings, check_base_url
 from tests.reliability.harness import (
     BILLINGPLATFORM,
     PASS_ENV,

@@ -23,13 +23,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from catalogsync.backends._http import AuthHook, HttpClient, HttpSettings
 from catalogsync.backends.billingplatform.wire import (
     LoginResponse,
     QueryResponse,
     WireRecordResult,
 )
 from catalogsync.errors import AuthenticationError, BackendError
+from catalogsync.http import AuthHook, HttpClient, HttpSettings
 
 __all__ = [
     "MAX_PAGE_SIZE",

@@ -27,7 +27,6 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends._http import AuthHook, HttpClient, HttpSettings
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
@@ -39,6 +38,7 @@ from catalogsync.backends.logisense.wire import (
     WriteResult,
 )
 from catalogsync.errors import AuthenticationError, BackendError
+from catalogsync.http import AuthHook, HttpClient, HttpSettings
 
 __all__ = ["API", "LOGIN_PATH", "MAX_PAGE_SIZE", "LogiSenseClient", "LogiSenseRequestError"]
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from catalogsync.backends._http import HttpSettings
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import MAX_PAGE_SIZE, LogiSenseClient
 from catalogsync.backends.settle import Settle
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
+from catalogsync.http import HttpSettings
 
 FAST = HttpSettings(rate_limit_per_second=0, backoff_base=0.0, max_retries=2)
 

@@ -1,0 +1,154 @@
+"""Sessions: how a client logs in, shares one session among its requests, and renews it.
+
+A backend supplies an `AuthHook` (how to log in, how to recognise a refused session); the
+client's `Sessions` decides when to call it:
+
+- An auth failure (per the hook) triggers a re-login (one login at a time, however many
+  requests saw the failure) and a replay of the request. A request refused with a session
+  another request has already replaced is simply replayed.
+- A session refused again right after the re-login is an `AuthenticationError`, unless it
+  had served requests, or other requests were sent with it, before it was refused (sessions
+  that expire after N requests, with several requests in flight): then it is renewed again,
+  up to `MAX_RELOGINS` times for one request.
+
+The session headers the hook returns become secrets of the client (redacted everywhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import httpx
+
+from catalogsync.errors import AuthenticationError
+from catalogsync.http.settings import HttpStats
+
+if TYPE_CHECKING:
+    from catalogsync.http.transport import HttpClient
+
+logger = logging.getLogger(__name__)
+
+# How many times one request may renew a session that keeps expiring under load. Each
+# renewal needs the refused session to have served requests (progress), so this bound only
+# matters when queued requests keep using each new session up before a replay runs.
+MAX_RELOGINS = 10
+
+
+class AuthHook(ABC):
+    """How a backend logs in and recognises an expired session."""
+
+    @abstractmethod
+    async def login(self, client: HttpClient) -> dict[str, str]:
+        """Log in (with `client.request(..., authenticate=False)`); return headers to add."""
+
+    def is_auth_failure(self, response: httpx.Response) -> bool:
+        """Whether `response` means "log in again and replay"; 401 unless overridden."""
+        return response.status_code == 401
+
+
+@dataclass
+class Renewals:
+    """What one request has done so far about refused sessions."""
+
+    relogins: int = 0
+    stale_replays: int = 0
+
+
+class Sessions:
+    """The one session a client's requests share, numbered by generation.
+
+    The generation counter is what makes four concurrent auth failures cost one login: the
+    first waiter logs in and bumps it, the other three see it moved and reuse it.
+    """
+
+    def __init__(self, hook: AuthHook | None, client: HttpClient, stats: HttpStats) -> None:
+        self._hook = hook
+        self._client = client
+        self._stats = stats
+        self._lock = asyncio.Lock()
+        self._headers: dict[str, str] | None = None
+        self._generation = 0
+        # The newest session generation that has served a successful request, and how many
+        # attempts were sent with each generation: a session other requests used as well may
+        # have been used up by them (servers that expire sessions after N requests).
+        self._served_generation = 0
+        self._sent_with: Counter[int] = Counter()
+
+    async def login(self) -> None:
+        """Log in now (otherwise the first authenticated request does it)."""
+        await self._login(self._generation, force=True, relogin=False)
+
+    def end(self) -> dict[str, str] | None:
+        """Forget the current session; return its headers (for a logout call) or None."""
+        headers, self._headers = self._headers, None
+        return headers
+
+    async def current(self) -> tuple[int, dict[str, str]]:
+        """The session to send a request with (logging in first if there is none)."""
+        if self._hook is None:
+            return self._generation, {}
+        if self._headers is None:
+            await self._login(self._generation, force=False, relogin=False)
+        assert self._headers is not None
+        return self._generation, self._headers
+
+    def sent(self, generation: int) -> None:
+        """Count an attempt sent with `generation`'s session."""
+        self._sent_with[generation] += 1
+
+    def served(self, generation: int) -> None:
+        """Note that `generation`'s session got a successful answer."""
+        self._served_generation = max(self._served_generation, generation)
+
+    def refused(self, response: httpx.Response) -> bool:
+        """Whether `response` refuses the session (per the backend's hook)."""
+        return self._hook is not None and self._hook.is_auth_failure(response)
+
+    async def recover(self, method: str, path: str, generation: int, renewals: Renewals) -> None:
+        """After `generation`'s session was refused: make sure a replay finds a newer one.
+
+        Raises `AuthenticationError` when logging in again cannot help.
+        """
+        if generation != self._generation and renewals.stale_replays < MAX_RELOGINS:
+            renewals.stale_replays += 1  # another request has renewed the session already
+            return
+        self._check_relogin(method, path, generation, renewals.relogins)
+        logger.info("%s %s: session expired; logging in again", method, path)
+        await self._login(generation, force=True, relogin=True)
+        renewals.relogins += 1
+
+    def _check_relogin(self, method: str, path: str, generation: int, relogins: int) -> None:
+        """Refuse to log in again when it cannot help (see the module docstring)."""
+        shared = self._sent_with[generation] > 1
+        if relogins and not shared and self._served_generation < generation:
+            raise AuthenticationError(
+                f"{method} {path}: the server refused a session it had just issued"
+            )
+        if relogins >= MAX_RELOGINS:
+            raise AuthenticationError(
+                f"{method} {path}: the session expired {relogins + 1} times during one request"
+            )
+
+    async def _login(self, seen_generation: int, *, force: bool, relogin: bool) -> None:
+        """Log in unless someone already did since `seen_generation` (one login at a time)."""
+        if self._hook is None:
+            return
+        async with self._lock:
+            if self._generation != seen_generation and self._headers is not None:
+                return
+            if not force and self._headers is not None:
+                return
+            headers = await self._hook.login(self._client)
+            for value in headers.values():
+                self._client.add_secret(value)
+                self._client.add_secret(value.removeprefix("Bearer "))  # echoed without the scheme
+            self._headers = dict(headers)
+            self._generation += 1
+            self._stats.logins += 1
+            self._stats.relogins += int(relogin)
+            logger.debug("logged in (session generation %d)", self._generation)

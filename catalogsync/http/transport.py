@@ -1,0 +1,333 @@
+"""`HttpClient`: the one place a request is sent, under the whole HTTP policy.
+
+Backend-neutral: a backend supplies an `AuthHook` (`catalogsync.http.sessions`) and calls
+`HttpClient.request()` with paths relative to its base URL. Each attempt takes a rate-limit
+token (`pacing`) inside a concurrency slot, must finish by a deadline, is counted (`--stats`)
+and recorded (`--record FILE.har`); its outcome is then classified: a refused session is
+renewed and replayed (`sessions`), a retryable failure backed off and retried (`retry`),
+anything else that is not 2xx (or explicitly accepted by the caller) is a `BackendError`
+naming the method, the path (never the query string) and the API's error text.
+
+`timeout_seconds` is a deadline for each attempt as a whole (connect, send, and the whole
+answer), not only httpx's per-read timeout: a server dripping one byte a second would
+otherwise hold a request for as long as it likes. A missed deadline is a read timeout.
+Once the run is asked to stop (`catalogsync.interrupt`), no further attempt is sent.
+
+Secrets (session headers returned by the hook, and anything given to `add_secret`) are
+redacted, in every encoding a server may echo them in (`catalogsync.redact`), from the
+server's and the transport's text in every message; headers and bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from catalogsync.errors import AmbiguousWriteError, BackendError
+from catalogsync.har import active_recorder
+from catalogsync.http import retry
+from catalogsync.http.error_text import api_error_text
+from catalogsync.http.pacing import Clock, Sleep, TokenBucket
+from catalogsync.http.sessions import AuthHook, Renewals, Sessions
+from catalogsync.http.settings import HttpSettings, HttpStats
+from catalogsync.http.urls import check_base_url
+from catalogsync.interrupt import check_not_stopping
+from catalogsync.redact import Redactor
+
+logger = logging.getLogger(__name__)
+
+
+class HttpClient:
+    """Async HTTP client with the retry, auth, rate and concurrency policy built in.
+
+    `sleep`, `clock` and `rng` are injectable so tests run without real waiting.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        settings: HttpSettings | None = None,
+        auth: AuthHook | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_insecure_http: bool = False,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        check_base_url(
+            base_url, has_transport=transport is not None, allow_insecure_http=allow_insecure_http
+        )
+        self.settings = settings or HttpSettings()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=httpx.Timeout(self.settings.timeout_seconds),
+            verify=self.settings.verify_tls,
+            follow_redirects=False,  # a redirect would replay credentials elsewhere
+        )
+        self._semaphore = asyncio.Semaphore(self.settings.concurrency)
+        self._bucket = TokenBucket(self.settings.rate_limit_per_second, clock=clock, sleep=sleep)
+        self._redactor = Redactor()
+        self._secrets: set[str] = set()  # as given, for the HAR recorder's own redaction
+        self._stats = HttpStats()
+        self._sessions = Sessions(auth, self, self._stats)
+        # `--record FILE.har`: the command's recorder, if it records (catalogsync/har.py).
+        self._recorder = active_recorder()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """A snapshot of the request counters (see `HttpStats`)."""
+        return self._stats.as_dict()
+
+    def add_secret(self, value: str) -> None:
+        """Never let `value` (in any encoding) appear in an error message of this client."""
+        self._redactor.add(value)
+        if value:
+            self._secrets.add(value)
+
+    def redact(self, text: str) -> str:
+        """`text` (from the server) with every secret of this client masked."""
+        return self._redactor.redact(text)
+
+    # -- sessions --------------------------------------------------------------------
+
+    async def login(self) -> None:
+        """Log in now (otherwise the first authenticated request does it)."""
+        await self._sessions.login()
+
+    def end_session(self) -> dict[str, str] | None:
+        """Forget the current session; return its headers (for a logout call) or None."""
+        return self._sessions.end()
+
+    # -- requests --------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        idempotent: bool,
+        accept: Collection[int] = (),
+        authenticate: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request under the retry/auth policy; return a 2xx (or accepted) response.
+
+        `accept` lists error statuses the caller handles itself (e.g. 404 = no rows).
+        `authenticate=False` skips the session (used for the login call itself).
+        `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
+        """
+        method = method.upper()
+        # The concurrency slot is held for the whole request, retries and replays included:
+        # a replay that queued again behind every waiting request could find each renewed
+        # session used up by them (sessions that expire after N requests). The login itself
+        # (authenticate=False) takes no slot, so requests holding one can wait for it.
+        async with self._semaphore if authenticate else contextlib.nullcontext():
+            return await self._attempts(
+                method, path, params, json, data, idempotent, accept, authenticate, headers
+            )
+
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        data: Mapping[str, str] | None,
+        idempotent: bool,
+        accept: Collection[int],
+        authenticate: bool,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """`request()`'s loop: send, then renew the session, retry or return."""
+        renewals = Renewals()
+        attempt = 0
+        while True:
+            check_not_stopping(method, path)
+            generation, session = await self._sessions.current() if authenticate else (0, {})
+            self._sessions.sent(generation)
+            try:
+                response = await self._send(
+                    method, path, params, json, {**session, **(headers or {})}, data
+                )
+            except httpx.RequestError as exc:  # transport failures, undecodable bodies
+                await self._after_transport_error(method, path, exc, idempotent, attempt)
+                attempt += 1
+                continue
+            if authenticate and self._sessions.refused(response):
+                await self._sessions.recover(method, path, generation, renewals)
+                continue
+            if authenticate and response.is_success:
+                self._sessions.served(generation)
+            if await self._should_retry_status(method, path, response, idempotent, attempt):
+                attempt += 1
+                continue
+            if response.is_success or response.status_code in accept:
+                return response
+            raise self._status_error(method, path, response, idempotent, attempt + 1)
+
+    async def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """`request()`, then decode the body; malformed JSON is a `BackendError`."""
+        response = await self.request(method, path, **kwargs)
+        return self.decode_json(method, path, response)
+
+    def decode_json(self, method: str, path: str, response: httpx.Response) -> Any:
+        """The response body as JSON, or a `BackendError` naming the request."""
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BackendError(
+                f"{method} {path}: HTTP {response.status_code} response is not valid JSON"
+            ) from exc
+
+    # -- one attempt -----------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        headers: Mapping[str, str],
+        data: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One attempt (the caller holds a concurrency slot): rate-limit token, send, count, log."""
+        request = self._client.build_request(
+            method, path, params=params, json=json, data=data, headers=headers
+        )
+        await self._bucket.acquire()
+        started = time.perf_counter()
+        started_at = datetime.now(UTC)
+        self._stats.requests += 1
+        self._stats.by_method[method] += 1
+        self._stats.bytes_sent += len(request.content)
+        try:
+            response = await self._send_by_deadline(request)
+        except httpx.RequestError as exc:
+            self._record(method, path, type(exc).__name__, started)
+            self._to_har(request, None, started_at, started, f"{type(exc).__name__}: {exc}")
+            raise
+        self._record(method, path, str(response.status_code), started)
+        self._to_har(request, response, started_at, started)
+        self._stats.bytes_received += len(response.content)
+        return response
+
+    def _to_har(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        started_at: datetime,
+        started: float,
+        error: str = "",
+    ) -> None:
+        if self._recorder is not None:
+            seconds = time.perf_counter() - started
+            self._recorder.record(
+                request,
+                response,
+                started=started_at,
+                seconds=seconds,
+                secrets=self._secrets,
+                error=error,
+            )
+
+    async def _send_by_deadline(self, request: httpx.Request) -> httpx.Response:
+        """Send and read the whole answer within `timeout_seconds`, or raise ReadTimeout."""
+        deadline = self.settings.timeout_seconds
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._client.send(request)
+        except TimeoutError:
+            message = f"no complete answer within {deadline:g}s"
+            raise httpx.ReadTimeout(message, request=request) from None
+
+    def _record(self, method: str, path: str, outcome: str, started: float) -> None:
+        duration = time.perf_counter() - started
+        self._stats.seconds += duration
+        self._stats.by_status[outcome] += 1
+        logger.debug("%s %s -> %s in %.3fs", method, path, outcome, duration)
+
+    # -- classifying the outcome -----------------------------------------------------
+
+    async def _after_transport_error(
+        self, method: str, path: str, exc: httpx.RequestError, idempotent: bool, attempt: int
+    ) -> None:
+        """Back off before a retry, or raise when this failure must not be retried."""
+        text = self._redactor.redact(str(exc))
+        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        if retry.failure_is_retryable(exc, idempotent=idempotent):
+            if attempt < self.settings.max_retries:
+                await self._backoff(method, path, reason, attempt, retry_after=None)
+                return
+            raise BackendError(
+                f"{method} {path} failed after {attempt + 1} attempts: {reason}"
+            ) from exc
+        if retry.failure_is_ambiguous(exc):
+            raise self._ambiguous(method, path, reason) from exc
+        raise BackendError(f"{method} {path} failed: {reason}") from exc
+
+    async def _should_retry_status(
+        self, method: str, path: str, response: httpx.Response, idempotent: bool, attempt: int
+    ) -> bool:
+        """Back off and return True when `response` calls for a retry."""
+        status = response.status_code
+        if not retry.status_is_retryable(status, idempotent=idempotent):
+            return False
+        if attempt >= self.settings.max_retries:
+            return False
+        retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
+        await self._backoff(method, path, f"HTTP {status}", attempt, retry_after=retry_after)
+        return True
+
+    async def _backoff(
+        self, method: str, path: str, reason: str, attempt: int, *, retry_after: float | None
+    ) -> None:
+        delay = retry.backoff_delay(self.settings, attempt, retry_after, self._rng)
+        self._stats.retries += 1
+        logger.info("%s %s: %s; retry %d in %.2fs", method, path, reason, attempt + 1, delay)
+        await self._sleep(delay)
+
+    def _status_error(
+        self, method: str, path: str, response: httpx.Response, idempotent: bool, attempts: int
+    ) -> BackendError:
+        status = response.status_code
+        detail = f"HTTP {status} {response.reason_phrase}".rstrip()
+        text = api_error_text(response, self._redactor.redact)
+        if text:
+            detail = f"{detail}: {text}"
+        if attempts > 1:
+            detail = f"{detail} (after {attempts} attempts)"
+        if retry.status_is_ambiguous(status, idempotent=idempotent):
+            return self._ambiguous(method, path, detail)
+        return BackendError(f"{method} {path} failed: {detail}")
+
+    def _ambiguous(self, method: str, path: str, detail: str) -> AmbiguousWriteError:
+        self._stats.ambiguous_writes += 1
+        message = f"{method} {path} may or may not have been applied ({detail})"
+        return AmbiguousWriteError(f"{message}; re-read before retrying")
