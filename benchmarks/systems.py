@@ -128,8 +128,13 @@ def _edited_names(data: dict[str, Any], key: str) -> list[str]:
 async def _bp_edit_in_ui(url: str, data: dict[str, Any]) -> None:
     """Change a few products' rates behind catalogsync's back (the drift to detect)."""
     async with BillingPlatformClient(url, "ui-user", "x") as client:
-        rows = await client.query_in(PRODUCT, ["Id"], "Name", _edited_names(data, "products"))
-        await client.update(PRODUCT, [{"Id": row["Id"], "Rate": "0.01"} for row in rows])
+        names = _edited_names(data, "products")
+        rows = await client.query_in(PRODUCT, ["Id", "Name"], "Name", names)
+        # a PUT carries Name (the emulator enforces the seeds' required fields)
+        edits = [{"Id": r["Id"], "Name": r["Name"], "Rate": "0.01"} for r in rows]
+        failed = [r for r in await client.update(PRODUCT, edits) if not r.success]
+        if failed or not rows:
+            raise RuntimeError(f"the drift scenario's UI edit did not apply: {failed}")
 
 
 def _bp_cold(shape: Shape, latency_s: float, rate: float) -> floor.Floor:

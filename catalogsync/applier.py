@@ -6,13 +6,16 @@ skips every change that depends on one that failed or was skipped. Independent w
 continues. The applier never re-plans and never re-orders: the plan decided the order.
 
 Trust, not hope (DESIGN.md §8):
-- right before each wave's writes the live catalog is read again and the wave's objects
-  re-checked (creates must still not exist, updates and deletes must be as planned); when
-  they moved (another apply running against the same target), the apply stops there:
-  nothing more is written and the report says why (exit 3);
+- right before each wave's writes the kinds of objects the wave writes are read again
+  (`Backend.fetch_kinds`), with the kinds the earlier waves created since the last re-check,
+  and the wave's objects re-checked (creates must still not exist, updates and deletes must
+  be as planned, no key this apply created is now held twice); when they moved (another
+  apply running against the same target), the apply stops there: nothing more is written
+  and the report says why (exit 3). Kinds no later wave writes and this apply did not just
+  create are not re-read: no write of this apply depends on them any more;
 - after the last wave, the live catalog is read once more and every succeeded change is
   checked to be in effect with the planned values (`verify`; one read of the catalog, the
-  read floor). The re-check read before a wave verifies the waves before it for free.
+  read floor). A re-check read of every kind before a wave verifies the waves before it.
 
 On SIGINT/SIGTERM (`catalogsync.interrupt`) it starts no further wave and verifies nothing
 (no request may start): the wave in flight settles (its requests not yet sent are refused,
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from catalogsync.backend_api import Backend
-from catalogsync.catalog import Ref
+from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import BackendError
 from catalogsync.interrupt import is_not_sent, signal_name, stopping
 from catalogsync.live import LiveCatalog
@@ -74,15 +77,22 @@ async def apply_plan(
     fresh: LiveCatalog | None = None
     refused = ""
     fresh_enough = options.live_is_fresh
+    created_unchecked: set[Kind] = set()  # kinds created since the last re-check
     for wave, changes in plan.waves():
         if stopping() is not None:
             break
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
-            fresh = await _read_unless_stopped(backend)
-            if fresh is None:
+            kinds = {c.ref.kind for c in runnable} | created_unchecked
+            checked = await _read_unless_stopped(backend, kinds, ids)
+            if checked is None:
                 break
-            moved = moved_before_wave(runnable, _created(plan, results), live, fresh, all_renames)
+            created_unchecked.clear()
+            moved = moved_before_wave(
+                runnable, _created(plan, results), live, checked, all_renames
+            )
+            if kinds >= set(Kind):
+                fresh = checked  # a read of everything: it verifies the waves before
             if moved:
                 refused = _refusal(moved)
                 break
@@ -96,6 +106,7 @@ async def apply_plan(
                 if written and result.ref not in deletes:
                     ids[result.ref] = str(result.remote_id)
             _check_complete(runnable, results)
+            created_unchecked |= {c.ref.kind for c in runnable if c.action is Action.CREATE}
             fresh_enough = False
             fresh = None  # written since: no longer a read of the state after the writes
         done += len(changes)
@@ -123,10 +134,12 @@ async def apply_plan(
     )
 
 
-async def _read_unless_stopped(backend: Backend) -> LiveCatalog | None:
+async def _read_unless_stopped(
+    backend: Backend, kinds: set[Kind], ids: dict[Ref, str]
+) -> LiveCatalog | None:
     """The re-check read before a wave; None when a stop request refused or abandoned it."""
     try:
-        return await backend.fetch_live()
+        return await backend.fetch_kinds(kinds, ids)
     except BackendError:
         if stopping() is None:
             raise

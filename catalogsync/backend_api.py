@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from catalogsync.catalog import Ref
+from catalogsync.catalog import Kind, Ref
 from catalogsync.doctor import Finding
 from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.plan import Change
@@ -44,6 +44,13 @@ class Backend(ABC):
     @abstractmethod
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         """The live catalog."""
+
+    async def fetch_kinds(self, kinds: Collection[Kind], ids: Mapping[Ref, str]) -> LiveCatalog:
+        """The live records of `kinds` (at least): what the per-wave re-check of an apply
+        reads. `ids` are the remote ids of the objects the apply knows (read or created),
+        so a backend can name the records its answer refers to without reading their kind.
+        By default the whole catalog."""
+        return await self.fetch_live()
 
     @abstractmethod
     async def apply_wave(

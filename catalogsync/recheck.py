@@ -4,7 +4,9 @@ A saved plan is checked once, before anything is written (`moved_before_apply`).
 an apply, each wave is re-checked right before its writes against a fresh read
 (`moved_before_wave`), so that a second apply running against the same target at the same
 time fails loudly (exit 3) instead of writing over the first one's objects or creating
-the same objects again.
+the same objects again. The fresh read holds at least the kinds the wave writes and those
+the apply created since its last re-check (`applier.apply_plan`), so each key this apply
+creates is checked for a second holder once, right after its wave.
 """
 
 from __future__ import annotations

@@ -86,13 +86,25 @@ class BillingPlatformBackend(Backend):
         self._package_ids: dict[str, str] = {}
         #: Columns the org's schema lacks, per entity, found by the last fetch.
         self.missing_columns: dict[str, tuple[str, ...]] = {}
-        self._fetched_ids: set[str] = set()  # every record the last fetch read
+        self._fetched: dict[Kind, set[str]] = {}  # the records the last read of a kind read
         self._pp_names_assigned: Counter[str] = Counter()
         #: Live package-product rows by Id: an update re-sends their required fields.
         self._live_pps: dict[str, dict[str, str]] = {}
 
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+        return await self._fetch(frozenset(Kind), {}, progress)
+
+    async def fetch_kinds(self, kinds: Collection[Kind], ids: Mapping[Ref, str]) -> LiveCatalog:
+        """Only the entities of `kinds`: a package-product names its product and package by
+        the ids the apply knows, so a wave of package-products reads PACKAGE_PRODUCT alone."""
+        return await self._fetch(frozenset(kinds), ids, None)
+
+    async def _fetch(
+        self, kinds: frozenset[Kind], ids: Mapping[Ref, str], progress: Progress | None
+    ) -> LiveCatalog:
+        """The live records of `kinds`; rows of the other kinds are named from `ids`."""
         done = 0
+        read = [kind for kind in Kind if kind in kinds]
         # The mapping indexes rows by these; a row without one is a malformed answer.
         pagings = [
             Paging(
@@ -100,34 +112,34 @@ class BillingPlatformBackend(Backend):
                 select_fields(kind),
                 require=("Id",) if kind is Kind.PACKAGE_PRODUCT else ("Id", "Name"),
             )
-            for kind in Kind
+            for kind in read
         ]
         # Every entity's first page before any read goes on: then the largest of them shows
         # what this server serves, and only a read as long as that one may need a COUNT to
         # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
-        read = await gather_or_cancel(*(self._first_page(p) for p in pagings))
-        pagings = [paging for paging, _ in read]
-        firsts = [first for _, first in read]
+        firsts = await gather_or_cancel(*(self._first_page(p) for p in pagings))
 
         async def rest(paging: Paging, first: list[dict[str, str]]) -> list[dict[str, str]]:
             nonlocal done
             rows = await self.client.query_rest(paging, first)
             done += 1
             if progress is not None:
-                progress(done, len(Kind))
+                progress(done, len(read))
             return rows
 
-        products, packages, pps = (
-            asyncio.ensure_future(rest(p, f)) for p, f in zip(pagings, firsts, strict=True)
-        )
+        reading = {
+            kind: asyncio.ensure_future(rest(paging, first))
+            for kind, (paging, first) in zip(read, firsts, strict=True)
+        }
 
         async def rating_methods_in_use() -> list[dict[str, str]]:
             # RATING_METHOD rows are read by the Ids live rows name (the table holds per-product
             # configuration rows, so it may be large); none named, no request.
             named = {
                 row.get("RatingMethodId", "")
-                for rows in (await products, await pps)
-                for row in rows
+                for kind in (Kind.PRODUCT, Kind.PACKAGE_PRODUCT)
+                if kind in reading
+                for row in await reading[kind]
             } - {""}
             if not named:
                 return []
@@ -135,24 +147,34 @@ class BillingPlatformBackend(Backend):
                 "RATING_METHOD", ["Id", "RatingMethodType"], "Id", sorted(named)
             )
 
-        methods, products_rows, packages_rows, pps_rows = await gather_or_cancel(
-            rating_methods_in_use(), products, packages, pps
-        )
+        methods, *answers = await gather_or_cancel(rating_methods_in_use(), *reading.values())
         # A rating method is named by its type (RatingMethodType: the vendor's schema pages
         # show no Name on RATING_METHOD).
         rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
-        self._live_rating_method_types = frozenset(rating_methods.values()) - {""}
-        self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
-        self._fetched_ids = {
-            r["Id"] for rows in (products_rows, packages_rows, pps_rows) for r in rows
-        }
-        self._live_pps = {r["Id"]: r for r in pps_rows}
-        rows = {
-            Kind.PRODUCT: products_rows,
-            Kind.PACKAGE: packages_rows,
-            Kind.PACKAGE_PRODUCT: pps_rows,
-        }
-        return LiveCatalog(tuple(live_resources(rows, rating_methods)))
+        fetched = dict(zip(reading, answers, strict=True))
+        self._remember(fetched, frozenset(rating_methods.values()) - {""})
+        rows = {kind: fetched[kind] if kind in fetched else _known_rows(kind, ids) for kind in Kind}
+        resources = live_resources(rows, rating_methods)
+        return LiveCatalog(tuple(r for r in resources if r.ref.kind in kinds))
+
+    def _remember(
+        self, fetched: Mapping[Kind, list[dict[str, str]]], method_types: frozenset[str]
+    ) -> None:
+        """What the writes use from the last read of each kind (kinds not read are kept)."""
+        if len(fetched) == len(Kind):
+            self._live_rating_method_types = method_types
+        else:
+            self._live_rating_method_types |= method_types
+        for kind, kind_rows in fetched.items():
+            self._fetched[kind] = {r["Id"] for r in kind_rows}
+        pps_rows = fetched.get(Kind.PACKAGE_PRODUCT)
+        if pps_rows is not None:
+            self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
+            self._live_pps = {r["Id"]: r for r in pps_rows}
+
+    def _was_read(self, remote_id: str) -> bool:
+        """Whether the last read of some kind read this record."""
+        return any(remote_id in ids for ids in self._fetched.values())
 
     async def _first_page(self, paging: Paging) -> tuple[Paging, list[dict[str, str]]]:
         """The first page of a read; if the org refuses the query, the columns its schema
@@ -454,7 +476,7 @@ class BillingPlatformBackend(Backend):
             where = f" ({answer.error_field})" if answer.error_field.strip() else ""
             code = f"{answer.error_code}: " if answer.error_code not in ("", "0") else ""
             return _failed(change, f"{code}{answer.error_text.strip() or 'rejected'}{where}")
-        took_over = answer.created is False and answer.id in self._fetched_ids
+        took_over = answer.created is False and self._was_read(answer.id or "")
         if change.action is Action.CREATE and took_over:
             return _failed(
                 change,
@@ -498,3 +520,11 @@ def _not_created(settle: Settle) -> str:
 
 def _failed(change: Change, message: str) -> ChangeResult:
     return ChangeResult(change.ref, Outcome.FAILED, change.remote_id, message)
+
+
+def _known_rows(kind: Kind, ids: Mapping[Ref, str]) -> list[dict[str, str]]:
+    """Rows of a kind not read, named by the ids the apply knows (products and packages:
+    what a package-product's key needs)."""
+    if kind is Kind.PACKAGE_PRODUCT:
+        return []
+    return [{"Id": i, "Name": ref.name} for ref, i in ids.items() if ref.kind is kind]
