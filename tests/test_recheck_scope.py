@@ -3,7 +3,7 @@ the whole catalog, and still stops an apply whose objects another writer took me
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 import anyio
@@ -60,9 +60,9 @@ def test_each_recheck_reads_the_wave_kinds_and_the_kinds_just_created() -> None:
 
 
 @pytest.fixture
-def emulator() -> BillingPlatformEmulator:
+def emulator() -> Iterator[BillingPlatformEmulator]:
     with BillingPlatformEmulator() as emu:
-        yield emu  # type: ignore[misc]
+        yield emu
 
 
 def _client(emulator: BillingPlatformEmulator) -> BillingPlatformClient:
