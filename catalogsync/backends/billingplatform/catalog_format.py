@@ -13,27 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from catalogsync.catalog import (
-    Kind,
-    Ref,
-    Resource,
-    Value,
-    package_product_ref,
-    package_ref,
-    product_ref,
+from catalogsync.catalog import Kind, Ref, Resource, Value, package_product_ref, package_ref
+from catalogsync.catalog_format import Locate
+from catalogsync.catalog_yaml import (
+    FormatModel,
+    Name,
+    Names,
+    YamlCatalogFormat,
+    greater_than,
+    none_as_empty,
 )
-from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
 from catalogsync.errors import Issue
 from catalogsync.yamlio import YamlPath
 
@@ -51,11 +45,6 @@ class OverridePermissions(StrEnum):
     NO_RESTRICTION = "No Restriction"
     RESTRICT_RATING_METHOD_OVERRIDE = "Restrict Rating Method Override"
     RESTRICT_RATE_OVERRIDE = "Restrict Rate Override"
-
-
-def _none_as_empty(value: Any) -> Any:
-    """`products:` with nothing under it means an empty list, not an error."""
-    return [] if value is None else value
 
 
 def normalise_number_text(text: str) -> str:
@@ -83,9 +72,6 @@ def _number_text(value: Any) -> Any:
     return value
 
 
-# A name must have some visible text; surrounding spaces are kept as written (they are
-# part of the name in the billing system, and must round-trip).
-Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 # Bounds on every decimal: BillingPlatform documents Rate, MinQty and MaxQty as strings of
 # no stated precision (docs/vendor-api.md, "Decimal bounds"), so these are catalogsync's
 # own: 18 digits before the point and 10 after cover any price or quantity, and refuse
@@ -95,15 +81,10 @@ DECIMAL_PLACES = 10
 _BOUNDED = {"max_digits": WHOLE_DIGITS + DECIMAL_PLACES, "decimal_places": DECIMAL_PLACES}
 Money = Annotated[Decimal, Field(allow_inf_nan=False, **_BOUNDED)]
 Quantity = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, **_BOUNDED)]
-Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
 NumberText = Annotated[str, BeforeValidator(_number_text), AfterValidator(normalise_number_text)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
-
-
-class Product(_Model):
+class Product(FormatModel):
     """A PRODUCT: the thing that is rated and billed."""
 
     name: Name = Field(description="Product name (unique); the product's identity.")
@@ -134,7 +115,7 @@ class Product(_Model):
     )
 
 
-class PackageProduct(_Model):
+class PackageProduct(FormatModel):
     """A PACKAGE_PRODUCT: a product inside a package, optionally nested under another."""
 
     product: Name = Field(description="The product, by name (ProductId).")
@@ -157,55 +138,33 @@ class PackageProduct(_Model):
         description="Source package-product in link_package, by product name "
         "(LinkPackageProductId); needs link_package.",
     )
-    children: Annotated[tuple[PackageProduct, ...], BeforeValidator(_none_as_empty)] = Field(
+    children: Annotated[tuple[PackageProduct, ...], BeforeValidator(none_as_empty)] = Field(
         (), description="Nested package-products (ParentPackageProductId)."
     )
 
 
-class Package(_Model):
+class Package(FormatModel):
     """A PACKAGE (bundle) and the package-products it contains."""
 
     name: Name = Field(description="Package name (unique); the package's identity.")
     renamed_from: Names = Field((), description="Earlier names: plan a rename, not a new package.")
     protect: bool = Field(False, description="Refuse to delete this package.")
     status: PackageStatus | None = Field(None, description="PackageStatus.")
-    products: Annotated[tuple[PackageProduct, ...], BeforeValidator(_none_as_empty)] = Field(
+    products: Annotated[tuple[PackageProduct, ...], BeforeValidator(none_as_empty)] = Field(
         (), description="The package's package-products."
     )
 
 
-class CatalogFile(_Model):
+class CatalogFile(FormatModel):
     """One BillingPlatform catalog file."""
 
-    products: Annotated[tuple[Product, ...], BeforeValidator(_none_as_empty)] = ()
-    packages: Annotated[tuple[Package, ...], BeforeValidator(_none_as_empty)] = ()
-
-
-# Keys that shape the catalog rather than being fields of the remote record.
-_STRUCTURAL = frozenset({"name", "renamed_from", "protect", "product", "children", "products"})
-
-
-def _declared_fields(model: BaseModel, keep_name: bool = False) -> dict[str, Value]:
-    """The fields the YAML declares, as normalised values (only declared fields are managed)."""
-    return declared_values(model, _STRUCTURAL - {"name"} if keep_name else _STRUCTURAL)
+    products: Annotated[tuple[Product, ...], BeforeValidator(none_as_empty)] = ()
+    packages: Annotated[tuple[Package, ...], BeforeValidator(none_as_empty)] = ()
 
 
 # Quantities are written as YAML integers when whole (`min_qty: 1`); money stays a quoted
 # string so its precision ("10.50") is kept.
 _QUANTITIES = frozenset({"min_qty", "max_qty"})
-_FIELD_ORDER = {
-    Kind.PRODUCT: tuple(Product.model_fields),
-    Kind.PACKAGE: tuple(Package.model_fields),
-    Kind.PACKAGE_PRODUCT: tuple(PackageProduct.model_fields),
-}
-_FLAGS = {
-    kind: frozenset(
-        name
-        for name, info in model.model_fields.items()
-        if info.annotation in (bool, bool | None) and name != "protect"
-    )
-    for kind, model in ((Kind.PRODUCT, Product), (Kind.PACKAGE_PRODUCT, PackageProduct))
-}
 
 
 def default_package_product_name(ref: Ref) -> str:
@@ -213,62 +172,34 @@ def default_package_product_name(ref: Ref) -> str:
     return " / ".join(ref.key)
 
 
-def _yaml_value(key: str, value: Value) -> Any:
-    if key in _QUANTITIES and isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    return value
-
-
-class BillingPlatformFormat(CatalogFormat):
+class BillingPlatformFormat(YamlCatalogFormat):
     """BillingPlatform's catalog format (see the module docstring)."""
 
     backend = "billingplatform"
     document_model = CatalogFile
+    models: ClassVar[Mapping[Kind, type[BaseModel]]] = MappingProxyType(
+        {Kind.PRODUCT: Product, Kind.PACKAGE: Package, Kind.PACKAGE_PRODUCT: PackageProduct}
+    )
+    lists: ClassVar[Mapping[Kind, str]] = MappingProxyType(
+        {Kind.PRODUCT: "products", Kind.PACKAGE: "packages", Kind.PACKAGE_PRODUCT: "products"}
+    )
+    item_key = "product"
+    children_key = "children"
+    structural = frozenset({"name", "renamed_from", "protect", "product", "children", "products"})
 
     def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
         """Non-empty fields, minus false flags and a package-product's default Name."""
-        flags = _FLAGS.get(ref.kind, frozenset())
-        kept: dict[str, Value] = {
-            k: v for k, v in fields.items() if v is not None and not (k in flags and not v)
-        }
+        kept = super().export_fields(ref, fields)
         if ref.kind is Kind.PACKAGE_PRODUCT and kept.get("name") == default_package_product_name(
             ref
         ):
             del kept["name"]
         return kept
 
-    def item(self, resource: Resource) -> dict[str, Any]:
-        ref = resource.ref
-        head = "product" if ref.kind is Kind.PACKAGE_PRODUCT else "name"
-        mapping: dict[str, Any] = {head: ref.name}
-        if resource.renamed_from:
-            mapping["renamed_from"] = list(resource.renamed_from)
-        if resource.protect:
-            mapping["protect"] = True
-        order = _FIELD_ORDER[ref.kind]
-        for key in sorted(resource.fields, key=lambda k: (order.index(k), k)):
-            mapping[key] = _yaml_value(key, resource.fields[key])
-        return mapping
-
-    def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
-        ordered = sorted(resources, key=lambda r: r.ref)
-        items: dict[Ref, dict[str, Any]] = {r.ref: self.item(r) for r in ordered}
-        document: dict[str, Any] = {}
-        for resource in ordered:
-            ref, mapping = resource.ref, items[resource.ref]
-            if ref.kind is Kind.PRODUCT:
-                document.setdefault("products", []).append(mapping)
-            elif ref.kind is Kind.PACKAGE:
-                document.setdefault("packages", []).append(mapping)
-            else:
-                parent = ref.parent or ref.package
-                assert parent is not None
-                key = "children" if ref.parent else "products"
-                items[parent].setdefault(key, []).append(mapping)
-        return document
-
-    def labels(self) -> dict[type[BaseModel], str]:
-        return {Product: "product", Package: "package", PackageProduct: "package-product"}
+    def yaml_value(self, key: str, value: Value) -> Any:
+        if key in _QUANTITIES and isinstance(value, Decimal) and value == value.to_integral_value():
+            return int(value)
+        return super().yaml_value(key, value)
 
     # Money-aware review: PRODUCT.Rate is the list price; a PACKAGE_PRODUCT's own Rate
     # overrides it for that package (without one, the package-product is rated at the
@@ -299,26 +230,9 @@ class BillingPlatformFormat(CatalogFormat):
         texts = (name, method if isinstance(method, str) else "")
         return any("discount" in text.lower() for text in texts)
 
-    def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
-        assert isinstance(document, CatalogFile)
-        for index, product in enumerate(document.products):
-            yield Resource(
-                ref=product_ref(product.name),
-                fields=_declared_fields(product),
-                renamed_from=product.renamed_from,
-                protect=product.protect,
-                location=locate(("products", index)),
-            )
-        for index, package in enumerate(document.packages):
-            where: YamlPath = ("packages", index)
-            yield Resource(
-                ref=package_ref(package.name),
-                fields=_declared_fields(package),
-                renamed_from=package.renamed_from,
-                protect=package.protect,
-                location=locate(where),
-            )
-            yield from self._package_products(package.name, (), package.products, where, locate)
+    def package_items(self, package: Any, where: YamlPath, locate: Locate) -> Iterator[Resource]:
+        assert isinstance(package, Package)
+        return self._package_products(package.name, (), package.products, where, locate)
 
     def _package_products(
         self,
@@ -338,7 +252,7 @@ class BillingPlatformFormat(CatalogFormat):
                 if item.link_product is not None:
                     requires.append(package_product_ref(item.link_package, item.link_product))
             ref = package_product_ref(package, *path)
-            fields = _declared_fields(item, keep_name=True)
+            fields = self.declared_fields(item, keep={"name"})
             if "name" in fields and fields["name"] is None:
                 # A package-product always has a Name: `name: null` asks for the default.
                 fields["name"] = default_package_product_name(ref)
@@ -363,12 +277,11 @@ class BillingPlatformFormat(CatalogFormat):
     ) -> Iterator[Issue]:
         for index, item in enumerate(items):
             here: YamlPath = (*where, index)
-            if item.max_qty is not None and item.min_qty > item.max_qty:
-                yield Issue(
-                    f"min_qty ({item.min_qty}) is greater than max_qty ({item.max_qty}) "
-                    f"for product '{item.product}'",
-                    locate((*here, "min_qty")),
-                )
+            issue = greater_than(
+                item, "min_qty", "max_qty", f"product '{item.product}'", here, locate
+            )
+            if issue is not None:
+                yield issue
             if item.link_product is not None and item.link_package is None:
                 yield Issue("link_product needs link_package", locate((*here, "link_product")))
             yield from self._check_items(item.children, (*here, "children"), locate)

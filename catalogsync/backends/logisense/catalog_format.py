@@ -15,38 +15,25 @@ service a catalog Service at most once, so package services do not nest.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from catalogsync.catalog import (
-    Kind,
-    Ref,
-    Resource,
-    Value,
-    package_product_ref,
-    package_ref,
-    product_ref,
+from catalogsync.catalog import Kind, Resource, Value, package_product_ref
+from catalogsync.catalog_format import Locate
+from catalogsync.catalog_yaml import (
+    FormatModel,
+    Name,
+    Names,
+    YamlCatalogFormat,
+    greater_than,
+    none_as_empty,
 )
-from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
 from catalogsync.errors import Issue
 from catalogsync.yamlio import YamlPath
-
-
-def _none_as_empty(value: Any) -> Any:
-    """`services:` with nothing under it means an empty list, not an error."""
-    return [] if value is None else value
-
 
 _FREQUENCY = re.compile(r"(?:(?P<count>[0-9]+) +)?(?P<type>[^\s0-9](?:.*\S)?)")
 
@@ -109,10 +96,6 @@ def _sorted_unique(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
     return tuple(sorted(values))
 
 
-# A name must have some visible text; surrounding spaces are kept as written (they are
-# part of the name in the billing system, and must round-trip).
-Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
-Names = Annotated[tuple[Name, ...], BeforeValidator(_none_as_empty)]
 # LogiSense's integer properties are 32-bit in its samples' ranges (docs/vendor-api.md,
 # "Decimal bounds", assumed): a larger count is a typo, refused with its location.
 Instances = Annotated[int, Field(ge=0, le=2**31 - 1)]
@@ -122,11 +105,7 @@ CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
 DateTime = Annotated[str, AfterValidator(normalise_datetime)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
-
-
-class Service(_Model):
+class Service(FormatModel):
     """A Service: a chargeable item that can be attached to a package."""
 
     name: Name = Field(description="Service name (unique); the service's identity.")
@@ -155,7 +134,7 @@ class Service(_Model):
     )
 
 
-class PackageService(_Model):
+class PackageService(FormatModel):
     """A Package/Service: a service inside a package, with its instance counts."""
 
     service: Name = Field(description="The service, by name (serviceId).")
@@ -167,7 +146,7 @@ class PackageService(_Model):
     maximum_instances: Instances | None = Field(None, description="maximumInstances.")
 
 
-class Package(_Model):
+class Package(FormatModel):
     """A Package with its billing frequencies, currencies and package services."""
 
     name: Name = Field(description="Package name (unique); the package's identity.")
@@ -201,53 +180,35 @@ class Package(_Model):
         description="Currency codes the package is sold in (Package/Currency): USD, EUR. "
         "Absent: not managed.",
     )
-    services: Annotated[tuple[PackageService, ...], BeforeValidator(_none_as_empty)] = Field(
+    services: Annotated[tuple[PackageService, ...], BeforeValidator(none_as_empty)] = Field(
         (), description="The package's package services."
     )
 
 
-class CatalogFile(_Model):
+class CatalogFile(FormatModel):
     """One LogiSense catalog file."""
 
-    services: Annotated[tuple[Service, ...], BeforeValidator(_none_as_empty)] = Field(
+    services: Annotated[tuple[Service, ...], BeforeValidator(none_as_empty)] = Field(
         (), description="Services (the catalog's products)."
     )
-    packages: Annotated[tuple[Package, ...], BeforeValidator(_none_as_empty)] = Field(
+    packages: Annotated[tuple[Package, ...], BeforeValidator(none_as_empty)] = Field(
         (), description="Packages, with their frequencies, currencies and package services."
     )
 
 
 # Keys that shape the catalog rather than being fields of the remote record.
 _STRUCTURAL = frozenset({"name", "renamed_from", "protect", "service", "services"})
-_FIELD_ORDER = {
-    Kind.PRODUCT: tuple(Service.model_fields),
-    Kind.PACKAGE: tuple(Package.model_fields),
-    Kind.PACKAGE_PRODUCT: tuple(PackageService.model_fields),
-}
-_FLAGS = {
-    kind: frozenset(
-        name
-        for name, info in model.model_fields.items()
-        if info.annotation in (bool, bool | None) and name != "protect"
-    )
-    for kind, model in ((Kind.PRODUCT, Service), (Kind.PACKAGE, Package))
-}
+_MODELS: Mapping[Kind, type[BaseModel]] = MappingProxyType(
+    {Kind.PRODUCT: Service, Kind.PACKAGE: Package, Kind.PACKAGE_PRODUCT: PackageService}
+)
 # Managed fields per kind (what a backend reads and writes).
 FIELDS: dict[Kind, tuple[str, ...]] = {
-    kind: tuple(f for f in order if f not in _STRUCTURAL) for kind, order in _FIELD_ORDER.items()
+    kind: tuple(f for f in model.model_fields if f not in _STRUCTURAL)
+    for kind, model in _MODELS.items()
 }
 
 
-def _declared_fields(model: BaseModel) -> dict[str, Value]:
-    """The fields the YAML declares, as normalised values (only declared fields are managed)."""
-    return declared_values(model, _STRUCTURAL)
-
-
-def _yaml_value(value: Value) -> Any:
-    return list(value) if isinstance(value, tuple) else value
-
-
-class LogiSenseFormat(CatalogFormat):
+class LogiSenseFormat(YamlCatalogFormat):
     """LogiSense's catalog format (see the module docstring)."""
 
     backend = "logisense"
@@ -255,9 +216,12 @@ class LogiSenseFormat(CatalogFormat):
         {Kind.PRODUCT: "service", Kind.PACKAGE: "package", Kind.PACKAGE_PRODUCT: "package service"}
     )
     document_model = CatalogFile
-
-    def labels(self) -> dict[type[BaseModel], str]:
-        return {Service: "service", Package: "package", PackageService: "package service"}
+    models = _MODELS
+    lists: ClassVar[Mapping[Kind, str]] = MappingProxyType(
+        {Kind.PRODUCT: "services", Kind.PACKAGE: "packages", Kind.PACKAGE_PRODUCT: "services"}
+    )
+    item_key = "service"
+    structural = _STRUCTURAL
 
     # Money-aware review: no prices here (see the module docstring), and no package status,
     # so every package counts as in production (the default). A service is active per
@@ -270,65 +234,11 @@ class LogiSenseFormat(CatalogFormat):
         active = fields.get("is_active")
         return active if isinstance(active, bool) else None
 
-    def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
-        """Non-empty fields, minus false flags (what an absent flag means in the UI)."""
-        flags = _FLAGS.get(ref.kind, frozenset())
-        return {k: v for k, v in fields.items() if v is not None and not (k in flags and not v)}
-
-    def item(self, resource: Resource) -> dict[str, Any]:
-        ref = resource.ref
-        head = "service" if ref.kind is Kind.PACKAGE_PRODUCT else "name"
-        mapping: dict[str, Any] = {head: ref.name}
-        if resource.renamed_from:
-            mapping["renamed_from"] = list(resource.renamed_from)
-        if resource.protect:
-            mapping["protect"] = True
-        order = _FIELD_ORDER[ref.kind]
-        for key in sorted(resource.fields, key=lambda k: (order.index(k), k)):
-            mapping[key] = _yaml_value(resource.fields[key])
-        return mapping
-
-    def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
-        ordered = sorted(resources, key=lambda r: r.ref)
-        items: dict[Ref, dict[str, Any]] = {r.ref: self.item(r) for r in ordered}
-        document: dict[str, Any] = {}
-        for resource in ordered:
-            ref, mapping = resource.ref, items[resource.ref]
-            if ref.kind is Kind.PRODUCT:
-                document.setdefault("services", []).append(mapping)
-            elif ref.kind is Kind.PACKAGE:
-                document.setdefault("packages", []).append(mapping)
-            else:
-                assert ref.package is not None
-                items[ref.package].setdefault("services", []).append(mapping)
-        return document
-
-    def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
-        assert isinstance(document, CatalogFile)
-        for index, service in enumerate(document.services):
-            yield Resource(
-                ref=product_ref(service.name),
-                fields=_declared_fields(service),
-                renamed_from=service.renamed_from,
-                protect=service.protect,
-                location=locate(("services", index)),
-            )
-        for index, package in enumerate(document.packages):
-            where: YamlPath = ("packages", index)
-            yield Resource(
-                ref=package_ref(package.name),
-                fields=_declared_fields(package),
-                renamed_from=package.renamed_from,
-                protect=package.protect,
-                location=locate(where),
-            )
-            for s_index, item in enumerate(package.services):
-                yield Resource(
-                    ref=package_product_ref(package.name, item.service),
-                    fields=_declared_fields(item),
-                    protect=item.protect,
-                    location=locate((*where, "services", s_index)),
-                )
+    def package_items(self, package: Any, where: YamlPath, locate: Locate) -> Iterator[Resource]:
+        assert isinstance(package, Package)
+        for index, item in enumerate(package.services):
+            ref = package_product_ref(package.name, item.service)
+            yield self.declared(item, ref, locate((*where, "services", index)))
 
     def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
         assert isinstance(document, CatalogFile)
@@ -340,12 +250,10 @@ class LogiSenseFormat(CatalogFormat):
 
 def _check_instances(item: PackageService, here: YamlPath, locate: Locate) -> Iterator[Issue]:
     low, high, default = item.minimum_instances, item.maximum_instances, item.default_instances
-    if low is not None and high is not None and low > high:
-        yield Issue(
-            f"minimum_instances ({low}) is greater than maximum_instances ({high}) "
-            f"for service '{item.service}'",
-            locate((*here, "minimum_instances")),
-        )
+    what = f"service '{item.service}'"
+    issue = greater_than(item, "minimum_instances", "maximum_instances", what, here, locate)
+    if issue is not None:
+        yield issue
         return
     if default is None:
         return

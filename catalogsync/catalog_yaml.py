@@ -1,0 +1,152 @@
+"""What every YAML catalog format shares, written once: each format states only its own words.
+
+A catalog file lists products and packages at the top and each package's items inside the
+package. `YamlCatalogFormat` implements, for any format shaped so, the parts of
+`CatalogFormat` that do not depend on the vendor: reading those objects into `Resource`s,
+writing them back (`item`, `document`), naming its models in messages, and what `export`
+leaves out. A format gives its models, the names of its lists and keys, and what is
+particular to its package items (nesting, links, checks).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Container, Iterable, Iterator, Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+from catalogsync.catalog import Kind, Ref, Resource, Value, package_ref, product_ref
+from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
+from catalogsync.errors import Issue, SourceLocation
+from catalogsync.yamlio import YamlPath
+
+
+def none_as_empty(value: Any) -> Any:
+    """A list key with nothing under it (`products:`) means an empty list, not an error."""
+    return [] if value is None else value
+
+
+# A name must have some visible text; surrounding spaces are kept as written (they are
+# part of the name in the billing system, and must round-trip).
+Name = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+Names = Annotated[tuple[Name, ...], BeforeValidator(none_as_empty)]
+
+
+class FormatModel(BaseModel):
+    """Base of a format's YAML objects: frozen, and an unknown key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+@functools.cache
+def flag_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The flags (bool fields) of a model, except `protect` (catalogsync's own, not a field)."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if info.annotation in (bool, bool | None) and name != "protect"
+    )
+
+
+def greater_than(
+    item: BaseModel, low: str, high: str, what: str, here: YamlPath, locate: Locate
+) -> Issue | None:
+    """An Issue at `low` when the item's `low` field is greater than its `high` one."""
+    low_value, high_value = getattr(item, low), getattr(item, high)
+    if low_value is None or high_value is None or low_value <= high_value:
+        return None
+    return Issue(
+        f"{low} ({low_value}) is greater than {high} ({high_value}) for {what}",
+        locate((*here, low)),
+    )
+
+
+class YamlCatalogFormat(CatalogFormat):
+    """A catalog format whose files list products and packages, with items in packages."""
+
+    #: The YAML model of each kind.
+    models: ClassVar[Mapping[Kind, type[BaseModel]]]
+    #: The list keys: products and packages at the top of a file, and a package's items.
+    lists: ClassVar[Mapping[Kind, str]]
+    #: The key of a package item that names its product (`product`, `service`).
+    item_key: ClassVar[str]
+    #: The list key of items nested under an item, for formats that nest them.
+    children_key: ClassVar[str | None] = None
+    #: Keys that shape the catalog rather than being fields of the remote record.
+    structural: ClassVar[frozenset[str]]
+
+    # --- reading ---------------------------------------------------------------------
+
+    def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
+        assert isinstance(document, self.document_model)
+        products, packages = self.lists[Kind.PRODUCT], self.lists[Kind.PACKAGE]
+        for index, product in enumerate(getattr(document, products)):
+            yield self.declared(product, product_ref(product.name), locate((products, index)))
+        for index, package in enumerate(getattr(document, packages)):
+            where: YamlPath = (packages, index)
+            yield self.declared(package, package_ref(package.name), locate(where))
+            yield from self.package_items(package, where, locate)
+
+    def package_items(self, package: Any, where: YamlPath, locate: Locate) -> Iterator[Resource]:
+        """The resources of a package's items; `where` is the package's path."""
+        return iter(())
+
+    def declared(self, model: BaseModel, ref: Ref, location: SourceLocation) -> Resource:
+        """The resource one YAML object declares: its declared fields, renames, protection
+        and where it stands."""
+        return Resource(
+            ref=ref,
+            fields=self.declared_fields(model),
+            renamed_from=getattr(model, "renamed_from", ()),
+            protect=getattr(model, "protect", False),
+            location=location,
+        )
+
+    def declared_fields(self, model: BaseModel, keep: Container[str] = ()) -> dict[str, Value]:
+        """The fields the YAML declares, as normalised values (only those are managed); the
+        structural keys in `keep` count as fields too (a package-product's `name`)."""
+        return declared_values(model, frozenset(k for k in self.structural if k not in keep))
+
+    # --- writing ---------------------------------------------------------------------
+
+    def item(self, resource: Resource) -> dict[str, Any]:
+        ref = resource.ref
+        head = self.item_key if ref.kind is Kind.PACKAGE_PRODUCT else "name"
+        mapping: dict[str, Any] = {head: ref.name}
+        if resource.renamed_from:
+            mapping["renamed_from"] = list(resource.renamed_from)
+        if resource.protect:
+            mapping["protect"] = True
+        order = tuple(self.models[ref.kind].model_fields)
+        for key in sorted(resource.fields, key=lambda k: (order.index(k), k)):
+            mapping[key] = self.yaml_value(key, resource.fields[key])
+        return mapping
+
+    def yaml_value(self, key: str, value: Value) -> Any:
+        """How a field's value is written to YAML (a tuple as a list)."""
+        return list(value) if isinstance(value, tuple) else value
+
+    def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
+        ordered = sorted(resources, key=lambda r: r.ref)
+        items: dict[Ref, dict[str, Any]] = {r.ref: self.item(r) for r in ordered}
+        document: dict[str, Any] = {}
+        for resource in ordered:
+            ref, mapping = resource.ref, items[resource.ref]
+            if ref.kind is not Kind.PACKAGE_PRODUCT:
+                document.setdefault(self.lists[ref.kind], []).append(mapping)
+                continue
+            parent = ref.parent or ref.package
+            assert parent is not None
+            key = self.children_key if ref.parent else self.lists[Kind.PACKAGE_PRODUCT]
+            assert key is not None
+            items[parent].setdefault(key, []).append(mapping)
+        return document
+
+    def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
+        """Non-empty fields, minus false flags (what an absent flag means)."""
+        flags = flag_fields(self.models[ref.kind])
+        return {k: v for k, v in fields.items() if v is not None and not (k in flags and not v)}
+
+    def labels(self) -> dict[type[BaseModel], str]:
+        return {model: self.kind_names[kind] for kind, model in self.models.items()}
