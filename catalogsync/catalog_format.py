@@ -88,7 +88,7 @@ class CatalogFormat(ABC):
 
     backend: ClassVar[str]
     document_model: ClassVar[type[BaseModel]]
-    #: What the billing system calls each kind, singular (LogiSense: "service"): the words
+    #: What the billing system calls each kind, singular (e.g. "service"): the words
     #: messages and output use for this backend's objects, and that users may write where a
     #: kind is named (`kind:` in catalogsync.yaml, `--only KIND:GLOB`), besides the generic
     #: kind names (`product`, `package`, `package_product`), which every format accepts.
@@ -151,7 +151,7 @@ class CatalogFormat(ABC):
         return f"{', '.join(words[:-1])} or {words[-1]}"
 
     def describe(self, model: type[BaseModel]) -> str:
-        """How messages name an object of `model`: 'billingplatform package-product'."""
+        """How messages name an object of `model`: '<backend> package-product'."""
         return f"{self.backend} {self.labels().get(model, 'catalog file')}"
 
     def labels(self) -> dict[type[BaseModel], str]:

@@ -6,7 +6,7 @@ state that configuration needs (the seeded random generator, the token bucket) a
 request by request, whether the request passes, gets an error status, or loses its connection.
 
 A backend with faults of its own subclasses `Faults` (a dataclass) and sets its emulator's
-`faults_type`: e.g. BillingPlatform's SQL length cap, in `emulator/billingplatform/faults.py`.
+`faults_type`: e.g. a SQL length cap, in `emulator/<system>/faults.py`.
 Updates from JSON and the CLI read the field types, so a subclass's fields need no more.
 """
 
