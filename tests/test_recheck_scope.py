@@ -69,8 +69,6 @@ def _client(emulator: BillingPlatformEmulator) -> BillingPlatformClient:
     return BillingPlatformClient("http://emulator", "u", "p", transport=emulator.async_transport())
 
 
-
-
 def test_a_billingplatform_read_of_package_products_alone_names_them_as_a_full_read(
     emulator: BillingPlatformEmulator,
 ) -> None:

@@ -4,13 +4,19 @@ Reads: the lookup tables once per run, then `Service/Paged` and `Package/Paged/D
 (a package's services, frequencies and currencies come with it), concurrently.
 
 Writes, per wave:
-- services and packages one request each, run concurrently (`HttpClient` bounds the
-  concurrency and the rate): POST creates, PUT updates of only the changed fields, DELETE;
-- a package's frequencies and currencies are child records: added and removed through one
-  `PATCH Package/{id}` (after the POST that creates the package);
-- package services (package-products) go in **one PATCH per package** carrying every
-  create / update / delete of that package's services in the wave: LogiSense runs a PATCH
-  as one transaction, so a package's changes land together or not at all.
+- services one request each, run concurrently (`HttpClient` bounds the concurrency and the
+  rate): POST creates (no multi-object create is documented for Service), PUT updates of
+  only the changed fields, DELETE; package updates and deletes likewise;
+- package creates go `batch_size` patch items at a time into `PATCH Package/{id}` requests
+  whose `packages.items` carry one `patchType: create` item per package with its
+  frequencies and currencies in its `details` (`package_batch.py`; seed 004:754-780); the
+  path names a live package, or the first package, POSTed alone when none exists; a
+  refused batch is created again one package at a time (a POST, then the PATCH of its
+  frequencies and currencies);
+- package services (package-products): one `packages.items` update item per package
+  carrying every create / update / delete of that package's services in the wave, several
+  packages a PATCH (`services_patch.py`): LogiSense runs a PATCH as one transaction, so a
+  package's changes land together or not at all.
 Child items go in the body's `details` with `packageId` on each; `PackagePatch` proves each
 item applied from the answer (created children by their natural key in the answer's
 `instance`, never by an echoed `patchClientId`) or, failing that, by reading the package
@@ -47,8 +53,9 @@ from catalogsync.backends.logisense.mapping import (
     live_resources,
     package_children,
 )
+from catalogsync.backends.logisense.package_batch import PackageCreates
 from catalogsync.backends.logisense.package_patch import PackagePatch
-from catalogsync.backends.logisense.services_patch import PackageServicesPatch
+from catalogsync.backends.logisense.services_patch import write_package_services
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref
 from catalogsync.doctor import Finding
@@ -63,9 +70,13 @@ class LogiSenseBackend(Backend):
 
     name = "logisense"
 
-    def __init__(self, client: LogiSenseClient, *, settle: Settle | None = None) -> None:
+    def __init__(
+        self, client: LogiSenseClient, *, settle: Settle | None = None, batch_size: int = 200
+    ) -> None:
         self.client = client
         self.settle = settle or Settle()
+        #: Patch items in one PATCH (at any depth).
+        self.batch_size = batch_size
         self._lookups: Lookups | None = None
         self._lookup_lock = asyncio.Lock()
         self._children: dict[str, PackageChildren] = {}
@@ -135,7 +146,11 @@ class LogiSenseBackend(Backend):
         lookups = await self.lookups()
         jobs: list[Awaitable[list[ChangeResult]]] = []
         by_package: dict[str, list[Change]] = {}
+        package_creates: list[Change] = []
         for change in changes:
+            if change.ref.kind is Kind.PACKAGE and change.action is Action.CREATE:
+                package_creates.append(change)
+                continue
             if change.ref.kind is not Kind.PACKAGE_PRODUCT:
                 jobs.append(self._one(change, lookups))
                 continue
@@ -144,9 +159,20 @@ class LogiSenseBackend(Backend):
                 jobs.append(_now(_failed(change, f"{change.ref.package} has no id")))
             else:
                 by_package.setdefault(package_id, []).append(change)
-        for package_id, group in sorted(by_package.items()):
-            patch = PackageServicesPatch(self.client, package_id, lookups)
-            jobs.append(patch.run(group, ids))
+        if package_creates:
+            live = next(iter(self._children), None)  # a live package the PATCH path can name
+            creates = PackageCreates(
+                self.client,
+                lookups,
+                lambda change: self._one(change, lookups),
+                batch_size=self.batch_size,
+                settle=self.settle,
+            )
+            jobs.append(creates.run(package_creates, live))
+        if by_package:
+            jobs.append(
+                write_package_services(self.client, lookups, by_package, ids, self.batch_size)
+            )
         return [result for results in await gather_or_cancel(*jobs) for result in results]
 
     async def _one(self, change: Change, lookups: Lookups) -> list[ChangeResult]:

@@ -39,7 +39,11 @@ class _EmulatedBackend(LogiSenseBackend):
             settings=http_settings(project.config.settings),
             transport=self.emulator.async_transport(),
         )
-        super().__init__(client, settle=settle_policy(project.config.settings))
+        super().__init__(
+            client,
+            settle=settle_policy(project.config.settings),
+            batch_size=project.config.settings.batch_size,
+        )
 
     async def close(self) -> None:
         await super().close()
@@ -74,4 +78,8 @@ def open_backend(project: Project, target_name: str, target: Target) -> Backend:
         settings=http_settings(project.config.settings),
         allow_insecure_http=target.allow_insecure_http,
     )
-    return LogiSenseBackend(client, settle=settle_policy(project.config.settings))
+    return LogiSenseBackend(
+        client,
+        settle=settle_policy(project.config.settings),
+        batch_size=project.config.settings.batch_size,
+    )

@@ -28,7 +28,7 @@ from catalogsync.backends.logisense.mapping import ChildItem, details
 from catalogsync.backends.logisense.wire import WriteResult
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
 
-__all__ = ["ItemOutcome", "PackagePatch"]
+__all__ = ["ItemOutcome", "PackagePatch", "batches", "send_many"]
 
 #: The `dtoTypeKey` of each child collection's records.
 DTO_TYPE = {
@@ -63,13 +63,7 @@ class PackagePatch:
 
     def body(self, items: Sequence[ChildItem]) -> dict[str, Any]:
         """The PATCH body: each item in its collection under `details`, with `packageId`."""
-        collections: dict[str, Any] = {}
-        for number, item in enumerate(items, start=1):
-            wire = {**item.wire, "packageId": self.package_id}
-            if item.kind == "create":
-                wire["patchClientId"] = number
-            collections.setdefault(item.collection, {"items": []})["items"].append(wire)
-        return {"details": collections}
+        return {"details": child_collections(items, self.package_id)}
 
     async def send(self, items: Sequence[ChildItem]) -> list[ItemOutcome]:
         """One outcome per item, in order. Raises only `AuthenticationError`."""
@@ -80,15 +74,20 @@ class PackagePatch:
         except AuthenticationError:
             raise
         except AmbiguousWriteError as exc:
-            settled = await self._reread(items, {i: str(exc) for i in range(len(items))})
-            return [settled[index] for index in range(len(items))]
+            return await self.unknown(items, str(exc))
         except BackendError as exc:
             # One transaction (ref §7): a refusal means none of the items was applied.
             return [ItemOutcome(False, message=str(exc)) for _ in items]
+        return await self.settle(items, answers)
+
+    async def settle(
+        self, items: Sequence[ChildItem], answers: Sequence[WriteResult]
+    ) -> list[ItemOutcome]:
+        """One outcome per item: from the PATCH answer, else from a re-read."""
         outcomes: dict[int, ItemOutcome] = {}
         unconfirmed: dict[int, str] = {}
         for index, item in enumerate(items):
-            found = _confirmed(item, answers)
+            found = _confirmed(item, answers, self.package_id)
             if found is None:
                 unconfirmed[index] = "PATCH answered 200 but did not report this change"
             else:
@@ -96,6 +95,11 @@ class PackagePatch:
         if unconfirmed:
             outcomes |= await self._reread(items, unconfirmed)
         return [outcomes[index] for index in range(len(items))]
+
+    async def unknown(self, items: Sequence[ChildItem], why: str) -> list[ItemOutcome]:
+        """Outcomes of items sent in a PATCH whose outcome is unknown: by a re-read."""
+        settled = await self._reread(items, {i: why for i in range(len(items))})
+        return [settled[index] for index in range(len(items))]
 
     async def _reread(
         self, items: Sequence[ChildItem], reasons: Mapping[int, str]
@@ -123,14 +127,79 @@ class PackagePatch:
         return outcomes
 
 
-def _confirmed(item: ChildItem, answers: Sequence[WriteResult]) -> ItemOutcome | None:
-    """The answer item that reports `item` as done, as an outcome; None if there is none."""
+def child_collections(items: Sequence[ChildItem], package_id: int | None) -> dict[str, Any]:
+    """A package's child items by collection (`{"services": {"items": [...]}, ...}`), each
+    naming the package (unless it is being created: None); creates numbered by
+    `patchClientId` (never relied on)."""
+    collections: dict[str, Any] = {}
+    for number, item in enumerate(items, start=1):
+        wire = dict(item.wire) if package_id is None else {**item.wire, "packageId": package_id}
+        if item.kind == "create":
+            wire["patchClientId"] = number
+        collections.setdefault(item.collection, {"items": []})["items"].append(wire)
+    return collections
+
+
+def batches(sizes: Sequence[int], limit: int) -> list[list[int]]:
+    """Indexes of `sizes` packed in order into runs of at most `limit` in total; a size
+    above `limit` runs alone."""
+    runs: list[list[int]] = []
+    total = 0
+    for index, size in enumerate(sizes):
+        if not runs or total + size > limit:
+            runs.append([])
+            total = 0
+        runs[-1].append(index)
+        total += size
+    return runs
+
+
+async def send_many(
+    client: LogiSenseClient, groups: Mapping[int, Sequence[ChildItem]]
+) -> dict[int, list[ItemOutcome]] | None:
+    """Several packages' child items in one `PATCH Package/{id}`: each package a
+    `patchType: update` item of `packages.items` (seed 004:758-780) naming it by `identity`,
+    its children in the item's `details`; the path names the first of them. One outcome
+    per item, by package; None when the PATCH was refused (one transaction: nothing was
+    written, and the caller sends each package on its own). Raises only
+    `AuthenticationError`."""
+    patches = {package_id: PackagePatch(client, str(package_id)) for package_id in groups}
+    body = {
+        "packages": {
+            "items": [
+                {
+                    "patchType": "update",
+                    "identity": package_id,
+                    "details": child_collections(items, package_id),
+                }
+                for package_id, items in groups.items()
+            ]
+        }
+    }
+    try:
+        answers = await client.patch("Package", next(iter(groups)), body)
+    except AuthenticationError:
+        raise
+    except AmbiguousWriteError as exc:
+        return {p: await patches[p].unknown(items, str(exc)) for p, items in groups.items()}
+    except BackendError:
+        return None
+    return {p: await patches[p].settle(items, answers) for p, items in groups.items()}
+
+
+def _confirmed(
+    item: ChildItem, answers: Sequence[WriteResult], package_id: int
+) -> ItemOutcome | None:
+    """The answer item that reports `item` (a child of `package_id`) as done, as an
+    outcome; None if there is none."""
     dto = DTO_TYPE[item.collection]
     for answer in answers:
         if answer.dto_type_key and answer.dto_type_key != dto:
             continue
         if item.kind == "create":
             instance = answer.instance or {}
+            if instance.get("packageId", package_id) != package_id:
+                continue  # the same child created in another package of the request
             if answer.action == "created" and _same_key(item, instance):
                 identity = answer.identity or instance.get("identity")
                 return ItemOutcome(True, int(identity)) if identity is not None else None

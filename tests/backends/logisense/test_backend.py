@@ -179,7 +179,8 @@ async def test_bad_values_fail_their_change_only(
     assert results[product_ref("C")].outcome is Outcome.SUCCEEDED
     package = results[package_ref("P")]
     assert package.outcome is Outcome.FAILED and "unknown currency code 'XYZ'" in package.message
-    assert package.remote_id is not None  # the package exists; its currencies did not land
+    # the unknown code is found before anything is sent: no package half-created
+    assert package.remote_id is None and emulator.records("Package") == []
 
 
 async def test_package_children_and_fields_update_and_rename(
