@@ -120,3 +120,8 @@ def stop_on_signals(
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
+            if _stop_signal is not None:
+                # The run is stopping: all that is left is the partial report and exit
+                # 130/143. Removing the handler restored Python's default, so a late second
+                # Ctrl-C would become KeyboardInterrupt ("Aborted!", exit 1, no report).
+                signal.signal(signum, signal.SIG_IGN)

@@ -111,3 +111,24 @@ def test_requests_are_refused_once_a_stop_is_requested() -> None:
     assert not interrupt.is_not_sent(
         f"created, but its currencies were not changed: {caught.value}"
     )
+
+
+def test_a_signal_after_the_stop_request_cannot_cut_the_report_short() -> None:
+    """Ctrl-C twice, the second landing just after apply's handlers are removed: the run is
+    already stopping (the partial report and exit 130 follow), so the late signal must not
+    become a KeyboardInterrupt ("Aborted!", exit 1, no report)."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    async def stopped_then_signalled_again() -> None:
+        with interrupt.stop_on_signals():
+            signal.raise_signal(signal.SIGINT)  # the first: asks the run to stop
+            while interrupt.stopping() is None:  # the loop runs the handler on its next turn
+                await asyncio.sleep(0.001)
+        signal.raise_signal(signal.SIGINT)  # the second, after the handlers are gone
+
+    try:
+        asyncio.run(stopped_then_signalled_again())
+        assert interrupt.stopping() == signal.SIGINT
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
