@@ -67,7 +67,7 @@ def prepare_export(
     schema_path = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
     notes: list[str] = []
     targets = [
-        (out / p).resolve() for p in export_paths(live, selection=selection, split_by=split_by)
+        (out / p).resolve() for p in export_paths(live, fmt, selection=selection, split_by=split_by)
     ]
     # Files that join the project's catalog are checked against what it declares already;
     # an export elsewhere (a review copy, another repository) stands alone.

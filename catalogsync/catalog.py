@@ -24,7 +24,7 @@ from catalogsync.errors import SourceLocation
 
 # The values a managed field can hold once normalised: Decimal for money and quantities
 # (never float), bool for flags, str for text and enum values, None for "cleared", and a
-# tuple of str for a set of names (e.g. a LogiSense package's currencies), kept sorted by
+# tuple of str for a set of names (e.g. the currencies a package is sold in), kept sorted by
 # the format that produces it so that equal sets compare equal.
 Value = str | Decimal | bool | int | tuple[str, ...] | None
 
@@ -107,29 +107,11 @@ def package_product_ref(package: str, *product_path: str) -> Ref:
     return Ref(Kind.PACKAGE_PRODUCT, (package, *product_path))
 
 
-# Fields whose value names another catalog object, and that object's kind: a
-# BillingPlatform package-product links the product at `link_package / link_product`.
-LINK_FIELDS: Mapping[str, Kind] = MappingProxyType(
-    {"link_package": Kind.PACKAGE, "link_product": Kind.PRODUCT}
-)
-
-
-def linked_refs(fields: Mapping[str, Value]) -> tuple[Ref, ...]:
-    """The objects a package-product's link fields name (its link package, and the
-    package-product it links inside that package)."""
-    link_package, link_product = fields.get("link_package"), fields.get("link_product")
-    if not isinstance(link_package, str):
-        return ()
-    if not isinstance(link_product, str):
-        return (package_ref(link_package),)
-    return (package_ref(link_package), package_product_ref(link_package, link_product))
-
-
-def references(ref: Ref, fields: Mapping[str, Value]) -> tuple[Ref, ...]:
+def references(ref: Ref, linked: Iterable[Ref] = ()) -> tuple[Ref, ...]:
     """Every object `ref` needs to exist: those its key implies (package, product, parent)
-    and those its fields link to."""
+    and those its fields link to (`linked`: what its catalog format's `linked_refs` finds)."""
     implied = [r for r in (ref.package, ref.product, ref.parent) if r is not None]
-    return tuple(dict.fromkeys([*implied, *linked_refs(fields)]))
+    return tuple(dict.fromkeys([*implied, *linked]))
 
 
 def canonical_value(value: Value) -> Any:

@@ -96,6 +96,15 @@ class CatalogFormat(ABC):
         {Kind.PRODUCT: "product", Kind.PACKAGE: "package", Kind.PACKAGE_PRODUCT: "package-product"}
     )
 
+    #: Fields whose value names another catalog object, and that object's kind (links: a
+    #: renamed object is followed through them); none by default.
+    link_fields: ClassVar[Mapping[str, Kind]] = MappingProxyType({})
+
+    def linked_refs(self, fields: Mapping[str, Value]) -> tuple[Ref, ...]:
+        """The objects a record's link fields name, which must exist before it (what export
+        adds to a selection, what a delete must not strand); none by default."""
+        return ()
+
     @abstractmethod
     def to_resources(self, document: BaseModel, locate: Locate) -> Iterable[Resource]:
         """The resources a validated document declares, each with its source location."""

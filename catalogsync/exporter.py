@@ -128,7 +128,7 @@ def export_catalog(
     exported as dependencies nor written twice. `header(path)` gives the comment lines
     that start the file at `path` (e.g. the schema modeline, relative to that file).
     """
-    by_ref, chosen, added, skipped = _choose(live, fmt, selection, frozenset(declared))
+    by_ref, chosen, added, skipped = _choose(live, fmt, selection, frozenset(declared), links=fmt)
     resources = tuple(
         Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields)) for ref in chosen
     )
@@ -138,20 +138,34 @@ def export_catalog(
 
 
 def export_paths(
-    live: LiveCatalog, *, selection: Selection = Selection(), split_by: SplitBy = SplitBy.PACKAGE
+    live: LiveCatalog,
+    fmt: CatalogFormat,
+    *,
+    selection: Selection = Selection(),
+    split_by: SplitBy = SplitBy.PACKAGE,
 ) -> list[str]:
-    """The files `export_catalog` would write with nothing declared (no YAML is made)."""
-    chosen = _choose(live, None, selection, frozenset())[1]
+    """The files `export_catalog` would write with nothing declared (no YAML is made; `fmt`
+    is asked only what objects link to, not whether it could write them)."""
+    chosen = _choose(live, None, selection, frozenset(), links=fmt)[1]
     return list(_group([Resource(ref=ref) for ref in chosen], split_by))
 
 
 def _choose(
-    live: LiveCatalog, fmt: CatalogFormat | None, selection: Selection, already: frozenset[Ref]
+    live: LiveCatalog,
+    fmt: CatalogFormat | None,
+    selection: Selection,
+    already: frozenset[Ref],
+    *,
+    links: CatalogFormat,
 ) -> tuple[dict[Ref, LiveResource], list[Ref], list[Ref], list[tuple[Ref, str]]]:
-    """(live by key, the keys to export in order, the added dependencies, the skipped)."""
+    """(live by key, the keys to export in order, the added dependencies, the skipped).
+
+    `fmt` refuses what a catalog file cannot declare (None: nothing is refused); `links`
+    says what each object links to (its dependencies beyond those its key implies).
+    """
     by_ref, skipped = _exportable(live, fmt)
     chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
-    added = _dependencies(chosen, by_ref, already, skipped)
+    added = _dependencies(chosen, by_ref, already, skipped, links)
     return by_ref, sorted(chosen | set(added)), sorted(added), skipped
 
 
@@ -235,13 +249,14 @@ def _dependencies(
     by_ref: Mapping[Ref, LiveResource],
     already: frozenset[Ref],
     skipped: list[tuple[Ref, str]],
+    links: CatalogFormat,
 ) -> list[Ref]:
     """Objects the chosen ones need that are neither chosen nor declared (added to `chosen`)."""
     added: list[Ref] = []
     pending = list(chosen)
     while pending:
         ref = pending.pop()
-        for needed in _needs(ref, by_ref):
+        for needed in _needs(ref, by_ref, links):
             if needed in already and needed in _containers(ref):
                 chosen.discard(ref)
                 skipped.append(
@@ -264,9 +279,9 @@ def _dependencies(
     return added
 
 
-def _needs(ref: Ref, by_ref: Mapping[Ref, LiveResource]) -> list[Ref]:
+def _needs(ref: Ref, by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat) -> list[Ref]:
     live = by_ref.get(ref)
-    return list(references(ref, live.fields if live is not None else {}))
+    return list(references(ref, fmt.linked_refs(live.fields) if live is not None else ()))
 
 
 def _group(resources: Sequence[Resource], split_by: SplitBy) -> dict[str, list[Resource]]:

@@ -11,7 +11,7 @@ Each rule has a switch in catalogsync.yaml (`lint: {RULE: off | warning | error}
 | negative_rate | error | a negative price on anything but a discount |
 | duplicate_package_product | error | a product twice in a package; one explicit `name` used twice |
 
-Rules about prices find nothing in a format without prices (LogiSense).
+Rules about prices find nothing in a format without prices.
 """
 
 from __future__ import annotations

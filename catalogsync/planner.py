@@ -21,7 +21,6 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from catalogsync.catalog import (
-    LINK_FIELDS,
     Catalog,
     Kind,
     Ref,
@@ -30,11 +29,13 @@ from catalogsync.catalog import (
     canonical_value,
     references,
 )
+from catalogsync.catalog_format import CatalogFormat
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.diffing import field_changes
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change, FieldChange, Plan, digest
+from catalogsync.registry import backend_names, get_format
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ class PlanOptions:
     target_url: str = ""
     prune: tuple[ObjectRule, ...] = ()
     ignore: tuple[IgnoreRule, ...] = ()
+
+    @property
+    def catalog_format(self) -> CatalogFormat | None:
+        """The backend's catalog format (its link fields), or None for a backend the registry
+        does not know (the tests' in-memory ones: no links)."""
+        return get_format(self.backend) if self.backend in backend_names() else None
 
 
 def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Plan:
@@ -146,11 +153,13 @@ def follow_renames(ref: Ref, renames: Renames) -> Ref:
     return Ref(ref.kind, (names.get(ref.name, ref.name),))
 
 
-def follow_link_renames(fields: Mapping[str, Value], renames: Renames) -> dict[str, Value]:
+def follow_link_renames(
+    fields: Mapping[str, Value], renames: Renames, fmt: CatalogFormat | None
+) -> dict[str, Value]:
     """Live fields with the names their link fields hold followed through `renames`: a
     package-product linking a renamed package links it under its new name."""
     followed = dict(fields)
-    for name, kind in LINK_FIELDS.items():
+    for name, kind in (fmt.link_fields if fmt else {}).items():
         value = followed.get(name)
         if isinstance(value, str):
             followed[name] = renames.get(kind, {}).get(value, value)
@@ -198,7 +207,7 @@ def _upsert(
             fields=tuple(FieldChange(k, None, v) for k, v in sorted(wanted.items())),
             values=wanted,
         )
-    live_fields = follow_link_renames(live.fields, renames)
+    live_fields = follow_link_renames(live.fields, renames, options.catalog_format)
     current = {key: live_fields.get(key) for key in wanted}
     # Only products and packages are renamed; a package-product's key merely follows them.
     is_renamed = resource.ref.kind is not Kind.PACKAGE_PRODUCT and live.ref != resource.ref
@@ -249,7 +258,7 @@ def _deletes(
         if not below:
             break
         pruned |= below
-    uses = uses_of(records, renames)
+    uses = uses_of(records, renames, options.catalog_format)
     in_use = stranded_users(records, pruned, uses)
     if in_use:
         listed = "; ".join(
@@ -300,12 +309,15 @@ def _ancestors(ref: Ref) -> list[Ref]:
 
 
 def uses_of(
-    records: Sequence[tuple[Ref, LiveResource]], renames: Renames
+    records: Sequence[tuple[Ref, LiveResource]], renames: Renames, fmt: CatalogFormat | None
 ) -> dict[str, tuple[Ref, ...]]:
-    """Remote id → every object that record references (key-implied and linked)."""
-    return {
-        r.remote_id: references(key, follow_link_renames(r.fields, renames)) for key, r in records
-    }
+    """Remote id → every object that record references (key-implied and, through `fmt`'s
+    link fields, linked)."""
+    uses = {}
+    for key, record in records:
+        linked = fmt.linked_refs(follow_link_renames(record.fields, renames, fmt)) if fmt else ()
+        uses[record.remote_id] = references(key, linked)
+    return uses
 
 
 def stranded_users(

@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 from catalogsync.errors import Issue
 from catalogsync.yamlio import SourceMap, YamlPath
 
-# Names the object a model validates, for messages: e.g. "billingplatform package-product".
+# Names the object a model validates, for messages: e.g. "<backend> package-product".
 Describe = Callable[[type[BaseModel]], str]
 
 

@@ -177,6 +177,7 @@ def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: L
             f"the plan is for {plan.backend} target '{plan.target}', "
             f"not {project.config.backend} target '{choice.name}'"
         )
+    fmt = get_format(project.config.backend)
     renames = renames_in(plan)
     moved = moved_before_apply(plan.changes, live, renames)
     records = index_live(live, renames).records()
@@ -185,12 +186,12 @@ def check_saved_plan(plan: Plan, project: Project, choice: TargetChoice, live: L
     for change in plan.changes:
         if change.action is not Action.DELETE:
             # What it needs (package, product, parent, link target) must still be there.
-            for needed in references(change.ref, change.values):
+            for needed in references(change.ref, fmt.linked_refs(change.values)):
                 if needed not in created and needed not in live_keys:
                     moved.append(f"{change.ref}: needs {needed}, which no longer exists")
     # Nothing added since may use what the plan deletes (a child under a deleted parent).
     deleted = {c.remote_id for c in plan.of_action(Action.DELETE) if c.remote_id}
-    for used, users in stranded_users(records, deleted, uses_of(records, renames)).items():
+    for used, users in stranded_users(records, deleted, uses_of(records, renames, fmt)).items():
         listed = ", ".join(str(u) for u in users)
         moved.append(f"{used}: the plan deletes it, but {listed} (added since) uses it")
     if moved:

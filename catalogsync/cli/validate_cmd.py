@@ -131,7 +131,7 @@ def schema(ctx: Context, out_dir: Path, check: bool) -> None:
     """Write the JSON Schemas: each backend's catalog format, and catalogsync.yaml's.
 
     Editors use them through the modeline at the top of a file:
-    `# yaml-language-server: $schema=../../schemas/billingplatform.catalog.schema.json`.
+    `# yaml-language-server: $schema=../../schemas/BACKEND.catalog.schema.json`.
     A relative --out is relative to the -C folder.
     """
     out_dir = ctx.project / out_dir

@@ -98,6 +98,18 @@ class Harness(ABC):
     password_env: ClassVar[str]
     #: Every variable to set, with its value.
     env: ClassVar[dict[str, str]]
+    #: Emulator profile → the behaviours `doctor --write-probe` must report as VARIANT.
+    doctor_variants: ClassVar[dict[str, set[str]]]
+    #: (text of the catalog, the same with a lookup name misspelt) for doctor.
+    doctor_typo: ClassVar[tuple[str, str]]
+    #: (text of the catalog, the typo put in its place, the message plan must give).
+    lookup_typos: ClassVar[list[tuple[str, str, str]]]
+    #: The managed product field (`value` of a Spec) as it is spelled on the wire.
+    wire_field: ClassVar[str]
+    #: (method, path) of the create that a retry could duplicate.
+    unclear_create: ClassVar[tuple[str, str]]
+    #: Why the system refuses a second record of one package and product (None: it allows it).
+    refuses_duplicate_package_product: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -154,12 +166,45 @@ class Harness(ABC):
     def names(self, kind: Kind) -> list[str]:
         """The live names of a kind (a package-product: 'package / product'), with repeats."""
 
+    def make_duplicate(self) -> str:
+        """Make, as the UI would, a second live record with a declared key; return the key."""
+        self.create_product("Voice")
+        return "product Voice"
+
+    def name_package_products_alike(self, project: Path) -> None:  # noqa: B027 - optional
+        """Give the package-products of one product one name where the system names them
+        (so that a create keyed by name could hit the other one); nothing by default."""
+
 
 class BillingPlatformHarness(Harness):
     backend = "billingplatform"
     product_create = ("POST", "/rest/2.0/PRODUCT")  # save (seed 001)
     user_env, password_env = "CONTRACT_BP_USER", "CONTRACT_BP_PASSWORD"
     env: ClassVar[dict[str, str]] = {user_env: "ci", password_env: "contract-secret"}
+    doctor_variants: ClassVar[dict[str, set[str]]] = {
+        "strict": set(),
+        "create-response": {"the answer to a POST (create)"},
+        "product-upsert": {"upsert of PRODUCT keyed by Name"},
+        "small-pages": {"rows a query page may hold"},
+        "rate-display": {"PRODUCT Rate as a query answers it"},
+        "narrow-schema": {"every column the mapping reads exists"},
+        "legacy": {
+            "the answer to a POST (create)",
+            "upsert of PRODUCT keyed by Name",
+            "rows a query page may hold",
+        },
+    }
+    doctor_typo = ("rate: '1.50'", "rate: '1.50'\n  rating_method: Usgae")
+    lookup_typos: ClassVar[list[tuple[str, str, str]]] = [
+        (
+            "rate: '1.50'",
+            "rate: '1.50'\n  rating_method: Usgae",
+            "unknown rating_method 'Usgae' (did you mean 'Usage'?)",
+        ),
+        ("rate: '2.50'", "rate: '2.50'\n  rating_method: Flat", "unknown rating_method 'Flat'"),
+    ]
+    wire_field = "Rate"
+    unclear_create = ("POST", "/rest/2.0/PACKAGE_PRODUCT")
 
     def catalog(self, spec: Spec) -> dict[str, Any]:
         return {
@@ -235,6 +280,31 @@ class BillingPlatformHarness(Harness):
         answer = self._request("DELETE", "/rest/2.0/delete/PACKAGE_PRODUCT", json=body)
         assert answer.json()["deleteResponse"][0]["success"] in (True, "true")
 
+    def make_duplicate(self) -> str:
+        # Product names are unique there: a second package-product of one product instead.
+        record = {
+            "Id": "",  # the seeds mark Id required on a save; sent empty
+            "Name": "Voice again",
+            "MinQty": "0",
+            "PackageId": self._id_of("PACKAGE", "Gold"),
+            "ProductId": self._id_of("PRODUCT", "Voice"),
+        }
+        body = {"brmObjects": [record]}
+        answer = self._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json=body).json()
+        (result,) = answer.get("createResponse") or answer["retrieveResponse"]  # per profile
+        assert result["Id"] and result.get("success", True) in (True, "true")
+        return "package-product Gold / Voice"
+
+    def name_package_products_alike(self, project: Path) -> None:
+        yaml = YAML()
+        path = project / "catalog.yaml"
+        catalog = yaml.load(path.read_text())
+        for package in catalog["packages"]:
+            for item in package["products"]:
+                item["name"] = item["product"]
+        with path.open("w") as out:
+            yaml.dump(catalog, out)
+
     def names(self, kind: Kind) -> list[str]:
         # Read the store directly: a profile's page cap must not hide rows from the count.
         assert isinstance(self.emulator, BillingPlatformEmulator)
@@ -260,6 +330,27 @@ class LogiSenseHarness(Harness):
         password_env: "contract-secret",
         "LOGISENSE_CLIENT_ID": "0123456789abcdef0123456789abcdef",
     }
+    doctor_variants: ClassVar[dict[str, set[str]]] = {
+        "strict": set(),
+        "create-201": {"POST status of a create"},
+        "echo-patch-client-id": {"PATCH result items echo `patchClientId`"},
+        "wrapped-write-items": {"shape of a create's result item"},
+        "top-level-children": {"PATCH child collections at the body's top level"},
+    }
+    doctor_typo = ("service_type: Recurring", "service_type: Recurirng")
+    lookup_typos: ClassVar[list[tuple[str, str, str]]] = [
+        (
+            "service_type: Recurring\n  description: '1.50'",
+            "service_type: Recurirng\n  description: '1.50'",
+            "unknown service_type 'Recurirng' (did you mean 'Recurring'?)",
+        ),
+        ("- USD", "- USX", "unknown currency code 'USX' (did you mean 'USD'?)"),
+    ]
+    wire_field = "description"
+    unclear_create = ("POST", "/ResourceServer/api/v8/Service")
+    refuses_duplicate_package_product = (
+        "LogiSense refuses a second Package/Service of one package and service"
+    )
 
     def catalog(self, spec: Spec) -> dict[str, Any]:
         return {
@@ -319,4 +410,3 @@ class LogiSenseHarness(Harness):
         return [
             f"{r['packageName']} / {r['serviceName']}" for r in self._ls.records("Package/Service")
         ]
-

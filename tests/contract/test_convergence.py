@@ -237,8 +237,8 @@ def test_duplicate_live_keys_never_loop_on_a_failing_delete(
     records are deleted in one apply (the applier used another record than the planner, and
     a delete failed on every apply); declared, the key is refused before anything is
     written, naming every id (catalogsync.preflight)."""
-    if harness.backend == "logisense":
-        pytest.skip("LogiSense refuses a second Package/Service of one package and service")
+    if harness.refuses_duplicate_package_product:
+        pytest.skip(harness.refuses_duplicate_package_product)
     harness.add_package_product("Q", "C")
     assert Counter(harness.names(Kind.PACKAGE_PRODUCT))["Q / C"] == 2
     code, _, err = run(applied, "plan")

@@ -21,25 +21,8 @@ SPEC = Spec(
     products={"Voice": "1.50", "SMS": "2.50", **PRODUCTS}, packages={"Gold": ("Voice", "SMS")}
 )
 
-#: (backend, profile) → the behaviours doctor must report as VARIANT with --write-probe.
-EXPECTED_VARIANTS: dict[tuple[str, str], set[str]] = {
-    ("billingplatform", "strict"): set(),
-    ("billingplatform", "create-response"): {"the answer to a POST (create)"},
-    ("billingplatform", "product-upsert"): {"upsert of PRODUCT keyed by Name"},
-    ("billingplatform", "small-pages"): {"rows a query page may hold"},
-    ("billingplatform", "rate-display"): {"PRODUCT Rate as a query answers it"},
-    ("billingplatform", "narrow-schema"): {"every column the mapping reads exists"},
-    ("billingplatform", "legacy"): {
-        "the answer to a POST (create)",
-        "upsert of PRODUCT keyed by Name",
-        "rows a query page may hold",
-    },
-    ("logisense", "strict"): set(),
-    ("logisense", "create-201"): {"POST status of a create"},
-    ("logisense", "echo-patch-client-id"): {"PATCH result items echo `patchClientId`"},
-    ("logisense", "wrapped-write-items"): {"shape of a create's result item"},
-    ("logisense", "top-level-children"): {"PATCH child collections at the body's top level"},
-}
+# The behaviours doctor must report as VARIANT with --write-probe, per profile: each
+# harness's `doctor_variants`.
 
 
 def doctor(project: Path, *args: str) -> tuple[int, str, str]:
@@ -56,9 +39,9 @@ def test_doctor_names_each_profiles_differences_and_cleans_up(
     code, out, err = doctor(project, "--write-probe", "--yes", "--format", "json")
     report = json.loads(out)
     key = (harness.backend, harness.profile)
-    assert key in EXPECTED_VARIANTS, f"say what doctor must find under profile {key}"
+    assert harness.profile in harness.doctor_variants, f"say what doctor must find under {key}"
     variants = {f["behaviour"] for f in report["findings"] if f["verdict"] == "variant"}
-    assert variants == EXPECTED_VARIANTS[key], report["findings"]
+    assert variants == harness.doctor_variants[harness.profile], report["findings"]
     assert (code, report["compatible"]) == (0, True), err
     assert {kind: sorted(harness.names(kind)) for kind in Kind} == before  # probes gone
     assert not any("catalogsync-probe-" in n for kind in Kind for n in harness.names(kind))
@@ -80,10 +63,7 @@ def test_an_unknown_lookup_name_makes_the_org_incompatible(
 ) -> None:
     project = harness.write_project(tmp_path / "project", SPEC)
     catalog = project / "catalog.yaml"
-    typo = {
-        "billingplatform": ("rate: '1.50'", "rate: '1.50'\n  rating_method: Usgae"),
-        "logisense": ("service_type: Recurring", "service_type: Recurirng"),
-    }[harness.backend]
+    typo = harness.doctor_typo
     catalog.write_text(catalog.read_text().replace(*typo, 1))
     code, out, _ = doctor(project, "--format", "json")
     report = json.loads(out)

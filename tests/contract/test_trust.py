@@ -23,8 +23,8 @@ from tests.contract.harness import Harness, Spec
 pytestmark = pytest.mark.loopback
 
 SPEC = Spec(products={"Voice": "1.50", "SMS": "2.50"}, packages={"Gold": ("Voice", "SMS")})
-# The managed product field each backend writes, as it is spelled on the wire.
-WIRE_FIELD = {"billingplatform": "Rate", "logisense": "description"}
+# The managed product field each backend writes, as it is spelled on the wire: each
+# harness's `wire_field`.
 
 
 class DropsField:
@@ -78,7 +78,7 @@ def test_apply_reports_a_write_the_api_accepted_but_did_not_apply(
 ) -> None:
     project = harness.write_project(tmp_path / "project", SPEC)
     original = harness.dropper.app
-    harness.dropper.app = DropsField(original, WIRE_FIELD[harness.backend])
+    harness.dropper.app = DropsField(original, harness.wire_field)
     code, out, _ = run(project, "apply", "--auto-approve")
     assert code == 4, out
     assert out.count("accepted by the API but not in effect") == 2, out
@@ -89,7 +89,7 @@ def test_apply_reports_a_write_the_api_accepted_but_did_not_apply(
 
 def test_no_verify_skips_the_check(harness: Harness, tmp_path: Path) -> None:
     project = harness.write_project(tmp_path / "project", SPEC)
-    harness.dropper.app = DropsField(harness.dropper.app, WIRE_FIELD[harness.backend])
+    harness.dropper.app = DropsField(harness.dropper.app, harness.wire_field)
     code, out, _ = run(project, "apply", "--auto-approve", "--no-verify")
     assert code == 0 and "not in effect" not in out
 

@@ -21,11 +21,7 @@ pytestmark = pytest.mark.loopback
 # Two packages holding one product; on BillingPlatform both package-products are named
 # "Voice", so they are created by POST (an upsert keyed by Name could hit the other one).
 SPEC = Spec(products={"Voice": "1.50"}, packages={"Gold": ("Voice",), "Silver": ("Voice",)})
-# The create that a retry could duplicate, per backend.
-UNCLEAR_CREATE = {
-    "billingplatform": ("POST", "/rest/2.0/PACKAGE_PRODUCT"),
-    "logisense": ("POST", "/ResourceServer/api/v8/Service"),
-}
+# The create that a retry could duplicate: each harness's `unclear_create`.
 
 
 class CommitsLate:
@@ -81,19 +77,6 @@ def with_settings(project: Path, **settings: object) -> None:
         yaml.dump(config, out)
 
 
-def shared_package_product_names(harness: Harness, project: Path) -> None:
-    if harness.backend != "billingplatform":
-        return
-    yaml = YAML()
-    path = project / "catalog.yaml"
-    catalog = yaml.load(path.read_text())
-    for package in catalog["packages"]:
-        for item in package["products"]:
-            item["name"] = item["product"]
-    with path.open("w") as out:
-        yaml.dump(catalog, out)
-
-
 def run(project: Path, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["-C", str(project), *args])
     return result.exit_code, result.stdout, result.stderr
@@ -104,8 +87,8 @@ def test_a_create_that_lands_after_the_first_re_read_is_adopted_not_duplicated(
 ) -> None:
     project = harness.write_project(tmp_path / "project", SPEC)
     with_settings(project, settle_seconds=30)
-    shared_package_product_names(harness, project)
-    late = CommitsLate(harness.dropper.app, *UNCLEAR_CREATE[harness.backend], late_by=2)
+    harness.name_package_products_alike(project)
+    late = CommitsLate(harness.dropper.app, *harness.unclear_create, late_by=2)
     harness.dropper.app = late
     code, out, err = run(project, "apply", "--auto-approve")
     assert late.committed, out + err
@@ -122,8 +105,8 @@ def test_without_a_window_the_create_is_reported_not_created_and_never_resent(
 ) -> None:
     project = harness.write_project(tmp_path / "project", SPEC)
     with_settings(project, settle_seconds=0)
-    shared_package_product_names(harness, project)
-    late = CommitsLate(harness.dropper.app, *UNCLEAR_CREATE[harness.backend], late_by=1000)
+    harness.name_package_products_alike(project)
+    late = CommitsLate(harness.dropper.app, *harness.unclear_create, late_by=1000)
     harness.dropper.app = late
     code, out, _ = run(project, "apply", "--auto-approve")
     assert code == 4 and "not found on re-reading for 0 s (settings.settle_seconds)" in out, out

@@ -186,6 +186,19 @@ class BillingPlatformFormat(YamlCatalogFormat):
     item_key = "product"
     children_key = "children"
     structural = frozenset({"name", "renamed_from", "protect", "product", "children", "products"})
+    # A package-product links the package-product at `link_package / link_product`.
+    link_fields: ClassVar[Mapping[str, Kind]] = MappingProxyType(
+        {"link_package": Kind.PACKAGE, "link_product": Kind.PRODUCT}
+    )
+
+    def linked_refs(self, fields: Mapping[str, Value]) -> tuple[Ref, ...]:
+        """Its link package, and the package-product it links inside that package."""
+        link_package, link_product = fields.get("link_package"), fields.get("link_product")
+        if not isinstance(link_package, str):
+            return ()
+        if not isinstance(link_product, str):
+            return (package_ref(link_package),)
+        return (package_ref(link_package), package_product_ref(link_package, link_product))
 
     def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
         """Non-empty fields, minus false flags and a package-product's default Name."""
@@ -246,11 +259,7 @@ class BillingPlatformFormat(YamlCatalogFormat):
         for index, item in enumerate(items):
             item_path: YamlPath = (*where, key, index)
             path = (*parents, item.product)
-            requires: list[Ref] = []
-            if item.link_package is not None:
-                requires.append(package_ref(item.link_package))
-                if item.link_product is not None:
-                    requires.append(package_product_ref(item.link_package, item.link_product))
+            links = {"link_package": item.link_package, "link_product": item.link_product}
             ref = package_product_ref(package, *path)
             fields = self.declared_fields(item, keep={"name"})
             if "name" in fields and fields["name"] is None:
@@ -259,7 +268,7 @@ class BillingPlatformFormat(YamlCatalogFormat):
             yield Resource(
                 ref=ref,
                 fields=fields,
-                requires=tuple(requires),
+                requires=self.linked_refs(links),
                 protect=item.protect,
                 location=locate(item_path),
             )
