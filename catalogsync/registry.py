@@ -36,6 +36,12 @@ def register_backend(name: str, spec_path: str) -> None:
     _spec.cache_clear()
 
 
+def unregister_backend(name: str) -> None:
+    """Forget a backend `register_backend` added (a test's, once it is done)."""
+    del _SPECS[name]
+    _spec.cache_clear()
+
+
 def backend_names() -> tuple[str, ...]:
     """Every backend `backend:` can name, sorted."""
     return tuple(sorted(_SPECS))
