@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from catalogsync.catalog import (
     Catalog,
@@ -48,7 +49,7 @@ class PlanOptions:
     prune: tuple[ObjectRule, ...] = ()
     ignore: tuple[IgnoreRule, ...] = ()
 
-    @property
+    @cached_property  # asked once per planned object
     def catalog_format(self) -> CatalogFormat | None:
         """The backend's catalog format (its link fields), or None for a backend the registry
         does not know (the tests' in-memory ones: no links)."""
