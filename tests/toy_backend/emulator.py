@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from catalogsync.emulator.base import BaseEmulator
+from catalogsync.emulator.base import BaseEmulator, EmulatorApi
 from catalogsync.emulator.faults import Faults
 from catalogsync.emulator.sessions import SessionStore
 
@@ -32,7 +32,9 @@ PROFILES = {"strict": "the toy system's one behaviour"}
 Record = dict[str, Any]
 
 
-class ToyEmulator(BaseEmulator):
+class ToyEmulator(BaseEmulator, EmulatorApi):
+    """The emulator, and its own `EmulatorApi` (routes, route templates, error body)."""
+
     backend_name = "toy"
 
     def __init__(
@@ -48,7 +50,7 @@ class ToyEmulator(BaseEmulator):
         self._next_id = 1
         self._credentials = credentials
         self.sessions = SessionStore()
-        super().__init__(faults=faults)
+        super().__init__(api=self, faults=faults)
 
     # -- state, as the UI would change it --------------------------------------------
 
