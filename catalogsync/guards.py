@@ -79,7 +79,7 @@ def share_sentence(excess: ShareExcess, plural: str | None = None) -> str:
     """`the plan updates or deletes 4 of 10 live products (40%, over the 30% guard)`.
 
     `plural` names the kind in the billing system's words (renderers pass
-    `KindWords.plural`: `services` on LogiSense); the kind's own name by default.
+    `KindWords.plural`: `services` where products are services); the kind's own name by default.
     """
     share = excess.touched / excess.live
     return (

@@ -258,7 +258,7 @@ def serve(
 
 def _faults(backend: str, flags: dict[str, Any], error_statuses: tuple[int, ...] | None) -> Faults:
     """The backend emulator's faults with the flags applied (a backend may have faults of
-    its own, e.g. BillingPlatform's --max-sql-length; another backend refuses them)."""
+    its own, e.g. --max-sql-length, a cap on query SQL; another backend refuses them)."""
     changes = {_FAULT_FLAGS[k]: v for k, v in flags.items() if v is not None}
     if error_statuses is not None:
         changes["error_statuses"] = error_statuses

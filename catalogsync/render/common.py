@@ -1,8 +1,8 @@
 """What every renderer shares: value formatting, names, and the facts shown per change.
 
 Kinds are named in the words of the document's billing system (`KindWords`, from its
-catalog format's `kind_names`): a LogiSense plan says `service`, a BillingPlatform one
-`product`.
+catalog format's `kind_names`): a plan of a system whose products are services says
+`service`, another `product`.
 
 The text and Markdown renderers differ only in layout and escaping. Everything that decides
 *what* is shown (which fields of a change, the "known after apply" note, the summary
@@ -85,11 +85,11 @@ def _escape_char(ch: str) -> str:
 class KindWords:
     """What one billing system calls each kind, as every title, count and table says it."""
 
-    #: Singular, e.g. {PRODUCT: "service", PACKAGE_PRODUCT: "package service"} (LogiSense).
+    #: Singular, e.g. {PRODUCT: "service", PACKAGE_PRODUCT: "package service"}.
     names: Mapping[Kind, str] = field(default_factory=lambda: CatalogFormat.kind_names)
 
     def label(self, kind: Kind) -> str:
-        """`package-product` (BillingPlatform), `package service` (LogiSense)."""
+        """`package-product`, or `package service` where products are services."""
         return self.names[kind]
 
     def plural(self, kind: Kind) -> str:
