@@ -59,7 +59,8 @@ def _vendor_home(path: Path) -> bool:
 
 #: Files of other lanes of issue 19 still being changed (each entry goes as its lane lands).
 PENDING: dict[str, str] = {
-    "backends/_http.py": "i19-http: the vendors' error bodies move into backends/<system>/",
+    "http/error_text.py": "i19-http: the vendors' error bodies move into backends/<system>/",
+    "http/settings.py": "i19-http: the HTTP defaults' source",
 }
 
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backend_api import Backend, Progress
-from catalogsync.backends._http import AuthHook, HttpClient
 from catalogsync.backends._shared import http_settings, settle_policy
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
 from catalogsync.config import Project, Target
 from catalogsync.doctor import Finding, Verdict
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError, ConfigError
+from catalogsync.http import AuthHook, HttpClient
 from catalogsync.live import LiveCatalog, LiveResource, LookupField, LookupTable
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
