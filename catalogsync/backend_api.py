@@ -108,7 +108,8 @@ class BackendSpec:
 
     #: The name `backend:` takes in catalogsync.yaml.
     name: str
-    #: How the backend's catalog YAML reads and writes (kinds, fields, schema, export).
+    #: How the backend's catalog YAML reads and writes (kinds, fields, schema, export), and
+    #: what a live record links to (`linked_refs`: the dependencies export follows).
     catalog_format: CatalogFormat
     #: The model of one `targets:` entry, with the backend's own credential fields.
     target_model: type[Target]
