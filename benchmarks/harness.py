@@ -1,9 +1,9 @@
 """Processes the benchmarks measure: the emulator server, and catalogsync as a user runs it.
 
 The emulator runs in its own process (`catalogsync emulator serve`), so its CPU never
-counts as catalogsync's. Each catalogsync command is a child process too; `os.wait4`
-returns that child's own resource usage, which gives its CPU time and peak RSS without
-sampling (and without counting the emulator, another child).
+counts as catalogsync's. Each catalogsync command is a process too, forked by a small
+wrapper (`child_usage.py`) whose `os.wait4` gives the command's own CPU time and peak RSS
+without sampling, and without counting the emulator or this process's memory.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -55,34 +56,41 @@ class Run:
 def run_catalogsync(project: Path, *args: str, timeout_s: float = 3600.0) -> Run:
     """Run `catalogsync -C project ARGS --stats`, wait, and measure it.
 
-    stdout goes to a file (as in CI logs), not a pipe the harness must drain.
+    The command runs under `child_usage.py`, a small process that forks it and reports its
+    wall time, CPU time and peak RSS (`os.wait4` here would count this process's memory in
+    the child's peak). stdout goes to a file (as in CI logs), not a pipe the harness must
+    drain.
     """
     command = [*catalogsync_command(), "-C", str(project), *args, "--stats"]
     env = {**os.environ, **CREDENTIALS, "NO_COLOR": "1"}
     out_path = project / ".bench-stdout.txt"
     err_path = project / ".bench-stderr.txt"
+    usage_path = project / ".bench-usage.json"
+    usage_path.unlink(missing_ok=True)
+    wrapper = [sys.executable, "-S", str(Path(__file__).with_name("child_usage.py"))]
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
-        deadline = started + timeout_s
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                child.kill()
-                child.wait()
-                raise TimeoutError(f"{' '.join(args)} ran over {timeout_s:.0f}s")
-            time.sleep(0.005)
-        wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
+        child = subprocess.Popen(
+            [*wrapper, str(usage_path), *command],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # a timeout stops the command with its wrapper
+        )
+        try:
+            exit_code = child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            raise TimeoutError(f"{' '.join(args)} ran over {timeout_s:.0f}s") from None
+    cost = json.loads(usage_path.read_text(encoding="utf-8"))
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     return Run(
         args=tuple(args),
-        exit_code=child.returncode,
-        wall_s=wall,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        exit_code=exit_code,
+        wall_s=float(cost["wall_s"]),
+        cpu_s=float(cost["cpu_s"]),
+        peak_rss_mb=float(cost["peak_rss_kib"]) / 1024,
         stats=_stats_line(stderr),
         stdout_bytes=out_path.stat().st_size,
         stderr_tail=stderr[-2000:],

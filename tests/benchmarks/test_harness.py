@@ -7,11 +7,13 @@ It keeps the benchmark command from rotting; the numbers themselves are not chec
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks import floor_logisense
+from benchmarks import child_usage, floor_logisense
 from benchmarks.__main__ import main
 from benchmarks.compare import load, regressions
 from benchmarks.floor import Phase, pages, scenario_floor
@@ -165,3 +167,17 @@ def test_the_report_lists_each_regression() -> None:
     assert "- logisense S drift: CPU s 1 → 1.5 (+50%)" in text
     results["regressions"] = []
     assert "no regression over 10%" in markdown(results)
+
+
+def test_a_commands_peak_memory_is_its_own_not_the_harness_s(tmp_path: Path) -> None:
+    """A child forked by a large process would count that process's memory in its peak RSS;
+    `child_usage.py` forks the command from a small process instead."""
+    ballast = bytearray(300 * 1024 * 1024)  # the harness holding a large catalog
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so resident
+    out = tmp_path / "usage.json"
+    wrapper = Path(child_usage.__file__)
+    command = [sys.executable, "-S", str(wrapper), str(out), sys.executable, "-S", "-c", "pass"]
+    assert subprocess.run(command, check=False).returncode == 0
+    usage = json.loads(out.read_text(encoding="utf-8"))
+    assert usage["peak_rss_kib"] < 100 * 1024 < len(ballast) // 1024
+    assert usage["cpu_s"] >= 0 and usage["wall_s"] > 0
