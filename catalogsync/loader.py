@@ -10,11 +10,12 @@ clash, reference cycles). It never returns a partial catalog.
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
 from catalogsync.catalog_format import CatalogFormat, Locate
@@ -24,6 +25,7 @@ from catalogsync.registry import get_format
 from catalogsync.validation import model_at, suggest, validation_issues
 from catalogsync.yamlio import (
     SourceMap,
+    YamlDocument,
     YamlFileError,
     YamlPath,
     display_path,
@@ -86,72 +88,89 @@ def find_catalog_files(
 def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = None) -> Catalog:
     """Load, validate and cross-check catalog files.
 
-    Files are first read with the fast reader (libyaml), whose source map places resources
-    but not every value. The first problem ends that pass and sends the whole load through
-    the exact reader (libyaml with every position, or ruamel where libyaml is unsure), so
-    that every reported issue has its exact file:line:col; valid catalogs, the common case,
-    are read once and fast, and an invalid one costs about two valid passes, not more.
+    Each file is read once, with the fast reader (libyaml) where it can: its source map
+    places every resource but not every value. A problem that needs a finer place (a bad
+    field, a semantic check) is located afterwards by parsing only the items that hold
+    those places (`SourceMap.resolve`), so an invalid catalog costs about what a valid one
+    costs, and every reported issue still has its exact file:line:col.
 
     Raises:
         CatalogValidationError: with every problem found, each located in its file.
     """
-    try:
-        return _load_catalog(files, fmt, base, fast=True)
-    except CatalogValidationError:
-        pass  # outside the handler: its traceback would keep the first pass's objects alive
-    return _load_catalog(files, fmt, base, fast=False)
-
-
-def _load_catalog(
-    files: Sequence[Path], fmt: CatalogFormat, base: Path | None, *, fast: bool
-) -> Catalog:
     issues: list[Issue] = []
     resources: list[Resource] = []
     invalid_names: set[str] = set()
     for path in files:
         try:
-            document = read_yaml_file(path, display_path(path, base), fast=fast)
+            document = read_yaml_file(path, display_path(path, base), fast=True)
         except YamlFileError as exc:
             issues.append(exc.issue)
             continue
-        source, data = document.source, document.data
-        # Only the models are needed from here on: holding the plain YAML data as well
-        # made it a third of the peak memory of loading a 200,000-object catalog.
+        file_issues, file_resources = _load_document(document, fmt, invalid_names)
         del document
-        locate: Locate = source.value
-        try:
-            model = fmt.document_model.model_validate(data)
-        except ValidationError as exc:
-            if fast:
-                # Its issues would be located roughly: end the pass (a fresh exception each
-                # time, so no traceback keeps this pass's objects alive afterwards).
-                raise CatalogValidationError([]) from None
-            issues.extend(validation_issues(exc, source, fmt.document_model, fmt.describe))
-            # Keep checking what is valid, so one typo does not hide the other problems.
-            salvage = _Salvage(invalid_names)
-            salvaged = salvage.model(fmt.document_model, data, ())
-            if salvaged is None:
-                continue
-            model = salvaged
-            locate = salvage.locator(source)
-        finally:
-            del data
-        issues.extend(fmt.check(model, locate))
-        resources.extend(fmt.to_resources(model, locate))
+        issues.extend(file_issues)
+        resources.extend(file_resources)
     issues.extend(check_references(resources, ignore_names=invalid_names))
     if issues:
         raise CatalogValidationError(issues)
     return Catalog(tuple(resources))
 
 
+def _load_document(
+    document: YamlDocument, fmt: CatalogFormat, invalid_names: set[str]
+) -> tuple[list[Issue], Iterable[Resource]]:
+    """One file's problems and resources (the valid remainder's, when it has problems)."""
+    source, data = document.source, document.data
+    # Only the models are needed from here on: holding the plain YAML data as well made
+    # it a third of the peak memory of loading a 200,000-object catalog.
+    document.data = None
+    locate: Locate = source.value
+    errors: list[ErrorDetails] = []
+    try:
+        model: BaseModel | None = fmt.document_model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # Keep checking what is valid, so one typo does not hide the other problems.
+        salvage = _Salvage(invalid_names)
+        model = salvage.document(fmt.document_model, data, errors)
+        locate = salvage.locator(source)
+    finally:
+        del data
+
+    def found() -> Iterator[Issue]:
+        yield from validation_issues(errors, source, fmt.document_model, fmt.describe)
+        if model is not None:
+            yield from fmt.check(model, locate)
+
+    issues = _located(source, found)
+    return issues, (fmt.to_resources(model, locate) if model is not None else ())
+
+
+def _located(source: SourceMap, found: Callable[[], Iterable[Issue]]) -> list[Issue]:
+    """The issues `found` makes, each at its exact place.
+
+    A fast reader's source map places resources only; it records the finer places the
+    issues asked for, and once those are resolved the issues are made again (a few
+    hundred microseconds each, against re-reading the whole file with every position).
+    """
+    issues = list(found())
+    if source.resolve():
+        issues = list(found())
+    return issues
+
+
 class _Salvage:
-    """The valid part of a document that failed validation: invalid list items dropped.
+    """The valid part of a document that failed validation: what the errors name left out.
 
     Only used after a failed validation, to run the semantic and cross-file checks on what
-    is left. Dropping items shifts list indexes, so it records which original index each
-    kept item had, and `locator` maps paths in the salvaged document back to the file.
-    The names of dropped items go into `invalid_names`, so that references to them are not
-    reported as dangling on top of their own errors.
+    is left. Each error's path names the field or list item at fault: a wrong field is
+    dropped from its object, an item that cannot be valid without it is dropped from its
+    list, and everything the errors do not name is kept as it is (a 30 MB catalog with one
+    bad field is validated twice, not item by item). Dropping items shifts list indexes,
+    so it records which original index each kept item had, and `locator` maps paths in the
+    salvaged document back to the file. The names of dropped items go into
+    `invalid_names`, so that references to them are not reported as dangling on top of
+    their own errors.
     """
 
     def __init__(self, invalid_names: set[str]) -> None:
@@ -159,42 +178,79 @@ class _Salvage:
         # list path in the salvaged document → original index of each kept item
         self.kept: dict[YamlPath, list[int]] = {}
 
-    def model(self, model: type[BaseModel], data: Any, path: YamlPath) -> BaseModel | None:
-        if not isinstance(data, dict):
+    def document(
+        self, model: type[BaseModel], data: Any, errors: Sequence[ErrorDetails]
+    ) -> BaseModel | None:
+        kept = self._without(model, data, [tuple(err["loc"]) for err in errors], ())
+        if kept is None:
             return None
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            errors = exc.errors(include_url=False)
-        kept = dict(data)
-        for key in model.model_fields:
-            item_model = model_at(model, (key, 0))
-            if item_model is not None and isinstance(data.get(key), list):
-                kept[key] = self._items(item_model, data[key], (*path, key))
-        # A field that is itself wrong (unknown, bad value, wrong type) is left out rather
-        # than the whole object: the object's other fields and the objects nested in it
-        # are still checked, so a bad package status does not hide its items' problems.
-        for err in errors:
-            loc = err["loc"]
-            if len(loc) == 1 and isinstance(loc[0], str) and loc[0] in kept:
-                del kept[loc[0]]
         try:
             return model.model_validate(kept)
         except ValidationError:
             return None
 
-    def _items(self, model: type[BaseModel], items: list[Any], path: YamlPath) -> list[Any]:
+    def _without(
+        self, model: type[BaseModel], data: Any, faults: list[YamlPath], path: YamlPath
+    ) -> dict[str, Any] | None:
+        """`data` without the fields and items at fault, or None if it cannot be valid."""
+        if not isinstance(data, dict) or any(not fault for fault in faults):
+            return None
+        under: dict[Any, list[YamlPath]] = {}
+        for fault in faults:
+            under.setdefault(fault[0], []).append(fault[1:])
+        kept = dict(data)
+        for name, rest in under.items():
+            item_model = model_at(model, (name, 0)) if isinstance(name, str) else None
+            value = data.get(name)
+            if (
+                item_model is not None
+                and isinstance(value, list)
+                and all(r and isinstance(r[0], int) for r in rest)
+            ):
+                kept[name] = self._items(item_model, value, rest, (*path, name))
+            elif name in kept:
+                # A field that is itself wrong (unknown, bad value, wrong type) is left
+                # out rather than the whole object: its other fields and the objects
+                # nested in it are still checked.
+                del kept[name]
+            else:  # a required field is missing: the object cannot be valid
+                return None
+        return kept
+
+    def _items(
+        self, model: type[BaseModel], items: list[Any], faults: list[YamlPath], path: YamlPath
+    ) -> list[Any]:
+        at_fault: dict[int, list[YamlPath]] = {}
+        for fault in faults:
+            at_fault.setdefault(int(fault[0]), []).append(fault[1:])
         kept_items: list[Any] = []
-        originals = self.kept.setdefault(path, [])
+        originals: list[int] = []
         for index, item in enumerate(items):
-            valid = self.model(model, item, (*path, len(kept_items)))
-            if valid is not None:
-                kept_items.append(valid.model_dump(exclude_unset=True))
-                originals.append(index)
-            elif isinstance(item, dict):
-                names = (item.get(k) for k in ("name", "product"))
-                self.invalid_names.update(n for n in names if isinstance(n, str))
+            if index in at_fault:
+                item = self._item(model, item, at_fault[index], (*path, len(kept_items)))
+                if item is None:
+                    continue
+            kept_items.append(item)
+            originals.append(index)
+        if len(kept_items) != len(items):
+            self.kept[path] = originals
         return kept_items
+
+    def _item(
+        self, model: type[BaseModel], item: Any, faults: list[YamlPath], path: YamlPath
+    ) -> dict[str, Any] | None:
+        """The item without its faults, or None (its names noted) if it cannot be valid."""
+        kept = self._without(model, item, faults, path)
+        if kept is not None:
+            try:
+                model.model_validate(kept)
+                return kept
+            except ValidationError:
+                pass
+        if isinstance(item, dict):
+            names = (item.get(k) for k in ("name", "product"))
+            self.invalid_names.update(n for n in names if isinstance(n, str))
+        return None
 
     def locator(self, source: SourceMap) -> Locate:
         def locate(path: YamlPath) -> SourceLocation:

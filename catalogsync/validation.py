@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -22,10 +22,15 @@ Describe = Callable[[type[BaseModel]], str]
 
 
 def validation_issues(
-    exc: ValidationError, source: SourceMap, root: type[BaseModel], describe: Describe
+    exc: ValidationError | Iterable[ErrorDetails],
+    source: SourceMap,
+    root: type[BaseModel],
+    describe: Describe,
 ) -> Iterator[Issue]:
-    """One Issue per pydantic error, located through `source`."""
-    for err in exc.errors(include_url=False):
+    """One Issue per pydantic error (of `exc`, or as `exc.errors()` lists them), located
+    through `source`."""
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc
+    for err in errors:
         yield _issue(err, source, root, describe)
 
 

@@ -6,11 +6,14 @@ stream in a fraction of a second. This module builds plain data from those event
 gives up (returns None) on anything where the two libraries could disagree, so the caller
 falls back to the exact round-trip reader:
 
-- syntax errors of any kind (the exact reader words and locates them);
 - anchors, aliases, merge keys, tags, `%YAML`/`%TAG` directives, several documents;
-- duplicate or non-scalar mapping keys;
+- non-scalar mapping keys;
 - plain scalars that ruamel's YAML 1.2 resolver would type as something this module does
   not convert itself (octal, hex, `1_000`, `1e5`, `.inf`, timestamps, ...).
+
+What is wrong whichever reader reads it is reported here, located, as a `YamlProblem`
+(never sent to the slow reader: a syntax error at the end of a 30 MB file would cost
+minutes there): syntax errors, duplicate keys, nesting deeper than `MAX_DEPTH`.
 
 What it does convert is only the unambiguous forms: `null`/`~`/empty, `true`/`false` (three
 spellings each), decimal integers without leading zeros, and decimal fractions `1.5` (as an
@@ -18,7 +21,7 @@ exact Decimal, never a float, like the exact reader's numbers). Every
 other plain scalar that no YAML 1.2 resolver matches is a string, as in ruamel.
 
 It records the position of each sequence item only (the resource locations a catalog
-needs); callers that must locate an error re-read the file with the exact reader.
+needs); `locate_under` finds the few other positions an error message needs afterwards.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 import yaml
-from yaml import YAMLError
+from yaml import MarkedYAMLError, YAMLError
 from yaml import events as _ev
 
 #: PyYAML's libyaml-backed loader; absent when PyYAML was built without libyaml, and then
@@ -42,7 +46,17 @@ try:  # ruamel's own resolver table, so "looks typed" means exactly what ruamel 
 except ImportError:  # pragma: no cover - a future ruamel without the table
     _RUAMEL_RESOLVERS = []
 
-__all__ = ["KEY", "ItemPositions", "alias_bomb", "fast_available", "fast_load"]
+__all__ = [
+    "KEY",
+    "MAX_DEPTH",
+    "ItemPositions",
+    "YamlProblem",
+    "check_shape",
+    "fast_available",
+    "fast_load",
+    "line_offsets",
+    "locate_under",
+]
 
 #: (line, column), both 0-based, of each sequence item, keyed by the item's path.
 ItemPositions = dict[tuple[Any, ...], tuple[int, int]]
@@ -71,6 +85,42 @@ _TYPED = _typed_patterns()
 
 class _GiveUp(Exception):
     """The document uses something only the exact reader handles faithfully."""
+
+
+class YamlProblem(Exception):
+    """What is wrong with a document whichever reader reads it, and where (0-based)."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(f"{line + 1}:{column + 1}: {message}")
+        self.line = line
+        self.column = column
+        self.message = message
+
+    @classmethod
+    def from_marked(cls, exc: MarkedYAMLError) -> YamlProblem:
+        """libyaml's syntax error, worded as the exact reader words its own."""
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or "invalid YAML").strip()
+        context = f" {exc.context}" if exc.context else ""
+        return cls(
+            mark.line if mark else 0,
+            mark.column if mark else 0,
+            f"invalid YAML: {problem}{context}",
+        )
+
+
+#: How deep collections may nest. A catalog needs a few levels (a package-product nested
+#: ten deep is 24); the readers and the models recurse per level, so a document nested
+#: thousands deep would end in a RecursionError (or libyaml's own limit) at no useful place.
+MAX_DEPTH = 64
+
+
+def _too_deep(mark: Any) -> YamlProblem:
+    return YamlProblem(
+        mark.line,
+        mark.column,
+        f"YAML nested more than {MAX_DEPTH} levels deep (a catalog needs only a few levels)",
+    )
 
 
 def fast_available() -> bool:
@@ -113,12 +163,18 @@ def fast_load(text: str, *, locate: bool = False) -> tuple[Any, ItemPositions] |
     With `locate=True` the positions also hold every mapping value (keyed by its path) and
     every mapping key (keyed by its path with a trailing `KEY` marker): a full source map,
     for locating errors without the slow round-trip reader.
+
+    Raises:
+        YamlProblem: a syntax error, a duplicate key or too deep a nesting, located.
     """
     if not fast_available():
         return None
     try:
         return _build(yaml.parse(text, Loader=_CLoader), locate)
+    except MarkedYAMLError as exc:
+        raise YamlProblem.from_marked(exc) from None
     except (_GiveUp, YAMLError, ValueError):  # ValueError: an int past Python's digit limit
+        # YAMLError here is unmarked (a forbidden character): the exact reader locates it.
         return None
 
 
@@ -163,8 +219,15 @@ def _build(events: Any, locate: bool) -> tuple[Any, ItemPositions]:
                 positions[path] = (mark.line, mark.column)
                 container.append(value)
             elif frame[2] is _NO_KEY:
-                if kind is not _ev.ScalarEvent or value in container:
-                    raise _GiveUp("complex or duplicate key")
+                if kind is not _ev.ScalarEvent:
+                    raise _GiveUp("complex key")
+                if value in container:
+                    # `1` and `true` are equal Python keys but not equal YAML keys
+                    same = next(k for k in container if k == value)
+                    if type(same) is not type(value):
+                        raise _GiveUp("keys equal only to Python")
+                    mark = event.start_mark
+                    raise YamlProblem(mark.line, mark.column, _duplicate(value))
                 frame[2] = value
                 if locate:
                     mark = event.start_mark
@@ -178,8 +241,14 @@ def _build(events: Any, locate: bool) -> tuple[Any, ItemPositions]:
                     mark = event.start_mark
                     positions[path] = (mark.line, mark.column)
         if kind is not _ev.ScalarEvent:
+            if len(stack) >= MAX_DEPTH:
+                raise _too_deep(event.start_mark)
             stack.append([value, path, _NO_KEY])
     return root, positions
+
+
+def _duplicate(key: Any) -> str:
+    return f"duplicate key '{key}' (a key may appear only once in a mapping)"
 
 
 _NO_KEY = object()
@@ -196,17 +265,21 @@ _IGNORED = (_ev.StreamStartEvent, _ev.StreamEndEvent, _ev.DocumentEndEvent)
 MAX_ALIAS_NODES = 100_000
 
 
-def alias_bomb(text: str, limit: int = MAX_ALIAS_NODES) -> tuple[int, int, str] | None:
-    """(line, column, message) of the alias that makes `text` expand past `limit` nodes.
+def check_shape(text: str, limit: int = MAX_ALIAS_NODES) -> None:
+    """Refuse, located, what would make the exact reader blow up on `text`.
 
     Counted on libyaml's event stream, in one pass and without building anything: each
     anchored node's expanded size is recorded when it ends, and each alias adds the size of
     its anchor. An alias inside its own anchor (a recursive document) is refused too: it
-    would expand forever. Lines and columns are 0-based. Returns None when the document is
-    within bounds, or when libyaml cannot read it (the exact reader then reports why).
+    would expand forever. So are nesting deeper than `MAX_DEPTH` and syntax errors (the
+    exact reader would take minutes to find one in a large file). A forbidden character
+    is left to the exact reader, which locates it at once.
+
+    Raises:
+        YamlProblem: the alias, the nesting or the syntax error, located.
     """
-    if _CLoader is None or "*" not in text:
-        return None
+    if _CLoader is None:
+        return
     sizes: dict[str, int] = {}
     open_anchors: set[str] = set()
     # Open collections: [anchor, expanded size so far].
@@ -217,6 +290,8 @@ def alias_bomb(text: str, limit: int = MAX_ALIAS_NODES) -> tuple[int, int, str] 
         for event in yaml.parse(text, Loader=_CLoader):
             kind = type(event)
             if kind is _ev.MappingStartEvent or kind is _ev.SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise _too_deep(event.start_mark)
                 if event.anchor is not None:
                     open_anchors.add(event.anchor)
                 stack.append([event.anchor, 1])
@@ -231,31 +306,134 @@ def alias_bomb(text: str, limit: int = MAX_ALIAS_NODES) -> tuple[int, int, str] 
                 if event.anchor is not None:
                     sizes[event.anchor] = 1
             elif kind is _ev.AliasEvent:
-                mark = event.start_mark
-                if event.anchor in open_anchors:
-                    return (
-                        mark.line,
-                        mark.column,
-                        f"alias *{event.anchor} refers to itself "
-                        "(a recursive document cannot be read)",
-                    )
                 size = sizes.get(event.anchor, 1)
                 added += size
-                if added > limit:
-                    return (
-                        mark.line,
-                        mark.column,
-                        f"aliases expand this document past "
-                        f"{limit:,} nodes (alias *{event.anchor} adds {size:,}); "
-                        "write the values out instead of nesting aliases",
-                    )
+                _check_alias(event, open_anchors, size, added, limit)
             else:
                 continue
             if stack:
                 stack[-1][1] += size
+    except MarkedYAMLError as exc:
+        raise YamlProblem.from_marked(exc) from None
     except YAMLError:
-        return None
-    return None
+        return
+
+
+def _check_alias(event: Any, open_anchors: set[str], size: int, added: int, limit: int) -> None:
+    mark = event.start_mark
+    if event.anchor in open_anchors:
+        raise YamlProblem(
+            mark.line,
+            mark.column,
+            f"alias *{event.anchor} refers to itself (a recursive document cannot be read)",
+        )
+    if added > limit:
+        raise YamlProblem(
+            mark.line,
+            mark.column,
+            f"aliases expand this document past {limit:,} nodes (alias *{event.anchor} adds "
+            f"{size:,}); write the values out instead of nesting aliases",
+        )
+
+
+# --- locating afterwards ---------------------------------------------------------------------
+
+#: What libyaml counts as a line break (YAML 1.1: NEL, LS and PS too).
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def line_offsets(text: str) -> list[int]:
+    """Where each line of `text` starts, as libyaml counts lines."""
+    return [0, *(found.end() for found in _BREAK.finditer(text))]
+
+
+def locate_under(
+    text: str, start: tuple[int, int, int], wanted: Iterable[tuple[Any, ...]]
+) -> ItemPositions:
+    """Positions of the `wanted` paths (relative to the node at `start`) and of their keys.
+
+    `start` is the (offset, line, column) of a node, 0-based: a sequence item the fast
+    reader placed, or the document's start. Only the text from there is parsed, and only
+    as far as the node goes (a window widened until it holds the node), so locating an
+    error in one item of a 30 MB catalog costs about as much as reading that item. Paths
+    are keyed as `fast_load(..., locate=True)` keys them (a key's with a trailing `KEY`);
+    every prefix of a wanted path that exists is placed, so the caller can fall back to
+    the nearest one.
+    """
+    prefixes = {path[:end] for path in wanted for end in range(len(path) + 1)}
+    offset, line, column = start
+    window = 1 << 16
+    while True:
+        # The node keeps its column: blanks stand in for what precedes it on its line.
+        found, complete = _walk(" " * column + text[offset : offset + window], prefixes)
+        if complete or offset + window >= len(text):
+            return {
+                path: (line + at_line, at_column) for path, (at_line, at_column) in found.items()
+            }
+        window *= 8
+
+
+def _walk(text: str, prefixes: set[tuple[Any, ...]]) -> tuple[ItemPositions, bool]:
+    """Where the `prefixes` stand in the first node of `text`; and whether all were found
+    or the node ended (else the text was cut short of it)."""
+    found: ItemPositions = {}
+    missing = len(prefixes)
+    # Open collections: [path (None: nothing wanted under it), is a sequence, next index
+    # (sequence) or the pending key (mapping; _NO_KEY while expecting one)].
+    stack: list[list[Any]] = []
+    event: Any
+    try:
+        for event in yaml.parse(text, Loader=_CLoader):
+            kind = type(event)
+            if kind is _ev.MappingEndEvent or kind is _ev.SequenceEndEvent:
+                stack.pop()
+                if not stack:
+                    return found, True
+                continue
+            opens = kind is _ev.MappingStartEvent or kind is _ev.SequenceStartEvent
+            if not opens and kind is not _ev.ScalarEvent and kind is not _ev.AliasEvent:
+                continue
+            mark = event.start_mark
+            path: Any = ()
+            if stack:
+                frame = stack[-1]
+                parent = frame[0]
+                if frame[1]:
+                    path = None if parent is None else (*parent, frame[2])
+                    frame[2] += 1
+                elif frame[2] is _NO_KEY:  # this node is a mapping key
+                    frame[2] = _key(event) if kind is _ev.ScalarEvent else None
+                    if parent is not None and (*parent, frame[2]) in prefixes:
+                        found[(*parent, frame[2], KEY)] = (mark.line, mark.column)
+                    if opens:  # a complex key: nothing wanted in it
+                        stack.append([None, kind is _ev.SequenceStartEvent, 0])
+                    continue
+                else:
+                    path = None if parent is None else (*parent, frame[2])
+                    frame[2] = _NO_KEY
+                if path is not None and path not in prefixes:
+                    path = None
+            if path is not None:
+                found[path] = (mark.line, mark.column)
+                missing -= 1
+                if not missing:
+                    return found, True
+            if opens:
+                sequence = kind is _ev.SequenceStartEvent
+                stack.append([path, sequence, 0 if sequence else _NO_KEY])
+            elif not stack:
+                return found, True
+    except YAMLError:  # the window cut the node short, or what follows it is not YAML alone
+        pass
+    return found, False
+
+
+def _key(event: Any) -> Any:
+    """A mapping key as the fast reader keys its data."""
+    try:
+        return _scalar(event)
+    except _GiveUp:
+        return event.value
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +26,15 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from catalogsync.errors import Issue, SourceLocation
-from catalogsync.yamlfast import KEY, alias_bomb, fast_dump, fast_load
+from catalogsync.yamlfast import (
+    KEY,
+    YamlProblem,
+    check_shape,
+    fast_dump,
+    fast_load,
+    line_offsets,
+    locate_under,
+)
 
 # A path into a YAML document: mapping keys and sequence indexes, e.g. ("packages", 0, "name").
 YamlPath = tuple[str | int, ...]
@@ -38,23 +46,78 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 
 @dataclass
 class SourceMap:
-    """Where each value (and each mapping key) of one YAML document stands in its file."""
+    """Where each value (and each mapping key) of one YAML document stands in its file.
+
+    The fast reader's map is partial (`exact=False`): it places sequence items only (every
+    resource), not every key and value. Such a map remembers what it was asked and could
+    not place exactly; `resolve()` then re-reads the file and parses only the items that
+    hold those places, so an error message costs about what reading its item costs.
+    """
 
     path: str
     values: dict[YamlPath, SourceLocation] = field(default_factory=dict)
     keys: dict[YamlPath, SourceLocation] = field(default_factory=dict)
-    #: False when only sequence items are mapped (the fast reader): not for locating errors.
+    #: False when only sequence items are mapped (the fast reader): see `resolve`.
     exact: bool = True
+    #: The document's text again, for `resolve` (re-read rather than kept: it is large).
+    reread: Callable[[], str] | None = None
+    _asked: set[YamlPath] = field(default_factory=set)
+    _tried: set[YamlPath] = field(default_factory=set)
 
     def value(self, ypath: YamlPath) -> SourceLocation:
         """The location of the value at `ypath`, or of its nearest ancestor."""
+        if ypath not in self.values:
+            self._ask(ypath)
         return self._nearest(self.values, ypath)
 
     def key(self, ypath: YamlPath) -> SourceLocation:
         """The location of the mapping key that ends `ypath` (falls back to the value)."""
         if ypath in self.keys:
             return self.keys[ypath]
+        self._ask(ypath)
         return self._nearest(self.values, ypath)
+
+    def resolve(self) -> bool:
+        """Place what `value` and `key` were asked and could not place exactly.
+
+        True when anything was asked: asking again now gives the exact places (or, for a
+        path the document does not have, its nearest ancestor's, as an exact map would).
+        """
+        asked, self._asked = self._asked, set()
+        if not asked or self.reread is None:
+            return False
+        self._tried |= asked
+        text = self.reread()
+        starts = line_offsets(text)
+        under: dict[YamlPath, list[YamlPath]] = {}
+        for ypath in asked:
+            item = self._item_holding(ypath)
+            under.setdefault(item, []).append(ypath[len(item) :])
+        for item, relatives in under.items():
+            line, column = 0, 0
+            if item:
+                line, column = self.values[item].line - 1, self.values[item].column - 1
+            if line >= len(starts):  # the file changed since it was read
+                continue
+            start = (starts[line] + column, line, column)
+            for relative, (at_line, at_column) in locate_under(text, start, relatives).items():
+                where = SourceLocation(self.path, at_line + 1, at_column + 1)
+                if relative and relative[-1] is KEY:
+                    self.keys[(*item, *relative[:-1])] = where
+                else:
+                    self.values[(*item, *relative)] = where
+        return True
+
+    def _ask(self, ypath: YamlPath) -> None:
+        if not self.exact and ypath not in self._tried:
+            self._asked.add(ypath)
+
+    def _item_holding(self, ypath: YamlPath) -> YamlPath:
+        """The deepest placed sequence item on `ypath` (the document when none is)."""
+        for end in range(len(ypath), 0, -1):
+            if isinstance(ypath[end - 1], int) and ypath[:end] in self.values:
+                return ypath[:end]
+        return ()
 
     def _nearest(self, table: dict[YamlPath, SourceLocation], ypath: YamlPath) -> SourceLocation:
         for end in range(len(ypath), -1, -1):
@@ -122,7 +185,10 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
         raw = path.read_bytes()
     except OSError as exc:
         raise _file_error(shown, f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_yaml_text(_decode(raw, shown), shown, fast=fast)
+    document = parse_yaml_text(_decode(raw, shown), shown, fast=fast)
+    if not document.source.exact:
+        document.source.reread = lambda: _decode(path.read_bytes(), shown)
+    return document
 
 
 def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocument:
@@ -130,11 +196,17 @@ def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocumen
     if not text.strip() or all(_is_comment(line) for line in text.splitlines()):
         raise _file_error(shown, "file is empty (expected a YAML mapping)")
     try:
-        return _parse(text, shown, fast=fast)
-    except RecursionError:  # both YAML readers recurse per nesting level
+        document = _parse(text, shown, fast=fast)
+    except YamlProblem as exc:
+        where = SourceLocation(shown, exc.line + 1, exc.column + 1)
+        raise YamlFileError(Issue(exc.message, where)) from None
+    except RecursionError:  # only past MAX_DEPTH's bound, where libyaml cannot look first
         raise _file_error(
             shown, "YAML nested too deeply to read (a catalog needs only a few levels)"
         ) from None
+    if not document.source.exact:
+        document.source.reread = lambda: text
+    return document
 
 
 class _ExactConstructor(RoundTripConstructor):
@@ -176,10 +248,7 @@ def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
             else:
                 source.values[ypath] = where
         return YamlDocument(shown, data, source)
-    bomb = alias_bomb(text)
-    if bomb is not None:
-        line, column, message = bomb
-        raise YamlFileError(Issue(message, SourceLocation(shown, line + 1, column + 1)))
+    check_shape(text)  # what the exact reader would choke on: refused, located, here
     yaml = _reader()
     try:
         node = yaml.load(text)

@@ -38,8 +38,9 @@ def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             "syntax-error.yaml",
             [
-                "syntax-error.yaml:4:9: invalid YAML: expected ',' or ']', "
-                "but got ':' while parsing a flow sequence"
+                # libyaml's words: the slow exact reader never reads a file it rejects
+                "syntax-error.yaml:4:9: invalid YAML: did not find expected ',' or ']' "
+                "while parsing a flow sequence"
             ],
         ),
         (
@@ -228,3 +229,74 @@ def test_a_scalar_yaml_cannot_build_is_located(tmp_path: Path) -> None:
     assert [str(issue) for issue in caught.value.issues] == [
         "c.yaml:3:11: invalid value '._'; quote it to write text"
     ]
+
+
+# --- the error path reads the file once, then only the items its problems are in ------------
+
+_BIG_PACKAGE = "".join(
+    f"      - {{product: P{i}, min_qty: 0}}\n" for i in range(2_000)
+)  # ~80 KB: past the first window `SourceMap.resolve` parses
+
+LOCATED_CASES = {
+    "bad field in a nested child": (
+        "products:\n  - {name: A, rate: '1'}\npackages:\n  - name: G\n    products:\n"
+        "      - product: A\n        min_qty: 0\n        children:\n"
+        "          - {product: A, min_qty: x, colour: red}\n"
+    ),
+    "bad field after a large list in its item": (
+        "products:\n"
+        + "".join(f"  - {{name: P{i}}}\n" for i in range(2_000))
+        + "packages:\n  - name: G\n    products:\n"
+        + _BIG_PACKAGE
+        + "    status: BOGUS\n"
+    ),
+    "wrong type at the top": "products: 5\npackages:\n  - name: G\n    status: Bad\n",
+    "unknown key at the top, after the items": "products:\n  - name: A\nextras: 1\n",
+    "missing field, flow style": "products: [{name: A}, {rate: '1'}]\n",
+    "semantic check after a dropped item": (
+        "packages:\n  - name: G\n    status: Nope\n    products:\n"
+        "      - {product: A, min_qty: 1}\n  - name: H\n    products:\n"
+        "      - product: A\n        min_qty: 5\n        max_qty: 1\nproducts:\n  - name: A\n"
+    ),
+    "non-ASCII and line separators before the fault": (
+        'products:\n  - name: "Gr\u00f6\u00dfe \u65e5\u672c"\n    external_key: "a\\u2028b"\n'
+        "  - name: B\n    rate: \u65e5\u672c\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", LOCATED_CASES.values(), ids=LOCATED_CASES.keys())
+def test_problems_are_located_where_the_exact_reader_locates_them(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    located = problems(path)
+    monkeypatch.setattr("catalogsync.yamlio.fast_load", lambda text, **_: None)  # ruamel
+    assert located == problems(path)
+
+
+def test_locating_one_bad_field_parses_only_its_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catalogsync.yamlfast as yamlfast
+
+    before, after = (
+        "".join(f"  - {{name: {p}{i}, rate: '1'}}\n" for i in range(5_000)) for p in "PQ"
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(f"products:\n{before}  - name: Bad\n    rate: cheap\n{after}", encoding="utf-8")
+    parsed: list[int] = []
+    walk = yamlfast._walk
+
+    def counted(text: str, wanted: set[tuple[object, ...]]) -> object:
+        parsed.append(len(text))
+        return walk(text, wanted)
+
+    monkeypatch.setattr(yamlfast, "_walk", counted)
+    (problem,) = problems(path)
+    assert problem.endswith(
+        f"c.yaml:{5_000 + 3}:11: rate: Input should be a valid decimal (got 'cheap')"
+    )
+    # one window from the bad item on, not the 260 KB file with every position recorded
+    assert len(parsed) == 1 and parsed[0] <= (1 << 16) + 4

@@ -15,12 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
 
 from benchmarks.generate import generate, write_project
 from catalogsync.errors import CatalogValidationError
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
-from catalogsync.yamlfast import fast_available, fast_dump, fast_load
+from catalogsync.yamlfast import YamlProblem, check_shape, fast_available, fast_dump, fast_load
 from catalogsync.yamlio import SourceMap, _dumpable, parse_yaml_text
 from tests.conftest import EXAMPLE, FIXTURES
 
@@ -114,8 +115,6 @@ def test_scalars(scalar: str, taken: bool) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "a: 1\na: 2\n",  # duplicate key: the exact reader reports it
-        "a: [1, 2\n",  # syntax error
         "a: &x 1\nb: *x\n",
         "? [a]\n: 1\n",
         "a: 1\n---\nb: 2\n",
@@ -124,6 +123,31 @@ def test_scalars(scalar: str, taken: bool) -> None:
 )
 def test_what_only_the_exact_reader_handles(text: str) -> None:
     assert fast_load(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: 2\na: 3\n",  # duplicate key
+        "a: [1, 2\nb: 3\n",  # syntax errors...
+        "a: b: c\n",
+        "a:\n  - x\n b: 2\n",
+        "a: @x\n",
+        "a: &x 1\nb: *x\nc: [\n",  # ...even after what the fast reader leaves to ruamel
+    ],
+)
+def test_what_is_wrong_for_any_reader_is_located_by_libyaml_where_ruamel_would(
+    text: str,
+) -> None:
+    # A syntax error at the end of a 30 MB file would cost minutes in ruamel's reader.
+    with pytest.raises(YamlProblem) as fast:
+        if fast_load(text) is None:
+            check_shape(text)
+    with pytest.raises(MarkedYAMLError) as slow:
+        YAML(typ="rt").load(text)
+    mark = slow.value.problem_mark
+    assert mark is not None
+    assert (fast.value.line, fast.value.column) == (mark.line, mark.column)
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from catalogsync.errors import MAX_ISSUES_SHOWN, SourceLocation
-from catalogsync.yamlfast import fast_load
-from catalogsync.yamlio import SourceMap, _plain, _reader, parse_yaml_text
+from catalogsync.yamlfast import MAX_DEPTH, YamlProblem, fast_load
+from catalogsync.yamlio import SourceMap, YamlFileError, _plain, _reader, parse_yaml_text
 from tests.conftest import EXAMPLE, FIXTURES
 from tests.hardening.conftest import CONFIG, validate
 
@@ -84,6 +84,68 @@ def test_a_nul_byte_is_located_where_it_is(project: Path) -> None:
     assert "catalog.yaml:3:14: character U+0000 is not allowed in YAML" in run.err
 
 
+def _deep_block(depth: int) -> str:
+    return (
+        "products: []\n"
+        + "".join("  " * i + "k:\n" for i in range(depth))
+        + "  " * depth
+        + "k: v\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("catalog", "expected"),
+    [
+        # a block nest 5,000 deep, with a value at the bottom: refused where it passes the
+        # bound (the mapping on line 66), not "nested too deeply" at 1:1
+        (
+            _deep_block(5_000),
+            f"catalog.yaml:{MAX_DEPTH + 2}:{2 * MAX_DEPTH + 1}: YAML nested more than "
+            f"{MAX_DEPTH} levels deep",
+        ),
+        # the same after an anchor: the exact reader's input, checked before it recurses
+        (
+            "d: &d {a: 1}\n" + _deep_block(3_000),
+            f"catalog.yaml:{MAX_DEPTH + 3}:{2 * MAX_DEPTH + 1}: YAML nested more than "
+            f"{MAX_DEPTH} levels deep",
+        ),
+        # in flow style libyaml's scanner looks ahead to its own limit (1,000) first
+        (
+            "products: []\nk: " + "[" * 5_000 + "1" + "]" * 5_000 + "\n",
+            "catalog.yaml:2:1003: invalid YAML: exceeded maximum nesting depth",
+        ),
+    ],
+    ids=["block", "after an anchor", "flow"],
+)
+def test_a_very_deep_nest_is_located_where_it_gets_too_deep(
+    project: Path, catalog: str, expected: str
+) -> None:
+    run = validate(project, catalog)
+    assert run.code == 1
+    assert expected in run.err, run.err
+
+
+def test_a_syntax_error_is_located_without_the_slow_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ruamel's pure-Python reader took minutes to find a syntax error at the end of a
+    # 30 MB catalog; libyaml finds and locates it in the pass that reads the file.
+    def slow_reader() -> None:
+        raise AssertionError("the slow reader was asked")
+
+    monkeypatch.setattr("catalogsync.yamlio._reader", slow_reader)
+    items = "".join(f"  - {{name: P{i}, rate: '1'}}\n" for i in range(2_000))
+    for text, where in [
+        (f"products:\n{items}  - name: [A\n", (2_003, 1)),
+        (f"products:\n{items}  - {{name: A, name: B}}\n", (2_002, 15)),  # duplicate key
+        (f"d: &d {{a: 1}}\nproducts:\n{items}  - name: A\n   rate: x\n", (2_004, 4)),
+    ]:
+        with pytest.raises(YamlFileError) as caught:
+            parse_yaml_text(text, "c.yaml", fast=True)
+        location = caught.value.issue.location
+        assert location is not None and (location.line, location.column) == where, text[-40:]
+
+
 def test_rates_beyond_the_decimal_bounds_are_located_errors(project: Path) -> None:
     rates = ['"1e999999999"', '"' + "1" * 5000 + '"', '"0.00000000001"', '"1234567890123456789"']
     catalog = "products:\n" + "".join(
@@ -140,7 +202,10 @@ def test_the_libyaml_source_map_places_every_key_and_value_as_ruamel_does(path: 
     # Errors are located with libyaml's positions (a 30 MB catalog in seconds): they must be
     # exactly the round-trip reader's.
     text = path.read_text(encoding="utf-8")
-    loaded = fast_load(text, locate=True)
+    try:
+        loaded = fast_load(text, locate=True)
+    except YamlProblem:
+        pytest.skip("invalid whichever reader reads it (tests/test_yamlfast.py)")
     if loaded is None or loaded[0] is None:
         pytest.skip("the exact reader decides this one")
     document = parse_yaml_text(text, "x")
