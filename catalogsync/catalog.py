@@ -41,7 +41,7 @@ class Kind(StrEnum):
         return f"{self.value}s"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: a catalog holds 100,000s
 class Ref:
     """The natural identity of a catalog object."""
 
@@ -139,7 +139,7 @@ def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: ~40% less memory per resource
 class Resource:
     """One desired catalog object, as declared in YAML.
 

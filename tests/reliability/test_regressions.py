@@ -15,6 +15,7 @@ from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
 from catalogsync.errors import BackendError
+from catalogsync.yamlfast import MAX_DEPTH
 from tests.reliability.harness import BILLINGPLATFORM, PASS_ENV, USER_ENV, write_served_project
 
 
@@ -145,10 +146,10 @@ def test_yaml_nested_too_deeply_is_a_located_error(tmp_path: Path) -> None:
     """300 nested flow sequences ended `validate` in "internal error: RecursionError"."""
     code, err = _validate(tmp_path, "products: " + "[" * 300 + "]" * 300 + "\n")
     assert code == 1
-    # libyaml reads any depth without recursing (issue 16), so the error is the real one.
+    # Refused where the nesting passes the bound (issue 16), before anything recurses.
     assert err.endswith(
-        "catalog.yaml:1:12: products: expected a mapping (billingplatform product), not a list\n"
-        "1 problem found (catalog)\n"
+        f"catalog.yaml:1:{MAX_DEPTH + 10}: YAML nested more than {MAX_DEPTH} levels deep "
+        "(a catalog needs only a few levels)\n1 problem found (catalog)\n"
     )
 
 
