@@ -182,10 +182,11 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
                 f"file is {size / 1_048_576:.1f} MiB; catalog files are limited to "
                 f"{MAX_FILE_BYTES // 1_048_576} MiB (split the catalog into several files)",
             )
-        raw = path.read_bytes()
+        text = _decode(path.read_bytes(), shown)  # the bytes are let go before parsing
     except OSError as exc:
         raise _file_error(shown, f"cannot read file: {exc.strerror or exc}") from exc
-    document = parse_yaml_text(_decode(raw, shown), shown, fast=fast)
+    document = parse_yaml_text(text, shown, fast=fast)
+    del text
     if not document.source.exact:
         document.source.reread = lambda: _decode(path.read_bytes(), shown)
     return document
@@ -193,7 +194,7 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
 
 def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocument:
     """Parse YAML text (already decoded) into a YamlDocument (see `read_yaml_file`)."""
-    if not text.strip() or all(_is_comment(line) for line in text.splitlines()):
+    if not _has_content(text):
         raise _file_error(shown, "file is empty (expected a YAML mapping)")
     try:
         document = _parse(text, shown, fast=fast)
@@ -236,17 +237,23 @@ def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
     # libyaml reads what it is sure of: with only item positions (fast), or with every key's
     # and value's position, which locates errors as the round-trip reader would, in a
     # fraction of its time (a 30 MB catalog with one bad field: seconds, not minutes).
-    loaded = fast_load(text, locate=not fast)
+    def place(line: int, column: int) -> SourceLocation:
+        return SourceLocation(shown, line + 1, column + 1)
+
+    loaded = fast_load(text, locate=not fast, place=place)
     if loaded is not None:
         data, positions = loaded
         source = SourceMap(shown, exact=not fast)
-        source.values[()] = SourceLocation(shown, 1, 1)
-        for ypath, (line, column) in positions.items():
-            where = SourceLocation(shown, line + 1, column + 1)
-            if ypath and ypath[-1] is KEY:
-                source.keys[ypath[:-1]] = where
-            else:
-                source.values[ypath] = where
+        if fast:  # items only: the positions are the map
+            source.values = positions
+            source.values[()] = SourceLocation(shown, 1, 1)
+        else:
+            source.values[()] = SourceLocation(shown, 1, 1)
+            for ypath, where in positions.items():
+                if ypath and ypath[-1] is KEY:
+                    source.keys[ypath[:-1]] = where
+                else:
+                    source.values[ypath] = where
         return YamlDocument(shown, data, source)
     check_shape(text)  # what the exact reader would choke on: refused, located, here
     yaml = _reader()
@@ -301,9 +308,18 @@ def _forbidden_character(text: str, shown: str, exc: ReaderError) -> Issue:
     )
 
 
-def _is_comment(line: str) -> bool:
-    stripped = line.strip()
-    return not stripped or stripped.startswith("#") or stripped in ("---", "...")
+def _has_content(text: str) -> bool:
+    """Whether some line is more than blanks, a comment or a document marker (looked at
+    line by line: a copy of a 30 MB text, or a list of its lines, costs 100 MB)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        stripped = text[start:end].strip()
+        if stripped and not stripped.startswith("#") and stripped not in ("---", "..."):
+            return True
+        start = end + 1
+    return False
 
 
 def _decode(raw: bytes, shown: str) -> str:

@@ -300,3 +300,47 @@ def test_locating_one_bad_field_parses_only_its_item(
     )
     # one window from the bad item on, not the 260 KB file with every position recorded
     assert len(parsed) == 1 and parsed[0] <= (1 << 16) + 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *LOCATED_CASES.values(),
+        (BAD / "several-problems.yaml").read_text(encoding="utf-8"),
+        "products:\n"
+        + "".join(f"  - {{name: P{i}, rate: {'x' if i % 4 == 1 else 1}}}\n" for i in range(11))
+        + "packages:\n"
+        + "".join(
+            f"  - name: G{i}\n    products: [{{product: P{i}, min_qty: {i % 3}, max_qty: 1}}]\n"
+            for i in range(7)
+        )
+        + "  - {name: G9, products: [{product: P1, min_qty: 0}]}\n",
+    ],
+    ids=[*LOCATED_CASES, "several problems", "problems in several parts"],
+)
+def test_a_file_read_in_parts_has_the_problems_it_has_read_whole(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each file is validated PART_ITEMS top-level items at a time (memory); the problems,
+    # their places and the salvaged remainder's checks must not depend on the slicing.
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr("catalogsync.loader.PART_ITEMS", 2)
+    in_parts = problems(path)
+    monkeypatch.setattr("catalogsync.loader.PART_ITEMS", 1_000_000)
+    assert in_parts == problems(path)
+    assert in_parts
+
+
+def test_a_valid_file_read_in_parts_is_the_same_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.generate import generate, write_project
+
+    write_project(tmp_path, generate(60, 9, 150, awkward=True))
+    files = [tmp_path / "catalog.yaml"]
+    monkeypatch.setattr("catalogsync.loader.PART_ITEMS", 7)
+    in_parts = load_catalog(files, FMT)
+    monkeypatch.setattr("catalogsync.loader.PART_ITEMS", 1_000_000)
+    assert in_parts == load_catalog(files, FMT)
+    assert len(in_parts) == 60 + 9 + 150
