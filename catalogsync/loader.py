@@ -352,11 +352,18 @@ def check_references(
         if first is not resource:
             issues.append(Issue(f"duplicate {resource.ref}{_where(first)}", resource.location))
     issues.extend(_check_renames(by_ref))
-    needs: dict[Ref, tuple[Ref, ...]] = {}  # computed once: 40,000 resources make it count
+    # Dependencies are computed once (40,000 resources make it count), and kept only for
+    # the cycle check (half a million tuples of Refs: 150 MB). Key-implied dependencies
+    # cannot close a cycle: they point from a package-product to its package, its product
+    # (which imply nothing) or its parent (a shorter key). So a cycle needs a declared
+    # `requires`; most catalogs have none, and skip the graph.
+    cycles_possible = any(r.requires for r in by_ref.values())
+    needs: dict[Ref, tuple[Ref, ...]] = {}
     dangling: list[tuple[Resource, Ref]] = []
     for resource in resources:
         dependencies = resource.dependencies()
-        needs.setdefault(resource.ref, dependencies)
+        if cycles_possible:
+            needs.setdefault(resource.ref, dependencies)
         for needed in dependencies:
             if needed not in by_ref and needed.name not in ignored:
                 dangling.append((resource, needed))
@@ -366,7 +373,8 @@ def check_references(
             names = [ref.name for ref in by_ref if ref.kind is needed.kind]
             message += suggest(needed.name, names)
         issues.append(Issue(message, resource.location))
-    issues.extend(_check_cycles(by_ref, needs))
+    if cycles_possible:
+        issues.extend(_check_cycles(by_ref, needs))
     return issues
 
 
@@ -403,11 +411,6 @@ def _check_renames(by_ref: dict[Ref, Resource]) -> list[Issue]:
 
 
 def _check_cycles(by_ref: dict[Ref, Resource], needs: dict[Ref, tuple[Ref, ...]]) -> list[Issue]:
-    # Key-implied dependencies cannot close a cycle: they point from a package-product to
-    # its package, its product (which imply nothing) or its parent (a shorter key). So a
-    # cycle needs a declared `requires`; most catalogs have none, and skip the graph.
-    if not any(r.requires for r in by_ref.values()):
-        return []
     graph = {ref: [d for d in needs[ref] if d in by_ref] for ref in by_ref}
     if not _has_cycle(graph):
         return []
