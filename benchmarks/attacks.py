@@ -5,7 +5,8 @@
 Each attack is built in a temporary project and run as `catalogsync ...` under
 `/usr/bin/time -v`; the table gives the exit code, the wall time, the peak memory (maximum
 resident set size) and the first line printed on stderr. `--big` adds the 30 MB catalogs
-(valid, and with one bad field), which take minutes. docs/reliability.md holds the result.
+(valid, with one bad field, with a syntax error), which take minutes. docs/reliability.md
+holds the result.
 """
 
 from __future__ import annotations
@@ -318,6 +319,21 @@ def attacks(
     )
     yield "raw NUL byte", "validate", catalog('products:\n  - name: A\n    rate: "1"\x00\n')
     yield (
+        "block nest 5,000 deep with a value at the bottom",
+        "validate",
+        catalog(
+            "products: []\n"
+            + "".join("  " * i + "k:\n" for i in range(5_000))
+            + "  " * 5_000
+            + "k: v\n"
+        ),
+    )
+    yield (
+        "flow nest 5,000 deep (`[[[…1…]]]`)",
+        "validate",
+        catalog("products: []\nk: " + "[" * 5_000 + "1" + "]" * 5_000 + "\n"),
+    )
+    yield (
         "catalog path `/etc/hostname`",
         "validate",
         catalog(
@@ -379,23 +395,38 @@ def _big_catalogs() -> Iterator[
 ]:
     from benchmarks.generate import generate, write_project
 
-    def build(bad: bool) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+    def build(
+        fault: tuple[float, str] | None,
+    ) -> Callable[[Path], tuple[list[str], dict[str, str]]]:
+        """The catalog, with `fault` = (where, as a share of the text; what) written over
+        the first `status:` from there."""
+
         def make(folder: Path) -> tuple[list[str], dict[str, str]]:
             write_project(folder, generate(120_000, 12_000, 360_000, awkward=True))
-            if bad:
+            if fault:
                 path = folder / "catalog.yaml"
                 text = path.read_text(encoding="utf-8")
-                found = re.compile(r"status: \S+").search(text, len(text) // 2)
+                at, written = fault
+                found = re.compile(r"status: \S+").search(text, int(len(text) * at))
                 assert found
                 path.write_text(
-                    text[: found.start()] + "status: BOGUS" + text[found.end() :], encoding="utf-8"
+                    text[: found.start()] + written + text[found.end() :], encoding="utf-8"
                 )
             return [*CATALOGSYNC, "validate"], {}
 
         return make
 
-    yield "30 MB catalog (120,000 / 12,000 / 360,000), valid", "validate", build(False)
-    yield "the same 30 MB catalog with one bad field", "validate", build(True)
+    yield "30 MB catalog (120,000 / 12,000 / 360,000), valid", "validate", build(None)
+    yield (
+        "the same 30 MB catalog with one bad field (half-way)",
+        "validate",
+        build((0.5, "status: BOGUS")),
+    )
+    yield (
+        "the same 30 MB catalog with a syntax error (nine tenths in)",
+        "validate",
+        build((0.9, "status: [Production")),
+    )
 
 
 def main() -> int:
