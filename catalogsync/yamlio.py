@@ -32,7 +32,7 @@ from catalogsync.yamlfast import (
     check_shape,
     fast_dump,
     fast_load,
-    line_offsets,
+    line_starts,
     locate_under,
 )
 
@@ -88,16 +88,15 @@ class SourceMap:
             return False
         self._tried |= asked
         text = self.reread()
-        starts = line_offsets(text)
         under: dict[YamlPath, list[YamlPath]] = {}
         for ypath in asked:
             item = self._item_holding(ypath)
             under.setdefault(item, []).append(ypath[len(item) :])
+        places = {item: self.values.get(item, SourceLocation(self.path, 1, 1)) for item in under}
+        starts = line_starts(text, (where.line - 1 for where in places.values()))
         for item, relatives in under.items():
-            line, column = 0, 0
-            if item:
-                line, column = self.values[item].line - 1, self.values[item].column - 1
-            if line >= len(starts):  # the file changed since it was read
+            line, column = places[item].line - 1, places[item].column - 1
+            if line not in starts:  # the file changed since it was read
                 continue
             start = (starts[line] + column, line, column)
             for relative, (at_line, at_column) in locate_under(text, start, relatives).items():
