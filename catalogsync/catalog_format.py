@@ -82,6 +82,9 @@ class CatalogFormat(ABC):
     - turn a validated document into Resources whose `fields` hold only declared fields,
       with values normalised (Decimal, bool, str, None);
     - report semantic problems pydantic cannot see (e.g. min > max) as located Issues;
+    - treat each item of a top-level list alone: the loader validates, checks and converts a
+      large file in slices of its top-level lists (`loader.PART_ITEMS` items at a time, for
+      memory), so no validator or check may look across the items of a file;
     - write resources back as YAML-ready data (`item`, `document`) for `export` and for the
       adoption snippets of `drift`, such that loading that data gives the same resources.
     """
