@@ -1,4 +1,9 @@
-"""The API's own words in an error answer, redacted and shortened for an error message."""
+"""The API's own words in an error answer, redacted and shortened for an error message.
+
+The HTTP layer knows no vendor's error body: it reads the conventional top-level `message`
+and `error` strings, and a backend passes an `ErrorBodyParser` for its own shape (e.g.
+`catalogsync/backends/<system>/errors.py`), whose messages come first.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,22 @@ from collections.abc import Callable
 
 import httpx
 
+#: A decoded JSON error body -> the API's messages in it, in order ("" entries are skipped).
+ErrorBodyParser = Callable[[object], list[str]]
+
 MAX_ERROR_TEXT = 300
 
 
-def api_error_text(response: httpx.Response, redact: Callable[[str], str]) -> str:
-    """The API's own error message, from the JSON shapes BillingPlatform and LogiSense use.
+def no_vendor_messages(body: object) -> list[str]:
+    """The parser of a client that knows no vendor shape: only the conventional keys count."""
+    return []
+
+
+def api_error_text(
+    response: httpx.Response, parse: ErrorBodyParser, redact: Callable[[str], str]
+) -> str:
+    """The API's own error message: the vendor's messages, then top-level `message`/`error`;
+    the whole body when neither says anything, the text when it is not JSON.
 
     Redacted before it is shortened or its spaces are squeezed, either of which could
     leave part of a secret, or a secret holding spaces, unrecognised.
@@ -19,14 +35,8 @@ def api_error_text(response: httpx.Response, redact: Callable[[str], str]) -> st
         body = response.json()
     except ValueError:
         return " ".join(redact(response.text).split())[:MAX_ERROR_TEXT]
-    parts: list[str] = []
+    parts = list(parse(body))
     if isinstance(body, dict):
-        errors = body.get("errors")
-        if isinstance(errors, list):
-            for item in errors:
-                if isinstance(item, dict):
-                    text = item.get("error_message") or item.get("message")  # BP, LogiSense
-                    parts.append(str(text or item.get("error_code") or ""))
         for key in ("message", "error"):
             value = body.get(key)
             if isinstance(value, str) and value and value not in parts:

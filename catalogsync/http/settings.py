@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """Tunables for `HttpClient`; defaults follow the BillingPlatform best-practice page."""
+    """Tunables for `HttpClient`; the defaults are the project settings' (vendor guidance)."""
 
     timeout_seconds: float = 60.0
     max_retries: int = 5

@@ -1,7 +1,8 @@
 """`HttpClient`: the one place a request is sent, under the whole HTTP policy.
 
-Backend-neutral: a backend supplies an `AuthHook` (`catalogsync.http.sessions`) and calls
-`HttpClient.request()` with paths relative to its base URL. Each attempt takes a rate-limit
+Backend-neutral: a backend supplies an `AuthHook` (`catalogsync.http.sessions`) and a parser
+of its error bodies (`catalogsync.http.error_text`), and calls `HttpClient.request()` with
+paths relative to its base URL. Each attempt takes a rate-limit
 token (`pacing`) inside a concurrency slot, must finish by a deadline, is counted (`--stats`)
 and recorded (`--record FILE.har`); its outcome is then classified: a refused session is
 renewed and replayed (`sessions`), a retryable failure backed off and retried (`retry`),
@@ -34,7 +35,7 @@ import httpx
 from catalogsync.errors import AmbiguousWriteError, BackendError
 from catalogsync.har import active_recorder
 from catalogsync.http import retry
-from catalogsync.http.error_text import api_error_text
+from catalogsync.http.error_text import ErrorBodyParser, api_error_text, no_vendor_messages
 from catalogsync.http.pacing import Clock, Sleep, TokenBucket
 from catalogsync.http.sessions import AuthHook, Renewals, Sessions
 from catalogsync.http.settings import HttpSettings, HttpStats
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 class HttpClient:
     """Async HTTP client with the retry, auth, rate and concurrency policy built in.
 
+    `error_body_parser` reads the API's messages out of its JSON error bodies (the vendor's
+    shape); the conventional top-level `message`/`error` are read whatever it is.
     `sleep`, `clock` and `rng` are injectable so tests run without real waiting.
     """
 
@@ -59,6 +62,7 @@ class HttpClient:
         auth: AuthHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         allow_insecure_http: bool = False,
+        error_body_parser: ErrorBodyParser = no_vendor_messages,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         rng: random.Random | None = None,
@@ -67,6 +71,7 @@ class HttpClient:
             base_url, has_transport=transport is not None, allow_insecure_http=allow_insecure_http
         )
         self.settings = settings or HttpSettings()
+        self._error_body_parser = error_body_parser
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._client = httpx.AsyncClient(
@@ -318,7 +323,7 @@ class HttpClient:
     ) -> BackendError:
         status = response.status_code
         detail = f"HTTP {status} {response.reason_phrase}".rstrip()
-        text = api_error_text(response, self._redactor.redact)
+        text = api_error_text(response, self._error_body_parser, self._redactor.redact)
         if text:
             detail = f"{detail}: {text}"
         if attempts > 1:

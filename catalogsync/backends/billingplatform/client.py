@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from catalogsync.backends.billingplatform.errors import api_error_messages
 from catalogsync.backends.billingplatform.wire import (
     LoginResponse,
     QueryResponse,
@@ -254,6 +255,7 @@ class BillingPlatformClient:
             auth=_SessionAuth(username, password),
             transport=transport,
             allow_insecure_http=allow_insecure_http,
+            error_body_parser=api_error_messages,
         )
         # The username is a credential too (it comes from the environment like the password):
         # a server that echoes the login body in an error must not get it printed.

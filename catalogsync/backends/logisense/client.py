@@ -27,6 +27,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from catalogsync.aio import gather_or_cancel
+from catalogsync.backends.logisense.errors import api_error_messages
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
@@ -138,6 +139,7 @@ class LogiSenseClient:
             auth=_TokenAuth(username, password, client_id),
             transport=transport,
             allow_insecure_http=allow_insecure_http,
+            error_body_parser=api_error_messages,
         )
         # The username is a credential too (it comes from the environment like the password):
         # a server that echoes the login body in an error must not get it printed.
