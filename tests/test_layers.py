@@ -58,10 +58,7 @@ def _vendor_home(path: Path) -> bool:
 
 
 #: Files of other lanes of issue 19 still being changed (each entry goes as its lane lands).
-PENDING: dict[str, str] = {
-    "http/error_text.py": "i19-http: the vendors' error bodies move into backends/<system>/",
-    "http/settings.py": "i19-http: the HTTP defaults' source",
-}
+PENDING: dict[str, str] = {}
 
 
 def test_no_vendor_name_outside_its_backend_its_emulator_and_the_registry() -> None:

@@ -1,4 +1,5 @@
-"""Error bodies: each vendor's parser lives in its backend package; the HTTP layer knows none.
+"""Error bodies: each vendor's parser lives in its backend package; the HTTP layer knows none
+(tests/test_layers.py checks that catalogsync/http/ names no billing system).
 
 The HTTP layer reads the conventional top-level `message`/`error` of any JSON error body; a
 backend passes a parser for its own shape, whose messages come first.
@@ -6,8 +7,6 @@ backend passes a parser for its own shape, whose messages come first.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ from catalogsync.backends.logisense.errors import api_error_messages as ls_messa
 from catalogsync.errors import BackendError
 from catalogsync.http import ErrorBodyParser, HttpClient, HttpSettings
 from catalogsync.http.error_text import no_vendor_messages
-from catalogsync.registry import backend_names
 
 pytestmark = pytest.mark.anyio
 
@@ -85,16 +83,3 @@ async def test_without_a_vendor_parser_only_the_conventional_keys_are_read() -> 
     assert "INVALID_SESSION_ID" in await _error(400, BP_BODY)
     assert no_vendor_messages(BP_BODY) == []
 
-
-def test_the_http_layer_names_no_billing_system() -> None:
-    import catalogsync.http
-
-    package = Path(catalogsync.http.__file__).parent
-    vendor = re.compile("|".join(backend_names()), re.IGNORECASE)
-    named = {
-        f"{path.name}:{number}"
-        for path in sorted(package.glob("*.py"))
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if vendor.search(line)
-    }
-    assert not named, f"vendor words in catalogsync/http/: {sorted(named)}"
