@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from catalogsync.backend_api import Backend
 from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import BackendError
-from catalogsync.interrupt import is_not_sent, signal_name, stopping
+from catalogsync.interrupt import abandonable, is_not_sent, signal_name, stopping
 from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import index_live, renames_in
@@ -84,7 +84,7 @@ async def apply_plan(
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
             kinds = {c.ref.kind for c in runnable} | created_unchecked
-            checked = await _read_unless_stopped(backend, kinds, ids)
+            checked = await _read_unless_stopped(backend.fetch_kinds(kinds, ids))
             if checked is None:
                 break
             created_unchecked.clear()
@@ -123,9 +123,10 @@ async def apply_plan(
     verified = False
     succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
     if options.verify and succeeded and stopping() is None:
-        fresh = fresh or await backend.fetch_live()
-        results = verify_results(plan.changes, results, fresh)
-        verified = True
+        fresh = fresh or await _read_unless_stopped(backend.fetch_live())
+        if fresh is not None:  # None: a signal stopped the read; the report says unverified
+            results = verify_results(plan.changes, results, fresh)
+            verified = True
     return ApplyReport.build(
         plan.plan_hash,
         (results[c.ref] for c in plan.changes),
@@ -134,12 +135,12 @@ async def apply_plan(
     )
 
 
-async def _read_unless_stopped(
-    backend: Backend, kinds: set[Kind], ids: dict[Ref, str]
-) -> LiveCatalog | None:
-    """The re-check read before a wave; None when a stop request refused or abandoned it."""
+async def _read_unless_stopped(read: Awaitable[LiveCatalog]) -> LiveCatalog | None:
+    """A re-check or verification read; None when a stop request refused it, or a second
+    signal abandoned it."""
     try:
-        return await backend.fetch_kinds(kinds, ids)
+        with abandonable():
+            return await read
     except BackendError:
         if stopping() is None:
             raise
@@ -156,7 +157,8 @@ async def _run_wave(
 ) -> list[ChangeResult]:
     """One wave's results; after a stop request, what it did not send is not attempted."""
     try:
-        wave_results = await backend.apply_wave(runnable, ids)
+        with abandonable():
+            wave_results = await backend.apply_wave(runnable, ids)
     except asyncio.CancelledError:
         signum = stopping()
         task = asyncio.current_task()

@@ -23,6 +23,7 @@ from catalogsync.errors import BackendError, CatalogSyncError
 __all__ = [
     "Interrupted",
     "RequestNotSent",
+    "abandonable",
     "check_not_stopping",
     "exit_code_for",
     "is_not_sent",
@@ -33,6 +34,10 @@ __all__ = [
 
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
 _stop_signal: int | None = None
+#: Tasks now awaiting requests in flight (`abandonable`): the second signal cancels these and
+#: nothing else, so a cancellation only lands where the applier handles it. Elsewhere nothing
+#: is in flight and the stopping run is only finishing its report.
+_abandonable: set[asyncio.Task[object]] = set()
 #: What a request refused after the stop request says; the applier recognises it.
 _NOT_SENT = "not sent: the run was interrupted"
 
@@ -85,6 +90,7 @@ def reset() -> None:
     """Forget a stop request (tests, and each CLI run, start clean)."""
     global _stop_signal
     _stop_signal = None
+    _abandonable.clear()
 
 
 def check_not_stopping(method: str, path: str) -> None:
@@ -94,20 +100,36 @@ def check_not_stopping(method: str, path: str) -> None:
 
 
 @contextlib.contextmanager
+def abandonable() -> Iterator[None]:
+    """Mark the current task's awaits within this block as work a second signal abandons
+    (it is cancelled there; the block's caller turns that into "abandoned in flight")."""
+    task = asyncio.current_task()
+    if task is None:
+        yield
+        return
+    _abandonable.add(task)
+    try:
+        yield
+    finally:
+        _abandonable.discard(task)
+
+
+@contextlib.contextmanager
 def stop_on_signals(
     on_first: Callable[[int], None] | None = None,
 ) -> Iterator[None]:
     """Within a running event loop: the first SIGINT/SIGTERM requests a stop (and calls
-    `on_first`), the second cancels the current task (abandoning requests in flight)."""
+    `on_first`), the second abandons the requests in flight (cancels the tasks awaiting them
+    in an `abandonable` block; with none in flight there is nothing to abandon)."""
     loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
 
     def handle(signum: int) -> None:
         if _stop_signal is None:
             request_stop(signum)
             if on_first is not None:
                 on_first(signum)
-        elif task is not None:
+            return
+        for task in list(_abandonable):
             task.cancel()
 
     installed = []

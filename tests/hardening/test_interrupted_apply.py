@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 
 import anyio
 import pytest
@@ -132,3 +132,56 @@ def test_a_signal_after_the_stop_request_cannot_cut_the_report_short() -> None:
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+
+
+async def _signalled(signum: int) -> None:
+    signal.raise_signal(signum)
+    for _ in range(1000):  # the loop runs the handler on one of its next turns
+        await asyncio.sleep(0.001)
+        if interrupt.stopping() is not None:
+            return
+
+
+def _in_a_loop_restoring_handlers(main: Callable[[], Coroutine[None, None, None]]) -> None:
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        asyncio.run(main())
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def test_a_second_signal_with_nothing_in_flight_cancels_nothing() -> None:
+    """Between waves, or while the report is built, nothing is in flight: the second signal
+    has nothing to abandon, so it must not cancel the run (a CancelledError traceback)."""
+    reached = []
+
+    async def main() -> None:
+        with interrupt.stop_on_signals():
+            await _signalled(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+            await asyncio.sleep(0.05)
+            reached.append("the report")
+
+    _in_a_loop_restoring_handlers(main)
+    assert reached == ["the report"]
+
+
+def test_a_second_signal_abandons_what_is_in_flight() -> None:
+    abandoned = []
+
+    async def main() -> None:
+        with interrupt.stop_on_signals():
+            await _signalled(signal.SIGINT)
+            try:
+                with interrupt.abandonable():
+                    asyncio.get_running_loop().call_later(0.01, signal.raise_signal, signal.SIGINT)
+                    await asyncio.sleep(3600)  # a request in flight
+            except asyncio.CancelledError:
+                abandoned.append(True)
+                task = asyncio.current_task()
+                assert task is not None
+                task.uncancel()
+
+    _in_a_loop_restoring_handlers(main)
+    assert abandoned == [True]
