@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.reliability.harness import CREDENTIALS, write_served_project
+from tests.reliability.harness import CREDENTIALS, cli_run, write_served_project
 
 #: The control endpoints' credentials given to the served emulator (from the environment).
 CONTROL_ENV = "CATALOGSYNC_EMULATOR_CREDENTIALS"
@@ -120,6 +120,8 @@ def signal_during(
 
 
 def plan_changes(project: Path) -> int:
-    run = cli(project, "plan", "--format", "json")
-    assert run.returncode == 0, run.stderr
-    return len(json.loads(run.stdout)["changes"])
+    """How many changes a fresh plan wants; in process (nothing here is about signals, and a
+    subprocess would only add an interpreter start-up)."""
+    run = cli_run(project, "plan", "--format", "json")
+    assert run.code == 0, run.err
+    return len(json.loads(run.out)["changes"])

@@ -8,8 +8,12 @@ LogiSense is one more entry here.
 
 from __future__ import annotations
 
+import atexit
 import copy
+import hashlib
 import json
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -236,6 +240,39 @@ def served(
     app: ASGIApp = emulator.app if wrap is None else wrap(emulator.app)
     with emulator, ServerThread(app) as server:
         yield emulator, server.url
+
+
+def seed_live_state(
+    case: BackendCase, data: dict[str, Any], db: Path, settings: Mapping[str, Any]
+) -> None:
+    """Make `db` hold `data` as a clean apply with `settings` leaves it.
+
+    The suites start every run from a seeded live state. Applying it is a third or more of
+    a run's time and its outcome is the same every time (no faults), so each process applies
+    each distinct seed once, over loopback as before, and copies the emulator's database
+    (its whole state: sessions are not kept across a restart anyway) for every run.
+    """
+    key = json.dumps([case.name, data, dict(settings)], sort_keys=True, ensure_ascii=False)
+    cached = _seed_folder() / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.sqlite3"
+    if not cached.exists():
+        staging = cached.with_suffix(".applying")
+        with served(case, staging.with_suffix(".sqlite3.part")) as (_, url):
+            project = write_served_project(staging, case.name, data, url, settings)
+            seeded = cli_run(project, "apply", "--auto-approve")
+            assert seeded.code == 0, seeded.err
+        staging.with_suffix(".sqlite3.part").rename(cached)  # the emulator closed it: complete
+    shutil.copyfile(cached, db)
+
+
+_SEEDS: list[Path] = []
+
+
+def _seed_folder() -> Path:
+    """This process's folder of applied seed states, removed when it exits."""
+    if not _SEEDS:
+        _SEEDS.append(Path(tempfile.mkdtemp(prefix="catalogsync-seeds-")))
+        atexit.register(shutil.rmtree, _SEEDS[0], ignore_errors=True)
+    return _SEEDS[0]
 
 
 # -- live-state checks --------------------------------------------------------------------

@@ -29,6 +29,7 @@ from tests.reliability.harness import (
     cli_run,
     compare_live,
     replan_refs,
+    seed_live_state,
     served,
     write_served_project,
 )
@@ -76,13 +77,11 @@ def test_apply_killed_at_random_points_converges(case: BackendCase, tmp_path: Pa
         rng = random.Random(run)
         kill_at, jitter = rng.randint(1, APPLY_REQUESTS), rng.uniform(0, 0.03)
         folder = tmp_path / f"run{run}"
-        with served(case, folder.with_suffix(".sqlite3")) as (emulator, url):
-            project = write_served_project(
-                folder, case.name, case.seed_catalog(full), url, SETTINGS
-            )
-            assert cli_run(project, "apply", "--auto-approve").code == 0
+        db = folder.with_suffix(".sqlite3")
+        seed_live_state(case, case.seed_catalog(full), db, SETTINGS)
+        with served(case, db) as (emulator, url):
             before = case.natural_keys(emulator)
-            write_served_project(project, case.name, full, url, SETTINGS)
+            project = write_served_project(folder, case.name, full, url, SETTINGS)
             emulator.reset_stats()
 
             code = _kill_during_apply(

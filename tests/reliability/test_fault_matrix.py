@@ -39,6 +39,7 @@ from tests.reliability.harness import (
     compare_live,
     ref_id,
     replan_refs,
+    seed_live_state,
     served,
     write_served_project,
 )
@@ -170,11 +171,12 @@ def run_once(case: BackendCase, fault: Fault, seed: int, folder: Path) -> Outcom
     """Seed, apply the full catalog under the fault, then apply again without it."""
     full = case.catalog()
     spikes = LatencySpikes(*fault.spikes, seed=seed)
-    with served(case, folder.with_suffix(".sqlite3"), spikes.wrap) as (emulator, url):
-        project = write_served_project(folder, case.name, case.seed_catalog(full), url, SETTINGS)
-        assert cli_run(project, "apply", "--auto-approve").code == 0
+    db = folder.with_suffix(".sqlite3")
+    seed_live_state(case, case.seed_catalog(full), db, SETTINGS)
+    with served(case, db, spikes.wrap) as (emulator, url):
         before = case.natural_keys(emulator)
-        write_served_project(project, case.name, full, url, {**SETTINGS, **fault.settings})
+        settings = {**SETTINGS, **fault.settings}
+        project = write_served_project(folder, case.name, full, url, settings)
 
         emulator.faults = Faults(**fault.faults(case, seed))
         emulator.reset_stats()
