@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -331,6 +332,14 @@ class Plan:
     def dumps(self) -> str:
         """The plan file's text: stable key order, so equal plans are equal bytes."""
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> Plan:
+        """Read the plan file at `path` (see `loads`); a file that is not text is a `PlanError`."""
+        try:
+            return cls.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise PlanError(f"{path} is not a plan file (not UTF-8 text)") from exc
 
     @classmethod
     def loads(cls, text: str) -> Plan:

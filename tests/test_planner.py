@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -173,6 +174,16 @@ def test_plan_file_round_trips_and_detects_edits() -> None:
         Plan.loads(plan.dumps().replace('"1.10"', '"9.99"'))
     with pytest.raises(PlanError, match="not valid JSON"):
         Plan.loads("{")
+
+
+def test_a_plan_file_is_read_from_its_path_and_binary_is_not_a_plan(tmp_path: Path) -> None:
+    plan = plan_of(catalog(res(VOICE)))
+    saved = tmp_path / "plan.json"
+    saved.write_text(plan.dumps(), encoding="utf-8")
+    assert Plan.read(saved) == plan
+    saved.write_bytes(b"\xff\xfe not text")
+    with pytest.raises(PlanError, match=r"plan.json is not a plan file \(not UTF-8 text\)"):
+        Plan.read(saved)
 
 
 def test_ref_for_kinds() -> None:

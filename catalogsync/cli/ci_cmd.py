@@ -42,7 +42,7 @@ from catalogsync.ci.reviewed import (
     mark_spent,
 )
 from catalogsync.cli import Context, cli
-from catalogsync.cli.plan_cmd import _read_plan, apply
+from catalogsync.cli.plan_cmd import apply
 from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.plan import Plan
@@ -127,7 +127,7 @@ def comment(
 ) -> None:
     """Create or update the one PR/MR note for a target, found by its marker."""
     text = _read_body(body_file)
-    plan = _read_plan(plan_file) if plan_file else None
+    plan = Plan.read(plan_file) if plan_file else None
     target = _target(target_name, plan, text, kind)
     extra: list[str] = []
     if plan is not None:
@@ -449,7 +449,7 @@ def _apply(ctx: click.Context, planfile: Path, auth: Authorisation) -> int:
 
 
 def _plan_for(planfile: Path, target_name: str | None) -> Plan:
-    plan = _read_plan(planfile)
+    plan = Plan.read(planfile)
     if target_name is not None and plan.target != target_name:
         raise UsageError(f"the plan file is for target '{plan.target}', not '{target_name}'")
     return plan

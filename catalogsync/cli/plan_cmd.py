@@ -19,7 +19,7 @@ from catalogsync.cli.output import (
 )
 from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
-from catalogsync.errors import EXIT_CHANGES, EXIT_OK, PlanError, UsageError
+from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.guards import check_guards
 from catalogsync.interrupt import exit_code_for, signal_name, stop_on_signals, stopping
 from catalogsync.lock import apply_lock
@@ -189,7 +189,7 @@ def apply(
         raise UsageError(
             "--override-policy is for planning: a saved plan carries the overrides it was made with"
         )
-    saved = _read_plan(planfile) if planfile else None
+    saved = Plan.read(planfile) if planfile else None
     choice = choose_target(project, target_name or (saved.target if saved else None))
     selection = parse_selection(only, exclude, get_format(project.config.backend))
     if saved is not None:
@@ -315,16 +315,9 @@ def confirmation_question(chosen: Plan) -> str:
     )
 
 
-def _read_plan(path: Path) -> Plan:
-    try:
-        return Plan.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{path} is not a plan file (not UTF-8 text)") from exc
-
-
 @cli.command()
 @click.argument("planfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @format_option
 def show(planfile: Path, fmt: OutputFormat) -> None:
     """Print a saved plan (text, Markdown or JSON)."""
-    click.echo(PLAN_OUTPUTS[fmt](_read_plan(planfile), output_style()), nl=fmt != OutputFormat.JSON)
+    click.echo(PLAN_OUTPUTS[fmt](Plan.read(planfile), output_style()), nl=fmt != OutputFormat.JSON)

@@ -23,8 +23,8 @@ import pytest
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catalogsync.backends._shared import http_settings
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
+from catalogsync.backends.project_settings import http_settings
 from catalogsync.config import Settings, load_project
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import Faults

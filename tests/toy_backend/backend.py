@@ -12,7 +12,7 @@ from typing import Any
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backend_api import Backend, Progress
-from catalogsync.backends._shared import http_settings, settle_policy
+from catalogsync.backends.project_settings import http_settings, settle_policy
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
 from catalogsync.config import Project, Target

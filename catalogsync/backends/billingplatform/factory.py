@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from catalogsync.backend_api import Backend
-from catalogsync.backends._shared import http_settings, settle_policy
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
+from catalogsync.backends.project_settings import http_settings, settle_policy
 from catalogsync.config import Project, Settings, Target
 from catalogsync.errors import ConfigError
 

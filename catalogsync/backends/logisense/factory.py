@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 from catalogsync.backend_api import Backend
-from catalogsync.backends._shared import http_settings, settle_policy
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.target import LogiSenseTarget
+from catalogsync.backends.project_settings import http_settings, settle_policy
 from catalogsync.config import Project, Target
 from catalogsync.errors import ConfigError
 

@@ -1,6 +1,8 @@
-"""What every backend's factory uses: the HTTP settings a project asks for.
+"""What a backend's factory takes from the project's settings: its HTTP policy and how long an
+unclear create is re-read.
 
-Backend-neutral on purpose, so that one backend never imports another.
+Public (a backend outside this package, such as the test suite's toy, uses it too) and
+backend-neutral on purpose, so that one backend never imports another.
 """
 
 from __future__ import annotations
