@@ -353,20 +353,21 @@ def _check_alias(event: Any, open_anchors: set[str], size: int, added: int, limi
 # --- locating afterwards ---------------------------------------------------------------------
 
 #: What libyaml counts as a line break (YAML 1.1: NEL, LS and PS too).
-_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+#: What libyaml counts as a line break (YAML 1.1: NEL, LS and PS too), in UTF-8.
+_BREAK = re.compile(b"\r\n|[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]")
 
 
-def line_starts(text: str, lines: Iterable[int]) -> dict[int, int]:
-    """Where each of `lines` (0-based, as libyaml counts them) starts in `text`.
+def line_starts(raw: bytes, lines: Iterable[int]) -> dict[int, int]:
+    """Where each of `lines` (0-based, as libyaml counts them) starts in the UTF-8 `raw`.
 
     Counted without a table of every line (1.3 million of them in a 30 MB catalog: 50 MB);
-    lines past the end of `text` are left out.
+    lines past the end are left out.
     """
     pending = sorted(set(lines), reverse=True)
     starts: dict[int, int] = {}
     while pending and pending[-1] == 0:
         starts[pending.pop()] = 0
-    for line, found in enumerate(_BREAK.finditer(text), start=1):
+    for line, found in enumerate(_BREAK.finditer(raw), start=1):
         if not pending:
             break
         if line == pending[-1]:
@@ -375,25 +376,32 @@ def line_starts(text: str, lines: Iterable[int]) -> dict[int, int]:
 
 
 def locate_under(
-    text: str, start: tuple[int, int, int], wanted: Iterable[tuple[Any, ...]]
+    raw: bytes, start: tuple[int, int, int], wanted: Iterable[tuple[Any, ...]]
 ) -> ItemPositions:
     """Positions of the `wanted` paths (relative to the node at `start`) and of their keys.
 
-    `start` is the (offset, line, column) of a node, 0-based: a sequence item the fast
-    reader placed, or the document's start. Only the text from there is parsed, and only
-    as far as the node goes (a window widened until it holds the node), so locating an
-    error in one item of a 30 MB catalog costs about as much as reading that item. Paths
-    are keyed as `fast_load(..., locate=True)` keys them (a key's with a trailing `KEY`);
-    every prefix of a wanted path that exists is placed, so the caller can fall back to
-    the nearest one.
+    `raw` is the document as UTF-8 (no decoded copy of a 30 MB file is needed); `start` is
+    the (offset of its line in `raw`, line, column) of a node, 0-based: a sequence item
+    the fast reader placed, or the document's start. Only the text from there is parsed,
+    and only as far as the node goes (a window widened until it holds the node), so
+    locating an error in one item of a 30 MB catalog costs about as much as reading that
+    item. Paths are keyed as `fast_load(..., locate=True)` keys them (a key's with a
+    trailing `KEY`); every prefix of a wanted path that exists is placed, so the caller
+    can fall back to the nearest one.
     """
     prefixes = {path[:end] for path in wanted for end in range(len(path) + 1)}
-    offset, line, column = start
+    line_offset, line, column = start
+    # The column counts characters: skip that many from the line's start.
+    offset = line_offset + len(
+        raw[line_offset : line_offset + 4 * column].decode("utf-8", "ignore")[:column].encode()
+    )
     window = 1 << 16
     while True:
-        # The node keeps its column: blanks stand in for what precedes it on its line.
-        found, complete = _walk(" " * column + text[offset : offset + window], prefixes)
-        if complete or offset + window >= len(text):
+        # The node keeps its column: blanks stand in for what precedes it on its line. A
+        # character cut by the window's end is dropped: the window then widens.
+        chunk = raw[offset : offset + window].decode("utf-8", "ignore")
+        found, complete = _walk(" " * column + chunk, prefixes)
+        if complete or offset + window >= len(raw):
             return {
                 path: (line + at_line, at_column) for path, (at_line, at_column) in found.items()
             }

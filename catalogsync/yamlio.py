@@ -59,8 +59,8 @@ class SourceMap:
     keys: dict[YamlPath, SourceLocation] = field(default_factory=dict)
     #: False when only sequence items are mapped (the fast reader): see `resolve`.
     exact: bool = True
-    #: The document's text again, for `resolve` (re-read rather than kept: it is large).
-    reread: Callable[[], str] | None = None
+    #: The document again, as UTF-8, for `resolve` (re-read rather than kept: it is large).
+    reread: Callable[[], bytes] | None = None
     _asked: set[YamlPath] = field(default_factory=set)
     _tried: set[YamlPath] = field(default_factory=set)
 
@@ -87,19 +87,19 @@ class SourceMap:
         if not asked or self.reread is None:
             return False
         self._tried |= asked
-        text = self.reread()
+        raw = self.reread()
         under: dict[YamlPath, list[YamlPath]] = {}
         for ypath in asked:
             item = self._item_holding(ypath)
             under.setdefault(item, []).append(ypath[len(item) :])
         places = {item: self.values.get(item, SourceLocation(self.path, 1, 1)) for item in under}
-        starts = line_starts(text, (where.line - 1 for where in places.values()))
+        starts = line_starts(raw, (where.line - 1 for where in places.values()))
         for item, relatives in under.items():
             line, column = places[item].line - 1, places[item].column - 1
             if line not in starts:  # the file changed since it was read
                 continue
-            start = (starts[line] + column, line, column)
-            for relative, (at_line, at_column) in locate_under(text, start, relatives).items():
+            start = (starts[line], line, column)
+            for relative, (at_line, at_column) in locate_under(raw, start, relatives).items():
                 where = SourceLocation(self.path, at_line + 1, at_column + 1)
                 if relative and relative[-1] is KEY:
                     self.keys[(*item, *relative[:-1])] = where
@@ -187,7 +187,7 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
     document = parse_yaml_text(text, shown, fast=fast)
     del text
     if not document.source.exact:
-        document.source.reread = lambda: _decode(path.read_bytes(), shown)
+        document.source.reread = lambda: path.read_bytes().removeprefix(_UTF8_BOM)
     return document
 
 
@@ -205,7 +205,7 @@ def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocumen
             shown, "YAML nested too deeply to read (a catalog needs only a few levels)"
         ) from None
     if not document.source.exact:
-        document.source.reread = lambda: text
+        document.source.reread = text.encode  # (a file's map re-reads the file instead)
     return document
 
 
@@ -319,6 +319,9 @@ def _has_content(text: str) -> bool:
             return True
         start = end + 1
     return False
+
+
+_UTF8_BOM = "\ufeff".encode()
 
 
 def _decode(raw: bytes, shown: str) -> str:

@@ -258,6 +258,9 @@ LOCATED_CASES = {
         "      - {product: A, min_qty: 1}\n  - name: H\n    products:\n"
         "      - product: A\n        min_qty: 5\n        max_qty: 1\nproducts:\n  - name: A\n"
     ),
+    "non-ASCII before the item on its line": (
+        "products: [{name: \u65e5\u672c\u00e9}, {name: B, rate: x}]\n"
+    ),
     "non-ASCII and line separators before the fault": (
         'products:\n  - name: "Gr\u00f6\u00dfe \u65e5\u672c"\n    external_key: "a\\u2028b"\n'
         "  - name: B\n    rate: \u65e5\u672c\n"
