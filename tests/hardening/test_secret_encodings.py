@@ -163,3 +163,31 @@ def test_the_github_client_redacts_an_echoed_bearer_token(encoding: str) -> None
     message = str(caught.value)
     assert "POST /repos/acme/catalog/issues" in message
     assert_no_sentinel(message, TOKEN)
+
+
+@pytest.mark.parametrize("shape", ["documented errors", "not JSON"])
+def test_a_refused_logisense_write_redacts_what_the_server_echoes(shape: str) -> None:
+    # A write LogiSense refuses (400/404/409) is read by the client itself, not by the HTTP
+    # layer's error path: it must redact the server's text all the same.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Access/Login"):
+            return httpx.Response(200, json={"access_token": "SENTINEL-TOKEN-6f", "expires_in": 60})
+        echo = f"{request.headers['authorization']} {PASSWORD} {CLIENT_ID}"
+        if shape == "not JSON":
+            return httpx.Response(400, text=f"rejected: {echo}")
+        return httpx.Response(400, json={"errors": [{"code": 1, "message": f"bad {echo}"}]})
+
+    async def write() -> None:
+        client = LogiSenseClient(
+            "http://emulator", USER, PASSWORD, CLIENT_ID, transport=httpx.MockTransport(answer)
+        )
+        try:
+            await client.create("Currency", {"name": "x"})
+        finally:
+            await client.aclose()
+
+    with pytest.raises(CatalogSyncError) as caught:
+        anyio.run(write)
+    message = str(caught.value)
+    assert "HTTP 400" in message and "***" in message
+    assert_no_sentinel(message, "SENTINEL-TOKEN-6f", PASSWORD, CLIENT_ID)

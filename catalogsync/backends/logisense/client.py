@@ -298,7 +298,11 @@ class LogiSenseClient:
             text = ErrorResponse.model_validate(response.json()).text()
         except (ValueError, ValidationError):
             text = ""
-        detail = text or " ".join(response.text.split())[:300] or response.reason_phrase
+        # The server's words may quote what it was sent (the token, the login form): redacted
+        # before the whitespace is squeezed, as the HTTP layer does for the errors it reads.
+        redact = self._http.redact
+        detail = redact(text) or " ".join(redact(response.text).split())[:300]
+        detail = detail or response.reason_phrase
         return LogiSenseRequestError(
             f"{method} {path}: HTTP {response.status_code}: {detail}", response.status_code
         )
