@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from catalogsync.catalog import Kind, Ref, Resource, references
+from catalogsync.catalog import Kind, Ref, Resource, ref_order, references
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.errors import SourceLocation, UsageError
 from catalogsync.live import LiveCatalog, LiveResource
@@ -166,7 +166,7 @@ def _choose(
     by_ref, skipped = _exportable(live, fmt)
     chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
     added = _dependencies(chosen, by_ref, already, skipped, links)
-    return by_ref, sorted(chosen | set(added)), sorted(added), skipped
+    return by_ref, sorted(chosen | set(added), key=ref_order), sorted(added, key=ref_order), skipped
 
 
 def _exportable(
@@ -196,10 +196,10 @@ def _exportable(
             by_ref[ref] = resource
     duplicated = {ref for ref, _ in skipped}
     by_ref = {r: v for r, v in by_ref.items() if r not in duplicated}
-    if fmt is not None and _format_problem(sorted(by_ref), by_ref, fmt) is not None:
+    if fmt is not None and _format_problem(sorted(by_ref, key=ref_order), by_ref, fmt) is not None:
         # Something in there cannot be declared: find what, object by object (the whole
         # catalog is checked at once first, since it almost always passes).
-        for ref in sorted(by_ref):
+        for ref in sorted(by_ref, key=ref_order):
             problem = _format_problem([ref], by_ref, fmt)
             if problem is not None:
                 skipped.append((ref, problem))

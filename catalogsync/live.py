@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind
+from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind, ref_order
 from catalogsync.plan import digest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveResource:
     """One object as it is in the billing system, in the catalog's vocabulary.
 
@@ -46,7 +46,7 @@ class LiveCatalog:
     resources: tuple[LiveResource, ...] = ()
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.resources, key=lambda r: (r.ref, r.remote_id)))
+        ordered = tuple(sorted(self.resources, key=lambda r: (*ref_order(r.ref), r.remote_id)))
         object.__setattr__(self, "resources", ordered)
 
     def __iter__(self) -> Iterator[LiveResource]:

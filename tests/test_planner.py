@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from catalogsync.catalog import Kind, Ref, package_product_ref, package_ref, product_ref
+from catalogsync.catalog import (
+    Kind,
+    Ref,
+    canonical_value,
+    package_product_ref,
+    package_ref,
+    product_ref,
+)
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
@@ -201,3 +208,27 @@ def test_the_streamed_plan_hash_is_the_digest_of_the_whole_body() -> None:
     assert len(plan.changes) == 3 and plan.unmanaged == (SMS,)
     assert plan.plan_hash == digest(plan._body())
     assert plan_of(catalog()).plan_hash == digest(plan_of(catalog())._body())
+
+
+@pytest.mark.parametrize("size", [0, 1, 3])
+def test_the_catalog_digest_is_the_digest_of_every_resources_content(size: int) -> None:
+    """Hashed one resource at a time, it equals the digest of the whole canonical list
+    (plan files made before hold it)."""
+    resources = [
+        res(product_ref("Größe 'x' \"y\""), rate=Decimal("1.50"), flag=True, nothing=None),
+        res(GOLD, status="Production", currencies=("EUR", "USD")),
+        res(GOLD_VOICE, min_qty=Decimal(0)),
+    ][:size]
+    desired = catalog(*resources)
+    whole = digest(
+        [
+            {
+                "ref": r.ref.to_json(),
+                "fields": {k: canonical_value(v) for k, v in sorted(r.fields.items())},
+                "renamed_from": list(r.renamed_from),
+                "protect": r.protect,
+            }
+            for r in desired
+        ]
+    )
+    assert build_plan(desired, LiveCatalog(), OPTS).catalog_digest == whole
