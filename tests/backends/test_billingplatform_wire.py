@@ -20,7 +20,11 @@ from catalogsync.backends.billingplatform.client import (
     sql_in_conditions,
     sql_literal,
 )
-from catalogsync.backends.billingplatform.wire import WireRecordResult
+from catalogsync.backends.billingplatform.wire import (
+    QueryResponse,
+    WireRecordResult,
+    plain_query_rows,
+)
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
 from catalogsync.http import HttpSettings
 
@@ -307,3 +311,34 @@ async def test_invalid_session_500_triggers_relogin_and_logout_forgets_the_sessi
     assert seen == [
         ("login", ""), ("query", "S-1"), ("login", ""), ("query", "S-2"), ("logout", "S-2"),
     ]  # fmt: skip
+
+
+# -- query answers: all-string rows are taken as they are, the same rows either way ------------------
+
+_cells = st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none())
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=8), _cells, max_size=4), max_size=4))
+def test_plain_query_rows_match_the_general_reader(rows: list[dict[str, Any]]) -> None:
+    body = json.dumps({"queryResponse": rows, "other": 1}, ensure_ascii=False).encode()
+    plain = plain_query_rows(json.loads(body))
+    general = QueryResponse.model_validate(json.loads(body)).rows
+    if all(isinstance(v, str) for row in rows for v in row.values()):
+        assert plain == general
+    else:
+        assert plain is None  # numbers, flags, nulls: the general reader spells them
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"rows": []},
+        {"queryResponse": {}},
+        "text",
+        {"queryResponse": [1]},
+        {"queryResponse": [{"Name": "x"}, {"Rate": 1.5}]},
+    ],
+)
+def test_plain_query_rows_leave_other_bodies_to_the_general_reader(body: object) -> None:
+    assert plain_query_rows(body) is None

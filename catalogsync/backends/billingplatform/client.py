@@ -28,6 +28,7 @@ from catalogsync.backends.billingplatform.wire import (
     LoginResponse,
     QueryResponse,
     WireRecordResult,
+    plain_query_rows,
 )
 from catalogsync.errors import AuthenticationError, BackendError
 from catalogsync.http import AuthHook, HttpClient, HttpSettings
@@ -317,7 +318,9 @@ class BillingPlatformClient:
             _check_no_rows(method, path, response)
             return []
         decoded = self._http.decode_json(method, path, response)
-        rows = _parse(QueryResponse, decoded, method, path).rows
+        rows = plain_query_rows(decoded)
+        if rows is None:
+            rows = _parse(QueryResponse, decoded, method, path).rows
         for column in require:
             if any(column not in row for row in rows):
                 raise BackendError(f"{method} {path}: a row in the answer has no {column}")

@@ -19,6 +19,7 @@ __all__ = [
     "QueryResponse",
     "WireRecordResult",
     "cell_text",
+    "plain_query_rows",
 ]
 
 
@@ -115,3 +116,23 @@ class WireRecordResult(_Wire):
     def message(self) -> str:
         """The error text under either spelling."""
         return self.error_text or self.error_message
+
+
+def plain_query_rows(body: object) -> list[dict[str, str]] | None:
+    """The rows of a decoded query answer when every cell is a string already, as
+    BillingPlatform sends them nearly always; None for anything else (cells of other types,
+    another shape), which `QueryResponse` then reads and, if need be, says what is wrong.
+
+    Both give the same rows when this one answers: this one only skips `QueryResponse`'s
+    cell-by-cell validation in Python, which was most of the CPU of reading a
+    40,000-record catalog.
+    """
+    if type(body) is not dict:
+        return None
+    rows = body.get("queryResponse")
+    if type(rows) is not list:
+        return None
+    text = {str}
+    if all(type(row) is dict and set(map(type, row.values())) <= text for row in rows):
+        return rows
+    return None
