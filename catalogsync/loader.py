@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
+from catalogsync.catalog_cache import cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
@@ -458,6 +459,10 @@ def project_catalog_files(project: Project) -> list[Path]:
 
 
 def load_project_catalog(project: Project) -> Catalog:
-    """The desired catalog of a project, from the catalog paths its config names."""
+    """The desired catalog of a project, from the catalog paths its config names (from the
+    project's catalog cache when those files did not change: `catalog_cache`)."""
     files = project_catalog_files(project)
-    return load_catalog(files, get_format(project.config.backend))
+    backend = project.config.backend
+    return cached_catalog(
+        project.state_dir, backend, files, lambda: load_catalog(files, get_format(backend))
+    )

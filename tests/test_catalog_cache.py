@@ -1,0 +1,104 @@
+"""The catalog cache (`catalogsync.catalog_cache`): a project whose catalog files did not
+change gets the same catalog without reading them; anything else loads the YAML."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from catalogsync import catalog_cache
+from catalogsync.catalog import Catalog
+from catalogsync.config import Project, load_project
+from catalogsync.errors import CatalogValidationError
+from catalogsync.loader import load_catalog, load_project_catalog, project_catalog_files
+from catalogsync.registry import get_format
+
+EXAMPLE = Path(__file__).parents[1] / "catalogs" / "example"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.delenv(catalog_cache.ENV_SWITCH, raising=False)
+    shutil.copytree(EXAMPLE, tmp_path / "project")
+    return load_project(tmp_path / "project")
+
+
+def _entry(project: Project) -> Path:
+    return project.state_dir / catalog_cache.CACHE_FILE
+
+
+def _from_yaml(project: Project) -> Catalog:
+    return load_catalog(project_catalog_files(project), get_format(project.config.backend))
+
+
+def _unused() -> Catalog:
+    raise AssertionError("the YAML was read although the cache holds the catalog")
+
+
+def _cached(project: Project) -> Catalog:
+    files = project_catalog_files(project)
+    return catalog_cache.cached_catalog(project.state_dir, "billingplatform", files, _unused)
+
+
+def test_a_second_load_comes_from_the_cache_and_equals_the_yaml(project: Project) -> None:
+    first = load_project_catalog(project)
+    assert _entry(project).is_file()
+    assert _cached(project) == first == _from_yaml(project)
+    # locations too: messages about cached objects still point into the files
+    assert [r.location for r in _cached(project)] == [r.location for r in first]
+
+
+def test_an_edited_catalog_file_is_read_again(project: Project) -> None:
+    load_project_catalog(project)
+    products = project.root / "products.yaml"
+    products.write_text(products.read_text().replace('rate: "0.05"', 'rate: "0.07"'))
+    assert load_project_catalog(project) == _from_yaml(project)
+    assert _cached(project) == _from_yaml(project)  # and the entry is replaced
+
+
+def test_an_entry_signed_with_another_users_key_is_never_used(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_project_catalog(project)  # an entry signed with someone else's key ...
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+    loads = []
+    files = project_catalog_files(project)
+
+    def load() -> Catalog:
+        loads.append(1)
+        return _from_yaml(project)
+
+    catalog_cache.cached_catalog(project.state_dir, "billingplatform", files, load)
+    assert loads == [1]  # ... is ignored, and replaced by one of ours
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", None])
+def test_a_corrupt_entry_is_ignored(project: Project, damage: bytes | None) -> None:
+    load_project_catalog(project)
+    entry = _entry(project)
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2] if damage is None else damage)
+    assert load_project_catalog(project) == _from_yaml(project)
+
+
+def test_an_invalid_catalog_is_not_cached_and_reports_its_errors(project: Project) -> None:
+    products = project.root / "products.yaml"
+    products.write_text(products.read_text().replace('rate: "0.05"', "rate: [1]"))
+    for _ in range(2):
+        with pytest.raises(CatalogValidationError, match=r"products.yaml:\d+:\d+"):
+            load_project_catalog(project)
+    assert not _entry(project).exists()
+
+
+def test_the_cache_can_be_switched_off(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(catalog_cache.ENV_SWITCH, "0")
+    assert load_project_catalog(project) == _from_yaml(project)
+    assert not _entry(project).exists()
+
+
+def test_the_state_folder_keeps_itself_out_of_git(project: Project) -> None:
+    load_project_catalog(project)
+    assert (project.state_dir / ".gitignore").read_text().splitlines()[-1] == "*"
