@@ -22,7 +22,7 @@ EXAMPLE = Path(__file__).parents[1] / "catalogs" / "example"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     monkeypatch.delenv(catalog_cache.ENV_SWITCH, raising=False)
-    shutil.copytree(EXAMPLE, tmp_path / "project")
+    shutil.copytree(EXAMPLE, tmp_path / "project", ignore=shutil.ignore_patterns(".catalogsync"))
     return load_project(tmp_path / "project")
 
 
