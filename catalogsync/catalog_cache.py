@@ -22,6 +22,7 @@ located errors. Nothing here ever fails a command: a cache that cannot be read o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -183,18 +184,30 @@ def _write(path: Path, secret: bytes, key: bytes, catalog: Catalog) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(path.parent)
-        temporary.write_bytes(_MAGIC + mac + payload)
+        _write_new(temporary, _MAGIC + mac + payload)
         os.replace(temporary, path)
+    except FileExistsError:
+        pass  # not ours (another run's, or planted): left alone
     except OSError:
         temporary.unlink(missing_ok=True)
+
+
+def _write_new(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file that does not exist yet, never through a symbolic link: the project
+    folder may come from a pull request, with links planted where catalogsync writes."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
 
 
 def _ignore_in_git(folder: Path) -> None:
     """`.catalogsync/` holds local state only; a project made without `init` has no
     .gitignore line for it, so the folder ignores itself."""
     marker = folder / ".gitignore"
-    if not marker.exists():
-        marker.write_text("# local state of catalogsync (emulator, caches): never commit\n*\n")
+    if not marker.exists() and not marker.is_symlink():
+        with contextlib.suppress(FileExistsError):
+            text = b"# local state of catalogsync (emulator, caches): never commit\n*\n"
+            _write_new(marker, text, mode=0o644)
 
 
 def _read(path: Path, secret: bytes, key: bytes) -> Catalog | None:

@@ -3,6 +3,7 @@ change gets the same catalog without reading them; anything else loads the YAML.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -102,3 +103,17 @@ def test_the_cache_can_be_switched_off(project: Project, monkeypatch: pytest.Mon
 def test_the_state_folder_keeps_itself_out_of_git(project: Project) -> None:
     load_project_catalog(project)
     assert (project.state_dir / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_links_planted_where_the_cache_writes_are_never_followed(
+    project: Project, tmp_path: Path
+) -> None:
+    """A project from a pull request may hold symbolic links in .catalogsync/: writing the
+    cache must not create or overwrite what they point at."""
+    project.state_dir.mkdir()
+    victims = [tmp_path / "victim-1", tmp_path / "victim-2"]
+    (project.state_dir / ".gitignore").symlink_to(victims[0])
+    entry = _entry(project)
+    entry.with_name(f".{entry.name}.{os.getpid()}.tmp").symlink_to(victims[1])
+    assert load_project_catalog(project) == _from_yaml(project)
+    assert not any(victim.exists() for victim in victims)
