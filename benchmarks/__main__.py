@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.compare import Regression, regressions
+from benchmarks.compare import Regression, regressions, still_flagged
 from benchmarks.compare import load as load_previous
 from benchmarks.generate import SIZES, generate
 from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds
@@ -78,6 +78,7 @@ def run(
     systems = systems_named(backends)
     measured = {(system.name, size) for system in systems for size in sizes}
     previous = load_previous(out / "results.json")
+    kept_regressions = still_flagged(previous, measured)
     results: dict[str, Any] = {
         "machine": machine(),
         "latency_ms": latency_ms,
@@ -92,7 +93,8 @@ def run(
             block["sizes"][size] = _run_size(
                 system, size, table[size], scenarios, out, naive_sample, (latency_ms, rate_limit)
             )
-            results["regressions"] = [r.as_dict() for r in regressions(previous, results, measured)]
+            found = [r.as_dict() for r in regressions(previous, results, measured)]
+            results["regressions"] = kept_regressions + found
             write_results(results, out)  # after each size, so a long L run keeps S and M
     return results
 

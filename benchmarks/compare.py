@@ -93,3 +93,13 @@ def regressions(
             if was > 0 and now > was * (1 + THRESHOLD):
                 found.append(Regression(*key, metric, float(was), float(now)))
     return found
+
+
+def still_flagged(previous: dict[str, Any], measured: set[tuple[str, str]]) -> list[Any]:
+    """An earlier run's flags for the (backend, size) pairs this run does not measure again
+    (an L run on its own keeps S and M's flags)."""
+    return [
+        r
+        for r in previous.get("regressions", [])
+        if isinstance(r, dict) and (r.get("backend"), r.get("size")) not in measured
+    ]

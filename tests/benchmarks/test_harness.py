@@ -15,7 +15,7 @@ import pytest
 
 from benchmarks import child_usage, floor_logisense
 from benchmarks.__main__ import main
-from benchmarks.compare import load, regressions
+from benchmarks.compare import load, regressions, still_flagged
 from benchmarks.floor import Phase, pages, scenario_floor
 from benchmarks.report import markdown
 
@@ -181,3 +181,9 @@ def test_a_commands_peak_memory_is_its_own_not_the_harness_s(tmp_path: Path) -> 
     usage = json.loads(out.read_text(encoding="utf-8"))
     assert usage["peak_rss_kib"] < 100 * 1024 < len(ballast) // 1024
     assert usage["cpu_s"] >= 0 and usage["wall_s"] > 0
+
+
+def test_a_later_run_keeps_the_flags_of_the_sizes_it_does_not_measure() -> None:
+    flag = {"backend": "logisense", "size": "M", "scenario": "drift", "metric": "cpu_s"}
+    previous = {"regressions": [flag, {**flag, "size": "L"}]}
+    assert still_flagged(previous, {("logisense", "L")}) == [flag]
