@@ -23,7 +23,9 @@ from tests.test_html_report import sample_drift, sample_plan
 def _format_choices(command: str) -> tuple[str, ...]:
     group = cli
     assert isinstance(group, click.Group)
-    found = group.commands[command]
+    # get_command, not .commands: the group loads a command's module only when asked for it
+    found = group.get_command(click.Context(group), command)
+    assert found is not None
     option = next(p for p in found.params if p.name == "fmt")
     assert isinstance(option.type, click.Choice)
     return tuple(str(choice) for choice in option.type.choices)
