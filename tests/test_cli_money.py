@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from catalogsync.cli import cli
+from tests.clirun import run
 from tests.conftest import copy_example
 
 POLICIES = """\
@@ -17,11 +16,6 @@ policies:
   - {name: cap-increases, rule: max_price_increase, percent: 15}
   - {name: keep-sold-products, rule: no_delete_used_by_production}
 """
-
-
-def run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-C", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from tests.clirun import run
 from tests.contract.harness import dump_yaml
-from tests.test_e2e_billingplatform import edit_product, query, query_on, run, ui_request
+from tests.test_e2e_billingplatform import edit_product, query, query_on, ui_request
 
 
 def write_project(folder: Path, catalog: dict[str, Any]) -> Path:

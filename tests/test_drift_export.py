@@ -17,13 +17,13 @@ import pytest
 from benchmarks.generate import generate, write_project
 from catalogsync.render.markdown import DEFAULT_LIMIT
 from catalogsync.yamlio import parse_yaml_text
+from tests.clirun import run
 from tests.conftest import TEST_SETTINGS, copy_example
 from tests.test_e2e_billingplatform import (
     edit_product,
     project_emulator,
     query,
     query_on,
-    run,
     ui_request,
 )
 

@@ -14,18 +14,12 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from benchmarks.generate import generate, write_project
-from catalogsync.cli import cli
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
+from tests.clirun import run
 from tests.conftest import TEST_SETTINGS, copy_example
-
-
-def run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-C", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from catalogsync.catalog import Kind
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
+from tests.clirun import run
 from tests.conftest import TEST_SETTINGS
 from tests.contract.harness import BillingPlatformHarness, Harness, Spec, dump_yaml
-from tests.contract.test_plan_apply import run
 
 pytestmark = pytest.mark.loopback
 

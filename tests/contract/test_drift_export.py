@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import run
 from tests.contract.harness import Harness
-from tests.contract.test_plan_apply import SPEC, run
+from tests.contract.test_plan_apply import SPEC
 
 pytestmark = pytest.mark.loopback
 

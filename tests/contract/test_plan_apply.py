@@ -11,10 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from catalogsync.catalog import Kind
-from catalogsync.cli import cli
+from tests.clirun import run
 from tests.contract.harness import Harness, Spec
 
 pytestmark = pytest.mark.loopback
@@ -29,11 +28,6 @@ SPEC = Spec(
         "Résidentiel_50%": ("Voice", "100% Fibre", "snake_case_service", "Gerät – Zone 1"),
     },
 )
-
-
-def run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-C", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

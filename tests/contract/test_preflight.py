@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from catalogsync.catalog import Kind
-from catalogsync.cli import cli
+from tests.clirun import run
 from tests.contract.harness import Harness, Spec
 
 pytestmark = pytest.mark.loopback
@@ -17,11 +16,6 @@ pytestmark = pytest.mark.loopback
 SPEC = Spec(products={"Voice": "1.50", "SMS": "2.50"}, packages={"Gold": ("Voice", "SMS")})
 # (text in the harness's catalog, the typo put in its place, the expected message): each
 # harness's `lookup_typos`.
-
-
-def run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-C", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_unknown_lookup_names_fail_the_plan_all_at_once_with_file_and_line(

@@ -10,14 +10,13 @@ from typing import Any
 
 import anyio
 import pytest
-from click.testing import CliRunner
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalogsync.applier import apply_plan
 from catalogsync.catalog import Kind
-from catalogsync.cli import cli
 from catalogsync.config import load_project
 from catalogsync.workflow import choose_target, connected, fetch_and_plan
+from tests.clirun import run
 from tests.contract.harness import Harness, Spec
 
 pytestmark = pytest.mark.loopback
@@ -66,11 +65,6 @@ def _without(data: Any, key: str) -> Any:
     if isinstance(data, list):
         return [_without(v, key) for v in data]
     return data
-
-
-def run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-C", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_apply_reports_a_write_the_api_accepted_but_did_not_apply(

@@ -7,13 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from ruamel.yaml import YAML
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalogsync.catalog import Kind
-from catalogsync.cli import cli
 from catalogsync.emulator.faults import DroppedConnection
+from tests.clirun import run
 from tests.contract.harness import Harness, Spec
 
 pytestmark = pytest.mark.loopback
@@ -75,11 +74,6 @@ def with_settings(project: Path, **settings: object) -> None:
     config["settings"].update(settings)
     with path.open("w") as out:
         yaml.dump(config, out)
-
-
-def run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["-C", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_a_create_that_lands_after_the_first_re_read_is_adopted_not_duplicated(
