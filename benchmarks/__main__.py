@@ -4,6 +4,7 @@
                              [--backends billingplatform,logisense]
                              [--scenarios cold-apply,noop-plan,change-1pct,drift,export]
                              [--out benchmarks/results] [--naive-sample 60]
+                             [--cold-state DIR] [--reuse-cold]
 
 For each backend (`systems.py`; default: both) and size: a synthetic catalog
 (`generate.py`), a fresh emulator process (`catalogsync emulator serve --backend`, SQLite
@@ -11,6 +12,8 @@ file, injected latency and rate limit), the scenarios in order (`scenarios.py`),
 CPU in-process (`planning.py`) and, for BillingPlatform, the naive baseline (`naive.py`).
 Writes `results.json` and `results.md` to `--out`, each row compared with the results
 already there (`compare.py`: regressions over 10% are flagged there and on stdout).
+Each cold apply's emulator state is saved (`cold_state.py`, default `OUT/cold-state`);
+`--reuse-cold` measures the later scenarios on a copy of it, without a new cold apply.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.cold_state import ColdState, ColdStateError, catalog_digest, code_version
 from benchmarks.compare import Regression, regressions, still_flagged
 from benchmarks.compare import load as load_previous
 from benchmarks.generate import SIZES, generate
@@ -71,9 +75,13 @@ def run(
     out: Path,
     naive_sample: int,
     backends: Sequence[str] = ("billingplatform",),
+    cold_state: Path | None = None,
+    reuse_cold: bool = False,
 ) -> dict[str, Any]:
     """Run the benchmarks and write the results (with the regressions against the results
-    already in `out`); returns them."""
+    already in `out`); returns them. Cold states are saved under `cold_state` (default
+    `out/cold-state`); `reuse_cold` starts from them instead of a new cold apply."""
+    cold = _ColdStates(cold_state or out / "cold-state", reuse_cold)
     table = {**SIZES, **EXTRA_SIZES}
     systems = systems_named(backends)
     measured = {(system.name, size) for system in systems for size in sizes}
@@ -91,12 +99,45 @@ def run(
         block["formula"] = system.formula
         for size in sizes:
             block["sizes"][size] = _run_size(
-                system, size, table[size], scenarios, out, naive_sample, (latency_ms, rate_limit)
+                system,
+                size,
+                table[size],
+                scenarios,
+                out,
+                naive_sample,
+                (latency_ms, rate_limit),
+                cold,
             )
             found = [r.as_dict() for r in regressions(previous, results, measured)]
             results["regressions"] = kept_regressions + found
             write_results(results, out)  # after each size, so a long L run keeps S and M
     return results
+
+
+class _ColdStates:
+    """Where cold states are saved, and whether this run starts from them."""
+
+    def __init__(self, root: Path, reuse: bool) -> None:
+        self.root, self.reuse = root, reuse
+
+    def reused_row(
+        self, system: System, size: str, db: Path, setting: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """With --reuse-cold: the saved database copied to `db`, and the saved row."""
+        if not self.reuse:
+            return None
+        _log(f"  {system.name} cold-apply: reusing {self.root / system.name / size}")
+        return ColdState.of(self.root, system.name, size).restore(db, setting)
+
+    def saver(
+        self, system: System, size: str, db: Path, setting: dict[str, Any]
+    ) -> Callable[[Result], None]:
+        def save(result: Result) -> None:
+            state = ColdState.of(self.root, system.name, size)
+            state.save(db, result.as_dict(), setting)
+            _log(f"    cold state saved in {state.folder}")
+
+        return save
 
 
 def _run_size(
@@ -107,6 +148,7 @@ def _run_size(
     out: Path,
     naive_sample: int,
     limits: tuple[float, float],
+    cold: _ColdStates,
 ) -> dict[str, Any]:
     """One backend at one size: its scenarios, planning CPU and naive baseline."""
     latency_ms, rate_limit = limits
@@ -115,18 +157,42 @@ def _run_size(
     data = generate(*counts)
     shape = Shape.of(data)
     work = fresh_dir(out / "work" / system.name / size)
+    db = work / "emulator.sqlite3"
+    setting = {
+        "catalog_sha256": catalog_digest(system.catalog(data)),
+        "latency_ms": latency_ms,
+        "rate_limit": rate_limit,
+    }
+    wanted = set(scenarios)
+    reused = None
+    if "cold-apply" in wanted:
+        reused = cold.reused_row(system, size, db, setting)
+    if reused is not None:
+        wanted.discard("cold-apply")
     with EmulatorServer(
-        work / "emulator.sqlite3",
-        latency_ms=latency_ms,
-        rate_limit=rate_limit,
-        backend=system.name,
+        db, latency_ms=latency_ms, rate_limit=rate_limit, backend=system.name
     ) as server:
-        rows = run_size(data, work, server, set(scenarios), _log, system)
+        rows = run_size(
+            data,
+            work,
+            server,
+            wanted,
+            _log,
+            system,
+            on_cold_applied=cold.saver(system, size, db, setting),
+            cold_applied_before=reused is not None,
+        )
         planning = measure_planning(work / "project", repeat=1 if size == "L" else 2)
         naive = None
         if naive_sample and system.has_naive:
             naive = sample_rates(server.url, naive_sample, rate_limit)
     block_rows = []
+    if reused is not None:
+        if naive is not None:
+            reused["naive"] = naive.estimate(
+                0, shape.products + shape.packages + shape.package_products
+            )
+        block_rows.append(reused)
     for row in rows:
         data_row = row.as_dict()
         if naive is not None and row.run is not None:
@@ -149,6 +215,7 @@ def _run_size(
         },
         "seconds": round(time.perf_counter() - started, 1),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": code_version(),
     }
 
 
@@ -169,6 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     command.add_argument("--rate-limit", type=float, default=15.0)
     command.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     command.add_argument("--naive-sample", type=int, default=60, help="0: skip the naive baseline")
+    command.add_argument(
+        "--cold-state",
+        type=Path,
+        default=None,
+        help="where each cold apply's emulator state is saved and --reuse-cold finds it "
+        "(default: OUT/cold-state)",
+    )
+    command.add_argument(
+        "--reuse-cold",
+        action="store_true",
+        help="no new cold apply: start from the saved cold state, keep its cold-apply row "
+        "and measure the scenarios after it",
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -178,9 +258,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown += [b for b in backends if b not in SYSTEMS]
     if unknown:
         parser.error(f"unknown size or scenario: {', '.join(unknown)}")
-    results = run(
-        sizes, scenarios, args.latency_ms, args.rate_limit, args.out, args.naive_sample, backends
-    )
+    try:
+        results = run(
+            sizes,
+            scenarios,
+            args.latency_ms,
+            args.rate_limit,
+            args.out,
+            args.naive_sample,
+            backends,
+            args.cold_state,
+            args.reuse_cold,
+        )
+    except ColdStateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print((args.out / "results.md").read_text(encoding="utf-8"))
     for regression in results.get("regressions", []):
         print(f"REGRESSION: {Regression(**regression).line()}")

@@ -56,6 +56,17 @@ def verdicts(size: str, row: dict[str, Any]) -> list[str]:
     return misses
 
 
+def _reused(size_block: dict[str, Any]) -> str:
+    """Which rows came from a saved cold state (`--reuse-cold`), and when they were made."""
+    notes = [
+        f"; {row['scenario']} reused from {row['reused']['measured_at']} "
+        f"at {row['reused']['commit']}"
+        for row in size_block["scenarios"]
+        if "reused" in row
+    ]
+    return "".join(notes)
+
+
 def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -147,10 +158,11 @@ def _backend(title: str, block: dict[str, Any]) -> list[str]:
     for size, size_block in sizes.items():
         c = size_block["counts"]
         depths = " + ".join(str(n) for n in c["package_products_by_depth"])
+        commit = f" at {size_block['commit']}" if size_block.get("commit") else ""
         lines.append(
             f"- {size}: {c['products']} / {c['packages']} / {c['package_products']} "
-            f"({depths}); {size_block.get('measured_at', '')}, "
-            f"{size_block['seconds']:.0f} s in all"
+            f"({depths}); {size_block.get('measured_at', '')}{commit}, "
+            f"{size_block['seconds']:.0f} s in all{_reused(size_block)}"
         )
     naive_how = {
         row["naive"]["how"]

@@ -80,12 +80,19 @@ def run_size(
     wanted: set[str],
     log: Callable[[str], None],
     system: System = BILLINGPLATFORM,
+    *,
+    on_cold_applied: Callable[[Result], None] | None = None,
+    cold_applied_before: bool = False,
 ) -> list[Result]:
     """Every wanted scenario for one catalog (BillingPlatform-shaped `data`, written in
     `system`'s format), in order (later ones need earlier state).
 
     The project's client settings match the emulator's limits (batch 200, 4 in flight,
-    the same rate limit), as a user's project for that org would.
+    the same rate limit), as a user's project for that org would. `on_cold_applied` is
+    called with the cold apply's result while the emulator holds its state (to save it:
+    `cold_state.py`); `cold_applied_before` says the emulator started from such a saved
+    state, so the project's catalog cache is first written by an unmeasured `validate`,
+    as the cold apply would have written it.
     """
     shape = Shape.of(data)
     latency_s, rate = server.latency_ms / 1000, server.rate_limit or 0.0
@@ -116,6 +123,13 @@ def run_size(
     read_floor = system.read_floor(shape, latency_s, rate)
     cold = system.cold_apply_floor(shape, latency_s, rate)
     measure("cold-apply", ["apply", "--auto-approve"], cold, 0)
+    if on_cold_applied is not None and results and results[-1].scenario == "cold-apply":
+        on_cold_applied(results[-1])
+    if cold_applied_before:
+        command = [*catalogsync_command(), "-C", str(project), "validate"]
+        warm = subprocess.run(command, capture_output=True, text=True, check=False)
+        if warm.returncode != 0:
+            raise RuntimeError(f"validate before the reused cold state: {warm.stderr[-2000:]}")
     measure("noop-plan", ["plan"], read_floor, 0)
 
     change = system.change(catalog)

@@ -7,6 +7,7 @@ It keeps the benchmark command from rotting; the numbers themselves are not chec
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from benchmarks import child_usage, floor_logisense
 from benchmarks.__main__ import main
+from benchmarks.cold_state import ColdState, ColdStateError
 from benchmarks.compare import load, regressions, still_flagged
 from benchmarks.floor import Phase, pages, scenario_floor
 from benchmarks.report import markdown
@@ -187,3 +189,51 @@ def test_a_later_run_keeps_the_flags_of_the_sizes_it_does_not_measure() -> None:
     flag = {"backend": "logisense", "size": "M", "scenario": "drift", "metric": "cpu_s"}
     previous = {"regressions": [flag, {**flag, "size": "L"}]}
     assert still_flagged(previous, {("logisense", "L")}) == [flag]
+
+
+def test_a_reused_cold_state_measures_the_later_scenarios_without_a_new_cold_apply(
+    tmp_path: Path,
+) -> None:
+    """A run saves the emulator's state after its cold apply; `--reuse-cold` starts a new
+    emulator from a copy of it, keeps the saved cold-apply row (marked with when and at
+    which commit it was measured) and measures only what follows."""
+    out, states = tmp_path / "results", tmp_path / "states"
+    args = ["run", "--sizes", "XS", "--latency-ms", "0", "--rate-limit", "0"]
+    args += ["--backends", "logisense", "--out", str(out), "--cold-state", str(states)]
+    assert main([*args, "--scenarios", "cold-apply"]) == 0
+    saved = states / "logisense" / "XS"
+    assert sorted(p.name for p in saved.iterdir()) == ["cold-apply.json", "emulator.sqlite3"]
+    first = load(out / "results.json")["backends"]["logisense"]["sizes"]["XS"]["scenarios"][0]
+
+    assert main([*args, "--scenarios", "cold-apply,noop-plan", "--reuse-cold"]) == 0
+    block = load(out / "results.json")["backends"]["logisense"]["sizes"]["XS"]
+    rows = {r["scenario"]: r for r in block["scenarios"]}
+    assert list(rows) == ["cold-apply", "noop-plan"]
+    reused = rows["cold-apply"].pop("reused")
+    assert rows["cold-apply"] == first  # the saved measurement, not a new one
+    assert reused["commit"] and reused["measured_at"]
+    # the emulator started from what the saved cold apply wrote: all of it is live
+    assert rows["noop-plan"]["ok"] is True
+    assert rows["noop-plan"]["client_stats"]["by_method"] == {"GET": 8, "POST": 1}  # + login
+    assert block["planning"]["live_records"] == 40 + 4 + 90
+    assert "cold-apply reused from" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_a_cold_state_is_not_reused_for_another_catalog_or_setting(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    with sqlite3.connect(live) as db:
+        db.execute("CREATE TABLE service (name TEXT)")
+        db.execute("INSERT INTO service VALUES ('Product 000001')")
+    db.close()
+    setting = {"catalog_sha256": "abc", "latency_ms": 50.0, "rate_limit": 15.0}
+    state = ColdState.of(tmp_path / "states", "logisense", "L")
+    with pytest.raises(ColdStateError, match="no saved cold state"):
+        state.restore(tmp_path / "copy.sqlite3", setting)
+    state.save(live, {"scenario": "cold-apply", "requests": 51_034}, setting)
+    with pytest.raises(ColdStateError, match=r"latency_ms 50\.0 there, 0\.0 now"):
+        state.restore(tmp_path / "copy.sqlite3", {**setting, "latency_ms": 0.0})
+    row = state.restore(tmp_path / "copy.sqlite3", setting)
+    assert row["requests"] == 51_034 and set(row["reused"]) == {"commit", "measured_at"}
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
+        assert copy.execute("SELECT name FROM service").fetchall() == [("Product 000001",)]
+    copy.close()
