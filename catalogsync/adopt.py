@@ -1,6 +1,7 @@
 """Adoption: export the live catalog into a project, checked before anything is written.
 
-`export_catalog` (pure) makes the YAML texts; here they are placed in the project:
+`exporter` (pure) picks the objects and makes the YAML texts; here they are placed in the
+project:
 
 1. when the files join the project's catalog (they are under its `catalog:` paths), its
    existing catalog files (those not being overwritten) are read, so that objects already
@@ -23,7 +24,14 @@ from catalogsync.catalog import Ref
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
-from catalogsync.exporter import ExportResult, Selection, SplitBy, export_catalog, export_paths
+from catalogsync.exporter import (
+    Chosen,
+    ExportResult,
+    Selection,
+    SplitBy,
+    choose_export,
+    write_export_files,
+)
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
 from catalogsync.planner import PlanOptions, build_plan
@@ -66,36 +74,51 @@ def prepare_export(
     fmt = get_format(project.config.backend)
     schema_path = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
     notes: list[str] = []
-    targets = [
-        (out / p).resolve() for p in export_paths(live, fmt, selection=selection, split_by=split_by)
-    ]
+
+    def choose(declared: frozenset[Ref], checked: bool) -> Chosen:
+        return choose_export(
+            live, fmt, selection=selection, split_by=split_by, declared=declared, checked=checked
+        )
+
+    # Unchecked first: the load in `_verify` checks every exported object anyway.
+    chosen = choose(frozenset(), checked=False)
     # Files that join the project's catalog are checked against what it declares already;
     # an export elsewhere (a review copy, another repository) stands alone.
-    if any(_in_catalog_paths(project, path) for path in targets):
+    if any(_in_catalog_paths(project, (out / p).resolve()) for p in chosen.groups):
         # Everything selected may be declared already (export run again in an adopted
         # project): then there is nothing to write, and nothing would be overwritten.
         _, everything = _existing_catalog(project, set(), [])
         if everything and _all_declared(live, selection, everything):
             empty = ExportResult({}, ())
             return PreparedExport(empty, out, schema_path, fmt.json_schema_text(), notes)
-        existing, declared = _existing_catalog(project, set(targets), notes)
+        targets = {(out / p).resolve() for p in chosen.groups}
+        existing, declared = _existing_catalog(project, targets, notes)
+        chosen = choose(declared, checked=False)
     else:
         existing, declared = [], frozenset()
-    result = export_catalog(
-        live,
-        fmt,
-        selection=selection,
-        split_by=split_by,
-        declared=declared,
-        header=lambda path: _header(fmt, options.target, out / path, schema_path),
-    )
-    clobbered = sorted(str(p) for p in (out / rel for rel in result.files) if p.exists())
-    if clobbered and not force:
-        raise UsageError(
-            "export would overwrite existing files (pass --force to replace them, or "
-            "choose another --out):\n  " + "\n  ".join(clobbered)
+
+    def write(chosen: Chosen) -> ExportResult:
+        result = write_export_files(
+            chosen, fmt, lambda path: _header(fmt, options.target, out / path, schema_path)
         )
-    _verify(result, fmt, existing, live, options)
+        clobbered = sorted(str(p) for p in (out / rel for rel in result.files) if p.exists())
+        if clobbered and not force:
+            raise UsageError(
+                "export would overwrite existing files (pass --force to replace them, or "
+                "choose another --out):\n  " + "\n  ".join(clobbered)
+            )
+        return result
+
+    result = write(chosen)
+    try:
+        _verify(result, fmt, existing, live, options)
+    except CatalogSyncError:
+        if chosen.checked:
+            raise
+        # Something exported does not load back unchanged: ask the format about each
+        # object, leave out those it refuses, and verify again (an error now is final).
+        result = write(choose(declared, checked=True))
+        _verify(result, fmt, existing, live, options)
     return PreparedExport(result, out, schema_path, fmt.json_schema_text(), notes)
 
 

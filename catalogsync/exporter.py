@@ -10,7 +10,8 @@ The backend's `CatalogFormat` decides how objects are written (`export_fields`, 
 - `--split-by package` writes `products.yaml` and one `packages/<name>.yaml` per package;
   `kind` writes `products.yaml` and `packages.yaml`; `none` writes one `catalog.yaml`.
 
-Nothing here writes files: `export_catalog` returns the texts, and the CLI verifies them
+Nothing here writes files: `choose_export` picks the objects and their files,
+`write_export_files` makes the texts (`export_catalog` does both), and `adopt` verifies them
 (load + plan = no changes) before anything touches the disk.
 """
 
@@ -113,6 +114,69 @@ class ExportResult:
         return counts
 
 
+@dataclass
+class Chosen:
+    """The objects an export writes, grouped by file, before any YAML is made."""
+
+    groups: dict[str, list[Resource]]  # path relative to the output folder → its objects
+    resources: tuple[Resource, ...]
+    added: list[Ref]
+    skipped: list[tuple[Ref, str]]
+    #: Whether the format was asked about each exported object (False: the caller
+    #: loads the files back instead, see `choose_export`).
+    checked: bool
+
+
+def choose_export(
+    live: LiveCatalog,
+    fmt: CatalogFormat,
+    *,
+    selection: Selection = Selection(),
+    split_by: SplitBy = SplitBy.PACKAGE,
+    declared: Iterable[Ref] = (),
+    checked: bool = True,
+) -> Chosen:
+    """The selected live objects, with their export fields, grouped by the file they go to.
+
+    `declared` are objects the project already declares elsewhere: they are neither
+    exported as dependencies nor written twice.
+
+    `checked=False` leaves out the costly part: validating every exported object as a
+    catalog file would declare it (the format's document model, a second time per
+    object). A caller that loads the written files back anyway (`adopt`) learns the same
+    from that load, and only when it fails asks again with `checked=True`, which finds
+    and leaves out the objects the format refuses. The objects that are not exported are
+    still checked (their refusal is reported as a warning either way); if any is refused,
+    the result is the checked one.
+    """
+    known = frozenset(declared)
+    if checked:
+        by_ref, chosen, added, skipped = _choose(live, fmt, selection, known, links=fmt)
+    else:
+        by_ref, chosen, added, skipped = _choose(live, None, selection, known, links=fmt)
+        exported = set(chosen)
+        rest = [ref for ref in sorted(by_ref, key=ref_order) if ref not in exported]
+        if rest and _format_problem(rest, by_ref, fmt) is not None:
+            return choose_export(
+                live, fmt, selection=selection, split_by=split_by, declared=known, checked=True
+            )
+    resources = tuple(
+        Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields)) for ref in chosen
+    )
+    return Chosen(_group(resources, split_by), resources, added, skipped, checked)
+
+
+def write_export_files(
+    chosen: Chosen, fmt: CatalogFormat, header: Callable[[str], Sequence[str]] = lambda path: ()
+) -> ExportResult:
+    """The YAML text of each file; `header(path)` gives the comment lines that start the
+    file at `path` (e.g. the schema modeline, relative to that file)."""
+    files = {
+        path: dump_yaml(fmt.document(group), header(path)) for path, group in chosen.groups.items()
+    }
+    return ExportResult(files, chosen.resources, chosen.added, chosen.skipped)
+
+
 def export_catalog(
     live: LiveCatalog,
     fmt: CatalogFormat,
@@ -122,32 +186,12 @@ def export_catalog(
     declared: Iterable[Ref] = (),
     header: Callable[[str], Sequence[str]] = lambda path: (),
 ) -> ExportResult:
-    """The YAML files declaring the selected live objects.
-
-    `declared` are objects the project already declares elsewhere: they are neither
-    exported as dependencies nor written twice. `header(path)` gives the comment lines
-    that start the file at `path` (e.g. the schema modeline, relative to that file).
-    """
-    by_ref, chosen, added, skipped = _choose(live, fmt, selection, frozenset(declared), links=fmt)
-    resources = tuple(
-        Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields)) for ref in chosen
+    """The YAML files declaring the selected live objects, leaving out (in `skipped`) those
+    a catalog file cannot declare: `choose_export` then `write_export_files`."""
+    chosen = choose_export(
+        live, fmt, selection=selection, split_by=split_by, declared=declared, checked=True
     )
-    groups = _group(resources, split_by)
-    files = {path: dump_yaml(fmt.document(group), header(path)) for path, group in groups.items()}
-    return ExportResult(files, resources, added, skipped)
-
-
-def export_paths(
-    live: LiveCatalog,
-    fmt: CatalogFormat,
-    *,
-    selection: Selection = Selection(),
-    split_by: SplitBy = SplitBy.PACKAGE,
-) -> list[str]:
-    """The files `export_catalog` would write with nothing declared (no YAML is made; `fmt`
-    is asked only what objects link to, not whether it could write them)."""
-    chosen = _choose(live, None, selection, frozenset(), links=fmt)[1]
-    return list(_group([Resource(ref=ref) for ref in chosen], split_by))
+    return write_export_files(chosen, fmt, header)
 
 
 def _choose(
