@@ -16,7 +16,15 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from catalogsync.catalog import Kind, Ref, Resource, Value, package_ref, product_ref
+from catalogsync.catalog import (
+    Kind,
+    Ref,
+    Resource,
+    Value,
+    package_ref,
+    product_ref,
+    ref_order,
+)
 from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
 from catalogsync.errors import Issue, SourceLocation
 from catalogsync.yamlio import YamlPath
@@ -128,7 +136,7 @@ class YamlCatalogFormat(CatalogFormat):
         return list(value) if isinstance(value, tuple) else value
 
     def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
-        ordered = sorted(resources, key=lambda r: r.ref)
+        ordered = sorted(resources, key=lambda r: ref_order(r.ref))
         items: dict[Ref, dict[str, Any]] = {r.ref: self.item(r) for r in ordered}
         document: dict[str, Any] = {}
         for resource in ordered:

@@ -28,9 +28,9 @@ from pydantic import ValidationError
 
 from catalogsync.catalog import Kind, Ref, Resource, ref_order, references
 from catalogsync.catalog_format import CatalogFormat
+from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.errors import SourceLocation, UsageError
 from catalogsync.live import LiveCatalog, LiveResource
-from catalogsync.yamlio import dump_yaml
 
 
 class SplitBy(StrEnum):
@@ -171,8 +171,10 @@ def write_export_files(
 ) -> ExportResult:
     """The YAML text of each file; `header(path)` gives the comment lines that start the
     file at `path` (e.g. the schema modeline, relative to that file)."""
+    writer = CatalogWriter()
     files = {
-        path: dump_yaml(fmt.document(group), header(path)) for path, group in chosen.groups.items()
+        path: writer.text(fmt.document(group), header(path))
+        for path, group in chosen.groups.items()
     }
     return ExportResult(files, chosen.resources, chosen.added, chosen.skipped)
 

@@ -479,6 +479,12 @@ _SAFE_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ._/()+-]*[A-Za-z0-9._/()+-]|[A-Za-
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
+def plain_text(text: str) -> bool:
+    """Whether `text` is written as is, unquoted, by `fast_dump` (and by `yamlio.dump_yaml`):
+    plain-safe by shape and read back as that very text by YAML 1.1 and 1.2 readers."""
+    return _SAFE_PLAIN.fullmatch(text) is not None and text not in _RESERVED
+
+
 class _NotSimple(Exception):
     """A value the fast writer does not render exactly as ruamel would."""
 

@@ -350,6 +350,30 @@ def test_a_record_the_format_cannot_declare_is_left_out_alone(tmp_path: Path) ->
     assert ref == package_ref("Gold") and "cannot declare its status" in why
 
 
+def test_the_unchecked_choice_equals_the_checked_one_and_still_checks_what_it_leaves_out() -> None:
+    """`adopt` chooses without asking the format about each exported object (the load-back
+    checks them); what it does not export is still checked, so warnings stay the same."""
+    from catalogsync.catalog import Kind, package_ref, product_ref
+    from catalogsync.exporter import Selection, Selector, choose_export
+    from catalogsync.live import LiveCatalog, LiveResource
+    from catalogsync.registry import get_format
+
+    fmt = get_format("billingplatform")
+    voice = LiveResource(product_ref("Voice"), "1", {"rate": Decimal("1.5")})
+    retired = LiveResource(package_ref("Gold"), "2", {"status": "Retired"})
+    products = Selection(only=(Selector(Kind.PRODUCT),))
+
+    clean = choose_export(LiveCatalog((voice,)), fmt, checked=False)
+    assert not clean.checked and not clean.skipped
+    assert clean.groups == choose_export(LiveCatalog((voice,)), fmt, checked=True).groups
+
+    # Gold is not selected, but its refusal is reported as before: the checked choice.
+    left_out = choose_export(LiveCatalog((voice, retired)), fmt, selection=products, checked=False)
+    assert left_out.checked
+    assert [r.ref for r in left_out.resources] == [product_ref("Voice")]
+    assert [ref for ref, _ in left_out.skipped] == [package_ref("Gold")]
+
+
 # --- prune scope ----------------------------------------------------------------------------
 
 

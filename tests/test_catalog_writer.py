@@ -1,0 +1,125 @@
+"""`CatalogWriter` writes exactly what `yamlio.dump_yaml` writes, one object at a time.
+
+`export` writes its files with it; these tests hold it to the bytes of the writer it
+replaced there, on real catalogs of both backends (awkward names too) and random documents.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generate import generate, write_project
+from benchmarks.systems import systems_named
+from catalogsync.catalog import Kind
+from catalogsync.catalog_writer import CatalogWriter
+from catalogsync.loader import load_catalog
+from catalogsync.registry import get_format
+from catalogsync.yamlio import dump_yaml, walk_files
+from tests.conftest import EXAMPLE
+
+HEADER = ["yaml-language-server: $schema=../schemas/x.json", "", "Exported by a test."]
+
+
+def assert_writes_like_dump_yaml(document: Any, header: list[str] = HEADER) -> None:
+    expected = dump_yaml(document, header)
+    writer = CatalogWriter()
+    assert writer.text(document, header) == expected
+    assert writer.text(document, header) == expected  # again, from the writer's cache
+    stream = io.StringIO()
+    writer.write(stream, document, header)
+    assert stream.getvalue() == expected
+
+
+def _documents(backend: str, folder: Path) -> list[dict[str, Any]]:
+    """The whole catalog under `folder` as one document, and one document per package."""
+    fmt = get_format(backend)
+    resources = list(load_catalog(list(walk_files(folder)), fmt, base=folder))
+    per_package: dict[str, list[Any]] = {}
+    for resource in resources:
+        if resource.ref.kind is not Kind.PRODUCT:
+            per_package.setdefault(resource.ref.key[0], []).append(resource)
+    return [fmt.document(resources)] + [fmt.document(group) for group in per_package.values()]
+
+
+@pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
+def test_generated_catalogs_with_awkward_names_are_written_like_dump_yaml(backend: str) -> None:
+    system = systems_named([backend])[0]
+    folder = Path(tempfile.mkdtemp())
+    write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
+    (folder / "catalogsync.yaml").unlink()
+    documents = _documents(backend, folder)
+    assert len(documents) == 7
+    for document in documents:
+        assert_writes_like_dump_yaml(document)
+
+
+@pytest.mark.parametrize(
+    ("backend", "folder"),
+    [
+        ("billingplatform", EXAMPLE),
+        ("logisense", EXAMPLE.parent / "logisense-example"),
+    ],
+)
+def test_the_example_catalogs_are_written_like_dump_yaml(backend: str, folder: Path) -> None:
+    copy = Path(tempfile.mkdtemp())
+    for path in walk_files(folder):
+        if path.name != "catalogsync.yaml":
+            target = copy / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    for document in _documents(backend, copy):
+        assert_writes_like_dump_yaml(document)
+
+
+def test_an_object_the_writer_does_not_lay_out_is_written_whole_by_dump_yaml() -> None:
+    # A multi-line text, an empty list and an odd key: ruamel's layout, the object alone;
+    # the plain objects around it are still written by the writer itself.
+    document = {
+        "products": [
+            {"name": "A", "rate": Decimal("1.50")},
+            {"name": "B", "description": "two\nlines", "tags": []},
+            {"name": "C", "odd key: yes": 1},
+            {"name": "yes", "rate": Decimal("-0.00"), "flag": True, "qty": 3},
+        ],
+        "packages": [{"name": "P", "products": [{"product": "A", "children": [{"x": None}]}]}],
+    }
+    assert_writes_like_dump_yaml(document)
+
+
+def test_documents_it_does_not_lay_out_at_all_are_dump_yaml_s() -> None:
+    for document in ({}, {"products": []}, {"products": {"a": 1}}, {"products": [1, 2]}):
+        assert_writes_like_dump_yaml(document)
+
+
+_text = st.text(
+    st.sampled_from("aZ09 ._-:#'\"é\n/()+%@`&*!|>{[,?ö–\\\t\x85\u2028~=<\r"), max_size=8
+)
+_scalar = st.one_of(
+    _text,
+    st.sampled_from(["yes", "No", "null", "1:30", "0x1F", "1_000", "~", "Product 000001"]),
+    st.integers(-5, 10**6),
+    st.booleans(),
+    st.none(),
+    st.decimals(places=2, allow_nan=False, allow_infinity=False),
+)
+_keys = st.sampled_from(["name", "rate", "min_qty", "children", "x y", "1", "on", "a:b"])
+_values = st.recursive(
+    _scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
+    max_leaves=10,
+)
+_objects = st.dictionaries(_keys, _values, min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["products", "packages"]), st.lists(_objects, max_size=3)))
+def test_random_catalog_shaped_documents_are_written_like_dump_yaml(document: Any) -> None:
+    assert_writes_like_dump_yaml(document)
