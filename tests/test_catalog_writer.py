@@ -95,7 +95,8 @@ def test_an_object_the_writer_does_not_lay_out_is_written_whole_by_dump_yaml() -
 
 
 def test_documents_it_does_not_lay_out_at_all_are_dump_yaml_s() -> None:
-    for document in ({}, {"products": []}, {"products": {"a": 1}}, {"products": [1, 2]}):
+    documents: list[Any] = [{}, {"products": []}, {"products": {"a": 1}}, {"products": [1, 2]}]
+    for document in documents:
         assert_writes_like_dump_yaml(document)
 
 
