@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import child_usage, floor_logisense
-from benchmarks.__main__ import main
+from benchmarks.__main__ import _kept, main
 from benchmarks.cold_state import ColdState, ColdStateError
 from benchmarks.compare import load, regressions, still_flagged
 from benchmarks.floor import Phase, pages, scenario_floor
@@ -237,3 +237,22 @@ def test_a_cold_state_is_not_reused_for_another_catalog_or_setting(tmp_path: Pat
     with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
         assert copy.execute("SELECT name FROM service").fetchall() == [("Product 000001",)]
     copy.close()
+
+
+def test_a_run_of_some_sizes_keeps_every_other_backend_and_size_of_the_results() -> None:
+    """The final re-measure runs BillingPlatform S,M,L, LogiSense S,M, then LogiSense L from
+    a saved cold state, into the same folder: each run replaces only what it measures."""
+    block = {"scenarios": [{"scenario": "noop-plan", "requests": 9}]}
+    earlier = {
+        "backends": {
+            "billingplatform": {"formula": "f", "sizes": {"S": block, "M": block, "L": block}},
+            "logisense": {"formula": "g", "sizes": {"S": block, "M": block}},
+        }
+    }
+    kept = _kept(earlier, {("logisense", "L"), ("logisense", "M")})
+    assert {b: sorted(v["sizes"]) for b, v in kept.items()} == {
+        "billingplatform": ["L", "M", "S"],
+        "logisense": ["S"],
+    }
+    assert kept["logisense"]["formula"] == "g"
+    assert _kept(earlier, {("logisense", "S"), ("logisense", "M")}).get("logisense") is None
