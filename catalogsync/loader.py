@@ -24,13 +24,16 @@ from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
 from catalogsync.registry import get_format
 from catalogsync.validation import model_at, suggest, validation_issues
+from catalogsync.yamlfast import ExactReaderNeeded
 from catalogsync.yamlio import (
     SourceMap,
     YamlDocument,
     YamlFileError,
+    YamlPart,
     YamlPath,
     display_path,
     read_yaml_file,
+    read_yaml_parts,
     walk_files,
 )
 
@@ -103,34 +106,92 @@ def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = 
     invalid_names: set[str] = set()
     for path in files:
         try:
-            document = read_yaml_file(path, display_path(path, base), fast=True)
+            file_issues, file_resources, file_invalid = _load_file(
+                path, display_path(path, base), fmt
+            )
         except YamlFileError as exc:
             issues.append(exc.issue)
             continue
-        file_issues, file_resources = _load_document(document, fmt, invalid_names)
-        del document
         issues.extend(file_issues)
         resources.extend(file_resources)
+        invalid_names |= file_invalid
     issues.extend(check_references(resources, ignore_names=invalid_names))
     if issues:
         raise CatalogValidationError(issues)
     return Catalog(tuple(resources))
 
 
-#: Top-level list items validated and turned into resources at a time: the models of a
-#: whole 30 MB file at once were the largest part of its peak memory.
+#: List items validated and turned into resources at a time (a top-level item with its
+#: nested ones: a package and its package-products; the exact reader's parts count
+#: top-level items only): the models of a whole 30 MB file at once were the largest part
+#: of its peak memory.
 PART_ITEMS = 1_000
+
+
+def _load_file(
+    path: Path, shown: str, fmt: CatalogFormat
+) -> tuple[list[Issue], list[Resource], set[str]]:
+    """One file's problems, resources (the valid remainder's, when it has problems) and
+    the names of its invalid objects.
+
+    The file is read and validated in parts (`PART_ITEMS` items of a top-level list each;
+    a format's models and checks see each item alone, so a slice of a file is a file) as
+    libyaml reads it: each part's plain data, models and item positions are let go once
+    its resources are made, so the whole file's data is never held at once. A file only
+    the exact reader can read (anchors, tags...) is read whole by it instead.
+
+    Raises:
+        YamlFileError: the file cannot be read, or is not valid YAML (one located issue).
+    """
+    invalid_names: set[str] = set()
+
+    def splits(key: Any) -> bool:
+        return isinstance(key, str) and model_at(fmt.document_model, (key, 0)) is not None
+
+    source, parts = read_yaml_parts(path, shown, split=splits, size=PART_ITEMS)
+    try:
+        issues, resources = _load_parts(source, parts, fmt, invalid_names)
+    except ExactReaderNeeded:
+        invalid_names.clear()
+        document = read_yaml_file(path, shown, fast=True)
+        issues, resources = _load_document(document, fmt, invalid_names)
+    return issues, resources, invalid_names
+
+
+def _load_parts(
+    source: SourceMap, parts: Iterable[YamlPart], fmt: CatalogFormat, invalid_names: set[str]
+) -> tuple[list[Issue], list[Resource]]:
+    """The problems and resources of a document's parts (see `_load_file`)."""
+    resources: list[Resource] = []
+    rest_resources: list[Resource] = []
+    with_issues: list[Callable[[], Iterable[Issue]]] = []
+    rest_issues: list[Callable[[], Iterable[Issue]]] = []
+    for part in parts:
+        source.values.update(part.positions)
+        rest = part.key is None  # the rest of the document comes last, but goes first
+        shift: Callable[[YamlPath], YamlPath]
+        if rest:
+            data, shift = part.data, _same
+        else:
+            data, shift = {part.key: part.data}, _shifted(part.key, part.start)
+        part.data = None
+        found, model, locate = _validated(data, shift, source, fmt, invalid_names)
+        del data
+        if model is not None:
+            (rest_resources if rest else resources).extend(fmt.to_resources(model, locate))
+        if list(found()):  # made in full: each issue asks the source map for its place
+            (rest_issues if rest else with_issues).append(found)
+        else:  # nothing asks for these places again (the resources hold theirs)
+            for ypath in part.positions:
+                del source.values[ypath]
+    resources[:0] = rest_resources
+    return _placed(source, [*rest_issues, *with_issues]), resources
 
 
 def _load_document(
     document: YamlDocument, fmt: CatalogFormat, invalid_names: set[str]
 ) -> tuple[list[Issue], list[Resource]]:
-    """One file's problems and resources (the valid remainder's, when it has problems).
-
-    The file is validated in parts (`PART_ITEMS` items of a top-level list each; a
-    format's models and checks see each item alone, so a slice of a file is a file), and
-    each part's plain data and models are let go once its resources are made.
-    """
+    """One file's problems and resources, the file read whole (by the exact reader)."""
     source, data = document.source, document.data
     document.data = None  # the parts release the data as they go
     resources: list[Resource] = []
@@ -143,10 +204,17 @@ def _load_document(
         if model is not None:
             resources.extend(fmt.to_resources(model, locate))
     del data
-    # The issues asked the source map for their places; a fast reader's map finds what it
-    # lacks in one re-read, then the issues are made again, exactly placed.
+    return _placed(source, with_issues), resources
+
+
+def _placed(source: SourceMap, with_issues: list[Callable[[], Iterable[Issue]]]) -> list[Issue]:
+    """The issues, exactly placed.
+
+    They asked the source map for their places; a fast reader's map finds what it lacks
+    in one re-read, then the issues are made again, exactly placed.
+    """
     source.resolve()
-    return [issue for found in with_issues for issue in found()], resources
+    return [issue for found in with_issues for issue in found()]
 
 
 def _validated(

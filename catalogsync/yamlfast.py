@@ -30,7 +30,8 @@ import functools
 import io
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -50,11 +51,14 @@ except ImportError:  # pragma: no cover - a future ruamel without the table
 __all__ = [
     "KEY",
     "MAX_DEPTH",
+    "ExactReaderNeeded",
     "ItemPositions",
+    "Part",
     "YamlProblem",
     "check_shape",
     "fast_available",
     "fast_load",
+    "fast_parts",
     "line_starts",
     "locate_under",
 ]
@@ -84,8 +88,9 @@ def _typed_patterns() -> dict[str, list[Any]]:
 _TYPED = _typed_patterns()
 
 
-class _GiveUp(Exception):
-    """The document uses something only the exact reader handles faithfully."""
+class ExactReaderNeeded(Exception):
+    """The document uses something only the exact reader handles faithfully (or libyaml is
+    missing)."""
 
 
 class YamlProblem(Exception):
@@ -146,13 +151,13 @@ def _plain(value: str) -> Any:
     if _FLOAT.fullmatch(value):
         return Decimal(value)  # exact: a float would round `12345678901234567.89`
     if any(p.match(value) for p in patterns):
-        raise _GiveUp(f"typed scalar {value!r}")
+        raise ExactReaderNeeded(f"typed scalar {value!r}")
     return value
 
 
-def _scalar(event: Any) -> Any:
+def _scalar(event: Any) -> Any:  # (`_build` has it inline: it runs per scalar)
     if event.anchor is not None or event.tag is not None:
-        raise _GiveUp("anchor or tag")
+        raise ExactReaderNeeded("anchor or tag")
     if not event.style:  # plain (libyaml reports "" or None)
         return _plain(event.value)
     return event.value  # quoted or block: always a string
@@ -174,15 +179,66 @@ def fast_load(
     Raises:
         YamlProblem: a syntax error, a duplicate key or too deep a nesting, located.
     """
-    if not fast_available():
-        return None
     try:
-        return _build(yaml.parse(text, Loader=_CLoader), locate, place or _pair)
+        (whole,) = fast_parts(text, locate=locate, place=place)
+    except ExactReaderNeeded:
+        return None
+    return whole.data, whole.positions
+
+
+@dataclass
+class Part:
+    """A piece of a document as `fast_parts` hands it out, with the positions in it."""
+
+    #: The top-level list the part is a slice of; None for the rest of the document.
+    key: Any
+    #: The index in that list of the part's first item.
+    start: int
+    #: The slice's items, or the document without its sliced lists.
+    data: Any
+    #: As `fast_load` returns them, keyed by paths in the whole document.
+    positions: dict[tuple[Any, ...], Any]
+
+
+def _never(key: Any) -> bool:
+    return False
+
+
+def fast_parts(
+    source: str | bytes,
+    *,
+    split: Callable[[Any], bool] = _never,
+    size: int = 1_000,
+    locate: bool = False,
+    place: Callable[[int, int], Any] | None = None,
+) -> Iterator[Part]:
+    """The document read by libyaml, handed out as it is read: `fast_load`'s data in parts.
+
+    Each list value of the top-level mapping whose key `split` accepts comes in slices of
+    about `size` sequence items (its own and those nested in them: a package with 30
+    package-products weighs 31), each handed out as soon as the next item begins (or the
+    list ends), so the whole document is never built at once; the rest of the document
+    (the top-level mapping without those lists, or a document that is not a mapping) comes
+    last, when it holds anything or no list was split. `source` may be the file's UTF-8 bytes (no
+    decoded copy of a 30 MB file is needed).
+
+    Raises:
+        YamlProblem: a syntax error, a duplicate key or too deep a nesting, located.
+        ExactReaderNeeded: the exact reader must read this document (possibly after some
+            parts were handed out: the caller then discards them).
+    """
+    if not fast_available():
+        raise ExactReaderNeeded("libyaml is not available")
+    parser = _CLoader(source)
+    try:
+        yield from _build(iter(parser.get_event, None), split, size, locate, place or _pair)
     except MarkedYAMLError as exc:
         raise YamlProblem.from_marked(exc) from None
-    except (_GiveUp, YAMLError, ValueError):  # ValueError: an int past Python's digit limit
+    except (YAMLError, ValueError) as exc:  # ValueError: an int past Python's digit limit
         # YAMLError here is unmarked (a forbidden character): the exact reader locates it.
-        return None
+        raise ExactReaderNeeded(str(exc)) from None
+    finally:
+        parser.dispose()
 
 
 #: Ends the path of a mapping key's position in `fast_load(..., locate=True)`.
@@ -194,51 +250,81 @@ def _pair(line: int, column: int) -> tuple[int, int]:
 
 
 def _build(
-    events: Any, locate: bool, place: Callable[[int, int], Any]
-) -> tuple[Any, dict[tuple[Any, ...], Any]]:
-    positions: dict[tuple[Any, ...], Any] = {}
-    # Open containers: [container, its path, the pending mapping key (or _NO_KEY)].
+    events: Iterator[Any],
+    split: Callable[[Any], bool],
+    size: int,
+    locate: bool,
+    place: Callable[[int, int], Any],
+) -> Iterator[Part]:
+    rest_positions: dict[tuple[Any, ...], Any] = {}
+    positions = rest_positions  # where the next position goes: the rest's or a slice's
+    # Open containers: [container, its path, the pending mapping key (or _NO_KEY), the
+    # index of its first item (a sliced list's items are let go slice by slice)].
     stack: list[list[Any]] = []
+    sliced: dict[Any, Any] = {}  # top-level keys whose lists were handed out in parts
+    slicing: list[Any] | None = None  # the frame of the list being handed out
+    starts_slice = False
     root: Any = None
     documents = 0
+    scalar_event, mapping_start, mapping_end = (
+        _ev.ScalarEvent,
+        _ev.MappingStartEvent,
+        _ev.MappingEndEvent,
+    )
+    sequence_start, sequence_end = _ev.SequenceStartEvent, _ev.SequenceEndEvent
     for event in events:
         kind = type(event)
-        if kind is _ev.ScalarEvent:
-            value: Any = _scalar(event)
-        elif kind is _ev.MappingStartEvent or kind is _ev.SequenceStartEvent:
+        if kind is scalar_event:
             if event.anchor is not None or event.tag is not None:
-                raise _GiveUp("anchor or tag")
-            value = {} if kind is _ev.MappingStartEvent else []
-        elif kind is _ev.MappingEndEvent or kind is _ev.SequenceEndEvent:
-            stack.pop()
+                raise ExactReaderNeeded("anchor or tag")
+            value: Any = event.value
+            if not event.style:  # plain (libyaml reports "" or None); else always a string
+                value = _plain(value)
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None:
+                raise ExactReaderNeeded("anchor or tag")
+            value = {} if kind is mapping_start else []
+        elif kind is mapping_end or kind is sequence_end:
+            frame = stack.pop()
+            if frame is slicing:
+                if frame[0]:
+                    yield Part(frame[1][0], frame[3], frame[0], positions)
+                slicing, positions = None, rest_positions
             continue
         elif kind is _ev.DocumentStartEvent:
             documents += 1
             if documents > 1 or event.version is not None or event.tags:
-                raise _GiveUp("directives or several documents")
+                raise ExactReaderNeeded("directives or several documents")
             continue
         elif kind in _IGNORED:
             continue
         else:  # AliasEvent and anything unknown
-            raise _GiveUp(kind.__name__)
+            raise ExactReaderNeeded(kind.__name__)
         if not stack:
             root, path = value, ()
         else:
             frame = stack[-1]
             container = frame[0]
             if type(container) is list:
-                path = (*frame[1], len(container))
+                if frame is slicing and len(positions) >= size:
+                    # The items so far are complete: hand them out before this one.
+                    yield Part(frame[1][0], frame[3], container, positions)
+                    frame[3] += len(container)
+                    container = frame[0] = []
+                    positions = {}
+                path = (*frame[1], frame[3] + len(container))
                 mark = event.start_mark
                 positions[path] = place(mark.line, mark.column)
                 container.append(value)
             elif frame[2] is _NO_KEY:
-                if kind is not _ev.ScalarEvent:
-                    raise _GiveUp("complex key")
-                if value in container:
+                if kind is not scalar_event:
+                    raise ExactReaderNeeded("complex key")
+                taken = sliced if len(stack) == 1 else _NONE_TAKEN
+                if value in container or value in taken:
                     # `1` and `true` are equal Python keys but not equal YAML keys
-                    same = next(k for k in container if k == value)
+                    same = next(k for k in (*container, *taken) if k == value)
                     if type(same) is not type(value):
-                        raise _GiveUp("keys equal only to Python")
+                        raise ExactReaderNeeded("keys equal only to Python")
                     mark = event.start_mark
                     raise YamlProblem(mark.line, mark.column, _duplicate(value))
                 # One string per distinct key: half a million `name`s are 25 MB otherwise.
@@ -249,16 +335,23 @@ def _build(
                 continue
             else:
                 path = (*frame[1], frame[2])
-                container[frame[2]] = value
+                if len(stack) == 1 and kind is sequence_start and split(frame[2]):
+                    sliced[frame[2]] = frame[2]  # handed out in parts, not kept in the root
+                    starts_slice = True
+                else:
+                    container[frame[2]] = value
                 frame[2] = _NO_KEY
                 if locate:
                     mark = event.start_mark
                     positions[path] = place(mark.line, mark.column)
-        if kind is not _ev.ScalarEvent:
+        if kind is not scalar_event:
             if len(stack) >= MAX_DEPTH:
                 raise _too_deep(event.start_mark)
-            stack.append([value, path, _NO_KEY])
-    return root, positions
+            stack.append([value, path, _NO_KEY, 0])
+            if starts_slice:
+                slicing, positions, starts_slice = stack[-1], {}, False
+    if not isinstance(root, dict) or root or not sliced:
+        yield Part(None, 0, root, rest_positions)
 
 
 def _duplicate(key: Any) -> str:
@@ -266,6 +359,7 @@ def _duplicate(key: Any) -> str:
 
 
 _NO_KEY = object()
+_NONE_TAKEN: dict[Any, Any] = {}
 _IGNORED = (_ev.StreamStartEvent, _ev.StreamEndEvent, _ev.DocumentEndEvent)
 
 
@@ -467,7 +561,7 @@ def _key(event: Any) -> Any:
     """A mapping key as the fast reader keys its data."""
     try:
         return _scalar(event)
-    except _GiveUp:
+    except ExactReaderNeeded:
         return event.value
 
 

@@ -28,10 +28,12 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from catalogsync.errors import Issue, SourceLocation
 from catalogsync.yamlfast import (
     KEY,
+    Part,
     YamlProblem,
     check_shape,
     fast_dump,
     fast_load,
+    fast_parts,
     line_starts,
     locate_under,
 )
@@ -173,6 +175,57 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
             (syntax errors and duplicate keys, with their line and column).
     """
     shown = shown_as or str(path)
+    text = _decode(_read_bytes(path, shown), shown)  # the bytes are let go before parsing
+    document = parse_yaml_text(text, shown, fast=fast)
+    del text
+    if not document.source.exact:
+        document.source.reread = lambda: path.read_bytes().removeprefix(_UTF8_BOM)
+    return document
+
+
+#: A piece of a document as `read_yaml_parts` hands it out (positions as SourceLocations).
+YamlPart = Part
+
+
+def read_yaml_parts(
+    path: Path, shown: str, *, split: Callable[[Any], bool], size: int
+) -> tuple[SourceMap, Iterator[YamlPart]]:
+    """One YAML file read by libyaml as a stream of parts (see `yamlfast.fast_parts`): each
+    top-level list whose key `split` accepts, `size` items at a time, then the rest.
+
+    The source map starts with the document's start only: each part brings its items'
+    positions (`read_yaml_file(fast=True)`'s), for the caller to add while it needs them.
+
+    Raises:
+        YamlFileError: unreadable, too large, not UTF-8 or empty (here); not valid YAML
+            (while the parts are read: a syntax error or a duplicate key, located).
+        ExactReaderNeeded: while the parts are read, when only the exact reader can read
+            this file (`read_yaml_file` then reads it): discard the parts read so far.
+    """
+    raw = _read_bytes(path, shown)
+    if not _has_content(_decode(raw, shown)):  # the decoded text is let go at once
+        raise _file_error(shown, "file is empty (expected a YAML mapping)")
+    raw = raw.removeprefix(_UTF8_BOM)
+
+    def place(line: int, column: int) -> SourceLocation:
+        return SourceLocation(shown, line + 1, column + 1)
+
+    source = SourceMap(shown, exact=False)
+    source.values[()] = SourceLocation(shown, 1, 1)
+    source.reread = lambda: path.read_bytes().removeprefix(_UTF8_BOM)
+    return source, _located(fast_parts(raw, split=split, size=size, place=place), shown)
+
+
+def _located(parts: Iterator[YamlPart], shown: str) -> Iterator[YamlPart]:
+    try:
+        yield from parts
+    except YamlProblem as exc:
+        where = SourceLocation(shown, exc.line + 1, exc.column + 1)
+        raise YamlFileError(Issue(exc.message, where)) from None
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes, refused when too large or unreadable."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -181,14 +234,9 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
                 f"file is {size / 1_048_576:.1f} MiB; catalog files are limited to "
                 f"{MAX_FILE_BYTES // 1_048_576} MiB (split the catalog into several files)",
             )
-        text = _decode(path.read_bytes(), shown)  # the bytes are let go before parsing
+        return path.read_bytes()
     except OSError as exc:
         raise _file_error(shown, f"cannot read file: {exc.strerror or exc}") from exc
-    document = parse_yaml_text(text, shown, fast=fast)
-    del text
-    if not document.source.exact:
-        document.source.reread = lambda: path.read_bytes().removeprefix(_UTF8_BOM)
-    return document
 
 
 def parse_yaml_text(text: str, shown: str, *, fast: bool = False) -> YamlDocument:

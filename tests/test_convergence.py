@@ -294,7 +294,7 @@ def test_explicit_empty_values_mean_what_the_billing_system_stores(tmp_path: Pat
 def test_an_unquoted_decimal_keeps_every_digit(tmp_path: Path, fast: bool, monkeypatch) -> None:
     """`rate: 12345678901234567.89` passed through float and was stored as …68."""
     if not fast:
-        monkeypatch.setattr("catalogsync.yamlio.fast_load", lambda text, **_: None)
+        monkeypatch.setattr("catalogsync.yamlfast.fast_available", lambda: False)
     fields = _load(tmp_path, BP_EMPTIES, BP_FORMAT)
     assert fields[A]["rate"] == Decimal("12345678901234567.89")
     assert fields[P_A]["min_qty"] == Decimal("0.50")

@@ -265,6 +265,20 @@ LOCATED_CASES = {
         'products:\n  - name: "Gr\u00f6\u00dfe \u65e5\u672c"\n    external_key: "a\\u2028b"\n'
         "  - name: B\n    rate: \u65e5\u672c\n"
     ),
+    # The fast reader hands a file out in parts as it reads it: what it finds wrong (or
+    # leaves to the exact reader) after the first parts must undo those parts.
+    "a duplicate top-level key after the first parts": (
+        "products:\n  - {name: A, rate: x}\n  - {name: B}\n  - {name: C}\n  - {name: D}\n"
+        "packages: []\nproducts: []\n"
+    ),
+    "a syntax error after the first parts": (
+        "products:\n  - {name: A, rate: x}\n  - {name: B}\n  - {name: C}\n  - {name: D}\n"
+        "packages: [{name: G}\n"
+    ),
+    "an anchor (read exactly) after the first parts": (
+        "products:\n  - {name: A, rate: x}\n  - {name: B}\n  - {name: C}\n  - {name: D}\n"
+        "packages:\n  - &g {name: G, status: Bogus}\n"
+    ),
 }
 
 
@@ -275,7 +289,7 @@ def test_problems_are_located_where_the_exact_reader_locates_them(
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
     located = problems(path)
-    monkeypatch.setattr("catalogsync.yamlio.fast_load", lambda text, **_: None)  # ruamel
+    monkeypatch.setattr("catalogsync.yamlfast.fast_available", lambda: False)  # ruamel
     assert located == problems(path)
 
 

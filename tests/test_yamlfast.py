@@ -21,7 +21,14 @@ from benchmarks.generate import generate, write_project
 from catalogsync.errors import CatalogValidationError
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
-from catalogsync.yamlfast import YamlProblem, check_shape, fast_available, fast_dump, fast_load
+from catalogsync.yamlfast import (
+    YamlProblem,
+    check_shape,
+    fast_available,
+    fast_dump,
+    fast_load,
+    fast_parts,
+)
 from catalogsync.yamlio import SourceMap, _dumpable, parse_yaml_text
 from tests.conftest import EXAMPLE, FIXTURES
 
@@ -45,7 +52,32 @@ def assert_agrees(text: str) -> bool:
     for ypath, (line, column) in items.items():
         where = source.values[ypath]
         assert (where.line, where.column) == (line + 1, column + 1), ypath
+    assert reassembled(text) == (_without_empty_lists(data), items)
     return True
+
+
+def reassembled(text: str) -> tuple[Any, dict[tuple[Any, ...], Any]]:
+    """The document put back together from `fast_parts`, every top-level list sliced two
+    items at a time."""
+    rest: Any = None
+    lists: dict[Any, list[Any]] = {}
+    positions: dict[tuple[Any, ...], Any] = {}
+    for part in fast_parts(text, split=lambda key: True, size=2):
+        assert not set(positions) & set(part.positions)
+        positions.update(part.positions)
+        if part.key is None:
+            rest = part.data
+        else:
+            assert part.start == len(lists.setdefault(part.key, []))
+            lists[part.key].extend(part.data)
+    return ({**(rest or {}), **lists} if lists else rest), positions
+
+
+def _without_empty_lists(data: Any) -> Any:
+    """A document as `fast_parts` hands it out: an empty top-level list has no part."""
+    if not isinstance(data, dict):
+        return data
+    return {key: value for key, value in data.items() if value != [] or type(value) is not list}
 
 
 def assert_same_outcome(text: str) -> None:
