@@ -175,6 +175,9 @@ class Catalog:
     """The desired catalog: resources in a stable order (kind, then key)."""
 
     resources: tuple[Resource, ...] = ()
+    # The content digest, once known (catalogsync.catalog_digest computes it; the catalog
+    # cache keeps it with its entry): not part of the catalog's value.
+    known_digest: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.resources, key=lambda r: ref_order(r.ref)))

@@ -34,6 +34,7 @@ from typing import Any
 
 import catalogsync
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
+from catalogsync.catalog_digest import catalog_digest
 from catalogsync.errors import SourceLocation
 from catalogsync.yamlio import display_path
 
@@ -160,10 +161,11 @@ def _rows(catalog: Catalog) -> list[_Row]:
     ]
 
 
-def _catalog(rows: list[_Row]) -> Catalog:
+def _catalog(rows: list[_Row], digest: str) -> Catalog:
     kinds = {kind.value: kind for kind in Kind}
     return Catalog(
-        tuple(
+        known_digest=digest,
+        resources=tuple(
             Resource(
                 Ref(kinds[kind], key),
                 fields,
@@ -173,12 +175,15 @@ def _catalog(rows: list[_Row]) -> Catalog:
                 SourceLocation(*location) if location else None,
             )
             for kind, key, fields, requires, renamed_from, protect, location in rows
-        )
+        ),
     )
 
 
 def _write(path: Path, secret: bytes, key: bytes, catalog: Catalog) -> None:
-    payload = key + pickle.dumps(_rows(catalog), protocol=pickle.HIGHEST_PROTOCOL)
+    # The content digest goes with the rows: a plan over a cached catalog never recomputes
+    # it (the entry's key covers all it depends on).
+    entry = (catalog_digest(catalog), _rows(catalog))
+    payload = key + pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
     mac = hmac.new(secret, payload, hashlib.sha256).digest()
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -225,6 +230,7 @@ def _read(path: Path, secret: bytes, key: bytes) -> Catalog | None:
         return None  # not written by this user's catalogsync: never unpickled
     try:
         # Safe to unpickle: the HMAC proves this user's catalogsync wrote it.
-        return _catalog(pickle.loads(payload[len(key) :]))
+        digest, rows = pickle.loads(payload[len(key) :])
+        return _catalog(rows, digest)
     except Exception:  # any unreadable entry is a miss, never an error
         return None

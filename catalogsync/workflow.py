@@ -15,6 +15,7 @@ from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backend_api import Backend, Progress
 from catalogsync.catalog import Catalog, references
+from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Access, Project, Target
 from catalogsync.errors import BackendError, PlanError, StalePlanError
 from catalogsync.guards import GuardOptions, apply_needs
@@ -116,20 +117,27 @@ async def fetch_and_plan(
 ) -> tuple[Catalog, LiveCatalog, Plan]:
     """Load the desired catalog, fetch the live one, check one against the other, and plan.
 
-    The YAML is read in a worker thread while the fetch waits on the network, so a large
-    catalog's parsing hides behind the API's round trips instead of adding to them.
+    The YAML is read (and its content digest computed) in a worker thread while the fetch
+    waits on the network, so a large catalog's parsing hides behind the API's round trips
+    instead of adding to them.
 
     Raises:
         CatalogValidationError: the catalog names lookup rows the live system lacks.
         PlanError: a declared key is held by several live records.
     """
-    loading = asyncio.to_thread(load_project_catalog, project)
+    loading = asyncio.to_thread(_load_with_digest, project)
     desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     check_duplicate_keys(desired, live)
     await check_lookup_names(desired, backend)
     plan = build_plan(desired, live, plan_options(project, choice))
     return desired, live, with_apply_needs(plan, project, desired)
+
+
+def _load_with_digest(project: Project) -> Catalog:
+    catalog = load_project_catalog(project)
+    catalog_digest(catalog)  # remembered on the catalog, for build_plan
+    return catalog
 
 
 def with_apply_needs(plan: Plan, project: Project, desired: Catalog) -> Plan:

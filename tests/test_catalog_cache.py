@@ -11,6 +11,7 @@ import pytest
 
 from catalogsync import catalog_cache
 from catalogsync.catalog import Catalog
+from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Project, load_project
 from catalogsync.errors import CatalogValidationError
 from catalogsync.loader import load_catalog, load_project_catalog, project_catalog_files
@@ -50,6 +51,15 @@ def test_a_second_load_comes_from_the_cache_and_equals_the_yaml(project: Project
     assert _cached(project) == first == _from_yaml(project)
     # locations too: messages about cached objects still point into the files
     assert [r.location for r in _cached(project)] == [r.location for r in first]
+
+
+def test_the_entry_keeps_the_catalogs_digest(project: Project) -> None:
+    """A catalog read back from the cache knows its content digest (a plan over it never
+    computes it), and it is the digest of the YAML's catalog."""
+    load_project_catalog(project)
+    cached = _cached(project)
+    assert cached.known_digest is not None
+    assert cached.known_digest == catalog_digest(_from_yaml(project))
 
 
 def test_an_edited_catalog_file_is_read_again(project: Project) -> None:

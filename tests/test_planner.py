@@ -15,6 +15,7 @@ from catalogsync.catalog import (
     package_ref,
     product_ref,
 )
+from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
@@ -212,7 +213,7 @@ def test_the_streamed_plan_hash_is_the_digest_of_the_whole_body() -> None:
 
 @pytest.mark.parametrize("size", [0, 1, 3])
 def test_the_catalog_digest_is_the_digest_of_every_resources_content(size: int) -> None:
-    """Hashed one resource at a time, it equals the digest of the whole canonical list
+    """Hashed a few resources at a time, it equals the digest of the whole canonical list
     (plan files made before hold it)."""
     resources = [
         res(product_ref("Größe 'x' \"y\""), rate=Decimal("1.50"), flag=True, nothing=None),
@@ -232,3 +233,5 @@ def test_the_catalog_digest_is_the_digest_of_every_resources_content(size: int) 
         ]
     )
     assert build_plan(desired, LiveCatalog(), OPTS).catalog_digest == whole
+    for chunk in (1, 2):  # hashed in chunks of resources: the same bytes
+        assert catalog_digest(catalog(*resources), chunk) == whole

@@ -1,0 +1,56 @@
+"""The content digest of a desired catalog (a plan's `catalog_digest`), computed once.
+
+The digest is sha256 over the canonical JSON list of every resource's content (ref,
+normalised fields, renamed_from, protect): a hash of what the catalog declares, not of its
+files' formatting. At 40,000 objects it costs about a third of a second of CPU, the largest
+part of planning a no-op, so it is computed once per catalog content:
+
+- a `Catalog` remembers it (`Catalog.known_digest`) once computed;
+- the catalog cache keeps it with its entry, so a catalog read back from the cache never
+  computes it again (the entry's key covers everything the digest depends on);
+- `workflow.fetch_and_plan` computes it in the thread that loads the YAML, while the fetch
+  waits on the billing system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from catalogsync.catalog import Catalog, Resource, canonical_value
+from catalogsync.plan import canonical_json
+
+#: Resources encoded per `canonical_json` call: one call per resource spent more time in
+#: the call than in the encoding, and the whole catalog's text at once was the largest
+#: allocation of planning a 200,000-object catalog.
+CHUNK = 2000
+
+
+def catalog_digest(catalog: Catalog, chunk: int = CHUNK) -> str:
+    """`plan.digest` of the list of every resource's content (see the module docstring),
+    remembered on `catalog`."""
+    if catalog.known_digest is None:
+        object.__setattr__(catalog, "known_digest", _computed(catalog, chunk))
+    assert catalog.known_digest is not None
+    return catalog.known_digest
+
+
+def _computed(catalog: Catalog, chunk: int) -> str:
+    """The canonical JSON list hashed `chunk` resources at a time: the same bytes as
+    `canonical_json(list)`, since each chunk's text is that list's items without brackets."""
+    hashed = hashlib.sha256(b"[")
+    resources = catalog.resources
+    for start in range(0, len(resources), chunk):
+        text = canonical_json([_content(r) for r in resources[start : start + chunk]])
+        hashed.update(("," if start else "").encode() + text[1:-1].encode())
+    hashed.update(b"]")
+    return "sha256:" + hashed.hexdigest()
+
+
+def _content(resource: Resource) -> dict[str, Any]:
+    return {
+        "ref": resource.ref.to_json(),
+        "fields": {k: canonical_value(v) for k, v in resource.fields.items()},
+        "renamed_from": list(resource.renamed_from),
+        "protect": resource.protect,
+    }
