@@ -62,19 +62,22 @@ def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Pla
     renames = _renames(desired, live)
     index = index_live(live, renames)
     declared = desired.by_ref()
-    changes = [
-        change
-        for resource in desired
-        if (change := _upsert(resource, index.by_key.get(resource.ref), options, renames))
-        is not None
-    ]
+    links_renamed = links_follow(renames, options.catalog_format)
+    changes = []
+    for resource in desired:
+        record = index.by_key.get(resource.ref)
+        if record is not None and not links_renamed and _unchanged(resource, record):
+            continue
+        change = _upsert(resource, record, options, renames)
+        if change is not None:
+            changes.append(change)
     deletes, unmanaged = _deletes(index, declared, options, renames)
     return Plan(
         backend=options.backend,
         target=options.target,
         target_url=options.target_url,
         catalog_digest=catalog_digest(desired),
-        changes=_order(changes, deletes, desired),
+        changes=_order(changes, deletes, declared),
         unmanaged=tuple(sorted(unmanaged)),
         live_counts=live.count(),
     )
@@ -114,14 +117,30 @@ class LiveIndex:
 
 
 def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
-    """Index live records by their key after `renames` (see `LiveIndex`)."""
+    """Index live records by their key after `renames` (see `LiveIndex`).
+
+    One pass in the records' own order; only the records of a key held several times are
+    then sorted by id (sorting every record by id was most of the cost of indexing).
+    """
+    renamed = any(renames.values())
     by_key: dict[Ref, LiveResource] = {}
+    shared: list[tuple[Ref, LiveResource]] = []  # every record of a key held twice or more
+    for resource in live:
+        key = follow_renames(resource.ref, renames) if renamed else resource.ref
+        held = by_key.setdefault(key, resource)
+        if held is not resource:
+            shared.append((key, resource))
+    if not shared:
+        return LiveIndex(by_key)
+    shared += [(key, by_key[key]) for key in {key for key, _ in shared}]
+    shared.sort(key=lambda pair: id_order(pair[1].remote_id))
     duplicates: list[tuple[Ref, LiveResource]] = []
-    for resource in sorted(live, key=lambda r: id_order(r.remote_id)):
-        key = follow_renames(resource.ref, renames)
-        if key in by_key:
+    named: set[Ref] = set()
+    for key, resource in shared:  # by id: the first of a key is the record it names
+        if key in named:
             duplicates.append((key, resource))
         else:
+            named.add(key)
             by_key[key] = resource
     return LiveIndex(by_key, tuple(duplicates))
 
@@ -154,15 +173,22 @@ def follow_link_renames(
     """Live fields with the names their link fields hold followed through `renames`: a
     package-product linking a renamed package links it under its new name. `fields`
     itself when no linked kind is renamed (no copy per record)."""
-    links = fmt.link_fields if fmt else {}
-    if not any(renames.get(kind) for kind in links.values()):
+    if not links_follow(renames, fmt):
         return fields
+    assert fmt is not None
     followed = dict(fields)
-    for name, kind in links.items():
+    for name, kind in fmt.link_fields.items():
         value = followed.get(name)
         if isinstance(value, str):
             followed[name] = renames.get(kind, {}).get(value, value)
     return followed
+
+
+def links_follow(renames: Renames, fmt: CatalogFormat | None) -> bool:
+    """Whether `renames` renames a kind that `fmt`'s link fields name (then live link
+    fields need `follow_link_renames`)."""
+    links = fmt.link_fields if fmt else {}
+    return any(renames.get(kind) for kind in links.values())
 
 
 def renames_in(plan: Plan) -> dict[Kind, dict[str, str]]:
@@ -195,6 +221,14 @@ def _managed_fields(resource: Resource, ignore: Sequence[IgnoreRule]) -> Mapping
         return resource.fields
     ignored = {f for rule in ignore if rule.matches(resource.ref) for f in rule.fields}
     return {k: v for k, v in resource.fields.items() if k not in ignored}
+
+
+def _unchanged(resource: Resource, live: LiveResource) -> bool:
+    """The common case of a large plan, told without building anything: the record is
+    live under the declared key and holds every declared field with an equal value (C-level
+    dict views: values compare with `==`, as in `_upsert`). Any other case is `_upsert`'s
+    to decide (a declared None the record lacks, ignored fields, renames)."""
+    return live.ref.key == resource.ref.key and resource.fields.items() <= live.fields.items()
 
 
 def _upsert(
@@ -342,9 +376,10 @@ def stranded_users(
     return {used: sorted(users) for used, users in sorted(in_use.items())}
 
 
-def _order(upserts: list[Change], deletes: list[Change], desired: Catalog) -> tuple[Change, ...]:
+def _order(
+    upserts: list[Change], deletes: list[Change], by_ref: Mapping[Ref, Resource]
+) -> tuple[Change, ...]:
     """Assign waves and dependencies; sort into execution order."""
-    by_ref = desired.by_ref()
     created = {c.ref for c in upserts if c.action is Action.CREATE}
     waves: dict[Ref, int] = {}
     needs: dict[Ref, tuple[Ref, ...]] = {}

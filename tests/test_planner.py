@@ -20,7 +20,7 @@ from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, FieldChange, Plan, digest
-from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.planner import PlanOptions, build_plan, index_live
 from tests.fakes import catalog, live, res
 
 OPTS = PlanOptions(backend="billingplatform", target="local", target_url="emulator:")
@@ -160,6 +160,25 @@ def test_duplicate_live_records_match_once_and_the_rest_stay_unmanaged() -> None
     plan = plan_of(desired, current)
     assert plan.changes == ()
     assert plan.unmanaged == (GOLD_VOICE,)
+
+
+def test_the_lowest_id_names_a_key_whatever_order_the_records_come_in() -> None:
+    records = [live(GOLD_VOICE, "9"), live(GOLD_VOICE, "10"), live(GOLD_VOICE, "4")]
+    for order in (records, records[::-1], records[1:] + records[:1]):
+        index = index_live(order, {})
+        assert index.by_key[GOLD_VOICE].remote_id == "4"
+        assert [r.remote_id for _, r in index.duplicates] == ["9", "10"]
+    assert index_live(records[:1], {}).duplicates == ()
+
+
+def test_equal_values_are_no_change_and_a_field_the_record_lacks_is_none() -> None:
+    """The whole-record shortcut and the field-by-field comparison agree: equal values in
+    another spelling are no change; a field the live record lacks is None there."""
+    desired = catalog(res(VOICE, rate=Decimal("1.50"), note=None), res(SMS, rate=Decimal(1)))
+    current = [live(VOICE, "1", rate=Decimal("1.5")), live(SMS, "2", rate=Decimal("1.00"))]
+    assert plan_of(desired, current).changes == ()
+    lacking = plan_of(catalog(res(VOICE, note="x")), [live(VOICE, "1", rate=Decimal(1))])
+    assert [c.fields for c in lacking.changes] == [(FieldChange("note", None, "x"),)]
 
 
 def test_same_inputs_give_byte_identical_plans() -> None:
