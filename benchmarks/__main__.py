@@ -1,5 +1,6 @@
 """`python -m benchmarks run`: request efficiency and scale against the API's floor.
 
+    python -m benchmarks compare BEFORE.json AFTER.json
     python -m benchmarks run [--sizes S,M,L] [--latency-ms 50] [--rate-limit 15]
                              [--backends billingplatform,logisense]
                              [--scenarios cold-apply,noop-plan,change-1pct,drift,export]
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cold_state import ColdState, ColdStateError, catalog_digest, code_version
-from benchmarks.compare import Regression, regressions, still_flagged
+from benchmarks.compare import Regression, before_after, regressions, still_flagged
 from benchmarks.compare import load as load_previous
 from benchmarks.generate import SIZES, generate
 from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds
@@ -249,7 +250,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="no new cold apply: start from the saved cold state, keep its cold-apply row "
         "and measure the scenarios after it",
     )
+    compare = commands.add_parser(
+        "compare", help="every row two results share, before → after, regressions named"
+    )
+    compare.add_argument("before", type=Path, help="a results.json (e.g. the committed one)")
+    compare.add_argument("after", type=Path, help="a later results.json")
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        previous, current = load_previous(args.before), load_previous(args.after)
+        if not current:
+            parser.error(f"{args.after}: no results there")
+        print("\n".join(before_after(previous, current)))
+        return 0
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in {**SIZES, **EXTRA_SIZES}]

@@ -103,3 +103,36 @@ def still_flagged(previous: dict[str, Any], measured: set[tuple[str, str]]) -> l
         for r in previous.get("regressions", [])
         if isinstance(r, dict) and (r.get("backend"), r.get("size")) not in measured
     ]
+
+
+def before_after(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """A Markdown table of every row both results hold: each metric before → after, and
+    the regressions (over 10% worse) named in the last column (`python -m benchmarks
+    compare`: e.g. a run into its own folder against the committed results)."""
+    before = dict(_rows(previous))
+    lines = [
+        "| backend | size | scenario | " + " | ".join(METRICS.values()) + " | over 10% worse |",
+        "|---|---|---|" + "--:|" * len(METRICS) + "---|",
+    ]
+    measured = {key[:2] for key, _ in _rows(current)}
+    worse = {
+        (r.backend, r.size, r.scenario, r.metric) for r in regressions(previous, current, measured)
+    }
+    for key, row in _rows(current):
+        old = before.get(key)
+        if old is None:
+            continue
+        cells = [f"{_shown(old.get(m))} → {_shown(row.get(m))}" for m in METRICS]
+        flags = [METRICS[m] for m in METRICS if (*key, m) in worse]
+        lines.append(f"| {' | '.join(key)} | {' | '.join(cells)} | {', '.join(flags) or '–'} |")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    return (
+        f"{value:,}"
+        if isinstance(value, int)
+        else f"{value:,.2f}"
+        if isinstance(value, float)
+        else "–"
+    )

@@ -256,3 +256,18 @@ def test_a_run_of_some_sizes_keeps_every_other_backend_and_size_of_the_results()
     }
     assert kept["logisense"]["formula"] == "g"
     assert _kept(earlier, {("logisense", "S"), ("logisense", "M")}).get("logisense") is None
+
+
+def test_compare_shows_each_shared_row_before_and_after_and_names_the_regressions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    before.write_text(json.dumps(_results(100, 1.0)), encoding="utf-8")
+    after.write_text(json.dumps(_results(100, 1.5)), encoding="utf-8")
+    assert main(["compare", str(before), str(after)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| backend | size | scenario | requests | CPU s |")
+    assert table[2] == (
+        "| billingplatform | S | cold-apply | 100 → 100 | 1.00 → 1.50 | – → – "
+        "| 2.00 → 2.00 | CPU s |"
+    )
