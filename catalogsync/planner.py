@@ -202,9 +202,11 @@ def renames_in(plan: Plan) -> dict[Kind, dict[str, str]]:
 
 def _renames(desired: Catalog, live: LiveCatalog) -> dict[Kind, dict[str, str]]:
     """Old name → new name, for declared renames whose old name is what exists live."""
+    renames: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
+    if not any(resource.renamed_from for resource in desired):
+        return renames  # nearly every plan: no set of every live and declared key
     live_refs = {r.ref for r in live}
     declared = {r.ref for r in desired}
-    renames: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
     for resource in desired:
         if not resource.renamed_from or resource.ref in live_refs:
             continue

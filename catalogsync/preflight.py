@@ -107,6 +107,8 @@ def check_duplicate_keys(desired: Catalog, live: LiveCatalog) -> None:
     records: dict[Ref, list[str]] = defaultdict(list)
     for resource in live:
         records[resource.ref].append(resource.remote_id)
+    if len(records) == len(live):
+        return  # every live key held once (nearly always): nothing to look up
     declared = {r.ref: r for r in desired}
     problems = [
         _duplicate_message(ref, ids, declared[ref].location)
