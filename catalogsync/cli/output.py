@@ -9,11 +9,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from catalogsync.render.outputs import OutputFormat, OutputStyle
+if TYPE_CHECKING:  # imported when used: every renderer loads with it (a third of the
+    # start-up of `catalogsync --version`), and only the commands that print documents use it
+    from catalogsync.render.outputs import OutputFormat, OutputStyle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,11 +55,14 @@ def use_color() -> bool:
 
 def output_style(*, summary: bool = False) -> OutputStyle:
     """The style a terminal rendering gets here: colour as `--color` and the terminal say."""
+    from catalogsync.render.outputs import OutputStyle
+
     return OutputStyle(color=use_color(), summary=summary)
 
 
 def output_format_option(formats: Iterable[OutputFormat], help: str) -> Callable[[F], F]:
     """`--format`, offering `formats` (a document's table in `render.outputs`), as `fmt`."""
+    from catalogsync.render.outputs import OutputFormat
 
     def to_format(_ctx: click.Context, _param: click.Parameter, value: str) -> OutputFormat:
         return OutputFormat(value)

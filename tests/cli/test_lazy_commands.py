@@ -32,3 +32,18 @@ def test_running_one_command_imports_no_other_command_module() -> None:
     ).stdout.splitlines()
     assert shown[-2].split() == ["catalogsync.cli.output", "catalogsync.cli.validate_cmd"]
     assert shown[-1] == ""  # the differ, the emulator's web stack and SQL parser: unused here
+
+
+def test_the_version_imports_no_renderer_and_no_configuration_model() -> None:
+    """`catalogsync --version` (and the group itself) loads neither the renderers nor
+    pydantic: they were two thirds of its start-up."""
+    script = (
+        "import sys\n"
+        "from catalogsync.cli import cli\n"
+        "cli.main(['--version'], standalone_mode=False)\n"
+        "print(' '.join(m for m in sys.modules if m.startswith(('catalogsync.render', 'pydantic'))))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert shown[-1] == ""
