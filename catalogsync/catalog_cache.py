@@ -25,12 +25,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import catalogsync
 from catalogsync.catalog import Catalog, Kind, Ref, Resource
@@ -40,7 +41,7 @@ from catalogsync.yamlio import display_path
 
 CACHE_FILE = "catalog.cache"
 #: Written first in every entry: a file that does not start with it is not one.
-_MAGIC = b"catalogsync catalog cache 1\n"
+_MAGIC = b"catalogsync catalog cache 2\n"
 _KEY_BYTES = 32
 _MAC_BYTES = hashlib.sha256().digest_size
 #: Set to "0" to neither read nor write the cache.
@@ -146,7 +147,13 @@ _Row = tuple[
 ]
 
 
-def _rows(catalog: Catalog) -> list[_Row]:
+#: Resources pickled together: the entry is written and read a chunk at a time, so neither
+#: holds a second copy of the whole catalog (the whole-catalog pickle took a run that
+#: wrote the cache at L from about 415 to 890 MB).
+CHUNK = 2_000
+
+
+def _rows(resources: Sequence[Resource]) -> list[_Row]:
     return [
         (
             r.ref.kind.value,
@@ -157,39 +164,45 @@ def _rows(catalog: Catalog) -> list[_Row]:
             r.protect,
             (r.location.path, r.location.line, r.location.column) if r.location else None,
         )
-        for r in catalog
+        for r in resources
     ]
 
 
-def _catalog(rows: list[_Row], digest: str) -> Catalog:
+def _resources(rows: list[_Row]) -> Iterator[Resource]:
     kinds = {kind.value: kind for kind in Kind}
-    return Catalog(
-        known_digest=digest,
-        resources=tuple(
-            Resource(
-                Ref(kinds[kind], key),
-                fields,
-                tuple(Ref(kinds[k], q) for k, q in requires),
-                renamed_from,
-                protect,
-                SourceLocation(*location) if location else None,
-            )
-            for kind, key, fields, requires, renamed_from, protect, location in rows
-        ),
-    )
+    for kind, key, fields, requires, renamed_from, protect, location in rows:
+        yield Resource(
+            Ref(kinds[kind], key),
+            fields,
+            tuple(Ref(kinds[k], q) for k, q in requires) if requires else (),
+            renamed_from,
+            protect,
+            SourceLocation(*location) if location else None,
+        )
 
 
 def _write(path: Path, secret: bytes, key: bytes, catalog: Catalog) -> None:
-    # The content digest goes with the rows: a plan over a cached catalog never recomputes
-    # it (the entry's key covers all it depends on).
-    entry = (catalog_digest(catalog), _rows(catalog))
-    payload = key + pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
-    mac = hmac.new(secret, payload, hashlib.sha256).digest()
+    """The entry: `_MAGIC`, the MAC (written last, over what follows it), the key, the
+    catalog's content digest on a line (a plan over a cached catalog never recomputes it:
+    the key covers all it depends on), then the resources as pickled chunks of `CHUNK`,
+    each written as it is made."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(path.parent)
-        _write_new(temporary, _MAGIC + mac + payload)
+        with _new_file(temporary) as out:
+            digest = catalog_digest(catalog).encode("ascii") + b"\n"
+            mac = hmac.new(secret, key + digest, hashlib.sha256)
+            out.write(_MAGIC + bytes(_MAC_BYTES) + key + digest)
+            resources = catalog.resources
+            for start in range(0, len(resources), CHUNK):
+                chunk = pickle.dumps(
+                    _rows(resources[start : start + CHUNK]), protocol=pickle.HIGHEST_PROTOCOL
+                )
+                mac.update(chunk)
+                out.write(chunk)
+            out.seek(len(_MAGIC))
+            out.write(mac.digest())
         os.replace(temporary, path)
     except FileExistsError:
         pass  # not ours (another run's, or planted): left alone
@@ -197,12 +210,12 @@ def _write(path: Path, secret: bytes, key: bytes, catalog: Catalog) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _write_new(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write a file that does not exist yet, never through a symbolic link: the project
-    folder may come from a pull request, with links planted where catalogsync writes."""
+def _new_file(path: Path, mode: int = 0o600) -> BinaryIO:
+    """A file that does not exist yet, opened for writing, never through a symbolic link:
+    the project folder may come from a pull request, with links planted where
+    catalogsync writes."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
+    return os.fdopen(descriptor, "wb")
 
 
 def _ignore_in_git(folder: Path) -> None:
@@ -210,9 +223,8 @@ def _ignore_in_git(folder: Path) -> None:
     .gitignore line for it, so the folder ignores itself."""
     marker = folder / ".gitignore"
     if not marker.exists() and not marker.is_symlink():
-        with contextlib.suppress(FileExistsError):
-            text = b"# local state of catalogsync (emulator, caches): never commit\n*\n"
-            _write_new(marker, text, mode=0o644)
+        with contextlib.suppress(FileExistsError), _new_file(marker, mode=0o644) as out:
+            out.write(b"# local state of catalogsync (emulator, caches): never commit\n*\n")
 
 
 def _read(path: Path, secret: bytes, key: bytes) -> Catalog | None:
@@ -228,9 +240,16 @@ def _read(path: Path, secret: bytes, key: bytes) -> Catalog | None:
         return None  # another catalog's (or another version's) entry
     if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
         return None  # not written by this user's catalogsync: never unpickled
+    del mac, payload
+    end, chunks = len(data), io.BytesIO(data)  # (shares the bytes: no copy)
+    chunks.seek(header + len(key))
+    del data
+    resources: list[Resource] = []
     try:
         # Safe to unpickle: the HMAC proves this user's catalogsync wrote it.
-        digest, rows = pickle.loads(payload[len(key) :])
-        return _catalog(rows, digest)
+        digest = chunks.readline().removesuffix(b"\n").decode("ascii")
+        while chunks.tell() < end:
+            resources.extend(_resources(pickle.load(chunks)))
     except Exception:  # any unreadable entry is a miss, never an error
         return None
+    return Catalog(tuple(resources), known_digest=digest)

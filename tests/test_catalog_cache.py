@@ -4,6 +4,7 @@ change gets the same catalog without reading them; anything else loads the YAML.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,25 @@ def test_the_entry_keeps_the_catalogs_digest(project: Project) -> None:
     cached = _cached(project)
     assert cached.known_digest is not None
     assert cached.known_digest == catalog_digest(_from_yaml(project))
+
+
+def test_an_entry_written_in_many_chunks_reads_back_whole(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The entry is written (and read) `CHUNK` resources at a time, never as one pickle.
+    monkeypatch.setattr(catalog_cache, "CHUNK", 3)
+    dumps, pickled = pickle.dumps, []
+
+    def counted(rows: list[object], protocol: int) -> bytes:
+        pickled.append(len(rows))
+        return dumps(rows, protocol=protocol)
+
+    monkeypatch.setattr(pickle, "dumps", counted)
+    first = load_project_catalog(project)
+    assert len(first) > 3 * 3
+    assert max(pickled) == 3 and sum(pickled) == len(first)
+    assert _cached(project) == first == _from_yaml(project)
+    assert [r.location for r in _cached(project)] == [r.location for r in first]
 
 
 def test_an_edited_catalog_file_is_read_again(project: Project) -> None:
