@@ -11,7 +11,7 @@ particular to its package items (nesting, links, checks).
 from __future__ import annotations
 
 import functools
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
@@ -70,6 +70,11 @@ def greater_than(
     )
 
 
+@functools.cache
+def _without(keys: frozenset[str], kept: frozenset[str]) -> frozenset[str]:
+    return keys - kept
+
+
 class YamlCatalogFormat(CatalogFormat):
     """A catalog format whose files list products and packages, with items in packages."""
 
@@ -111,10 +116,10 @@ class YamlCatalogFormat(CatalogFormat):
             location=location,
         )
 
-    def declared_fields(self, model: BaseModel, keep: Container[str] = ()) -> dict[str, Value]:
+    def declared_fields(self, model: BaseModel, keep: Iterable[str] = ()) -> dict[str, Value]:
         """The fields the YAML declares, as normalised values (only those are managed); the
         structural keys in `keep` count as fields too (a package-product's `name`)."""
-        return declared_values(model, frozenset(k for k in self.structural if k not in keep))
+        return declared_values(model, _without(self.structural, frozenset(keep)))
 
     # --- writing ---------------------------------------------------------------------
 

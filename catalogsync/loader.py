@@ -429,7 +429,10 @@ def check_references(
     cycles_possible = any(r.requires for r in by_ref.values())
     needs: dict[Ref, tuple[Ref, ...]] = {}
     dangling: list[tuple[Resource, Ref]] = []
+    all_declared = _all_declared_test(by_ref)
     for resource in resources:
+        if not cycles_possible and all_declared(resource):
+            continue  # (the common case, checked on key tuples: no Ref is made)
         dependencies = resource.dependencies()
         if cycles_possible:
             needs.setdefault(resource.ref, dependencies)
@@ -445,6 +448,30 @@ def check_references(
     if cycles_possible:
         issues.extend(_check_cycles(by_ref, needs))
     return issues
+
+
+def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool]:
+    """A quick test of whether all of a resource's `dependencies()` are declared: on key
+    tuples, by kind (making and hashing `Ref`s, even hashing a `Kind`, is a Python call)."""
+    declared: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
+    for ref in by_ref:
+        declared[ref.kind].add(ref.key)
+    products, packages = declared[Kind.PRODUCT], declared[Kind.PACKAGE]
+    package_product, package_products = Kind.PACKAGE_PRODUCT, declared[Kind.PACKAGE_PRODUCT]
+
+    def all_declared(resource: Resource) -> bool:
+        ref = resource.ref
+        if ref.kind is package_product:
+            key = ref.key
+            if key[:1] not in packages or key[-1:] not in products:
+                return False
+            if len(key) > 2 and key[:-1] not in package_products:
+                return False
+        if resource.requires:
+            return all(needed.key in declared[needed.kind] for needed in resource.requires)
+        return True
+
+    return all_declared
 
 
 def _dangling(ref: Ref, needed: Ref) -> str:

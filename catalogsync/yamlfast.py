@@ -278,7 +278,9 @@ def _build(
             if event.anchor is not None or event.tag is not None:
                 raise ExactReaderNeeded("anchor or tag")
             value: Any = event.value
-            if not event.style:  # plain (libyaml reports "" or None); else always a string
+            # Plain (libyaml reports "" or None), and maybe typed (`_plain`'s first test,
+            # here: most names and keys are not); else always a string.
+            if not event.style and (not value or value[0] in _TYPED):
                 value = _plain(value)
         elif kind is mapping_start or kind is sequence_start:
             if event.anchor is not None or event.tag is not None:
@@ -319,9 +321,9 @@ def _build(
             elif frame[2] is _NO_KEY:
                 if kind is not scalar_event:
                     raise ExactReaderNeeded("complex key")
-                taken = sliced if len(stack) == 1 else _NONE_TAKEN
-                if value in container or value in taken:
+                if value in container or (len(stack) == 1 and value in sliced):
                     # `1` and `true` are equal Python keys but not equal YAML keys
+                    taken = sliced if len(stack) == 1 else {}
                     same = next(k for k in (*container, *taken) if k == value)
                     if type(same) is not type(value):
                         raise ExactReaderNeeded("keys equal only to Python")
@@ -334,16 +336,19 @@ def _build(
                     positions[(*frame[1], value, KEY)] = place(mark.line, mark.column)
                 continue
             else:
-                path = (*frame[1], frame[2])
-                if len(stack) == 1 and kind is sequence_start and split(frame[2]):
+                if kind is sequence_start and len(stack) == 1 and split(frame[2]):
                     sliced[frame[2]] = frame[2]  # handed out in parts, not kept in the root
                     starts_slice = True
                 else:
                     container[frame[2]] = value
-                frame[2] = _NO_KEY
                 if locate:
                     mark = event.start_mark
-                    positions[path] = place(mark.line, mark.column)
+                    positions[(*frame[1], frame[2])] = place(mark.line, mark.column)
+                elif kind is scalar_event:  # (the most common event: no path needed)
+                    frame[2] = _NO_KEY
+                    continue
+                path = (*frame[1], frame[2])
+                frame[2] = _NO_KEY
         if kind is not scalar_event:
             if len(stack) >= MAX_DEPTH:
                 raise _too_deep(event.start_mark)
@@ -359,7 +364,6 @@ def _duplicate(key: Any) -> str:
 
 
 _NO_KEY = object()
-_NONE_TAKEN: dict[Any, Any] = {}
 _IGNORED = (_ev.StreamStartEvent, _ev.StreamEndEvent, _ev.DocumentEndEvent)
 
 

@@ -68,8 +68,10 @@ class SourceMap:
 
     def value(self, ypath: YamlPath) -> SourceLocation:
         """The location of the value at `ypath`, or of its nearest ancestor."""
-        if ypath not in self.values:
-            self._ask(ypath)
+        found = self.values.get(ypath)
+        if found is not None:  # (asked for every resource: the quick way first)
+            return found
+        self._ask(ypath)
         return self._nearest(self.values, ypath)
 
     def key(self, ypath: YamlPath) -> SourceLocation:
