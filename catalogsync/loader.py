@@ -452,7 +452,7 @@ def check_references(
 
 def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool]:
     """A quick test of whether all of a resource's `dependencies()` are declared: on key
-    tuples, by kind (making and hashing `Ref`s, even hashing a `Kind`, is a Python call)."""
+    tuples, by kind (making a `Ref`, and hashing its `Kind`, is a Python call)."""
     declared: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
     for ref in by_ref:
         declared[ref.kind].add(ref.key)
