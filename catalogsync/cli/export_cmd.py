@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from catalogsync.adopt import PreparedExport, prepare_export, write_export
+from catalogsync.aio import run_main
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
@@ -93,7 +93,7 @@ def export(
             )
             return prepared, backend.stats()
 
-    prepared, request_stats = asyncio.run(run())
+    prepared, request_stats = run_main(run())
     result = prepared.result
     if not result.files and not result.skipped:
         click.echo(
