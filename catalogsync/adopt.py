@@ -6,16 +6,19 @@ project:
 1. when the files join the project's catalog (they are under its `catalog:` paths), its
    existing catalog files (those not being overwritten) are read, so that objects already
    declared are not exported again; an export elsewhere stands alone;
-2. the new files are written to a temporary folder and loaded *together with* the existing
-   ones, and planned against the same live catalog: every exported object must plan as
-   unchanged. Only then are the files written, each atomically. An export that would not
-   load back unchanged is a bug, and refusing is better than writing a catalog that lies.
+2. the new files are written (one at a time) to a staging folder and loaded *together
+   with* the existing ones, and planned against the same live catalog: every exported
+   object must plan as unchanged. Only then are the files moved into place, each
+   atomically. An export that would not load back unchanged is a bug, and refusing is
+   better than writing a catalog that lies.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +33,7 @@ from catalogsync.exporter import (
     Selection,
     SplitBy,
     choose_export,
-    write_export_files,
+    export_texts,
 )
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
@@ -43,16 +46,30 @@ SCHEMA_FOLDER = "schemas"
 
 @dataclass
 class PreparedExport:
-    """A verified export, ready to write."""
+    """A verified export, ready to write: its files wait in a staging folder."""
 
     result: ExportResult
     out: Path
     schema_path: Path
     schema_text: str
     notes: list[str] = field(default_factory=list)
+    #: The verified files under their relative paths (None: nothing to write).
+    staged: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def targets(self) -> list[Path]:
         return [self.out / relative for relative in self.result.files]
+
+    def close(self) -> None:
+        """Remove the staging folder (what `write_export` did not move out of it)."""
+        if self.staged is not None:
+            self.staged.cleanup()
+            self.staged = None
+
+    def __enter__(self) -> PreparedExport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def prepare_export(
@@ -89,7 +106,7 @@ def prepare_export(
         # project): then there is nothing to write, and nothing would be overwritten.
         _, everything = _existing_catalog(project, set(), [])
         if everything and _all_declared(live, selection, everything):
-            empty = ExportResult({}, ())
+            empty = ExportResult((), ())
             return PreparedExport(empty, out, schema_path, fmt.json_schema_text(), notes)
         targets = {(out / p).resolve() for p in chosen.groups}
         existing, declared = _existing_catalog(project, targets, notes)
@@ -97,29 +114,43 @@ def prepare_export(
     else:
         existing, declared = [], frozenset()
 
-    def write(chosen: Chosen) -> ExportResult:
-        result = write_export_files(
-            chosen, fmt, lambda path: _header(fmt, options.target, out / path, schema_path)
-        )
+    def header(path: str) -> list[str]:
+        return _header(fmt, options.target, out / path, schema_path)
+
+    def stage(chosen: Chosen) -> PreparedExport:
+        """Write the files to a staging folder and verify them there."""
+        result = chosen.result()
         clobbered = sorted(str(p) for p in (out / rel for rel in result.files) if p.exists())
         if clobbered and not force:
             raise UsageError(
                 "export would overwrite existing files (pass --force to replace them, or "
                 "choose another --out):\n  " + "\n  ".join(clobbered)
             )
-        return result
+        staged = tempfile.TemporaryDirectory(prefix="catalogsync-export-")
+        prepared = PreparedExport(result, out, schema_path, "", notes, staged)
+        try:
+            folder = Path(staged.name)
+            # One file at a time: its objects and text are dropped once it is written.
+            for relative, text in export_texts(chosen, fmt, header):
+                path = folder / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            _verify(result, fmt, existing, folder, live, options)
+        except BaseException:
+            prepared.close()
+            raise
+        return prepared
 
-    result = write(chosen)
     try:
-        _verify(result, fmt, existing, live, options)
+        prepared = stage(chosen)
     except CatalogSyncError:
         if chosen.checked:
             raise
         # Something exported does not load back unchanged: ask the format about each
         # object, leave out those it refuses, and verify again (an error now is final).
-        result = write(choose(declared, checked=True))
-        _verify(result, fmt, existing, live, options)
-    return PreparedExport(result, out, schema_path, fmt.json_schema_text(), notes)
+        prepared = stage(choose(declared, checked=True))
+    prepared.schema_text = fmt.json_schema_text()
+    return prepared
 
 
 def _all_declared(live: LiveCatalog, selection: Selection, declared: frozenset[Ref]) -> bool:
@@ -129,8 +160,11 @@ def _all_declared(live: LiveCatalog, selection: Selection, declared: frozenset[R
 def write_export(prepared: PreparedExport, project: Project) -> list[str]:
     """Write the files (each atomically); return notes for the user."""
     notes = list(prepared.notes)
-    for relative, text in prepared.result.files.items():
-        _write_atomically(prepared.out / relative, text)
+    assert prepared.staged is not None or not prepared.result.files
+    for relative in prepared.result.files:
+        assert prepared.staged is not None
+        _move_atomically(Path(prepared.staged.name) / relative, prepared.out / relative)
+    prepared.close()
     schema = prepared.schema_path
     stale = not schema.exists() or schema.read_text(encoding="utf-8") != prepared.schema_text
     if prepared.result.files and stale:
@@ -176,27 +210,23 @@ def _verify(
     result: ExportResult,
     fmt: CatalogFormat,
     existing: list[Path],
+    folder: Path,
     live: LiveCatalog,
     options: PlanOptions,
 ) -> None:
-    exported = {r.ref for r in result.resources}
-    with tempfile.TemporaryDirectory(prefix="catalogsync-export-") as tmp:
-        folder = Path(tmp)
-        paths = []
-        for relative, text in result.files.items():
-            path = folder / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            paths.append(path)
-        try:
-            desired = load_catalog([*existing, *paths], fmt, base=folder)
-        except CatalogValidationError as exc:
-            raise CatalogSyncError(
-                "the exported catalog does not load back, so nothing was written. The live "
-                "catalog holds values a catalog file cannot declare; fix them in the billing "
-                "system, or leave those objects out with --exclude:\n  "
-                + "\n  ".join(str(issue) for issue in exc.issues[:20])
-            ) from exc
+    """Load the files staged in `folder` with the project's `existing` ones, and plan them
+    against `live`: every exported object must be unchanged."""
+    exported = set(result.refs)
+    paths = [folder / relative for relative in result.files]
+    try:
+        desired = load_catalog([*existing, *paths], fmt, base=folder)
+    except CatalogValidationError as exc:
+        raise CatalogSyncError(
+            "the exported catalog does not load back, so nothing was written. The live "
+            "catalog holds values a catalog file cannot declare; fix them in the billing "
+            "system, or leave those objects out with --exclude:\n  "
+            + "\n  ".join(str(issue) for issue in exc.issues[:20])
+        ) from exc
     plan = build_plan(desired, live, dataclasses.replace(options, prune=()))
     moved = [c for c in plan.changes if c.ref in exported]
     if moved:
@@ -213,6 +243,19 @@ def _header(fmt: CatalogFormat, target: str, path: Path, schema: Path) -> list[s
         f"yaml-language-server: $schema={relative}",
         f"Exported by `catalogsync export` from {fmt.backend} target '{target}'.",
     ]
+
+
+def _move_atomically(staged: Path, path: Path) -> None:
+    """Put a staged file at `path`: renamed when on the same file system, else copied."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(staged, path)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        partial = path.with_name(f".{path.name}.partial")
+        shutil.copyfile(staged, partial)
+        os.replace(partial, path)
 
 
 def _write_atomically(path: Path, text: str) -> None:

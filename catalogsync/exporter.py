@@ -11,8 +11,8 @@ The backend's `CatalogFormat` decides how objects are written (`export_fields`, 
   `kind` writes `products.yaml` and `packages.yaml`; `none` writes one `catalog.yaml`.
 
 Nothing here writes files: `choose_export` picks the objects and their files,
-`write_export_files` makes the texts (`export_catalog` does both), and `adopt` verifies them
-(load + plan = no changes) before anything touches the disk.
+`export_texts` makes the texts one file at a time, and `adopt` verifies them (load + plan
+= no changes) before they reach the output folder.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -100,31 +100,42 @@ class Selection:
 
 @dataclass
 class ExportResult:
-    """The files an export would write, and what it had to add or leave out."""
+    """The files an export writes, and what it had to add or leave out."""
 
-    files: dict[str, str]  # path relative to the output folder → YAML text
-    resources: tuple[Resource, ...]
+    files: tuple[str, ...]  # paths relative to the output folder
+    refs: tuple[Ref, ...]  # the exported objects
     added: list[Ref] = field(default_factory=list)  # needed by a selected object
     skipped: list[tuple[Ref, str]] = field(default_factory=list)  # cannot be written, why
 
     def count(self) -> dict[Kind, int]:
         counts = dict.fromkeys(Kind, 0)
-        for resource in self.resources:
-            counts[resource.ref.kind] += 1
+        for ref in self.refs:
+            counts[ref.kind] += 1
         return counts
 
 
 @dataclass
 class Chosen:
-    """The objects an export writes, grouped by file, before any YAML is made."""
+    """The objects an export writes, grouped by file, before any YAML is made.
 
-    groups: dict[str, list[Resource]]  # path relative to the output folder → its objects
-    resources: tuple[Resource, ...]
+    Only their keys are kept: each file's objects are made from the live records when
+    the file is written (`export_texts`), and dropped with it.
+    """
+
+    groups: dict[str, list[Ref]]  # path relative to the output folder → its objects
     added: list[Ref]
     skipped: list[tuple[Ref, str]]
     #: Whether the format was asked about each exported object (False: the caller
     #: loads the files back instead, see `choose_export`).
     checked: bool
+    live: Mapping[Ref, LiveResource] = field(repr=False)
+
+    @property
+    def refs(self) -> tuple[Ref, ...]:
+        return tuple(ref for refs in self.groups.values() for ref in refs)
+
+    def result(self) -> ExportResult:
+        return ExportResult(tuple(self.groups), self.refs, self.added, self.skipped)
 
 
 def choose_export(
@@ -136,7 +147,7 @@ def choose_export(
     declared: Iterable[Ref] = (),
     checked: bool = True,
 ) -> Chosen:
-    """The selected live objects, with their export fields, grouped by the file they go to.
+    """The selected live objects, grouped by the file they go to.
 
     `declared` are objects the project already declares elsewhere: they are neither
     exported as dependencies nor written twice.
@@ -160,40 +171,21 @@ def choose_export(
             return choose_export(
                 live, fmt, selection=selection, split_by=split_by, declared=known, checked=True
             )
-    resources = tuple(
-        Resource(ref=ref, fields=fmt.export_fields(ref, by_ref[ref].fields)) for ref in chosen
-    )
-    return Chosen(_group(resources, split_by), resources, added, skipped, checked)
+    return Chosen(_group(chosen, split_by), added, skipped, checked, by_ref)
 
 
-def write_export_files(
+def export_texts(
     chosen: Chosen, fmt: CatalogFormat, header: Callable[[str], Sequence[str]] = lambda path: ()
-) -> ExportResult:
-    """The YAML text of each file; `header(path)` gives the comment lines that start the
-    file at `path` (e.g. the schema modeline, relative to that file)."""
+) -> Iterator[tuple[str, str]]:
+    """(path, YAML text) of each file, one file at a time; `header(path)` gives the comment
+    lines that start the file at `path` (e.g. the schema modeline, relative to that file)."""
     writer = CatalogWriter()
-    files = {
-        path: writer.text(fmt.document(group), header(path))
-        for path, group in chosen.groups.items()
-    }
-    return ExportResult(files, chosen.resources, chosen.added, chosen.skipped)
-
-
-def export_catalog(
-    live: LiveCatalog,
-    fmt: CatalogFormat,
-    *,
-    selection: Selection = Selection(),
-    split_by: SplitBy = SplitBy.PACKAGE,
-    declared: Iterable[Ref] = (),
-    header: Callable[[str], Sequence[str]] = lambda path: (),
-) -> ExportResult:
-    """The YAML files declaring the selected live objects, leaving out (in `skipped`) those
-    a catalog file cannot declare: `choose_export` then `write_export_files`."""
-    chosen = choose_export(
-        live, fmt, selection=selection, split_by=split_by, declared=declared, checked=True
-    )
-    return write_export_files(chosen, fmt, header)
+    for path, refs in chosen.groups.items():
+        resources = [
+            Resource(ref=ref, fields=fmt.export_fields(ref, chosen.live[ref].fields))
+            for ref in refs
+        ]
+        yield path, writer.text(fmt.document(resources), header(path))
 
 
 def _choose(
@@ -330,13 +322,12 @@ def _needs(ref: Ref, by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat) -> 
     return list(references(ref, fmt.linked_refs(live.fields) if live is not None else ()))
 
 
-def _group(resources: Sequence[Resource], split_by: SplitBy) -> dict[str, list[Resource]]:
-    groups: dict[str, list[Resource]] = {}
+def _group(refs: Sequence[Ref], split_by: SplitBy) -> dict[str, list[Ref]]:
+    groups: dict[str, list[Ref]] = {}
     if split_by is SplitBy.NONE:
-        return {"catalog.yaml": list(resources)} if resources else {}
+        return {"catalog.yaml": list(refs)} if refs else {}
     slugs: dict[str, str] = {}  # package name → file name
-    for resource in resources:
-        ref = resource.ref
+    for ref in refs:
         if ref.kind is Kind.PRODUCT:
             path = "products.yaml"
         elif split_by is SplitBy.KIND:
@@ -346,7 +337,7 @@ def _group(resources: Sequence[Resource], split_by: SplitBy) -> dict[str, list[R
             if package not in slugs:
                 slugs[package] = _unique_slug(package, set(slugs.values()))
             path = f"packages/{slugs[package]}.yaml"
-        groups.setdefault(path, []).append(resource)
+        groups.setdefault(path, []).append(ref)
     return groups
 
 

@@ -20,7 +20,7 @@ from catalogsync.catalog import Ref, Resource, package_product_ref, package_ref,
 from catalogsync.config import ObjectRule
 from catalogsync.drift import detect_drift
 from catalogsync.errors import PlanError
-from catalogsync.exporter import export_catalog
+from catalogsync.exporter import choose_export, export_texts
 from catalogsync.guards import GuardOptions, guard_problems
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.loader import load_catalog
@@ -142,8 +142,9 @@ def test_export_leaves_out_what_it_cannot_write_and_exports_the_rest() -> None:
             live(package_product_ref("Q", "A"), "7", min_qty=Decimal(1)),
         )
     )
-    result = export_catalog(current, BP_FORMAT, declared=[P, A])
-    assert sorted(r.ref.label for r in result.resources) == ["B", "Q", "Q / A"]
+    result = choose_export(current, BP_FORMAT, declared=[P, A])
+    assert dict(export_texts(result, BP_FORMAT)).keys() == {"products.yaml", "packages/q.yaml"}
+    assert sorted(ref.label for ref in result.refs) == ["B", "Q", "Q / A"]
     skipped = dict(result.skipped)
     assert "written inside package P, which the project declares" in skipped[P_B]
     assert "link_product needs link_package" in skipped[Q_B]

@@ -336,7 +336,7 @@ def test_a_record_the_format_cannot_declare_is_left_out_alone(tmp_path: Path) ->
             LiveResource(package_ref("Gold"), "2", {"status": "Retired"}),
         )
     )
-    prepared = prepare_export(
+    with prepare_export(
         load_project(project_dir),
         live,
         PlanOptions(backend="billingplatform"),
@@ -344,8 +344,8 @@ def test_a_record_the_format_cannot_declare_is_left_out_alone(tmp_path: Path) ->
         selection=Selection(),
         split_by=SplitBy.PACKAGE,
         force=False,
-    )
-    assert [r.ref for r in prepared.result.resources] == [product_ref("Voice")]
+    ) as prepared:
+        assert prepared.result.refs == (product_ref("Voice"),)
     ((ref, why),) = prepared.result.skipped
     assert ref == package_ref("Gold") and "cannot declare its status" in why
 
@@ -370,7 +370,7 @@ def test_the_unchecked_choice_equals_the_checked_one_and_still_checks_what_it_le
     # Gold is not selected, but its refusal is reported as before: the checked choice.
     left_out = choose_export(LiveCatalog((voice, retired)), fmt, selection=products, checked=False)
     assert left_out.checked
-    assert [r.ref for r in left_out.resources] == [product_ref("Voice")]
+    assert left_out.refs == (product_ref("Voice"),)
     assert [ref for ref, _ in left_out.skipped] == [package_ref("Gold")]
 
 

@@ -12,7 +12,7 @@ from catalogsync.cli import Context, cli
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.cli.record import record_option
-from catalogsync.config import load_project
+from catalogsync.config import Project, load_project
 from catalogsync.exporter import SplitBy
 from catalogsync.partial import parse_selection
 from catalogsync.registry import get_format
@@ -94,20 +94,26 @@ def export(
             return prepared, backend.stats()
 
     prepared, request_stats = run_main(run())
+    with prepared:  # its staging folder goes, written or not
+        _report(prepared, project, choice.name, dry_run=dry_run)
+    if stats:
+        print_stats(request_stats)
+
+
+def _report(prepared: PreparedExport, project: Project, target: str, *, dry_run: bool) -> None:
+    """Say what the export writes (or would), and write it unless `dry_run`."""
     result = prepared.result
     if not result.files and not result.skipped:
         click.echo(
             f"Nothing new to export: the project already declares every selected object "
-            f"of target '{choice.name}'."
+            f"of target '{target}'."
         )
-        if stats:
-            print_stats(request_stats)
         return
     counts = result.count()
     words = kind_words(project.config.backend)
     what = ", ".join(words.counted(counts[kind], kind) for kind in counts)
     verb = "Would write" if dry_run else "Wrote"
-    click.echo(f"{verb} {what} from target '{choice.name}' into {len(result.files)} file(s):")
+    click.echo(f"{verb} {what} from target '{target}' into {len(result.files)} file(s):")
     for path in prepared.targets():
         click.echo(f"  {display_path(path, Path.cwd())}")
     notes = prepared.notes if dry_run else write_export(prepared, project)
@@ -120,5 +126,3 @@ def export(
         click.echo(note[:1].upper() + note[1:])
     if result.files:
         click.echo("Checked: the exported catalog loads and plans with no changes for it.")
-    if stats:
-        print_stats(request_stats)
