@@ -25,14 +25,18 @@ def backend_on(emulator: BillingPlatformEmulator) -> tuple[BillingPlatformBacken
         "http://emulator", "u", "p", transport=emulator.async_transport()
     )
     queried: list[str] = []
-    query = client.query
 
-    async def counting(sql: str, *args: Any, **kwargs: Any) -> Any:
-        if "COUNT(" not in sql:
-            queried.append(re.search(r" FROM (\w+)", sql).group(1))  # type: ignore[union-attr]
-        return await query(sql, *args, **kwargs)
+    def counting(query: Any) -> Any:
+        async def counted(sql: str, *args: Any, **kwargs: Any) -> Any:
+            if "COUNT(" not in sql:
+                queried.append(re.search(r" FROM (\w+)", sql).group(1))  # type: ignore[union-attr]
+            return await query(sql, *args, **kwargs)
 
-    setattr(client, "query", counting)  # noqa: B010 - a spy on one instance
+        return counted
+
+    # spies on one instance: rows as dicts, and column by column (the reads of a fetch)
+    setattr(client, "query", counting(client.query))  # noqa: B010
+    setattr(client, "query_columns", counting(client.query_columns))  # noqa: B010
     return BillingPlatformBackend(client), queried
 
 

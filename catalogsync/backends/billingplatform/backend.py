@@ -37,6 +37,7 @@ from catalogsync.backends.billingplatform.client import (
     Paging,
     RecordResult,
 )
+from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.mapping import (
     ENTITY,
     RATING_METHOD_TYPES,
@@ -119,7 +120,7 @@ class BillingPlatformBackend(Backend):
         # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
         firsts = await gather_or_cancel(*(self._first_page(p) for p in pagings))
 
-        async def rest(paging: Paging, first: list[dict[str, str]]) -> list[dict[str, str]]:
+        async def rest(paging: Paging, first: Columns) -> Columns:
             nonlocal done
             rows = await self.client.query_rest(paging, first)
             done += 1
@@ -136,10 +137,10 @@ class BillingPlatformBackend(Backend):
             # RATING_METHOD rows are read by the Ids live rows name (the table holds per-product
             # configuration rows, so it may be large); none named, no request.
             named = {
-                row.get("RatingMethodId", "")
+                method_id
                 for kind in (Kind.PRODUCT, Kind.PACKAGE_PRODUCT)
                 if kind in reading
-                for row in await reading[kind]
+                for method_id in (await reading[kind]).column("RatingMethodId")
             } - {""}
             if not named:
                 return []
@@ -147,45 +148,46 @@ class BillingPlatformBackend(Backend):
                 "RATING_METHOD", ["Id", "RatingMethodType"], "Id", sorted(named)
             )
 
-        methods, *answers = await gather_or_cancel(rating_methods_in_use(), *reading.values())
+        methods, *_ = await gather_or_cancel(rating_methods_in_use(), *reading.values())
+        assert isinstance(methods, list)
         # A rating method is named by its type (RatingMethodType: the vendor's schema pages
         # show no Name on RATING_METHOD).
         rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
-        fetched = dict(zip(reading, answers, strict=True))
+        fetched = {kind: reading[kind].result() for kind in reading}  # all done by now
         self._remember(fetched, frozenset(rating_methods.values()) - {""})
         rows = {kind: fetched[kind] if kind in fetched else _known_rows(kind, ids) for kind in Kind}
         resources = live_resources(rows, rating_methods)
         return LiveCatalog(tuple(r for r in resources if r.ref.kind in kinds))
 
-    def _remember(
-        self, fetched: Mapping[Kind, list[dict[str, str]]], method_types: frozenset[str]
-    ) -> None:
+    def _remember(self, fetched: Mapping[Kind, Columns], method_types: frozenset[str]) -> None:
         """What the writes use from the last read of each kind (kinds not read are kept)."""
         if len(fetched) == len(Kind):
             self._live_rating_method_types = method_types
         else:
             self._live_rating_method_types |= method_types
         for kind, kind_rows in fetched.items():
-            self._fetched[kind] = {r["Id"] for r in kind_rows}
+            self._fetched[kind] = set(kind_rows.column("Id"))
         pps_rows = fetched.get(Kind.PACKAGE_PRODUCT)
         if pps_rows is not None:
-            self._pp_names = Counter(r.get("Name", "") for r in pps_rows)
+            self._pp_names = Counter(pps_rows.column("Name"))
             # Only what an update re-sends: whole rows held through planning were ~150 MB
             # of a 150,000-record catalog.
+            required = zip(*(pps_rows.column(key) for key in _PP_REQUIRED), strict=True)
             self._live_pps = {
-                r["Id"]: {k: r[k] for k in _PP_REQUIRED if k in r} for r in pps_rows
+                remote_id: dict(zip(_PP_REQUIRED, values, strict=True))
+                for remote_id, values in zip(pps_rows.column("Id"), required, strict=True)
             }
 
     def _was_read(self, remote_id: str) -> bool:
         """Whether the last read of some kind read this record."""
         return any(remote_id in ids for ids in self._fetched.values())
 
-    async def _first_page(self, paging: Paging) -> tuple[Paging, list[dict[str, str]]]:
+    async def _first_page(self, paging: Paging) -> tuple[Paging, Columns]:
         """The first page of a read; if the org refuses the query, the columns its schema
         lacks are found, reported (a warning naming them) and left out, so the rest of the
         catalog is still read. A managed field whose column is missing reads as empty."""
         try:
-            return paging, await self.client.query_page(paging, 0)
+            return paging, await self.client.columns_page(paging, 0)
         except BackendError as exc:
             if "HTTP 400" not in str(exc):
                 raise
@@ -201,7 +203,7 @@ class BillingPlatformBackend(Backend):
             ", ".join(refused),
         )
         kept = replace(paging, fields=[f for f in paging.fields if f not in refused])
-        return kept, await self.client.query_page(kept, 0)
+        return kept, await self.client.columns_page(kept, 0)
 
     async def _save_rating_methods(
         self, changes: Sequence[Change]
@@ -526,9 +528,10 @@ def _failed(change: Change, message: str) -> ChangeResult:
     return ChangeResult(change.ref, Outcome.FAILED, change.remote_id, message)
 
 
-def _known_rows(kind: Kind, ids: Mapping[Ref, str]) -> list[dict[str, str]]:
+def _known_rows(kind: Kind, ids: Mapping[Ref, str]) -> Columns:
     """Rows of a kind not read, named by the ids the apply knows (products and packages:
     what a package-product's key needs)."""
     if kind is Kind.PACKAGE_PRODUCT:
-        return []
-    return [{"Id": i, "Name": ref.name} for ref, i in ids.items() if ref.kind is kind]
+        return Columns(["Id"])
+    known = [{"Id": i, "Name": ref.name} for ref, i in ids.items() if ref.kind is kind]
+    return Columns.from_rows(["Id", "Name"], known)

@@ -8,12 +8,13 @@ written by name in YAML and by Id on the wire.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
+from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
 from catalogsync.live import LiveResource
 
@@ -168,26 +169,16 @@ def _reference_name(text: str, table: Mapping[str, str]) -> str:
     return table.get(text, f"#{text}")
 
 
-def decode_fields(kind: Kind, row: Mapping[str, str], lookups: Lookups) -> dict[str, Value]:
-    """A queried row's managed fields in catalog vocabulary."""
-    return _decoded(row, _field_decoders(lookups)[kind])
-
-
 #: (catalog field, wire column, decode) for each field of a kind; decode sees non-empty text.
 _FieldDecoders = tuple[tuple[str, str, Callable[[str], Value]], ...]
 
 
 def _field_decoders(lookups: Lookups) -> dict[Kind, _FieldDecoders]:
-    """How each field of each kind is decoded, for the rows of one fetch.
-
-    Each distinct text is decoded once and the value shared: a large catalog repeats a few
-    statuses, rates and quantities over tens of thousands of rows, and each row of the
-    answer holds its own copy of every text (a third of the live catalog's memory).
-    """
+    """How each field of each kind is decoded, for the rows of one fetch."""
     by_type: dict[FieldType, Callable[[str], Value]] = {
-        _T: _shared(str),
-        _N: _shared(normalise_number_text),
-        _D: _shared(lambda text: decode_value(text, _D)),
+        _T: str,
+        _N: normalise_number_text,
+        _D: lambda text: decode_value(text, _D),
         _F: lambda text: decode_value(text, _F),
         FieldType.RATING_METHOD: lambda text: _reference_name(text, lookups.rating_method_names),
         FieldType.PACKAGE: lambda text: _reference_name(text, lookups.package_names),
@@ -201,85 +192,116 @@ def _field_decoders(lookups: Lookups) -> dict[Kind, _FieldDecoders]:
     }
 
 
-def _shared(decode: Callable[[str], Value]) -> Callable[[str], Value]:
-    """`decode`, answering each distinct text once (with the same value object)."""
-    seen: dict[str, Value] = {}
+def _decoded_column(texts: Sequence[str], decode: Callable[[str], Value]) -> list[Value]:
+    """Each text of a column as a catalog value ("" is None, decode_value's rule).
 
-    def shared(text: str) -> Value:
-        try:
-            return seen[text]
-        except KeyError:
-            value = seen[text] = decode(text)
-            return value
-
-    return shared
-
-
-def _decoded(row: Mapping[str, str], decoders: _FieldDecoders) -> dict[str, Value]:
-    # "" is None whatever the type (decode_value's rule), so decoders only see text.
-    get = row.get
-    return {
-        name: decode(text) if (text := get(wire, "")) else None for name, wire, decode in decoders
-    }
+    Each distinct text is decoded once and the value shared: a large catalog repeats a few
+    statuses, rates and quantities over tens of thousands of rows.
+    """
+    values = {text: decode(text) if text else None for text in dict.fromkeys(texts)}
+    return list(map(values.__getitem__, texts))
 
 
 def live_resources(
-    rows: Mapping[Kind, list[dict[str, str]]], rating_methods: Mapping[str, str]
+    rows: Mapping[Kind, Columns], rating_methods: Mapping[str, str]
 ) -> list[LiveResource]:
     """Live resources from the rows of the three entities (rating methods: Id → Name)."""
-    products = {r["Id"]: r["Name"] for r in rows[Kind.PRODUCT]}
-    packages = {r["Id"]: r["Name"] for r in rows[Kind.PACKAGE]}
-    pp_rows = {r["Id"]: r for r in rows[Kind.PACKAGE_PRODUCT]}
+    product_rows, package_rows = rows[Kind.PRODUCT], rows[Kind.PACKAGE]
+    products = dict(zip(product_rows.column("Id"), product_rows.column("Name"), strict=True))
+    packages = dict(zip(package_rows.column("Id"), package_rows.column("Name"), strict=True))
+    # One row per Id (the last one read), as a table keyed by Id would keep.
+    pp_rows = rows[Kind.PACKAGE_PRODUCT].last_of_each("Id")
+    pp_ids = pp_rows.column("Id")
     lookups = Lookups(
         dict(rating_methods),
         packages,
-        {i: products.get(r.get("ProductId", ""), "") for i, r in pp_rows.items()},
+        {i: products.get(p, "") for i, p in zip(pp_ids, pp_rows.column("ProductId"), strict=True)},
     )
     decoders = _field_decoders(lookups)
-    resources = [
-        _live(product_ref(r["Name"]), r, decoders[Kind.PRODUCT]) for r in rows[Kind.PRODUCT]
-    ]
-    resources += [
-        _live(package_ref(r["Name"]), r, decoders[Kind.PACKAGE]) for r in rows[Kind.PACKAGE]
-    ]
-    for row in pp_rows.values():
-        ref = package_product_key(row, pp_rows, products, packages)
-        if ref is not None:
-            resources.append(_live(ref, row, decoders[Kind.PACKAGE_PRODUCT]))
+    resources = list(
+        _live(map(product_ref, product_rows.column("Name")), product_rows, decoders[Kind.PRODUCT])
+    )
+    resources += _live(
+        map(package_ref, package_rows.column("Name")), package_rows, decoders[Kind.PACKAGE]
+    )
+    pp_refs = package_product_refs(pp_rows, products, packages)
+    resources += _live(pp_refs, pp_rows, decoders[Kind.PACKAGE_PRODUCT])
     return resources
 
 
-def _live(ref: Ref, row: Mapping[str, str], decoders: _FieldDecoders) -> LiveResource:
-    return LiveResource(
-        ref=ref,
-        remote_id=row["Id"],
-        fields=_decoded(row, decoders),
-        updated_at=row.get("Updated") or None,
-        updated_by=row.get("UpdatedUserId") or None,
+def _live(
+    refs: Iterable[Ref | None], rows: Columns, decoders: _FieldDecoders
+) -> Iterator[LiveResource]:
+    """A live resource for each row that has a ref, its fields decoded column by column."""
+    names = tuple(name for name, _, _ in decoders)
+    values = zip(
+        *(_decoded_column(rows.column(wire), decode) for _, wire, decode in decoders), strict=True
     )
+    system = zip(
+        rows.column("Id"), rows.column("Updated"), rows.column("UpdatedUserId"), strict=True
+    )
+    for ref, fields, (remote_id, updated_at, updated_by) in zip(refs, values, system, strict=True):
+        if ref is not None:
+            yield LiveResource(
+                ref=ref,
+                remote_id=remote_id,
+                fields=dict(zip(names, fields, strict=True)),
+                updated_at=updated_at or None,
+                updated_by=updated_by or None,
+            )
 
 
-def package_product_key(
-    row: Mapping[str, str],
-    rows: Mapping[str, Mapping[str, str]],
+def package_product_refs(
+    rows: Columns, products: Mapping[str, str], packages: Mapping[str, str]
+) -> list[Ref | None]:
+    """The ref (package, product path) of each package-product row (one row per Id), None
+    where a link in its chain is broken: a product or parent that is not live, or a cycle."""
+    product_ids = dict(zip(rows.column("Id"), rows.column("ProductId"), strict=True))
+    parents = dict(zip(rows.column("Id"), rows.column("ParentPackageProductId"), strict=True))
+    paths: dict[str, tuple[str, ...] | None] = {}  # product path of each Id, root first
+    refs: list[Ref | None] = []
+    for remote_id, package_id in zip(rows.column("Id"), rows.column("PackageId"), strict=True):
+        path = _product_path(remote_id, product_ids, parents, products, paths)
+        package = packages.get(package_id)
+        refs.append(
+            None if path is None or package is None else package_product_ref(package, *path)
+        )
+    return refs
+
+
+def _product_path(
+    start: str,
+    product_ids: Mapping[str, str],
+    parents: Mapping[str, str],
     products: Mapping[str, str],
-    packages: Mapping[str, str],
-) -> Ref | None:
-    """(package, product path) of a package-product; None if a link in the chain is broken."""
-    path: list[str] = []
-    seen: set[str] = set()
-    current: Mapping[str, str] | None = row
-    while current is not None:
-        if current["Id"] in seen or current.get("ProductId", "") not in products:
-            return None
-        seen.add(current["Id"])
-        path.append(products[current["ProductId"]])
-        parent = current.get("ParentPackageProductId", "")
-        current = rows.get(parent) if parent else None
-        if parent and current is None:
-            return None
-    package = packages.get(row.get("PackageId", ""))
-    return None if package is None else package_product_ref(package, *reversed(path))
+    paths: dict[str, tuple[str, ...] | None],
+) -> tuple[str, ...] | None:
+    """The product names from the top of `start`'s chain of parents down to it; `paths`
+    remembers every row's answer (siblings share their parents' walk)."""
+    chain: list[str] = []
+    path: tuple[str, ...] | None = ()
+    current = start
+    while True:
+        if current in paths:
+            path = paths[current]
+            break
+        if current in chain or product_ids[current] not in products:
+            path = None  # a cycle, or a product that is not live
+            chain.append(current)
+            break
+        chain.append(current)
+        parent = parents[current]
+        if not parent:
+            break
+        if parent not in product_ids:
+            path = None  # the parent is not a live package-product
+            break
+        current = parent
+    for remote_id in reversed(chain):
+        if path is not None:
+            path = (*path, products[product_ids[remote_id]])
+        paths[remote_id] = path
+    return paths[start]
 
 
 def encode_fields(
