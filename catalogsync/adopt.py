@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import os
 import shutil
 import tempfile
@@ -101,21 +102,29 @@ def prepare_export(
     chosen = choose(frozenset(), checked=False)
     # Files that join the project's catalog are checked against what it declares already;
     # an export elsewhere (a review copy, another repository) stands alone.
-    if any(_in_catalog_paths(project, (out / p).resolve()) for p in chosen.groups):
+    targets = {(out / p).resolve() for p in chosen.groups}
+    listed = [(project.root / entry).resolve() for entry in project.config.catalog]
+    if any(_in_catalog_paths(listed, path) for path in targets):
         # Everything selected may be declared already (export run again in an adopted
         # project): then there is nothing to write, and nothing would be overwritten.
         _, everything = _existing_catalog(project, set(), [])
         if everything and _all_declared(live, selection, everything):
             empty = ExportResult((), ())
             return PreparedExport(empty, out, schema_path, fmt.json_schema_text(), notes)
-        targets = {(out / p).resolve() for p in chosen.groups}
         existing, declared = _existing_catalog(project, targets, notes)
         chosen = choose(declared, checked=False)
     else:
         existing, declared = [], frozenset()
 
+    schema_resolved = schema_path.resolve()
+
+    @functools.cache
+    def folder_resolved(folder: Path) -> Path:  # a few folders for all the files
+        return folder.resolve()
+
     def header(path: str) -> list[str]:
-        return _header(fmt, options.target, out / path, schema_path)
+        folder = folder_resolved((out / path).parent)
+        return _header(fmt, options.target, folder, schema_resolved)
 
     def stage(chosen: Chosen) -> PreparedExport:
         """Write the files to a staging folder and verify them there."""
@@ -174,13 +183,10 @@ def write_export(prepared: PreparedExport, project: Project) -> list[str]:
     return notes
 
 
-def _in_catalog_paths(project: Project, path: Path) -> bool:
-    """Whether `plan` reads a catalog file written at `path` (a folder entry or the file)."""
-    for entry in project.config.catalog:
-        listed = (project.root / entry).resolve()
-        if path == listed or listed in path.parents:
-            return True
-    return False
+def _in_catalog_paths(listed: list[Path], path: Path) -> bool:
+    """Whether `plan` reads a catalog file written at `path`: one of the project's
+    `listed` catalog paths (resolved) is that file or a folder above it."""
+    return any(path == entry or entry in path.parents for entry in listed)
 
 
 def _existing_catalog(
@@ -237,8 +243,9 @@ def _verify(
         )
 
 
-def _header(fmt: CatalogFormat, target: str, path: Path, schema: Path) -> list[str]:
-    relative = Path(os.path.relpath(schema.resolve(), path.parent.resolve())).as_posix()
+def _header(fmt: CatalogFormat, target: str, folder: Path, schema: Path) -> list[str]:
+    """The comment lines that start a file in `folder` (both paths resolved)."""
+    relative = Path(os.path.relpath(schema, folder)).as_posix()
     return [
         f"yaml-language-server: $schema={relative}",
         f"Exported by `catalogsync export` from {fmt.backend} target '{target}'.",

@@ -57,6 +57,12 @@ def flag_fields(model: type[BaseModel]) -> frozenset[str]:
     )
 
 
+@functools.cache
+def field_order(model: type[BaseModel]) -> dict[str, int]:
+    """Each field of a model by its place in the model (the order `item` writes them in)."""
+    return {name: index for index, name in enumerate(model.model_fields)}
+
+
 def greater_than(
     item: BaseModel, low: str, high: str, what: str, here: YamlPath, locate: Locate
 ) -> Issue | None:
@@ -131,8 +137,8 @@ class YamlCatalogFormat(CatalogFormat):
             mapping["renamed_from"] = list(resource.renamed_from)
         if resource.protect:
             mapping["protect"] = True
-        order = tuple(self.models[ref.kind].model_fields)
-        for key in sorted(resource.fields, key=lambda k: (order.index(k), k)):
+        order = field_order(self.models[ref.kind])
+        for key in sorted(resource.fields, key=lambda k: (order[k], k)):
             mapping[key] = self.yaml_value(key, resource.fields[key])
         return mapping
 

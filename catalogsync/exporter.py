@@ -295,6 +295,8 @@ def _dependencies(
     while pending:
         ref = pending.pop()
         for needed in _needs(ref, by_ref, links):
+            if needed in chosen:  # the usual case, first (chosen never holds declared ones)
+                continue
             if needed in already and needed in _containers(ref):
                 chosen.discard(ref)
                 skipped.append(
