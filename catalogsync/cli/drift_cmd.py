@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from catalogsync.cli import Context, cli
+from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import (
     output_format_option,
     output_style,
@@ -16,7 +17,6 @@ from catalogsync.cli.output import (
     progress,
     ticking,
 )
-from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.cli.record import record_option
 from catalogsync.config import load_project
 from catalogsync.drift import DriftReport, detect_drift

@@ -9,8 +9,8 @@ import click
 from catalogsync.adopt import PreparedExport, prepare_export, write_export
 from catalogsync.aio import run_main
 from catalogsync.cli import Context, cli
+from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import print_stats, progress, ticking
-from catalogsync.cli.plan_cmd import stats_option, target_option
 from catalogsync.cli.record import record_option
 from catalogsync.config import Project, load_project
 from catalogsync.exporter import SplitBy

@@ -10,6 +10,7 @@ import click
 
 from catalogsync.applier import NOT_ATTEMPTED, ApplyOptions, apply_plan
 from catalogsync.cli import Context, cli
+from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import (
     output_format_option,
     output_style,
@@ -37,10 +38,6 @@ from catalogsync.workflow import (
     guard_options,
 )
 
-target_option = click.option(
-    "-t", "--target", "target_name", help="Target from catalogsync.yaml (default: default_target)."
-)
-stats_option = click.option("--stats", is_flag=True, help="Print request counts and timings.")
 override_option = click.option(
     "--override-policy",
     "overrides",

@@ -47,3 +47,20 @@ def test_the_version_imports_no_renderer_and_no_configuration_model() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert shown[-1] == ""
+
+
+def test_drift_and_export_do_not_import_the_apply_machinery() -> None:
+    """Their shared options live in `cli.options`, not in `plan_cmd` (which imports the
+    applier and the lock)."""
+    for command in ("drift", "export"):
+        script = (
+            "import sys\n"
+            "from catalogsync.cli import cli\n"
+            f"cli.main(['{command}', '--help'], standalone_mode=False)\n"
+            "print(' '.join(m for m in ('catalogsync.cli.plan_cmd', 'catalogsync.applier') "
+            "if m in sys.modules))\n"
+        )
+        shown = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        assert shown[-1] == "", command
