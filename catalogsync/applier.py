@@ -84,14 +84,19 @@ async def apply_plan(
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
             kinds = {c.ref.kind for c in runnable} | created_unchecked
-            checked = await _read_unless_stopped(backend.fetch_kinds(kinds, ids))
+            # Creates and the keys just created are checked by key: of a kind the wave
+            # does not update or delete, no field is compared.
+            keys_only = kinds - {c.ref.kind for c in runnable if c.action is not Action.CREATE}
+            checked = await _read_unless_stopped(
+                backend.fetch_kinds(kinds, ids, keys_only=keys_only)
+            )
             if checked is None:
                 break
             created_unchecked.clear()
             moved = moved_before_wave(
                 runnable, _created(plan, results), live, checked, all_renames
             )
-            if kinds >= set(Kind):
+            if kinds >= set(Kind) and not keys_only:
                 fresh = checked  # a read of everything: it verifies the waves before
             if moved:
                 refused = _refusal(moved)

@@ -45,11 +45,19 @@ class Backend(ABC):
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         """The live catalog."""
 
-    async def fetch_kinds(self, kinds: Collection[Kind], ids: Mapping[Ref, str]) -> LiveCatalog:
+    async def fetch_kinds(
+        self,
+        kinds: Collection[Kind],
+        ids: Mapping[Ref, str],
+        *,
+        keys_only: Collection[Kind] = (),
+    ) -> LiveCatalog:
         """The live records of `kinds` (at least): what the per-wave re-check of an apply
         reads. `ids` are the remote ids of the objects the apply knows (read or created),
         so a backend can name the records its answer refers to without reading their kind.
-        By default the whole catalog."""
+        Records of `keys_only` kinds are looked at by key and id alone (a wave that only
+        creates them): a backend may read no other field of them (their `fields` are then
+        empty or None). By default the whole catalog."""
         return await self.fetch_live()
 
     @abstractmethod

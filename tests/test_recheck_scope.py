@@ -19,6 +19,7 @@ from catalogsync.plan import Change
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.report import ChangeResult, Outcome
 from tests.fakes import InMemoryBackend, catalog, res
+from tests.fakes import live as live_res
 
 VOICE, SMS, GOLD = product_ref("Voice"), product_ref("SMS"), package_ref("Gold")
 GOLD_VOICE = package_product_ref("Gold", "Voice")
@@ -37,10 +38,18 @@ class RecordsReads(InMemoryBackend):
     def __init__(self) -> None:
         super().__init__()
         self.reads: list[set[Kind] | str] = []
+        self.keys_only: list[set[Kind]] = []
 
-    async def fetch_kinds(self, kinds: Collection[Kind], ids: Mapping[Ref, str]) -> LiveCatalog:
+    async def fetch_kinds(
+        self,
+        kinds: Collection[Kind],
+        ids: Mapping[Ref, str],
+        *,
+        keys_only: Collection[Kind] = (),
+    ) -> LiveCatalog:
         self.reads.append(set(kinds))
-        return await super().fetch_kinds(kinds, ids)
+        self.keys_only.append(set(keys_only))
+        return await super().fetch_kinds(kinds, ids, keys_only=keys_only)
 
 
 def test_each_recheck_reads_the_wave_kinds_and_the_kinds_just_created() -> None:
@@ -57,6 +66,25 @@ def test_each_recheck_reads_the_wave_kinds_and_the_kinds_just_created() -> None:
         {Kind.PACKAGE_PRODUCT, Kind.PRODUCT, Kind.PACKAGE},  # wave 0 created them: duplicates?
         {Kind.PACKAGE_PRODUCT},  # products and packages were checked once after creation
     ]
+    # every wave only creates: its objects and the keys just created are looked at by key
+    assert backend.keys_only == backend.reads
+
+
+def test_a_recheck_reads_in_full_the_kinds_the_wave_updates() -> None:
+    live = [live_res(VOICE, "1", rate=Decimal(1)), live_res(GOLD, "2")]
+    backend = RecordsReads()
+    backend.records = {r.ref: r for r in live}
+    desired = catalog(res(VOICE, rate=Decimal(5)), res(SMS, rate=Decimal(2)), res(GOLD))
+
+    async def go() -> None:
+        plan = build_plan(desired, LiveCatalog(tuple(live)), PlanOptions(backend="memory"))
+        report = await apply_plan(plan, backend, LiveCatalog(tuple(live)))
+        assert report.exit_code == 0 and report.verified
+
+    anyio.run(go)
+    # the wave updates Voice (fields compared) and creates SMS (by key)
+    assert backend.reads == [{Kind.PRODUCT}]
+    assert backend.keys_only == [set()]
 
 
 @pytest.fixture
@@ -88,6 +116,35 @@ def test_a_billingplatform_read_of_package_products_alone_names_them_as_a_full_r
             wanted = [r for r in full if r.ref.kind is Kind.PACKAGE_PRODUCT]
             assert sorted(partial, key=repr) == sorted(wanted, key=repr)
             assert {r.ref for r in partial} == {GOLD_VOICE, GOLD_VOICE_SMS}
+        finally:
+            await backend.close()
+
+    anyio.run(go)
+
+
+def test_a_billingplatform_keys_only_read_selects_the_key_columns_and_names_the_same_records(
+    emulator: BillingPlatformEmulator,
+) -> None:
+    async def go() -> None:
+        backend = BillingPlatformBackend(_client(emulator))
+        try:
+            live = await backend.fetch_live()
+            plan = build_plan(DESIRED, live, PlanOptions(backend="billingplatform"))
+            assert (await apply_plan(plan, backend, live)).exit_code == 0
+            full = await backend.fetch_live()
+            ids = {r.ref: r.remote_id for r in full}
+            sent: list[str] = []
+            query = backend.client.query
+
+            async def recording(sql: str, require: Sequence[str] = ()) -> list[dict[str, str]]:
+                sent.append(sql)
+                return await query(sql, require)
+
+            backend.client.query = recording  # type: ignore[method-assign]
+            keys = await backend.fetch_kinds(set(Kind), ids, keys_only=set(Kind))
+            assert {(r.ref, r.remote_id) for r in keys} == {(r.ref, r.remote_id) for r in full}
+            selects = [sql for sql in sent if sql.startswith("SELECT Id,")]
+            assert selects and all("Rate" not in sql and "Updated" not in sql for sql in selects)
         finally:
             await backend.close()
 

@@ -210,25 +210,37 @@ def apply(
             check_guards(
                 chosen, guard_options(project, desired, allow_delete=allow_delete, force=force)
             )
-            if fmt == OutputFormat.TEXT:
-                click.echo(PLAN_OUTPUTS[OutputFormat.TEXT](chosen, output_style(summary=summary)))
             prompted = saved is None and not auto_approve
+            shown = fmt == OutputFormat.TEXT
             if prompted:
+                if shown:
+                    click.echo(_plan_text(chosen, summary))
                 _confirm(chosen)
+            # What the report needs from the plan, and its text when nobody reads it before
+            # the writes (no question asked), are CPU work: done in a worker thread while
+            # the first wave's requests wait on the network.
+            preparing = asyncio.ensure_future(
+                asyncio.to_thread(_prepare_output, chosen, summary, shown and not prompted)
+            )
             applying = progress("applying", "changes")
-            with stop_on_signals(_stopping_message):
-                async with ticking(applying):
-                    report = await apply_plan(
-                        chosen,
-                        backend,
-                        live,
-                        applying,
-                        ApplyOptions(
-                            verify=not no_verify,
-                            recheck=project.config.settings.recheck_waves,
-                            live_is_fresh=not prompted,
-                        ),
-                    )
+            try:
+                with stop_on_signals(_stopping_message):
+                    async with ticking(applying):
+                        report = await apply_plan(
+                            chosen,
+                            backend,
+                            live,
+                            applying,
+                            ApplyOptions(
+                                verify=not no_verify,
+                                recheck=project.config.settings.recheck_waves,
+                                live_is_fresh=not prompted,
+                            ),
+                        )
+            finally:
+                text = await preparing
+                if text is not None:
+                    click.echo(text)
             return chosen, report, backend.stats()
 
     with apply_lock(project, choice.name):
@@ -248,6 +260,17 @@ def apply(
         click.echo(_interrupted_summary(report, signum), err=True)
         sys.exit(exit_code_for(signum))
     sys.exit(report.exit_code if report else EXIT_OK)
+
+
+def _plan_text(chosen: Plan, summary: bool) -> str:
+    return PLAN_OUTPUTS[OutputFormat.TEXT](chosen, output_style(summary=summary))
+
+
+def _prepare_output(chosen: Plan, summary: bool, text: bool) -> str | None:
+    """The plan hash the report carries (computed once, cached on the plan), and the plan's
+    text if `text`: the plan as printed before the report."""
+    _ = chosen.plan_hash
+    return _plan_text(chosen, summary) if text else None
 
 
 def _stopping_message(signum: int) -> None:
