@@ -37,7 +37,7 @@ from catalogsync.interrupt import abandonable, is_not_sent, signal_name, stoppin
 from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import index_live, renames_in
-from catalogsync.recheck import moved_before_wave
+from catalogsync.recheck import Renames, moved_before_wave
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
 from catalogsync.verify import verify_results
 
@@ -83,21 +83,15 @@ async def apply_plan(
             break
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
-            kinds = {c.ref.kind for c in runnable} | created_unchecked
-            # Creates and the keys just created are checked by key: of a kind the wave
-            # does not update or delete, no field is compared.
-            keys_only = kinds - {c.ref.kind for c in runnable if c.action is not Action.CREATE}
-            checked = await _read_unless_stopped(
-                backend.fetch_kinds(kinds, ids, keys_only=keys_only)
+            created = _created(plan, results)
+            rechecked = await _recheck(
+                backend, runnable, created_unchecked, ids, created, live, all_renames
             )
-            if checked is None:
+            if rechecked is None:
                 break
             created_unchecked.clear()
-            moved = moved_before_wave(
-                runnable, _created(plan, results), live, checked, all_renames
-            )
-            if kinds >= set(Kind) and not keys_only:
-                fresh = checked  # a read of everything: it verifies the waves before
+            moved, fresh = rechecked
+            del rechecked  # `fresh` alone may hold the read (until the wave writes)
             if moved:
                 refused = _refusal(moved)
                 break
@@ -138,6 +132,30 @@ async def apply_plan(
         refused=refused,
         verified=verified,
     )
+
+
+async def _recheck(
+    backend: Backend,
+    runnable: list[Change],
+    created_unchecked: set[Kind],
+    ids: dict[Ref, str],
+    created: list[Ref],
+    live: LiveCatalog,
+    renames: Renames,
+) -> tuple[list[str], LiveCatalog | None] | None:
+    """The re-check before a wave: what moved, and the read when it was a full read of every
+    kind (it then verifies the waves before). None when a signal stopped the read. The read
+    is let go here otherwise: a large one is not held through the wave's writes."""
+    kinds = {c.ref.kind for c in runnable} | created_unchecked
+    # Creates and the keys just created are checked by key: of a kind the wave does not
+    # update or delete, no field is compared.
+    keys_only = kinds - {c.ref.kind for c in runnable if c.action is not Action.CREATE}
+    checked = await _read_unless_stopped(backend.fetch_kinds(kinds, ids, keys_only=keys_only))
+    if checked is None:
+        return None
+    moved = moved_before_wave(runnable, created, live, checked, renames)
+    whole = kinds >= set(Kind) and not keys_only
+    return moved, checked if whole else None
 
 
 async def _read_unless_stopped(read: Awaitable[LiveCatalog]) -> LiveCatalog | None:

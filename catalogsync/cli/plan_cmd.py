@@ -216,9 +216,10 @@ def apply(
                 if shown:
                     click.echo(_plan_text(chosen, summary))
                 _confirm(chosen)
-            # What the report needs from the plan, and its text when nobody reads it before
-            # the writes (no question asked), are CPU work: done in a worker thread while
-            # the first wave's requests wait on the network.
+            del desired  # the catalog is planned and guarded: not held through the writes
+            # What the report needs from the plan, and the plan's text when nobody reads it
+            # before the writes (no question asked), are CPU work: done in a worker thread
+            # while the first wave's requests wait on the network.
             preparing = asyncio.ensure_future(
                 asyncio.to_thread(_prepare_output, chosen, summary, shown and not prompted)
             )
@@ -238,9 +239,7 @@ def apply(
                             ),
                         )
             finally:
-                text = await preparing
-                if text is not None:
-                    click.echo(text)
+                await preparing
             return chosen, report, backend.stats()
 
     with apply_lock(project, choice.name):
@@ -266,11 +265,13 @@ def _plan_text(chosen: Plan, summary: bool) -> str:
     return PLAN_OUTPUTS[OutputFormat.TEXT](chosen, output_style(summary=summary))
 
 
-def _prepare_output(chosen: Plan, summary: bool, text: bool) -> str | None:
-    """The plan hash the report carries (computed once, cached on the plan), and the plan's
-    text if `text`: the plan as printed before the report."""
+def _prepare_output(chosen: Plan, summary: bool, show: bool) -> None:
+    """The plan hash the report carries (computed once, cached on the plan); with `show`,
+    the plan printed as soon as it is rendered (stdout: progress goes to stderr), so its
+    text is not held through the apply."""
     _ = chosen.plan_hash
-    return _plan_text(chosen, summary) if text else None
+    if show:
+        click.echo(_plan_text(chosen, summary))
 
 
 def _stopping_message(signum: int) -> None:
