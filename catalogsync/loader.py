@@ -451,13 +451,12 @@ def check_references(
 
 
 def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool]:
-    """A quick test of whether all of a resource's `dependencies()` are declared: on key
-    tuples, by kind (making a `Ref`, and hashing its `Kind`, is a Python call)."""
-    declared: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
-    for ref in by_ref:
-        declared[ref.kind].add(ref.key)
-    products, packages = declared[Kind.PRODUCT], declared[Kind.PACKAGE]
-    package_product, package_products = Kind.PACKAGE_PRODUCT, declared[Kind.PACKAGE_PRODUCT]
+    """A quick test of whether all of a resource's `dependencies()` are declared: on the
+    keys of products and packages (making a `Ref`, and hashing its `Kind`, is a Python
+    call); only a nested package-product's parent is looked up as a `Ref`."""
+    products = {ref.key for ref in by_ref if ref.kind is Kind.PRODUCT}
+    packages = {ref.key for ref in by_ref if ref.kind is Kind.PACKAGE}
+    package_product = Kind.PACKAGE_PRODUCT
 
     def all_declared(resource: Resource) -> bool:
         ref = resource.ref
@@ -465,11 +464,9 @@ def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool
             key = ref.key
             if key[:1] not in packages or key[-1:] not in products:
                 return False
-            if len(key) > 2 and key[:-1] not in package_products:
+            if len(key) > 2 and Ref(package_product, key[:-1]) not in by_ref:
                 return False
-        if resource.requires:
-            return all(needed.key in declared[needed.kind] for needed in resource.requires)
-        return True
+        return all(needed in by_ref for needed in resource.requires) if resource.requires else True
 
     return all_declared
 

@@ -272,6 +272,7 @@ def _build(
         _ev.MappingEndEvent,
     )
     sequence_start, sequence_end = _ev.SequenceStartEvent, _ev.SequenceEndEvent
+    intern = sys.intern
     for event in events:
         kind = type(event)
         if kind is scalar_event:
@@ -282,6 +283,8 @@ def _build(
             # here: most names and keys are not); else always a string.
             if not event.style and (not value or value[0] in _TYPED):
                 value = _plain(value)
+            if type(value) is str:  # one string per distinct text: a product's name
+                value = intern(value)  # recurs in its package-products' keys
         elif kind is mapping_start or kind is sequence_start:
             if event.anchor is not None or event.tag is not None:
                 raise ExactReaderNeeded("anchor or tag")
@@ -329,8 +332,7 @@ def _build(
                         raise ExactReaderNeeded("keys equal only to Python")
                     mark = event.start_mark
                     raise YamlProblem(mark.line, mark.column, _duplicate(value))
-                # One string per distinct key: half a million `name`s are 25 MB otherwise.
-                frame[2] = sys.intern(value) if type(value) is str else value
+                frame[2] = value  # (interned: half a million `name`s are 25 MB otherwise)
                 if locate:
                     mark = event.start_mark
                     positions[(*frame[1], value, KEY)] = place(mark.line, mark.column)
