@@ -78,12 +78,12 @@ async def apply_plan(
     refused = ""
     fresh_enough = options.live_is_fresh
     created_unchecked: set[Kind] = set()  # kinds created since the last re-check
+    created: list[Ref] = []  # the creates that succeeded, in plan order
     for wave, changes in plan.waves():
         if stopping() is not None:
             break
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
-            created = _created(plan, results)
             rechecked = await _recheck(
                 backend, runnable, created_unchecked, ids, created, live, all_renames
             )
@@ -105,7 +105,9 @@ async def apply_plan(
                 if written and result.ref not in deletes:
                     ids[result.ref] = str(result.remote_id)
             _check_complete(runnable, results)
-            created_unchecked |= {c.ref.kind for c in runnable if c.action is Action.CREATE}
+            wave_creates = [c.ref for c in runnable if c.action is Action.CREATE]
+            created += [r for r in wave_creates if results[r].outcome is Outcome.SUCCEEDED]
+            created_unchecked |= {ref.kind for ref in wave_creates}
             fresh_enough = False
             fresh = None  # written since: no longer a read of the state after the writes
         done += len(changes)
@@ -231,14 +233,6 @@ def _runnable(changes: tuple[Change, ...], results: dict[Ref, ChangeResult]) -> 
                 change.ref, Outcome.SKIPPED, change.remote_id, f"skipped: {blocker}"
             )
     return runnable
-
-
-def _created(plan: Plan, results: dict[Ref, ChangeResult]) -> list[Ref]:
-    return [
-        c.ref
-        for c in plan.of_action(Action.CREATE)
-        if c.ref in results and results[c.ref].outcome is Outcome.SUCCEEDED
-    ]
 
 
 def _refusal(moved: list[str]) -> str:
