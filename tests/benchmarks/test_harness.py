@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import child_usage, floor_logisense
+from benchmarks import child_usage, emulator_pages, floor_logisense
 from benchmarks.__main__ import _kept, main
 from benchmarks.cold_state import ColdState, ColdStateError
 from benchmarks.compare import load, regressions, still_flagged
@@ -204,6 +204,12 @@ def test_a_reused_cold_state_measures_the_later_scenarios_without_a_new_cold_app
     saved = states / "logisense" / "XS"
     assert sorted(p.name for p in saved.iterdir()) == ["cold-apply.json", "emulator.sqlite3"]
     first = load(out / "results.json")["backends"]["logisense"]["sizes"]["XS"]["scenarios"][0]
+    # the emulator's own cost of the fetch's two listings, measured on the saved state
+    pages = emulator_pages.measure(saved / "emulator.sqlite3", repeat=1)
+    assert [line.split(",")[0] for line in pages] == [
+        "Service: 40 records",
+        "Package/Detail: 4 records",
+    ]
 
     assert main([*args, "--scenarios", "cold-apply,noop-plan", "--reuse-cold"]) == 0
     block = load(out / "results.json")["backends"]["logisense"]["sizes"]["XS"]

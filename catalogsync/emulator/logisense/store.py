@@ -100,7 +100,8 @@ class Database(SqliteDatabase):
             params += [limit, offset]
         with self.lock:
             rows = self._conn.execute(sql, params).fetchall()
-        return [self._record(resource, names, row) for row in rows]
+        flags = [f.name for f in resource.fields if f.kind is Kind.BOOL]
+        return [self._record(names, flags, row) for row in rows]
 
     def count(self, resource: Resource, query: Query | None = None) -> int:
         """How many records match `query`."""
@@ -157,11 +158,12 @@ class Database(SqliteDatabase):
         return ["identity", *resource.field_names, "created", "updated"]
 
     @staticmethod
-    def _record(resource: Resource, names: list[str], row: Sequence[Any]) -> Record:
+    def _record(names: list[str], flags: list[str], row: Sequence[Any]) -> Record:
+        """A row as a record; `flags`: the fields SQLite stores as 0/1, shown as booleans."""
         record = dict(zip(names, row, strict=True))
-        for field in resource.fields:
-            if field.kind is Kind.BOOL and record[field.name] is not None:
-                record[field.name] = bool(record[field.name])
+        for name in flags:
+            if record[name] is not None:
+                record[name] = bool(record[name])
         return record
 
 
