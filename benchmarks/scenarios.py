@@ -65,6 +65,13 @@ class Result:
         return data | self.extra
 
 
+def time_limit(floor: Floor) -> float:
+    """How long a scenario may run before it is stopped: an hour, or four times its floor
+    when that is longer (LogiSense's L cold apply is rate-bound at about 57 minutes; on a
+    loaded machine it ran over a fixed hour and was stopped with 96% of its requests sent)."""
+    return max(3600.0, 4 * floor.seconds)
+
+
 def has_command(name: str) -> bool:
     """Whether this catalogsync has the command and its --stats flag (drift, export)."""
     found = subprocess.run(
@@ -113,7 +120,7 @@ def run_size(
             return
         server.reset_stats()
         log(f"  {system.name} {name}: catalogsync {' '.join(args)}")
-        run = run_catalogsync(project, *args)
+        run = run_catalogsync(project, *args, timeout_s=time_limit(floor))
         results.append(Result(name, run, floor, server.stats()["total"], (expected,)))
         log(
             f"    {run.wall_s:.2f}s, {run.requests} requests (floor {floor.requests}), "

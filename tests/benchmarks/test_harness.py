@@ -20,6 +20,7 @@ from benchmarks.cold_state import ColdState, ColdStateError
 from benchmarks.compare import load, regressions, still_flagged
 from benchmarks.floor import Phase, pages, scenario_floor
 from benchmarks.report import markdown
+from benchmarks.scenarios import time_limit
 
 pytestmark = pytest.mark.loopback
 
@@ -277,3 +278,12 @@ def test_compare_shows_each_shared_row_before_and_after_and_names_the_regression
         "| billingplatform | S | cold-apply | 100 → 100 | 1.00 → 1.50 | – → – "
         "| 2.00 → 2.00 | CPU s |"
     )
+
+
+def test_a_scenario_may_run_four_times_its_floor_when_that_is_over_an_hour() -> None:
+    counts = floor_logisense.Counts(50_000, 5_000, 150_000)
+    cold = floor_logisense.cold_apply(counts, latency_s=0.05, rate_limit=15)
+    assert cold.seconds > 3000  # one POST per service at 15 requests/s
+    assert time_limit(cold) == 4 * cold.seconds
+    read = floor_logisense.read_only(counts, latency_s=0.05, rate_limit=15)
+    assert time_limit(read) == 3600.0
