@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from catalogsync.backend_api import Backend
+from catalogsync.cli import GC_THRESHOLDS
 from catalogsync.http import HttpSettings
 from catalogsync.live import LiveCatalog
 
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "--memory", action="store_true", help="also the tracemalloc peak of one fetch_live"
     )
     args = parser.parse_args(argv)
+    gc.set_threshold(*GC_THRESHOLDS)  # as the CLI runs
     if args.mode == "record":
         url, file = args.where
         saved: dict[_Key, _Answer] = {}

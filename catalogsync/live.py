@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind, ref_order
 from catalogsync.plan import digest
@@ -31,12 +32,39 @@ class LiveResource:
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
 
+    @classmethod
+    def adopting(
+        cls,
+        ref: Ref,
+        remote_id: str,
+        fields: dict[str, Value],
+        updated_at: str | None = None,
+        updated_by: str | None = None,
+    ) -> LiveResource:
+        """A resource that takes `fields` as its own, a dict nobody else holds: without the
+        copy `__init__` makes, for a backend that builds tens of thousands from a read."""
+        resource = object.__new__(cls)
+        # The slots' own setters: a frozen dataclass refuses plain assignment.
+        set_ref, set_remote_id, set_fields, set_updated_at, set_updated_by = _SLOT_SETTERS
+        set_ref(resource, ref)
+        set_remote_id(resource, remote_id)
+        set_fields(resource, MappingProxyType(fields))
+        set_updated_at(resource, updated_at)
+        set_updated_by(resource, updated_by)
+        return resource
+
     @property
     def fingerprint(self) -> str:
         """A hash of the normalised live record: any edit to it changes the fingerprint,
         while a new spelling of the same value (`1` re-saved as `1.00`) does not."""
         fields = {key: canonical_value(value) for key, value in sorted(self.fields.items())}
         return digest({"ref": self.ref.to_json(), "id": self.remote_id, "fields": fields})
+
+
+_SLOT_SETTERS: tuple[Callable[[LiveResource, Any], None], ...] = tuple(
+    getattr(LiveResource, name).__set__ for name in LiveResource.__slots__
+)
+assert LiveResource.__slots__ == ("ref", "remote_id", "fields", "updated_at", "updated_by")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Table", "decode_table"]
+__all__ = ["Table", "decode_page", "decode_table"]
 
 #: `{column: [text of each row]}`, columns in the order asked for.
 Table = dict[str, list[str]]
@@ -67,3 +67,25 @@ def decode_table(
     not UTF-8 JSON of exactly that shape: a cell that is not a string, a required column
     missing, no `envelope` list."""
     return _shape(envelope, tuple(columns), tuple(required)).decode(body)
+
+
+class _Page(msgspec.Struct, frozen=True, gc=False, rename={"total_count": "totalCount"}):
+    items: list[dict[str, Any]]
+    total_count: int | None = None
+
+
+@lru_cache(maxsize=8)
+def _page_decoder(envelope: str) -> Callable[[bytes], Any]:
+    answer = msgspec.defstruct("Answer", [("page", _Page)], rename={"page": envelope})
+    return msgspec.json.Decoder(answer).decode
+
+
+def decode_page(body: bytes, envelope: str) -> tuple[list[dict[str, Any]], int | None] | None:
+    """The records and count of an answer `{envelope: {"items": [{…}, …], "totalCount": n}}`
+    (records as `json` would give them; no count is None), or None when `body` is not UTF-8
+    JSON of that shape (a count that is not an integer, records that are not objects, …)."""
+    try:
+        page = _page_decoder(envelope)(body).page
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return page.items, page.total_count

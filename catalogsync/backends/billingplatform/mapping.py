@@ -242,12 +242,12 @@ def _live(
     )
     for ref, fields, (remote_id, updated_at, updated_by) in zip(refs, values, system, strict=True):
         if ref is not None:
-            yield LiveResource(
-                ref=ref,
-                remote_id=remote_id,
-                fields=dict(zip(names, fields, strict=True)),
-                updated_at=updated_at or None,
-                updated_by=updated_by or None,
+            yield LiveResource.adopting(
+                ref,
+                remote_id,
+                dict(zip(names, fields, strict=True)),
+                updated_at or None,
+                updated_by or None,
             )
 
 

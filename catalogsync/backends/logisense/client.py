@@ -37,9 +37,11 @@ from catalogsync.backends.logisense.wire import (
     TokenResponse,
     WriteResponse,
     WriteResult,
+    paged_total,
 )
 from catalogsync.errors import AuthenticationError, BackendError
 from catalogsync.http import AuthHook, HttpClient, HttpSettings
+from catalogsync.http.tables import decode_page
 
 __all__ = ["API", "LOGIN_PATH", "MAX_PAGE_SIZE", "LogiSenseClient", "LogiSenseRequestError"]
 
@@ -210,11 +212,18 @@ class LogiSenseClient:
     ) -> tuple[list[Record], int | None]:
         path = self._paged_path(resource, detail)
         header = json.dumps({"pageNumber": number, "pageSize": size, "excludeTotalCount": False})
-        body = await self._http.request_json(
+        response = await self._http.request(
             "GET", path, idempotent=True, headers={"Pagination": header}
         )
-        parsed = _parse(PagedResponse, body, "GET", path)
-        return parsed.items, parsed.total_count
+        # In one pass in C when the answer has the documented shape; any other answer is
+        # read by `PagedResponse`, which says what is wrong with it.
+        decoded = decode_page(response.content, "pagedResults")
+        if decoded is None:
+            body = self._http.decode_json("GET", path, response)
+            parsed = _parse(PagedResponse, body, "GET", path)
+            return parsed.items, parsed.total_count
+        items, total = decoded
+        return items, paged_total(total, items)
 
     async def get_detail(self, resource: str, identity: int | str) -> Record | None:
         """`GET X/{id}/Detail`; None when there is no such object (404)."""

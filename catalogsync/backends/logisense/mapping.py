@@ -9,9 +9,10 @@ and a sorted tuple of names in the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from catalogsync.backends.logisense.catalog_format import (
@@ -19,7 +20,7 @@ from catalogsync.backends.logisense.catalog_format import (
     normalise_frequency,
     split_frequency,
 )
-from catalogsync.catalog import Kind, Value, package_product_ref, package_ref, product_ref
+from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
 from catalogsync.live import LiveResource
 
 Record = Mapping[str, Any]
@@ -171,7 +172,60 @@ def decode_value(value: Any, spec: FieldSpec, lookups: Lookups) -> Value:
 
 def decode_fields(kind: Kind, record: Record, lookups: Lookups) -> dict[str, Value]:
     """A record's managed fields in catalog vocabulary (children not included)."""
-    return {s.name: decode_value(record.get(s.wire), s, lookups) for s in FIELDS[kind]}
+    return _decoded(record, _field_decoders(lookups)[kind])
+
+
+#: (catalog field, wire field, decode) for each field of a kind: `decode_value` with the
+#: field's type (and lookup table) settled once for a whole read instead of once a value.
+_FieldDecoders = tuple[tuple[str, str, Callable[[Any], Value]], ...]
+
+
+def _field_decoders(lookups: Lookups) -> dict[Kind, _FieldDecoders]:
+    return {
+        kind: tuple((s.name, s.wire, _decoder(s, lookups)) for s in specs)
+        for kind, specs in FIELDS.items()
+    }
+
+
+def _decoder(spec: FieldSpec, lookups: Lookups) -> Callable[[Any], Value]:
+    if spec.type is FieldType.LOOKUP:
+        names = lookups.names.get(spec.lookup, {})
+
+        def lookup(value: Any) -> Value:  # Lookups.name, its table found once
+            return None if value is None else names.get(int(value), f"#{value}")
+
+        return lookup
+    if spec.type is FieldType.DATE:
+        return partial(decode_value, spec=spec, lookups=lookups)
+    return _SCALAR_DECODERS[spec.type]
+
+
+def _text(value: Any) -> Value:
+    return None if value is None else str(value)
+
+
+def _flag(value: Any) -> Value:
+    if value is None:
+        return None
+    return bool(value) if not isinstance(value, str) else value.lower() in ("1", "true")
+
+
+def _int(value: Any) -> Value:
+    if value is None:
+        return None
+    return int(value) if isinstance(value, (int, float)) else str(value)
+
+
+_SCALAR_DECODERS: dict[FieldType, Callable[[Any], Value]] = {
+    FieldType.TEXT: _text,
+    FieldType.FLAG: _flag,
+    FieldType.INT: _int,
+}
+
+
+def _decoded(record: Record, decoders: _FieldDecoders) -> dict[str, Value]:
+    get = record.get
+    return {name: decode(get(wire)) for name, wire, decode in decoders}
 
 
 def encode_fields(
@@ -241,41 +295,34 @@ def live_resources(
     services: Iterable[Record], packages: Iterable[Record], lookups: Lookups
 ) -> list[LiveResource]:
     """Live resources from Service records and Package Detail records."""
+    decoders = _field_decoders(lookups)
     resources: list[LiveResource] = []
     service_names: dict[int, str] = {}
     for record in services:
         service_names[int(record["identity"])] = str(record["name"])
-        resources.append(_live(Kind.PRODUCT, product_ref(str(record["name"])), record, lookups))
+        fields = _decoded(record, decoders[Kind.PRODUCT])
+        resources.append(_live(product_ref(str(record["name"])), record, fields))
     for record in packages:
         name = str(record["name"])
-        fields = decode_fields(Kind.PACKAGE, record, lookups)
+        fields = _decoded(record, decoders[Kind.PACKAGE])
         children = package_children(record, lookups)
         fields["frequencies"] = tuple(sorted(children.frequencies))
         fields["currencies"] = tuple(sorted(children.currencies))
-        resources.append(_live(Kind.PACKAGE, package_ref(name), record, lookups, fields))
+        resources.append(_live(package_ref(name), record, fields))
         for child in details(record, "services"):
             service_id = child.get("serviceId")
             service = service_names.get(int(service_id)) if service_id is not None else None
             service = service or child.get("serviceName")
             if service:
                 ref = package_product_ref(name, str(service))
-                resources.append(_live(Kind.PACKAGE_PRODUCT, ref, child, lookups))
+                child_fields = _decoded(child, decoders[Kind.PACKAGE_PRODUCT])
+                resources.append(_live(ref, child, child_fields))
     return resources
 
 
-def _live(
-    kind: Kind,
-    ref: Any,
-    record: Record,
-    lookups: Lookups,
-    fields: Mapping[str, Value] | None = None,
-) -> LiveResource:
-    return LiveResource(
-        ref=ref,
-        remote_id=str(record["identity"]),
-        fields=fields if fields is not None else decode_fields(kind, record, lookups),
-        updated_at=str(record.get("updated") or record.get("created") or "") or None,
-    )
+def _live(ref: Ref, record: Record, fields: dict[str, Value]) -> LiveResource:
+    updated_at = str(record.get("updated") or record.get("created") or "") or None
+    return LiveResource.adopting(ref, str(record["identity"]), fields, updated_at)
 
 
 @dataclass(frozen=True)

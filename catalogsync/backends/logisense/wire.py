@@ -21,6 +21,7 @@ __all__ = [
     "TokenResponse",
     "WriteResponse",
     "WriteResult",
+    "paged_total",
 ]
 
 Record = dict[str, Any]
@@ -61,9 +62,13 @@ class PagedResponse(_Wire):
 
     @property
     def total_count(self) -> int | None:
-        """None when the server did not count (`excludeTotalCount`) or sent 0 with items."""
-        total = self.paged_results.total_count
-        return None if total is None or (total == 0 and self.items) else total
+        return paged_total(self.paged_results.total_count, self.items)
+
+
+def paged_total(total: int | None, items: list[Record]) -> int | None:
+    """A page's `totalCount`: None when the server did not count (`excludeTotalCount`) or
+    sent 0 with items."""
+    return None if total is None or (total == 0 and items) else total
 
 
 class InstanceResponse(_Wire):
