@@ -211,18 +211,17 @@ def apply(
                 chosen, guard_options(project, desired, allow_delete=allow_delete, force=force)
             )
             prompted = saved is None and not auto_approve
-            shown = fmt == OutputFormat.TEXT
+            if fmt == OutputFormat.TEXT:
+                # plan, show, then execute (DESIGN.md §3), with or without a question: a
+                # log shows every change before the first write. Printed, then let go.
+                click.echo(_plan_text(chosen, summary))
             if prompted:
-                if shown:
-                    click.echo(_plan_text(chosen, summary))
                 _confirm(chosen)
             del desired  # the catalog is planned and guarded: not held through the writes
-            # What the report needs from the plan, and the plan's text when nobody reads it
-            # before the writes (no question asked), are CPU work: done in a worker thread
-            # while the first wave's requests wait on the network.
-            preparing = asyncio.ensure_future(
-                asyncio.to_thread(_prepare_output, chosen, summary, shown and not prompted)
-            )
+            # The plan hash the report carries is CPU work nobody reads before the end:
+            # computed (and cached on the plan) in a worker thread while the first wave's
+            # requests wait on the network.
+            preparing = asyncio.ensure_future(asyncio.to_thread(lambda: chosen.plan_hash))
             applying = progress("applying", "changes")
             try:
                 with stop_on_signals(_stopping_message):
@@ -263,15 +262,6 @@ def apply(
 
 def _plan_text(chosen: Plan, summary: bool) -> str:
     return PLAN_OUTPUTS[OutputFormat.TEXT](chosen, output_style(summary=summary))
-
-
-def _prepare_output(chosen: Plan, summary: bool, show: bool) -> None:
-    """The plan hash the report carries (computed once, cached on the plan); with `show`,
-    the plan printed as soon as it is rendered (stdout: progress goes to stderr), so its
-    text is not held through the apply."""
-    _ = chosen.plan_hash
-    if show:
-        click.echo(_plan_text(chosen, summary))
 
 
 def _stopping_message(signum: int) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from catalogsync.applier import apply_plan
 from catalogsync.cli import cli, plan_cmd
 from tests.conftest import copy_example
 
@@ -53,3 +56,26 @@ def test_a_partial_plan_says_so_in_the_question(example: Path) -> None:
     assert code == 0
     assert "to target 'local' (emulator:) (a partial plan)?" in err
     assert "catalogsync will create 1 object(s)" in err
+
+
+def test_auto_approve_shows_the_whole_plan_before_the_first_write(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN.md §3: plan, show, ask (or --auto-approve), execute. A CI log must hold every
+    change before anything is written, not a plan printed while the writes run."""
+    shown_before_writes: list[str] = []
+
+    async def apply_plan_seeing_stdout(*args: object, **kwargs: object) -> object:
+        sys.stdout.flush()
+        buffer = sys.stdout.buffer
+        assert isinstance(buffer, io.BytesIO)  # CliRunner's capture
+        shown_before_writes.append(buffer.getvalue().decode())
+        return await apply_plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("catalogsync.cli.plan_cmd.apply_plan", apply_plan_seeing_stdout)
+    code, out, _ = apply(example, "", "--auto-approve")
+    assert code == 0
+    [before] = shown_before_writes
+    assert "Plan:" in before and "to create" in before
+    assert out.startswith(before)  # the report follows the plan, nothing printed in between
+    assert "Apply:" not in before and "Apply:" in out
