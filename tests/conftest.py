@@ -7,6 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+#: Hypothesis' timing checks (an example's deadline, "input generation is slow") are speed
+#: assertions: on a loaded CI machine they fail tests whose properties hold. Speed belongs
+#: in benchmarks/, so every property test runs without them; a test's own @settings still
+#: sets its example counts.
+settings.register_profile(
+    "catalogsync", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("catalogsync")
 
 #: The reliability results table, printed by the process that reports (see its docstring).
 pytest_plugins = ("tests.reliability.summary",)
