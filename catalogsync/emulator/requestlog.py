@@ -105,12 +105,24 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         status = 0
+        recorded = False
         started = time.perf_counter()
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self._record(scope, status, time.perf_counter() - started)
 
         async def send_and_watch(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Counted before the answer's last bytes leave: a client that has its whole
+                # answer and then reads the stats finds its request there (counting after
+                # the send raced with it under load).
+                record()
             await send(message)
 
         try:
@@ -124,7 +136,7 @@ class RequestLogMiddleware:
             status = 500 if status == 0 else 0
             raise
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            record()
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         method = str(scope["method"])
