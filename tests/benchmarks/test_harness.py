@@ -7,9 +7,12 @@ It keeps the benchmark command from rotting; the numbers themselves are not chec
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,10 @@ from benchmarks.__main__ import _kept, main
 from benchmarks.cold_state import ColdState, ColdStateError
 from benchmarks.compare import load, regressions, still_flagged
 from benchmarks.floor import Phase, pages, scenario_floor
+from benchmarks.harness import CREDENTIALS
 from benchmarks.report import markdown
 from benchmarks.scenarios import time_limit
+from tests.clirun import run
 
 pytestmark = pytest.mark.loopback
 
@@ -287,3 +292,30 @@ def test_a_scenario_may_run_four_times_its_floor_when_that_is_over_an_hour() -> 
     assert time_limit(cold) == 4 * cold.seconds
     read = floor_logisense.read_only(counts, latency_s=0.05, rate_limit=15)
     assert time_limit(read) == 3600.0
+
+
+def test_serve_keeps_a_cold_applied_project_and_its_emulator_up_until_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.serve", "S", "billingplatform", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **CREDENTIALS},
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (tmp_path / "url").exists():
+            assert serving.poll() is None, serving.communicate()
+            assert time.monotonic() < deadline, "the cold apply did not finish"
+            time.sleep(0.2)
+        for name, value in CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        code, out, _ = run(tmp_path / "project", "plan")
+        assert code == 0 and "No changes" in out  # the project is the applied one
+    finally:
+        serving.send_signal(signal.SIGINT)
+        stdout, _ = serving.communicate(timeout=60)
+    assert serving.returncode == 0
+    assert "cold apply: exit 0" in stdout

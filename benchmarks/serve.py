@@ -1,0 +1,78 @@
+"""A benchmark project, cold-applied, and its emulator kept up: the set-up for profiling one
+command by hand.
+
+    python -m benchmarks.serve SIZE BACKEND WORKDIR
+
+generates the SIZE catalog (S, M, L: `generate.SIZES`), starts `catalogsync emulator serve`
+for BACKEND with the benchmarks' 50 ms latency and 15 requests/s, writes the project to
+WORKDIR/project, cold-applies it (printing that run's cost) and keeps the emulator up until
+interrupted; WORKDIR/url holds its address. Then, for example:
+
+    cd WORKDIR/project && CATALOGSYNC_BENCH_USER=b CATALOGSYNC_BENCH_PASSWORD=b \\
+        CATALOGSYNC_BENCH_CLIENT_ID=b python -m cProfile -o plan.prof -m catalogsync plan
+
+The project is the one `python -m benchmarks run` measures (same catalog, target and
+settings), so what a profile shows is what the benchmark's row counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.floor import BATCH_SIZE, CONCURRENCY
+from benchmarks.generate import SIZES, generate, write_project
+from benchmarks.harness import (
+    CLIENT_ID_ENV,
+    PASSWORD_ENV,
+    USER_ENV,
+    EmulatorServer,
+    run_catalogsync,
+)
+from benchmarks.systems import systems_named
+
+LATENCY_MS, RATE_LIMIT = 50.0, 15.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serve", description=__doc__)
+    parser.add_argument("size", choices=sorted(SIZES))
+    parser.add_argument("backend", choices=["billingplatform", "logisense"])
+    parser.add_argument("workdir", type=Path)
+    args = parser.parse_args(argv)
+    system = systems_named([args.backend])[0]
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    data = generate(*SIZES[args.size])
+    db = args.workdir / "emulator.sqlite3"
+    with EmulatorServer(
+        db, latency_ms=LATENCY_MS, rate_limit=RATE_LIMIT, backend=system.name
+    ) as server:
+        target = {
+            "url": server.url,
+            "username": {"env": USER_ENV},
+            "password": {"env": PASSWORD_ENV},
+        }
+        if system.client_id:
+            target["client_id"] = {"env": CLIENT_ID_ENV}
+        settings = {"rate_limit": RATE_LIMIT, "batch_size": BATCH_SIZE, "concurrency": CONCURRENCY}
+        project = write_project(
+            args.workdir / "project", system.catalog(data), target, settings, backend=system.name
+        )
+        cold = run_catalogsync(project, "apply", "--auto-approve")
+        print(
+            f"cold apply: exit {cold.exit_code}, {cold.wall_s:.1f} s wall, {cold.cpu_s:.1f} s CPU,"
+            f" {cold.requests} requests; emulator at {server.url} (Ctrl-C stops it)",
+            flush=True,
+        )
+        (args.workdir / "url").write_text(server.url + "\n", encoding="utf-8")
+        try:
+            while True:
+                time.sleep(60)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
