@@ -121,6 +121,10 @@ async def apply_plan(
                 if stopping() is not None
                 else ChangeResult(change.ref, Outcome.SKIPPED, change.remote_id, reason)
             )
+    # The writes are done: the catalog read before them is not needed any more. Let go of
+    # it before the verification read holds a second whole live catalog (a caller that
+    # hands `live` over and drops its own reference frees it here).
+    del live
     verified = False
     succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
     if options.verify and succeeded and stopping() is None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from decimal import Decimal
+from typing import Any
 
 import anyio
 
@@ -62,3 +65,30 @@ def test_dependents_of_a_failure_are_skipped_and_independent_work_continues() ->
     _, second = run_apply(backend)
     assert second.counts() == {"succeeded": 3, "failed": 0, "skipped": 0}
     assert len(backend.records) == 5
+
+
+def test_the_catalog_read_before_the_writes_is_let_go_before_the_verification_read() -> None:
+    """At L two whole live catalogs at once cost ~180 MB: a caller that hands `live` over
+    finds it freed by the time the apply reads the catalog again to verify."""
+    backend = InMemoryBackend()
+    read_before_writes_alive: list[bool] = []
+
+    async def go() -> None:
+        live = await backend.fetch_live()
+        plan = build_plan(DESIRED, live, OPTS)
+        handed_over = weakref.ref(live)
+        real_fetch_live = backend.fetch_live
+
+        async def fetch_live(*args: Any, **kwargs: Any) -> LiveCatalog:
+            gc.collect()
+            read_before_writes_alive.append(handed_over() is not None)
+            return await real_fetch_live(*args, **kwargs)
+
+        backend.fetch_live = fetch_live  # type: ignore[method-assign]
+        execution = apply_plan(plan, backend, live)
+        del live
+        report = await execution
+        assert report.verified
+
+    anyio.run(go)
+    assert read_before_writes_alive[-1:] == [False]  # the verification read, the last one

@@ -226,7 +226,11 @@ def apply(
             try:
                 with stop_on_signals(_stopping_message):
                     async with ticking(applying):
-                        report = await apply_plan(
+                        # The apply is handed the live catalog and this frame lets go of
+                        # it, so the apply drops it once the writes are done, before its
+                        # verification read fetches the whole catalog again (at L, two
+                        # live catalogs at once otherwise).
+                        execution = apply_plan(
                             chosen,
                             backend,
                             live,
@@ -237,6 +241,8 @@ def apply(
                                 live_is_fresh=not prompted,
                             ),
                         )
+                        del live
+                        report = await execution
             finally:
                 await preparing
             return chosen, report, backend.stats()
