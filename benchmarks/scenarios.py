@@ -80,6 +80,27 @@ def has_command(name: str) -> bool:
     return found.returncode == 0 and "--stats" in found.stdout
 
 
+def project_settings(
+    system: System, server: EmulatorServer
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The target and client settings of a benchmark project for `server`: credentials from
+    the environment (`harness.CREDENTIALS`), and batch size, concurrency and rate limit
+    matching the emulator's limits, as a user's project for that org would."""
+    target: dict[str, Any] = {
+        "url": server.url,
+        "username": {"env": USER_ENV},
+        "password": {"env": PASSWORD_ENV},
+    }
+    if system.client_id:
+        target["client_id"] = {"env": CLIENT_ID_ENV}
+    settings = {
+        "rate_limit": server.rate_limit or 0.0,
+        "batch_size": BATCH_SIZE,
+        "concurrency": CONCURRENCY,
+    }
+    return target, settings
+
+
 def run_size(
     data: dict[str, Any],
     work: Path,
@@ -103,14 +124,7 @@ def run_size(
     """
     shape = Shape.of(data)
     latency_s, rate = server.latency_ms / 1000, server.rate_limit or 0.0
-    target: dict[str, Any] = {
-        "url": server.url,
-        "username": {"env": USER_ENV},
-        "password": {"env": PASSWORD_ENV},
-    }
-    if system.client_id:
-        target["client_id"] = {"env": CLIENT_ID_ENV}
-    settings = {"rate_limit": rate, "batch_size": BATCH_SIZE, "concurrency": CONCURRENCY}
+    target, settings = project_settings(system, server)
     catalog = system.catalog(data)
     project = write_project(work / "project", catalog, target, settings, backend=system.name)
     results: list[Result] = []

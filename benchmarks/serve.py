@@ -22,15 +22,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.floor import BATCH_SIZE, CONCURRENCY
 from benchmarks.generate import SIZES, generate, write_project
-from benchmarks.harness import (
-    CLIENT_ID_ENV,
-    PASSWORD_ENV,
-    USER_ENV,
-    EmulatorServer,
-    run_catalogsync,
-)
+from benchmarks.harness import EmulatorServer, run_catalogsync
+from benchmarks.scenarios import project_settings
 from benchmarks.systems import systems_named
 
 LATENCY_MS, RATE_LIMIT = 50.0, 15.0
@@ -49,14 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with EmulatorServer(
         db, latency_ms=LATENCY_MS, rate_limit=RATE_LIMIT, backend=system.name
     ) as server:
-        target = {
-            "url": server.url,
-            "username": {"env": USER_ENV},
-            "password": {"env": PASSWORD_ENV},
-        }
-        if system.client_id:
-            target["client_id"] = {"env": CLIENT_ID_ENV}
-        settings = {"rate_limit": RATE_LIMIT, "batch_size": BATCH_SIZE, "concurrency": CONCURRENCY}
+        target, settings = project_settings(system, server)
         project = write_project(
             args.workdir / "project", system.catalog(data), target, settings, backend=system.name
         )
