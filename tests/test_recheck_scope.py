@@ -98,17 +98,22 @@ def _client(emulator: BillingPlatformEmulator) -> BillingPlatformClient:
     return BillingPlatformClient("http://emulator", "u", "p", transport=emulator.async_transport())
 
 
+async def _applied(backend: BillingPlatformBackend) -> tuple[LiveCatalog, dict[Ref, str]]:
+    """DESIRED applied through `backend`; the full read after it and its remote ids."""
+    live = await backend.fetch_live()
+    plan = build_plan(DESIRED, live, PlanOptions(backend="billingplatform"))
+    assert (await apply_plan(plan, backend, live)).exit_code == 0
+    full = await backend.fetch_live()
+    return full, {r.ref: r.remote_id for r in full}
+
+
 def test_a_billingplatform_read_of_package_products_alone_names_them_as_a_full_read(
     emulator: BillingPlatformEmulator,
 ) -> None:
     async def go() -> None:
         backend = BillingPlatformBackend(_client(emulator))
         try:
-            live = await backend.fetch_live()
-            plan = build_plan(DESIRED, live, PlanOptions(backend="billingplatform"))
-            assert (await apply_plan(plan, backend, live)).exit_code == 0
-            full = await backend.fetch_live()
-            ids = {r.ref: r.remote_id for r in full}
+            full, ids = await _applied(backend)
             emulator.reset_stats()
             partial = await backend.fetch_kinds({Kind.PACKAGE_PRODUCT}, ids)
             # PACKAGE_PRODUCT's page, and the COUNT that proves it whole (no page this
@@ -129,11 +134,7 @@ def test_a_billingplatform_keys_only_read_selects_the_key_columns_and_names_the_
     async def go() -> None:
         backend = BillingPlatformBackend(_client(emulator))
         try:
-            live = await backend.fetch_live()
-            plan = build_plan(DESIRED, live, PlanOptions(backend="billingplatform"))
-            assert (await apply_plan(plan, backend, live)).exit_code == 0
-            full = await backend.fetch_live()
-            ids = {r.ref: r.remote_id for r in full}
+            full, ids = await _applied(backend)
             sent: list[str] = []
             client = backend.client
             for name in ("query", "query_columns"):  # every query goes through one of them
