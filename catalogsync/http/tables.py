@@ -1,4 +1,5 @@
-"""Decoding a large JSON answer straight into columns of text, in C (msgspec).
+"""Decoding a large JSON answer straight into columns of text, in C (msgspec); and
+writing one (the emulators' pages).
 
 A read of a large catalog is tens of thousands of records of a dozen string cells each.
 Decoding that with `json` into a dict per record, then checking every cell in Python, was
@@ -12,14 +13,14 @@ The one place msgspec is used: its types never leave this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
 import msgspec
 
-__all__ = ["Table", "decode_page", "decode_table"]
+__all__ = ["Table", "decode_page", "decode_table", "encode_rows"]
 
 #: `{column: [text of each row]}`, columns in the order asked for.
 Table = dict[str, list[str]]
@@ -89,3 +90,14 @@ def decode_page(body: bytes, envelope: str) -> tuple[list[dict[str, Any]], int |
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return page.items, page.total_count
+
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def encode_rows(envelope: str, rows: Sequence[Mapping[str, str]]) -> bytes:
+    """`{envelope: rows}` as JSON: byte for byte what `json.dumps(…, ensure_ascii=False,
+    separators=(",", ":"))` (Starlette's `JSONResponse`) writes for text cells, in C.
+    Strings only: msgspec spells some floats otherwise (`1e16` for `1e+16`). A 10,000-row
+    page took `json` 0.1 s, this a tenth of it (tests/emulator/test_query.py pins the bytes)."""
+    return _ENCODE({envelope: rows})

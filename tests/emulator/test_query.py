@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -281,3 +282,33 @@ def test_rating_methods_are_seeded(api: Api) -> None:
     rows = api.rows("SELECT Id, RatingMethodType FROM RATING_METHOD ORDER BY Id")
     types = [row["RatingMethodType"] for row in rows]
     assert {"Usage", "Subscription", "One Time Charge", "Formula", "Discount"} <= set(types)
+
+
+def test_answers_are_the_bytes_of_json_dumps_of_the_stored_records(
+    api: Api, emulator: BillingPlatformEmulator, products: dict[str, str]
+) -> None:
+    """The query and retrieve answers are written from SQLite's text and in C (msgspec):
+    byte for byte what `JSONResponse` (json.dumps) made of `to_wire` of every stored value,
+    for control characters, line separators, quotes, non-ASCII, integers, flags and NULLs."""
+    awkward = "tab\there\nnew \x00\x01\x1f\x7f \u2028\u2029 \"q\" \\ / \U0001f600 é"
+    assert api.create("PRODUCT", [{"Name": awkward, "Status": "ACTIVE", "Rate": "-0.50"}])[0][
+        "success"
+    ]
+    stored = emulator.records("PRODUCT")
+    fields = ["Id", "Name", "Rate", "Status", "DefaultRateFlag", "RatingMethodId", "ExternalKey"]
+    for response, envelope, columns in (
+        (api.query(f"SELECT {', '.join(fields)} FROM PRODUCT ORDER BY Id"), "queryResponse", fields),
+        (
+            api.request("GET", "/rest/2.0/PRODUCT", params={"queryAnsiSql": "Id > 0"}),
+            "retrieveResponse",
+            list(stored[0]),
+        ),
+    ):
+        expected = [{column: record[column] for column in columns} for record in stored]
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == json.dumps(
+            {envelope: expected}, ensure_ascii=False, separators=(",", ":")
+        ).encode("utf-8")
+    count = api.query("SELECT COUNT(Id) RowCount FROM PRODUCT")
+    assert count.content == b'{"queryResponse":[{"RowCount":"%d"}]}' % len(stored)

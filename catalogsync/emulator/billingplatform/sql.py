@@ -23,6 +23,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from catalogsync.emulator.billingplatform.schema import Entity, Field, Kind, entity_named
+from catalogsync.emulator.billingplatform.values import wire_sql
 
 __all__ = ["CompiledQuery", "QueryError", "compile_query", "compile_retrieve"]
 
@@ -48,7 +49,9 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    """SQLite text and parameters for one query, and the response key of each column."""
+    """SQLite text and parameters for one query, and the response key of each column.
+
+    Every column it selects is already the wire text (`values.wire_sql`)."""
 
     entity: Entity
     keys: tuple[str, ...]
@@ -144,7 +147,7 @@ class _Compiler:
             return self._count(select, count)
         columns = [(f.name, f) for f in self.entity.fields] if all_fields else self._columns(select)
         sql = [
-            "SELECT " + ", ".join(_quote(f) for _, f in columns),
+            "SELECT " + ", ".join(wire_sql(_quote(f)) for _, f in columns),
             f"FROM {_quote_name(self.entity.name)}",
         ]
         where = select.args.get("where")
@@ -159,7 +162,7 @@ class _Compiler:
 
     def _count(self, select: exp.Select, key: str) -> CompiledQuery:
         """`SELECT COUNT(field) [alias] FROM ENTITY [WHERE ...]`: one row, the count."""
-        sql = f"SELECT COUNT(*) FROM {_quote_name(self.entity.name)}"
+        sql = f"SELECT {wire_sql('COUNT(*)')} FROM {_quote_name(self.entity.name)}"
         where = select.args.get("where")
         if where is not None:
             sql += " WHERE " + self._condition(where.this)

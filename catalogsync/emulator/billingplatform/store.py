@@ -18,7 +18,7 @@ from catalogsync.emulator.billingplatform.schema import (
     Entity,
 )
 from catalogsync.emulator.billingplatform.sql import CompiledQuery
-from catalogsync.emulator.billingplatform.values import StoredValue, to_wire
+from catalogsync.emulator.billingplatform.values import StoredValue
 from catalogsync.emulator.sqlite import SqliteDatabase
 
 __all__ = ["Database", "Record"]
@@ -77,13 +77,12 @@ class Database(SqliteDatabase):
     # -- reads ---------------------------------------------------------------------------
 
     def run_query(self, query: CompiledQuery) -> list[dict[str, str]]:
-        """Run a compiled query; rows come back with every value as a wire string."""
+        """Run a compiled query; rows come back with every value as a wire string (the
+        query selects them so: `values.wire_sql`)."""
         with self.lock:
             rows = self._conn.execute(query.sql, query.params).fetchall()
-        return [
-            {key: to_wire(value) for key, value in zip(query.keys, row, strict=True)}
-            for row in rows
-        ]
+        keys = query.keys
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def get(self, entity: Entity, record_id: int) -> Record | None:
         """The whole stored record with this Id, or None."""
