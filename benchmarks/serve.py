@@ -12,7 +12,10 @@ interrupted; WORKDIR/url holds its address. Then, for example:
         CATALOGSYNC_BENCH_CLIENT_ID=b python -m cProfile -o plan.prof -m catalogsync plan
 
 The project is the one `python -m benchmarks run` measures (same catalog, target and
-settings), so what a profile shows is what the benchmark's row counts.
+settings), so what a profile shows is what the benchmark's row counts. With `--cold-state
+DIR` the emulator starts on a copy of the state a run saved there (`cold_state.py`, as
+`python -m benchmarks run --reuse-cold --cold-state DIR` does) instead of a new cold apply:
+a LogiSense L cold apply takes about an hour.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.cold_state import ColdState, catalog_digest
 from benchmarks.generate import SIZES, generate, write_project
 from benchmarks.harness import EmulatorServer, run_catalogsync
 from benchmarks.scenarios import project_settings
@@ -35,11 +39,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("size", choices=sorted(SIZES))
     parser.add_argument("backend", choices=["billingplatform", "logisense"])
     parser.add_argument("workdir", type=Path)
+    parser.add_argument(
+        "--cold-state",
+        type=Path,
+        metavar="DIR",
+        help="start from the cold state saved in DIR instead of a new cold apply",
+    )
     args = parser.parse_args(argv)
     system = systems_named([args.backend])[0]
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = generate(*SIZES[args.size])
     db = args.workdir / "emulator.sqlite3"
+    if args.cold_state is not None:
+        setting = {
+            "catalog_sha256": catalog_digest(system.catalog(data)),
+            "latency_ms": LATENCY_MS,
+            "rate_limit": RATE_LIMIT,
+        }
+        ColdState.of(args.cold_state, system.name, args.size).restore(db, setting)
     with EmulatorServer(
         db, latency_ms=LATENCY_MS, rate_limit=RATE_LIMIT, backend=system.name
     ) as server:
@@ -47,12 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = write_project(
             args.workdir / "project", system.catalog(data), target, settings, backend=system.name
         )
-        cold = run_catalogsync(project, "apply", "--auto-approve")
-        print(
-            f"cold apply: exit {cold.exit_code}, {cold.wall_s:.1f} s wall, {cold.cpu_s:.1f} s CPU,"
-            f" {cold.requests} requests; emulator at {server.url} (Ctrl-C stops it)",
-            flush=True,
-        )
+        if args.cold_state is None:
+            cold = run_catalogsync(project, "apply", "--auto-approve")
+            print(
+                f"cold apply: exit {cold.exit_code}, {cold.wall_s:.1f} s wall,"
+                f" {cold.cpu_s:.1f} s CPU, {cold.requests} requests",
+                flush=True,
+            )
+        print(f"emulator at {server.url} (Ctrl-C stops it)", flush=True)
         (args.workdir / "url").write_text(server.url + "\n", encoding="utf-8")
         try:
             while True:

@@ -19,12 +19,14 @@ import pytest
 
 from benchmarks import child_usage, emulator_pages, floor_logisense
 from benchmarks.__main__ import _kept, main
-from benchmarks.cold_state import ColdState, ColdStateError
+from benchmarks.cold_state import ColdState, ColdStateError, catalog_digest
 from benchmarks.compare import load, regressions, still_flagged
 from benchmarks.floor import Phase, pages, scenario_floor
+from benchmarks.generate import SIZES, generate
 from benchmarks.harness import CREDENTIALS
 from benchmarks.report import markdown
 from benchmarks.scenarios import time_limit
+from benchmarks.systems import BILLINGPLATFORM
 from tests.clirun import run
 
 pytestmark = pytest.mark.loopback
@@ -294,11 +296,12 @@ def test_a_scenario_may_run_four_times_its_floor_when_that_is_over_an_hour() -> 
     assert time_limit(read) == 3600.0
 
 
-def test_serve_keeps_a_cold_applied_project_and_its_emulator_up_until_interrupted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _serve(workdir: Path, monkeypatch: pytest.MonkeyPatch, *options: str) -> str:
+    """`python -m benchmarks.serve S billingplatform WORKDIR` until its project plans no
+    changes against the emulator it keeps up; interrupted then; its output."""
+    command = [sys.executable, "-m", "benchmarks.serve", "S", "billingplatform", str(workdir)]
     serving = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.serve", "S", "billingplatform", str(tmp_path)],
+        [*command, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -306,16 +309,34 @@ def test_serve_keeps_a_cold_applied_project_and_its_emulator_up_until_interrupte
     )
     try:
         deadline = time.monotonic() + 300
-        while not (tmp_path / "url").exists():
+        while not (workdir / "url").exists():
             assert serving.poll() is None, serving.communicate()
-            assert time.monotonic() < deadline, "the cold apply did not finish"
+            assert time.monotonic() < deadline, "the emulator did not come up"
             time.sleep(0.2)
         for name, value in CREDENTIALS.items():
             monkeypatch.setenv(name, value)
-        code, out, _ = run(tmp_path / "project", "plan")
+        code, out, _ = run(workdir / "project", "plan")
         assert code == 0 and "No changes" in out  # the project is the applied one
     finally:
         serving.send_signal(signal.SIGINT)
         stdout, _ = serving.communicate(timeout=60)
     assert serving.returncode == 0
-    assert "cold apply: exit 0" in stdout
+    return stdout
+
+
+def test_serve_keeps_a_cold_applied_project_and_its_emulator_up_until_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "cold apply: exit 0" in _serve(tmp_path / "cold", monkeypatch)
+    # ... or starts from a saved cold state instead of a new cold apply
+    states = tmp_path / "states"
+    setting = {
+        "catalog_sha256": catalog_digest(BILLINGPLATFORM.catalog(generate(*SIZES["S"]))),
+        "latency_ms": 50.0,
+        "rate_limit": 15.0,
+    }
+    ColdState.of(states, "billingplatform", "S").save(
+        tmp_path / "cold" / "emulator.sqlite3", {"scenario": "cold-apply"}, setting
+    )
+    reused = _serve(tmp_path / "reused", monkeypatch, "--cold-state", str(states))
+    assert "cold apply" not in reused and "emulator at http://" in reused
