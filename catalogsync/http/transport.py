@@ -267,10 +267,16 @@ class HttpClient:
         deadline = self.settings.timeout_seconds
         try:
             async with asyncio.timeout(deadline):
-                return await self._client.send(request)
+                response = await self._client.send(request)
         except TimeoutError:
             message = f"no complete answer within {deadline:g}s"
             raise httpx.ReadTimeout(message, request=request) from None
+        # httpx binds the (now read and closed) stream back to its response: a cycle that
+        # kept every answer's body alive until the next full garbage collection, ~60 MB of
+        # pages of the largest benchmark catalog. Without it a body goes as soon as its reader
+        # lets go.
+        response.stream = httpx.ByteStream(b"")
+        return response
 
     def _record(self, method: str, path: str, outcome: str, started: float) -> None:
         duration = time.perf_counter() - started

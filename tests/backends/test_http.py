@@ -7,8 +7,10 @@ delay and advances a fake clock.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
+import weakref
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +86,22 @@ def make_client(
 
 def ok(payload: Any = None) -> httpx.Response:
     return httpx.Response(200, json=payload if payload is not None else {"ok": True})
+
+
+async def test_an_answer_is_freed_as_soon_as_its_reader_lets_go() -> None:
+    """No reference cycle holds a read answer (httpx binds its stream back to it): a large
+    page's body must not wait for a full garbage collection (LogiSense L peak memory)."""
+    handler, _ = scripted(ok({"rows": ["x" * 1000]}))
+    async with make_client(handler, FakeTime()) as client:
+        gc.disable()
+        try:
+            response = await client.request("GET", "/rest/2.0/query", idempotent=True)
+            assert response.json() == {"rows": ["x" * 1000]}
+            answer = weakref.ref(response)
+            del response
+            assert answer() is None
+        finally:
+            gc.enable()
 
 
 # -- retries -------------------------------------------------------------------------
