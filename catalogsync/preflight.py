@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from catalogsync.backend_api import Backend
-from catalogsync.catalog import Catalog, Ref, Resource
+from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
 from catalogsync.errors import CatalogValidationError, Issue, PlanError, SourceLocation
 from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
@@ -30,10 +30,34 @@ async def check_lookup_names(desired: Catalog, backend: Backend) -> None:
     tables = await backend.lookup_tables(used) if used else {}
     if not tables:
         return  # no field names a lookup row: nothing to check, object by object
+    if _all_known(desired, tables):
+        return  # every name resolves (nearly always): no issues to locate, object by object
     files: dict[str, YamlDocument | None] = {}
     issues = [i for resource in desired for i in _unknown_names(resource, tables, files)]
     if issues:
         raise CatalogValidationError(issues)
+
+
+def _all_known(desired: Catalog, tables: dict[LookupField, LookupTable]) -> bool:
+    """Whether every lookup name `desired` uses is in its table: each distinct value of a
+    lookup field checked once, not once per object (a large catalog repeats a handful)."""
+    fields: dict[Kind, list[tuple[str, LookupTable]]] = {}
+    for (kind, field), table in tables.items():
+        fields.setdefault(kind, []).append((field, table))
+    seen: set[tuple[LookupField, type, Value]] = set()
+    for resource in desired:
+        kind = resource.ref.kind
+        for field, table in fields.get(kind, ()):
+            value = resource.fields.get(field)
+            # keyed by type too: True and Decimal(1) are equal but name different rows
+            key = ((kind, field), type(value), value)
+            if not value or key in seen:
+                continue
+            seen.add(key)
+            values = value if isinstance(value, tuple) else (str(value),)
+            if any(table.unknown(one) is not None for one in values):
+                return False
+    return True
 
 
 def _unknown_names(

@@ -1,0 +1,60 @@
+"""Lookup names at plan time (`catalogsync.preflight.check_lookup_names`): each distinct
+name is checked once, and any unknown one still gives every issue, object by object."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+
+import pytest
+
+from catalogsync.catalog import Catalog, Kind, Resource, Value, package_ref, product_ref
+from catalogsync.errors import CatalogValidationError
+from catalogsync.live import LookupField, LookupTable
+from catalogsync.preflight import check_lookup_names
+
+pytestmark = pytest.mark.anyio
+
+
+class Tables:
+    """A backend's `lookup_tables`: a unit table for products, currencies for packages."""
+
+    async def lookup_tables(
+        self, fields: Collection[LookupField]
+    ) -> dict[LookupField, LookupTable]:
+        tables = {
+            (Kind.PRODUCT, "unit"): LookupTable("unit", frozenset({"GB", "1"})),
+            (Kind.PACKAGE, "currencies"): LookupTable("currency code", frozenset({"USD"})),
+        }
+        return {field: table for field, table in tables.items() if field in fields}
+
+
+def catalog(*units: Value, currencies: tuple[str, ...] = ("USD",)) -> Catalog:
+    products = [Resource(product_ref(f"P{i}"), {"unit": u}) for i, u in enumerate(units)]
+    package = Resource(package_ref("Pack"), {"currencies": currencies})
+    return Catalog((*products, package))
+
+
+async def check(desired: Catalog) -> list[str]:
+    try:
+        await check_lookup_names(desired, Tables())  # type: ignore[arg-type]
+    except CatalogValidationError as exc:
+        return [issue.message for issue in exc.issues]
+    return []
+
+
+async def test_known_names_repeated_over_many_objects_pass() -> None:
+    assert await check(catalog(*["GB"] * 50, None, "", Decimal(1))) == []
+
+
+async def test_every_object_with_an_unknown_name_is_an_issue() -> None:
+    assert await check(catalog("GB", "GBX", "GB", "GBY", currencies=("USD", "EUR"))) == [
+        "unknown currency code 'EUR' (known: USD)",  # packages sort before products
+        "unknown unit 'GBX' (did you mean 'GB'?)",
+        "unknown unit 'GBY' (did you mean 'GB'?)",
+    ]
+
+
+async def test_equal_values_of_other_types_are_each_checked_by_their_own_text() -> None:
+    # True == Decimal(1) == 1, but they name rows 'True' and '1'
+    assert await check(catalog(Decimal(1), True)) == ["unknown unit 'True' (known: 1, GB)"]
