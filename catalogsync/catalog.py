@@ -14,6 +14,8 @@ Identity is the natural key, never a remote id:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -41,6 +43,35 @@ class Kind(StrEnum):
         return f"{self.value}s"
 
 
+#: What the billing system in use calls each kind (its catalog format's `kind_names`: some
+#: systems call a product a "service"), for the messages that name a `Ref`; None: the
+#: generic names. A context variable, so that a command speaks its project's words in every
+#: message, including those made deep in the engine, and no other run's words leak in.
+_KIND_WORDS: ContextVar[Mapping[Kind, str] | None] = ContextVar("kind_words", default=None)
+
+
+@contextmanager
+def kind_words_in_use(names: Mapping[Kind, str]) -> Iterator[None]:
+    """Within this block, a `Ref` is named in these words (see `Ref.__str__`)."""
+    token = _KIND_WORDS.set(names)
+    try:
+        yield
+    finally:
+        _KIND_WORDS.reset(token)
+
+
+def use_kind_words(names: Mapping[Kind, str]) -> None:
+    """Name refs in these words for the rest of the current context (a CLI command runs in a
+    context of its own, `cli._CatalogSyncGroup.main`, so they end with it)."""
+    _KIND_WORDS.set(names)
+
+
+def kind_word(kind: Kind) -> str:
+    """`package-product`, or the word of the billing system in use (`package service`)."""
+    names = _KIND_WORDS.get()
+    return names[kind] if names is not None else kind.value.replace("_", "-")
+
+
 class Ref(NamedTuple):
     """The natural identity of a catalog object.
 
@@ -54,7 +85,8 @@ class Ref(NamedTuple):
     key: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{self.kind.value.replace('_', '-')} {self.label}"
+        """`package-product Gold Plan / Voice Minutes`, in the words in use (`kind_word`)."""
+        return f"{kind_word(self.kind)} {self.label}"
 
     @property
     def label(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from catalogsync.catalog import Kind, Ref
+from catalogsync.catalog import Kind, Ref, kind_word
 from catalogsync.config import Guards, ObjectRule
 from catalogsync.errors import GuardRefusedError
 from catalogsync.plan import Action, ApplyNeeds, Plan, ShareExcess
@@ -79,12 +79,13 @@ def share_sentence(excess: ShareExcess, plural: str | None = None) -> str:
     """`the plan updates or deletes 4 of 10 live products (40%, over the 30% guard)`.
 
     `plural` names the kind in the billing system's words (renderers pass
-    `KindWords.plural`: `services` where products are services); the kind's own name by default.
+    `KindWords.plural`: `services` where products are services); by default the words in use
+    (`catalog.kind_word`).
     """
     share = excess.touched / excess.live
     return (
         f"the plan updates or deletes {excess.touched} of {excess.live} live "
-        f"{plural or excess.kind.plural} ({share:.0%}, over the {excess.limit:.0%} guard)"
+        f"{plural or kind_word(excess.kind) + 's'} ({share:.0%}, over the {excess.limit:.0%} guard)"
     )
 
 

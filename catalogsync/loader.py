@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from catalogsync.catalog import Catalog, Kind, Ref, Resource
+from catalogsync.catalog import Catalog, Kind, Ref, Resource, kind_word, kind_words_in_use
 from catalogsync.catalog_cache import cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.config import Project
@@ -101,6 +101,11 @@ def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = 
     Raises:
         CatalogValidationError: with every problem found, each located in its file.
     """
+    with kind_words_in_use(fmt.kind_names):  # messages in the format's words
+        return _load_catalog(files, fmt, base)
+
+
+def _load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None) -> Catalog:
     issues: list[Issue] = []
     resources: list[Resource] = []
     invalid_names: set[str] = set()
@@ -474,7 +479,7 @@ def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool
 def _dangling(ref: Ref, needed: Ref) -> str:
     if needed.kind is Kind.PACKAGE_PRODUCT:
         return f"{ref} refers to {needed}, which is not declared"
-    return f"{ref} refers to unknown {needed.kind.value} '{needed.name}'"
+    return f"{ref} refers to unknown {kind_word(needed.kind)} '{needed.name}'"
 
 
 def _check_renames(by_ref: dict[Ref, Resource]) -> list[Issue]:

@@ -49,9 +49,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 TEST_SETTINGS = {"rate_limit": 10_000, "settle_seconds": 5}
 
 
-def copy_example(destination: Path) -> Path:
+def copy_example(destination: Path, example: Path = EXAMPLE) -> Path:
     """A copy of the example project (without its emulator state), unpaced for tests."""
-    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns(".catalogsync"))
+    shutil.copytree(example, destination, ignore=shutil.ignore_patterns(".catalogsync"))
     config = destination / "catalogsync.yaml"
     text = config.read_text(encoding="utf-8")
     assert "rate_limit: 15\n" in text

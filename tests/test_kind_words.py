@@ -8,14 +8,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
-from catalogsync.catalog import Kind
+from catalogsync.catalog import Kind, Ref
 from catalogsync.cli import cli
 from catalogsync.config import load_project
 from catalogsync.errors import ConfigError, UsageError
 from catalogsync.partial import parse_selection
 from catalogsync.registry import get_format
+from tests.conftest import copy_example
 
 LOGISENSE = get_format("logisense")
 BILLINGPLATFORM = get_format("billingplatform")
@@ -95,3 +96,56 @@ def test_selectors_take_the_backends_words() -> None:
         parse_selection(["servce"], [], LOGISENSE)
     with pytest.raises(UsageError):
         parse_selection(["service"], [], BILLINGPLATFORM)
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "catalogs" / "logisense-example"
+
+
+def _logisense_example(tmp_path: Path) -> Path:
+    return copy_example(tmp_path / "project", EXAMPLE)
+
+
+def _invoke(project: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(project), *args])
+
+
+def test_a_logisense_catalog_error_names_services_not_products(tmp_path: Path) -> None:
+    project = _logisense_example(tmp_path)
+    business = project / "packages" / "business.yaml"
+    text = business.read_text(encoding="utf-8")
+    business.write_text(text.replace("service: Static IP Address", "service: Static IP"), "utf-8")
+    result = _invoke(project, "validate")
+    assert result.exit_code == 1
+    assert (
+        "package service O'Brien & Söhne Business / Static IP refers to unknown service "
+        "'Static IP'" in result.stdout + result.stderr
+    )
+    assert "product" not in result.stdout + result.stderr
+
+
+def test_a_logisense_guard_names_package_services_and_the_words_do_not_leak(
+    tmp_path: Path,
+) -> None:
+    project = _logisense_example(tmp_path)
+    assert _invoke(project, "apply", "--auto-approve").exit_code == 0
+    config = project / "catalogsync.yaml"
+    rule = "protect:\n  - kind: package_service\n    names: ['Home Fibre 500 / *']\n"
+    config.write_text(config.read_text(encoding="utf-8") + rule, encoding="utf-8")
+    residential = project / "packages" / "residential.yaml"
+    text = residential.read_text(encoding="utf-8")
+    fee = (
+        "      - service: Installation Fee\n        default_instances: 1\n"
+        "        minimum_instances: 0\n        maximum_instances: 1\n"
+    )
+    assert fee in text
+    residential.write_text(text.replace(fee, "", 1), encoding="utf-8")
+    result = _invoke(project, "apply", "--auto-approve", "--allow-delete")
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert (
+        "package service Home Fibre 500 / Installation Fee is protected and cannot be deleted"
+        in result.stderr
+    )
+    # The words are the command's: outside it, a reference is named generically again.
+    assert str(Ref(Kind.PACKAGE_PRODUCT, ("Home Fibre 500", "Installation Fee"))) == (
+        "package-product Home Fibre 500 / Installation Fee"
+    )

@@ -6,6 +6,7 @@ own module and registers itself on `cli` when imported at the bottom of this fil
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import importlib
 import os
@@ -14,13 +15,16 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from catalogsync import __version__, interrupt
 from catalogsync.cli.output import COLOR_MODES, set_color_mode, use_color
 from catalogsync.errors import EXIT_ERROR, CatalogSyncError
+
+if TYPE_CHECKING:
+    from catalogsync.config import Project
 
 
 class _CatalogSyncGroup(click.Group):
@@ -45,6 +49,20 @@ class _CatalogSyncGroup(click.Group):
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        # A command runs in a context of its own: what it sets for its run (the words its
+        # project's backend uses for each kind, `Context.load_project`) ends with it.
+        return contextvars.copy_context().run(
+            self._main, args, prog_name, complete_var, standalone_mode, **extra
+        )
+
+    def _main(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        standalone_mode: bool,
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
@@ -119,6 +137,18 @@ class Context:
     def __init__(self, project: Path, debug: bool) -> None:
         self.project = project
         self.debug = debug
+
+    def load_project(self) -> Project:
+        """The project (`config.load_project`); from here on, every message names kinds in
+        the words of its backend (where products are services, a service)."""
+        # Imported here: `catalogsync --version` and --help need neither.
+        from catalogsync.catalog import use_kind_words
+        from catalogsync.config import load_project
+        from catalogsync.registry import get_format
+
+        project = load_project(self.project)
+        use_kind_words(get_format(project.config.backend).kind_names)
+        return project
 
 
 @click.group(cls=_CatalogSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

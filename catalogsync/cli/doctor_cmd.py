@@ -11,7 +11,6 @@ from catalogsync.catalog import Catalog
 from catalogsync.cli import Context, cli
 from catalogsync.cli.output import output_format_option, output_style
 from catalogsync.cli.record import record_option
-from catalogsync.config import load_project
 from catalogsync.doctor import DoctorReport
 from catalogsync.doctor.run import run_doctor
 from catalogsync.errors import CatalogValidationError, UsageError
@@ -43,7 +42,7 @@ def doctor(
     what catalogsync expects, what the org did, the verdict, and the catalogsync.yaml
     setting to use where the org differs. Exit 0 when compatible, 1 otherwise.
     """
-    project = load_project(ctx.project)
+    project = ctx.load_project()
     choice = choose_target(project, target_name)
     if write_probe and not yes:
         if not sys.stdin.isatty():

@@ -18,7 +18,6 @@ from catalogsync.cli.output import (
     ticking,
 )
 from catalogsync.cli.record import record_option
-from catalogsync.config import load_project
 from catalogsync.drift import DriftReport, detect_drift
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK
 from catalogsync.registry import get_format
@@ -66,7 +65,7 @@ def drift(
     Exit 0 when there is no drift, 2 when there is, 1 on error. Meant for a scheduled job:
     `catalogsync drift --markdown-out drift.md` and open an issue when it exits 2.
     """
-    project = load_project(ctx.project)
+    project = ctx.load_project()
     choice = choose_target(project, target_name)
 
     async def run() -> tuple[DriftReport, dict[str, object]]:

@@ -12,7 +12,7 @@ from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.record import record_option
-from catalogsync.config import Project, load_project
+from catalogsync.config import Project
 from catalogsync.exporter import SplitBy
 from catalogsync.partial import parse_selection
 from catalogsync.registry import get_format
@@ -72,7 +72,7 @@ def export(
     same live catalog: if any exported object would not plan as unchanged, nothing is
     written. Existing files are never overwritten without --force.
     """
-    project = load_project(ctx.project)
+    project = ctx.load_project()
     choice = choose_target(project, target_name)
     selection = parse_selection(only, exclude, get_format(project.config.backend))
     destination = out if out is not None else project.root

@@ -19,7 +19,6 @@ from catalogsync.cli.output import (
     ticking,
 )
 from catalogsync.cli.record import record_option
-from catalogsync.config import load_project
 from catalogsync.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from catalogsync.guards import check_guards
 from catalogsync.interrupt import exit_code_for, signal_name, stop_on_signals, stopping
@@ -98,7 +97,7 @@ def plan(
     or --exclude the plan is partial (marked so), and its file applies only with the same
     selection.
     """
-    project = load_project(ctx.project)
+    project = ctx.load_project()
     choice = choose_target(project, target_name)
     selection = parse_selection(only, exclude, get_format(project.config.backend))
 
@@ -181,7 +180,7 @@ def apply(
     Exit 0 when every change succeeded, 4 when some failed (the report lists them), 3 when
     a guard or a stale plan refused.
     """
-    project = load_project(ctx.project)
+    project = ctx.load_project()
     if planfile and overrides:
         raise UsageError(
             "--override-policy is for planning: a saved plan carries the overrides it was made with"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from catalogsync.backend_api import Backend
-from catalogsync.catalog import Catalog
+from catalogsync.catalog import Catalog, kind_word
 from catalogsync.doctor import DoctorReport, Finding, Verdict
 from catalogsync.errors import AuthenticationError, CatalogSyncError, CatalogValidationError
 from catalogsync.live import LiveCatalog
@@ -42,7 +42,7 @@ async def run_doctor(
             )
         )
         return report()
-    counts = ", ".join(f"{n} {kind.plural}" for kind, n in sorted(live.count().items()))
+    counts = ", ".join(f"{n} {kind_word(kind)}s" for kind, n in sorted(live.count().items()))
     findings.append(
         Finding(
             "login and read of every catalog entity",

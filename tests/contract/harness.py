@@ -26,6 +26,7 @@ from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.faults import DroppedConnection
 from catalogsync.emulator.logisense import LogiSenseEmulator
+from catalogsync.registry import get_format
 from tests.conftest import TEST_SETTINGS
 
 
@@ -121,6 +122,11 @@ class Harness(ABC):
         self.url = ""
         self.profile = "strict"  # the emulator profile (set by the fixture)
 
+    def said(self, kind: Kind, label: str) -> str:
+        """How catalogsync's messages name an object of this backend: `package-product P / B`
+        on BillingPlatform, `package service P / B` on LogiSense."""
+        return f"{get_format(self.backend).kind_names[kind]} {label}"
+
     def write_project(self, folder: Path, spec: Spec) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         user, password = {"env": self.user_env}, {"env": self.password_env}
@@ -167,9 +173,10 @@ class Harness(ABC):
         """The live names of a kind (a package-product: 'package / product'), with repeats."""
 
     def make_duplicate(self) -> str:
-        """Make, as the UI would, a second live record with a declared key; return the key."""
+        """Make, as the UI would, a second live record with a declared key; return it as
+        messages name it (`said`)."""
         self.create_product("Voice")
-        return "product Voice"
+        return self.said(Kind.PRODUCT, "Voice")
 
     def name_package_products_alike(self, project: Path) -> None:  # noqa: B027 - optional
         """Give the package-products of one product one name where the system names them
@@ -293,7 +300,7 @@ class BillingPlatformHarness(Harness):
         answer = self._request("POST", "/rest/2.0/PACKAGE_PRODUCT", json=body).json()
         (result,) = answer.get("createResponse") or answer["retrieveResponse"]  # per profile
         assert result["Id"] and result.get("success", True) in (True, "true")
-        return "package-product Gold / Voice"
+        return self.said(Kind.PACKAGE_PRODUCT, "Gold / Voice")
 
     def name_package_products_alike(self, project: Path) -> None:
         yaml = YAML()

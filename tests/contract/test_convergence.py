@@ -67,7 +67,8 @@ def test_a_saved_create_whose_product_was_renamed_since_is_stale(
     before = live_names(harness)
     code, _, err = run(applied, "apply", str(plan_file))
     assert code == 3, err
-    assert "package-product P / B: needs product B, which no longer exists" in err
+    pp, product = harness.said(Kind.PACKAGE_PRODUCT, "P / B"), harness.said(Kind.PRODUCT, "B")
+    assert f"{pp}: needs {product}, which no longer exists" in err
     assert "nothing was written" in err
     assert live_names(harness) == before
 
@@ -85,7 +86,8 @@ def test_a_saved_delete_whose_package_got_a_new_product_since_is_stale(
     before = live_names(harness)
     code, _, err = run(applied, "apply", str(plan_file))
     assert code == 3, err
-    assert "package Q: the plan deletes it, but package-product Q / A (added since)" in err
+    user = harness.said(Kind.PACKAGE_PRODUCT, "Q / A")
+    assert f"package Q: the plan deletes it, but {user} (added since)" in err
     assert live_names(harness) == before
     # A new plan deletes Q with what it now holds, and then nothing is left to do.
     code, out, err = run(applied, "apply", "--auto-approve")
@@ -242,7 +244,8 @@ def test_duplicate_live_keys_never_loop_on_a_failing_delete(
     harness.add_package_product("Q", "C")
     assert Counter(harness.names(Kind.PACKAGE_PRODUCT))["Q / C"] == 2
     code, _, err = run(applied, "plan")
-    assert code == 1 and "package-product Q / C is held by 2 live records" in err
+    held = harness.said(Kind.PACKAGE_PRODUCT, "Q / C")
+    assert code == 1 and f"{held} is held by 2 live records" in err
     harness.write_project(applied, Spec(SPEC.products, {"P": ("A",), "Q": ()}))
     edit_config(applied, prune=[{"kind": "package_product"}], allow_delete=True)
     code, out, err = run(applied, "apply", "--auto-approve")
