@@ -30,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from catalogsync.backend_api import Backend
+from catalogsync.backend_api import Backend, Settled
 from catalogsync.catalog import Kind, Ref
 from catalogsync.errors import BackendError
 from catalogsync.interrupt import abandonable, is_not_sent, signal_name, stopping
@@ -43,7 +43,8 @@ from catalogsync.verify import verify_results
 
 log = logging.getLogger(__name__)
 
-# Called after each wave with (changes done so far, total changes).
+# Called with (changes done so far, total changes) as each request or batch of a wave
+# settles, and after each wave (its skipped changes count as done then).
 ApplyProgress = Callable[[int, int], None]
 
 
@@ -98,7 +99,8 @@ async def apply_plan(
         if runnable:
             log.info("apply: wave=%d changes=%d", wave, len(runnable))
             deletes = {c.ref for c in runnable if c.action is Action.DELETE}
-            for result in await _run_wave(backend, runnable, ids):
+            settled = _settled_in_wave(progress, done, len(plan.changes), len(runnable))
+            for result in await _run_wave(backend, runnable, ids, settled):
                 results[result.ref] = result
                 # A deleted duplicate's id must not replace the id of the record kept.
                 written = result.outcome is Outcome.SUCCEEDED and result.remote_id is not None
@@ -181,13 +183,31 @@ async def _read_unless_stopped(read: Awaitable[LiveCatalog]) -> LiveCatalog | No
     return None
 
 
+def _settled_in_wave(
+    progress: ApplyProgress | None, done: int, total: int, size: int
+) -> Settled | None:
+    """What moves `progress` while a wave of `size` changes runs, `done` before it: a
+    50,000-service wave is an hour of requests. Never past the wave (a backend that counts
+    a change twice must not show the apply finished early)."""
+    if progress is None:
+        return None
+    settled = 0
+
+    def tell(count: int) -> None:
+        nonlocal settled
+        settled = min(size, settled + count)
+        progress(done + settled, total)
+
+    return tell
+
+
 async def _run_wave(
-    backend: Backend, runnable: list[Change], ids: dict[Ref, str]
+    backend: Backend, runnable: list[Change], ids: dict[Ref, str], settled: Settled | None
 ) -> list[ChangeResult]:
     """One wave's results; after a stop request, what it did not send is not attempted."""
     try:
         with abandonable():
-            wave_results = await backend.apply_wave(runnable, ids)
+            wave_results = await backend.apply_wave(runnable, ids, settled)
     except asyncio.CancelledError:
         signum = stopping()
         task = asyncio.current_task()

@@ -7,10 +7,11 @@ found by name through `catalogsync.registry`, which reads each backend's `Backen
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from catalogsync.aio import gather_or_cancel
 from catalogsync.catalog import Kind, Ref
 from catalogsync.doctor import Finding
 from catalogsync.live import LiveCatalog, LookupField, LookupTable
@@ -23,6 +24,9 @@ if TYPE_CHECKING:  # at run time these modules import the registry, which import
 
 # Called with (done, total) as a long fetch or apply progresses.
 Progress = Callable[[int, int], None]
+# Told, as a wave's requests finish, how many more of its changes settled (succeeded or
+# failed): what moves an apply's progress during one long wave.
+Settled = Callable[[int], None]
 
 
 class Backend(ABC):
@@ -31,7 +35,9 @@ class Backend(ABC):
     Implementers must:
     - read the whole catalog in as few requests as the API allows (`fetch_live`);
     - write one wave of changes (`apply_wave`), batching records of one entity and running
-      batches concurrently, returning exactly one ChangeResult per change, in any order;
+      batches concurrently, returning exactly one ChangeResult per change, in any order,
+      and telling `settled` of each request's or batch's changes as it finishes
+      (`gather_settled`);
     - resolve references to objects by name through `ids` (remote ids known so far,
       including those created in earlier waves of the same apply);
     - never duplicate an object when a write is retried, and never raise for a per-record
@@ -62,9 +68,10 @@ class Backend(ABC):
 
     @abstractmethod
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
-        """Execute one wave of changes."""
+        """Execute one wave of changes; `settled` (when given) is told how many of them
+        settled each time a request or batch finishes."""
 
     async def lookup_tables(
         self, fields: Collection[LookupField]
@@ -85,6 +92,28 @@ class Backend(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections."""
+
+
+async def gather_settled(
+    jobs: Iterable[Awaitable[list[ChangeResult]]], settled: Settled | None
+) -> list[ChangeResult]:
+    """The results of `jobs` (each one request's or batch's changes), run concurrently as
+    `gather_or_cancel` runs them; `settled` is told each job's count as that job ends."""
+
+    async def counted(job: Awaitable[list[ChangeResult]]) -> list[ChangeResult]:
+        results = await job
+        if settled is not None:
+            settled(len(results))
+        return results
+
+    done = await gather_or_cancel(*(counted(job) for job in jobs))
+    return [result for results in done for result in results]
+
+
+def tell_settled(settled: Settled | None, results: Sized) -> None:
+    """Results settled without a request (refused before sending) count as done too."""
+    if settled is not None and len(results):
+        settled(len(results))
 
 
 #: "package.module:attribute": how a spec names what it loads only when used, so reading a

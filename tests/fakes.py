@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from catalogsync.backend_api import Backend, Progress
+from catalogsync.backend_api import Backend, Progress, Settled
 from catalogsync.catalog import Catalog, Ref, Resource
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change
@@ -39,7 +39,7 @@ class InMemoryBackend(Backend):
         return LiveCatalog(tuple(self.records.values()))
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
         self.waves.append(list(changes))
         results = []
@@ -49,8 +49,10 @@ class InMemoryBackend(Backend):
             ]
             if change.ref in self.fail or missing:
                 results.append(ChangeResult(change.ref, Outcome.FAILED, None, "injected failure"))
-                continue
-            results.append(self._write(change, ids))
+            else:
+                results.append(self._write(change, ids))
+            if settled is not None:  # one request per change
+                settled(1)
         return results
 
     def _write(self, change: Change, ids: Mapping[Ref, str]) -> ChangeResult:

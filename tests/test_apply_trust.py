@@ -8,6 +8,7 @@ from decimal import Decimal
 import anyio
 
 from catalogsync.applier import ApplyOptions, apply_plan
+from catalogsync.backend_api import Settled
 from catalogsync.catalog import Ref, package_product_ref, package_ref, product_ref
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change, Plan
@@ -30,9 +31,9 @@ class IgnoresRate(InMemoryBackend):
     """An API that answers success but does not store a product's rate."""
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
-        results = await super().apply_wave(changes, ids)
+        results = await super().apply_wave(changes, ids, settled)
         for ref, record in list(self.records.items()):
             if "rate" in record.fields:
                 fields = {k: v for k, v in record.fields.items() if k != "rate"}
@@ -100,9 +101,9 @@ class OtherWriterBetweenWaves(InMemoryBackend):
         self.intruded = False
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
-        results = await super().apply_wave(changes, ids)
+        results = await super().apply_wave(changes, ids, settled)
         if not self.intruded:
             self.intruded = True
             self.records[GOLD_VOICE] = LiveResource(GOLD_VOICE, "9999", {"min_qty": Decimal(1)})

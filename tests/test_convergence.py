@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from catalogsync.applier import apply_plan
+from catalogsync.backend_api import Settled
 from catalogsync.backends.billingplatform.catalog_format import FORMAT as BP_FORMAT
 from catalogsync.backends.logisense.catalog_format import FORMAT as LS_FORMAT
 from catalogsync.catalog import Ref, Resource, package_product_ref, package_ref, product_ref
@@ -61,7 +62,7 @@ class RecordingBackend(InMemoryBackend):
         return LiveCatalog(tuple(self.by_id.values()))
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
         results = []
         for change in changes:

@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from catalogsync.applier import apply_plan
+from catalogsync.backend_api import Settled
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.catalog import Kind, Ref, package_product_ref, package_ref, product_ref
@@ -164,9 +165,9 @@ class OtherWriterAfterWave1(BillingPlatformBackend):
         self.waves = 0
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
-        results = await super().apply_wave(changes, ids)
+        results = await super().apply_wave(changes, ids, settled)
         self.waves += 1
         if self.waves == 2:  # GOLD_VOICE exists now: the other writer nests SMS under it
             parent = next(r.remote_id for r in results if r.ref == GOLD_VOICE)

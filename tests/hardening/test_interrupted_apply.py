@@ -13,6 +13,7 @@ import pytest
 
 from catalogsync import interrupt
 from catalogsync.applier import apply_plan
+from catalogsync.backend_api import Settled
 from catalogsync.catalog import Ref
 from catalogsync.interrupt import RequestNotSent
 from catalogsync.plan import Change
@@ -33,11 +34,11 @@ class StoppedDuringFirstWave(InMemoryBackend):
     """SIGINT arrives while the first wave is in flight: VOICE was sent, the rest was not."""
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
         interrupt.request_stop(signal.SIGINT)
         sent = [c for c in changes if c.ref == VOICE]
-        results = await super().apply_wave(sent, ids)
+        results = await super().apply_wave(sent, ids, settled)
         refused = RequestNotSent("PATCH", "/rest/2.0/PRODUCT")
         return results + [
             ChangeResult(c.ref, Outcome.FAILED, None, str(refused))
@@ -48,7 +49,7 @@ class StoppedDuringFirstWave(InMemoryBackend):
 
 class HangsInFlight(InMemoryBackend):
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
         interrupt.request_stop(signal.SIGTERM)
         await asyncio.sleep(3600)
@@ -94,7 +95,7 @@ def test_a_second_signal_abandons_the_wave_and_says_it_may_have_been_written() -
 def test_a_cancellation_without_a_stop_request_is_not_swallowed() -> None:
     class Hangs(InMemoryBackend):
         async def apply_wave(
-            self, changes: Sequence[Change], ids: Mapping[Ref, str]
+            self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
         ) -> list[ChangeResult]:
             await asyncio.sleep(3600)
             raise AssertionError("not reached")

@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 
 from catalogsync.applier import apply_plan
+from catalogsync.backend_api import Settled
 from catalogsync.catalog import Ref
 from catalogsync.plan import Change
 from catalogsync.planner import build_plan
@@ -33,9 +34,9 @@ class CreatesWithoutIds(InMemoryBackend):
     """A billing system that confirms creating VOICE but returns no id for it."""
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
-        results = await super().apply_wave(changes, ids)
+        results = await super().apply_wave(changes, ids, settled)
         return [ChangeResult(r.ref, r.outcome, None) if r.ref == VOICE else r for r in results]
 
 

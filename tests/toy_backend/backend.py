@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Backend, Progress
+from catalogsync.backend_api import Backend, Progress, Settled, gather_settled
 from catalogsync.backends.project_settings import http_settings, settle_policy
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
@@ -101,9 +101,12 @@ class ToyBackend(Backend):
         await self.client.aclose()
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
-        return list(await gather_or_cancel(*(self._one(c, ids) for c in changes)))
+        async def one(change: Change) -> list[ChangeResult]:
+            return [await self._one(change, ids)]
+
+        return await gather_settled((one(c) for c in changes), settled)
 
     async def _one(self, change: Change, ids: Mapping[Ref, str]) -> ChangeResult:
         table = TABLE[change.ref.kind]

@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Backend, Progress
+from catalogsync.backend_api import Backend, Progress, Settled, gather_settled, tell_settled
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import (
     BillingPlatformClient,
@@ -279,7 +279,7 @@ class BillingPlatformBackend(Backend):
     # --- writes ----------------------------------------------------------------------
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
         # Built once per wave (ids only grow between waves): per change, it cost
         # O(changes x ids) — minutes for a 40,000-object apply.
@@ -288,6 +288,7 @@ class BillingPlatformBackend(Backend):
             [c for c in changes if c.action is not Action.DELETE]
         )
         refused = {result.ref for result in failed}
+        tell_settled(settled, failed)
         groups: dict[tuple[Kind, Action], list[Change]] = {}
         for change in changes:
             if change.ref not in refused:
@@ -299,14 +300,19 @@ class BillingPlatformBackend(Backend):
             if any(f.field == "name" for f in c.fields)
         )
         batches = [
-            self._run_group(kind, action, group, ids)
+            self._run_group(kind, action, group, ids, settled)
             for (kind, action), group in sorted(groups.items())
         ]
         done = [result for results in await gather_or_cancel(*batches) for result in results]
         return failed + done
 
     async def _run_group(
-        self, kind: Kind, action: Action, changes: list[Change], ids: Mapping[Ref, str]
+        self,
+        kind: Kind,
+        action: Action,
+        changes: list[Change],
+        ids: Mapping[Ref, str],
+        settled: Settled | None,
     ) -> list[ChangeResult]:
         results: list[ChangeResult] = []
         prepared: list[_Prepared] = []
@@ -326,9 +332,8 @@ class BillingPlatformBackend(Backend):
         else:
             verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
             jobs = [self._send(kind, verb[action], b) for b in self._batches(prepared)]
-        for batch_results in await gather_or_cancel(*jobs):
-            results.extend(batch_results)
-        return results
+        tell_settled(settled, results)
+        return results + await gather_settled(jobs, settled)
 
     def _batches(self, items: list[_Prepared]) -> list[list[_Prepared]]:
         size = self.batch_size

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Collection, Mapping, Sequence
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Backend, Progress
+from catalogsync.backend_api import Backend, Progress, Settled, gather_settled
 from catalogsync.backends.logisense.catalog_format import split_frequency
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
@@ -141,10 +141,10 @@ class LogiSenseBackend(Backend):
     # --- writes ----------------------------------------------------------------------
 
     async def apply_wave(
-        self, changes: Sequence[Change], ids: Mapping[Ref, str]
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
         lookups = await self.lookups()
-        jobs: list[Awaitable[list[ChangeResult]]] = []
+        singles: list[Awaitable[list[ChangeResult]]] = []  # a request (or a refusal) each
         by_package: dict[str, list[Change]] = {}
         package_creates: list[Change] = []
         for change in changes:
@@ -152,13 +152,14 @@ class LogiSenseBackend(Backend):
                 package_creates.append(change)
                 continue
             if change.ref.kind is not Kind.PACKAGE_PRODUCT:
-                jobs.append(self._one(change, lookups))
+                singles.append(self._one(change, lookups))
                 continue
             package_id = ids.get(change.ref.package) if change.ref.package else None
             if package_id is None:
-                jobs.append(_now(_failed(change, f"{change.ref.package} has no id")))
+                singles.append(_now(_failed(change, f"{change.ref.package} has no id")))
             else:
                 by_package.setdefault(package_id, []).append(change)
+        jobs = [gather_settled(singles, settled)]
         if package_creates:
             live = next(iter(self._children), None)  # a live package the PATCH path can name
             creates = PackageCreates(
@@ -168,10 +169,12 @@ class LogiSenseBackend(Backend):
                 batch_size=self.batch_size,
                 settle=self.settle,
             )
-            jobs.append(creates.run(package_creates, live))
+            jobs.append(creates.run(package_creates, live, settled))
         if by_package:
             jobs.append(
-                write_package_services(self.client, lookups, by_package, ids, self.batch_size)
+                write_package_services(
+                    self.client, lookups, by_package, ids, self.batch_size, settled
+                )
             )
         return [result for results in await gather_or_cancel(*jobs) for result in results]
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
+from catalogsync.backend_api import Settled, gather_settled, tell_settled
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
@@ -78,8 +79,11 @@ class PackageCreates:
         self.batch_size = batch_size
         self.settle = settle
 
-    async def run(self, changes: Sequence[Change], anchor: str | None) -> list[ChangeResult]:
-        """One result per change; `anchor`: a live package's id, for the PATCH path."""
+    async def run(
+        self, changes: Sequence[Change], anchor: str | None, settled: Settled | None = None
+    ) -> list[ChangeResult]:
+        """One result per change; `anchor`: a live package's id, for the PATCH path;
+        `settled` told of each request's or batch's packages as it ends."""
         results: list[ChangeResult] = []
         creates: list[_Create] = []
         for change in changes:
@@ -87,8 +91,10 @@ class PackageCreates:
                 creates.append(self._prepare(change))
             except KeyError as exc:
                 results.append(_failed(change, str(exc.args[0]) if exc.args else str(exc)))
+        tell_settled(settled, results)
         if creates and anchor is None:
             first = await self.one(creates.pop(0).change)
+            tell_settled(settled, first)
             results += first
             anchor = first[0].remote_id if first else None
         if not creates:
@@ -98,9 +104,7 @@ class PackageCreates:
         else:
             runs = batches([1 + len(c.children) for c in creates], self.batch_size)
             jobs = [self._batch(anchor, [creates[i] for i in run]) for run in runs]
-        for done in await gather_or_cancel(*jobs):
-            results += done
-        return results
+        return results + await gather_settled(jobs, settled)
 
     def _prepare(self, change: Change) -> _Create:
         """The create item's fields and children. Raises KeyError for an unknown lookup."""

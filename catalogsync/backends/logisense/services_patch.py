@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from catalogsync.aio import gather_or_cancel
+from catalogsync.backend_api import Settled, gather_settled, tell_settled
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import ChildItem, Lookups, encode_fields
 from catalogsync.backends.logisense.package_patch import (
@@ -39,8 +39,10 @@ async def write_package_services(
     by_package: Mapping[str, Sequence[Change]],
     ids: Mapping[Ref, str],
     batch_size: int,
+    settled: Settled | None = None,
 ) -> list[ChangeResult]:
-    """One result per change of `by_package` (package id → its package-service changes)."""
+    """One result per change of `by_package` (package id → its package-service changes);
+    `settled` told of each PATCH's changes as it ends."""
     results: list[ChangeResult] = []
     sent: dict[int, _Sent] = {}
     for package_id, changes in sorted(by_package.items()):
@@ -55,9 +57,8 @@ async def write_package_services(
     packages = list(sent)
     runs = batches([len(sent[p]) + 1 for p in packages], batch_size)
     groups = [{p: sent[p] for p in (packages[i] for i in run)} for run in runs]
-    for done in await gather_or_cancel(*(_send(client, group) for group in groups)):
-        results += done
-    return results
+    tell_settled(settled, results)
+    return results + await gather_settled((_send(client, group) for group in groups), settled)
 
 
 async def _send(client: LogiSenseClient, group: dict[int, _Sent]) -> list[ChangeResult]:
