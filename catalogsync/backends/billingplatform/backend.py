@@ -314,43 +314,49 @@ class BillingPlatformBackend(Backend):
         ids: Mapping[Ref, str],
         settled: Settled | None,
     ) -> list[ChangeResult]:
-        results: list[ChangeResult] = []
-        prepared: list[_Prepared] = []
         if action is Action.UPDATE and kind is Kind.PACKAGE_PRODUCT:
             await self._read_live_pps([c.remote_id for c in changes if c.remote_id])
+        # Each batch builds its own records when it starts: the first request leaves after
+        # 200 records are built, not the wave's 20,000, and the rest are built while the
+        # requests before them are in flight.
+        if action is Action.CREATE and kind is Kind.PACKAGE_PRODUCT:
+            upserts, posts = self._split_ambiguous(changes)
+            jobs = [self._send(kind, "upsert", b, ids) for b in self._batches(upserts)]
+            jobs += [self._post(kind, b, ids) for b in self._batches(posts)]
+        elif action is Action.CREATE and kind is Kind.PRODUCT:
+            jobs = [self._post(kind, b, ids) for b in self._batches(changes)]
+        else:
+            verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
+            jobs = [self._send(kind, verb[action], b, ids) for b in self._batches(changes)]
+        return await gather_settled(jobs, settled)
+
+    def _batches(self, changes: list[Change]) -> list[list[Change]]:
+        size = self.batch_size
+        return [changes[i : i + size] for i in range(0, len(changes), size)]
+
+    def _prepare(
+        self, changes: list[Change], ids: Mapping[Ref, str]
+    ) -> tuple[list[_Prepared], list[ChangeResult]]:
+        """The wire records of a batch, and the failures of changes that have none."""
+        prepared: list[_Prepared] = []
+        failed: list[ChangeResult] = []
         for change in changes:
             try:
                 prepared.append((change, self._record(change, ids)))
             except KeyError as exc:
-                results.append(_failed(change, str(exc.args[0])))
-        if action is Action.CREATE and kind is Kind.PACKAGE_PRODUCT:
-            upserts, posts = self._split_ambiguous(prepared)
-            jobs = [self._send(kind, "upsert", b) for b in self._batches(upserts)]
-            jobs += [self._post(kind, b) for b in self._batches(posts)]
-        elif action is Action.CREATE and kind is Kind.PRODUCT:
-            jobs = [self._post(kind, b) for b in self._batches(prepared)]
-        else:
-            verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
-            jobs = [self._send(kind, verb[action], b) for b in self._batches(prepared)]
-        tell_settled(settled, results)
-        return results + await gather_settled(jobs, settled)
+                failed.append(_failed(change, str(exc.args[0])))
+        return prepared, failed
 
-    def _batches(self, items: list[_Prepared]) -> list[list[_Prepared]]:
-        size = self.batch_size
-        return [items[i : i + size] for i in range(0, len(items), size)]
-
-    def _split_ambiguous(
-        self, prepared: list[_Prepared]
-    ) -> tuple[list[_Prepared], list[_Prepared]]:
+    def _split_ambiguous(self, changes: list[Change]) -> tuple[list[Change], list[Change]]:
         """Package-products whose Name is unique may be upserted; the others are POSTed."""
-        in_wave = Counter(record["Name"] for _, record in prepared)
-        upserts: list[_Prepared] = []
-        posts: list[_Prepared] = []
-        for item in prepared:
-            name = item[1]["Name"]
+        names = [_pp_name(change) for change in changes]  # the Name each record writes
+        in_wave = Counter(names)
+        upserts: list[Change] = []
+        posts: list[Change] = []
+        for change, name in zip(changes, names, strict=True):
             taken = self._pp_names[name] + self._pp_names_assigned[name]
             unique = taken == 0 and in_wave[name] == 1
-            (upserts if unique else posts).append(item)
+            (upserts if unique else posts).append(change)
         return upserts, posts
 
     def _record(self, change: Change, ids: Mapping[Ref, str]) -> dict[str, str]:
@@ -422,7 +428,13 @@ class BillingPlatformBackend(Backend):
             FieldType.LINKED_PRODUCT: linked,
         }
 
-    async def _send(self, kind: Kind, verb: str, batch: list[_Prepared]) -> list[ChangeResult]:
+    async def _send(
+        self, kind: Kind, verb: str, changes: list[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        batch, failed = self._prepare(changes, ids)
+        return failed + (await self._sent(kind, verb, batch) if batch else [])
+
+    async def _sent(self, kind: Kind, verb: str, batch: list[_Prepared]) -> list[ChangeResult]:
         entity = ENTITY[kind]
         records = [record for _, record in batch]
         try:
@@ -464,7 +476,13 @@ class BillingPlatformBackend(Backend):
             for r in results
         ]
 
-    async def _post(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
+    async def _post(
+        self, kind: Kind, changes: list[Change], ids: Mapping[Ref, str]
+    ) -> list[ChangeResult]:
+        batch, failed = self._prepare(changes, ids)
+        return failed + (await self._posted(kind, batch) if batch else [])
+
+    async def _posted(self, kind: Kind, batch: list[_Prepared]) -> list[ChangeResult]:
         """Create records whose Name is not unique; settle an unclear outcome by re-reading."""
         entity = ENTITY[kind]
         try:
