@@ -9,7 +9,6 @@ failure "accepted by the API but not in effect" (DESIGN.md §3: exit 4).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from catalogsync.catalog import Ref, Value
@@ -25,17 +24,24 @@ def verify_results(
     changes: Iterable[Change], results: Mapping[Ref, ChangeResult], live: LiveCatalog
 ) -> dict[Ref, ChangeResult]:
     """The results of `changes` after checking the succeeded ones against `live`."""
-    by_ref: dict[Ref, list[LiveResource]] = defaultdict(list)
-    ids: set[str] = set()
+    by_ref: dict[Ref, LiveResource] = {}
+    more: dict[Ref, list[LiveResource]] = {}  # keys held by several live records
     for resource in live:
-        by_ref[resource.ref].append(resource)
-        ids.add(resource.remote_id)
+        held = by_ref.setdefault(resource.ref, resource)
+        if held is not resource:
+            more.setdefault(resource.ref, [held]).append(resource)
+    ids: set[str] | None = None  # the live ids, for deletes: made when one is checked
     checked: dict[Ref, ChangeResult] = dict(results)
     for change in changes:
         result = results.get(change.ref)
         if result is None or result.outcome is not Outcome.SUCCEEDED:
             continue
-        problem = _problem(change, result, by_ref.get(change.ref, []), ids)
+        if change.action is Action.DELETE:
+            ids = {r.remote_id for r in live} if ids is None else ids
+            problem = _not_deleted(change, result, ids)
+        else:
+            found = by_ref.get(change.ref)
+            problem = _problem(change, result, more.get(change.ref) or found)
         if problem:
             checked[change.ref] = ChangeResult(
                 change.ref, Outcome.FAILED, result.remote_id, f"{NOT_IN_EFFECT}: {problem}"
@@ -43,28 +49,35 @@ def verify_results(
     return checked
 
 
+def _not_deleted(change: Change, result: ChangeResult, live_ids: set[str]) -> str:
+    gone = result.remote_id or change.remote_id
+    return f"id {gone} still exists" if gone and gone in live_ids else ""
+
+
 def _problem(
-    change: Change, result: ChangeResult, found: list[LiveResource], live_ids: set[str]
+    change: Change, result: ChangeResult, found: LiveResource | list[LiveResource] | None
 ) -> str:
-    """What is wrong with a succeeded change as the live catalog shows it ("" if nothing)."""
-    if change.action is Action.DELETE:
-        gone = result.remote_id or change.remote_id
-        return f"id {gone} still exists" if gone and gone in live_ids else ""
-    if not found:
+    """What is wrong with a succeeded create or update as the live catalog shows it (""
+    if nothing): `found` is the live record under its key, or the records, when several."""
+    if found is None:
         return "not found on re-read"
-    if len(found) > 1:
+    if isinstance(found, list):
         listed = ", ".join(sorted(r.remote_id for r in found))
         return (
             f"{len(found)} live records now have this key (ids {listed}): another writer "
             "(a concurrent apply?) created one too; delete the extra record(s) and run plan"
         )
-    record = found[0]
-    if result.remote_id and record.remote_id != result.remote_id:
-        return f"the live record under this key is id {record.remote_id}, not {result.remote_id}"
-    return _differences(change.values, record)
+    if result.remote_id and found.remote_id != result.remote_id:
+        return f"the live record under this key is id {found.remote_id}, not {result.remote_id}"
+    return _differences(change.values, found)
 
 
 def _differences(planned: Mapping[str, Value], record: LiveResource) -> str:
+    # Every planned field live with its planned value: one C-level comparison of the
+    # items (equality as a dict's). Otherwise a field may also be absent live and planned
+    # empty (None), which `get` reads as equal.
+    if planned.items() <= record.fields.items():
+        return ""
     current = {key: record.fields.get(key) for key in planned}
     if current == dict(planned):
         return ""

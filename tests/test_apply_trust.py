@@ -138,3 +138,41 @@ def test_a_created_key_held_by_two_live_records_stops_the_next_wave() -> None:
     assert moved == [
         "product SMS: 2 live records now have this key (another apply created it too?)"
     ]
+
+
+def test_verification_reads_each_succeeded_change_s_record_as_planned() -> None:
+    """Every verdict `verify_results` gives, on one live catalog (its fast path, all planned
+    fields live as planned, and the others)."""
+    changes = [
+        Change(Action.CREATE, VOICE, values={"rate": Decimal(1), "description": None}),
+        Change(Action.CREATE, SMS, values={"rate": Decimal(2)}),
+        Change(Action.CREATE, GOLD, values={}),
+        Change(Action.CREATE, GOLD_VOICE, values={"min_qty": Decimal(1)}),
+        Change(Action.DELETE, product_ref("Gone"), remote_id="7"),
+        Change(Action.DELETE, product_ref("Kept"), remote_id="8"),
+        Change(Action.CREATE, product_ref("Other"), values={}),
+    ]
+    results = {c.ref: ChangeResult(c.ref, Outcome.SUCCEEDED, c.remote_id) for c in changes}
+    results[product_ref("Other")] = ChangeResult(product_ref("Other"), Outcome.SUCCEEDED, "10")
+    fresh = LiveCatalog(
+        (
+            LiveResource(VOICE, "1", {"rate": Decimal("1.00")}),  # description absent: empty
+            LiveResource(SMS, "2", {"rate": Decimal(3)}),
+            LiveResource(GOLD_VOICE, "5", {"min_qty": Decimal(1)}),
+            LiveResource(GOLD_VOICE, "4", {"min_qty": Decimal(1)}),
+            LiveResource(product_ref("Kept"), "8", {}),
+            LiveResource(product_ref("Other"), "11", {}),
+        )
+    )
+    checked = verify_results(changes, results, fresh)
+    failed = {r.ref: r.message.split(": ", 1)[1] for r in checked.values() if r.message}
+    assert failed == {
+        SMS: "rate is 3 live, planned 2",
+        GOLD: "not found on re-read",
+        GOLD_VOICE: "2 live records now have this key (ids 4, 5): another writer (a concurrent"
+        " apply?) created one too; delete the extra record(s) and run plan",
+        product_ref("Kept"): "id 8 still exists",
+        product_ref("Other"): "the live record under this key is id 11, not 10",
+    }
+    assert checked[VOICE].outcome is Outcome.SUCCEEDED
+    assert checked[product_ref("Gone")].outcome is Outcome.SUCCEEDED
