@@ -51,6 +51,13 @@ class Backend(ABC):
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         """The live catalog."""
 
+    def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
+        """A hint for the next `fetch_live`: `counts()` is how many objects of each kind the
+        desired catalog declares, once it is loaded (None until then). A backend whose reads
+        page without a total may ask the pages up to that many rows together; what proves a
+        read complete must not depend on it. By default unused."""
+        del counts
+
     async def fetch_kinds(
         self,
         kinds: Collection[Kind],

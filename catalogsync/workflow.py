@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backend_api import Backend, Progress
-from catalogsync.catalog import Catalog, references
+from catalogsync.catalog import Catalog, Kind, references
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Access, Project, Target
 from catalogsync.errors import BackendError, PlanError, StalePlanError
@@ -119,19 +119,38 @@ async def fetch_and_plan(
 
     The YAML is read (and its content digest computed) in a worker thread while the fetch
     waits on the network, so a large catalog's parsing hides behind the API's round trips
-    instead of adding to them.
+    instead of adding to them; once it is in, its counts let the backend ask the rest of
+    a paged read together (`Backend.expect_counts`).
 
     Raises:
         CatalogValidationError: the catalog names lookup rows the live system lacks.
         PlanError: a declared key is held by several live records.
     """
-    loading = asyncio.to_thread(_load_with_digest, project)
+    loading = asyncio.ensure_future(asyncio.to_thread(_load_with_digest, project))
+    backend.expect_counts(_counts_once_loaded(loading))
     desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     check_duplicate_keys(desired, live)
     await check_lookup_names(desired, backend)
     plan = build_plan(desired, live, plan_options(project, choice))
     return desired, live, with_apply_needs(plan, project, desired)
+
+
+def _counts_once_loaded(
+    loading: asyncio.Future[Catalog],
+) -> Callable[[], Mapping[Kind, int] | None]:
+    """How many objects of each kind the catalog `loading` declares, once it is loaded
+    (None before, or when it failed: its error is the command's, not the fetch's)."""
+    counts: list[Mapping[Kind, int]] = []
+
+    def known() -> Mapping[Kind, int] | None:
+        if not counts:
+            if not loading.done() or loading.cancelled() or loading.exception() is not None:
+                return None
+            counts.append(loading.result().count())
+        return counts[0]
+
+    return known
 
 
 def _load_with_digest(project: Project) -> Catalog:

@@ -3,6 +3,7 @@ it (a page this server already answered was larger) or a COUNT says every row is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,11 +11,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from catalogsync.backends.billingplatform import backend as backend_module
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
-from catalogsync.backends.billingplatform.client import BillingPlatformClient
+from catalogsync.backends.billingplatform.client import BillingPlatformClient, Paging
+from catalogsync.catalog import Kind
 from catalogsync.cli import cli
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.errors import BackendError
+from catalogsync.http import HttpSettings
 from catalogsync.report import Outcome
 from tests.conftest import copy_example
 
@@ -40,15 +44,18 @@ async def packages(bp: BillingPlatformClient, count: int) -> None:
     assert all(r.success for r in results)
 
 
+@pytest.mark.parametrize("expected", [None, 12])
 async def test_a_server_cap_below_the_page_size_loses_no_rows(
-    bp: BillingPlatformClient, emulator: BillingPlatformEmulator
+    bp: BillingPlatformClient, emulator: BillingPlatformEmulator, expected: int | None
 ) -> None:
     await packages(bp, 12)
     emulator.faults.max_page_size = 5
     emulator.reset_stats()
-    rows = await bp.query_all("PACKAGE", ["Id", "Name"])
+    paging = Paging("PACKAGE", ["Id", "Name"])
+    rows = await bp.query_rest(paging, await bp.query_page(paging, 0), lambda: expected)
     assert [r["Name"] for r in rows] == [f"P{i:02}" for i in range(12)]
-    # page of 5 (short of 10,000: a cap?), COUNT says 12, pages of 5 and 2 (2 < 5: the end)
+    # page of 5 (short of 10,000: a cap?), COUNT says 12, pages of 5 and 2 (2 < 5: the end);
+    # with or without an expected count: pages of a cap's size go one after another
     assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 4
 
 
@@ -139,3 +146,96 @@ def test_the_example_converges_under_a_five_row_page_cap(tmp_path: Path) -> None
     with BillingPlatformEmulator(project / ".catalogsync" / "billingplatform.sqlite3") as emu:
         names = [r["Name"] for r in emu.records("PRODUCT")]
     assert len(names) == len(set(names)) == 10  # the example declares 10 products
+
+
+class _Offsets(httpx.AsyncBaseTransport):
+    """Wraps a transport: the OFFSET of each query as it is sent ("ask") and answered."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.events: list[tuple[str, int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sql = request.url.params.get("sql", "")
+        offset = int(sql.split(" OFFSET ")[1].split()[0]) if " OFFSET " in sql else -1
+        self.events.append(("ask", offset))
+        response = await self.inner.handle_async_request(request)
+        self.events.append(("answer", offset))
+        return response
+
+
+def _unpaced(transport: httpx.AsyncBaseTransport) -> BillingPlatformClient:
+    """A client without the rate limiter: requests asked together go out together (with
+    it, the in-process emulator answers each before the next may start)."""
+    settings = HttpSettings(rate_limit_per_second=0)
+    return BillingPlatformClient("http://emulator", "u", "p", transport=transport, settings=settings)
+
+
+@pytest.fixture
+def offsets(emulator: BillingPlatformEmulator) -> _Offsets:
+    return _Offsets(emulator.async_transport())
+
+
+async def _read(
+    offsets: _Offsets, emulator: BillingPlatformEmulator, rows: int, expected: int | None
+) -> list[str]:
+    """Packages P00… up to `rows` (more are kept) read 5 a page, `expected` given."""
+    async with _unpaced(offsets) as client:
+        await packages(client, rows)
+        paging = Paging("PACKAGE", ["Id", "Name"], size=5)
+        first = await client.query_page(paging, 0)
+        emulator.reset_stats()
+        offsets.events.clear()
+        read = await client.query_rest(paging, first, lambda: expected)
+    return [row["Name"] for row in read]
+
+
+async def test_pages_below_the_expected_count_are_asked_together(
+    offsets: _Offsets, emulator: BillingPlatformEmulator
+) -> None:
+    assert await _read(offsets, emulator, 23, 23) == [f"P{i:02}" for i in range(23)]
+    # Every page that starts below 23 rows went out before any of them was answered, and
+    # no more were asked than a read page by page asks: floor(23 / 5) + 1 = 5 with the first.
+    assert offsets.events[:4] == [("ask", o) for o in (5, 10, 15, 20)], offsets.events
+    assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 4
+
+
+async def test_an_expected_count_never_decides_where_a_read_ends(
+    offsets: _Offsets, emulator: BillingPlatformEmulator
+) -> None:
+    names = [f"P{i:02}" for i in range(23)]
+    # Fewer rows than expected: the short page at 20 ends the read; the pages asked beyond
+    # it (25, 30, 35) are dropped, and cost the only requests a page-by-page read saves.
+    assert await _read(offsets, emulator, 23, 40) == names
+    assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 7
+    # More rows than expected: the pages below 12 together, then page by page to the end.
+    assert await _read(offsets, emulator, 0, 12) == names  # 23 rows already there
+    assert [o for event, o in offsets.events if event == "ask"] == [5, 10, 15, 20]
+    assert offsets.events[:2] == [("ask", 5), ("ask", 10)]
+    assert offsets.events[-2:] == [("ask", 20), ("answer", 20)]
+    # A multiple of the page size: the empty page proves the end, as page by page.
+    emulator.reset_stats()
+    assert await _read(offsets, emulator, 25, 25) == [*names, "P23", "P24"]
+    assert [o for event, o in offsets.events if event == "ask"] == [5, 10, 15, 20, 25]
+
+
+async def test_a_full_read_asks_the_rest_of_each_entity_together_once_counts_are_known(
+    emulator: BillingPlatformEmulator, offsets: _Offsets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend_module, "Paging", functools.partial(Paging, size=5))
+    backend = BillingPlatformBackend(_unpaced(offsets))
+    try:
+        await packages(backend.client, 12)
+        offsets.events.clear()
+        backend.expect_counts(lambda: {Kind.PACKAGE: 12})
+        live = await backend.fetch_live()
+        after = list(offsets.events)
+        offsets.events.clear()
+        await backend.fetch_live()  # the hint was for one read: the next goes page by page
+    finally:
+        await backend.close()
+    assert len(live.resources) == 12
+    package_asks = [o for event, o in after if event == "ask" and o >= 5]
+    assert package_asks == [5, 10]
+    assert after.index(("ask", 10)) < after.index(("answer", 5))
+    assert offsets.events.index(("ask", 10)) > offsets.events.index(("answer", 5))

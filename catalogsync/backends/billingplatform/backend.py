@@ -1,8 +1,9 @@
 """BillingPlatformBackend: fetch the live catalog and write waves of changes.
 
 Reads: paged queries of products, packages and package-products run concurrently, 10,000
-rows a page (the client proves each read complete, see `query_rest`), and rating methods
-when a live row names one. Writes, per wave and entity, in batches of `batch_size`, through
+rows a page (the client proves each read complete, see `query_rest`; once the desired
+catalog's counts are known, the rest of an entity's pages are asked together), and rating
+methods when a live row names one. Writes, per wave and entity, in batches of `batch_size`, through
 documented operations only (docs/vendor-api.md):
 - creates of products are POSTs ("save", seed 001: no upsert key is documented for
   PRODUCT); an unclear outcome is settled by re-reading by Name (names are unique);
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -101,12 +102,18 @@ class BillingPlatformBackend(Backend):
         self.missing_columns: dict[str, tuple[str, ...]] = {}
         self._fetched: dict[Kind, set[str]] = {}  # the records the last read of a kind read
         self._pp_names_assigned: Counter[str] = Counter()
+        #: The next full read's hint: how many rows of each kind it should find.
+        self._expected_counts: Callable[[], Mapping[Kind, int] | None] = _unknown_counts
         #: Live package-product rows by Id: an update re-sends their required fields.
         #: (The `_PP_REQUIRED` texts, in that order: a tuple is a quarter of a dict's size.)
         self._live_pps: dict[str, tuple[str, ...]] = {}
 
+    def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
+        self._expected_counts = counts
+
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
-        return await self._fetch(frozenset(Kind), {}, progress)
+        counts, self._expected_counts = self._expected_counts, _unknown_counts
+        return await self._fetch(frozenset(Kind), {}, progress, expected=counts)
 
     async def fetch_kinds(
         self,
@@ -126,8 +133,11 @@ class BillingPlatformBackend(Backend):
         ids: Mapping[Ref, str],
         progress: Progress | None,
         keys_only: frozenset[Kind] = frozenset(),
+        expected: Callable[[], Mapping[Kind, int] | None] | None = None,
     ) -> LiveCatalog:
-        """The live records of `kinds`; rows of the other kinds are named from `ids`."""
+        """The live records of `kinds`; rows of the other kinds are named from `ids`.
+        `expected`: see `Backend.expect_counts` (pages of one entity, after a full first
+        page, are asked together up to that many rows: `client.query_rest`)."""
         done = 0
         read = [kind for kind in Kind if kind in kinds]
         # The mapping indexes rows by these; a row without one is a malformed answer.
@@ -144,16 +154,21 @@ class BillingPlatformBackend(Backend):
         # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
         firsts = await gather_or_cancel(*(self._first_page(p) for p in pagings))
 
-        async def rest(paging: Paging, first: Columns) -> Columns:
+        async def rest(kind: Kind, paging: Paging, first: Columns) -> Columns:
             nonlocal done
-            rows = await self.client.query_rest(paging, first)
+
+            def rows_expected() -> int | None:
+                counts = expected() if expected is not None else None
+                return None if counts is None else counts.get(kind)
+
+            rows = await self.client.query_rest(paging, first, rows_expected)
             done += 1
             if progress is not None:
                 progress(done, len(read))
             return rows
 
         reading = {
-            kind: asyncio.ensure_future(rest(paging, first))
+            kind: asyncio.ensure_future(rest(kind, paging, first))
             for kind, (paging, first) in zip(read, firsts, strict=True)
         }
 
@@ -576,6 +591,10 @@ def _not_created(settle: Settle) -> str:
 
 def _failed(change: Change, message: str) -> ChangeResult:
     return ChangeResult(change.ref, Outcome.FAILED, change.remote_id, message)
+
+
+def _unknown_counts() -> Mapping[Kind, int] | None:
+    return None
 
 
 def _known_rows(kind: Kind, ids: Mapping[Ref, str]) -> Columns:

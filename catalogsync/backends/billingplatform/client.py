@@ -16,7 +16,7 @@ catalogsync errors; httpx stays behind this seam.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.errors import api_error_messages
 from catalogsync.backends.billingplatform.wire import (
@@ -418,7 +419,9 @@ class BillingPlatformClient:
         """One page of `paging`'s read, from row `offset`, column by column (its fields)."""
         return await self.query_columns(_page_sql(paging, offset), paging.fields, paging.require)
 
-    async def query_rest(self, paging: Paging, rows: _Rows) -> _Rows:
+    async def query_rest(
+        self, paging: Paging, rows: _Rows, expected: Callable[[], int | None] = lambda: None
+    ) -> _Rows:
         """The rest of a read whose first page is `rows` (dicts, or `Columns`), until the
         end is proven.
 
@@ -428,6 +431,13 @@ class BillingPlatformClient:
         COUNT says every row is in. A read whose first page is full (10,000 rows) or whose
         page is smaller than another read's needs no COUNT: the request count stays at the
         floor whenever pages are full-size, and a plan of small entities costs one COUNT.
+
+        `expected()`: how many rows the caller expects the read to end with, once it knows
+        (the desired catalog's count), else None. While pages come back full at the size
+        asked, the pages that start below that many rows are asked together rather than one
+        after another; the end is proven on them in offset order exactly as on pages read in
+        turn, and pages past the proven end are dropped (there are any only when the entity
+        holds a page fewer rows than expected: a request the floor does not count).
         """
         rows = rows.copy()
         size, last = paging.size, len(rows)
@@ -440,14 +450,23 @@ class BillingPlatformClient:
                 if await self.count(paging.entity, paging.where) <= len(rows):
                     return rows
                 size = last  # the server's own cap: pages of this size are full
-            if isinstance(rows, Columns):
-                columns = await self.columns_page(paging, len(rows))
-                rows.extend(columns)
-                last = len(columns)
-            else:
-                page = await self.query_page(paging, len(rows))
+            ahead = expected() if size == paging.size else None
+            for page in await self._pages_from(paging, rows, size, ahead):
                 rows.extend(page)
                 last = len(page)
+                if last < size:
+                    break  # the end, or a cap: the checks above decide; later pages start past it
+
+    async def _pages_from(
+        self, paging: Paging, rows: _Rows, size: int, expected: int | None
+    ) -> list[_Rows]:
+        """The next page after `rows`, and with it every further page that starts below
+        `expected` rows, asked together (`HttpClient` bounds how many are in flight)."""
+        start = len(rows)
+        offsets = range(start, max(expected or 0, start + 1), size)
+        if isinstance(rows, Columns):
+            return await gather_or_cancel(*(self.columns_page(paging, o) for o in offsets))
+        return await gather_or_cancel(*(self.query_page(paging, o) for o in offsets))
 
     async def query_in(
         self,

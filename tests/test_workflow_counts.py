@@ -1,0 +1,57 @@
+"""`fetch_and_plan` tells the backend the desired catalog's counts once they are known, so a
+paged read can ask its remaining pages together (`Backend.expect_counts`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from catalogsync.backend_api import Progress
+from catalogsync.catalog import Kind
+from catalogsync.config import load_project
+from catalogsync.errors import CatalogValidationError
+from catalogsync.live import LiveCatalog
+from catalogsync.loader import load_project_catalog
+from catalogsync.workflow import choose_target, fetch_and_plan
+from tests.conftest import copy_example
+from tests.fakes import InMemoryBackend
+
+
+class _Watching(InMemoryBackend):
+    """Reads nothing until the hint is known (or it is clear it never will be)."""
+
+    counts: Callable[[], Mapping[Kind, int] | None] = staticmethod(lambda: None)
+    seen: Mapping[Kind, int] | None = None
+
+    def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
+        self.counts = counts
+
+    async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+        for _ in range(1000):
+            self.seen = self.counts()
+            if self.seen is not None:
+                break
+            await asyncio.sleep(0.005)
+        return await super().fetch_live(progress)
+
+
+def test_the_backend_learns_the_desired_counts_while_it_reads(tmp_path: Path) -> None:
+    project = load_project(copy_example(tmp_path / "project"))
+    backend = _Watching()
+    desired, _, _ = asyncio.run(fetch_and_plan(project, choose_target(project, None), backend))
+    assert backend.seen == desired.count() == load_project_catalog(project).count()
+    assert backend.seen[Kind.PACKAGE_PRODUCT] > 0
+
+
+def test_an_invalid_catalog_gives_no_counts_and_its_own_error(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path / "project")
+    catalog_file = next(p for p in folder.rglob("*.yaml") if p.name != "catalogsync.yaml")
+    catalog_file.write_text("products: [unclosed\n", encoding="utf-8")
+    project = load_project(folder)
+    backend = _Watching()
+    with pytest.raises(CatalogValidationError, match=catalog_file.name):
+        asyncio.run(fetch_and_plan(project, choose_target(project, None), backend))
+    assert backend.seen is None  # the failed load was never taken for counts
