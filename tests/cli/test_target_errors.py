@@ -18,6 +18,9 @@ class RefusingBackend:
     def __init__(self, error: BackendError) -> None:
         self.error = error
 
+    def expect_counts(self, counts: object) -> None:
+        pass
+
     async def fetch_live(self, progress: object = None) -> LiveCatalog:
         raise self.error
 
