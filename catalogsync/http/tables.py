@@ -13,14 +13,14 @@ The one place msgspec is used: its types never leave this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
 import msgspec
 
-__all__ = ["Table", "decode_page", "decode_table", "encode_rows"]
+__all__ = ["Table", "decode_page", "decode_table", "encode_json"]
 
 #: `{column: [text of each row]}`, columns in the order asked for.
 Table = dict[str, list[str]]
@@ -95,9 +95,11 @@ def decode_page(body: bytes, envelope: str) -> tuple[list[dict[str, Any]], int |
 _ENCODE = msgspec.json.Encoder().encode
 
 
-def encode_rows(envelope: str, rows: Sequence[Mapping[str, str]]) -> bytes:
-    """`{envelope: rows}` as JSON: byte for byte what `json.dumps(…, ensure_ascii=False,
-    separators=(",", ":"))` (Starlette's `JSONResponse`) writes for text cells, in C.
-    Strings only: msgspec spells some floats otherwise (`1e16` for `1e+16`). A 10,000-row
-    page took `json` 0.1 s, this a tenth of it (tests/emulator/test_query.py pins the bytes)."""
-    return _ENCODE({envelope: rows})
+def encode_json(content: object) -> bytes:
+    """`content` as JSON: byte for byte what `json.dumps(…, ensure_ascii=False,
+    separators=(",", ":"))` (Starlette's `JSONResponse`) writes, in C, for plain data
+    without floats (strings, integers, booleans, None, lists, dicts with string keys):
+    msgspec spells some floats otherwise (`1e16` for `1e+16`). A 10,000-row page took
+    `json` 0.1 s, this a tenth of it (tests/emulator/test_query.py and
+    tests/emulator/logisense/test_reads.py pin the bytes)."""
+    return _ENCODE(content)

@@ -38,7 +38,7 @@ from catalogsync.emulator.billingplatform.writes import (
     WriteContext,
 )
 from catalogsync.emulator.sessions import Session
-from catalogsync.http.tables import encode_rows
+from catalogsync.http.tables import encode_json
 
 if TYPE_CHECKING:
     from catalogsync.emulator.billingplatform.emulator import BillingPlatformEmulator
@@ -423,7 +423,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
 def _rows_response(envelope: str, rows: list[dict[str, str]]) -> Response:
     """What `JSONResponse({envelope: rows})` answers (same bytes, same headers), encoded in
     C: a full page is ~4 MB of JSON."""
-    return Response(encode_rows(envelope, rows), media_type=JSONResponse.media_type)
+    return Response(encode_json({envelope: rows}), media_type=JSONResponse.media_type)
 
 
 def _compiled(build: Callable[[], CompiledQuery]) -> CompiledQuery:

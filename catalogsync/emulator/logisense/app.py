@@ -27,6 +27,7 @@ from catalogsync.emulator.base import EmulatorApi
 from catalogsync.emulator.logisense.auth import Token
 from catalogsync.emulator.logisense.schema import MAX_PATH_DEPTH, Resource, resource_at
 from catalogsync.emulator.logisense.validation import ApiError, Problem
+from catalogsync.http.tables import encode_json
 
 if TYPE_CHECKING:
     from catalogsync.emulator.logisense.emulator import LogiSenseEmulator
@@ -231,7 +232,13 @@ class LogiSenseApi(EmulatorApi):
             if not isinstance(body, dict):
                 raise ApiError(400, "The body must be a JSON object.")
         status, payload = await run_in_threadpool(handler, target, request.headers, body)
-        return JSONResponse({"trackingId": tracking_id(), **payload}, status_code=status)
+        content = {"trackingId": tracking_id(), **payload}
+        if request.method == "GET":
+            # Stored records only (no field holds a float; a write's answer may echo what it
+            # was sent): `JSONResponse`'s bytes, written in C (a page of package details
+            # is ~13 MB of JSON at M).
+            return Response(encode_json(content), status, media_type=JSONResponse.media_type)
+        return JSONResponse(content, status_code=status)
 
 
 def _write_type(method: str) -> str | None:
