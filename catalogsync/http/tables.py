@@ -100,6 +100,5 @@ def encode_json(content: object) -> bytes:
     separators=(",", ":"))` (Starlette's `JSONResponse`) writes, in C, for plain data
     without floats (strings, integers, booleans, None, lists, dicts with string keys):
     msgspec spells some floats otherwise (`1e16` for `1e+16`). A 10,000-row page took
-    `json` 0.1 s, this a tenth of it (tests/emulator/test_query.py and
-    tests/emulator/logisense/test_reads.py pin the bytes)."""
+    `json` 0.1 s, this a tenth of it (each emulator's read tests pin the bytes)."""
     return _ENCODE(content)

@@ -451,7 +451,9 @@ class BillingPlatformClient:
                     return rows
                 size = last  # the server's own cap: pages of this size are full
             ahead = expected() if size == paging.size else None
-            for page in await self._pages_from(paging, rows, size, ahead):
+            pages = await self._pages_from(paging, rows, size, ahead)
+            while pages:
+                page = pages.pop(0)  # let go of each page once it is in `rows`
                 rows.extend(page)
                 last = len(page)
                 if last < size:
