@@ -18,12 +18,15 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
+import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalogsync.beside import Beside, Lost
 from catalogsync.catalog import Ref
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.config import Project
@@ -38,7 +41,7 @@ from catalogsync.exporter import (
 )
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
-from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.planner import PlanOptions, build_plan, upserts
 from catalogsync.registry import get_format
 from catalogsync.yamlio import display_path
 
@@ -137,14 +140,31 @@ def prepare_export(
             )
         staged = tempfile.TemporaryDirectory(prefix="catalogsync-export-")
         prepared = PreparedExport(result, out, schema_path, "", notes, staged)
+        folder = Path(staged.name)
+        paths = [folder / relative for relative in result.files]
+
+        def verify(written: Iterable[Path]) -> None:  # (read lazily: see `load_catalog`)
+            _verify(result, fmt, itertools.chain(existing, written), folder, live, options)
+
+        def written(ready: Iterator[None]) -> Iterator[Path]:
+            # (`ready` ends early only when this process gave up: the child is stopped)
+            return (path for path, _ in zip(paths, ready, strict=False))
+
+        # The files are loaded back beside this process, each as soon as it is written.
+        check = Beside.start(lambda ready: verify(written(ready)))
         try:
-            folder = Path(staged.name)
-            # One file at a time: its objects and text are dropped once it is written.
-            for relative, text in export_texts(chosen, fmt, header):
-                path = folder / relative
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-            _verify(result, fmt, existing, folder, live, options)
+            try:
+                # One file at a time: its objects and text are dropped once it is written.
+                for relative, text in export_texts(chosen, fmt, header):
+                    path = folder / relative
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text, encoding="utf-8")
+                    if check is not None:
+                        check.item_ready()
+                _verified(check, lambda: verify(paths))
+            finally:
+                if check is not None:
+                    check.close()
         except BaseException:
             prepared.close()
             raise
@@ -212,20 +232,30 @@ def _existing_catalog(
     return kept, frozenset(r.ref for r in catalog)
 
 
+def _verified(check: Beside[None] | None, verify: Callable[[], None]) -> None:
+    """The answer of the check beside (its error raised here), or `verify()` run here when
+    there is none."""
+    if check is not None:
+        try:
+            return check.result()
+        except Lost:
+            pass  # (killed, out of memory): the same check, here
+    verify()
+
+
 def _verify(
     result: ExportResult,
     fmt: CatalogFormat,
-    existing: list[Path],
+    files: Iterable[Path],
     folder: Path,
     live: LiveCatalog,
     options: PlanOptions,
 ) -> None:
-    """Load the files staged in `folder` with the project's `existing` ones, and plan them
-    against `live`: every exported object must be unchanged."""
+    """Load `files` (the project's existing ones, then those staged in `folder`, read as
+    they come), and plan them against `live`: every exported object must be unchanged."""
     exported = set(result.refs)
-    paths = [folder / relative for relative in result.files]
     try:
-        desired = load_catalog([*existing, *paths], fmt, base=folder)
+        desired = load_catalog(files, fmt, base=folder)
     except CatalogValidationError as exc:
         raise CatalogSyncError(
             "the exported catalog does not load back, so nothing was written. The live "
@@ -233,8 +263,11 @@ def _verify(
             "system, or leave those objects out with --exclude:\n  "
             + "\n  ".join(str(issue) for issue in exc.issues[:20])
         ) from exc
-    plan = build_plan(desired, live, dataclasses.replace(options, prune=()))
-    moved = [c for c in plan.changes if c.ref in exported]
+    options = dataclasses.replace(options, prune=())
+    if all(c.ref not in exported for c in upserts(desired, live, options)):
+        return
+    # A bug: the whole plan, for its order of the changes (what the message lists).
+    moved = [c for c in build_plan(desired, live, options).changes if c.ref in exported]
     if moved:
         listed = "\n  ".join(f"{c.action.value} {c.ref}" for c in moved[:20])
         raise CatalogSyncError(

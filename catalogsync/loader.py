@@ -89,8 +89,9 @@ def find_catalog_files(
     return unique
 
 
-def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = None) -> Catalog:
-    """Load, validate and cross-check catalog files.
+def load_catalog(files: Iterable[Path], fmt: CatalogFormat, base: Path | None = None) -> Catalog:
+    """Load, validate and cross-check catalog files, each read when `files` hands it out
+    (`export` hands out its files one by one as they are written).
 
     Each file is read once, with the fast reader (libyaml) where it can: its source map
     places every resource but not every value. A problem that needs a finer place (a bad
@@ -105,7 +106,7 @@ def load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None = 
         return _load_catalog(files, fmt, base)
 
 
-def _load_catalog(files: Sequence[Path], fmt: CatalogFormat, base: Path | None) -> Catalog:
+def _load_catalog(files: Iterable[Path], fmt: CatalogFormat, base: Path | None) -> Catalog:
     issues: list[Issue] = []
     resources: list[Resource] = []
     invalid_names: set[str] = set()

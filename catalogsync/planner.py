@@ -62,15 +62,7 @@ def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Pla
     renames = _renames(desired, live)
     index = index_live(live, renames)
     declared = desired.by_ref()
-    links_renamed = links_follow(renames, options.catalog_format)
-    changes = []
-    for resource in desired:
-        record = index.by_key.get(resource.ref)
-        if record is not None and not links_renamed and _unchanged(resource, record):
-            continue
-        change = _upsert(resource, record, options, renames)
-        if change is not None:
-            changes.append(change)
+    changes = _upserts(desired, index, options, renames)
     deletes, unmanaged = _deletes(index, declared, options, renames)
     return Plan(
         backend=options.backend,
@@ -81,6 +73,29 @@ def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Pla
         unmanaged=tuple(sorted(unmanaged)),
         live_counts=live.count(),
     )
+
+
+def upserts(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> list[Change]:
+    """`build_plan`'s creates and updates (renames included), in the catalog's order, without
+    the plan around them: what `export` checks of the files it wrote (the plan's digest of
+    the whole catalog and its ordering would be most of the cost)."""
+    renames = _renames(desired, live)
+    return _upserts(desired, index_live(live, renames), options, renames)
+
+
+def _upserts(
+    desired: Catalog, index: LiveIndex, options: PlanOptions, renames: Renames
+) -> list[Change]:
+    links_renamed = links_follow(renames, options.catalog_format)
+    changes = []
+    for resource in desired:
+        record = index.by_key.get(resource.ref)
+        if record is not None and not links_renamed and _unchanged(resource, record):
+            continue
+        change = _upsert(resource, record, options, renames)
+        if change is not None:
+            changes.append(change)
+    return changes
 
 
 def id_order(remote_id: str) -> tuple[int, int, str]:
@@ -395,9 +410,7 @@ def _order(
         deletes, first_delete_wave
     )
     action_rank = {Action.CREATE: 0, Action.UPDATE: 1, Action.DELETE: 2}
-    return tuple(
-        sorted(ordered, key=lambda c: (c.wave, action_rank[c.action], *ref_order(c.ref)))
-    )
+    return tuple(sorted(ordered, key=lambda c: (c.wave, action_rank[c.action], *ref_order(c.ref))))
 
 
 def _wave_of(ref: Ref, needs: Mapping[Ref, tuple[Ref, ...]], waves: dict[Ref, int]) -> int:

@@ -254,3 +254,31 @@ def test_the_catalog_digest_is_the_digest_of_every_resources_content(size: int) 
     assert build_plan(desired, LiveCatalog(), OPTS).catalog_digest == whole
     for chunk in (1, 2):  # hashed in chunks of resources: the same bytes
         assert catalog_digest(catalog(*resources), chunk) == whole
+
+
+def test_upserts_are_the_plans_creates_and_updates_renames_included() -> None:
+    """`upserts` (what `export` checks its files with) finds the same changes as the plan,
+    without its digest and ordering."""
+    from catalogsync.catalog import Resource
+    from catalogsync.planner import upserts
+
+    desired = catalog(
+        Resource(product_ref("Voice Pro"), renamed_from=("Voice",)),
+        res(SMS, rate=Decimal("0.10")),
+        res(GOLD, status="Production"),
+        res(GOLD_VOICE, min_qty=Decimal(1)),
+    )
+    live_now = LiveCatalog(
+        (
+            live(VOICE, "1"),
+            live(SMS, "2", rate=Decimal("0.05")),
+            live(GOLD, "3", status="Production"),
+            live(package_ref("Old"), "4"),
+        )
+    )
+    plan = build_plan(desired, live_now, OPTS)
+    found = upserts(desired, live_now, OPTS)
+    assert {(c.action, c.ref, c.renamed_from) for c in found} == {
+        (c.action, c.ref, c.renamed_from) for c in plan.changes if c.action is not Action.DELETE
+    }
+    assert {c.ref for c in found} == {product_ref("Voice Pro"), SMS, GOLD_VOICE}
