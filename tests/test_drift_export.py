@@ -374,6 +374,46 @@ def test_the_unchecked_choice_equals_the_checked_one_and_still_checks_what_it_le
     assert [ref for ref, _ in left_out.skipped] == [package_ref("Gold")]
 
 
+@pytest.mark.parametrize(
+    "missing",
+    ["nothing", "a package", "a product", "a parent", "a linked package"],
+)
+def test_the_all_needs_chosen_shortcut_chooses_what_the_full_walk_chooses(
+    missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_needs_chosen` (keys only, no Ref per need) stands for the walk of every need only
+    when the walk would add and skip nothing."""
+    from catalogsync import exporter
+    from catalogsync.catalog import package_product_ref, package_ref, product_ref
+    from catalogsync.exporter import choose_export
+    from catalogsync.live import LiveCatalog, LiveResource
+    from catalogsync.registry import get_format
+
+    records = {
+        "a product": LiveResource(product_ref("Voice"), "1"),
+        "": LiveResource(product_ref("SMS"), "2"),
+        "a package": LiveResource(package_ref("Gold"), "3"),
+        "a linked package": LiveResource(package_ref("Silver"), "4"),
+        " ": LiveResource(package_product_ref("Silver", "SMS"), "5", {"min_qty": 0}),
+        "a parent": LiveResource(package_product_ref("Gold", "Voice"), "6", {"min_qty": 1}),
+        "  ": LiveResource(package_product_ref("Gold", "Voice", "SMS"), "7", {"min_qty": 0}),
+        "   ": LiveResource(
+            package_product_ref("Gold", "SMS"),
+            "8",
+            {"min_qty": 0, "link_package": "Silver", "link_product": "SMS"},
+        ),
+    }
+    live = LiveCatalog(tuple(r for name, r in records.items() if name != missing))
+    fmt = get_format("billingplatform")
+    shortcut = choose_export(live, fmt, checked=False)
+    monkeypatch.setattr(exporter, "_needs_chosen", lambda *args: False)
+    walked = choose_export(live, fmt, checked=False)
+    assert shortcut.groups == walked.groups
+    assert shortcut.added == walked.added
+    assert sorted(shortcut.skipped) == sorted(walked.skipped)
+    assert bool(walked.skipped) == (missing != "nothing")
+
+
 # --- prune scope ----------------------------------------------------------------------------
 
 
