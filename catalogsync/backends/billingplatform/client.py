@@ -436,8 +436,9 @@ class BillingPlatformClient:
         (the desired catalog's count), else None. While pages come back full at the size
         asked, the pages that start below that many rows are asked together rather than one
         after another; the end is proven on them in offset order exactly as on pages read in
-        turn, and pages past the proven end are dropped (there are any only when the entity
-        holds a page fewer rows than expected: a request the floor does not count).
+        turn, and pages past the proven end are dropped (one for each page's worth of rows
+        the entity holds fewer than expected, beyond the first: requests the floor does not
+        count).
         """
         rows = rows.copy()
         size, last = paging.size, len(rows)
