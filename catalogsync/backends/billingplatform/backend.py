@@ -195,8 +195,7 @@ class BillingPlatformBackend(Backend):
         fetched = {kind: reading[kind].result() for kind in reading}  # all done by now
         self._remember(fetched, frozenset(rating_methods.values()) - {""})
         rows = {kind: fetched[kind] if kind in fetched else _known_rows(kind, ids) for kind in Kind}
-        resources = live_resources(rows, rating_methods)
-        return LiveCatalog(tuple(r for r in resources if r.ref.kind in kinds))
+        return LiveCatalog(tuple(live_resources(rows, rating_methods, kinds)))
 
     def _remember(self, fetched: Mapping[Kind, Columns], method_types: frozenset[str]) -> None:
         """What the writes use from the last read of each kind (kinds not read are kept)."""

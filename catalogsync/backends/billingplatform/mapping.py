@@ -8,7 +8,7 @@ written by name in YAML and by Id on the wire.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -203,9 +203,13 @@ def _decoded_column(texts: Sequence[str], decode: Callable[[str], Value]) -> lis
 
 
 def live_resources(
-    rows: Mapping[Kind, Columns], rating_methods: Mapping[str, str]
+    rows: Mapping[Kind, Columns],
+    rating_methods: Mapping[str, str],
+    kinds: Collection[Kind] = frozenset(Kind),
 ) -> list[LiveResource]:
-    """Live resources from the rows of the three entities (rating methods: Id → Name)."""
+    """Live resources of `kinds` from the rows of the three entities (rating methods: Id →
+    Name); the rows of the other kinds only name what package-products refer to (a re-check
+    of package-products names products and packages from the ids the apply knows)."""
     product_rows, package_rows = rows[Kind.PRODUCT], rows[Kind.PACKAGE]
     products = dict(zip(product_rows.column("Id"), product_rows.column("Name"), strict=True))
     packages = dict(zip(package_rows.column("Id"), package_rows.column("Name"), strict=True))
@@ -218,14 +222,16 @@ def live_resources(
         {i: products.get(p, "") for i, p in zip(pp_ids, pp_rows.column("ProductId"), strict=True)},
     )
     decoders = _field_decoders(lookups)
-    resources = list(
-        _live(map(product_ref, product_rows.column("Name")), product_rows, decoders[Kind.PRODUCT])
-    )
-    resources += _live(
-        map(package_ref, package_rows.column("Name")), package_rows, decoders[Kind.PACKAGE]
-    )
-    pp_refs = package_product_refs(pp_rows, products, packages)
-    resources += _live(pp_refs, pp_rows, decoders[Kind.PACKAGE_PRODUCT])
+    resources: list[LiveResource] = []
+    if Kind.PRODUCT in kinds:
+        product_refs = map(product_ref, product_rows.column("Name"))
+        resources += _live(product_refs, product_rows, decoders[Kind.PRODUCT])
+    if Kind.PACKAGE in kinds:
+        package_refs = map(package_ref, package_rows.column("Name"))
+        resources += _live(package_refs, package_rows, decoders[Kind.PACKAGE])
+    if Kind.PACKAGE_PRODUCT in kinds:
+        pp_refs = package_product_refs(pp_rows, products, packages)
+        resources += _live(pp_refs, pp_rows, decoders[Kind.PACKAGE_PRODUCT])
     return resources
 
 
