@@ -54,15 +54,21 @@ def moved_before_wave(
     id and by their fields, not by the fingerprint (which covers the key); a field holding
     the old or new name of an object this apply renames is not compared.
     """
+    held = Counter(r.ref for r in fresh)
+    twice = sorted(ref for ref, count in held.items() if count > 1)
+    mine = set(created) if twice else set()
     moved = [
-        f"{ref}: {count} live records now have this key (another apply created it too?)"
-        for ref, count in sorted(Counter(r.ref for r in fresh).items())
-        if count > 1 and ref in set(created)
+        f"{ref}: {held[ref]} live records now have this key (another apply created it too?)"
+        for ref in twice
+        if ref in mine
     ]
     renamed_names = {n for names in renames.values() for pair in names.items() for n in pair}
     before = {r.remote_id: r for r in planned_live}
     now = {r.remote_id: r for r in fresh}
-    fresh_keys = {follow_renames(r.ref, renames) for r in fresh}
+    # Without renames (a cold apply: tens of thousands of fresh records) a key is its ref.
+    fresh_keys = (
+        held.keys() if not renamed_names else {follow_renames(r.ref, renames) for r in fresh}
+    )
     for change in wave:
         if change.action is Action.CREATE:
             if change.ref in fresh_keys:
