@@ -97,6 +97,20 @@ def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> Non
     assert "| XS | noop-plan |" in table and "Machine:" in table
 
 
+def test_a_scenario_run_alone_starts_from_the_state_a_full_run_gives_it(tmp_path: Path) -> None:
+    """`--scenarios drift`: the cold apply and the 1% change run first, unmeasured, so the
+    drift it measures is the full run's (it once ran against an empty emulator)."""
+    out = tmp_path / "results"
+    args = ["run", "--sizes", "XS", "--latency-ms", "0", "--rate-limit", "0"]
+    args += ["--scenarios", "drift", "--naive-sample", "0", "--out", str(out)]
+    assert main([*args, "--backends", "billingplatform"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    (row,) = results["backends"]["billingplatform"]["sizes"]["XS"]["scenarios"]
+    assert row["scenario"] == "drift"
+    assert row["ok"] is True and row["exit_code"] == 2  # the UI edits, and nothing else
+    assert row["requests"] == row["floor"]["requests"]
+
+
 def test_a_tiny_logisense_run_meets_its_own_floor(tmp_path: Path) -> None:
     out = tmp_path / "results"
     args = ["run", "--sizes", "XS", "--latency-ms", "0", "--rate-limit", "0"]
