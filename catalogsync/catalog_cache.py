@@ -29,7 +29,7 @@ import io
 import os
 import pickle
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -41,17 +41,29 @@ from catalogsync.yamlio import display_path
 
 CACHE_FILE = "catalog.cache"
 #: Written first in every entry: a file that does not start with it is not one.
-_MAGIC = b"catalogsync catalog cache 2\n"
+_MAGIC = b"catalogsync catalog cache 3\n"
 _KEY_BYTES = 32
 _MAC_BYTES = hashlib.sha256().digest_size
 #: Set to "0" to neither read nor write the cache.
 ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
 
 
+#: Told how many objects of each kind the catalog holds, as soon as that is known.
+CountsKnown = Callable[[Mapping[Kind, int]], None]
+
+
 def cached_catalog(
-    state_dir: Path, backend: str, files: Sequence[Path], load: Callable[[], Catalog]
+    state_dir: Path,
+    backend: str,
+    files: Sequence[Path],
+    load: Callable[[], Catalog],
+    counts_known: CountsKnown | None = None,
 ) -> Catalog:
-    """The catalog `load()` returns for these files, from the cache when it holds it."""
+    """The catalog `load()` returns for these files, from the cache when it holds it.
+
+    `counts_known` hears the catalog's count per kind once an entry is proven this user's
+    (its MAC checks), before its resources are read back: a read of the live catalog can
+    use them while the rest of the entry loads (`Backend.expect_counts`)."""
     if os.environ.get(ENV_SWITCH, "1") == "0":
         return load()
     secret = _user_key()
@@ -59,7 +71,7 @@ def cached_catalog(
     if secret is None or key is None:
         return load()
     path = state_dir / CACHE_FILE
-    catalog = _read(path, secret, key)
+    catalog = _read(path, secret, key, counts_known)
     if catalog is None:
         catalog = load()  # raises for an invalid catalog: nothing is written then
         _write(path, secret, key, catalog)
@@ -184,16 +196,16 @@ def _resources(rows: list[_Row]) -> Iterator[Resource]:
 def _write(path: Path, secret: bytes, key: bytes, catalog: Catalog) -> None:
     """The entry: `_MAGIC`, the MAC (written last, over what follows it), the key, the
     catalog's content digest on a line (a plan over a cached catalog never recomputes it:
-    the key covers all it depends on), then the resources as pickled chunks of `CHUNK`,
-    each written as it is made."""
+    the key covers all it depends on), its count per kind on a line (`_counts_line`), then
+    the resources as pickled chunks of `CHUNK`, each written as it is made."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(path.parent)
         with _new_file(temporary) as out:
-            digest = catalog_digest(catalog).encode("ascii") + b"\n"
-            mac = hmac.new(secret, key + digest, hashlib.sha256)
-            out.write(_MAGIC + bytes(_MAC_BYTES) + key + digest)
+            lines = catalog_digest(catalog).encode("ascii") + b"\n" + _counts_line(catalog)
+            mac = hmac.new(secret, key + lines, hashlib.sha256)
+            out.write(_MAGIC + bytes(_MAC_BYTES) + key + lines)
             resources = catalog.resources
             for start in range(0, len(resources), CHUNK):
                 chunk = pickle.dumps(
@@ -227,7 +239,20 @@ def _ignore_in_git(folder: Path) -> None:
             out.write(b"# local state of catalogsync (emulator, caches): never commit\n*\n")
 
 
-def _read(path: Path, secret: bytes, key: bytes) -> Catalog | None:
+def _counts_line(catalog: Catalog) -> bytes:
+    """`product=10000 package=1000 package_product=30000`, newline-terminated."""
+    counts = catalog.count()
+    return " ".join(f"{kind.value}={counts[kind]}" for kind in Kind).encode("ascii") + b"\n"
+
+
+def _counts_of(line: bytes) -> dict[Kind, int]:
+    pairs = (pair.split("=") for pair in line.decode("ascii").split())
+    return {Kind(kind): int(n) for kind, n in pairs}
+
+
+def _read(
+    path: Path, secret: bytes, key: bytes, counts_known: CountsKnown | None = None
+) -> Catalog | None:
     try:
         data = path.read_bytes()
     except OSError:
@@ -248,6 +273,9 @@ def _read(path: Path, secret: bytes, key: bytes) -> Catalog | None:
     try:
         # Safe to unpickle: the HMAC proves this user's catalogsync wrote it.
         digest = chunks.readline().removesuffix(b"\n").decode("ascii")
+        counts = _counts_of(chunks.readline())
+        if counts_known is not None:
+            counts_known(counts)
         while chunks.tell() < end:
             resources.extend(_resources(pickle.load(chunks)))
     except Exception:  # any unreadable entry is a miss, never an error

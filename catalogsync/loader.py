@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, kind_word, kind_words_in_use
-from catalogsync.catalog_cache import cached_catalog
+from catalogsync.catalog_cache import CountsKnown, cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
@@ -556,11 +556,16 @@ def project_catalog_files(project: Project) -> list[Path]:
     )
 
 
-def load_project_catalog(project: Project) -> Catalog:
+def load_project_catalog(project: Project, counts_known: CountsKnown | None = None) -> Catalog:
     """The desired catalog of a project, from the catalog paths its config names (from the
-    project's catalog cache when those files did not change: `catalog_cache`)."""
+    project's catalog cache when those files did not change: `catalog_cache`, which tells
+    `counts_known` the catalog's counts early)."""
     files = project_catalog_files(project)
     backend = project.config.backend
     return cached_catalog(
-        project.state_dir, backend, files, lambda: load_catalog(files, get_format(backend))
+        project.state_dir,
+        backend,
+        files,
+        lambda: load_catalog(files, get_format(backend)),
+        counts_known,
     )

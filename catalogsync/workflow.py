@@ -15,6 +15,7 @@ from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backend_api import Backend, Progress
 from catalogsync.catalog import Catalog, Kind, references
+from catalogsync.catalog_cache import CountsKnown
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Access, Project, Target
 from catalogsync.errors import BackendError, PlanError, StalePlanError
@@ -126,8 +127,9 @@ async def fetch_and_plan(
         CatalogValidationError: the catalog names lookup rows the live system lacks.
         PlanError: a declared key is held by several live records.
     """
-    loading = asyncio.ensure_future(asyncio.to_thread(_load_with_digest, project))
-    backend.expect_counts(_counts_once_loaded(loading))
+    early: list[Mapping[Kind, int]] = []  # from the catalog cache, before the catalog
+    loading = asyncio.ensure_future(asyncio.to_thread(_load_with_digest, project, early.append))
+    backend.expect_counts(_counts_once_loaded(loading, early))
     desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     check_duplicate_keys(desired, live)
@@ -137,11 +139,11 @@ async def fetch_and_plan(
 
 
 def _counts_once_loaded(
-    loading: asyncio.Future[Catalog],
+    loading: asyncio.Future[Catalog], counts: list[Mapping[Kind, int]]
 ) -> Callable[[], Mapping[Kind, int] | None]:
-    """How many objects of each kind the catalog `loading` declares, once it is loaded
-    (None before, or when it failed: its error is the command's, not the fetch's)."""
-    counts: list[Mapping[Kind, int]] = []
+    """How many objects of each kind the catalog `loading` declares, once it is loaded or
+    its cache entry told them (`counts`, filled by the loading thread); None before, or when
+    loading failed: its error is the command's, not the fetch's."""
 
     def known() -> Mapping[Kind, int] | None:
         if not counts:
@@ -153,8 +155,8 @@ def _counts_once_loaded(
     return known
 
 
-def _load_with_digest(project: Project) -> Catalog:
-    catalog = load_project_catalog(project)
+def _load_with_digest(project: Project, counts_known: CountsKnown | None = None) -> Catalog:
+    catalog = load_project_catalog(project, counts_known)
     catalog_digest(catalog)  # remembered on the catalog, for build_plan
     return catalog
 

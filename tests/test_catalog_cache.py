@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from catalogsync import catalog_cache
-from catalogsync.catalog import Catalog
+from catalogsync.catalog import Catalog, Resource
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Project, load_project
 from catalogsync.errors import CatalogValidationError
@@ -80,6 +81,41 @@ def test_an_entry_written_in_many_chunks_reads_back_whole(
     assert max(pickled) == 3 and sum(pickled) == len(first)
     assert _cached(project) == first == _from_yaml(project)
     assert [r.location for r in _cached(project)] == [r.location for r in first]
+
+
+def test_an_entry_tells_its_counts_before_its_resources_are_read_back(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counts come first (a live read uses them while the rest loads), and they are the
+    catalog's."""
+    first = load_project_catalog(project)
+    events: list[object] = []
+    resources = catalog_cache._resources
+
+    def reading(rows: list[catalog_cache._Row]) -> Iterator[Resource]:
+        events.append("resources")
+        return resources(rows)
+
+    monkeypatch.setattr(catalog_cache, "_resources", reading)
+    files = project_catalog_files(project)
+    catalog_cache.cached_catalog(
+        project.state_dir, "billingplatform", files, _unused, counts_known=events.append
+    )
+    assert events[0] == first.count() and events[1:] and set(events[1:]) == {"resources"}
+
+
+def test_an_entry_of_another_user_tells_no_counts(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a proven entry's counts are told: a planted one could ask for any page count."""
+    load_project_catalog(project)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+    told: list[object] = []
+    files = project_catalog_files(project)
+    loaded = catalog_cache.cached_catalog(
+        project.state_dir, "billingplatform", files, lambda: _from_yaml(project), told.append
+    )
+    assert told == [] and loaded == _from_yaml(project)
 
 
 def test_an_edited_catalog_file_is_read_again(project: Project) -> None:

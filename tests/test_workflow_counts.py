@@ -4,13 +4,15 @@ paged read can ask its remaining pages together (`Backend.expect_counts`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
+from catalogsync import catalog_cache
 from catalogsync.backend_api import Progress
-from catalogsync.catalog import Kind
+from catalogsync.catalog import Kind, Resource
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogValidationError
 from catalogsync.live import LiveCatalog
@@ -44,6 +46,36 @@ def test_the_backend_learns_the_desired_counts_while_it_reads(tmp_path: Path) ->
     desired, _, _ = asyncio.run(fetch_and_plan(project, choose_target(project, None), backend))
     assert backend.seen == desired.count() == load_project_catalog(project).count()
     assert backend.seen[Kind.PACKAGE_PRODUCT] > 0
+
+
+def test_a_cached_catalog_tells_its_counts_before_it_is_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the catalog cache, the counts are known as soon as the entry is proven, while
+    its resources are still being read back: the read asks its pages together sooner."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.delenv(catalog_cache.ENV_SWITCH, raising=False)
+    project = load_project(copy_example(tmp_path / "project"))
+    expected = load_project_catalog(project).count()  # writes the entry
+    released = threading.Event()
+    resources = catalog_cache._resources
+
+    def held(rows: list[catalog_cache._Row]) -> Iterator[Resource]:
+        released.wait(10)  # the resources are read back only once the read saw the counts
+        return resources(rows)
+
+    monkeypatch.setattr(catalog_cache, "_resources", held)
+
+    class _Releasing(_Watching):
+        async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+            try:
+                return await super().fetch_live(progress)
+            finally:
+                released.set()
+
+    backend = _Releasing()
+    asyncio.run(fetch_and_plan(project, choose_target(project, None), backend))
+    assert backend.seen == expected
 
 
 def test_an_invalid_catalog_gives_no_counts_and_its_own_error(tmp_path: Path) -> None:
