@@ -134,8 +134,13 @@ def fast_available() -> bool:
     return _CLoader is not None and bool(_TYPED)
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain(value: str) -> Any:
-    """A plain (unquoted) scalar typed as ruamel's YAML 1.2 round-trip loader types it."""
+    """A plain (unquoted) scalar typed as ruamel's YAML 1.2 round-trip loader types it.
+
+    Remembered per text (its result is immutable; a refusal is raised again each time): a
+    catalog repeats the same few quantities, flags and statuses tens of thousands of times.
+    """
     if not value:
         return None
     first = value[0]
