@@ -13,12 +13,14 @@ Identity is the natural key, never a remote id:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -170,12 +172,13 @@ def canonical_value(value: Value) -> Any:
     return str(value)
 
 
+_KIND = attrgetter("kind")
+
+
 def count_by_kind(refs: Iterable[Ref]) -> dict[Kind, int]:
     """How many of each kind (every kind present, zero when none)."""
-    counts = dict.fromkeys(Kind, 0)
-    for ref in refs:
-        counts[ref.kind] += 1
-    return counts
+    counted = Counter(map(_KIND, refs))  # counted in C
+    return {kind: counted[kind] for kind in Kind}
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
-from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind, ref_order
+from catalogsync.catalog import Kind, Ref, Value, canonical_value, count_by_kind
 from catalogsync.plan import digest
 
 
@@ -67,6 +68,10 @@ _SLOT_SETTERS: tuple[Callable[[LiveResource, Any], None], ...] = tuple(
 assert LiveResource.__slots__ == ("ref", "remote_id", "fields", "updated_at", "updated_by")
 
 
+_BY_REF_AND_ID = attrgetter("ref", "remote_id")
+_REF = attrgetter("ref")
+
+
 @dataclass(frozen=True)
 class LiveCatalog:
     """The billing system's catalog, as fetched."""
@@ -74,7 +79,9 @@ class LiveCatalog:
     resources: tuple[LiveResource, ...] = ()
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.resources, key=lambda r: (*ref_order(r.ref), r.remote_id)))
+        # (ref, remote_id): a Ref is a (kind, key) tuple, so this orders as
+        # (*ref_order(ref), remote_id) with the key built and compared in C.
+        ordered = tuple(sorted(self.resources, key=_BY_REF_AND_ID))
         object.__setattr__(self, "resources", ordered)
 
     def __iter__(self) -> Iterator[LiveResource]:
@@ -87,7 +94,7 @@ class LiveCatalog:
         return {r.ref: r for r in self.resources}
 
     def count(self) -> dict[Kind, int]:
-        return count_by_kind(r.ref for r in self.resources)
+        return count_by_kind(map(_REF, self.resources))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from operator import attrgetter
 
 from catalogsync.catalog import (
     Catalog,
@@ -88,9 +89,20 @@ def _upserts(
 ) -> list[Change]:
     links_renamed = links_follow(renames, options.catalog_format)
     changes = []
+    by_key = index.by_key
     for resource in desired:
-        record = index.by_key.get(resource.ref)
-        if record is not None and not links_renamed and _unchanged(resource, record):
+        record = by_key.get(resource.ref)
+        # The common case of a large plan, told without building anything and without a
+        # call per object: the record is live under the declared key and holds every
+        # declared field with an equal value (C-level dict views: values compare with `==`,
+        # as in `_upsert`). Any other case is `_upsert`'s to decide (a declared None the
+        # record lacks, ignored fields, renames).
+        if (
+            record is not None
+            and not links_renamed
+            and record.ref.key == resource.ref.key
+            and resource.fields.items() <= record.fields.items()
+        ):
             continue
         change = _upsert(resource, record, options, renames)
         if change is not None:
@@ -131,6 +143,9 @@ class LiveIndex:
         return {key: r.remote_id for key, r in self.by_key.items()}
 
 
+_REF = attrgetter("ref")
+
+
 def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
     """Index live records by their key after `renames` (see `LiveIndex`).
 
@@ -138,7 +153,12 @@ def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
     then sorted by id (sorting every record by id was most of the cost of indexing).
     """
     renamed = any(renames.values())
-    by_key: dict[Ref, LiveResource] = {}
+    live = tuple(live)
+    if not renamed:
+        by_key = dict(zip(map(_REF, live), live, strict=True))  # built in C
+        if len(by_key) == len(live):
+            return LiveIndex(by_key)  # every key held once (nearly always)
+    by_key = {}
     shared: list[tuple[Ref, LiveResource]] = []  # every record of a key held twice or more
     for resource in live:
         key = follow_renames(resource.ref, renames) if renamed else resource.ref
@@ -240,14 +260,6 @@ def _managed_fields(resource: Resource, ignore: Sequence[IgnoreRule]) -> Mapping
     return {k: v for k, v in resource.fields.items() if k not in ignored}
 
 
-def _unchanged(resource: Resource, live: LiveResource) -> bool:
-    """The common case of a large plan, told without building anything: the record is
-    live under the declared key and holds every declared field with an equal value (C-level
-    dict views: values compare with `==`, as in `_upsert`). Any other case is `_upsert`'s
-    to decide (a declared None the record lacks, ignored fields, renames)."""
-    return live.ref.key == resource.ref.key and resource.fields.items() <= live.fields.items()
-
-
 def _upsert(
     resource: Resource, live: LiveResource | None, options: PlanOptions, renames: Renames
 ) -> Change | None:
@@ -296,13 +308,13 @@ def _deletes(
     told apart by id, since duplicates share a key.
     """
     leftovers = index.leftovers(declared)
-    records = index.records()
-    protected = {ref for ref, resource in declared.items() if resource.protect}
     pruned = {r.remote_id for key, r in leftovers if _in_scope(key, options.prune)}
     if not pruned:
         # Nothing deleted: nothing cascades and nothing is stranded (what the steps below
         # would find, without indexing what every live record uses).
         return [], [key for key, _ in leftovers]
+    records = index.records()
+    protected = {ref for ref, resource in declared.items() if resource.protect}
     # A deleted package or package-product takes the package-products below it along.
     while True:
         gone = _gone(records, pruned)

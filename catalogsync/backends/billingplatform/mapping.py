@@ -15,7 +15,7 @@ from enum import Enum
 
 from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
 from catalogsync.backends.billingplatform.columns import Columns
-from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
+from catalogsync.catalog import Kind, Ref, Value, package_ref, product_ref
 from catalogsync.live import LiveResource
 
 
@@ -262,16 +262,23 @@ def package_product_refs(
 ) -> list[Ref | None]:
     """The ref (package, product path) of each package-product row (one row per Id), None
     where a link in its chain is broken: a product or parent that is not live, or a cycle."""
-    product_ids = dict(zip(rows.column("Id"), rows.column("ProductId"), strict=True))
-    parents = dict(zip(rows.column("Id"), rows.column("ParentPackageProductId"), strict=True))
+    ids, product_column = rows.column("Id"), rows.column("ProductId")
+    parent_column = rows.column("ParentPackageProductId")
+    product_ids = dict(zip(ids, product_column, strict=True))
+    parents = dict(zip(ids, parent_column, strict=True))
     paths: dict[str, tuple[str, ...] | None] = {}  # product path of each Id, root first
     refs: list[Ref | None] = []
-    for remote_id, package_id in zip(rows.column("Id"), rows.column("PackageId"), strict=True):
-        path = _product_path(remote_id, product_ids, parents, products, paths)
+    append = refs.append
+    kind = Kind.PACKAGE_PRODUCT
+    columns = (ids, rows.column("PackageId"), product_column, parent_column)
+    for remote_id, package_id, product_id, parent in zip(*columns, strict=True):
         package = packages.get(package_id)
-        refs.append(
-            None if path is None or package is None else package_product_ref(package, *path)
-        )
+        if not parent:  # a top-level row (most of them): its path is its product alone
+            name = products.get(product_id)
+            path = paths[remote_id] = None if name is None else (name,)
+        else:
+            path = _product_path(remote_id, product_ids, parents, products, paths)
+        append(None if path is None or package is None else Ref(kind, (package, *path)))
     return refs
 
 
