@@ -271,6 +271,7 @@ def package_product_refs(
     append = refs.append
     kind = Kind.PACKAGE_PRODUCT
     columns = (ids, rows.column("PackageId"), product_column, parent_column)
+    path: tuple[str, ...] | None
     for remote_id, package_id, product_id, parent in zip(*columns, strict=True):
         package = packages.get(package_id)
         if not parent:  # a top-level row (most of them): its path is its product alone

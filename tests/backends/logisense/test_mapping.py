@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from catalogsync.backends.logisense.mapping import (
+    FIELDS,
+    FieldType,
     Lookups,
     child_patch_items,
     decode_fields,
+    decode_value,
     encode_fields,
     live_resources,
 )
@@ -97,3 +100,20 @@ def test_write_results_wrapped_or_bare_and_uncounted_pages() -> None:
         {"pagedResults": {"totalCount": 0, "items": [{"identity": 1}]}}
     )
     assert page.total_count is None  # 0 with items: the server did not count
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, 0, 1, 7, -3, 2.0, 2.5, True, False, "", "x", "True", "1", "0", "12", [1], {"a": 1}],
+)
+def test_a_field_decodes_each_json_type_as_decode_value_does(value: object) -> None:
+    """The fields a read decodes in bulk take a shortcut for values of the documented JSON
+    type; every type still decodes as `decode_value` does it."""
+    for kind, specs in FIELDS.items():
+        for spec in specs:
+            if spec.type not in (FieldType.TEXT, FieldType.INT, FieldType.FLAG):
+                continue  # a lookup id or a date: decoded by `decode_value` itself
+            record = {spec.wire: value}
+            decoded = decode_fields(kind, record, LOOKUPS)[spec.name]
+            expected = decode_value(value, spec, LOOKUPS)
+            assert (decoded, type(decoded)) == (expected, type(expected)), spec
