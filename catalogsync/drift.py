@@ -147,8 +147,13 @@ def detect_drift(
     include_unmanaged: bool = True,
 ) -> DriftReport:
     """Classify the plan's findings (see the module docstring)."""
-    live_by_id = {r.remote_id: r for r in live}
-    declared = desired.by_ref()
+    # Only what the findings need: a no-op drift of a large catalog indexes nothing (it
+    # built three dicts of every live or declared object, each used for no finding).
+    updated = {c.remote_id for c in plan.changes if c.action is Action.UPDATE}
+    live_by_id = {r.remote_id: r for r in live if r.remote_id in updated} if updated else {}
+    # Every live record no declared object matches is in the plan: unmanaged, or deleted.
+    leftovers = bool(plan.unmanaged) or any(c.action is Action.DELETE for c in plan.changes)
+    declared = desired.by_ref() if plan.changes or leftovers else {}
     changed: list[ChangedObject] = []
     missing: list[MissingObject] = []
     deleted_ids: set[str] = set()  # the unmanaged records inside the prune scope
@@ -172,7 +177,7 @@ def detect_drift(
         elif change.remote_id is not None:
             deleted_ids.add(change.remote_id)
     unmanaged: list[UnmanagedObject] = []
-    if include_unmanaged:
+    if include_unmanaged and leftovers:
         # Every live record no declared object matches, each duplicate of a key included.
         index = index_live(live, renames_in(plan))
         for key, resource in index.leftovers(declared):
