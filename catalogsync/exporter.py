@@ -299,7 +299,9 @@ def _dependencies(
     if _needs_chosen(chosen, by_ref, links):
         return []  # the usual case: nothing to add, nothing to leave out
     added: list[Ref] = []
-    pending = list(chosen)
+    # In key order (popped from the end): what is left out, and the order it is told in,
+    # must not depend on a set's order (which changes with Python's hash seed).
+    pending = sorted(chosen, key=ref_order, reverse=True)
     while pending:
         ref = pending.pop()
         for needed in _needs(ref, by_ref, links):
