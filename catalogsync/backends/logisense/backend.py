@@ -52,6 +52,7 @@ from catalogsync.backends.logisense.mapping import (
     encode_fields,
     live_resources,
     package_children,
+    taken,
 )
 from catalogsync.backends.logisense.package_batch import PackageCreates
 from catalogsync.backends.logisense.package_patch import PackagePatch
@@ -107,7 +108,7 @@ class LogiSenseBackend(Backend):
             step(self.client.paged("Package", detail=True)),
         )
         self._children = {str(p["identity"]): package_children(p, lookups) for p in packages}
-        return LiveCatalog(tuple(live_resources(services, packages, lookups)))
+        return LiveCatalog(tuple(live_resources(taken(services), taken(packages), lookups)))
 
     async def lookup_tables(
         self, fields: Collection[LookupField]

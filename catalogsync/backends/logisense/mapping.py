@@ -9,7 +9,7 @@ and a sorted tuple of names in the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
@@ -295,6 +295,15 @@ def package_children(record: Record, lookups: Lookups) -> PackageChildren:
         {frequency_name(c, lookups): int(c["identity"]) for c in details(record, "frequencies")},
         {currency_code(c, lookups): int(c["identity"]) for c in details(record, "currencies")},
     )
+
+
+def taken(records: list[Record]) -> Iterator[Record]:
+    """The records in order, each removed from `records` as it is handed out (the list ends
+    empty): a large read's records are let go while its live rows are built, rather than all
+    held until the last row is (at L ~200,000 records: the peak of a read-only run)."""
+    records.reverse()
+    while records:
+        yield records.pop()
 
 
 def live_resources(

@@ -8,11 +8,13 @@ from catalogsync.backends.logisense.mapping import (
     FIELDS,
     FieldType,
     Lookups,
+    Record,
     child_patch_items,
     decode_fields,
     decode_value,
     encode_fields,
     live_resources,
+    taken,
 )
 from catalogsync.backends.logisense.wire import PagedResponse, WriteResponse
 from catalogsync.catalog import Kind, package_product_ref, package_ref
@@ -117,3 +119,12 @@ def test_a_field_decodes_each_json_type_as_decode_value_does(value: object) -> N
             decoded = decode_fields(kind, record, LOOKUPS)[spec.name]
             expected = decode_value(value, spec, LOOKUPS)
             assert (decoded, type(decoded)) == (expected, type(expected)), spec
+
+
+def test_taken_hands_out_the_records_in_order_and_lets_each_go() -> None:
+    records: list[Record] = [{"identity": 1}, {"identity": 2}, {"identity": 3}]
+    handed = taken(records)
+    assert next(handed) == {"identity": 1}
+    assert records == [{"identity": 3}, {"identity": 2}]  # the first is no longer held
+    assert list(handed) == [{"identity": 2}, {"identity": 3}]
+    assert records == []
