@@ -28,7 +28,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: Markers of suites that take minutes: the default run (`./scripts/test`) leaves them out;
 #: `./scripts/test --full` (what .ci/run calls) sets CATALOGSYNC_FULL_TESTS=1 and runs them,
 #: and naming a marker in `-m` selects it alone. Descriptions are in pyproject.toml.
-FULL_RUN_ONLY = ("reliability", "variant_profile", "ci_scenario", "browser")
+FULL_RUN_ONLY = ("reliability", "variant_profile", "ci_scenario", "browser", "benchmark_harness")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

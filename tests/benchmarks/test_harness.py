@@ -97,6 +97,7 @@ def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> Non
     assert "| XS | noop-plan |" in table and "Machine:" in table
 
 
+@pytest.mark.benchmark_harness
 def test_a_scenario_run_alone_starts_from_the_state_a_full_run_gives_it(tmp_path: Path) -> None:
     """`--scenarios drift`: the cold apply and the 1% change run first, unmeasured, so the
     drift it measures is the full run's (it once ran against an empty emulator)."""
@@ -111,6 +112,7 @@ def test_a_scenario_run_alone_starts_from_the_state_a_full_run_gives_it(tmp_path
     assert row["requests"] == row["floor"]["requests"]
 
 
+@pytest.mark.benchmark_harness
 def test_a_tiny_logisense_run_meets_its_own_floor(tmp_path: Path) -> None:
     out = tmp_path / "results"
     args = ["run", "--sizes", "XS", "--latency-ms", "0", "--rate-limit", "0"]
@@ -213,6 +215,7 @@ def test_a_later_run_keeps_the_flags_of_the_sizes_it_does_not_measure() -> None:
     assert still_flagged(previous, {("logisense", "L")}) == [flag]
 
 
+@pytest.mark.benchmark_harness
 def test_a_reused_cold_state_measures_the_later_scenarios_without_a_new_cold_apply(
     tmp_path: Path,
 ) -> None:
@@ -338,6 +341,7 @@ def _serve(workdir: Path, monkeypatch: pytest.MonkeyPatch, *options: str) -> str
     return stdout
 
 
+@pytest.mark.benchmark_harness
 def test_serve_keeps_a_cold_applied_project_and_its_emulator_up_until_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
