@@ -22,6 +22,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,7 @@ def prepare_export(
         check = Beside.start(lambda ready: verify(written(ready)))
         try:
             try:
+                started = time.monotonic()
                 # One file at a time: its objects and text are dropped once it is written.
                 for relative, text in export_texts(chosen, fmt, header):
                     path = folder / relative
@@ -161,7 +163,8 @@ def prepare_export(
                     path.write_text(text, encoding="utf-8")
                     if check is not None:
                         check.item_ready()
-                _verified(check, lambda: verify(paths))
+                writing = time.monotonic() - started
+                _verified(check, lambda: verify(paths), _answer_within(writing))
             finally:
                 if check is not None:
                     check.close()
@@ -232,14 +235,23 @@ def _existing_catalog(
     return kept, frozenset(r.ref for r in catalog)
 
 
-def _verified(check: Beside[None] | None, verify: Callable[[], None]) -> None:
+def _answer_within(writing: float) -> float:
+    """How long the check beside may still take once the files took `writing` seconds to
+    write: loading them back costs about what writing them did, so this bound is only
+    reached by a child that will never answer (then the check runs here)."""
+    return 60.0 + 4 * writing
+
+
+def _verified(
+    check: Beside[None] | None, verify: Callable[[], None], timeout: float | None = None
+) -> None:
     """The answer of the check beside (its error raised here), or `verify()` run here when
     there is none."""
     if check is not None:
         try:
-            return check.result()
+            return check.result(timeout)
         except Lost:
-            pass  # (killed, out of memory): the same check, here
+            pass  # (killed, out of memory, stuck): the same check, here
     verify()
 
 

@@ -20,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Generic, NoReturn, TypeVar
@@ -75,17 +77,31 @@ class Beside(Generic[_R]):
         assert self._feed is not None
         os.write(self._feed, b".")
 
-    def result(self) -> _R:
+    def result(self, timeout: float | None = None) -> _R:
         """Wait for the child's answer: `work`'s result, or the exception it raised.
 
+        `timeout`: seconds to wait for the whole answer at most (None: no limit). A forked
+        child can in principle hang for good (on a lock a thread of this process held at the
+        fork); past the deadline it is stopped and counts as lost.
+
         Raises:
-            Lost: the child ended without an answer.
+            Lost: the child ended without an answer, or gave none within `timeout`.
         """
         assert self._feed is not None and self._answers is not None
         os.close(self._feed)  # the child's `ready` ends
         self._feed = None
+        deadline = None if timeout is None else time.monotonic() + timeout
         chunks = []
-        while chunk := os.read(self._answers, _CHUNK):
+        while True:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                readable, _, _ = select.select([self._answers], [], [], max(left, 0.0))
+                if not readable:
+                    self.close()
+                    raise Lost(f"the check beside gave no answer within {timeout:g} s")
+            chunk = os.read(self._answers, _CHUNK)
+            if not chunk:
+                break
             chunks.append(chunk)
         self.close()
         try:

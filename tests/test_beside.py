@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -50,6 +51,27 @@ def test_a_child_that_ends_without_an_answer_is_lost() -> None:
 
     with pytest.raises(Lost):
         _started(work).result()
+
+
+def test_a_child_that_does_not_answer_in_time_is_lost_and_stopped() -> None:
+    """A child stuck for good (e.g. on a lock a thread of this process held when it forked)
+    must not hang the export: past the deadline it is lost, and the caller checks itself."""
+
+    def work(ready: Iterator[None]) -> None:
+        for _ in ready:
+            pass
+        time.sleep(3600)
+
+    check = _started(work)
+    pid = check._pid
+    assert pid is not None
+    try:
+        with pytest.raises(Lost, match=r"no answer within 0\.2 s"):
+            check.result(timeout=0.2)
+    finally:
+        check.close()  # (a no-op once `result` stopped it)
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(pid, os.WNOHANG)
 
 
 def test_an_answer_that_cannot_travel_is_lost_not_a_crash_here() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,27 @@ def test_a_check_beside_that_ends_without_an_answer_is_done_here(
         verify(*args, **kwargs)
 
     monkeypatch.setattr(adopt, "_verify", dies_beside)
+    with _export(tmp_path) as prepared:
+        assert len(prepared.result.refs) == 6
+    assert ran_here == [True]
+
+
+def test_a_check_beside_that_never_answers_is_done_here_after_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not beside.available():
+        pytest.skip("needs fork and two cores")
+    parent, verify = os.getpid(), adopt._verify
+    ran_here: list[bool] = []
+
+    def stuck_beside(*args: Any, **kwargs: Any) -> None:
+        if os.getpid() != parent:
+            time.sleep(3600)  # as if stuck on a lock held at the fork
+        ran_here.append(True)
+        verify(*args, **kwargs)
+
+    monkeypatch.setattr(adopt, "_verify", stuck_beside)
+    monkeypatch.setattr(adopt, "_answer_within", lambda writing: 0.5)
     with _export(tmp_path) as prepared:
         assert len(prepared.result.refs) == 6
     assert ran_here == [True]
