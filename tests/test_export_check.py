@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -118,41 +119,32 @@ def test_a_writer_that_breaks_the_yaml_is_caught(
     assert _written(tmp_path) == []
 
 
-def test_a_check_beside_that_ends_without_an_answer_is_done_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _dies() -> None:
+    os._exit(9)  # as if the child were killed (out of memory)
+
+
+def _hangs() -> None:
+    time.sleep(3600)  # as if stuck on a lock a thread held at the fork
+
+
+@pytest.mark.parametrize("fate", [_dies, _hangs], ids=["dies", "never answers"])
+def test_a_check_beside_that_gives_no_answer_is_done_here(
+    fate: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A child killed (out of memory) or stuck for good: the check runs in this process,
+    the stuck one once its deadline (`_answer_within`, shortened here) has passed."""
     if not beside.available():
         pytest.skip("needs fork and two cores")
     parent, verify = os.getpid(), adopt._verify
     ran_here: list[bool] = []
 
-    def dies_beside(*args: Any, **kwargs: Any) -> None:
+    def fails_beside(*args: Any, **kwargs: Any) -> None:
         if os.getpid() != parent:
-            os._exit(9)  # as if the child were killed (out of memory)
+            fate()
         ran_here.append(True)
         verify(*args, **kwargs)
 
-    monkeypatch.setattr(adopt, "_verify", dies_beside)
-    with _export(tmp_path) as prepared:
-        assert len(prepared.result.refs) == 6
-    assert ran_here == [True]
-
-
-def test_a_check_beside_that_never_answers_is_done_here_after_its_deadline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if not beside.available():
-        pytest.skip("needs fork and two cores")
-    parent, verify = os.getpid(), adopt._verify
-    ran_here: list[bool] = []
-
-    def stuck_beside(*args: Any, **kwargs: Any) -> None:
-        if os.getpid() != parent:
-            time.sleep(3600)  # as if stuck on a lock held at the fork
-        ran_here.append(True)
-        verify(*args, **kwargs)
-
-    monkeypatch.setattr(adopt, "_verify", stuck_beside)
+    monkeypatch.setattr(adopt, "_verify", fails_beside)
     monkeypatch.setattr(adopt, "_answer_within", lambda writing: 0.5)
     with _export(tmp_path) as prepared:
         assert len(prepared.result.refs) == 6
