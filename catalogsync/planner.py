@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from operator import attrgetter
 
 from catalogsync.catalog import (
     Catalog,
@@ -36,7 +35,7 @@ from catalogsync.catalog_format import CatalogFormat
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.diffing import field_changes
 from catalogsync.errors import PlanError
-from catalogsync.live import LiveCatalog, LiveResource
+from catalogsync.live import LiveCatalog, LiveResource, ref_of
 from catalogsync.plan import Action, Change, FieldChange, Plan
 from catalogsync.registry import backend_names, get_format
 
@@ -143,9 +142,6 @@ class LiveIndex:
         return {key: r.remote_id for key, r in self.by_key.items()}
 
 
-_REF = attrgetter("ref")
-
-
 def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
     """Index live records by their key after `renames` (see `LiveIndex`).
 
@@ -155,7 +151,7 @@ def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
     renamed = any(renames.values())
     live = tuple(live)
     if not renamed:
-        by_key = dict(zip(map(_REF, live), live, strict=True))  # built in C
+        by_key = dict(zip(map(ref_of, live), live, strict=True))  # built in C
         if len(by_key) == len(live):
             return LiveIndex(by_key)  # every key held once (nearly always)
     by_key = {}

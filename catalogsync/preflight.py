@@ -14,14 +14,13 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterator
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from catalogsync.backend_api import Backend
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
 from catalogsync.errors import CatalogValidationError, Issue, PlanError, SourceLocation
-from catalogsync.live import LiveCatalog, LookupField, LookupTable
+from catalogsync.live import LiveCatalog, LookupField, LookupTable, ref_of
 from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
 
 
@@ -129,12 +128,9 @@ def _exact(path: str) -> YamlDocument | None:
         return None
 
 
-_REF = attrgetter("ref")
-
-
 def check_duplicate_keys(desired: Catalog, live: LiveCatalog) -> None:
     """Raise PlanError when a key the catalog declares is held by several live records."""
-    if len(set(map(_REF, live))) == len(live):
+    if len(set(map(ref_of, live))) == len(live):
         return  # every live key held once (nearly always; counted in C): nothing to look up
     records: dict[Ref, list[str]] = defaultdict(list)
     for resource in live:
