@@ -75,7 +75,9 @@ class Beside(Generic[_R]):
     def item_ready(self) -> None:
         """Tell the child that one more item is ready."""
         assert self._feed is not None
-        os.write(self._feed, b".")
+        # A child that has ended (killed) closed its end: `result` finds no answer, says so
+        with contextlib.suppress(BrokenPipeError):
+            os.write(self._feed, b".")
 
     def result(self, timeout: float | None = None) -> _R:
         """Wait for the child's answer: `work`'s result, or the exception it raised.

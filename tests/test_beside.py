@@ -53,6 +53,33 @@ def test_a_child_that_ends_without_an_answer_is_lost() -> None:
         _started(work).result()
 
 
+def test_items_ready_after_the_child_has_died_are_not_an_error_here() -> None:
+    """A child gone before this process has written every file (killed, out of memory):
+    telling it of the next file must not fail the export with a broken pipe; the answer
+    is simply lost, and the caller checks the files itself."""
+
+    def work(ready: Iterator[None]) -> None:
+        os._exit(3)
+
+    check = _started(work)
+    _wait_until_ended(check)
+    for _ in range(3):
+        check.item_ready()
+    with pytest.raises(Lost):
+        check.result()
+
+
+def _wait_until_ended(check: Beside[object]) -> None:
+    """Until the child has ended (without reaping it: `close` does that)."""
+    pid = check._pid
+    assert pid is not None
+    for _ in range(500):
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the child did not end")
+
+
 def test_a_child_that_does_not_answer_in_time_is_lost_and_stopped() -> None:
     """A child stuck for good (e.g. on a lock a thread of this process held when it forked)
     must not hang the export: past the deadline it is lost, and the caller checks itself."""
