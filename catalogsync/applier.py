@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from catalogsync.backend_api import Backend, Settled
@@ -73,6 +74,9 @@ async def apply_plan(
     # and of the record the planner matched where two live records share a key.
     all_renames = renames_in(plan)
     ids: dict[Ref, str] = index_live(live, all_renames).ids()
+    # Live records per kind as the waves leave them: the re-check and verification reads'
+    # hint (`Backend.expect_counts`), so a backend may ask a long read's pages together.
+    counts = Counter(resource.ref.kind for resource in live)
     results: dict[Ref, ChangeResult] = {}
     done = 0
     fresh: LiveCatalog | None = None
@@ -85,6 +89,7 @@ async def apply_plan(
             break
         runnable = _runnable(changes, results)
         if runnable and options.recheck and not fresh_enough:
+            backend.expect_counts(_known(counts))
             rechecked = await _recheck(
                 backend, runnable, created_unchecked, ids, created, live, all_renames
             )
@@ -107,6 +112,7 @@ async def apply_plan(
                 if written and result.ref not in deletes:
                     ids[result.ref] = str(result.remote_id)
             _check_complete(runnable, results)
+            _count_written(counts, runnable, results)
             wave_creates = [c.ref for c in runnable if c.action is Action.CREATE]
             created += [r for r in wave_creates if results[r].outcome is Outcome.SUCCEEDED]
             created_unchecked |= {ref.kind for ref in wave_creates}
@@ -130,7 +136,9 @@ async def apply_plan(
     verified = False
     succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
     if options.verify and succeeded and stopping() is None:
-        fresh = fresh or await _read_unless_stopped(backend.fetch_live())
+        if fresh is None:
+            backend.expect_counts(_known(counts))
+            fresh = await _read_unless_stopped(backend.fetch_live())
         if fresh is not None:  # None: a signal stopped the read; the report says unverified
             results = verify_results(plan.changes, results, fresh)
             verified = True
@@ -181,6 +189,25 @@ async def _read_unless_stopped(read: Awaitable[LiveCatalog]) -> LiveCatalog | No
             raise
         task.uncancel()
     return None
+
+
+def _count_written(
+    counts: Counter[Kind], changes: list[Change], results: dict[Ref, ChangeResult]
+) -> None:
+    """`counts` (live records per kind) after a wave of `changes`: one more for each create
+    that succeeded, one less for each delete."""
+    for change in changes:
+        if results[change.ref].outcome is Outcome.SUCCEEDED:
+            if change.action is Action.CREATE:
+                counts[change.ref.kind] += 1
+            elif change.action is Action.DELETE:
+                counts[change.ref.kind] -= 1
+
+
+def _known(counts: Counter[Kind]) -> Callable[[], Mapping[Kind, int]]:
+    """The counts as they are now, for `Backend.expect_counts`."""
+    now = dict(counts)
+    return lambda: now
 
 
 def _settled_in_wave(

@@ -31,7 +31,14 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Backend, Progress, Settled, gather_settled, tell_settled
+from catalogsync.backend_api import (
+    Backend,
+    Progress,
+    Settled,
+    gather_settled,
+    started_ahead,
+    tell_settled,
+)
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import (
     BillingPlatformClient,
@@ -125,7 +132,9 @@ class BillingPlatformBackend(Backend):
         """Only the entities of `kinds`: a package-product names its product and package by
         the ids the apply knows, so a wave of package-products reads PACKAGE_PRODUCT alone.
         Of `keys_only` kinds only the columns of `_KEY_COLUMNS` are read."""
-        return await self._fetch(frozenset(kinds), ids, None, frozenset(keys_only))
+        counts, self._expected_counts = self._expected_counts, _unknown_counts
+        only = frozenset(keys_only)
+        return await self._fetch(frozenset(kinds), ids, None, only, expected=counts)
 
     async def _fetch(
         self,
@@ -330,9 +339,10 @@ class BillingPlatformBackend(Backend):
     ) -> list[ChangeResult]:
         if action is Action.UPDATE and kind is Kind.PACKAGE_PRODUCT:
             await self._read_live_pps([c.remote_id for c in changes if c.remote_id])
-        # Each batch builds its own records when it starts: the first request leaves after
-        # 200 records are built, not the wave's 20,000, and the rest are built while the
-        # requests before them are in flight.
+        # Each batch builds its own records when it starts, and batches start a few ahead
+        # of the client's free slots: the first request leaves after 200 records are built,
+        # not the wave's 20,000, and the rest are built while the requests before them are
+        # in flight.
         if action is Action.CREATE and kind is Kind.PACKAGE_PRODUCT:
             upserts, posts = self._split_ambiguous(changes)
             jobs = [self._send(kind, "upsert", b, ids) for b in self._batches(upserts)]
@@ -342,7 +352,7 @@ class BillingPlatformBackend(Backend):
         else:
             verb = {Action.CREATE: "upsert", Action.UPDATE: "update", Action.DELETE: "delete"}
             jobs = [self._send(kind, verb[action], b, ids) for b in self._batches(changes)]
-        return await gather_settled(jobs, settled)
+        return await gather_settled(jobs, settled, at_once=started_ahead(self.client.concurrency))
 
     def _batches(self, changes: list[Change]) -> list[list[Change]]:
         size = self.batch_size

@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Collection, Mapping, Sequence
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Backend, Progress, Settled, gather_settled
+from catalogsync.backend_api import Backend, Progress, Settled, gather_settled, started_ahead
 from catalogsync.backends.logisense.catalog_format import split_frequency
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
@@ -160,7 +160,8 @@ class LogiSenseBackend(Backend):
                 singles.append(_now(_failed(change, f"{change.ref.package} has no id")))
             else:
                 by_package.setdefault(package_id, []).append(change)
-        jobs = [gather_settled(singles, settled)]
+        ahead = started_ahead(self.client.concurrency)
+        jobs = [gather_settled(singles, settled, at_once=ahead)]
         if package_creates:
             live = next(iter(self._children), None)  # a live package the PATCH path can name
             creates = PackageCreates(

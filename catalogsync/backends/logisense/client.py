@@ -157,6 +157,11 @@ class LogiSenseClient:
         """Request counters for `--stats`."""
         return self._http.stats
 
+    @property
+    def concurrency(self) -> int:
+        """Requests this client keeps in flight at once (`settings.concurrency`)."""
+        return self._http.settings.concurrency
+
     async def login(self) -> None:
         """Log in now; otherwise the first request logs in. Raises `AuthenticationError`."""
         await self._http.login()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Settled, gather_settled, tell_settled
+from catalogsync.backend_api import Settled, gather_settled, started_ahead, tell_settled
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
@@ -104,7 +104,9 @@ class PackageCreates:
         else:
             runs = batches([1 + len(c.children) for c in creates], self.batch_size)
             jobs = [self._batch(anchor, [creates[i] for i in run]) for run in runs]
-        return results + await gather_settled(jobs, settled)
+        return results + await gather_settled(
+            jobs, settled, at_once=started_ahead(self.client.concurrency)
+        )
 
     def _prepare(self, change: Change) -> _Create:
         """The create item's fields and children. Raises KeyError for an unknown lookup."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from catalogsync.backend_api import Settled, gather_settled, tell_settled
+from catalogsync.backend_api import Settled, gather_settled, started_ahead, tell_settled
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.mapping import ChildItem, Lookups, encode_fields
 from catalogsync.backends.logisense.package_patch import (
@@ -58,7 +58,11 @@ async def write_package_services(
     runs = batches([len(sent[p]) + 1 for p in packages], batch_size)
     groups = [{p: sent[p] for p in (packages[i] for i in run)} for run in runs]
     tell_settled(settled, results)
-    return results + await gather_settled((_send(client, group) for group in groups), settled)
+    return results + await gather_settled(
+        (_send(client, group) for group in groups),
+        settled,
+        at_once=started_ahead(client.concurrency),
+    )
 
 
 async def _send(client: LogiSenseClient, group: dict[int, _Sent]) -> list[ChangeResult]:
