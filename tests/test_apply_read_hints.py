@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 from catalogsync.applier import apply_plan
+from catalogsync.backend_api import Progress
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.catalog import Kind, Ref, product_ref
@@ -42,7 +43,7 @@ class TellsReads(InMemoryBackend):
     ) -> LiveCatalog:
         return await self._read()
 
-    async def fetch_live(self, progress: object = None) -> LiveCatalog:  # type: ignore[override]
+    async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         return await self._read()
 
     async def _read(self) -> LiveCatalog:
@@ -92,7 +93,7 @@ async def test_billingplatform_fetch_kinds_asks_the_pages_up_to_the_count_it_was
         told: list[int | None] = []
         rest = client.query_rest
 
-        async def noting(paging, rows, expected=lambda: None):  # type: ignore[no-untyped-def]
+        async def noting(paging, rows, expected=lambda: None):
             told.append(expected())
             return await rest(paging, rows, expected)
 
