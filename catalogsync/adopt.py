@@ -106,7 +106,7 @@ def prepare_export(
     chosen = choose(frozenset(), checked=False)
     # Files that join the project's catalog are checked against what it declares already;
     # an export elsewhere (a review copy, another repository) stands alone.
-    targets = {(out / p).resolve() for p in chosen.groups}
+    targets = set(_resolved(out / p for p in chosen.groups))
     listed = [(project.root / entry).resolve() for entry in project.config.catalog]
     if any(_in_catalog_paths(listed, path) for path in targets):
         # Everything selected may be declared already (export run again in an adopted
@@ -133,7 +133,7 @@ def prepare_export(
     def stage(chosen: Chosen) -> PreparedExport:
         """Write the files to a staging folder and verify them there."""
         result = chosen.result()
-        clobbered = sorted(str(p) for p in (out / rel for rel in result.files) if p.exists())
+        clobbered = sorted(str(p) for p in _existing(out / rel for rel in result.files))
         if clobbered and not force:
             raise UsageError(
                 "export would overwrite existing files (pass --force to replace them, or "
@@ -143,6 +143,8 @@ def prepare_export(
         prepared = PreparedExport(result, out, schema_path, "", notes, staged)
         folder = Path(staged.name)
         paths = [folder / relative for relative in result.files]
+        for parent in dict.fromkeys(path.parent for path in paths):
+            parent.mkdir(parents=True, exist_ok=True)
 
         def verify(written: Iterable[Path]) -> None:  # (read lazily: see `load_catalog`)
             _verify(result, fmt, itertools.chain(existing, written), folder, live, options)
@@ -158,9 +160,7 @@ def prepare_export(
                 started = time.monotonic()
                 # One file at a time: its objects and text are dropped once it is written.
                 for relative, text in export_texts(chosen, fmt, header):
-                    path = folder / relative
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(text, encoding="utf-8")
+                    (folder / relative).write_text(text, encoding="utf-8")
                     if check is not None:
                         check.item_ready()
                 writing = time.monotonic() - started
@@ -193,6 +193,8 @@ def write_export(prepared: PreparedExport, project: Project) -> list[str]:
     """Write the files (each atomically); return notes for the user."""
     notes = list(prepared.notes)
     assert prepared.staged is not None or not prepared.result.files
+    for folder in dict.fromkeys(path.parent for path in prepared.targets()):
+        folder.mkdir(parents=True, exist_ok=True)
     for relative in prepared.result.files:
         assert prepared.staged is not None
         _move_atomically(Path(prepared.staged.name) / relative, prepared.out / relative)
@@ -204,6 +206,37 @@ def write_export(prepared: PreparedExport, project: Project) -> list[str]:
         notes.append(f"wrote the editor schema {display_path(schema, project.root)}")
     notes.extend(_coverage_notes(prepared, project))
     return notes
+
+
+def _resolved(paths: Iterable[Path]) -> list[Path]:
+    """`path.resolve()` of each path, each folder resolved once: an export's files share a
+    few folders (5,000 package files one), and `resolve` walks every part of a path."""
+    folders: dict[Path, Path] = {}
+    resolved = []
+    for path in paths:
+        folder = folders.get(path.parent)
+        if folder is None:
+            folder = folders[path.parent] = path.parent.resolve()
+        inside = folder / path.name
+        resolved.append(inside.resolve() if inside.is_symlink() else inside)
+    return resolved
+
+
+def _existing(paths: Iterable[Path]) -> list[Path]:
+    """The paths that exist, each folder listed once instead of a look-up per path."""
+    listed: dict[Path, frozenset[str]] = {}
+    found = []
+    for path in paths:
+        names = listed.get(path.parent)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(path.parent))
+            except OSError:  # no such folder (or not one): nothing in it exists
+                names = frozenset()
+            listed[path.parent] = names
+        if path.name in names and path.exists():  # (exists: a dangling link does not)
+            found.append(path)
+    return found
 
 
 def _in_catalog_paths(listed: list[Path], path: Path) -> bool:
@@ -298,8 +331,8 @@ def _header(fmt: CatalogFormat, target: str, folder: Path, schema: Path) -> list
 
 
 def _move_atomically(staged: Path, path: Path) -> None:
-    """Put a staged file at `path`: renamed when on the same file system, else copied."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Put a staged file at `path` (its folder exists): renamed when on the same file
+    system, else copied."""
     try:
         os.replace(staged, path)
     except OSError as exc:
@@ -324,7 +357,9 @@ def _coverage_notes(prepared: PreparedExport, project: Project) -> list[str]:
     except CatalogValidationError:
         files = []
     covered = {f.resolve() for f in files}
-    outside = [p for p in prepared.targets() if p.resolve() not in covered]
+    targets = prepared.targets()
+    resolved = zip(targets, _resolved(targets), strict=True)
+    outside = [path for path, real in resolved if real not in covered]
     if not outside:
         return []
     shown = ", ".join(display_path(p, project.root) for p in outside[:5])

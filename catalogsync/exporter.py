@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain, groupby
+from operator import attrgetter, itemgetter
 
 from pydantic import ValidationError
 
@@ -30,7 +32,7 @@ from catalogsync.catalog import Kind, Ref, Resource, ref_order, references
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.errors import SourceLocation, UsageError
-from catalogsync.live import LiveCatalog, LiveResource
+from catalogsync.live import LiveCatalog, LiveResource, ref_of
 
 
 class SplitBy(StrEnum):
@@ -165,8 +167,11 @@ def choose_export(
         by_ref, chosen, added, skipped = _choose(live, fmt, selection, known, links=fmt)
     else:
         by_ref, chosen, added, skipped = _choose(live, None, selection, known, links=fmt)
-        exported = set(chosen)
-        rest = [ref for ref in by_ref if ref not in exported]  # (in order: see `_exportable`)
+        if len(chosen) == len(by_ref):  # everything is exported (`chosen` is within `by_ref`)
+            rest = []
+        else:
+            exported = set(chosen)
+            rest = [ref for ref in by_ref if ref not in exported]  # (in order: `_exportable`)
         if rest and _format_problem(rest, by_ref, fmt) is not None:
             return choose_export(
                 live, fmt, selection=selection, split_by=split_by, declared=known, checked=True
@@ -208,7 +213,8 @@ def _choose(
         chosen = set(by_ref).difference(already)
     added = _dependencies(chosen, by_ref, already, skipped, links)
     # `by_ref` is in order, and holds every chosen object (added ones too)
-    return by_ref, [ref for ref in by_ref if ref in chosen], sorted(added, key=ref_order), skipped
+    ordered = list(by_ref) if len(chosen) == len(by_ref) else [r for r in by_ref if r in chosen]
+    return by_ref, ordered, sorted(added, key=ref_order), skipped
 
 
 def _exportable(
@@ -221,8 +227,31 @@ def _exportable(
     one odd record (a link to a product without its package) is left out alone instead
     of failing the whole export.
     """
-    by_ref: dict[Ref, LiveResource] = {}
     skipped: list[tuple[Ref, str]] = []
+    by_ref: dict[Ref, LiveResource] = dict(zip(map(ref_of, live), live, strict=True))  # in C
+    names = set(chain.from_iterable(map(_key_of, by_ref)))  # each distinct name once, in C
+    if len(by_ref) < len(live) or not all(map(str.strip, names)):
+        by_ref = _declarable(live, skipped)  # a key held twice, or a blank name: say which
+    if fmt is not None and _format_problem(list(by_ref), by_ref, fmt) is not None:
+        # Something in there cannot be declared: find what, object by object (the whole
+        # catalog is checked at once first, since it almost always passes).
+        for ref in by_ref:
+            problem = _format_problem([ref], by_ref, fmt)
+            if problem is not None:
+                skipped.append((ref, problem))
+        refused = {ref for ref, _ in skipped}
+        by_ref = {r: v for r, v in by_ref.items() if r not in refused}
+    return by_ref, skipped
+
+
+_kind_of, _key_of = attrgetter("kind"), attrgetter("key")
+_first, _last = itemgetter(0), itemgetter(-1)
+
+
+def _declarable(live: LiveCatalog, skipped: list[tuple[Ref, str]]) -> dict[Ref, LiveResource]:
+    """Live objects by key, but those whose key is blank or held twice (added to `skipped`
+    with the reason)."""
+    by_ref: dict[Ref, LiveResource] = {}
     for resource in live:
         ref = resource.ref
         if not all(map(str.strip, ref.key)):  # a blank part (C-level: 40,000 keys)
@@ -240,16 +269,7 @@ def _exportable(
     duplicated = {ref for ref, _ in skipped}
     if duplicated:
         by_ref = {r: v for r, v in by_ref.items() if r not in duplicated}
-    if fmt is not None and _format_problem(list(by_ref), by_ref, fmt) is not None:
-        # Something in there cannot be declared: find what, object by object (the whole
-        # catalog is checked at once first, since it almost always passes).
-        for ref in by_ref:
-            problem = _format_problem([ref], by_ref, fmt)
-            if problem is not None:
-                skipped.append((ref, problem))
-        refused = {ref for ref, _ in skipped}
-        by_ref = {r: v for r, v in by_ref.items() if r not in refused}
-    return by_ref, skipped
+    return by_ref
 
 
 def _containers(ref: Ref) -> list[Ref]:
@@ -333,21 +353,34 @@ def _needs_chosen(
     chosen: set[Ref], by_ref: Mapping[Ref, LiveResource], links: CatalogFormat
 ) -> bool:
     """Whether everything the chosen objects need is chosen too: what `_needs` finds, told
-    from the keys without making a `Ref` per need (three per package-product)."""
+    from the keys without making a `Ref` per need (three per package-product), each kind's
+    keys compared as sets, and the records walked in `by_ref`'s order rather than looked up
+    (150,000 package-products at L: a look-up by `Ref` hashes its key tuple each time)."""
+    everything = len(chosen) == len(by_ref)  # (`chosen` is within `by_ref`)
+    refs = list(by_ref) if everything else [ref for ref in by_ref if ref in chosen]
     keys: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
-    for kind, key in chosen:
-        keys[kind].add(key)
-    products, packages, nested = keys[Kind.PRODUCT], keys[Kind.PACKAGE], keys[Kind.PACKAGE_PRODUCT]
-    for ref in chosen:
-        linked = links.linked_refs(by_ref[ref].fields)
+    for kind, same_kind in groupby(refs, _kind_of):  # (in ref order: each kind's together)
+        keys[kind].update(map(_key_of, same_kind))
+    nested = keys[Kind.PACKAGE_PRODUCT]
+    # Products and packages by name (a one-part key): no tuple is made per package-product.
+    products, packages = (set(map(_first, keys[kind])) for kind in (Kind.PRODUCT, Kind.PACKAGE))
+    if not (
+        set(map(_first, nested)) <= packages
+        and set(map(_last, nested)) <= products
+        and {key[:-1] for key in nested if len(key) > 2} <= nested
+    ):
+        return False
+    # Only a record holding a link field can link anything (`CatalogFormat.linked_refs`).
+    link_names = frozenset(links.link_fields)
+    if not link_names:
+        return True
+    records = by_ref.values() if everything else [by_ref[ref] for ref in refs]
+    for record in records:
+        fields = record.fields
+        if fields.keys().isdisjoint(link_names):  # (C-level: tries the link names)
+            continue
+        linked = links.linked_refs(fields)
         if linked and not chosen.issuperset(linked):
-            return False
-        key = ref.key
-        if ref.kind is Kind.PACKAGE_PRODUCT and (
-            key[:1] not in packages
-            or key[-1:] not in products
-            or (len(key) > 2 and key[:-1] not in nested)
-        ):
             return False
     return True
 

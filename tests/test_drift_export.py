@@ -417,6 +417,60 @@ def test_the_all_needs_chosen_shortcut_chooses_what_the_full_walk_chooses(
     assert bool(walked.skipped) == (missing != "nothing")
 
 
+def test_blank_names_and_keys_held_twice_are_left_out_with_their_reason() -> None:
+    """The whole-catalog test (one C-built dict, each distinct name once) finds them, and
+    the record-by-record pass says which and why, in the live catalog's order."""
+    from catalogsync.catalog import package_product_ref, package_ref, product_ref
+    from catalogsync.exporter import choose_export
+    from catalogsync.live import LiveCatalog, LiveResource
+    from catalogsync.registry import get_format
+
+    fmt = get_format("billingplatform")
+    voice = LiveResource(product_ref("Voice"), "1")
+    assert not choose_export(LiveCatalog((voice,)), fmt, checked=False).skipped
+    live = LiveCatalog(
+        (
+            voice,
+            LiveResource(product_ref("  "), "2"),
+            LiveResource(package_ref("Gold"), "3"),
+            LiveResource(package_ref("Gold"), "4"),
+            LiveResource(package_ref("Silver"), "5"),
+            LiveResource(package_product_ref("Silver", " "), "6", {"min_qty": 0}),
+        )
+    )
+    chosen = choose_export(live, fmt, checked=False)
+    assert sorted(chosen.refs) == [package_ref("Silver"), product_ref("Voice")]
+    blank = "its name is blank, which a catalog file cannot declare"
+    assert [(ref, why.split(" (")[0]) for ref, why in chosen.skipped] == [
+        (package_ref("Gold"), "two live records have this key"),
+        (package_product_ref("Silver", " "), blank),
+        (product_ref("  "), blank),
+    ]
+    assert "ids 3 and 4" in chosen.skipped[0][1]
+
+
+def test_export_paths_resolve_and_exist_as_path_methods_tell(tmp_path: Path) -> None:
+    """`adopt` resolves each folder once and lists it once, for thousands of files: the
+    same answers as `Path.resolve` and `Path.exists`, links (to a file, a folder, nowhere)
+    included."""
+    from catalogsync.adopt import _existing, _resolved
+
+    real = tmp_path / "real"
+    (real / "packages").mkdir(parents=True)
+    (real / "products.yaml").write_text("", encoding="utf-8")
+    (real / "packages" / "gold.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "out").symlink_to(real)
+    (real / "packages" / "linked.yaml").symlink_to(real / "products.yaml")
+    (real / "packages" / "dangling.yaml").symlink_to(real / "nowhere.yaml")
+    (real / "packages" / "folder.yaml").mkdir()
+    names = ["products.yaml", "absent.yaml", "catalog/absent.yaml"] + [
+        f"packages/{n}.yaml" for n in ("gold", "linked", "dangling", "folder", "absent")
+    ]
+    paths = [tmp_path / "out" / name for name in names]
+    assert _resolved(paths) == [path.resolve() for path in paths]
+    assert _existing(paths) == [path for path in paths if path.exists()]
+
+
 # --- prune scope ----------------------------------------------------------------------------
 
 
