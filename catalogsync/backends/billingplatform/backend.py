@@ -24,6 +24,7 @@ documented operations only (docs/vendor-api.md):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -46,12 +47,12 @@ from catalogsync.backends.billingplatform.client import (
     RecordResult,
 )
 from catalogsync.backends.billingplatform.columns import Columns
+from catalogsync.backends.billingplatform.live_rows import LiveRows
 from catalogsync.backends.billingplatform.mapping import (
     ENTITY,
     RATING_METHOD_TYPES,
     FieldType,
     encode_fields,
-    live_resources,
     select_fields,
 )
 from catalogsync.backends.settle import Settle
@@ -162,6 +163,17 @@ class BillingPlatformBackend(Backend):
         # what this server serves, and only a read as long as that one may need a COUNT to
         # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
         firsts = await gather_or_cancel(*(self._first_page(p) for p in pagings))
+        # Live rows are built page by page while later pages are on the wire (`LiveRows`):
+        # each page's work is queued behind the requests the read sends next.
+        live = LiveRows(kinds)
+        for kind in Kind:
+            if kind not in kinds:
+                live.end(kind, _known_rows(kind, ids))
+        loop = asyncio.get_running_loop()
+
+        def arrived(kind: Kind, page: Columns) -> None:
+            live.add(kind, page)
+            loop.call_soon(live.work)
 
         async def rest(kind: Kind, paging: Paging, first: Columns) -> Columns:
             nonlocal done
@@ -170,7 +182,12 @@ class BillingPlatformBackend(Backend):
                 counts = expected() if expected is not None else None
                 return None if counts is None else counts.get(kind)
 
-            rows = await self.client.query_rest(paging, first, rows_expected)
+            arrived(kind, first)
+            rows = await self.client.query_rest(
+                paging, first, rows_expected, functools.partial(arrived, kind)
+            )
+            live.end(kind, rows)
+            loop.call_soon(live.work)
             done += 1
             if progress is not None:
                 progress(done, len(read))
@@ -203,8 +220,7 @@ class BillingPlatformBackend(Backend):
         rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
         fetched = {kind: reading[kind].result() for kind in reading}  # all done by now
         self._remember(fetched, frozenset(rating_methods.values()) - {""})
-        rows = {kind: fetched[kind] if kind in fetched else _known_rows(kind, ids) for kind in Kind}
-        return LiveCatalog(tuple(live_resources(rows, rating_methods, kinds)))
+        return LiveCatalog(tuple(live.finish(rating_methods)))
 
     def _remember(self, fetched: Mapping[Kind, Columns], method_types: frozenset[str]) -> None:
         """What the writes use from the last read of each kind (kinds not read are kept)."""

@@ -425,7 +425,11 @@ class BillingPlatformClient:
         return await self.query_columns(_page_sql(paging, offset), paging.fields, paging.require)
 
     async def query_rest(
-        self, paging: Paging, rows: _Rows, expected: Callable[[], int | None] = lambda: None
+        self,
+        paging: Paging,
+        rows: _Rows,
+        expected: Callable[[], int | None] = lambda: None,
+        on_page: Callable[[_Rows], object] | None = None,
     ) -> _Rows:
         """The rest of a read whose first page is `rows` (dicts, or `Columns`), until the
         end is proven.
@@ -460,7 +464,10 @@ class BillingPlatformClient:
             pages = await self._pages_from(paging, rows, size, ahead)
             while pages:
                 page = pages.pop(0)  # let go of each page once it is in `rows`
+                start = len(rows)
                 rows.extend(page)
+                if on_page is not None:
+                    on_page(rows[start:])  # the page's texts as `rows` holds them (shared)
                 last = len(page)
                 if last < size:
                     break  # the end, or a cap: the checks above decide; later pages start past it

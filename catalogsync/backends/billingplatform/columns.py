@@ -60,6 +60,13 @@ class Columns:
     def __len__(self) -> int:
         return self._size
 
+    def __getitem__(self, rows: slice) -> Columns:
+        """The rows of a slice, with the same text objects (like a list's slice)."""
+        kept = Columns(self._data)
+        kept._data = {name: column[rows] for name, column in self._data.items()}
+        kept._size = len(range(self._size)[rows])
+        return kept
+
     def column(self, name: str) -> Sequence[str]:
         """The texts of a column, one per row ("" for every row if it was not read)."""
         found = self._data.get(name)

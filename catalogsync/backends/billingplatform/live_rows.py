@@ -1,0 +1,259 @@
+"""Live resources built page by page while the rest of a read is still on the wire. No HTTP.
+
+`mapping.live_resources` turns a whole read into live resources once the last answer is in:
+at M that was ~0.3 s of CPU after the last answer, at L ~1.8 s, while during the read the
+process mostly waits on the network. `LiveRows` does the same work as each page comes in:
+a page's fields are decoded and its live resources made as soon as what they depend on is
+read, so what is left when the read ends is small:
+- a product's and a package's fields depend on nothing else;
+- a package-product's key names its product and package, so its pages wait until the
+  PRODUCT and PACKAGE reads have ended; a nested one's key is its parent's plus its own
+  product, known at once when the parent was read before it (ids grow with creation, so
+  nearly always), else worked out when the read ends (`mapping._product_path`);
+- a rating method is named from RATING_METHOD rows read after the last page, and a linked
+  product from the package-product it links to (which may be on a later page): those two
+  fields are filled in when the read ends, in place, before any resource is handed out.
+The result is the same set of resources as `mapping.live_resources` gives on the whole read
+(tests/backends/test_billingplatform_live_rows.py). A package-product Id read twice (an
+unstable order, rows added while reading) makes the package-products be built again from
+the whole read by `mapping.live_resources`, which keeps the last row of each Id.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import setitem
+
+from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
+from catalogsync.backends.billingplatform.columns import Columns
+from catalogsync.backends.billingplatform.mapping import (
+    FIELDS,
+    FieldType,
+    decode_value,
+    live_resources,
+)
+from catalogsync.backends.billingplatform.mapping import (
+    _product_path as product_path,
+)
+from catalogsync.backends.billingplatform.mapping import (
+    _reference_name as reference_name,
+)
+from catalogsync.catalog import Kind, Ref, Value, package_ref, product_ref
+from catalogsync.live import LiveResource
+
+__all__ = ["LiveRows"]
+
+#: Fields named from what is read last (filled in by `LiveRows.finish`).
+_LATE = frozenset({FieldType.RATING_METHOD, FieldType.LINKED_PRODUCT})
+_DECODERS: dict[FieldType, Callable[[str], Value]] = {
+    FieldType.TEXT: str,
+    FieldType.NUMBER_TEXT: normalise_number_text,
+    FieldType.DECIMAL: lambda text: decode_value(text, FieldType.DECIMAL),
+    FieldType.FLAG: lambda text: decode_value(text, FieldType.FLAG),
+}
+_NAMES = {kind: tuple(spec.name for spec in specs) for kind, specs in FIELDS.items()}
+#: A package-product whose key is worked out when the read ends: (its fields, Id, Updated,
+#: UpdatedUserId, PackageId).
+_Pending = tuple[dict[str, Value], str, str, str, str]
+
+
+class LiveRows:
+    """The live resources of one read of `kinds` (see the module docstring): `add` each
+    page as it comes in, `end` each entity's read with its whole rows, `work` whenever the
+    CPU is free, `finish` once every read has ended."""
+
+    def __init__(self, kinds: Collection[Kind]) -> None:
+        self._kinds = frozenset(kinds)
+        self._waiting: dict[Kind, deque[Columns]] = {kind: deque() for kind in Kind}
+        self._rows: dict[Kind, Columns] = {}  # each ended read, whole
+        self._names: dict[Kind, dict[str, str]] = {}  # Id → Name, products and packages
+        self._resources: dict[Kind, list[LiveResource]] = {kind: [] for kind in Kind}
+        #: Every row's fields dict, per kind, and the texts of its late fields, row by row.
+        self._fields: dict[Kind, list[dict[str, Value]]] = {kind: [] for kind in Kind}
+        self._late: dict[Kind, dict[str, list[str]]] = {
+            kind: {s.wire: [] for s in specs if s.type in _LATE} for kind, specs in FIELDS.items()
+        }
+        self._values: dict[tuple[Kind, str], dict[str, Value]] = {}  # decoded texts, per column
+        # Package-products: what their keys are worked out from, as far as read.
+        self._pp_products: dict[str, str] = {}  # Id → ProductId
+        self._pp_parents: dict[str, str] = {}  # Id → ParentPackageProductId
+        self._pp_paths: dict[str, tuple[str, ...] | None] = {}  # mapping._product_path's
+        self._pp_pending: list[_Pending] = []
+        self._pp_repeats = False  # an Id read twice: built from the whole read instead
+
+    def add(self, kind: Kind, page: Columns) -> None:
+        """One more page of `kind`'s read, in offset order (built by `work`)."""
+        self._waiting[kind].append(page)
+
+    def end(self, kind: Kind, rows: Columns) -> None:
+        """`kind`'s read has ended with `rows` (every page `add`ed before). A kind that is
+        not read only names what package-products refer to: its rows, no page."""
+        self._rows[kind] = rows
+        if kind is not Kind.PACKAGE_PRODUCT:
+            self._names[kind] = dict(zip(rows.column("Id"), rows.column("Name"), strict=True))
+
+    def work(self) -> None:
+        """Build every waiting page whose dependencies are read."""
+        for kind in (Kind.PRODUCT, Kind.PACKAGE):
+            waiting = self._waiting[kind]
+            while waiting:
+                page = waiting.popleft()
+                if kind in self._kinds:
+                    ref = product_ref if kind is Kind.PRODUCT else package_ref
+                    self._build(
+                        kind, page, map(ref, page.column("Name")), self._decoded(kind, page)
+                    )
+        waiting = self._waiting[Kind.PACKAGE_PRODUCT]
+        if Kind.PACKAGE_PRODUCT not in self._kinds or self._pp_repeats:
+            waiting.clear()
+            return
+        if Kind.PRODUCT in self._names and Kind.PACKAGE in self._names:
+            while waiting:
+                self._package_products(waiting.popleft())
+
+    def finish(self, rating_methods: Mapping[str, str]) -> list[LiveResource]:
+        """The live resources, once every kind's read has `end`ed (rating methods: Id → type)."""
+        self.work()
+        products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
+        if self._pp_repeats:
+            # Whatever was built of them before the repeat showed is dropped.
+            self._fields[Kind.PACKAGE_PRODUCT] = []
+            self._resources[Kind.PACKAGE_PRODUCT] = live_resources(
+                self._rows, rating_methods, {Kind.PACKAGE_PRODUCT}
+            )
+        elif Kind.PACKAGE_PRODUCT in self._kinds:
+            self._settle_pending(products, packages)
+        for kind, specs in FIELDS.items():
+            for spec in specs:
+                texts = self._late[kind].get(spec.wire, [])
+                named = dict.fromkeys(texts).keys() - {""}
+                if not named or not self._fields[kind]:
+                    continue  # every row's value stays None (as "" decodes)
+                if spec.type is FieldType.RATING_METHOD:
+                    table: Mapping[str, str] = rating_methods
+                else:  # a linked product: the product of the package-product it names
+                    pp_products = self._pp_products
+                    table = {i: products.get(pp_products[i], "") for i in named if i in pp_products}
+                values: dict[str, Value] = {text: reference_name(text, table) for text in named}
+                values[""] = None
+                # In C: each row's dict gets its value (its key is already in place).
+                setting = map(
+                    setitem, self._fields[kind], repeat(spec.name), map(values.__getitem__, texts)
+                )
+                deque(setting, 0)
+        return [resource for kind in Kind for resource in self._resources[kind]]
+
+    # -- building --------------------------------------------------------------------
+
+    def _build(
+        self,
+        kind: Kind,
+        page: Columns,
+        refs: Iterable[Ref | None],
+        fields: list[dict[str, Value]],
+    ) -> None:
+        """Live resources of the page's rows whose ref is known; `None` leaves a row out."""
+        system = zip(
+            page.column("Id"), page.column("Updated"), page.column("UpdatedUserId"), strict=True
+        )
+        append = self._resources[kind].append
+        adopting = LiveResource.adopting
+        for ref, row_fields, (remote_id, updated_at, updated_by) in zip(
+            refs, fields, system, strict=True
+        ):
+            if ref is not None:
+                append(adopting(ref, remote_id, row_fields, updated_at or None, updated_by or None))
+
+    def _decoded(self, kind: Kind, page: Columns) -> list[dict[str, Value]]:
+        """Each row's fields dict (late fields None until `finish`), kept for `finish`."""
+        columns: list[Sequence[Value]] = []
+        for spec in FIELDS[kind]:
+            texts = page.column(spec.wire)
+            if spec.type in _LATE:
+                self._late[kind][spec.wire].extend(texts)
+                columns.append([None] * len(page))
+            else:
+                columns.append(self._column(kind, spec.wire, spec.type, texts))
+        names = repeat(_NAMES[kind])
+        fields = list(map(dict, map(zip, names, zip(*columns, strict=True))))
+        self._fields[kind] += fields
+        return fields
+
+    def _column(
+        self, kind: Kind, wire: str, field_type: FieldType, texts: Sequence[str]
+    ) -> list[Value]:
+        """`mapping._decoded_column`, each distinct text decoded once for the whole read."""
+        values = self._values.setdefault((kind, wire), {})
+        if field_type is FieldType.PACKAGE:
+            packages = self._names[Kind.PACKAGE]
+            decode: Callable[[str], Value] = lambda text: reference_name(text, packages)  # noqa: E731
+        else:
+            decode = _DECODERS[field_type]
+        for text in dict.fromkeys(texts).keys() - values.keys():
+            values[text] = decode(text) if text else None
+        return list(map(values.__getitem__, texts))
+
+    def _package_products(self, page: Columns) -> None:
+        """A page of package-products: keys of top-level rows and of rows whose parent was
+        read before; the others wait for the end of the read (`_settle_pending`)."""
+        ids = page.column("Id")
+        product_ids, parents, paths = self._pp_products, self._pp_parents, self._pp_paths
+        before = len(product_ids)
+        product_ids.update(zip(ids, page.column("ProductId"), strict=True))
+        if len(product_ids) != before + len(page):
+            self._pp_repeats = True  # see the module docstring
+            return
+        parents.update(zip(ids, page.column("ParentPackageProductId"), strict=True))
+        products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
+        refs: list[Ref | None] = []
+        pending: list[int] = []
+        kind = Kind.PACKAGE_PRODUCT
+        path: tuple[str, ...] | None
+        columns = (
+            ids,
+            page.column("PackageId"),
+            page.column("ProductId"),
+            page.column("ParentPackageProductId"),
+        )
+        for remote_id, package_id, product_id, parent in zip(*columns, strict=True):
+            if not parent:
+                name = products.get(product_id)
+                path = paths[remote_id] = None if name is None else (name,)
+            elif parent in paths:
+                # mapping._product_path's answer once the parent's is known.
+                above, name = paths[parent], products.get(product_id)
+                path = paths[remote_id] = None if above is None or name is None else (*above, name)
+            else:
+                pending.append(len(refs))
+                refs.append(None)
+                continue
+            package = packages.get(package_id)
+            refs.append(None if path is None or package is None else Ref(kind, (package, *path)))
+        fields = self._decoded(kind, page)
+        self._build(kind, page, refs, fields)
+        updated, updated_by = page.column("Updated"), page.column("UpdatedUserId")
+        package_column = page.column("PackageId")
+        self._pp_pending += [
+            (fields[i], ids[i], updated[i], updated_by[i], package_column[i]) for i in pending
+        ]
+
+    def _settle_pending(self, products: Mapping[str, str], packages: Mapping[str, str]) -> None:
+        """The keys of the package-products whose parent was not read before them, now that
+        every row is (a cycle, a parent or product that is not live: no key, left out)."""
+        kind = Kind.PACKAGE_PRODUCT
+        append = self._resources[kind].append
+        for fields, remote_id, updated_at, updated_by, package_id in self._pp_pending:
+            path = product_path(
+                remote_id, self._pp_products, self._pp_parents, products, self._pp_paths
+            )
+            package = packages.get(package_id)
+            if path is not None and package is not None:
+                ref = Ref(kind, (package, *path))
+                append(
+                    LiveResource.adopting(
+                        ref, remote_id, fields, updated_at or None, updated_by or None
+                    )
+                )
+        self._pp_pending = []
