@@ -4,6 +4,7 @@ from the whole read, whatever the pages, the order they come in, and the rows in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given, settings
@@ -92,7 +93,7 @@ def test_live_rows_built_page_by_page_are_those_of_the_whole_read(
     for kind, rows in read.items():
         cuts = sorted(data.draw(st.lists(st.integers(0, len(rows)), max_size=3)))
         bounds = [0, *cuts, len(rows)]
-        pages = [whole[kind][a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        pages = [whole[kind][a:b] for a, b in pairwise(bounds)]
         steps += [(kind, page) for page in pages] + [(kind, None)]
     order = data.draw(st.permutations(range(len(steps))))
     # A kind's own steps stay in their order (pages in offset order, then its end).
