@@ -123,6 +123,10 @@ class HttpClient:
         """Log in now (otherwise the first authenticated request does it)."""
         await self._sessions.login()
 
+    async def ensure_session(self) -> None:
+        """Log in unless a session is open (as the next authenticated request would)."""
+        await self._sessions.current()
+
     def end_session(self) -> dict[str, str] | None:
         """Forget the current session; return its headers (for a logout call) or None."""
         return self._sessions.end()

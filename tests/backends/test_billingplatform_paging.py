@@ -168,7 +168,9 @@ def _unpaced(transport: httpx.AsyncBaseTransport) -> BillingPlatformClient:
     """A client without the rate limiter: requests asked together go out together (with
     it, the in-process emulator answers each before the next may start)."""
     settings = HttpSettings(rate_limit_per_second=0)
-    return BillingPlatformClient("http://emulator", "u", "p", transport=transport, settings=settings)
+    return BillingPlatformClient(
+        "http://emulator", "u", "p", transport=transport, settings=settings
+    )
 
 
 @pytest.fixture
@@ -205,15 +207,16 @@ async def test_an_expected_count_never_decides_where_a_read_ends(
 ) -> None:
     names = [f"P{i:02}" for i in range(23)]
     # Fewer rows than expected: the short page at 20 ends the read; the pages asked beyond
-    # it (25, 30, 35) are dropped, and cost the only requests a page-by-page read saves.
+    # it (25, 30, 35, 40) are dropped, and cost the only requests a page-by-page read saves.
     assert await _read(offsets, emulator, 23, 40) == names
-    assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 7
+    assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 8
     # More rows than expected: the pages below 12 together, then page by page to the end.
     assert await _read(offsets, emulator, 0, 12) == names  # 23 rows already there
     assert [o for event, o in offsets.events if event == "ask"] == [5, 10, 15, 20]
     assert offsets.events[:2] == [("ask", 5), ("ask", 10)]
     assert offsets.events[-2:] == [("ask", 20), ("answer", 20)]
-    # A multiple of the page size: the empty page proves the end, as page by page.
+    # A multiple of the page size: the empty page proves the end, as page by page (it is
+    # asked with the others, since a read of that many rows asks it in any case).
     emulator.reset_stats()
     assert await _read(offsets, emulator, 25, 25) == [*names, "P23", "P24"]
     assert [o for event, o in offsets.events if event == "ask"] == [5, 10, 15, 20, 25]
@@ -239,3 +242,75 @@ async def test_a_full_read_asks_the_rest_of_each_entity_together_once_counts_are
     assert package_asks == [5, 10]
     assert after.index(("ask", 10)) < after.index(("answer", 5))
     assert offsets.events.index(("ask", 10)) > offsets.events.index(("answer", 5))
+
+
+class _Asks(_Offsets):
+    """`_Offsets`, with the entity of each query: ("ask" | "answer", entity, offset)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        super().__init__(inner)
+        self.asks: list[tuple[str, str, int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sql = request.url.params.get("sql", "")
+        entity = sql.split(" FROM ")[1].split()[0] if " FROM " in sql else ""
+        offset = int(sql.split(" OFFSET ")[1].split()[0]) if " OFFSET " in sql else -1
+        self.asks.append(("ask", entity, offset))
+        response = await self.inner.handle_async_request(request)
+        self.asks.append(("answer", entity, offset))
+        return response
+
+
+async def test_counts_known_before_the_read_ask_every_page_behind_the_first_ones(
+    emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend_module, "Paging", functools.partial(Paging, size=5))
+    asks = _Asks(emulator.async_transport())
+    backend = BillingPlatformBackend(_unpaced(asks))
+    try:
+        await packages(backend.client, 12)
+        created = await backend.client.create("PRODUCT", [{"Name": f"V{i}"} for i in range(10)])
+        assert all(r.success for r in created)
+        asks.asks.clear()
+        backend.expect_counts(lambda: {Kind.PRODUCT: 10, Kind.PACKAGE: 12})
+        live = await backend.fetch_live()
+    finally:
+        await backend.close()
+    assert len(live.resources) == 22
+    sent = [(entity, offset) for event, entity, offset in asks.asks if event == "ask"]
+    # The first page of each entity, then the pages the counts fill (5-9 of 10 products,
+    # 5-9 of 12 packages), then the last pages (10: products' empty page proving the end,
+    # packages' short one).
+    assert sent == [
+        ("PRODUCT", 0),
+        ("PACKAGE", 0),
+        ("PACKAGE_PRODUCT", 0),
+        ("PRODUCT", 5),
+        ("PACKAGE", 5),
+        ("PRODUCT", 10),
+        ("PACKAGE", 10),
+    ]
+    assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 7  # what page by page asks
+    # Asked ahead: not held until every first page is in (four requests at once at most).
+    assert asks.asks.index(("ask", "PRODUCT", 5)) < asks.asks.index(
+        ("answer", "PACKAGE_PRODUCT", 0)
+    )
+
+
+async def test_pages_asked_ahead_of_a_refused_first_page_are_dropped_and_the_read_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(backend_module, "Paging", functools.partial(Paging, size=5))
+    with BillingPlatformEmulator(profile="narrow-schema") as emulator:  # PRODUCT lacks Ranking
+        backend = BillingPlatformBackend(_unpaced(emulator.async_transport()))
+        try:
+            created = await backend.client.create("PRODUCT", [{"Name": f"V{i}"} for i in range(7)])
+            assert all(r.success for r in created)
+            backend.expect_counts(lambda: {Kind.PRODUCT: 7})
+            live = await backend.fetch_live()
+        finally:
+            await backend.close()
+    # The page asked ahead (5, with Ranking) was refused like the first; the read went on
+    # without the column, page by page, and lost no row.
+    assert backend.missing_columns == {"PRODUCT": ("Ranking",)}
+    assert sorted(r.ref.name for r in live.resources) == [f"V{i}" for i in range(7)]

@@ -326,6 +326,16 @@ async def test_first_request_logs_in_once_even_when_concurrent() -> None:
     assert server.seen_tokens == ["t1"] * 4
 
 
+async def test_ensuring_a_session_logs_in_only_when_none_is_open() -> None:
+    server, auth = TokenServer(), TokenAuth()
+    async with make_client(server, FakeTime(), auth=auth) as client:
+        await asyncio.gather(client.ensure_session(), client.ensure_session())
+        await client.request("GET", "/x", idempotent=True)
+        await client.ensure_session()
+        assert auth.logins == 1 and client.stats["requests"] == 2  # the login and GET /x
+    assert server.seen_tokens == ["t1"]
+
+
 async def test_concurrent_auth_failures_cause_one_relogin() -> None:
     server, auth = TokenServer(), TokenAuth()
     async with make_client(server, FakeTime(), auth=auth) as client:

@@ -43,6 +43,7 @@ from catalogsync.backend_api import (
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import (
     BillingPlatformClient,
+    PagesAhead,
     Paging,
     RecordResult,
 )
@@ -162,7 +163,40 @@ class BillingPlatformBackend(Backend):
         # Every entity's first page before any read goes on: then the largest of them shows
         # what this server serves, and only a read as long as that one may need a COUNT to
         # prove its end (client.query_rest): one COUNT a plan at most when pages are short.
-        firsts = await gather_or_cancel(*(self._first_page(p) for p in pagings))
+        # When the counts are known by the time the session is open (the catalog cache
+        # tells them early, while the login is on the wire), the pages those counts fill
+        # are asked right behind the first ones (client.ask_ahead); a first page that is
+        # not full drops them at once, so that most are never sent (an empty org).
+        if expected is not None:
+            await self.client.ensure_session()  # every page waits for it in any case
+        ahead: dict[Kind, PagesAhead] = {}
+
+        async def first_page(kind: Kind, paging: Paging) -> tuple[Paging, Columns]:
+            try:
+                kept, page = await self._first_page(paging)
+            except BaseException:
+                await ahead[kind].drop()
+                raise
+            if kept != paging or len(page) < paging.size:
+                await ahead[kind].drop()  # the end, a cap, or other columns: of no use
+            return kept, page
+
+        first_pages = [
+            asyncio.ensure_future(first_page(k, p)) for k, p in zip(read, pagings, strict=True)
+        ]
+        known = expected() if expected is not None else None
+        asked = self.client.ask_ahead(
+            [
+                (p, None if known is None else known.get(k))
+                for k, p in zip(read, pagings, strict=True)
+            ]
+        )
+        ahead.update(zip(read, asked, strict=True))
+        try:
+            firsts = await gather_or_cancel(*first_pages)
+        except BaseException:
+            await gather_or_cancel(*(pages.drop() for pages in ahead.values()))
+            raise
         # Live rows are built page by page while later pages are on the wire (`LiveRows`):
         # each page's work is queued behind the requests the read sends next.
         live = LiveRows(kinds)
@@ -184,7 +218,7 @@ class BillingPlatformBackend(Backend):
 
             arrived(kind, first)
             rows = await self.client.query_rest(
-                paging, first, rows_expected, functools.partial(arrived, kind)
+                paging, first, rows_expected, functools.partial(arrived, kind), ahead[kind]
             )
             live.end(kind, rows)
             loop.call_soon(live.work)

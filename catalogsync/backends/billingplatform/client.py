@@ -15,6 +15,7 @@ catalogsync errors; httpx stays behind this seam.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_SQL_CHARS",
     "BillingPlatformClient",
+    "PagesAhead",
     "Paging",
     "RecordResult",
     "build_select",
@@ -73,6 +75,38 @@ class Paging:
     order_by: str = "Id"
     size: int = MAX_PAGE_SIZE
     require: Sequence[str] = ()
+
+
+class PagesAhead:
+    """Pages of one read asked before its first page is in, because the rows the caller
+    expects fill them (`BillingPlatformClient.ask_ahead`). `query_rest` takes each page when
+    the read comes to its offset; the ones it never comes to (the read ended before them, or
+    goes on in pages of another size or with other columns) are dropped, whatever their
+    outcome: a read page by page would not have asked them."""
+
+    def __init__(
+        self,
+        paging: Paging | None = None,
+        pages: Mapping[int, asyncio.Future[Columns]] | None = None,
+    ) -> None:
+        self._paging = paging
+        self._pages = dict(pages or {})
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def take(self, paging: Paging, offset: int, size: int) -> asyncio.Future[Columns] | None:
+        """The page asked ahead at `offset`, if it was asked as `paging` asks `size` rows."""
+        if paging != self._paging or size != paging.size:
+            return None
+        return self._pages.pop(offset, None)
+
+    async def drop(self) -> None:
+        """Cancel the pages not taken, and wait for them to end."""
+        pages, self._pages = list(self._pages.values()), {}
+        for page in pages:
+            page.cancel()
+        await asyncio.gather(*pages, return_exceptions=True)
 
 
 @dataclass(frozen=True)
@@ -301,6 +335,10 @@ class BillingPlatformClient:
         """Log in now; otherwise the first request logs in. Raises `AuthenticationError`."""
         await self._http.login()
 
+    async def ensure_session(self) -> None:
+        """Log in unless a session is open. Raises `AuthenticationError`."""
+        await self._http.ensure_session()
+
     async def logout(self) -> None:
         """End the session, if any. An already expired session is not an error."""
         headers = self._http.end_session()
@@ -424,12 +462,32 @@ class BillingPlatformClient:
         """One page of `paging`'s read, from row `offset`, column by column (its fields)."""
         return await self.query_columns(_page_sql(paging, offset), paging.fields, paging.require)
 
+    def ask_ahead(self, reads: Sequence[tuple[Paging, int | None]]) -> list[PagesAhead]:
+        """For each read (its paging, and the rows the caller expects it to find, if it
+        knows), ask now, before its first page is in, every further page that starts at or
+        below that many rows: the pages a read of that many rows asks in any case, the last
+        one proving its end when the count is a multiple of the page size. The pages those
+        rows fill are asked before the reads' last pages (short or empty, quick to answer),
+        so that the server starts on the long ones first. Hand each to `query_rest`."""
+        offsets = [
+            range(paging.size, expected + 1, paging.size) if expected else range(0)
+            for paging, expected in reads
+        ]
+        pages: list[dict[int, asyncio.Future[Columns]]] = [{} for _ in reads]
+        for filled in (True, False):
+            for (paging, expected), asked, read in zip(reads, offsets, pages, strict=True):
+                for offset in asked:
+                    if (offset + paging.size <= (expected or 0)) is filled:
+                        read[offset] = asyncio.ensure_future(self.columns_page(paging, offset))
+        return [PagesAhead(paging, read) for (paging, _), read in zip(reads, pages, strict=True)]
+
     async def query_rest(
         self,
         paging: Paging,
         rows: _Rows,
         expected: Callable[[], int | None] = lambda: None,
         on_page: Callable[[_Rows], object] | None = None,
+        ahead: PagesAhead | None = None,
     ) -> _Rows:
         """The rest of a read whose first page is `rows` (dicts, or `Columns`), until the
         end is proven.
@@ -443,13 +501,27 @@ class BillingPlatformClient:
 
         `expected()`: how many rows the caller expects the read to end with, once it knows
         (the desired catalog's count), else None. While pages come back full at the size
-        asked, the pages that start below that many rows are asked together rather than one
-        after another; the end is proven on them in offset order exactly as on pages read in
-        turn, and pages past the proven end are dropped (one for each page's worth of rows
-        the entity holds fewer than expected, beyond the first: requests the floor does not
-        count).
+        asked, the pages that start at or below that many rows are asked together rather
+        than one after another; the end is proven on them in offset order exactly as on
+        pages read in turn, and pages past the proven end are dropped (one for each page's
+        worth of rows the entity holds fewer than expected: requests the floor does not
+        count). `on_page` is told each further page as `rows` holds it, as it comes in.
+        `ahead`: pages already asked (`ask_ahead`), taken rather than asked again.
         """
-        rows = rows.copy()
+        ahead = ahead or PagesAhead()
+        try:
+            return await self._read_rest(paging, rows.copy(), expected, on_page, ahead)
+        finally:
+            await ahead.drop()
+
+    async def _read_rest(
+        self,
+        paging: Paging,
+        rows: _Rows,
+        expected: Callable[[], int | None],
+        on_page: Callable[[_Rows], object] | None,
+        ahead: PagesAhead,
+    ) -> _Rows:
         size, last = paging.size, len(rows)
         while True:
             if last == 0:
@@ -460,8 +532,8 @@ class BillingPlatformClient:
                 if await self.count(paging.entity, paging.where) <= len(rows):
                     return rows
                 size = last  # the server's own cap: pages of this size are full
-            ahead = expected() if size == paging.size else None
-            pages = await self._pages_from(paging, rows, size, ahead)
+            count = expected() if size == paging.size else None
+            pages = await self._pages_from(paging, rows, size, count, ahead)
             while pages:
                 page = pages.pop(0)  # let go of each page once it is in `rows`
                 start = len(rows)
@@ -473,14 +545,17 @@ class BillingPlatformClient:
                     break  # the end, or a cap: the checks above decide; later pages start past it
 
     async def _pages_from(
-        self, paging: Paging, rows: _Rows, size: int, expected: int | None
+        self, paging: Paging, rows: _Rows, size: int, expected: int | None, ahead: PagesAhead
     ) -> list[_Rows]:
-        """The next page after `rows`, and with it every further page that starts below
-        `expected` rows, asked together (`HttpClient` bounds how many are in flight)."""
+        """The next page after `rows`, and with it every further page that starts at or
+        below `expected` rows, asked together (`HttpClient` bounds how many are in flight);
+        those `ahead` holds are taken from it."""
         start = len(rows)
-        offsets = range(start, max(expected or 0, start + 1), size)
+        offsets = range(start, max(expected or 0, start) + 1, size)
         if isinstance(rows, Columns):
-            return await gather_or_cancel(*(self.columns_page(paging, o) for o in offsets))
+            return await gather_or_cancel(
+                *(ahead.take(paging, o, size) or self.columns_page(paging, o) for o in offsets)
+            )
         return await gather_or_cancel(*(self.query_page(paging, o) for o in offsets))
 
     async def query_in(

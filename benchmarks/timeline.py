@@ -1,0 +1,98 @@
+"""When a command's requests leave and answer, counted from the moment its process starts.
+
+    python -m benchmarks.timeline [--requests] [--repeat N] -- plan [ARGS…]
+
+runs `catalogsync ARGS…` in a new process in the current directory (a project, e.g. one
+`python -m benchmarks.serve` set up) and prints, in seconds from just before the process
+was started: the first request sent, the last answer read, the process's exit, and the CPU
+it used; with `--requests`, each request's start and end. `--repeat` runs it N times and
+prints each run's line (take the least: the machine's noise only ever adds).
+
+The child imports httpx first to wrap `AsyncClient.send` (every request catalogsync sends
+goes through it); catalogsync imports httpx before its first request anyway, so the time
+to the first request is the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+_CHILD = """
+import atexit, json, os, sys, time, runpy
+T0 = float(os.environ["TIMELINE_T0"])
+import httpx
+_sent = []
+_send = httpx.AsyncClient.send
+async def send(self, request, **kwargs):
+    started = time.time() - T0
+    response = await _send(self, request, **kwargs)
+    _sent.append((started, time.time() - T0, request.method, request.url.path,
+                  len(response.content) if not kwargs.get("stream") else 0))
+    return response
+httpx.AsyncClient.send = send
+def _write():
+    with open(os.environ["TIMELINE_OUT"], "w") as f:
+        json.dump({"requests": _sent, "exit": time.time() - T0}, f)
+atexit.register(_write)
+sys.argv = ["catalogsync", *sys.argv[1:]]
+runpy.run_module("catalogsync", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_once(args: Sequence[str]) -> dict[str, Any]:
+    """One run of `catalogsync args`: its requests, exit time and CPU, from process start."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "timeline.json"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.time()
+        env = {**os.environ, "TIMELINE_T0": repr(t0), "TIMELINE_OUT": str(out)}
+        completed = subprocess.run(
+            [sys.executable, "-c", _CHILD, *args], env=env, stdout=subprocess.DEVNULL
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timeline: dict[str, Any] = json.loads(out.read_text())
+    timeline["exit_code"] = completed.returncode
+    timeline["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return timeline
+
+
+def summary(timeline: dict[str, Any]) -> str:
+    requests = timeline["requests"]
+    first = min((r[0] for r in requests), default=float("nan"))
+    last = max((r[1] for r in requests), default=float("nan"))
+    return (
+        f"first request {first:.3f} s, last answer {last:.3f} s, exit {timeline['exit']:.3f} s"
+        f" (code {timeline['exit_code']}), {len(requests)} requests, CPU {timeline['cpu']:.2f} s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.timeline", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--requests", action="store_true", help="print each request too")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- catalogsync's arguments")
+    options = parser.parse_args(argv)
+    command = options.command[1:] if options.command[:1] == ["--"] else options.command
+    for _ in range(options.repeat):
+        timeline = run_once(command)
+        if options.requests:
+            for started, ended, method, path, size in timeline["requests"]:
+                print(f"  {started:7.3f} → {ended:7.3f}  {method} {path} {size:,} B")
+        print(summary(timeline))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
