@@ -93,9 +93,9 @@ async def test_billingplatform_fetch_kinds_asks_the_pages_up_to_the_count_it_was
         told: list[int | None] = []
         rest = client.query_rest
 
-        async def noting(paging, rows, expected=lambda: None, on_page=None):
+        async def noting(paging, rows, expected=lambda: None, on_page=None, ahead=None):
             told.append(expected())
-            return await rest(paging, rows, expected, on_page)
+            return await rest(paging, rows, expected, on_page, ahead)
 
         client.query_rest = noting  # type: ignore[method-assign]
         try:

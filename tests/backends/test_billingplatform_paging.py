@@ -314,3 +314,22 @@ async def test_pages_asked_ahead_of_a_refused_first_page_are_dropped_and_the_rea
     # without the column, page by page, and lost no row.
     assert backend.missing_columns == {"PRODUCT": ("Ranking",)}
     assert sorted(r.ref.name for r in live.resources) == [f"V{i}" for i in range(7)]
+
+
+async def test_pages_asked_ahead_of_a_first_page_that_ends_the_read_are_never_sent(
+    emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend_module, "Paging", functools.partial(Paging, size=5))
+    asks = _Asks(emulator.async_transport())
+    # One slot: the pages asked ahead wait for it while the first page is out.
+    settings = HttpSettings(rate_limit_per_second=0, concurrency=1)
+    client = BillingPlatformClient("http://emulator", "u", "p", transport=asks, settings=settings)
+    backend = BillingPlatformBackend(client)
+    try:
+        backend.expect_counts(lambda: {Kind.PRODUCT: 20})
+        live = await backend.fetch_kinds({Kind.PRODUCT}, {})  # an empty org: a cold apply's
+    finally:
+        await backend.close()
+    assert live.resources == ()
+    # The empty first page dropped the four pages asked ahead before they had the slot.
+    assert [a for a in asks.asks if a[0] == "ask" and a[1]] == [("ask", "PRODUCT", 0)]
