@@ -23,22 +23,24 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogsync.beside import Beside, Lost
-from catalogsync.catalog import Ref
+from catalogsync.catalog import Ref, Resource
 from catalogsync.catalog_format import CatalogFormat
+from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
+from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import (
     Chosen,
     ExportResult,
     Selection,
     SplitBy,
     choose_export,
-    export_texts,
+    export_text,
 )
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
@@ -112,13 +114,14 @@ def prepare_export(
         # Everything selected may be declared already (export run again in an adopted
         # project): then there is nothing to write, and nothing would be overwritten.
         _, everything = _existing_catalog(project, set(), [])
-        if everything and _all_declared(live, selection, everything):
+        if everything and _all_declared(live, selection, _refs(everything)):
             empty = ExportResult((), ())
             return PreparedExport(empty, out, schema_path, fmt.json_schema_text(), notes)
-        existing, declared = _existing_catalog(project, targets, notes)
+        existing, kept = _existing_catalog(project, targets, notes)
+        declared = _refs(kept)
         chosen = choose(declared, checked=False)
     else:
-        existing, declared = [], frozenset()
+        existing, kept, declared = [], (), frozenset()
 
     schema_resolved = schema_path.resolve()
 
@@ -145,29 +148,11 @@ def prepare_export(
         paths = [folder / relative for relative in result.files]
         for parent in dict.fromkeys(path.parent for path in paths):
             parent.mkdir(parents=True, exist_ok=True)
-
-        def verify(written: Iterable[Path]) -> None:  # (read lazily: see `load_catalog`)
-            _verify(result, fmt, itertools.chain(existing, written), folder, live, options)
-
-        def written(ready: Iterator[None]) -> Iterator[Path]:
-            # (`ready` ends early only when this process gave up: the child is stopped)
-            return (path for path, _ in zip(paths, ready, strict=False))
-
-        # The files are loaded back beside this process, each as soon as it is written.
-        check = Beside.start(lambda ready: verify(written(ready)))
         try:
-            try:
-                started = time.monotonic()
-                # One file at a time: its objects and text are dropped once it is written.
-                for relative, text in export_texts(chosen, fmt, header):
-                    (folder / relative).write_text(text, encoding="utf-8")
-                    if check is not None:
-                        check.item_ready()
-                writing = time.monotonic() - started
-                _verified(check, lambda: verify(paths), _answer_within(writing))
-            finally:
-                if check is not None:
-                    check.close()
+            check = StagedCheck.prepare(chosen, fmt, kept, folder, live, options)
+            if not _written_and_checked(chosen, fmt, header, check):
+                # A part failed: the whole check, here, words the error (or passes).
+                _verify(result, fmt, itertools.chain(existing, paths), folder, live, options)
         except BaseException:
             prepared.close()
             raise
@@ -183,6 +168,58 @@ def prepare_export(
         prepared = stage(choose(declared, checked=True))
     prepared.schema_text = fmt.json_schema_text()
     return prepared
+
+
+def _refs(resources: Iterable[Resource]) -> frozenset[Ref]:
+    return frozenset(resource.ref for resource in resources)
+
+
+def _written_and_checked(
+    chosen: Chosen,
+    fmt: CatalogFormat,
+    header: Callable[[str], Sequence[str]],
+    check: StagedCheck,
+) -> bool:
+    """Write each staged file and check it (`StagedCheck`), the files shared out between a
+    forked child and this process (`Beside.share`); whether every part passed.
+
+    Once a part fails the rest are only written: the caller then checks them all at once.
+    """
+    files = list(chosen.groups)
+    folder = check.folder
+
+    def done(items: Iterable[int]) -> bool:
+        passed = True
+        writer = CatalogWriter()
+        for item in items:
+            relative = files[item]
+            text = export_text(chosen, fmt, relative, header(relative), writer)
+            (folder / relative).write_text(text, encoding="utf-8")
+            passed = passed and check.file_ok(relative)
+        return passed
+
+    started = time.monotonic()
+    child, mine = Beside.share(len(files), done)
+    taken: list[int] = []
+    try:
+        passed = check.references_ok()
+        passed = done(_noted(mine, taken)) and passed
+        if child is None:
+            return passed
+        try:
+            return child.result(_answer_within(time.monotonic() - started)) and passed
+        except Lost:  # (killed, out of memory, stuck): its files, here
+            ours = set(taken)
+            return done(item for item in range(len(files)) if item not in ours) and passed
+    finally:
+        if child is not None:
+            child.close()
+
+
+def _noted(items: Iterator[int], taken: list[int]) -> Iterator[int]:
+    for item in items:
+        taken.append(item)
+        yield item
 
 
 def _all_declared(live: LiveCatalog, selection: Selection, declared: frozenset[Ref]) -> bool:
@@ -247,15 +284,15 @@ def _in_catalog_paths(listed: list[Path], path: Path) -> bool:
 
 def _existing_catalog(
     project: Project, overwritten: set[Path], notes: list[str]
-) -> tuple[list[Path], frozenset[Ref]]:
+) -> tuple[list[Path], tuple[Resource, ...]]:
     """The project's catalog files that stay, and what they declare."""
     try:
         files = project_catalog_files(project)
     except CatalogValidationError:
-        return [], frozenset()  # no catalog yet: a fresh adoption
+        return [], ()  # no catalog yet: a fresh adoption
     kept = [f for f in files if f.resolve() not in overwritten]
     if not kept:
-        return [], frozenset()
+        return [], ()
     try:
         catalog = load_catalog(kept, get_format(project.config.backend), base=project.root)
     except CatalogValidationError as exc:
@@ -264,28 +301,15 @@ def _existing_catalog(
             "`catalogsync validate`); exported everything selected, without checking it "
             "against the existing files"
         )
-        return [], frozenset()
-    return kept, frozenset(r.ref for r in catalog)
+        return [], ()
+    return kept, catalog.resources
 
 
-def _answer_within(writing: float) -> float:
-    """How long the check beside may still take once the files took `writing` seconds to
-    write: loading them back costs about what writing them did, so this bound is only
-    reached by a child that will never answer (then the check runs here)."""
-    return 60.0 + 4 * writing
-
-
-def _verified(
-    check: Beside[None] | None, verify: Callable[[], None], timeout: float | None = None
-) -> None:
-    """The answer of the check beside (its error raised here), or `verify()` run here when
-    there is none."""
-    if check is not None:
-        try:
-            return check.result(timeout)
-        except Lost:
-            pass  # (killed, out of memory, stuck): the same check, here
-    verify()
+def _answer_within(elapsed: float) -> float:
+    """How long the child may still take once this process has done its share of the
+    files in `elapsed` seconds: the child's last file costs far less, so this bound is only
+    reached by a child that will never answer (then its files are done here)."""
+    return 60.0 + 4 * elapsed
 
 
 def _verify(

@@ -1,18 +1,21 @@
-"""Work done beside this process, on another core: a forked child fed as items get ready.
+"""Work shared with a forked child on another core: items handed to whichever asks next.
 
-`export` proves its files by loading them back, which costs about what writing them
-costs. A forked child starts with this process's memory (the live catalog, the format,
-the chosen objects: nothing is sent to it), is told each time one more item (a file) is
-ready, works on it while this process makes the next one, and answers once at the end:
-the work's result, or the error it raised (the same exception, so the same message and
-exit code as when the work runs here).
+`export` writes its files and proves them by loading each back, which costs about twice
+what writing does. `Beside.share(count, work)` forks a child that starts with this
+process's memory (the live catalog, the format, the chosen objects: nothing is sent to
+it) and runs `work` over the items it takes, while this process takes items too: each of
+the items 0..count-1 goes to exactly one of them, to whichever asks next (a few at a time,
+from a queue filled before the fork), so both cores stay busy to the end whatever each
+item costs. The child answers once at the end: `work`'s result, or the error it raised
+(the same exception, so the same message and exit code as when the work runs here).
 
 The child only computes: it ignores Ctrl-C (this process stops it), never touches the
 event loop, the connections or the terminal, and ends with `os._exit`, so nothing it
 shares with this process (the staging folder, open files and sockets) is cleaned up or
-flushed twice. Where a second process cannot help (no `fork`, one usable core) `start`
-answers None; when the child ends without an answer (killed, out of memory), `result`
-raises `Lost`. Either way the caller does the work itself: same result, only later.
+flushed twice. Where a second process cannot help (no `fork`, one usable core) `share`
+hands every item to this process; when the child ends without an answer (killed, out of
+memory, stuck), `result` raises `Lost`. Either way the caller does the items it did not
+see done itself: same result, only later.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
 import time
 import warnings
@@ -45,39 +49,51 @@ def available() -> bool:
     return len(os.sched_getaffinity(0)) > 1
 
 
-class Beside(Generic[_R]):
-    """`work(ready)` running in a forked child; `ready` yields once per `item_ready()`
-    here and ends at `result()` (or when this process goes away)."""
+#: Queue entries at most (each a run of items): they are all written before the fork, and
+#: 1,024 of `_RUN` fill 8 KiB, well within a pipe's buffer (so the write never blocks).
+_RUNS = 1024
+_RUN = struct.Struct("<II")  # first item, end (exclusive)
 
-    def __init__(self, pid: int, feed: int, answers: int) -> None:
+
+class Beside(Generic[_R]):
+    """A forked child running `work(its items)`; see `share`."""
+
+    def __init__(self, pid: int, queue: int, answers: int) -> None:
         self._pid: int | None = pid
-        self._feed: int | None = feed
+        self._queue: int | None = queue
         self._answers: int | None = answers
 
     @classmethod
-    def start(cls, work: Callable[[Iterator[None]], _R]) -> Beside[_R] | None:
-        """Fork a child running `work`; None where a child cannot help (see `available`)."""
-        if not available():
-            return None
-        feed_out, feed_in = os.pipe()
+    def share(
+        cls, count: int, work: Callable[[Iterator[int]], _R]
+    ) -> tuple[Beside[_R] | None, Iterator[int]]:
+        """The child running `work` over the items it takes (None where a child cannot help:
+        see `available`), and this process's items: each of 0..count-1 is handed to exactly
+        one of them, in order, to whichever asks next."""
+        if count <= 0 or not available():
+            return None, iter(range(count))
+        queue_out, queue_in = os.pipe()
+        step = -(-count // _RUNS)
+        runs = (_RUN.pack(first, min(first + step, count)) for first in range(0, count, step))
+        os.write(queue_in, b"".join(runs))
+        os.close(queue_in)  # the queue ends once emptied: both see its end
         answer_out, answer_in = os.pipe()
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             stream.flush()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (its answer is what the tests check)
-            os.close(feed_in)
             os.close(answer_out)
-            _child(work, feed_out, answer_in)
-        os.close(feed_out)
+            _child(lambda: work(_taken(queue_out)), answer_in)
         os.close(answer_in)
-        return cls(pid, feed_in, answer_out)
+        child = cls(pid, queue_out, answer_out)
+        return child, child._mine()
 
-    def item_ready(self) -> None:
-        """Tell the child that one more item is ready."""
-        assert self._feed is not None
-        # A child that has ended (killed) closed its end: `result` finds no answer, says so
-        with contextlib.suppress(BrokenPipeError):
-            os.write(self._feed, b".")
+    def _mine(self) -> Iterator[int]:
+        while self._queue is not None:
+            run = os.read(self._queue, _RUN.size)
+            if not run:
+                return
+            yield from range(*_RUN.unpack(run))
 
     def result(self, timeout: float | None = None) -> _R:
         """Wait for the child's answer: `work`'s result, or the exception it raised.
@@ -89,9 +105,7 @@ class Beside(Generic[_R]):
         Raises:
             Lost: the child ended without an answer, or gave none within `timeout`.
         """
-        assert self._feed is not None and self._answers is not None
-        os.close(self._feed)  # the child's `ready` ends
-        self._feed = None
+        assert self._answers is not None
         deadline = None if timeout is None else time.monotonic() + timeout
         chunks = []
         while True:
@@ -118,10 +132,10 @@ class Beside(Generic[_R]):
 
     def close(self) -> None:
         """Stop the child if it still runs, and let its pipes and process entry go."""
-        for fd in (self._feed, self._answers):
+        for fd in (self._queue, self._answers):
             if fd is not None:
                 os.close(fd)
-        self._feed = self._answers = None
+        self._queue = self._answers = None
         if self._pid is not None:
             pid, self._pid = self._pid, None
             with contextlib.suppress(ProcessLookupError):  # (it answered and ended)
@@ -129,7 +143,7 @@ class Beside(Generic[_R]):
             os.waitpid(pid, 0)
 
 
-def _child(work: Callable[[Iterator[None]], object], feed: int, answers: int) -> NoReturn:
+def _child(work: Callable[[], object], answers: int) -> NoReturn:
     """Run `work` and write its answer; never returns into the parent's code."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the child
@@ -137,7 +151,7 @@ def _child(work: Callable[[Iterator[None]], object], feed: int, answers: int) ->
         signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
         warnings.simplefilter("ignore")  # the terminal is the parent's
         try:
-            answer: tuple[str, object] = ("returned", work(_ready(feed)))
+            answer: tuple[str, object] = ("returned", work())
         except Exception as exc:
             answer = ("raised", exc)
         try:
@@ -152,6 +166,7 @@ def _child(work: Callable[[Iterator[None]], object], feed: int, answers: int) ->
         os._exit(0)
 
 
-def _ready(feed: int) -> Iterator[None]:
-    while os.read(feed, 1):
-        yield None
+def _taken(queue: int) -> Iterator[int]:
+    """The child's items: runs taken from the queue until it is empty."""
+    while run := os.read(queue, _RUN.size):
+        yield from range(*_RUN.unpack(run))

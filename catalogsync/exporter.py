@@ -185,12 +185,24 @@ def export_texts(
     """(path, YAML text) of each file, one file at a time; `header(path)` gives the comment
     lines that start the file at `path` (e.g. the schema modeline, relative to that file)."""
     writer = CatalogWriter()
-    for path, refs in chosen.groups.items():
-        resources = [
-            Resource(ref=ref, fields=fmt.export_fields(ref, chosen.live[ref].fields))
-            for ref in refs
-        ]
-        yield path, writer.text(fmt.document(resources), header(path))
+    for path in chosen.groups:
+        yield path, export_text(chosen, fmt, path, header(path), writer)
+
+
+def export_text(
+    chosen: Chosen,
+    fmt: CatalogFormat,
+    path: str,
+    header: Sequence[str] = (),
+    writer: CatalogWriter | None = None,
+) -> str:
+    """The YAML text of the file at `path` (one of `chosen.groups`), starting with the
+    comment lines `header`; `writer` remembers the scalars it wrote (one per process)."""
+    resources = [
+        Resource(ref=ref, fields=fmt.export_fields(ref, chosen.live[ref].fields))
+        for ref in chosen.groups[path]
+    ]
+    return (writer or CatalogWriter()).text(fmt.document(resources), header)
 
 
 def _choose(

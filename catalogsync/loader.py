@@ -106,6 +106,19 @@ def load_catalog(files: Iterable[Path], fmt: CatalogFormat, base: Path | None = 
         return _load_catalog(files, fmt, base)
 
 
+def load_file(
+    path: Path, fmt: CatalogFormat, base: Path | None = None
+) -> tuple[list[Issue], list[Resource]]:
+    """One file's problems and resources as `load_catalog` finds them in it, without the
+    checks across files (`check_references`)."""
+    with kind_words_in_use(fmt.kind_names):
+        try:
+            issues, resources, _ = _load_file(path, display_path(path, base), fmt)
+        except YamlFileError as exc:
+            return [exc.issue], []
+    return issues, resources
+
+
 def _load_catalog(files: Iterable[Path], fmt: CatalogFormat, base: Path | None) -> Catalog:
     issues: list[Issue] = []
     resources: list[Resource] = []

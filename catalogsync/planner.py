@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -79,12 +79,22 @@ def upserts(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> list[C
     """`build_plan`'s creates and updates (renames included), in the catalog's order, without
     the plan around them: what `export` checks of the files it wrote (the plan's digest of
     the whole catalog and its ordering would be most of the cost)."""
+    return upsert_check(desired, live, options)(desired)
+
+
+def upsert_check(
+    desired: Iterable[Resource], live: LiveCatalog, options: PlanOptions
+) -> Callable[[Iterable[Resource]], list[Change]]:
+    """`upserts` told part by part: called with some of `desired`'s resources, their creates
+    and updates (the renames and the live index are the whole catalog's, made here once).
+    `desired` is iterated more than once."""
     renames = _renames(desired, live)
-    return _upserts(desired, index_live(live, renames), options, renames)
+    index = index_live(live, renames)
+    return lambda part: _upserts(part, index, options, renames)
 
 
 def _upserts(
-    desired: Catalog, index: LiveIndex, options: PlanOptions, renames: Renames
+    desired: Iterable[Resource], index: LiveIndex, options: PlanOptions, renames: Renames
 ) -> list[Change]:
     links_renamed = links_follow(renames, options.catalog_format)
     changes = []
@@ -231,7 +241,7 @@ def renames_in(plan: Plan) -> dict[Kind, dict[str, str]]:
     return renames
 
 
-def _renames(desired: Catalog, live: LiveCatalog) -> dict[Kind, dict[str, str]]:
+def _renames(desired: Iterable[Resource], live: LiveCatalog) -> dict[Kind, dict[str, str]]:
     """Old name → new name, for declared renames whose old name is what exists live."""
     renames: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
     if not any(resource.renamed_from for resource in desired):

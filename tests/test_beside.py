@@ -1,10 +1,11 @@
-"""`beside`: work in a forked child, fed item by item, answering once (export's load-back)."""
+"""`beside`: items shared with a forked child, which answers once (export's files)."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
@@ -12,84 +13,82 @@ from catalogsync import beside
 from catalogsync.beside import Beside, Lost
 from catalogsync.errors import CatalogSyncError, UsageError
 
+_T = TypeVar("_T")
+
 pytestmark = pytest.mark.skipif(not beside.available(), reason="needs fork and two cores")
 
 
-def _started(work: Callable[[Iterator[None]], object]) -> Beside[object]:
-    check = Beside.start(work)
-    assert check is not None
-    return check
+def _shared(count: int, work: Callable[[Iterator[int]], _T]) -> tuple[Beside[_T], list[int]]:
+    """The child, and the items this process takes (all it can take)."""
+    child, mine = Beside.share(count, work)
+    assert child is not None
+    return child, list(mine)
 
 
-def test_the_child_sees_each_ready_item_and_answers_with_its_result() -> None:
+def _child_only(work: Callable[[], object]) -> Beside[object]:
+    """A child that takes the one item (this process takes none), then runs `work`."""
+
+    def taking_all(items: Iterator[int]) -> object:
+        for _ in items:
+            pass
+        return work()
+
+    child, _ = Beside.share(1, taking_all)  # (this process's items are never asked for)
+    assert child is not None
+    return child
+
+
+def test_each_item_goes_to_exactly_one_of_the_two_processes() -> None:
     parent = os.getpid()
 
-    def work(ready: Iterator[None]) -> tuple[int, bool]:
-        return sum(1 for _ in ready), os.getpid() != parent
+    def work(items: Iterator[int]) -> tuple[list[int], bool]:
+        taken = []
+        for item in items:
+            taken.append(item)
+            time.sleep(0.001)  # (each takes a while, so the two interleave)
+        return taken, os.getpid() != parent
 
-    check = _started(work)
-    for _ in range(5):
-        check.item_ready()
-    assert check.result() == (5, True)
+    child, mine = _shared(300, work)
+    theirs, elsewhere = child.result()
+    assert elsewhere
+    assert sorted(mine + theirs) == list(range(300))  # none twice, none lost
+    assert mine == sorted(mine) and theirs == sorted(theirs)  # each in order
+
+
+def test_a_long_queue_is_handed_out_in_runs_and_still_whole() -> None:
+    """More items than queue entries (`_RUNS`): a few items per entry, none lost."""
+
+    def work(items: Iterator[int]) -> list[int]:
+        return list(items)
+
+    count = 5 * beside._RUNS + 3
+    child, mine = _shared(count, work)
+    assert sorted(mine + child.result()) == list(range(count))
+
+
+def test_no_items_no_child() -> None:
+    child, mine = Beside.share(0, lambda items: None)
+    assert child is None and list(mine) == []
 
 
 def test_an_error_raised_in_the_child_is_raised_here_with_its_type_and_message() -> None:
-    def work(ready: Iterator[None]) -> None:
-        next(ready)
+    def work() -> None:
         raise UsageError("the third file does not load back")
 
-    check = _started(work)
-    check.item_ready()
     with pytest.raises(UsageError, match="the third file does not load back") as caught:
-        check.result()
+        _child_only(work).result()
     assert isinstance(caught.value, CatalogSyncError)
 
 
 def test_a_child_that_ends_without_an_answer_is_lost() -> None:
-    def work(ready: Iterator[None]) -> None:
-        os._exit(3)  # as if killed: nothing written back
-
     with pytest.raises(Lost):
-        _started(work).result()
-
-
-def test_items_ready_after_the_child_has_died_are_not_an_error_here() -> None:
-    """A child gone before this process has written every file (killed, out of memory):
-    telling it of the next file must not fail the export with a broken pipe; the answer
-    is simply lost, and the caller checks the files itself."""
-
-    def work(ready: Iterator[None]) -> None:
-        os._exit(3)
-
-    check = _started(work)
-    _wait_until_ended(check)
-    for _ in range(3):
-        check.item_ready()
-    with pytest.raises(Lost):
-        check.result()
-
-
-def _wait_until_ended(check: Beside[object]) -> None:
-    """Until the child has ended (without reaping it: `close` does that)."""
-    pid = check._pid
-    assert pid is not None
-    for _ in range(500):
-        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-            return
-        time.sleep(0.01)
-    raise AssertionError("the child did not end")
+        _child_only(lambda: os._exit(3)).result()  # as if killed: nothing written back
 
 
 def test_a_child_that_does_not_answer_in_time_is_lost_and_stopped() -> None:
     """A child stuck for good (e.g. on a lock a thread of this process held when it forked)
     must not hang the export: past the deadline it is lost, and the caller checks itself."""
-
-    def work(ready: Iterator[None]) -> None:
-        for _ in ready:
-            pass
-        time.sleep(3600)
-
-    check = _started(work)
+    check = _child_only(lambda: time.sleep(3600))
     pid = check._pid
     assert pid is not None
     try:
@@ -105,18 +104,15 @@ def test_an_answer_that_cannot_travel_is_lost_not_a_crash_here() -> None:
     class Local(Exception):  # defined in a function: pickle cannot find it by name
         pass
 
-    def work(ready: Iterator[None]) -> None:
+    def work() -> None:
         raise Local("x")
 
     with pytest.raises(Lost, match="cannot be sent"):
-        _started(work).result()
+        _child_only(work).result()
 
 
-def test_close_stops_a_child_still_waiting_for_items() -> None:
-    def work(ready: Iterator[None]) -> int:
-        return sum(1 for _ in ready)  # never ends while the feed is open
-
-    check = _started(work)
+def test_close_stops_a_child_still_at_work() -> None:
+    check = _child_only(lambda: time.sleep(3600))
     pid = check._pid
     assert pid is not None
     check.close()
@@ -126,6 +122,8 @@ def test_close_stops_a_child_still_waiting_for_items() -> None:
 
 
 def test_no_child_where_it_cannot_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Then every item is this process's."""
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert not beside.available()
-    assert Beside.start(lambda ready: None) is None
+    child, mine = Beside.share(3, lambda items: None)
+    assert child is None and list(mine) == [0, 1, 2]

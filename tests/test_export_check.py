@@ -1,15 +1,15 @@
 """The export's proof that its files load back as the live catalog, wherever it runs.
 
 The staged files are loaded back (by the loader `plan` uses) and planned against the
-live catalog, in a forked child beside the writing where it can (`catalogsync.beside`),
-else here. A writer that wrote a wrong value or broken YAML must be caught either way,
-with the same message, and nothing reaches the output folder.
+live catalog, file by file, the files shared out between this process and a forked child
+where it can (`catalogsync.beside`, `catalogsync.export_check`), else all here. A writer
+that wrote a wrong value or broken YAML must be caught either way, with the same message,
+and nothing reaches the output folder.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -24,6 +24,7 @@ from catalogsync.catalog import package_product_ref, package_ref, product_ref
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogSyncError
+from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import Selection, SplitBy
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.planner import PlanOptions
@@ -54,15 +55,17 @@ def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     return str(request.param)
 
 
-def _export(tmp_path: Path) -> adopt.PreparedExport:
+def _export(tmp_path: Path, live: LiveCatalog = LIVE) -> adopt.PreparedExport:
     project = tmp_path / "adopt"
     project.mkdir(exist_ok=True)
-    (project / "catalogsync.yaml").write_text(
-        "backend: billingplatform\ntargets: {local: {url: 'emulator:'}}\n", encoding="utf-8"
-    )
+    config = project / "catalogsync.yaml"
+    if not config.exists():
+        config.write_text(
+            "backend: billingplatform\ntargets: {local: {url: 'emulator:'}}\n", encoding="utf-8"
+        )
     return prepare_export(
         load_project(project),
-        LIVE,
+        live,
         PlanOptions(backend="billingplatform"),
         out=project / "out",
         selection=Selection(),
@@ -128,60 +131,100 @@ def _hangs() -> None:
 
 
 @pytest.mark.parametrize("fate", [_dies, _hangs], ids=["dies", "never answers"])
-def test_a_check_beside_that_gives_no_answer_is_done_here(
+def test_files_a_child_gives_no_answer_for_are_done_here(
     fate: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A child killed (out of memory) or stuck for good: the check runs in this process,
-    the stuck one once its deadline (`_answer_within`, shortened here) has passed."""
+    """A child killed (out of memory) or stuck for good: the files it took are written and
+    checked in this process, the stuck one's once its deadline (`_answer_within`,
+    shortened here) has passed."""
     if not beside.available():
         pytest.skip("needs fork and two cores")
-    parent, verify = os.getpid(), adopt._verify
-    ran_here: list[bool] = []
+    parent, file_ok = os.getpid(), StagedCheck.file_ok
+    checked_here: list[str] = []
 
-    def fails_beside(*args: Any, **kwargs: Any) -> None:
+    def fails_beside(self: StagedCheck, relative: str) -> bool:
         if os.getpid() != parent:
             fate()
-        ran_here.append(True)
-        verify(*args, **kwargs)
+        checked_here.append(relative)
+        return file_ok(self, relative)
 
-    monkeypatch.setattr(adopt, "_verify", fails_beside)
-    monkeypatch.setattr(adopt, "_answer_within", lambda writing: 0.5)
+    def slow_references(self: StagedCheck) -> bool:
+        time.sleep(0.5)  # (the child takes a file first)
+        return True
+
+    monkeypatch.setattr(StagedCheck, "file_ok", fails_beside)
+    monkeypatch.setattr(StagedCheck, "references_ok", slow_references)
+    monkeypatch.setattr(adopt, "_answer_within", lambda elapsed: 0.5)
     with _export(tmp_path) as prepared:
         assert len(prepared.result.refs) == 6
-    assert ran_here == [True]
+        files = list(prepared.result.files)
+    assert sorted(checked_here) == sorted(files)  # each once, all here
 
 
-def test_the_check_beside_is_told_of_each_file_once_it_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_each_file_is_written_and_checked_once_by_one_of_the_processes(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The child reads a file only once this process says it is written (it never sees a
-    half-written one): one ready signal per file, each after that file is complete."""
-    if not beside.available():
-        pytest.skip("needs fork and two cores")
-    folders: list[Path] = []
-    temporary, start = tempfile.TemporaryDirectory, beside.Beside.start
+    """Each staged file is checked once, by the process that wrote it, once complete."""
+    log = tmp_path / "checked.log"
+    file_ok = StagedCheck.file_ok
 
-    def recorded(*args: Any, **kwargs: Any) -> Any:
-        staged = temporary(*args, **kwargs)
-        folders.append(Path(staged.name))
-        return staged
+    def logged(self: StagedCheck, relative: str) -> bool:
+        complete = (self.folder / relative).read_text(encoding="utf-8").endswith("\n")
+        with log.open("a", encoding="utf-8") as out:  # (one short line: one write)
+            out.write(f"{relative} {complete}\n")
+        return file_ok(self, relative)
 
-    seen: list[list[str]] = []
-
-    def counting(work: Any) -> Any:
-        check = start(work)
-        assert check is not None
-        ready = check.item_ready
-
-        def item_ready() -> None:
-            seen.append(sorted(p.name for p in folders[0].rglob("*.yaml")))
-            ready()
-
-        check.item_ready = item_ready  # type: ignore[method-assign]
-        return check
-
-    monkeypatch.setattr(tempfile, "TemporaryDirectory", recorded)
-    monkeypatch.setattr(beside.Beside, "start", staticmethod(counting))
+    monkeypatch.setattr(StagedCheck, "file_ok", logged)
     with _export(tmp_path) as prepared:
-        files = [Path(f).name for f in prepared.result.files]
-    assert seen == [sorted(files[: n + 1]) for n in range(len(files))]
+        files = list(prepared.result.files)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert sorted(lines) == sorted(f"{relative} True" for relative in files)
+
+
+def test_objects_that_link_pass_the_file_by_file_check(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package-product linking another one: the loader's `requires` for it is what the
+    check expects, so no part fails and the whole check is not needed."""
+    linked = LiveCatalog(
+        (
+            *LIVE,
+            LiveResource(
+                package_product_ref("Gold", "Data"),
+                "7",
+                {"min_qty": 0, "link_package": "Silver", "link_product": "Data"},
+            ),
+        )
+    )
+
+    def whole(*args: Any) -> None:
+        raise AssertionError("a part failed: the whole check ran")
+
+    monkeypatch.setattr(adopt, "_verify", whole)
+    with _export(tmp_path, linked) as prepared:
+        assert package_product_ref("Gold", "Data") in prepared.result.refs
+
+
+def test_a_problem_across_files_is_worded_by_the_whole_check(
+    where: str, tmp_path: Path
+) -> None:
+    """The checks across files run on stand-ins; what they find is worded as ever: here a
+    kept file renames a product from a name the export writes."""
+    project = tmp_path / "adopt"
+    project.mkdir()
+    (project / "catalogsync.yaml").write_text(
+        "backend: billingplatform\ncatalog: [kept.yaml, out/]\n"
+        "targets: {local: {url: 'emulator:'}}\n",
+        encoding="utf-8",
+    )
+    (project / "kept.yaml").write_text(
+        "products:\n  - name: Talk\n    renamed_from: [Voice]\n", encoding="utf-8"
+    )
+    (project / "out").mkdir()  # (the catalog path exists: the export joins the catalog)
+    with pytest.raises(CatalogSyncError, match="does not load back") as caught:
+        _export(tmp_path)
+    assert str(caught.value).endswith(
+        "kept.yaml:2:5: product Talk is renamed from 'Voice', but 'Voice' is still declared "
+        "(first declared at products.yaml:6:5)"
+    )
+    assert _written(tmp_path) == []

@@ -1,0 +1,113 @@
+"""The export's proof, file by file: what `adopt._verify` proves of all the files at once.
+
+`_verify` loads every staged file together with the project's kept ones (`load_catalog`)
+and plans them against the live catalog: no problem in any file, none across files
+(`check_references`), and no create or update of an exported object. The same proof, in
+parts that two processes can share (`catalogsync.beside`):
+
+- each staged file alone (`StagedCheck.file_ok`): loaded by the loader `plan` uses
+  (`loader.load_file`: the same reading, validation and checks), it has no problem, it
+  declares exactly the objects written into it (the same keys in the same order), each
+  linking to what the live record links to and renaming nothing, and none of them plans
+  a create or an update (`planner.upsert_check`: the whole catalog's renames and live
+  index, made once);
+- the checks across files, once (`StagedCheck.references_ok`): `check_references` on the
+  kept resources and, for each exported object, a stand-in with its key and its links.
+  That function reads nothing else of a resource to decide whether there is a problem
+  (its place only words the message), and `file_ok` showed that the files declare
+  exactly these keys and links, so it answers what it would answer on the loaded files.
+
+All parts pass exactly when `_verify` passes. When any fails, the caller runs `_verify`
+itself, which words the error (or passes: a part may refuse what the whole allows, e.g.
+objects in another order), so every message is the one it always was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalogsync.catalog import Ref, Resource
+from catalogsync.catalog_format import CatalogFormat
+from catalogsync.exporter import Chosen
+from catalogsync.live import LiveCatalog
+from catalogsync.loader import check_references, load_file
+from catalogsync.plan import Change
+from catalogsync.planner import PlanOptions, upsert_check
+
+
+@dataclass(frozen=True)
+class StagedCheck:
+    """What checking one staged file needs, made once before the files are shared out."""
+
+    fmt: CatalogFormat
+    folder: Path  # the staging folder
+    groups: Mapping[str, Sequence[Ref]]  # each file (relative) → the objects written in it
+    kept: Sequence[Resource]  # the project's catalog files that stay
+    links: Mapping[Ref, tuple[Ref, ...]]  # what each exported object links to, if anything
+    upserts: Callable[[Iterable[Resource]], list[Change]]
+
+    @classmethod
+    def prepare(
+        cls,
+        chosen: Chosen,
+        fmt: CatalogFormat,
+        kept: Sequence[Resource],
+        folder: Path,
+        live: LiveCatalog,
+        options: PlanOptions,
+    ) -> StagedCheck:
+        links = _links(chosen, fmt)
+        declared: Sequence[Resource] = kept
+        if any(resource.renamed_from for resource in kept):  # (their renames need every key)
+            declared = [*kept, *_stand_ins(chosen.groups, links)]
+        options = dataclasses.replace(options, prune=())
+        upserts = upsert_check(declared, live, options)
+        return cls(fmt, folder, chosen.groups, kept, links, upserts)
+
+    def references_ok(self) -> bool:
+        """Whether the checks across files find nothing (see the module docstring)."""
+        return not check_references([*self.kept, *_stand_ins(self.groups, self.links)])
+
+    def file_ok(self, relative: str) -> bool:
+        """Whether the staged file at `relative` passes its part of the proof."""
+        issues, resources = load_file(self.folder / relative, self.fmt, base=self.folder)
+        if issues or [resource.ref for resource in resources] != self.groups[relative]:
+            return False
+        links = self.links
+        if links:
+            linked = (resource.requires != links.get(resource.ref, ()) for resource in resources)
+        else:
+            linked = (bool(resource.requires) for resource in resources)
+        if any(resource.renamed_from for resource in resources) or any(linked):
+            return False
+        return not self.upserts(resources)
+
+
+def _links(chosen: Chosen, fmt: CatalogFormat) -> dict[Ref, tuple[Ref, ...]]:
+    """What the objects that link anything link to: what the loader gives as their
+    `requires` (the format's `linked_refs` of the fields written). Records are walked in
+    order, not looked up (see `exporter._needs_chosen`); those holding no link field link
+    nothing."""
+    names = frozenset(fmt.link_fields)
+    links = {}
+    for ref, record in chosen.live.items() if names else ():
+        fields = record.fields
+        if fields.keys().isdisjoint(names):
+            continue
+        linked = fmt.linked_refs(fmt.export_fields(ref, fields))
+        if linked:
+            links[ref] = linked
+    return links
+
+
+def _stand_ins(
+    groups: Mapping[str, Sequence[Ref]], links: Mapping[Ref, tuple[Ref, ...]]
+) -> list[Resource]:
+    """Each exported object with the key and links the files declare for it."""
+    refs = (ref for refs in groups.values() for ref in refs)
+    if not links:
+        return [Resource(ref=ref) for ref in refs]
+    return [Resource(ref=ref, requires=links.get(ref, ())) for ref in refs]
