@@ -8,6 +8,9 @@ without sampling, and without counting the emulator or this process's memory.
 
 from __future__ import annotations
 
+import compileall
+import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -30,9 +33,24 @@ CREDENTIALS = {USER_ENV: "bench", PASSWORD_ENV: "bench", CLIENT_ID_ENV: "bench"}
 
 
 def catalogsync_command() -> list[str]:
-    """How to start catalogsync: the installed script next to this Python, or `-m`."""
+    """How to start catalogsync: the installed script next to this Python, or `-m`; its
+    bytecode compiled first (`compile_bytecode`)."""
+    compile_bytecode()
     script = Path(sys.executable).with_name("catalogsync")
     return [str(script)] if script.exists() else [sys.executable, "-m", "catalogsync"]
+
+
+@functools.cache
+def compile_bytecode() -> None:
+    """Compile catalogsync's modules to bytecode (`__pycache__`), once per run, so that each
+    command starts as an installed catalogsync does: pip compiles a wheel's modules when it
+    installs them. From a checkout (an editable install) with PYTHONDONTWRITEBYTECODE set,
+    as in some containers, every command would otherwise compile each module's source
+    again: ~0.2 s of CPU before the first request of a plan, counted in every row. Python
+    still checks each cached file against its source, so an edit is never run stale."""
+    spec = importlib.util.find_spec("catalogsync")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        compileall.compile_dir(folder, quiet=1)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
+import catalogsync.cli
+from benchmarks import harness
 from benchmarks.timeline import run_once, summary
 from tests.conftest import copy_example
 
@@ -28,3 +31,12 @@ def test_a_command_that_sends_nothing_has_no_first_request() -> None:
     timeline = run_once(["--version"])
     assert timeline["requests"] == [] and timeline["exit_code"] == 0
     assert "first request nan s" in summary(timeline) and not math.isnan(timeline["exit"])
+
+
+def test_commands_are_measured_with_catalogsync_s_bytecode_compiled() -> None:
+    source = Path(catalogsync.cli.__file__)
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    cached.unlink(missing_ok=True)  # as in a checkout under PYTHONDONTWRITEBYTECODE
+    harness.compile_bytecode.cache_clear()
+    harness.catalogsync_command()
+    assert cached.exists()
