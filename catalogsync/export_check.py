@@ -88,17 +88,18 @@ class StagedCheck:
 
 def _links(chosen: Chosen, fmt: CatalogFormat) -> dict[Ref, tuple[Ref, ...]]:
     """What the objects that link anything link to: what the loader gives as their
-    `requires` (the format's `linked_refs` of the fields written). Records are walked in
-    order, not looked up (see `exporter._needs_chosen`); those holding no link field link
-    nothing."""
+    `requires`, the format's `linked_refs` of the link fields written, which are the live
+    ones (`export_fields` leaves out only empty values; were it otherwise, `file_ok` would
+    find the difference and the whole check would run). Only a record holding a link field
+    can link anything, and the records are walked in order, not looked up (see
+    `exporter._needs_chosen`)."""
     names = frozenset(fmt.link_fields)
+    if not names:
+        return {}
     links = {}
-    for ref, record in chosen.live.items() if names else ():
+    for ref, record in chosen.live.items():
         fields = record.fields
-        if fields.keys().isdisjoint(names):
-            continue
-        linked = fmt.linked_refs(fmt.export_fields(ref, fields))
-        if linked:
+        if not names.isdisjoint(fields) and (linked := fmt.linked_refs(fields)):
             links[ref] = linked
     return links
 
