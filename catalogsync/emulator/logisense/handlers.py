@@ -110,7 +110,10 @@ class Handlers:
             rows = self.db.select(resource, query, limit=page.page_size, offset=page.offset)
             # [INFERRED] excludeTotalCount skips the count and answers null.
             total = None if page.exclude_total_count else self.db.count(resource, query)
-            items = self._render(resource, rows, detail)
+            read = self.views.read(resource, rows, detail=detail)
+        # Built outside the lock: a small lookup asked meanwhile is answered rather than held
+        # until a whole page of package details is built.
+        items = read.build()
         return {
             "pagination": page.to_wire(),
             "pagedResults": {"totalCount": total, "items": items},

@@ -314,3 +314,25 @@ def test_no_emulated_field_holds_a_float() -> None:
         for field in resource.fields
         if field.kind is Kind.NUMBER
     ] == []
+
+
+def test_a_page_of_details_is_read_under_the_lock_and_built_without_the_database(
+    ls: LogiSenseEmulator, service: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packages = [int(ls.create("Package", name=f"P{n}")["identity"]) for n in range(3)]
+    for package in packages:
+        ls.create("Package/Service", packageId=package, serviceId=service)
+    resource = RESOURCES["Package"]
+    rows = ls.db.select(resource)
+    expected = ls.views.render_detailed(resource, rows)
+    read = ls.views.read(resource, rows, detail=True)
+
+    def no_database(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the build read the database")
+
+    monkeypatch.setattr(ls.db, "select", no_database)
+    monkeypatch.setattr(ls.db, "where_in", no_database)
+    # What the page answer is built from: the same items, with no read (so outside the lock,
+    # other requests are not held while a page of package details is built).
+    assert read.build() == expected
+    assert [s["serviceId"] for s in expected[0]["details"]["services"]] == [service]
