@@ -35,7 +35,7 @@ def decimals(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PriceMove:
     """One money field's value before and after a change (None: no price)."""
 

@@ -40,7 +40,7 @@ class Action(StrEnum):
     DELETE = "delete"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field's value before and after (None before a create, None after a delete)."""
 
@@ -49,7 +49,7 @@ class FieldChange:
     after: Value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One planned change to one object.
 

@@ -19,7 +19,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeResult:
     """The result of one change: its outcome, the remote id it has now, and why it failed."""
 

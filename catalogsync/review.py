@@ -34,7 +34,7 @@ class Risk(StrEnum):
 _RANK = {Risk.LOW: 0, Risk.MEDIUM: 1, Risk.HIGH: 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One reason a change is risky, with the grade that reason alone deserves."""
 
@@ -51,7 +51,7 @@ class Effective:
     after_from: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeReview:
     """The review of one change of the plan."""
 

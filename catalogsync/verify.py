@@ -24,6 +24,15 @@ def verify_results(
     changes: Iterable[Change], results: Mapping[Ref, ChangeResult], live: LiveCatalog
 ) -> dict[Ref, ChangeResult]:
     """The results of `changes` after checking the succeeded ones against `live`."""
+    return {**results, **not_in_effect(changes, results, live)}
+
+
+def not_in_effect(
+    changes: Iterable[Change], results: Mapping[Ref, ChangeResult], live: LiveCatalog
+) -> dict[Ref, ChangeResult]:
+    """The failures that replace the results of the succeeded `changes` that `live` does not
+    show as planned (an apply updates its results with them rather than holding a second
+    whole copy of them beside the verification read)."""
     by_ref: dict[Ref, LiveResource] = {}
     more: dict[Ref, list[LiveResource]] = {}  # keys held by several live records
     for resource in live:
@@ -31,7 +40,7 @@ def verify_results(
         if held is not resource:
             more.setdefault(resource.ref, [held]).append(resource)
     ids: set[str] | None = None  # the live ids, for deletes: made when one is checked
-    checked: dict[Ref, ChangeResult] = dict(results)
+    checked: dict[Ref, ChangeResult] = {}
     for change in changes:
         result = results.get(change.ref)
         if result is None or result.outcome is not Outcome.SUCCEEDED:
