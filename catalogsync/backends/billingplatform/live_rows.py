@@ -6,17 +6,22 @@ process mostly waits on the network. `LiveRows` does the same work as each page 
 a page's fields are decoded and its live resources made as soon as what they depend on is
 read, so what is left when the read ends is small:
 - a product's and a package's fields depend on nothing else;
-- a package-product's key names its product and package, so its pages wait until the
-  PRODUCT and PACKAGE reads have ended; a nested one's key is its parent's plus its own
-  product, known at once when the parent was read before it (ids grow with creation, so
-  nearly always), else worked out when the read ends (`mapping._product_path`);
-- a rating method is named from RATING_METHOD rows read after the last page, and a linked
-  product from the package-product it links to (which may be on a later page): those two
-  fields are filled in when the read ends, in place, before any resource is handed out.
+- a package-product's key names its product and package, so a row is keyed as soon as
+  they are read (at L the PRODUCT read's last page, the proof of its end, can come after
+  most package-product pages: they do not wait for it); a nested one's key is its
+  parent's plus its own product, known at once when the parent was keyed before it (ids
+  grow with creation, so nearly always); a row whose product, package or parent is not
+  read yet waits, and is keyed when PRODUCT and PACKAGE have ended or, at the latest,
+  when the read ends (`mapping._product_path`);
+- a rating method is named from RATING_METHOD rows read after the last page, a linked
+  product from the package-product it links to (which may be on a later page), a linked
+  package from the PACKAGE rows: those fields are filled in when the read ends, in place,
+  before any resource is handed out.
 The result is the same set of resources as `mapping.live_resources` gives on the whole read
-(tests/backends/test_billingplatform_live_rows.py). A package-product Id read twice (an
-unstable order, rows added while reading) makes the package-products be built again from
-the whole read by `mapping.live_resources`, which keeps the last row of each Id.
+(tests/backends/test_billingplatform_live_rows.py). An Id read twice (an unstable order,
+rows added while reading) among the package-products, or among the products or packages
+they name, makes the package-products be built again from the whole read by
+`mapping.live_resources`, which keeps the last row of each Id.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from catalogsync.live import LiveResource
 __all__ = ["LiveRows"]
 
 #: Fields named from what is read last (filled in by `LiveRows.finish`).
-_LATE = frozenset({FieldType.RATING_METHOD, FieldType.LINKED_PRODUCT})
+_LATE = frozenset({FieldType.RATING_METHOD, FieldType.LINKED_PRODUCT, FieldType.PACKAGE})
 _DECODERS: dict[FieldType, Callable[[str], Value]] = {
     FieldType.TEXT: str,
     FieldType.NUMBER_TEXT: normalise_number_text,
@@ -54,9 +59,9 @@ _DECODERS: dict[FieldType, Callable[[str], Value]] = {
     FieldType.FLAG: lambda text: decode_value(text, FieldType.FLAG),
 }
 _NAMES = {kind: tuple(spec.name for spec in specs) for kind, specs in FIELDS.items()}
-#: A package-product whose key is worked out when the read ends: (its fields, Id, Updated,
-#: UpdatedUserId, PackageId).
-_Pending = tuple[dict[str, Value], str, str, str, str]
+#: A package-product row whose key is worked out once what it names is read: (its fields,
+#: Id, Updated, UpdatedUserId, PackageId, ProductId, ParentPackageProductId).
+_Pending = tuple[dict[str, Value], str, str, str, str, str, str]
 
 
 class LiveRows:
@@ -81,7 +86,11 @@ class LiveRows:
         self._pp_parents: dict[str, str] = {}  # Id → ParentPackageProductId
         self._pp_paths: dict[str, tuple[str, ...] | None] = {}  # mapping._product_path's
         self._pp_pending: list[_Pending] = []
-        self._pp_repeats = False  # an Id read twice: built from the whole read instead
+        #: An Id read twice (package-products, or the products or packages they name): the
+        #: package-products are built from the whole read instead.
+        self._pp_repeats = False
+        self._ended: set[Kind] = set()
+        self._retry = True  # pending rows are tried again once products and packages are read
 
     def add(self, kind: Kind, page: Columns) -> None:
         """One more page of `kind`'s read, in offset order (built by `work`)."""
@@ -91,33 +100,41 @@ class LiveRows:
         """`kind`'s read has ended with `rows` (every page `add`ed before). A kind that is
         not read only names what package-products refer to: its rows, no page."""
         self._rows[kind] = rows
-        if kind is not Kind.PACKAGE_PRODUCT:
+        self._ended.add(kind)
+        if kind not in self._kinds and kind is not Kind.PACKAGE_PRODUCT:
             self._names[kind] = dict(zip(rows.column("Id"), rows.column("Name"), strict=True))
 
     def work(self) -> None:
-        """Build every waiting page whose dependencies are read."""
+        """Build every waiting page."""
         for kind in (Kind.PRODUCT, Kind.PACKAGE):
             waiting = self._waiting[kind]
+            names = self._names.setdefault(kind, {})
             while waiting:
                 page = waiting.popleft()
-                if kind in self._kinds:
-                    ref = product_ref if kind is Kind.PRODUCT else package_ref
-                    self._build(
-                        kind, page, map(ref, page.column("Name")), self._decoded(kind, page)
-                    )
+                if kind not in self._kinds:
+                    continue  # not read: named by the rows `end` gives
+                before = len(names)
+                names.update(zip(page.column("Id"), page.column("Name"), strict=True))
+                if len(names) != before + len(page):
+                    self._pp_repeats = True  # an Id read twice: its name is known at the end
+                ref = product_ref if kind is Kind.PRODUCT else package_ref
+                self._build(kind, page, map(ref, page.column("Name")), self._decoded(kind, page))
         waiting = self._waiting[Kind.PACKAGE_PRODUCT]
         if Kind.PACKAGE_PRODUCT not in self._kinds or self._pp_repeats:
             waiting.clear()
             return
-        if Kind.PRODUCT in self._names and Kind.PACKAGE in self._names:
-            while waiting:
-                self._package_products(waiting.popleft())
+        while waiting:
+            self._package_products(waiting.popleft())
+        if self._retry and Kind.PRODUCT in self._ended and Kind.PACKAGE in self._ended:
+            # What waited for a product or a package not read yet is known now.
+            self._retry, pending, self._pp_pending = False, self._pp_pending, []
+            self._resolve(pending)
 
     def finish(self, rating_methods: Mapping[str, str]) -> list[LiveResource]:
         """The live resources, once every kind's read has `end`ed (rating methods: Id → type)."""
         self.work()
         products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
-        if self._pp_repeats:
+        if self._pp_repeats and Kind.PACKAGE_PRODUCT in self._kinds:
             # Whatever was built of them before the repeat showed is dropped.
             self._fields[Kind.PACKAGE_PRODUCT] = []
             self._resources[Kind.PACKAGE_PRODUCT] = live_resources(
@@ -133,6 +150,8 @@ class LiveRows:
                     continue  # every row's value stays None (as "" decodes)
                 if spec.type is FieldType.RATING_METHOD:
                     table: Mapping[str, str] = rating_methods
+                elif spec.type is FieldType.PACKAGE:
+                    table = packages
                 else:  # a linked product: the product of the package-product it names
                     pp_products = self._pp_products
                     table = {i: products.get(pp_products[i], "") for i in named if i in pp_products}
@@ -186,65 +205,78 @@ class LiveRows:
     ) -> list[Value]:
         """`mapping._decoded_column`, each distinct text decoded once for the whole read."""
         values = self._values.setdefault((kind, wire), {})
-        if field_type is FieldType.PACKAGE:
-            packages = self._names[Kind.PACKAGE]
-            decode: Callable[[str], Value] = lambda text: reference_name(text, packages)  # noqa: E731
-        else:
-            decode = _DECODERS[field_type]
+        decode = _DECODERS[field_type]
         for text in dict.fromkeys(texts).keys() - values.keys():
             values[text] = decode(text) if text else None
         return list(map(values.__getitem__, texts))
 
     def _package_products(self, page: Columns) -> None:
-        """A page of package-products: keys of top-level rows and of rows whose parent was
-        read before; the others wait for the end of the read (`_settle_pending`)."""
+        """A page of package-products: the keys `_resolve` can tell now (`_Pending` rows)."""
         ids = page.column("Id")
-        product_ids, parents, paths = self._pp_products, self._pp_parents, self._pp_paths
-        before = len(product_ids)
-        product_ids.update(zip(ids, page.column("ProductId"), strict=True))
-        if len(product_ids) != before + len(page):
+        before = len(self._pp_products)
+        self._pp_products.update(zip(ids, page.column("ProductId"), strict=True))
+        if len(self._pp_products) != before + len(page):
             self._pp_repeats = True  # see the module docstring
             return
-        parents.update(zip(ids, page.column("ParentPackageProductId"), strict=True))
-        products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
-        refs: list[Ref | None] = []
-        pending: list[int] = []
-        kind = Kind.PACKAGE_PRODUCT
-        path: tuple[str, ...] | None
-        columns = (
+        self._pp_parents.update(zip(ids, page.column("ParentPackageProductId"), strict=True))
+        rows = zip(
+            self._decoded(Kind.PACKAGE_PRODUCT, page),
             ids,
+            page.column("Updated"),
+            page.column("UpdatedUserId"),
             page.column("PackageId"),
             page.column("ProductId"),
             page.column("ParentPackageProductId"),
+            strict=True,
         )
-        for remote_id, package_id, product_id, parent in zip(*columns, strict=True):
-            if not parent:
-                name = products.get(product_id)
-                path = paths[remote_id] = None if name is None else (name,)
+        self._resolve(rows)
+
+    def _resolve(self, rows: Iterable[_Pending]) -> None:
+        """Live resources of the rows whose key is known for good; the others are kept in
+        `_pp_pending`. A key is `mapping._product_path`'s answer: its product's name after
+        its parent's path (a top-level row: its product's name alone), no key when its
+        product or package is not live or its parent has no key. A product or package not
+        read yet may still come; a parent not read yet (or not keyed yet) likewise."""
+        products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
+        all_products = Kind.PRODUCT in self._ended
+        all_packages = Kind.PACKAGE in self._ended
+        paths = self._pp_paths
+        pending = self._pp_pending.append
+        append = self._resources[Kind.PACKAGE_PRODUCT].append
+        adopting = LiveResource.adopting
+        kind = Kind.PACKAGE_PRODUCT
+        path: tuple[str, ...] | None
+        for row in rows:
+            fields, remote_id, updated_at, updated_by, package_id, product_id, parent = row
+            name = products.get(product_id)
+            if name is None:
+                if not all_products:
+                    pending(row)
+                    continue
+                path = None  # its product is not live
+            elif not parent:
+                path = (name,)
             elif parent in paths:
-                # mapping._product_path's answer once the parent's is known.
-                above, name = paths[parent], products.get(product_id)
-                path = paths[remote_id] = None if above is None or name is None else (*above, name)
+                above = paths[parent]
+                path = None if above is None else (*above, name)
             else:
-                pending.append(len(refs))
-                refs.append(None)
+                pending(row)
                 continue
+            paths[remote_id] = path  # known for good
             package = packages.get(package_id)
-            refs.append(None if path is None or package is None else Ref(kind, (package, *path)))
-        fields = self._decoded(kind, page)
-        self._build(kind, page, refs, fields)
-        updated, updated_by = page.column("Updated"), page.column("UpdatedUserId")
-        package_column = page.column("PackageId")
-        self._pp_pending += [
-            (fields[i], ids[i], updated[i], updated_by[i], package_column[i]) for i in pending
-        ]
+            if package is None and path is not None and not all_packages:
+                pending(row)
+                continue
+            if path is not None and package is not None:
+                ref = Ref(kind, (package, *path))
+                append(adopting(ref, remote_id, fields, updated_at or None, updated_by or None))
 
     def _settle_pending(self, products: Mapping[str, str], packages: Mapping[str, str]) -> None:
         """The keys of the package-products whose parent was not read before them, now that
         every row is (a cycle, a parent or product that is not live: no key, left out)."""
         kind = Kind.PACKAGE_PRODUCT
         append = self._resources[kind].append
-        for fields, remote_id, updated_at, updated_by, package_id in self._pp_pending:
+        for fields, remote_id, updated_at, updated_by, package_id, _, _ in self._pp_pending:
             path = product_path(
                 remote_id, self._pp_products, self._pp_parents, products, self._pp_paths
             )
