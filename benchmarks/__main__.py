@@ -30,7 +30,7 @@ from benchmarks.cold_state import ColdState, ColdStateError, catalog_digest, cod
 from benchmarks.compare import Regression, before_after, regressions, still_flagged
 from benchmarks.compare import load as load_previous
 from benchmarks.generate import SIZES, generate
-from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds
+from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds, stopped_by_signals
 from benchmarks.naive import sample_rates
 from benchmarks.planning import measure_planning
 from benchmarks.report import machine, write_results
@@ -271,17 +271,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown size or scenario: {', '.join(unknown)}")
     try:
-        results = run(
-            sizes,
-            scenarios,
-            args.latency_ms,
-            args.rate_limit,
-            args.out,
-            args.naive_sample,
-            backends,
-            args.cold_state,
-            args.reuse_cold,
-        )
+        with stopped_by_signals():  # SIGTERM too stops the emulator and the measured command
+            results = run(
+                sizes,
+                scenarios,
+                args.latency_ms,
+                args.rate_limit,
+                args.out,
+                args.naive_sample,
+                backends,
+                args.cold_state,
+                args.reuse_cold,
+            )
     except ColdStateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ without sampling, and without counting the emulator or this process's memory.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import functools
 import importlib.util
 import json
@@ -18,9 +19,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import httpx
@@ -51,6 +53,29 @@ def compile_bytecode() -> None:
     spec = importlib.util.find_spec("catalogsync")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         compileall.compile_dir(folder, quiet=1)
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP stop the run as KeyboardInterrupt, so every `with` on the
+    way out runs: the emulator process is stopped, not left behind. A process started with
+    `&` from a script inherits SIGINT ignored, and Python's SIGTERM default ends it without
+    any clean-up: both left the emulator running, an orphan holding its port."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    wanted: dict[signal.Signals, Callable[[int, FrameType | None], object]] = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: interrupt,
+        signal.SIGHUP: interrupt,
+    }
+    before = {signum: signal.signal(signum, handler) for signum, handler in wanted.items()}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 @dataclass(frozen=True)
@@ -98,9 +123,11 @@ def run_catalogsync(project: Path, *args: str, timeout_s: float = 3600.0) -> Run
         try:
             exit_code = child.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+            _stop_group(child)
             raise TimeoutError(f"{' '.join(args)} ran over {timeout_s:.0f}s") from None
+        except BaseException:  # interrupted (`stopped_by_signals`): the command stops too
+            _stop_group(child)
+            raise
     cost = json.loads(usage_path.read_text(encoding="utf-8"))
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     return Run(
@@ -113,6 +140,13 @@ def run_catalogsync(project: Path, *args: str, timeout_s: float = 3600.0) -> Run
         stdout_bytes=out_path.stat().st_size,
         stderr_tail=stderr[-2000:],
     )
+
+
+def _stop_group(child: subprocess.Popen[bytes]) -> None:
+    """Kill the measured command with its wrapper (their own process group), and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
 
 
 def _stats_line(stderr: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ command by hand.
 generates the SIZE catalog (S, M, L: `generate.SIZES`), starts `catalogsync emulator serve`
 for BACKEND with the benchmarks' 50 ms latency and 15 requests/s, writes the project to
 WORKDIR/project, cold-applies it (printing that run's cost) and keeps the emulator up until
-interrupted; WORKDIR/url holds its address. Then, for example:
+interrupted (Ctrl-C, SIGTERM or SIGHUP: the emulator stops with it); WORKDIR/url holds
+its address. Then, for example:
 
     cd WORKDIR/project && CATALOGSYNC_BENCH_USER=b CATALOGSYNC_BENCH_PASSWORD=b \\
         CATALOGSYNC_BENCH_CLIENT_ID=b python -m cProfile -o plan.prof -m catalogsync plan
@@ -21,13 +22,14 @@ a LogiSense L cold apply takes about an hour.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.cold_state import ColdState, catalog_digest
 from benchmarks.generate import SIZES, generate, write_project
-from benchmarks.harness import EmulatorServer, run_catalogsync
+from benchmarks.harness import EmulatorServer, run_catalogsync, stopped_by_signals
 from benchmarks.scenarios import project_settings
 from benchmarks.systems import systems_named
 
@@ -46,6 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="start from the cold state saved in DIR instead of a new cold apply",
     )
     args = parser.parse_args(argv)
+    # Ctrl-C, SIGTERM: the emulator has been stopped on the way out
+    with stopped_by_signals(), contextlib.suppress(KeyboardInterrupt):
+        _serve(args)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> None:
+    """Set up WORKDIR and keep its emulator up until interrupted."""
     system = systems_named([args.backend])[0]
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = generate(*SIZES[args.size])
@@ -73,11 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"emulator at {server.url} (Ctrl-C stops it)", flush=True)
         (args.workdir / "url").write_text(server.url + "\n", encoding="utf-8")
-        try:
-            while True:
-                time.sleep(60)
-        except KeyboardInterrupt:
-            return 0
+        while True:
+            time.sleep(60)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from benchmarks import child_usage, emulator_pages, floor_logisense
@@ -28,6 +29,8 @@ from benchmarks.report import markdown
 from benchmarks.scenarios import time_limit
 from benchmarks.systems import BILLINGPLATFORM
 from tests.clirun import run
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.loopback
 
@@ -358,3 +361,44 @@ def test_serve_keeps_a_cold_applied_project_and_its_emulator_up_until_interrupte
     )
     reused = _serve(tmp_path / "reused", monkeypatch, "--cold-state", str(states))
     assert "cold apply" not in reused and "emulator at http://" in reused
+
+
+@pytest.mark.benchmark_harness
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_stops_its_emulator_when_stopped_even_started_in_the_background(
+    signum: signal.Signals, tmp_path: Path
+) -> None:
+    """`python -m benchmarks.serve … &` from a script: SIGINT arrives ignored (as `&` leaves
+    it) and SIGTERM used to end serve at once; either way its emulator lived on, an orphan
+    holding its port. Now both stop serve and the emulator with it."""
+
+    def as_started_with_ampersand() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    workdir, errors = tmp_path / "work", tmp_path / "stderr.txt"
+    with errors.open("wb") as stderr:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.serve", "S", "billingplatform", str(workdir)],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=as_started_with_ampersand,
+        )
+    try:
+        url_file = workdir / "url"
+        deadline = time.monotonic() + 300
+        while not url_file.exists():
+            assert serve.poll() is None, errors.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "serve never wrote its url"
+            time.sleep(0.2)
+        url = url_file.read_text(encoding="utf-8").strip()
+        assert httpx.get(f"{url}/_emulator/stats", timeout=30).status_code == 200
+        serve.send_signal(signum)
+        assert serve.wait(timeout=60) == 0
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/_emulator/stats", timeout=5)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
