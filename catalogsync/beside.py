@@ -49,9 +49,11 @@ def available() -> bool:
     return len(os.sched_getaffinity(0)) > 1
 
 
-#: Queue entries at most (each a run of items): they are all written before the fork, and
-#: 1,024 of `_RUN` fill 8 KiB, well within a pipe's buffer (so the write never blocks).
-_RUNS = 1024
+#: Queue entries at most (each a run of items). They are all written before the fork, in
+#: one write, so they must fit the pipe's buffer or the write would wait for a reader that
+#: does not exist yet: 512 of `_RUN` are 4 KiB, one page, the least a pipe is given (even
+#: past the user's pipe limit, `pipe-user-pages-soft`), and `PIPE_BUF` (written whole).
+_RUNS = 512
 _RUN = struct.Struct("<II")  # first item, end (exclusive)
 
 

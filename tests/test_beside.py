@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -127,3 +128,9 @@ def test_no_child_where_it_cannot_help(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not beside.available()
     child, mine = Beside.share(3, lambda items: None)
     assert child is None and list(mine) == [0, 1, 2]
+
+
+def test_the_whole_queue_fits_one_page_written_whole() -> None:
+    """Written before the fork, with no reader yet: it must fit the smallest pipe buffer
+    (one page, past the user's pipe limit) and be written in one piece."""
+    assert beside._RUNS * beside._RUN.size <= select.PIPE_BUF
