@@ -202,7 +202,14 @@ def main() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     # CI cancels a job with SIGTERM: stop as on Ctrl-C (a message, exit 143), not silently.
     signal.signal(signal.SIGTERM, _raise_terminated)
-    cli.main(prog_name="catalogsync")
+    try:
+        cli.main(prog_name="catalogsync")
+    finally:
+        # The command is done; what is left is the interpreter's teardown, whose garbage
+        # collections scan every object still alive (the live and desired catalogs, the
+        # plan): 0.3-0.4 s of an M plan on a loaded machine. Frozen objects are not scanned;
+        # everything is still freed, and every exit handler still runs.
+        gc.freeze()
 
 
 #: The module of each command. A command registers itself on `cli` when its module is
