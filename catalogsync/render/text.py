@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
 from catalogsync.render.common import (
+    KindWords,
     changes_by_ref,
     created_refs,
     format_value,
@@ -69,7 +70,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if (partial := partial_note(plan)) is not None:
         sections.append(paint(partial, _YELLOW))
     sections += _review_blocks(plan, paint)
-    sections += [_change_block(plan, change, created, paint) for change in plan.changes]
+    words = kind_words(plan.backend)  # once a plan: a cold apply renders 200,000 blocks
+    sections += [_change_block(plan, change, created, paint, words) for change in plan.changes]
     if plan.unmanaged:
         sections.append(_unmanaged_block(plan, paint))
     if plan.needs:
@@ -129,8 +131,9 @@ def _review_blocks(plan: Plan, paint: Paint) -> list[str]:
     return blocks
 
 
-def _change_block(plan: Plan, change: Change, created: frozenset[Ref], paint: Paint) -> str:
-    words = kind_words(plan.backend)
+def _change_block(
+    plan: Plan, change: Change, created: frozenset[Ref], paint: Paint, words: KindWords
+) -> str:
     lines = [paint(words.change_title(change), _ACTION_STYLE[change.action])]
     entry = review_of(plan, change)
     currency = plan.review.currency if plan.review else None
@@ -141,30 +144,36 @@ def _change_block(plan: Plan, change: Change, created: frozenset[Ref], paint: Pa
         f"# {one_line(risk_note(entry))}" if entry and entry.findings else None,
     ]
     lines += [INDENT + paint(note, _DIM) for note in notes if note]
-    lines += [INDENT + line for line in _field_lines(plan, change, shown_fields(change))]
+    priced = entry is not None and bool(entry.prices)
+    lines += [INDENT + line for line in _field_lines(plan, change, shown_fields(change), priced)]
     money_notes = [reach_note(entry, currency), effective_note(entry, currency)] if entry else []
     lines += [INDENT + paint("# " + one_line(n), _DIM) for n in money_notes if n]
     return "\n".join(lines)
 
 
-def _field_lines(plan: Plan, change: Change, fields: Iterable[FieldChange]) -> list[str]:
+def _field_lines(
+    plan: Plan, change: Change, fields: Iterable[FieldChange], priced: bool
+) -> list[str]:
     """`name = value` (create, delete) or `name: before → after` (update), aligned; a price
-    is followed by its move (`(+0.01, +20.0 %)`, `(new price)`)."""
+    is followed by its move (`(+0.01, +20.0 %)`, `(new price)`). `priced`: the change's
+    review has price moves (without any, no field has a suffix to look up)."""
+
+    def suffix(name: str) -> str:
+        return price_suffix(plan, change, name) if priced else ""
+
     action = change.action
     rows = list(fields)
     width = max((len(one_line(f.field)) for f in rows), default=0)
     if action is Action.UPDATE:
         return [
             f"{(one_line(f.field) + ':').ljust(width + 1)} "
-            f"{format_value(f.before)} → {format_value(f.after)}"
-            + price_suffix(plan, change, f.field)
+            f"{format_value(f.before)} → {format_value(f.after)}" + suffix(f.field)
             for f in rows
         ]
     # A create shows what it will write, a delete what the object had.
     return [
         f"{one_line(f.field).ljust(width)} = "
-        f"{format_value(f.after if action is Action.CREATE else f.before)}"
-        + price_suffix(plan, change, f.field)
+        f"{format_value(f.after if action is Action.CREATE else f.before)}" + suffix(f.field)
         for f in rows
     ]
 
