@@ -40,12 +40,14 @@ async def send(self, request, **kwargs):
     started = time.time() - T0
     response = await _send(self, request, **kwargs)
     _sent.append((started, time.time() - T0, request.method, request.url.path,
-                  len(response.content) if not kwargs.get("stream") else 0))
+                  len(response.content) if not kwargs.get("stream") else 0,
+                  time.process_time()))
     return response
 httpx.AsyncClient.send = send
 def _write():
     with open(os.environ["TIMELINE_OUT"], "w") as f:
-        json.dump({"requests": _sent, "exit": time.time() - T0}, f)
+        json.dump({"requests": _sent, "exit": time.time() - T0,
+                   "exit_cpu": time.process_time()}, f)
 atexit.register(_write)
 sys.argv = ["catalogsync", *sys.argv[1:]]
 runpy.run_module("catalogsync", run_name="__main__", alter_sys=True)
@@ -79,6 +81,16 @@ def summary(timeline: dict[str, Any]) -> str:
     )
 
 
+def after_last_answer(timeline: dict[str, Any]) -> tuple[float, float]:
+    """Wall and CPU seconds from the last answer to the process's exit (the process's own
+    CPU, threads included): what no overlap with the network can hide."""
+    requests = timeline["requests"]
+    if not requests:
+        return float("nan"), float("nan")
+    last = max(requests, key=lambda request: request[1])
+    return timeline["exit"] - last[1], timeline["exit_cpu"] - last[5]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.timeline", description=__doc__.split("\n\n")[0]
@@ -92,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for _ in range(options.repeat):
         timeline = run_once(command)
         if options.requests:
-            for started, ended, method, path, size in timeline["requests"]:
+            for started, ended, method, path, size, _ in timeline["requests"]:
                 print(f"  {started:7.3f} → {ended:7.3f}  {method} {path} {size:,} B")
         print(summary(timeline))
     return 0

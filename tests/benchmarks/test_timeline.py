@@ -6,9 +6,13 @@ import importlib.util
 import math
 from pathlib import Path
 
+import pytest
+
 import catalogsync.cli
 from benchmarks import harness
-from benchmarks.timeline import run_once, summary
+from benchmarks.after_read import main as after_read_main
+from benchmarks.timeline import after_last_answer, run_once, summary
+from benchmarks.timeline import main as timeline_main
 from tests.conftest import copy_example
 
 
@@ -25,12 +29,16 @@ def test_a_timeline_holds_each_request_from_the_login_on_in_the_order_sent(
         assert 0 < started <= ended <= timeline["exit"]
     assert timeline["cpu"] > 0
     assert summary(timeline).startswith(f"first request {requests[0][0]:.3f} s")
+    wall, cpu = after_last_answer(timeline)
+    assert wall == timeline["exit"] - max(r[1] for r in requests) and wall >= 0
+    assert 0 <= cpu <= timeline["exit_cpu"] <= timeline["cpu"]
 
 
 def test_a_command_that_sends_nothing_has_no_first_request() -> None:
     timeline = run_once(["--version"])
     assert timeline["requests"] == [] and timeline["exit_code"] == 0
     assert "first request nan s" in summary(timeline) and not math.isnan(timeline["exit"])
+    assert all(math.isnan(seconds) for seconds in after_last_answer(timeline))
 
 
 def test_commands_are_measured_with_catalogsync_s_bytecode_compiled() -> None:
@@ -40,3 +48,22 @@ def test_commands_are_measured_with_catalogsync_s_bytecode_compiled() -> None:
     harness.compile_bytecode.cache_clear()
     harness.catalogsync_command()
     assert cached.exists()
+
+
+def test_the_command_prints_each_request_and_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_example(tmp_path / "project")
+    assert timeline_main(["--requests", "--", "-C", str(project), "plan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "POST /rest/2.0/login" in lines[0] and lines[-1].startswith("first request ")
+
+
+def test_after_read_prints_what_follows_the_last_answer_of_each_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_example(tmp_path / "project")
+    assert after_read_main(["--repeat", "2", "--", "-C", str(project), "plan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all("after the last answer" in line for line in lines[:2])
+    assert lines[2].startswith("least CPU after the last answer: ")
