@@ -12,7 +12,7 @@ read, so what is left when the read ends is small:
   parent's plus its own product, known at once when the parent was keyed before it (ids
   grow with creation, so nearly always); a row whose product, package or parent is not
   read yet waits, and is keyed when PRODUCT and PACKAGE have ended or, at the latest,
-  when the read ends (`mapping._product_path`);
+  when the read ends (`mapping.product_path`);
 - a rating method is named from RATING_METHOD rows read after the last page, a linked
   product from the package-product it links to (which may be on a later page), a linked
   package from the PACKAGE rows: those fields are filled in when the read ends, in place,
@@ -38,12 +38,8 @@ from catalogsync.backends.billingplatform.mapping import (
     FieldType,
     decode_value,
     live_resources,
-)
-from catalogsync.backends.billingplatform.mapping import (
-    _product_path as product_path,
-)
-from catalogsync.backends.billingplatform.mapping import (
-    _reference_name as reference_name,
+    product_path,
+    reference_name,
 )
 from catalogsync.catalog import Kind, Ref, Value, package_ref, product_ref
 from catalogsync.live import LiveResource
@@ -84,7 +80,7 @@ class LiveRows:
         # Package-products: what their keys are worked out from, as far as read.
         self._pp_products: dict[str, str] = {}  # Id → ProductId
         self._pp_parents: dict[str, str] = {}  # Id → ParentPackageProductId
-        self._pp_paths: dict[str, tuple[str, ...] | None] = {}  # mapping._product_path's
+        self._pp_paths: dict[str, tuple[str, ...] | None] = {}  # mapping.product_path's
         self._pp_pending: list[_Pending] = []
         #: An Id read twice (package-products, or the products or packages they name): the
         #: package-products are built from the whole read instead.
@@ -233,7 +229,7 @@ class LiveRows:
 
     def _resolve(self, rows: Iterable[_Pending]) -> None:
         """Live resources of the rows whose key is known for good; the others are kept in
-        `_pp_pending`. A key is `mapping._product_path`'s answer: its product's name after
+        `_pp_pending`. A key is `mapping.product_path`'s answer: its product's name after
         its parent's path (a top-level row: its product's name alone), no key when its
         product or package is not live or its parent has no key. A product or package not
         read yet may still come; a parent not read yet (or not keyed yet) likewise."""

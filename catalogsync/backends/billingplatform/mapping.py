@@ -164,7 +164,7 @@ class Lookups:
         return {name: rid for rid, name in sorted(self.rating_method_names.items())}
 
 
-def _reference_name(text: str, table: Mapping[str, str]) -> str:
+def reference_name(text: str, table: Mapping[str, str]) -> str:
     # An id we cannot name (deleted, hidden by sharing rules) still shows as a difference.
     return table.get(text, f"#{text}")
 
@@ -180,9 +180,9 @@ def _field_decoders(lookups: Lookups) -> dict[Kind, _FieldDecoders]:
         _N: normalise_number_text,
         _D: lambda text: decode_value(text, _D),
         _F: lambda text: decode_value(text, _F),
-        FieldType.RATING_METHOD: lambda text: _reference_name(text, lookups.rating_method_names),
-        FieldType.PACKAGE: lambda text: _reference_name(text, lookups.package_names),
-        FieldType.LINKED_PRODUCT: lambda text: _reference_name(
+        FieldType.RATING_METHOD: lambda text: reference_name(text, lookups.rating_method_names),
+        FieldType.PACKAGE: lambda text: reference_name(text, lookups.package_names),
+        FieldType.LINKED_PRODUCT: lambda text: reference_name(
             text, lookups.package_product_products
         ),
     }
@@ -278,12 +278,12 @@ def package_product_refs(
             name = products.get(product_id)
             path = paths[remote_id] = None if name is None else (name,)
         else:
-            path = _product_path(remote_id, product_ids, parents, products, paths)
+            path = product_path(remote_id, product_ids, parents, products, paths)
         append(None if path is None or package is None else Ref(kind, (package, *path)))
     return refs
 
 
-def _product_path(
+def product_path(
     start: str,
     product_ids: Mapping[str, str],
     parents: Mapping[str, str],
