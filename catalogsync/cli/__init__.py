@@ -200,6 +200,7 @@ GC_THRESHOLDS = (100_000, 50, 100)
 def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(*GC_THRESHOLDS)
+    _skip_httpx_command_line()
     # CI cancels a job with SIGTERM: stop as on Ctrl-C (a message, exit 143), not silently.
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
@@ -210,6 +211,16 @@ def main() -> None:
         # plan): 0.3-0.4 s of an M plan on a loaded machine. Frozen objects are not scanned;
         # everything is still freed, and every exit handler still runs.
         gc.freeze()
+
+
+def _skip_httpx_command_line() -> None:
+    """Keep httpx from importing its own command line (`httpx._main`) with itself.
+
+    httpx imports it whenever it can, and it can wherever rich and pygments are installed
+    (a developer's environment, and many a user's): 30-60 ms of every command before its
+    first request, for a command line catalogsync never runs. Without it httpx defines a
+    `main` that says how to install it; nothing else of httpx changes."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 #: The module of each command. A command registers itself on `cli` when its module is

@@ -28,7 +28,9 @@ def test_a_timeline_holds_each_request_from_the_login_on_in_the_order_sent(
     for started, ended, *_ in requests:
         assert 0 < started <= ended <= timeline["exit"]
     assert timeline["cpu"] > 0
-    assert summary(timeline).startswith(f"first request {requests[0][0]:.3f} s")
+    first = requests[0]
+    assert 0 < first[6] <= first[5], "the CPU used when the first request left, then answered"
+    assert summary(timeline).startswith(f"first request {first[0]:.3f} s (CPU {first[6]:.3f} s)")
     wall, cpu = after_last_answer(timeline)
     assert wall == timeline["exit"] - max(r[1] for r in requests) and wall >= 0
     assert 0 <= cpu <= timeline["exit_cpu"] <= timeline["cpu"]

@@ -1,0 +1,38 @@
+"""A command's start-up: what it imports before its first request (`catalogsync.cli.main`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import copy_example
+
+_PROBE = """
+import json, sys
+from catalogsync.cli import main
+sys.argv = ["catalogsync", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"exit": code, "httpx._main": repr(sys.modules.get("httpx._main", "absent")),
+                  "rich": "rich" in sys.modules}))
+"""
+
+
+def _run(*args: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+    probe: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return probe
+
+
+def test_a_command_does_not_import_httpx_s_own_command_line(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "project")
+    probe = _run("-C", str(project), "plan")
+    assert probe["exit"] == 0
+    # httpx imports `httpx._main` (rich, pygments) when it can; main() leaves it out.
+    assert probe["httpx._main"] == "None" and probe["rich"] is False
