@@ -130,10 +130,12 @@ async def apply_plan(
                 else ChangeResult(change.ref, Outcome.SKIPPED, change.remote_id, reason)
             )
     # The writes are done: the catalog read before them is not needed any more, nor the
-    # ids the writes referred to (200,000 of them at L). Let go of them before the
-    # verification read holds a second whole live catalog (a caller that hands `live` over
-    # and drops its own reference frees it here).
+    # ids the writes referred to (200,000 of them at L), nor what the backend kept from its
+    # reads for the writes (ids, names and rows of the records an update re-sends). Let go
+    # of them before the verification read holds a second whole live catalog (a caller
+    # that hands `live` over and drops its own reference frees it here).
     del live, ids, created, all_renames
+    backend.writes_done()  # and what the backend kept for the writes
     verified = False
     succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
     if options.verify and succeeded and stopping() is None:

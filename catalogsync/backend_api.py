@@ -91,6 +91,12 @@ class Backend(ABC):
         """Execute one wave of changes; `settled` (when given) is told how many of them
         settled each time a request or batch finishes."""
 
+    def writes_done(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """An apply's last wave is over: no write follows in this session. What the backend
+        kept from its reads for the writes (at L, hundreds of thousands of ids and rows) may
+        go before the verification read, and later reads need not keep it again. A write
+        after this is a programming error. By default nothing is kept."""
+
     async def lookup_tables(
         self, fields: Collection[LookupField]
     ) -> dict[LookupField, LookupTable]:

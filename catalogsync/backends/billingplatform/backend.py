@@ -116,6 +116,7 @@ class BillingPlatformBackend(Backend):
         #: Live package-product rows by Id: an update re-sends their required fields.
         #: (The `_PP_REQUIRED` texts, in that order: a tuple is a quarter of a dict's size.)
         self._live_pps: dict[str, tuple[str, ...]] = {}
+        self._writes_done = False
 
     def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
         self._expected_counts = counts
@@ -262,6 +263,8 @@ class BillingPlatformBackend(Backend):
             self._live_rating_method_types = method_types
         else:
             self._live_rating_method_types |= method_types
+        if self._writes_done:
+            return  # what follows is for writes: none comes any more
         for kind, kind_rows in fetched.items():
             self._fetched[kind] = set(kind_rows.column("Id"))
         pps_rows = fetched.get(Kind.PACKAGE_PRODUCT)
@@ -351,9 +354,21 @@ class BillingPlatformBackend(Backend):
 
     # --- writes ----------------------------------------------------------------------
 
+    def writes_done(self) -> None:
+        """Let go of what the reads kept for the writes (`_remember`), and keep it no more."""
+        self._writes_done = True
+        self._fetched = {}
+        self._pp_names = Counter()
+        self._pp_names_assigned = Counter()
+        self._live_pps = {}
+        self._package_ids = {}
+        self._rating_method_ids = {}
+
     async def apply_wave(
         self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
+        if self._writes_done:
+            raise RuntimeError("apply_wave after writes_done: the state writes need is gone")
         # Built once per wave (ids only grow between waves): per change, it cost
         # O(changes x ids) — minutes for a 40,000-object apply.
         self._package_ids = {r.name: i for r, i in ids.items() if r.kind is Kind.PACKAGE}

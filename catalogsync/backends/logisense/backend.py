@@ -81,6 +81,7 @@ class LogiSenseBackend(Backend):
         self._lookups: Lookups | None = None
         self._lookup_lock = asyncio.Lock()
         self._children: dict[str, PackageChildren] = {}
+        self._writes_done = False
 
     async def lookups(self) -> Lookups:
         """The lookup tables, fetched once (concurrently) and kept for the run."""
@@ -107,7 +108,8 @@ class LogiSenseBackend(Backend):
             step(self.client.paged("Service", detail=False)),
             step(self.client.paged("Package", detail=True)),
         )
-        self._children = {str(p["identity"]): package_children(p, lookups) for p in packages}
+        if not self._writes_done:  # the live children an update patches against
+            self._children = {str(p["identity"]): package_children(p, lookups) for p in packages}
         return LiveCatalog(tuple(live_resources(taken(services), taken(packages), lookups)))
 
     async def lookup_tables(
@@ -141,9 +143,16 @@ class LogiSenseBackend(Backend):
 
     # --- writes ----------------------------------------------------------------------
 
+    def writes_done(self) -> None:
+        """Let go of the live packages' children the updates patch against, and keep none."""
+        self._writes_done = True
+        self._children = {}
+
     async def apply_wave(
         self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
     ) -> list[ChangeResult]:
+        if self._writes_done:
+            raise RuntimeError("apply_wave after writes_done: the state writes need is gone")
         lookups = await self.lookups()
         singles: list[Awaitable[list[ChangeResult]]] = []  # a request (or a refusal) each
         by_package: dict[str, list[Change]] = {}

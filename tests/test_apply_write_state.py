@@ -1,0 +1,148 @@
+"""After an apply's last wave no write follows: the backend is told (`Backend.writes_done`)
+before the verification read, lets go of what it kept from its reads for the writes, and
+that read keeps none of it again. At L that state (ids, names and rows of 150,000
+package-products) was held twice at the verification read's peak: the re-checks' copy and
+the verification's own."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+
+import anyio
+import pytest
+
+from catalogsync.applier import apply_plan
+from catalogsync.backend_api import Progress, Settled
+from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
+from catalogsync.backends.billingplatform.client import BillingPlatformClient
+from catalogsync.backends.logisense.backend import LogiSenseBackend
+from catalogsync.catalog import Kind, Ref
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from catalogsync.emulator.logisense import LogiSenseEmulator
+from catalogsync.live import LiveCatalog
+from catalogsync.loader import load_catalog
+from catalogsync.plan import Change
+from catalogsync.planner import PlanOptions, build_plan
+from catalogsync.registry import get_format
+from catalogsync.report import ChangeResult, Outcome
+from tests.backends.logisense.conftest import make_client
+from tests.conftest import ROOT
+from tests.fakes import InMemoryBackend
+from tests.test_recheck_scope import DESIRED
+
+
+class NotesEvents(InMemoryBackend):
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+        self.events.append("read")
+        return await super().fetch_live(progress)
+
+    async def fetch_kinds(
+        self, kinds: Collection[Kind], ids: Mapping[Ref, str], *, keys_only: Collection[Kind] = ()
+    ) -> LiveCatalog:
+        self.events.append("recheck")
+        return await super().fetch_kinds(kinds, ids, keys_only=keys_only)
+
+    async def apply_wave(
+        self, changes: Sequence[Change], ids: Mapping[Ref, str], settled: Settled | None = None
+    ) -> list[ChangeResult]:
+        self.events.append("wave")
+        return await super().apply_wave(changes, ids, settled)
+
+    def writes_done(self) -> None:
+        self.events.append("writes done")
+
+
+def test_the_apply_tells_the_backend_its_writes_are_done_before_the_verification_read() -> None:
+    backend = NotesEvents()
+
+    async def go() -> None:
+        plan = build_plan(DESIRED, LiveCatalog(), PlanOptions(backend="memory"))
+        report = await apply_plan(plan, backend, LiveCatalog())
+        assert report.verified and report.exit_code == 0
+
+    anyio.run(go)
+    assert backend.events[-3:] == ["wave", "writes done", "read"]
+    assert backend.events.count("writes done") == 1
+
+
+def _billingplatform(emulator: BillingPlatformEmulator) -> BillingPlatformBackend:
+    client = BillingPlatformClient(
+        "http://emulator", "u", "p", transport=emulator.async_transport()
+    )
+    return BillingPlatformBackend(client)
+
+
+def _write_state(backend: BillingPlatformBackend) -> tuple[object, ...]:
+    return (backend._fetched, backend._live_pps, backend._pp_names, backend._pp_names_assigned)
+
+
+def test_billingplatform_keeps_nothing_for_writes_once_they_are_done() -> None:
+    seen_by_verification: list[tuple[object, ...]] = []
+
+    async def go() -> None:
+        with BillingPlatformEmulator() as emulator:
+            backend = _billingplatform(emulator)
+            fetch_live = backend.fetch_live
+
+            async def verification_read(progress: Progress | None = None) -> LiveCatalog:
+                seen_by_verification.append(_write_state(backend))
+                return await fetch_live(progress)
+
+            try:
+                live = await backend.fetch_live()
+                plan = build_plan(DESIRED, live, PlanOptions(backend="billingplatform"))
+                backend.fetch_live = verification_read  # type: ignore[method-assign]
+                report = await apply_plan(plan, backend, live)
+                assert report.verified and report.exit_code == 0
+                assert {r.outcome for r in report.results} == {Outcome.SUCCEEDED}
+                # the verification read kept nothing for writes either
+                assert _write_state(backend) == ({}, {}, Counter(), Counter())
+                again = await fetch_live()  # a read after the apply still reads everything
+                assert {r.ref for r in again} == {r.ref for r in DESIRED}
+                with pytest.raises(RuntimeError, match="writes_done"):
+                    await backend.apply_wave(plan.changes[:1], {})
+            finally:
+                await backend.close()
+
+    anyio.run(go)
+    assert seen_by_verification == [({}, {}, Counter(), Counter())]
+
+
+def test_logisense_keeps_no_package_children_once_the_writes_are_done() -> None:
+    kept_by_read: list[int] = []
+    example = ROOT / "catalogs" / "logisense-example"
+    files = [f for f in sorted(example.rglob("*.yaml")) if f.name != "catalogsync.yaml"]
+    desired = load_catalog(files, get_format("logisense"), example)
+
+    async def go() -> None:
+        with LogiSenseEmulator() as emulator:
+            backend = LogiSenseBackend(make_client(emulator.async_transport()))
+            fetch_live = backend.fetch_live
+
+            async def any_read(progress: Progress | None = None) -> LiveCatalog:
+                read = await fetch_live(progress)
+                kept_by_read.append(len(backend._children))
+                return read
+
+            try:
+                live = await backend.fetch_live()
+                plan = build_plan(desired, live, PlanOptions(backend="logisense"))
+                backend.fetch_live = any_read  # type: ignore[method-assign]
+                report = await apply_plan(plan, backend, live)
+                assert report.verified and report.exit_code == 0, report.results
+                assert backend._children == {}
+                with pytest.raises(RuntimeError, match="writes_done"):
+                    await backend.apply_wave(plan.changes[:1], {})
+            finally:
+                await backend.close()
+
+    anyio.run(go)
+    # a re-check's read keeps the packages' children for the next wave; the verification
+    # read keeps none
+    *rechecks, verification = kept_by_read
+    assert max(rechecks) > 0 and verification == 0
