@@ -29,8 +29,8 @@ from typing import Any
 
 import httpx
 
+from catalogsync import collector
 from catalogsync.backend_api import Backend
-from catalogsync.cli import GC_THRESHOLDS
 from catalogsync.http import HttpSettings
 from catalogsync.live import LiveCatalog
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "--memory", action="store_true", help="also the tracemalloc peak of one fetch_live"
     )
     args = parser.parse_args(argv)
-    gc.set_threshold(*GC_THRESHOLDS)  # as the CLI runs
+    collector.for_a_command()  # as the catalogsync command runs
     if args.mode == "record":
         url, file = args.where
         saved: dict[_Key, _Answer] = {}

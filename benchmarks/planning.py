@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.harness import CREDENTIALS
-from catalogsync.cli import GC_THRESHOLDS
+from catalogsync import collector
 from catalogsync.config import load_project
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_project_catalog
@@ -38,7 +38,7 @@ class PlanningCpu:
 def measure_planning(project_dir: Path, repeat: int = 2) -> PlanningCpu:
     """CPU seconds to load the project's catalog and plan it against the fetched live one."""
     os.environ.update(CREDENTIALS)
-    gc.set_threshold(*GC_THRESHOLDS)  # as the catalogsync command sets it
+    collector.for_a_command()  # as the catalogsync command runs
     project = load_project(project_dir)
     choice = choose_target(project, None)
 

@@ -7,7 +7,6 @@ own module and registers itself on `cli` when imported at the bottom of this fil
 from __future__ import annotations
 
 import contextvars
-import gc
 import importlib
 import os
 import signal
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from catalogsync import __version__, interrupt
+from catalogsync import __version__, collector, interrupt
 from catalogsync.cli.output import COLOR_MODES, set_color_mode, use_color
 from catalogsync.errors import EXIT_ERROR, CatalogSyncError
 
@@ -190,27 +189,16 @@ def cli(ctx: click.Context, project: Path, debug: bool, color: str) -> None:
     ctx.obj = Context(project=project, debug=debug)
 
 
-#: The cyclic collector's thresholds for a CLI run. A run builds catalogs of tens of
-#: thousands of objects and keeps them to the end; at the default (700, 10, 10) the
-#: collector re-scans them so often that it took ~40% of the CPU of loading and planning a
-#: 40,000-object catalog (benchmarks/). Memory is freed by reference counting either way.
-GC_THRESHOLDS = (100_000, 50, 100)
-
-
 def main() -> None:
     """Console-script entry point."""
-    gc.set_threshold(*GC_THRESHOLDS)
+    collector.for_a_command()
     _skip_httpx_command_line()
     # CI cancels a job with SIGTERM: stop as on Ctrl-C (a message, exit 143), not silently.
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         cli.main(prog_name="catalogsync")
     finally:
-        # The command is done; what is left is the interpreter's teardown, whose garbage
-        # collections scan every object still alive (the live and desired catalogs, the
-        # plan): 0.3-0.4 s of an M plan on a loaded machine. Frozen objects are not scanned;
-        # everything is still freed, and every exit handler still runs.
-        gc.freeze()
+        collector.before_exit()
 
 
 def _skip_httpx_command_line() -> None:

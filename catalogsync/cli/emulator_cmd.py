@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from catalogsync import collector
 from catalogsync.cli import cli
 from catalogsync.emulator.backends import (
     emulator_backends,
@@ -232,6 +233,7 @@ def serve(
     counters are at GET /_emulator/stats; faults can be changed while it runs with
     POST /_emulator/faults (a JSON object of fault settings).
     """
+    collector.for_a_server()  # it answers until stopped: its cycles must be collected
     faults = _faults(backend, fault_flags, error_statuses)
     _configure_logging(quiet)
     try:

@@ -1,0 +1,45 @@
+"""How a catalogsync process runs Python's cyclic garbage collector.
+
+Reference counting frees almost everything a run lets go of; the cyclic collector only adds
+what sits in reference cycles, and a run makes few: an M cold apply (227 requests) left 382
+objects in cycles, an M plan none beyond its imports. What the collector costs is the
+scanning: every object that outlives a young-generation collection is scanned by it, and a
+run builds catalogs of hundreds of thousands of objects and keeps them to its end. At the
+thresholds this module used before, (100,000, 50, 100), young collections were ~0.1 s of a
+BillingPlatform M plan's 1.5 s CPU, 0.26 s of its M cold apply's and 0.55-0.7 s of its L
+plan's ~6 s, and freed next to nothing. So a command runs with the collector off, and a
+server, which runs for hours and must not grow, runs with it on.
+"""
+
+from __future__ import annotations
+
+import gc
+
+#: The thresholds a long-running process collects at. Higher than Python's (700, 10, 10),
+#: whose young collections would re-scan a catalog of tens of thousands of objects many
+#: times a second while it is built.
+SERVER_THRESHOLDS = (100_000, 50, 100)
+
+
+def for_a_command() -> None:
+    """Turn the cyclic collector off for a command that ends on its own.
+
+    The few cycles a run leaves are freed when the process exits.
+    """
+    gc.disable()
+
+
+def for_a_server() -> None:
+    """Turn the cyclic collector on, at thresholds for a process that runs until stopped."""
+    gc.set_threshold(*SERVER_THRESHOLDS)
+    gc.enable()
+
+
+def before_exit() -> None:
+    """Spare the interpreter's teardown from scanning what the command leaves alive.
+
+    At exit the interpreter's own collections scan every object still alive (the live and
+    desired catalogs, the plan): 0.3-0.4 s of an M plan. Frozen objects are not scanned;
+    everything is still freed, and every exit handler still runs.
+    """
+    gc.freeze()

@@ -1,0 +1,71 @@
+"""How a run uses Python's cyclic collector (`catalogsync.collector`): a command runs with
+it off and its teardown does not re-scan what it kept; a server runs with it on."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from catalogsync import collector
+from catalogsync.cli import cli, emulator_cmd
+
+_PROBE = """
+import gc, sys
+from catalogsync.cli import main
+sys.argv = ["catalogsync", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("collector on:", gc.isenabled(), "frozen:", gc.get_freeze_count() > 0, "exit:", code)
+"""
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_command_runs_without_the_cyclic_collector_and_spares_its_teardown() -> None:
+    done = _run("--version")
+    assert done.returncode == 0, done.stderr
+    version, probe = done.stdout.splitlines()
+    assert version.startswith("catalogsync")
+    assert probe == "collector on: False frozen: True exit: 0"
+
+
+def test_a_failed_command_still_says_why_and_exits_with_its_code() -> None:
+    done = _run("plan", "--no-such-option")
+    assert "No such option" in done.stderr
+    assert done.stdout.strip() == "collector on: False frozen: True exit: 1"
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    enabled, thresholds = gc.isenabled(), gc.get_threshold()
+    yield
+    gc.set_threshold(*thresholds)
+    (gc.enable if enabled else gc.disable)()
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_the_emulator_server_collects_cycles_as_it_runs_for_hours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[bool, tuple[int, int, int]]] = []
+
+    def serve_app(*args: Any, **kwargs: Any) -> None:
+        seen.append((gc.isenabled(), gc.get_threshold()))
+
+    monkeypatch.setattr(emulator_cmd, "serve_app", serve_app)
+    collector.for_a_command()
+    result = CliRunner().invoke(cli, ["emulator", "serve", "--port", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert seen == [(True, collector.SERVER_THRESHOLDS)]
