@@ -5,8 +5,8 @@ what sits in reference cycles, and a run makes few: an M cold apply (227 request
 objects in cycles, an M plan none beyond its imports. What the collector costs is the
 scanning: every object that outlives a young-generation collection is scanned by it, and a
 run builds catalogs of hundreds of thousands of objects and keeps them to its end. At the
-thresholds this module used before, (100,000, 50, 100), young collections were ~0.1 s of a
-BillingPlatform M plan's 1.5 s CPU, 0.26 s of its M cold apply's and 0.55-0.7 s of its L
+thresholds this module used before, (100,000, 50, 100), young collections were ~0.1 s of the
+benchmarks' M plan's 1.5 s CPU, 0.26 s of their M cold apply's and 0.55-0.7 s of their L
 plan's ~6 s, and freed next to nothing. So a command runs with the collector off, and a
 server, which runs for hours and must not grow, runs with it on.
 """
