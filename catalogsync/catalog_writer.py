@@ -39,7 +39,11 @@ class CatalogWriter:
     """
 
     def __init__(self) -> None:
-        self._scalars: dict[tuple[type, Any], str | None] = {}
+        # Each distinct scalar's text (None: not on one line), by its type, then by value:
+        # `True`, `1` and `Decimal(1)` are equal keys, each type writes them its own way.
+        self._scalars: dict[type, dict[Any, str | None]] = {}
+        #: The mapping keys seen so far that are written plain (a catalog has a few dozen).
+        self._keys: set[str] = set()
 
     def write(
         self, stream: TextIO, document: Mapping[str, Any], header: Sequence[str] = ()
@@ -90,9 +94,12 @@ class CatalogWriter:
             raise _Whole
         pad = " " * indent
         start = first or pad
+        keys = self._keys
         for key, value in mapping.items():
-            if type(key) is not str or not plain_text(key):
-                raise _Whole
+            if key not in keys:
+                if type(key) is not str or not plain_text(key):
+                    raise _Whole
+                keys.add(key)
             if isinstance(value, dict):
                 lines.append(f"{start}{key}:")
                 self._mapping(value, indent + 2, lines, "")
@@ -117,23 +124,35 @@ class CatalogWriter:
                 lines.append(dash + self._scalar(item))
 
     def _scalar(self, value: Any) -> str:
+        """How `value` is written (each distinct one worked out once: a product's name
+        recurs in every package-product of it, statuses and quantities everywhere)."""
         kind = type(value)
-        if kind is str and plain_text(value):
-            return str(value)
-        if kind is bool:
-            return "true" if value else "false"
-        if kind is int:
-            return str(value)
-        if kind is Decimal and value.is_finite():
-            return f'"{format(value, "f")}"'  # quoted, so its precision survives (yamlio)
-        cache_key = (kind, value)
+        known = self._scalars.get(kind)
+        if known is None:
+            known = self._scalars[kind] = {}
         try:
-            text = self._scalars[cache_key]
+            text = known[value]
         except KeyError:
-            text = self._scalars[cache_key] = _rendered(value)
+            text = known[value] = _scalar_text(value)
+        except TypeError:  # an unhashable scalar (never in a catalog): worked out each time
+            text = _scalar_text(value)
         if text is None:
             raise _Whole
         return text
+
+
+def _scalar_text(value: Any) -> str | None:
+    """How a scalar is written, or None if not on one line (see `_rendered`)."""
+    kind = type(value)
+    if kind is str and plain_text(value):
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is Decimal and value.is_finite():
+        return f'"{format(value, "f")}"'  # quoted, so its precision survives (yamlio)
+    return _rendered(value)
 
 
 def _rendered(value: Any) -> str | None:

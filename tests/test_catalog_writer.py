@@ -94,6 +94,16 @@ def test_an_object_the_writer_does_not_lay_out_is_written_whole_by_dump_yaml() -
     assert_writes_like_dump_yaml(document)
 
 
+def test_one_writer_writes_equal_scalars_of_different_types_each_their_own_way() -> None:
+    # The writer remembers each scalar's text; 1, True and Decimal(1) are equal (and hash
+    # alike) in Python but are written `1`, `true` and `"1"`.
+    writer = CatalogWriter()
+    values: list[Any] = [1, True, Decimal("1"), "1", 0, False, Decimal("0"), "0", None, ""]
+    for value in values + values[::-1]:
+        document = {"products": [{"name": "A", "v": value, "w": [value]}]}
+        assert writer.text(document) == dump_yaml(document)
+
+
 def test_documents_it_does_not_lay_out_at_all_are_dump_yaml_s() -> None:
     documents: list[Any] = [{}, {"products": []}, {"products": {"a": 1}}, {"products": [1, 2]}]
     for document in documents:
