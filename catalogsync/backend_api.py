@@ -56,6 +56,12 @@ class Backend(ABC):
 
     name: str
 
+    def start_session(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Send the login now, without waiting for its answer (called in a running event
+        loop, before the command imports what it runs next): the first request that needs
+        the session waits for it, and fails as the login fails. By default nothing: the
+        first request logs in."""
+
     @abstractmethod
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         """The live catalog."""

@@ -64,9 +64,15 @@ async def connected(
     connection, rejected login, …) names the target and its URL: with several targets,
     "connection refused" alone does not say which one, nor whether the URL in
     catalogsync.yaml is the culprit.
+
+    The login is sent as soon as the backend is open (`Backend.start_session`), before the
+    command's first read starts the desired catalog's load in a worker thread, which would
+    hold the interpreter while the login waits for its turn to leave; its outcome is the
+    first request's, so its errors come where they always did.
     """
     backend = open_backend(project, choice.name, choice.target.for_access(access))
     try:
+        backend.start_session()
         yield backend
     except BackendError as exc:
         raise _naming_target(exc, choice) from exc

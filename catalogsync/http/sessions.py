@@ -6,6 +6,9 @@ client's `Sessions` decides when to call it:
 - An auth failure (per the hook) triggers a re-login (one login at a time, however many
   requests saw the failure) and a replay of the request. A request refused with a session
   another request has already replaced is simply replayed.
+- A login sent ahead (`start`) is the one the first requests wait for: its session, or
+  its failure, is theirs. A failed one is not sent again: the requests of a run share one
+  login as they share one session (and a wrong password is not tried once per request).
 - A session refused again right after the re-login is an `AuthenticationError`, unless it
   had served requests, or other requests were sent with it, before it was refused (sessions
   that expire after N requests, with several requests in flight): then it is renewed again,
@@ -78,6 +81,26 @@ class Sessions:
         # have been used up by them (servers that expire sessions after N requests).
         self._served_generation = 0
         self._sent_with: Counter[int] = Counter()
+        #: The login `start` sent: what a request without a session waits for.
+        self._opening: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        """Send the login now, without waiting for its answer (a running event loop is
+        needed): a request that needs a session waits for this login, and fails as it
+        failed. Nothing is sent when there is a session, or a login sent ahead, already."""
+        if self._hook is None or self._headers is not None or self._opening is not None:
+            return
+        self._opening = asyncio.ensure_future(
+            self._login(self._generation, force=False, relogin=False)
+        )
+
+    async def close(self) -> None:
+        """Call off a login `start` sent that no request has waited for (the command ended
+        before it needed a session): nothing is left running, no error is left unseen."""
+        opening, self._opening = self._opening, None
+        if opening is not None:
+            opening.cancel()
+            await asyncio.gather(opening, return_exceptions=True)
 
     async def login(self) -> None:
         """Log in now (otherwise the first authenticated request does it)."""
@@ -92,6 +115,9 @@ class Sessions:
         """The session to send a request with (logging in first if there is none)."""
         if self._hook is None:
             return self._generation, {}
+        if self._headers is None and self._opening is not None:
+            # Shielded: a request given up (cancelled) leaves the login to the others.
+            await asyncio.shield(self._opening)
         if self._headers is None:
             await self._login(self._generation, force=False, relogin=False)
         assert self._headers is not None

@@ -93,7 +93,8 @@ class HttpClient:
     # -- lifecycle -------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Call off a login sent ahead that nothing waited for, and close the connection pool."""
+        await self._sessions.close()
         await self._client.aclose()
 
     async def __aenter__(self) -> HttpClient:
@@ -122,6 +123,11 @@ class HttpClient:
     async def login(self) -> None:
         """Log in now (otherwise the first authenticated request does it)."""
         await self._sessions.login()
+
+    def start_login(self) -> None:
+        """Send the login now and go on; the first authenticated request waits for its
+        answer and fails as it fails (`Sessions.start`)."""
+        self._sessions.start()
 
     async def ensure_session(self) -> None:
         """Log in unless a session is open (as the next authenticated request would)."""

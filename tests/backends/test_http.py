@@ -336,6 +336,53 @@ async def test_ensuring_a_session_logs_in_only_when_none_is_open() -> None:
     assert server.seen_tokens == ["t1"]
 
 
+async def test_a_login_sent_ahead_is_the_session_of_the_requests_that_follow() -> None:
+    server, auth = TokenServer(), TokenAuth()
+    async with make_client(server, FakeTime(), auth=auth) as client:
+        client.start_login()
+        client.start_login()  # one under way already: nothing more is sent
+        for _ in range(100):  # the loop's turns, nothing else: no request waits for it
+            await asyncio.sleep(0)
+        assert server.issued == 1, "the login left before anything waited for it"
+        await asyncio.gather(*(client.request("GET", "/x", idempotent=True) for _ in range(3)))
+        client.start_login()  # a session is open: nothing is sent
+        await client.request("GET", "/x", idempotent=True)
+        assert auth.logins == 1 and client.stats["logins"] == 1
+    assert server.seen_tokens == ["t1"] * 4
+
+
+async def test_a_failed_login_sent_ahead_is_every_request_s_error_and_not_sent_again() -> None:
+    handler, seen = scripted(httpx.Response(403))
+    async with make_client(handler, FakeTime(), auth=TokenAuth()) as client:
+        client.start_login()
+        results = await asyncio.gather(
+            *(client.request("GET", "/x", idempotent=True) for _ in range(3)),
+            return_exceptions=True,
+        )
+        with pytest.raises(BackendError) as later:
+            await client.request("GET", "/x", idempotent=True)
+    failure = results[0]
+    assert isinstance(failure, BackendError) and str(failure) == "POST /login failed: HTTP 403 Forbidden"
+    assert all(result is failure for result in results) and later.value is failure
+    assert [request.url.path for request in seen] == ["/acme/login"]  # one login, no GET
+
+
+async def test_a_login_sent_ahead_and_never_waited_for_ends_with_the_client() -> None:
+    answered = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await answered.wait()  # never set: the login is still on the wire at close
+        return ok({"token": "t1"})
+
+    client = make_client(slow, FakeTime(), auth=TokenAuth())
+    running = asyncio.all_tasks()
+    client.start_login()
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks() - running) == 1
+    await client.aclose()  # no pending task, no unretrieved error left behind
+    assert asyncio.all_tasks() == running
+
+
 async def test_concurrent_auth_failures_cause_one_relogin() -> None:
     server, auth = TokenServer(), TokenAuth()
     async with make_client(server, FakeTime(), auth=auth) as client:

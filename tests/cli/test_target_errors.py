@@ -18,6 +18,9 @@ class RefusingBackend:
     def __init__(self, error: BackendError) -> None:
         self.error = error
 
+    def start_session(self) -> None:
+        pass
+
     def expect_counts(self, counts: object) -> None:
         pass
 

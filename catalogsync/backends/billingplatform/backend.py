@@ -118,6 +118,9 @@ class BillingPlatformBackend(Backend):
         self._live_pps: dict[str, tuple[str, ...]] = {}
         self._writes_done = False
 
+    def start_session(self) -> None:
+        self.client.start_login()
+
     def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
         self._expected_counts = counts
 

@@ -335,6 +335,10 @@ class BillingPlatformClient:
         """Log in now; otherwise the first request logs in. Raises `AuthenticationError`."""
         await self._http.login()
 
+    def start_login(self) -> None:
+        """Send the login now and go on; the first request waits for it (`HttpClient.start_login`)."""
+        self._http.start_login()
+
     async def ensure_session(self) -> None:
         """Log in unless a session is open. Raises `AuthenticationError`."""
         await self._http.ensure_session()

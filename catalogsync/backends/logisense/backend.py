@@ -83,6 +83,9 @@ class LogiSenseBackend(Backend):
         self._children: dict[str, PackageChildren] = {}
         self._writes_done = False
 
+    def start_session(self) -> None:
+        self.client.start_login()
+
     async def lookups(self) -> Lookups:
         """The lookup tables, fetched once (concurrently) and kept for the run."""
         async with self._lookup_lock:

@@ -166,6 +166,10 @@ class LogiSenseClient:
         """Log in now; otherwise the first request logs in. Raises `AuthenticationError`."""
         await self._http.login()
 
+    def start_login(self) -> None:
+        """Send the login now and go on; the first request waits for it (`HttpClient.start_login`)."""
+        self._http.start_login()
+
     # -- reads -----------------------------------------------------------------------
 
     async def list_all(self, resource: str) -> list[Record]:
