@@ -167,7 +167,7 @@ class LogiSenseClient:
         await self._http.login()
 
     def start_login(self) -> None:
-        """Send the login now and go on; the first request waits for it (`HttpClient.start_login`)."""
+        """Send the login now and go on (`HttpClient.start_login`)."""
         self._http.start_login()
 
     # -- reads -----------------------------------------------------------------------
