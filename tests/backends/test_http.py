@@ -362,7 +362,10 @@ async def test_a_failed_login_sent_ahead_is_every_request_s_error_and_not_sent_a
         with pytest.raises(BackendError) as later:
             await client.request("GET", "/x", idempotent=True)
     failure = results[0]
-    assert isinstance(failure, BackendError) and str(failure) == "POST /login failed: HTTP 403 Forbidden"
+    assert (
+        isinstance(failure, BackendError)
+        and str(failure) == "POST /login failed: HTTP 403 Forbidden"
+    )
     assert all(result is failure for result in results) and later.value is failure
     assert [request.url.path for request in seen] == ["/acme/login"]  # one login, no GET
 
