@@ -29,10 +29,11 @@ import struct
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, NoReturn, TypeVar
 
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 
 #: Bytes read from the answer pipe at a time.
 _CHUNK = 1 << 16
@@ -143,6 +144,37 @@ class Beside(Generic[_R]):
             with contextlib.suppress(ProcessLookupError):  # (it answered and ended)
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def map_beside(count: int, item: Callable[[int], _T], least: int = 1) -> list[_T]:
+    """`[item(0), …, item(count - 1)]`, the items shared out between this process and a
+    forked child (`Beside.share`) when there are at least `least` of them (fewer are done
+    here: the fork would cost more than it saves). The child's results come back pickled;
+    when it is lost, its items are done here."""
+
+    def done(items: Iterable[int]) -> dict[int, _T]:
+        return {index: item(index) for index in items}
+
+    if count < least:
+        return [item(index) for index in range(count)]
+    started = time.monotonic()
+    child, mine = Beside.share(count, done)
+    results = done(mine)
+    if child is not None:
+        try:
+            results.update(child.result(answer_within(time.monotonic() - started)))
+        except Lost:  # (killed, out of memory, stuck): its items, here
+            results.update(done(index for index in range(count) if index not in results))
+        finally:
+            child.close()
+    return [results[index] for index in range(count)]
+
+
+def answer_within(elapsed: float) -> float:
+    """How long the child may still take once this process has done its share of the
+    items in `elapsed` seconds: the child's last item costs far less, so this bound is only
+    reached by a child that will never answer (then its items are done here)."""
+    return 60.0 + 4 * elapsed
 
 
 def _child(work: Callable[[], object], answers: int) -> NoReturn:

@@ -134,3 +134,36 @@ def test_the_whole_queue_fits_one_page_written_whole() -> None:
     """Written before the fork, with no reader yet: it must fit the smallest pipe buffer
     (one page, past the user's pipe limit) and be written in one piece."""
     assert beside._RUNS * beside._RUN.size <= select.PIPE_BUF
+
+
+def test_map_beside_gives_every_item_s_result_in_order_from_both_processes() -> None:
+    parent = os.getpid()
+
+    def item(index: int) -> tuple[int, bool]:
+        time.sleep(0.001)  # (each takes a while, so the two interleave)
+        return index * index, os.getpid() != parent
+
+    results = beside.map_beside(300, item, least=2)
+    assert [square for square, _ in results] == [i * i for i in range(300)]
+    assert {elsewhere for _, elsewhere in results} == {True, False}  # both did some
+
+
+def test_map_beside_below_least_forks_nothing() -> None:
+    parent = os.getpid()
+    assert beside.map_beside(3, lambda i: (i, os.getpid()), least=4) == [
+        (0, parent),
+        (1, parent),
+        (2, parent),
+    ]
+
+
+def test_map_beside_does_a_lost_child_s_items_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def item(index: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)  # as if killed: no answer
+        time.sleep(0.001)
+        return -index
+
+    assert beside.map_beside(50, item, least=1) == [-i for i in range(50)]

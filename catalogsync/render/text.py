@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from catalogsync.beside import map_beside
 from catalogsync.catalog import Kind, Ref
 from catalogsync.plan import Action, Change, FieldChange, Plan
 from catalogsync.render.common import (
@@ -42,6 +43,9 @@ from catalogsync.report import ApplyReport, Outcome
 from catalogsync.review import Risk
 
 INDENT = "    "
+#: A plan of at least this many changes has its change blocks rendered beside a forked
+#: child (`beside.map_beside`); below it the fork costs more than it saves.
+SHARED_BLOCKS = 5_000
 
 # SGR codes. Only these few, so the output stays readable on any terminal theme.
 _GREEN, _YELLOW, _RED, _BOLD, _DIM = "32", "33", "31", "1", "2"
@@ -71,7 +75,14 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         sections.append(paint(partial, _YELLOW))
     sections += _review_blocks(plan, paint)
     words = kind_words(plan.backend)  # once a plan: a cold apply renders 200,000 blocks
-    sections += [_change_block(plan, change, created, paint, words) for change in plan.changes]
+    changes = plan.changes
+    # An apply prints its plan before the first write: a cold apply's 200,000 blocks are
+    # rendered on two cores (the second is idle then).
+    sections += map_beside(
+        len(changes),
+        lambda index: _change_block(plan, changes[index], created, paint, words),
+        least=SHARED_BLOCKS,
+    )
     if plan.unmanaged:
         sections.append(_unmanaged_block(plan, paint))
     if plan.needs:
