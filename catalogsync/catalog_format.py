@@ -145,6 +145,14 @@ class CatalogFormat(ABC):
         """
         return {key: value for key, value in fields.items() if value is not None}
 
+    def export_document(self, records: Iterable[tuple[Ref, Mapping[str, Value]]]) -> dict[str, Any]:
+        """The catalog file `export` writes for live `records` (each object's key and live
+        fields): `document` of the resources declaring their `export_fields`. A format may
+        make it without those resources (an export makes one per live object)."""
+        return self.document(
+            Resource(ref=ref, fields=self.export_fields(ref, fields)) for ref, fields in records
+        )
+
     def check(self, document: BaseModel, locate: Locate) -> Iterable[Issue]:
         """Semantic problems within one document; none by default."""
         return ()

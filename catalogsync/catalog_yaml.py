@@ -145,26 +145,47 @@ class YamlCatalogFormat(CatalogFormat):
             mapping["renamed_from"] = list(resource.renamed_from)
         if resource.protect:
             mapping["protect"] = True
-        fields, yaml_value = resource.fields, self.yaml_value
-        for key in _written_order(self.models[ref.kind], tuple(fields)):
-            mapping[key] = yaml_value(key, fields[key])
+        self._with_fields(mapping, ref.kind, resource.fields)
         return mapping
+
+    def _with_fields(
+        self, mapping: dict[str, Any], kind: Kind, fields: Mapping[str, Value]
+    ) -> None:
+        """Add `fields` to an item's `mapping`, in the order and form `item` writes them."""
+        yaml_value = self.yaml_value
+        for key in _written_order(self.models[kind], tuple(fields)):
+            mapping[key] = yaml_value(key, fields[key])
 
     def yaml_value(self, key: str, value: Value) -> Any:
         """How a field's value is written to YAML (a tuple as a list)."""
         return list(value) if isinstance(value, tuple) else value
 
     def document(self, resources: Iterable[Resource]) -> dict[str, Any]:
+        ordered = sorted(resources, key=lambda r: ref_order(r.ref))
+        return self._nested((r.ref, self.item(r)) for r in ordered)
+
+    def export_document(self, records: Iterable[tuple[Ref, Mapping[str, Value]]]) -> dict[str, Any]:
+        """`document` of the exported resources, each item made straight from its record."""
+        ordered = sorted(records, key=lambda record: ref_order(record[0]))
+        head = {kind: self.item_key if kind is Kind.PACKAGE_PRODUCT else "name" for kind in Kind}
+
+        def item(ref: Ref, fields: Mapping[str, Value]) -> dict[str, Any]:
+            mapping: dict[str, Any] = {head[ref.kind]: ref.key[-1]}
+            self._with_fields(mapping, ref.kind, self.export_fields(ref, fields))
+            return mapping
+
+        return self._nested((ref, item(ref, fields)) for ref, fields in ordered)
+
+    def _nested(self, items_in_order: Iterable[tuple[Ref, dict[str, Any]]]) -> dict[str, Any]:
+        """The document holding each object's item, in key order, package items nested."""
         # In key order a package comes before its items and an item before its children,
         # so each container is made before what goes into it.
-        ordered = sorted(resources, key=lambda r: ref_order(r.ref))
         items: dict[Ref, dict[str, Any]] = {}
         document: dict[str, Any] = {}
-        lists, children_key, item = self.lists, self.children_key, self.item
+        lists, children_key = self.lists, self.children_key
         top_items, nested = lists[Kind.PACKAGE_PRODUCT], Kind.PACKAGE_PRODUCT
-        for resource in ordered:
-            ref = resource.ref
-            mapping = items[ref] = item(resource)
+        for ref, mapping in items_in_order:
+            items[ref] = mapping
             if ref.kind is not nested:
                 document.setdefault(lists[ref.kind], []).append(mapping)
                 continue

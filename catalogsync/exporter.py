@@ -28,7 +28,7 @@ from operator import attrgetter, itemgetter
 
 from pydantic import ValidationError
 
-from catalogsync.catalog import Kind, Ref, Resource, ref_order, references
+from catalogsync.catalog import Kind, Ref, ref_order, references
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.errors import SourceLocation, UsageError
@@ -198,11 +198,9 @@ def export_text(
 ) -> str:
     """The YAML text of the file at `path` (one of `chosen.groups`), starting with the
     comment lines `header`; `writer` remembers the scalars it wrote (one per process)."""
-    resources = [
-        Resource(ref=ref, fields=fmt.export_fields(ref, chosen.live[ref].fields))
-        for ref in chosen.groups[path]
-    ]
-    return (writer or CatalogWriter()).text(fmt.document(resources), header)
+    live = chosen.live
+    document = fmt.export_document((ref, live[ref].fields) for ref in chosen.groups[path])
+    return (writer or CatalogWriter()).text(document, header)
 
 
 def _choose(
@@ -305,9 +303,7 @@ def _format_problem(
     whole = [c for c in chains if all(a in by_ref for a in [*_containers(c), c])]
     if not whole:
         return None
-    document = fmt.document(
-        Resource(ref=c, fields=fmt.export_fields(c, by_ref[c].fields)) for c in whole
-    )
+    document = fmt.export_document((c, by_ref[c].fields) for c in whole)
     try:
         validated = fmt.document_model.model_validate(document)
     except ValidationError as exc:

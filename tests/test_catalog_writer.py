@@ -7,6 +7,7 @@ replaced there, on real catalogs of both backends (awkward names too) and random
 from __future__ import annotations
 
 import io
+import random
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from benchmarks.generate import generate, write_project
 from benchmarks.systems import systems_named
-from catalogsync.catalog import Kind
+from catalogsync.catalog import Kind, Resource
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
@@ -59,6 +60,22 @@ def test_generated_catalogs_with_awkward_names_are_written_like_dump_yaml(backen
     assert len(documents) == 7
     for document in documents:
         assert_writes_like_dump_yaml(document)
+
+
+@pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
+def test_export_document_is_the_document_of_the_exported_resources(backend: str) -> None:
+    # `export` makes each file's items straight from the live records (no `Resource` each):
+    # the same document as the resources declaring their export fields, in any order.
+    system = systems_named([backend])[0]
+    folder = Path(tempfile.mkdtemp())
+    write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
+    (folder / "catalogsync.yaml").unlink()
+    fmt = get_format(backend)
+    records = [(r.ref, r.fields) for r in load_catalog(list(walk_files(folder)), fmt, base=folder)]
+    random.Random(7).shuffle(records)
+    exported = [Resource(ref=ref, fields=fmt.export_fields(ref, fields)) for ref, fields in records]
+    assert fmt.export_document(records) == fmt.document(exported)
+    assert dump_yaml(fmt.export_document(records)) == dump_yaml(fmt.document(exported))
 
 
 @pytest.mark.parametrize(
