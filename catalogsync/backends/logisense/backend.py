@@ -39,6 +39,7 @@ from catalogsync.aio import gather_or_cancel
 from catalogsync.backend_api import Backend, Progress, Settled, gather_settled, started_ahead
 from catalogsync.backends.logisense.catalog_format import split_frequency
 from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.live_rows import LiveRows
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
     LOOKUP_PATHS,
@@ -50,9 +51,6 @@ from catalogsync.backends.logisense.mapping import (
     PackageChildren,
     child_patch_items,
     encode_fields,
-    live_resources,
-    package_children,
-    taken,
 )
 from catalogsync.backends.logisense.package_batch import PackageCreates
 from catalogsync.backends.logisense.package_patch import PackagePatch
@@ -106,14 +104,33 @@ class LogiSenseBackend(Backend):
                 progress(done, 3)
             return result
 
+        # Services are built page by page once the lookup tables are in, while the packages'
+        # page (nearly always the last answer) is on the wire (`LiveRows`); each page's work
+        # is queued behind the requests the read sends next.
+        rows = LiveRows()
+        loop = asyncio.get_running_loop()
+
+        def arrived(page: list[dict[str, Any]]) -> None:
+            rows.services(page)
+            loop.call_soon(rows.work)
+
+        async def named() -> Lookups:
+            lookups = await self.lookups()
+            rows.named(lookups)
+            loop.call_soon(rows.work)
+            return lookups
+
         lookups, services, packages = await gather_or_cancel(
-            step(self.lookups()),
-            step(self.client.paged("Service", detail=False)),
+            step(named()),
+            step(self.client.paged("Service", detail=False, on_page=arrived)),
             step(self.client.paged("Package", detail=True)),
         )
-        if not self._writes_done:  # the live children an update patches against
-            self._children = {str(p["identity"]): package_children(p, lookups) for p in packages}
-        return LiveCatalog(tuple(live_resources(taken(services), taken(packages), lookups)))
+        # The live children an update patches against, unless the writes are done.
+        keep = not self._writes_done
+        resources = rows.finish(services, packages, lookups, children=keep)
+        if keep:
+            self._children = rows.children
+        return LiveCatalog(tuple(resources))
 
     async def lookup_tables(
         self, fields: Collection[LookupField]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -49,6 +49,8 @@ API = "/ResourceServer/api/v8"
 LOGIN_PATH = "/AuthorizationServer/api/v8/Access/Login"
 MAX_PAGE_SIZE = 10_000
 _Model = TypeVar("_Model", bound=BaseModel)
+#: Told each page's records as the page comes in (`LogiSenseClient.paged`).
+OnPage = Callable[[list[Record]], None]
 
 
 class LogiSenseRequestError(BackendError):
@@ -178,37 +180,41 @@ class LogiSenseClient:
         body = await self._http.request_json("GET", path, idempotent=True)
         return _parse(CollectionResponse, body, "GET", path).items
 
-    async def paged(self, resource: str, *, detail: bool = True) -> list[Record]:
+    async def paged(
+        self, resource: str, *, detail: bool = True, on_page: OnPage | None = None
+    ) -> list[Record]:
         """Every object through `X/Paged[/Detail]`: page 1, then the rest concurrently.
 
         No sort parameter is documented for Paged routes, so a listing is proven whole
         instead: as many distinct records as `totalCount` says, every page agreeing on that
         count, no record twice. Anything else (rows added or removed while reading, an
         unstable server order) is a `BackendError` to retry, never a silently short list.
+        `on_page` is told each page's records as the page comes in (in any order, before
+        the listing is proven whole; it must not change them).
         """
         path = self._paged_path(resource, detail)
-        first, total = await self._page(resource, detail, 1, self.page_size)
+        first, total = await self._page(resource, detail, 1, self.page_size, on_page)
         if total is None:  # not counted: a short page proves nothing, page until empty
-            return await self._page_until_empty(resource, detail, first)
+            return await self._page_until_empty(resource, detail, first, on_page)
         size = len(first)  # what the server really puts on a page (it may cap)
         if size == 0 or size >= total:
             return _whole(path, first, total)
         pages = math.ceil(total / size)
         rest = await gather_or_cancel(
-            *(self._page(resource, detail, n, size) for n in range(2, pages + 1))
+            *(self._page(resource, detail, n, size, on_page) for n in range(2, pages + 1))
         )
         if any(count != total for _, count in rest):
             raise BackendError(f"GET {path}: the listing changed while it was read; run again")
         return _whole(path, first + [record for page, _ in rest for record in page], total)
 
     async def _page_until_empty(
-        self, resource: str, detail: bool, first: list[Record]
+        self, resource: str, detail: bool, first: list[Record], on_page: OnPage | None
     ) -> list[Record]:
         records, size, number = list(first), len(first), 1
         page = first
         while page:
             number += 1
-            page, _ = await self._page(resource, detail, number, size)
+            page, _ = await self._page(resource, detail, number, size, on_page)
             records.extend(page)
         return _whole(self._paged_path(resource, detail), records, None)
 
@@ -217,7 +223,7 @@ class LogiSenseClient:
         return f"{API}/{resource}/Paged" + ("/Detail" if detail else "")
 
     async def _page(
-        self, resource: str, detail: bool, number: int, size: int
+        self, resource: str, detail: bool, number: int, size: int, on_page: OnPage | None = None
     ) -> tuple[list[Record], int | None]:
         path = self._paged_path(resource, detail)
         header = json.dumps({"pageNumber": number, "pageSize": size, "excludeTotalCount": False})
@@ -230,9 +236,12 @@ class LogiSenseClient:
         if decoded is None:
             body = self._http.decode_json("GET", path, response)
             parsed = _parse(PagedResponse, body, "GET", path)
-            return parsed.items, parsed.total_count
-        items, total = decoded
-        return items, paged_total(total, items)
+            items, total = parsed.items, parsed.total_count
+        else:
+            items, total = decoded[0], paged_total(decoded[1], decoded[0])
+        if on_page is not None and items:
+            on_page(items)
+        return items, total
 
     async def get_detail(self, resource: str, identity: int | str) -> Record | None:
         """`GET X/{id}/Detail`; None when there is no such object (404)."""

@@ -172,15 +172,15 @@ def decode_value(value: Any, spec: FieldSpec, lookups: Lookups) -> Value:
 
 def decode_fields(kind: Kind, record: Record, lookups: Lookups) -> dict[str, Value]:
     """A record's managed fields in catalog vocabulary (children not included)."""
-    return _decoded(record, _field_decoders(lookups)[kind])
+    return _decoded(record, field_decoders(lookups)[kind])
 
 
 #: (catalog field, wire field, decode) for each field of a kind: `decode_value` with the
 #: field's type (and lookup table) settled once for a whole read instead of once a value.
-_FieldDecoders = tuple[tuple[str, str, Callable[[Any], Value]], ...]
+FieldDecoders = tuple[tuple[str, str, Callable[[Any], Value]], ...]
 
 
-def _field_decoders(lookups: Lookups) -> dict[Kind, _FieldDecoders]:
+def field_decoders(lookups: Lookups) -> dict[Kind, FieldDecoders]:
     return {
         kind: tuple((s.name, s.wire, _decoder(s, lookups)) for s in specs)
         for kind, specs in FIELDS.items()
@@ -229,7 +229,7 @@ _SCALAR_DECODERS: dict[FieldType, Callable[[Any], Value]] = {
 }
 
 
-def _decoded(record: Record, decoders: _FieldDecoders) -> dict[str, Value]:
+def _decoded(record: Record, decoders: FieldDecoders) -> dict[str, Value]:
     get = record.get
     return {name: decode(get(wire)) for name, wire, decode in decoders}
 
@@ -266,7 +266,9 @@ def _wire_datetime(text: str) -> str:
 def details(record: Record, collection: str) -> list[Record]:
     """A Detail record's child collection (`services`, `frequencies`, `currencies`)."""
     found = (record.get("details") or {}).get(collection) or []
-    return [child for child in found if isinstance(child, Mapping)]
+    # `type(…) is dict` first: what a decoded answer holds, told without the ABC check
+    # (150,000 services a read at L).
+    return [child for child in found if type(child) is dict or isinstance(child, Mapping)]
 
 
 def frequency_name(child: Record, lookups: Lookups) -> str:
@@ -307,20 +309,42 @@ def taken(records: list[Record]) -> Iterator[Record]:
 
 
 def live_resources(
-    services: Iterable[Record], packages: Iterable[Record], lookups: Lookups
+    services: Iterable[Record],
+    packages: Iterable[Record],
+    lookups: Lookups,
+    service_names: dict[int, str] | None = None,
 ) -> list[LiveResource]:
-    """Live resources from Service records and Package Detail records."""
-    decoders = _field_decoders(lookups)
+    """Live resources from Service records and Package Detail records, record by record
+    (`service_names`: identity → name of the services read, filled in as they are).
+
+    `live_rows.LiveRows` builds the same while the read goes on; this is its reference,
+    and what it falls back on."""
+    decoders = field_decoders(lookups)
+    names = {} if service_names is None else service_names
     resources: list[LiveResource] = []
-    service_names: dict[int, str] = {}
     for record in services:
-        service_names[int(record["identity"])] = str(record["name"])
+        names[int(record["identity"])] = str(record["name"])
         fields = _decoded(record, decoders[Kind.PRODUCT])
         resources.append(_live(product_ref(str(record["name"])), record, fields))
+    return resources + package_resources(packages, lookups, names, decoders)
+
+
+def package_resources(
+    packages: Iterable[Record],
+    lookups: Lookups,
+    service_names: Mapping[int, str],
+    decoders: dict[Kind, FieldDecoders] | None = None,
+    children_of: Iterable[PackageChildren] | None = None,
+) -> list[LiveResource]:
+    """`live_resources` of Package Detail records, their services named by `service_names`
+    (`children_of`: each record's `package_children`, when they are known already)."""
+    decoders = decoders or field_decoders(lookups)
+    known = iter(children_of) if children_of is not None else None
+    resources: list[LiveResource] = []
     for record in packages:
         name = str(record["name"])
         fields = _decoded(record, decoders[Kind.PACKAGE])
-        children = package_children(record, lookups)
+        children = next(known) if known is not None else package_children(record, lookups)
         fields["frequencies"] = tuple(sorted(children.frequencies))
         fields["currencies"] = tuple(sorted(children.currencies))
         resources.append(_live(package_ref(name), record, fields))

@@ -1,0 +1,104 @@
+"""LogiSense live resources built while the rest of the read is on the wire. No HTTP.
+
+`mapping.live_resources` maps the whole read once the last answer is in. The services'
+pages come in well before the packages' page (every package's services come with it),
+which is nearly always the last answer: at L the services were ~0.25 s of CPU after it.
+`LiveRows` builds a page of services as soon as it and the lookup tables are in, while
+the packages' page is still on the wire; packages and their services are built once the
+read has ended (a package service is named through every service read), each package's
+record let go once built (as `mapping.taken` does), its frequencies and currencies worked
+out once (`package_children`) for both the live resources and the backend's writes.
+
+Every record is mapped by `mapping`'s own code, so the resources are the whole-read
+mapping's, in the same order once the live catalog sorts them. A page of services that
+fails to map, or an identity read twice, makes `finish` map the whole read with
+`mapping.live_resources` instead, in its order, so a malformed answer raises the error the
+whole-read mapping raises (tests/backends/logisense/test_live_rows.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from catalogsync.backends.logisense.mapping import (
+    Lookups,
+    PackageChildren,
+    Record,
+    field_decoders,
+    live_resources,
+    package_children,
+    package_resources,
+    taken,
+)
+from catalogsync.live import LiveResource
+
+__all__ = ["LiveRows"]
+
+
+class LiveRows:
+    """The live resources of one read (see the module docstring): `services` each page of
+    services as it comes in, `named` once the lookup tables are in, `work` whenever the CPU
+    is free, `finish` with the whole read once it has ended."""
+
+    def __init__(self) -> None:
+        self._lookups: Lookups | None = None
+        self._waiting: list[Sequence[Record]] = []  # pages in before the lookup tables
+        self._services: list[LiveResource] = []
+        self._service_names: dict[int, str] = {}  # identity → name, as `live_resources`'
+        self._failed = False  # the whole read is mapped by `live_resources` instead
+        #: The live ids of each package's frequencies and currencies, by the package's
+        #: identity (`LogiSenseBackend._children`), once `finish`ed.
+        self.children: dict[str, PackageChildren] = {}
+
+    def services(self, page: Sequence[Record]) -> None:
+        """One more page of services, in any order (read, never changed)."""
+        self._waiting.append(page)
+
+    def named(self, lookups: Lookups) -> None:
+        """The lookup tables are in."""
+        self._lookups = lookups
+
+    def work(self) -> None:
+        """Build the service pages waiting, once the lookup tables are in."""
+        lookups = self._lookups
+        if lookups is None or self._failed:
+            return
+        names = self._service_names
+        while self._waiting:
+            page = self._waiting.pop(0)
+            before = len(names)
+            try:
+                self._services += live_resources(page, (), lookups, names)
+            except Exception:  # `finish` maps the whole read, which raises it in its turn
+                self._failed = True
+                return
+            if len(names) != before + len(page):
+                self._failed = True  # an identity read twice: page order says which name
+                return
+
+    def finish(
+        self,
+        services: list[Record],
+        packages: list[Record],
+        lookups: Lookups,
+        *,
+        children: bool = True,
+    ) -> list[LiveResource]:
+        """The live resources of the whole read (`services`: the records of every page
+        `services` was given, in page order), and with `children` the packages' `children`
+        worked out first, as `LogiSenseBackend` does before the writes. Both lists end
+        empty: their records are let go as they are built."""
+        self.named(lookups)
+        self.work()
+        known: Iterator[PackageChildren] | None = None
+        if children:  # the whole read's first step then, and so its first error
+            pairs = [(str(p["identity"]), package_children(p, lookups)) for p in packages]
+            self.children = dict(pairs)
+            known = (own for _, own in pairs)
+        if self._failed:
+            return live_resources(taken(services), taken(packages), lookups)
+        services.clear()
+        decoders = field_decoders(lookups)
+        names = self._service_names
+        built = package_resources(taken(packages), lookups, names, decoders, known)
+        return self._services + built

@@ -1,0 +1,249 @@
+"""LogiSense live rows built while the read goes on (`LiveRows`) are the ones the whole-read
+mapping (`mapping.live_resources`) builds, whatever the pages, the order they and the
+lookup tables come in, and the records in them; a malformed answer raises the same error."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from itertools import pairwise
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from catalogsync.backends.logisense.backend import LogiSenseBackend
+from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.live_rows import LiveRows
+from catalogsync.backends.logisense.mapping import (
+    Lookups,
+    PackageChildren,
+    Record,
+    live_resources,
+    package_children,
+    taken,
+)
+from catalogsync.live import LiveCatalog, LiveResource
+
+LOOKUPS = Lookups.from_records(
+    {
+        "ServiceType": [{"identity": 1, "name": "Recurring"}],
+        "FrequencyType": [{"identity": 3, "name": "Month"}, {"identity": 4, "name": "Year"}],
+        "Currency": [{"identity": 1, "name": "US Dollar", "code": "USD"}],
+        "PackageCategory": [{"identity": 2, "name": "Default"}],
+    }
+)
+# Values of every JSON type (and some a field does not document), ids that name a lookup
+# row and ids that do not, missing and null fields.
+_any = st.sampled_from([None, 0, 1, 2, 3, True, False, 1.0, "", "x", "1", "2026-01-01T00:00:00Z"])
+_ids = st.sampled_from([1, 2, 3, 9, None, True, "1"])
+_stamp = st.sampled_from([None, "", "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"])
+
+
+def _maybe(fields: dict[str, Any]) -> Any:
+    """Records with these fields, each one possibly missing."""
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+_service = st.builds(
+    lambda identity, name, rest: {"identity": identity, "name": name, **rest},
+    st.integers(1, 12),
+    st.sampled_from(["S1", "S2", " S3 ", "", 7]),
+    _maybe(
+        {
+            "serviceTypeId": _ids,
+            "description": _any,
+            "isActive": _any,
+            "usageFrequency": _any,
+            "usageFrequencyTypeId": _ids,
+            "updated": _stamp,
+            "created": _stamp,
+        }
+    ),
+)
+_child = st.builds(
+    lambda identity, rest: {"identity": identity, **rest},
+    st.integers(100, 400),
+    _maybe(
+        {
+            "serviceId": st.sampled_from([1, 2, 3, 12, 99, None, "2", True]),
+            "serviceName": st.sampled_from([None, "", "Named", "S1"]),
+            "defaultInstances": _any,
+            "minimumInstances": _any,
+            "maximumInstances": _any,
+            "updated": _stamp,
+        }
+    ),
+)
+_package = st.builds(
+    lambda identity, name, services, frequencies, rest: {
+        "identity": identity,
+        "name": name,
+        "details": {
+            "services": services,
+            "frequencies": frequencies,
+            "currencies": [{"identity": identity * 10, "currencyId": 1}],
+        },
+        **rest,
+    },
+    st.integers(50, 60),
+    st.sampled_from(["Gold", "Silver", "Bronze"]),
+    st.lists(_child, max_size=4),
+    st.lists(
+        st.builds(
+            lambda i, n, t: {"identity": i, "frequency": n, "frequencyTypeId": t},
+            st.integers(500, 600),
+            st.sampled_from([None, 1, 3]),
+            st.sampled_from([3, 4, 8]),
+        ),
+        max_size=2,
+    ),
+    _maybe({"packageCategoryId": _ids, "start": _any, "isQuantityAllowed": _any}),
+)
+
+
+def _whole_read(
+    services: list[Record], packages: list[Record], children: bool = True
+) -> tuple[list[LiveResource], dict[str, PackageChildren]]:
+    """What `LogiSenseBackend.fetch_live` did before `LiveRows`: the children (unless the
+    writes are done), then every record mapped once the whole read is in."""
+    kept = {}
+    if children:
+        kept = {str(p["identity"]): package_children(p, LOOKUPS) for p in packages}
+    return live_resources(taken(services), taken(packages), LOOKUPS), kept
+
+
+def _built(
+    pages: list[list[Record]],
+    packages: list[Record],
+    lookups_after: int,
+    order: list[int],
+    children: bool = True,
+) -> tuple[list[LiveResource], dict[str, PackageChildren]]:
+    """`LiveRows` told the pages in `order`, the lookup tables after `lookups_after` of
+    them, `work` after each."""
+    rows = LiveRows()
+    for told, number in enumerate(order):
+        if told == lookups_after:
+            rows.named(LOOKUPS)
+        rows.services(pages[number])
+        rows.work()
+    services = [record for page in pages for record in page]
+    return rows.finish(services, packages, LOOKUPS, children=children), rows.children
+
+
+def _outcome(build: Any) -> Any:
+    """The live catalog (in its order) and the children, or the error raised."""
+    try:
+        resources, children = build()
+    except Exception as exc:
+        return type(exc), str(exc)
+    return LiveCatalog(tuple(resources)).resources, children
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    services=st.one_of(
+        st.lists(_service, max_size=9, unique_by=lambda s: s["identity"]),
+        st.lists(_service, max_size=9),
+    ),
+    packages=st.lists(_package, max_size=4, unique_by=lambda p: p["identity"]),
+    cuts=st.lists(st.integers(0, 9), max_size=3),
+    data=st.data(),
+)
+def test_live_rows_are_the_whole_read_mapping_s_whatever_the_order(
+    services: list[Record], packages: list[Record], cuts: list[int], data: Any
+) -> None:
+    bounds = [0, *sorted(cuts), len(services)]
+    pages = [services[a:b] for a, b in pairwise(bounds) if a < b]
+    order = data.draw(st.permutations(range(len(pages))))
+    lookups_after = data.draw(st.integers(0, len(pages)))
+    children = data.draw(st.booleans())  # False: the writes are done
+    whole = lambda: _whole_read(copy.deepcopy(services), copy.deepcopy(packages), children)  # noqa: E731
+    expected = _outcome(whole)
+    built = _outcome(lambda: _built(pages, copy.deepcopy(packages), lookups_after, order, children))
+    assert built == expected
+
+
+def test_a_malformed_service_raises_the_whole_read_s_first_error_whatever_page_came_first() -> None:
+    first: list[Record] = [{"identity": 1, "name": "S1"}, {"identity": 2}]  # no name
+    second: list[Record] = [{"identity": "x", "name": "S3"}]  # not an integer: ValueError
+    with pytest.raises(KeyError, match="name"):
+        _built([first, second], [], 0, [1, 0])
+    # A package's malformed children come first, as in the whole-read mapping.
+    package = {"identity": 5, "name": "P", "details": {"currencies": [{"currencyId": 1}]}}
+    with pytest.raises(KeyError, match="identity"):
+        _built([first, second], [package], 0, [0, 1])
+
+
+def test_an_identity_read_twice_keeps_the_name_of_the_later_page() -> None:
+    pages: list[list[Record]] = [
+        [{"identity": 1, "name": "Old"}],
+        [{"identity": "1", "name": "New"}],
+    ]
+    package = {
+        "identity": 5,
+        "name": "P",
+        "details": {"services": [{"identity": 9, "serviceId": 1}]},
+    }
+    built = _outcome(lambda: _built(pages, [copy.deepcopy(package)], 0, [1, 0]))
+    whole = _outcome(lambda: _whole_read([r for p in pages for r in p], [package]))
+    assert built == whole
+    assert any(r.ref.key == ("P", "New") for r in built[0])
+
+
+class _Server(httpx.AsyncBaseTransport):
+    """Service pages and lookup tables answered at once, the packages' page once they are."""
+
+    def __init__(self) -> None:
+        self.answered = 0  # service pages and lookup tables
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/Login"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 1800})
+        if path.endswith("/Package/Paged/Detail"):
+            while self.answered < 2 + 6:
+                await asyncio.sleep(0)
+            for _ in range(50):  # what the answers lead to runs first
+                await asyncio.sleep(0)
+            child = {"identity": 9, "serviceId": 2}
+            items = [{"identity": 50, "name": "P", "details": {"services": [child]}}]
+            return httpx.Response(200, json={"pagedResults": {"totalCount": 1, "items": items}})
+        self.answered += 1
+        if path.endswith("/Service/Paged"):
+            number = json.loads(request.headers["pagination"])["pageNumber"]
+            items = [{"identity": 2 * number + i, "name": f"S{2 * number + i}"} for i in (0, 1)]
+            return httpx.Response(200, json={"pagedResults": {"totalCount": 4, "items": items}})
+        return httpx.Response(200, json={"items": [{"identity": 1, "name": "Recurring"}]})
+
+
+def test_services_are_built_while_the_packages_page_is_on_the_wire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built_before_finish: list[int] = []
+    real_finish = LiveRows.finish
+
+    def finish(self: LiveRows, *args: Any, **kwargs: Any) -> list[LiveResource]:
+        built_before_finish.append(len(self._services))
+        return real_finish(self, *args, **kwargs)
+
+    monkeypatch.setattr(LiveRows, "finish", finish)
+    client = LogiSenseClient(
+        "http://tenant", "u", "p", transport=_Server(), allow_insecure_http=True, page_size=2
+    )
+
+    async def read() -> LiveCatalog:
+        backend = LogiSenseBackend(client)
+        try:
+            return await backend.fetch_live()
+        finally:
+            await backend.close()
+
+    live = asyncio.run(read())
+    assert built_before_finish == [4]  # every service, before the packages' page was in
+    labels = {r.ref.label for r in live}
+    assert labels == {"S2", "S3", "S4", "S5", "P", "P / S2"}
