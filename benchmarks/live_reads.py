@@ -6,11 +6,12 @@ then replay them in-process as often as wanted.
 
 `record` runs `fetch_live` against URL (e.g. one `catalogsync emulator serve` with a cold
 applied catalog) and saves every answer to FILE; `run` replays them with no latency and no
-rate limit and prints the least CPU of N runs of `fetch_live`, of its mapping step, and a
-digest of the live resources (the same digest before and after a change of the read path
-shows the planner gets the same input). On a shared machine the least of several runs is
-what compares; the FILE of one catalog can be replayed on two checkouts
-(`PYTHONPATH=<checkout>`) back to back.
+rate limit and prints the least CPU of N runs of `fetch_live`, of its mapping step (and of
+the part of it left once every answer is in: `LiveRows.finish`), and a digest of the live
+resources (the same digest before and after a change of the read path shows the planner
+gets the same input). On a shared machine the least of several runs is what compares; the
+FILE of one catalog can be replayed on two checkouts (`PYTHONPATH=<checkout>`, from outside
+either checkout) back to back.
 """
 
 from __future__ import annotations
@@ -39,10 +40,17 @@ _Answer = tuple[int, dict[str, str], bytes]
 
 
 class _Replay(httpx.AsyncBaseTransport):
-    """Forwards to `inner` and records (record), or answers from `saved` (run)."""
+    """Forwards to `inner` and records (record), or answers from `saved` (run).
+
+    A replay answers the largest answer last, once no other request is in flight and what
+    the others' answers lead to has run, as an emulator does (the largest page takes it the
+    longest to build): what a backend does before and after its last answer is then what it
+    does on the wire."""
 
     def __init__(self, saved: dict[_Key, _Answer], inner: httpx.AsyncBaseTransport | None) -> None:
         self.saved, self.inner = saved, inner
+        self._largest = max(saved, key=lambda k: len(saved[k][2])) if inner is None else None
+        self._in_flight = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = (request.method, request.url.raw_path.decode(), request.read(),
@@ -51,6 +59,16 @@ class _Replay(httpx.AsyncBaseTransport):
             answer = await self.inner.handle_async_request(request)
             headers = {k: v for k, v in answer.headers.items() if k.lower() == "content-type"}
             self.saved[key] = (answer.status_code, headers, await answer.aread())
+        elif key == self._largest:
+            while self._in_flight:
+                await asyncio.sleep(0)
+            for _ in range(100):
+                await asyncio.sleep(0)
+        self._in_flight += key != self._largest
+        try:
+            await asyncio.sleep(0)
+        finally:
+            self._in_flight -= key != self._largest
         status, headers, content = self.saved[key]
         return httpx.Response(status, headers=headers, content=content, request=request)
 
@@ -74,15 +92,16 @@ def _backend(name: str, url: str, transport: httpx.AsyncBaseTransport) -> Backen
     return LogiSenseBackend(ls)
 
 
-def _timed_mapping(backend: Backend, spent: list[float]) -> None:
+def _timed_mapping(backend: Backend, spent: list[float], finishing: list[float]) -> None:
     """Add the CPU of the backend's mapping step to `spent[-1]`: the module's
-    `live_resources`, or the `work` and `finish` of its `LiveRows` (built page by page)."""
+    `live_resources`, or the `work` and `finish` of its `LiveRows` (built page by page);
+    and that of `finish` alone (what is left once every answer is in) to `finishing[-1]`."""
     module = sys.modules[type(backend).__module__]
     builder = getattr(module, "LiveRows", None)
     owner, names = (builder, ("work", "finish")) if builder else (module, ("live_resources",))
     depth = [0]  # `finish` calls `work`: the outer call alone is timed
 
-    def timed(real: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(real: Callable[..., Any], last: bool) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             started = time.process_time()
             depth[0] += 1
@@ -92,11 +111,13 @@ def _timed_mapping(backend: Backend, spent: list[float]) -> None:
                 depth[0] -= 1
                 if not depth[0]:
                     spent[-1] += time.process_time() - started
+                    if last:
+                        finishing[-1] += time.process_time() - started
 
         return call
 
     for name in names:
-        setattr(owner, name, timed(getattr(owner, name)))
+        setattr(owner, name, timed(getattr(owner, name), name in ("finish", "live_resources")))
 
 
 async def _fetch(backend: Backend) -> tuple[float, LiveCatalog]:
@@ -142,11 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     saved = recorded["answers"]
     fetches: list[float] = []
     mapping: list[float] = []
+    finishing: list[float] = []
     for repeat in range(args.repeat):
         backend = _backend(args.backend, recorded["url"], _Replay(saved, None))
         if not repeat:
-            _timed_mapping(backend, mapping)
+            _timed_mapping(backend, mapping, finishing)
         mapping.append(0.0)
+        finishing.append(0.0)
         spent, live = asyncio.run(_fetch(backend))
         fetches.append(spent)
     if args.memory:
@@ -156,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         tracemalloc.stop()
         print(f"fetch_live tracemalloc peak {peak / 1e6:.1f} MB (the recorded answers aside)")
     print(
-        f"fetch_live {min(fetches):.3f} s CPU, mapping {min(mapping):.3f} s "
-        f"(least of {args.repeat}); {len(live)} live resources, digest {digest(live)}"
+        f"fetch_live {min(fetches):.3f} s CPU, mapping {min(mapping):.3f} s, of which once "
+        f"every answer is in {min(finishing):.3f} s (least of {args.repeat}); {len(live)} "
+        f"live resources, digest {digest(live)}"
     )
     return 0
 
