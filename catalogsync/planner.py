@@ -415,11 +415,14 @@ def _order(
     upserts: list[Change], deletes: list[Change], by_ref: Mapping[Ref, Resource]
 ) -> tuple[Change, ...]:
     """Assign waves and dependencies; sort into execution order."""
-    created = {c.ref for c in upserts if c.action is Action.CREATE}
+    # A dependency is kept as the created change's own ref: the refs a key implies are
+    # made anew on each call, and a cold apply's plan would hold 330,000 equal copies of
+    # them (and their key tuples) through the whole apply at L.
+    created = {c.ref: c.ref for c in upserts if c.action is Action.CREATE}
     waves: dict[Ref, int] = {}
     needs: dict[Ref, tuple[Ref, ...]] = {}
     for change in sorted(upserts, key=lambda c: (c.ref.depth, *ref_order(c.ref))):
-        deps = tuple(d for d in by_ref[change.ref].dependencies() if d in created)
+        deps = tuple(created[d] for d in by_ref[change.ref].dependencies() if d in created)
         needs[change.ref] = deps
     for ref in needs:
         _wave_of(ref, needs, waves)
