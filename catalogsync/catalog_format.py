@@ -41,12 +41,14 @@ def declared_values(model: BaseModel, structural: Container[str] = ()) -> dict[s
         if key in structural:
             continue
         value = getattr(model, key)
-        if isinstance(value, StrEnum):
-            value = value.value
-        if value is None and key in flags:
-            value = False
-        elif value == "":
-            value = None
+        if value is None:
+            if key in flags:
+                value = False
+        elif isinstance(value, str):  # (a StrEnum too)
+            if isinstance(value, StrEnum):
+                value = value.value
+            if value == "":
+                value = None
         fields[key] = value
     return fields
 

@@ -167,6 +167,10 @@ class CatalogFile(FormatModel):
 _QUANTITIES = frozenset({"min_qty", "max_qty"})
 
 
+#: The structural key a package-product declares as a field (`declared_fields`' `keep`).
+_NAME = frozenset({"name"})
+
+
 def default_package_product_name(ref: Ref) -> str:
     """The PACKAGE_PRODUCT.Name given when the YAML declares none: unique per key."""
     return " / ".join(ref.key)
@@ -259,16 +263,19 @@ class BillingPlatformFormat(YamlCatalogFormat):
         for index, item in enumerate(items):
             item_path: YamlPath = (*where, key, index)
             path = (*parents, item.product)
-            links = {"link_package": item.link_package, "link_product": item.link_product}
             ref = package_product_ref(package, *path)
-            fields = self.declared_fields(item, keep={"name"})
+            fields = self.declared_fields(item, keep=_NAME)
             if "name" in fields and fields["name"] is None:
                 # A package-product always has a Name: `name: null` asks for the default.
                 fields["name"] = default_package_product_name(ref)
+            requires: tuple[Ref, ...] = ()
+            if item.link_package is not None:  # (without one, it links nothing)
+                links = {"link_package": item.link_package, "link_product": item.link_product}
+                requires = self.linked_refs(links)
             yield Resource(
                 ref=ref,
                 fields=fields,
-                requires=self.linked_refs(links),
+                requires=requires,
                 protect=item.protect,
                 location=locate(item_path),
             )
