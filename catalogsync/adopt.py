@@ -63,9 +63,13 @@ class PreparedExport:
     notes: list[str] = field(default_factory=list)
     #: The verified files under their relative paths (None: nothing to write).
     staged: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+    _targets: list[Path] | None = field(default=None, init=False, repr=False, compare=False)
 
     def targets(self) -> list[Path]:
-        return [self.out / relative for relative in self.result.files]
+        """Where the files go (made once: listed, written and checked for coverage)."""
+        if self._targets is None:
+            self._targets = [self.out / relative for relative in self.result.files]
+        return self._targets
 
     def close(self) -> None:
         """Remove the staging folder (what `write_export` did not move out of it)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -114,8 +116,7 @@ def _report(prepared: PreparedExport, project: Project, target: str, *, dry_run:
     what = ", ".join(words.counted(counts[kind], kind) for kind in counts)
     verb = "Would write" if dry_run else "Wrote"
     click.echo(f"{verb} {what} from target '{target}' into {len(result.files)} file(s):")
-    for path in prepared.targets():
-        click.echo(f"  {display_path(path, Path.cwd())}")
+    click.echo("".join(f"  {shown}\n" for shown in _shown(prepared.targets())), nl=False)
     notes = prepared.notes if dry_run else write_export(prepared, project)
     if result.added:
         click.echo(f"Added {len(result.added)} object(s) that selected objects need:")
@@ -126,3 +127,18 @@ def _report(prepared: PreparedExport, project: Project, target: str, *, dry_run:
         click.echo(note[:1].upper() + note[1:])
     if result.files:
         click.echo("Checked: the exported catalog loads and plans with no changes for it.")
+
+
+def _shown(paths: Iterable[Path]) -> list[str]:
+    """`display_path(path, Path.cwd())` of each path, worked out once per folder: an export
+    writes thousands of files into a few folders, and a file is shown as its folder is,
+    followed by its name."""
+    cwd = Path.cwd()
+    folders: dict[Path, str] = {}
+    shown = []
+    for path in paths:
+        folder = folders.get(path.parent)
+        if folder is None:
+            folder = folders[path.parent] = display_path(path.parent, cwd)
+        shown.append(path.name if folder == os.curdir else os.path.join(folder, path.name))
+    return shown
