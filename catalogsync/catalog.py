@@ -13,16 +13,17 @@ Identity is the natural key, never a remote id:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import repeat
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from catalogsync.errors import SourceLocation
 
@@ -237,3 +238,84 @@ class Catalog:
 
     def count(self) -> dict[Kind, int]:
         return count_by_kind(r.ref for r in self.resources)
+
+    @classmethod
+    def restored(cls, resources: tuple[Resource, ...], known_digest: str | None) -> Catalog:
+        """The catalog of these resources, already in catalog order: a catalog's own,
+        read back (the catalog cache's), so they are not sorted again."""
+        catalog = object.__new__(cls)
+        object.__setattr__(catalog, "resources", resources)
+        object.__setattr__(catalog, "known_digest", known_digest)
+        return catalog
+
+
+# --- making many values at once, from parts already in their final form -------------------
+#
+# Reading a large catalog back from its cache is mostly making its values: `Resource(...)`
+# runs a generated `__init__` (one `object.__setattr__` per field), `__post_init__` (a
+# copy of the fields into a read-only view), and `Ref(...)` and `SourceLocation(...)` are
+# Python calls too: ~3.5 us a resource. Parts that came from such values need none of that
+# (they are already normalised, sorted and owned), so these make the values a column at a
+# time with C-level calls only (`map` over a type's own slot setters), a fraction of it.
+
+_T = TypeVar("_T")
+_new_tuple = tuple.__new__
+
+
+def _made_without_init(cls: type[_T], columns: Mapping[str, Sequence[Any]]) -> list[_T]:
+    """Instances of slotted `cls`, the i-th with each slot set to its column's i-th value,
+    without calling `cls.__init__` (nor a frozen class's `__setattr__`). Every slot must have
+    a column and every column the same length, so no instance is left half made."""
+    slots = getattr(cls, "__slots__", ())
+    if sorted(columns) != sorted(slots):
+        raise ValueError(f"{cls.__name__} has slots {slots}, not {tuple(columns)}")
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"{cls.__name__} columns of different lengths: {sorted(lengths)}")
+    made = list(map(object.__new__, repeat(cls, lengths.pop() if lengths else 0)))
+    for name, values in columns.items():
+        deque(map(getattr(cls, name).__set__, made, values), maxlen=0)
+    return made
+
+
+def restored_refs(kinds: Sequence[Kind], keys: Sequence[tuple[str, ...]]) -> list[Ref]:
+    """`Ref(kind, key)` for each pair, made in C."""
+    return list(map(_new_tuple, repeat(Ref), zip(kinds, keys, strict=True)))
+
+
+def restored_locations(
+    places: Sequence[tuple[str, int, int] | None],
+) -> list[SourceLocation | None]:
+    """`SourceLocation(path, line, column)` for each place given, None where none is."""
+    given = [place for place in places if place is not None]
+    paths, lines, columns = zip(*given, strict=True) if given else ((), (), ())
+    made = _made_without_init(SourceLocation, {"path": paths, "line": lines, "column": columns})
+    if len(made) == len(places):
+        return list(made)
+    each = iter(made)
+    return [next(each) if place is not None else None for place in places]
+
+
+def restored_resources(
+    refs: Sequence[Ref],
+    fields: Sequence[dict[str, Value]],
+    requires: Sequence[tuple[Ref, ...]],
+    renamed_from: Sequence[tuple[str, ...]],
+    protect: Sequence[bool],
+    locations: Sequence[SourceLocation | None],
+) -> list[Resource]:
+    """The resources `Resource(ref, fields, requires, renamed_from, protect, location)`
+    makes, column by column, from parts already as a resource holds them. Each `fields`
+    dict becomes its resource's own (behind a read-only view, not copied): the caller
+    must hold no other reference to it."""
+    return _made_without_init(
+        Resource,
+        {
+            "ref": refs,
+            "fields": list(map(MappingProxyType, fields)),
+            "requires": requires,
+            "renamed_from": renamed_from,
+            "protect": protect,
+            "location": locations,
+        },
+    )

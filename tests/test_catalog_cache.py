@@ -3,19 +3,31 @@ change gets the same catalog without reading them; anything else loads the YAML.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import shutil
-from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from catalogsync import catalog_cache
-from catalogsync.catalog import Catalog, Resource
+from catalogsync.catalog import (
+    Catalog,
+    Kind,
+    Ref,
+    Resource,
+    package_product_ref,
+    package_ref,
+    product_ref,
+    restored_locations,
+    restored_refs,
+    restored_resources,
+)
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Project, load_project
-from catalogsync.errors import CatalogValidationError
+from catalogsync.errors import CatalogValidationError, SourceLocation
 from catalogsync.loader import load_catalog, load_project_catalog, project_catalog_files
 from catalogsync.registry import get_format
 
@@ -71,9 +83,9 @@ def test_an_entry_written_in_many_chunks_reads_back_whole(
     monkeypatch.setattr(catalog_cache, "CHUNK", 3)
     dumps, pickled = pickle.dumps, []
 
-    def counted(rows: list[object], protocol: int) -> bytes:
-        pickled.append(len(rows))
-        return dumps(rows, protocol=protocol)
+    def counted(chunk: catalog_cache._Chunk, protocol: int) -> bytes:
+        pickled.append(len(chunk[0]))  # its resources' kinds, one a resource
+        return dumps(chunk, protocol=protocol)
 
     monkeypatch.setattr(pickle, "dumps", counted)
     first = load_project_catalog(project)
@@ -92,9 +104,9 @@ def test_an_entry_tells_its_counts_before_its_resources_are_read_back(
     events: list[object] = []
     resources = catalog_cache._resources
 
-    def reading(rows: list[catalog_cache._Row]) -> Iterator[Resource]:
+    def reading(chunk: catalog_cache._Chunk) -> list[Resource]:
         events.append("resources")
-        return resources(rows)
+        return resources(chunk)
 
     monkeypatch.setattr(catalog_cache, "_resources", reading)
     files = project_catalog_files(project)
@@ -183,3 +195,58 @@ def test_links_planted_where_the_cache_writes_are_never_followed(
     entry.with_name(f".{entry.name}.{os.getpid()}.tmp").symlink_to(victims[1])
     assert load_project_catalog(project) == _from_yaml(project)
     assert not any(victim.exists() for victim in victims)
+
+
+def _every_kind_of_part() -> Catalog:
+    """Resources using every part a resource has: linked objects, a rename, protection, a
+    missing location, no fields, and each kind of value."""
+    gold, voice = package_ref("Gold"), product_ref("Voice")
+    return Catalog(
+        (
+            Resource(voice, {"rate": Decimal("0.050"), "active": True, "tiers": ("a", "b")}),
+            Resource(gold, {"count": 3, "cleared": None}, renamed_from=("Old Gold",)),
+            Resource(
+                package_product_ref("Gold", "Voice"),
+                {},
+                requires=(package_ref("Silver"), gold),
+                protect=True,
+                location=SourceLocation("catalog/gold.yaml", 12, 5),
+            ),
+            Resource(package_ref("Silver"), location=SourceLocation("silver.yaml", 1, 1)),
+        )
+    )
+
+
+def test_every_part_of_a_resource_reads_back_as_made(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read back without `Resource.__init__` (`restored_resources`), a resource is the one
+    that was written: equal, of the same types, still read-only."""
+    monkeypatch.setattr(catalog_cache, "CHUNK", 3)  # a chunk with no location at all, too
+    written = _every_kind_of_part()
+    files = project_catalog_files(project)
+    catalog_cache.cached_catalog(project.state_dir, "billingplatform", files, lambda: written)
+    read = _cached(project)
+    assert read == written and read.known_digest == catalog_digest(written)
+    assert [r.location for r in read] == [r.location for r in written]
+    for got, expected in zip(read, written, strict=True):
+        assert [type(getattr(got, name)) for name in Resource.__slots__] == [
+            type(getattr(expected, name)) for name in Resource.__slots__
+        ]
+        assert [type(ref) for ref in (got.ref, *got.requires)] == [Ref] * (1 + len(got.requires))
+        assert got.dependencies() == expected.dependencies()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.protect = True  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            got.fields["rate"] = Decimal(1)  # type: ignore[index]
+
+
+def test_values_are_never_left_half_made() -> None:
+    """`restored_*` refuse parts that do not fill every slot of every value."""
+    voice = product_ref("Voice")
+    with pytest.raises(ValueError):
+        restored_resources([voice, voice], [{}], [(), ()], [(), ()], [False, False], [None, None])
+    with pytest.raises(ValueError):
+        restored_refs([Kind.PRODUCT], [("a",), ("b",)])
+    with pytest.raises(ValueError):
+        restored_locations([("a.yaml", 1)])  # type: ignore[list-item]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -60,9 +60,9 @@ def test_a_cached_catalog_tells_its_counts_before_it_is_loaded(
     released = threading.Event()
     resources = catalog_cache._resources
 
-    def held(rows: list[catalog_cache._Row]) -> Iterator[Resource]:
+    def held(chunk: catalog_cache._Chunk) -> list[Resource]:
         released.wait(10)  # the resources are read back only once the read saw the counts
-        return resources(rows)
+        return resources(chunk)
 
     monkeypatch.setattr(catalog_cache, "_resources", held)
 
