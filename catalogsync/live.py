@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
@@ -93,6 +94,13 @@ class LiveCatalog:
 
     def by_ref(self) -> dict[Ref, LiveResource]:
         return {r.ref: r for r in self.resources}
+
+    @cached_property
+    def keyed(self) -> Mapping[Ref, LiveResource]:
+        """Each record under its ref (the later one where a ref is held twice: then fewer
+        entries than records), built once, in C, for the duplicate-key check, the planner
+        and drift alike: each is a pass over every record's key (~0.1 s at L)."""
+        return dict(zip(map(ref_of, self.resources), self.resources, strict=True))
 
     def count(self) -> dict[Kind, int]:
         return count_by_kind(map(ref_of, self.resources))

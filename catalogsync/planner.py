@@ -62,8 +62,14 @@ def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Pla
     renames = _renames(desired, live)
     index = index_live(live, renames)
     declared = desired.by_ref()
-    changes = _upserts(desired, index, options, renames)
-    deletes, unmanaged = _deletes(index, declared, options, renames)
+    changes, matched = _upserts_matched(desired, index, options, renames)
+    deletes: list[Change] = []
+    unmanaged: list[Ref] = []
+    # Every live key declared (nothing unmanaged, nearly always: each declared key is
+    # one, so `matched` counts distinct live keys) is told without looking every live key
+    # up again; otherwise `_deletes` says what is pruned and what is unmanaged.
+    if index.duplicates or len(declared) != len(desired) or matched != len(index.by_key):
+        deletes, unmanaged = _deletes(index, declared, options, renames)
     return Plan(
         backend=options.backend,
         target=options.target,
@@ -96,27 +102,36 @@ def upsert_check(
 def _upserts(
     desired: Iterable[Resource], index: LiveIndex, options: PlanOptions, renames: Renames
 ) -> list[Change]:
+    return _upserts_matched(desired, index, options, renames)[0]
+
+
+def _upserts_matched(
+    desired: Iterable[Resource], index: LiveIndex, options: PlanOptions, renames: Renames
+) -> tuple[list[Change], int]:
+    """`_upserts`, and how many of `desired` have a live record under their key."""
     links_renamed = links_follow(renames, options.catalog_format)
     changes = []
     by_key = index.by_key
+    matched = 0
     for resource in desired:
         record = by_key.get(resource.ref)
-        # The common case of a large plan, told without building anything and without a
-        # call per object: the record is live under the declared key and holds every
-        # declared field with an equal value (C-level dict views: values compare with `==`,
-        # as in `_upsert`). Any other case is `_upsert`'s to decide (a declared None the
-        # record lacks, ignored fields, renames).
-        if (
-            record is not None
-            and not links_renamed
-            and record.ref.key == resource.ref.key
-            and resource.fields.items() <= record.fields.items()
-        ):
-            continue
+        if record is not None:
+            matched += 1
+            # The common case of a large plan, told without building anything and without
+            # a call per object: the record is live under the declared key and holds every
+            # declared field with an equal value (C-level dict views: values compare with
+            # `==`, as in `_upsert`). Any other case is `_upsert`'s to decide (a declared
+            # None the record lacks, ignored fields, renames).
+            if (
+                not links_renamed
+                and record.ref.key == resource.ref.key
+                and resource.fields.items() <= record.fields.items()
+            ):
+                continue
         change = _upsert(resource, record, options, renames)
         if change is not None:
             changes.append(change)
-    return changes
+    return changes, matched
 
 
 def id_order(remote_id: str) -> tuple[int, int, str]:
@@ -159,12 +174,16 @@ def index_live(live: Iterable[LiveResource], renames: Renames) -> LiveIndex:
     then sorted by id (sorting every record by id was most of the cost of indexing).
     """
     renamed = any(renames.values())
-    live = tuple(live)
+    catalog = live if isinstance(live, LiveCatalog) else None
+    live = catalog.resources if catalog is not None else tuple(live)
     if not renamed:
-        by_key = dict(zip(map(ref_of, live), live, strict=True))  # built in C
-        if len(by_key) == len(live):
-            return LiveIndex(by_key)  # every key held once (nearly always)
-    by_key = {}
+        # A live catalog's is built once, in C, and shared with the duplicate-key check.
+        keyed = catalog.keyed if catalog is not None else None
+        if keyed is None:
+            keyed = dict(zip(map(ref_of, live), live, strict=True))
+        if len(keyed) == len(live):
+            return LiveIndex(keyed)  # every key held once (nearly always)
+    by_key: dict[Ref, LiveResource] = {}
     shared: list[tuple[Ref, LiveResource]] = []  # every record of a key held twice or more
     for resource in live:
         key = follow_renames(resource.ref, renames) if renamed else resource.ref

@@ -20,7 +20,7 @@ from typing import Any
 from catalogsync.backend_api import Backend
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
 from catalogsync.errors import CatalogValidationError, Issue, PlanError, SourceLocation
-from catalogsync.live import LiveCatalog, LookupField, LookupTable, ref_of
+from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
 
 
@@ -130,8 +130,8 @@ def _exact(path: str) -> YamlDocument | None:
 
 def check_duplicate_keys(desired: Catalog, live: LiveCatalog) -> None:
     """Raise PlanError when a key the catalog declares is held by several live records."""
-    if len(set(map(ref_of, live))) == len(live):
-        return  # every live key held once (nearly always; counted in C): nothing to look up
+    if len(live.keyed) == len(live):
+        return  # every live key held once (nearly always): nothing to look up
     records: dict[Ref, list[str]] = defaultdict(list)
     for resource in live:
         records[resource.ref].append(resource.remote_id)

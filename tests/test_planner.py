@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalogsync.catalog import (
     Kind,
     Ref,
+    Resource,
     canonical_value,
     package_product_ref,
     package_ref,
@@ -20,7 +24,7 @@ from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, FieldChange, Plan, digest
-from catalogsync.planner import PlanOptions, build_plan, index_live
+from catalogsync.planner import PlanOptions, _deletes, _renames, build_plan, index_live
 from tests.fakes import catalog, live, res
 
 OPTS = PlanOptions(backend="billingplatform", target="local", target_url="emulator:")
@@ -282,3 +286,33 @@ def test_upserts_are_the_plans_creates_and_updates_renames_included() -> None:
         (c.action, c.ref, c.renamed_from) for c in plan.changes if c.action is not Action.DELETE
     }
     assert {c.ref for c in found} == {product_ref("Voice Pro"), SMS, GOLD_VOICE}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    declared=st.sets(st.sampled_from(range(6)), max_size=6),
+    live_ids=st.lists(st.sampled_from(range(6)), max_size=7),
+    renamed=st.booleans(),
+    pruned=st.booleans(),
+)
+def test_deletes_and_unmanaged_are_the_leftovers_whatever_the_live_keys(
+    declared: set[int], live_ids: list[int], renamed: bool, pruned: bool
+) -> None:
+    """`build_plan` tells a plan whose live keys are all declared without looking them up
+    again; what it says is what `_deletes` says of the live index's leftovers."""
+    names = ["A", "B", "C", "D", "E", "F"]
+    desired = [res(product_ref(names[i])) for i in sorted(declared)]
+    if renamed and desired:
+        desired[0] = Resource(ref=product_ref("New"), renamed_from=(desired[0].ref.name,))
+    current = LiveCatalog(
+        tuple(live(product_ref(names[i]), str(n)) for n, i in enumerate(live_ids))
+    )
+    options = replace(OPTS, prune=(ObjectRule(kind=Kind.PRODUCT),) if pruned else ())
+    plan = build_plan(catalog(*desired), current, options)
+    renames = _renames(desired, current)
+    deletes, unmanaged = _deletes(
+        index_live(current, renames), catalog(*desired).by_ref(), options, renames
+    )
+    planned = sorted(str(c.remote_id) for c in plan.of_action(Action.DELETE))
+    assert planned == sorted(str(d.remote_id) for d in deletes)  # in waves in the plan
+    assert plan.unmanaged == tuple(sorted(unmanaged))
