@@ -6,7 +6,7 @@ its package and product; a rename brings itself). The guards still see the whole
 catalog. The plan records its selection: renderers mark it as partial, and a saved plan
 applies only with the same `--only`/`--exclude` (see `check_selection`).
 
-The selectors are export's (`catalogsync.exporter.Selector`): one syntax for every command.
+The selectors are export's (`catalogsync.selection.Selector`): one syntax for every command.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import replace
 from catalogsync.catalog import Ref
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.errors import PlanError
-from catalogsync.exporter import Selection, Selector
 from catalogsync.plan import Change, Plan
+from catalogsync.selection import Selection, Selector
 
 
 def parse_selection(

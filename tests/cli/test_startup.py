@@ -18,7 +18,9 @@ try:
 except SystemExit as exc:
     code = exc.code
 print(json.dumps({"exit": code, "httpx._main": repr(sys.modules.get("httpx._main", "absent")),
-                  "rich": "rich" in sys.modules}))
+                  "rich": "rich" in sys.modules,
+                  "exporter": "catalogsync.exporter" in sys.modules,
+                  "catalog_writer": "catalogsync.catalog_writer" in sys.modules}))
 """
 
 
@@ -36,3 +38,12 @@ def test_a_command_does_not_import_httpx_s_own_command_line(tmp_path: Path) -> N
     assert probe["exit"] == 0
     # httpx imports `httpx._main` (rich, pygments) when it can; main() leaves it out.
     assert probe["httpx._main"] == "None" and probe["rich"] is False
+
+
+def test_a_plan_imports_neither_the_exporter_nor_the_catalog_writer(tmp_path: Path) -> None:
+    """`--only`/`--exclude` selectors live in `catalogsync.selection`: a plan needs them,
+    not the export machinery they were once defined with."""
+    project = copy_example(tmp_path / "project")
+    probe = _run("-C", str(project), "plan", "--only", "package:*")
+    assert probe["exit"] in (0, 2)
+    assert probe["exporter"] is False and probe["catalog_writer"] is False
