@@ -15,21 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from catalogsync.doctor import DoctorReport
-from catalogsync.drift import DriftReport
 from catalogsync.plan import Plan
 from catalogsync.render import render_json, render_report_json
-from catalogsync.render.doctor import (
-    render_doctor_json,
-    render_doctor_markdown,
-    render_doctor_text,
-)
-from catalogsync.render.drift import render_drift_json, render_drift_markdown, render_drift_text
-from catalogsync.render.html import render_drift_html, render_plan_html
 from catalogsync.render.markdown import render_markdown, render_report_markdown
 from catalogsync.render.text import render_report_text, render_text, render_text_summary
 from catalogsync.report import ApplyReport
+
+# The drift, doctor and HTML renderers are imported when first used (`_drift_renderer`,
+# `_doctor_renderer`, `_plan_html`): a plan printed as text needs none of them.
+if TYPE_CHECKING:
+    from catalogsync.doctor import DoctorReport
+    from catalogsync.drift import DriftReport
 
 
 class OutputFormat(StrEnum):
@@ -57,8 +55,8 @@ class OutputStyle:
 
 PlanRenderer = Callable[[Plan, OutputStyle], str]
 ApplyRenderer = Callable[[ApplyReport, Plan, OutputStyle], str]
-DriftRenderer = Callable[[DriftReport, OutputStyle], str]
-DoctorRenderer = Callable[[DoctorReport, OutputStyle], str]
+DriftRenderer = Callable[["DriftReport", OutputStyle], str]
+DoctorRenderer = Callable[["DoctorReport", OutputStyle], str]
 
 
 def _plan_text(plan: Plan, style: OutputStyle) -> str:
@@ -73,7 +71,7 @@ PLAN_OUTPUTS: Mapping[OutputFormat, PlanRenderer] = MappingProxyType(
         OutputFormat.TEXT: _plan_text,
         OutputFormat.MARKDOWN: lambda plan, _: render_markdown(plan),
         OutputFormat.JSON: lambda plan, _: render_json(plan),
-        OutputFormat.HTML: lambda plan, _: render_plan_html(plan),
+        OutputFormat.HTML: lambda plan, _: _plan_html(plan),
     }
 )
 
@@ -88,22 +86,61 @@ APPLY_OUTPUTS: Mapping[OutputFormat, ApplyRenderer] = MappingProxyType(
     }
 )
 
+
+def _plan_html(plan: Plan) -> str:
+    from catalogsync.render.html import render_plan_html
+
+    return render_plan_html(plan)
+
+
+def _drift_renderer(output: OutputFormat) -> Callable[[DriftReport], str]:
+    """The drift renderer of `output`, imported now."""
+    from catalogsync.render.drift import (
+        render_drift_json,
+        render_drift_markdown,
+        render_drift_text,
+    )
+    from catalogsync.render.html import render_drift_html
+
+    return {
+        OutputFormat.TEXT: render_drift_text,
+        OutputFormat.MARKDOWN: render_drift_markdown,
+        OutputFormat.JSON: render_drift_json,
+        OutputFormat.HTML: render_drift_html,
+    }[output]
+
+
+def _doctor_renderer(output: OutputFormat) -> Callable[[DoctorReport], str]:
+    """The doctor renderer of `output`, imported now. Doctor has no HTML page:
+    `--format html` has always printed the text."""
+    from catalogsync.render.doctor import (
+        render_doctor_json,
+        render_doctor_markdown,
+        render_doctor_text,
+    )
+
+    return {
+        OutputFormat.TEXT: render_doctor_text,
+        OutputFormat.MARKDOWN: render_doctor_markdown,
+        OutputFormat.JSON: render_doctor_json,
+        OutputFormat.HTML: render_doctor_text,
+    }[output]
+
+
+def _drift(output: OutputFormat) -> DriftRenderer:
+    return lambda report, _: _drift_renderer(output)(report)
+
+
+def _doctor(output: OutputFormat) -> DoctorRenderer:
+    return lambda report, _: _doctor_renderer(output)(report)
+
+
 #: `drift` on stdout, and its `--markdown-out` / `--json-out` files.
 DRIFT_OUTPUTS: Mapping[OutputFormat, DriftRenderer] = MappingProxyType(
-    {
-        OutputFormat.TEXT: lambda report, _: render_drift_text(report),
-        OutputFormat.MARKDOWN: lambda report, _: render_drift_markdown(report),
-        OutputFormat.JSON: lambda report, _: render_drift_json(report),
-        OutputFormat.HTML: lambda report, _: render_drift_html(report),
-    }
+    {output: _drift(output) for output in OutputFormat}
 )
 
 #: `doctor`'s findings. It has no HTML page: `--format html` has always printed the text.
 DOCTOR_OUTPUTS: Mapping[OutputFormat, DoctorRenderer] = MappingProxyType(
-    {
-        OutputFormat.TEXT: lambda report, _: render_doctor_text(report),
-        OutputFormat.MARKDOWN: lambda report, _: render_doctor_markdown(report),
-        OutputFormat.JSON: lambda report, _: render_doctor_json(report),
-        OutputFormat.HTML: lambda report, _: render_doctor_text(report),
-    }
+    {output: _doctor(output) for output in OutputFormat}
 )

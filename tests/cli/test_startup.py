@@ -20,7 +20,10 @@ except SystemExit as exc:
 print(json.dumps({"exit": code, "httpx._main": repr(sys.modules.get("httpx._main", "absent")),
                   "rich": "rich" in sys.modules,
                   "exporter": "catalogsync.exporter" in sys.modules,
-                  "catalog_writer": "catalogsync.catalog_writer" in sys.modules}))
+                  "catalog_writer": "catalogsync.catalog_writer" in sys.modules,
+                  "drift": "catalogsync.drift" in sys.modules,
+                  "render.html": "catalogsync.render.html" in sys.modules,
+                  "render.doctor": "catalogsync.render.doctor" in sys.modules}))
 """
 
 
@@ -47,3 +50,11 @@ def test_a_plan_imports_neither_the_exporter_nor_the_catalog_writer(tmp_path: Pa
     probe = _run("-C", str(project), "plan", "--only", "package:*")
     assert probe["exit"] in (0, 2)
     assert probe["exporter"] is False and probe["catalog_writer"] is False
+
+
+def test_a_text_plan_imports_no_drift_doctor_or_html_renderer(tmp_path: Path) -> None:
+    """`render.outputs` imports those renderers when a command first prints with them."""
+    project = copy_example(tmp_path / "project")
+    probe = _run("-C", str(project), "plan")
+    assert probe["exit"] == 0
+    assert [probe[name] for name in ("drift", "render.html", "render.doctor")] == [False] * 3
