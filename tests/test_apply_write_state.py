@@ -6,6 +6,7 @@ the verification's own."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
@@ -14,8 +15,10 @@ import pytest
 
 from catalogsync.applier import apply_plan
 from catalogsync.backend_api import Progress, Settled
+from catalogsync.backends.billingplatform import backend as backend_module
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
+from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.catalog import Kind, Ref
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
@@ -146,3 +149,35 @@ def test_logisense_keeps_no_package_children_once_the_writes_are_done() -> None:
     # read keeps none
     *rechecks, verification = kept_by_read
     assert max(rechecks) > 0 and verification == 0
+
+
+def test_a_billingplatform_read_lets_go_of_its_rows_before_the_catalog_is_sorted() -> None:
+    """The pages and whole rows of a read (`Columns`: its tasks' results, `LiveRows`' own
+    copy) are not alive while `LiveCatalog` sorts what it found (at L they were, at the
+    verification read's peak)."""
+    alive: list[int] = []
+
+    class Noting(LiveCatalog):
+        def __post_init__(self) -> None:
+            gc.collect()
+            alive.append(sum(isinstance(o, Columns) for o in gc.get_objects()))
+            super().__post_init__()
+
+    async def go() -> None:
+        with BillingPlatformEmulator() as emulator:
+            backend = _billingplatform(emulator)
+            try:
+                await apply_plan(
+                    build_plan(DESIRED, LiveCatalog(), PlanOptions(backend="billingplatform")),
+                    backend,
+                    LiveCatalog(),
+                )
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setattr(backend_module, "LiveCatalog", Noting)
+                    live = await backend.fetch_live()
+            finally:
+                await backend.close()
+        assert {r.ref for r in live} == {r.ref for r in DESIRED}
+
+    anyio.run(go)
+    assert alive == [0]

@@ -141,6 +141,27 @@ def test_columns_share_repeated_texts_and_fill_what_a_page_lacks() -> None:
     assert columns.column("Rate") == ["", "", ""]  # not read
 
 
+def test_compacted_columns_hold_the_same_rows_and_share_no_more_texts() -> None:
+    columns = Columns(["Id", "Status"])
+    columns.extend({"Id": ["1"], "Status": ["ACTIVE"]})
+    columns.compact()
+    columns.extend({"Id": ["2"], "Status": ["".join(["ACT", "IVE"])]})
+    assert columns.column("Status") == ["ACTIVE", "ACTIVE"]
+    assert columns.column("Status")[0] is not columns.column("Status")[1]  # the table is gone
+    copied = columns.copy()  # a copy is a new read: it shares its texts again
+    copied.extend({"Id": ["3"], "Status": ["".join(["ACT", "IVE"])]})
+    assert copied.column("Status")[2] is copied.column("Status")[0]
+
+
+@pytest.mark.anyio
+async def test_a_page_read_keeps_no_table_of_its_texts() -> None:
+    async with _client({Q: [{"Id": "1", "Status": "ACTIVE"}]}) as bp:
+        page = await bp.query_columns("SELECT Id FROM PRODUCT", ["Id", "Status"], ["Id"])
+    page.extend({"Id": ["2"], "Status": ["".join(["ACT", "IVE"])]})
+    assert page.column("Status") == ["ACTIVE", "ACTIVE"]
+    assert page.column("Status")[1] is not page.column("Status")[0]
+
+
 def test_last_of_each_keeps_what_a_dict_keyed_by_the_column_keeps() -> None:
     rows = [{"Id": "1", "Name": "a"}, {"Id": "2", "Name": "b"}, {"Id": "1", "Name": "c"}]
     kept = Columns.from_rows(["Id", "Name"], rows).last_of_each("Id")

@@ -213,7 +213,11 @@ class BillingPlatformBackend(Backend):
             live.add(kind, page)
             loop.call_soon(live.work)
 
-        async def rest(kind: Kind, paging: Paging, first: Columns) -> Columns:
+        # Each entity's whole rows once its read has ended. Not the reads' results: the
+        # gather's result list outlives this step of the loop, and with it what it holds.
+        ended: dict[Kind, Columns] = {}
+
+        async def rest(kind: Kind, paging: Paging, first: Columns) -> None:
             nonlocal done
 
             def rows_expected() -> int | None:
@@ -226,10 +230,10 @@ class BillingPlatformBackend(Backend):
             )
             live.end(kind, rows)
             loop.call_soon(live.work)
+            ended[kind] = rows
             done += 1
             if progress is not None:
                 progress(done, len(read))
-            return rows
 
         reading = {
             kind: asyncio.ensure_future(rest(kind, paging, first))
@@ -239,26 +243,31 @@ class BillingPlatformBackend(Backend):
         async def rating_methods_in_use() -> list[dict[str, str]]:
             # RATING_METHOD rows are read by the Ids live rows name (the table holds per-product
             # configuration rows, so it may be large); none named, no request.
-            named = {
-                method_id
-                for kind in (Kind.PRODUCT, Kind.PACKAGE_PRODUCT)
-                if kind in reading
-                for method_id in (await reading[kind]).column("RatingMethodId")
-            } - {""}
+            naming = [kind for kind in (Kind.PRODUCT, Kind.PACKAGE_PRODUCT) if kind in reading]
+            for kind in naming:
+                await reading[kind]
+            named = {i for kind in naming for i in ended[kind].column("RatingMethodId")} - {""}
             if not named:
                 return []
             return await self.client.query_in(
                 "RATING_METHOD", ["Id", "RatingMethodType"], "Id", sorted(named)
             )
 
-        methods, *_ = await gather_or_cancel(rating_methods_in_use(), *reading.values())
+        methods = (await gather_or_cancel(rating_methods_in_use(), *reading.values()))[0]
         assert isinstance(methods, list)
         # A rating method is named by its type (RatingMethodType: the vendor's schema pages
         # show no Name on RATING_METHOD).
         rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
-        fetched = {kind: reading[kind].result() for kind in reading}  # all done by now
-        self._remember(fetched, frozenset(rating_methods.values()) - {""})
-        return LiveCatalog(tuple(live.finish(rating_methods)))
+        self._remember(ended, frozenset(rating_methods.values()) - {""})
+        found = tuple(live.finish(rating_methods))  # which lets go of its tables
+        # The read's pages and whole rows are let go of before the catalog sorts what was
+        # found (a key and a slot per record): at L, all of it held at once was the peak of
+        # an apply's verification read.
+        reading.clear()
+        ended.clear()
+        ahead.clear()
+        del firsts, first_pages, asked
+        return LiveCatalog(found)
 
     def _remember(self, fetched: Mapping[Kind, Columns], method_types: frozenset[str]) -> None:
         """What the writes use from the last read of each kind (kinds not read are kept)."""

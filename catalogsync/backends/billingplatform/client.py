@@ -384,6 +384,7 @@ class BillingPlatformClient:
                 table = Columns.from_rows(columns, self._rows(method, path, response, require))
             else:
                 table.extend(decoded)
+        table.compact()  # a whole page: its texts are shared within it already
         self._largest_page = max(self._largest_page, len(table))
         return table
 
@@ -514,9 +515,12 @@ class BillingPlatformClient:
         """
         ahead = ahead or PagesAhead()
         try:
-            return await self._read_rest(paging, rows.copy(), expected, on_page, ahead)
+            read = await self._read_rest(paging, rows.copy(), expected, on_page, ahead)
         finally:
             await ahead.drop()
+        if isinstance(read, Columns):
+            read.compact()  # the read has ended: no page comes to share texts with
+        return read
 
     async def _read_rest(
         self,

@@ -52,6 +52,13 @@ class Columns:
                 column.extend(texts)
         self._size += added
 
+    def compact(self) -> None:
+        """No more rows are coming: let go of the tables that share each column's texts
+        across pages (one entry per distinct text: at L ~150,000 each for a package-product
+        read's names and ids, held until the read's live resources are built). Rows
+        `extend`ed after this are kept, their texts no longer shared."""
+        self._shared = {}
+
     def copy(self) -> Columns:
         copied = Columns(self._data)
         copied.extend(self)

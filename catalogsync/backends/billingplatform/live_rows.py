@@ -127,7 +127,8 @@ class LiveRows:
             self._resolve(pending)
 
     def finish(self, rating_methods: Mapping[str, str]) -> list[LiveResource]:
-        """The live resources, once every kind's read has `end`ed (rating methods: Id → type)."""
+        """The live resources, once every kind's read has `end`ed (rating methods: Id → type).
+        Called once: what the pages were built with is let go of (`_release`)."""
         self.work()
         products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
         if self._pp_repeats and Kind.PACKAGE_PRODUCT in self._kinds:
@@ -158,7 +159,19 @@ class LiveRows:
                     setitem, self._fields[kind], repeat(spec.name), map(values.__getitem__, texts)
                 )
                 deque(setting, 0)
-        return [resource for kind in Kind for resource in self._resources[kind]]
+        found = [resource for kind in Kind for resource in self._resources[kind]]
+        self._release()
+        return found
+
+    def _release(self) -> None:
+        """Let go of the read's rows and of the tables built from its pages (at L, held
+        beside the live resources at an apply's verification read's peak otherwise)."""
+        self._rows, self._names, self._values = {}, {}, {}
+        self._resources = {kind: [] for kind in Kind}
+        self._fields = {kind: [] for kind in Kind}
+        self._late = {kind: {} for kind in Kind}
+        self._pp_products, self._pp_parents, self._pp_paths = {}, {}, {}
+        self._pp_pending = []
 
     # -- building --------------------------------------------------------------------
 
