@@ -17,9 +17,7 @@ and the per-file checks between two processes (`catalogsync.beside`); this adds 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
-import os
 import shutil
 import tempfile
 import time
@@ -27,17 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks.harness import CREDENTIALS
-from catalogsync import collector
+from benchmarks.planning import fetched_once
 from catalogsync.adopt import SCHEMA_FOLDER, _header
 from catalogsync.catalog import use_kind_words
 from catalogsync.catalog_writer import CatalogWriter
-from catalogsync.config import load_project
 from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import Selection, SplitBy, choose_export, export_text
-from catalogsync.live import LiveCatalog
 from catalogsync.registry import get_format
-from catalogsync.workflow import choose_target, connected, plan_options
 
 _T = TypeVar("_T")
 
@@ -46,19 +40,9 @@ STEPS = ("choose", "texts", "write", "check_prepare", "check_across", "check_fil
 
 def measure(project_dir: Path, repeat: int = 3) -> tuple[dict[str, float], str]:
     """The least CPU seconds of each of `STEPS` over `repeat` runs, and the texts' sha256."""
-    os.environ.update(CREDENTIALS)
-    collector.for_a_command()  # as the catalogsync command runs
-    project = load_project(project_dir)
+    project, options, live = fetched_once(project_dir)
     fmt = get_format(project.config.backend)
     use_kind_words(fmt.kind_names)
-    choice = choose_target(project, None)
-
-    async def fetch() -> LiveCatalog:
-        async with connected(project, choice) as backend:
-            return await backend.fetch_live()
-
-    live = asyncio.run(fetch())
-    options = plan_options(project, choice)
     out = Path(tempfile.mkdtemp(prefix="export-phases-out-")).resolve()
     schema = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
     least: dict[str, float] = {}

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from benchmarks.harness import CREDENTIALS
 from catalogsync import collector
-from catalogsync.config import load_project
+from catalogsync.config import Project, load_project
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_project_catalog
-from catalogsync.planner import build_plan
+from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.workflow import choose_target, connected, plan_options
 
 
@@ -43,8 +43,11 @@ class PlanningCpu:
         return self.load_s + self.plan_s
 
 
-def measure_planning(project_dir: Path, repeat: int = 2) -> PlanningCpu:
-    """CPU seconds to load the project's catalog and plan it against the fetched live one."""
+def fetched_once(project_dir: Path) -> tuple[Project, PlanOptions, LiveCatalog]:
+    """The project in `project_dir`, its plan options for its default target, and that
+    target's live catalog, fetched once as a command fetches it (the benchmarks'
+    credentials, the cyclic collector as a command has it): what the in-process probes
+    then time their steps over."""
     os.environ.update(CREDENTIALS)
     collector.for_a_command()  # as the catalogsync command runs
     project = load_project(project_dir)
@@ -54,8 +57,12 @@ def measure_planning(project_dir: Path, repeat: int = 2) -> PlanningCpu:
         async with connected(project, choice) as backend:
             return await backend.fetch_live()
 
-    live = asyncio.run(fetch())
-    options = plan_options(project, choice)
+    return project, plan_options(project, choice), asyncio.run(fetch())
+
+
+def measure_planning(project_dir: Path, repeat: int = 2) -> PlanningCpu:
+    """CPU seconds to load the project's catalog and plan it against the fetched live one."""
+    project, options, live = fetched_once(project_dir)
     best: PlanningCpu | None = None
     for _ in range(repeat):
         gc.collect()
