@@ -4,8 +4,6 @@ it off and its teardown does not re-scan what it kept; a server runs with it on.
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,37 +12,21 @@ from click.testing import CliRunner
 
 from catalogsync import collector
 from catalogsync.cli import cli, emulator_cmd
+from tests.cli.main_probe import run_main
 
-_PROBE = """
-import gc, sys
-from catalogsync.cli import main
-sys.argv = ["catalogsync", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-print("collector on:", gc.isenabled(), "frozen:", gc.get_freeze_count() > 0, "exit:", code)
-"""
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120
-    )
+_STATE = '{"collector on": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}'
 
 
 def test_a_command_runs_without_the_cyclic_collector_and_spares_its_teardown() -> None:
-    done = _run("--version")
-    assert done.returncode == 0, done.stderr
-    version, probe = done.stdout.splitlines()
-    assert version.startswith("catalogsync")
-    assert probe == "collector on: False frozen: True exit: 0"
+    done = run_main(_STATE, "--version")
+    assert done.found == {"exit": 0, "collector on": False, "frozen": True}, done.stderr
+    assert done.stdout.startswith("catalogsync")
 
 
 def test_a_failed_command_still_says_why_and_exits_with_its_code() -> None:
-    done = _run("plan", "--no-such-option")
+    done = run_main(_STATE, "plan", "--no-such-option")
     assert "No such option" in done.stderr
-    assert done.stdout.strip() == "collector on: False frozen: True exit: 1"
+    assert done.found == {"exit": 1, "collector on": False, "frozen": True}
 
 
 @pytest.fixture

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli.main_probe import run_main
 from tests.conftest import copy_example
 
-_PROBE = """
-import json, sys
-from catalogsync.cli import main
-sys.argv = ["catalogsync", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"exit": code, "httpx._main": repr(sys.modules.get("httpx._main", "absent")),
-                  "rich": "rich" in sys.modules,
-                  "exporter": "catalogsync.exporter" in sys.modules,
-                  "catalog_writer": "catalogsync.catalog_writer" in sys.modules,
-                  "drift": "catalogsync.drift" in sys.modules,
-                  "render.html": "catalogsync.render.html" in sys.modules,
-                  "render.doctor": "catalogsync.render.doctor" in sys.modules}))
-"""
+_MODULES = """{
+    "httpx._main": repr(sys.modules.get("httpx._main", "absent")),
+    "rich": "rich" in sys.modules,
+    "exporter": "catalogsync.exporter" in sys.modules,
+    "catalog_writer": "catalogsync.catalog_writer" in sys.modules,
+    "drift": "catalogsync.drift" in sys.modules,
+    "render.html": "catalogsync.render.html" in sys.modules,
+    "render.doctor": "catalogsync.render.doctor" in sys.modules,
+}"""
 
 
 def _run(*args: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120
-    )
-    probe: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
-    return probe
+    return run_main(_MODULES, *args).found
 
 
 def test_a_command_does_not_import_httpx_s_own_command_line(tmp_path: Path) -> None:

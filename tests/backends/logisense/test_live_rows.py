@@ -19,7 +19,6 @@ from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.live_rows import LiveRows
 from catalogsync.backends.logisense.mapping import (
-    Lookups,
     PackageChildren,
     Record,
     live_resources,
@@ -27,15 +26,8 @@ from catalogsync.backends.logisense.mapping import (
     taken,
 )
 from catalogsync.live import LiveCatalog, LiveResource
+from tests.backends.logisense.test_mapping import LOOKUPS  # the mapping tests' tables
 
-LOOKUPS = Lookups.from_records(
-    {
-        "ServiceType": [{"identity": 1, "name": "Recurring"}],
-        "FrequencyType": [{"identity": 3, "name": "Month"}, {"identity": 4, "name": "Year"}],
-        "Currency": [{"identity": 1, "name": "US Dollar", "code": "USD"}],
-        "PackageCategory": [{"identity": 2, "name": "Default"}],
-    }
-)
 # Values of every JSON type (and some a field does not document), ids that name a lookup
 # row and ids that do not, missing and null fields.
 _any = st.sampled_from([None, 0, 1, 2, 3, True, False, 1.0, "", "x", "1", "2026-01-01T00:00:00Z"])
