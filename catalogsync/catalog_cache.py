@@ -8,7 +8,10 @@ otherwise the YAML is loaded as usual and the entry replaced:
 
 - its key matches: a hash of catalogsync's own code (its version, and the size and time of
   each of its modules, so an edited checkout never reads what an older loader made), the
-  backend, and the path (as messages show it) and bytes of every catalog file, in order;
+  backend, and the absolute path and bytes of every catalog file, in order (not the path
+  as messages show it, which depends on the working directory: the entry keeps the paths
+  it was shown with and, read from another directory, its locations are re-shown with
+  this one's, so a run from a subfolder or a CI step's own folder does not miss);
 - its HMAC-SHA256 checks with this user's key (`$XDG_CACHE_HOME/catalogsync/cache.key`,
   default `~/.cache`, made on first use, readable by its owner only): an entry written by
   anyone else, e.g. committed to the repository by a pull request, is never trusted, so it
@@ -26,6 +29,7 @@ import contextlib
 import hashlib
 import hmac
 import io
+import json
 import os
 import pickle
 import secrets
@@ -47,7 +51,7 @@ from catalogsync.yamlio import display_path
 
 CACHE_FILE = "catalog.cache"
 #: Written first in every entry: a file that does not start with it is not one.
-_MAGIC = b"catalogsync catalog cache 4\n"
+_MAGIC = b"catalogsync catalog cache 5\n"
 _KEY_BYTES = 32
 _MAC_BYTES = hashlib.sha256().digest_size
 #: Set to "0" to neither read nor write the cache.
@@ -77,10 +81,11 @@ def cached_catalog(
     if secret is None or key is None:
         return load()
     path = state_dir / CACHE_FILE
-    catalog = _read(path, secret, key, counts_known)
+    shown = [display_path(file) for file in files]
+    catalog = _read(path, secret, key, shown, counts_known)
     if catalog is None:
         catalog = load()  # raises for an invalid catalog: nothing is written then
-        _write(path, secret, key, catalog)
+        _write(path, secret, key, shown, catalog)
     return catalog
 
 
@@ -93,7 +98,7 @@ def _entry_key(backend: str, files: Sequence[Path]) -> bytes | None:
     digest.update(backend.encode() + b"\0")
     try:
         for path in files:
-            digest.update(display_path(path).encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(os.fsencode(os.path.abspath(path)) + b"\0")
             content = path.read_bytes()
             digest.update(len(content).to_bytes(8, "big") + content)
     except OSError:
@@ -191,10 +196,29 @@ def _chunk(resources: Sequence[Resource]) -> _Chunk:
 _KINDS = {kind.value: kind for kind in Kind}
 
 
-def _resources(chunk: _Chunk) -> list[Resource]:
+#: A cached location's path as this run shows it (None when it shows them as written).
+_Reshown = Callable[[str], str] | None
+
+
+def _reshown(shown_then: list[str], shown_now: list[str]) -> _Reshown:
+    """How to show the entry's locations from this working directory: the files are the
+    same (the key holds their absolute paths), only the way messages show them moved."""
+    if shown_then == shown_now:
+        return None
+    moved = dict(zip(shown_then, shown_now, strict=True))
+    return lambda path: moved.get(path, path)
+
+
+def _resources(chunk: _Chunk, reshown: _Reshown = None) -> list[Resource]:
     """The chunk's resources, as `Resource(...)` made them (`restored_resources`: this
-    code's own output, proven so by the entry's MAC, needs no normalising again)."""
+    code's own output, proven so by the entry's MAC, needs no normalising again), their
+    locations shown as `reshown` says."""
     kinds, keys, fields, requires, renamed_from, protect, locations = chunk
+    if reshown is not None:
+        locations = [
+            (reshown(place[0]), place[1], place[2]) if place is not None else None
+            for place in locations
+        ]
     kind_of = _KINDS.__getitem__
     return restored_resources(
         restored_refs(list(map(kind_of, kinds)), keys),
@@ -209,17 +233,24 @@ def _resources(chunk: _Chunk) -> list[Resource]:
     )
 
 
-def _write(path: Path, secret: bytes, key: bytes, catalog: Catalog) -> None:
+def _write(path: Path, secret: bytes, key: bytes, shown: list[str], catalog: Catalog) -> None:
     """The entry: `_MAGIC`, the MAC (written last, over what follows it), the key, the
     catalog's content digest on a line (a plan over a cached catalog never recomputes it:
-    the key covers all it depends on), its count per kind on a line (`_counts_line`), then
-    the resources as pickled chunks of `CHUNK`, each written as it is made."""
+    the key covers all it depends on), its count per kind on a line (`_counts_line`), the
+    files' paths as its locations show them on a line (a JSON list), then the resources as
+    pickled chunks of `CHUNK`, each written as it is made."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(path.parent)
         with _new_file(temporary) as out:
-            lines = catalog_digest(catalog).encode("ascii") + b"\n" + _counts_line(catalog)
+            lines = (
+                catalog_digest(catalog).encode("ascii")
+                + b"\n"
+                + _counts_line(catalog)
+                + json.dumps(shown).encode("ascii")
+                + b"\n"
+            )
             mac = hmac.new(secret, key + lines, hashlib.sha256)
             out.write(_MAGIC + bytes(_MAC_BYTES) + key + lines)
             resources = catalog.resources
@@ -267,7 +298,11 @@ def _counts_of(line: bytes) -> dict[Kind, int]:
 
 
 def _read(
-    path: Path, secret: bytes, key: bytes, counts_known: CountsKnown | None = None
+    path: Path,
+    secret: bytes,
+    key: bytes,
+    shown: list[str],
+    counts_known: CountsKnown | None = None,
 ) -> Catalog | None:
     try:
         data = path.read_bytes()
@@ -292,8 +327,10 @@ def _read(
         counts = _counts_of(chunks.readline())
         if counts_known is not None:
             counts_known(counts)
+        shown_then: list[str] = json.loads(chunks.readline())
+        reshown = _reshown(shown_then, shown)
         while chunks.tell() < end:
-            resources.extend(_resources(pickle.load(chunks)))
+            resources.extend(_resources(pickle.load(chunks), reshown))
     except Exception:  # any unreadable entry is a miss, never an error
         return None
     # In catalog order already: written from a Catalog's own resources, in order.

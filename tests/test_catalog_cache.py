@@ -104,9 +104,9 @@ def test_an_entry_tells_its_counts_before_its_resources_are_read_back(
     events: list[object] = []
     resources = catalog_cache._resources
 
-    def reading(chunk: catalog_cache._Chunk) -> list[Resource]:
+    def reading(chunk: catalog_cache._Chunk, reshown: catalog_cache._Reshown) -> list[Resource]:
         events.append("resources")
-        return resources(chunk)
+        return resources(chunk, reshown)
 
     monkeypatch.setattr(catalog_cache, "_resources", reading)
     files = project_catalog_files(project)
@@ -128,6 +128,33 @@ def test_an_entry_of_another_user_tells_no_counts(
         project.state_dir, "billingplatform", files, lambda: _from_yaml(project), told.append
     )
     assert told == [] and loaded == _from_yaml(project)
+
+
+def test_a_run_from_another_folder_reads_the_entry_and_shows_its_own_paths(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key holds the files' absolute paths, not the paths messages show (those depend
+    on the working directory): a run from a subfolder or from above the project reads the
+    entry, and its locations read as that run's own YAML load would show them."""
+    monkeypatch.chdir(project.root)
+    from_root = load_project_catalog(project)
+    assert {r.location.path for r in from_root if r.location} >= {"products.yaml"}
+    for elsewhere in (project.root.parent, project.root / ".catalogsync"):
+        monkeypatch.chdir(elsewhere)
+        cached, loaded = _cached(project), _from_yaml(project)
+        assert cached == loaded  # locations included
+        assert [r.location for r in cached] != [r.location for r in from_root]
+        assert cached.known_digest == catalog_digest(from_root)
+
+
+def test_a_moved_project_is_read_again(project: Project, tmp_path: Path) -> None:
+    """The same bytes at another absolute path are other files (the entry's locations name
+    the old ones): the entry, moved along in `.catalogsync/`, is not used."""
+    load_project_catalog(project)
+    moved = load_project(project.root.rename(tmp_path / "moved"))
+    assert _entry(moved).is_file()
+    with pytest.raises(AssertionError, match="the YAML was read"):
+        _cached(moved)
 
 
 def test_an_edited_catalog_file_is_read_again(project: Project) -> None:
