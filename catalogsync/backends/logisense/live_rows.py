@@ -101,4 +101,4 @@ class LiveRows:
         decoders = field_decoders(lookups)
         names = self._service_names
         built = package_resources(taken(packages), lookups, names, decoders, known)
-        return self._services + built
+        return built + self._services  # in the live catalog's order, as `live_resources`

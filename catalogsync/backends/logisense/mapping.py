@@ -326,7 +326,8 @@ def live_resources(
         names[int(record["identity"])] = str(record["name"])
         fields = _decoded(record, decoders[Kind.PRODUCT])
         resources.append(_live(product_ref(str(record["name"])), record, fields))
-    return resources + package_resources(packages, lookups, names, decoders)
+    # in the live catalog's order of kinds (`Kind` values): packages, their services, services
+    return package_resources(packages, lookups, names, decoders) + resources
 
 
 def package_resources(
@@ -337,10 +338,15 @@ def package_resources(
     children_of: Iterable[PackageChildren] | None = None,
 ) -> list[LiveResource]:
     """`live_resources` of Package Detail records, their services named by `service_names`
-    (`children_of`: each record's `package_children`, when they are known already)."""
+    (`children_of`: each record's `package_children`, when they are known already).
+
+    The packages come first, then the package services: a listing in name order (as
+    LogiSense pages are) is then already in the live catalog's order, which sorts it in
+    one pass rather than merging a package and its services at a time (at L 0.1–0.3 s)."""
     decoders = decoders or field_decoders(lookups)
     known = iter(children_of) if children_of is not None else None
     resources: list[LiveResource] = []
+    services: list[LiveResource] = []
     for record in packages:
         name = str(record["name"])
         fields = _decoded(record, decoders[Kind.PACKAGE])
@@ -355,7 +361,8 @@ def package_resources(
             if service:
                 ref = package_product_ref(name, str(service))
                 child_fields = _decoded(child, decoders[Kind.PACKAGE_PRODUCT])
-                resources.append(_live(ref, child, child_fields))
+                services.append(_live(ref, child, child_fields))
+    resources += services
     return resources
 
 

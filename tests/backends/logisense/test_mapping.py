@@ -128,3 +128,23 @@ def test_taken_hands_out_the_records_in_order_and_lets_each_go() -> None:
     assert records == [{"identity": 3}, {"identity": 2}]  # the first is no longer held
     assert list(handed) == [{"identity": 2}, {"identity": 3}]
     assert records == []
+
+
+def test_a_listing_in_name_order_is_mapped_in_the_live_catalog_s_order() -> None:
+    """Packages first, then every package's services: a listing in name order (as LogiSense
+    pages are) needs no reordering by the live catalog's sort, only a check."""
+    services = [{"identity": 20 + n, "name": f"S{n}"} for n in range(3)]
+    packages = [
+        {
+            "identity": 10 + n,
+            "name": f"P{n}",
+            "details": {
+                "services": [{"identity": 30 + 3 * n + s, "serviceId": 20 + s} for s in range(3)]
+            },
+        }
+        for n in range(3)
+    ]
+    mapped = live_resources(services, packages, LOOKUPS)
+    assert [r.ref for r in mapped] == sorted(r.ref for r in mapped)
+    kinds = [Kind.PACKAGE] * 3 + [Kind.PACKAGE_PRODUCT] * 9 + [Kind.PRODUCT] * 3
+    assert [r.ref.kind for r in mapped] == kinds
