@@ -65,31 +65,32 @@ class CatalogStates:
 
     def package_products_of(self, product: str, *, after: bool = True) -> Iterator[Ref]:
         """The package-products that bring `product` into a package, in key order."""
-        index = self._after_index if after else self._before_index
-        return iter(sorted(index.get(product, ())))
+        if not after:
+            return iter(sorted(self._before_index.get(product, ())))
+        return self._in_key_order(self._after_index.get(product, ()))
 
     def package_products_in(self, package: str) -> Iterator[Ref]:
         """The package-products of `package` after the plan, in key order."""
-        return iter(sorted(self._package_index.get(package, ())))
+        return self._in_key_order(self._package_index.get(package, ()))
 
-    # The indexes are of refs alone (set operations and one pass, no fields), each group
-    # sorted when asked for: a review asks for a few of them.
+    # The indexes are of refs alone (one pass over the keys, no fields, no set of the whole
+    # catalog), each group sorted when asked for: a review asks for a few of them. A group
+    # after the plan holds the live and the declared refs, a ref both once per side.
 
-    @functools.cached_property
-    def _after_refs(self) -> set[Ref]:
-        return (self.before.keys() | self._declared.keys()) - self._deleted
+    def _in_key_order(self, refs: Iterable[Ref]) -> Iterator[Ref]:
+        return iter(sorted(set(refs) - self._deleted))
 
     @functools.cached_property
     def _package_index(self) -> dict[str, list[Ref]]:
-        return _package_products_by(self._after_refs, 0)
+        return _package_products_by((self.before.keys(), self._declared.keys()), 0)
 
     @functools.cached_property
     def _before_index(self) -> dict[str, list[Ref]]:
-        return _package_products_by(self.before.keys(), -1)
+        return _package_products_by((self.before.keys(),), -1)
 
     @functools.cached_property
     def _after_index(self) -> dict[str, list[Ref]]:
-        return _package_products_by(self._after_refs, -1)
+        return _package_products_by((self.before.keys(), self._declared.keys()), -1)
 
 
 class _FieldsOf(Mapping[Ref, Fields]):
@@ -154,14 +155,15 @@ class _After(Mapping[Ref, Fields]):
         return ref in self._declared or ref in self._before
 
 
-def _package_products_by(refs: Iterable[Ref], at: int) -> dict[str, list[Ref]]:
-    """The package-products among `refs` by the name at `at` in their key (0: package,
-    -1: product), each group in no particular order."""
+def _package_products_by(sides: Iterable[Iterable[Ref]], at: int) -> dict[str, list[Ref]]:
+    """The package-products of each of `sides` by the name at `at` in their key (0:
+    package, -1: product), each group in no particular order."""
     index: dict[str, list[Ref]] = {}
     package_product = Kind.PACKAGE_PRODUCT
-    for ref in refs:
-        if ref.kind is package_product:
-            index.setdefault(ref.key[at], []).append(ref)
+    for refs in sides:
+        for ref in refs:
+            if ref.kind is package_product:
+                index.setdefault(ref.key[at], []).append(ref)
     return index
 
 
