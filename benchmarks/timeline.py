@@ -10,8 +10,11 @@ prints each run's line (take the least: the machine's noise only ever adds).
 
 catalogsync's bytecode is compiled first, as `python -m benchmarks run` does
 (`harness.compile_bytecode`). The child wraps httpx's `AsyncClient.send` (every request
-catalogsync sends goes through it) as soon as catalogsync imports httpx, not before: the
-child adds nothing to what the command imports, nor to when it imports it. The summary
+catalogsync sends goes through it) as soon as catalogsync imports httpx, not before, and
+the login sent before the configuration is validated (`catalogsync.early_login.exchange`,
+timed from its connection) as soon as that module is imported: the child adds nothing to
+what the command imports, nor to when it imports it. An early login the command did not
+adopt is listed too: it was sent. The summary
 gives the CPU the process had used when its first request left, which a loaded machine
 changes less than the wall time.
 """
@@ -46,16 +49,28 @@ def _wrap(httpx):
                       time.process_time(), started_cpu))
         return response
     httpx.AsyncClient.send = send
+def _wrap_early(early_login):
+    _exchange = early_login.exchange
+    def exchange(intent):
+        started, started_cpu = time.time() - T0, time.process_time()
+        sent = _exchange(intent)
+        _sent.append((started, time.time() - T0, intent.login.method, intent.login.path,
+                      len(sent.body), time.process_time(), started_cpu))
+        return sent
+    early_login.exchange = exchange
+_WRAPS = {"httpx": _wrap, "catalogsync.early_login": _wrap_early}
 class _WhenImported(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name != "httpx":
+        wrap = _WRAPS.pop(name, None)
+        if wrap is None:
             return None
-        sys.meta_path.remove(self)
+        if not _WRAPS:
+            sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
         run = spec.loader.exec_module
         def exec_module(module):
             run(module)
-            _wrap(module)
+            wrap(module)
         spec.loader.exec_module = exec_module
         return spec
 sys.meta_path.insert(0, _WhenImported())

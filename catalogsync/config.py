@@ -11,7 +11,6 @@ import fnmatch
 import functools
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast, get_args
 
@@ -32,13 +31,12 @@ from catalogsync.catalog_format import FORMAT_CONTEXT, KindWord
 from catalogsync.errors import ConfigError, Issue
 from catalogsync.registry import backend_names, emulator_profiles, get_format, get_spec
 from catalogsync.review_config import LintSwitches, Policy, Pricing, RiskSettings
+from catalogsync.secret_file import read_secret_file
 from catalogsync.validation import validation_issues
 from catalogsync.yamlio import SourceMap, YamlFileError, display_path, read_yaml_file
 
 CONFIG_FILE = "catalogsync.yaml"
 EMULATOR_URL = "emulator:"
-#: A credential file larger than this is not a credential (a wrong path, a device).
-MAX_SECRET_FILE_BYTES = 64 * 1024
 
 
 class _Model(BaseModel):
@@ -76,43 +74,12 @@ class SecretSource(_Model):
         assert self.file is not None
         path = project / self.file
         try:
-            text = _read_secret_file(path)
+            text = read_secret_file(path)
         except OSError as exc:
             raise ConfigError.single(f"{what}: cannot read {path}: {exc.strerror}") from exc
         except ValueError as exc:
             raise ConfigError.single(f"{what}: {path} {exc}") from exc
         return SecretStr(text)
-
-
-def _read_secret_file(path: Path) -> str:
-    """A credential file's text: a regular, non-empty file of at most 64 KiB, UTF-8.
-
-    Opened without blocking and checked on the open descriptor, so that a FIFO cannot hang
-    the run, a device (`/dev/zero`) cannot fill memory, and a file that changes between a
-    check and the read is still the file checked. Pseudo-files such as `/proc/self/environ`
-    report size 0, and are refused with empty files.
-
-    Raises:
-        OSError: it cannot be opened or read.
-        ValueError: it is not a regular file, is empty, too large, or not UTF-8.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("is not a regular file")
-        if info.st_size == 0:
-            raise ValueError("is empty (or not a real file)")
-        if info.st_size > MAX_SECRET_FILE_BYTES:
-            raise ValueError(f"is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB")
-        raw = handle.read(MAX_SECRET_FILE_BYTES + 1)
-    try:
-        text = raw[:MAX_SECRET_FILE_BYTES].decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise ValueError("is not UTF-8 text") from None
-    if not text:
-        raise ValueError("holds only whitespace")
-    return text
 
 
 Secret = Annotated[SecretSource, BeforeValidator(_no_literal_secret)]

@@ -1,6 +1,6 @@
 """Backend registry: names in catalogsync.yaml → each backend's one front door, its spec.
 
-Every backend package exports a `BackendSpec` as `SPEC` (catalogsync.backend_api); this is
+Every backend exports a `BackendSpec` as `SPEC` (catalogsync.backend_api); this is
 the one place that lists them. Specs are loaded lazily by dotted path, so the core never
 imports a backend module directly and loading one backend does not pull in the others.
 """
@@ -11,19 +11,26 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from catalogsync.backend_api import BackendSpec
-
 if TYPE_CHECKING:
-    from catalogsync.backend_api import Backend
+    from catalogsync.backend_api import Backend, BackendSpec
     from catalogsync.catalog_format import CatalogFormat
     from catalogsync.config import Project, Target
+    from catalogsync.logins import EarlyLogin
 
 #: Backend name → "module:attribute" of its spec.
 _SPECS: dict[str, str] = {
-    "billingplatform": "catalogsync.backends.billingplatform:SPEC",
-    "logisense": "catalogsync.backends.logisense:SPEC",
+    "billingplatform": "catalogsync.backends.billingplatform.spec:SPEC",
+    "logisense": "catalogsync.backends.logisense.spec:SPEC",
 }
 
+
+#: Backend name → "module:attribute" of how its login is made (`logins.EarlyLogin`), for the
+#: login sent before the configuration is validated: each a module importing nothing else,
+#: so that neither this table nor its modules import a backend's package.
+_EARLY_LOGINS: dict[str, str] = {
+    "billingplatform": "catalogsync.backends.billingplatform.login:EARLY",
+    "logisense": "catalogsync.backends.logisense.login:EARLY",
+}
 
 #: What `init` and `emulator serve` take when no backend is named.
 DEFAULT_BACKEND = "billingplatform"
@@ -55,9 +62,21 @@ def load_dotted(dotted: str) -> Any:
 
 @cache
 def _spec(name: str, path: str) -> BackendSpec:
+    from catalogsync.backend_api import BackendSpec  # not before a spec is asked for
+
     spec = load_dotted(path)
     assert isinstance(spec, BackendSpec) and spec.name == name, f"{path} is not {name}'s spec"
     return spec
+
+
+def early_login(backend: str) -> EarlyLogin | None:
+    """How `backend`'s login is made, for sending it before the configuration is validated;
+    None for a backend that says not (a plugin's, or an unknown name)."""
+    path = _EARLY_LOGINS.get(backend)
+    if path is None:
+        return None
+    early: EarlyLogin = load_dotted(path)
+    return early
 
 
 def get_spec(backend: str) -> BackendSpec:

@@ -10,15 +10,46 @@
 
 It knows no billing system: whatever is a vendor's (its login, its error bodies) a backend
 passes in.
+
+The names below are imported from their modules when first asked for: the login sent
+before the configuration is validated (`catalogsync.early_login`) needs `settings` alone,
+at a moment when importing httpx (`transport`) would cost more than the login itself.
 """
 
-from catalogsync.http.error_text import ErrorBodyParser
-from catalogsync.http.pacing import TokenBucket
-from catalogsync.http.retry import parse_retry_after
-from catalogsync.http.sessions import AuthHook
-from catalogsync.http.settings import HttpSettings, HttpStats
-from catalogsync.http.transport import HttpClient
-from catalogsync.http.urls import check_base_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catalogsync.http.error_text import ErrorBodyParser
+    from catalogsync.http.pacing import TokenBucket
+    from catalogsync.http.retry import parse_retry_after
+    from catalogsync.http.sessions import AuthHook
+    from catalogsync.http.settings import HttpSettings, HttpStats
+    from catalogsync.http.transport import HttpClient
+    from catalogsync.http.urls import check_base_url
+
+_MODULE_OF = {
+    "AuthHook": "sessions",
+    "ErrorBodyParser": "error_text",
+    "HttpClient": "transport",
+    "HttpSettings": "settings",
+    "HttpStats": "settings",
+    "TokenBucket": "pacing",
+    "check_base_url": "urls",
+    "parse_retry_after": "retry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuthHook",

@@ -24,6 +24,12 @@ class TokenBucket:
         self._next = float("-inf")
         self._lock = asyncio.Lock()
 
+    def started(self, when: float) -> None:
+        """Count a request that started at `when` (this bucket's clock) without it, as the
+        login sent before the client existed (`HttpClient.count_early`)."""
+        if self._interval:
+            self._next = max(self._next, when + self._interval)
+
     async def acquire(self) -> None:
         """Wait until this caller may start a request."""
         if not self._interval:

@@ -23,15 +23,18 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 
-from catalogsync.errors import AuthenticationError
+from catalogsync.errors import AuthenticationError, CatalogSyncError
 from catalogsync.http.settings import HttpStats
+from catalogsync.logins import LoginRequest
 
 if TYPE_CHECKING:
+    from catalogsync.early_login import Exchange
     from catalogsync.http.transport import HttpClient
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,39 @@ class AuthHook(ABC):
     def is_auth_failure(self, response: httpx.Response) -> bool:
         """Whether `response` means "log in again and replay"; 401 unless overridden."""
         return response.status_code == 401
+
+
+#: Login answers a `RequestLogin` reads itself (a refusal is its own message).
+LOGIN_REFUSALS = frozenset({400, 401, 403})
+
+
+class RequestLogin(AuthHook):
+    """A login that is one request, described as data (`login_request`): the login sent
+    before the configuration is validated (`catalogsync.early_login`) can send it too, and
+    its answer then be this hook's (`session_from`) when it was this very request."""
+
+    @abstractmethod
+    def login_request(self) -> LoginRequest:
+        """The login request, credentials included."""
+
+    @abstractmethod
+    def session_from(self, client: HttpClient, response: httpx.Response) -> dict[str, str]:
+        """The session headers the login's answer gives; raises `AuthenticationError` (or a
+        `BackendError`) when it refuses the login or makes no sense."""
+
+    async def login(self, client: HttpClient) -> dict[str, str]:
+        login = self.login_request()
+        response = await client.request(
+            login.method,
+            login.path,
+            json=login.json,
+            data=login.form,
+            headers=login.headers or None,
+            idempotent=True,
+            authenticate=False,
+            accept=LOGIN_REFUSALS,
+        )
+        return self.session_from(client, response)
 
 
 @dataclass
@@ -90,8 +126,11 @@ class Sessions:
         failed. Nothing is sent when there is a session, or a login sent ahead, already."""
         if self._hook is None or self._headers is not None or self._opening is not None:
             return
+        early = None
+        if isinstance(self._hook, RequestLogin):
+            early = self._client.early_login(self._hook.login_request())
         self._opening = asyncio.ensure_future(
-            self._login(self._generation, force=False, relogin=False)
+            self._login(self._generation, force=False, relogin=False, early=early)
         )
 
     async def close(self) -> None:
@@ -160,8 +199,17 @@ class Sessions:
                 f"{method} {path}: the session expired {relogins + 1} times during one request"
             )
 
-    async def _login(self, seen_generation: int, *, force: bool, relogin: bool) -> None:
-        """Log in unless someone already did since `seen_generation` (one login at a time)."""
+    async def _login(
+        self,
+        seen_generation: int,
+        *,
+        force: bool,
+        relogin: bool,
+        early: Future[Exchange] | None = None,
+    ) -> None:
+        """Log in unless someone already did since `seen_generation` (one login at a time);
+        with `early`, the login sent before the configuration was validated, whose session
+        is taken if it got one."""
         if self._hook is None:
             return
         async with self._lock:
@@ -169,7 +217,9 @@ class Sessions:
                 return
             if not force and self._headers is not None:
                 return
-            headers = await self._hook.login(self._client)
+            headers = await self._adopted(early) if early is not None else None
+            if headers is None:
+                headers = await self._hook.login(self._client)
             for value in headers.values():
                 self._client.add_secret(value)
                 self._client.add_secret(value.removeprefix("Bearer "))  # echoed without the scheme
@@ -178,3 +228,23 @@ class Sessions:
             self._stats.logins += 1
             self._stats.relogins += int(relogin)
             logger.debug("logged in (session generation %d)", self._generation)
+
+    async def _adopted(self, early: Future[Exchange]) -> dict[str, str] | None:
+        """The session the early login got (then counted and recorded as this client's
+        login), or None: it failed, was refused, or answered anything but a session. Its
+        failure is not the command's: the client's own login then runs, and fails as it
+        always failed."""
+        assert isinstance(self._hook, RequestLogin)
+        try:
+            sent = await asyncio.wrap_future(early)
+        except Exception:  # the socket's, TLS's, h11's errors: the client's own login decides
+            return None
+        response = self._client.early_response(self._hook.login_request(), sent)
+        if not response.is_success:
+            return None
+        try:
+            headers = self._hook.session_from(self._client, response)
+        except CatalogSyncError:
+            return None
+        self._client.count_early(sent, response)
+        return headers

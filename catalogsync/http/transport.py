@@ -27,11 +27,13 @@ import logging
 import random
 import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from catalogsync.early_login import Exchange, Intent, claim
 from catalogsync.errors import AmbiguousWriteError, BackendError
 from catalogsync.har import active_recorder
 from catalogsync.http import retry
@@ -41,6 +43,7 @@ from catalogsync.http.sessions import AuthHook, Renewals, Sessions
 from catalogsync.http.settings import HttpSettings, HttpStats
 from catalogsync.http.urls import check_base_url
 from catalogsync.interrupt import check_not_stopping
+from catalogsync.logins import LoginRequest
 from catalogsync.redact import Redactor
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,9 @@ class HttpClient:
             base_url, has_transport=transport is not None, allow_insecure_http=allow_insecure_http
         )
         self.settings = settings or HttpSettings()
+        self._base_url = base_url
+        self._allow_insecure_http = allow_insecure_http
+        self._in_process = transport is not None  # an emulator's, or a test's
         self._error_body_parser = error_body_parser
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -128,6 +134,46 @@ class HttpClient:
         """Send the login now and go on; the first authenticated request waits for its
         answer and fails as it fails (`Sessions.start`)."""
         self._sessions.start()
+
+    def early_login(self, login: LoginRequest) -> Future[Exchange] | None:
+        """The answer of the login sent before the configuration was validated
+        (`catalogsync.early_login`), if it was `login` sent to this client's URL under
+        its settings; None otherwise (and it is dropped)."""
+        if self._in_process:
+            return None
+        intent = Intent(self._base_url, login, self.settings, self._allow_insecure_http)
+        return claim(intent)
+
+    def early_response(self, login: LoginRequest, sent: Exchange) -> httpx.Response:
+        """The early login's exchange as httpx's request and response (as it was sent)."""
+        request = httpx.Request(
+            login.method,
+            self._base_url.rstrip("/") + login.path,
+            headers=sent.request_headers,
+            content=sent.request_body,
+        )
+        extensions = {
+            "http_version": sent.http_version.encode("ascii"),
+            "reason_phrase": sent.reason.encode("latin-1"),
+        }
+        return httpx.Response(
+            sent.status,
+            headers=sent.headers,
+            content=sent.body,
+            request=request,
+            extensions=extensions,
+        )
+
+    def count_early(self, sent: Exchange, response: httpx.Response) -> None:
+        """Count and record the early login adopted as this client's own (`--stats`,
+        `--record`), and let the rate limit know when it started."""
+        request = response.request
+        self._count_sent(request)
+        self._record(request.method, request.url.path, str(response.status_code), sent.seconds)
+        started_at = datetime.fromtimestamp(sent.started_wall, UTC)
+        self._to_har(request, response, started_at, sent.seconds)
+        self._stats.bytes_received += len(response.content)
+        self._bucket.started(sent.started_clock)
 
     async def ensure_session(self) -> None:
         """Log in unless a session is open (as the next authenticated request would)."""
@@ -239,30 +285,34 @@ class HttpClient:
         await self._bucket.acquire()
         started = time.perf_counter()
         started_at = datetime.now(UTC)
-        self._stats.requests += 1
-        self._stats.by_method[method] += 1
-        self._stats.bytes_sent += len(request.content)
+        self._count_sent(request)
         try:
             response = await self._send_by_deadline(request)
         except httpx.RequestError as exc:
-            self._record(method, path, type(exc).__name__, started)
-            self._to_har(request, None, started_at, started, f"{type(exc).__name__}: {exc}")
+            seconds = time.perf_counter() - started
+            self._record(method, path, type(exc).__name__, seconds)
+            self._to_har(request, None, started_at, seconds, f"{type(exc).__name__}: {exc}")
             raise
-        self._record(method, path, str(response.status_code), started)
-        self._to_har(request, response, started_at, started)
+        seconds = time.perf_counter() - started
+        self._record(method, path, str(response.status_code), seconds)
+        self._to_har(request, response, started_at, seconds)
         self._stats.bytes_received += len(response.content)
         return response
+
+    def _count_sent(self, request: httpx.Request) -> None:
+        self._stats.requests += 1
+        self._stats.by_method[request.method] += 1
+        self._stats.bytes_sent += len(request.content)
 
     def _to_har(
         self,
         request: httpx.Request,
         response: httpx.Response | None,
         started_at: datetime,
-        started: float,
+        seconds: float,
         error: str = "",
     ) -> None:
         if self._recorder is not None:
-            seconds = time.perf_counter() - started
             self._recorder.record(
                 request,
                 response,
@@ -288,11 +338,10 @@ class HttpClient:
         response.stream = httpx.ByteStream(b"")
         return response
 
-    def _record(self, method: str, path: str, outcome: str, started: float) -> None:
-        duration = time.perf_counter() - started
-        self._stats.seconds += duration
+    def _record(self, method: str, path: str, outcome: str, seconds: float) -> None:
+        self._stats.seconds += seconds
         self._stats.by_status[outcome] += 1
-        logger.debug("%s %s -> %s in %.3fs", method, path, outcome, duration)
+        logger.debug("%s %s -> %s in %.3fs", method, path, outcome, seconds)
 
     # -- classifying the outcome -----------------------------------------------------
 

@@ -11,11 +11,12 @@ import httpx
 import pytest
 
 from catalogsync.ci.github import GitHubClient, GitHubError
-from catalogsync.config import MAX_SECRET_FILE_BYTES, SecretSource
+from catalogsync.config import SecretSource
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.transport import SyncEmulatorTransport
 from catalogsync.errors import ConfigError
 from catalogsync.http import check_base_url
+from catalogsync.secret_file import MAX_SECRET_FILE_BYTES
 from tests.hardening.conftest import CONFIG, validate
 from tests.reliability.harness import cli_run
 

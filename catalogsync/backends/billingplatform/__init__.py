@@ -1,26 +1,7 @@
 """BillingPlatform REST 2.0: PACKAGE, PRODUCT and PACKAGE_PRODUCT.
 
-`SPEC` is the backend's one front door (catalogsync.backend_api.BackendSpec); the client
-and the emulator load only when a target is opened or an emulator is built.
+`spec.SPEC` is the backend's one front door (catalogsync.backend_api.BackendSpec); the
+client and the emulator load only when a target is opened or an emulator is built. This
+package's own import builds nothing: importing its `login` module alone, as the login sent
+before the configuration is validated does, costs nothing more.
 """
-
-from catalogsync.backend_api import BackendSpec, Scaffold
-from catalogsync.backends.billingplatform.catalog_format import FORMAT
-from catalogsync.backends.billingplatform.samples import SAMPLES
-from catalogsync.config import Target
-
-SPEC = BackendSpec(
-    name="billingplatform",
-    catalog_format=FORMAT,
-    target_model=Target,
-    opener="catalogsync.backends.billingplatform.factory:open_backend",
-    emulator="catalogsync.emulator.billingplatform:BillingPlatformEmulator",
-    emulator_profiles="catalogsync.emulator.billingplatform.profiles:PROFILES",
-    scaffold=Scaffold(
-        env_prefix="BP",
-        example_url="https://sandbox.billingplatform.com/yourorg",
-        samples=SAMPLES,
-    ),
-)
-
-__all__ = ["SPEC"]

@@ -28,6 +28,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.errors import api_error_messages
+from catalogsync.backends.billingplatform.login import login_request
 from catalogsync.backends.billingplatform.wire import (
     LoginResponse,
     QueryResponse,
@@ -35,8 +36,10 @@ from catalogsync.backends.billingplatform.wire import (
     plain_query_rows,
 )
 from catalogsync.errors import AuthenticationError, BackendError
-from catalogsync.http import AuthHook, HttpClient, HttpSettings
+from catalogsync.http import HttpClient, HttpSettings
+from catalogsync.http.sessions import LOGIN_REFUSALS, RequestLogin
 from catalogsync.http.tables import decode_table
+from catalogsync.logins import LoginRequest
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -200,20 +203,18 @@ def sql_in_conditions(field: str, values: Iterable[str], max_chars: int) -> list
 # -- authentication ------------------------------------------------------------------
 
 
-class _SessionAuth(AuthHook):
+class _SessionAuth(RequestLogin):
     """Username/password login; recognises BillingPlatform's 500 INVALID_SESSION_ID."""
 
     def __init__(self, username: str, password: str) -> None:
-        self._username = username
-        self._password = password
+        self._request = login_request(username, password)
 
-    async def login(self, client: HttpClient) -> dict[str, str]:
-        path = f"{API}/login"
-        body = {"username": self._username, "password": self._password}
-        response = await client.request(
-            "POST", path, json=body, idempotent=True, authenticate=False, accept={400, 401, 403}
-        )
-        if response.status_code in (400, 401, 403):
+    def login_request(self) -> LoginRequest:
+        return self._request
+
+    def session_from(self, client: HttpClient, response: httpx.Response) -> dict[str, str]:
+        path = self._request.path
+        if response.status_code in LOGIN_REFUSALS:
             raise AuthenticationError(
                 f"BillingPlatform refused the login (HTTP {response.status_code}); "
                 "check the username and password configured for this target"

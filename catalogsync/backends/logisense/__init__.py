@@ -1,27 +1,7 @@
 """The LogiSense v8 backend: catalog format, client, wire models, mapping, backend.
 
-`SPEC` is the backend's one front door (catalogsync.backend_api.BackendSpec); the client
-and the emulator load only when a target is opened or an emulator is built.
+`spec.SPEC` is the backend's one front door (catalogsync.backend_api.BackendSpec); the
+client and the emulator load only when a target is opened or an emulator is built. This
+package's own import builds nothing: importing its `login` module alone, as the login sent
+before the configuration is validated does, costs nothing more.
 """
-
-from catalogsync.backend_api import BackendSpec, Scaffold
-from catalogsync.backends.logisense.catalog_format import FORMAT
-from catalogsync.backends.logisense.samples import SAMPLES
-from catalogsync.backends.logisense.target import LogiSenseTarget
-
-SPEC = BackendSpec(
-    name="logisense",
-    catalog_format=FORMAT,
-    target_model=LogiSenseTarget,
-    opener="catalogsync.backends.logisense.factory:open_backend",
-    emulator="catalogsync.emulator.logisense:LogiSenseEmulator",
-    emulator_profiles="catalogsync.emulator.logisense.profiles:PROFILES",
-    scaffold=Scaffold(
-        env_prefix="LOGISENSE",
-        example_url="https://yourtenant.logisense.com",
-        extra_credentials=("client_id",),
-        samples=SAMPLES,
-    ),
-)
-
-__all__ = ["SPEC"]

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.logisense.errors import api_error_messages
+from catalogsync.backends.logisense.login import LOGIN_PATH, login_request
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
@@ -40,13 +41,14 @@ from catalogsync.backends.logisense.wire import (
     paged_total,
 )
 from catalogsync.errors import AuthenticationError, BackendError
-from catalogsync.http import AuthHook, HttpClient, HttpSettings
+from catalogsync.http import HttpClient, HttpSettings
+from catalogsync.http.sessions import LOGIN_REFUSALS, RequestLogin
 from catalogsync.http.tables import decode_page
+from catalogsync.logins import LoginRequest
 
 __all__ = ["API", "LOGIN_PATH", "MAX_PAGE_SIZE", "LogiSenseClient", "LogiSenseRequestError"]
 
 API = "/ResourceServer/api/v8"
-LOGIN_PATH = "/AuthorizationServer/api/v8/Access/Login"
 MAX_PAGE_SIZE = 10_000
 _Model = TypeVar("_Model", bound=BaseModel)
 #: Told each page's records as the page comes in (`LogiSenseClient.paged`).
@@ -61,25 +63,17 @@ class LogiSenseRequestError(BackendError):
         self.status = status
 
 
-class _TokenAuth(AuthHook):
+class _TokenAuth(RequestLogin):
     """Password-grant form login; the token goes in `Authorization: Bearer`."""
 
     def __init__(self, username: str, password: str, client_id: str | None) -> None:
-        self._form = {"grant_type": "password", "username": username, "password": password}
-        if client_id:
-            self._form["client_id"] = client_id
+        self._request = login_request(username, password, client_id)
 
-    async def login(self, client: HttpClient) -> dict[str, str]:
-        response = await client.request(
-            "POST",
-            LOGIN_PATH,
-            data=self._form,
-            idempotent=True,
-            authenticate=False,
-            accept={400, 401, 403},
-            headers={"Accept": "application/json"},
-        )
-        if response.status_code in (400, 401, 403):
+    def login_request(self) -> LoginRequest:
+        return self._request
+
+    def session_from(self, client: HttpClient, response: httpx.Response) -> dict[str, str]:
+        if response.status_code in LOGIN_REFUSALS:
             raise AuthenticationError(
                 f"LogiSense refused the login (HTTP {response.status_code}); check the "
                 "username, password and client id configured for this target"

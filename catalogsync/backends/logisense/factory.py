@@ -7,6 +7,7 @@ import os
 from catalogsync.backend_api import Backend
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.login import CLIENT_ID_ENV
 from catalogsync.backends.logisense.target import LogiSenseTarget
 from catalogsync.backends.project_settings import http_settings, settle_policy
 from catalogsync.config import Project, Target
@@ -16,9 +17,7 @@ EMULATOR_BASE_URL = "http://emulator"
 # The embedded emulator accepts any credentials; these are not secrets.
 _EMULATOR_LOGIN = ("catalogsync", "catalogsync")
 # The password grant also wants the tenant's client id (32 hex digits issued by LogiSense
-# support): the target's `client_id` secret, or else this environment variable (the name
-# the public LogiCore client uses, reference §11).
-CLIENT_ID_ENV = "LOGISENSE_CLIENT_ID"
+# support): the target's `client_id` secret, or else `login.CLIENT_ID_ENV`.
 STATE_FILE = "logisense.sqlite3"
 
 

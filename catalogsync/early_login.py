@@ -1,0 +1,398 @@
+"""The login sent before the project's configuration is validated, and adopted only when it
+was the very login the validated configuration sends.
+
+A command that reads its target (plan, drift, export, apply) used to send its login after
+importing click, pydantic, httpx and asyncio and validating catalogsync.yaml: ~0.45 s of
+CPU before the first byte left. `start`, the process's first step (`catalogsync.launch`),
+reads catalogsync.yaml with libyaml alone, works out the target, its credentials and HTTP
+settings as the validated configuration would, and sends that login from a thread of its
+own (a plain socket, h11 for HTTP/1.1, TLS verified as httpx verifies it), while
+the command imports and validates as it always did.
+
+It is a guess, and never more: when the command's client opens its session it asks for the
+early login with the login it would send itself (`claim`: the same URL, the same request,
+credentials included, the same HTTP settings), and takes its answer only if all of it is
+equal and the answer is a session (`http.sessions.Sessions`); its exchange is then counted
+(`--stats`) and recorded (`--record`) as the client's own login. Anything else drops it, and
+the command goes on exactly as without it: another target or other credentials, different
+settings, an unreadable file, an unset variable, a refused or failed early login (the
+client's own login then runs, and fails as it always failed, with the same message and exit
+code). A dropped early login is neither counted nor recorded; its session, if it got one, is
+never used and left to expire, as every session catalogsync leaves is (it does not log out).
+
+Nothing here prints, raises or exits: any doubt means no early login. Whatever this module
+does not understand exactly (an option it does not know, `--help`, a proxy set
+in the environment, which httpx would go through, an URL other than https:// or loopback http://)
+means no early login too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from catalogsync import __version__
+from catalogsync.http.settings import HttpSettings
+from catalogsync.logins import LoginRequest
+from catalogsync.registry import early_login
+from catalogsync.secret_file import read_secret_file
+
+#: The commands that read their target, and the credentials each uses (`config.Access`).
+ACCESS = {"plan": "read", "drift": "read", "export": "read", "apply": "write"}
+CONFIG_FILE = "catalogsync.yaml"  # config.CONFIG_FILE (that module imports pydantic)
+#: The group's options (`catalogsync.cli.cli`) taking a value, and its flags.
+_GROUP_VALUED = ("-C", "--project", "--color")
+_GROUP_FLAGS = ("--debug",)
+#: Anything meaning "no command will run": no login either.
+_NO_RUN = frozenset({"-h", "--help", "--version"})
+#: The project settings (`config.Settings`) the HTTP policy takes, by `HttpSettings` name
+#: (`backends.project_settings.http_settings`).
+_HTTP_SETTINGS = {
+    "timeout_seconds": "timeout_seconds",
+    "max_retries": "max_retries",
+    "rate_limit": "rate_limit_per_second",
+    "concurrency": "concurrency",
+}
+#: The proxies httpx reads from the environment (trust_env): a login going around them
+#: would not be the client's login.
+_PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A login as the client of a target sends it: where, what, and under which policy."""
+
+    base_url: str
+    login: LoginRequest
+    settings: HttpSettings
+    allow_insecure_http: bool
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What the early login sent and got back (headers as sent and received)."""
+
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int
+    reason: str
+    http_version: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    started_wall: float  # time.time() when it was sent
+    started_clock: float  # time.monotonic() then (the rate limiter's clock)
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Pending:
+    intent: Intent
+    answer: Future[Exchange]
+
+
+_pending: _Pending | None = None
+_lock = threading.Lock()
+
+
+def start(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> None:
+    """Send the login `argv` (catalogsync's arguments) would send, if it is sure of it."""
+    global _pending
+    try:
+        intent = intent_of(argv, environ)
+    except Exception:  # any doubt is no early login; the command reports what is wrong
+        return
+    if intent is None:
+        return
+    answer: Future[Exchange] = Future()
+    with _lock:
+        _pending = _Pending(intent, answer)
+    threading.Thread(
+        target=_send, args=(intent, answer), name="catalogsync-early-login", daemon=True
+    ).start()
+
+
+def claim(intent: Intent) -> Future[Exchange] | None:
+    """The early login's answer (on its way) if it is `intent`'s login; None otherwise.
+
+    The early login is forgotten either way: only the first client asks, and an early
+    login another client would have sent is dropped."""
+    global _pending
+    with _lock:
+        pending, _pending = _pending, None
+    if pending is None or pending.intent != intent:
+        return None
+    return pending.answer
+
+
+# -- reading catalogsync.yaml as the validated configuration will ------------------------
+
+
+def intent_of(argv: Sequence[str], environ: Mapping[str, str]) -> Intent | None:
+    """The login `catalogsync ARGV` sends, if this quick reading is sure of it; else None."""
+    command = _command(argv)
+    if command is None or any(k.upper() in _PROXIES for k in environ if environ[k]):
+        return None
+    project, name, target_name = command
+    access = ACCESS.get(name)
+    if access is None:
+        return None
+    import yaml  # libyaml's parser (PyYAML): the config is parsed fully later, with ruamel
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return None
+    config = yaml.load((project / CONFIG_FILE).read_bytes(), Loader=loader)
+    if not isinstance(config, dict):
+        return None
+    backend, targets = config.get("backend"), config.get("targets")
+    login_of = early_login(backend) if isinstance(backend, str) else None
+    if login_of is None or not isinstance(targets, dict):
+        return None
+    target_name = target_name or config.get("default_target")
+    if target_name is None and len(targets) == 1:
+        target_name = next(iter(targets))
+    target = targets.get(target_name)
+    if not isinstance(target, dict):
+        return None
+    url = target.get("url")
+    if not isinstance(url, str):
+        return None
+    allow_insecure_http = target.get("allow_insecure_http", False)
+    if not _safe_url(url) or not isinstance(allow_insecure_http, bool):
+        return None
+    credentials = _credentials(target, access, login_of.fields, project, environ)
+    settings = _http_settings(config.get("settings", {}))
+    if credentials is None or settings is None:
+        return None
+    login = login_of.request(credentials, environ)
+    if login is None:
+        return None
+    return Intent(url, login, settings, allow_insecure_http)
+
+
+def _command(argv: Sequence[str]) -> tuple[Path, str, str | None] | None:
+    """The project folder, command name and `--target` of `argv`, read as click reads
+    them; None for anything unusual."""
+    args = list(argv)
+    if _NO_RUN.intersection(args):
+        return None
+    project = "."
+    while args and args[0].startswith("-"):
+        option, equals, value = args.pop(0).partition("=")
+        if option in _GROUP_FLAGS and not equals:
+            continue
+        if option not in _GROUP_VALUED:
+            return None
+        if not equals:
+            if not args:
+                return None
+            value = args.pop(0)
+        if option != "--color":
+            project = value
+    if not args:
+        return None
+    name, *rest = args
+    target: str | None = None
+    for index, arg in enumerate(rest):
+        option, equals, value = arg.partition("=")
+        if option in ("-t", "--target"):
+            if not equals:
+                if index + 1 >= len(rest):
+                    return None
+                value = rest[index + 1]
+            if target is not None:
+                return None  # given twice: leave it to click
+            target = value
+        elif arg.startswith("-t") and not arg.startswith("--"):
+            return None  # `-tNAME`, or short flags bundled with it: leave it to click
+    return Path(project), name, target
+
+
+def _safe_url(url: Any) -> bool:
+    """https://, or http:// to this machine: where the client sends credentials without
+    `allow_insecure_http` (`http.urls.check_base_url`), with nothing to quote or escape."""
+    if not isinstance(url, str) or not url.isascii() or not url.isprintable() or " " in url:
+        return False
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or "@" in parts.netloc or not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _credentials(
+    target: dict[str, Any],
+    access: str,
+    fields: Sequence[str],
+    project: Path,
+    environ: Mapping[str, str],
+) -> dict[str, str] | None:
+    """The credential values `access` uses (`config.Target.for_access`), each read from its
+    variable or file as `config.SecretSource.resolve` reads it; None if any is missing."""
+    chosen = target
+    if "read" in target or "write" in target:
+        chosen = target.get(access)  # type: ignore[assignment]
+        if not isinstance(chosen, dict) or any(field in target for field in fields):
+            return None
+    values: dict[str, str] = {}
+    for field in fields:
+        source = chosen.get(field)
+        if source is None:
+            continue
+        if not isinstance(source, dict) or len(source) != 1:
+            return None
+        ((kind, where),) = source.items()
+        if not isinstance(where, str):
+            return None
+        if kind == "env":
+            value = environ.get(where, "")
+        elif kind == "file":
+            value = read_secret_file(project / where)
+        else:
+            return None
+        if not value:
+            return None
+        values[field] = value
+    if "username" not in values or "password" not in values:
+        return None
+    return values
+
+
+def _http_settings(settings: Any) -> HttpSettings | None:
+    """The HTTP policy of the project's settings (`project_settings.http_settings`), if all
+    of them are plain numbers; the rest of `settings:` is validated later."""
+    if not isinstance(settings, dict):
+        return None
+    given: dict[str, float] = {}
+    for name, http_name in _HTTP_SETTINGS.items():
+        if name in settings:
+            value = settings[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            given[http_name] = value
+    return HttpSettings(**given)  # type: ignore[arg-type]
+
+
+# -- sending it ------------------------------------------------------------------------
+
+
+def _send(intent: Intent, answer: Future[Exchange]) -> None:
+    if not answer.set_running_or_notify_cancel():
+        return
+    try:
+        answer.set_result(exchange(intent))
+    except BaseException as exc:  # the claimer decides what it means; nothing is raised here
+        answer.set_exception(exc)
+
+
+def exchange(intent: Intent) -> Exchange:
+    """Send `intent`'s login and read its whole answer by its deadline (the client's
+    `timeout_seconds` for one attempt), over a connection of its own."""
+    import h11
+
+    parts = urlsplit(intent.base_url)
+    host = parts.hostname
+    assert host is not None
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    login = intent.login
+    if login.json is not None:
+        # As httpx encodes a `json=` body.
+        body = json.dumps(login.json, ensure_ascii=False, separators=(",", ":")).encode()
+        content_type = "application/json"
+    else:
+        body = urlencode(dict(login.form or {})).encode()
+        content_type = "application/x-www-form-urlencoded"
+    headers = {
+        "Host": parts.netloc,
+        "Accept": "*/*",
+        "Accept-Encoding": "identity",
+        "Connection": "close",
+        "User-Agent": f"catalogsync/{__version__}",
+        **login.headers,
+        "Content-Length": str(len(body)),
+        "Content-Type": content_type,
+    }
+    connection = h11.Connection(h11.CLIENT)
+    target = parts.path.rstrip("/") + login.path
+    request = h11.Request(method=login.method, target=target, headers=list(headers.items()))
+    data = connection.send(request) + connection.send(h11.Data(data=body))
+    data += connection.send(h11.EndOfMessage())
+    timeout = intent.settings.timeout_seconds
+    started_wall, started_clock, started = time.time(), time.monotonic(), time.perf_counter()
+    deadline = started + timeout
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        sock = _tls(raw, host) if https else raw
+        sock.sendall(data)
+        response: Any = None
+        chunks: list[bytes] = []
+        while True:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError(f"no complete answer within {timeout:g}s")
+                sock.settimeout(left)
+                connection.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.InformationalResponse):
+                continue
+            else:
+                raise ConnectionError(f"unexpected {type(event).__name__} from the server")
+    received = [
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
+    ]
+    if any(n.lower() == "content-encoding" and v.lower() != "identity" for n, v in received):
+        raise ConnectionError("the server encoded the answer although asked not to")
+    return Exchange(
+        request_headers=list(headers.items()),
+        request_body=body,
+        status=response.status_code,
+        reason=response.reason.decode("latin-1"),
+        http_version="HTTP/" + response.http_version.decode("ascii"),
+        headers=received,
+        body=b"".join(chunks),
+        started_wall=started_wall,
+        started_clock=started_clock,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _tls(raw: socket.socket, host: str) -> socket.socket:
+    """The connection under TLS, verified as httpx verifies it (`verify=True`, trusting the
+    environment: `SSL_CERT_FILE`, else `SSL_CERT_DIR`, else certifi's roots)."""
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    elif os.environ.get("SSL_CERT_DIR"):
+        context = ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    else:
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    context.set_alpn_protocols(["http/1.1"])
+    return context.wrap_socket(raw, server_hostname=host)
