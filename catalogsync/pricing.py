@@ -12,8 +12,9 @@ renamed product's package-products are found under its new name in both.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, KeysView, Mapping
+from collections.abc import Collection, Iterable, Iterator, KeysView, Mapping
 from decimal import Decimal
+from typing import Any
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
 from catalogsync.catalog_format import CatalogFormat
@@ -67,30 +68,30 @@ class CatalogStates:
         """The package-products that bring `product` into a package, in key order."""
         if not after:
             return iter(sorted(self._before_index.get(product, ())))
-        return self._in_key_order(self._after_index.get(product, ()))
+        return self._in_key_order(self._after_index.get(product, []))
 
     def package_products_in(self, package: str) -> Iterator[Ref]:
         """The package-products of `package` after the plan, in key order."""
-        return self._in_key_order(self._package_index.get(package, ()))
+        return self._in_key_order(self._package_index.get(package, []))
 
     # The indexes are of refs alone (one pass over the keys, no fields, no set of the whole
-    # catalog), each group sorted when asked for: a review asks for a few of them. A group
-    # after the plan holds the live and the declared refs, a ref both once per side.
+    # catalog), each group sorted when asked for: a review asks for a few of them.
 
-    def _in_key_order(self, refs: Iterable[Ref]) -> Iterator[Ref]:
-        return iter(sorted(set(refs) - self._deleted))
+    def _in_key_order(self, refs: list[Ref]) -> Iterator[Ref]:
+        deleted = self._deleted
+        return iter(sorted(r for r in refs if r not in deleted) if deleted else sorted(refs))
 
     @functools.cached_property
     def _package_index(self) -> dict[str, list[Ref]]:
-        return _package_products_by((self.before.keys(), self._declared.keys()), 0)
+        return _package_products_by(self.before.keys(), self._declared, 0)
 
     @functools.cached_property
     def _before_index(self) -> dict[str, list[Ref]]:
-        return _package_products_by((self.before.keys(),), -1)
+        return _package_products_by(self.before.keys(), (), -1)
 
     @functools.cached_property
     def _after_index(self) -> dict[str, list[Ref]]:
-        return _package_products_by((self.before.keys(), self._declared.keys()), -1)
+        return _package_products_by(self.before.keys(), self._declared, -1)
 
 
 class _FieldsOf(Mapping[Ref, Fields]):
@@ -101,6 +102,10 @@ class _FieldsOf(Mapping[Ref, Fields]):
 
     def __getitem__(self, ref: Ref) -> Fields:
         return self._records[ref].fields
+
+    def get(self, ref: Ref, default: Any = None) -> Any:
+        record = self._records.get(ref)
+        return default if record is None else record.fields
 
     def __iter__(self) -> Iterator[Ref]:
         return iter(self._records)
@@ -127,15 +132,27 @@ class _After(Mapping[Ref, Fields]):
         self._merged: dict[Ref, Fields] = {}
 
     def __getitem__(self, ref: Ref) -> Fields:
-        if ref in self._deleted:
+        fields = self._fields(ref)
+        if fields is None:
             raise KeyError(ref)
+        return fields
+
+    def get(self, ref: Ref, default: Any = None) -> Any:
+        fields = self._fields(ref)
+        return default if fields is None else fields
+
+    def _fields(self, ref: Ref) -> Fields | None:
+        if ref in self._deleted:
+            return None
         merged = self._merged.get(ref)
         if merged is not None:
             return merged
-        resource = self._declared.get(ref)
-        if resource is None:
-            return self._before[ref]
-        merged = self._merged[ref] = {**self._before.get(ref, {}), **resource.fields}
+        declared, live = self._declared.get(ref), self._before.get(ref)
+        if declared is None:
+            return live
+        if live is None:
+            return declared.fields  # nothing live under it: its own fields, as they are
+        merged = self._merged[ref] = {**live, **declared.fields}
         return merged
 
     def __iter__(self) -> Iterator[Ref]:
@@ -155,15 +172,19 @@ class _After(Mapping[Ref, Fields]):
         return ref in self._declared or ref in self._before
 
 
-def _package_products_by(sides: Iterable[Iterable[Ref]], at: int) -> dict[str, list[Ref]]:
-    """The package-products of each of `sides` by the name at `at` in their key (0:
-    package, -1: product), each group in no particular order."""
+def _package_products_by(
+    live: Collection[Ref], declared: Iterable[Ref], at: int
+) -> dict[str, list[Ref]]:
+    """The package-products live and those declared but not live, by the name at `at` in
+    their key (0: package, -1: product), each group in no particular order."""
     index: dict[str, list[Ref]] = {}
     package_product = Kind.PACKAGE_PRODUCT
-    for refs in sides:
-        for ref in refs:
-            if ref.kind is package_product:
-                index.setdefault(ref.key[at], []).append(ref)
+    for ref in live:
+        if ref.kind is package_product:
+            index.setdefault(ref.key[at], []).append(ref)
+    for ref in declared:
+        if ref.kind is package_product and ref not in live:
+            index.setdefault(ref.key[at], []).append(ref)
     return index
 
 
