@@ -305,5 +305,27 @@ def test_errors_and_exit_codes_are_the_same_with_and_without_the_early_login(
     assert without[0] == 1 and without[2].startswith("Error: ")
     if case == "refused login":
         assert "refused the login (HTTP 401)" in without[2]
-        # The early login was sent, refused and dropped; the client's own was refused too.
-        assert (sent_without, sent_with) == (1, 2)
+        # The early login was refused: that refusal is the command's, and the same request
+        # is not sent again (an org locking accounts after failed logins sees one a run).
+        assert (sent_without, sent_with) == (1, 1)
+
+
+@pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
+def test_a_refused_early_login_is_the_command_s_one_refused_login(
+    backend: str, tmp_path: Path
+) -> None:
+    """The same refusal, message and exit code as the client's own login, counted and
+    recorded once: the refused request is not sent a second time."""
+    with served(tmp_path, refuse_logins=True, backend=backend) as server:
+        project = write_project(tmp_path / "project", server.url, backend=backend)
+        env = {"LOGISENSE_CLIENT_ID": DEFAULT_CLIENT_ID}
+        without = run(project, "plan", "--stats", early=False, env=env)
+        assert server.logins == 1
+        har = tmp_path / "plan.har"
+        with_early = run(project, "plan", "--stats", "--record", str(har), env=env)
+        assert server.logins == 2
+    assert with_early[:2] == without[:2] and without[0] == 1
+    assert with_early[2].splitlines()[0] == without[2].splitlines()[0]
+    assert "refused the login" in without[2]
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert [e["response"]["status"] for e in entries] == [401]

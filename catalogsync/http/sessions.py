@@ -231,15 +231,24 @@ class Sessions:
 
     async def _adopted(self, early: Future[Exchange]) -> dict[str, str] | None:
         """The session the early login got (then counted and recorded as this client's
-        login), or None: it failed, was refused, or answered anything but a session. Its
-        failure is not the command's: the client's own login then runs, and fails as it
-        always failed."""
+        login), or None: it failed on the way, or answered anything but a session or a
+        refusal. Such a failure is not the command's: the client's own login then runs,
+        and fails as it always failed.
+
+        A refusal (`LOGIN_REFUSALS`) is the command's: the early login was this very
+        request, credentials included, so the client's own would be refused as well. It is
+        counted and recorded as the client's login and read as its answer would be (the
+        same message and exit code), and not sent again: an org that locks an account after
+        a few failed logins must see one per run, as before the early login."""
         assert isinstance(self._hook, RequestLogin)
         try:
             sent = await asyncio.wrap_future(early)
         except Exception:  # the socket's, TLS's, h11's errors: the client's own login decides
             return None
         response = self._client.early_response(self._hook.login_request(), sent)
+        if response.status_code in LOGIN_REFUSALS:
+            self._client.count_early(sent, response)
+            return self._hook.session_from(self._client, response)  # raises the refusal
         if not response.is_success:
             return None
         try:
