@@ -234,9 +234,38 @@ def fast_parts(
     """
     if not fast_available():
         raise ExactReaderNeeded("libyaml is not available")
+    place = place or _pair
+    handed = 0  # parts the line reader handed out: libyaml's first ones, not again
+    if not locate:  # the block layout catalogsync writes, line by line (`yamlblock`)
+        from catalogsync.yamlblock import Unsure, block_parts
+
+        try:
+            for part in block_parts(source, split, size, place):
+                handed += 1
+                yield part
+            return
+        except Unsure:
+            pass
+    yield from libyaml_parts(source, split, size, locate, place, skip=handed)
+
+
+def libyaml_parts(
+    source: str | bytes,
+    split: Callable[[Any], bool],
+    size: int,
+    locate: bool,
+    place: Callable[[int, int], Any],
+    *,
+    skip: int = 0,
+) -> Iterator[Part]:
+    """`fast_parts` read by libyaml alone, without its first `skip` parts."""
     parser = _CLoader(source)
     try:
-        yield from _build(iter(parser.get_event, None), split, size, locate, place or _pair)
+        for part in _build(iter(parser.get_event, None), split, size, locate, place):
+            if skip:
+                skip -= 1
+            else:
+                yield part
     except MarkedYAMLError as exc:
         raise YamlProblem.from_marked(exc) from None
     except (YAMLError, ValueError) as exc:  # ValueError: an int past Python's digit limit
