@@ -219,6 +219,10 @@ def fast_parts(
 ) -> Iterator[Part]:
     """The document read by libyaml, handed out as it is read: `fast_load`'s data in parts.
 
+    A document in the block layout catalogsync writes is read line by line instead
+    (`catalogsync.yamlblock`: exactly libyaml's parts, a few times cheaper); on any doubt
+    there libyaml reads it, skipping the parts already handed out.
+
     Each list value of the top-level mapping whose key `split` accepts comes in slices of
     about `size` sequence items (its own and those nested in them: a package with 30
     package-products weighs 31), each handed out as soon as the next item begins (or the
