@@ -3,6 +3,8 @@ it (a page this server already answered was larger) or a COUNT says every row is
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -297,6 +299,55 @@ async def test_counts_known_before_the_read_ask_every_page_behind_the_first_ones
     assert asks.asks.index(("ask", "PRODUCT", 5)) < asks.asks.index(
         ("answer", "PACKAGE_PRODUCT", 0)
     )
+
+
+class _FirstPagesHeld(_Asks):
+    """`_Asks`, answering no first page until a later page is asked (or 2 s have passed:
+    then the test fails on the order, rather than hanging)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        super().__init__(inner)
+        self.later_page_asked = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sql = request.url.params.get("sql", "")
+        if " OFFSET " in sql and " OFFSET 0 " not in sql:
+            self.later_page_asked.set()
+        elif " OFFSET " in sql:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2):
+                    await self.later_page_asked.wait()
+        return await super().handle_async_request(request)
+
+
+async def test_counts_known_while_the_first_pages_are_on_the_wire_ask_the_rest_ahead(
+    emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when the session was open before the read (the login sent before the command read
+    its configuration, `early_login`): the catalog cache tells the counts a moment after the
+    read began, while its first pages are on the wire."""
+    monkeypatch.setattr(backend_module, "Paging", functools.partial(Paging, size=5))
+    asks = _FirstPagesHeld(emulator.async_transport())
+    backend = BillingPlatformBackend(_unpaced(asks, concurrency=8))
+    asked_for_counts = 0
+
+    def counts_known_on_the_third_look() -> dict[Kind, int] | None:
+        nonlocal asked_for_counts
+        asked_for_counts += 1
+        return {Kind.PACKAGE: 12} if asked_for_counts >= 3 else None
+
+    try:
+        await packages(backend.client, 12)
+        await backend.client.ensure_session()
+        asks.asks.clear()
+        backend.expect_counts(counts_known_on_the_third_look)
+        live = await backend.fetch_live()
+    finally:
+        await backend.close()
+    assert len(live.resources) == 12
+    assert asks.asks.index(("ask", "PACKAGE", 10)) < asks.asks.index(("answer", "PACKAGE", 0))
+    # As page by page: each entity's first page (two empty), and packages 5-9 and 10-11.
+    assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 5
 
 
 async def test_pages_asked_ahead_of_a_refused_first_page_are_dropped_and_the_read_goes_on(

@@ -173,7 +173,7 @@ class BillingPlatformBackend(Backend):
         # not full drops them at once, so that most are never sent (an empty org).
         if expected is not None:
             await self.client.ensure_session()  # every page waits for it in any case
-        ahead: dict[Kind, PagesAhead] = {}
+        ahead: dict[Kind, PagesAhead] = {kind: PagesAhead() for kind in read}
 
         async def first_page(kind: Kind, paging: Paging) -> tuple[Paging, Columns]:
             try:
@@ -188,17 +188,15 @@ class BillingPlatformBackend(Backend):
         first_pages = [
             asyncio.ensure_future(first_page(k, p)) for k, p in zip(read, pagings, strict=True)
         ]
-        known = expected() if expected is not None else None
-        asked = self.client.ask_ahead(
-            [
-                (p, None if known is None else known.get(k))
-                for k, p in zip(read, pagings, strict=True)
-            ]
+        asking = asyncio.ensure_future(
+            self._ask_ahead_once_counted(read, pagings, first_pages, expected, ahead)
         )
-        ahead.update(zip(read, asked, strict=True))
         try:
             firsts = await gather_or_cancel(*first_pages)
+            await asking
         except BaseException:
+            asking.cancel()
+            await asyncio.gather(asking, return_exceptions=True)
             await gather_or_cancel(*(pages.drop() for pages in ahead.values()))
             raise
         # Live rows are built page by page while later pages are on the wire (`LiveRows`):
@@ -266,7 +264,7 @@ class BillingPlatformBackend(Backend):
         reading.clear()
         ended.clear()
         ahead.clear()
-        del firsts, first_pages, asked
+        del firsts, first_pages, asking
         return LiveCatalog(found)
 
     def _remember(self, fetched: Mapping[Kind, Columns], method_types: frozenset[str]) -> None:
@@ -498,6 +496,33 @@ class BillingPlatformBackend(Backend):
             raise KeyError(f"{change.ref} was not found live (deleted meanwhile?)")
         return dict(zip(_PP_REQUIRED, live, strict=True))
 
+    async def _ask_ahead_once_counted(
+        self,
+        read: Sequence[Kind],
+        pagings: Sequence[Paging],
+        first_pages: Sequence[asyncio.Future[tuple[Paging, Columns]]],
+        expected: Callable[[], Mapping[Kind, int] | None] | None,
+        ahead: dict[Kind, PagesAhead],
+    ) -> None:
+        """Ask ahead (`client.ask_ahead`) the pages the expected counts fill, for each read
+        whose first page is still on the wire, as soon as the counts are known: the catalog
+        cache tells them from the loading thread a few milliseconds into the read, and a
+        session opened before the command read its configuration (`early_login`) leaves no
+        login's round trip for that any more. Once every first page is in, the reads ask
+        the rest themselves (`client.query_rest`, with the counts then known)."""
+        if expected is None:
+            return
+        while (known := expected()) is None:
+            if all(page.done() for page in first_pages):
+                return
+            await asyncio.sleep(_COUNTS_POLL_SECONDS)
+        # A first page's own step drops its reads' pages once it is in (`first_page` in
+        # `_fetch`), in the step that completes it: those done are left to `query_rest`.
+        waiting = [i for i, page in enumerate(first_pages) if not page.done()]
+        asked = self.client.ask_ahead([(pagings[i], known.get(read[i])) for i in waiting])
+        for i, pages in zip(waiting, asked, strict=True):
+            ahead[read[i]] = pages
+
     async def _read_live_pps(self, remote_ids: Sequence[str]) -> None:
         """Read the package-products an update needs but the last fetch did not hold."""
         missing = [i for i in remote_ids if i not in self._live_pps]
@@ -677,6 +702,11 @@ def _not_created(settle: Settle) -> str:
 
 def _failed(change: Change, message: str) -> ChangeResult:
     return ChangeResult(change.ref, Outcome.FAILED, change.remote_id, message)
+
+
+#: How often a read looks whether the expected counts are known yet, while its first pages
+#: are on the wire (`BillingPlatformBackend._ask_ahead_once_counted`).
+_COUNTS_POLL_SECONDS = 0.005
 
 
 def _unknown_counts() -> Mapping[Kind, int] | None:
