@@ -26,6 +26,7 @@ located errors. Nothing here ever fails a command: a cache that cannot be read o
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import io
@@ -60,6 +61,8 @@ ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
 
 #: Told how many objects of each kind the catalog holds, as soon as that is known.
 CountsKnown = Callable[[Mapping[Kind, int]], None]
+#: Handed the new entry's write, to run it when it suits the caller (see `cached_catalog`).
+WriteLater = Callable[[Callable[[], None]], None]
 
 
 def cached_catalog(
@@ -68,12 +71,18 @@ def cached_catalog(
     files: Sequence[Path],
     load: Callable[[], Catalog],
     counts_known: CountsKnown | None = None,
+    write_later: WriteLater | None = None,
 ) -> Catalog:
     """The catalog `load()` returns for these files, from the cache when it holds it.
 
     `counts_known` hears the catalog's count per kind once an entry is proven this user's
     (its MAC checks), before its resources are read back: a read of the live catalog can
-    use them while the rest of the entry loads (`Backend.expect_counts`)."""
+    use them while the rest of the entry loads (`Backend.expect_counts`).
+
+    A catalog loaded from its files is written to the cache at once, unless `write_later`
+    is given: it is then handed the write (which never fails), for a caller with a better
+    moment than now (an apply writes it while its first wave waits on the network: at L,
+    ~1 s of CPU that stood between the YAML read and the plan)."""
     if os.environ.get(ENV_SWITCH, "1") == "0":
         return load()
     secret = _user_key()
@@ -85,7 +94,11 @@ def cached_catalog(
     catalog = _read(path, secret, key, shown, counts_known)
     if catalog is None:
         catalog = load()  # raises for an invalid catalog: nothing is written then
-        _write(path, secret, key, shown, catalog)
+        write = functools.partial(_write, path, secret, key, shown, catalog)
+        if write_later is None:
+            write()
+        else:
+            write_later(write)
     return catalog
 
 

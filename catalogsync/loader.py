@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, kind_word, kind_words_in_use
-from catalogsync.catalog_cache import CountsKnown, cached_catalog
+from catalogsync.catalog_cache import CountsKnown, WriteLater, cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
@@ -569,10 +569,15 @@ def project_catalog_files(project: Project) -> list[Path]:
     )
 
 
-def load_project_catalog(project: Project, counts_known: CountsKnown | None = None) -> Catalog:
+def load_project_catalog(
+    project: Project,
+    counts_known: CountsKnown | None = None,
+    write_later: WriteLater | None = None,
+) -> Catalog:
     """The desired catalog of a project, from the catalog paths its config names (from the
     project's catalog cache when those files did not change: `catalog_cache`, which tells
-    `counts_known` the catalog's counts early)."""
+    `counts_known` the catalog's counts early, and hands `write_later` a new entry's
+    write)."""
     files = project_catalog_files(project)
     backend = project.config.backend
     return cached_catalog(
@@ -581,4 +586,5 @@ def load_project_catalog(project: Project, counts_known: CountsKnown | None = No
         files,
         lambda: load_catalog(files, get_format(backend)),
         counts_known,
+        write_later,
     )

@@ -15,7 +15,7 @@ from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backend_api import Backend, Progress
 from catalogsync.catalog import Catalog, Kind, references
-from catalogsync.catalog_cache import CountsKnown
+from catalogsync.catalog_cache import CountsKnown, WriteLater
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Access, Project, Target
 from catalogsync.errors import BackendError, PlanError, StalePlanError
@@ -120,21 +120,28 @@ def guard_options(
 
 
 async def fetch_and_plan(
-    project: Project, choice: TargetChoice, backend: Backend, progress: Progress | None = None
+    project: Project,
+    choice: TargetChoice,
+    backend: Backend,
+    progress: Progress | None = None,
+    write_later: WriteLater | None = None,
 ) -> tuple[Catalog, LiveCatalog, Plan]:
     """Load the desired catalog, fetch the live one, check one against the other, and plan.
 
     The YAML is read (and its content digest computed) in a worker thread while the fetch
     waits on the network, so a large catalog's parsing hides behind the API's round trips
     instead of adding to them; once it is in, its counts let the backend ask the rest of
-    a paged read together (`Backend.expect_counts`).
+    a paged read together (`Backend.expect_counts`). A catalog read from its files has its
+    cache entry's write handed to `write_later` when given (`catalog_cache.cached_catalog`).
 
     Raises:
         CatalogValidationError: the catalog names lookup rows the live system lacks.
         PlanError: a declared key is held by several live records.
     """
     early: list[Mapping[Kind, int]] = []  # from the catalog cache, before the catalog
-    loading = asyncio.ensure_future(asyncio.to_thread(_load_with_digest, project, early.append))
+    loading = asyncio.ensure_future(
+        asyncio.to_thread(_load_with_digest, project, early.append, write_later)
+    )
     backend.expect_counts(_counts_once_loaded(loading, early))
     desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
@@ -161,8 +168,12 @@ def _counts_once_loaded(
     return known
 
 
-def _load_with_digest(project: Project, counts_known: CountsKnown | None = None) -> Catalog:
-    catalog = load_project_catalog(project, counts_known)
+def _load_with_digest(
+    project: Project,
+    counts_known: CountsKnown | None = None,
+    write_later: WriteLater | None = None,
+) -> Catalog:
+    catalog = load_project_catalog(project, counts_known, write_later)
     catalog_digest(catalog)  # remembered on the catalog, for build_plan
     return catalog
 

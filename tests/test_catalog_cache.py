@@ -7,6 +7,7 @@ import dataclasses
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -277,3 +278,25 @@ def test_values_are_never_left_half_made() -> None:
         restored_refs([Kind.PRODUCT], [("a",), ("b",)])
     with pytest.raises(ValueError):
         restored_locations([("a.yaml", 1)])  # type: ignore[list-item]
+
+
+def test_a_write_handed_to_the_caller_is_done_when_the_caller_runs_it(project: Project) -> None:
+    """An apply writes a new entry while its first wave waits on the network: the entry is
+    not there before the write runs, and reads back as the catalog loaded once it has."""
+    later: list[Callable[[], None]] = []
+    files = project_catalog_files(project)
+    loaded = catalog_cache.cached_catalog(
+        project.state_dir,
+        "billingplatform",
+        files,
+        lambda: _from_yaml(project),
+        write_later=later.append,
+    )
+    assert len(later) == 1 and not _entry(project).exists()
+    later.pop()()
+    assert _cached(project) == loaded == _from_yaml(project)
+    # An entry read back has nothing to write.
+    catalog_cache.cached_catalog(
+        project.state_dir, "billingplatform", files, _unused, write_later=later.append
+    )
+    assert later == []

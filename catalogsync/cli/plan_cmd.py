@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -201,7 +202,9 @@ def apply(
                     check_saved_plan(saved, project, choice, live)
                     chosen = saved
                 else:
-                    desired, live, whole = await fetch_and_plan(project, choice, backend, fetching)
+                    desired, live, whole = await fetch_and_plan(
+                        project, choice, backend, fetching, cache_writes.append
+                    )
                     chosen = select_plan(whole, selection)
                     chosen = assess(project, chosen, desired, live, overrides)
             if not chosen.has_changes:
@@ -217,10 +220,12 @@ def apply(
             if prompted:
                 _confirm(chosen)
             del desired  # the catalog is planned and guarded: not held through the writes
-            # The plan hash the report carries is CPU work nobody reads before the end:
-            # computed (and cached on the plan) in a worker thread while the first wave's
-            # requests wait on the network.
-            preparing = asyncio.ensure_future(asyncio.to_thread(lambda: chosen.plan_hash))
+            # The plan hash the report carries and the catalog cache's new entry are CPU
+            # work nobody reads before the end: done in a worker thread while the first
+            # wave's requests wait on the network.
+            preparing = asyncio.ensure_future(
+                asyncio.to_thread(_while_the_first_wave_waits, chosen, cache_writes)
+            )
             applying = progress("applying", "changes")
             try:
                 with stop_on_signals(_stopping_message):
@@ -246,8 +251,14 @@ def apply(
                 await preparing
             return chosen, report, backend.stats()
 
+    # The catalog cache entry of a catalog read from its files, written while the first
+    # wave waits, or at the end when no wave ran (no changes, a refusal, an error).
+    cache_writes: list[Callable[[], None]] = []
     with apply_lock(project, choice.name):
-        chosen, report, request_stats = asyncio.run(run())
+        try:
+            chosen, report, request_stats = asyncio.run(run())
+        finally:
+            _written(cache_writes)
     if report is None:
         click.echo(
             PLAN_OUTPUTS[fmt](chosen, output_style())
@@ -263,6 +274,17 @@ def apply(
         click.echo(_interrupted_summary(report, signum), err=True)
         sys.exit(exit_code_for(signum))
     sys.exit(report.exit_code if report else EXIT_OK)
+
+
+def _while_the_first_wave_waits(chosen: Plan, cache_writes: list[Callable[[], None]]) -> None:
+    chosen.plan_hash  # noqa: B018 (computed and cached on the plan)
+    _written(cache_writes)
+
+
+def _written(cache_writes: list[Callable[[], None]]) -> None:
+    """Run each write once (they never fail: a cache that cannot be written is not used)."""
+    while cache_writes:
+        cache_writes.pop()()
 
 
 def _plan_text(chosen: Plan, summary: bool) -> str:
