@@ -215,6 +215,11 @@ def _command(argv: Sequence[str]) -> tuple[Path, str, str | None] | None:
             target = value
         elif arg.startswith("-t") and not arg.startswith("--"):
             return None  # `-tNAME`, or short flags bundled with it: leave it to click
+    if name == "apply" and target is None and any(not arg.startswith("-") for arg in rest):
+        # `apply PLANFILE` runs against the plan's own target when none is named: not
+        # necessarily the default one (and this reading tells a plan file from an option's
+        # value no better than it must).
+        return None
     return Path(project), name, target
 
 

@@ -144,6 +144,8 @@ def test_a_logisense_login_takes_its_client_id_as_the_factory_does(
         ["plan", "-tlocal"],
         ["plan", "--target"],
         ["plan", "-t", "a", "--target", "b"],
+        ["apply", "plan.json"],  # the plan's own target, not necessarily the default one
+        ["apply", "--format", "json"],  # an option's value, not told from a plan file
         [],
     ],
 )
@@ -152,6 +154,8 @@ def test_no_early_login_for_what_it_is_not_sure_of(
 ) -> None:
     monkeypatch.chdir(write_project(tmp_path, "http://127.0.0.1:9"))
     assert intent_of(["plan"], ENV) is not None
+    assert intent_of(["apply", "--auto-approve"], ENV) is not None
+    assert intent_of(["apply", "plan.json", "--target", "local"], ENV) is not None
     assert intent_of(argv, ENV) is None
 
 
