@@ -20,6 +20,10 @@ parts that two processes can share (`catalogsync.beside`):
 All parts pass exactly when `_verify` passes. When any fails, the caller runs `_verify`
 itself, which words the error (or passes: a part may refuse what the whole allows, e.g.
 objects in another order), so every message is the one it always was.
+
+The files are read as `plan` reads them: the layout export writes is read line by line
+(`catalogsync.yamlblock`, which hands out exactly libyaml's parts, or leaves the file to
+libyaml), so the proof reads the written bytes, no less than before.
 """
 
 from __future__ import annotations
