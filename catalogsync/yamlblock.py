@@ -41,9 +41,10 @@ is read either wholly as libyaml reads it, or by libyaml.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from catalogsync.yamlfast import _TYPED, MAX_DEPTH, ExactReaderNeeded, Part, _plain
@@ -81,13 +82,25 @@ def block_parts(
 ) -> Iterator[Part]:
     """`fast_parts(source, split=split, size=size, place=place)`'s parts (locate=False), or
     `Unsure` (possibly after some parts: the caller then has libyaml skip those)."""
+    lines: Iterable[str]
     if isinstance(source, bytes):
         if _OUTSIDE.search(source):
             raise Unsure
-        source = source.decode("ascii")
-    elif _OUTSIDE_TEXT.search(source):
-        raise Unsure
-    return _parts(source.split("\n"), split, size, place)
+        # One line at a time (a list of a 30 MB file's lines would be ~100 MB at once).
+        lines = (line.decode("ascii").removesuffix("\n") for line in io.BytesIO(source))
+    else:
+        if _OUTSIDE_TEXT.search(source):
+            raise Unsure
+        lines = _text_lines(source)
+    return _parts(lines, split, size, place)
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
 
 
 def _typed(plain: str | None, double: str | None, single: str | None) -> Any:
@@ -133,7 +146,7 @@ class _Keys(dict[str, str]):
 
 
 def _parts(
-    lines: list[str],
+    lines: Iterable[str],
     split: Callable[[Any], bool],
     size: int,
     place: Callable[[int, int], Any],
