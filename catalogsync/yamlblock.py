@@ -28,8 +28,9 @@ follows:
   item's mapping right after its `- `, and every other line stands exactly at the column
   of an open block (the blocks right of it end there), a mapping's lines being keys and a
   sequence's lines items. A line left of a `key:` closes it with an empty (null) value,
-  as libyaml reads it; a `- ` at the key's own column (libyaml's indentless sequence) is
-  refused;
+  as libyaml reads it; a `- ` at the key's own column opens libyaml's indentless
+  sequence, which ends at the first line at or left of that column that is not one more
+  item (a line right of it continues its last item's scalar, or is refused: libyaml's);
 - no key twice in a mapping, no nesting near `MAX_DEPTH`, a mapping as the document.
 
 Anything else (or `_plain` refusing a scalar) is **not decided here**: the document is
@@ -201,7 +202,12 @@ def _parts(
                     raise Unsure
             # The blocks right of this line end here; so does an indentless sequence
             # at its column when the line is not one more item (its mapping goes on).
-            while stack[-1][2] > column or (stack[-1][4] and not dash):
+            # A line right of an indentless sequence does not end it: libyaml reads it
+            # as more of its last item's scalar (or refuses it), so the sequence is not
+            # handed out and the line is left to libyaml below.
+            while stack[-1][2] > column or (
+                stack[-1][4] and not dash and column <= stack[-1][2]
+            ):
                 frame = stack.pop()
                 if frame is slicing:
                     if frame[0]:

@@ -210,6 +210,11 @@ def test_the_writers_layout_and_pyyamls_are_read_here() -> None:
     "text",
     [
         "a: 1\n  b: 2\n",  # a line right of a complete entry (a continued scalar)
+        # a line right of an indentless sequence: its last item's scalar goes on (or is
+        # refused); the sequence must not be handed out as if it had ended there
+        "products:\n- Product 000001\n more\npackages: null\n",
+        "products:\n- Product 000001\n  packages: null\n",
+        "a:\n  products:\n  - x\n   more\n  b: 1\n",
         "a: b\n   c\n",  # a plain scalar continued on the next line
         "a:\n   b: 1\n",  # a block three columns in
         "a: 'x\n  y'\n",  # a quoted scalar over two lines
