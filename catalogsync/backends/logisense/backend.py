@@ -44,6 +44,7 @@ from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
     LOOKUP_PATHS,
     LOOKUP_TABLES,
+    PACKAGE_DETAIL,
     RESOURCE,
     SPECS,
     ChildItem,
@@ -123,7 +124,7 @@ class LogiSenseBackend(Backend):
         lookups, services, packages = await gather_or_cancel(
             step(named()),
             step(self.client.paged("Service", detail=False, on_page=arrived)),
-            step(self.client.paged("Package", detail=True)),
+            step(self.client.paged("Package", detail=True, record=PACKAGE_DETAIL)),
         )
         # The live children an update patches against, unless the writes are done.
         keep = not self._writes_done

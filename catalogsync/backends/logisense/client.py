@@ -43,7 +43,7 @@ from catalogsync.backends.logisense.wire import (
 from catalogsync.errors import AuthenticationError, BackendError
 from catalogsync.http import HttpClient, HttpSettings
 from catalogsync.http.sessions import LOGIN_REFUSALS, RequestLogin
-from catalogsync.http.tables import decode_page
+from catalogsync.http.tables import decode_page, decode_records
 from catalogsync.logins import LoginRequest
 
 __all__ = ["API", "LOGIN_PATH", "MAX_PAGE_SIZE", "LogiSenseClient", "LogiSenseRequestError"]
@@ -87,7 +87,8 @@ def _whole(path: str, records: list[Record], total: int | None) -> list[Record]:
     """`records` if they are a complete listing: no identity twice, `total` of them."""
     seen: set[Any] = set()
     for record in records:
-        identity = record.get("identity")
+        # a dict, or a typed record (`paged(..., record=...)`), which always has one
+        identity = record.get("identity") if isinstance(record, Mapping) else record.identity
         if identity in seen:
             raise BackendError(
                 f"GET {path}: record {identity} came back on two pages (rows moved while the "
@@ -175,7 +176,12 @@ class LogiSenseClient:
         return _parse(CollectionResponse, body, "GET", path).items
 
     async def paged(
-        self, resource: str, *, detail: bool = True, on_page: OnPage | None = None
+        self,
+        resource: str,
+        *,
+        detail: bool = True,
+        on_page: OnPage | None = None,
+        record: type | None = None,
     ) -> list[Record]:
         """Every object through `X/Paged[/Detail]`: page 1, then the rest concurrently.
 
@@ -184,31 +190,38 @@ class LogiSenseClient:
         count, no record twice. Anything else (rows added or removed while reading, an
         unstable server order) is a `BackendError` to retry, never a silently short list.
         `on_page` is told each page's records as the page comes in (in any order, before
-        the listing is proven whole; it must not change them).
+        the listing is proven whole; it must not change them). With `record` (a
+        `tables.record_type`), a page whose records all fit it is read into those typed
+        records, any other page into dicts as always (so a listing may hold both).
         """
         path = self._paged_path(resource, detail)
-        first, total = await self._page(resource, detail, 1, self.page_size, on_page)
+        first, total = await self._page(resource, detail, 1, self.page_size, on_page, record)
         if total is None:  # not counted: a short page proves nothing, page until empty
-            return await self._page_until_empty(resource, detail, first, on_page)
+            return await self._page_until_empty(resource, detail, first, on_page, record)
         size = len(first)  # what the server really puts on a page (it may cap)
         if size == 0 or size >= total:
             return _whole(path, first, total)
         pages = math.ceil(total / size)
         rest = await gather_or_cancel(
-            *(self._page(resource, detail, n, size, on_page) for n in range(2, pages + 1))
+            *(self._page(resource, detail, n, size, on_page, record) for n in range(2, pages + 1))
         )
         if any(count != total for _, count in rest):
             raise BackendError(f"GET {path}: the listing changed while it was read; run again")
         return _whole(path, first + [record for page, _ in rest for record in page], total)
 
     async def _page_until_empty(
-        self, resource: str, detail: bool, first: list[Record], on_page: OnPage | None
+        self,
+        resource: str,
+        detail: bool,
+        first: list[Record],
+        on_page: OnPage | None,
+        record: type | None,
     ) -> list[Record]:
         records, size, number = list(first), len(first), 1
         page = first
         while page:
             number += 1
-            page, _ = await self._page(resource, detail, number, size, on_page)
+            page, _ = await self._page(resource, detail, number, size, on_page, record)
             records.extend(page)
         return _whole(self._paged_path(resource, detail), records, None)
 
@@ -217,16 +230,27 @@ class LogiSenseClient:
         return f"{API}/{resource}/Paged" + ("/Detail" if detail else "")
 
     async def _page(
-        self, resource: str, detail: bool, number: int, size: int, on_page: OnPage | None = None
+        self,
+        resource: str,
+        detail: bool,
+        number: int,
+        size: int,
+        on_page: OnPage | None = None,
+        record: type | None = None,
     ) -> tuple[list[Record], int | None]:
         path = self._paged_path(resource, detail)
         header = json.dumps({"pageNumber": number, "pageSize": size, "excludeTotalCount": False})
         response = await self._http.request(
             "GET", path, idempotent=True, headers={"Pagination": header}
         )
-        # In one pass in C when the answer has the documented shape; any other answer is
-        # read by `PagedResponse`, which says what is wrong with it.
-        decoded = decode_page(response.content, "pagedResults")
+        # In one pass in C when the answer has the documented shape (into `record`s when
+        # they fit it); any other answer is read by `PagedResponse`, which says what is
+        # wrong with it.
+        decoded = None
+        if record is not None:
+            decoded = decode_records(response.content, "pagedResults", record)
+        if decoded is None:
+            decoded = decode_page(response.content, "pagedResults")
         if decoded is None:
             body = self._http.decode_json("GET", path, response)
             parsed = _parse(PagedResponse, body, "GET", path)

@@ -25,6 +25,7 @@ from catalogsync.backends.logisense.mapping import (
     PackageChildren,
     Record,
     field_decoders,
+    identity_of,
     live_resources,
     package_children,
     package_resources,
@@ -92,7 +93,7 @@ class LiveRows:
         self.work()
         known: Iterator[PackageChildren] | None = None
         if children:  # the whole read's first step then, and so its first error
-            pairs = [(str(p["identity"]), package_children(p, lookups)) for p in packages]
+            pairs = [(str(identity_of(p)), package_children(p, lookups)) for p in packages]
             self.children = dict(pairs)
             known = (own for _, own in pairs)
         if self._failed:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from catalogsync.backends.logisense.catalog_format import (
@@ -21,8 +22,11 @@ from catalogsync.backends.logisense.catalog_format import (
     split_frequency,
 )
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
+from catalogsync.http.tables import record_type
 from catalogsync.live import LiveResource
 
+#: A record as decoded JSON (a dict); a Package Detail record may also be a typed one
+#: (`PACKAGE_DETAIL`, see "Package Detail records read typed" below).
 Record = Mapping[str, Any]
 
 
@@ -273,15 +277,21 @@ def details(record: Record, collection: str) -> list[Record]:
 
 def frequency_name(child: Record, lookups: Lookups) -> str:
     """A Package/Frequency record as the catalog writes it: `Month`, `3 Month`."""
-    count = child.get("frequency") or 1
-    kind = lookups.name("FrequencyType", child.get("frequencyTypeId"))
-    return normalise_frequency(f"{count} {kind}")
+    return _frequency(child.get("frequency"), child.get("frequencyTypeId"), lookups)
+
+
+def _frequency(count: Any, frequency_type_id: Any, lookups: Lookups) -> str:
+    kind = lookups.name("FrequencyType", frequency_type_id)
+    return normalise_frequency(f"{count or 1} {kind}")
 
 
 def currency_code(child: Record, lookups: Lookups) -> str:
     """A Package/Currency record's currency code."""
-    code = child.get("currencyCode")
-    return str(code) if code else lookups.name("Currency", child.get("currencyId"))
+    return _currency(child.get("currencyCode"), child.get("currencyId"), lookups)
+
+
+def _currency(code: Any, currency_id: Any, lookups: Lookups) -> str:
+    return str(code) if code else lookups.name("Currency", currency_id)
 
 
 @dataclass(frozen=True)
@@ -293,6 +303,8 @@ class PackageChildren:
 
 
 def package_children(record: Record, lookups: Lookups) -> PackageChildren:
+    if type(record) is not dict and not isinstance(record, Mapping):
+        return _typed_children(record, lookups)
     return PackageChildren(
         {frequency_name(c, lookups): int(c["identity"]) for c in details(record, "frequencies")},
         {currency_code(c, lookups): int(c["identity"]) for c in details(record, "currencies")},
@@ -347,7 +359,14 @@ def package_resources(
     known = iter(children_of) if children_of is not None else None
     resources: list[LiveResource] = []
     services: list[LiveResource] = []
+    typed: _TypedMapping | None = None
     for record in packages:
+        if type(record) is not dict and not isinstance(record, Mapping):  # `PACKAGE_DETAIL`
+            typed = typed or _TypedMapping(decoders, service_names)
+            children = next(known) if known is not None else _typed_children(record, lookups)
+            resources.append(typed.package(record, children))
+            typed.services(record, services)
+            continue
         name = str(record["name"])
         fields = _decoded(record, decoders[Kind.PACKAGE])
         children = next(known) if known is not None else package_children(record, lookups)
@@ -369,6 +388,147 @@ def package_resources(
 def _live(ref: Ref, record: Record, fields: dict[str, Value]) -> LiveResource:
     updated_at = str(record.get("updated") or record.get("created") or "") or None
     return LiveResource.adopting(ref, str(record["identity"]), fields, updated_at)
+
+
+def identity_of(record: Record) -> Any:
+    """`record["identity"]` (a KeyError without one), of a dict or a typed record alike."""
+    if type(record) is dict or isinstance(record, Mapping):
+        return record["identity"]
+    return record.identity
+
+
+# -- Package Detail records read typed --------------------------------------------------
+#
+# At L the page of package details is 63 MB (5,000 packages carrying 150,000 package
+# services), nearly always the read's last answer: its decoding and mapping is CPU spent
+# after the last answer. Read as dicts (every key of every record, ~15 a service) and then
+# value by value through the field decoders, it was ~1 s of CPU. `PACKAGE_DETAIL` reads a
+# record for the fields mapped here only, each value already of the JSON type its field
+# documents (`_WIRE_TYPES`), so no value needs decoding but lookups and dates, and a
+# package service's fields are one dict made in C. A page with any other value (a string
+# for a number, a record without its identity, …) is read as dicts, as before
+# (`LogiSenseClient.paged`), and mapped above, which says what is wrong with it. Both give
+# the same live resources and children for the same page
+# (tests/backends/logisense/test_typed_details.py).
+
+_WIRE_TYPES: dict[FieldType, Any] = {
+    FieldType.TEXT: str | None,
+    FieldType.FLAG: bool | None,  # JSON true/false only: `_flag` keeps them as they are
+    FieldType.INT: int | None,  # not true/false, not 1.0: `_int` keeps these as they are
+    FieldType.LOOKUP: int | None,
+    FieldType.DATE: str | None,
+}
+#: What `_live` reads for `updated_at`.
+_STAMPS = (("created", str | None, None), ("updated", str | None, None))
+
+
+def _typed_fields(kind: Kind) -> list[tuple[str, Any, Any]]:
+    return [(spec.wire, _WIRE_TYPES[spec.type], None) for spec in FIELDS[kind]]
+
+
+_FREQUENCY = record_type(
+    "PackageFrequency",
+    [("identity", int), ("frequency", int | None, None), ("frequencyTypeId", int | None, None)],
+)
+_CURRENCY = record_type(
+    "PackageCurrency",
+    [("identity", int), ("currencyCode", str | None, None), ("currencyId", int | None, None)],
+)
+_SERVICE = record_type(
+    "PackageService",
+    [
+        ("identity", int),
+        ("serviceId", int | None, None),
+        ("serviceName", str | None, None),
+        *_typed_fields(Kind.PACKAGE_PRODUCT),
+        *_STAMPS,
+    ],
+)
+_DETAILS = record_type(
+    "PackageDetails",
+    [
+        ("services", list[_SERVICE] | None, None),  # type: ignore[valid-type]
+        ("frequencies", list[_FREQUENCY] | None, None),  # type: ignore[valid-type]
+        ("currencies", list[_CURRENCY] | None, None),  # type: ignore[valid-type]
+    ],
+)
+#: A Package Detail record read typed (`LogiSenseClient.paged(..., record=PACKAGE_DETAIL)`).
+PACKAGE_DETAIL = record_type(
+    "PackageDetail",
+    [
+        ("identity", int),
+        ("name", str),
+        *_typed_fields(Kind.PACKAGE),
+        *_STAMPS,
+        ("details", _DETAILS | None, None),
+    ],
+)
+_TYPED_KINDS = (FieldType.LOOKUP, FieldType.DATE)  # the values that still need decoding
+
+
+def _typed_children(record: Any, lookups: Lookups) -> PackageChildren:
+    details = record.details
+    frequencies = (details.frequencies if details is not None else None) or ()
+    currencies = (details.currencies if details is not None else None) or ()
+    return PackageChildren(
+        {_frequency(c.frequency, c.frequencyTypeId, lookups): c.identity for c in frequencies},
+        {_currency(c.currencyCode, c.currencyId, lookups): c.identity for c in currencies},
+    )
+
+
+class _TypedMapping:
+    """`package_resources` of `PACKAGE_DETAIL` records: the same resources, from values
+    that are already of their types (only lookups and dates go through their decoders)."""
+
+    def __init__(self, decoders: dict[Kind, FieldDecoders], service_names: Mapping[int, str]):
+        self._service_names = service_names
+        self._package = self._fields(Kind.PACKAGE, decoders)
+        self._service = self._fields(Kind.PACKAGE_PRODUCT, decoders)
+
+    @staticmethod
+    def _fields(
+        kind: Kind, decoders: dict[Kind, FieldDecoders]
+    ) -> Callable[[Any], dict[str, Value]]:
+        names = tuple(name for name, _, _ in decoders[kind])
+        wires = [wire for _, wire, _ in decoders[kind]]
+        values = attrgetter(*wires) if len(wires) > 1 else lambda r: (getattr(r, wires[0]),)
+        decoded = [
+            (name, decode)
+            for (name, _, decode), spec in zip(decoders[kind], FIELDS[kind], strict=True)
+            if spec.type in _TYPED_KINDS
+        ]
+
+        def fields(record: Any) -> dict[str, Value]:
+            found = dict(zip(names, values(record), strict=True))
+            for name, decode in decoded:
+                found[name] = decode(found[name])
+            return found
+
+        return fields
+
+    def package(self, record: Any, children: PackageChildren) -> LiveResource:
+        fields = self._package(record)
+        fields["frequencies"] = tuple(sorted(children.frequencies))
+        fields["currencies"] = tuple(sorted(children.currencies))
+        updated_at = record.updated or record.created or None
+        return LiveResource.adopting(
+            package_ref(record.name), str(record.identity), fields, updated_at
+        )
+
+    def services(self, record: Any, into: list[LiveResource]) -> None:
+        """The live resources of the package's services, appended to `into`."""
+        details = record.details
+        children = (details.services if details is not None else None) or ()
+        name, names, fields_of = record.name, self._service_names, self._service
+        adopting, append = LiveResource.adopting, into.append
+        for child in children:
+            service_id = child.serviceId
+            service = names.get(service_id) if service_id is not None else None
+            service = service or child.serviceName
+            if service:
+                updated_at = child.updated or child.created or None
+                ref = package_product_ref(name, service)
+                append(adopting(ref, str(child.identity), fields_of(child), updated_at))
 
 
 @dataclass(frozen=True)

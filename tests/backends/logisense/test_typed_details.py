@@ -1,0 +1,190 @@
+"""Package Detail records read typed (`mapping.PACKAGE_DETAIL`, `tables.decode_records`)
+map to the live resources and children the same page read as dicts maps to; a page with
+any other value is read as dicts, as before, so a listing may hold both."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.live_rows import LiveRows
+from catalogsync.backends.logisense.mapping import PACKAGE_DETAIL, Record
+from catalogsync.errors import BackendError
+from catalogsync.http.tables import decode_page, decode_records
+from tests.backends.logisense.test_live_rows import _outcome, _package, _service
+from tests.backends.logisense.test_mapping import LOOKUPS
+
+# Packages whose values are all of their documented JSON types (read typed), beside the
+# live-rows tests' packages, which also carry values of other types (read as dicts).
+_child = st.fixed_dictionaries(
+    {
+        "identity": st.integers(100, 400),
+        "serviceId": st.sampled_from([1, 2, 3, 12, 99, None]),
+        "defaultInstances": st.sampled_from([None, 0, 1, 7]),
+        "maximumInstances": st.sampled_from([None, 2**40]),
+        "updated": st.sampled_from([None, "", "2026-01-02T00:00:00.000Z"]),
+    },
+    optional={
+        "serviceName": st.sampled_from([None, "", "Named", "S1"]),
+        "minimumInstances": st.sampled_from([None, 1]),
+        "created": st.sampled_from([None, "", "2026-01-01T00:00:00.000Z"]),
+        "termId": st.sampled_from([None, "ignored", 1.5]),  # not read: any value
+    },
+)
+_details = st.fixed_dictionaries(
+    {"services": st.lists(_child, max_size=4)},
+    optional={
+        "frequencies": st.lists(
+            st.fixed_dictionaries(
+                {"identity": st.integers(500, 600)},
+                optional={
+                    "frequency": st.sampled_from([None, 1, 3]),
+                    "frequencyTypeId": st.sampled_from([None, 3, 4]),
+                },
+            ),
+            max_size=2,
+        ),
+        "currencies": st.lists(
+            st.fixed_dictionaries(
+                {"identity": st.integers(700, 800)},
+                optional={
+                    "currencyId": st.sampled_from([None, 1, 5]),
+                    "currencyCode": st.sampled_from([None, "", "EUR"]),
+                },
+            ),
+            max_size=2,
+        ),
+    },
+)
+_typed_package = st.fixed_dictionaries(
+    {
+        "identity": st.integers(50, 60),
+        "name": st.sampled_from(["Gold", "Silver", " B "]),
+        "details": st.one_of(_details, _details, st.none()),
+        "packageCategoryId": st.sampled_from([None, 2, 9]),
+        "start": st.sampled_from([None, "", "2026-01-01T00:00:00.000Z", "not a date"]),
+    },
+    optional={
+        "defaultAccountPackageStatusTypeId": st.sampled_from([None, 1]),
+        "description": st.sampled_from([None, "", "text"]),
+        "fullPeriod": st.sampled_from([None, True, False]),
+        "created": st.sampled_from([None, "2026-01-01T00:00:00.000Z"]),
+        "updated": st.sampled_from([None, "2026-01-02T00:00:00.000Z"]),
+    },
+)
+
+
+def _page(packages: list[Record]) -> bytes:
+    return json.dumps({"pagedResults": {"totalCount": len(packages), "items": packages}}).encode()
+
+
+def _finished(services: list[Record], packages: list[Any], children: bool) -> Any:
+    """`LiveRows` over the whole read: the live catalog and the children (or the error)."""
+
+    def build() -> Any:
+        rows = LiveRows()
+        rows.services(services)
+        rows.named(LOOKUPS)
+        rows.work()
+        return rows.finish(list(services), packages, LOOKUPS, children=children), rows.children
+
+    return _outcome(build)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    services=st.lists(_service, max_size=6),
+    packages=st.one_of(
+        st.lists(_typed_package, min_size=1, max_size=4),
+        st.lists(st.one_of(_typed_package, _package), max_size=4),
+    ),
+    children=st.booleans(),
+)
+def test_a_page_read_typed_maps_as_the_same_page_read_as_dicts(
+    services: list[Record], packages: list[Record], children: bool
+) -> None:
+    body = _page(packages)
+    typed = decode_records(body, "pagedResults", PACKAGE_DETAIL)
+    dicts = decode_page(body, "pagedResults")
+    assert dicts is not None
+    if typed is None:
+        return  # read as dicts, as before
+    assert typed[1] == dicts[1]
+    expected = _finished(copy.deepcopy(services), dicts[0], children)
+    assert _finished(copy.deepcopy(services), typed[0], children) == expected
+
+
+def test_a_documented_page_is_read_typed_and_any_other_value_reads_it_as_dicts() -> None:
+    child: dict[str, Any] = {"identity": 9, "serviceId": 2, "defaultInstances": 1, "termName": None}
+    package: dict[str, Any] = {
+        "identity": 5,
+        "name": "P",
+        "fullPeriod": False,
+        "details": {"services": [child]},
+    }
+    typed = decode_records(_page([package]), "pagedResults", PACKAGE_DETAIL)
+    assert typed is not None and not isinstance(typed[0][0], dict)
+    assert typed[0][0].details.services[0].defaultInstances == 1
+    for field, value in [("defaultInstances", "1"), ("defaultInstances", True), ("serviceId", 2.0)]:
+        odd = copy.deepcopy(package)
+        odd["details"]["services"] = [{**child, field: value}]
+        assert decode_records(_page([odd]), "pagedResults", PACKAGE_DETAIL) is None
+    assert decode_records(_page([{"name": "no identity"}]), "pagedResults", PACKAGE_DETAIL) is None
+
+
+class _Pages(httpx.AsyncBaseTransport):
+    """Two pages of packages: the first of the documented types, the second not."""
+
+    def __init__(self, second_identity: int) -> None:
+        self.second_identity = second_identity
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Login"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 1800})
+        number = json.loads(request.headers["pagination"])["pageNumber"]
+        child = {"identity": 9 + number, "serviceId": 2, "defaultInstances": 1}
+        if number == 1:
+            items = [{"identity": 1, "name": "A", "details": {"services": [child]}}]
+        else:
+            child["defaultInstances"] = "1"  # text for a number: this page is read as dicts
+            items = [
+                {"identity": self.second_identity, "name": "B", "details": {"services": [child]}}
+            ]
+        return httpx.Response(200, json={"pagedResults": {"totalCount": 2, "items": items}})
+
+
+def _listing(second_identity: int) -> list[Any]:
+    client = LogiSenseClient(
+        "http://tenant",
+        "u",
+        "p",
+        transport=_Pages(second_identity),
+        allow_insecure_http=True,
+        page_size=1,
+    )
+
+    async def read() -> list[Any]:
+        try:
+            return await client.paged("Package", detail=True, record=PACKAGE_DETAIL)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(read())
+
+
+def test_a_listing_may_hold_typed_and_dict_records_and_is_proven_whole_either_way() -> None:
+    records = _listing(2)
+    assert [isinstance(r, dict) for r in records] == [False, True]
+    first = {"identity": 10, "serviceId": 2, "defaultInstances": 1}
+    as_dicts = [{"identity": 1, "name": "A", "details": {"services": [first]}}, records[1]]
+    assert _finished([], records, True) == _finished([], as_dicts, True)
+    with pytest.raises(BackendError, match="record 1 came back on two pages"):
+        _listing(1)
