@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from itertools import groupby
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +25,17 @@ from catalogsync.errors import CatalogValidationError, Issue, PlanError, SourceL
 from catalogsync.live import LiveCatalog, LookupField, LookupTable
 from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
 
+_KIND_OF, _FIELDS_OF = attrgetter("ref.kind"), attrgetter("fields")
+
 
 async def check_lookup_names(desired: Catalog, backend: Backend) -> None:
     """Raise CatalogValidationError listing every lookup name the live system lacks."""
-    used = {(r.ref.kind, name) for r in desired for name, value in r.fields.items() if value}
+    fields = _fields_by_kind(desired)
+    used = {(kind, name) for kind, of_kind in fields.items() for name in _set_fields(of_kind)}
     tables = await backend.lookup_tables(used) if used else {}
     if not tables:
         return  # no field names a lookup row: nothing to check, object by object
-    if _all_known(desired, tables):
+    if _all_known(fields, tables):
         return  # every name resolves (nearly always): no issues to locate, object by object
     files: dict[str, YamlDocument | None] = {}
     issues = [i for resource in desired for i in _unknown_names(resource, tables, files)]
@@ -38,24 +43,37 @@ async def check_lookup_names(desired: Catalog, backend: Backend) -> None:
         raise CatalogValidationError(issues)
 
 
-def _all_known(desired: Catalog, tables: dict[LookupField, LookupTable]) -> bool:
-    """Whether every lookup name `desired` uses is in its table: each distinct value of a
-    lookup field checked once, not once per object (a large catalog repeats a handful)."""
-    fields: dict[Kind, list[tuple[str, LookupTable]]] = {}
+def _fields_by_kind(desired: Catalog) -> dict[Kind, list[Mapping[str, Value]]]:
+    """Each object's fields, by kind (a catalog's objects come kind by kind: a few runs)."""
+    fields: dict[Kind, list[Mapping[str, Value]]] = defaultdict(list)
+    for kind, run in groupby(desired, _KIND_OF):
+        fields[kind].extend(map(_FIELDS_OF, run))
+    return fields
+
+
+def _set_fields(of_kind: list[Mapping[str, Value]]) -> Iterator[str]:
+    """The fields some object of a kind sets (to a value that is not empty): each field
+    any of them has, then the first object found to set it, in C (a large catalog has
+    ~200,000 objects and a handful of fields, set by most of them)."""
+    for name in set().union(*of_kind):
+        if any(map(methodcaller("get", name), of_kind)):
+            yield name
+
+
+def _all_known(
+    fields: dict[Kind, list[Mapping[str, Value]]], tables: dict[LookupField, LookupTable]
+) -> bool:
+    """Whether every lookup name the objects' `fields` use is in its table: each distinct
+    value of a lookup field checked once, not once per object (a large catalog repeats a
+    handful), the distinct values found in C."""
     for (kind, field), table in tables.items():
-        fields.setdefault(kind, []).append((field, table))
-    seen: set[tuple[LookupField, type, Value]] = set()
-    for resource in desired:
-        kind = resource.ref.kind
-        for field, table in fields.get(kind, ()):
-            value = resource.fields.get(field)
-            # keyed by type too: True and Decimal(1) are equal but name different rows
-            key = ((kind, field), type(value), value)
-            if not value or key in seen:
+        values = list(map(methodcaller("get", field), fields.get(kind, ())))
+        # by type too: True and Decimal(1) are equal but name different rows
+        for _, value in set(zip(map(type, values), values, strict=True)):
+            if not value:
                 continue
-            seen.add(key)
-            values = value if isinstance(value, tuple) else (str(value),)
-            if any(table.unknown(one) is not None for one in values):
+            names = value if isinstance(value, tuple) else (str(value),)
+            if any(table.unknown(one) is not None for one in names):
                 return False
     return True
 

@@ -58,3 +58,24 @@ async def test_every_object_with_an_unknown_name_is_an_issue() -> None:
 async def test_equal_values_of_other_types_are_each_checked_by_their_own_text() -> None:
     # True == Decimal(1) == 1, but they name rows 'True' and '1'
     assert await check(catalog(Decimal(1), True)) == ["unknown unit 'True' (known: 1, GB)"]
+
+
+async def test_the_tables_asked_for_are_of_the_fields_some_object_sets() -> None:
+    asked: list[set[LookupField]] = []
+
+    class Asked(Tables):
+        async def lookup_tables(
+            self, fields: Collection[LookupField]
+        ) -> dict[LookupField, LookupTable]:
+            asked.append(set(fields))
+            return await super().lookup_tables(fields)
+
+    desired = Catalog(
+        (
+            Resource(product_ref("A"), {"unit": None, "rate": "", "plan": "x"}),
+            Resource(product_ref("B"), {"unit": "GB", "rate": None, "tiers": ()}),
+            Resource(package_ref("P"), {"currencies": (), "unit": 0, "name": "P"}),
+        )
+    )
+    await check_lookup_names(desired, Asked())  # type: ignore[arg-type]
+    assert asked == [{(Kind.PRODUCT, "unit"), (Kind.PRODUCT, "plan"), (Kind.PACKAGE, "name")}]
