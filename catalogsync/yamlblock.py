@@ -205,9 +205,7 @@ def _parts(
             # A line right of an indentless sequence does not end it: libyaml reads it
             # as more of its last item's scalar (or refuses it), so the sequence is not
             # handed out and the line is left to libyaml below.
-            while stack[-1][2] > column or (
-                stack[-1][4] and not dash and column <= stack[-1][2]
-            ):
+            while stack[-1][2] > column or (stack[-1][4] and not dash and column <= stack[-1][2]):
                 frame = stack.pop()
                 if frame is slicing:
                     if frame[0]:

@@ -78,9 +78,7 @@ def test_example_plan_apply_replan_over_loopback_against_the_strict_emulator(
     assert packages and all(p["details"]["services"] for p in packages)
 
 
-def test_the_plan_names_kinds_in_logisense_words(
-    project: Path, served: tuple[str, Path]
-) -> None:
+def test_the_plan_names_kinds_in_logisense_words(project: Path, served: tuple[str, Path]) -> None:
     code, out, err = run(project, "plan")
     assert code == 0, out + err
     assert '+ service "' in out and '+ package service "' in out, out

@@ -205,9 +205,7 @@ def test_objects_that_link_pass_the_file_by_file_check(
         assert package_product_ref("Gold", "Data") in prepared.result.refs
 
 
-def test_a_problem_across_files_is_worded_by_the_whole_check(
-    where: str, tmp_path: Path
-) -> None:
+def test_a_problem_across_files_is_worded_by_the_whole_check(where: str, tmp_path: Path) -> None:
     """The checks across files run on stand-ins; what they find is worded as ever: here a
     kept file renames a product from a name the export writes."""
     project = tmp_path / "adopt"

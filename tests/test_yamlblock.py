@@ -247,7 +247,12 @@ def test_a_doubt_after_parts_were_handed_out_lets_libyaml_go_on_from_there() -> 
             handed.append(part.data)
     assert handed == [[{"name": f"P{i}"}, {"name": f"P{i + 1}"}] for i in (0, 2)]
     parts = list(fast_parts(text, split=_split, size=2, place=_place))
-    assert [part.data for part in parts] == [*handed, [{"name": "P4"}, {"name": "P5"}], [{"name": "late"}], {"other": 1}]
+    assert [part.data for part in parts] == [
+        *handed,
+        [{"name": "P4"}, {"name": "P5"}],
+        [{"name": "late"}],
+        {"other": 1},
+    ]
     assert_same(text)
 
 

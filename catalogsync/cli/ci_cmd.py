@@ -52,6 +52,7 @@ from catalogsync.workflow import choose_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 def provider_options(func: F) -> F:
     """--provider, --repo and --api-url: override what the CI environment says."""
     func = click.option(

@@ -21,9 +21,7 @@ from catalogsync.yamlio import display_path
 
 
 @cli.command()
-@click.argument(
-    "directory", required=False, type=click.Path(file_okay=False, path_type=Path)
-)
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--backend",
     type=click.Choice(backend_names()),

@@ -30,9 +30,7 @@ def set_color_mode(mode: str) -> None:
     _color_mode = mode
 
 
-def color_wanted(
-    mode: str, is_tty: bool, environ: Mapping[str, str] | None = None
-) -> bool:
+def color_wanted(mode: str, is_tty: bool, environ: Mapping[str, str] | None = None) -> bool:
     """Whether to colour: `--color` first, then NO_COLOR / FORCE_COLOR, then the terminal.
 
     no-color.org: NO_COLOR disables colour only when it is set *and not empty*.

@@ -249,6 +249,4 @@ def skip_reason(
     ]
     if not blocked:
         return "not attempted"
-    return "depends on " + ", ".join(
-        f"{outcomes[ref].value} {words.title(ref)}" for ref in blocked
-    )
+    return "depends on " + ", ".join(f"{outcomes[ref].value} {words.title(ref)}" for ref in blocked)

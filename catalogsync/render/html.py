@@ -238,8 +238,5 @@ def render_drift_html(report: DriftReport) -> str:
 
 def _drift_row(kind: str, finding: str, label: str, body: str, search: str) -> Row:
     """One finding; `kind` in the billing system's words."""
-    head = (
-        f"<h3><code>{esc(kind)} {esc(label)}</code>"
-        f'<span class="tag">{esc(finding)}</span></h3>'
-    )
+    head = f'<h3><code>{esc(kind)} {esc(label)}</code><span class="tag">{esc(finding)}</span></h3>'
     return Row(kind, finding, "", f"{label} {search}", head + body)

@@ -82,4 +82,3 @@ async def test_without_a_vendor_parser_only_the_conventional_keys_are_read() -> 
     # a shape nobody parses is shown whole (redacted and shortened like any server text)
     assert "INVALID_SESSION_ID" in await _error(400, BP_BODY)
     assert no_vendor_messages(BP_BODY) == []
-

@@ -25,8 +25,6 @@ MERMAID_BUNDLES = sorted((ROOT / "tools" / "mermaid").glob("mermaid-*.min.js"))
 Browser = Callable[..., str]
 
 
-
-
 def need(what: str, present: bool) -> None:
     """Skip (fail in CI) when a tool the browser tests need is not installed."""
     if present:

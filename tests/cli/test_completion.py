@@ -32,7 +32,11 @@ def complete(words: str) -> list[str]:
     }
     done = subprocess.run(
         [sys.executable, "-m", "catalogsync"],
-        env=env, capture_output=True, text=True, cwd=ROOT, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return [line.split(",", 1)[1] for line in done.stdout.splitlines()]

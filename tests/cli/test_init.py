@@ -66,8 +66,14 @@ def test_ci_github_writes_a_workflow_that_validates_with_annotations(tmp_path: P
     assert "catalogsync validate --format github" in text
     assert run("-C", str(project), "validate")[0] == 0  # the workflow is not read as catalog
     checked = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         str(workflow)],
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -121,7 +127,10 @@ def test_from_the_embedded_emulator_is_refused(tmp_path: Path) -> None:
 def test_benchmarks_generate_has_help_and_writes_a_project(tmp_path: Path) -> None:
     helped = subprocess.run(
         [sys.executable, "-m", "benchmarks.generate", "--help"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert helped.returncode == 0 and "usage: python -m benchmarks.generate" in helped.stdout
     from benchmarks.generate import main

@@ -100,7 +100,9 @@ def test_minutes_are_written_as_minutes() -> None:
     report = ProgressReporter("applying", "changes", stream=out, is_tty=False, clock=clock)
     clock.now = 125
     report(1, 2)
-    assert out.getvalue() == "applying: 1/2 changes (50%), 2 min 05 s elapsed, about 2 min 05 s left\n"
+    assert (
+        out.getvalue() == "applying: 1/2 changes (50%), 2 min 05 s elapsed, about 2 min 05 s left\n"
+    )
 
 
 def test_under_a_second_left_is_not_worth_a_word() -> None:

@@ -67,9 +67,7 @@ def test_a_saved_plan_applies_only_with_the_selection_it_was_made_with(example: 
     assert run(example, "plan", "--only", "product", "--out", str(plan_file))[0] == 0
     code, _, err = run(example, "apply", str(plan_file))
     assert code == 1
-    assert (
-        "the plan was made with --only product:*, but apply was given no --only/--exclude" in err
-    )
+    assert "the plan was made with --only product:*, but apply was given no --only/--exclude" in err
     code, _, err = run(example, "apply", str(plan_file), "--only", "package")
     assert code == 1 and "but apply was given --only package:*" in err
     code, out, _ = run(example, "apply", str(plan_file), "--only", "product")

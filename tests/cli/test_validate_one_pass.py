@@ -103,7 +103,9 @@ def test_json_format_is_one_document_with_every_problem(broken: Path) -> None:
 
 
 def test_json_format_of_a_valid_project_counts_its_objects() -> None:
-    code, out, _ = run("-C", str(ROOT / "catalogs" / "logisense-example"), "validate", "--format", "json")
+    code, out, _ = run(
+        "-C", str(ROOT / "catalogs" / "logisense-example"), "validate", "--format", "json"
+    )
     assert code == 0
     assert json.loads(out) == {
         "backend": "logisense",

@@ -238,7 +238,9 @@ def test_sql_length_limit(api: Api, emulator: BillingPlatformEmulator) -> None:
     assert isinstance(emulator.faults, BillingPlatformFaults)  # the emulator's own faults
     emulator.faults.max_sql_length = 50
     assert (
-        api.query("SELECT Id FROM RATING_METHOD WHERE ExternalKey <> 'abcdefghijklmnop'").status_code
+        api.query(
+            "SELECT Id FROM RATING_METHOD WHERE ExternalKey <> 'abcdefghijklmnop'"
+        ).status_code
         == 400
     )
 
@@ -290,14 +292,18 @@ def test_answers_are_the_bytes_of_json_dumps_of_the_stored_records(
     """The query and retrieve answers are written from SQLite's text and in C (msgspec):
     byte for byte what `JSONResponse` (json.dumps) made of `to_wire` of every stored value,
     for control characters, line separators, quotes, non-ASCII, integers, flags and NULLs."""
-    awkward = "tab\there\nnew \x00\x01\x1f\x7f \u2028\u2029 \"q\" \\ / \U0001f600 é"
+    awkward = 'tab\there\nnew \x00\x01\x1f\x7f \u2028\u2029 "q" \\ / \U0001f600 é'
     assert api.create("PRODUCT", [{"Name": awkward, "Status": "ACTIVE", "Rate": "-0.50"}])[0][
         "success"
     ]
     stored = emulator.records("PRODUCT")
     fields = ["Id", "Name", "Rate", "Status", "DefaultRateFlag", "RatingMethodId", "ExternalKey"]
     for response, envelope, columns in (
-        (api.query(f"SELECT {', '.join(fields)} FROM PRODUCT ORDER BY Id"), "queryResponse", fields),
+        (
+            api.query(f"SELECT {', '.join(fields)} FROM PRODUCT ORDER BY Id"),
+            "queryResponse",
+            fields,
+        ),
         (
             api.request("GET", "/rest/2.0/PRODUCT", params={"queryAnsiSql": "Id > 0"}),
             "retrieveResponse",

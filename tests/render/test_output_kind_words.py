@@ -126,7 +126,6 @@ def test_logisense_words_reach_every_table_entry() -> None:
         assert "service" in PLAN_OUTPUTS[fmt](LOGISENSE_PLAN, OutputStyle())
 
 
-
 def test_logisense_apply_needs_say_service() -> None:
     needs = ApplyNeeds(
         allow_delete=(product_ref("Legacy Minutes"),),

@@ -284,7 +284,7 @@ def test_get_answers_are_the_bytes_json_dumps_writes(
     """GET answers are written in C (msgspec): byte for byte what `JSONResponse`
     (json.dumps) writes, awkward text (control characters, U+2028, non-ASCII), integers,
     booleans and nulls included."""
-    awkward = "tab\there\nnew \x01\x1f\x7f \u2028\u2029 \"q\" \\ / \U0001f600 Größe"
+    awkward = 'tab\there\nnew \x01\x1f\x7f \u2028\u2029 "q" \\ / \U0001f600 Größe'
     service = int(ls.create("Service", name=awkward, serviceTypeId=1)["identity"])
     ls.create("Package/Service", packageId=package, serviceId=service, maximumInstances=4)
     ls.create("Package/Frequency", packageId=package, frequencyTypeId=3)
