@@ -232,6 +232,7 @@ def test_a_bug_in_the_emulator_is_a_500_with_the_error_body(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(emulator.db, "run_query", broken)
+    monkeypatch.setattr(emulator.db, "run_query_json", broken)
     response = api.query(SQL)
     assert response.status_code == 500
     assert response.json() == {"error": "Internal error", "message": "internal error: RuntimeError"}

@@ -10,6 +10,8 @@ import pytest
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.billingplatform.faults import BillingPlatformFaults
 from catalogsync.emulator.billingplatform.schema import ENTITIES
+from catalogsync.emulator.billingplatform.sql import compile_query
+from catalogsync.http.tables import encode_json
 from tests.emulator.conftest import Api
 
 TRICKY = [
@@ -318,3 +320,36 @@ def test_answers_are_the_bytes_of_json_dumps_of_the_stored_records(
         ).encode("utf-8")
     count = api.query("SELECT COUNT(Id) RowCount FROM PRODUCT")
     assert count.content == b'{"queryResponse":[{"RowCount":"%d"}]}' % len(stored)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT Id, Name, Rate, Status, DefaultRateFlag FROM PRODUCT ORDER BY Name DESC",
+        # aliases as written, quotes and all, and a key sent in two spellings
+        """SELECT Name AS "it's", Rate AS "a\\b", Id AS "日本", name AS nm FROM PRODUCT""",
+        "SELECT Id, Name FROM PRODUCT WHERE Name LIKE '%o%' OFFSET 1 ROWS FETCH NEXT 2 ROWS ONLY",
+        "SELECT COUNT(Id) FROM PRODUCT WHERE Status = 'TRICKY'",
+        'SELECT COUNT(*) AS "n" FROM PRODUCT',
+    ],
+)
+def test_answers_built_as_json_text_are_the_dict_rows_bytes(
+    api: Api, emulator: BillingPlatformEmulator, products: dict[str, str], sql: str
+) -> None:
+    """Each row's JSON is built by SQLite (`CompiledQuery.json_sql`); the answer is byte for
+    byte `encode_json` of the rows `run_query` reads as dicts."""
+    compiled = compile_query(sql, max_rows=10_000)
+    assert compiled.json_sql is not None
+    expected = encode_json({"queryResponse": emulator.db.run_query(compiled)})
+    assert api.query(sql).content == expected
+
+
+def test_a_key_selected_twice_is_answered_once_as_a_dict_row_holds_it(
+    api: Api, products: dict[str, str]
+) -> None:
+    """Two columns under one key: no JSON text (it would hold the key twice); the answer
+    keeps the dict row's one key, with the last column's value."""
+    sql = "SELECT Name AS k, Id AS k FROM PRODUCT WHERE Name = 'Alpha'"
+    assert compile_query(sql, max_rows=10).json_sql is None
+    response = api.query(sql)
+    assert response.content == b'{"queryResponse":[{"k":"%s"}]}' % products["Alpha"].encode()

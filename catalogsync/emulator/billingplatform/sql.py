@@ -51,12 +51,16 @@ class QueryError(ValueError):
 class CompiledQuery:
     """SQLite text and parameters for one query, and the response key of each column.
 
-    Every column it selects is already the wire text (`values.wire_sql`)."""
+    Every column it selects is already the wire text (`values.wire_sql`). `json_sql` is the
+    same query selecting each row as its JSON object text instead (SQLite builds it, in C:
+    `Database.run_query_json`), or None when no such text can be the answer's (two columns
+    with one key, which a dict row folds into one)."""
 
     entity: Entity
     keys: tuple[str, ...]
     sql: str
     params: tuple[Param, ...]
+    json_sql: str | None = None
 
 
 def compile_query(text: str, *, max_rows: int) -> CompiledQuery:
@@ -133,6 +137,30 @@ class _Operand:
     number: float | None = None  # the literal's numeric value, when it has one
 
 
+def _compiled(
+    entity: Entity, keys: tuple[str, ...], columns: list[str], rest: list[str], params: list[Param]
+) -> CompiledQuery:
+    """The query selecting `columns` (SQLite expressions) as wire text under `keys`, and its
+    `json_sql`; `rest` is the FROM clause onwards."""
+    tail = " ".join(rest)
+    values = [wire_sql(column) for column in columns]
+    sql = f"SELECT {', '.join(values)} {tail}"
+    json_sql = None
+    if len(set(keys)) == len(keys) and not any("\0" in key for key in keys):
+        # json_object escapes keys and values as json.dumps(ensure_ascii=False) does (every
+        # code point; tests/emulator/test_query.py pins the bytes); the keys are literals.
+        pairs = ", ".join(
+            f"{_literal(key)}, {value}" for key, value in zip(keys, values, strict=True)
+        )
+        json_sql = f"SELECT json_object({pairs}) {tail}"
+    return CompiledQuery(entity, keys, sql, tuple(params), json_sql)
+
+
+def _literal(text: str) -> str:
+    """`text` as an SQLite string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class _Compiler:
     """Compiles one checked SELECT; collects bound parameters as it goes."""
 
@@ -146,10 +174,7 @@ class _Compiler:
         if count is not None:
             return self._count(select, count)
         columns = [(f.name, f) for f in self.entity.fields] if all_fields else self._columns(select)
-        sql = [
-            "SELECT " + ", ".join(wire_sql(_quote(f)) for _, f in columns),
-            f"FROM {_quote_name(self.entity.name)}",
-        ]
+        sql = [f"FROM {_quote_name(self.entity.name)}"]
         where = select.args.get("where")
         if where is not None:
             sql.append("WHERE " + self._condition(where.this))
@@ -158,15 +183,15 @@ class _Compiler:
         limit = max_rows if fetch is None else min(fetch, max_rows)
         sql.append(f"LIMIT {int(limit)} OFFSET {int(offset)}")
         keys = tuple(key for key, _ in columns)
-        return CompiledQuery(self.entity, keys, " ".join(sql), tuple(self.params))
+        return _compiled(self.entity, keys, [_quote(f) for _, f in columns], sql, self.params)
 
     def _count(self, select: exp.Select, key: str) -> CompiledQuery:
         """`SELECT COUNT(field) [alias] FROM ENTITY [WHERE ...]`: one row, the count."""
-        sql = f"SELECT {wire_sql('COUNT(*)')} FROM {_quote_name(self.entity.name)}"
+        sql = [f"FROM {_quote_name(self.entity.name)}"]
         where = select.args.get("where")
         if where is not None:
-            sql += " WHERE " + self._condition(where.this)
-        return CompiledQuery(self.entity, (key,), sql, tuple(self.params))
+            sql.append("WHERE " + self._condition(where.this))
+        return _compiled(self.entity, (key,), ["COUNT(*)"], sql, self.params)
 
     # -- SELECT list and ORDER BY --------------------------------------------------------
 

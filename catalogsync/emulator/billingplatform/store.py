@@ -84,6 +84,15 @@ class Database(SqliteDatabase):
         keys = query.keys
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def run_query_json(self, query: CompiledQuery) -> list[str]:
+        """`run_query`'s rows, each as the JSON text `encode_json` writes of it, built by
+        SQLite (`CompiledQuery.json_sql`): a 10,000-row page cost 0.07 s of CPU under the
+        lock as Python rows and 0.03 s more to encode; as text, about half the total."""
+        assert query.json_sql is not None
+        with self.lock:
+            rows = self._conn.execute(query.json_sql, query.params).fetchall()
+        return [row[0] for row in rows]
+
     def get(self, entity: Entity, record_id: int) -> Record | None:
         """The whole stored record with this Id, or None."""
         names = entity.field_names

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from catalogsync.emulator.logisense.auth import iso_utc
+from catalogsync.emulator.logisense.pages import page_items_json
 from catalogsync.emulator.logisense.schema import Resource
 from catalogsync.emulator.logisense.search import (
     SEARCH_HEADER,
@@ -101,19 +104,31 @@ class Handlers:
         raw = parse_json_header(headers.get("Pagination"), "Pagination")
         page = parse_pagination(raw, self.emulator.faults.max_page_size)
         query = self._header_query(resource, headers)
-        return OK, self._page(resource, query, page, target.view.endswith("Detail"))
+        detail = target.view.endswith("Detail")
+        return OK, self._page(resource, query, page, detail, text=True)
 
     def _page(
-        self, resource: Resource, query: Query, page: Pagination, detail: bool
+        self, resource: Resource, query: Query, page: Pagination, detail: bool, *, text: bool
     ) -> dict[str, Any]:
+        """One page; `text`: its items as JSON text SQLite builds (`pages`: the same bytes
+        once encoded, in a fraction of the CPU), for an answer `encode_json` writes."""
+        items: list[dict[str, Any]] | msgspec.Raw
         with self.db.lock:
-            rows = self.db.select(resource, query, limit=page.page_size, offset=page.offset)
             # [INFERRED] excludeTotalCount skips the count and answers null.
             total = None if page.exclude_total_count else self.db.count(resource, query)
-            read = self.views.read(resource, rows, detail=detail)
-        # Built outside the lock: a small lookup asked meanwhile is answered rather than held
-        # until a whole page of package details is built.
-        items = read.build()
+            if text:
+                size, offset = page.page_size, page.offset
+                json = page_items_json(
+                    self.db, resource, query, limit=size, offset=offset, detail=detail
+                )
+                items = msgspec.Raw(json.encode("utf-8"))
+            else:
+                rows = self.db.select(resource, query, limit=page.page_size, offset=page.offset)
+                read = self.views.read(resource, rows, detail=detail)
+        if not text:
+            # Built outside the lock: a small lookup asked meanwhile is answered rather than
+            # held until the page is built.
+            items = read.build()
         return {
             "pagination": page.to_wire(),
             "pagedResults": {"totalCount": total, "items": items},
@@ -136,7 +151,8 @@ class Handlers:
         query = compile_search(resource, query_body.get("search"), query_body.get("orderBy"))
         if query_body.get("pagination") is not None:
             page = parse_pagination(query_body["pagination"], self.emulator.faults.max_page_size)
-            return OK, self._page(resource, query, page, False)
+            # a POST's answer is written by `JSONResponse`: the items as Python data
+            return OK, self._page(resource, query, page, False, text=False)
         with self.db.lock:
             rows = self.db.select(resource, query, limit=top)
             items = self.views.render(resource, rows)

@@ -8,11 +8,13 @@ Values are stored as their JSON types; booleans as 0/1, converted back on read.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from catalogsync.emulator.logisense.schema import LOOKUP_SEED, RESOURCES, Kind, Resource
 from catalogsync.emulator.sqlite import SqliteDatabase
+from catalogsync.http.tables import encode_json
 
 __all__ = ["SYSTEM_COLUMNS", "Database", "Query", "Record"]
 
@@ -46,6 +48,12 @@ class Query:
 
 class Database(SqliteDatabase):
     """The emulator's SQLite state. `db=None` keeps it in memory."""
+
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        # `ls_json(value, flag)`: a value as `encode_json` writes it (of `bool(value)` with
+        # a flag), for the pages SQLite writes as JSON (`pages`): called only for a float
+        # or a blob, which `json_object` would spell otherwise.
+        conn.create_function("ls_json", 2, _ls_json, deterministic=True)
 
     def create_schema(self) -> None:
         for resource in RESOURCES.values():
@@ -102,6 +110,11 @@ class Database(SqliteDatabase):
             rows = self._conn.execute(sql, params).fetchall()
         flags = [f.name for f in resource.fields if f.kind is Kind.BOOL]
         return [self._record(names, flags, row) for row in rows]
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of a read-only statement (`pages` builds its own)."""
+        with self.lock:
+            return self._conn.execute(sql, params).fetchall()
 
     def count(self, resource: Resource, query: Query | None = None) -> int:
         """How many records match `query`."""
@@ -165,6 +178,10 @@ class Database(SqliteDatabase):
             if record[name] is not None:
                 record[name] = bool(record[name])
         return record
+
+
+def _ls_json(value: Any, flag: int) -> str:
+    return encode_json(bool(value) if flag else value).decode("utf-8")
 
 
 #: The created stamp of seeded lookups. [INFERRED] any fixed past date.

@@ -15,14 +15,14 @@ from typing import Any
 from catalogsync.emulator.logisense.schema import RESOURCES, Resource, companion_name
 from catalogsync.emulator.logisense.store import Database, Record
 
-__all__ = ["OWNER_ID", "OWNER_NAME", "Rendering", "Views"]
+__all__ = ["OWNED", "OWNER_ID", "OWNER_NAME", "Rendering", "Views"]
 
 #: [INFERRED] the emulator is one tenant with one owner.
 OWNER_ID = 1
 OWNER_NAME = "Emulator"
 
 #: Resources whose pages show `ownerId` / `ownerName`.
-_OWNED = frozenset({"Service", "Package"})
+OWNED = frozenset({"Service", "Package"})
 _NONE: dict[int, Record] = {}
 #: A field as a response shows it: name, `xxxName` companion (of an `xxxId`), the records
 #: it may refer to by identity.
@@ -166,7 +166,7 @@ def _one(
         # The seed's Detail sample (004:485) shows currencyCode; the v8 Package-Currency
         # page does not, so only Detail output carries it.
         item["currencyCode"] = currency["code"] if currency else None
-    if resource.key in _OWNED:
+    if resource.key in OWNED:
         item["ownerId"], item["ownerName"] = OWNER_ID, OWNER_NAME
     if resource.shows_created:
         item["created"] = record["created"]
