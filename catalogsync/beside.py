@@ -1,4 +1,6 @@
-"""Work shared with a forked child on another core: items handed to whichever asks next.
+"""Work shared with a forked child on another core: items handed to whichever asks next
+(`Beside.share`), or one piece of work done there while this process does another
+(`Beside.run`).
 
 `export` writes its files and proves them by loading each back, which costs about twice
 what writing does. `Beside.share(count, work)` forks a child that starts with this
@@ -61,7 +63,7 @@ _RUN = struct.Struct("<II")  # first item, end (exclusive)
 class Beside(Generic[_R]):
     """A forked child running `work(its items)`; see `share`."""
 
-    def __init__(self, pid: int, queue: int, answers: int) -> None:
+    def __init__(self, pid: int, queue: int | None, answers: int) -> None:
         self._pid: int | None = pid
         self._queue: int | None = queue
         self._answers: int | None = answers
@@ -90,6 +92,22 @@ class Beside(Generic[_R]):
         os.close(answer_in)
         child = cls(pid, queue_out, answer_out)
         return child, child._mine()
+
+    @classmethod
+    def run(cls, work: Callable[[], _R]) -> Beside[_R] | None:
+        """A forked child running `work()` alone, while this process does something else
+        (None where a child cannot help: see `available`); `result` is its answer."""
+        if not available():
+            return None
+        answer_out, answer_in = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (its answer is what the tests check)
+            os.close(answer_out)
+            _child(work, answer_in)
+        os.close(answer_in)
+        return cls(pid, None, answer_out)
 
     def _mine(self) -> Iterator[int]:
         while self._queue is not None:

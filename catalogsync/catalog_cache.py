@@ -18,6 +18,10 @@ otherwise the YAML is loaded as usual and the entry replaced:
   cannot put into a plan what the YAML does not declare;
 - it reads back as a catalog (a truncated or corrupt entry is ignored).
 
+A command that reads the live catalog meanwhile has a catalog the cache does not hold
+loaded by a forked child on the other core (`loaded_beside`), which hands back the new
+entry's payload: the catalog is read back from it as from an entry.
+
 Only valid catalogs are kept: an invalid one is read from the YAML each time, for its
 located errors. Nothing here ever fails a command: a cache that cannot be read or written
 (read-only project, no home folder) is simply not used.
@@ -33,12 +37,11 @@ import io
 import json
 import os
 import pickle
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import catalogsync
+from catalogsync.beside import Beside
 from catalogsync.catalog import (
     Catalog,
     Kind,
@@ -47,13 +50,14 @@ from catalogsync.catalog import (
     restored_refs,
     restored_resources,
 )
+from catalogsync.catalog_cache_keys import entry_key, user_key
 from catalogsync.catalog_digest import catalog_digest
+from catalogsync.errors import CatalogValidationError
 from catalogsync.yamlio import display_path
 
 CACHE_FILE = "catalog.cache"
 #: Written first in every entry: a file that does not start with it is not one.
 _MAGIC = b"catalogsync catalog cache 5\n"
-_KEY_BYTES = 32
 _MAC_BYTES = hashlib.sha256().digest_size
 #: Set to "0" to neither read nor write the cache.
 ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
@@ -72,6 +76,8 @@ def cached_catalog(
     load: Callable[[], Catalog],
     counts_known: CountsKnown | None = None,
     write_later: WriteLater | None = None,
+    *,
+    beside: bool = False,
 ) -> Catalog:
     """The catalog `load()` returns for these files, from the cache when it holds it.
 
@@ -82,90 +88,90 @@ def cached_catalog(
     A catalog loaded from its files is written to the cache at once, unless `write_later`
     is given: it is then handed the write (which never fails), for a caller with a better
     moment than now (an apply writes it while its first wave waits on the network: at L,
-    ~1 s of CPU that stood between the YAML read and the plan)."""
-    if os.environ.get(ENV_SWITCH, "1") == "0":
-        return load()
-    secret = _user_key()
-    key = _entry_key(backend, files) if secret is not None else None
-    if secret is None or key is None:
-        return load()
+    ~1 s of CPU that stood between the YAML read and the plan).
+
+    With `beside`, a catalog the cache does not hold is loaded by a forked child on the
+    other core (`loaded_beside`), cache switched off or not: a caller that fetches the live
+    catalog meanwhile (`workflow.fetch_and_plan`) then has both cores at work."""
+    enabled = os.environ.get(ENV_SWITCH, "1") != "0"
+    secret = user_key() if enabled else None
+    key = entry_key(backend, files) if secret is not None else None
     path = state_dir / CACHE_FILE
     shown = [display_path(file) for file in files]
-    catalog = _read(path, secret, key, shown, counts_known)
-    if catalog is None:
+    if secret is not None and key is not None:
+        catalog = _read(path, secret, key, shown, counts_known)
+        if catalog is not None:
+            return catalog
+    elif not beside:
+        return load()
+    found = loaded_beside(load, shown, files, counts_known) if beside else None
+    if found is None:
         catalog = load()  # raises for an invalid catalog: nothing is written then
+    else:
+        catalog, payload = found
+    if secret is None or key is None:
+        return catalog
+    write: Callable[[], None]
+    if found is None:
         write = functools.partial(_write, path, secret, key, shown, catalog)
-        if write_later is None:
-            write()
-        else:
-            write_later(write)
+    else:  # the child's payload: nothing to pickle again
+        write = functools.partial(_write_payload, path, secret, key, payload)
+    if write_later is None:
+        write()
+    else:
+        write_later(write)
     return catalog
 
 
-# --- keys -------------------------------------------------------------------------------
+#: Catalog files smaller than this in all are loaded here even when `beside` is asked: the
+#: fork and the catalog's way back cost more than the load (an S catalog, 0.25 MB, loads
+#: in about a tenth of a second).
+BESIDE_LEAST_BYTES = 1 << 20
 
 
-def _entry_key(backend: str, files: Sequence[Path]) -> bytes | None:
-    """What the loaded catalog depends on, hashed; None when a file cannot be read."""
-    digest = hashlib.sha256(_code_fingerprint())
-    digest.update(backend.encode() + b"\0")
+def loaded_beside(
+    load: Callable[[], Catalog],
+    shown: list[str],
+    files: Sequence[Path],
+    counts_known: CountsKnown | None = None,
+) -> tuple[Catalog, bytes] | None:
+    """`load()`'s catalog, loaded by a forked child on the other core (`beside.Beside.run`),
+    and its cache entry's payload; None when no child can help (no `fork`, one core, small
+    files) or the child ended without the catalog: the caller then loads it here.
+
+    The child loads the YAML, computes the catalog's digest and pickles the resources as
+    the cache entry holds them (`_payload`); this process reads them back as it reads an
+    entry (`_from_payload`), a tenth of the load's CPU, and gets the entry's bytes for its
+    write without pickling anything. So the catalog is the one a later run reads from the
+    cache (the plan over it the same), and an invalid catalog's error is the one `load()`
+    raises (`CatalogValidationError` travels whole: its issues, their files and lines).
+
+    Raises:
+        CatalogValidationError: the catalog is invalid (raised in the child).
+    """
     try:
-        for path in files:
-            digest.update(os.fsencode(os.path.abspath(path)) + b"\0")
-            content = path.read_bytes()
-            digest.update(len(content).to_bytes(8, "big") + content)
+        size = sum(file.stat().st_size for file in files)
     except OSError:
+        return None  # (`load()` says what is wrong with the file)
+    if size < BESIDE_LEAST_BYTES:
         return None
-    return digest.digest()
-
-
-_code: bytes | None = None
-
-
-def _code_fingerprint() -> bytes:
-    """catalogsync's version and the size and time of each of its modules."""
-    global _code
-    if _code is None:
-        root = Path(catalogsync.__file__).parent
-        digest = hashlib.sha256(catalogsync.__version__.encode() + b"\0")
-        for module in sorted(root.rglob("*.py")):
-            stat = module.stat()
-            digest.update(
-                f"{module.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
-            )
-        _code = digest.digest()
-    return _code
-
-
-def _user_key() -> bytes | None:
-    """This user's secret for signing entries, made on first use; None if unavailable."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base) / "catalogsync" / "cache.key"
-    key: bytes | None
+    child = Beside.run(lambda: _payload(load(), shown))
+    if child is None:
+        return None
     try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        key = _new_key(path)
-    except OSError:
+        # A forked child can hang for good (a lock another thread held at the fork):
+        # long past any load's time it is stopped, and the catalog loaded here.
+        payload = child.result(timeout=60 + 20 * size / 1_000_000)
+    except CatalogValidationError:
+        raise
+    except Exception:  # lost, or any other error: loaded here, which raises it again
         return None
-    return key if key is not None and len(key) == _KEY_BYTES else None
-
-
-def _new_key(path: Path) -> bytes | None:
-    key = secrets.token_bytes(_KEY_BYTES)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another run made it first: use theirs
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
-    except OSError:
+    finally:
+        child.close()
+    if not isinstance(payload, bytes):
         return None
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(key)
-    return key
+    catalog = _from_payload(io.BytesIO(payload), len(payload), shown, counts_known)
+    return None if catalog is None else (catalog, payload)
 
 
 # --- entries -----------------------------------------------------------------------------
@@ -246,33 +252,54 @@ def _resources(chunk: _Chunk, reshown: _Reshown = None) -> list[Resource]:
     )
 
 
+def _payload_parts(catalog: Catalog, shown: list[str]) -> Iterator[bytes]:
+    """An entry's payload (what follows its key), a part at a time: the catalog's content
+    digest on a line (a plan over a cached catalog never recomputes it: the key covers all
+    it depends on), its count per kind on a line (`_counts_line`), the files' paths as its
+    locations show them on a line (a JSON list), then the resources as pickled chunks of
+    `CHUNK`, each made as it is asked for."""
+    yield (
+        catalog_digest(catalog).encode("ascii")
+        + b"\n"
+        + _counts_line(catalog)
+        + json.dumps(shown).encode("ascii")
+        + b"\n"
+    )
+    resources = catalog.resources
+    for start in range(0, len(resources), CHUNK):
+        yield pickle.dumps(
+            _chunk(resources[start : start + CHUNK]), protocol=pickle.HIGHEST_PROTOCOL
+        )
+
+
+def _payload(catalog: Catalog, shown: list[str]) -> bytes:
+    """The whole payload at once (`loaded_beside`'s child sends it back)."""
+    return b"".join(_payload_parts(catalog, shown))
+
+
 def _write(path: Path, secret: bytes, key: bytes, shown: list[str], catalog: Catalog) -> None:
-    """The entry: `_MAGIC`, the MAC (written last, over what follows it), the key, the
-    catalog's content digest on a line (a plan over a cached catalog never recomputes it:
-    the key covers all it depends on), its count per kind on a line (`_counts_line`), the
-    files' paths as its locations show them on a line (a JSON list), then the resources as
-    pickled chunks of `CHUNK`, each written as it is made."""
+    """The entry of `catalog`, its parts written as they are made (`_payload_parts`)."""
+    _write_parts(path, secret, key, _payload_parts(catalog, shown))
+
+
+def _write_payload(path: Path, secret: bytes, key: bytes, payload: bytes) -> None:
+    """The entry of a payload already made (`loaded_beside`)."""
+    _write_parts(path, secret, key, iter((payload,)))
+
+
+def _write_parts(path: Path, secret: bytes, key: bytes, parts: Iterator[bytes]) -> None:
+    """The entry: `_MAGIC`, the MAC (written last, over what follows it), the key, then the
+    payload's parts, each written as it comes."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(path.parent)
         with _new_file(temporary) as out:
-            lines = (
-                catalog_digest(catalog).encode("ascii")
-                + b"\n"
-                + _counts_line(catalog)
-                + json.dumps(shown).encode("ascii")
-                + b"\n"
-            )
-            mac = hmac.new(secret, key + lines, hashlib.sha256)
-            out.write(_MAGIC + bytes(_MAC_BYTES) + key + lines)
-            resources = catalog.resources
-            for start in range(0, len(resources), CHUNK):
-                chunk = pickle.dumps(
-                    _chunk(resources[start : start + CHUNK]), protocol=pickle.HIGHEST_PROTOCOL
-                )
-                mac.update(chunk)
-                out.write(chunk)
+            mac = hmac.new(secret, key, hashlib.sha256)
+            out.write(_MAGIC + bytes(_MAC_BYTES) + key)
+            for part in parts:
+                mac.update(part)
+                out.write(part)
             out.seek(len(_MAGIC))
             out.write(mac.digest())
         os.replace(temporary, path)
@@ -330,12 +357,22 @@ def _read(
     if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
         return None  # not written by this user's catalogsync: never unpickled
     del mac, payload
-    end, chunks = len(data), io.BytesIO(data)  # (shares the bytes: no copy)
+    chunks = io.BytesIO(data)  # (shares the bytes: no copy)
     chunks.seek(header + len(key))
+    end = len(data)
     del data
+    return _from_payload(chunks, end, shown, counts_known)
+
+
+def _from_payload(
+    chunks: BinaryIO, end: int, shown: list[str], counts_known: CountsKnown | None
+) -> Catalog | None:
+    """The catalog of a payload (`_payload_parts`) read from `chunks` up to `end`; None
+    when it does not read back."""
     resources: list[Resource] = []
     try:
-        # Safe to unpickle: the HMAC proves this user's catalogsync wrote it.
+        # Safe to unpickle: the HMAC proves this user's catalogsync wrote it (or this
+        # process's own forked child did: `loaded_beside`).
         digest = chunks.readline().removesuffix(b"\n").decode("ascii")
         counts = _counts_of(chunks.readline())
         if counts_known is not None:

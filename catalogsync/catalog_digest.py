@@ -9,7 +9,8 @@ part of planning a no-op, so it is computed once per catalog content:
 - the catalog cache keeps it with its entry, so a catalog read back from the cache never
   computes it again (the entry's key covers everything the digest depends on);
 - `workflow.fetch_and_plan` computes it in the thread that loads the YAML, while the fetch
-  waits on the billing system.
+  waits on the billing system (or, for a catalog the cache does not hold, the forked
+  child that loads it: `catalog_cache.loaded_beside`).
 """
 
 from __future__ import annotations

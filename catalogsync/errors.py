@@ -80,6 +80,11 @@ class _IssuesError(CatalogSyncError):
         self.issues: tuple[Issue, ...] = tuple(sorted(set(issues), key=Issue.sort_key))
         super().__init__(self._message())
 
+    def __reduce__(self) -> tuple[type[_IssuesError], tuple[tuple[Issue, ...]]]:
+        # Pickled as its issues (not its message, which is not what `__init__` takes): a
+        # catalog loaded in a forked child (`catalog_cache`) sends its errors back whole.
+        return type(self), (self.issues,)
+
     def _message(self) -> str:
         count = len(self.issues)
         noun = "problem" if count == 1 else "problems"

@@ -573,11 +573,13 @@ def load_project_catalog(
     project: Project,
     counts_known: CountsKnown | None = None,
     write_later: WriteLater | None = None,
+    *,
+    beside: bool = False,
 ) -> Catalog:
     """The desired catalog of a project, from the catalog paths its config names (from the
     project's catalog cache when those files did not change: `catalog_cache`, which tells
-    `counts_known` the catalog's counts early, and hands `write_later` a new entry's
-    write)."""
+    `counts_known` the catalog's counts early, hands `write_later` a new entry's write and,
+    with `beside`, loads a catalog it does not hold in a forked child on the other core)."""
     files = project_catalog_files(project)
     backend = project.config.backend
     return cached_catalog(
@@ -587,4 +589,5 @@ def load_project_catalog(
         lambda: load_catalog(files, get_format(backend)),
         counts_known,
         write_later,
+        beside=beside,
     )

@@ -173,7 +173,10 @@ def _load_with_digest(
     counts_known: CountsKnown | None = None,
     write_later: WriteLater | None = None,
 ) -> Catalog:
-    catalog = load_project_catalog(project, counts_known, write_later)
+    # A catalog the cache does not hold is loaded on the other core (with its digest),
+    # while this process reads the live one: the YAML's CPU no longer shares this
+    # process's interpreter with the read's.
+    catalog = load_project_catalog(project, counts_known, write_later, beside=True)
     catalog_digest(catalog)  # remembered on the catalog, for build_plan
     return catalog
 

@@ -167,3 +167,19 @@ def test_map_beside_does_a_lost_child_s_items_here(monkeypatch: pytest.MonkeyPat
         return -index
 
     assert beside.map_beside(50, item, least=1) == [-i for i in range(50)]
+
+
+def test_run_does_the_work_in_another_process_and_answers_its_result() -> None:
+    here = os.getpid()
+    child = Beside.run(lambda: (os.getpid(), b"x" * 300_000))  # (more than a pipe holds)
+    assert child is not None
+    try:
+        pid, data = child.result(timeout=30)
+    finally:
+        child.close()
+    assert pid != here and data == b"x" * 300_000
+
+
+def test_run_forks_nothing_where_it_cannot_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert Beside.run(lambda: None) is None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogsync import catalog_cache
+from catalogsync import beside, catalog_cache
 from catalogsync.catalog import (
     Catalog,
     Kind,
@@ -28,7 +28,7 @@ from catalogsync.catalog import (
 )
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import Project, load_project
-from catalogsync.errors import CatalogValidationError, SourceLocation
+from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
 from catalogsync.loader import load_catalog, load_project_catalog, project_catalog_files
 from catalogsync.registry import get_format
 
@@ -300,3 +300,113 @@ def test_a_write_handed_to_the_caller_is_done_when_the_caller_runs_it(project: P
         project.state_dir, "billingplatform", files, _unused, write_later=later.append
     )
     assert later == []
+
+
+# --- a catalog the cache does not hold, loaded by a forked child (`loaded_beside`) ----------
+
+needs_fork = pytest.mark.skipif(not beside.available(), reason="needs fork and two cores")
+
+
+def _in_a_child(project: Project) -> Callable[[], Catalog]:
+    """The YAML load, refused in this process: only a forked child can have done it."""
+    here = os.getpid()
+
+    def load() -> Catalog:
+        assert os.getpid() != here, "loaded here, not beside"
+        return _from_yaml(project)
+
+    return load
+
+
+def _parts(r: Resource) -> tuple[object, ...]:
+    return (r.ref, dict(r.fields), r.requires, r.renamed_from, r.protect, r.location)
+
+
+def _beside(project: Project, load: Callable[[], Catalog]) -> Catalog:
+    files = project_catalog_files(project)
+    return catalog_cache.cached_catalog(
+        project.state_dir, "billingplatform", files, load, beside=True
+    )
+
+
+@needs_fork
+def test_a_catalog_loaded_beside_equals_the_yaml_with_its_places_and_is_cached(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    loaded = _beside(project, _in_a_child(project))
+    expected = _from_yaml(project)
+    assert loaded == expected
+    assert [r.location for r in loaded] == [r.location for r in expected]
+    assert [_parts(r) for r in loaded] == [_parts(r) for r in expected]
+    assert loaded.known_digest == catalog_digest(expected)  # the child's, not recomputed
+    cached = _cached(project)  # the entry, written from the child's payload
+    assert cached == expected and cached.known_digest == loaded.known_digest
+    assert [r.location for r in cached] == [r.location for r in expected]
+
+
+@needs_fork
+def test_a_catalog_loaded_beside_with_the_cache_off_is_not_cached(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    monkeypatch.setenv(catalog_cache.ENV_SWITCH, "0")
+    assert _beside(project, _in_a_child(project)) == _from_yaml(project)
+    assert not _entry(project).exists()
+
+
+@needs_fork
+def test_an_invalid_catalog_loaded_beside_raises_its_own_located_errors(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    products = project.root / "products.yaml"
+    products.write_text(
+        products.read_text().replace('rate: "0.05"', "rate: [1]").replace("name:", "nme:", 1)
+    )
+    with pytest.raises(CatalogValidationError) as here:
+        _from_yaml(project)
+    assert len(here.value.issues) >= 2
+    with pytest.raises(CatalogValidationError) as beside_it:
+        _beside(project, _in_a_child(project))
+    assert beside_it.value.issues == here.value.issues
+    assert str(beside_it.value) == str(here.value)  # every file:line:col as it was
+    assert not _entry(project).exists()
+
+
+@needs_fork
+def test_a_child_lost_before_its_answer_leaves_the_load_to_this_process(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    here = os.getpid()
+
+    def load() -> Catalog:
+        if os.getpid() != here:
+            os._exit(3)  # as if killed (out of memory): no answer
+        return _from_yaml(project)
+
+    assert _beside(project, load) == _from_yaml(project)
+    assert _cached(project) == _from_yaml(project)
+
+
+def test_small_catalog_files_are_loaded_here(project: Project) -> None:
+    """Below `BESIDE_LEAST_BYTES` the fork would cost more than the load."""
+    assert sum(f.stat().st_size for f in project_catalog_files(project)) < (
+        catalog_cache.BESIDE_LEAST_BYTES
+    )
+    here = os.getpid()
+
+    def load() -> Catalog:
+        assert os.getpid() == here
+        return _from_yaml(project)
+
+    assert _beside(project, load) == _from_yaml(project)
+
+
+def test_an_issues_error_pickles_whole() -> None:
+    issues = [Issue("b", SourceLocation("x.yaml", 3, 1)), Issue("a")]
+    error = CatalogValidationError(issues)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is CatalogValidationError
+    assert again.issues == error.issues and str(again) == str(error)

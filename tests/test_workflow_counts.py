@@ -40,7 +40,18 @@ class _Watching(InMemoryBackend):
         return await super().fetch_live(progress)
 
 
-def test_the_backend_learns_the_desired_counts_while_it_reads(tmp_path: Path) -> None:
+#: The example's files are loaded here; at 0 bytes they are loaded by a forked child
+#: (`catalog_cache.loaded_beside`), as a large catalog is.
+beside_or_here = pytest.mark.parametrize(
+    "least", [catalog_cache.BESIDE_LEAST_BYTES, 0], ids=["here", "beside"]
+)
+
+
+@beside_or_here
+def test_the_backend_learns_the_desired_counts_while_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, least: int
+) -> None:
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", least)
     project = load_project(copy_example(tmp_path / "project"))
     backend = _Watching()
     desired, _, _ = asyncio.run(fetch_and_plan(project, choose_target(project, None), backend))
@@ -78,12 +89,19 @@ def test_a_cached_catalog_tells_its_counts_before_it_is_loaded(
     assert backend.seen == expected
 
 
-def test_an_invalid_catalog_gives_no_counts_and_its_own_error(tmp_path: Path) -> None:
+@beside_or_here
+def test_an_invalid_catalog_gives_no_counts_and_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, least: int
+) -> None:
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", least)
     folder = copy_example(tmp_path / "project")
     catalog_file = next(p for p in folder.rglob("*.yaml") if p.name != "catalogsync.yaml")
     catalog_file.write_text("products: [unclosed\n", encoding="utf-8")
     project = load_project(folder)
     backend = _Watching()
-    with pytest.raises(CatalogValidationError, match=catalog_file.name):
+    with pytest.raises(CatalogValidationError, match=rf"{catalog_file.name}:\d+:\d+") as caught:
         asyncio.run(fetch_and_plan(project, choose_target(project, None), backend))
+    with pytest.raises(CatalogValidationError) as loaded_here:
+        load_project_catalog(project)
+    assert str(caught.value) == str(loaded_here.value)
     assert backend.seen is None  # the failed load was never taken for counts

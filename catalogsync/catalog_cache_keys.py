@@ -1,0 +1,77 @@
+"""The catalog cache's keys (`catalog_cache`): what an entry's catalog depends on, hashed,
+and this user's secret that signs entries."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+import catalogsync
+
+_KEY_BYTES = 32
+
+
+def entry_key(backend: str, files: Sequence[Path]) -> bytes | None:
+    """What the loaded catalog depends on, hashed; None when a file cannot be read."""
+    digest = hashlib.sha256(_code_fingerprint())
+    digest.update(backend.encode() + b"\0")
+    try:
+        for path in files:
+            digest.update(os.fsencode(os.path.abspath(path)) + b"\0")
+            content = path.read_bytes()
+            digest.update(len(content).to_bytes(8, "big") + content)
+    except OSError:
+        return None
+    return digest.digest()
+
+
+_code: bytes | None = None
+
+
+def _code_fingerprint() -> bytes:
+    """catalogsync's version and the size and time of each of its modules."""
+    global _code
+    if _code is None:
+        root = Path(catalogsync.__file__).parent
+        digest = hashlib.sha256(catalogsync.__version__.encode() + b"\0")
+        for module in sorted(root.rglob("*.py")):
+            stat = module.stat()
+            digest.update(
+                f"{module.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
+            )
+        _code = digest.digest()
+    return _code
+
+
+def user_key() -> bytes | None:
+    """This user's secret for signing entries, made on first use; None if unavailable."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base) / "catalogsync" / "cache.key"
+    key: bytes | None
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = _new_key(path)
+    except OSError:
+        return None
+    return key if key is not None and len(key) == _KEY_BYTES else None
+
+
+def _new_key(path: Path) -> bytes | None:
+    key = secrets.token_bytes(_KEY_BYTES)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another run made it first: use theirs
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(key)
+    return key
