@@ -1,6 +1,6 @@
 """Work shared with a forked child on another core: items handed to whichever asks next
-(`Beside.share`), or one piece of work done there while this process does another
-(`Beside.run`).
+(`Beside.share`), or one piece of work done there while this process does another, its
+results sent back as they are made (`Beside.stream`).
 
 `export` writes its files and proves them by loading each back, which costs about twice
 what writing does. `Beside.share(count, work)` forks a child that starts with this
@@ -23,6 +23,7 @@ see done itself: same result, only later.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 import select
@@ -32,7 +33,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 _R = TypeVar("_R")
 _T = TypeVar("_T")
@@ -94,20 +95,52 @@ class Beside(Generic[_R]):
         return child, child._mine()
 
     @classmethod
-    def run(cls, work: Callable[[], _R]) -> Beside[_R] | None:
+    def stream(cls, work: Callable[[], Iterable[_R]]) -> Beside[_R] | None:
         """A forked child running `work()` alone, while this process does something else
-        (None where a child cannot help: see `available`); `result` is its answer."""
+        (None where a child cannot help: see `available`): each item it yields is sent
+        as soon as it is made, for `items` to hand out here while the next is made."""
         if not available():
             return None
         answer_out, answer_in = os.pipe()
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             stream.flush()
         pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (its answer is what the tests check)
+        if pid == 0:  # pragma: no cover - the child (its answers are what the tests check)
             os.close(answer_out)
-            _child(work, answer_in)
+            _child_streaming(work, answer_in)
         os.close(answer_in)
         return cls(pid, None, answer_out)
+
+    def items(self, timeout: float | None = None) -> Iterator[_R]:
+        """The items of a `stream` child, in order, each as it arrives; then the exception
+        its work raised, if any (after the items it yielded before).
+
+        `timeout`: seconds to wait for the last item at most (None: no limit); see `result`.
+
+        Raises:
+            Lost: the child ended before its work did, or did not end within `timeout`.
+        """
+        assert self._answers is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        answers = io.BufferedReader(_Until(self._answers, deadline, timeout), _CHUNK)
+        try:
+            while True:
+                try:
+                    kind, value = pickle.load(answers)
+                except Lost:
+                    raise
+                except Exception as exc:  # it ended mid-way (killed, out of memory)
+                    raise Lost("the work beside ended without its last answer") from exc
+                if kind == "item":
+                    yield value
+                elif kind == "raised":
+                    raise value
+                elif kind == "returned":
+                    return
+                else:
+                    raise Lost(str(value))
+        finally:
+            self.close()
 
     def _mine(self) -> Iterator[int]:
         while self._queue is not None:
@@ -216,6 +249,53 @@ def _child(work: Callable[[], object], answers: int) -> NoReturn:
             view = view[os.write(answers, view) :]
     finally:
         os._exit(0)
+
+
+def _child_streaming(work: Callable[[], Iterable[object]], answers: int) -> NoReturn:
+    """Send each item `work()` yields, then how it ended (`Beside.items` reads them)."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the child
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
+        warnings.simplefilter("ignore")  # the terminal is the parent's
+        try:
+            for item in work():
+                _send(answers, pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
+            end: tuple[str, object] = ("returned", None)
+        except Exception as exc:
+            end = ("raised", exc)
+        try:
+            data = pickle.dumps(end)
+            pickle.loads(data)  # an exception that cannot travel is reported as lost
+        except Exception as exc:
+            data = pickle.dumps(("lost", f"its answer cannot be sent: {exc!r}"))
+        _send(answers, data)
+    finally:
+        os._exit(0)
+
+
+def _send(answers: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(answers, view) :]
+
+
+class _Until(io.RawIOBase):
+    """The answer pipe, read until a deadline: past it, the read raises `Lost`."""
+
+    def __init__(self, fd: int, deadline: float | None, timeout: float | None) -> None:
+        self._fd, self._deadline, self._timeout = fd, deadline, timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is not None:
+            left = max(self._deadline - time.monotonic(), 0.0)
+            readable, _, _ = select.select([self._fd], [], [], left)
+            if not readable:
+                raise Lost(f"the work beside gave no answer within {self._timeout:g} s")
+        return os.readv(self._fd, [buffer])
 
 
 def _taken(queue: int) -> Iterator[int]:

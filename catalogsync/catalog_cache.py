@@ -51,7 +51,7 @@ from catalogsync.catalog import (
     restored_resources,
 )
 from catalogsync.catalog_cache_keys import entry_key, user_key
-from catalogsync.catalog_digest import catalog_digest
+from catalogsync.catalog_digest import Digesting, catalog_digest
 from catalogsync.errors import CatalogValidationError
 from catalogsync.yamlio import display_path
 
@@ -135,16 +135,17 @@ def loaded_beside(
     files: Sequence[Path],
     counts_known: CountsKnown | None = None,
 ) -> tuple[Catalog, bytes] | None:
-    """`load()`'s catalog, loaded by a forked child on the other core (`beside.Beside.run`),
+    """`load()`'s catalog, loaded by a forked child on the other core (`Beside.stream`),
     and its cache entry's payload; None when no child can help (no `fork`, one core, small
     files) or the child ended without the catalog: the caller then loads it here.
 
-    The child loads the YAML, computes the catalog's digest and pickles the resources as
-    the cache entry holds them (`_payload`); this process reads them back as it reads an
-    entry (`_from_payload`), a tenth of the load's CPU, and gets the entry's bytes for its
-    write without pickling anything. So the catalog is the one a later run reads from the
-    cache (the plan over it the same), and an invalid catalog's error is the one `load()`
-    raises (`CatalogValidationError` travels whole: its issues, their files and lines).
+    The child loads the YAML and sends the resources pickled as the cache entry holds them,
+    a chunk at a time as it pickles them (`_sent`); this process reads each back as it
+    reads an entry's and hashes it for the digest (`Digesting`) while the next is made, a
+    fraction of the load's CPU, and gets the entry's bytes for its write without pickling
+    anything. So the catalog is the one a later run reads from the cache (the plan over it
+    the same), and an invalid catalog's error is the one `load()` raises
+    (`CatalogValidationError` travels whole: its issues, their files and lines).
 
     Raises:
         CatalogValidationError: the catalog is invalid (raised in the child).
@@ -155,23 +156,42 @@ def loaded_beside(
         return None  # (`load()` says what is wrong with the file)
     if size < BESIDE_LEAST_BYTES:
         return None
-    child = Beside.run(lambda: _payload(load(), shown))
+    child = Beside.stream(lambda: _sent(load(), shown))
     if child is None:
         return None
+    parts: list[bytes] = []
+    resources: list[Resource] = []
+    digesting = Digesting()
     try:
         # A forked child can hang for good (a lock another thread held at the fork):
         # long past any load's time it is stopped, and the catalog loaded here.
-        payload = child.result(timeout=60 + 20 * size / 1_000_000)
+        answers = child.items(timeout=60 + 20 * size / 1_000_000)
+        head = next(answers)
+        parts.append(head)
+        if counts_known is not None:
+            counts_known(_counts_of(head.split(b"\n", 1)[0]))
+        for chunk in answers:
+            parts.append(chunk)
+            made = _resources(pickle.loads(chunk))  # (the child's: the same paths shown)
+            digesting.add(made)
+            resources.extend(made)
     except CatalogValidationError:
         raise
     except Exception:  # lost, or any other error: loaded here, which raises it again
         return None
     finally:
         child.close()
-    if not isinstance(payload, bytes):
-        return None
-    catalog = _from_payload(io.BytesIO(payload), len(payload), shown, counts_known)
-    return None if catalog is None else (catalog, payload)
+    digest = digesting.digest()
+    parts.insert(0, digest.encode("ascii") + b"\n")
+    # In catalog order already: sent from a Catalog's own resources, in order.
+    return Catalog.restored(tuple(resources), digest), b"".join(parts)
+
+
+def _sent(catalog: Catalog, shown: list[str]) -> Iterator[bytes]:
+    """What `loaded_beside`'s child sends: the entry's payload but its digest's line (this
+    process hashes the chunks as they come), the count and path lines in one piece."""
+    yield _counts_line(catalog) + _shown_line(shown)
+    yield from _pickled_chunks(catalog)
 
 
 # --- entries -----------------------------------------------------------------------------
@@ -257,24 +277,23 @@ def _payload_parts(catalog: Catalog, shown: list[str]) -> Iterator[bytes]:
     digest on a line (a plan over a cached catalog never recomputes it: the key covers all
     it depends on), its count per kind on a line (`_counts_line`), the files' paths as its
     locations show them on a line (a JSON list), then the resources as pickled chunks of
-    `CHUNK`, each made as it is asked for."""
-    yield (
-        catalog_digest(catalog).encode("ascii")
-        + b"\n"
-        + _counts_line(catalog)
-        + json.dumps(shown).encode("ascii")
-        + b"\n"
-    )
+    `CHUNK` (`_pickled_chunks`)."""
+    yield catalog_digest(catalog).encode("ascii") + b"\n" + _counts_line(catalog)
+    yield _shown_line(shown)
+    yield from _pickled_chunks(catalog)
+
+
+def _shown_line(shown: list[str]) -> bytes:
+    return json.dumps(shown).encode("ascii") + b"\n"
+
+
+def _pickled_chunks(catalog: Catalog) -> Iterator[bytes]:
+    """The resources pickled `CHUNK` at a time, each made as it is asked for."""
     resources = catalog.resources
     for start in range(0, len(resources), CHUNK):
         yield pickle.dumps(
             _chunk(resources[start : start + CHUNK]), protocol=pickle.HIGHEST_PROTOCOL
         )
-
-
-def _payload(catalog: Catalog, shown: list[str]) -> bytes:
-    """The whole payload at once (`loaded_beside`'s child sends it back)."""
-    return b"".join(_payload_parts(catalog, shown))
 
 
 def _write(path: Path, secret: bytes, key: bytes, shown: list[str], catalog: Catalog) -> None:

@@ -16,6 +16,7 @@ part of planning a no-op, so it is computed once per catalog content:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from catalogsync.catalog import Catalog, Resource, canonical_value
@@ -37,15 +38,35 @@ def catalog_digest(catalog: Catalog, chunk: int = CHUNK) -> str:
 
 
 def _computed(catalog: Catalog, chunk: int) -> str:
-    """The canonical JSON list hashed `chunk` resources at a time: the same bytes as
-    `canonical_json(list)`, since each chunk's text is that list's items without brackets."""
-    hashed = hashlib.sha256(b"[")
+    """The canonical JSON list hashed `chunk` resources at a time (`Digesting`)."""
+    digesting = Digesting()
     resources = catalog.resources
     for start in range(0, len(resources), chunk):
-        text = canonical_json([_content(r) for r in resources[start : start + chunk]])
-        hashed.update(("," if start else "").encode() + text[1:-1].encode())
-    hashed.update(b"]")
-    return "sha256:" + hashed.hexdigest()
+        digesting.add(resources[start : start + chunk])
+    return digesting.digest()
+
+
+class Digesting:
+    """`catalog_digest` made a run of resources at a time, the catalog's in order (a
+    catalog read back from a forked child is hashed as its chunks arrive:
+    `catalog_cache.loaded_beside`): the same bytes as `canonical_json(list)` whatever the
+    runs, since each run's text is that list's items without brackets."""
+
+    def __init__(self) -> None:
+        self._hashed = hashlib.sha256(b"[")
+        self._first = True
+
+    def add(self, resources: Sequence[Resource]) -> None:
+        if not resources:
+            return
+        text = canonical_json([_content(r) for r in resources])
+        self._hashed.update(("" if self._first else ",").encode() + text[1:-1].encode())
+        self._first = False
+
+    def digest(self) -> str:
+        hashed = self._hashed.copy()
+        hashed.update(b"]")
+        return "sha256:" + hashed.hexdigest()
 
 
 def _content(resource: Resource) -> dict[str, Any]:

@@ -169,17 +169,66 @@ def test_map_beside_does_a_lost_child_s_items_here(monkeypatch: pytest.MonkeyPat
     assert beside.map_beside(50, item, least=1) == [-i for i in range(50)]
 
 
-def test_run_does_the_work_in_another_process_and_answers_its_result() -> None:
-    here = os.getpid()
-    child = Beside.run(lambda: (os.getpid(), b"x" * 300_000))  # (more than a pipe holds)
+def _streamed(work: Callable[[], Iterator[object]], timeout: float = 30) -> Iterator[object]:
+    child = Beside.stream(work)
     assert child is not None
-    try:
-        pid, data = child.result(timeout=30)
-    finally:
-        child.close()
-    assert pid != here and data == b"x" * 300_000
+    return child.items(timeout)
 
 
-def test_run_forks_nothing_where_it_cannot_help(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stream_hands_out_each_item_made_in_another_process_in_order() -> None:
+    here = os.getpid()
+
+    def work() -> Iterator[object]:
+        yield os.getpid()
+        for index in range(3):
+            yield bytes([index]) * 300_000  # (more than a pipe holds)
+
+    pid, *items = list(_streamed(work))
+    assert pid != here
+    assert items == [bytes([index]) * 300_000 for index in range(3)]
+
+
+def test_stream_raises_the_childs_error_after_the_items_before_it() -> None:
+    def work() -> Iterator[object]:
+        yield "first"
+        raise UsageError("the second does not load")
+
+    got = []
+    with pytest.raises(UsageError, match="the second does not load"):
+        for item in _streamed(work):
+            got.append(item)
+    assert got == ["first"]
+
+
+def test_a_stream_that_ends_mid_way_is_lost() -> None:
+    def work() -> Iterator[object]:
+        yield "first"
+        os._exit(3)  # as if killed: no end written
+
+    got = []
+    with pytest.raises(Lost):
+        for item in _streamed(work):
+            got.append(item)
+    assert got == ["first"]
+
+
+def test_a_stream_past_its_deadline_is_lost_and_stopped() -> None:
+    def work() -> Iterator[object]:
+        yield "first"
+        time.sleep(3600)
+
+    child = Beside.stream(work)
+    assert child is not None
+    pid = child._pid
+    assert pid is not None
+    items = child.items(timeout=0.5)
+    assert next(items) == "first"
+    with pytest.raises(Lost, match=r"no answer within 0\.5 s"):
+        next(items)
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_stream_forks_nothing_where_it_cannot_help(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert Beside.run(lambda: None) is None
+    assert Beside.stream(lambda: iter(())) is None

@@ -26,7 +26,7 @@ from catalogsync.catalog import (
     restored_refs,
     restored_resources,
 )
-from catalogsync.catalog_digest import catalog_digest
+from catalogsync.catalog_digest import Digesting, catalog_digest
 from catalogsync.config import Project, load_project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
 from catalogsync.loader import load_catalog, load_project_catalog, project_catalog_files
@@ -410,3 +410,16 @@ def test_an_issues_error_pickles_whole() -> None:
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is CatalogValidationError
     assert again.issues == error.issues and str(again) == str(error)
+
+
+def test_a_digest_made_a_run_at_a_time_is_the_catalogs(project: Project) -> None:
+    """`loaded_beside` hashes the child's chunks as they come: any runs, the same digest."""
+    catalog = _from_yaml(project)
+    resources = catalog.resources
+    for run in (1, 2, 7, len(resources)):
+        digesting = Digesting()
+        digesting.add(())  # (an empty run adds nothing)
+        for start in range(0, len(resources), run):
+            digesting.add(resources[start : start + run])
+        assert digesting.digest() == catalog_digest(catalog)
+    assert Digesting().digest() == catalog_digest(Catalog(()))
