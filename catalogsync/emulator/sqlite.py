@@ -34,6 +34,11 @@ class SqliteDatabase:
         if self.path is not None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            # Up to 128 MB of pages kept (SQLite's default is 2 MB): the largest benchmark
+            # databases (23 MB LogiSense, 47 MB BillingPlatform at L) then stay in memory
+            # instead of pages being read again from the OS for every lookup by key (a
+            # page of package details names 150,000 services: 0.24 s of CPU, 0.12 s so).
+            self._conn.execute("PRAGMA cache_size=-131072")
         with self.transaction():
             self.create_schema()
 
