@@ -25,22 +25,52 @@ class SqliteDatabase:
     def __init__(self, db: str | Path | None = None) -> None:
         self.path = None if db is None else Path(db)
         self.lock = threading.RLock()
-        self._conn = sqlite3.connect(
+        self._conn = self._connect()
+        if self.path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        with self.transaction():
+            self.create_schema()
+        #: A second connection for `reading()` (a file only), made on first use.
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
             ":memory:" if self.path is None else str(self.path),
             check_same_thread=False,
             isolation_level=None,
         )
-        self.prepare(self._conn)
+        self.prepare(conn)
         if self.path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
             # Up to 128 MB of pages kept (SQLite's default is 2 MB): the largest benchmark
             # databases (23 MB LogiSense, 47 MB BillingPlatform at L) then stay in memory
             # instead of pages being read again from the OS for every lookup by key (a
             # page of package details names 150,000 services: 0.24 s of CPU, 0.12 s so).
-            self._conn.execute("PRAGMA cache_size=-131072")
-        with self.transaction():
-            self.create_schema()
+            conn.execute("PRAGMA cache_size=-131072")
+        return conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for a large read (a page) that does not hold `lock`: other requests
+        (a lookup, a write) are answered while SQLite builds it, as before a page's
+        building moved into SQLite. A file database in WAL mode has a second connection
+        reading in one transaction: one consistent state, the last committed one, as if
+        the read had been served just before a write still under way. In memory there is
+        one connection: the read holds `lock`."""
+        if self.path is None:
+            with self.lock:
+                yield self._conn
+            return
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = self._connect()
+            reader = self._reader
+            reader.execute("BEGIN")
+            try:
+                yield reader
+            finally:
+                reader.execute("COMMIT")
 
     def prepare(self, conn: sqlite3.Connection) -> None:
         """Set the connection up before the schema (e.g. register SQL functions)."""
@@ -50,8 +80,10 @@ class SqliteDatabase:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
-        with self.lock:
+        with self.lock, self._reader_lock:
             self._conn.close()
+            if self._reader is not None:
+                self._reader.close()
 
     # -- transactions --------------------------------------------------------------------
 

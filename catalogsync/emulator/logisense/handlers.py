@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from catalogsync.emulator.logisense import pages
 from catalogsync.emulator.logisense.auth import iso_utc
-from catalogsync.emulator.logisense.pages import page_items_json
 from catalogsync.emulator.logisense.schema import Resource
 from catalogsync.emulator.logisense.search import (
     SEARCH_HEADER,
@@ -113,22 +113,24 @@ class Handlers:
         """One page; `text`: its items as JSON text SQLite builds (`pages`: the same bytes
         once encoded, in a fraction of the CPU), for an answer `encode_json` writes."""
         items: list[dict[str, Any]] | msgspec.Raw
-        with self.db.lock:
-            # [INFERRED] excludeTotalCount skips the count and answers null.
-            total = None if page.exclude_total_count else self.db.count(resource, query)
-            if text:
-                size, offset = page.page_size, page.offset
-                json = page_items_json(
-                    self.db, resource, query, limit=size, offset=offset, detail=detail
+        # [INFERRED] excludeTotalCount skips the count and answers null.
+        counted = not page.exclude_total_count
+        size, offset = page.page_size, page.offset
+        if text:
+            # Not under the database lock (`reading`): a small lookup asked meanwhile is
+            # answered rather than held until a whole page of package details is built.
+            with self.db.reading() as conn:
+                total = pages.count(conn, resource, query) if counted else None
+                json = pages.page_items_json(
+                    conn, resource, query, limit=size, offset=offset, detail=detail
                 )
-                items = msgspec.Raw(json.encode("utf-8"))
-            else:
-                rows = self.db.select(resource, query, limit=page.page_size, offset=page.offset)
+            items = msgspec.Raw(json.encode("utf-8"))
+        else:
+            with self.db.lock:
+                total = self.db.count(resource, query) if counted else None
+                rows = self.db.select(resource, query, limit=size, offset=offset)
                 read = self.views.read(resource, rows, detail=detail)
-        if not text:
-            # Built outside the lock: a small lookup asked meanwhile is answered rather than
-            # held until the page is built.
-            items = read.build()
+            items = read.build()  # built outside the lock, as above
         return {
             "pagination": page.to_wire(),
             "pagedResults": {"totalCount": total, "items": items},

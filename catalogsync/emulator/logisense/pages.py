@@ -19,16 +19,26 @@ It would spell only floats and blobs otherwise, which no field of these resource
 
 from __future__ import annotations
 
+import sqlite3
+
 from catalogsync.emulator.logisense.schema import RESOURCES, Kind, Resource, companion_name
-from catalogsync.emulator.logisense.store import Database, Query
+from catalogsync.emulator.logisense.store import Query
 from catalogsync.emulator.logisense.views import OWNED, OWNER_ID, OWNER_NAME
 from catalogsync.http.tables import encode_json
 
-__all__ = ["page_items_json"]
+__all__ = ["count", "page_items_json"]
+
+
+def count(conn: sqlite3.Connection, resource: Resource, query: Query) -> int:
+    """How many records match `query` (as `Database.count`, on `conn`)."""
+    sql = f'SELECT COUNT(*) FROM "{resource.table}"'
+    if query.where:
+        sql += f" WHERE {query.where}"
+    return int(conn.execute(sql, query.params).fetchone()[0])
 
 
 def page_items_json(
-    db: Database,
+    conn: sqlite3.Connection,
     resource: Resource,
     query: Query,
     *,
@@ -36,20 +46,21 @@ def page_items_json(
     offset: int,
     detail: bool,
 ) -> str:
-    """The JSON array of one page's items, as `encode_json(Views.read(...).build())`; the
-    caller holds the database lock (the page and its children are read as one)."""
+    """The JSON array of one page's items, as `encode_json(Views.read(...).build())`, read
+    on `conn` (`Database.reading()`: the page and its children in one transaction)."""
     select = f'SELECT "identity" FROM "{resource.table}"'
     if query.where:
         select += f" WHERE {query.where}"
     select += f" ORDER BY {query.order} LIMIT ? OFFSET ?"
-    ids = [row[0] for row in db.fetch(select, [*query.params, limit, offset])]
+    ids = [row[0] for row in conn.execute(select, [*query.params, limit, offset])]
     # The page's order is the query's; the items are then read by identity (the SQL below
     # joins other tables, whose columns the query's unqualified names would clash with).
-    by_id = dict(db.fetch(_items_sql(resource, "identity", in_detail=False), [_ids(ids)]))
+    items_sql = _items_sql(resource, "identity", in_detail=False)
+    by_id = dict(conn.execute(items_sql, [_ids(ids)]).fetchall())
     if not detail:
         return "[" + ",".join([by_id[i] for i in ids]) + "]"
     children = [
-        (_key(child.collection), _children(db, child, ids))
+        (_key(child.collection), _children(conn, child, ids))
         for child in RESOURCES.values()
         if child.parent == resource.key and child.collection is not None
     ]
@@ -63,10 +74,13 @@ def page_items_json(
     return "[" + ",".join(items) + "]"
 
 
-def _children(db: Database, child: Resource, parents: list[int]) -> dict[int, list[str]]:
+def _children(
+    conn: sqlite3.Connection, child: Resource, parents: list[int]
+) -> dict[int, list[str]]:
     """Each parent's children's items, in identity order (as `Database.where_in`)."""
     found: dict[int, list[str]] = {}
-    for parent, text in db.fetch(_items_sql(child, "packageId", in_detail=True), [_ids(parents)]):
+    sql = _items_sql(child, "packageId", in_detail=True)
+    for parent, text in conn.execute(sql, [_ids(parents)]):
         found.setdefault(parent, []).append(text)
     return found
 

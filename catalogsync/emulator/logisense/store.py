@@ -111,11 +111,6 @@ class Database(SqliteDatabase):
         flags = [f.name for f in resource.fields if f.kind is Kind.BOOL]
         return [self._record(names, flags, row) for row in rows]
 
-    def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """The rows of a read-only statement (`pages` builds its own)."""
-        with self.lock:
-            return self._conn.execute(sql, params).fetchall()
-
     def count(self, resource: Resource, query: Query | None = None) -> int:
         """How many records match `query`."""
         sql = f'SELECT COUNT(*) FROM "{resource.table}"'

@@ -10,6 +10,8 @@ integer belongs, text in a flag, a blob), written straight into the database.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,14 @@ from catalogsync.http.tables import encode_json
 from tests.emulator.logisense.conftest import LsApi
 
 AWKWARD = 'tab\there\nnew \x00\x01\x1f\x7f \u2028\u2029 "q" \\ / \U0001f600 é'
+
+
+@pytest.fixture(params=["memory", "file"])
+def ls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogiSenseEmulator]:
+    """In memory, and on a file (where a page is read on a second connection)."""
+    emu = LogiSenseEmulator(db=None if request.param == "memory" else tmp_path / "ls.sqlite3")
+    yield emu
+    emu.close()
 
 
 @pytest.fixture
