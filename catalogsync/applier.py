@@ -30,6 +30,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from catalogsync.backend_api import Backend, Settled
 from catalogsync.catalog import Kind, Ref
@@ -40,9 +41,10 @@ from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import index_live, renames_in
 from catalogsync.recheck import Renames, moved_before_wave
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
-from catalogsync.verify import not_in_effect
+from catalogsync.verify import InEffect, not_in_effect
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Called with (changes done so far, total changes) as each request or batch of a wave
 # settles, and after each wave (its skipped changes count as done then).
@@ -139,12 +141,18 @@ async def apply_plan(
     verified = False
     succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
     if options.verify and succeeded and stopping() is None:
-        if fresh is None:
-            backend.expect_counts(_known(counts))
-            fresh = await _read_unless_stopped(backend.fetch_live())
-        if fresh is not None:  # None: a signal stopped the read; the report says unverified
+        if fresh is not None:  # the re-check before the last wave read it all: no read
             results.update(not_in_effect(plan.changes, results, fresh))
             verified = True
+        else:
+            # Each record checked as the read builds it, none held (`verify.InEffect`).
+            backend.expect_counts(_known(counts))
+            check = InEffect(plan.changes, results)
+            read = await _read_unless_stopped(backend.fetch_live_into(check.see))
+            if read is not None:  # None: a signal stopped the read; the report says so
+                results.update(check.failures())
+                verified = True
+            del check
     return ApplyReport.build(
         plan.plan_hash,
         (results[c.ref] for c in plan.changes),
@@ -177,7 +185,7 @@ async def _recheck(
     return moved, checked if whole else None
 
 
-async def _read_unless_stopped(read: Awaitable[LiveCatalog]) -> LiveCatalog | None:
+async def _read_unless_stopped(read: Awaitable[T]) -> T | None:
     """A re-check or verification read; None when a stop request refused it, or a second
     signal abandoned it."""
     try:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from catalogsync.aio import gather_or_cancel
 from catalogsync.catalog import Kind, Ref
 from catalogsync.doctor import Finding
-from catalogsync.live import LiveCatalog, LookupField, LookupTable
+from catalogsync.live import LiveCatalog, LiveResource, LookupField, LookupTable
 from catalogsync.plan import Change
 from catalogsync.report import ChangeResult
 
@@ -65,6 +65,19 @@ class Backend(ABC):
     @abstractmethod
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         """The live catalog."""
+
+    async def fetch_live_into(
+        self, see: Callable[[LiveResource], None], progress: Progress | None = None
+    ) -> int:
+        """Every record of the live catalog handed to `see` (in any order), and how many:
+        an apply's verification read (`verify.InEffect`), which keeps a few bytes of each
+        rather than the records. A backend that builds its records as the read goes may
+        hand each over and keep none (at L the whole live catalog need not be held beside
+        the plan). By default the records of `fetch_live`."""
+        live = await self.fetch_live(progress)
+        for resource in live:
+            see(resource)
+        return len(live)
 
     def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
         """A hint for the next read (`fetch_live` or `fetch_kinds`): `counts()` is how many

@@ -9,7 +9,7 @@ failure "accepted by the API but not in effect" (DESIGN.md §3: exit 4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from catalogsync.catalog import Ref, Value
 from catalogsync.diffing import field_changes
@@ -21,41 +21,96 @@ NOT_IN_EFFECT = "accepted by the API but not in effect"
 
 
 def verify_results(
-    changes: Iterable[Change], results: Mapping[Ref, ChangeResult], live: LiveCatalog
+    changes: Sequence[Change], results: Mapping[Ref, ChangeResult], live: LiveCatalog
 ) -> dict[Ref, ChangeResult]:
     """The results of `changes` after checking the succeeded ones against `live`."""
     return {**results, **not_in_effect(changes, results, live)}
 
 
 def not_in_effect(
-    changes: Iterable[Change], results: Mapping[Ref, ChangeResult], live: LiveCatalog
+    changes: Sequence[Change], results: Mapping[Ref, ChangeResult], live: Iterable[LiveResource]
 ) -> dict[Ref, ChangeResult]:
     """The failures that replace the results of the succeeded `changes` that `live` does not
     show as planned (an apply updates its results with them rather than holding a second
     whole copy of them beside the verification read)."""
-    by_ref: dict[Ref, LiveResource] = {}
-    more: dict[Ref, list[LiveResource]] = {}  # keys held by several live records
+    check = InEffect(changes, results)
     for resource in live:
-        held = by_ref.setdefault(resource.ref, resource)
-        if held is not resource:
-            more.setdefault(resource.ref, [held]).append(resource)
-    ids: set[str] | None = None  # the live ids, for deletes: made when one is checked
-    checked: dict[Ref, ChangeResult] = {}
-    for change in changes:
-        result = results.get(change.ref)
-        if result is None or result.outcome is not Outcome.SUCCEEDED:
-            continue
-        if change.action is Action.DELETE:
-            ids = {r.remote_id for r in live} if ids is None else ids
-            problem = _not_deleted(change, result, ids)
-        else:
-            found = by_ref.get(change.ref)
-            problem = _problem(change, result, more.get(change.ref) or found)
-        if problem:
-            checked[change.ref] = ChangeResult(
-                change.ref, Outcome.FAILED, result.remote_id, f"{NOT_IN_EFFECT}: {problem}"
-            )
-    return checked
+        check.see(resource)
+    return check.failures()
+
+
+class InEffect:
+    """`not_in_effect`, told the live records one at a time (`see`) as a read builds them,
+    so the verification read after an apply need not hold the whole live catalog beside the
+    plan (at L, 205,000 records on top of a 205,000-change plan and its results): of each
+    record it keeps the id, under the planned change's own ref, and the problem when there
+    is one. The same verdicts, in any order of records."""
+
+    def __init__(self, changes: Sequence[Change], results: Mapping[Ref, ChangeResult]) -> None:
+        self._changes = changes
+        self._results = results
+        # The succeeded creates and updates by ref (rarely several under one ref: a saved
+        # plan), and the ids the succeeded deletes removed.
+        self._wanted: dict[Ref, Change] = {}
+        self._also: dict[Ref, list[Change]] = {}
+        self._gone: set[str] = set()
+        for change in changes:
+            result = results.get(change.ref)
+            if result is None or result.outcome is not Outcome.SUCCEEDED:
+                continue
+            if change.action is Action.DELETE:
+                gone = result.remote_id or change.remote_id
+                if gone:
+                    self._gone.add(gone)
+            elif self._wanted.setdefault(change.ref, change) is not change:
+                self._also.setdefault(change.ref, []).append(change)
+        self._first: dict[Ref, str] = {}  # the id of the first live record under a ref
+        self._more: dict[Ref, list[str]] = {}  # every id, of a ref held by several records
+        self._problems: dict[int, str] = {}  # by id(change): what the first record shows
+        self._still_there: set[str] = set()  # deleted ids read again
+
+    def see(self, resource: LiveResource) -> None:
+        """One live record of the read (of any kind, in any order; each once)."""
+        if resource.remote_id in self._gone:
+            self._still_there.add(resource.remote_id)
+        change = self._wanted.get(resource.ref)
+        if change is None:
+            return
+        ref = change.ref  # the plan's own ref, held anyway: not the record's
+        held = self._first.get(ref)
+        if held is not None:
+            self._more.setdefault(ref, [held]).append(resource.remote_id)
+            return
+        result = self._results[ref]
+        # The result's id when it is the record's (one object less per record kept).
+        same = result.remote_id is not None and result.remote_id == resource.remote_id
+        self._first[ref] = result.remote_id if same and result.remote_id else resource.remote_id
+        for each in (change, *self._also.get(ref, ())):
+            problem = _problem(each, result, resource)
+            if problem:
+                self._problems[id(each)] = problem
+
+    def failures(self) -> dict[Ref, ChangeResult]:
+        """The failures that replace the succeeded changes' results, once every record of
+        the read has been seen."""
+        checked: dict[Ref, ChangeResult] = {}
+        for change in self._changes:
+            result = self._results.get(change.ref)
+            if result is None or result.outcome is not Outcome.SUCCEEDED:
+                continue
+            if change.action is Action.DELETE:
+                problem = _not_deleted(change, result, self._still_there)
+            elif change.ref in self._more:
+                problem = _held_twice(self._more[change.ref])
+            elif change.ref not in self._first:
+                problem = "not found on re-read"
+            else:
+                problem = self._problems.get(id(change), "")
+            if problem:
+                checked[change.ref] = ChangeResult(
+                    change.ref, Outcome.FAILED, result.remote_id, f"{NOT_IN_EFFECT}: {problem}"
+                )
+        return checked
 
 
 def _not_deleted(change: Change, result: ChangeResult, live_ids: set[str]) -> str:
@@ -63,19 +118,17 @@ def _not_deleted(change: Change, result: ChangeResult, live_ids: set[str]) -> st
     return f"id {gone} still exists" if gone and gone in live_ids else ""
 
 
-def _problem(
-    change: Change, result: ChangeResult, found: LiveResource | list[LiveResource] | None
-) -> str:
-    """What is wrong with a succeeded create or update as the live catalog shows it (""
-    if nothing): `found` is the live record under its key, or the records, when several."""
-    if found is None:
-        return "not found on re-read"
-    if isinstance(found, list):
-        listed = ", ".join(sorted(r.remote_id for r in found))
-        return (
-            f"{len(found)} live records now have this key (ids {listed}): another writer "
-            "(a concurrent apply?) created one too; delete the extra record(s) and run plan"
-        )
+def _held_twice(ids: list[str]) -> str:
+    listed = ", ".join(sorted(ids))
+    return (
+        f"{len(ids)} live records now have this key (ids {listed}): another writer "
+        "(a concurrent apply?) created one too; delete the extra record(s) and run plan"
+    )
+
+
+def _problem(change: Change, result: ChangeResult, found: LiveResource) -> str:
+    """What is wrong with a succeeded create or update as the live record under its key
+    shows it ("" if nothing), when no other record holds that key."""
     if result.remote_id and found.remote_id != result.remote_id:
         return f"the live record under this key is id {found.remote_id}, not {result.remote_id}"
     return _differences(change.values, found)

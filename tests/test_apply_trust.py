@@ -16,7 +16,7 @@ from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.recheck import moved_before_wave
 from catalogsync.render import render_report_text
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
-from catalogsync.verify import verify_results
+from catalogsync.verify import InEffect, verify_results
 from tests.fakes import InMemoryBackend, catalog, live, res
 
 OPTS = PlanOptions(backend="memory")
@@ -165,6 +165,13 @@ def test_verification_reads_each_succeeded_change_s_record_as_planned() -> None:
         )
     )
     checked = verify_results(changes, results, fresh)
+    # Told one record at a time, in any order (a read that hands each on as it builds it):
+    # the same verdicts.
+    for order in (fresh.resources[::-1], fresh.resources[1::2] + fresh.resources[::2]):
+        told = InEffect(changes, results)
+        for resource in order:
+            told.see(resource)
+        assert {**results, **told.failures()} == checked
     failed = {r.ref: r.message.split(": ", 1)[1] for r in checked.values() if r.message}
     assert failed == {
         SMS: "rate is 3 live, planned 2",

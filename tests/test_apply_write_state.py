@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import anyio
 import pytest
@@ -19,11 +19,12 @@ from catalogsync.backends.billingplatform import backend as backend_module
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.backends.billingplatform.columns import Columns
+from catalogsync.backends.logisense import backend as backend_module_ls
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.catalog import Kind, Ref
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.logisense import LogiSenseEmulator
-from catalogsync.live import LiveCatalog
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.loader import load_catalog
 from catalogsync.plan import Change
 from catalogsync.planner import PlanOptions, build_plan
@@ -125,17 +126,25 @@ def test_logisense_keeps_no_package_children_once_the_writes_are_done() -> None:
     async def go() -> None:
         with LogiSenseEmulator() as emulator:
             backend = LogiSenseBackend(make_client(emulator.async_transport()))
-            fetch_live = backend.fetch_live
+            fetch_live, fetch_live_into = backend.fetch_live, backend.fetch_live_into
 
             async def any_read(progress: Progress | None = None) -> LiveCatalog:
                 read = await fetch_live(progress)
                 kept_by_read.append(len(backend._children))
                 return read
 
+            async def handed_on(
+                see: Callable[[LiveResource], None], progress: Progress | None = None
+            ) -> int:
+                count = await fetch_live_into(see, progress)
+                kept_by_read.append(len(backend._children))
+                return count
+
             try:
                 live = await backend.fetch_live()
                 plan = build_plan(desired, live, PlanOptions(backend="logisense"))
                 backend.fetch_live = any_read  # type: ignore[method-assign]
+                backend.fetch_live_into = handed_on  # type: ignore[method-assign]
                 report = await apply_plan(plan, backend, live)
                 assert report.verified and report.exit_code == 0, report.results
                 assert backend._children == {}
@@ -181,3 +190,40 @@ def test_a_billingplatform_read_lets_go_of_its_rows_before_the_catalog_is_sorted
 
     anyio.run(go)
     assert alive == [0]
+
+
+def test_logisense_s_verification_read_hands_each_record_on_and_makes_no_live_catalog() -> None:
+    """After the writes, `fetch_live_into` hands `see` the very records `fetch_live` would
+    list, and no `LiveCatalog` of them is made (at L the verification read held one of
+    205,000 records beside the plan: the apply's peak)."""
+    example = ROOT / "catalogs" / "logisense-example"
+    files = [f for f in sorted(example.rglob("*.yaml")) if f.name != "catalogsync.yaml"]
+    desired = load_catalog(files, get_format("logisense"), example)
+    made: list[int] = []
+
+    class Noting(LiveCatalog):
+        def __post_init__(self) -> None:
+            made.append(len(self.resources))
+            super().__post_init__()
+
+    async def go() -> tuple[LiveCatalog, list[LiveResource]]:
+        with LogiSenseEmulator() as emulator:
+            backend = LogiSenseBackend(make_client(emulator.async_transport()))
+            try:
+                live = await backend.fetch_live()
+                plan = build_plan(desired, live, PlanOptions(backend="logisense"))
+                report = await apply_plan(plan, backend, live)
+                assert report.verified and report.exit_code == 0, report.results
+                whole = await backend.fetch_live()
+                seen: list[LiveResource] = []
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setattr(backend_module_ls, "LiveCatalog", Noting)
+                    count = await backend.fetch_live_into(seen.append)
+                assert count == len(seen)
+                return whole, seen
+            finally:
+                await backend.close()
+
+    whole, seen = anyio.run(go)
+    assert made == []
+    assert len(whole) > 0 and LiveCatalog(tuple(seen)) == whole

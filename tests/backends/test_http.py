@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import logging
 import random
+import tracemalloc
 import weakref
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,6 +104,38 @@ async def test_an_answer_is_freed_as_soon_as_its_reader_lets_go() -> None:
             assert answer() is None
         finally:
             gc.enable()
+
+
+async def test_an_answer_in_many_parts_reads_as_the_same_bytes_and_is_held_once() -> None:
+    """A body of many parts (and a gzip one) reads as the very bytes httpx's `aread` gives,
+    `Content-Encoding` decoded, into one buffer: no list of its parts beside the joined
+    body (the LogiSense L package-detail page, 63 MB, was held twice at once)."""
+    body = b"".join(b"%08d," % n for n in range(1_000_000))  # 9 MB: many 64 KB reads
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/gzip"):
+            return httpx.Response(
+                200, headers={"Content-Encoding": "gzip"}, content=gzip.compress(body)
+            )
+
+        async def streamed() -> AsyncIterator[bytes]:  # part by part, each new, as read
+            for start in range(0, len(body), 65_536):
+                yield body[start : start + 65_536]
+
+        return httpx.Response(200, content=streamed())
+
+    async with make_client(handler, FakeTime()) as client:
+        tracemalloc.start()
+        try:
+            plain = await client.request("GET", "/plain", idempotent=True)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        zipped = await client.request("GET", "/gzip", idempotent=True)
+    assert type(plain.content) is bytes and plain.content == body and zipped.content == body
+    assert plain.is_closed and zipped.is_closed
+    # httpx's `aread` peaked at twice the body (its parts, then the join of them)
+    assert peak < 1.4 * len(body)
 
 
 # -- retries -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ whole-read mapping raises (tests/backends/logisense/test_live_rows.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from catalogsync.backends.logisense.mapping import (
     Lookups,
@@ -103,3 +103,49 @@ class LiveRows:
         names = self._service_names
         built = package_resources(taken(packages), lookups, names, decoders, known)
         return built + self._services  # in the live catalog's order, as `live_resources`
+
+    def finish_into(
+        self,
+        see: Callable[[LiveResource], None],
+        services: list[Record],
+        packages: list[Record],
+        lookups: Lookups,
+    ) -> int:
+        """The live resources of `finish` (without children), each handed to `see` as it
+        is built rather than listed (the packages' and their services' first, those of the
+        services after), and how many: a read that keeps none of them. The lists end empty
+        as in `finish`."""
+        self.named(lookups)
+        self.work()
+        if self._failed:  # mapped whole, as `finish` does, so it raises what that raises
+            resources = live_resources(taken(services), taken(packages), lookups)
+            for resource in resources:
+                see(resource)
+            return len(resources)
+        services.clear()
+        decoders = field_decoders(lookups)
+        handed = _Handed(see)
+        package_resources(taken(packages), lookups, self._service_names, decoders, into=handed)
+        built, self._services = self._services, []
+        handed.extend(built)
+        return handed.count
+
+
+class _Handed:
+    """Where `package_resources` puts what it builds (`append`): each resource handed to
+    `see` and counted, none kept."""
+
+    __slots__ = ("_see", "count")
+
+    def __init__(self, see: Callable[[LiveResource], None]) -> None:
+        self._see = see
+        self.count = 0
+
+    def append(self, resource: LiveResource) -> None:
+        self.count += 1
+        self._see(resource)
+
+    def extend(self, resources: list[LiveResource]) -> None:
+        resources.reverse()  # each let go once handed over
+        while resources:
+            self.append(resources.pop())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from catalogsync.backends.logisense.catalog_format import (
     normalise_datetime,
@@ -334,12 +334,24 @@ def live_resources(
     decoders = field_decoders(lookups)
     names = {} if service_names is None else service_names
     resources: list[LiveResource] = []
+    typed: _TypedMapping | None = None
     for record in services:
+        if type(record) is not dict and not isinstance(record, Mapping):  # `SERVICE`
+            typed = typed or _TypedMapping(decoders, names)
+            names[record.identity] = record.name
+            resources.append(typed.service(record))
+            continue
         names[int(record["identity"])] = str(record["name"])
         fields = _decoded(record, decoders[Kind.PRODUCT])
         resources.append(_live(product_ref(str(record["name"])), record, fields))
     # in the live catalog's order of kinds (`Kind` values): packages, their services, services
     return package_resources(packages, lookups, names, decoders) + resources
+
+
+class Appends(Protocol):
+    """Where live resources go as they are built: a list, or what hands each on."""
+
+    def append(self, resource: LiveResource, /) -> None: ...
 
 
 def package_resources(
@@ -348,23 +360,28 @@ def package_resources(
     service_names: Mapping[int, str],
     decoders: dict[Kind, FieldDecoders] | None = None,
     children_of: Iterable[PackageChildren] | None = None,
+    into: Appends | None = None,
 ) -> list[LiveResource]:
     """`live_resources` of Package Detail records, their services named by `service_names`
     (`children_of`: each record's `package_children`, when they are known already).
 
     The packages come first, then the package services: a listing in name order (as
     LogiSense pages are) is then already in the live catalog's order, which sorts it in
-    one pass rather than merging a package and its services at a time (at L 0.1–0.3 s)."""
+    one pass rather than merging a package and its services at a time (at L 0.1–0.3 s).
+    With `into`, each resource is appended to it as it is built, in record order, and the
+    list returned is empty (a read that keeps none of them: `LiveRows.finish_into`)."""
     decoders = decoders or field_decoders(lookups)
     known = iter(children_of) if children_of is not None else None
     resources: list[LiveResource] = []
-    services: list[LiveResource] = []
+    listed: list[LiveResource] = []  # the package services, after the packages
+    services: Appends = listed if into is None else into
+    package = resources.append if into is None else into.append
     typed: _TypedMapping | None = None
     for record in packages:
         if type(record) is not dict and not isinstance(record, Mapping):  # `PACKAGE_DETAIL`
             typed = typed or _TypedMapping(decoders, service_names)
             children = next(known) if known is not None else _typed_children(record, lookups)
-            resources.append(typed.package(record, children))
+            package(typed.package(record, children))
             typed.services(record, services)
             continue
         name = str(record["name"])
@@ -372,7 +389,7 @@ def package_resources(
         children = next(known) if known is not None else package_children(record, lookups)
         fields["frequencies"] = tuple(sorted(children.frequencies))
         fields["currencies"] = tuple(sorted(children.currencies))
-        resources.append(_live(package_ref(name), record, fields))
+        package(_live(package_ref(name), record, fields))
         for child in details(record, "services"):
             service_id = child.get("serviceId")
             service = service_names.get(int(service_id)) if service_id is not None else None
@@ -381,7 +398,7 @@ def package_resources(
                 ref = package_product_ref(name, str(service))
                 child_fields = _decoded(child, decoders[Kind.PACKAGE_PRODUCT])
                 services.append(_live(ref, child, child_fields))
-    resources += services
+    resources += listed
     return resources
 
 
@@ -452,6 +469,11 @@ _DETAILS = record_type(
         ("currencies", list[_CURRENCY] | None, None),  # type: ignore[valid-type]
     ],
 )
+#: A Service record read typed (`LogiSenseClient.paged("Service", ..., record=SERVICE)`):
+#: at L 50,000 of them, which a read holds until its end, as dicts of every key ~65 MB.
+SERVICE = record_type(
+    "Service", [("identity", int), ("name", str), *_typed_fields(Kind.PRODUCT), *_STAMPS]
+)
 #: A Package Detail record read typed (`LogiSenseClient.paged(..., record=PACKAGE_DETAIL)`).
 PACKAGE_DETAIL = record_type(
     "PackageDetail",
@@ -482,6 +504,7 @@ class _TypedMapping:
 
     def __init__(self, decoders: dict[Kind, FieldDecoders], service_names: Mapping[int, str]):
         self._service_names = service_names
+        self._product = self._fields(Kind.PRODUCT, decoders)
         self._package = self._fields(Kind.PACKAGE, decoders)
         self._service = self._fields(Kind.PACKAGE_PRODUCT, decoders)
 
@@ -506,6 +529,13 @@ class _TypedMapping:
 
         return fields
 
+    def service(self, record: Any) -> LiveResource:
+        """The live resource of a `SERVICE` record (a product)."""
+        updated_at = record.updated or record.created or None
+        return LiveResource.adopting(
+            product_ref(record.name), str(record.identity), self._product(record), updated_at
+        )
+
     def package(self, record: Any, children: PackageChildren) -> LiveResource:
         fields = self._package(record)
         fields["frequencies"] = tuple(sorted(children.frequencies))
@@ -515,7 +545,7 @@ class _TypedMapping:
             package_ref(record.name), str(record.identity), fields, updated_at
         )
 
-    def services(self, record: Any, into: list[LiveResource]) -> None:
+    def services(self, record: Any, into: Appends) -> None:
         """The live resources of the package's services, appended to `into`."""
         details = record.details
         children = (details.services if details is not None else None) or ()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.live_rows import LiveRows
-from catalogsync.backends.logisense.mapping import PACKAGE_DETAIL, Record
+from catalogsync.backends.logisense.mapping import PACKAGE_DETAIL, SERVICE, Record
 from catalogsync.errors import BackendError
 from catalogsync.http.tables import decode_page, decode_records
 from tests.backends.logisense.test_live_rows import _outcome, _package, _service
@@ -188,3 +188,66 @@ def test_a_listing_may_hold_typed_and_dict_records_and_is_proven_whole_either_wa
     assert _finished([], records, True) == _finished([], as_dicts, True)
     with pytest.raises(BackendError, match="record 1 came back on two pages"):
         _listing(1)
+
+
+# Services whose values are all of their documented JSON types (a page of them is read
+# typed, `mapping.SERVICE`), beside the live-rows tests' services, which also carry values
+# of other types (read as dicts).
+_typed_service = st.fixed_dictionaries(
+    {
+        "identity": st.integers(1, 12),
+        "name": st.sampled_from(["S1", "S2", " S3 ", ""]),
+    },
+    optional={
+        "serviceTypeId": st.sampled_from([None, 1, 2, 77]),
+        "description": st.sampled_from([None, "", "text"]),
+        "isActive": st.sampled_from([None, True, False]),
+        "usageFrequency": st.sampled_from([None, 0, 3]),
+        "usageFrequencyTypeId": st.sampled_from([None, 3, 4]),
+        "created": st.sampled_from([None, "", "2026-01-01T00:00:00.000Z"]),
+        "updated": st.sampled_from([None, "2026-01-02T00:00:00.000Z"]),
+        "serviceCategoryName": st.sampled_from([None, 1.5, "ignored"]),  # not read: any value
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pages=st.lists(
+        st.one_of(
+            st.lists(_typed_service, min_size=1, max_size=4),
+            st.lists(st.one_of(_typed_service, _service), max_size=4),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    packages=st.lists(st.one_of(_typed_package, _package), max_size=3),
+    children=st.booleans(),
+)
+def test_a_page_of_services_read_typed_maps_as_the_same_page_read_as_dicts(
+    pages: list[list[Record]], packages: list[Record], children: bool
+) -> None:
+    """Pages of services read typed where they fit `SERVICE` (built by `LiveRows` as they
+    come in, or mapped whole when one fails) give the live resources, children and errors
+    the same pages read as dicts give."""
+    as_dicts: list[Record] = []
+    as_read: list[Any] = []
+    for page in pages:
+        body = _page(page)
+        dicts = decode_page(body, "pagedResults")
+        assert dicts is not None
+        typed = decode_records(body, "pagedResults", SERVICE)
+        as_dicts += dicts[0]
+        as_read += dicts[0] if typed is None else typed[0]
+    expected = _finished(as_dicts, copy.deepcopy(packages), children)
+    assert _finished(as_read, copy.deepcopy(packages), children) == expected
+
+
+def test_a_documented_service_is_read_typed_and_any_other_value_reads_it_as_dicts() -> None:
+    service: dict[str, Any] = {"identity": 3, "name": "S", "isActive": True, "extra": [1]}
+    typed = decode_records(_page([service]), "pagedResults", SERVICE)
+    assert typed is not None and not isinstance(typed[0][0], dict)
+    assert (typed[0][0].identity, typed[0][0].name, typed[0][0].isActive) == (3, "S", True)
+    for field, value in [("isActive", 1), ("usageFrequency", "1"), ("identity", "3")]:
+        odd = {**service, field: value}
+        assert decode_records(_page([odd]), "pagedResults", SERVICE) is None
