@@ -1,18 +1,18 @@
-"""The entry point with the early login: NOT the console script's or `python -m
-catalogsync`'s for now (they run `catalogsync.cli:main`).
-
-It was, for part of round six, and the full run's `tests/hardening/test_signals.py::
-test_read_only_commands_stop_with_one_line` then failed in about a third of its cases: a
-SIGINT or SIGTERM arriving while the early login was on the wire and the command was still
-importing left the process killed by SIGINT (-2) after its "Interrupted by …" line, or
-ignored (exit 0), instead of exiting 130 / 143. Not understood yet; until it is, the early
-login is opt-in through this function (`tests/test_early_login.py` runs it), and every
-figure measured with it says so.
+"""The entry point with the early login, then the command line: not yet the console
+script's or `python -m catalogsync`'s (they run `catalogsync.cli:main`), until the signal
+test is clean with it (README, "Signals during start-up, round seven").
 
 A command that reads its target has its login sent first (`catalogsync.early_login`: a quick
 reading of catalogsync.yaml, the login on a thread of its own), and only then imports the
 command line (click, pydantic, httpx, asyncio: ~0.3 s of CPU), which adopts that login when
 it is the one it would send.
+
+Ctrl-C and SIGTERM stop the process from its first step as they stop a command
+(`catalogsync.interrupt`: one line, exit 130 / 143), although the command line that
+handles them is imported only afterwards: with the login on the wire, the server answering
+it is the first sign of life a watcher sees, and the command is then still importing.
+Before this boundary existed here, a SIGTERM then ended the process by its default action
+(-15) and a Ctrl-C with a traceback.
 """
 
 from __future__ import annotations
@@ -21,10 +21,18 @@ import sys
 
 
 def main() -> None:
-    from catalogsync import early_login
+    from catalogsync import interrupt
 
-    early_login.start(sys.argv[1:])
+    # First: nothing here may be left to Python's defaults (`catalogsync.interrupt`).
+    interrupt.unwind_on_sigterm()
+    interrupt.remember_sigint()
+    try:
+        from catalogsync import early_login
 
-    from catalogsync.cli import main as run_command_line
+        early_login.start(sys.argv[1:])
 
-    run_command_line()
+        from catalogsync.cli import main as run_command_line
+
+        run_command_line()
+    except KeyboardInterrupt:  # before the command line's own boundary was imported
+        interrupt.exit_interrupted()

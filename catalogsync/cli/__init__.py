@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextvars
 import importlib
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -40,6 +39,7 @@ class _CatalogSyncGroup(click.Group):
         module = COMMAND_MODULES.get(cmd_name)
         if module is not None and cmd_name not in self.commands:
             importlib.import_module(f"{__name__}.{module}")  # registers the command
+        interrupt.checkpoint()  # start-up ends: what it imports is imported
         return super().get_command(ctx, cmd_name)
 
     def main(
@@ -74,7 +74,7 @@ class _CatalogSyncGroup(click.Group):
             sys.exit(EXIT_ERROR if exc.exit_code == 2 else exc.exit_code)
         except click.Abort as exc:
             if isinstance(exc.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
-                _interrupted(exc.__cause__)
+                interrupt.exit_interrupted()
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_ERROR)
         except CatalogSyncError as exc:
@@ -86,8 +86,8 @@ class _CatalogSyncGroup(click.Group):
                 traceback.print_exc()
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt as exc:
-            _interrupted(exc)
+        except KeyboardInterrupt:  # a signal outside apply's writes (`catalogsync.interrupt`)
+            interrupt.exit_interrupted()
         except Exception as exc:
             if debug:
                 traceback.print_exc()
@@ -101,33 +101,6 @@ class _CatalogSyncGroup(click.Group):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
-
-
-def _interrupted(exc: KeyboardInterrupt) -> None:
-    """A signal stopped a command outside apply's writes: one line, exit 130 or 143."""
-    signum = signal.SIGTERM if _terminated else signal.SIGINT
-    _ignore_signals()  # a second Ctrl-C while exiting must not end in a traceback
-    click.echo(f"Interrupted by {interrupt.signal_name(signum)}.", err=True)
-    sys.exit(interrupt.exit_code_for(signum))
-
-
-#: Set when SIGTERM arrived: it is turned into SIGINT to unwind the same way.
-_terminated = False
-
-
-def _ignore_signals() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    """SIGTERM unwinds a command exactly as Ctrl-C does: re-sent as SIGINT, so that
-    `asyncio.run` cancels its task cleanly (an exception raised here instead could land
-    in a finalizer or a task and be printed as a traceback), and remembered for the exit
-    code and the message."""
-    global _terminated
-    _terminated = True
-    signal.raise_signal(signal.SIGINT)
 
 
 class Context:
@@ -190,13 +163,17 @@ def cli(ctx: click.Context, project: Path, debug: bool, color: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    collector.for_a_command()
-    _skip_httpx_command_line()
+    """The command line, without the early login (`catalogsync.launch:main`, the console
+    script's entry point, sends it first and then runs this)."""
     # CI cancels a job with SIGTERM: stop as on Ctrl-C (a message, exit 143), not silently.
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    interrupt.unwind_on_sigterm()
+    interrupt.remember_sigint()
     try:
+        collector.for_a_command()
+        _skip_httpx_command_line()
         cli.main(prog_name="catalogsync")
+    except KeyboardInterrupt:  # before the group's own boundary (`_main`) or after it
+        interrupt.exit_interrupted()
     finally:
         collector.before_exit()
 

@@ -186,3 +186,22 @@ def test_a_second_signal_abandons_what_is_in_flight() -> None:
 
     _in_a_loop_restoring_handlers(main)
     assert abandoned == [True]
+
+
+def test_sigterm_unwinds_as_before_once_apply_s_handlers_are_removed() -> None:
+    """Removing a loop's SIGTERM handler leaves SIGTERM to its default action (killed, no
+    message): after apply's writes it must go back to unwinding as on Ctrl-C."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    async def a_run_that_is_not_stopped() -> None:
+        with interrupt.stop_on_signals():
+            await asyncio.sleep(0)
+
+    try:
+        interrupt.unwind_on_sigterm()
+        before = signal.getsignal(signal.SIGTERM)
+        asyncio.run(a_run_that_is_not_stopped())
+        assert signal.getsignal(signal.SIGTERM) is before and callable(before)
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)

@@ -7,14 +7,22 @@ the interrupted command, and the next apply must converge.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.hardening.served import cli, emulator_serve, plan_changes, served_project, signal_during
+from tests.test_early_login import ENV as EARLY_LOGIN_ENV
+from tests.test_early_login import write_project
 
+#: `catalogsync` through its entry point with the early login (`catalogsync.launch`).
+LAUNCHED = [sys.executable, "-c", "from catalogsync.launch import main; main()"]
 #: Slow writes (latency) and small batches: the apply takes dozens of requests.
 SETTINGS = {"batch_size": 5, "concurrency": 2}
 PRODUCTS = 150
@@ -96,3 +104,111 @@ def test_the_emulator_prints_no_traceback_when_a_client_disconnects(tmp_path: Pa
         assert run.returncode == 130
     assert "Traceback" not in emulator.stderr, emulator.stderr
     assert "catalogsync emulator stopped" in emulator.stderr
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_a_signal_while_the_early_login_is_on_the_wire_stops_with_one_line(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """The signal arrives as the server gets the login sent at the process's first step
+    (`catalogsync.launch`), while the command line is still being imported; the login is
+    never answered (its thread is still waiting when the process exits)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        project = write_project(tmp_path / "project", url)
+        process = subprocess.Popen(
+            [*LAUNCHED, "-C", str(project), "plan"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **EARLY_LOGIN_ENV},
+        )
+        server.settimeout(60)
+        connection, _ = server.accept()
+        with connection:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += connection.recv(4096)
+            assert received.startswith(b"POST /rest/2.0/login ")
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    assert err.strip() == f"Interrupted by {signal.Signals(signum).name}." and out == ""
+
+
+def test_sigterm_stops_a_process_started_with_sigint_ignored() -> None:
+    """A shell's background job starts with SIGINT ignored, and Python leaves it so: SIGTERM,
+    which unwinds by re-sending SIGINT, must not be lost with it (the run went on to its
+    end and exited 0)."""
+    script = (
+        "import signal, time\n"
+        "from catalogsync import interrupt\n"
+        "interrupt.unwind_on_sigterm()\n"
+        "interrupt.checkpoint()  # start-up is over\n"
+        "try:\n"
+        "    signal.raise_signal(signal.SIGTERM)\n"
+        "    time.sleep(0.2)  # time for a lost signal to show\n"
+        "    print('went on')\n"
+        "except KeyboardInterrupt:\n"
+        "    interrupt.exit_interrupted()\n"
+    )
+    background = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", sys.executable, "-c", script]
+    run = subprocess.run(background, capture_output=True, text=True, timeout=60, check=False)
+    assert (run.returncode, run.stdout, run.stderr) == (143, "", "Interrupted by SIGTERM.\n")
+
+
+def test_a_keyboard_interrupt_out_of_a_string_run_by_exec_still_exits_130(
+    tmp_path: Path,
+) -> None:
+    """Signals land anywhere, among others in the methods dataclasses and namedtuples
+    define by `exec`; CPython then takes the KeyboardInterrupt for an unhandled one, and
+    would end a `python -m` process by SIGINT (-2) after its one line."""
+    (tmp_path / "interrupted_in_exec.py").write_text(
+        "from catalogsync import interrupt\n"
+        "try:\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "except KeyboardInterrupt:\n"
+        "    interrupt.exit_interrupted()\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "interrupted_in_exec"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        timeout=60,
+        check=False,
+    )
+    assert (run.returncode, run.stderr) == (130, "Interrupted by SIGINT.\n")
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_a_signal_during_start_up_is_raised_at_its_end(signum: int, code: int) -> None:
+    """During start-up a signal is noted and raised at its end: a KeyboardInterrupt raised
+    where it landed could be swallowed there (a weakref callback, a finalizer, code that
+    catches everything as ruamel.yaml's import does), and the command ran to its end."""
+    script = (
+        "import signal\n"
+        "from catalogsync import interrupt\n"
+        "interrupt.unwind_on_sigterm()\n"
+        "interrupt.remember_sigint()\n"
+        "try:\n"
+        "    try:\n"
+        f"        signal.raise_signal({int(signum)})\n"
+        "    except:  # noqa: E722\n"
+        "        pass\n"
+        "    interrupt.checkpoint()\n"
+        "    print('went on')\n"
+        "except KeyboardInterrupt:\n"
+        "    interrupt.exit_interrupted()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    name = signal.Signals(signum).name
+    assert (run.returncode, run.stdout, run.stderr) == (code, "", f"Interrupted by {name}.\n")
