@@ -1,6 +1,7 @@
-"""`python -m catalogsync` runs the command-line interface, as the console script does."""
+"""`python -m catalogsync` runs what the console script runs: the early login, then the
+command-line interface (`catalogsync.launch`)."""
 
-from catalogsync.cli import main
+from catalogsync.launch import main
 
 if __name__ == "__main__":
     main()

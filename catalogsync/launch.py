@@ -1,6 +1,5 @@
-"""The entry point with the early login, then the command line: not yet the console
-script's or `python -m catalogsync`'s (they run `catalogsync.cli:main`), until the signal
-test is clean with it (README, "Signals during start-up, round seven").
+"""The process's entry point (the console script's and `python -m catalogsync`'s): the
+early login, then the command line.
 
 A command that reads its target has its login sent first (`catalogsync.early_login`: a quick
 reading of catalogsync.yaml, the login on a thread of its own), and only then imports the

@@ -177,7 +177,7 @@ def test_the_pre_commit_hook_names_a_real_entry_point_and_runs() -> None:
     scripts = re.search(
         r"\[project\.scripts\]\n(.*?)\n\n", (ROOT / "pyproject.toml").read_text(), re.S
     )
-    assert scripts is not None and f'{program} = "catalogsync.cli:main"' in scripts.group(1)
+    assert scripts is not None and f'{program} = "catalogsync.launch:main"' in scripts.group(1)
     result = CliRunner().invoke(cli, ["-C", str(EXAMPLE), *args])
     assert result.exit_code == 0 and "catalog is valid" in result.stdout
     assert re.search(hook["files"], "catalogs/example/products.yaml")
