@@ -24,7 +24,8 @@ back.
 
 A create must not duplicate on retry. `HttpClient` never retries a POST or PATCH whose
 outcome is unknown; it raises `AmbiguousWriteError`, and the backend re-reads: a service or
-package found under its name is adopted, a PATCH is judged by the package's children as
+package found under its name is adopted (seen on any page, even of a listing the apply's
+other creates change while it is read), a PATCH is judged by the package's children as
 they are now. Failures are reported per change (ChangeResult), never raised, except for
 authentication.
 """
@@ -33,12 +34,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backend_api import Backend, Progress, Settled, gather_settled, started_ahead
 from catalogsync.backends.logisense.catalog_format import split_frequency
-from catalogsync.backends.logisense.client import LogiSenseClient
+from catalogsync.backends.logisense.client import ListingChanged, LogiSenseClient
 from catalogsync.backends.logisense.live_rows import LiveRows
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
@@ -252,16 +254,19 @@ class LogiSenseBackend(Backend):
             created = await self.client.create(resource, record)
             identity = created.identity or (created.instance or {}).get("identity")
         except AmbiguousWriteError as exc:
-            identity = await self.settle.until(
-                lambda: self._adopt(resource, change.ref.name), lambda found: found is not None
+            seen = await self.settle.until(
+                lambda: self._adopt(resource, change.ref.name),
+                lambda seen: seen.identity is not None,
             )
+            identity = seen.identity
             if identity is None:
                 # Not retried: a POST that timed out may still be running on the server,
                 # and a second one could then duplicate it. The next apply creates it.
+                unsure = f" ({seen.unsure})" if seen.unsure else ""
                 return _failed(
                     change,
                     f"{exc}; not found on re-reading for {self.settle.window:g} s "
-                    "(settings.settle_seconds), so not created; run apply again",
+                    f"(settings.settle_seconds){unsure}, so not created; run apply again",
                 )
         if identity is None:
             return _failed(change, f"POST {resource}: the answer carries no identity")
@@ -273,11 +278,25 @@ class LogiSenseBackend(Backend):
                 return ChangeResult(change.ref, Outcome.FAILED, remote_id, problem)
         return ChangeResult(change.ref, Outcome.SUCCEEDED, remote_id)
 
-    async def _adopt(self, resource: str, name: str) -> int | None:
-        """After a create whose outcome is unknown: the record under that name, if any."""
-        records = await self.client.paged(resource, detail=False)
-        found = sorted(int(r["identity"]) for r in records if r.get("name") == name)
-        return found[0] if found else None
+    async def _adopt(self, resource: str, name: str) -> _Seen:
+        """After a create whose outcome is unknown: the record under that name, if any.
+
+        A record a page shows under the name exists, whether or not the listing then
+        proves whole: during a wave the apply's other creates land while it is read (at
+        L, 15 a second for most of an hour), and a listing that changed meanwhile says
+        nothing about absence but everything about what it showed. Not seen in a listing
+        that changed is only "not seen yet": `settle` reads again."""
+        found: list[int] = []
+
+        def look(records: Sequence[Any]) -> None:
+            found.extend(int(r["identity"]) for r in records if r.get("name") == name)
+
+        try:
+            await self.client.paged(resource, detail=False, on_page=look)
+        except ListingChanged as exc:
+            if not found:
+                return _Seen(None, str(exc))
+        return _Seen(min(found) if found else None, "")
 
     async def _update(self, change: Change, lookups: Lookups) -> ChangeResult:
         kind, remote_id = change.ref.kind, _need(change.remote_id, change.ref)
@@ -354,6 +373,15 @@ def _need(remote_id: str | None, ref: Ref) -> str:
 
 def _reason(exc: BaseException) -> str:
     return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What one re-reading after an unclear create saw: the record's identity, or None
+    and, when the listing changed while it was read, why absence is not proven."""
+
+    identity: int | None
+    unsure: str
 
 
 def _failed(change: Change, message: str) -> ChangeResult:

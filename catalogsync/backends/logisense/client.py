@@ -83,6 +83,12 @@ class _TokenAuth(RequestLogin):
         return {"Authorization": f"Bearer {token.access_token}"}
 
 
+class ListingChanged(BackendError):
+    """A `Paged` listing did not prove whole: rows were added, removed or moved while it
+    was read (or the server pages in no stable order). Retrying reads it again; what its
+    pages did show exists (`on_page` saw it)."""
+
+
 def _whole(path: str, records: list[Record], total: int | None) -> list[Record]:
     """`records` if they are a complete listing: no identity twice, `total` of them."""
     seen: set[Any] = set()
@@ -90,13 +96,13 @@ def _whole(path: str, records: list[Record], total: int | None) -> list[Record]:
         # a dict, or a typed record (`paged(..., record=...)`), which always has one
         identity = record.get("identity") if isinstance(record, Mapping) else record.identity
         if identity in seen:
-            raise BackendError(
+            raise ListingChanged(
                 f"GET {path}: record {identity} came back on two pages (rows moved while the "
                 "listing was read, or the server pages in no stable order); run again"
             )
         seen.add(identity)
     if total is not None and len(records) != total:
-        raise BackendError(
+        raise ListingChanged(
             f"GET {path}: read {len(records)} records but totalCount says {total}; run again"
         )
     return records
@@ -188,7 +194,7 @@ class LogiSenseClient:
         No sort parameter is documented for Paged routes, so a listing is proven whole
         instead: as many distinct records as `totalCount` says, every page agreeing on that
         count, no record twice. Anything else (rows added or removed while reading, an
-        unstable server order) is a `BackendError` to retry, never a silently short list.
+        unstable server order) is `ListingChanged`, to retry, never a silently short list.
         `on_page` is told each page's records as the page comes in (in any order, before
         the listing is proven whole; it must not change them). With `record` (a
         `tables.record_type`), a page whose records all fit it is read into those typed
@@ -206,7 +212,7 @@ class LogiSenseClient:
             *(self._page(resource, detail, n, size, on_page, record) for n in range(2, pages + 1))
         )
         if any(count != total for _, count in rest):
-            raise BackendError(f"GET {path}: the listing changed while it was read; run again")
+            raise ListingChanged(f"GET {path}: the listing changed while it was read; run again")
         return _whole(path, first + [record for page, _ in rest for record in page], total)
 
     async def _page_until_empty(

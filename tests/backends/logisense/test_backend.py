@@ -3,16 +3,19 @@ failure per package, settling unclear creates, per-change failures."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
 
 from catalogsync.backends.logisense.backend import LogiSenseBackend
+from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Ref, package_product_ref, package_ref, product_ref
 from catalogsync.emulator.logisense import LogiSenseEmulator
 from catalogsync.plan import Action, Change, FieldChange
 from catalogsync.report import ChangeResult, Outcome
-from tests.backends.logisense.conftest import DropAfterProcessing
+from tests.backends.logisense.conftest import DropAfterProcessing, make_client
 
 pytestmark = pytest.mark.anyio
 API = "/ResourceServer/api/v8"
@@ -149,6 +152,70 @@ async def test_an_unclear_create_is_adopted_not_repeated(
     (result,) = await backend.apply_wave([change], {})
     (record,) = emulator.find("Service", name="New 'One'")
     assert (result.outcome, result.remote_id) == (Outcome.SUCCEEDED, str(record["identity"]))
+
+
+class WritesBetweenPages(httpx.AsyncBaseTransport):
+    """Another write of the same apply lands while a listing is read: before every
+    page 2 of `Service/Paged`, one more service is created (as wave 0 of a LogiSense L
+    cold apply creates 15 a second while an unclear create is settled)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, emulator: LogiSenseEmulator) -> None:
+        self.inner, self.emulator, self.created = inner, emulator, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        page = json.loads(request.headers.get("Pagination", "{}")).get("pageNumber")
+        if request.url.path.endswith("/Service/Paged") and page == 2:
+            self.created += 1
+            usage = self.emulator.lookup_id("ServiceType", "Usage")
+            self.emulator.create("Service", name=f"Meanwhile {self.created}", serviceTypeId=usage)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("listed_at", ["first", "last"])
+async def test_an_unclear_create_is_adopted_while_other_writes_change_the_listing(
+    emulator: LogiSenseEmulator, dropper: DropAfterProcessing, listed_at: str
+) -> None:
+    # The L cold apply's one failure (2026-12-02): an unclear POST Service was settled by
+    # reading Service/Paged while other creates landed, and "the listing changed while it
+    # was read" failed the change although the read had seen the service. A record seen
+    # under the name exists: adopted, listing whole or not.
+    usage = emulator.lookup_id("ServiceType", "Usage")
+    name = "A new one" if listed_at == "first" else "Zz new one"
+    for n in range(5):
+        emulator.create("Service", name=f"Old {n}", serviceTypeId=usage)
+    busy = WritesBetweenPages(dropper, emulator)
+    backend = LogiSenseBackend(make_client(busy, page_size=2), settle=Settle(window=0))
+    try:
+        await backend.lookups()
+        dropper.arm("POST", "/Service")
+        (result,) = await backend.apply_wave([create(product_ref(name), service_type="Usage")], {})
+    finally:
+        await backend.close()
+    assert dropper.dropped == 1 and busy.created >= 1
+    (record,) = emulator.find("Service", name=name)
+    assert (result.outcome, result.remote_id) == (Outcome.SUCCEEDED, str(record["identity"]))
+
+
+async def test_an_unclear_create_not_seen_in_a_changing_listing_is_not_created_again(
+    emulator: LogiSenseEmulator,
+) -> None:
+    # Not seen, and the listing was not whole: absence is not proven, so the change fails
+    # saying so (after the settle window), and nothing is posted a second time.
+    usage = emulator.lookup_id("ServiceType", "Usage")
+    for n in range(5):
+        emulator.create("Service", name=f"Old {n}", serviceTypeId=usage)
+    busy = WritesBetweenPages(emulator.async_transport(), emulator)
+    backend = LogiSenseBackend(make_client(busy, page_size=2), settle=Settle(window=0))
+    try:
+        await backend.lookups()
+        emulator.faults.fail_next(0, path_contains="/Service")  # dropped before processing
+        (result,) = await backend.apply_wave([create(product_ref("X"), service_type="Usage")], {})
+    finally:
+        await backend.close()
+    assert result.outcome is Outcome.FAILED
+    assert "the listing changed while it was read" in result.message
+    assert "so not created; run apply again" in result.message
+    assert not emulator.find("Service", name="X")
 
 
 async def test_an_unclear_create_that_did_not_happen_fails_without_writing(
