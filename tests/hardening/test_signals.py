@@ -88,6 +88,10 @@ def test_a_second_sigint_abandons_the_requests_in_flight(tmp_path: Path) -> None
 def test_read_only_commands_stop_with_one_line(
     tmp_path: Path, command: list[str], signum: int, code: int
 ) -> None:
+    # `--out` is relative to the process's working directory, not the project: an export
+    # the signal failed to stop must land in tmp_path, never in the checkout (where it
+    # made every later run fail with "would overwrite").
+    command = [str(tmp_path / "exported") if part == "exported" else part for part in command]
     with emulator_serve("--latency-ms", "200") as emulator:
         project = served_project(tmp_path, emulator.url, 20, {})
         cli(project, "apply", "--auto-approve")
