@@ -231,45 +231,48 @@ def answer_within(elapsed: float) -> float:
 def _child(work: Callable[[], object], answers: int) -> NoReturn:
     """Run `work` and write its answer; never returns into the parent's code."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the child
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
-        warnings.simplefilter("ignore")  # the terminal is the parent's
+        _become_child()
         try:
             answer: tuple[str, object] = ("returned", work())
         except Exception as exc:
             answer = ("raised", exc)
-        try:
-            data = pickle.dumps(answer)
-            pickle.loads(data)  # an exception that cannot travel is reported as lost
-        except Exception as exc:
-            data = pickle.dumps(("lost", f"its answer cannot be sent: {exc!r}"))
-        view = memoryview(data)
+        view = memoryview(_travelling(answer))
         while view:
             view = view[os.write(answers, view) :]
     finally:
         os._exit(0)
 
 
+def _become_child() -> None:
+    """What a forked child changes first: the parent stops it and owns the terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the child
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
+    warnings.simplefilter("ignore")  # the terminal is the parent's
+
+
+def _travelling(answer: tuple[str, object]) -> bytes:
+    """`answer` pickled, or "lost" when it cannot travel (an exception that does not
+    unpickle would otherwise fail in the parent)."""
+    try:
+        data = pickle.dumps(answer)
+        pickle.loads(data)
+    except Exception as exc:
+        data = pickle.dumps(("lost", f"its answer cannot be sent: {exc!r}"))
+    return data
+
+
 def _child_streaming(work: Callable[[], Iterable[object]], answers: int) -> NoReturn:
     """Send each item `work()` yields, then how it ended (`Beside.items` reads them)."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the child
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
-        warnings.simplefilter("ignore")  # the terminal is the parent's
+        _become_child()
         try:
             for item in work():
                 _send(answers, pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
             end: tuple[str, object] = ("returned", None)
         except Exception as exc:
             end = ("raised", exc)
-        try:
-            data = pickle.dumps(end)
-            pickle.loads(data)  # an exception that cannot travel is reported as lost
-        except Exception as exc:
-            data = pickle.dumps(("lost", f"its answer cannot be sent: {exc!r}"))
-        _send(answers, data)
+        _send(answers, _travelling(end))
     finally:
         os._exit(0)
 
