@@ -83,14 +83,7 @@ class Beside(Generic[_R]):
         runs = (_RUN.pack(first, min(first + step, count)) for first in range(0, count, step))
         os.write(queue_in, b"".join(runs))
         os.close(queue_in)  # the queue ends once emptied: both see its end
-        answer_out, answer_in = os.pipe()
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            stream.flush()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (its answer is what the tests check)
-            os.close(answer_out)
-            _child(lambda: work(_taken(queue_out)), answer_in)
-        os.close(answer_in)
+        pid, answer_out = _forked(lambda answers: _child(lambda: work(_taken(queue_out)), answers))
         child = cls(pid, queue_out, answer_out)
         return child, child._mine()
 
@@ -101,14 +94,7 @@ class Beside(Generic[_R]):
         as soon as it is made, for `items` to hand out here while the next is made."""
         if not available():
             return None
-        answer_out, answer_in = os.pipe()
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            stream.flush()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (its answers are what the tests check)
-            os.close(answer_out)
-            _child_streaming(work, answer_in)
-        os.close(answer_in)
+        pid, answer_out = _forked(lambda answers: _child_streaming(work, answers))
         return cls(pid, None, answer_out)
 
     def items(self, timeout: float | None = None) -> Iterator[_R]:
@@ -226,6 +212,20 @@ def answer_within(elapsed: float) -> float:
     items in `elapsed` seconds: the child's last item costs far less, so this bound is only
     reached by a child that will never answer (then its items are done here)."""
     return 60.0 + 4 * elapsed
+
+
+def _forked(child: Callable[[int], NoReturn]) -> tuple[int, int]:
+    """Fork a child that runs `child(answers)` (it never returns); this process gets the
+    child's pid and the read end of its answer pipe."""
+    answer_out, answer_in = os.pipe()
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (its answers are what the tests check)
+        os.close(answer_out)
+        child(answer_in)
+    os.close(answer_in)
+    return pid, answer_out
 
 
 def _child(work: Callable[[], object], answers: int) -> NoReturn:
