@@ -18,6 +18,10 @@ flushed twice. Where a second process cannot help (no `fork`, one usable core) `
 hands every item to this process; when the child ends without an answer (killed, out of
 memory, stuck), `result` raises `Lost`. Either way the caller does the items it did not
 see done itself: same result, only later.
+
+A caller that no longer wants a `stream` child's work (its command was interrupted) stops
+it at once with the `Abandon` it was started with, from any thread: the thread reading its
+answers then gets `Abandoned`, not `Lost`, so nobody does the work again here.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import select
 import signal
 import struct
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -44,6 +49,10 @@ _CHUNK = 1 << 16
 
 class Lost(Exception):
     """The child ended without an answer: the caller does the work itself."""
+
+
+class Abandoned(Exception):
+    """The child was stopped by its `Abandon`: nobody wants its work any more."""
 
 
 def available() -> bool:
@@ -68,6 +77,10 @@ class Beside(Generic[_R]):
         self._pid: int | None = pid
         self._queue: int | None = queue
         self._answers: int | None = answers
+        #: Guards `_pid` between `close` (it reaps the child) and `_abandon` (another
+        #: thread's): a pid reaped may be reused, and must then never be signalled.
+        self._lock = threading.Lock()
+        self._abandoned = False
 
     @classmethod
     def share(
@@ -88,14 +101,20 @@ class Beside(Generic[_R]):
         return child, child._mine()
 
     @classmethod
-    def stream(cls, work: Callable[[], Iterable[_R]]) -> Beside[_R] | None:
+    def stream(
+        cls, work: Callable[[], Iterable[_R]], abandon: Abandon | None = None
+    ) -> Beside[_R] | None:
         """A forked child running `work()` alone, while this process does something else
         (None where a child cannot help: see `available`): each item it yields is sent
-        as soon as it is made, for `items` to hand out here while the next is made."""
+        as soon as it is made, for `items` to hand out here while the next is made.
+        `abandon`, called from any thread, stops it (see `Abandon`)."""
         if not available():
             return None
         pid, answer_out = _forked(lambda answers: _child_streaming(work, answers))
-        return cls(pid, None, answer_out)
+        child = cls(pid, None, answer_out)
+        if abandon is not None:
+            abandon.started(child)
+        return child
 
     def items(self, timeout: float | None = None) -> Iterator[_R]:
         """The items of a `stream` child, in order, each as it arrives; then the exception
@@ -105,6 +124,7 @@ class Beside(Generic[_R]):
 
         Raises:
             Lost: the child ended before its work did, or did not end within `timeout`.
+            Abandoned: its `Abandon` stopped it.
         """
         assert self._answers is not None
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -113,9 +133,11 @@ class Beside(Generic[_R]):
             while True:
                 try:
                     kind, value = pickle.load(answers)
-                except Lost:
-                    raise
                 except Exception as exc:  # it ended mid-way (killed, out of memory)
+                    if self._abandoned:
+                        raise Abandoned("the work beside was abandoned") from None
+                    if isinstance(exc, Lost):
+                        raise
                     raise Lost("the work beside ended without its last answer") from exc
                 if kind == "item":
                     yield value
@@ -176,11 +198,51 @@ class Beside(Generic[_R]):
             if fd is not None:
                 os.close(fd)
         self._queue = self._answers = None
-        if self._pid is not None:
+        with self._lock:
             pid, self._pid = self._pid, None
+        if pid is not None:
             with contextlib.suppress(ProcessLookupError):  # (it answered and ended)
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+    def _abandon(self) -> None:
+        """Kill the child now, from any thread; the thread reading its answers sees their
+        end at once, and `close` (that thread's) reaps it."""
+        with self._lock:
+            self._abandoned = True
+            if self._pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
+
+
+class Abandon:
+    """Stops the `stream` children started with it, from any thread, at once.
+
+    A command reads the live catalog while a child loads the YAML beside it, its answers
+    read by a worker thread. When the command is interrupted (or its read fails), the
+    event loop's close joins that thread, which would wait for the whole load: calling
+    this kills the child (SIGKILL: it ignores SIGINT), so the thread's read ends at once
+    and raises `Abandoned`. A child started after the call is killed as it starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._children: list[Beside[Any]] = []
+        self._called = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._called = True
+            children = list(self._children)
+        for child in children:
+            child._abandon()
+
+    def started(self, child: Beside[Any]) -> None:
+        """`child` is stopped by this call (at once, when it was already made)."""
+        with self._lock:
+            self._children.append(child)
+            called = self._called
+        if called:
+            child._abandon()
 
 
 def map_beside(count: int, item: Callable[[int], _T], least: int = 1) -> list[_T]:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from catalogsync.beside import Beside
+from catalogsync.beside import Abandon, Abandoned, Beside
 from catalogsync.catalog import (
     Catalog,
     Kind,
@@ -78,6 +78,7 @@ def cached_catalog(
     write_later: WriteLater | None = None,
     *,
     beside: bool = False,
+    abandon: Abandon | None = None,
 ) -> Catalog:
     """The catalog `load()` returns for these files, from the cache when it holds it.
 
@@ -92,7 +93,8 @@ def cached_catalog(
 
     With `beside`, a catalog the cache does not hold is loaded by a forked child on the
     other core (`loaded_beside`), cache switched off or not: a caller that fetches the live
-    catalog meanwhile (`workflow.fetch_and_plan`) then has both cores at work."""
+    catalog meanwhile (`workflow.fetch_and_plan`) then has both cores at work; calling
+    `abandon` stops that child at once, and this then raises `beside.Abandoned`."""
     enabled = os.environ.get(ENV_SWITCH, "1") != "0"
     secret = user_key() if enabled else None
     key = entry_key(backend, files) if secret is not None else None
@@ -104,7 +106,7 @@ def cached_catalog(
             return catalog
     elif not beside:
         return load()
-    found = loaded_beside(load, shown, files, counts_known) if beside else None
+    found = loaded_beside(load, shown, files, counts_known, abandon) if beside else None
     if found is None:
         catalog = load()  # raises for an invalid catalog: nothing is written then
     else:
@@ -134,6 +136,7 @@ def loaded_beside(
     shown: list[str],
     files: Sequence[Path],
     counts_known: CountsKnown | None = None,
+    abandon: Abandon | None = None,
 ) -> tuple[Catalog, bytes] | None:
     """`load()`'s catalog, loaded by a forked child on the other core (`Beside.stream`),
     and its cache entry's payload; None when no child can help (no `fork`, one core, small
@@ -147,8 +150,12 @@ def loaded_beside(
     the same), and an invalid catalog's error is the one `load()` raises
     (`CatalogValidationError` travels whole: its issues, their files and lines).
 
+    `abandon`, called from another thread, stops the child at once: nobody wants the
+    catalog then, so it is not loaded here either.
+
     Raises:
         CatalogValidationError: the catalog is invalid (raised in the child).
+        Abandoned: `abandon` was called.
     """
     try:
         size = sum(file.stat().st_size for file in files)
@@ -156,7 +163,7 @@ def loaded_beside(
         return None  # (`load()` says what is wrong with the file)
     if size < BESIDE_LEAST_BYTES:
         return None
-    child = Beside.stream(lambda: _sent(load(), shown))
+    child = Beside.stream(lambda: _sent(load(), shown), abandon)
     if child is None:
         return None
     parts: list[bytes] = []
@@ -175,7 +182,7 @@ def loaded_beside(
             made = _resources(pickle.loads(chunk))  # (the child's: the same paths shown)
             digesting.add(made)
             resources.extend(made)
-    except CatalogValidationError:
+    except (CatalogValidationError, Abandoned):
         raise
     except Exception:  # lost, or any other error: loaded here, which raises it again
         return None

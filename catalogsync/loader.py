@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from catalogsync.beside import Abandon
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, kind_word, kind_words_in_use
 from catalogsync.catalog_cache import CountsKnown, WriteLater, cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
@@ -575,11 +576,13 @@ def load_project_catalog(
     write_later: WriteLater | None = None,
     *,
     beside: bool = False,
+    abandon: Abandon | None = None,
 ) -> Catalog:
     """The desired catalog of a project, from the catalog paths its config names (from the
     project's catalog cache when those files did not change: `catalog_cache`, which tells
     `counts_known` the catalog's counts early, hands `write_later` a new entry's write and,
-    with `beside`, loads a catalog it does not hold in a forked child on the other core)."""
+    with `beside`, loads a catalog it does not hold in a forked child on the other core,
+    which `abandon` stops)."""
     files = project_catalog_files(project)
     backend = project.config.backend
     return cached_catalog(
@@ -590,4 +593,5 @@ def load_project_catalog(
         counts_known,
         write_later,
         beside=beside,
+        abandon=abandon,
     )

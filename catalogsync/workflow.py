@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from catalogsync.aio import gather_or_cancel
 from catalogsync.assess import assess_plan
 from catalogsync.backend_api import Backend, Progress
+from catalogsync.beside import Abandon
 from catalogsync.catalog import Catalog, Kind, references
 from catalogsync.catalog_cache import CountsKnown, WriteLater
 from catalogsync.catalog_digest import catalog_digest
@@ -139,11 +140,19 @@ async def fetch_and_plan(
         PlanError: a declared key is held by several live records.
     """
     early: list[Mapping[Kind, int]] = []  # from the catalog cache, before the catalog
+    abandon = Abandon()
     loading = asyncio.ensure_future(
-        asyncio.to_thread(_load_with_digest, project, early.append, write_later)
+        asyncio.to_thread(_load_with_digest, project, early.append, write_later, abandon)
     )
     backend.expect_counts(_counts_once_loaded(loading, early))
-    desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
+    try:
+        desired, live = await gather_or_cancel(loading, backend.fetch_live(progress))
+    except BaseException:
+        # Interrupted, or the read failed: a load still running in its forked child is
+        # stopped now. Its thread cannot be cancelled, and `asyncio.run` joins it as the
+        # loop closes: the command would wait for the whole load before its one line.
+        abandon()
+        raise
     assert isinstance(desired, Catalog) and isinstance(live, LiveCatalog)
     check_duplicate_keys(desired, live)
     await check_lookup_names(desired, backend)
@@ -172,11 +181,12 @@ def _load_with_digest(
     project: Project,
     counts_known: CountsKnown | None = None,
     write_later: WriteLater | None = None,
+    abandon: Abandon | None = None,
 ) -> Catalog:
     # A catalog the cache does not hold is loaded on the other core (with its digest),
     # while this process reads the live one: the YAML's CPU no longer shares this
     # process's interpreter with the read's.
-    catalog = load_project_catalog(project, counts_known, write_later, beside=True)
+    catalog = load_project_catalog(project, counts_known, write_later, beside=True, abandon=abandon)
     catalog_digest(catalog)  # remembered on the catalog, for build_plan
     return catalog
 

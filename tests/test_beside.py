@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -227,6 +228,55 @@ def test_a_stream_past_its_deadline_is_lost_and_stopped() -> None:
         next(items)
     with pytest.raises(ChildProcessError):  # stopped and reaped
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_an_abandoned_stream_is_stopped_at_once_from_another_thread() -> None:
+    """A thread reading the answers of a child that would work for an hour gets
+    `Abandoned` (not `Lost`: nobody does the work again) once another thread abandons it,
+    and the child is gone."""
+    abandon = beside.Abandon()
+
+    def work() -> Iterator[object]:
+        yield "first"
+        time.sleep(3600)
+        yield "never"
+
+    child = Beside.stream(work, abandon)
+    assert child is not None
+    pid = child._pid
+    assert pid is not None
+    items = child.items(timeout=3600)
+    assert next(items) == "first"
+    outcome: list[BaseException] = []
+
+    def read_on() -> None:
+        try:
+            next(items)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reading = threading.Thread(target=read_on)
+    reading.start()
+    abandon()
+    reading.join(timeout=60)
+    assert not reading.is_alive(), "the reading thread still waits for the child"
+    assert [type(exc) for exc in outcome] == [beside.Abandoned]
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_stream_started_after_its_abandon_is_stopped_as_it_starts() -> None:
+    abandon = beside.Abandon()
+    abandon()
+
+    def work() -> Iterator[object]:
+        time.sleep(3600)
+        yield "never"
+
+    child = Beside.stream(work, abandon)
+    assert child is not None
+    with pytest.raises(beside.Abandoned):
+        list(child.items(timeout=3600))
 
 
 def test_stream_forks_nothing_where_it_cannot_help(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import os
 import pickle
 import shutil
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -371,6 +372,30 @@ def test_an_invalid_catalog_loaded_beside_raises_its_own_located_errors(
         _beside(project, _in_a_child(project))
     assert beside_it.value.issues == here.value.issues
     assert str(beside_it.value) == str(here.value)  # every file:line:col as it was
+    assert not _entry(project).exists()
+
+
+@needs_fork
+def test_an_abandoned_load_beside_raises_and_is_neither_loaded_here_nor_cached(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Abandoned (the command interrupted), the child's load is not done here instead, as
+    a lost child's would be: nobody wants the catalog."""
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    here = os.getpid()
+
+    def load() -> Catalog:
+        assert os.getpid() != here, "loaded here after all"
+        time.sleep(3600)
+        return _from_yaml(project)
+
+    abandon = beside.Abandon()
+    abandon()  # (before the fork: the child is stopped as it starts; see test_beside)
+    files = project_catalog_files(project)
+    with pytest.raises(beside.Abandoned):
+        catalog_cache.cached_catalog(
+            project.state_dir, "billingplatform", files, load, beside=True, abandon=abandon
+        )
     assert not _entry(project).exists()
 
 

@@ -13,11 +13,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from catalogsync import beside, catalog_cache
 from tests.hardening.served import cli, emulator_serve, plan_changes, served_project, signal_during
+from tests.reliability.harness import CREDENTIALS
 from tests.test_early_login import ENV as EARLY_LOGIN_ENV
 from tests.test_early_login import write_project
 
@@ -216,3 +219,66 @@ def test_a_signal_during_start_up_is_raised_at_its_end(signum: int, code: int) -
     )
     name = signal.Signals(signum).name
     assert (run.returncode, run.stdout, run.stderr) == (code, "", f"Interrupted by {name}.\n")
+
+
+#: `catalogsync` through its entry point, its YAML load slowed down: the load, in the forked
+#: child that loads beside the read (`catalog_cache.loaded_beside`), notes its pid, then
+#: sleeps long before it loads and notes that it finished.
+SLOW_LOAD = [
+    sys.executable,
+    "-c",
+    "import os, sys, time\n"
+    "from pathlib import Path\n"
+    "import catalogsync.loader as loader\n"
+    "marks = Path(os.environ['SLOW_LOAD_MARKS'])\n"
+    "original = loader.load_catalog\n"
+    "def slow(*args, **kwargs):\n"
+    "    (marks / 'started').write_text(str(os.getpid()))\n"
+    "    time.sleep(30)\n"
+    "    (marks / 'finished').write_text('')\n"
+    "    return original(*args, **kwargs)\n"
+    "loader.load_catalog = slow\n"
+    "from catalogsync.launch import main\n"
+    "main()\n",
+]
+
+
+@pytest.mark.skipif(not beside.available(), reason="the load is forked only with two cores")
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_a_signal_during_the_forked_catalog_load_abandons_it_at_once(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """The catalog is loaded in a forked child while the live one is read; a signal then
+    stops the command with its one line, without waiting for the load to end (it waited:
+    the thread reading the child's answer was joined as the event loop closed)."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    with emulator_serve() as emulator:
+        project = served_project(tmp_path / "project", emulator.url, 5, {})
+        catalog = project / "catalog.yaml"
+        with catalog.open("a", encoding="utf-8") as padded:  # loaded beside from 1 MiB on
+            padded.write(f"# {'x' * catalog_cache.BESIDE_LEAST_BYTES}\n")
+        process = subprocess.Popen(
+            [*SLOW_LOAD, "-C", str(project), "plan"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **CREDENTIALS, "SLOW_LOAD_MARKS": str(marks)},
+        )
+        try:
+            while not (marks / "started").exists():
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.01)
+            child = int((marks / "started").read_text())
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == code, err
+    assert (out, err.strip()) == ("", f"Interrupted by {signal.Signals(signum).name}.")
+    assert not (marks / "finished").exists(), "the command waited for the load to end"
+    with pytest.raises(ProcessLookupError):  # the child is gone, not left loading
+        os.kill(child, 0)
