@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from catalogsync import __version__
+from catalogsync.http import tls
 from catalogsync.http.settings import HttpSettings
 from catalogsync.logins import LoginRequest
 from catalogsync.registry import early_login
@@ -119,6 +120,9 @@ def start(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> None:
     threading.Thread(
         target=_send, args=(intent, answer), name="catalogsync-early-login", daemon=True
     ).start()
+    # The client that adopts this login will need the TLS context httpx makes (even for
+    # http://): made meanwhile on the other core (`http.tls`).
+    tls.make_ahead()
 
 
 def claim(intent: Intent) -> Future[Exchange] | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
@@ -26,7 +27,7 @@ from catalogsync.emulator.backends import make_emulator
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID
 from catalogsync.emulator.server import ServerThread
-from catalogsync.http import HttpSettings
+from catalogsync.http import HttpClient, HttpSettings, tls
 from catalogsync.http import transport as http_transport
 from catalogsync.registry import open_backend
 from catalogsync.workflow import choose_target
@@ -333,3 +334,77 @@ def test_a_refused_early_login_is_the_command_s_one_refused_login(
     assert "refused the login" in without[2]
     entries = json.loads(har.read_text())["log"]["entries"]
     assert [e["response"]["status"] for e in entries] == [401]
+
+
+# -- the TLS context made meanwhile --------------------------------------------------------
+
+
+def _context_facts(context: ssl.SSLContext) -> tuple[Any, ...]:
+    return (
+        context.verify_mode,
+        context.check_hostname,
+        context.options,
+        context.minimum_version,
+        context.maximum_version,
+        context.verify_flags,
+        sorted(json.dumps(cert, sort_keys=True) for cert in context.get_ca_certs()),
+    )
+
+
+@pytest.mark.parametrize("roots", ["certifi", "SSL_CERT_FILE"])
+def test_the_tls_context_made_ahead_is_the_one_httpx_makes(
+    roots: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import certifi
+    import httpx
+
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if roots == "SSL_CERT_FILE":
+        monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    else:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    tls.make_ahead()
+    made = tls.take()
+    assert made is not None
+    assert _context_facts(made) == _context_facts(httpx.create_ssl_context())
+    assert len(made.get_ca_certs()) > 10  # certifi's roots, read
+    assert tls.take() is None  # taken once: another client makes its own
+
+
+def test_a_tls_context_made_under_other_roots_is_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    tls.make_ahead()
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # httpx would trust these now
+    assert tls.take() is None
+
+
+def test_the_client_of_an_early_login_takes_the_tls_context_made_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`early_login.start` has the context made; the client adopting the login gives it to
+    httpx instead of letting httpx make it again before the first request."""
+    made: list[ssl.SSLContext] = []
+    verified = tls.verified_context
+
+    def recorded() -> ssl.SSLContext:
+        made.append(verified())
+        return made[-1]
+
+    monkeypatch.setattr(tls, "verified_context", recorded)
+    project = write_project(tmp_path / "project", "http://127.0.0.1:9")
+    monkeypatch.chdir(project)
+    early_login.start(["plan"], ENV)
+    client = HttpClient("http://127.0.0.1:9")
+    pool = client._client._transport._pool  # type: ignore[attr-defined]
+    assert len(made) == 1 and pool._ssl_context is made[0]
+    # Another client (and one with a transport of its own) lets httpx make its context.
+    other = HttpClient("http://127.0.0.1:9")
+    assert other._client._transport._pool._ssl_context is not made[0]  # type: ignore[attr-defined]
+    intent = intent_of(["plan"], ENV)
+    assert intent is not None
+    early_login.claim(intent)
+    asyncio.run(client.aclose())
+    asyncio.run(other.aclose())

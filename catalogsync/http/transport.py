@@ -26,6 +26,7 @@ import contextlib
 import io
 import logging
 import random
+import ssl
 import time
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future
@@ -37,7 +38,7 @@ import httpx
 from catalogsync.early_login import Exchange, Intent, claim
 from catalogsync.errors import AmbiguousWriteError, BackendError
 from catalogsync.har import active_recorder
-from catalogsync.http import retry
+from catalogsync.http import retry, tls
 from catalogsync.http.error_text import ErrorBodyParser, api_error_text, no_vendor_messages
 from catalogsync.http.pacing import Clock, Sleep, TokenBucket
 from catalogsync.http.sessions import AuthHook, Renewals, Sessions
@@ -81,11 +82,16 @@ class HttpClient:
         self._error_body_parser = error_body_parser
         self._sleep = sleep
         self._rng = rng or random.Random()
+        verify: ssl.SSLContext | bool = self.settings.verify_tls
+        if verify is True and transport is None:
+            # httpx would make this very context now, before the first request: it was
+            # made on another thread meanwhile, when the login was sent early.
+            verify = tls.take() or True
         self._client = httpx.AsyncClient(
             base_url=base_url,
             transport=transport,
             timeout=httpx.Timeout(self.settings.timeout_seconds),
-            verify=self.settings.verify_tls,
+            verify=verify,
             follow_redirects=False,  # a redirect would replay credentials elsewhere
         )
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
