@@ -9,12 +9,28 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+#: `./scripts/test --full` (what .ci/run calls) sets it: every suite, every example.
+FULL_RUN = os.environ.get("CATALOGSYNC_FULL_TESTS") == "1"
+
+
+def examples(full: int) -> int:
+    """A property test's example count: `full` in the full run, a quarter of it in the
+    default run. The properties are the same; the default run (the 2-minute budget, README
+    "Test time budget") tries fewer inputs, the full run (CI) all of them, and a failing
+    example, once found, is replayed first by every later run (Hypothesis' database)."""
+    return full if FULL_RUN else -(-full // 4)
+
+
 #: Hypothesis' timing checks (an example's deadline, "input generation is slow") are speed
 #: assertions: on a loaded CI machine they fail tests whose properties hold. Speed belongs
 #: in benchmarks/, so every property test runs without them; a test's own @settings still
-#: sets its example counts.
+#: sets its example counts (through `examples`), and those that set none get Hypothesis'
+#: default 100, through `examples` too.
 settings.register_profile(
-    "catalogsync", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "catalogsync",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=examples(100),
 )
 settings.load_profile("catalogsync")
 
@@ -32,7 +48,7 @@ FULL_RUN_ONLY = ("reliability", "variant_profile", "ci_scenario", "browser", "be
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("CATALOGSYNC_FULL_TESTS") == "1":
+    if FULL_RUN:
         return
     markexpr = str(config.getoption("markexpr", "") or "")
     left_out = {marker for marker in FULL_RUN_ONLY if marker not in markexpr}

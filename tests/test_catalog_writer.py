@@ -24,7 +24,7 @@ from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
 from catalogsync.yamlio import dump_yaml, walk_files
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, examples
 
 HEADER = ["yaml-language-server: $schema=../schemas/x.json", "", "Exported by a test."]
 
@@ -147,7 +147,7 @@ _values = st.recursive(
 _objects = st.dictionaries(_keys, _values, min_size=1, max_size=4)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(st.sampled_from(["products", "packages"]), st.lists(_objects, max_size=3)))
 def test_random_catalog_shaped_documents_are_written_like_dump_yaml(document: Any) -> None:
     assert_writes_like_dump_yaml(document)

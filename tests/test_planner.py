@@ -25,6 +25,7 @@ from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
 from catalogsync.plan import Action, FieldChange, Plan, digest
 from catalogsync.planner import PlanOptions, _deletes, _renames, build_plan, index_live
+from tests.conftest import examples
 from tests.fakes import catalog, live, res
 
 OPTS = PlanOptions(backend="billingplatform", target="local", target_url="emulator:")
@@ -288,7 +289,7 @@ def test_upserts_are_the_plans_creates_and_updates_renames_included() -> None:
     assert {c.ref for c in found} == {product_ref("Voice Pro"), SMS, GOLD_VOICE}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     declared=st.sets(st.sampled_from(range(6)), max_size=6),
     live_ids=st.lists(st.sampled_from(range(6)), max_size=7),

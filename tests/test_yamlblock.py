@@ -24,6 +24,7 @@ from catalogsync.yamlfast import (
     fast_parts,
     libyaml_parts,
 )
+from tests.conftest import examples
 
 pytestmark = pytest.mark.skipif(not fast_available(), reason="PyYAML without libyaml")
 
@@ -142,7 +143,7 @@ def _undecimal(value: Any) -> Any:
     return value
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_documents(), st.sampled_from([_writer_text, _pyyaml_text]), st.integers(1, 4))
 def test_the_layouts_read_as_libyaml_reads_them(
     document: dict[str, Any], write: Any, size: int
@@ -186,7 +187,7 @@ def _edited(text: str, edits: list[tuple[str, int]]) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_documents(), st.sampled_from([_writer_text, _pyyaml_text]), _edits)
 def test_changed_lines_read_as_libyaml_reads_them_or_go_to_libyaml(
     document: dict[str, Any], write: Any, edits: list[tuple[str, int]]

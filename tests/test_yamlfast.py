@@ -30,7 +30,7 @@ from catalogsync.yamlfast import (
     fast_parts,
 )
 from catalogsync.yamlio import SourceMap, _dumpable, parse_yaml_text
-from tests.conftest import EXAMPLE, FIXTURES
+from tests.conftest import EXAMPLE, FIXTURES, examples
 
 pytestmark = pytest.mark.skipif(not fast_available(), reason="PyYAML without libyaml")
 
@@ -182,7 +182,7 @@ def test_what_is_wrong_for_any_reader_is_located_by_libyaml_where_ruamel_would(
     assert (fast.value.line, fast.value.column) == (mark.line, mark.column)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.text(st.sampled_from("ab1.0-+_eExTtnN~: '\"#é"), max_size=8), max_size=6))
 def test_random_scalars_agree_or_decline(values: list[str]) -> None:
     lines = ["items:"] + [f"  - {value}" for value in values]
@@ -255,7 +255,7 @@ _values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.dictionaries(_keys, _values, max_size=4), st.lists(_values, max_size=3)))
 def test_random_documents_are_written_like_ruamel_or_declined(data: Any) -> None:
     assert_writes_like_ruamel(data)

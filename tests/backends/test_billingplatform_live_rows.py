@@ -15,6 +15,7 @@ from catalogsync.backends.billingplatform.live_rows import LiveRows
 from catalogsync.backends.billingplatform.mapping import live_resources, select_fields
 from catalogsync.catalog import Kind
 from catalogsync.live import LiveResource
+from tests.conftest import examples
 
 _texts = st.sampled_from(["", "a", "1", "2.50", "true", "0", "#"])
 _stamps = st.sampled_from(["", "2026-01-01 10:00:00", "2026-01-02 11:00:00"])
@@ -66,7 +67,7 @@ def _seen(resources: Sequence[LiveResource]) -> list[tuple[Any, ...]]:
     return sorted(held, key=repr)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     _products,
     _packages,

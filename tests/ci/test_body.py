@@ -17,6 +17,7 @@ from catalogsync.ci.body import (
     with_header,
 )
 from catalogsync.errors import UsageError
+from tests.conftest import examples
 
 HASH = "sha256:" + "ab" * 32
 MARKER = "<!-- catalogsync-plan:prod -->"
@@ -89,7 +90,7 @@ def test_one_huge_line_is_cut_before_a_partial_tag_or_entity() -> None:
     assert not re.search(r"<[^>]*$", line) and not re.search(r"&[a-z]*$", line)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.sampled_from(

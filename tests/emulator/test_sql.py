@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from catalogsync.emulator.billingplatform.schema import ENTITIES
 from catalogsync.emulator.billingplatform.sql import QueryError, compile_query, compile_retrieve
+from tests.conftest import examples
 from tests.emulator.conftest import Api
 
 EVIL = "x'); DROP TABLE PRODUCT; -- 100%_\\ Zoë"
@@ -45,7 +46,7 @@ def test_retrieve_where_parts_cannot_add_statements() -> None:
 def test_any_name_round_trips_through_writes_and_queries(api: Api) -> None:
     seen: set[str] = set()
 
-    @settings(max_examples=75, deadline=None)
+    @settings(max_examples=examples(75), deadline=None)
     @given(st.text(st.characters(codec="utf-8"), min_size=1, max_size=30))
     def check(name: str) -> None:
         (result,) = api.upsert("PACKAGE", {"Name": name})

@@ -27,6 +27,7 @@ from catalogsync.backends.logisense.mapping import (
 )
 from catalogsync.live import LiveCatalog, LiveResource
 from tests.backends.logisense.test_mapping import LOOKUPS  # the mapping tests' tables
+from tests.conftest import examples
 
 # Values of every JSON type (and some a field does not document), ids that name a lookup
 # row and ids that do not, missing and null fields.
@@ -136,7 +137,7 @@ def _outcome(build: Any) -> Any:
     return LiveCatalog(tuple(resources)).resources, children
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     services=st.one_of(
         st.lists(_service, max_size=9, unique_by=lambda s: s["identity"]),

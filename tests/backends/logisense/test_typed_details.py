@@ -21,6 +21,7 @@ from catalogsync.errors import BackendError
 from catalogsync.http.tables import decode_page, decode_records
 from tests.backends.logisense.test_live_rows import _outcome, _package, _service
 from tests.backends.logisense.test_mapping import LOOKUPS
+from tests.conftest import examples
 
 # Packages whose values are all of their documented JSON types (read typed), beside the
 # live-rows tests' packages, which also carry values of other types (read as dicts).
@@ -99,7 +100,7 @@ def _finished(services: list[Record], packages: list[Any], children: bool) -> An
     return _outcome(build)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     services=st.lists(_service, max_size=6),
     packages=st.one_of(
@@ -211,7 +212,7 @@ _typed_service = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     pages=st.lists(
         st.one_of(

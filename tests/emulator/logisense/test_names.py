@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalogsync.emulator.logisense import LogiSenseEmulator
+from tests.conftest import examples
 from tests.emulator.logisense.conftest import LsApi
 
 EVIL = 'x\'); DROP TABLE Service; -- 100%_\\ Zoë "quoted" 名前'
@@ -31,7 +32,7 @@ def test_an_evil_name_is_data_not_sql(ls: LogiSenseEmulator, api: LsApi) -> None
     assert [s["name"] for s in ls.records("Service")] == [EVIL]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=NAMES)
 def test_any_name_round_trips(name: str) -> None:
     with (

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalogsync.emulator.logisense import LogiSenseEmulator
+from tests.conftest import examples
 from tests.emulator.logisense.conftest import API, BASE
 
 KEYS = st.sampled_from(
@@ -50,7 +51,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     method=st.sampled_from(["POST", "PUT", "PATCH"]),
     path=st.sampled_from(["Package", "Package/{p}", "Package/0", "Package/Service/{s}", "Service"]),
@@ -96,7 +97,7 @@ HEADER_JSON = st.recursive(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pagination=HEADER_JSON,
     search=HEADER_JSON,
