@@ -115,7 +115,7 @@ def prepare_export(
     # an export elsewhere (a review copy, another repository) stands alone.
     targets = set(_resolved(out / p for p in chosen.groups))
     listed = [(project.root / entry).resolve() for entry in project.config.catalog]
-    if any(_in_catalog_paths(listed, path) for path in targets):
+    if _any_in_catalog_paths(listed, targets):
         # Everything selected may be declared already (export run again in an adopted
         # project): then there is nothing to write, and nothing would be overwritten.
         _, everything = _existing_catalog(project, set(), [])
@@ -251,17 +251,35 @@ def write_export(prepared: PreparedExport, project: Project) -> list[str]:
 
 
 def _resolved(paths: Iterable[Path]) -> list[Path]:
-    """`path.resolve()` of each path, each folder resolved once: an export's files share a
-    few folders (5,000 package files one), and `resolve` walks every part of a path."""
-    folders: dict[Path, Path] = {}
+    """`path.resolve()` of each path, each folder resolved and listed once: an export's
+    files share a few folders (5,000 package files one), `resolve` walks every part of a
+    path, and only a file that is a symbolic link needs more than its folder's answer."""
+    folders: dict[Path, tuple[Path, frozenset[str] | None]] = {}
     resolved = []
     for path in paths:
-        folder = folders.get(path.parent)
-        if folder is None:
-            folder = folders[path.parent] = path.parent.resolve()
+        parent = path.parent
+        known = folders.get(parent)
+        if known is None:
+            folder = parent.resolve()
+            known = folders[parent] = (folder, _links_in(folder))
+        folder, links = known
         inside = folder / path.name
-        resolved.append(inside.resolve() if inside.is_symlink() else inside)
+        linked = inside.is_symlink() if links is None else path.name in links
+        resolved.append(inside.resolve() if linked else inside)
     return resolved
+
+
+def _links_in(folder: Path) -> frozenset[str] | None:
+    """The names of the symbolic links in `folder` (none when it does not exist), or None
+    when it cannot be listed (then each path is asked about: a folder one may enter but
+    not list still answers `lstat`)."""
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(entry.name for entry in entries if entry.is_symlink())
+    except FileNotFoundError:
+        return frozenset()
+    except OSError:
+        return None
 
 
 def _existing(paths: Iterable[Path]) -> list[Path]:
@@ -285,6 +303,23 @@ def _in_catalog_paths(listed: list[Path], path: Path) -> bool:
     """Whether `plan` reads a catalog file written at `path`: one of the project's
     `listed` catalog paths (resolved) is that file or a folder above it."""
     return any(path == entry or entry in path.parents for entry in listed)
+
+
+def _any_in_catalog_paths(listed: list[Path], paths: Iterable[Path]) -> bool:
+    """Whether any of `paths` is `_in_catalog_paths`, each folder asked about once (a
+    path is inside a listed folder exactly when its own folder is that folder or inside
+    it; only a listed file is a path's own answer)."""
+    files = set(listed)
+    folders: dict[Path, bool] = {}
+    for path in paths:
+        if path in files:
+            return True
+        inside = folders.get(path.parent)
+        if inside is None:
+            inside = folders[path.parent] = _in_catalog_paths(listed, path.parent)
+        if inside:
+            return True
+    return False
 
 
 def _existing_catalog(

@@ -94,20 +94,31 @@ class CatalogWriter:
             raise _Whole
         pad = " " * indent
         start = first or pad
-        keys = self._keys
+        keys, scalars, append = self._keys, self._scalars, lines.append
         for key, value in mapping.items():
             if key not in keys:
                 if type(key) is not str or not plain_text(key):
                     raise _Whole
                 keys.add(key)
-            if isinstance(value, dict):
-                lines.append(f"{start}{key}:")
+            # Most values are scalars of a type written before: their text is looked up
+            # here, without `_scalar`'s call (an export writes ~5 values per object).
+            known = scalars.get(type(value))
+            if known is not None:
+                try:
+                    text = known[value]
+                except (KeyError, TypeError):  # (new, or unhashable): worked out there
+                    text = self._scalar(value)
+                if text is None:
+                    raise _Whole
+                append(f"{start}{key}: {text}")
+            elif isinstance(value, dict):
+                append(f"{start}{key}:")
                 self._mapping(value, indent + 2, lines, "")
             elif isinstance(value, (list, tuple)):
-                lines.append(f"{start}{key}:")
+                append(f"{start}{key}:")
                 self._sequence(value, indent, lines)
             else:
-                lines.append(f"{start}{key}: {self._scalar(value)}")
+                append(f"{start}{key}: {self._scalar(value)}")
             start = pad
 
     def _sequence(self, items: Sequence[Any], indent: int, lines: list[str]) -> None:

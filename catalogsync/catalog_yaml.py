@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
@@ -166,12 +167,19 @@ class YamlCatalogFormat(CatalogFormat):
 
     def export_document(self, records: Iterable[tuple[Ref, Mapping[str, Value]]]) -> dict[str, Any]:
         """`document` of the exported resources, each item made straight from its record."""
-        ordered = sorted(records, key=lambda record: ref_order(record[0]))
+        # (A `Ref` is the tuple `ref_order` gives: compared as it is, in C, not through a
+        # key function called twice per object.)
+        ordered = sorted(records, key=itemgetter(0))
         head = {kind: self.item_key if kind is Kind.PACKAGE_PRODUCT else "name" for kind in Kind}
+        export_fields, yaml_value, models = self.export_fields, self.yaml_value, self.models
 
         def item(ref: Ref, fields: Mapping[str, Value]) -> dict[str, Any]:
-            mapping: dict[str, Any] = {head[ref.kind]: ref.key[-1]}
-            self._with_fields(mapping, ref.kind, self.export_fields(ref, fields))
+            # `item`'s mapping: `_with_fields` of the exported fields, without its calls
+            kind = ref.kind
+            mapping: dict[str, Any] = {head[kind]: ref.key[-1]}
+            kept = export_fields(ref, fields)
+            for key in _written_order(models[kind], tuple(kept)):
+                mapping[key] = yaml_value(key, kept[key])
             return mapping
 
         return self._nested((ref, item(ref, fields)) for ref, fields in ordered)
@@ -179,23 +187,29 @@ class YamlCatalogFormat(CatalogFormat):
     def _nested(self, items_in_order: Iterable[tuple[Ref, dict[str, Any]]]) -> dict[str, Any]:
         """The document holding each object's item, in key order, package items nested."""
         # In key order a package comes before its items and an item before its children,
-        # so each container is made before what goes into it.
-        items: dict[Ref, dict[str, Any]] = {}
+        # so each container is made before what goes into it. A package item's container
+        # is the object whose key is its key but the last name (its package, or its parent
+        # item): packages and items are found by key (products hold nothing, and share
+        # their keys' shape with packages).
+        containers: dict[tuple[str, ...], dict[str, Any]] = {}
         document: dict[str, Any] = {}
         lists, children_key = self.lists, self.children_key
-        top_items, nested = lists[Kind.PACKAGE_PRODUCT], Kind.PACKAGE_PRODUCT
+        top_items, nested, package = lists[Kind.PACKAGE_PRODUCT], Kind.PACKAGE_PRODUCT, Kind.PACKAGE
         for ref, mapping in items_in_order:
-            items[ref] = mapping
-            if ref.kind is not nested:
-                document.setdefault(lists[ref.kind], []).append(mapping)
+            kind = ref.kind
+            if kind is not nested:
+                if kind is package:
+                    containers[ref.key] = mapping
+                document.setdefault(lists[kind], []).append(mapping)
                 continue
             key = ref.key
+            containers[key] = mapping
             if len(key) > 2:  # inside its parent item
                 assert children_key is not None
-                container, under = items[Ref(nested, key[:-1])], children_key
+                under = children_key
             else:  # inside its package
-                container, under = items[Ref(Kind.PACKAGE, key[:1])], top_items
-            container.setdefault(under, []).append(mapping)
+                under = top_items
+            containers[key[:-1]].setdefault(under, []).append(mapping)
         return document
 
     def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:

@@ -471,6 +471,31 @@ def test_export_paths_resolve_and_exist_as_path_methods_tell(tmp_path: Path) -> 
     assert _existing(paths) == [path for path in paths if path.exists()]
 
 
+def test_whether_an_export_joins_the_catalog_is_asked_per_folder_as_per_file(
+    tmp_path: Path,
+) -> None:
+    """`_any_in_catalog_paths` answers once per folder what `_in_catalog_paths` answers per
+    file: a listed file, a listed folder (the files' own or one above it), or neither."""
+    from catalogsync.adopt import _any_in_catalog_paths, _in_catalog_paths
+
+    out = tmp_path / "project"
+    targets = [out / "products.yaml", *(out / "packages" / f"p{n}.yaml" for n in range(3))]
+    listings = [
+        [out / "products.yaml"],
+        [out / "packages" / "p2.yaml"],
+        [out / "packages"],
+        [out],
+        [tmp_path],
+        [out / "catalog.yaml", out / "other"],
+        [out / "packages" / "p2.yaml" / "x"],
+        [],
+    ]
+    for listed in listings:
+        for chosen in (targets, targets[:1], targets[1:], []):
+            expected = any(_in_catalog_paths(listed, path) for path in chosen)
+            assert _any_in_catalog_paths(listed, chosen) == expected, (listed, chosen)
+
+
 # --- prune scope ----------------------------------------------------------------------------
 
 

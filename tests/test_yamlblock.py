@@ -260,3 +260,39 @@ def test_a_doubt_after_parts_were_handed_out_lets_libyaml_go_on_from_there() -> 
 def test_a_doubt_is_not_raised_out_of_the_reader() -> None:
     (part,) = fast_parts("a: 1\n  b\n")  # a plain scalar continued: libyaml reads it
     assert part.data == {"a": "1 b"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "  - name: x", "bb: 1"]), max_size=12), st.booleans())
+def test_a_files_lines_are_those_of_its_bytes_block_by_block(
+    lines: list[str], line_feed_last: bool
+) -> None:
+    """`_byte_lines` splits a file a block at a time: the same lines as reading it a line
+    at a time, wherever a block ends (blocks of 1 to 8 bytes here, so every line end is
+    tried as one)."""
+    import io
+
+    from catalogsync import yamlblock
+
+    source = "\n".join(lines).encode() + (b"\n" if line_feed_last and lines else b"")
+    expected = [line.decode().removesuffix("\n") for line in io.BytesIO(source)]
+    for block in range(1, 9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(yamlblock, "_LINES_AT_ONCE", block)
+            assert list(yamlblock._byte_lines(source)) == expected
+    assert list(yamlblock._byte_lines(source)) == expected
+
+
+def test_the_lines_remembered_from_file_to_file_stay_few() -> None:
+    """The reader remembers each line's parts and each text's scalar across files (most
+    lines recur), but no more than `_REMEMBERED` of each: a file of more unique lines than
+    that reads the same, and leaves at most that many behind."""
+    from catalogsync import yamlblock
+
+    names = [f"Product {n:06d}" for n in range(yamlblock._REMEMBERED + 10)]
+    document = {"products": [{"name": name, "status": "ACTIVE"} for name in names]}
+    text = _writer_text(document)
+    assert_same(text, size=1000)
+    assert_same(text, size=1000)  # (read again: the parts remembered give the same)
+    assert len(yamlblock._LINES) <= yamlblock._REMEMBERED
+    assert len(yamlblock._TEXTS) <= yamlblock._REMEMBERED
