@@ -74,7 +74,12 @@ class Change:
     protected: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+        # A read-only view is kept as given: the planner's (a resource's fields, or one
+        # shared by creates of alike values) and this change's own through `replace`, which
+        # copied every change's values again when the planner set its wave. Any other
+        # mapping is copied, so that no caller's dict can change a planned change.
+        if type(self.values) is not MappingProxyType:
+            object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
 
     @property
     def live_ref(self) -> Ref:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property
+from types import MappingProxyType
 
 from catalogsync.catalog import (
     Catalog,
@@ -113,6 +115,7 @@ def _upserts_matched(
     changes = []
     by_key = index.by_key
     matched = 0
+    created = _Creates()
     for resource in desired:
         record = by_key.get(resource.ref)
         if record is not None:
@@ -128,7 +131,7 @@ def _upserts_matched(
                 and resource.fields.items() <= record.fields.items()
             ):
                 continue
-        change = _upsert(resource, record, options, renames)
+        change = _upsert(resource, record, options, renames, created)
         if change is not None:
             changes.append(change)
     return changes, matched
@@ -285,17 +288,55 @@ def _managed_fields(resource: Resource, ignore: Sequence[IgnoreRule]) -> Mapping
     return {k: v for k, v in resource.fields.items() if k not in ignored}
 
 
+#: The value types a create's values are shared by (`_Creates`): immutable, and told apart
+#: exactly by their type and `str` (Decimal("1.0") and Decimal("1") are equal, not alike).
+_SHARED_TYPES = frozenset({str, type(None), bool, int, Decimal})
+
+
+class _Creates:
+    """The values and field changes of a plan's creates, one copy per distinct content.
+
+    A create's `values` and its `fields` (each value again, after None) were made anew for
+    each create: at L a cold apply's 205,000 creates held them through the whole apply,
+    ~60 MB, though 150,000 package-products have 501 distinct contents. Creates whose
+    values are alike (the same fields in the same order, each value of the same type and
+    spelling) share one read-only mapping and one tuple of field changes; nothing tells
+    them apart from copies (both are immutable)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[object, ...], tuple[Mapping[str, Value], tuple[FieldChange, ...]]]
+        self._made = {}
+
+    def of(
+        self, wanted: Mapping[str, Value]
+    ) -> tuple[Mapping[str, Value], tuple[FieldChange, ...]]:
+        """`values` and `fields` of a create of `wanted`."""
+        values = tuple(wanted.values())
+        alike: tuple[object, ...] | None = None
+        if set(map(type, values)) <= _SHARED_TYPES:
+            alike = (tuple(wanted), tuple(map(type, values)), tuple(map(str, values)))
+            made = self._made.get(alike)
+            if made is not None:
+                return made
+        # A view of a mapping nobody changes (a resource's fields), or of a copy.
+        view = wanted if type(wanted) is MappingProxyType else MappingProxyType(dict(wanted))
+        made = view, tuple(FieldChange(k, None, v) for k, v in sorted(wanted.items()))
+        if alike is not None:
+            self._made[alike] = made
+        return made
+
+
 def _upsert(
-    resource: Resource, live: LiveResource | None, options: PlanOptions, renames: Renames
+    resource: Resource,
+    live: LiveResource | None,
+    options: PlanOptions,
+    renames: Renames,
+    created: _Creates,
 ) -> Change | None:
     wanted = _managed_fields(resource, options.ignore)
     if live is None:
-        return Change(
-            action=Action.CREATE,
-            ref=resource.ref,
-            fields=tuple(FieldChange(k, None, v) for k, v in sorted(wanted.items())),
-            values=wanted,
-        )
+        values, fields = created.of(wanted)
+        return Change(action=Action.CREATE, ref=resource.ref, fields=fields, values=values)
     live_fields = follow_link_renames(live.fields, renames, options.catalog_format)
     current = {key: live_fields.get(key) for key in wanted}
     # Only products and packages are renamed; a package-product's key merely follows them.
