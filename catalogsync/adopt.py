@@ -189,8 +189,14 @@ def _written_and_checked(
     forked child and this process (`Beside.share`); whether every part passed.
 
     Once a part fails the rest are only written: the caller then checks them all at once.
+
+    The files are handed out largest first. Each file is one item, and the order of the
+    groups puts `products.yaml` (a quarter of the objects, in one file) last: whichever
+    process took it then wrote and checked it alone while the other had nothing left (at
+    M ~0.45 s of CPU, at L seconds). Largest first, the last items are the smallest.
     """
-    files = list(chosen.groups)
+    groups = chosen.groups
+    files = sorted(groups, key=lambda relative: len(groups[relative]), reverse=True)
     folder = check.folder
 
     def done(items: Iterable[int]) -> bool:

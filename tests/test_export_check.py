@@ -181,6 +181,30 @@ def test_each_file_is_written_and_checked_once_by_one_of_the_processes(
     assert sorted(lines) == sorted(f"{relative} True" for relative in files)
 
 
+def test_the_files_are_handed_out_largest_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file is one item of the work shared with the child: the largest go first, so
+    the last items are small and neither process is left alone with a large one (the
+    groups' own order puts `products.yaml`, a quarter of an export's objects, last)."""
+    monkeypatch.setattr(beside, "available", lambda: False)  # (every item here, in order)
+    many = LiveCatalog(
+        (*LIVE, *(LiveResource(product_ref(f"Extra {n}"), f"1{n}", {}) for n in range(3)))
+    )
+    order: list[str] = []
+    file_ok = StagedCheck.file_ok
+
+    def noted(self: StagedCheck, relative: str) -> bool:
+        order.append(relative)
+        return file_ok(self, relative)
+
+    monkeypatch.setattr(StagedCheck, "file_ok", noted)
+    with _export(tmp_path, many) as prepared:
+        groups = list(prepared.result.files)
+    assert groups[-1] == "products.yaml"  # (last in the groups' order)
+    assert order == ["products.yaml", *groups[:-1]]  # (5 objects; then 2 and 2, in order)
+
+
 def test_objects_that_link_pass_the_file_by_file_check(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
