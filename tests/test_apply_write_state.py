@@ -82,7 +82,13 @@ def _billingplatform(emulator: BillingPlatformEmulator) -> BillingPlatformBacken
 
 
 def _write_state(backend: BillingPlatformBackend) -> tuple[object, ...]:
-    return (backend._fetched, backend._live_pps, backend._pp_names, backend._pp_names_assigned)
+    return (
+        backend._fetched,
+        backend._live_pps,
+        backend._pp_names,
+        backend._pp_names_assigned,
+        backend._unsettled,
+    )
 
 
 def test_billingplatform_keeps_nothing_for_writes_once_they_are_done() -> None:
@@ -105,7 +111,7 @@ def test_billingplatform_keeps_nothing_for_writes_once_they_are_done() -> None:
                 assert report.verified and report.exit_code == 0
                 assert {r.outcome for r in report.results} == {Outcome.SUCCEEDED}
                 # the verification read kept nothing for writes either
-                assert _write_state(backend) == ({}, {}, Counter(), Counter())
+                assert _write_state(backend) == ({}, {}, Counter(), Counter(), {})
                 again = await fetch_live()  # a read after the apply still reads everything
                 assert {r.ref for r in again} == {r.ref for r in DESIRED}
                 with pytest.raises(RuntimeError, match="writes_done"):
@@ -114,7 +120,7 @@ def test_billingplatform_keeps_nothing_for_writes_once_they_are_done() -> None:
                 await backend.close()
 
     anyio.run(go)
-    assert seen_by_verification == [({}, {}, Counter(), Counter())]
+    assert seen_by_verification == [({}, {}, Counter(), Counter(), {})]
 
 
 def test_logisense_keeps_no_package_children_once_the_writes_are_done() -> None:
@@ -227,3 +233,36 @@ def test_logisense_s_verification_read_hands_each_record_on_and_makes_no_live_ca
     whole, seen = anyio.run(go)
     assert made == []
     assert len(whole) > 0 and LiveCatalog(tuple(seen)) == whole
+
+
+def test_billingplatform_makes_a_read_s_write_state_only_once_a_write_needs_it() -> None:
+    """A plan or drift reads and never writes: the Ids, Names and required texts of the read
+    were made into sets, counts and rows for the writes anyway (~35 MB at L)."""
+
+    async def go() -> None:
+        with BillingPlatformEmulator() as emulator:
+            writer = _billingplatform(emulator)
+            try:
+                plan = build_plan(DESIRED, LiveCatalog(), PlanOptions(backend="billingplatform"))
+                assert (await apply_plan(plan, writer, LiveCatalog())).exit_code == 0
+            finally:
+                await writer.close()
+            backend = _billingplatform(emulator)
+            try:
+                live = await backend.fetch_live()
+                assert _write_state(backend)[:4] == ({}, {}, Counter(), Counter())
+                backend._settle_reads()  # what the first write does
+                assert backend._unsettled == {}
+                fetched, live_pps, pp_names = backend._fetched, backend._live_pps, backend._pp_names
+                assert fetched == {
+                    kind: {r.remote_id for r in live if r.ref.kind is kind} for kind in Kind
+                }
+                pps = [r for r in live if r.ref.kind is Kind.PACKAGE_PRODUCT]
+                assert pps and set(live_pps) == {r.remote_id for r in pps}
+                assert sum(pp_names.values()) == len(pps)
+                rows = emulator.records("PACKAGE_PRODUCT")
+                assert live_pps == {r["Id"]: (r["Name"], r["MinQty"], r["PackageId"]) for r in rows}
+            finally:
+                await backend.close()
+
+    anyio.run(go)
