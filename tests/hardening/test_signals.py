@@ -233,7 +233,8 @@ SLOW_LOAD = [
     "marks = Path(os.environ['SLOW_LOAD_MARKS'])\n"
     "original = loader.load_catalog\n"
     "def slow(*args, **kwargs):\n"
-    "    (marks / 'started').write_text(str(os.getpid()))\n"
+    "    (marks / 'starting').write_text(str(os.getpid()))\n"
+    "    (marks / 'starting').rename(marks / 'started')  # (seen whole)\n"
     "    time.sleep(30)\n"
     "    (marks / 'finished').write_text('')\n"
     "    return original(*args, **kwargs)\n"
@@ -260,23 +261,23 @@ def test_a_signal_during_the_forked_catalog_load_abandons_it_at_once(
         catalog = project / "catalog.yaml"
         with catalog.open("a", encoding="utf-8") as padded:  # loaded beside from 1 MiB on
             padded.write(f"# {'x' * catalog_cache.BESIDE_LEAST_BYTES}\n")
-        process = subprocess.Popen(
+        with subprocess.Popen(
             [*SLOW_LOAD, "-C", str(project), "plan"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **CREDENTIALS, "SLOW_LOAD_MARKS": str(marks)},
-        )
-        try:
-            while not (marks / "started").exists():
-                assert process.poll() is None, process.communicate()
-                time.sleep(0.01)
-            child = int((marks / "started").read_text())
-            process.send_signal(signum)
-            out, err = process.communicate(timeout=120)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        ) as process:
+            try:
+                while not (marks / "started").exists():
+                    assert process.poll() is None, process.communicate()
+                    time.sleep(0.01)
+                child = int((marks / "started").read_text())
+                process.send_signal(signum)
+                out, err = process.communicate(timeout=120)
+            finally:
+                if process.poll() is None:
+                    process.kill()
     assert process.returncode == code, err
     assert (out, err.strip()) == ("", f"Interrupted by {signal.Signals(signum).name}.")
     assert not (marks / "finished").exists(), "the command waited for the load to end"
