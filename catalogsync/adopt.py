@@ -134,9 +134,12 @@ def prepare_export(
     def folder_resolved(folder: Path) -> Path:  # a few folders for all the files
         return folder.resolve()
 
+    @functools.cache
+    def header_in(folder: str) -> list[str]:  # (a file's header depends on its folder only)
+        return _header(fmt, options.target, folder_resolved(out / folder), schema_resolved)
+
     def header(path: str) -> list[str]:
-        folder = folder_resolved((out / path).parent)
-        return _header(fmt, options.target, folder, schema_resolved)
+        return header_in(os.path.dirname(path))
 
     def stage(chosen: Chosen) -> PreparedExport:
         """Write the files to a staging folder and verify them there."""
