@@ -31,6 +31,14 @@ def test_a_timeline_holds_each_request_from_the_login_on_in_the_order_sent(
     first = requests[0]
     assert 0 < first[6] <= first[5], "the CPU used when the first request left, then answered"
     assert summary(timeline).startswith(f"first request {first[0]:.3f} s (CPU {first[6]:.3f} s)")
+    # Every request here is the client's (the embedded emulator: no early login), each with
+    # the main thread's CPU when it left, which grows and is at most the process's.
+    assert all(0 < r[7] <= r[6] for r in requests)
+    by_start = [r[7] for r in sorted(requests)]
+    assert by_start == sorted(by_start)
+    assert summary(timeline).endswith(
+        f"the client's first request {first[0]:.3f} s (main thread's CPU {first[7]:.3f} s)"
+    )
     wall, cpu = after_last_answer(timeline)
     assert wall == timeline["exit"] - max(r[1] for r in requests) and wall >= 0
     assert 0 <= cpu <= timeline["exit_cpu"] <= timeline["cpu"]
