@@ -22,6 +22,7 @@ from catalogsync.catalog import (
     Ref,
     Resource,
     Value,
+    owned_resource,
     package_ref,
     product_ref,
     ref_order,
@@ -123,13 +124,10 @@ class YamlCatalogFormat(CatalogFormat):
     def declared(self, model: BaseModel, ref: Ref, location: SourceLocation) -> Resource:
         """The resource one YAML object declares: its declared fields, renames, protection
         and where it stands."""
-        return Resource(
-            ref=ref,
-            fields=self.declared_fields(model),
-            renamed_from=getattr(model, "renamed_from", ()),
-            protect=getattr(model, "protect", False),
-            location=location,
-        )
+        # (made in C, `owned_resource`: the fields dict is made for it)
+        renamed_from = getattr(model, "renamed_from", ())
+        protect = getattr(model, "protect", False)
+        return owned_resource(ref, self.declared_fields(model), (), renamed_from, protect, location)
 
     def declared_fields(self, model: BaseModel, keep: Iterable[str] = ()) -> dict[str, Value]:
         """The fields the YAML declares, as normalised values (only those are managed); the

@@ -31,9 +31,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
-from catalogsync.catalog import Ref, Resource
+from catalogsync.catalog import Ref, Resource, Value, restored_resources
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.exporter import Chosen
 from catalogsync.live import LiveCatalog
@@ -112,7 +113,14 @@ def _stand_ins(
     groups: Mapping[str, Sequence[Ref]], links: Mapping[Ref, tuple[Ref, ...]]
 ) -> list[Resource]:
     """Each exported object with the key and links the files declare for it."""
-    refs = (ref for refs in groups.values() for ref in refs)
-    if not links:
-        return [Resource(ref=ref) for ref in refs]
-    return [Resource(ref=ref, requires=links.get(ref, ())) for ref in refs]
+    # Made a column at a time in C (`restored_resources`): `Resource(...)` one by one was
+    # most of the checks across files (41,000 stand-ins at M).
+    refs = [ref for refs in groups.values() for ref in refs]
+    count = len(refs)
+    if links:
+        requires: list[tuple[Ref, ...]] = list(map(links.get, refs, repeat((), count)))
+    else:
+        requires = [()] * count
+    fields: list[dict[str, Value]] = [{} for _ in range(count)]
+    nothing = [()] * count
+    return restored_resources(refs, fields, requires, nothing, [False] * count, [None] * count)
