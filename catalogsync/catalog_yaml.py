@@ -46,7 +46,9 @@ Names = Annotated[tuple[Name, ...], BeforeValidator(none_as_empty)]
 class FormatModel(BaseModel):
     """Base of a format's YAML objects: frozen, and an unknown key is an error."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    # Built when first used (`defer_build`): a plan whose catalog comes from the cache
+    # validates no catalog file (tests/test_deferred_models.py: the same errors).
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False, defer_build=True)
 
 
 @functools.cache

@@ -40,7 +40,9 @@ EMULATOR_URL = "emulator:"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Each model is built when first used (`defer_build`), not at import: a command pays only
+    # for the models it validates with (tests/test_deferred_models.py: the same errors).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _no_literal_secret(value: Any) -> Any:

@@ -31,7 +31,9 @@ from catalogsync.catalog_format import KindWord
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Each model is built when first used (`defer_build`), not at import: a command pays only
+    # for the models it validates with (tests/test_deferred_models.py: the same errors).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Pricing(_Model):

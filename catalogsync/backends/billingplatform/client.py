@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.billingplatform.columns import Columns
@@ -61,7 +61,8 @@ _MAX_IN_ITEMS = 1000  # Oracle-style engines refuse longer IN lists (ORA-01795)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _ORDER_BY = re.compile(rf"{_FIELD.pattern}( (ASC|DESC))?(, ?{_FIELD.pattern}( (ASC|DESC))?)*", re.I)
-_RESULTS = TypeAdapter(list[WireRecordResult])
+# Built when a write's answer is first read (`defer_build`): plan, drift and export never write.
+_RESULTS = TypeAdapter(list[WireRecordResult], config=ConfigDict(defer_build=True))
 #: A POST answers `retrieveResponse` (seeds 000/001) or `createResponse` (schema pages, G2).
 _CREATE_KEYS = ("retrieveResponse", "createResponse")
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -52,7 +52,9 @@ Cell = Annotated[str, BeforeValidator(cell_text)]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # Built when first used (`defer_build`): a read never sees most of these answers
+    # (writes, errors), and was paying for them at import.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class LoginResult(_Wire):
@@ -74,7 +76,7 @@ class QueryResponse(_Wire):
 
     # Only the API's own key: a body saying `rows` (the field's Python name) is not an answer
     # from BillingPlatform, and reading it as one would plan against made-up data.
-    model_config = ConfigDict(extra="ignore", populate_by_name=False, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=False, frozen=True, defer_build=True)
 
     rows: list[dict[str, Cell]] = Field(alias="queryResponse")
 

@@ -28,7 +28,9 @@ Record = dict[str, Any]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # Built when first used (`defer_build`): a read never sees most of these answers
+    # (writes, errors), and was paying for them at import.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class TokenResponse(_Wire):
