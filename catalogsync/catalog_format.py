@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
@@ -26,7 +26,7 @@ from catalogsync.yamlio import YamlPath
 Locate = Callable[[YamlPath], SourceLocation]
 
 
-def declared_values(model: BaseModel, structural: Container[str] = ()) -> dict[str, Value]:
+def declared_values(model: BaseModel, structural: Collection[str] = ()) -> dict[str, Value]:
     """The fields a YAML object declares (minus `structural` keys), as normalised values.
 
     An explicit empty value means what the billing systems store for it, so that apply
@@ -37,14 +37,18 @@ def declared_values(model: BaseModel, structural: Container[str] = ()) -> dict[s
     """
     fields: dict[str, Value] = {}
     flags = _flags(type(model))
-    for key in sorted(model.model_fields_set):
-        if key in structural:
-            continue
-        value = getattr(model, key)
+    # (a model's values are its `__dict__`'s, read without `getattr`'s look-up through the
+    # class; a catalog's reading asks this of every object)
+    values = model.__dict__
+    for key in sorted(model.model_fields_set.difference(structural)):
+        value = values[key]
         if value is None:
             if key in flags:
                 value = False
-        elif isinstance(value, str):  # (a StrEnum too)
+        elif type(value) is str:  # (the usual text: no enum to unwrap)
+            if not value:
+                value = None
+        elif isinstance(value, str):  # (a StrEnum)
             if isinstance(value, StrEnum):
                 value = value.value
             if value == "":

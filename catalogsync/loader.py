@@ -250,7 +250,8 @@ def _validated(
     def placed(ypath: YamlPath) -> SourceLocation:
         return source.value(shift(ypath))
 
-    locate: Locate = placed
+    # (asked once per resource: without a call through `shift` when it changes nothing)
+    locate: Locate = source.value if shift is _same else placed
     try:
         model: BaseModel | None = fmt.document_model.model_validate(part)
     except ValidationError as exc:
@@ -302,6 +303,8 @@ def _same(ypath: YamlPath) -> YamlPath:
 
 def _shifted(key: str, start: int) -> Callable[[YamlPath], YamlPath]:
     """Paths in a slice of the list `key` that begins at item `start` → the document's."""
+    if start == 0:  # (a file's first slice, most files' only one: its paths are the file's)
+        return _same
 
     def shift(ypath: YamlPath) -> YamlPath:
         if len(ypath) > 1 and ypath[0] == key and isinstance(ypath[1], int):

@@ -151,9 +151,9 @@ def display_path(path: Path, base: Path | None = None) -> str:
     """The path as the user should see it in messages: relative to `base` (or cwd) if possible."""
     if not path.is_absolute():
         return str(path)
-    for root in (base, Path.cwd()):
-        if root is None:
-            continue
+    # (the working folder asked only when `base` does not answer: an export's proof shows
+    # each of its thousands of files relative to its staging folder)
+    for root in _roots(base):
         try:
             relative = os.path.relpath(path, root)
         except ValueError:  # different drive on Windows
@@ -162,6 +162,12 @@ def display_path(path: Path, base: Path | None = None) -> str:
         if not relative.startswith(os.pardir + os.sep + os.pardir):
             return relative
     return str(path)
+
+
+def _roots(base: Path | None) -> Iterator[Path]:
+    if base is not None:
+        yield base
+    yield Path.cwd()
 
 
 def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = False) -> YamlDocument:

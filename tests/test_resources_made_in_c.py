@@ -5,11 +5,13 @@ the constructors make: equal, of the same types, hashed alike, still read-only."
 from __future__ import annotations
 
 import dataclasses
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from catalogsync.backends.billingplatform.catalog_format import Product
 from catalogsync.catalog import (
     Kind,
     Ref,
@@ -20,10 +22,12 @@ from catalogsync.catalog import (
     package_ref,
     product_ref,
 )
+from catalogsync.catalog_format import declared_values
 from catalogsync.errors import SourceLocation
 from catalogsync.export_check import _stand_ins
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
+from catalogsync.yamlio import display_path
 
 
 def _same_value(got: object, expected: object) -> None:
@@ -122,3 +126,43 @@ def test_a_loaded_catalog_holds_the_resources_the_constructor_makes(
         )
         _same_value(got, expected)
         assert type(got.ref) is Ref and all(type(r) is Ref for r in got.requires)
+
+
+def test_declared_values_are_the_normalised_values_the_yaml_declares() -> None:
+    """Only the keys set, in name order, minus the structural ones; a flag `null` is false,
+    a text "" (plain or an enum's) is null, an enum its value, anything else as it is."""
+    product = Product.model_validate(
+        {
+            "name": "Voice",
+            "status": "ACTIVE",
+            "external_key": "",
+            "rate": "1.50",
+            "customize_tax_rules": None,
+            "default_rate_flag": True,
+            "override_permissions": "No Restriction",
+        }
+    )
+    got = declared_values(product, frozenset({"name"}))
+    assert got == {
+        "customize_tax_rules": False,
+        "default_rate_flag": True,
+        "external_key": None,
+        "override_permissions": "No Restriction",
+        "rate": Decimal("1.50"),
+        "status": "ACTIVE",
+    }
+    assert list(got) == sorted(got)
+    assert type(got["override_permissions"]) is str
+    assert declared_values(product)["name"] == "Voice"
+
+
+def test_a_path_under_its_base_is_shown_without_asking_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_cwd() -> Path:
+        raise AssertionError("asked the working folder")
+
+    monkeypatch.setattr(Path, "cwd", staticmethod(no_cwd))
+    assert display_path(tmp_path / "packages" / "Gold.yaml", tmp_path) == os.path.join(
+        "packages", "Gold.yaml"
+    )
