@@ -18,6 +18,7 @@ import pytest
 from benchmarks.generate import generate, write_project
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
+from catalogsync.plan import Plan
 from tests.clirun import run
 from tests.conftest import TEST_SETTINGS, copy_example
 
@@ -143,6 +144,19 @@ def test_show_renders_a_saved_plan(example: Path) -> None:
     run(example, "plan", "--out", str(plan_file))
     code, out, _ = run(example, "show", str(plan_file), "--format", "markdown")
     assert code == 0 and "<!-- catalogsync-plan:local -->" in out
+
+
+def test_json_output_is_the_plan_file_byte_for_byte(example: Path) -> None:
+    plan_file = example / "plan.json"
+    code, out, _ = run(example, "plan", "--out", str(plan_file), "--format", "json")
+    text = plan_file.read_text(encoding="utf-8")
+    assert code == 0 and out == text == Plan.read(plan_file).dumps()
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert run(example, "show", str(plan_file), "--format", "json")[1] == text
+    run(example, "apply", "--auto-approve")
+    # Nothing left to do: apply prints the (empty) plan and, as ever, a newline after it.
+    code, out, _ = run(example, "apply", "--auto-approve", "--format", "json")
+    assert code == 0 and out.endswith("}\n\n") and json.loads(out)["changes"] == []
 
 
 @pytest.fixture

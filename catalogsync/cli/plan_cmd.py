@@ -27,7 +27,7 @@ from catalogsync.lock import apply_lock
 from catalogsync.partial import check_selection, parse_selection, select_plan
 from catalogsync.plan import Plan
 from catalogsync.registry import get_format
-from catalogsync.render.outputs import APPLY_OUTPUTS, PLAN_OUTPUTS, OutputFormat
+from catalogsync.render.outputs import APPLY_OUTPUTS, PLAN_OUTPUTS, OutputFormat, OutputStyle
 from catalogsync.report import ApplyReport, Outcome
 from catalogsync.workflow import (
     assess,
@@ -112,8 +112,8 @@ def plan(
 
     made, request_stats = asyncio.run(run())
     if out is not None:
-        out.write_text(made.dumps(), encoding="utf-8")
-    click.echo(PLAN_OUTPUTS[fmt](made, output_style(summary=summary)), nl=fmt != OutputFormat.JSON)
+        made.write(out)
+    _echo_plan(made, fmt, output_style(summary=summary), nl=fmt != OutputFormat.JSON)
     if out is not None and not fmt.is_whole_file:
         click.echo(f"Saved the plan to {out} ({made.plan_hash}).")
     if stats:
@@ -260,11 +260,10 @@ def apply(
         finally:
             _written(cache_writes)
     if report is None:
-        click.echo(
-            PLAN_OUTPUTS[fmt](chosen, output_style())
-            if fmt == OutputFormat.JSON
-            else "No changes. The live catalog matches the YAML."
-        )
+        if fmt == OutputFormat.JSON:
+            _echo_plan(chosen, fmt, output_style(), nl=True)
+        else:
+            click.echo("No changes. The live catalog matches the YAML.")
     else:
         click.echo(APPLY_OUTPUTS[fmt](report, chosen, output_style(summary=summary)))
     if stats:
@@ -358,4 +357,16 @@ def confirmation_question(chosen: Plan) -> str:
 @format_option
 def show(planfile: Path, fmt: OutputFormat) -> None:
     """Print a saved plan (text, Markdown or JSON)."""
-    click.echo(PLAN_OUTPUTS[fmt](Plan.read(planfile), output_style()), nl=fmt != OutputFormat.JSON)
+    _echo_plan(Plan.read(planfile), fmt, output_style(), nl=fmt != OutputFormat.JSON)
+
+
+def _echo_plan(plan: Plan, fmt: OutputFormat, style: OutputStyle, *, nl: bool) -> None:
+    """Print `plan` in `fmt`. JSON, the plan file's text (261 MB for a cold plan at L),
+    goes out as it is made (`Plan.json_chunks`), never whole."""
+    if fmt != OutputFormat.JSON:
+        click.echo(PLAN_OUTPUTS[fmt](plan, style), nl=nl)
+        return
+    for chunk in plan.json_chunks():
+        click.echo(chunk, nl=False)
+    if nl:
+        click.echo()
