@@ -151,6 +151,10 @@ def test_compacted_columns_hold_the_same_rows_and_share_no_more_texts() -> None:
     copied = columns.copy()  # a copy is a new read: it shares its texts again
     copied.extend({"Id": ["3"], "Status": ["".join(["ACT", "IVE"])]})
     assert copied.column("Status")[2] is copied.column("Status")[0]
+    joined = columns.copy(share=False)  # a read joining pages that share their own
+    joined.extend({"Id": ["3"], "Status": ["".join(["ACT", "IVE"])]})
+    assert joined.column("Status") == ["ACTIVE", "ACTIVE", "ACTIVE"]
+    assert joined.column("Status")[2] is not joined.column("Status")[0]
 
 
 @pytest.mark.anyio

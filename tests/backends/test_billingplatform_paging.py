@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import operator
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from catalogsync.backends.billingplatform import backend as backend_module
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient, Paging
+from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.catalog import Kind
 from catalogsync.cli import cli
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
@@ -44,6 +46,33 @@ async def bp(emulator: BillingPlatformEmulator) -> AsyncIterator[BillingPlatform
 async def packages(bp: BillingPlatformClient, count: int) -> None:
     results = await bp.upsert("PACKAGE", [{"Name": f"P{i:02}"} for i in range(count)])
     assert all(r.success for r in results)
+
+
+async def test_a_read_joins_its_pages_texts_as_the_pages_hold_them(
+    bp: BillingPlatformClient, emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each page shares its repeated texts already (`query_columns`); the read joins them
+    # without a second pass over every text (at L ~0.35 s of CPU): what the read holds
+    # is each page's own text objects, as the page was decoded.
+    await packages(bp, 12)
+    emulator.faults.max_page_size = 5
+    paging = Paging("PACKAGE", ["Id", "Name", "PackageStatus"])
+    decoded: list[Columns] = []
+    page_of = bp.columns_page
+
+    async def columns_page(paging: Paging, offset: int) -> Columns:
+        decoded.append(await page_of(paging, offset))
+        return decoded[-1]
+
+    monkeypatch.setattr(bp, "columns_page", columns_page)
+    read = await bp.query_rest(paging, await bp.columns_page(paging, 0))
+    assert [len(page) for page in decoded] == [5, 5, 2]
+    for name in paging.fields:
+        held = [text for page in decoded for text in page.column(name)]
+        assert held == list(read.column(name))
+        assert all(map(operator.is_, held, read.column(name)))
+    statuses = read.column("PackageStatus")
+    assert statuses[0] is statuses[4] and statuses[0] == statuses[5]  # shared in a page
 
 
 @pytest.mark.parametrize("expected", [None, 12])

@@ -517,7 +517,11 @@ class BillingPlatformClient:
         """
         ahead = ahead or PagesAhead()
         try:
-            read = await self._read_rest(paging, rows.copy(), expected, on_page, ahead)
+            # Pages of columns share their repeated texts within themselves already
+            # (`query_columns`); sharing them again across the read was a second pass
+            # over every text (at L ~0.35 s of CPU) for a few MB.
+            joined = rows.copy(share=False) if isinstance(rows, Columns) else rows.copy()
+            read = await self._read_rest(paging, joined, expected, on_page, ahead)
         finally:
             await ahead.drop()
         if isinstance(read, Columns):

@@ -3,7 +3,8 @@
 A read of a large catalog is up to 150,000 package-products of 16 string cells. As a dict
 per row that was most of a fetch's memory, and decoding it cell by cell most of its CPU.
 Column by column the rows cost one list slot per cell; each column's repeated texts
-(statuses, rates, package ids, timestamps of a bulk load) are one string object; and the
+(statuses, rates, package ids, timestamps of a bulk load) are one string object in a page
+(a read joins its pages' texts as they are: `BillingPlatformClient.query_rest`); and the
 mapping decodes each distinct text of a column once.
 """
 
@@ -59,8 +60,12 @@ class Columns:
         `extend`ed after this are kept, their texts no longer shared."""
         self._shared = {}
 
-    def copy(self) -> Columns:
+    def copy(self, *, share: bool = True) -> Columns:
+        """The same rows, the same text objects. `share`: the copy shares the texts of rows
+        `extend`ed later with these (a new read); else it shares none (as `compact`ed)."""
         copied = Columns(self._data)
+        if not share:
+            copied.compact()
         copied.extend(self)
         return copied
 
