@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import click
 
+from catalogsync.aio import run_main
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import (
@@ -83,7 +83,8 @@ def drift(
             )
             return report, backend.stats()
 
-    report, request_stats = asyncio.run(run())
+    # run_main: `asyncio.run` would make the report into text once it ends (see run_main).
+    report, request_stats = run_main(run())
     style = output_style()
     if markdown_out is not None:
         markdown_out.write_text(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from catalogsync.aio import run_main
 from catalogsync.applier import NOT_ATTEMPTED, ApplyOptions, apply_plan
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
@@ -110,7 +111,9 @@ def plan(
             chosen = select_plan(made, selection)
             return assess(project, chosen, desired, live, overrides), backend.stats()
 
-    made, request_stats = asyncio.run(run())
+    # run_main: `asyncio.run` made the whole plan into text as it ended (see run_main):
+    # twice ~1 s of CPU for a cold M plan's 41,000 creates.
+    made, request_stats = run_main(run())
     if out is not None:
         made.write(out)
     _echo_plan(made, fmt, output_style(summary=summary), nl=fmt != OutputFormat.JSON)
@@ -256,7 +259,8 @@ def apply(
     cache_writes: list[Callable[[], None]] = []
     with apply_lock(project, choice.name):
         try:
-            chosen, report, request_stats = asyncio.run(run())
+            # run_main: `asyncio.run` may make the plan and report into text (as plan's).
+            chosen, report, request_stats = run_main(run())
         finally:
             _written(cache_writes)
     if report is None:
