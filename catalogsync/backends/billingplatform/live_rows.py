@@ -55,6 +55,8 @@ _DECODERS: dict[FieldType, Callable[[str], Value]] = {
     FieldType.FLAG: lambda text: decode_value(text, FieldType.FLAG),
 }
 _NAMES = {kind: tuple(spec.name for spec in specs) for kind, specs in FIELDS.items()}
+#: `text or None` of each text, as a C-level `map(_OR_NONE, texts, texts)`.
+_OR_NONE = {"": None}.get
 #: A package-product row whose key is worked out once what it names is read: (its fields,
 #: Id, Updated, UpdatedUserId, PackageId, ProductId, ParentPackageProductId).
 _Pending = tuple[dict[str, Value], str, str, str, str, str, str]
@@ -213,6 +215,10 @@ class LiveRows:
         self, kind: Kind, wire: str, field_type: FieldType, texts: Sequence[str]
     ) -> list[Value]:
         """`mapping._decoded_column`, each distinct text decoded once for the whole read."""
+        if field_type is FieldType.TEXT:
+            # A text is its own value ("" is None): no table of its distinct texts (a
+            # Python step for each, nearly every row of a column of names).
+            return list(map(_OR_NONE, texts, texts))
         values = self._values.setdefault((kind, wire), {})
         decode = _DECODERS[field_type]
         for text in dict.fromkeys(texts).keys() - values.keys():
