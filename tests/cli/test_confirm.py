@@ -72,7 +72,7 @@ def test_auto_approve_shows_the_whole_plan_before_the_first_write(
         shown_before_writes.append(buffer.getvalue().decode())
         return await apply_plan(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("catalogsync.cli.plan_cmd.apply_plan", apply_plan_seeing_stdout)
+    monkeypatch.setattr("catalogsync.applier.apply_plan", apply_plan_seeing_stdout)
     code, out, _ = apply(example, "", "--auto-approve")
     assert code == 0
     [before] = shown_before_writes

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.main_probe import run_main
 from tests.conftest import copy_example
 
@@ -15,6 +17,9 @@ _MODULES = """{
     "drift": "catalogsync.drift" in sys.modules,
     "render.html": "catalogsync.render.html" in sys.modules,
     "render.doctor": "catalogsync.render.doctor" in sys.modules,
+    "importlib.metadata": "importlib.metadata" in sys.modules,
+    "applier": "catalogsync.applier" in sys.modules,
+    "lock": "catalogsync.lock" in sys.modules,
 }"""
 
 
@@ -45,3 +50,29 @@ def test_a_text_plan_imports_no_drift_doctor_or_html_renderer(tmp_path: Path) ->
     probe = _run("-C", str(project), "plan")
     assert probe["exit"] == 0
     assert [probe[name] for name in ("drift", "render.html", "render.doctor")] == [False] * 3
+
+
+def test_a_plan_imports_no_apply_machinery(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "project")
+    probe = _run("-C", str(project), "plan")
+    assert probe["exit"] == 0
+    assert [probe[name] for name in ("applier", "lock")] == [False] * 2
+
+
+def test_a_command_looks_for_no_pydantic_plugin(tmp_path: Path) -> None:
+    """pydantic's plugin search reads every installed distribution's entry points through
+    `importlib.metadata` when the first model is built (`cli._no_pydantic_plugins`)."""
+    project = copy_example(tmp_path / "project")
+    probe = _run("-C", str(project), "validate")
+    assert probe["exit"] == 0
+    assert probe["importlib.metadata"] is False
+
+
+def test_pydantic_looks_for_its_plugins_as_pydantic_disable_plugins_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "some-plugin")
+    project = copy_example(tmp_path / "project")
+    probe = _run("-C", str(project), "validate")
+    assert probe["exit"] == 0
+    assert probe["importlib.metadata"] is True  # pydantic's own loader looked
