@@ -54,7 +54,24 @@ def assert_same(text: str, size: int = 2) -> None:
     for source in (text, text.encode()):
         fast = outcome(fast_parts(source, split=_split, size=size, place=_place))
         alone = outcome(libyaml_parts(source, _split, size, False, _place))
+        if fast[1] == alone[1] == ("exact",):
+            # Parts handed out before ExactReaderNeeded are discarded by the caller (the
+            # contract of `fast_parts`): where each reader met the typed scalar may differ.
+            # The line reader hands out a slice when the next item begins, libyaml once it
+            # has built it, so only the outcome is the same.
+            continue
         assert fast == alone
+
+
+def test_a_document_the_exact_reader_must_read_ends_so_with_both_readers() -> None:
+    # Found by hypothesis: "1e5" is a text to YAML 1.1 (PyYAML writes it plain) and a float
+    # to 1.2; the line reader had handed out the first slice when it met it, libyaml not.
+    text = "products:\n- Product 000001\n- 1e5\n"
+    for source in (text, text.encode()):
+        fast = outcome(fast_parts(source, split=_split, size=1, place=_place))
+        alone = outcome(libyaml_parts(source, _split, 1, False, _place))
+        assert fast[1] == alone[1] == ("exact",)
+    assert_same(text, 1)
 
 
 def taken(text: str) -> bool:
