@@ -199,11 +199,24 @@ def _no_pydantic_plugins() -> None:
     that validates its configuration, before its first request, for plugins (observability
     hooks on validation) catalogsync has no use for. Where PYDANTIC_DISABLE_PLUGINS is set,
     pydantic does as it says."""
-    if "PYDANTIC_DISABLE_PLUGINS" in os.environ or "pydantic.plugin._loader" in sys.modules:
+    name = "pydantic.plugin._loader"
+    if "PYDANTIC_DISABLE_PLUGINS" in os.environ or name in sys.modules:
         return
-    loader = types.ModuleType("pydantic.plugin._loader")
+    loader = types.ModuleType(name)
+
+    def real(attribute: str) -> Any:
+        # A private module: should a pydantic to come ask it for anything else, the real
+        # one answers (imported then, in the stand-in's place) rather than an ImportError
+        # in every command. (The import system asks for dunders, `__path__`: not those.)
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        if sys.modules.get(name) is loader:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
     loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
-    sys.modules["pydantic.plugin._loader"] = loader
+    loader.__getattr__ = real  # type: ignore[method-assign]
+    sys.modules[name] = loader
 
 
 #: The module of each command. A command registers itself on `cli` when its module is

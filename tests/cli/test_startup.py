@@ -76,3 +76,23 @@ def test_pydantic_looks_for_its_plugins_as_pydantic_disable_plugins_says(
     probe = _run("-C", str(project), "validate")
     assert probe["exit"] == 0
     assert probe["importlib.metadata"] is True  # pydantic's own loader looked
+
+
+def test_the_plugin_loader_stand_in_hands_anything_else_from_the_real_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should a later pydantic ask the private loader for more than `get_plugins`, the real
+    module answers instead of every command failing on an ImportError."""
+    import sys
+
+    from catalogsync import cli
+
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delitem(sys.modules, "pydantic.plugin._loader", raising=False)
+    cli._no_pydantic_plugins()
+    stand_in = sys.modules["pydantic.plugin._loader"]
+    assert stand_in.get_plugins() == ()
+    from pydantic.plugin._loader import _plugins
+
+    assert isinstance(_plugins, dict | type(None))
+    assert sys.modules["pydantic.plugin._loader"] is not stand_in
