@@ -11,6 +11,7 @@ import functools
 import hashlib
 import itertools
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -365,9 +366,24 @@ class Plan:
         yield "\n"
 
     def write(self, path: Path) -> None:
-        """Save the plan file (`dumps()`'s text) at `path`, written as it is made."""
-        with path.open("w", encoding="utf-8") as file:
-            file.writelines(self.json_chunks())
+        """Save the plan file (`dumps()`'s text) at `path`, written as it is made.
+
+        Into `NAME.partial` beside it, then renamed over `path`: a plan file that failed
+        half-way (a full disk, an interrupt) is never left where `apply` would look for it,
+        and a plan saved there before stays whole. A path that is not a regular file (a
+        pipe, /dev/stdout) is written directly."""
+        if path.exists() and not path.is_file():
+            with path.open("w", encoding="utf-8") as file:
+                file.writelines(self.json_chunks())
+            return
+        partial = path.with_name(path.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as file:
+                file.writelines(self.json_chunks())
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def read(cls, path: Path) -> Plan:

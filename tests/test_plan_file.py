@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,24 @@ def test_a_saved_plan_is_its_text_and_reads_back(tmp_path: Path) -> None:
     plan.write(saved)
     assert saved.read_bytes() == (stdlib(plan.to_json()) + "\n").encode()
     assert Plan.read(saved) == plan
+
+
+def test_a_plan_that_fails_half_written_leaves_the_plan_saved_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text("the plan saved before", encoding="utf-8")
+    plan = Plan("billingplatform", "sandbox", "https://x.test", "sha256:00")
+
+    def half() -> Iterator[str]:
+        yield "{"
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(Plan, "json_chunks", lambda self: half())
+    with pytest.raises(OSError, match="No space"):
+        plan.write(saved)
+    assert saved.read_text(encoding="utf-8") == "the plan saved before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
 
 
 # JSON as Python holds it, with what the compact form cannot carry (NaN, infinities, a
