@@ -78,10 +78,12 @@ def run(
     backends: Sequence[str] = ("billingplatform",),
     cold_state: Path | None = None,
     reuse_cold: bool = False,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     """Run the benchmarks and write the results (with the regressions against the results
     already in `out`); returns them. Cold states are saved under `cold_state` (default
-    `out/cold-state`); `reuse_cold` starts from them instead of a new cold apply."""
+    `out/cold-state`); `reuse_cold` starts from them instead of a new cold apply; the
+    read-only scenarios keep the fastest of `repeat` runs."""
     cold = _ColdStates(cold_state or out / "cold-state", reuse_cold)
     table = {**SIZES, **EXTRA_SIZES}
     systems = systems_named(backends)
@@ -108,6 +110,7 @@ def run(
                 naive_sample,
                 (latency_ms, rate_limit),
                 cold,
+                repeat,
             )
             found = [r.as_dict() for r in regressions(previous, results, measured)]
             results["regressions"] = kept_regressions + found
@@ -150,6 +153,7 @@ def _run_size(
     naive_sample: int,
     limits: tuple[float, float],
     cold: _ColdStates,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     """One backend at one size: its scenarios, planning CPU and naive baseline."""
     latency_ms, rate_limit = limits
@@ -182,6 +186,7 @@ def _run_size(
             system,
             on_cold_applied=cold.saver(system, size, db, setting),
             cold_applied_before=reused is not None,
+            repeat=repeat,
         )
         planning = measure_planning(work / "project", repeat=1 if size == "L" else 2)
         naive = None
@@ -220,6 +225,13 @@ def _run_size(
     }
 
 
+def _at_least_one(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
@@ -249,6 +261,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="no new cold apply: start from the saved cold state, keep its cold-apply row "
         "and measure the scenarios after it",
+    )
+    command.add_argument(
+        "--repeat",
+        type=_at_least_one,
+        default=1,
+        metavar="N",
+        help="run each read-only scenario (no-op plan, drift, export) N times and keep the "
+        "fastest, every run's wall time beside it: one run of the same code can swing by "
+        "a quarter on a shared machine",
     )
     compare = commands.add_parser(
         "compare", help="every row two results share, before → after, regressions named"
@@ -282,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 backends,
                 args.cold_state,
                 args.reuse_cold,
+                args.repeat,
             )
     except ColdStateError as error:
         print(f"error: {error}", file=sys.stderr)

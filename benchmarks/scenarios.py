@@ -9,6 +9,8 @@ What differs between billing systems comes from a `systems.System`.
 from __future__ import annotations
 
 import asyncio
+import functools
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +29,9 @@ from benchmarks.harness import (
     run_catalogsync,
 )
 from benchmarks.systems import BILLINGPLATFORM, Shape, System
+
+#: The scenarios that leave the emulator as they found it, so may be run again as they are.
+REPEATABLE = frozenset({"noop-plan", "drift", "export"})
 
 
 @dataclass
@@ -111,6 +116,7 @@ def run_size(
     *,
     on_cold_applied: Callable[[Result], None] | None = None,
     cold_applied_before: bool = False,
+    repeat: int = 1,
 ) -> list[Result]:
     """Every wanted scenario for one catalog (BillingPlatform-shaped `data`, written in
     `system`'s format), in order (later ones need earlier state).
@@ -120,7 +126,9 @@ def run_size(
     called with the cold apply's result while the emulator holds its state (to save it:
     `cold_state.py`); `cold_applied_before` says the emulator started from such a saved
     state, so the project's catalog cache is first written by an unmeasured `validate`,
-    as the cold apply would have written it.
+    as the cold apply would have written it. The read-only scenarios (`REPEATABLE`) run
+    `repeat` times each and keep their fastest run (a loaded machine only ever adds), with
+    every run's wall time beside it; a run that failed is kept instead, so it shows.
     """
     shape = Shape.of(data)
     latency_s, rate = server.latency_ms / 1000, server.rate_limit or 0.0
@@ -136,19 +144,33 @@ def run_size(
         "change-1pct": bool(wanted & {"drift", "export"}),
     }
 
-    def measure(name: str, args: list[str], floor: Floor, expected: int) -> None:
+    def measure(
+        name: str,
+        args: list[str],
+        floor: Floor,
+        expected: int,
+        before_each: Callable[[], None] = lambda: None,
+    ) -> None:
         if name not in wanted:
             if needs_state.get(name):
                 set_up(name, args, floor)
             return
-        server.reset_stats()
         log(f"  {system.name} {name}: catalogsync {' '.join(args)}")
-        run = run_catalogsync(project, *args, timeout_s=time_limit(floor))
-        results.append(Result(name, run, floor, server.stats()["total"], (expected,)))
-        log(
-            f"    {run.wall_s:.2f}s, {run.requests} requests (floor {floor.requests}), "
-            f"exit {run.exit_code}"
-        )
+        runs: list[tuple[Run, int]] = []
+        for _ in range(repeat if name in REPEATABLE else 1):
+            before_each()
+            server.reset_stats()
+            run = run_catalogsync(project, *args, timeout_s=time_limit(floor))
+            runs.append((run, server.stats()["total"]))
+            log(
+                f"    {run.wall_s:.2f}s, {run.requests} requests (floor {floor.requests}), "
+                f"exit {run.exit_code}"
+            )
+        failed = [each for each in runs if each[0].exit_code != expected]
+        run, arrived = failed[0] if failed else min(runs, key=lambda each: each[0].wall_s)
+        results.append(Result(name, run, floor, arrived, (expected,)))
+        if len(runs) > 1:
+            results[-1].extra["runs_wall_s"] = [round(each.wall_s, 3) for each, _ in runs]
 
     def set_up(name: str, args: list[str], floor: Floor) -> None:
         log(f"  {system.name} {name} (set-up, not measured): catalogsync {' '.join(args)}")
@@ -186,5 +208,10 @@ def run_size(
             continue
         if name == "drift":
             asyncio.run(system.edit_in_ui(server.url, change.data))
-        measure(name, args, read_floor, expected)
+        measure(name, args, read_floor, expected, functools.partial(_remove, work / "exported"))
     return results
+
+
+def _remove(folder: Path) -> None:
+    """Each export run writes into a folder of its own making, as the first one did."""
+    shutil.rmtree(folder, ignore_errors=True)
