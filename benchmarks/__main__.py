@@ -30,7 +30,13 @@ from benchmarks.cold_state import ColdState, ColdStateError, catalog_digest, cod
 from benchmarks.compare import Regression, before_after, regressions, still_flagged
 from benchmarks.compare import load as load_previous
 from benchmarks.generate import SIZES, generate
-from benchmarks.harness import EmulatorServer, fresh_dir, startup_seconds, stopped_by_signals
+from benchmarks.harness import (
+    EmulatorServer,
+    fresh_dir,
+    python_speed_seconds,
+    startup_seconds,
+    stopped_by_signals,
+)
 from benchmarks.naive import sample_rates
 from benchmarks.planning import measure_planning
 from benchmarks.report import machine, write_results
@@ -159,6 +165,8 @@ def _run_size(
     latency_ms, rate_limit = limits
     _log(f"{system.name} size {size}: {counts} (products, packages, package-products)")
     started = time.perf_counter()
+    # (not for the smoke runs' XS: ~1 s a loop, and nothing there compares)
+    speed = None if size in EXTRA_SIZES else round(python_speed_seconds(), 3)
     data = generate(*counts)
     shape = Shape.of(data)
     work = fresh_dir(out / "work" / system.name / size)
@@ -220,6 +228,7 @@ def _run_size(
             "live_records": planning.live_records,
         },
         "seconds": round(time.perf_counter() - started, 1),
+        "python_loop_s": speed,
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": code_version(),
     }

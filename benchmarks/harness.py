@@ -167,6 +167,23 @@ def startup_seconds(repeat: int = 3) -> float:
     return best
 
 
+def python_speed_seconds(repeat: int = 3) -> float:
+    """CPU seconds of a fixed pure-Python loop (10 million additions), the least of `repeat`.
+
+    The machine's speed is not its own: on this shared host a loop like it (run at module
+    level) took 1.26 s one hour and 0.82 s two hours later, and every read-only row moved
+    with it (the floor does not: it is the network's). Kept beside each size's rows, so two
+    runs say whether they compare."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.process_time() - started)
+    return best
+
+
 class EmulatorServer:
     """`catalogsync emulator serve` in a child process, on a free loopback port."""
 

@@ -162,7 +162,7 @@ def _backend(title: str, block: dict[str, Any]) -> list[str]:
         lines.append(
             f"- {size}: {c['products']} / {c['packages']} / {c['package_products']} "
             f"({depths}); {size_block.get('measured_at', '')}{commit}, "
-            f"{size_block['seconds']:.0f} s in all{_reused(size_block)}"
+            f"{size_block['seconds']:.0f} s in all{_reused(size_block)}{_speed(size_block)}"
         )
     naive_how = {
         row["naive"]["how"]
@@ -173,3 +173,9 @@ def _backend(title: str, block: dict[str, Any]) -> list[str]:
     if naive_how:
         lines += ["", "Naive baseline: " + "; ".join(sorted(naive_how)) + "."]
     return [*lines, ""]
+
+
+def _speed(size_block: dict[str, Any]) -> str:
+    """The machine's speed when the size was measured (`harness.python_speed_seconds`)."""
+    speed = size_block.get("python_loop_s")
+    return "" if speed is None else f"; a 10M-step Python loop took {speed:.2f} s then"

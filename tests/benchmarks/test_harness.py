@@ -100,6 +100,15 @@ def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> Non
     assert "| XS | noop-plan |" in table and "Machine:" in table
 
 
+def test_each_size_keeps_the_machine_s_speed_when_it_was_measured() -> None:
+    from benchmarks.harness import python_speed_seconds
+    from benchmarks.report import _speed
+
+    assert 0 < python_speed_seconds(1) < 60
+    assert _speed({"python_loop_s": 0.8}) == "; a 10M-step Python loop took 0.80 s then"
+    assert _speed({"python_loop_s": None}) == _speed({}) == ""  # XS, and older results
+
+
 @pytest.mark.benchmark_harness
 def test_a_scenario_run_alone_starts_from_the_state_a_full_run_gives_it(tmp_path: Path) -> None:
     """`--scenarios drift`: the cold apply and the 1% change run first, unmeasured, so the
