@@ -376,6 +376,8 @@ class Plan:
             with path.open("w", encoding="utf-8") as file:
                 file.writelines(self.json_chunks())
             return
+        if path.is_symlink():  # the file it points to is the plan, as before
+            path = path.resolve()
         partial = path.with_name(path.name + ".partial")
         try:
             with partial.open("w", encoding="utf-8") as file:

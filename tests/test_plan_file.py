@@ -148,6 +148,17 @@ def test_a_saved_plan_is_its_text_and_reads_back(tmp_path: Path) -> None:
     assert Plan.read(saved) == plan
 
 
+def test_a_plan_saved_through_a_symbolic_link_is_written_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    real = tmp_path / "plans" / "current.json"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "plan.json"
+    link.symlink_to(real)
+    plan = Plan("billingplatform", "sandbox", "https://x.test", "sha256:00")
+    plan.write(link)
+    assert link.is_symlink() and Plan.read(real) == plan
+
+
 def test_a_plan_that_fails_half_written_leaves_the_plan_saved_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
