@@ -141,22 +141,22 @@ def ref_order(ref: Ref) -> tuple[Kind, tuple[str, ...]]:
     return (ref.kind, ref.key)
 
 
-# (Made in C, `tuple.__new__`, and the kinds looked up once: `Ref(...)` is the named
-# tuple's Python `__new__`, and a member of an enum class a Python-level look-up; a
-# catalog's reading makes one of these per object.)
+# (Made in C by `_new_tuple`, `tuple.__new__` bound below, and the kinds looked up once:
+# `Ref(...)` is the named tuple's Python `__new__`, and a member of an enum class a
+# Python-level look-up; a catalog's reading makes one of these per object.)
 _PRODUCT, _PACKAGE, _PACKAGE_PRODUCT = Kind.PRODUCT, Kind.PACKAGE, Kind.PACKAGE_PRODUCT
 
 
 def product_ref(name: str) -> Ref:
-    return tuple.__new__(Ref, (_PRODUCT, (name,)))
+    return _new_tuple(Ref, (_PRODUCT, (name,)))
 
 
 def package_ref(name: str) -> Ref:
-    return tuple.__new__(Ref, (_PACKAGE, (name,)))
+    return _new_tuple(Ref, (_PACKAGE, (name,)))
 
 
 def package_product_ref(package: str, *product_path: str) -> Ref:
-    return tuple.__new__(Ref, (_PACKAGE_PRODUCT, (package, *product_path)))
+    return _new_tuple(Ref, (_PACKAGE_PRODUCT, (package, *product_path)))
 
 
 def references(ref: Ref, linked: Iterable[Ref] = ()) -> tuple[Ref, ...]:

@@ -16,15 +16,14 @@ it or refuses it exactly as it always has.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 import msgspec
 
+from catalogsync import collector
 from catalogsync.catalog import Kind, Ref, Value
 from catalogsync.money import PriceMove
 from catalogsync.plan import (
@@ -143,7 +142,7 @@ def decoded(data: bytes | str) -> Plan | None:
     """The plan in the plan file `data`, as `Plan.loads` reads it; None when this reading
     does not vouch for it (then `Plan.loads` decides)."""
     try:
-        with _gc_paused():
+        with collector.paused():
             raw = _DECODER.decode(data)
             del data  # the caller's copy aside, the text is no longer needed
             plan = _plan(raw)
@@ -262,16 +261,3 @@ def _price(raw: _MoveJSON | _EffectiveJSON) -> PriceMove:
         None if before is None else Decimal(before),
         None if after is None else Decimal(after),
     )
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic collector off while the plan is made: it makes millions of objects and
-    no garbage, and each full pass of the collector walks all of them again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

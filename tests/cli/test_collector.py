@@ -51,3 +51,19 @@ def test_the_emulator_server_collects_cycles_as_it_runs_for_hours(
     result = CliRunner().invoke(cli, ["emulator", "serve", "--port", "0", "--quiet"])
     assert result.exit_code == 0, result.output
     assert seen == [(True, collector.SERVER_THRESHOLDS)]
+
+
+def test_a_pause_turns_the_collector_off_and_leaves_it_as_it_found_it() -> None:
+    was = gc.isenabled()
+    try:
+        for before in (True, False):  # a server's, a command's
+            (gc.enable if before else gc.disable)()
+            with collector.paused():
+                assert not gc.isenabled()
+            assert gc.isenabled() is before
+        gc.enable()
+        with pytest.raises(RuntimeError), collector.paused():
+            raise RuntimeError("a plan file that does not read")
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
