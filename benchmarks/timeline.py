@@ -11,10 +11,11 @@ prints each run's line (take the least: the machine's noise only ever adds).
 catalogsync's bytecode is compiled first, as `python -m benchmarks run` does
 (`harness.compile_bytecode`). The child wraps httpx's `AsyncClient.send` (every request
 catalogsync sends goes through it) as soon as catalogsync imports httpx, not before, and
-the login sent before the configuration is validated (`catalogsync.early_login.exchange`,
-timed from its connection) as soon as that module is imported: the child adds nothing to
-what the command imports, nor to when it imports it. An early login the command did not
-adopt is listed too: it was sent. The summary
+the login sent before the configuration is validated and the reads sent behind it
+(`catalogsync.early_login._exchange`, timed from its connection) as soon as that module is
+imported: the child adds nothing to
+what the command imports, nor to when it imports it. An early login or read the command did
+not adopt is listed too: it was sent. The summary
 gives the CPU the process had used when its first request left, which a loaded machine
 changes less than the wall time, and when the command's own client sent its first request
 (after the early login: the first query, or the client's login) with the CPU its main
@@ -53,14 +54,14 @@ def _wrap(httpx):
         return response
     httpx.AsyncClient.send = send
 def _wrap_early(early_login):
-    _exchange = early_login.exchange
-    def exchange(intent):
+    _exchange = early_login._exchange
+    def exchange(intent, method, path, *args):
         started, started_cpu = time.time() - T0, time.process_time()
-        sent = _exchange(intent)
-        _sent.append((started, time.time() - T0, intent.login.method, intent.login.path,
+        sent = _exchange(intent, method, path, *args)
+        _sent.append((started, time.time() - T0, method, path.partition("?")[0],
                       len(sent.body), time.process_time(), started_cpu, None))
         return sent
-    early_login.exchange = exchange
+    early_login._exchange = exchange
 _WRAPS = {"httpx": _wrap, "catalogsync.early_login": _wrap_early}
 class _WhenImported(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):

@@ -28,6 +28,7 @@ means no early login too.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
@@ -44,12 +45,14 @@ from urllib.parse import urlencode, urlsplit
 from catalogsync import __version__
 from catalogsync.http import tls
 from catalogsync.http.settings import HttpSettings
-from catalogsync.logins import LoginRequest
+from catalogsync.logins import EarlyLogin, EarlyRead, LoginRequest
 from catalogsync.registry import early_login
 from catalogsync.secret_file import read_secret_file
 
 #: The commands that read their target, and the credentials each uses (`config.Access`).
 ACCESS = {"plan": "read", "drift": "read", "export": "read", "apply": "write"}
+#: The commands that begin with a full read of their target (`EarlyLogin.reads`).
+_READ_FIRST = frozenset({"plan", "drift", "export"})
 CONFIG_FILE = "catalogsync.yaml"  # config.CONFIG_FILE (that module imports pydantic)
 #: The group's options (`catalogsync.cli.cli`) taking a value, and its flags.
 _GROUP_VALUED = ("-C", "--project", "--color")
@@ -81,7 +84,8 @@ class Intent:
 
 @dataclass(frozen=True)
 class Exchange:
-    """What the early login sent and got back (headers as sent and received)."""
+    """What the early login (or an early read) sent and got back (headers as sent and
+    received); a login's carries the reads sent behind it (`reads`)."""
 
     request_headers: list[tuple[str, str]]
     request_body: bytes
@@ -93,6 +97,42 @@ class Exchange:
     started_wall: float  # time.time() when it was sent
     started_clock: float  # time.monotonic() then (the rate limiter's clock)
     seconds: float
+    target: str = ""  # the request's path and query as sent
+    reads: EarlyReads | None = None
+
+
+class EarlyReads:
+    """The reads the login thread sends once its login got a session (`EarlyLogin.reads`),
+    with that session, as the client's policy would: at most `concurrency` at once, their
+    starts `1 / rate_limit` apart counting from the login's.
+
+    The client that adopts the login takes them over (`stop`): from then on none is
+    started, and each one started is the client's to take when it sends that very read
+    (`http.early_reads`)."""
+
+    def __init__(self, reads: Sequence[EarlyRead], session: dict[str, str]) -> None:
+        self.reads = tuple(reads)
+        #: The session headers they are sent with.
+        self.session = dict(session)
+        self._lock = threading.Lock()
+        self._stopped = False
+        #: (read, time.monotonic() when it started, its answer), in the order started.
+        self._started: list[tuple[EarlyRead, float, Future[Exchange]]] = []
+
+    def start(self, read: EarlyRead) -> Future[Exchange] | None:
+        """Note `read` as started now, unless the client has taken over."""
+        with self._lock:
+            if self._stopped:
+                return None
+            answer: Future[Exchange] = Future()
+            self._started.append((read, time.monotonic(), answer))
+            return answer
+
+    def stop(self) -> list[tuple[EarlyRead, float, Future[Exchange]]]:
+        """Start no more; the reads started, each with when it started and its answer."""
+        with self._lock:
+            self._stopped = True
+            return list(self._started)
 
 
 @dataclass(frozen=True)
@@ -109,16 +149,20 @@ def start(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> None:
     """Send the login `argv` (catalogsync's arguments) would send, if it is sure of it."""
     global _pending
     try:
-        intent = intent_of(argv, environ)
+        found = _early(argv, environ)
     except Exception:  # any doubt is no early login; the command reports what is wrong
         return
-    if intent is None:
+    if found is None:
         return
+    intent, login_of, name = found
     answer: Future[Exchange] = Future()
     with _lock:
         _pending = _Pending(intent, answer)
+    # The reads behind the login: for the commands whose first step is a full read of
+    # their target (`apply`'s reads depend on its plan file and waves: none).
+    reading = login_of if name in _READ_FIRST else None
     threading.Thread(
-        target=_send, args=(intent, answer), name="catalogsync-early-login", daemon=True
+        target=_send, args=(intent, answer, reading), name="catalogsync-early-login", daemon=True
     ).start()
     # The client that adopts this login will need the TLS context httpx makes (even for
     # http://): made meanwhile on the other core (`http.tls`).
@@ -143,6 +187,14 @@ def claim(intent: Intent) -> Future[Exchange] | None:
 
 def intent_of(argv: Sequence[str], environ: Mapping[str, str]) -> Intent | None:
     """The login `catalogsync ARGV` sends, if this quick reading is sure of it; else None."""
+    found = _early(argv, environ)
+    return None if found is None else found[0]
+
+
+def _early(
+    argv: Sequence[str], environ: Mapping[str, str]
+) -> tuple[Intent, EarlyLogin, str] | None:
+    """`intent_of`, with how its backend logs in and the command's name."""
     command = _command(argv)
     if command is None or any(k.upper() in _PROXIES for k in environ if environ[k]):
         return None
@@ -181,7 +233,7 @@ def intent_of(argv: Sequence[str], environ: Mapping[str, str]) -> Intent | None:
     login = login_of.request(credentials, environ)
     if login is None:
         return None
-    return Intent(url, login, settings, allow_insecure_http)
+    return Intent(url, login, settings, allow_insecure_http), login_of, name
 
 
 def _command(argv: Sequence[str]) -> tuple[Path, str, str | None] | None:
@@ -303,25 +355,81 @@ def _http_settings(settings: Any) -> HttpSettings | None:
 # -- sending it ------------------------------------------------------------------------
 
 
-def _send(intent: Intent, answer: Future[Exchange]) -> None:
+def _send(intent: Intent, answer: Future[Exchange], login_of: EarlyLogin | None = None) -> None:
     if not answer.set_running_or_notify_cancel():
         return
     try:
-        answer.set_result(exchange(intent))
+        sent = exchange(intent)
+        reads = _reads_behind(sent, login_of)
+        if reads is not None:
+            sent = dataclasses.replace(sent, reads=reads)
+        answer.set_result(sent)
     except BaseException as exc:  # the claimer decides what it means; nothing is raised here
         answer.set_exception(exc)
+        return
+    if reads is not None:
+        _send_reads(intent, reads, sent.started_clock)
+
+
+def _reads_behind(sent: Exchange, login_of: EarlyLogin | None) -> EarlyReads | None:
+    """The reads to send behind a login that got a session, if its backend has any."""
+    if login_of is None or login_of.session is None or not login_of.reads:
+        return None
+    session = login_of.session(sent.status, sent.body)
+    return None if session is None else EarlyReads(login_of.reads, session)
+
+
+def _send_reads(intent: Intent, reads: EarlyReads, login_started: float) -> None:
+    """Each read in turn on a thread of its own, under the client's policy: at most
+    `concurrency` at once, their starts `1 / rate_limit` apart (the login's start first)."""
+    settings = intent.settings
+    rate = settings.rate_limit_per_second
+    interval = 1.0 / rate if rate > 0 else 0.0
+    slots = threading.BoundedSemaphore(settings.concurrency)
+    next_start = login_started + interval
+    for read in reads.reads:
+        slots.acquire()
+        wait = next_start - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        answer = reads.start(read)
+        if answer is None:  # the client has taken over: it sends the rest itself
+            slots.release()
+            return
+        next_start = time.monotonic() + interval
+        threading.Thread(
+            target=_read, args=(intent, reads, read, answer, slots), daemon=True
+        ).start()
+
+
+def _read(
+    intent: Intent,
+    reads: EarlyReads,
+    read: EarlyRead,
+    answer: Future[Exchange],
+    slots: threading.BoundedSemaphore,
+) -> None:
+    try:
+        target = read.path
+        if read.params:
+            target += "?" + query_string(read.params)
+        headers = {**reads.session, **read.headers}
+        answer.set_result(_exchange(intent, "GET", target, headers, None, ""))
+    except BaseException as exc:  # the client sends that read itself
+        answer.set_exception(exc)
+    finally:
+        slots.release()
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    """`params` as httpx writes them in a URL (`httpx.QueryParams`: `urlencode` with
+    spaces as `+`, which `quote_plus` does)."""
+    return urlencode(dict(params))
 
 
 def exchange(intent: Intent) -> Exchange:
     """Send `intent`'s login and read its whole answer by its deadline (the client's
     `timeout_seconds` for one attempt), over a connection of its own."""
-    import h11
-
-    parts = urlsplit(intent.base_url)
-    host = parts.hostname
-    assert host is not None
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
     login = intent.login
     if login.json is not None:
         # As httpx encodes a `json=` body.
@@ -330,20 +438,43 @@ def exchange(intent: Intent) -> Exchange:
     else:
         body = urlencode(dict(login.form or {})).encode()
         content_type = "application/x-www-form-urlencoded"
+    return _exchange(intent, login.method, login.path, dict(login.headers), body, content_type)
+
+
+def _exchange(
+    intent: Intent,
+    method: str,
+    path: str,
+    own_headers: Mapping[str, str],
+    body: bytes | None,
+    content_type: str,
+) -> Exchange:
+    """Send one request to `intent`'s target (`path` relative to its URL, with its query),
+    and read its whole answer by the client's deadline, over a connection of its own."""
+    import h11
+
+    parts = urlsplit(intent.base_url)
+    host = parts.hostname
+    assert host is not None
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
     headers = {
         "Host": parts.netloc,
         "Accept": "*/*",
         "Accept-Encoding": "identity",
         "Connection": "close",
         "User-Agent": f"catalogsync/{__version__}",
-        **login.headers,
-        "Content-Length": str(len(body)),
-        "Content-Type": content_type,
+        **own_headers,
     }
+    if body is not None:
+        headers["Content-Length"] = str(len(body))
+        headers["Content-Type"] = content_type
     connection = h11.Connection(h11.CLIENT)
-    target = parts.path.rstrip("/") + login.path
-    request = h11.Request(method=login.method, target=target, headers=list(headers.items()))
-    data = connection.send(request) + connection.send(h11.Data(data=body))
+    target = parts.path.rstrip("/") + path
+    request = h11.Request(method=method, target=target, headers=list(headers.items()))
+    data = connection.send(request)
+    if body is not None:
+        data += connection.send(h11.Data(data=body))
     data += connection.send(h11.EndOfMessage())
     timeout = intent.settings.timeout_seconds
     started_wall, started_clock, started = time.time(), time.monotonic(), time.perf_counter()
@@ -378,7 +509,7 @@ def exchange(intent: Intent) -> Exchange:
         raise ConnectionError("the server encoded the answer although asked not to")
     return Exchange(
         request_headers=list(headers.items()),
-        request_body=body,
+        request_body=body or b"",
         status=response.status_code,
         reason=response.reason.decode("latin-1"),
         http_version="HTTP/" + response.http_version.decode("ascii"),
@@ -387,6 +518,7 @@ def exchange(intent: Intent) -> Exchange:
         started_wall=started_wall,
         started_clock=started_clock,
         seconds=time.perf_counter() - started,
+        target=path,
     )
 
 

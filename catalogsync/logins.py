@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,34 @@ class LoginRequest:
 
 
 @dataclass(frozen=True)
+class EarlyRead:
+    """One read a backend's client sends first thing in every full read of its target: a
+    GET of `path` (relative to the target's URL) with these query parameters and headers of
+    its own (its session's are added). Built by the functions the client builds it with."""
+
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def key(self) -> tuple[Any, ...]:
+        """What `HttpClient.request` is asked when the client sends this very read."""
+        return ("GET", self.path, tuple(self.params.items()), tuple(self.headers.items()))
+
+
+@dataclass(frozen=True)
 class EarlyLogin:
     """How a backend's login is made from a target's credentials, as its factory makes it.
 
     `fields` are its targets' credential fields (`config.Credentials` and the backend's
     subclass); `request` builds the login from their resolved values (those given) and the
-    environment, or None where the factory would refuse the target."""
+    environment, or None where the factory would refuse the target.
+
+    `session` reads the session headers out of a login's answer (its status and body), as
+    the client's session hook gives them, or None for anything else; `reads` are the reads
+    the client begins a full read with. With both, the login thread sends those reads once
+    its login is in, for the client to take as its own (`http.early_reads`)."""
 
     fields: tuple[str, ...]
     request: Callable[[Mapping[str, str], Mapping[str, str]], LoginRequest | None]
+    session: Callable[[int, bytes], dict[str, str] | None] | None = None
+    reads: tuple[EarlyRead, ...] = ()

@@ -162,6 +162,11 @@ class Sessions:
         assert self._headers is not None
         return self._generation, self._headers
 
+    @property
+    def generation(self) -> int:
+        """The current session's generation (0 before the first login)."""
+        return self._generation
+
     def sent(self, generation: int) -> None:
         """Count an attempt sent with `generation`'s session."""
         self._sent_with[generation] += 1
@@ -256,4 +261,5 @@ class Sessions:
         except CatalogSyncError:
             return None
         self._client.count_early(sent, response)
+        self._client.adopt_early_reads(sent, headers)
         return headers

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from catalogsync.early_login import Exchange, Intent, claim
+from catalogsync.early_login import EarlyReads, Exchange, Intent, claim
 from catalogsync.errors import AmbiguousWriteError, BackendError
 from catalogsync.har import active_recorder
 from catalogsync.http import retry, tls
@@ -102,12 +102,25 @@ class HttpClient:
         self._sessions = Sessions(auth, self, self._stats)
         # `--record FILE.har`: the command's recorder, if it records (catalogsync/har.py).
         self._recorder = active_recorder()
+        #: The reads sent behind the early login, once adopted: by `EarlyRead.key`, each
+        #: with its answer; and the session generation they were sent with.
+        self._early_reads: dict[tuple[Any, ...], Future[Exchange]] = {}
+        self._early_generation = 0
+        #: Whether a request may yet find its answer among them: from the claim of an early
+        #: login until its reads are known to be none, or all taken.
+        self._early_possible = False
+        self._early_holders: list[asyncio.Future[None]] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def aclose(self) -> None:
         """Call off a login sent ahead that nothing waited for, and close the connection pool."""
         await self._sessions.close()
+        holders, self._early_holders = self._early_holders, []
+        for holder in holders:
+            holder.cancel()
+        await asyncio.gather(*holders, return_exceptions=True)
+        self._early_reads.clear()
         await self._client.aclose()
 
     async def __aenter__(self) -> HttpClient:
@@ -149,7 +162,9 @@ class HttpClient:
         if self._in_process:
             return None
         intent = Intent(self._base_url, login, self.settings, self._allow_insecure_http)
-        return claim(intent)
+        early = claim(intent)
+        self._early_possible = early is not None
+        return early
 
     def early_response(self, login: LoginRequest, sent: Exchange) -> httpx.Response:
         """The early login's exchange as httpx's request and response (as it was sent)."""
@@ -182,6 +197,76 @@ class HttpClient:
         self._stats.bytes_received += len(response.content)
         self._bucket.started(sent.started_clock)
 
+    def adopt_early_reads(self, sent: Exchange, session: Mapping[str, str]) -> None:
+        """Take over the reads the login thread sent behind the early login this client has
+        just adopted, if they were sent with the session its hook read from that login
+        (`session`): none is started from now on, each one started is this client's to
+        take when it sends that very read (`request`), and the rate limit and the
+        concurrency count them. Otherwise none is taken (those started are left to end)."""
+        reads: EarlyReads | None = sent.reads
+        if reads is None:
+            return
+        started = reads.stop()
+        if reads.session != dict(session):
+            return
+        for read, clock, answer in started:
+            self._bucket.started(clock)
+            self._early_reads[read.key()] = answer
+            if not answer.done():
+                # In flight: one of the client's slots is its own until it ends.
+                self._early_holders.append(asyncio.ensure_future(self._hold(answer)))
+        self._early_generation = self._sessions.generation + 1  # the login being adopted
+
+    async def _hold(self, answer: Future[Exchange]) -> None:
+        async with self._semaphore:
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(answer)
+
+    async def _early_answer(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response | None:
+        """The answer of the read sent early that is this very request, counted, recorded
+        and paced as this client's own attempt; None when there is none, or it failed on
+        the way (this client then sends the request itself)."""
+        generation, _ = await self._sessions.current()  # the early login adopted, or not
+        key = (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
+        answer = self._early_reads.pop(key, None)
+        self._early_possible = bool(self._early_reads)
+        if answer is None or generation != self._early_generation:
+            return None
+        try:
+            sent = await asyncio.wrap_future(answer)
+        except Exception:  # the socket's, h11's: never the command's (nothing was counted)
+            return None
+        self._sessions.sent(generation)
+        request = httpx.Request(
+            method,
+            self._base_url.rstrip("/") + sent.target,
+            headers=sent.request_headers,
+        )
+        extensions = {
+            "http_version": sent.http_version.encode("ascii"),
+            "reason_phrase": sent.reason.encode("latin-1"),
+        }
+        response = httpx.Response(
+            sent.status,
+            headers=sent.headers,
+            content=sent.body,
+            request=request,
+            extensions=extensions,
+        )
+        self._count_sent(request)
+        self._record(method, path, str(response.status_code), sent.seconds)
+        self._to_har(
+            request, response, datetime.fromtimestamp(sent.started_wall, UTC), sent.seconds
+        )
+        self._stats.bytes_received += len(response.content)
+        return response
+
     async def ensure_session(self) -> None:
         """Log in unless a session is open (as the next authenticated request would)."""
         await self._sessions.current()
@@ -212,13 +297,24 @@ class HttpClient:
         `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
         """
         method = method.upper()
+        first = None
+        if (
+            self._early_possible
+            and authenticate
+            and method == "GET"
+            and json is None
+            and data is None
+        ):
+            # Sent early (its slot was the read's own while in flight): its answer is this
+            # request's first attempt, classified as any attempt is.
+            first = await self._early_answer(method, path, params, headers)
         # The concurrency slot is held for the whole request, retries and replays included:
         # a replay that queued again behind every waiting request could find each renewed
         # session used up by them (sessions that expire after N requests). The login itself
         # (authenticate=False) takes no slot, so requests holding one can wait for it.
         async with self._semaphore if authenticate else contextlib.nullcontext():
             return await self._attempts(
-                method, path, params, json, data, idempotent, accept, authenticate, headers
+                method, path, params, json, data, idempotent, accept, authenticate, headers, first
             )
 
     async def _attempts(
@@ -232,22 +328,28 @@ class HttpClient:
         accept: Collection[int],
         authenticate: bool,
         headers: Mapping[str, str] | None,
+        first: httpx.Response | None = None,
     ) -> httpx.Response:
-        """`request()`'s loop: send, then renew the session, retry or return."""
+        """`request()`'s loop: send, then renew the session, retry or return. `first`: the
+        first attempt's answer, when the read was sent early (`_early_answer`)."""
         renewals = Renewals()
         attempt = 0
         while True:
-            check_not_stopping(method, path)
-            generation, session = await self._sessions.current() if authenticate else (0, {})
-            self._sessions.sent(generation)
-            try:
-                response = await self._send(
-                    method, path, params, json, {**session, **(headers or {})}, data
-                )
-            except httpx.RequestError as exc:  # transport failures, undecodable bodies
-                await self._after_transport_error(method, path, exc, idempotent, attempt)
-                attempt += 1
-                continue
+            if first is not None:
+                response, first = first, None
+                generation = self._early_generation
+            else:
+                check_not_stopping(method, path)
+                generation, session = await self._sessions.current() if authenticate else (0, {})
+                self._sessions.sent(generation)
+                try:
+                    response = await self._send(
+                        method, path, params, json, {**session, **(headers or {})}, data
+                    )
+                except httpx.RequestError as exc:  # transport failures, undecodable bodies
+                    await self._after_transport_error(method, path, exc, idempotent, attempt)
+                    attempt += 1
+                    continue
             if authenticate and self._sessions.refused(response):
                 await self._sessions.recover(method, path, generation, renewals)
                 continue

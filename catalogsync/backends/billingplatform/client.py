@@ -16,7 +16,6 @@ catalogsync errors; httpx stays behind this seam.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,7 +27,18 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.errors import api_error_messages
-from catalogsync.backends.billingplatform.login import login_request
+from catalogsync.backends.billingplatform.login import login_request, session_headers
+from catalogsync.backends.billingplatform.reads import (
+    _FIELD,
+    API,
+    MAX_PAGE_SIZE,
+    build_select,
+    query_params,
+    sql_literal,
+)
+from catalogsync.backends.billingplatform.reads import (
+    check_name as _check_name,
+)
 from catalogsync.backends.billingplatform.wire import (
     LoginResponse,
     QueryResponse,
@@ -53,14 +63,9 @@ __all__ = [
     "sql_literal",
 ]
 
-API = "/rest/2.0"
 MAX_SQL_CHARS = 4000  # the documented bulk-query limit; the emulator enforces it on every query
-MAX_PAGE_SIZE = 10_000  # rows per query response
 _MAX_GET_SQL = 1500  # URL-encoded characters; longer statements go in a POST body
 _MAX_IN_ITEMS = 1000  # Oracle-style engines refuse longer IN lists (ORA-01795)
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
-_ORDER_BY = re.compile(rf"{_FIELD.pattern}( (ASC|DESC))?(, ?{_FIELD.pattern}( (ASC|DESC))?)*", re.I)
 # Built when a write's answer is first read (`defer_build`): plan, drift and export never write.
 _RESULTS = TypeAdapter(list[WireRecordResult], config=ConfigDict(defer_build=True))
 #: A POST answers `retrieveResponse` (seeds 000/001) or `createResponse` (schema pages, G2).
@@ -128,47 +133,6 @@ class RecordResult:
 # -- BP SQL --------------------------------------------------------------------------
 
 
-def sql_literal(value: str) -> str:
-    """`value` as a BP SQL string literal: single quotes, embedded quotes doubled.
-
-    Everything else (`--`, `;`, `%`, `_`, backslashes, newlines, non-ASCII) is inert
-    inside a quoted literal, so doubling quotes is the whole escape.
-    """
-    if "\x00" in value:
-        raise ValueError("a NUL character cannot be sent in a BP SQL literal")
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _check_name(kind: str, value: str, pattern: re.Pattern[str] = _NAME) -> str:
-    if not pattern.fullmatch(value):
-        raise ValueError(f"invalid BillingPlatform {kind}: {value!r}")
-    return value
-
-
-def build_select(
-    entity: str,
-    fields: Sequence[str],
-    where: str | None = None,
-    order_by: str = "Id",
-    page: tuple[int, int] | None = None,
-) -> str:
-    """`SELECT f1, f2 FROM ENTITY [WHERE …] ORDER BY … [OFFSET n ROWS FETCH NEXT m ROWS ONLY]`.
-
-    `where` is trusted SQL: build its values with `sql_literal` / `sql_in_conditions`.
-    """
-    if not fields:
-        raise ValueError("a query needs at least one field")
-    columns = ", ".join(_check_name("field", f, _FIELD) for f in fields)
-    sql = f"SELECT {columns} FROM {_check_name('entity', entity)}"
-    if where:
-        sql += f" WHERE {where}"
-    sql += f" ORDER BY {_check_name('ORDER BY', order_by, _ORDER_BY)}"
-    if page is not None:
-        offset, size = page
-        sql += f" OFFSET {offset} ROWS FETCH NEXT {size} ROWS ONLY"
-    return sql
-
-
 def sql_in_conditions(field: str, values: Iterable[str], max_chars: int) -> list[str]:
     """`field IN ('a', 'b', …)` conditions, each at most `max_chars` long, covering `values`.
 
@@ -225,7 +189,7 @@ class _SessionAuth(RequestLogin):
         if result.error_code not in ("", "0") or not result.session_id:
             reason = client.redact(result.error_text) or "no SessionID in the response"
             raise AuthenticationError(f"BillingPlatform login failed: {reason}")
-        return {"sessionid": result.session_id}
+        return session_headers(result.session_id)
 
     def is_auth_failure(self, response: httpx.Response) -> bool:
         if response.status_code == 401:
@@ -394,7 +358,7 @@ class BillingPlatformClient:
         """Send a query (GET, or POST when the URL would get long); None for no rows."""
         path = f"{API}/query"
         if len(quote(sql, safe="")) <= _MAX_GET_SQL:
-            method, params, body = "GET", {"sql": sql}, None
+            method, params, body = "GET", query_params(sql), None
         else:
             method, params, body = "POST", None, {"sql": sql}
         response = await self._http.request(

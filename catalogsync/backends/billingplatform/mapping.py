@@ -15,6 +15,7 @@ from enum import Enum
 
 from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
 from catalogsync.backends.billingplatform.columns import Columns
+from catalogsync.backends.billingplatform.reads import COLUMNS
 from catalogsync.catalog import Kind, Ref, Value, package_ref, product_ref
 from catalogsync.live import LiveResource
 
@@ -100,9 +101,10 @@ SYSTEM = ("Updated", "UpdatedUserId")
 
 
 def select_fields(kind: Kind) -> list[str]:
-    """The columns to query for a kind."""
-    keys = list(_PP_KEYS) if kind is Kind.PACKAGE_PRODUCT else ["Name"]
-    return ["Id", *keys, *dict.fromkeys(s.wire for s in FIELDS[kind]), *SYSTEM]
+    """The columns to query for a kind: `reads.COLUMNS`, the columns the login thread asks
+    too (`catalogsync.early_login`), which imports no mapping: Id, the keys (`_PP_KEYS`,
+    or Name), the wire names of `FIELDS` in order, then `SYSTEM`."""
+    return list(COLUMNS[ENTITY[kind]])
 
 
 def decode_value(text: str, field_type: FieldType) -> Value:

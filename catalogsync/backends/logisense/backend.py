@@ -44,7 +44,6 @@ from catalogsync.backends.logisense.client import ListingChanged, LogiSenseClien
 from catalogsync.backends.logisense.live_rows import LiveRows
 from catalogsync.backends.logisense.mapping import (
     CHILD_FIELDS,
-    LOOKUP_PATHS,
     LOOKUP_TABLES,
     PACKAGE_DETAIL,
     RESOURCE,
@@ -59,6 +58,7 @@ from catalogsync.backends.logisense.mapping import (
 )
 from catalogsync.backends.logisense.package_batch import PackageCreates
 from catalogsync.backends.logisense.package_patch import PackagePatch
+from catalogsync.backends.logisense.reads import LOOKUP_PATHS
 from catalogsync.backends.logisense.services_patch import write_package_services
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref

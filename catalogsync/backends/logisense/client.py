@@ -18,7 +18,6 @@ Facts it encodes (../shared/reference/logisense-api.md):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -28,7 +27,14 @@ from pydantic import BaseModel, ValidationError
 
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.logisense.errors import api_error_messages
-from catalogsync.backends.logisense.login import LOGIN_PATH, login_request
+from catalogsync.backends.logisense.login import LOGIN_PATH, login_request, session_headers
+from catalogsync.backends.logisense.reads import (
+    API,
+    MAX_PAGE_SIZE,
+    listing_path,
+    paged_path,
+    pagination,
+)
 from catalogsync.backends.logisense.wire import (
     CollectionResponse,
     ErrorResponse,
@@ -48,8 +54,6 @@ from catalogsync.logins import LoginRequest
 
 __all__ = ["API", "LOGIN_PATH", "MAX_PAGE_SIZE", "LogiSenseClient", "LogiSenseRequestError"]
 
-API = "/ResourceServer/api/v8"
-MAX_PAGE_SIZE = 10_000
 _Model = TypeVar("_Model", bound=BaseModel)
 #: Told each page's records as the page comes in (`LogiSenseClient.paged`).
 OnPage = Callable[[list[Record]], None]
@@ -80,7 +84,7 @@ class _TokenAuth(RequestLogin):
             )
         body = client.decode_json("POST", LOGIN_PATH, response)
         token = _parse(TokenResponse, body, "POST", LOGIN_PATH)
-        return {"Authorization": f"Bearer {token.access_token}"}
+        return session_headers(token.access_token)
 
 
 class ListingChanged(BackendError):
@@ -177,7 +181,7 @@ class LogiSenseClient:
 
     async def list_all(self, resource: str) -> list[Record]:
         """`GET X/`: every object (used for the small lookup tables)."""
-        path = f"{API}/{resource}"
+        path = listing_path(resource)
         body = await self._http.request_json("GET", path, idempotent=True)
         return _parse(CollectionResponse, body, "GET", path).items
 
@@ -233,7 +237,7 @@ class LogiSenseClient:
 
     @staticmethod
     def _paged_path(resource: str, detail: bool) -> str:
-        return f"{API}/{resource}/Paged" + ("/Detail" if detail else "")
+        return paged_path(resource, detail)
 
     async def _page(
         self,
@@ -245,9 +249,8 @@ class LogiSenseClient:
         record: type | None = None,
     ) -> tuple[list[Record], int | None]:
         path = self._paged_path(resource, detail)
-        header = json.dumps({"pageNumber": number, "pageSize": size, "excludeTotalCount": False})
         response = await self._http.request(
-            "GET", path, idempotent=True, headers={"Pagination": header}
+            "GET", path, idempotent=True, headers=pagination(number, size)
         )
         # In one pass in C when the answer has the documented shape (into `record`s when
         # they fit it); any other answer is read by `PagedResponse`, which says what is

@@ -9,8 +9,10 @@ A password-grant form (`grant_type=password`, `username`, `password`, `client_id
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
+from catalogsync.backends.logisense.reads import FIRST_READS
 from catalogsync.logins import EarlyLogin, LoginRequest
 
 LOGIN_PATH = "/AuthorizationServer/api/v8/Access/Login"
@@ -37,4 +39,26 @@ def _from_credentials(
     return login_request(credentials["username"], credentials["password"], client_id)
 
 
-EARLY = EarlyLogin(fields=("username", "password", "client_id"), request=_from_credentials)
+def session_headers(access_token: str) -> dict[str, str]:
+    """What a request sends its session with: `Authorization: Bearer …` (reference §2)."""
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def _session(status: int, body: bytes) -> dict[str, str] | None:
+    """The session a successful login's answer gives (`access_token`, a text), or None:
+    the client's hook reads it so too (`client._TokenAuth.session_from`)."""
+    if not 200 <= status < 300:
+        return None
+    try:
+        token = json.loads(body).get("access_token")
+    except (ValueError, AttributeError):
+        return None
+    return session_headers(token) if isinstance(token, str) and token else None
+
+
+EARLY = EarlyLogin(
+    fields=("username", "password", "client_id"),
+    request=_from_credentials,
+    session=_session,
+    reads=FIRST_READS,
+)

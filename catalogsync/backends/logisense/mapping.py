@@ -21,6 +21,7 @@ from catalogsync.backends.logisense.catalog_format import (
     normalise_frequency,
     split_frequency,
 )
+from catalogsync.backends.logisense.reads import LOOKUP_PATHS
 from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
 from catalogsync.http.tables import record_type
 from catalogsync.live import LiveResource
@@ -65,15 +66,7 @@ RESOURCE = {
 }
 # Lookup tables fetched once per run (`GET {path}/`), by the object name the field pages
 # give (`packageCategoryId`: "the associated PackageCategory object") and the path its own
-# page documents (docs/vendor-api.md, "LogiSense REST v8", lookups).
-LOOKUP_PATHS = {
-    "ServiceType": "ServiceType",
-    "FrequencyType": "FrequencyType",
-    "Currency": "Currency",
-    "PackageCategory": "Package/Category",
-    "AccountPackageStatusType": "Account/Package/StatusType",
-    "ServiceStatusType": "Service/StatusType",
-}
+# page documents (docs/vendor-api.md, "LogiSense REST v8", lookups): `reads.LOOKUP_PATHS`.
 LOOKUP_TABLES = tuple(LOOKUP_PATHS)
 
 FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {

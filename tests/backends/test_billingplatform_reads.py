@@ -1,0 +1,100 @@
+"""The reads a BillingPlatform full read begins with, as data (`backends/billingplatform/
+reads.py`): the columns it selects are those the mapping reads, and its first requests are
+`FIRST_READS`, which the login thread sends early (`catalogsync.early_login`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
+from catalogsync.backends.billingplatform.client import BillingPlatformClient, _SessionAuth
+from catalogsync.backends.billingplatform.login import EARLY, login_request
+from catalogsync.backends.billingplatform.mapping import (
+    _PP_KEYS,
+    ENTITY,
+    FIELDS,
+    SYSTEM,
+    select_fields,
+)
+from catalogsync.backends.billingplatform.reads import COLUMNS, FIRST_READS
+from catalogsync.catalog import Kind
+from catalogsync.early_login import query_string
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from catalogsync.http import HttpClient, HttpSettings
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_the_columns_read_are_id_the_keys_the_mapping_s_fields_and_the_system_ones(
+    kind: Kind,
+) -> None:
+    keys = list(_PP_KEYS) if kind is Kind.PACKAGE_PRODUCT else ["Name"]
+    derived = ["Id", *keys, *dict.fromkeys(s.wire for s in FIELDS[kind]), *SYSTEM]
+    assert select_fields(kind) == derived == list(COLUMNS[ENTITY[kind]])
+
+
+def test_the_first_reads_are_the_requests_a_full_read_begins_with() -> None:
+    """Every request `fetch_live` sends before its first answer is in, as
+    `HttpClient.request` is asked it (what an early read is matched on): `FIRST_READS`."""
+    asked: list[tuple[Any, ...]] = []
+    request = HttpClient.request
+
+    async def recording(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
+        params, headers = kwargs.get("params"), kwargs.get("headers")
+        if kwargs.get("authenticate", True):
+            asked.append(
+                (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
+            )
+        return await request(self, method, path, **kwargs)
+
+    async def read() -> None:
+        with BillingPlatformEmulator() as emulator:
+            client = BillingPlatformClient(
+                "http://emulator",
+                "ci",
+                "pw",
+                transport=emulator.async_transport(),
+                settings=HttpSettings(rate_limit_per_second=0),
+            )
+            backend = BillingPlatformBackend(client)
+            try:
+                await backend.fetch_live()
+            finally:
+                await backend.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HttpClient, "request", recording)
+        asyncio.run(read())
+    assert len(FIRST_READS) == 3
+    assert set(asked[:3]) == {read.key() for read in FIRST_READS}
+
+
+def test_the_first_reads_query_is_written_as_httpx_writes_it() -> None:
+    client = httpx.Client(base_url="http://org/acme")
+    for read in FIRST_READS:
+        sent = client.build_request("GET", read.path, params=dict(read.params))
+        assert sent.url.raw_path.decode() == f"/acme{read.path}?{query_string(read.params)}"
+
+
+def test_the_session_read_early_is_the_hook_s() -> None:
+    async def hook_session() -> tuple[httpx.Response, dict[str, str]]:
+        with BillingPlatformEmulator() as emulator:
+            client = HttpClient("http://emulator", transport=emulator.async_transport())
+            login = login_request("ci", "pw")
+            response = await client.request(
+                "POST", login.path, json=login.json, idempotent=True, authenticate=False
+            )
+            headers = _SessionAuth("ci", "pw").session_from(client, response)
+            await client.aclose()
+            return response, headers
+
+    response, headers = asyncio.run(hook_session())
+    session = EARLY.session
+    assert session is not None
+    assert session(response.status_code, response.content) == headers
+    assert session(500, response.content) is None
+    failed = b'{"loginResponse": [{"SessionID": "x", "ErrorCode": "12"}]}'
+    assert session(200, failed) is None and session(200, b"{}") is None

@@ -1,0 +1,193 @@
+"""The reads sent behind the early login (`EarlyLogin.reads`, `early_login.EarlyReads`): they
+are the very requests a client begins its full read with, built by the same functions, and
+its answers are taken as the client's own only when they are that request sent with the
+session the client adopted; otherwise the client sends its own, and nothing changes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from catalogsync import early_login
+from catalogsync.backends.logisense import login as logisense_login
+from catalogsync.backends.logisense.backend import LogiSenseBackend
+from catalogsync.backends.logisense.client import LogiSenseClient, _TokenAuth
+from catalogsync.backends.logisense.reads import FIRST_READS
+from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
+from catalogsync.http import HttpClient, HttpSettings
+from catalogsync.logins import EarlyLogin
+from tests.test_early_login import LOGIN_PATHS, run, served, write_project
+
+LS_ENV = {"LOGISENSE_CLIENT_ID": DEFAULT_CLIENT_ID}
+
+
+def test_the_logisense_first_reads_are_the_requests_its_full_read_begins_with() -> None:
+    """Every request `fetch_live` sends before its first answer is in, as `HttpClient.request`
+    is asked it (what an early read is matched on): exactly `FIRST_READS`."""
+    asked: list[tuple[Any, ...]] = []
+    request = HttpClient.request
+
+    async def recording(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
+        params, headers = kwargs.get("params"), kwargs.get("headers")
+        if kwargs.get("authenticate", True):
+            asked.append(
+                (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
+            )
+        return await request(self, method, path, **kwargs)
+
+    async def read() -> None:
+        with LogiSenseEmulator() as emulator:
+            client = LogiSenseClient(
+                "http://emulator",
+                "ci",
+                "pw",
+                DEFAULT_CLIENT_ID,
+                transport=emulator.async_transport(),
+                settings=HttpSettings(rate_limit_per_second=0),
+            )
+            backend = LogiSenseBackend(client)
+            try:
+                await backend.fetch_live()
+            finally:
+                await backend.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HttpClient, "request", recording)
+        asyncio.run(read())
+    assert len(FIRST_READS) == 8
+    assert asked[: len(FIRST_READS)] and set(asked[: len(FIRST_READS)]) == {
+        read.key() for read in FIRST_READS
+    }
+
+
+def test_the_logisense_session_read_early_is_the_hook_s() -> None:
+    async def hook_session() -> tuple[httpx.Response, dict[str, str]]:
+        with LogiSenseEmulator() as emulator:
+            client = HttpClient("http://emulator", transport=emulator.async_transport())
+            login = logisense_login.login_request("ci", "pw", DEFAULT_CLIENT_ID)
+            response = await client.request(
+                "POST",
+                login.path,
+                data=login.form,
+                headers=dict(login.headers),
+                idempotent=True,
+                authenticate=False,
+            )
+            headers = _TokenAuth("ci", "pw", DEFAULT_CLIENT_ID).session_from(client, response)
+            await client.aclose()
+            return response, headers
+
+    response, headers = asyncio.run(hook_session())
+    session = logisense_login.EARLY.session
+    assert session is not None
+    assert session(response.status_code, response.content) == headers
+    assert session(401, response.content) is None
+    assert session(200, b'{"access_token": ""}') is None and session(200, b"[]") is None
+
+
+class Seen:
+    """Each request the server is sent: method, path, query and Pagination header."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, str, bytes, str]] = Counter()
+
+    def wrap(self, app: Any) -> Any:
+        async def seeing(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                headers = dict(scope["headers"])
+                pagination = headers.get(b"pagination", b"").decode()
+                key = (scope["method"], scope["path"], scope["query_string"], pagination)
+                self.requests[key] += 1
+            await app(scope, receive, send)
+
+        return seeing
+
+
+def test_a_plan_takes_the_reads_sent_early_as_its_own(tmp_path: Path) -> None:
+    """The same output as without the early login; every request the server saw sent
+    once, and counted (`--stats`) and recorded (`--record`) as the client's."""
+    with served(tmp_path, backend="logisense") as server:
+        seen = Seen()
+        server.emulator.app = seen.wrap(server.emulator.app)
+        project = write_project(tmp_path / "project", server.url, backend="logisense")
+        without = run(project, "plan", early=False, env=LS_ENV)
+        seen.requests.clear()
+        har = tmp_path / "plan.har"
+        code, out, err = run(project, "plan", "--stats", "--record", str(har), env=LS_ENV)
+    assert code == 0, err
+    assert (code, out) == without[:2]
+    assert max(seen.requests.values()) == 1  # nothing sent twice
+    sent = sum(seen.requests.values())
+    stats = json.loads(err.rsplit("stats: ", 1)[1])
+    assert stats["requests"] == sent and stats["logins"] == 1
+    assert stats["by_method"] == {"POST": 1, "GET": sent - 1}
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert len(entries) == sent
+    assert [e["request"]["url"].endswith(LOGIN_PATHS) for e in entries].count(True) == 1
+    assert all(e["response"]["status"] == 200 for e in entries)
+    early = [  # sent by the login thread: its User-Agent
+        e
+        for e in entries
+        for h in e["request"]["headers"]
+        if h["name"].lower() == "user-agent" and h["value"].startswith("catalogsync/")
+    ]
+    assert len(early) >= 2  # the login, and at least the first read behind it
+
+
+@pytest.mark.parametrize("same_session", [True, False])
+def test_reads_sent_early_are_taken_only_with_the_session_the_client_adopted(
+    same_session: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every read sent early and answered before the client asks: taken as the client's
+    own when sent with the session its hook read from the login's answer; otherwise (here
+    the login thread reads another one) left alone, neither counted nor recorded, and the
+    client sends the read itself."""
+    early = logisense_login.EARLY
+    session = early.session
+    if not same_session:
+
+        def session(status: int, body: bytes) -> dict[str, str] | None:
+            return {"Authorization": "Bearer not-the-hook-s"}
+
+    monkeypatch.setattr(
+        early_login,
+        "early_login",
+        lambda backend: EarlyLogin(early.fields, early.request, session, early.reads),
+    )
+    with served(tmp_path, backend="logisense") as server:
+        seen = Seen()
+        server.emulator.app = seen.wrap(server.emulator.app)
+        project = write_project(tmp_path / "project", server.url, backend="logisense")
+        monkeypatch.chdir(project)
+        early_login.start(["plan"], {"BP_USER": "someone", "BP_PASSWORD": "s3cret", **LS_ENV})
+        for _ in range(400):  # the login and every read behind it answered
+            if sum(seen.requests.values()) == 1 + len(FIRST_READS):
+                break
+            time.sleep(0.025)
+
+        async def read() -> dict[str, Any]:
+            client = LogiSenseClient(
+                server.url,
+                "someone",
+                "s3cret",
+                DEFAULT_CLIENT_ID,
+                settings=HttpSettings(rate_limit_per_second=0, timeout_seconds=20),
+            )
+            try:
+                client.start_login()
+                await client.list_all("ServiceType")
+                return client.stats
+            finally:
+                await client.aclose()
+
+        stats = asyncio.run(read())
+    assert stats["logins"] == 1 and stats["requests"] == 2  # the login and one read
+    (service_types,) = [k for k in seen.requests if k[1].endswith("/ServiceType")]
+    assert seen.requests[service_types] == (1 if same_session else 2)
