@@ -126,9 +126,13 @@ class YamlCatalogFormat(CatalogFormat):
     def declared(self, model: BaseModel, ref: Ref, location: SourceLocation) -> Resource:
         """The resource one YAML object declares: its declared fields, renames, protection
         and where it stands."""
-        # (made in C, `owned_resource`: the fields dict is made for it)
-        renamed_from = getattr(model, "renamed_from", ())
-        protect = getattr(model, "protect", False)
+        # (made in C, `owned_resource`: the fields dict is made for it. A model's field
+        # values are its `__dict__`'s: asked there, a model without the field (a
+        # package item has no `renamed_from`) answers the default without pydantic's
+        # `__getattr__` raising and catching an AttributeError per object)
+        values = model.__dict__
+        renamed_from = values.get("renamed_from", ())
+        protect = values.get("protect", False)
         return owned_resource(ref, self.declared_fields(model), (), renamed_from, protect, location)
 
     def declared_fields(self, model: BaseModel, keep: Iterable[str] = ()) -> dict[str, Value]:

@@ -25,7 +25,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
-from catalogsync.errors import Issue, SourceLocation
+from catalogsync.errors import Issue, SourceLocation, made_location
 from catalogsync.yamlfast import (
     KEY,
     Part,
@@ -216,7 +216,7 @@ def read_yaml_parts(
     raw = raw.removeprefix(_UTF8_BOM)
 
     def place(line: int, column: int) -> SourceLocation:
-        return SourceLocation(shown, line + 1, column + 1)
+        return made_location(shown, line + 1, column + 1)
 
     source = SourceMap(shown, exact=False)
     source.values[()] = SourceLocation(shown, 1, 1)
@@ -293,7 +293,7 @@ def _parse(text: str, shown: str, *, fast: bool) -> YamlDocument:
     # and value's position, which locates errors as the round-trip reader would, in a
     # fraction of its time (a 30 MB catalog with one bad field: seconds, not minutes).
     def place(line: int, column: int) -> SourceLocation:
-        return SourceLocation(shown, line + 1, column + 1)
+        return made_location(shown, line + 1, column + 1)
 
     loaded = fast_load(text, locate=not fast, place=place)
     if loaded is not None:

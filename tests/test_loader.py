@@ -169,6 +169,34 @@ def test_non_utf8_bytes_are_located(tmp_path: Path) -> None:
     assert issue.message == "file is not valid UTF-8 (byte 0xe4); save it as UTF-8"
 
 
+def test_package_product_checks_at_any_depth_in_order(tmp_path: Path) -> None:
+    # The checks ask only the items with something to say for a message and a place:
+    # the others (most of a catalog) are passed over, at every depth, in the same order.
+    path = tmp_path / "checks.yaml"
+    path.write_text(
+        "products:\n  - name: A\n  - name: B\npackages:\n  - name: G\n    products:\n"
+        "      - {product: A, min_qty: 1, max_qty: 2}\n"
+        "      - product: B\n        min_qty: 3\n        max_qty: 2\n"
+        "        link_product: A\n        children:\n"
+        "          - {product: A, min_qty: 0}\n"
+        "          - product: B\n            min_qty: 5\n            max_qty: 4\n"
+        "            children:\n"
+        "              - {product: A, min_qty: 0, link_product: B}\n"
+        "  - name: H\n    products:\n"
+        "      - {product: A, min_qty: 2, max_qty: 1, link_product: B, link_package: G}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogValidationError) as caught:
+        load_catalog([path], FMT, tmp_path)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "checks.yaml:9:18: min_qty (3) is greater than max_qty (2) for product 'B'",
+        "checks.yaml:11:23: link_product needs link_package",
+        "checks.yaml:15:22: min_qty (5) is greater than max_qty (4) for product 'B'",
+        "checks.yaml:18:56: link_product needs link_package",
+        "checks.yaml:21:31: min_qty (2) is greater than max_qty (1) for product 'A'",
+    ]
+
+
 def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     line = b"  - name: Product number that pads this line out\n"

@@ -1,6 +1,7 @@
-"""Resources and refs made without their Python constructors (`owned_resource`, `made_ref`,
-`product_ref`, `package_ref`, `package_product_ref`; the export's stand-ins) are the values
-the constructors make: equal, of the same types, hashed alike, still read-only."""
+"""Resources, refs and places made without their Python constructors (`owned_resource`,
+`made_ref`, `product_ref`, `package_ref`, `package_product_ref`, `made_location`; the
+export's stand-ins) are the values the constructors make: equal, of the same types, hashed
+alike, still read-only."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from catalogsync.catalog import (
     product_ref,
 )
 from catalogsync.catalog_format import declared_values
-from catalogsync.errors import SourceLocation
+from catalogsync.errors import SourceLocation, made_location
 from catalogsync.export_check import _stand_ins
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
@@ -52,6 +53,15 @@ def test_refs_made_in_c_are_the_named_tuples(made: Ref, expected: Ref) -> None:
     _same_value(made, expected)
     assert hash(made) == hash(expected) and str(made) == str(expected)
     assert made.kind is expected.kind and made.parent == expected.parent
+
+
+def test_a_made_location_is_the_location_its_arguments_make() -> None:
+    made, expected = made_location("c.yaml", 3, 5), SourceLocation("c.yaml", 3, 5)
+    _same_value(made, expected)
+    assert hash(made) == hash(expected) and str(made) == str(expected)
+    assert made < SourceLocation("c.yaml", 3, 6) and not made < expected
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 4  # type: ignore[misc]
 
 
 def test_an_owned_resource_is_the_resource_its_arguments_make() -> None:

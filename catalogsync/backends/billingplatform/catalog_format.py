@@ -299,15 +299,21 @@ class BillingPlatformFormat(YamlCatalogFormat):
         self, items: Iterable[PackageProduct], where: YamlPath, locate: Locate
     ) -> Iterator[Issue]:
         for index, item in enumerate(items):
-            here: YamlPath = (*where, index)
-            issue = greater_than(
-                item, "min_qty", "max_qty", f"product '{item.product}'", here, locate
-            )
-            if issue is not None:
-                yield issue
-            if item.link_product is not None and item.link_package is None:
-                yield Issue("link_product needs link_package", locate((*here, "link_product")))
-            yield from self._check_items(item.children, (*here, "children"), locate)
+            low, high = item.min_qty, item.max_qty
+            unlinked = item.link_product is not None and item.link_package is None
+            # (the message and path made only for an item with something to say: an L
+            # catalog has 150,000 package-products, each asked by every proof and load)
+            if unlinked or (low is not None and high is not None and not low <= high):
+                here: YamlPath = (*where, index)
+                issue = greater_than(
+                    item, "min_qty", "max_qty", f"product '{item.product}'", here, locate
+                )
+                if issue is not None:
+                    yield issue
+                if unlinked:
+                    yield Issue("link_product needs link_package", locate((*here, "link_product")))
+            if item.children:
+                yield from self._check_items(item.children, (*where, index, "children"), locate)
 
 
 FORMAT = BillingPlatformFormat()
