@@ -159,6 +159,17 @@ def package_product_ref(package: str, *product_path: str) -> Ref:
     return _new_tuple(Ref, (_PACKAGE_PRODUCT, (package, *product_path)))
 
 
+def product_refs(names: Iterable[str]) -> Iterator[Ref]:
+    """`product_ref` of each name, made in C."""
+    return map(_new_tuple, repeat(Ref), zip(repeat(_PRODUCT), zip(names)))
+
+
+def package_product_refs(packages: Iterable[str], products: Iterable[str]) -> Iterator[Ref]:
+    """`package_product_ref(package, product)` of each pair, made in C."""
+    keys = zip(packages, products, strict=True)
+    return map(_new_tuple, repeat(Ref), zip(repeat(_PACKAGE_PRODUCT), keys))
+
+
 def references(ref: Ref, linked: Iterable[Ref] = ()) -> tuple[Ref, ...]:
     """Every object `ref` needs to exist: those its key implies (package, product, parent)
     and those its fields link to (`linked`: what its catalog format's `linked_refs` finds)."""

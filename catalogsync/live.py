@@ -55,6 +55,27 @@ class LiveResource:
         set_updated_by(resource, updated_by)
         return resource
 
+    @classmethod
+    def viewing(
+        cls,
+        ref: Ref,
+        remote_id: str,
+        fields: MappingProxyType[str, Value],
+        updated_at: str | None = None,
+        updated_by: str | None = None,
+    ) -> LiveResource:
+        """A resource whose `fields` is `fields` itself: a read-only view of a dict nobody
+        changes, which several resources may share (a large read's package services hold
+        a few hundred distinct field values between 150,000 of them)."""
+        resource = object.__new__(cls)
+        set_ref, set_remote_id, set_fields, set_updated_at, set_updated_by = _SLOT_SETTERS
+        set_ref(resource, ref)
+        set_remote_id(resource, remote_id)
+        set_fields(resource, fields)
+        set_updated_at(resource, updated_at)
+        set_updated_by(resource, updated_by)
+        return resource
+
     @property
     def fingerprint(self) -> str:
         """A hash of the normalised live record: any edit to it changes the fingerprint,

@@ -21,7 +21,10 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
+from itertools import compress, repeat
+from operator import attrgetter, le, methodcaller, not_
 from types import MappingProxyType
+from typing import Any
 
 from catalogsync.catalog import (
     Catalog,
@@ -111,30 +114,59 @@ def _upserts_matched(
     desired: Iterable[Resource], index: LiveIndex, options: PlanOptions, renames: Renames
 ) -> tuple[list[Change], int]:
     """`_upserts`, and how many of `desired` have a live record under their key."""
-    links_renamed = links_follow(renames, options.catalog_format)
-    changes = []
+    resources = list(desired)
     by_key = index.by_key
-    matched = 0
+    # The common case of a large plan, told in C for every object at once (`map`, no
+    # Python call per object): the record is live under the declared key and holds every
+    # declared field with an equal value (dict views: values compare with `==`, as in
+    # `_upsert`); `_ABSENT` where no record is live, never alike. Any other object is
+    # `_upsert`'s to decide (a declared None the record lacks, ignored fields, renames),
+    # in the catalog's order. Without renames a record is indexed under its own ref.
+    found = list(map(by_key.get, map(_REF, resources), repeat(_ABSENT)))
+    alike: Iterable[bool]
+    if links_follow(renames, options.catalog_format):
+        alike = repeat(False)  # every live link field is followed through the renames
+    elif any(renames.values()):  # a record may be indexed under its new key
+        alike = [
+            record is not _ABSENT
+            and record.ref.key == resource.ref.key
+            and resource.fields.items() <= record.fields.items()
+            for resource, record in zip(resources, found, strict=True)
+        ]
+    else:
+        declared_items = map(_ITEMS, map(_FIELDS, resources))
+        alike = map(le, declared_items, map(_ITEMS, map(_FIELDS, found)))
+    changes = []
+    matched = len(found)
     created = _Creates()
-    for resource in desired:
-        record = by_key.get(resource.ref)
-        if record is not None:
-            matched += 1
-            # The common case of a large plan, told without building anything and without
-            # a call per object: the record is live under the declared key and holds every
-            # declared field with an equal value (C-level dict views: values compare with
-            # `==`, as in `_upsert`). Any other case is `_upsert`'s to decide (a declared
-            # None the record lacks, ignored fields, renames).
-            if (
-                not links_renamed
-                and record.ref.key == resource.ref.key
-                and resource.fields.items() <= record.fields.items()
-            ):
-                continue
-        change = _upsert(resource, record, options, renames, created)
+    for resource, record in compress(zip(resources, found, strict=True), map(not_, alike)):
+        live = None if record is _ABSENT else record
+        matched -= live is None
+        change = _upsert(resource, live, options, renames, created)
         if change is not None:
             changes.append(change)
     return changes, matched
+
+
+class _Absent:
+    """The record of a key no live record holds, for `_upserts_matched`'s pass in C: its
+    fields are no declared fields' superset (not even of none: the object is a create)."""
+
+    __slots__ = ()
+
+    @property
+    def fields(self) -> _Absent:
+        return self
+
+    def items(self) -> _Absent:
+        return self
+
+    def __ge__(self, other: object) -> bool:
+        return False
+
+
+_ABSENT: Any = _Absent()
+_REF, _FIELDS, _ITEMS = attrgetter("ref"), attrgetter("fields"), methodcaller("items")
 
 
 def id_order(remote_id: str) -> tuple[int, int, str]:

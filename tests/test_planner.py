@@ -186,6 +186,17 @@ def test_equal_values_are_no_change_and_a_field_the_record_lacks_is_none() -> No
     assert [c.fields for c in lacking.changes] == [(FieldChange("note", None, "x"),)]
 
 
+def test_an_object_without_declared_fields_is_created_when_not_live_and_kept_when_live() -> None:
+    """The pass over every object at once tells "live and alike" apart from "not live"
+    even for an object that declares no field (its fields are a subset of any record's)."""
+    desired = catalog(res(GOLD), res(SMS), res(VOICE, rate=Decimal(1)))
+    plan = plan_of(desired, [live(SMS, "2", rate=Decimal(3)), live(VOICE, "1", rate=Decimal(2))])
+    assert summary(plan) == [("create", "Gold", 0), ("update", "Voice", 0)]
+    assert (
+        plan_of(desired, [live(GOLD, "7"), live(SMS, "2"), live(VOICE, "1", rate=1)]).changes == ()
+    )
+
+
 def test_same_inputs_give_byte_identical_plans() -> None:
     desired = catalog(
         res(VOICE, rate=Decimal("1.10")), res(GOLD), res(GOLD_VOICE, min_qty=Decimal(1))

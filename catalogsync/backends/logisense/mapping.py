@@ -9,11 +9,13 @@ and a sorted tuple of names in the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
+from itertools import chain, repeat
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from catalogsync.backends.logisense.catalog_format import (
@@ -22,7 +24,16 @@ from catalogsync.backends.logisense.catalog_format import (
     split_frequency,
 )
 from catalogsync.backends.logisense.reads import LOOKUP_PATHS
-from catalogsync.catalog import Kind, Ref, Value, package_product_ref, package_ref, product_ref
+from catalogsync.catalog import (
+    Kind,
+    Ref,
+    Value,
+    package_product_ref,
+    package_product_refs,
+    package_ref,
+    product_ref,
+    product_refs,
+)
 from catalogsync.http.tables import record_type
 from catalogsync.live import LiveResource
 
@@ -328,12 +339,12 @@ def live_resources(
     names = {} if service_names is None else service_names
     resources: list[LiveResource] = []
     typed: _TypedMapping | None = None
-    for record in services:
-        if type(record) is not dict and not isinstance(record, Mapping):  # `SERVICE`
+    for run in _runs(services):
+        if type(run) is list:  # `SERVICE` records, built a run at a time
             typed = typed or _TypedMapping(decoders, names)
-            names[record.identity] = record.name
-            resources.append(typed.service(record))
+            resources += typed.products(run, names)
             continue
+        record: Record = run
         names[int(record["identity"])] = str(record["name"])
         fields = _decoded(record, decoders[Kind.PRODUCT])
         resources.append(_live(product_ref(str(record["name"])), record, fields))
@@ -370,13 +381,32 @@ def package_resources(
     services: Appends = listed if into is None else into
     package = resources.append if into is None else into.append
     typed: _TypedMapping | None = None
-    for record in packages:
-        if type(record) is not dict and not isinstance(record, Mapping):  # `PACKAGE_DETAIL`
+    for run in _runs(packages):
+        if type(run) is list:  # `PACKAGE_DETAIL` records, built a run at a time
             typed = typed or _TypedMapping(decoders, service_names)
-            children = next(known) if known is not None else _typed_children(record, lookups)
-            package(typed.package(record, children))
-            typed.services(record, services)
+            if known is not None:
+                kids = [next(known) for _ in run]
+            else:
+                kids = [_typed_children(record, lookups) for record in run]
+            built = typed.packages(run, kids)
+            if built is None:  # a package service named otherwise: record by record
+                for one, children in zip(run, kids, strict=True):
+                    package(typed.package(one, children))
+                    typed.services(one, services)
+                continue
+            made, made_services, counts = built
+            if into is None:
+                resources += made
+                listed += made_services
+                continue
+            start = 0
+            for its_package, count in zip(made, counts, strict=True):
+                into.append(its_package)
+                for its_service in made_services[start : start + count]:
+                    into.append(its_service)
+                start += count
             continue
+        record: Record = run
         name = str(record["name"])
         fields = _decoded(record, decoders[Kind.PACKAGE])
         children = next(known) if known is not None else package_children(record, lookups)
@@ -393,6 +423,31 @@ def package_resources(
                 services.append(_live(ref, child, child_fields))
     resources += listed
     return resources
+
+
+#: How many typed records `_runs` hands out at once: a few thousand live resources built
+#: together, the run's records let go of before the next (a large read's records are not
+#: all held while its live resources are built: see `taken`).
+RUN = 256
+
+
+def _runs(records: Iterable[Any]) -> Iterator[Any]:
+    """The records in order: a dict record alone, typed records (`SERVICE`,
+    `PACKAGE_DETAIL`) together in lists of up to `RUN` of them."""
+    run: list[Any] = []
+    for record in records:
+        if type(record) is dict or isinstance(record, Mapping):
+            if run:
+                yield run
+                run = []
+            yield record
+            continue
+        run.append(record)
+        if len(run) >= RUN:
+            yield run
+            run = []
+    if run:
+        yield run
 
 
 def _live(ref: Ref, record: Record, fields: dict[str, Value]) -> LiveResource:
@@ -491,15 +546,41 @@ def _typed_children(record: Any, lookups: Lookups) -> PackageChildren:
     )
 
 
+_UPDATED, _CREATED = attrgetter("updated"), attrgetter("created")
+_IDENTITY, _NAME, _SERVICE_ID = attrgetter("identity"), attrgetter("name"), attrgetter("serviceId")
+
+
+def _updated_at(records: Sequence[Any]) -> list[str | None]:
+    """`record.updated or record.created or None` of each typed record, in C when each has
+    its `updated` (as nearly every record read has)."""
+    updated = list(map(_UPDATED, records))
+    if all(updated):
+        return updated
+    created = map(_CREATED, records)
+    return [at or made or None for at, made in zip(updated, created, strict=True)]
+
+
+def _children_of(record: Any) -> Sequence[Any]:
+    details = record.details
+    return (details.services if details is not None else None) or ()
+
+
 class _TypedMapping:
     """`package_resources` of `PACKAGE_DETAIL` records: the same resources, from values
-    that are already of their types (only lookups and dates go through their decoders)."""
+    that are already of their types (only lookups and dates go through their decoders).
+
+    A run of records is built a column at a time (`products`, `packages`): each field's
+    values read out of every record, each distinct lookup id or date decoded once, refs,
+    ids and field dicts made by C-level `map`s (record by record, the package services
+    were ~1 s of CPU at L once the last answer was in); records alike in every field
+    share one read-only view of their fields."""
 
     def __init__(self, decoders: dict[Kind, FieldDecoders], service_names: Mapping[int, str]):
         self._service_names = service_names
-        self._product = self._fields(Kind.PRODUCT, decoders)
         self._package = self._fields(Kind.PACKAGE, decoders)
         self._service = self._fields(Kind.PACKAGE_PRODUCT, decoders)
+        self._products = self._columns(Kind.PRODUCT, decoders)
+        self._services = self._columns(Kind.PACKAGE_PRODUCT, decoders)
 
     @staticmethod
     def _fields(
@@ -522,12 +603,66 @@ class _TypedMapping:
 
         return fields
 
-    def service(self, record: Any) -> LiveResource:
-        """The live resource of a `SERVICE` record (a product)."""
-        updated_at = record.updated or record.created or None
-        return LiveResource.adopting(
-            product_ref(record.name), str(record.identity), self._product(record), updated_at
-        )
+    @staticmethod
+    def _columns(
+        kind: Kind, decoders: dict[Kind, FieldDecoders]
+    ) -> Callable[[Sequence[Any]], list[MappingProxyType[str, Value]]]:
+        """The fields of each of a run of records (`_fields`'), a column at a time; records
+        alike in every field get the same view. Alike is equal: a typed record's values
+        are of one JSON type a field (no `1` beside a `true`, `_WIRE_TYPES`), and what a
+        lookup or a date decodes to is a text or None."""
+        names = tuple(name for name, _, _ in decoders[kind])
+        columns = [
+            (attrgetter(wire), decode if spec.type in _TYPED_KINDS else None)
+            for (_, wire, decode), spec in zip(decoders[kind], FIELDS[kind], strict=True)
+        ]
+
+        def fields(records: Sequence[Any]) -> list[MappingProxyType[str, Value]]:
+            values: list[list[Any]] = []
+            for value_of, decode in columns:
+                column = list(map(value_of, records))
+                if decode is not None:
+                    decoded = {value: decode(value) for value in dict.fromkeys(column)}
+                    column = list(map(decoded.__getitem__, column))
+                values.append(column)
+            rows = list(zip(*values, strict=True))
+            views = {
+                row: MappingProxyType(dict(zip(names, row, strict=True)))
+                for row in dict.fromkeys(rows)
+            }
+            return list(map(views.__getitem__, rows))
+
+        return fields
+
+    def products(self, records: list[Any], service_names: dict[int, str]) -> list[LiveResource]:
+        """The live resources of a run of `SERVICE` records (products), each one's name
+        kept in `service_names` under its identity."""
+        identities, names = list(map(_IDENTITY, records)), list(map(_NAME, records))
+        service_names.update(zip(identities, names, strict=True))
+        refs = product_refs(names)
+        remote_ids = map(str, identities)
+        fields, updated_at = self._products(records), _updated_at(records)
+        return list(map(LiveResource.viewing, refs, remote_ids, fields, updated_at))
+
+    def packages(
+        self, records: list[Any], children: list[PackageChildren]
+    ) -> tuple[list[LiveResource], list[LiveResource], list[int]] | None:
+        """The live resources of a run of `PACKAGE_DETAIL` records (`package`'s), those of
+        their services (`services`'), and how many services each package has; None when a
+        package service is not named by the service it names (then record by record)."""
+        services = list(map(_children_of, records))
+        flat = list(chain.from_iterable(services))
+        named: list[Any] = list(map(self._service_names.get, map(_SERVICE_ID, flat)))
+        if not all(named):
+            return None
+        counts = list(map(len, services))
+        owners = chain.from_iterable(map(repeat, map(_NAME, records), counts))
+        refs = package_product_refs(owners, named)
+        remote_ids = map(str, map(_IDENTITY, flat))
+        fields, updated_at = self._services(flat), _updated_at(flat)
+        built = list(map(LiveResource.viewing, refs, remote_ids, fields, updated_at))
+        made = list(map(self.package, records, children))
+        return made, built, counts
 
     def package(self, record: Any, children: PackageChildren) -> LiveResource:
         fields = self._package(record)
@@ -540,8 +675,7 @@ class _TypedMapping:
 
     def services(self, record: Any, into: Appends) -> None:
         """The live resources of the package's services, appended to `into`."""
-        details = record.details
-        children = (details.services if details is not None else None) or ()
+        children = _children_of(record)
         name, names, fields_of = record.name, self._service_names, self._service
         adopting, append = LiveResource.adopting, into.append
         for child in children:

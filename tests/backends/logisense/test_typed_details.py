@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalogsync.backends.logisense import mapping
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.live_rows import LiveRows
 from catalogsync.backends.logisense.mapping import PACKAGE_DETAIL, SERVICE, Record
@@ -252,3 +253,82 @@ def test_a_documented_service_is_read_typed_and_any_other_value_reads_it_as_dict
     for field, value in [("isActive", 1), ("usageFrequency", "1"), ("identity", "3")]:
         odd = {**service, field: value}
         assert decode_records(_page([odd]), "pagedResults", SERVICE) is None
+
+
+def _each_read(records: list[Record], record: type) -> list[Any]:
+    """Each record as a page of its own reads it: typed where it fits `record`, else as a
+    dict (a listing of one-record pages mixes both)."""
+    read: list[Any] = []
+    for one in records:
+        typed = decode_records(_page([one]), "pagedResults", record)
+        read += [copy.deepcopy(one)] if typed is None else typed[0]
+    return read
+
+
+def _in_order(services: list[Any], packages: list[Any]) -> Any:
+    """`LiveRows.finish`'s resources and children, and what `finish_into` hands on, each in
+    the order built (or the error raised)."""
+
+    def rows() -> LiveRows:
+        made = LiveRows()
+        made.services(list(services))
+        made.named(LOOKUPS)
+        made.work()
+        return made
+
+    try:
+        finishing = rows()
+        finished = finishing.finish(list(services), list(packages), LOOKUPS)
+        handed: list[Any] = []
+        count = rows().finish_into(handed.append, list(services), list(packages), LOOKUPS)
+    except Exception as exc:
+        return type(exc), str(exc)
+    return finished, finishing.children, handed, count
+
+
+# Typed packages whose every service names a service read (then a run is built a column at
+# a time; one service that does not makes it record by record).
+_named = [
+    {"identity": i, "name": f"N{i}", "updated": "2026-01-02T00:00:00.000Z"} for i in (1, 2, 3)
+]
+_named_child = st.fixed_dictionaries(
+    {"identity": st.integers(100, 400), "serviceId": st.sampled_from([1, 2, 3])},
+    optional={
+        "defaultInstances": st.sampled_from([None, 1, 7]),
+        "updated": st.sampled_from([None, "", "2026-01-02T00:00:00.000Z"]),
+        "created": st.sampled_from([None, "2026-01-01T00:00:00.000Z"]),
+    },
+)
+_named_package = st.builds(
+    lambda package, services: {**package, "details": {"services": services}},
+    _typed_package,
+    st.lists(_named_child, max_size=4),
+)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    services=st.lists(st.one_of(_typed_service, _typed_service, _service), max_size=4),
+    packages=st.lists(
+        st.one_of(_named_package, _named_package, _typed_package, _package), max_size=6
+    ),
+    run=st.sampled_from([1, 2, 3, mapping.RUN]),
+)
+def test_typed_records_built_a_run_at_a_time_come_out_as_their_dicts_in_the_same_order(
+    services: list[Record], packages: list[Record], run: int
+) -> None:
+    """Typed records are built a run of `mapping.RUN` at a time (column-wise), dict
+    records one by one: whatever the runs, the resources are those of the same records
+    read as dicts, in the same order (`finish`), and handed on in the same order, each
+    package before its services (`finish_into`)."""
+    services = [*services, *_named]
+    expected = _in_order(copy.deepcopy(services), copy.deepcopy(packages))
+    typed_services, typed_packages = (
+        _each_read(services, SERVICE),
+        _each_read(packages, PACKAGE_DETAIL),
+    )
+    before, mapping.RUN = mapping.RUN, run
+    try:
+        assert _in_order(typed_services, typed_packages) == expected
+    finally:
+        mapping.RUN = before
