@@ -50,15 +50,14 @@ from catalogsync.catalog import (
     restored_refs,
     restored_resources,
 )
+from catalogsync.catalog_cache_keys import MAC_BYTES as _MAC_BYTES
+from catalogsync.catalog_cache_keys import MAGIC as _MAGIC
 from catalogsync.catalog_cache_keys import entry_key, user_key
 from catalogsync.catalog_digest import Digesting, catalog_digest
 from catalogsync.errors import CatalogValidationError
 from catalogsync.yamlio import display_path
 
 CACHE_FILE = "catalog.cache"
-#: Written first in every entry: a file that does not start with it is not one.
-_MAGIC = b"catalogsync catalog cache 5\n"
-_MAC_BYTES = hashlib.sha256().digest_size
 #: Set to "0" to neither read nor write the cache.
 ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
 

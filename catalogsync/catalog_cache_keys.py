@@ -12,6 +12,11 @@ from pathlib import Path
 import catalogsync
 
 _KEY_BYTES = 32
+#: Written first in every entry (`catalog_cache`): a file that does not start with it is not one.
+MAGIC = b"catalogsync catalog cache 5\n"
+#: The MAC's length, then the key's (`entry_key`), after `MAGIC`.
+MAC_BYTES = hashlib.sha256().digest_size
+ENTRY_KEY_BYTES = hashlib.sha256().digest_size
 
 
 def entry_key(backend: str, files: Sequence[Path]) -> bytes | None:
@@ -75,3 +80,27 @@ def _new_key(path: Path) -> bytes | None:
     with os.fdopen(descriptor, "wb") as out:
         out.write(key)
     return key
+
+
+def counts_hint(path: Path) -> dict[str, int] | None:
+    """The count per kind an entry names (its payload's second line), read without checking
+    its key or MAC: a hint, never a catalog (`early_login`: which pages to ask early; an
+    entry of another catalog, or planted, only asks pages the read will not take). None
+    for anything that is not plainly such a line."""
+    try:
+        with open(path, "rb") as entry:
+            head = entry.read(len(MAGIC) + MAC_BYTES + ENTRY_KEY_BYTES + 4096)
+    except OSError:
+        return None
+    if not head.startswith(MAGIC):
+        return None
+    lines = head[len(MAGIC) + MAC_BYTES + ENTRY_KEY_BYTES :].split(b"\n", 2)
+    if len(lines) < 3:
+        return None
+    counts: dict[str, int] = {}
+    for pair in lines[1].split():
+        kind, equals, number = pair.partition(b"=")
+        if not equals or not number.isdigit() or len(number) > 9:
+            return None
+        counts[kind.decode("ascii", "replace")] = int(number)
+    return counts

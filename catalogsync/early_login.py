@@ -35,7 +35,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from catalogsync import __version__
+from catalogsync.catalog_cache_keys import counts_hint
 from catalogsync.http import tls
 from catalogsync.http.settings import HttpSettings
 from catalogsync.logins import EarlyLogin, EarlyRead, LoginRequest
@@ -54,6 +55,9 @@ ACCESS = {"plan": "read", "drift": "read", "export": "read", "apply": "write"}
 #: The commands that begin with a full read of their target (`EarlyLogin.reads`).
 _READ_FIRST = frozenset({"plan", "drift", "export"})
 CONFIG_FILE = "catalogsync.yaml"  # config.CONFIG_FILE (that module imports pydantic)
+STATE_DIR = ".catalogsync"  # config.Project.state_dir
+CACHE_FILE = "catalog.cache"  # catalog_cache.CACHE_FILE (that module imports the catalog)
+CACHE_SWITCH = "CATALOGSYNC_CATALOG_CACHE"  # catalog_cache.ENV_SWITCH
 #: The group's options (`catalogsync.cli.cli`) taking a value, and its flags.
 _GROUP_VALUED = ("-C", "--project", "--color")
 _GROUP_FLAGS = ("--debug",)
@@ -154,15 +158,17 @@ def start(argv: Sequence[str], environ: Mapping[str, str] = os.environ) -> None:
         return
     if found is None:
         return
-    intent, login_of, name = found
+    intent, login_of, name, project = found
     answer: Future[Exchange] = Future()
     with _lock:
         _pending = _Pending(intent, answer)
     # The reads behind the login: for the commands whose first step is a full read of
     # their target (`apply`'s reads depend on its plan file and waves: none).
-    reading = login_of if name in _READ_FIRST else None
+    reads = None
+    if name in _READ_FIRST and login_of.session is not None and login_of.reads is not None:
+        reads = _ReadsOf(login_of.session, login_of.reads, project, dict(environ))
     threading.Thread(
-        target=_send, args=(intent, answer, reading), name="catalogsync-early-login", daemon=True
+        target=_send, args=(intent, answer, reads), name="catalogsync-early-login", daemon=True
     ).start()
     # The client that adopts this login will need the TLS context httpx makes (even for
     # http://): made meanwhile on the other core (`http.tls`).
@@ -193,8 +199,8 @@ def intent_of(argv: Sequence[str], environ: Mapping[str, str]) -> Intent | None:
 
 def _early(
     argv: Sequence[str], environ: Mapping[str, str]
-) -> tuple[Intent, EarlyLogin, str] | None:
-    """`intent_of`, with how its backend logs in and the command's name."""
+) -> tuple[Intent, EarlyLogin, str, Path] | None:
+    """`intent_of`, with how its backend logs in, the command's name and its project."""
     command = _command(argv)
     if command is None or any(k.upper() in _PROXIES for k in environ if environ[k]):
         return None
@@ -233,7 +239,7 @@ def _early(
     login = login_of.request(credentials, environ)
     if login is None:
         return None
-    return Intent(url, login, settings, allow_insecure_http), login_of, name
+    return Intent(url, login, settings, allow_insecure_http), login_of, name, project
 
 
 def _command(argv: Sequence[str]) -> tuple[Path, str, str | None] | None:
@@ -355,12 +361,35 @@ def _http_settings(settings: Any) -> HttpSettings | None:
 # -- sending it ------------------------------------------------------------------------
 
 
-def _send(intent: Intent, answer: Future[Exchange], login_of: EarlyLogin | None = None) -> None:
+@dataclass(frozen=True)
+class _ReadsOf:
+    """What the reads behind a login are made of (`EarlyLogin.session`, `.reads`)."""
+
+    session: Callable[[int, bytes], dict[str, str] | None]
+    reads: Callable[[Mapping[str, int] | None], tuple[EarlyRead, ...]]
+    project: Path
+    environ: dict[str, str]
+
+    def behind(self, sent: Exchange) -> EarlyReads | None:
+        """The reads to send behind a login that got a session: given the counts the
+        catalog cache's entry names (a hint, unchecked), unless the cache is switched off."""
+        session = self.session(sent.status, sent.body)
+        if session is None:
+            return None
+        counts = None
+        if self.environ.get(CACHE_SWITCH, "1") != "0":
+            counts = counts_hint(self.project / STATE_DIR / CACHE_FILE)
+        reads = self.reads(counts)
+        return EarlyReads(reads, session) if reads else None
+
+
+def _send(intent: Intent, answer: Future[Exchange], reads_of: _ReadsOf | None = None) -> None:
     if not answer.set_running_or_notify_cancel():
         return
+    reads = None
     try:
         sent = exchange(intent)
-        reads = _reads_behind(sent, login_of)
+        reads = reads_of.behind(sent) if reads_of is not None else None
         if reads is not None:
             sent = dataclasses.replace(sent, reads=reads)
         answer.set_result(sent)
@@ -369,14 +398,6 @@ def _send(intent: Intent, answer: Future[Exchange], login_of: EarlyLogin | None 
         return
     if reads is not None:
         _send_reads(intent, reads, sent.started_clock)
-
-
-def _reads_behind(sent: Exchange, login_of: EarlyLogin | None) -> EarlyReads | None:
-    """The reads to send behind a login that got a session, if its backend has any."""
-    if login_of is None or login_of.session is None or not login_of.reads:
-        return None
-    session = login_of.session(sent.status, sent.body)
-    return None if session is None else EarlyReads(login_of.reads, session)
 
 
 def _send_reads(intent: Intent, reads: EarlyReads, login_started: float) -> None:

@@ -51,11 +51,13 @@ class EarlyLogin:
     environment, or None where the factory would refuse the target.
 
     `session` reads the session headers out of a login's answer (its status and body), as
-    the client's session hook gives them, or None for anything else; `reads` are the reads
-    the client begins a full read with. With both, the login thread sends those reads once
-    its login is in, for the client to take as its own (`http.early_reads`)."""
+    the client's session hook gives them, or None for anything else; `reads` gives the
+    reads the client begins a full read with, given the count per kind the catalog cache's
+    entry names (`catalog_cache_keys.counts_hint`, a hint: None when there is none). With
+    both, the login thread sends those reads once its login is in, for the client to take
+    as its own (`HttpClient.adopt_early_reads`)."""
 
     fields: tuple[str, ...]
     request: Callable[[Mapping[str, str], Mapping[str, str]], LoginRequest | None]
     session: Callable[[int, bytes], dict[str, str] | None] | None = None
-    reads: tuple[EarlyRead, ...] = ()
+    reads: Callable[[Mapping[str, int] | None], tuple[EarlyRead, ...]] | None = None

@@ -20,6 +20,7 @@ from catalogsync.backends.logisense import login as logisense_login
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient, _TokenAuth
 from catalogsync.backends.logisense.reads import FIRST_READS
+from catalogsync.catalog_cache_keys import MAGIC, counts_hint
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
 from catalogsync.http import HttpClient, HttpSettings
 from catalogsync.logins import EarlyLogin
@@ -139,6 +140,21 @@ def test_a_plan_takes_the_reads_sent_early_as_its_own(tmp_path: Path) -> None:
         if h["name"].lower() == "user-agent" and h["value"].startswith("catalogsync/")
     ]
     assert len(early) >= 2  # the login, and at least the first read behind it
+
+
+def test_the_counts_hint_is_the_catalog_cache_entry_s_counts(tmp_path: Path) -> None:
+    """What the login thread reads of the catalog cache (`counts_hint`): the entry's count
+    per kind, unchecked; nothing from a file that is not plainly an entry."""
+    with served(tmp_path, backend="logisense") as server:
+        project = write_project(tmp_path / "project", server.url, backend="logisense")
+        code, _, err = run(project, "plan", env=LS_ENV)  # writes the entry
+    assert code == 0, err
+    entry = project / ".catalogsync" / "catalog.cache"
+    assert counts_hint(entry) == {"product": 1, "package": 0, "package_product": 0}
+    for junk in (b"", b"not an entry\n", entry.read_bytes()[:40], MAGIC + bytes(64) + b"x\ny"):
+        entry.write_bytes(junk)
+        assert counts_hint(entry) is None
+    assert counts_hint(tmp_path / "none") is None
 
 
 @pytest.mark.parametrize("same_session", [True, False])

@@ -5,6 +5,7 @@ reads.py`): the columns it selects are those the mapping reads, and its first re
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from catalogsync.backends.billingplatform.mapping import (
     SYSTEM,
     select_fields,
 )
-from catalogsync.backends.billingplatform.reads import COLUMNS, FIRST_READS
+from catalogsync.backends.billingplatform.reads import COLUMNS, FIRST_READS, first_reads
 from catalogsync.catalog import Kind
 from catalogsync.early_login import query_string
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
@@ -98,3 +99,63 @@ def test_the_session_read_early_is_the_hook_s() -> None:
     assert session(500, response.content) is None
     failed = b'{"loginResponse": [{"SessionID": "x", "ErrorCode": "12"}]}'
     assert session(200, failed) is None and session(200, b"{}") is None
+
+
+def _org(counts: dict[str, int]) -> httpx.MockTransport:
+    """An org of `counts` rows per entity (products only named), paging as BillingPlatform
+    does: `OFFSET n ROWS FETCH NEXT m ROWS ONLY`, 404 with the API's body for no rows."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return httpx.Response(200, json={"loginResponse": [{"SessionID": "s"}]})
+        sql = request.url.params["sql"]
+        found = re.search(r"FROM (\w+) .*OFFSET (\d+) ROWS FETCH NEXT (\d+)", sql)
+        assert found is not None, sql
+        entity, offset, size = found[1], int(found[2]), int(found[3])
+        rows = [
+            {"Id": str(i + 1), "Name": f"{entity} {i}"}
+            for i in range(offset, min(offset + size, counts.get(entity, 0)))
+        ]
+        if not rows:
+            return httpx.Response(404, json={"error": "NO_ROWS", "message": "no rows"})
+        return httpx.Response(200, json={"queryResponse": rows})
+
+    return httpx.MockTransport(answer)
+
+
+def test_with_the_counts_known_the_reads_sent_early_are_the_pages_the_read_asks() -> None:
+    """Told the catalog's counts (the catalog cache's entry), the reads sent early are
+    the first pages and every page after them that the read asks once those counts are
+    known: with as many live rows as the catalog holds, the read asks each of them."""
+    counts = {"product": 25_000, "package": 30, "package_product": 0}
+    live = {"PRODUCT": 25_000, "PACKAGE": 30}
+    asked: list[tuple[Any, ...]] = []
+    request = HttpClient.request
+
+    async def recording(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
+        if kwargs.get("authenticate", True):
+            params = tuple((kwargs.get("params") or {}).items())
+            asked.append((method, path, params, tuple((kwargs.get("headers") or {}).items())))
+        return await request(self, method, path, **kwargs)
+
+    async def read() -> None:
+        client = BillingPlatformClient(
+            "https://org",
+            "u",
+            "p",
+            transport=_org(live),
+            settings=HttpSettings(rate_limit_per_second=0),
+        )
+        backend = BillingPlatformBackend(client)
+        backend.expect_counts(lambda: {Kind(kind): n for kind, n in counts.items()})
+        try:
+            await backend.fetch_live()
+        finally:
+            await backend.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HttpClient, "request", recording)
+        asyncio.run(read())
+    early = [read.key() for read in first_reads(counts)]
+    assert len(early) == 3 + 2  # PRODUCT's pages from 10,000 and 20,000
+    assert sorted(early) == sorted(asked)

@@ -33,6 +33,7 @@ from catalogsync.backends.billingplatform.reads import (
     API,
     MAX_PAGE_SIZE,
     build_select,
+    pages_after_the_first,
     query_params,
     sql_literal,
 )
@@ -441,7 +442,7 @@ class BillingPlatformClient:
         rows fill are asked before the reads' last pages (short or empty, quick to answer),
         so that the server starts on the long ones first. Hand each to `query_rest`."""
         offsets = [
-            range(paging.size, expected + 1, paging.size) if expected else range(0)
+            pages_after_the_first(expected, paging.size) if expected else range(0)
             for paging, expected in reads
         ]
         pages: list[dict[int, asyncio.Future[Columns]]] = [{} for _ in reads]

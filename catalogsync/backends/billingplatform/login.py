@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from catalogsync.backends.billingplatform.reads import FIRST_READS
+from catalogsync.backends.billingplatform.reads import first_reads
 from catalogsync.logins import EarlyLogin, LoginRequest
 
 LOGIN_PATH = "/rest/2.0/login"
@@ -52,5 +52,5 @@ EARLY = EarlyLogin(
     fields=("username", "password"),
     request=_from_credentials,
     session=_session,
-    reads=FIRST_READS,
+    reads=first_reads,
 )

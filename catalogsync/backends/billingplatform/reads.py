@@ -12,7 +12,7 @@ columns of `COLUMNS` (../shared/reference/billingplatform-api.md §4.1, §7).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from catalogsync.logins import EarlyRead
 
@@ -89,14 +89,40 @@ def query_params(sql: str) -> dict[str, str]:
     return {"sql": sql}
 
 
-def first_page_sql(entity: str) -> str:
-    """The first page of a whole read of `entity` (`client.Paging` with its defaults)."""
-    return build_select(entity, COLUMNS[entity], page=(0, MAX_PAGE_SIZE))
+def page_sql(entity: str, offset: int) -> str:
+    """A page of a whole read of `entity` (`client.Paging` with its defaults, its columns
+    `COLUMNS`) from row `offset`."""
+    return build_select(entity, COLUMNS[entity], page=(offset, MAX_PAGE_SIZE))
 
 
-#: The first requests of a full read, the largest answers first: what the early login
-#: thread sends once its login is in, for the client to take (`http.transport`).
-FIRST_READS = tuple(
-    EarlyRead(f"{API}/query", params=query_params(first_page_sql(entity)))
-    for entity in ("PACKAGE_PRODUCT", "PRODUCT", "PACKAGE")
-)
+def pages_after_the_first(expected: int, size: int = MAX_PAGE_SIZE) -> range:
+    """The offsets of the pages after the first that a read expecting `expected` rows asks
+    together once its first page is full (`client.ask_ahead`, `query_rest`): every page
+    starting at or below that many rows, the last one proving the end."""
+    return range(size, expected + 1, size)
+
+
+#: The entities a full read reads, the largest first, by the kinds the catalog cache counts
+#: (`catalog_cache_keys.counts_hint`).
+_READ = (("PACKAGE_PRODUCT", "package_product"), ("PRODUCT", "product"), ("PACKAGE", "package"))
+#: At most this many reads are sent early, whatever a counts hint says (L: 23).
+MOST_EARLY_READS = 64
+
+
+def _query(sql: str) -> EarlyRead:
+    return EarlyRead(f"{API}/query", params=query_params(sql))
+
+
+def first_reads(counts: Mapping[str, int] | None) -> tuple[EarlyRead, ...]:
+    """The first requests of a full read: each entity's first page, then, when the catalog
+    cache names how many records of each kind the catalog holds, the pages after it that
+    the read asks once its first page is full and the counts known, as it asks them."""
+    reads = [_query(page_sql(entity, 0)) for entity, _ in _READ]
+    for entity, kind in _READ:
+        expected = (counts or {}).get(kind, 0)
+        reads.extend(_query(page_sql(entity, offset)) for offset in pages_after_the_first(expected))
+    return tuple(reads[:MOST_EARLY_READS])
+
+
+#: The first page of each entity: the reads sent early when no count is known.
+FIRST_READS = first_reads(None)
