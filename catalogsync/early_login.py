@@ -129,6 +129,9 @@ class EarlyReads:
             if self._stopped:
                 return None
             answer: Future[Exchange] = Future()
+            # Running: a client that gives up waiting for it (asyncio.wrap_future cancels
+            # the future it waits on) cannot cancel it under the thread that answers it.
+            answer.set_running_or_notify_cancel()
             self._started.append((read, time.monotonic(), answer))
             return answer
 

@@ -207,3 +207,23 @@ def test_reads_sent_early_are_taken_only_with_the_session_the_client_adopted(
     assert stats["logins"] == 1 and stats["requests"] == 2  # the login and one read
     (service_types,) = [k for k in seen.requests if k[1].endswith("/ServiceType")]
     assert seen.requests[service_types] == (1 if same_session else 2)
+
+
+def test_a_read_the_client_gives_up_on_is_still_answered_quietly() -> None:
+    """A request waiting for a read sent early is cancelled (a sibling read failed, Ctrl-C,
+    the client closing with a read still in flight): the read's own thread still sets its
+    answer when it comes, without an error (one would be printed on stderr)."""
+    read = FIRST_READS[0]
+    reads = early_login.EarlyReads([read], {})
+    answer = reads.start(read)
+    assert answer is not None
+
+    async def give_up() -> None:
+        waiting = asyncio.ensure_future(asyncio.wrap_future(answer))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+
+    asyncio.run(give_up())
+    answer.set_exception(ConnectionError("what the read's thread does once it ends"))
+    assert isinstance(answer.exception(), ConnectionError)
