@@ -190,7 +190,7 @@ def canonical_value(value: Value) -> Any:
     return str(value)
 
 
-_KIND = attrgetter("kind")
+_KIND, _REF_OF = attrgetter("kind"), attrgetter("ref")
 
 
 def count_by_kind(refs: Iterable[Ref]) -> dict[Kind, int]:
@@ -251,7 +251,9 @@ class Catalog:
         return (r for r in self.resources if r.ref.kind is kind)
 
     def by_ref(self) -> dict[Ref, Resource]:
-        return {r.ref: r for r in self.resources}
+        """Each resource under its ref (the later one where a ref is declared twice), made
+        in C."""
+        return dict(zip(map(_REF_OF, self.resources), self.resources, strict=True))
 
     def count(self) -> dict[Kind, int]:
         return count_by_kind(r.ref for r in self.resources)

@@ -23,18 +23,43 @@ from contextlib import contextmanager
 SERVER_THRESHOLDS = (100_000, 50, 100)
 
 
+#: What a command keeps until its process exits (`outlive`). The interpreter's teardown
+#: leaves what modules hold once `before_exit` has frozen it, and the list also holds
+#: itself: were the module's globals cleared, no collection looks at a frozen cycle.
+_OUTLIVING: list[object] = []
+_OUTLIVING.append(_OUTLIVING)
+_a_command = False
+
+
 def for_a_command() -> None:
     """Turn the cyclic collector off for a command that ends on its own.
 
     The few cycles a run leaves are freed when the process exits.
     """
+    global _a_command
     gc.disable()
+    _a_command = True
 
 
 def for_a_server() -> None:
     """Turn the cyclic collector on, at thresholds for a process that runs until stopped."""
+    global _a_command
     gc.set_threshold(*SERVER_THRESHOLDS)
     gc.enable()
+    _a_command = False
+
+
+def outlive(*values: object) -> None:
+    """In a command, keep `values` until its process exits, which then hands their memory
+    back at once instead of freeing them an object at a time.
+
+    A read-only command's catalogs are hundreds of thousands of small objects (at L
+    205,000 live records and as many declared, each a few tuples, strings and dicts):
+    freed as the step that read them returned, they were ~0.3 s of CPU between the last
+    answer and the output. Outside a command (a server, which must not grow; a test
+    process) nothing is kept."""
+    if _a_command:
+        _OUTLIVING.extend(values)
 
 
 def before_exit() -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, eq
 from types import MappingProxyType
 from typing import Any
 
@@ -115,6 +116,14 @@ class LiveCatalog:
 
     def by_ref(self) -> dict[Ref, LiveResource]:
         return {r.ref: r for r in self.resources}
+
+    @cached_property
+    def distinct_keys(self) -> bool:
+        """Whether no ref is held by two records. In the catalog's order (by key, then id)
+        the records of one key are neighbours: each compared with the next, in C, tells
+        it without hashing every key (building `keyed` for it was ~0.15 s at L)."""
+        refs = list(map(ref_of, self.resources))
+        return not any(map(eq, refs, islice(refs, 1, None)))
 
     @cached_property
     def keyed(self) -> Mapping[Ref, LiveResource]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 from itertools import compress, repeat
-from operator import attrgetter, le, methodcaller, not_
+from operator import attrgetter, eq, le, methodcaller, not_
 from types import MappingProxyType
 from typing import Any
 
@@ -65,16 +65,24 @@ class PlanOptions:
 def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Plan:
     """The changes that make `live` match `desired` (see the module docstring)."""
     renames = _renames(desired, live)
-    index = index_live(live, renames)
-    declared = desired.by_ref()
-    changes, matched = _upserts_matched(desired, index, options, renames)
     deletes: list[Change] = []
     unmanaged: list[Ref] = []
-    # Every live key declared (nothing unmanaged, nearly always: each declared key is
-    # one, so `matched` counts distinct live keys) is told without looking every live key
-    # up again; otherwise `_deletes` says what is pruned and what is unmanaged.
-    if index.duplicates or len(declared) != len(desired) or matched != len(index.by_key):
-        deletes, unmanaged = _deletes(index, declared, options, renames)
+    paired = None if any(renames.values()) else _paired(desired, live)
+    if paired is not None:
+        # Each declared object live under its key, one record each, and nothing else live
+        # (a catalog in sync, or nearly): no index of either catalog is needed (hashing
+        # every key of both was ~0.4 s at L), and `_order` reads only the changed ones.
+        declared: dict[Ref, Resource] = {}
+        changes, _ = _upserts_of(desired.resources, paired, options, renames, declared)
+    else:
+        index = index_live(live, renames)
+        declared = desired.by_ref()
+        changes, matched = _upserts_matched(desired, index, options, renames)
+        # Every live key declared (nothing unmanaged, nearly always: each declared key is
+        # one, so `matched` counts distinct live keys) is told without looking every live
+        # key up again; otherwise `_deletes` says what is pruned and what is unmanaged.
+        if index.duplicates or len(declared) != len(desired) or matched != len(index.by_key):
+            deletes, unmanaged = _deletes(index, declared, options, renames)
     return Plan(
         backend=options.backend,
         target=options.target,
@@ -115,14 +123,38 @@ def _upserts_matched(
 ) -> tuple[list[Change], int]:
     """`_upserts`, and how many of `desired` have a live record under their key."""
     resources = list(desired)
-    by_key = index.by_key
+    found = list(map(index.by_key.get, map(_REF, resources), repeat(_ABSENT)))
+    return _upserts_of(resources, found, options, renames)
+
+
+def _paired(desired: Catalog, live: LiveCatalog) -> Sequence[LiveResource] | None:
+    """The live record of each of `desired`'s objects, in its order, when both catalogs
+    hold the same keys, each once: then they are in the same order (both by key), and
+    each compared with its counterpart in C tells it, without hashing a key. None when
+    not (a create, a delete, an unmanaged record, a key held twice, renames aside)."""
+    if len(desired) != len(live) or not live.distinct_keys:
+        return None
+    if not all(map(eq, map(_REF, desired.resources), map(_REF, live.resources))):
+        return None
+    return live.resources
+
+
+def _upserts_of(
+    resources: Sequence[Resource],
+    found: Sequence[LiveResource],
+    options: PlanOptions,
+    renames: Renames,
+    made_by: dict[Ref, Resource] | None = None,
+) -> tuple[list[Change], int]:
+    """The creates and updates of `resources`, each beside its live record (`_ABSENT`
+    for none), in their order, and how many have one; `made_by` is given each change's
+    resource under its ref."""
     # The common case of a large plan, told in C for every object at once (`map`, no
     # Python call per object): the record is live under the declared key and holds every
     # declared field with an equal value (dict views: values compare with `==`, as in
     # `_upsert`); `_ABSENT` where no record is live, never alike. Any other object is
     # `_upsert`'s to decide (a declared None the record lacks, ignored fields, renames),
-    # in the catalog's order. Without renames a record is indexed under its own ref.
-    found = list(map(by_key.get, map(_REF, resources), repeat(_ABSENT)))
+    # in the catalog's order. Without renames a record is found under its own ref.
     alike: Iterable[bool]
     if links_follow(renames, options.catalog_format):
         alike = repeat(False)  # every live link field is followed through the renames
@@ -145,6 +177,8 @@ def _upserts_matched(
         change = _upsert(resource, live, options, renames, created)
         if change is not None:
             changes.append(change)
+            if made_by is not None:
+                made_by[change.ref] = resource
     return changes, matched
 
 

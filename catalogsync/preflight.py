@@ -148,7 +148,7 @@ def _exact(path: str) -> YamlDocument | None:
 
 def check_duplicate_keys(desired: Catalog, live: LiveCatalog) -> None:
     """Raise PlanError when a key the catalog declares is held by several live records."""
-    if len(live.keyed) == len(live):
+    if live.distinct_keys:
         return  # every live key held once (nearly always): nothing to look up
     records: dict[Ref, list[str]] = defaultdict(list)
     for resource in live:

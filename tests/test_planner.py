@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from catalogsync.catalog import (
@@ -328,3 +328,52 @@ def test_deletes_and_unmanaged_are_the_leftovers_whatever_the_live_keys(
     planned = sorted(str(c.remote_id) for c in plan.of_action(Action.DELETE))
     assert planned == sorted(str(d.remote_id) for d in deletes)  # in waves in the plan
     assert plan.unmanaged == tuple(sorted(unmanaged))
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    declared=st.lists(
+        st.tuples(st.sampled_from(range(5)), st.sampled_from([None, 1, 2])), max_size=5
+    ),
+    live_ids=st.lists(
+        st.tuples(st.sampled_from(range(5)), st.sampled_from([None, 1, 2, 3])), max_size=6
+    ),
+    same_keys=st.booleans(),
+)
+@example(declared=[(0, 1), (1, None)], live_ids=[(0, 1), (2, None)], same_keys=False)
+@example(declared=[(0, 1), (0, 1)], live_ids=[(0, 1), (0, 1)], same_keys=False)
+@example(declared=[(1, 1), (0, 2)], live_ids=[(0, 2), (1, 1)], same_keys=False)
+def test_a_plan_of_the_same_keys_is_the_plan_the_live_index_makes(
+    declared: list[tuple[int, int | None]],
+    live_ids: list[tuple[int, int | None]],
+    same_keys: bool,
+) -> None:
+    """Two catalogs holding the same keys once each are paired in order, without an index of
+    either (`_paired`); the plan is the one the live index makes, whatever the keys (a key
+    declared or held twice, one not live, one not declared)."""
+    from catalogsync import planner
+
+    names = ["A", "B", "C", "D", "E"]
+
+    def fields(rate: int | None) -> dict[str, Decimal]:
+        return {} if rate is None else {"rate": Decimal(rate)}
+
+    desired = catalog(*(res(product_ref(names[i]), **fields(rate)) for i, rate in declared))
+    if same_keys:  # a record of each declared key, its fields as drawn
+        rates = [rate for _, rate in [*live_ids, *declared]][: len(declared)]
+        live_ids = [(i, rate) for (i, _), rate in zip(declared, rates, strict=True)]
+    current = LiveCatalog(
+        tuple(live(product_ref(names[i]), str(n), **fields(r)) for n, (i, r) in enumerate(live_ids))
+    )
+    plan = build_plan(desired, current, OPTS)
+    paired = planner._paired(desired, current)
+    keys = [r.ref for r in desired]
+    assert (paired is not None) == (
+        len(set(keys)) == len(keys) == len(current) and keys == [r.ref for r in current]
+    )
+    indexed = planner._paired
+    try:
+        planner._paired = lambda desired, live: None
+        assert plan.dumps() == build_plan(desired, current, OPTS).dumps()
+    finally:
+        planner._paired = indexed

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from catalogsync import collector
 from catalogsync.aio import run_main
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
@@ -73,6 +74,7 @@ def drift(
             fetching = progress("fetching the live catalog", "kinds")
             async with ticking(fetching):
                 desired, live, plan = await fetch_and_plan(project, choice, backend, fetching)
+            collector.outlive(desired, live)  # not freed an object at a time as this returns
             report = detect_drift(
                 plan,
                 desired,

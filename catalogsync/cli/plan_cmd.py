@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from catalogsync import collector
 from catalogsync.aio import run_main
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
@@ -106,6 +107,7 @@ def plan(
             fetching = progress("fetching the live catalog", "kinds")
             async with ticking(fetching):
                 desired, live, made = await fetch_and_plan(project, choice, backend, fetching)
+            collector.outlive(desired, live)  # not freed an object at a time as this returns
             chosen = select_plan(made, selection)
             return assess(project, chosen, desired, live, overrides), backend.stats()
 

@@ -4,7 +4,10 @@ it off and its teardown does not re-scan what it kept; a server runs with it on.
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from click.testing import CliRunner
 from catalogsync import collector
 from catalogsync.cli import cli, emulator_cmd
 from tests.cli.main_probe import run_main
+from tests.conftest import copy_example
 
 _STATE = '{"collector on": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}'
 
@@ -67,3 +71,46 @@ def test_a_pause_turns_the_collector_off_and_leaves_it_as_it_found_it() -> None:
         assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
+
+
+_KEPT = """{
+    "kept": sorted(
+        type(kept).__name__
+        for kept in __import__("catalogsync.collector").collector._OUTLIVING[1:]
+    )
+}"""
+
+
+def test_a_plan_and_a_drift_keep_their_catalogs_until_the_process_exits(tmp_path: Path) -> None:
+    """What a read-only command read is kept to the end (`collector.outlive`), not freed an
+    object at a time as the step that read it returns."""
+    project = copy_example(tmp_path / "project")
+    for command, code in (("plan", 0), ("drift", 2)):
+        done = run_main(_KEPT, "-C", str(project), command)
+        assert done.found == {"exit": code, "kept": ["Catalog", "LiveCatalog"]}, done.stderr
+
+
+_OUTLIVED = """
+import os, sys
+from catalogsync import collector
+class Told:
+    def __del__(self, write=os.write):  # (os may be gone by the teardown's end)
+        write(1, b"freed ")
+if sys.argv[1] == "command":
+    collector.for_a_command()
+elif sys.argv[1] == "server":
+    collector.for_a_command()
+    collector.for_a_server()
+collector.outlive(Told())  # freed at once unless kept
+collector.before_exit()
+"""
+
+
+def test_what_a_command_outlives_is_left_to_the_exit_and_elsewhere_nothing_is_kept() -> None:
+    printed = {
+        kind: subprocess.run(
+            [sys.executable, "-c", _OUTLIVED, kind], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for kind in ("command", "server", "test")
+    }
+    assert printed == {"command": [], "server": ["freed"], "test": ["freed"]}
