@@ -32,6 +32,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 
 from catalogsync.catalog import Ref, Resource, Value, restored_resources
@@ -41,6 +42,9 @@ from catalogsync.live import LiveCatalog
 from catalogsync.loader import check_references, load_file
 from catalogsync.plan import Change
 from catalogsync.planner import PlanOptions, upsert_check
+
+_REF, _REQUIRES = attrgetter("ref"), attrgetter("requires")
+_RENAMED_FROM = attrgetter("renamed_from")
 
 
 @dataclass(frozen=True)
@@ -78,15 +82,20 @@ class StagedCheck:
 
     def file_ok(self, relative: str) -> bool:
         """Whether the staged file at `relative` passes its part of the proof."""
-        issues, resources = load_file(self.folder / relative, self.fmt, base=self.folder)
-        if issues or [resource.ref for resource in resources] != self.groups[relative]:
+        # (shown as its path in the staging folder, which the caller has: what
+        # `display_path` would work out once per file, 5,001 times at L)
+        issues, resources = load_file(self.folder / relative, self.fmt, shown=relative)
+        refs = list(map(_REF, resources))
+        if issues or refs != self.groups[relative]:
             return False
+        # (each resource's parts taken in C, `map`, not a generator step per resource)
+        requires = list(map(_REQUIRES, resources))
         links = self.links
         if links:
-            linked = (resource.requires != links.get(resource.ref, ()) for resource in resources)
+            linked = requires != list(map(links.get, refs, repeat((), len(refs))))
         else:
-            linked = (bool(resource.requires) for resource in resources)
-        if any(resource.renamed_from for resource in resources) or any(linked):
+            linked = any(requires)
+        if linked or any(map(_RENAMED_FROM, resources)):
             return False
         return not self.upserts(resources)
 

@@ -108,13 +108,16 @@ def load_catalog(files: Iterable[Path], fmt: CatalogFormat, base: Path | None = 
 
 
 def load_file(
-    path: Path, fmt: CatalogFormat, base: Path | None = None
+    path: Path, fmt: CatalogFormat, base: Path | None = None, *, shown: str | None = None
 ) -> tuple[list[Issue], list[Resource]]:
     """One file's problems and resources as `load_catalog` finds them in it, without the
-    checks across files (`check_references`)."""
+    checks across files (`check_references`). `shown`: the path its messages show, when
+    the caller has it (`display_path(path, base)` otherwise)."""
+    if shown is None:
+        shown = display_path(path, base)
     with kind_words_in_use(fmt.kind_names):
         try:
-            issues, resources, _ = _load_file(path, display_path(path, base), fmt)
+            issues, resources, _ = _load_file(path, shown, fmt)
         except YamlFileError as exc:
             return [exc.issue], []
     return issues, resources

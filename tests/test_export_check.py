@@ -25,9 +25,10 @@ from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogSyncError
 from catalogsync.export_check import StagedCheck
-from catalogsync.exporter import Selection, SplitBy
+from catalogsync.exporter import Selection, SplitBy, choose_export, export_text
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.planner import PlanOptions
+from catalogsync.registry import get_format
 
 LIVE = LiveCatalog(
     (
@@ -250,3 +251,53 @@ def test_a_problem_across_files_is_worded_by_the_whole_check(where: str, tmp_pat
         "(first declared at products.yaml:6:5)"
     )
     assert _written(tmp_path) == []
+
+
+_DATA = (
+    "      - product: Data\n        min_qty: 0\n"
+    "        link_package: Silver\n        link_product: Data\n"
+)
+_VOICE = '      - product: Voice\n        min_qty: 1\n        rate: "1.25"\n'
+
+
+@pytest.mark.parametrize(
+    ("altered", "passes"),
+    [
+        (lambda text: text, True),
+        # a package item's link not the live one's (the stand-ins' links would be wrong)
+        (lambda text: text.replace("link_package: Silver", "link_package: Gold"), False),
+        # a rename the live catalog does not have: no create or update, still refused
+        (
+            lambda text: text.replace("- name: Gold\n", "- name: Gold\n    renamed_from: [Au]\n"),
+            False,
+        ),
+        # the same objects, the same values, in another order
+        (lambda text: text.replace(_DATA + _VOICE, _VOICE + _DATA), False),
+    ],
+)
+def test_a_file_passes_its_part_only_as_written(
+    tmp_path: Path, altered: Callable[[str], str], passes: bool
+) -> None:
+    """`StagedCheck.file_ok` on one staged file: its keys in order, its links, no renames."""
+    live = LiveCatalog(
+        (
+            *LIVE,
+            LiveResource(
+                package_product_ref("Gold", "Data"),
+                "7",
+                {"min_qty": 0, "link_package": "Silver", "link_product": "Data"},
+            ),
+        )
+    )
+    fmt = get_format("billingplatform")
+    chosen = choose_export(live, fmt, selection=Selection(), split_by=SplitBy.PACKAGE)
+    (gold,) = [path for path in chosen.groups if path.endswith("gold.yaml")]
+    staged = tmp_path / "staged"
+    (staged / gold).parent.mkdir(parents=True)
+    text = export_text(chosen, fmt, gold)
+    assert _DATA + _VOICE in text
+    (staged / gold).write_text(altered(text), encoding="utf-8")
+    check = StagedCheck.prepare(
+        chosen, fmt, (), staged, live, PlanOptions(backend="billingplatform")
+    )
+    assert check.file_ok(gold) is passes
