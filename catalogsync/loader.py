@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -441,18 +442,24 @@ def check_references(
     """
     ignored = set(ignore_names)
     issues: list[Issue] = []
-    by_ref: dict[Ref, Resource] = {}
-    for resource in resources:
-        first = by_ref.setdefault(resource.ref, resource)
-        if first is not resource:
-            issues.append(Issue(f"duplicate {resource.ref}{_where(first)}", resource.location))
-    issues.extend(_check_renames(by_ref))
+    # (made in C; a key held twice keeps its first resource, each later one worded, below)
+    by_ref: dict[Ref, Resource] = dict(zip(map(_REF, resources), resources, strict=True))
+    if len(by_ref) != len(resources):
+        by_ref = {}
+        for resource in resources:
+            first = by_ref.setdefault(resource.ref, resource)
+            if first is not resource:
+                issues.append(Issue(f"duplicate {resource.ref}{_where(first)}", resource.location))
+    if any(map(_RENAMED_FROM, by_ref.values())):
+        issues.extend(_check_renames(by_ref))
     # Dependencies are computed once (40,000 resources make it count), and kept only for
     # the cycle check (half a million tuples of Refs: 150 MB). Key-implied dependencies
     # cannot close a cycle: they point from a package-product to its package, its product
     # (which imply nothing) or its parent (a shorter key). So a cycle needs a declared
     # `requires`; most catalogs have none, and skip the graph.
-    cycles_possible = any(r.requires for r in by_ref.values())
+    cycles_possible = any(map(_REQUIRES, by_ref.values()))
+    if not cycles_possible and _keys_all_declared(by_ref):
+        return issues  # (nothing can dangle: the walk below would find nothing)
     needs: dict[Ref, tuple[Ref, ...]] = {}
     dangling: list[tuple[Resource, Ref]] = []
     all_declared = _all_declared_test(by_ref)
@@ -474,6 +481,31 @@ def check_references(
     if cycles_possible:
         issues.extend(_check_cycles(by_ref, needs))
     return issues
+
+
+_REF, _REQUIRES = attrgetter("ref"), attrgetter("requires")
+_RENAMED_FROM = attrgetter("renamed_from")
+_FIRST, _LAST, _PARENT = itemgetter(0), itemgetter(-1), itemgetter(slice(None, -1))
+
+
+def _keys_all_declared(by_ref: dict[Ref, Resource]) -> bool:
+    """Whether every key-implied dependency is declared: each package-product's package,
+    product and (nested) parent. `_all_declared_test` asked of each resource with no
+    `requires`, as sets of names (in C) instead of a call per resource: at L 205,000."""
+    keys: dict[Kind, list[tuple[str, ...]]] = {kind: [] for kind in Kind}
+    for kind, key in by_ref:
+        keys[kind].append(key)
+    items, packages, products = keys[Kind.PACKAGE_PRODUCT], keys[Kind.PACKAGE], keys[Kind.PRODUCT]
+    # (a product's or a package's key is its one name: compared as names, not 1-tuples;
+    # any other shape is left to the walk)
+    if not all(items) or not set(map(len, packages)).union(map(len, products)) <= {1}:
+        return False
+    nested = [key for key in items if len(key) > 2]
+    return (
+        set(map(_FIRST, items)).issubset(map(_FIRST, packages))
+        and set(map(_LAST, items)).issubset(map(_FIRST, products))
+        and (not nested or set(map(_PARENT, nested)).issubset(items))
+    )
 
 
 def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool]:
