@@ -176,3 +176,37 @@ def test_a_path_under_its_base_is_shown_without_asking_the_working_folder(
     assert display_path(tmp_path / "packages" / "Gold.yaml", tmp_path) == os.path.join(
         "packages", "Gold.yaml"
     )
+
+
+def test_live_resources_made_in_c_are_the_ones_the_constructor_makes() -> None:
+    """`LiveResource.made` and `adopting` (no Python call per resource) make the values
+    `LiveResource(...)` makes: equal, read-only; the constructor copies its fields."""
+    from types import MappingProxyType
+
+    from catalogsync.catalog import Value, package_product_refs, product_refs
+    from catalogsync.live import LiveResource
+
+    fields: dict[str, Value] = {"rate": Decimal("1.5"), "min_qty": 0}
+    built = [
+        LiveResource(product_ref("Voice"), "1", fields, "2026-01-01T00:00:00Z"),
+        LiveResource(package_product_ref("Gold", "Voice"), "2", fields, None, "me"),
+    ]
+    refs = [*product_refs(["Voice"]), *package_product_refs(["Gold"], ["Voice"])]
+    assert refs == [r.ref for r in built] and all(type(r) is Ref for r in refs)
+    view = MappingProxyType(dict(fields))
+    made = LiveResource.made(
+        refs, ["1", "2"], [view, view], ["2026-01-01T00:00:00Z", None], [None, "me"]
+    )
+    adopted = [
+        LiveResource.adopting(r.ref, r.remote_id, dict(fields), r.updated_at, r.updated_by)
+        for r in built
+    ]
+    assert made == built == adopted and all(type(r) is LiveResource for r in made + adopted)
+    assert LiveResource.made(refs[:1], ["1"], [view], ["2026-01-01T00:00:00Z"]) == built[:1]
+    assert LiveResource(product_ref("A"), "3").fields == {} and built[0].updated_by is None
+    fields["rate"] = Decimal(9)  # the constructor copied them
+    assert built[0].fields["rate"] == Decimal("1.5")
+    with pytest.raises(TypeError):
+        built[0].fields["rate"] = Decimal(2)  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        built[0].remote_id = "9"  # type: ignore[misc]

@@ -30,6 +30,8 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import repeat
 from operator import setitem
+from types import MappingProxyType
+from typing import cast
 
 from catalogsync.backends.billingplatform.catalog_format import normalise_number_text
 from catalogsync.backends.billingplatform.columns import Columns
@@ -185,9 +187,18 @@ class LiveRows:
         fields: list[dict[str, Value]],
     ) -> None:
         """Live resources of the page's rows whose ref is known; `None` leaves a row out."""
-        system = zip(
-            page.column("Id"), page.column("Updated"), page.column("UpdatedUserId"), strict=True
-        )
+        ids, updated, updated_by = (page.column(c) for c in ("Id", "Updated", "UpdatedUserId"))
+        refs = list(refs)
+        if None not in refs:  # every row's (nearly always): made in C
+            self._resources[kind] += LiveResource.made(
+                cast("list[Ref]", refs),
+                ids,
+                map(MappingProxyType, fields),
+                map(_OR_NONE, updated, updated),
+                map(_OR_NONE, updated_by, updated_by),
+            )
+            return
+        system = zip(ids, updated, updated_by, strict=True)
         append = self._resources[kind].append
         adopting = LiveResource.adopting
         for ref, row_fields, (remote_id, updated_at, updated_by) in zip(

@@ -642,7 +642,7 @@ class _TypedMapping:
         refs = product_refs(names)
         remote_ids = map(str, identities)
         fields, updated_at = self._products(records), _updated_at(records)
-        return list(map(LiveResource.viewing, refs, remote_ids, fields, updated_at))
+        return LiveResource.made(refs, remote_ids, fields, updated_at)
 
     def packages(
         self, records: list[Any], children: list[PackageChildren]
@@ -660,7 +660,7 @@ class _TypedMapping:
         refs = package_product_refs(owners, named)
         remote_ids = map(str, map(_IDENTITY, flat))
         fields, updated_at = self._services(flat), _updated_at(flat)
-        built = list(map(LiveResource.viewing, refs, remote_ids, fields, updated_at))
+        built = LiveResource.made(refs, remote_ids, fields, updated_at)
         made = list(map(self.package, records, children))
         return made, built, counts
 
