@@ -47,6 +47,10 @@ def _review(
     currency: str | None,
 ) -> ChangeReview:
     prices = price_moves(change, fmt.money_fields(change.ref.kind))
+    if not prices and change.action is Action.CREATE:
+        # Nothing to grade, no reach (what a create of no price finds below): a cold
+        # plan's package-products and packages, three quarters of its changes.
+        return ChangeReview(change.ref)
     own = fmt.own_rate_field()
     moves_own = own is not None and any(m.field == own for m in prices)
     inherited: tuple[str, ...] = ()
@@ -56,7 +60,11 @@ def _review(
         inherited, overridden = product_reach(change.ref, states, fmt)
     if moves_own and change.ref.kind is Kind.PACKAGE_PRODUCT:
         effective = effective_move(change.ref, states, fmt)
-    graded = ChangeReview(change.ref, prices=prices, effective=effective).graded_moves
+    graded = (
+        prices
+        if effective is None  # (`graded_moves` of a review without an effective move)
+        else ChangeReview(change.ref, prices=prices, effective=effective).graded_moves
+    )
     return ChangeReview(
         change.ref,
         findings=grade(change, states, fmt, risk, graded, currency),

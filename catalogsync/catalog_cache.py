@@ -37,6 +37,7 @@ import io
 import json
 import os
 import pickle
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -53,7 +54,7 @@ from catalogsync.catalog import (
 from catalogsync.catalog_cache_keys import MAC_BYTES as _MAC_BYTES
 from catalogsync.catalog_cache_keys import MAGIC as _MAGIC
 from catalogsync.catalog_cache_keys import entry_key, user_key
-from catalogsync.catalog_digest import Digesting, catalog_digest
+from catalogsync.catalog_digest import catalog_digest
 from catalogsync.errors import CatalogValidationError
 from catalogsync.yamlio import display_path
 
@@ -116,7 +117,8 @@ def cached_catalog(
     if found is None:
         write = functools.partial(_write, path, secret, key, shown, catalog)
     else:  # the child's payload: nothing to pickle again
-        write = functools.partial(_write_payload, path, secret, key, payload)
+        assert catalog.digest_later is not None
+        write = functools.partial(_write_beside, path, secret, key, catalog.digest_later, payload)
     if write_later is None:
         write()
     else:
@@ -136,18 +138,22 @@ def loaded_beside(
     files: Sequence[Path],
     counts_known: CountsKnown | None = None,
     abandon: Abandon | None = None,
-) -> tuple[Catalog, bytes] | None:
+) -> tuple[Catalog, list[bytes]] | None:
     """`load()`'s catalog, loaded by a forked child on the other core (`Beside.stream`),
-    and its cache entry's payload; None when no child can help (no `fork`, one core, small
-    files) or the child ended without the catalog: the caller then loads it here.
+    and its cache entry's payload but the digest's line; None when no child can help (no
+    `fork`, one core, small files) or the child ended without the catalog: the caller then
+    loads it here.
 
     The child loads the YAML and sends the resources pickled as the cache entry holds them,
-    a chunk at a time as it pickles them (`_sent`); this process reads each back as it
-    reads an entry's and hashes it for the digest (`Digesting`) while the next is made, a
-    fraction of the load's CPU, and gets the entry's bytes for its write without pickling
-    anything. So the catalog is the one a later run reads from the cache (the plan over it
-    the same), and an invalid catalog's error is the one `load()` raises
-    (`CatalogValidationError` travels whole: its issues, their files and lines).
+    a chunk at a time as it pickles them (`_sent`), then the catalog's digest; this process
+    reads each chunk back as it reads an entry's while the next is made, and gets the
+    entry's bytes for its write without pickling anything. The digest is read when it is
+    first asked for (`Catalog.digest_later`, `catalog_digest`): the child hashes the
+    catalog while this process plans it (hashing it here, chunk by chunk, paced the chunks:
+    at M ~0.5 s of this process's CPU, three quarters of its share of the load). So the
+    catalog is the one a later run reads from the cache (the plan over it the same), and
+    an invalid catalog's error is the one `load()` raises (`CatalogValidationError`
+    travels whole: its issues, their files and lines).
 
     `abandon`, called from another thread, stops the child at once: nobody wants the
     catalog then, so it is not loaded here either.
@@ -167,37 +173,66 @@ def loaded_beside(
         return None
     parts: list[bytes] = []
     resources: list[Resource] = []
-    digesting = Digesting()
     try:
         # A forked child can hang for good (a lock another thread held at the fork):
         # long past any load's time it is stopped, and the catalog loaded here.
         answers = child.items(timeout=60 + 20 * size / 1_000_000)
         head = next(answers)
         parts.append(head)
+        counts = _counts_of(head.split(b"\n", 1)[0])
         if counts_known is not None:
-            counts_known(_counts_of(head.split(b"\n", 1)[0]))
-        for chunk in answers:
+            counts_known(counts)
+        for _ in range(-(-sum(counts.values()) // CHUNK)):  # the chunks `_sent` sends
+            chunk = next(answers)
             parts.append(chunk)
-            made = _resources(pickle.loads(chunk))  # (the child's: the same paths shown)
-            digesting.add(made)
-            resources.extend(made)
+            resources.extend(_resources(pickle.loads(chunk)))  # (the same paths shown)
     except (CatalogValidationError, Abandoned):
+        child.close()
         raise
     except Exception:  # lost, or any other error: loaded here, which raises it again
-        return None
-    finally:
         child.close()
-    digest = digesting.digest()
-    parts.insert(0, digest.encode("ascii") + b"\n")
+        return None
     # In catalog order already: sent from a Catalog's own resources, in order.
-    return Catalog.restored(tuple(resources), digest), b"".join(parts)
+    catalog = Catalog.restored(tuple(resources), None, _DigestLater(answers, child))
+    return catalog, parts
+
+
+class _DigestLater:
+    """The digest a `loaded_beside` child sends after its catalog, read when first asked
+    for (from any thread; once): None when it does not come (the child lost or stopped
+    meanwhile), and whoever asked computes it then."""
+
+    def __init__(self, answers: Iterator[bytes], child: Beside[bytes]) -> None:
+        self._answers: Iterator[bytes] | None = answers
+        self._child: Beside[bytes] | None = child
+        self._lock = threading.Lock()
+        self._digest: str | None = None
+
+    def __call__(self) -> str | None:
+        with self._lock:
+            answers, child = self._answers, self._child
+            self._answers = self._child = None
+            if answers is None or child is None:
+                return self._digest
+            try:
+                digest = next(answers).decode("ascii")
+                for _ in answers:  # (its end: the child has returned)
+                    pass
+                self._digest = digest if digest.startswith("sha256:") else None
+            except Exception:  # lost, stopped: computed by whoever asked
+                self._digest = None
+            finally:
+                child.close()
+            return self._digest
 
 
 def _sent(catalog: Catalog, shown: list[str]) -> Iterator[bytes]:
-    """What `loaded_beside`'s child sends: the entry's payload but its digest's line (this
-    process hashes the chunks as they come), the count and path lines in one piece."""
+    """What `loaded_beside`'s child sends: the entry's payload but its digest's line (the
+    count and path lines in one piece), then the digest, made once the rest is on its way:
+    this process meanwhile plans the catalog, and asks for it last."""
     yield _counts_line(catalog) + _shown_line(shown)
     yield from _pickled_chunks(catalog)
+    yield catalog_digest(catalog).encode("ascii")
 
 
 # --- entries -----------------------------------------------------------------------------
@@ -307,9 +342,15 @@ def _write(path: Path, secret: bytes, key: bytes, shown: list[str], catalog: Cat
     _write_parts(path, secret, key, _payload_parts(catalog, shown))
 
 
-def _write_payload(path: Path, secret: bytes, key: bytes, payload: bytes) -> None:
-    """The entry of a payload already made (`loaded_beside`)."""
-    _write_parts(path, secret, key, iter((payload,)))
+def _write_beside(
+    path: Path, secret: bytes, key: bytes, digest: Callable[[], str | None], parts: list[bytes]
+) -> None:
+    """The entry of a catalog loaded beside: the child's digest line, then its payload's
+    parts (`loaded_beside`). Not written when its digest did not come (the child lost
+    meanwhile: the next run reads the YAML again)."""
+    known = digest()
+    if known is not None:
+        _write_parts(path, secret, key, iter((known.encode("ascii") + b"\n", *parts)))
 
 
 def _write_parts(path: Path, secret: bytes, key: bytes, parts: Iterator[bytes]) -> None:

@@ -9,8 +9,9 @@ part of planning a no-op, so it is computed once per catalog content:
 - the catalog cache keeps it with its entry, so a catalog read back from the cache never
   computes it again (the entry's key covers everything the digest depends on);
 - `workflow.fetch_and_plan` computes it in the thread that loads the YAML, while the fetch
-  waits on the billing system (or, for a catalog the cache does not hold, the forked
-  child that loads it: `catalog_cache.loaded_beside`).
+  waits on the billing system; for a catalog the cache does not hold, the forked child
+  that loads it computes it once it has sent the catalog (`catalog_cache.loaded_beside`),
+  and this process reads it when it is first asked for (`Catalog.digest_later`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def catalog_digest(catalog: Catalog, chunk: int = CHUNK) -> str:
     """`plan.digest` of the list of every resource's content (see the module docstring),
     remembered on `catalog`."""
     if catalog.known_digest is None:
-        object.__setattr__(catalog, "known_digest", _computed(catalog, chunk))
+        later = catalog.digest_later
+        known = later() if later is not None else None
+        object.__setattr__(catalog, "known_digest", known or _computed(catalog, chunk))
+        object.__setattr__(catalog, "digest_later", None)
     assert catalog.known_digest is not None
     return catalog.known_digest
 
@@ -47,10 +51,9 @@ def _computed(catalog: Catalog, chunk: int) -> str:
 
 
 class Digesting:
-    """`catalog_digest` made a run of resources at a time, the catalog's in order (a
-    catalog read back from a forked child is hashed as its chunks arrive:
-    `catalog_cache.loaded_beside`): the same bytes as `canonical_json(list)` whatever the
-    runs, since each run's text is that list's items without brackets."""
+    """`catalog_digest` made a run of resources at a time, the catalog's in order: the same
+    bytes as `canonical_json(list)` whatever the runs, since each run's text is that list's
+    items without brackets."""
 
     def __init__(self) -> None:
         self._hashed = hashlib.sha256(b"[")

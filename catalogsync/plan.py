@@ -531,17 +531,34 @@ def _pretty(data: Any, level: int) -> str:
     return text.replace("\n", "\n" + _INDENT * level) if level else text
 
 
-def _canonical_list(items: Iterable[Any]) -> Iterator[str]:
-    """`canonical_json(list(items))`, piece by piece."""
-    yield "["
-    for n, item in enumerate(items):
-        yield ("," if n else "") + canonical_json(item)
-    yield "]"
+#: Items `_canonical_list` encodes per call (as `catalog_digest.CHUNK`): a call per change
+#: spent a third of a plan hash's CPU in the call rather than the encoding (41,000 changes
+#: and 41,000 reviews in a cold M plan).
+CANONICAL_BATCH = 1000
+
+
+def _canonical_list(items: Iterable[Any], batch: int | None = None) -> Iterator[str]:
+    """`canonical_json(list(items))`, piece by piece: `batch` items a piece (default
+    `CANONICAL_BATCH`), the list's text without its brackets (the compact form puts exactly
+    "," between items)."""
+    separator = "["
+    iterator = iter(items)
+    while some := list(itertools.islice(iterator, batch or CANONICAL_BATCH)):
+        yield separator + _CANONICAL.encode(some)[1:-1]
+        separator = ","
+    yield "[]" if separator == "[" else "]"
+
+
+# `json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)`
+# made once: `json.dumps` makes this encoder anew on each call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
 
 
 def canonical_json(data: Any) -> str:
     """Compact, key-sorted JSON, the input of every hash."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(data)
 
 
 def digest(data: Any) -> str:

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from itertools import compress, repeat
@@ -83,12 +83,15 @@ def build_plan(desired: Catalog, live: LiveCatalog, options: PlanOptions) -> Pla
         # key up again; otherwise `_deletes` says what is pruned and what is unmanaged.
         if index.duplicates or len(declared) != len(desired) or matched != len(index.by_key):
             deletes, unmanaged = _deletes(index, declared, options, renames)
+    ordered = _order(changes, deletes, declared)
     return Plan(
         backend=options.backend,
         target=options.target,
         target_url=options.target_url,
+        # Asked for last: a catalog just loaded by a forked child may still be hashed
+        # there (`catalog_cache.loaded_beside`).
         catalog_digest=catalog_digest(desired),
-        changes=_order(changes, deletes, declared),
+        changes=ordered,
         unmanaged=tuple(sorted(unmanaged)),
         live_counts=live.count(),
     )
@@ -550,8 +553,18 @@ def _order(
     for change in sorted(upserts, key=lambda c: (c.ref.depth, *ref_order(c.ref))):
         deps = tuple(created[d] for d in by_ref[change.ref].dependencies() if d in created)
         needs[change.ref] = deps
-    for ref in needs:
-        _wave_of(ref, needs, waves)
+    # Shallower objects first: what a change needs has nearly always its wave already, and
+    # is looked up in C (a cold plan's 41,000 creates at M: a Python call per dependency
+    # was a quarter of `_order`); a declared `requires` on a deeper object is recursed.
+    wave_of = waves.__getitem__
+    for ref, deps in needs.items():
+        if not deps:
+            waves.setdefault(ref, 0)
+        elif ref not in waves:
+            try:
+                waves[ref] = 1 + max(map(wave_of, deps))
+            except KeyError:
+                _wave_of(ref, needs, waves)
     first_delete_wave = max(waves.values(), default=-1) + 1
     ordered = [_with_wave(c, waves[c.ref], needs[c.ref]) for c in upserts] + _order_deletes(
         deletes, first_delete_wave
@@ -593,4 +606,19 @@ def _order_deletes(deletes: list[Change], first_wave: int) -> list[Change]:
 
 
 def _with_wave(change: Change, wave: int, depends_on: tuple[Ref, ...]) -> Change:
-    return replace(change, wave=wave, depends_on=depends_on)
+    # `Change(...)` with every field, not `dataclasses.replace`: the same change (its
+    # values' view kept as it is), made in half the time (replace asks each field of the
+    # class again; once per planned object).
+    return Change(
+        action=change.action,
+        ref=change.ref,
+        fields=change.fields,
+        values=change.values,
+        remote_id=change.remote_id,
+        live_fingerprint=change.live_fingerprint,
+        depends_on=depends_on,
+        wave=wave,
+        renamed_from=change.renamed_from,
+        reason=change.reason,
+        protected=change.protected,
+    )

@@ -187,7 +187,8 @@ def _load_with_digest(
     # while this process reads the live one: the YAML's CPU no longer shares this
     # process's interpreter with the read's.
     catalog = load_project_catalog(project, counts_known, write_later, beside=True, abandon=abandon)
-    catalog_digest(catalog)  # remembered on the catalog, for build_plan
+    if catalog.digest_later is None:  # (else the child that loaded it is hashing it)
+        catalog_digest(catalog)  # remembered on the catalog, for build_plan
     return catalog
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from catalogsync import beside, catalog_cache
+from catalogsync import catalog_digest as catalog_digest_module
 from catalogsync.catalog import (
     Catalog,
     Kind,
@@ -30,7 +31,9 @@ from catalogsync.catalog import (
 from catalogsync.catalog_digest import Digesting, catalog_digest
 from catalogsync.config import Project, load_project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
+from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, load_project_catalog, project_catalog_files
+from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.registry import get_format
 
 EXAMPLE = Path(__file__).parents[1] / "catalogs" / "example"
@@ -335,15 +338,86 @@ def test_a_catalog_loaded_beside_equals_the_yaml_with_its_places_and_is_cached(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    _hashed_in_a_child_only(monkeypatch)
     loaded = _beside(project, _in_a_child(project))
     expected = _from_yaml(project)
     assert loaded == expected
     assert [r.location for r in loaded] == [r.location for r in expected]
     assert [_parts(r) for r in loaded] == [_parts(r) for r in expected]
-    assert loaded.known_digest == catalog_digest(expected)  # the child's, not recomputed
+    expected_digest = _whole_digest(expected)
+    assert catalog_digest(loaded) == expected_digest  # the child's, not computed here
+    assert loaded.known_digest == expected_digest and loaded.digest_later is None
     cached = _cached(project)  # the entry, written from the child's payload
-    assert cached == expected and cached.known_digest == loaded.known_digest
+    assert cached == expected and cached.known_digest == expected_digest
     assert [r.location for r in cached] == [r.location for r in expected]
+
+
+def _hashed_in_a_child_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog's digest may be computed in a forked child only (`_whole_digest` aside)."""
+    here = os.getpid()
+    computed = catalog_digest_module._computed
+
+    def hashed(catalog: Catalog, chunk: int) -> str:
+        assert os.getpid() != here, "hashed here, not beside"
+        return computed(catalog, chunk)
+
+    monkeypatch.setattr(catalog_digest_module, "_computed", hashed)
+
+
+def _whole_digest(catalog: Catalog) -> str:
+    """The catalog's digest made here, whatever `_computed` does."""
+    digesting = Digesting()
+    digesting.add(catalog.resources)
+    return digesting.digest()
+
+
+@needs_fork
+def test_a_plan_over_a_catalog_loaded_beside_asks_the_child_for_its_digest_last(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child hashes the catalog after sending it, while this process plans: the plan
+    asks for the digest once its changes are made, and it is the catalog's."""
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    _hashed_in_a_child_only(monkeypatch)
+    later: list[Callable[[], None]] = []
+    files = project_catalog_files(project)
+    loaded = catalog_cache.cached_catalog(
+        project.state_dir,
+        "billingplatform",
+        files,
+        _in_a_child(project),
+        write_later=later.append,
+        beside=True,
+    )
+    assert loaded.known_digest is None and loaded.digest_later is not None
+    plan = build_plan(loaded, LiveCatalog(), PlanOptions(backend="billingplatform"))
+    assert plan.catalog_digest == _whole_digest(_from_yaml(project))
+    assert not _entry(project).exists()
+    later.pop()()  # the entry's write, with the digest the child sent
+    cached = _cached(project)
+    assert cached == loaded and cached.known_digest == plan.catalog_digest
+
+
+@needs_fork
+def test_a_child_lost_after_its_catalog_leaves_the_digest_to_this_process(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog came, its digest did not (the child killed meanwhile): the digest is
+    computed here, the same, and no entry is written (the next run reads the YAML)."""
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    here = os.getpid()
+    computed = catalog_digest_module._computed
+
+    def hashed(catalog: Catalog, chunk: int) -> str:
+        if os.getpid() != here:
+            os._exit(3)  # as if killed once the catalog was sent
+        return computed(catalog, chunk)
+
+    monkeypatch.setattr(catalog_digest_module, "_computed", hashed)
+    loaded = _beside(project, _in_a_child(project))
+    assert loaded == _from_yaml(project)
+    assert catalog_digest(loaded) == _whole_digest(_from_yaml(project))
+    assert not _entry(project).exists()
 
 
 @needs_fork

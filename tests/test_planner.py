@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from catalogsync import plan as plan_module
 from catalogsync.catalog import (
     Kind,
     Ref,
@@ -23,7 +24,7 @@ from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
-from catalogsync.plan import Action, FieldChange, Plan, digest
+from catalogsync.plan import Action, FieldChange, Plan, canonical_json, digest
 from catalogsync.planner import PlanOptions, _deletes, _renames, build_plan, index_live
 from tests.conftest import examples
 from tests.fakes import catalog, live, res
@@ -244,6 +245,64 @@ def test_the_streamed_plan_hash_is_the_digest_of_the_whole_body() -> None:
     assert len(plan.changes) == 3 and plan.unmanaged == (SMS,)
     assert plan.plan_hash == digest(plan._body())
     assert plan_of(catalog()).plan_hash == digest(plan_of(catalog())._body())
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 1000])
+def test_the_plan_hash_made_in_batches_of_changes_is_the_digest_of_the_whole_body(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The changes are encoded `CANONICAL_BATCH` at a time: the same bytes, so the same hash
+    (plan files saved before hold it), wherever the batches end."""
+    monkeypatch.setattr(plan_module, "CANONICAL_BATCH", batch)
+    plan = plan_of(
+        catalog(
+            res(VOICE, rate=Decimal("1.50")),
+            res(product_ref("Größe 'x' \"y\""), rate=Decimal("2"), flag=True, note=None),
+            res(GOLD, currencies=("EUR", "USD")),
+            res(GOLD_VOICE),
+            res(GOLD_VOICE_SMS),
+        ),
+        [live(SMS, "9", rate=Decimal(2))],
+    )
+    assert len(plan.changes) == 5
+    assert plan.plan_hash == digest(plan._body())
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("batch", [1, 2, 3, 4, 6])
+def test_a_canonical_list_in_batches_is_the_whole_lists_text(size: int, batch: int) -> None:
+    items = [
+        {"b": Decimal("1.50"), "a": 'Größe "x"\n'},
+        None,
+        [1, "two", {"z": True, "y": object}],
+        "\u2028",
+        {},
+    ][:size]
+    pieces = list(plan_module._canonical_list(iter(items), batch))
+    assert "".join(pieces) == canonical_json(items)
+    assert len(pieces) == -(-size // batch) + 1  # a piece per batch, and the closing one
+
+
+def test_a_requires_on_a_deeper_object_puts_the_user_in_a_later_wave() -> None:
+    """Waves are found shallow objects first; a package-product that requires a deeper one
+    (a link) waits for it all the same."""
+    silver_sms_voice = package_product_ref("Silver", "SMS", "Voice")
+    linking = Resource(ref=GOLD_VOICE, requires=(silver_sms_voice, GOLD))
+    desired = catalog(
+        res(VOICE),
+        res(SMS),
+        res(GOLD),
+        res(package_ref("Silver")),
+        res(package_product_ref("Silver", "SMS")),
+        res(silver_sms_voice),
+        linking,
+        res(GOLD_VOICE_SMS),
+    )
+    waves = {c.ref.label: (c.wave, set(c.depends_on)) for c in plan_of(desired).changes}
+    assert waves["Silver / SMS / Voice"][0] == 2
+    assert waves["Gold / Voice"] == (3, {GOLD, VOICE, silver_sms_voice})
+    assert waves["Gold / Voice / SMS"][0] == 4
+    assert linking.dependencies() == (GOLD, VOICE, silver_sms_voice)
 
 
 @pytest.mark.parametrize("size", [0, 1, 3])
