@@ -24,6 +24,7 @@ from catalogsync.catalog_cache_keys import MAGIC, counts_hint
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
 from catalogsync.http import HttpClient, HttpSettings
 from catalogsync.logins import EarlyLogin
+from tests.asked_requests import requests_asked
 from tests.test_early_login import LOGIN_PATHS, run, served, write_project
 
 LS_ENV = {"LOGISENSE_CLIENT_ID": DEFAULT_CLIENT_ID}
@@ -32,16 +33,6 @@ LS_ENV = {"LOGISENSE_CLIENT_ID": DEFAULT_CLIENT_ID}
 def test_the_logisense_first_reads_are_the_requests_its_full_read_begins_with() -> None:
     """Every request `fetch_live` sends before its first answer is in, as `HttpClient.request`
     is asked it (what an early read is matched on): exactly `FIRST_READS`."""
-    asked: list[tuple[Any, ...]] = []
-    request = HttpClient.request
-
-    async def recording(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
-        params, headers = kwargs.get("params"), kwargs.get("headers")
-        if kwargs.get("authenticate", True):
-            asked.append(
-                (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
-            )
-        return await request(self, method, path, **kwargs)
 
     async def read() -> None:
         with LogiSenseEmulator() as emulator:
@@ -59,9 +50,7 @@ def test_the_logisense_first_reads_are_the_requests_its_full_read_begins_with() 
             finally:
                 await backend.close()
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(HttpClient, "request", recording)
-        asyncio.run(read())
+    asked = requests_asked(read)
     assert len(FIRST_READS) == 8
     assert asked[: len(FIRST_READS)] and set(asked[: len(FIRST_READS)]) == {
         read.key() for read in FIRST_READS

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +25,7 @@ from catalogsync.catalog import Kind
 from catalogsync.early_login import query_string
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.http import HttpClient, HttpSettings
+from tests.asked_requests import requests_asked
 
 
 @pytest.mark.parametrize("kind", list(Kind))
@@ -40,16 +40,6 @@ def test_the_columns_read_are_id_the_keys_the_mapping_s_fields_and_the_system_on
 def test_the_first_reads_are_the_requests_a_full_read_begins_with() -> None:
     """Every request `fetch_live` sends before its first answer is in, as
     `HttpClient.request` is asked it (what an early read is matched on): `FIRST_READS`."""
-    asked: list[tuple[Any, ...]] = []
-    request = HttpClient.request
-
-    async def recording(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
-        params, headers = kwargs.get("params"), kwargs.get("headers")
-        if kwargs.get("authenticate", True):
-            asked.append(
-                (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
-            )
-        return await request(self, method, path, **kwargs)
 
     async def read() -> None:
         with BillingPlatformEmulator() as emulator:
@@ -66,9 +56,7 @@ def test_the_first_reads_are_the_requests_a_full_read_begins_with() -> None:
             finally:
                 await backend.close()
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(HttpClient, "request", recording)
-        asyncio.run(read())
+    asked = requests_asked(read)
     assert len(FIRST_READS) == 3
     assert set(asked[:3]) == {read.key() for read in FIRST_READS}
 
@@ -129,14 +117,6 @@ def test_with_the_counts_known_the_reads_sent_early_are_the_pages_the_read_asks(
     known: with as many live rows as the catalog holds, the read asks each of them."""
     counts = {"product": 25_000, "package": 30, "package_product": 0}
     live = {"PRODUCT": 25_000, "PACKAGE": 30}
-    asked: list[tuple[Any, ...]] = []
-    request = HttpClient.request
-
-    async def recording(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
-        if kwargs.get("authenticate", True):
-            params = tuple((kwargs.get("params") or {}).items())
-            asked.append((method, path, params, tuple((kwargs.get("headers") or {}).items())))
-        return await request(self, method, path, **kwargs)
 
     async def read() -> None:
         client = BillingPlatformClient(
@@ -153,9 +133,7 @@ def test_with_the_counts_known_the_reads_sent_early_are_the_pages_the_read_asks(
         finally:
             await backend.close()
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(HttpClient, "request", recording)
-        asyncio.run(read())
+    asked = requests_asked(read)
     early = [read.key() for read in first_reads(counts)]
     assert len(early) == 3 + 2  # PRODUCT's pages from 10,000 and 20,000
     assert sorted(early) == sorted(asked)
