@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,8 +24,15 @@ from catalogsync.catalog_digest import catalog_digest
 from catalogsync.config import IgnoreRule, ObjectRule
 from catalogsync.errors import PlanError
 from catalogsync.live import LiveCatalog
-from catalogsync.plan import Action, FieldChange, Plan, canonical_json, digest
-from catalogsync.planner import PlanOptions, _deletes, _renames, build_plan, index_live
+from catalogsync.plan import Action, Change, FieldChange, Plan, canonical_json, digest
+from catalogsync.planner import (
+    PlanOptions,
+    _deletes,
+    _renames,
+    _with_wave,
+    build_plan,
+    index_live,
+)
 from tests.conftest import examples
 from tests.fakes import catalog, live, res
 
@@ -436,3 +443,25 @@ def test_a_plan_of_the_same_keys_is_the_plan_the_live_index_makes(
         assert plan.dumps() == build_plan(desired, current, OPTS).dumps()
     finally:
         planner._paired = indexed
+
+
+def test_with_wave_keeps_every_field_of_a_change_but_its_wave_and_needs() -> None:
+    """`_with_wave` spells each of `Change`'s fields out (faster than `replace`): a field
+    added to `Change` and not to it would be dropped from every planned change."""
+    change = Change(
+        action=Action.DELETE,
+        ref=product_ref("Gold"),
+        fields=(FieldChange("rate", Decimal("1"), None),),
+        values={"rate": Decimal("1")},
+        remote_id="7",
+        live_fingerprint="abc",
+        depends_on=(package_ref("Old"),),
+        wave=9,
+        renamed_from="Silver",
+        reason="pruned",
+        protected=True,
+    )
+    defaults = Change(action=Action.CREATE, ref=product_ref("x"))
+    assert all(getattr(change, f.name) != getattr(defaults, f.name) for f in fields(Change))
+    needs = (package_ref("Gold pack"),)
+    assert _with_wave(change, 3, needs) == replace(change, wave=3, depends_on=needs)
