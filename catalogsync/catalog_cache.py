@@ -51,17 +51,16 @@ from catalogsync.catalog import (
     restored_refs,
     restored_resources,
 )
+
+# Named here too, as they were (`catalog_cache.CACHE_FILE`, `.ENV_SWITCH`).
+from catalogsync.catalog_cache_keys import CACHE_FILE as CACHE_FILE
+from catalogsync.catalog_cache_keys import ENV_SWITCH as ENV_SWITCH
 from catalogsync.catalog_cache_keys import MAC_BYTES as _MAC_BYTES
 from catalogsync.catalog_cache_keys import MAGIC as _MAGIC
 from catalogsync.catalog_cache_keys import entry_key, user_key
 from catalogsync.catalog_digest import catalog_digest
 from catalogsync.errors import CatalogValidationError
 from catalogsync.yamlio import display_path
-
-CACHE_FILE = "catalog.cache"
-#: Set to "0" to neither read nor write the cache.
-ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
-
 
 #: Told how many objects of each kind the catalog holds, as soon as that is known.
 CountsKnown = Callable[[Mapping[Kind, int]], None]

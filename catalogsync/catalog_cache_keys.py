@@ -12,6 +12,10 @@ from pathlib import Path
 import catalogsync
 
 _KEY_BYTES = 32
+#: The entry's file name in a project's state folder, and the variable that turns the cache
+#: off ("0"): here, for `catalog_cache` and for the early login, which must not import it.
+CACHE_FILE = "catalog.cache"
+ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
 #: Written first in every entry (`catalog_cache`): a file that does not start with it is not one.
 MAGIC = b"catalogsync catalog cache 5\n"
 #: The MAC's length, then the key's (`entry_key`), after `MAGIC`.

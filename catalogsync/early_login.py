@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from catalogsync import __version__
-from catalogsync.catalog_cache_keys import counts_hint
+from catalogsync.catalog_cache_keys import CACHE_FILE, ENV_SWITCH, counts_hint
 from catalogsync.http import tls
 from catalogsync.http.settings import HttpSettings
 from catalogsync.logins import EarlyLogin, EarlyRead, LoginRequest
@@ -56,8 +56,6 @@ ACCESS = {"plan": "read", "drift": "read", "export": "read", "apply": "write"}
 _READ_FIRST = frozenset({"plan", "drift", "export"})
 CONFIG_FILE = "catalogsync.yaml"  # config.CONFIG_FILE (that module imports pydantic)
 STATE_DIR = ".catalogsync"  # config.Project.state_dir
-CACHE_FILE = "catalog.cache"  # catalog_cache.CACHE_FILE (that module imports the catalog)
-CACHE_SWITCH = "CATALOGSYNC_CATALOG_CACHE"  # catalog_cache.ENV_SWITCH
 #: The group's options (`catalogsync.cli.cli`) taking a value, and its flags.
 _GROUP_VALUED = ("-C", "--project", "--color")
 _GROUP_FLAGS = ("--debug",)
@@ -380,7 +378,7 @@ class _ReadsOf:
         if session is None:
             return None
         counts = None
-        if self.environ.get(CACHE_SWITCH, "1") != "0":
+        if self.environ.get(ENV_SWITCH, "1") != "0":
             counts = counts_hint(self.project / STATE_DIR / CACHE_FILE)
         reads = self.reads(counts)
         return EarlyReads(reads, session) if reads else None
