@@ -16,7 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SqliteDatabase"]
+__all__ = ["READERS", "SqliteDatabase"]
+
+#: How many `reading()` connections a file database keeps (more reads wait for one): a
+#: fetch asks a few pages at once; each connection keeps its own page cache (up to
+#: `cache_size`), so a handful, warm, rather than one per worker thread.
+READERS = 4
 
 
 class SqliteDatabase:
@@ -31,8 +36,12 @@ class SqliteDatabase:
             self._conn.execute("PRAGMA synchronous=NORMAL")
         with self.transaction():
             self.create_schema()
-        #: A second connection for `reading()` (a file only), made on first use.
-        self._reader: sqlite3.Connection | None = None
+        #: Connections for `reading()` (a file only), each made on first use: up to
+        #: `READERS` reads at once, each on its own (a page of services is not held
+        #: behind a page of package details being built beside it).
+        self._readers: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
+        self._reader_slots = threading.BoundedSemaphore(READERS)
         self._reader_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
@@ -54,23 +63,31 @@ class SqliteDatabase:
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for a large read (a page) that does not hold `lock`: other requests
         (a lookup, a write) are answered while SQLite builds it, as before a page's
-        building moved into SQLite. A file database in WAL mode has a second connection
-        reading in one transaction: one consistent state, the last committed one, as if
-        the read had been served just before a write still under way. In memory there is
-        one connection: the read holds `lock`."""
+        building moved into SQLite. A file database in WAL mode has connections of its own
+        for reads, each reading in one transaction: one consistent state, the last
+        committed one, as if the read had been served just before a write still under way;
+        reads asked together run side by side (SQLite steps without the GIL). In memory
+        there is one connection: the read holds `lock`."""
         if self.path is None:
             with self.lock:
                 yield self._conn
             return
-        with self._reader_lock:
-            if self._reader is None:
-                self._reader = self._connect()
-            reader = self._reader
-            reader.execute("BEGIN")
+        with self._reader_slots:
+            with self._reader_lock:
+                if self._idle:
+                    reader = self._idle.pop()
+                else:
+                    reader = self._connect()
+                    self._readers.append(reader)
             try:
-                yield reader
+                reader.execute("BEGIN")
+                try:
+                    yield reader
+                finally:
+                    reader.execute("COMMIT")
             finally:
-                reader.execute("COMMIT")
+                with self._reader_lock:
+                    self._idle.append(reader)
 
     def prepare(self, conn: sqlite3.Connection) -> None:
         """Set the connection up before the schema (e.g. register SQL functions)."""
@@ -82,8 +99,8 @@ class SqliteDatabase:
         """Close the connection (idempotent)."""
         with self.lock, self._reader_lock:
             self._conn.close()
-            if self._reader is not None:
-                self._reader.close()
+            for reader in self._readers:
+                reader.close()
 
     # -- transactions --------------------------------------------------------------------
 

@@ -56,3 +56,39 @@ def test_in_memory_the_read_holds_the_lock_on_the_one_connection() -> None:
         other.join()
         assert acquired == [False]
     db.close()
+
+
+def test_a_read_is_not_held_behind_another_read_under_way(tmp_path: Path) -> None:
+    # a page of services is answered while a page of package details is being built
+    db = Numbers(tmp_path / "n.sqlite3")
+    db.insert_row("N", {"n": 1})
+    reading, done = threading.Event(), threading.Event()
+
+    def long_read() -> None:
+        with db.reading() as conn:
+            conn.execute('SELECT COUNT(*) FROM "N"').fetchone()
+            reading.set()
+            done.wait(10)
+
+    other = threading.Thread(target=long_read)
+    other.start()
+    try:
+        assert reading.wait(10)
+        answered: list[int] = []
+        second = threading.Thread(target=lambda: answered.append(_count(db)))
+        second.start()
+        second.join(5)
+        assert answered == [1]
+    finally:
+        done.set()
+        other.join(10)
+    db.close()
+
+
+def test_reads_reuse_their_connections(tmp_path: Path) -> None:
+    db = Numbers(tmp_path / "n.sqlite3")
+    for _ in range(3):
+        with db.reading() as first, db.reading() as second:
+            assert first is not second
+    assert len(db._readers) == 2
+    db.close()
