@@ -122,7 +122,13 @@ class Handlers:
             with self.db.reading() as conn:
                 total = pages.count(conn, resource, query) if counted else None
                 json = pages.page_items_json(
-                    conn, resource, query, limit=size, offset=offset, detail=detail
+                    conn,
+                    resource,
+                    query,
+                    limit=size,
+                    offset=offset,
+                    detail=detail,
+                    odd_columns=lambda: self.db.odd_columns,
                 )
             items = msgspec.Raw(json.encode("utf-8"))
         else:

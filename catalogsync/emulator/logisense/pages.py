@@ -14,19 +14,24 @@ It would spell only floats and blobs otherwise, which no field of these resource
 (`validation` refuses them); should one be stored anyway, the SQL function `ls_json`
 (`store.Database.prepare`: Python, called only for such a value) writes it as
 `encode_json` does. Booleans are stored as 0/1 and shown as `bool(value)`, as
-`Database._record` does.
+`Database._record` does. The check per value (`store.odd_value`) is made only in the
+columns that may hold such a value (`Database.odd_columns`: every column in memory).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Collection
 
 from catalogsync.emulator.logisense.schema import RESOURCES, Kind, Resource, companion_name
-from catalogsync.emulator.logisense.store import Query
+from catalogsync.emulator.logisense.store import Query, odd_value
 from catalogsync.emulator.logisense.views import OWNED, OWNER_ID, OWNER_NAME
 from catalogsync.http.tables import encode_json
 
 __all__ = ["count", "page_items_json"]
+
+#: `Database.odd_columns`: the (table, column) pairs to guard; None: every one.
+Odd = Collection[tuple[str, str]] | None
 
 
 def count(conn: sqlite3.Connection, resource: Resource, query: Query) -> int:
@@ -45,22 +50,27 @@ def page_items_json(
     limit: int,
     offset: int,
     detail: bool,
+    odd_columns: Callable[[], Odd],
 ) -> str:
     """The JSON array of one page's items, as `encode_json(Views.read(...).build())`, read
-    on `conn` (`Database.reading()`: the page and its children in one transaction)."""
+    on `conn` (`Database.reading()`: the page and its children in one transaction);
+    `odd_columns`: `Database.odd_columns`' value."""
     select = f'SELECT "identity" FROM "{resource.table}"'
     if query.where:
         select += f" WHERE {query.where}"
     select += f" ORDER BY {query.order} LIMIT ? OFFSET ?"
     ids = [row[0] for row in conn.execute(select, [*query.params, limit, offset])]
+    # Asked once the transaction reads (its snapshot is then fixed): a write committed
+    # before it had reported its odd values before its commit.
+    odd = odd_columns()
     # The page's order is the query's; the items are then read by identity (the SQL below
     # joins other tables, whose columns the query's unqualified names would clash with).
-    items_sql = _items_sql(resource, "identity", in_detail=False)
+    items_sql = _items_sql(resource, "identity", odd, in_detail=False)
     by_id = dict(conn.execute(items_sql, [_ids(ids)]).fetchall())
     if not detail:
         return "[" + ",".join([by_id[i] for i in ids]) + "]"
     children = [
-        (_key(child.collection), _children(conn, child, ids))
+        (_key(child.collection), _children(conn, child, ids, odd))
         for child in RESOURCES.values()
         if child.parent == resource.key and child.collection is not None
     ]
@@ -75,20 +85,20 @@ def page_items_json(
 
 
 def _children(
-    conn: sqlite3.Connection, child: Resource, parents: list[int]
+    conn: sqlite3.Connection, child: Resource, parents: list[int], odd: Odd
 ) -> dict[int, list[str]]:
     """Each parent's children's items, in identity order (as `Database.where_in`)."""
     found: dict[int, list[str]] = {}
-    sql = _items_sql(child, "packageId", in_detail=True)
+    sql = _items_sql(child, "packageId", odd, in_detail=True)
     for parent, text in conn.execute(sql, [_ids(parents)]):
         found.setdefault(parent, []).append(text)
     return found
 
 
-def _items_sql(resource: Resource, key: str, *, in_detail: bool) -> str:
+def _items_sql(resource: Resource, key: str, odd: Odd, *, in_detail: bool) -> str:
     """(`key`, item JSON) of each record whose `key` is in a JSON array of ids (the one
     parameter), ordered by `key` then identity: `key`'s index order, so nothing is sorted."""
-    shown, joins = _item(resource, in_detail=in_detail)
+    shown, joins = _item(resource, odd, in_detail=in_detail)
     pairs = ", ".join(f"{_literal(name)}, {value}" for name, value in shown.items())
     return (
         f'SELECT t."{key}", json_object({pairs}) FROM "{resource.table}" AS t {joins} '
@@ -96,27 +106,33 @@ def _items_sql(resource: Resource, key: str, *, in_detail: bool) -> str:
     )
 
 
-def _item(resource: Resource, *, in_detail: bool) -> tuple[dict[str, str], str]:
+def _item(resource: Resource, odd: Odd, *, in_detail: bool) -> tuple[dict[str, str], str]:
     """What `views._one` shows of a record (alias `t`): key -> SQL value, in its order (a
     key set twice keeps its first place, as in a dict), and the LEFT JOINs of the records
     it names (by primary key: at most one row each; a join costs a fraction of a
     correlated subquery per row)."""
     joins: list[str] = []
+    tables = {"t": resource.table}
 
     def join(table: str, on: str) -> str:
         alias = f"r{len(joins)}"
         joins.append(f'LEFT JOIN "{table}" AS {alias} ON {on.format(alias)}')
+        tables[alias] = table
         return alias
+
+    def value(kind: Kind, alias: str, name: str) -> str:
+        guarded = odd is None or (tables[alias], name) in odd
+        return _value(kind, f'{alias}."{name}"', guarded=guarded)
 
     shown: dict[str, str] = {"identity": 't."identity"'}
     for field in resource.fields:
         column = f't."{field.name}"'
-        shown[field.name] = _value(field.kind, column)
+        shown[field.name] = value(field.kind, "t", field.name)
         if field.name.endswith("Id"):
             name = "NULL"
             if field.ref is not None:
                 ref = join(RESOURCES[field.ref].table, '{}."identity" = ' + column)
-                name = _value(Kind.STRING, f'{ref}."name"')
+                name = value(Kind.STRING, ref, "name")
             shown[companion_name(field.name)] = name
     if resource.key == "Service":
         # `_one`: the base type comes from the service type; no name unless the type
@@ -126,36 +142,35 @@ def _item(resource: Resource, *, in_detail: bool) -> tuple[dict[str, str], str]:
             "ServiceBaseType",
             f'{{0}}."identity" = {kind}."serviceBaseTypeId" AND {kind}."serviceBaseTypeId"',
         )
-        shown["serviceBaseTypeId"] = _value(Kind.INT, f'{kind}."serviceBaseTypeId"')
-        shown["serviceBaseTypeName"] = _value(Kind.STRING, f'{base}."name"')
+        shown["serviceBaseTypeId"] = value(Kind.INT, kind, "serviceBaseTypeId")
+        shown["serviceBaseTypeName"] = value(Kind.STRING, base, "name")
         shown["taxCodeId"] = "NULL"
     if resource.key == "PackageCurrency" and in_detail:
         currency = join("Currency", '{}."identity" = t."currencyId"')
-        shown["currencyCode"] = _value(Kind.STRING, f'{currency}."code"')
+        shown["currencyCode"] = value(Kind.STRING, currency, "code")
     if resource.key in OWNED:
         shown["ownerId"] = str(int(OWNER_ID))
         shown["ownerName"] = _literal(OWNER_NAME)
     if resource.shows_created:
-        shown["created"] = _value(Kind.STRING, 't."created"')
+        shown["created"] = value(Kind.STRING, "t", "created")
     if resource.has_updated:
-        shown["updated"] = _value(Kind.STRING, 't."updated"')
+        shown["updated"] = value(Kind.STRING, "t", "updated")
     if resource.key == "Package":
         shown["id"] = 't."identity"'
     return shown, " ".join(joins)
 
 
-def _value(kind: Kind, column: str) -> str:
-    """A column's value as `json_object` should write it (see the module's docstring)."""
+def _value(kind: Kind, column: str, *, guarded: bool) -> str:
+    """A column's value as `json_object` should write it (see the module's docstring);
+    `guarded`: the column may hold an odd value (`odd_value`), spelled by `ls_json`."""
     if kind is Kind.BOOL:
-        return (
-            f"CASE WHEN typeof({column}) NOT IN ('integer', 'null') "
-            f"THEN json(ls_json({column}, 1)) WHEN {column} IS NULL THEN NULL "
-            f"WHEN {column} THEN json('true') ELSE json('false') END"
-        )
-    # INTEGER / REAL columns may hold a float; TEXT ones turn numbers into text. A blob
-    # could be stored in any.
-    odd = "('real', 'blob')" if kind in (Kind.INT, Kind.NUMBER) else "('blob')"
-    return f"CASE WHEN typeof({column}) IN {odd} THEN json(ls_json({column}, 0)) ELSE {column} END"
+        flag = f"WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') ELSE json('false')"
+        if not guarded:
+            return f"CASE {flag} END"
+        return f"CASE WHEN {odd_value(kind, column)} THEN json(ls_json({column}, 1)) {flag} END"
+    if not guarded:
+        return column
+    return f"CASE WHEN {odd_value(kind, column)} THEN json(ls_json({column}, 0)) ELSE {column} END"
 
 
 def _ids(ids: list[int]) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from catalogsync.emulator.logisense.schema import LOOKUP_SEED, RESOURCES, Kind, Resource
 from catalogsync.emulator.sqlite import SqliteDatabase
 from catalogsync.http.tables import encode_json
 
-__all__ = ["SYSTEM_COLUMNS", "Database", "Query", "Record"]
+__all__ = ["SYSTEM_COLUMNS", "Database", "Query", "Record", "odd_value"]
 
 #: A stored record: column -> value (booleans as bool).
 Record = dict[str, Any]
@@ -46,14 +47,73 @@ class Query:
         self.where, self.params, self.order = where, tuple(params), order
 
 
+def odd_value(kind: Kind, value: str) -> str:
+    """SQL that is true when `value`, a stored value of a `kind` field, is one `json_object`
+    would not spell as `encode_json` does (`pages`): a float or a blob, or in a flag
+    anything but an integer or NULL. No API write stores one (`validation`)."""
+    if kind is Kind.BOOL:
+        return f"typeof({value}) NOT IN ('integer', 'null')"
+    # INTEGER / REAL columns may hold a float; TEXT ones turn numbers into text. A blob
+    # could be stored in any.
+    odd = "('real', 'blob')" if kind in (Kind.INT, Kind.NUMBER) else "('blob')"
+    return f"typeof({value}) IN {odd}"
+
+
 class Database(SqliteDatabase):
     """The emulator's SQLite state. `db=None` keeps it in memory."""
+
+    def __init__(self, db: str | Path | None = None) -> None:
+        #: The (table, column) pairs that may hold an odd value (`odd_value`) in a file
+        #: database: found when it is opened, then added by a trigger as one is written,
+        #: through the one connection every write uses (a write rolled back leaves its
+        #: pair: the page's guard is then kept, not needed). `pages` guards only these
+        #: columns: the guard per value is ~0.3 s of a page of 5,000 package details at L.
+        #: Replaced, never changed in place (a page reads it in another thread). None in
+        #: memory (tests' small databases): every column guarded, no triggers to make
+        #: (~10 ms a database).
+        self.odd_columns: frozenset[tuple[str, str]] | None = None
+        super().__init__(db)
+        if self.path is not None:
+            with self.lock:
+                self._watch_odd_values()
 
     def prepare(self, conn: sqlite3.Connection) -> None:
         # `ls_json(value, flag)`: a value as `encode_json` writes it (of `bool(value)` with
         # a flag), for the pages SQLite writes as JSON (`pages`): called only for a float
         # or a blob, which `json_object` would spell otherwise.
         conn.create_function("ls_json", 2, _ls_json, deterministic=True)
+        # `ls_odd(table, column)`: the triggers of `_watch_odd_values` report one
+        conn.create_function("ls_odd", 2, self._saw_odd_value)
+
+    def _saw_odd_value(self, table: str, column: str) -> None:
+        if self.odd_columns is not None:
+            self.odd_columns = self.odd_columns | {(table, column)}
+
+    def _watch_odd_values(self) -> None:
+        """Triggers on every table (TEMP: on this connection, the writers', not in the
+        file) that report each odd value written, then one scan for those already
+        stored (a file made elsewhere or by an older emulator)."""
+        found: set[tuple[str, str]] = set()
+        for resource in RESOURCES.values():
+            table = resource.table
+            columns = [*((f.name, f.kind) for f in resource.fields)]
+            columns += [("created", Kind.STRING), ("updated", Kind.STRING)]
+            for event in ("INSERT", "UPDATE"):
+                reports = " ".join(
+                    f"SELECT ls_odd({_literal(table)}, {_literal(name)}) "
+                    f"WHERE {odd_value(kind, f'NEW.{_quoted(name)}')};"
+                    for name, kind in columns
+                )
+                any_odd = " OR ".join(odd_value(k, f"NEW.{_quoted(n)}") for n, k in columns)
+                self._conn.execute(
+                    f"CREATE TEMP TRIGGER IF NOT EXISTS "
+                    f"{_quoted(f'ls_odd_{event.lower()}_{table}')} AFTER {event} ON "
+                    f"main.{_quoted(table)} FOR EACH ROW WHEN {any_odd} BEGIN {reports} END"
+                )
+            flags = ", ".join(f"max({odd_value(k, _quoted(n))})" for n, k in columns)
+            row = self._conn.execute(f"SELECT {flags} FROM {_quoted(table)}").fetchone()
+            found |= {(table, name) for (name, _), odd in zip(columns, row, strict=True) if odd}
+        self.odd_columns = frozenset(found)
 
     def create_schema(self) -> None:
         for resource in RESOURCES.values():
@@ -173,6 +233,16 @@ class Database(SqliteDatabase):
             if record[name] is not None:
                 record[name] = bool(record[name])
         return record
+
+
+def _quoted(name: str) -> str:
+    """An SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _ls_json(value: Any, flag: int) -> str:

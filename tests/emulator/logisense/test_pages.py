@@ -34,9 +34,18 @@ def ls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogiSenseEmul
     emu.close()
 
 
-@pytest.fixture
-def catalog(ls: LogiSenseEmulator) -> LogiSenseEmulator:
-    """Services and packages with every child collection, awkward values and odd rows."""
+@pytest.fixture(params=["odd values", "no odd value"])
+def catalog(request: pytest.FixtureRequest, ls: LogiSenseEmulator) -> LogiSenseEmulator:
+    """Services and packages with every child collection, awkward values and odd rows;
+    with values no API write stores, and without (then a file database's pages check no
+    value for them: `Database.odd_columns`)."""
+    _awkward_catalog(ls)
+    if request.param == "odd values":
+        _odd_values(ls)
+    return ls
+
+
+def _awkward_catalog(ls: LogiSenseEmulator) -> None:
     services = [
         ls.create("Service", name=f"{AWKWARD} {i}", serviceTypeId=1 + i % 2)["identity"]
         for i in range(4)
@@ -71,6 +80,19 @@ def catalog(ls: LogiSenseEmulator) -> LogiSenseEmulator:
     ls.create("Package", name="empty")
     with ls.db.transaction():
         conn = ls.db._conn
+        conn.execute(
+            'UPDATE "PackageService" SET "maximumInstances" = 3, "termId" = 12 '
+            'WHERE "identity" % 2 = 0'
+        )
+        conn.execute(
+            'UPDATE "ServiceType" SET "serviceBaseTypeId" = 0 WHERE "name" = ?', ("no base",)
+        )
+
+
+def _odd_values(ls: LogiSenseEmulator) -> None:
+    """Values no API write stores, written straight into the database."""
+    with ls.db.transaction():
+        conn = ls.db._conn
         conn.execute('UPDATE "Service" SET "usageFrequency" = 2.5 WHERE "name" = ?', ("plain",))
         conn.execute(
             'UPDATE "Service" SET "generalLedgerId" = 1.5e300 WHERE "name" = ?', ("plain",)
@@ -80,13 +102,10 @@ def catalog(ls: LogiSenseEmulator) -> LogiSenseEmulator:
         conn.execute('UPDATE "Service" SET "description" = x\'00ff\' WHERE "name" = \'plain\'')
         conn.execute('UPDATE "Service" SET "serviceTypeId" = 99999 WHERE "name" = ?', ("baseless",))
         conn.execute(
-            'UPDATE "PackageService" SET "maximumInstances" = 3, "termId" = 12 '
-            'WHERE "identity" % 2 = 0'
+            'UPDATE "PackageService" SET "maximumInstances" = 2.5 WHERE "identity" % 3 = 0'
         )
-        conn.execute(
-            'UPDATE "ServiceType" SET "serviceBaseTypeId" = 0 WHERE "name" = ?', ("no base",)
-        )
-    return ls
+        conn.execute('UPDATE "PackageFrequency" SET "isActive" = \'yes\' WHERE "identity" % 2 = 0')
+        conn.execute('UPDATE "ServiceType" SET "serviceBaseTypeId" = 1.5 WHERE "identity" = 1')
 
 
 def _answer(
@@ -136,3 +155,48 @@ def test_the_package_detail_page_over_http_holds_what_the_renderer_shows(
         2,
         0,
     ]
+
+
+def test_a_file_database_knows_which_columns_hold_odd_values(tmp_path: Path) -> None:
+    ls = LogiSenseEmulator(db=tmp_path / "ls.sqlite3")
+    _awkward_catalog(ls)
+    assert ls.db.odd_columns == frozenset()
+    _odd_values(ls)
+    odd = frozenset(
+        {
+            ("Service", "usageFrequency"),
+            ("Service", "generalLedgerId"),
+            ("Service", "isTaxExempt"),
+            ("Service", "isTaxInclusive"),
+            ("Service", "description"),
+            ("PackageService", "maximumInstances"),
+            ("PackageFrequency", "isActive"),
+            ("ServiceType", "serviceBaseTypeId"),
+        }
+    )
+    assert ls.db.odd_columns == odd
+    # a write rolled back keeps its column guarded (a page checks it for nothing)
+    with pytest.raises(RuntimeError), ls.db.transaction():
+        ls.db._conn.execute('UPDATE "Package" SET "name" = x\'00\'')
+        raise RuntimeError
+    assert ls.db.odd_columns == odd | {("Package", "name")}
+    ls.close()
+    # opened again: what the file holds (the triggers lived on the closed connection)
+    again = LogiSenseEmulator(db=tmp_path / "ls.sqlite3")
+    assert again.db.odd_columns == odd
+    again.close()
+
+
+def test_a_page_built_before_an_odd_value_is_written_and_one_after_are_both_right(
+    tmp_path: Path,
+) -> None:
+    ls = LogiSenseEmulator(db=tmp_path / "ls.sqlite3")
+    _awkward_catalog(ls)
+    for odd in (False, True):
+        if odd:
+            _odd_values(ls)
+        for key in ("Service", "Package"):
+            for detail in (False, True):
+                expected = _answer(ls, key, Query(), 10_000, 1, detail, text=False)
+                assert _answer(ls, key, Query(), 10_000, 1, detail, text=True) == expected
+    ls.close()
