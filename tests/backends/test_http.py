@@ -652,3 +652,31 @@ def test_refused_base_urls(url: str, transport: bool) -> None:
 def test_settings_are_validated(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="invalid HTTP settings"):
         HttpSettings(**bad)
+
+
+class _ClosingTransport(httpx.MockTransport):
+    """A mock transport that remembers being closed."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda request: ok())
+        self.closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+def _client_over(transport: httpx.AsyncBaseTransport) -> HttpClient:
+    settings = HttpSettings(rate_limit_per_second=0)
+    return HttpClient(BASE, settings=settings, transport=transport, rng=random.Random(7))
+
+
+async def test_a_client_closes_httpx_only_once_it_sent_through_it() -> None:
+    """A client that sent nothing through httpx (a command whose every answer came early)
+    leaves its pool, which holds no connection, as it is: closing it imported anyio's
+    asyncio back end for nothing. One that sent closes it, as always."""
+    idle, used = _ClosingTransport(), _ClosingTransport()
+    async with _client_over(idle):
+        pass
+    async with _client_over(used) as client:
+        await client.request("GET", "/x", idempotent=True)
+    assert (idle.closed, used.closed) == (0, 1)
