@@ -68,7 +68,12 @@ class StagedCheck:
         live: LiveCatalog,
         options: PlanOptions,
     ) -> StagedCheck:
-        links = _links(chosen, fmt)
+        # What the loader gives as each exported object's `requires`: the format's
+        # `linked_refs` of the link fields written, which are the live ones
+        # (`export_fields` leaves out only empty values; were it otherwise, `file_ok`
+        # would find the difference and the whole check would run). The choice worked
+        # them out of the same records with the same format (`Chosen.links`).
+        links = chosen.links
         declared: Sequence[Resource] = kept
         if any(resource.renamed_from for resource in kept):  # (their renames need every key)
             declared = [*kept, *_stand_ins(chosen.groups, links)]
@@ -98,24 +103,6 @@ class StagedCheck:
         if linked or any(map(_RENAMED_FROM, resources)):
             return False
         return not self.upserts(resources)
-
-
-def _links(chosen: Chosen, fmt: CatalogFormat) -> dict[Ref, tuple[Ref, ...]]:
-    """What the objects that link anything link to: what the loader gives as their
-    `requires`, the format's `linked_refs` of the link fields written, which are the live
-    ones (`export_fields` leaves out only empty values; were it otherwise, `file_ok` would
-    find the difference and the whole check would run). Only a record holding a link field
-    can link anything, and the records are walked in order, not looked up (see
-    `exporter._needs_chosen`)."""
-    names = frozenset(fmt.link_fields)
-    if not names:
-        return {}
-    links = {}
-    for ref, record in chosen.live.items():
-        fields = record.fields
-        if not names.isdisjoint(fields) and (linked := fmt.linked_refs(fields)):
-            links[ref] = linked
-    return links
 
 
 def _stand_ins(

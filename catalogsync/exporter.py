@@ -80,6 +80,10 @@ class Chosen:
     #: loads the files back instead, see `choose_export`).
     checked: bool
     live: Mapping[Ref, LiveResource] = field(repr=False)
+    #: What each live object that links anything links to (`CatalogFormat.linked_refs`
+    #: of its record; absent: it links nothing), worked out once for the choice and
+    #: handed on to the proof (`export_check`), which needs the same of the same records.
+    links: Mapping[Ref, tuple[Ref, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def refs(self) -> tuple[Ref, ...]:
@@ -113,9 +117,9 @@ def choose_export(
     """
     known = frozenset(declared)
     if checked:
-        by_ref, chosen, added, skipped = _choose(live, fmt, selection, known, links=fmt)
+        by_ref, chosen, added, skipped, links = _choose(live, fmt, selection, known, links=fmt)
     else:
-        by_ref, chosen, added, skipped = _choose(live, None, selection, known, links=fmt)
+        by_ref, chosen, added, skipped, links = _choose(live, None, selection, known, links=fmt)
         if len(chosen) == len(by_ref):  # everything is exported (`chosen` is within `by_ref`)
             rest = []
         else:
@@ -125,7 +129,7 @@ def choose_export(
             return choose_export(
                 live, fmt, selection=selection, split_by=split_by, declared=known, checked=True
             )
-    return Chosen(_group(chosen, split_by), added, skipped, checked, by_ref)
+    return Chosen(_group(chosen, split_by), added, skipped, checked, by_ref, links)
 
 
 def export_texts(
@@ -159,8 +163,15 @@ def _choose(
     already: frozenset[Ref],
     *,
     links: CatalogFormat,
-) -> tuple[dict[Ref, LiveResource], list[Ref], list[Ref], list[tuple[Ref, str]]]:
-    """(live by key, the keys to export in order, the added dependencies, the skipped).
+) -> tuple[
+    dict[Ref, LiveResource],
+    list[Ref],
+    list[Ref],
+    list[tuple[Ref, str]],
+    dict[Ref, tuple[Ref, ...]],
+]:
+    """(live by key, the keys to export in order, the added dependencies, the skipped,
+    what each live object that links anything links to).
 
     `fmt` refuses what a catalog file cannot declare (None: nothing is refused); `links`
     says what each object links to (its dependencies beyond those its key implies).
@@ -170,10 +181,28 @@ def _choose(
         chosen = {ref for ref in by_ref if selection.selects(ref) and ref not in already}
     else:  # everything (the usual export): no selector to ask 40,000 times
         chosen = set(by_ref).difference(already)
-    added = _dependencies(chosen, by_ref, already, skipped, links)
+    linked = _linked(by_ref, links)
+    added = _dependencies(chosen, by_ref, already, skipped, links, linked)
     # `by_ref` is in order, and holds every chosen object (added ones too)
     ordered = list(by_ref) if len(chosen) == len(by_ref) else [r for r in by_ref if r in chosen]
-    return by_ref, ordered, sorted(added, key=ref_order), skipped
+    return by_ref, ordered, sorted(added, key=ref_order), skipped, linked
+
+
+def _linked(by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat) -> dict[Ref, tuple[Ref, ...]]:
+    """What each record that links anything links to: the format's `linked_refs` of its
+    fields. Only a record holding a link field can link anything, and the records are
+    walked in order, not looked up (150,000 package-products at L: a look-up by `Ref`
+    hashes its key tuple each time)."""
+    names = frozenset(fmt.link_fields)
+    if not names:
+        return {}
+    linked_refs = fmt.linked_refs
+    links = {}
+    for ref, record in by_ref.items():
+        fields = record.fields
+        if not names.isdisjoint(fields) and (linked := linked_refs(fields)):
+            links[ref] = linked
+    return links
 
 
 def _exportable(
@@ -271,9 +300,11 @@ def _dependencies(
     already: frozenset[Ref],
     skipped: list[tuple[Ref, str]],
     links: CatalogFormat,
+    linked: Mapping[Ref, tuple[Ref, ...]],
 ) -> list[Ref]:
-    """Objects the chosen ones need that are neither chosen nor declared (added to `chosen`)."""
-    if _needs_chosen(chosen, by_ref, links):
+    """Objects the chosen ones need that are neither chosen nor declared (added to `chosen`);
+    `linked` is `_linked(by_ref, links)`."""
+    if _needs_chosen(chosen, by_ref, linked):
         return []  # the usual case: nothing to add, nothing to leave out
     added: list[Ref] = []
     # In key order (popped from the end): what is left out, and the order it is told in,
@@ -307,12 +338,12 @@ def _dependencies(
 
 
 def _needs_chosen(
-    chosen: set[Ref], by_ref: Mapping[Ref, LiveResource], links: CatalogFormat
+    chosen: set[Ref], by_ref: Mapping[Ref, LiveResource], linked: Mapping[Ref, tuple[Ref, ...]]
 ) -> bool:
     """Whether everything the chosen objects need is chosen too: what `_needs` finds, told
     from the keys without making a `Ref` per need (three per package-product), each kind's
-    keys compared as sets, and the records walked in `by_ref`'s order rather than looked up
-    (150,000 package-products at L: a look-up by `Ref` hashes its key tuple each time)."""
+    keys compared as sets; `linked` is what each record that links anything links to
+    (`_linked`: only those can need more than their keys imply)."""
     everything = len(chosen) == len(by_ref)  # (`chosen` is within `by_ref`)
     refs = list(by_ref) if everything else [ref for ref in by_ref if ref in chosen]
     keys: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
@@ -327,19 +358,9 @@ def _needs_chosen(
         and {key[:-1] for key in nested if len(key) > 2} <= nested
     ):
         return False
-    # Only a record holding a link field can link anything (`CatalogFormat.linked_refs`).
-    link_names = frozenset(links.link_fields)
-    if not link_names:
-        return True
-    records = by_ref.values() if everything else [by_ref[ref] for ref in refs]
-    for record in records:
-        fields = record.fields
-        if fields.keys().isdisjoint(link_names):  # (C-level: tries the link names)
-            continue
-        linked = links.linked_refs(fields)
-        if linked and not chosen.issuperset(linked):
-            return False
-    return True
+    if everything:
+        return all(map(chosen.issuperset, linked.values()))
+    return all(chosen.issuperset(refs) for ref, refs in linked.items() if ref in chosen)
 
 
 def _needs(ref: Ref, by_ref: Mapping[Ref, LiveResource], fmt: CatalogFormat) -> tuple[Ref, ...]:
