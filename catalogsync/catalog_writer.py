@@ -42,6 +42,9 @@ class CatalogWriter:
         # Each distinct scalar's text (None: not on one line), by its type, then by value:
         # `True`, `1` and `Decimal(1)` are equal keys, each type writes them its own way.
         self._scalars: dict[type, dict[Any, str | None]] = {}
+        # Numbers that equal others written differently (`Decimal("1.20")` and `"1.2"`,
+        # `-0` and `0`), by their type and their own digits instead (never in `_scalars`).
+        self._numbers: dict[tuple[type, str], str | None] = {}
         #: The mapping keys seen so far that are written plain (a catalog has a few dozen).
         self._keys: set[str] = set()
 
@@ -138,6 +141,15 @@ class CatalogWriter:
         """How `value` is written (each distinct one worked out once: a product's name
         recurs in every package-product of it, statuses and quantities everywhere)."""
         kind = type(value)
+        if kind is Decimal or kind is float:
+            key = (kind, str(value))
+            try:
+                text = self._numbers[key]
+            except KeyError:
+                text = self._numbers[key] = _scalar_text(value)
+            if text is None:
+                raise _Whole
+            return text
         known = self._scalars.get(kind)
         if known is None:
             known = self._scalars[kind] = {}

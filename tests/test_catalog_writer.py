@@ -121,6 +121,19 @@ def test_one_writer_writes_equal_scalars_of_different_types_each_their_own_way()
         assert writer.text(document) == dump_yaml(document)
 
 
+def test_one_writer_writes_equal_decimals_of_different_digits_each_their_own_way() -> None:
+    # Decimal("1.20") == Decimal("1.2") and Decimal("-0") == Decimal("0") (and hash alike),
+    # but `dump_yaml` writes "1.20", "1.2", "-0", "0": remembered by value, the second was
+    # written as the first, so a file's text hung on what its process had written before
+    # (an export's files are shared out between two processes).
+    values = [Decimal("1.20"), Decimal("1.2"), Decimal("1.200"), Decimal("-0"), Decimal("0")]
+    for order in (values, values[::-1]):
+        writer = CatalogWriter()
+        for value in order:
+            document = {"products": [{"name": "A", "rate": value, "w": [value]}]}
+            assert writer.text(document) == dump_yaml(document)
+
+
 def test_documents_it_does_not_lay_out_at_all_are_dump_yaml_s() -> None:
     documents: list[Any] = [{}, {"products": []}, {"products": {"a": 1}}, {"products": [1, 2]}]
     for document in documents:
