@@ -315,6 +315,11 @@ class Plan:
             sha.update(chunk.encode())
         return "sha256:" + sha.hexdigest()
 
+    def hash_known(self, plan_hash: str) -> None:
+        """Take `plan_hash` as this plan's `plan_hash`: worked out from this very plan by a
+        forked copy of this process (`cli.first_wave`), so not computed here again."""
+        self.__dict__["plan_hash"] = plan_hash
+
     def _canonical_chunks(self) -> Iterator[str]:
         head = self._body_without_changes(review_changes=False)
         keys = sorted([*head, "changes"])

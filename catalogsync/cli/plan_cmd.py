@@ -11,7 +11,7 @@ import click
 
 from catalogsync import collector
 from catalogsync.aio import run_main
-from catalogsync.cli import Context, cli
+from catalogsync.cli import Context, cli, first_wave
 from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import (
     output_format_option,
@@ -228,8 +228,9 @@ def apply(
                 _confirm(chosen)
             del desired  # the catalog is planned and guarded: not held through the writes
             # The plan hash the report carries and the catalog cache's new entry are CPU
-            # work nobody reads before the end: done in a worker thread while the first
-            # wave's requests wait on the network.
+            # work nobody reads before the end: done while the first wave's requests wait
+            # on the network, from a worker thread (the hash in a forked child when one
+            # can help: `first_wave`).
             preparing = asyncio.ensure_future(
                 asyncio.to_thread(_while_the_first_wave_waits, chosen, cache_writes)
             )
@@ -284,7 +285,7 @@ def apply(
 
 
 def _while_the_first_wave_waits(chosen: Plan, cache_writes: list[Callable[[], None]]) -> None:
-    chosen.plan_hash  # noqa: B018 (computed and cached on the plan)
+    first_wave.prepare(chosen)  # the plan hash
     _written(cache_writes)
 
 
