@@ -285,6 +285,10 @@ NOT_ATTEMPTED = "not attempted"
 
 def _runnable(changes: tuple[Change, ...], results: dict[Ref, ChangeResult]) -> list[Change]:
     """The wave's changes whose dependencies succeeded; the others are recorded as skipped."""
+    if all(r.outcome is Outcome.SUCCEEDED and r.remote_id is not None for r in results.values()):
+        # Nothing done so far can block a change (`_blocker`): a cold apply's every wave,
+        # told without a call per change (41,000 at M, 205,000 at L).
+        return list(changes)
     runnable: list[Change] = []
     for change in changes:
         blocker = _blocker(change, results)

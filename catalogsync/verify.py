@@ -85,6 +85,10 @@ class InEffect:
         # The result's id when it is the record's (one object less per record kept).
         same = result.remote_id is not None and result.remote_id == resource.remote_id
         self._first[ref] = result.remote_id if same and result.remote_id else resource.remote_id
+        # The common case, told without a call: the record is the one the apply wrote and
+        # holds every planned field as planned (what `_problem` finds no problem with).
+        if same and not self._also and change.values.items() <= resource.fields.items():
+            return
         for each in (change, *self._also.get(ref, ())):
             problem = _problem(each, result, resource)
             if problem:
@@ -93,6 +97,12 @@ class InEffect:
     def failures(self) -> dict[Ref, ChangeResult]:
         """The failures that replace the succeeded changes' results, once every record of
         the read has been seen."""
+        if not (self._more or self._problems or self._still_there) and len(self._first) == len(
+            self._wanted
+        ):
+            # Every succeeded create and update was seen once, as planned, and no deleted
+            # id was: nothing below would find a problem (no change need be looked at).
+            return {}
         checked: dict[Ref, ChangeResult] = {}
         for change in self._changes:
             result = self._results.get(change.ref)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import weakref
 from decimal import Decimal
@@ -92,3 +93,24 @@ def test_the_catalog_read_before_the_writes_is_let_go_before_the_verification_re
 
     anyio.run(go)
     assert read_before_writes_alive[-1:] == [False]  # the verification read, the last one
+
+
+def test_a_dependency_written_without_its_id_skips_its_dependents() -> None:
+    """The other way `_blocker` stops a change (every result so far succeeded, so the
+    runnable changes are not told by the fast path)."""
+
+    class NoIdFor(InMemoryBackend):
+        async def apply_wave(self, changes: Any, ids: Any, settled: Any = None) -> Any:
+            results = await super().apply_wave(changes, ids, settled)
+            return [
+                dataclasses.replace(r, remote_id=None) if r.ref == VOICE else r for r in results
+            ]
+
+    _, report = run_apply(NoIdFor())
+    outcomes = {r.ref: (r.outcome, r.message) for r in report.results}
+    assert outcomes[VOICE][0] is Outcome.SUCCEEDED
+    assert outcomes[GOLD_VOICE] == (
+        Outcome.SKIPPED,
+        "skipped: product Voice was written, but its id was not returned (the next apply reads it)",
+    )
+    assert outcomes[GOLD_VOICE_SMS][0] is Outcome.SKIPPED

@@ -183,3 +183,74 @@ def test_verification_reads_each_succeeded_change_s_record_as_planned() -> None:
     }
     assert checked[VOICE].outcome is Outcome.SUCCEEDED
     assert checked[product_ref("Gone")].outcome is Outcome.SUCCEEDED
+
+
+def test_verification_in_effect_finds_nothing_and_still_misses_each_lone_problem() -> None:
+    """When every record is the written one as planned, `InEffect` answers without looking
+    at each change again; one problem alone (a record missing, a second record, a deleted
+    id read again, a field off, another id) is still found, told in any order."""
+    one, two = product_ref("One"), product_ref("Two")
+    changes = [
+        Change(Action.CREATE, one, values={"rate": Decimal(1)}),
+        Change(Action.UPDATE, two, remote_id="2", values={"rate": Decimal(2)}),
+        Change(Action.DELETE, product_ref("Gone"), remote_id="9"),
+    ]
+    results = {
+        one: ChangeResult(one, Outcome.SUCCEEDED, "1"),
+        two: ChangeResult(two, Outcome.SUCCEEDED, "2"),
+        product_ref("Gone"): ChangeResult(product_ref("Gone"), Outcome.SUCCEEDED, "9"),
+    }
+    fine = [
+        LiveResource(one, "1", {"rate": Decimal("1.0")}),
+        LiveResource(two, "2", {"rate": Decimal(2), "status": "x"}),
+    ]
+
+    def told(records: list[LiveResource]) -> dict[Ref, str]:
+        found: dict[Ref, str] = {}
+        for order in (records, records[::-1]):
+            check = InEffect(changes, results)
+            for record in order:
+                check.see(record)
+            failures = check.failures()
+            assert failures == not_in_effect_slowly(changes, results, order)
+            found = {ref: r.message.split(": ", 1)[1] for ref, r in failures.items()}
+        return found
+
+    assert told(fine) == {}
+    assert told(fine[:1]) == {two: "not found on re-read"}
+    assert told([*fine, LiveResource(two, "3", {})])[two].startswith("2 live records")
+    assert told([*fine, LiveResource(product_ref("Gone"), "9", {})]) == {
+        product_ref("Gone"): "id 9 still exists"
+    }
+    assert told([fine[0], LiveResource(two, "2", {"rate": Decimal(3)})]) == {
+        two: "rate is 3 live, planned 2"
+    }
+    assert told([LiveResource(one, "5", {"rate": Decimal(1)}), fine[1]]) == {
+        one: "the live record under this key is id 5, not 1"
+    }
+
+
+def not_in_effect_slowly(
+    changes: Sequence[Change], results: Mapping[Ref, ChangeResult], live: Sequence[LiveResource]
+) -> dict[Ref, ChangeResult]:
+    """What `InEffect` answers, worked out plainly from the whole read."""
+    from catalogsync import verify
+
+    checked: dict[Ref, ChangeResult] = {}
+    for change in changes:
+        result = results[change.ref]
+        if change.action is Action.DELETE:
+            problem = verify._not_deleted(change, result, {r.remote_id for r in live})
+        else:
+            held = [r for r in live if r.ref == change.ref]
+            if len(held) > 1:
+                problem = verify._held_twice([r.remote_id for r in held])
+            elif not held:
+                problem = "not found on re-read"
+            else:
+                problem = verify._problem(change, result, held[0])
+        if problem:
+            checked[change.ref] = ChangeResult(
+                change.ref, Outcome.FAILED, result.remote_id, f"{verify.NOT_IN_EFFECT}: {problem}"
+            )
+    return checked
