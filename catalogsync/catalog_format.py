@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
@@ -158,6 +158,15 @@ class CatalogFormat(ABC):
         return self.document(
             Resource(ref=ref, fields=self.export_fields(ref, fields)) for ref, fields in records
         )
+
+    def export_sections(
+        self, records: Sequence[tuple[Ref, Mapping[str, Value]]], writer: Any
+    ) -> dict[str, list[list[str]]] | None:
+        """The lines of `export_document(records)` as `writer` (a `CatalogWriter`) writes
+        them, made straight from the records (in key order): each top-level list's items,
+        each item's lines; None when the format does not lay them out itself (then the
+        writer writes `export_document`). See `CatalogWriter.export`."""
+        return None
 
     def check(self, document: BaseModel, locate: Locate) -> Iterable[Issue]:
         """Semantic problems within one document; none by default."""

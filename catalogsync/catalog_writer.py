@@ -20,16 +20,25 @@ catalogs (awkward names too), both backends' fixtures and random documents.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TextIO
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TextIO
 
 from catalogsync.yamlfast import plain_text
 from catalogsync.yamlio import dump_yaml
 
+if TYPE_CHECKING:  # (a plan imports the formats, never this writer)
+    from catalogsync.catalog import Ref, Value
+    from catalogsync.catalog_format import CatalogFormat
+
 
 class _Whole(Exception):
     """An object this writer does not lay out itself: `dump_yaml` writes it whole."""
+
+
+#: Lines of the items of each top-level list, one list of lines per item (`export`).
+Sections = dict[str, list[list[str]]]
 
 
 class CatalogWriter:
@@ -45,6 +54,9 @@ class CatalogWriter:
         # Numbers that equal others written differently (`Decimal("1.20")` and `"1.2"`,
         # `-0` and `0`), by their type and their own digits instead (never in `_scalars`).
         self._numbers: dict[tuple[type, str], str | None] = {}
+        #: The line (`key: text`, without its indent) of each scalar entry a format wrote
+        #: with `scalar_entry`, under the key it chose for it (`export_sections`).
+        self.entries: dict[Any, str] = {}
         #: The mapping keys seen so far that are written plain (a catalog has a few dozen).
         self._keys: set[str] = set()
 
@@ -67,6 +79,55 @@ class CatalogWriter:
         stream = io.StringIO()
         self.write(stream, document, header)
         return stream.getvalue()
+
+    def export(
+        self,
+        fmt: CatalogFormat,
+        records: Iterable[tuple[Ref, Mapping[str, Value]]],
+        header: Sequence[str] = (),
+    ) -> str:
+        """`text(fmt.export_document(records), header)`: the file `export` writes.
+
+        A format may lay out the lines itself, straight from the records
+        (`CatalogFormat.export_sections`, with this writer's `entry`), without the document
+        of dicts in between; the text is then the one `text` writes of that document, line
+        for line (the items' lines are `_mapping`'s, made by the same `entry`). Anything it
+        does not lay out (an object `text` writes whole with `dump_yaml`, an object outside
+        its package) and the file is written from the document instead.
+        """
+        ordered = sorted(records, key=itemgetter(0))
+        try:
+            sections = fmt.export_sections(ordered, self)
+            for key in sections or ():
+                self.key(key)
+        except (_Whole, KeyError):
+            sections = None
+        if not sections:  # (None, or no objects: `dump_yaml`'s text of an empty document)
+            return self.text(fmt.export_document(ordered), header)
+        parts = [f"# {line}\n" if line else "#\n" for line in header]
+        for key, items in sections.items():
+            parts.append(f"{key}:\n")
+            parts.extend("\n".join(lines) + "\n" for lines in items)
+        return "".join(parts)
+
+    def scalar_entry(self, remembered: Any, key: Any, value: Any) -> str | None:
+        """The line `entry` writes of `key: value` (without its indent) when `value` is a
+        scalar of one line, remembered in `entries` under `remembered` (the caller's key,
+        which must tell apart every value written differently: a scalar's text depends on
+        its type and value only, a number's on its digits); None for anything else, which
+        is `entry`'s to lay out. Raises `_Whole` as `entry` does."""
+        if isinstance(value, (dict, list, tuple)):
+            return None
+        self.key(key)
+        line = self.entries[remembered] = f"{key}: {self._scalar(value)}"
+        return line
+
+    def key(self, key: Any) -> None:
+        """Refuse (`_Whole`) a mapping key this writer does not write plain."""
+        if key not in self._keys:
+            if type(key) is not str or not plain_text(key):
+                raise _Whole
+            self._keys.add(key)
 
     @staticmethod
     def _simple_top(document: Mapping[str, Any]) -> bool:
@@ -97,32 +158,38 @@ class CatalogWriter:
             raise _Whole
         pad = " " * indent
         start = first or pad
-        keys, scalars, append = self._keys, self._scalars, lines.append
+        entry = self.entry
         for key, value in mapping.items():
-            if key not in keys:
-                if type(key) is not str or not plain_text(key):
-                    raise _Whole
-                keys.add(key)
-            # Most values are scalars of a type written before: their text is looked up
-            # here, without `_scalar`'s call (an export writes ~5 values per object).
-            known = scalars.get(type(value))
-            if known is not None:
-                try:
-                    text = known[value]
-                except (KeyError, TypeError):  # (new, or unhashable): worked out there
-                    text = self._scalar(value)
-                if text is None:
-                    raise _Whole
-                append(f"{start}{key}: {text}")
-            elif isinstance(value, dict):
-                append(f"{start}{key}:")
-                self._mapping(value, indent + 2, lines, "")
-            elif isinstance(value, (list, tuple)):
-                append(f"{start}{key}:")
-                self._sequence(value, indent, lines)
-            else:
-                append(f"{start}{key}: {self._scalar(value)}")
+            entry(lines, start, indent, key, value)
             start = pad
+
+    def entry(self, lines: list[str], start: str, indent: int, key: Any, value: Any) -> None:
+        """One entry of a mapping whose keys stand at `indent`, its line starting with
+        `start` (the indent, or a sequence's dash before it): `key: value`, or `key:` and
+        the nested block. Raises `_Whole` for what this writer does not lay out."""
+        if key not in self._keys:
+            if type(key) is not str or not plain_text(key):
+                raise _Whole
+            self._keys.add(key)
+        # Most values are scalars of a type written before: their text is looked up
+        # here, without `_scalar`'s call (an export writes ~5 values per object).
+        known = self._scalars.get(type(value))
+        if known is not None:
+            try:
+                text = known[value]
+            except (KeyError, TypeError):  # (new, or unhashable): worked out there
+                text = self._scalar(value)
+            if text is None:
+                raise _Whole
+            lines.append(f"{start}{key}: {text}")
+        elif isinstance(value, dict):
+            lines.append(f"{start}{key}:")
+            self._mapping(value, indent + 2, lines, "")
+        elif isinstance(value, (list, tuple)):
+            lines.append(f"{start}{key}:")
+            self._sequence(value, indent, lines)
+        else:
+            lines.append(f"{start}{key}: {self._scalar(value)}")
 
     def _sequence(self, items: Sequence[Any], indent: int, lines: list[str]) -> None:
         """The items of a sequence whose key is at `indent`: dashes two columns further in."""

@@ -11,7 +11,8 @@ particular to its package items (nesting, links, checks).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from operator import itemgetter
 from typing import Annotated, Any, ClassVar
 
@@ -187,6 +188,89 @@ class YamlCatalogFormat(CatalogFormat):
             return mapping
 
         return self._nested((ref, item(ref, fields)) for ref, fields in ordered)
+
+    def export_sections(
+        self, records: Sequence[tuple[Ref, Mapping[str, Value]]], writer: Any
+    ) -> dict[str, list[list[str]]] | None:
+        """`export_document`'s items as `writer` lays them out, line by line, without the
+        document: each item's lines are those `writer.entry` makes of the item's mapping
+        (the same keys, values and order as `item` in `export_document`), nested as
+        `_nested` nests them. In key order a package-product follows its package and
+        parents, and all of a package's items come before the next package's (a key
+        sorts right after the keys it extends): each object's lines go at the end of the
+        lines of the top-level item holding it, under its container's list key, which is
+        written once, before the container's first item (`_nested`'s `setdefault`)."""
+        head = {kind: self.item_key if kind is Kind.PACKAGE_PRODUCT else "name" for kind in Kind}
+        export_fields, yaml_value, models = self.export_fields, self.yaml_value, self.models
+        lists, children_key = self.lists, self.children_key
+        top_items, nested, package = lists[Kind.PACKAGE_PRODUCT], Kind.PACKAGE_PRODUCT, Kind.PACKAGE
+        entry, entries, scalar_entry = writer.entry, writer.entries, writer.scalar_entry
+        sections: dict[str, list[list[str]]] = {}
+        # Each container (a package, a package item) by key: [the lines of the top-level
+        # item holding it, the column of its keys, whether its list key is written]
+        containers: dict[tuple[str, ...], list[Any]] = {}
+        # Keys an item's mapping holds besides its fields: a field under one of them would
+        # take its place in `export_document`'s dict, not be a second line (never so in a
+        # catalog: then the document is written instead).
+        taken = {
+            Kind.PRODUCT: frozenset({head[Kind.PRODUCT]}),
+            package: frozenset({head[package], top_items}),
+            nested: frozenset(k for k in (head[nested], children_key) if k),
+        }
+        for ref, fields in records:
+            kind, key = ref.kind, ref.key
+            if kind is not nested:
+                lines: list[str] = []
+                sections.setdefault(lists[kind], []).append(lines)
+                indent, start = 4, "  - "
+                if kind is package:
+                    containers[key] = [lines, indent, False]
+            else:
+                container = containers[key[:-1]]
+                lines, at = container[0], container[1]
+                if not container[2]:
+                    under = children_key if len(key) > 2 else top_items
+                    if under is None:
+                        return None
+                    writer.key(under)
+                    lines.append(f"{' ' * at}{under}:")
+                    container[2] = True
+                indent, start = at + 4, f"{' ' * (at + 2)}- "
+                containers[key] = [lines, indent, False]
+            # (the item's name is written as it is, not as a field's `yaml_value`: its
+            # line is remembered apart from the fields')
+            name, field = key[-1], head[kind]
+            line = entries.get((None, field, name)) if type(name) is str else None
+            if line is None and type(name) is str:
+                line = scalar_entry((None, field, name), field, name)
+            if line is None:
+                entry(lines, start, indent, field, name)
+            else:
+                lines.append(start + line)
+            kept = export_fields(ref, fields)
+            if not taken[kind].isdisjoint(kept):
+                return None
+            pad = " " * indent
+            for field in _written_order(models[kind], tuple(kept)):
+                # A scalar's line is remembered by its field and value (see `entries`);
+                # other values are laid out by `entry` each time.
+                value = kept[field]
+                kind_of = type(value)
+                if kind_of is str or kind_of is int or kind_of is bool:
+                    remembered: Any = (field, kind_of, value)
+                elif kind_of is Decimal or kind_of is float:
+                    remembered = (field, kind_of, str(value))  # (1.20 == 1.2: its digits)
+                else:
+                    entry(lines, pad, indent, field, yaml_value(field, value))
+                    continue
+                line = entries.get(remembered)
+                if line is None:
+                    line = scalar_entry(remembered, field, yaml_value(field, value))
+                    if line is None:
+                        entry(lines, pad, indent, field, yaml_value(field, value))
+                        continue
+                lines.append(pad + line)
+        return sections
 
     def _nested(self, items_in_order: Iterable[tuple[Ref, dict[str, Any]]]) -> dict[str, Any]:
         """The document holding each object's item, in key order, package items nested."""

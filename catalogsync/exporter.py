@@ -152,8 +152,8 @@ def export_text(
     """The YAML text of the file at `path` (one of `chosen.groups`), starting with the
     comment lines `header`; `writer` remembers the scalars it wrote (one per process)."""
     live = chosen.live
-    document = fmt.export_document((ref, live[ref].fields) for ref in chosen.groups[path])
-    return (writer or CatalogWriter()).text(document, header)
+    records = [(ref, live[ref].fields) for ref in chosen.groups[path]]
+    return (writer or CatalogWriter()).export(fmt, records, header)
 
 
 def _choose(

@@ -21,6 +21,7 @@ from benchmarks.generate import generate, write_project
 from benchmarks.systems import systems_named
 from catalogsync.catalog import Kind, Resource
 from catalogsync.catalog_writer import CatalogWriter
+from catalogsync.catalog_yaml import YamlCatalogFormat
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
 from catalogsync.yamlio import dump_yaml, walk_files
@@ -164,3 +165,94 @@ _objects = st.dictionaries(_keys, _values, min_size=1, max_size=4)
 @given(st.dictionaries(st.sampled_from(["products", "packages"]), st.lists(_objects, max_size=3)))
 def test_random_catalog_shaped_documents_are_written_like_dump_yaml(document: Any) -> None:
     assert_writes_like_dump_yaml(document)
+
+
+def _generated_records(backend: str) -> list[tuple[Any, Any]]:
+    system = systems_named([backend])[0]
+    folder = Path(tempfile.mkdtemp())
+    write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
+    (folder / "catalogsync.yaml").unlink()
+    fmt = get_format(backend)
+    return [(r.ref, r.fields) for r in load_catalog(list(walk_files(folder)), fmt, base=folder)]
+
+
+def assert_exports_like_the_document(backend: str, records: list[tuple[Any, Any]]) -> None:
+    """`CatalogWriter.export` (the lines laid out straight from the records) is the text of
+    `export_document`, one writer for many files (as in an export), in any order."""
+    fmt = get_format(backend)
+    by_package: dict[str, list[tuple[Any, Any]]] = {}
+    for ref, fields in records:
+        by_package.setdefault(ref.key[0] if ref.kind is not Kind.PRODUCT else "", []).append(
+            (ref, fields)
+        )
+    groups = [records, *by_package.values()]
+    exporting, writing = CatalogWriter(), CatalogWriter()
+    for group in groups + groups[::-1]:
+        shuffled = list(group)
+        random.Random(len(group)).shuffle(shuffled)
+        expected = writing.text(fmt.export_document(group), HEADER)
+        assert exporting.export(fmt, shuffled, HEADER) == expected
+        assert expected == dump_yaml(fmt.export_document(group), HEADER)
+
+
+@pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
+def test_the_export_lays_out_the_lines_of_its_document(backend: str) -> None:
+    assert_exports_like_the_document(backend, _generated_records(backend))
+
+
+@pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
+def test_the_export_writes_equal_numbers_of_other_digits_each_their_own_way(backend: str) -> None:
+    # One writer for every file: a rate 1.20 written before must not make a later 1.2 "1.20".
+    fmt, records = get_format(backend), _records[backend]
+    field = "rate" if backend == "billingplatform" else "usage_frequency"
+    products = [(ref, dict(f)) for ref, f in records if ref.kind is Kind.PRODUCT][:4]
+    assert isinstance(fmt, YamlCatalogFormat)
+    assert field in fmt.models[Kind.PRODUCT].model_fields
+    values = [Decimal("1.20"), Decimal("1.2"), Decimal("-0"), Decimal("0")]
+    for (_, fields), value in zip(products, values, strict=True):
+        fields[field] = value
+    assert_exports_like_the_document(backend, products)
+    assert_exports_like_the_document(backend, products[::-1])
+
+
+_field_values = st.one_of(
+    _text,
+    st.sampled_from(["Product 000001", "true", "1.5", "", "a\nb"]),
+    st.integers(-5, 10**6),
+    st.booleans(),
+    st.decimals(places=2, allow_nan=False, allow_infinity=False),
+    st.sampled_from([Decimal("1.20"), Decimal("1.2"), Decimal("-0"), Decimal("0"), 1.5, -0.0]),
+    st.tuples(_text),
+    st.just(()),
+)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    backend=st.sampled_from(["billingplatform", "logisense"]),
+    changes=st.lists(
+        st.tuples(
+            st.integers(0, 10**6),
+            st.sampled_from(["status", "rate", "description", "name", "min_qty", "frequencies"]),
+            _field_values,
+        ),
+        max_size=12,
+    ),
+)
+def test_the_export_of_any_field_values_is_the_text_of_its_document(
+    backend: str, changes: list[tuple[int, str, Any]]
+) -> None:
+    # Values the writer lays out itself, writes whole (a multi-line text, an empty list),
+    # equal numbers of other digits, a package-product's own name: the same text as the
+    # document's, whichever way each file is written.
+    records, fmt = _records[backend], get_format(backend)
+    assert isinstance(fmt, YamlCatalogFormat)
+    changed = [(ref, dict(fields)) for ref, fields in records]
+    for at, key, value in changes:
+        ref, fields = changed[at % len(changed)]
+        if key in fmt.models[ref.kind].model_fields:  # (a live record holds its kind's fields)
+            fields[key] = value
+    assert_exports_like_the_document(backend, changed)
+
+
+_records = {backend: _generated_records(backend) for backend in ("billingplatform", "logisense")}
