@@ -108,9 +108,9 @@ class EarlyReads:
     with that session, as the client's policy would: at most `concurrency` at once, their
     starts `1 / rate_limit` apart counting from the login's.
 
-    The client that adopts the login takes them over (`stop`): from then on none is
-    started, and each one started is the client's to take when it sends that very read
-    (`http.early_reads`)."""
+    The client that adopts the login takes them over (`stop`) as it first sends or closes:
+    from then on none is started, and each one started is the client's to take when it
+    sends that very read (`HttpClient.adopt_early_reads`)."""
 
     def __init__(self, reads: Sequence[EarlyRead], session: dict[str, str]) -> None:
         self.reads = tuple(reads)

@@ -216,3 +216,38 @@ def test_a_read_the_client_gives_up_on_is_still_answered_quietly() -> None:
     asyncio.run(give_up())
     answer.set_exception(ConnectionError("what the read's thread does once it ends"))
     assert isinstance(answer.exception(), ConnectionError)
+
+
+def _login_with(reads: early_login.EarlyReads) -> early_login.Exchange:
+    return early_login.Exchange([], b"", 200, "OK", "HTTP/1.1", [], b"{}", 0.0, 0.0, 0.0, "", reads)
+
+
+def _client() -> HttpClient:
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    return HttpClient("http://127.0.0.1:1", settings=HttpSettings(), transport=answer)
+
+
+@pytest.mark.parametrize("then", ["sends", "closes"])
+def test_the_reads_behind_an_adopted_login_go_on_until_the_client_first_sends(then: str) -> None:
+    """Adopting the login does not stop the login thread: it goes on starting its reads
+    (under its own policy, the client's: the client sends nothing meanwhile) until the
+    client first sends anything, or closes. Then none is started, and every read started
+    is the client's to take (`--stats`, rate limit and concurrency count them)."""
+    first, second, third = FIRST_READS[:3]
+    session = {"Authorization": "Bearer t"}
+    reads = early_login.EarlyReads([first, second, third], session)
+    assert reads.start(first) is not None  # before the client adopts the login
+
+    async def adopt() -> tuple[bool, bool, int]:
+        client = _client()
+        client.adopt_early_reads(_login_with(reads), session)
+        going_on = reads.start(second) is not None
+        if then == "sends":
+            await client.request("GET", "/other", idempotent=True, authenticate=False)
+        taken = len(client._early_reads)
+        await client.aclose()
+        return going_on, reads.start(third) is None, taken
+
+    going_on, stopped, taken = asyncio.run(adopt())
+    assert going_on and stopped
+    assert taken == (2 if then == "sends" else 0)

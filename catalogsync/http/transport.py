@@ -108,6 +108,8 @@ class HttpClient:
         #: with its answer; and the session generation they were sent with.
         self._early_reads: dict[tuple[Any, ...], Future[Exchange]] = {}
         self._early_generation = 0
+        #: The reads behind the adopted login, until this client takes them over.
+        self._untaken: EarlyReads | None = None
         #: Whether a request may yet find its answer among them: from the claim of an early
         #: login until its reads are known to be none, or all taken.
         self._early_possible = False
@@ -118,6 +120,9 @@ class HttpClient:
     async def aclose(self) -> None:
         """Call off a login sent ahead that nothing waited for, and close the connection pool."""
         await self._sessions.close()
+        untaken, self._untaken = self._untaken, None
+        if untaken is not None:
+            untaken.stop()  # start no more: those started end on their own threads
         holders, self._early_holders = self._early_holders, []
         for holder in holders:
             holder.cancel()
@@ -207,22 +212,38 @@ class HttpClient:
     def adopt_early_reads(self, sent: Exchange, session: Mapping[str, str]) -> None:
         """Take over the reads the login thread sent behind the early login this client has
         just adopted, if they were sent with the session its hook read from that login
-        (`session`): none is started from now on, each one started is this client's to
-        take when it sends that very read (`request`), and the rate limit and the
-        concurrency count them. Otherwise none is taken (those started are left to end)."""
+        (`session`), as this client first sends or closes (`_take_over_early_reads`): none
+        is started from then on, each one started is this client's to take when it sends
+        that very read (`request`), and the rate limit and the concurrency count them.
+        Otherwise none is taken (none is started from now on, those started end alone)."""
         reads: EarlyReads | None = sent.reads
         if reads is None:
             return
-        started = reads.stop()
         if reads.session != dict(session):
+            reads.stop()
             return
-        for read, clock, answer in started:
+        self._early_generation = self._sessions.generation + 1  # the login being adopted
+        # Taken over when this client first sends (`request`) or closes, not now: until
+        # then it sends nothing, so the login thread's own policy (concurrency, starts
+        # `1 / rate_limit` apart) is the client's, and it goes on starting them while this
+        # process is busy before its read (at L, with the catalog cache's load, a second
+        # or more: the client asked the rest itself, paced by a busy event loop).
+        self._untaken = reads
+        self._early_possible = True
+
+    def _take_over_early_reads(self) -> None:
+        """The reads started behind the adopted login become this client's (see
+        `adopt_early_reads`); none is started from now on."""
+        reads, self._untaken = self._untaken, None
+        if reads is None:
+            return
+        for read, clock, answer in reads.stop():
             self._bucket.started(clock)
             self._early_reads[read.key()] = answer
             if not answer.done():
                 # In flight: one of the client's slots is its own until it ends.
                 self._early_holders.append(asyncio.ensure_future(self._hold(answer)))
-        self._early_generation = self._sessions.generation + 1  # the login being adopted
+        self._early_possible = bool(self._early_reads)
 
     async def _hold(self, answer: Future[Exchange]) -> None:
         async with self._semaphore:
@@ -240,6 +261,7 @@ class HttpClient:
         and paced as this client's own attempt; None when there is none, or it failed on
         the way (this client then sends the request itself)."""
         generation, _ = await self._sessions.current()  # the early login adopted, or not
+        self._take_over_early_reads()
         key = (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
         answer = self._early_reads.pop(key, None)
         self._early_possible = bool(self._early_reads)
@@ -304,6 +326,7 @@ class HttpClient:
         `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
         """
         method = method.upper()
+        self._take_over_early_reads()  # (any request: the rest take its slots and pace)
         first = None
         if (
             self._early_possible
