@@ -20,8 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from itertools import repeat
-from operator import attrgetter
+from itertools import groupby, repeat
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
@@ -191,6 +191,28 @@ def canonical_value(value: Value) -> Any:
 
 
 _KIND, _REF_OF = attrgetter("kind"), attrgetter("ref")
+
+
+_KEY, _FIRST, _LAST = attrgetter("key"), itemgetter(0), itemgetter(-1)
+
+
+def key_needs_met(refs: Iterable[Ref]) -> bool:
+    """Whether every key-implied dependency of these refs is among them (each
+    package-product's package, product and, nested, parent: `Resource.dependencies` less
+    `requires`), told as sets of names in C rather than a `Ref` per need. False too for a
+    key of a shape no catalog holds: the caller's own walk then decides."""
+    keys: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
+    for kind, same_kind in groupby(refs, _KIND):  # (in ref order: each kind's together)
+        keys[kind].update(map(_KEY, same_kind))
+    items, packages, products = keys[Kind.PACKAGE_PRODUCT], keys[Kind.PACKAGE], keys[Kind.PRODUCT]
+    # (a product's or a package's key is its one name: compared as names, not 1-tuples)
+    if () in items or not set(map(len, packages)).union(map(len, products)) <= {1}:
+        return False
+    return (
+        set(map(_FIRST, items)) <= set(map(_FIRST, packages))
+        and set(map(_LAST, items)) <= set(map(_FIRST, products))
+        and {key[:-1] for key in items if len(key) > 2} <= items
+    )
 
 
 def count_by_kind(refs: Iterable[Ref]) -> dict[Kind, int]:

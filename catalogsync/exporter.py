@@ -22,12 +22,12 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import chain, groupby
-from operator import attrgetter, itemgetter
+from itertools import chain
+from operator import attrgetter
 
 from pydantic import ValidationError
 
-from catalogsync.catalog import Kind, Ref, ref_order, references
+from catalogsync.catalog import Kind, Ref, key_needs_met, ref_order, references
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.errors import SourceLocation
@@ -232,8 +232,7 @@ def _exportable(
     return by_ref, skipped
 
 
-_kind_of, _key_of = attrgetter("kind"), attrgetter("key")
-_first, _last = itemgetter(0), itemgetter(-1)
+_key_of = attrgetter("key")
 
 
 def _declarable(live: LiveCatalog, skipped: list[tuple[Ref, str]]) -> dict[Ref, LiveResource]:
@@ -346,17 +345,7 @@ def _needs_chosen(
     (`_linked`: only those can need more than their keys imply)."""
     everything = len(chosen) == len(by_ref)  # (`chosen` is within `by_ref`)
     refs = list(by_ref) if everything else [ref for ref in by_ref if ref in chosen]
-    keys: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
-    for kind, same_kind in groupby(refs, _kind_of):  # (in ref order: each kind's together)
-        keys[kind].update(map(_key_of, same_kind))
-    nested = keys[Kind.PACKAGE_PRODUCT]
-    # Products and packages by name (a one-part key): no tuple is made per package-product.
-    products, packages = (set(map(_first, keys[kind])) for kind in (Kind.PRODUCT, Kind.PACKAGE))
-    if not (
-        set(map(_first, nested)) <= packages
-        and set(map(_last, nested)) <= products
-        and {key[:-1] for key in nested if len(key) > 2} <= nested
-    ):
+    if not key_needs_met(refs):
         return False
     if everything:
         return all(map(chosen.issuperset, linked.values()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from catalogsync.beside import Abandon
-from catalogsync.catalog import Catalog, Kind, Ref, Resource, kind_word, kind_words_in_use
+from catalogsync.catalog import (
+    Catalog,
+    Kind,
+    Ref,
+    Resource,
+    key_needs_met,
+    kind_word,
+    kind_words_in_use,
+)
 from catalogsync.catalog_cache import CountsKnown, WriteLater, cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.config import Project
@@ -458,7 +466,7 @@ def check_references(
     # (which imply nothing) or its parent (a shorter key). So a cycle needs a declared
     # `requires`; most catalogs have none, and skip the graph.
     cycles_possible = any(map(_REQUIRES, by_ref.values()))
-    if not cycles_possible and _keys_all_declared(by_ref):
+    if not cycles_possible and key_needs_met(by_ref):
         return issues  # (nothing can dangle: the walk below would find nothing)
     needs: dict[Ref, tuple[Ref, ...]] = {}
     dangling: list[tuple[Resource, Ref]] = []
@@ -485,27 +493,6 @@ def check_references(
 
 _REF, _REQUIRES = attrgetter("ref"), attrgetter("requires")
 _RENAMED_FROM = attrgetter("renamed_from")
-_FIRST, _LAST, _PARENT = itemgetter(0), itemgetter(-1), itemgetter(slice(None, -1))
-
-
-def _keys_all_declared(by_ref: dict[Ref, Resource]) -> bool:
-    """Whether every key-implied dependency is declared: each package-product's package,
-    product and (nested) parent. `_all_declared_test` asked of each resource with no
-    `requires`, as sets of names (in C) instead of a call per resource: at L 205,000."""
-    keys: dict[Kind, list[tuple[str, ...]]] = {kind: [] for kind in Kind}
-    for kind, key in by_ref:
-        keys[kind].append(key)
-    items, packages, products = keys[Kind.PACKAGE_PRODUCT], keys[Kind.PACKAGE], keys[Kind.PRODUCT]
-    # (a product's or a package's key is its one name: compared as names, not 1-tuples;
-    # any other shape is left to the walk)
-    if not all(items) or not set(map(len, packages)).union(map(len, products)) <= {1}:
-        return False
-    nested = [key for key in items if len(key) > 2]
-    return (
-        set(map(_FIRST, items)).issubset(map(_FIRST, packages))
-        and set(map(_LAST, items)).issubset(map(_FIRST, products))
-        and (not nested or set(map(_PARENT, nested)).issubset(items))
-    )
 
 
 def _all_declared_test(by_ref: dict[Ref, Resource]) -> Callable[[Resource], bool]:

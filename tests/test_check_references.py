@@ -1,5 +1,5 @@
 """`check_references` answers a catalog whose every key-implied need is declared without
-walking each resource (`loader._keys_all_declared`, sets of names): whatever the catalog,
+walking each resource (`catalog.key_needs_met`, sets of names): whatever the catalog,
 its issues are the walk's, in the same order."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_the_issues_are_the_walks(declared: list[tuple[Ref, bool]], renames: boo
         for index, (ref, renamed) in enumerate(declared, 1)
     ]
     found = [str(issue) for issue in check_references(resources)]
-    with mock.patch.object(loader, "_keys_all_declared", lambda by_ref: False):
+    with mock.patch.object(loader, "key_needs_met", lambda by_ref: False):
         walked = [str(issue) for issue in check_references(resources)]
     assert found == walked
 
@@ -54,3 +54,24 @@ def test_a_catalog_with_every_need_declared_is_not_walked(monkeypatch: pytest.Mo
     missing = [*resources[:2], Resource(package_product_ref("Gold", "Data"), {})]
     with pytest.raises(TypeError):
         check_references(missing)  # (a need not declared: the walk words it)
+
+
+def test_key_needs_met_tells_whether_each_key_implied_need_is_among_the_refs() -> None:
+    """The check `check_references` and export's choice skip their walk on."""
+    from catalogsync.catalog import (
+        Kind,
+        Ref,
+        key_needs_met,
+        package_product_ref,
+        package_ref,
+        product_ref,
+    )
+
+    voice, sms, gold = product_ref("Voice"), product_ref("SMS"), package_ref("Gold")
+    item, nested = package_product_ref("Gold", "Voice"), package_product_ref("Gold", "Voice", "SMS")
+    everything = [voice, sms, gold, item, nested]
+    assert key_needs_met(everything)
+    assert key_needs_met([voice, gold])  # nothing implied
+    for missing in (voice, sms, gold, item):  # product, nested product, package, parent
+        assert not key_needs_met([ref for ref in everything if ref != missing])
+    assert not key_needs_met([*everything, Ref(Kind.PRODUCT, ("a", "b"))])  # no catalog's
