@@ -52,9 +52,11 @@ def _documents(backend: str, folder: Path) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
-def test_generated_catalogs_with_awkward_names_are_written_like_dump_yaml(backend: str) -> None:
+def test_generated_catalogs_with_awkward_names_are_written_like_dump_yaml(
+    backend: str, tmp_path: Path
+) -> None:
     system = systems_named([backend])[0]
-    folder = Path(tempfile.mkdtemp())
+    folder = tmp_path
     write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
     (folder / "catalogsync.yaml").unlink()
     documents = _documents(backend, folder)
@@ -64,11 +66,13 @@ def test_generated_catalogs_with_awkward_names_are_written_like_dump_yaml(backen
 
 
 @pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
-def test_export_document_is_the_document_of_the_exported_resources(backend: str) -> None:
+def test_export_document_is_the_document_of_the_exported_resources(
+    backend: str, tmp_path: Path
+) -> None:
     # `export` makes each file's items straight from the live records (no `Resource` each):
     # the same document as the resources declaring their export fields, in any order.
     system = systems_named([backend])[0]
-    folder = Path(tempfile.mkdtemp())
+    folder = tmp_path
     write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
     (folder / "catalogsync.yaml").unlink()
     fmt = get_format(backend)
@@ -86,8 +90,10 @@ def test_export_document_is_the_document_of_the_exported_resources(backend: str)
         ("logisense", EXAMPLE.parent / "logisense-example"),
     ],
 )
-def test_the_example_catalogs_are_written_like_dump_yaml(backend: str, folder: Path) -> None:
-    copy = Path(tempfile.mkdtemp())
+def test_the_example_catalogs_are_written_like_dump_yaml(
+    backend: str, folder: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path
     for path in walk_files(folder):
         if path.name != "catalogsync.yaml":
             target = copy / path.relative_to(folder)
@@ -169,11 +175,13 @@ def test_random_catalog_shaped_documents_are_written_like_dump_yaml(document: An
 
 def _generated_records(backend: str) -> list[tuple[Any, Any]]:
     system = systems_named([backend])[0]
-    folder = Path(tempfile.mkdtemp())
-    write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
-    (folder / "catalogsync.yaml").unlink()
-    fmt = get_format(backend)
-    return [(r.ref, r.fields) for r in load_catalog(list(walk_files(folder)), fmt, base=folder)]
+    # (called at import: no pytest tmp_path; the records are read before the folder goes)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        write_project(folder, system.catalog(generate(60, 6, 150, awkward=True)), backend=backend)
+        (folder / "catalogsync.yaml").unlink()
+        fmt = get_format(backend)
+        return [(r.ref, r.fields) for r in load_catalog(list(walk_files(folder)), fmt, base=folder)]
 
 
 def assert_exports_like_the_document(backend: str, records: list[tuple[Any, Any]]) -> None:

@@ -7,7 +7,6 @@ same sequence-item positions as the exact reader, or return None so the exact re
 from __future__ import annotations
 
 import io
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -220,10 +219,10 @@ def assert_writes_like_ruamel(data: Any) -> bool:
     return True
 
 
-def test_an_exported_generated_catalog_is_written_fast_and_identically() -> None:
+def test_an_exported_generated_catalog_is_written_fast_and_identically(tmp_path: Path) -> None:
     fmt = get_format("billingplatform")
     data = generate(60, 6, 150)
-    catalog_file = write_project(Path(tempfile.mkdtemp()), data) / "catalog.yaml"
+    catalog_file = write_project(tmp_path, data) / "catalog.yaml"
     resources = load_catalog([catalog_file], fmt)
     document = fmt.document(list(resources))
     assert assert_writes_like_ruamel(document)

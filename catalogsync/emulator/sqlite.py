@@ -16,12 +16,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["READERS", "SqliteDatabase"]
+__all__ = ["READERS", "SqliteDatabase", "sql_literal", "sql_name"]
 
 #: How many `reading()` connections a file database keeps (more reads wait for one): a
 #: fetch asks a few pages at once; each connection keeps its own page cache (up to
 #: `cache_size`), so a handful, warm, rather than one per worker thread.
 READERS = 4
+
+
+def sql_literal(text: str) -> str:
+    """`text` as an SQLite string literal, for SQL an emulator writes from names it knows
+    (field names, table names, fixed texts); values from a request are bound parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_name(name: str) -> str:
+    """`name` as an SQLite identifier: quoted, so an SQL keyword can name a field or table."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 class SqliteDatabase:

@@ -24,6 +24,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from catalogsync.emulator.billingplatform.schema import Entity, Field, Kind, entity_named
 from catalogsync.emulator.billingplatform.values import wire_sql
+from catalogsync.emulator.sqlite import sql_literal, sql_name
 
 __all__ = ["CompiledQuery", "QueryError", "compile_query", "compile_retrieve"]
 
@@ -150,15 +151,10 @@ def _compiled(
         # json_object escapes keys and values as json.dumps(ensure_ascii=False) does (every
         # code point; tests/emulator/test_query.py pins the bytes); the keys are literals.
         pairs = ", ".join(
-            f"{_literal(key)}, {value}" for key, value in zip(keys, values, strict=True)
+            f"{sql_literal(key)}, {value}" for key, value in zip(keys, values, strict=True)
         )
         json_sql = f"SELECT json_object({pairs}) {tail}"
     return CompiledQuery(entity, keys, sql, tuple(params), json_sql)
-
-
-def _literal(text: str) -> str:
-    """`text` as an SQLite string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 class _Compiler:
@@ -174,7 +170,7 @@ class _Compiler:
         if count is not None:
             return self._count(select, count)
         columns = [(f.name, f) for f in self.entity.fields] if all_fields else self._columns(select)
-        sql = [f"FROM {_quote_name(self.entity.name)}"]
+        sql = [f"FROM {sql_name(self.entity.name)}"]
         where = select.args.get("where")
         if where is not None:
             sql.append("WHERE " + self._condition(where.this))
@@ -187,7 +183,7 @@ class _Compiler:
 
     def _count(self, select: exp.Select, key: str) -> CompiledQuery:
         """`SELECT COUNT(field) [alias] FROM ENTITY [WHERE ...]`: one row, the count."""
-        sql = [f"FROM {_quote_name(self.entity.name)}"]
+        sql = [f"FROM {sql_name(self.entity.name)}"]
         where = select.args.get("where")
         if where is not None:
             sql.append("WHERE " + self._condition(where.this))
@@ -391,9 +387,4 @@ def _count(node: exp.Expression | None, clause: str) -> int:
 
 
 def _quote(field: Field) -> str:
-    return _quote_name(field.name)
-
-
-def _quote_name(name: str) -> str:
-    # Only schema names reach here; quoting keeps SQL keywords usable as field names.
-    return '"' + name.replace('"', '""') + '"'
+    return sql_name(field.name)

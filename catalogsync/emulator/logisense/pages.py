@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection
 from catalogsync.emulator.logisense.schema import RESOURCES, Kind, Resource, companion_name
 from catalogsync.emulator.logisense.store import Query, odd_value
 from catalogsync.emulator.logisense.views import OWNED, OWNER_ID, OWNER_NAME
+from catalogsync.emulator.sqlite import sql_literal
 from catalogsync.http.tables import encode_json
 
 __all__ = ["count", "page_items_json"]
@@ -111,7 +112,7 @@ def _items_sql(resource: Resource, key: str, odd: Odd, *, in_detail: bool) -> st
     """(`key`, item JSON) of each record whose `key` is in a JSON array of ids (the one
     parameter), ordered by `key` then identity: `key`'s index order, so nothing is sorted."""
     shown, joins = _item(resource, odd, in_detail=in_detail)
-    pairs = ", ".join(f"{_literal(name)}, {value}" for name, value in shown.items())
+    pairs = ", ".join(f"{sql_literal(name)}, {value}" for name, value in shown.items())
     return (
         f'SELECT t."{key}", json_object({pairs}) FROM "{resource.table}" AS t {joins} '
         f'WHERE t."{key}" IN (SELECT value FROM json_each(?)) ORDER BY t."{key}", t."identity"'
@@ -162,7 +163,7 @@ def _item(resource: Resource, odd: Odd, *, in_detail: bool) -> tuple[dict[str, s
         shown["currencyCode"] = value(Kind.STRING, currency, "code")
     if resource.key in OWNED:
         shown["ownerId"] = str(int(OWNER_ID))
-        shown["ownerName"] = _literal(OWNER_NAME)
+        shown["ownerName"] = sql_literal(OWNER_NAME)
     if resource.shows_created:
         shown["created"] = value(Kind.STRING, "t", "created")
     if resource.has_updated:
@@ -192,8 +193,3 @@ def _ids(ids: list[int]) -> str:
 
 def _key(text: str) -> str:
     return encode_json(text).decode("utf-8")
-
-
-def _literal(text: str) -> str:
-    """`text` as an SQLite string literal."""
-    return "'" + text.replace("'", "''") + "'"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from catalogsync.emulator.logisense.schema import LOOKUP_SEED, RESOURCES, Kind, Resource
-from catalogsync.emulator.sqlite import SqliteDatabase
+from catalogsync.emulator.sqlite import SqliteDatabase, sql_literal, sql_name
 from catalogsync.http.tables import encode_json
 
 __all__ = ["SYSTEM_COLUMNS", "Database", "Query", "Record", "odd_value"]
@@ -100,18 +100,18 @@ class Database(SqliteDatabase):
             columns += [("created", Kind.STRING), ("updated", Kind.STRING)]
             for event in ("INSERT", "UPDATE"):
                 reports = " ".join(
-                    f"SELECT ls_odd({_literal(table)}, {_literal(name)}) "
-                    f"WHERE {odd_value(kind, f'NEW.{_quoted(name)}')};"
+                    f"SELECT ls_odd({sql_literal(table)}, {sql_literal(name)}) "
+                    f"WHERE {odd_value(kind, f'NEW.{sql_name(name)}')};"
                     for name, kind in columns
                 )
-                any_odd = " OR ".join(odd_value(k, f"NEW.{_quoted(n)}") for n, k in columns)
+                any_odd = " OR ".join(odd_value(k, f"NEW.{sql_name(n)}") for n, k in columns)
                 self._conn.execute(
                     f"CREATE TEMP TRIGGER IF NOT EXISTS "
-                    f"{_quoted(f'ls_odd_{event.lower()}_{table}')} AFTER {event} ON "
-                    f"main.{_quoted(table)} FOR EACH ROW WHEN {any_odd} BEGIN {reports} END"
+                    f"{sql_name(f'ls_odd_{event.lower()}_{table}')} AFTER {event} ON "
+                    f"main.{sql_name(table)} FOR EACH ROW WHEN {any_odd} BEGIN {reports} END"
                 )
-            flags = ", ".join(f"max({odd_value(k, _quoted(n))})" for n, k in columns)
-            row = self._conn.execute(f"SELECT {flags} FROM {_quoted(table)}").fetchone()
+            flags = ", ".join(f"max({odd_value(k, sql_name(n))})" for n, k in columns)
+            row = self._conn.execute(f"SELECT {flags} FROM {sql_name(table)}").fetchone()
             found |= {(table, name) for (name, _), odd in zip(columns, row, strict=True) if odd}
         self.odd_columns = frozenset(found)
 
@@ -233,16 +233,6 @@ class Database(SqliteDatabase):
             if record[name] is not None:
                 record[name] = bool(record[name])
         return record
-
-
-def _quoted(name: str) -> str:
-    """An SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    """An SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _ls_json(value: Any, flag: int) -> str:
