@@ -130,7 +130,7 @@ class Handlers:
                     detail=detail,
                     odd_columns=lambda: self.db.odd_columns,
                 )
-            items = msgspec.Raw(json.encode("utf-8"))
+            items = msgspec.Raw(json)  # UTF-8 already
         else:
             with self.db.lock:
                 total = self.db.count(resource, query) if counted else None

@@ -6,7 +6,9 @@ encoded it cost ~1.9 s of CPU. Here each record's item is one `json_object(...)`
 builds in C, each `xxxName` companion a LEFT JOIN by primary key, and Python only joins
 the texts: the same bytes `encode_json` writes of `Views.render[_detailed]`, key order
 included (tests/emulator/logisense/test_pages.py pins it for every resource, with details
-and without, over awkward values).
+and without, over awkward values). Each item comes out as its UTF-8 bytes (`CAST … AS
+BLOB`: SQLite's own text, as stored), so the page is never decoded into a `str` to be
+encoded again (the L page: 63 MB each way).
 
 Why the same bytes: `json_object` escapes strings as msgspec and `json.dumps(ensure_ascii=
 False)` do for every code point (checked one by one), and writes integers and NULL alike.
@@ -52,7 +54,7 @@ def page_items_json(
     offset: int,
     detail: bool,
     odd_columns: Callable[[], Odd],
-) -> str:
+) -> bytes:
     """The JSON array of one page's items, as `encode_json(Views.read(...).build())`, read
     on `conn` (`Database.reading()`: the page and its children in one transaction);
     `odd_columns`: `Database.odd_columns`' value."""
@@ -69,7 +71,7 @@ def page_items_json(
     items_sql = _items_sql(resource, "identity", odd, in_detail=False)
     by_id = dict(conn.execute(items_sql, [_ids(ids)]).fetchall())
     if not detail:
-        return "".join(["[", ",".join([by_id[i] for i in ids]), "]"])
+        return b"".join([b"[", b",".join([by_id[i] for i in ids]), b"]"])
     children = [
         (_key(child.collection), _children(conn, child, ids, odd))
         for child in RESOURCES.values()
@@ -79,29 +81,29 @@ def page_items_json(
     # `details` (`Rendering.build` adds it last: one list per child collection, in order).
     # Joined item by item, then the items, then bracketed, the L page (63 MB) was copied
     # whole four times over: 0.23 s of CPU, now 0.09.
-    heads = [f"{',' if n else ''}{key}:[" for n, (key, _) in enumerate(children)]
+    heads = [f"{',' if n else ''}{key}:[".encode() for n, (key, _) in enumerate(children)]
     found_by_kind = [found for _, found in children]
-    pieces = ["["]
+    pieces = [b"["]
     append = pieces.append
     for identity in ids:
         append(by_id[identity][:-1])
-        append(',"details":{')
+        append(b',"details":{')
         for head, found in zip(heads, found_by_kind, strict=True):
             append(head)
-            append(",".join(found.get(identity, ())))
-            append("]")
-        append("}},")
+            append(b",".join(found.get(identity, ())))
+            append(b"]")
+        append(b"}},")
     if ids:
-        pieces[-1] = "}}"
-    append("]")
-    return "".join(pieces)
+        pieces[-1] = b"}}"
+    append(b"]")
+    return b"".join(pieces)
 
 
 def _children(
     conn: sqlite3.Connection, child: Resource, parents: list[int], odd: Odd
-) -> dict[int, list[str]]:
+) -> dict[int, list[bytes]]:
     """Each parent's children's items, in identity order (as `Database.where_in`)."""
-    found: dict[int, list[str]] = {}
+    found: dict[int, list[bytes]] = {}
     sql = _items_sql(child, "packageId", odd, in_detail=True)
     for parent, text in conn.execute(sql, [_ids(parents)]):
         found.setdefault(parent, []).append(text)
@@ -109,12 +111,14 @@ def _children(
 
 
 def _items_sql(resource: Resource, key: str, odd: Odd, *, in_detail: bool) -> str:
-    """(`key`, item JSON) of each record whose `key` is in a JSON array of ids (the one
-    parameter), ordered by `key` then identity: `key`'s index order, so nothing is sorted."""
+    """(`key`, item JSON as UTF-8 bytes) of each record whose `key` is in a JSON array of
+    ids (the one parameter), ordered by `key` then identity: `key`'s index order, so
+    nothing is sorted."""
     shown, joins = _item(resource, odd, in_detail=in_detail)
     pairs = ", ".join(f"{sql_literal(name)}, {value}" for name, value in shown.items())
     return (
-        f'SELECT t."{key}", json_object({pairs}) FROM "{resource.table}" AS t {joins} '
+        f'SELECT t."{key}", CAST(json_object({pairs}) AS BLOB) FROM "{resource.table}" AS t '
+        f"{joins} "
         f'WHERE t."{key}" IN (SELECT value FROM json_each(?)) ORDER BY t."{key}", t."identity"'
     )
 
