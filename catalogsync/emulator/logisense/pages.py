@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection
+from itertools import groupby
+from operator import itemgetter
 
 from catalogsync.emulator.logisense.schema import RESOURCES, Kind, Resource, companion_name
 from catalogsync.emulator.logisense.store import Query, odd_value
@@ -90,7 +92,7 @@ def page_items_json(
         append(b',"details":{')
         for head, found in zip(heads, found_by_kind, strict=True):
             append(head)
-            append(b",".join(found.get(identity, ())))
+            append(found.get(identity, b""))
             append(b"]")
         append(b"}},")
     if ids:
@@ -101,13 +103,16 @@ def page_items_json(
 
 def _children(
     conn: sqlite3.Connection, child: Resource, parents: list[int], odd: Odd
-) -> dict[int, list[bytes]]:
-    """Each parent's children's items, in identity order (as `Database.where_in`)."""
-    found: dict[int, list[bytes]] = {}
+) -> dict[int, bytes]:
+    """Each parent's children's items, in identity order (as `Database.where_in`), joined
+    by commas. The rows come ordered by parent, so each parent's are one run (`groupby`,
+    in C: a list per parent filled row by row was ~0.1 s of the L page's 150,000)."""
     sql = _items_sql(child, "packageId", odd, in_detail=True)
-    for parent, text in conn.execute(sql, [_ids(parents)]):
-        found.setdefault(parent, []).append(text)
-    return found
+    rows = conn.execute(sql, [_ids(parents)])
+    return {parent: b",".join(map(_TEXT, run)) for parent, run in groupby(rows, _PARENT)}
+
+
+_PARENT, _TEXT = itemgetter(0), itemgetter(1)
 
 
 def _items_sql(resource: Resource, key: str, odd: Odd, *, in_detail: bool) -> str:
