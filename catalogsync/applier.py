@@ -78,7 +78,8 @@ async def apply_plan(
     ids: dict[Ref, str] = index_live(live, all_renames).ids()
     # Live records per kind as the waves leave them: the re-check and verification reads'
     # hint (`Backend.expect_counts`), so a backend may ask a long read's pages together.
-    counts = Counter(resource.ref.kind for resource in live)
+    # (the catalog's counts, told without a look at each record; the kinds it holds)
+    counts = Counter({kind: n for kind, n in live.count().items() if n})
     results: dict[Ref, ChangeResult] = {}
     done = 0
     fresh: LiveCatalog | None = None

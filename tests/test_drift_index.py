@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalogsync import drift, planner
-from catalogsync.catalog import Catalog, Resource, product_ref
+from catalogsync.catalog import Catalog, Kind, Ref, Resource, count_by_kind, product_ref
 from catalogsync.drift import detect_drift
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.planner import LiveIndex, PlanOptions, build_plan
@@ -50,3 +50,35 @@ def test_distinct_keys_says_whether_a_ref_is_held_twice(keys: list[tuple[str, st
     records = tuple(LiveResource(product_ref(name), remote_id) for name, remote_id in keys)
     live = LiveCatalog(records)
     assert live.distinct_keys is (len(live.keyed) == len(live))
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    records=st.lists(
+        st.tuples(
+            st.sampled_from(list(Kind)),
+            st.lists(st.sampled_from(["A", "B", "b", "A B"]), min_size=1, max_size=3),
+            st.sampled_from(["1", "2", "10", "9", "x"]),
+            st.sampled_from(["", "1.0"]),
+        ),
+        max_size=12,
+    )
+)
+def test_live_catalog_order_and_counts_are_the_old_ones(
+    records: list[tuple[Kind, list[str], str, str]],
+) -> None:
+    """`LiveCatalog` sorts by ref and re-sorts by (ref, remote_id) only when a ref is held
+    twice: the same order as one sort by (ref, remote_id) (string ids: "10" before "9";
+    records alike in both keep their given order), the same `distinct_keys` as comparing
+    each record's ref with the next, and the same counts as `count_by_kind`."""
+    given = tuple(
+        LiveResource(Ref(kind, tuple(key)), remote_id, {"rate": rate} if rate else {})
+        for kind, key, remote_id, rate in records
+    )
+    live = LiveCatalog(given)
+    old_order = tuple(sorted(given, key=lambda r: (r.ref, r.remote_id)))
+    assert [id(r) for r in live.resources] == [id(r) for r in old_order]
+    refs = [r.ref for r in old_order]
+    assert live.distinct_keys is (len(set(refs)) == len(refs))
+    assert live.count() == count_by_kind(refs)
+    assert LiveCatalog().count() == {kind: 0 for kind in Kind}

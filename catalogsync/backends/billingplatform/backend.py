@@ -60,7 +60,7 @@ from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, package_product_ref
 from catalogsync.doctor import Finding
 from catalogsync.errors import AmbiguousWriteError, AuthenticationError, BackendError
-from catalogsync.live import LiveCatalog, LookupField, LookupTable
+from catalogsync.live import LiveCatalog, LiveResource, LookupField, LookupTable
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
 
@@ -131,6 +131,18 @@ class BillingPlatformBackend(Backend):
         counts, self._expected_counts = self._expected_counts, _unknown_counts
         return await self._fetch(frozenset(Kind), {}, progress, expected=counts)
 
+    async def fetch_live_into(
+        self, see: Callable[[LiveResource], None], progress: Progress | None = None
+    ) -> int:
+        """The read of `fetch_live`, each record handed to `see` in the order the read
+        built it: no live catalog is made of them (the verification read's check takes
+        them in any order; at L, sorting 205,000 records by key was ~0.3 s of CPU)."""
+        counts, self._expected_counts = self._expected_counts, _unknown_counts
+        found = await self._records(frozenset(Kind), {}, progress, expected=counts)
+        for resource in found:
+            see(resource)
+        return len(found)
+
     async def fetch_kinds(
         self,
         kinds: Collection[Kind],
@@ -153,9 +165,21 @@ class BillingPlatformBackend(Backend):
         keys_only: frozenset[Kind] = frozenset(),
         expected: Callable[[], Mapping[Kind, int] | None] | None = None,
     ) -> LiveCatalog:
-        """The live records of `kinds`; rows of the other kinds are named from `ids`.
-        `expected`: see `Backend.expect_counts` (pages of one entity, after a full first
-        page, are asked together up to that many rows: `client.query_rest`)."""
+        """The live catalog of `_records`."""
+        return LiveCatalog(tuple(await self._records(kinds, ids, progress, keys_only, expected)))
+
+    async def _records(
+        self,
+        kinds: frozenset[Kind],
+        ids: Mapping[Ref, str],
+        progress: Progress | None,
+        keys_only: frozenset[Kind] = frozenset(),
+        expected: Callable[[], Mapping[Kind, int] | None] | None = None,
+    ) -> list[LiveResource]:
+        """The live records of `kinds`, in the order the read built them; rows of the other
+        kinds are named from `ids`. `expected`: see `Backend.expect_counts` (pages of one
+        entity, after a full first page, are asked together up to that many rows:
+        `client.query_rest`)."""
         done = 0
         read = [kind for kind in Kind if kind in kinds]
         # The mapping indexes rows by these; a row without one is a malformed answer.
@@ -260,7 +284,7 @@ class BillingPlatformBackend(Backend):
         # show no Name on RATING_METHOD).
         rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
         self._remember(ended, frozenset(rating_methods.values()) - {""})
-        found = tuple(live.finish(rating_methods))  # which lets go of its tables
+        found = live.finish(rating_methods)  # which lets go of its tables
         # The read's pages and whole rows are let go of before the catalog sorts what was
         # found (a key and a slot per record): at L, all of it held at once was the peak of
         # an apply's verification read.
@@ -268,7 +292,7 @@ class BillingPlatformBackend(Backend):
         ended.clear()
         ahead.clear()
         del firsts, first_pages, asking
-        return LiveCatalog(found)
+        return found
 
     def _remember(self, fetched: Mapping[Kind, Columns], method_types: frozenset[str]) -> None:
         """What the writes use from the last read of each kind (kinds not read are kept):
