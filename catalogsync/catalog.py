@@ -170,6 +170,11 @@ def package_product_refs(packages: Iterable[str], products: Iterable[str]) -> It
     return map(_new_tuple, repeat(Ref), zip(repeat(_PACKAGE_PRODUCT), keys))
 
 
+def package_product_refs_keyed(keys: Iterable[tuple[str, ...]]) -> Iterator[Ref]:
+    """`package_product_ref(*key)` of each whole key (package, then product path), in C."""
+    return map(_new_tuple, repeat(Ref), zip(repeat(_PACKAGE_PRODUCT), keys))
+
+
 def references(ref: Ref, linked: Iterable[Ref] = ()) -> tuple[Ref, ...]:
     """Every object `ref` needs to exist: those its key implies (package, product, parent)
     and those its fields link to (`linked`: what its catalog format's `linked_refs` finds)."""
