@@ -59,6 +59,10 @@ class Unsure(Exception):
 #: Only printable ASCII and line feeds: anything else goes to libyaml.
 _OUTSIDE = re.compile(rb"[^\n\x20-\x7e]")
 _OUTSIDE_TEXT = re.compile(r"[^\n\x20-\x7e]")
+#: The bytes `_OUTSIDE` does not match: a file's bytes with these deleted (`bytes.translate`,
+#: a table look-up per byte) are empty exactly when `_OUTSIDE.search` finds nothing. The
+#: regular expression took ~12 ns a byte (~14% of the line reader over an export), this ~0.5.
+_INSIDE = b"\n" + bytes(range(0x20, 0x7F))
 
 # A plain scalar: no indicator first (a `-` only before a non-blank), no `:` or `#` in it
 # (so neither `: ` nor ` #`), no blank last.
@@ -84,7 +88,7 @@ def block_parts(
     `Unsure` (possibly after some parts: the caller then has libyaml skip those)."""
     lines: Iterable[str]
     if isinstance(source, bytes):
-        if _OUTSIDE.search(source):
+        if source.translate(None, _INSIDE):  # (`_OUTSIDE.search`'s answer, 25x faster)
             raise Unsure
         lines = _byte_lines(source)
     else:
@@ -173,6 +177,12 @@ class _Keys(dict[str, str]):
 _LINES: dict[str, tuple[Any, ...]] = {}
 _TEXTS = _Texts()
 _REMEMBERED = 1 << 14
+#: Each `key: value` line (no `- `) once read as one more entry of the mapping open at its
+#: column: (that column, its key, its value), as the steps below made them. Such a line
+#: means the same wherever it stands as one more entry of an open mapping (nothing in it
+#: depends on the lines before), so it is then added without those steps: 58% of an
+#: export's lines (`status: ACTIVE`, `min_qty: 1`). Forgotten as `_LINES` is.
+_ENTRIES: dict[str, tuple[int, str, Any]] = {}
 
 
 def _parts(
@@ -194,8 +204,23 @@ def _parts(
     slicing: list[Any] | None = None  # the frame of the list being handed out
     pending: tuple[list[Any], str, int] | None = None  # a `key:` whose value is not known
     match_line, nothing = _LINE.fullmatch, _NOTHING.fullmatch
-    texts, keys, known = _TEXTS, _Keys(), _LINES
+    texts, keys, known, entries = _TEXTS, _Keys(), _LINES, _ENTRIES
+    entry_of = entries.get
     for number, line in enumerate(lines):
+        entry = entry_of(line)
+        # One more entry of the open mapping (at its column, no key waiting for its block,
+        # the open block a mapping, not a sequence): what the steps below would do with it.
+        if (
+            entry is not None
+            and entry[0] == at_column
+            and pending is None
+            and type(container) is dict
+        ):
+            name = entry[1]
+            if name in container or (container is root and name in sliced):
+                raise Unsure  # (libyaml words the duplicate key)
+            container[name] = entry[2]
+            continue
         groups = known.get(line)
         if groups is None:
             found = match_line(line)
@@ -278,11 +303,17 @@ def _parts(
         if name in container or (container is root and name in sliced):
             raise Unsure  # (libyaml words the duplicate key)
         if kp is not None:
-            container[name] = texts[kp]
+            value = texts[kp]
         elif kd is None and ks is None:
             pending = (top, name, at_column)
+            continue
         else:
-            container[name] = _typed(kp, kd, ks)
+            value = _typed(kp, kd, ks)
+        container[name] = value
+        if dash is None:  # (at the open mapping's column: it stands at `at_column`)
+            if len(entries) >= _REMEMBERED:
+                entries.clear()
+            entries[line] = (column, name, value)
     if not stack:
         raise Unsure  # nothing but comments: libyaml says what it is
     if pending is not None:

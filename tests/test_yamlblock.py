@@ -313,3 +313,47 @@ def test_the_lines_remembered_from_file_to_file_stay_few() -> None:
     assert_same(text, size=1000)  # (read again: the parts remembered give the same)
     assert len(yamlblock._LINES) <= yamlblock._REMEMBERED
     assert len(yamlblock._TEXTS) <= yamlblock._REMEMBERED
+    assert len(yamlblock._ENTRIES) <= yamlblock._REMEMBERED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n  a: 1\n  c: 2\n",  # first as an entry, then right after its key's line
+        "b:\n  a: 1\n  a: 1\n",  # the same entry twice in a mapping: libyaml words it
+        "b:\n  - x\n  a: 1\n",  # at the column of an open sequence: not an entry
+        "b:\n- a: 1\n  a: 1\n",  # after an item's first entry, again: a duplicate key
+        "b:\n  c:\n  a: 1\n",  # after `key:` with nothing under it: the key is null
+        "a: 1\n  a: 1\n",  # right of a complete entry: libyaml's continued scalar
+        "products:\n  - name: x\n    a: 1\n  - name: y\n    a: 1\na: 1\n",  # a list's end
+        "products:\n  - name: x\n    a: 1\nproducts: 1\n",  # a key handed out in parts
+    ],
+)
+def test_a_remembered_entry_line_means_what_it_means_where_it_stands(text: str) -> None:
+    """`_ENTRIES` adds a line it has read as one more entry of an open mapping without the
+    steps that found it one; wherever else the same line stands, it goes through them."""
+    from catalogsync import yamlblock
+
+    warm = "a: 1\nc: 2\nb:\n  a: 1\n  c: 2\n    # (a comment)\n"
+    assert_same(warm)  # remembered: `a: 1` at columns 0 and 2
+    assert "  a: 1" in yamlblock._ENTRIES and "a: 1" in yamlblock._ENTRIES
+    assert_same(text, size=1)
+    assert_same(text)
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.binary(max_size=64) | st.text(max_size=64).map(lambda text: text.encode()))
+def test_the_bytes_left_to_libyaml_are_found_by_a_table_as_by_the_expression(
+    source: bytes,
+) -> None:
+    """`block_parts` tells bytes outside its layout (`_OUTSIDE`: anything but printable
+    ASCII and line feeds) by deleting those inside it (`_INSIDE`): the same answer."""
+    from catalogsync import yamlblock
+
+    assert bool(source.translate(None, yamlblock._INSIDE)) == bool(
+        yamlblock._OUTSIDE.search(source)
+    )
+    every = bytes(range(256))
+    assert every.translate(None, yamlblock._INSIDE) == bytes(
+        byte for byte in every if yamlblock._OUTSIDE.fullmatch(bytes([byte]))
+    )
