@@ -12,8 +12,10 @@ renamed product's package-products are found under its new name in both.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Iterator, KeysView, Mapping
+from collections.abc import Collection, Container, Iterator, KeysView, Mapping
 from decimal import Decimal
+from itertools import compress
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
@@ -66,9 +68,14 @@ class CatalogStates:
 
     def package_products_of(self, product: str, *, after: bool = True) -> Iterator[Ref]:
         """The package-products that bring `product` into a package, in key order."""
+        # A review asks about the products the plan changes (their reach, their users):
+        # theirs are indexed alone, the rest only when some other product is asked.
+        changed = product in self._changed_products
         if not after:
-            return iter(sorted(self._before_index.get(product, ())))
-        return self._in_key_order(self._after_index.get(product, []))
+            before = self._before_changed if changed else self._before_index
+            return iter(sorted(before.get(product, ())))
+        index = self._after_changed if changed else self._after_index
+        return self._in_key_order(index.get(product, []))
 
     def package_products_in(self, package: str) -> Iterator[Ref]:
         """The package-products of `package` after the plan, in key order."""
@@ -92,6 +99,24 @@ class CatalogStates:
     @functools.cached_property
     def _after_index(self) -> dict[str, list[Ref]]:
         return _package_products_by(self.before.keys(), self._declared, -1)
+
+    @functools.cached_property
+    def _changed_products(self) -> frozenset[str]:
+        """The names of the products the plan changes (after its renames, as asked)."""
+        product = Kind.PRODUCT
+        return frozenset(c.ref.name for c in self._plan.changes if c.ref.kind is product)
+
+    # `_before_index` and `_after_index` of the changed products alone: at L a 1% change
+    # asks about 500 products, and grouping all 150,000 package-products by product for
+    # them was most of its review's CPU (~0.4 s).
+
+    @functools.cached_property
+    def _before_changed(self) -> dict[str, list[Ref]]:
+        return _package_products_by(self.before.keys(), (), -1, self._changed_products)
+
+    @functools.cached_property
+    def _after_changed(self) -> dict[str, list[Ref]]:
+        return _package_products_by(self.before.keys(), self._declared, -1, self._changed_products)
 
 
 class _FieldsOf(Mapping[Ref, Fields]):
@@ -173,19 +198,31 @@ class _After(Mapping[Ref, Fields]):
 
 
 def _package_products_by(
-    live: Collection[Ref], declared: Iterable[Ref], at: int
+    live: Collection[Ref], declared: Collection[Ref], at: int, only: Container[str] | None = None
 ) -> dict[str, list[Ref]]:
     """The package-products live and those declared but not live, by the name at `at` in
-    their key (0: package, -1: product), each group in no particular order."""
+    their key (0: package, -1: product), each group in no particular order; with `only`,
+    the groups of those names alone (the refs of those names found first, in C)."""
     index: dict[str, list[Ref]] = {}
     package_product = Kind.PACKAGE_PRODUCT
-    for ref in live:
+    live_ones, declared_ones = (
+        (live, declared) if only is None else (_named(live, at, only), _named(declared, at, only))
+    )
+    for ref in live_ones:
         if ref.kind is package_product:
             index.setdefault(ref.key[at], []).append(ref)
-    for ref in declared:
+    for ref in declared_ones:
         if ref.kind is package_product and ref not in live:
             index.setdefault(ref.key[at], []).append(ref)
     return index
+
+
+def _named(refs: Collection[Ref], at: int, names: Container[str]) -> list[Ref]:
+    """The refs whose key holds one of `names` at `at`, found in C."""
+    return list(compress(refs, map(names.__contains__, map(itemgetter(at), map(_KEY, refs)))))
+
+
+_KEY = attrgetter("key")
 
 
 def catalog_states(plan: Plan, desired: Catalog, live: LiveCatalog) -> CatalogStates:

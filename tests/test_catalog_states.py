@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from catalogsync import pricing
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, package_product_ref, package_ref
 from catalogsync.catalog import product_ref as product
 from catalogsync.config import ObjectRule
@@ -15,6 +19,7 @@ from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Plan
 from catalogsync.planner import PlanOptions, build_plan, follow_renames, renames_in
 from catalogsync.pricing import CatalogStates, catalog_states
+from tests.conftest import examples
 from tests.fakes import catalog, live, res
 
 D = Decimal
@@ -109,3 +114,37 @@ def test_an_object_s_merged_fields_are_made_once_then_kept() -> None:
     _, states = states_of(desired, CURRENT)
     assert states.after[VOICE] == {"rate": D("0.05"), "status": "ACTIVE"}
     assert states.after[VOICE] is states.after[VOICE]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    live_pps=st.sets(st.tuples(st.sampled_from("GS"), st.sampled_from("VMF")), max_size=6),
+    declared_pps=st.sets(st.tuples(st.sampled_from("GSB"), st.sampled_from("VMFX")), max_size=6),
+    rates=st.lists(st.sampled_from(["1", "2"]), min_size=4, max_size=4),
+)
+def test_the_changed_products_alone_are_indexed_with_the_same_answers(
+    live_pps: set[tuple[str, str]], declared_pps: set[tuple[str, str]], rates: list[str]
+) -> None:
+    """`package_products_of` indexes the package-products of the products the plan changes
+    alone (found in C), the others' only when one is asked: every product's answer, before
+    and after, is the one a whole index gives (`_package_products_by` without `only`)."""
+    names = ["V", "M", "F", "X"]
+    current = [live(product(n), str(i), rate=D("1")) for i, n in enumerate(names[:3], 1)]
+    current += [live(package_ref(p), f"p{p}") for p in "GS"]
+    current += [live(package_product_ref(p, n), f"{p}{n}") for p, n in sorted(live_pps)]
+    desired = catalog(
+        *(res(product(n), rate=D(rate)) for n, rate in zip(names, rates, strict=True)),
+        *(res(package_ref(p)) for p in "GSB"),
+        *(res(package_product_ref(p, n), min_qty=D(1)) for p, n in sorted(declared_pps)),
+    )
+    plan, states = states_of(desired, current)
+    whole = pricing._package_products_by(states.before.keys(), states._declared, -1)
+    before = pricing._package_products_by(states.before.keys(), (), -1)
+    deleted = states._deleted
+    for name in reversed(names):  # (the changed and the unchanged, in either order)
+        assert list(states.package_products_of(name)) == sorted(
+            r for r in whole.get(name, []) if r not in deleted
+        )
+        assert list(states.package_products_of(name, after=False)) == sorted(before.get(name, []))
+    changed = {c.ref.name for c in plan.changes if c.ref.kind is Kind.PRODUCT}
+    assert set(states._after_changed) <= changed
