@@ -247,7 +247,7 @@ def test_a_later_run_keeps_the_flags_of_the_sizes_it_does_not_measure() -> None:
 
 @pytest.mark.benchmark_harness
 def test_a_reused_cold_state_measures_the_later_scenarios_without_a_new_cold_apply(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A run saves the emulator's state after its cold apply; `--reuse-cold` starts a new
     emulator from a copy of it, keeps the saved cold-apply row (marked with when and at
@@ -278,6 +278,17 @@ def test_a_reused_cold_state_measures_the_later_scenarios_without_a_new_cold_app
     assert rows["noop-plan"]["client_stats"]["by_method"] == {"GET": 8, "POST": 1}  # + login
     assert block["planning"]["live_records"] == 40 + 4 + 90
     assert "cold-apply reused from" in (out / "results.md").read_text(encoding="utf-8")
+
+    # Scenarios that do not ask for the cold apply start from the saved state too (they
+    # once set it up by a new cold apply: 11 minutes at LogiSense M), and show no row of it.
+    capsys.readouterr()
+    assert main([*args, "--scenarios", "noop-plan,export", "--reuse-cold"]) == 0
+    assert "cold-apply (set-up, not measured)" not in capsys.readouterr().err
+    block = load(out / "results.json")["backends"]["logisense"]["sizes"]["XS"]
+    rows = {r["scenario"]: r for r in block["scenarios"]}
+    assert list(rows) == ["noop-plan", "export"]
+    assert rows["noop-plan"]["ok"] is True and rows["export"]["ok"] is True
+    assert block["planning"]["live_records"] == 40 + 4 + 90
 
 
 def test_a_cold_state_is_not_reused_for_another_catalog_or_setting(tmp_path: Path) -> None:
