@@ -129,7 +129,8 @@ class BillingPlatformBackend(Backend):
 
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         counts, self._expected_counts = self._expected_counts, _unknown_counts
-        return await self._fetch(frozenset(Kind), {}, progress, expected=counts)
+        found = await self._records(frozenset(Kind), {}, progress, expected=counts)
+        return LiveCatalog(tuple(found))
 
     async def fetch_live_into(
         self, see: Callable[[LiveResource], None], progress: Progress | None = None
@@ -155,18 +156,8 @@ class BillingPlatformBackend(Backend):
         Of `keys_only` kinds only the columns of `_KEY_COLUMNS` are read."""
         counts, self._expected_counts = self._expected_counts, _unknown_counts
         only = frozenset(keys_only)
-        return await self._fetch(frozenset(kinds), ids, None, only, expected=counts)
-
-    async def _fetch(
-        self,
-        kinds: frozenset[Kind],
-        ids: Mapping[Ref, str],
-        progress: Progress | None,
-        keys_only: frozenset[Kind] = frozenset(),
-        expected: Callable[[], Mapping[Kind, int] | None] | None = None,
-    ) -> LiveCatalog:
-        """The live catalog of `_records`."""
-        return LiveCatalog(tuple(await self._records(kinds, ids, progress, keys_only, expected)))
+        found = await self._records(frozenset(kinds), ids, None, only, expected=counts)
+        return LiveCatalog(tuple(found))
 
     async def _records(
         self,
