@@ -28,6 +28,11 @@ def main() -> None:
     # were 0.013-0.016 s of the main thread's CPU before a plan's first query, freeing
     # nothing. (A module of one import: the signals' handlers follow at once.)
     collector.for_a_command()
+    from catalogsync import generated_code
+
+    # Before the first dataclass is made (`interrupt` imports `errors`'s): each method
+    # `dataclasses` writes is compiled once per user, not in every command.
+    generated_code.install()
     from catalogsync import interrupt
 
     # First: nothing here may be left to Python's defaults (`catalogsync.interrupt`).
