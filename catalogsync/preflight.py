@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from itertools import groupby
 from operator import attrgetter, methodcaller
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from catalogsync.backend_api import Backend
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, Value
@@ -28,10 +28,31 @@ from catalogsync.yamlio import YamlDocument, YamlFileError, read_yaml_file
 _KIND_OF, _FIELDS_OF = attrgetter("ref.kind"), attrgetter("fields")
 
 
-async def check_lookup_names(desired: Catalog, backend: Backend) -> None:
-    """Raise CatalogValidationError listing every lookup name the live system lacks."""
+class LookupUse(NamedTuple):
+    """What `check_lookup_names` reads of the desired catalog alone (`lookup_use`): each
+    object's fields by kind, and the fields some object of a kind sets."""
+
+    fields: dict[Kind, list[Mapping[str, Value]]]
+    used: frozenset[LookupField]
+
+
+def lookup_use(desired: Catalog) -> LookupUse:
+    """`LookupUse` of `desired`: ~0.12 s of CPU at 205,000 objects, which a command makes
+    while the live catalog is still read (`workflow.fetch_and_plan`), not after its last
+    answer."""
     fields = _fields_by_kind(desired)
-    used = {(kind, name) for kind, of_kind in fields.items() for name in _set_fields(of_kind)}
+    used = frozenset(
+        (kind, name) for kind, of_kind in fields.items() for name in _set_fields(of_kind)
+    )
+    return LookupUse(fields, used)
+
+
+async def check_lookup_names(
+    desired: Catalog, backend: Backend, use: LookupUse | None = None
+) -> None:
+    """Raise CatalogValidationError listing every lookup name the live system lacks
+    (`use`: `lookup_use(desired)`, when it is made already)."""
+    fields, used = use or lookup_use(desired)
     tables = await backend.lookup_tables(used) if used else {}
     if not tables:
         return  # no field names a lookup row: nothing to check, object by object

@@ -11,7 +11,7 @@ import pytest
 from catalogsync.catalog import Catalog, Kind, Resource, Value, package_ref, product_ref
 from catalogsync.errors import CatalogValidationError
 from catalogsync.live import LookupField, LookupTable
-from catalogsync.preflight import check_lookup_names
+from catalogsync.preflight import check_lookup_names, lookup_use
 
 pytestmark = pytest.mark.anyio
 
@@ -36,11 +36,19 @@ def catalog(*units: Value, currencies: tuple[str, ...] = ("USD",)) -> Catalog:
 
 
 async def check(desired: Catalog) -> list[str]:
-    try:
-        await check_lookup_names(desired, Tables())  # type: ignore[arg-type]
-    except CatalogValidationError as exc:
-        return [issue.message for issue in exc.issues]
-    return []
+    """The issues, the same whether the check reads the catalog itself or is handed what it
+    reads of it, made beforehand (`lookup_use`, as `fetch_and_plan` makes it while the read
+    goes on)."""
+    outcomes = []
+    for use in (None, lookup_use(desired)):
+        try:
+            await check_lookup_names(desired, Tables(), use)  # type: ignore[arg-type]
+        except CatalogValidationError as exc:
+            outcomes.append([issue.message for issue in exc.issues])
+        else:
+            outcomes.append([])
+    assert outcomes[0] == outcomes[1]
+    return outcomes[0]
 
 
 async def test_known_names_repeated_over_many_objects_pass() -> None:
@@ -78,4 +86,6 @@ async def test_the_tables_asked_for_are_of_the_fields_some_object_sets() -> None
         )
     )
     await check_lookup_names(desired, Asked())  # type: ignore[arg-type]
-    assert asked == [{(Kind.PRODUCT, "unit"), (Kind.PRODUCT, "plan"), (Kind.PACKAGE, "name")}]
+    await check_lookup_names(desired, Asked(), lookup_use(desired))  # type: ignore[arg-type]
+    expected = {(Kind.PRODUCT, "unit"), (Kind.PRODUCT, "plan"), (Kind.PACKAGE, "name")}
+    assert asked == [expected, expected]

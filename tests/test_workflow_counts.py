@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from catalogsync import catalog_cache
+from catalogsync import catalog_cache, preflight, workflow
 from catalogsync.backend_api import Progress
-from catalogsync.catalog import Kind, Resource
+from catalogsync.catalog import Catalog, Kind, Resource
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogValidationError
 from catalogsync.live import LiveCatalog
@@ -105,3 +105,37 @@ def test_an_invalid_catalog_gives_no_counts_and_its_own_error(
         load_project_catalog(project)
     assert str(caught.value) == str(loaded_here.value)
     assert backend.seen is None  # the failed load was never taken for counts
+
+
+@beside_or_here
+def test_what_the_lookup_check_reads_of_the_catalog_is_made_before_the_read_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, least: int
+) -> None:
+    """The desired catalog's side of the lookup-name check (`preflight.lookup_use`) is made
+    in the loading thread, while the read goes on, not after the read's last answer."""
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", least)
+    project = load_project(copy_example(tmp_path / "project"))
+    made: list[bool] = []  # for each `lookup_use`: whether the read had ended
+    read_ended = threading.Event()
+    real = preflight.lookup_use
+
+    def watched(desired: Catalog) -> preflight.LookupUse:
+        made.append(read_ended.is_set())
+        return real(desired)
+
+    monkeypatch.setattr(preflight, "lookup_use", watched)
+    monkeypatch.setattr(workflow, "lookup_use", watched)
+
+    class _Slow(InMemoryBackend):
+        async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
+            for _ in range(1000):  # until the catalog is loaded (and its use made)
+                if made:
+                    break
+                await asyncio.sleep(0.005)
+            try:
+                return await super().fetch_live(progress)
+            finally:
+                read_ended.set()
+
+    asyncio.run(fetch_and_plan(project, choose_target(project, None), _Slow()))
+    assert made == [False]  # once, and before the read ended
