@@ -17,7 +17,7 @@ _KEY_BYTES = 32
 CACHE_FILE = "catalog.cache"
 ENV_SWITCH = "CATALOGSYNC_CATALOG_CACHE"
 #: Written first in every entry (`catalog_cache`): a file that does not start with it is not one.
-MAGIC = b"catalogsync catalog cache 5\n"
+MAGIC = b"catalogsync catalog cache 6\n"
 #: The MAC's length, then the key's (`entry_key`), after `MAGIC`.
 MAC_BYTES = hashlib.sha256().digest_size
 ENTRY_KEY_BYTES = hashlib.sha256().digest_size
@@ -34,6 +34,16 @@ def entry_key(backend: str, files: Sequence[Path]) -> bytes | None:
             digest.update(len(content).to_bytes(8, "big") + content)
     except OSError:
         return None
+    return digest.digest()
+
+
+def base_key(backend: str, files: Sequence[Path]) -> bytes:
+    """`entry_key` but the files' bytes: an entry of the same code, backend and files, which
+    may hold them as they were before (`catalog_cache`: a catalog loaded again from it)."""
+    digest = hashlib.sha256(b"base\0" + _code_fingerprint())
+    digest.update(backend.encode() + b"\0")
+    for path in files:
+        digest.update(os.fsencode(os.path.abspath(path)) + b"\0")
     return digest.digest()
 
 

@@ -9,7 +9,9 @@ clash, reference cycles). It never returns a partial catalog.
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
@@ -30,12 +32,14 @@ from catalogsync.catalog import (
 )
 from catalogsync.catalog_cache import CountsKnown, WriteLater, cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
+from catalogsync.catalog_items import Item, Items
 from catalogsync.config import Project
-from catalogsync.errors import CatalogValidationError, Issue, SourceLocation
+from catalogsync.errors import CatalogValidationError, Issue, SourceLocation, made_location
 from catalogsync.registry import get_format
 from catalogsync.validation import model_at, suggest, validation_issues
 from catalogsync.yamlfast import ExactReaderNeeded
 from catalogsync.yamlio import (
+    MAX_FILE_BYTES,
     SourceMap,
     YamlDocument,
     YamlFileError,
@@ -151,6 +155,146 @@ def _load_catalog(files: Iterable[Path], fmt: CatalogFormat, base: Path | None) 
     if issues:
         raise CatalogValidationError(issues)
     return Catalog(tuple(resources))
+
+
+def updated_catalog(
+    files: Sequence[Path],
+    fmt: CatalogFormat,
+    shown: Sequence[str],
+    previous: Catalog,
+    items: Sequence[Items | None],
+    now: Sequence[tuple[bytes, Items | None]],
+) -> Catalog | None:
+    """What `load_catalog(files, fmt)` returns for the files' bytes `now` (each with its
+    `catalog_items.items_of`), made from `previous`, the catalog these files held when their
+    `items` were taken (None where a file had none; each file shown as `shown` says, as
+    then): the top-level items whose text did not change keep their resources, moved with
+    their lines; only the others are read (the file with every other item blanked out, so
+    that each keeps its lines and columns). None when that cannot tell the same catalog
+    for sure, and the caller loads the files whole: a file not in the plain layout
+    (`catalog_items`), anything to say about the changed items or across the files (the
+    whole load words it), a resource of `previous` that no item holds.
+
+    Sound because a format's models and checks see each top-level item alone (a file is
+    read in slices of items, `_load_file`), a plain item reads the same wherever it
+    stands, and the checks across the files run over the whole result here too."""
+    if not len(files) == len(shown) == len(items) == len(now) == len(set(shown)):
+        return None
+    held: dict[str, list[Resource]] = {name: [] for name in shown}
+    for resource in previous.resources:
+        where = resource.location
+        if where is None or where.path not in held:
+            return None
+        held[where.path].append(resource)
+    resources: list[Resource] = []
+    with kind_words_in_use(fmt.kind_names):
+        for path, name, before, (raw, after) in zip(files, shown, items, now, strict=True):
+            found = (
+                _updated_file(path, name, fmt, raw, before, after, held[name])
+                if before is not None and after is not None and len(raw) <= MAX_FILE_BYTES
+                else None
+            )
+            if found is None:
+                return None
+            resources.extend(found)
+        if check_references(resources):
+            return None
+    return Catalog(tuple(resources))
+
+
+def _updated_file(
+    path: Path,
+    shown: str,
+    fmt: CatalogFormat,
+    raw: bytes,
+    before: Items,
+    now: Items,
+    held: list[Resource],
+) -> list[Resource] | None:
+    """One file's resources for `updated_catalog`, or None."""
+    items, keys = now
+    if not all(model_at(fmt.document_model, (key, 0)) is not None for key in keys):
+        return None  # a key the format does not read as a list of objects
+    old_items, _ = before
+    holding = _held_by(old_items, held)
+    if holding is None:
+        return None
+    old = {
+        (key, digest): (first, kept)
+        for (key, first, _, digest), kept in zip(old_items, holding, strict=True)
+    }
+    if len(old) != len(old_items):
+        return None  # the same item twice (not a valid catalog's)
+    resources: list[Resource] = []
+    blanked: list[tuple[int, int]] = []
+    changed: list[Item] = []
+    for item in items:
+        key, first, end, digest = item
+        was = old.pop((key, digest), None)
+        if was is None:
+            changed.append(item)
+            continue
+        start, kept = was
+        resources.extend(kept if first == start else [_moved(r, first - start) for r in kept])
+        blanked.append((first, end))
+    if not changed:
+        return resources
+    lines = raw.split(b"\n")
+    for first, end in blanked:
+        lines[first:end] = [b""] * (end - first)
+    changed_keys = {key for key, _, _, _ in changed}
+    for key, line in keys.items():
+        if key not in changed_keys:
+            lines[line] = b""
+    found = _changed_items(path, shown, b"\n".join(lines), fmt)
+    if found is None or _held_by(changed, found) is None:
+        return None
+    return resources + found
+
+
+def _held_by(items: Sequence[Item], resources: Sequence[Resource]) -> list[list[Resource]] | None:
+    """The resources each item holds (by the line each is placed at), or None when one lies
+    outside every item or an item holds none placed on its first line: then that line was
+    not where the YAML reader began an object (inside a text quoted over lines, say), and
+    the items are not the file's own (`catalog_items`)."""
+    starts = [first for _, first, _, _ in items]
+    holding: list[list[Resource]] = [[] for _ in items]
+    begun = [False] * len(items)
+    for resource in resources:
+        if resource.location is None:
+            return None
+        line = resource.location.line - 1
+        at = bisect_right(starts, line) - 1
+        if at < 0 or line >= items[at][2]:
+            return None  # not within an item
+        holding[at].append(resource)
+        begun[at] = begun[at] or line == starts[at]
+    return holding if all(begun) else None
+
+
+def _moved(resource: Resource, lines: int) -> Resource:
+    """`resource`, declared `lines` further down."""
+    where = resource.location
+    assert where is not None
+    return dataclasses.replace(
+        resource, location=made_location(where.path, where.line + lines, where.column)
+    )
+
+
+def _changed_items(path: Path, shown: str, raw: bytes, fmt: CatalogFormat) -> list[Resource] | None:
+    """The resources of a file's changed items (the others blanked out), as `_load_file`
+    reads them; None when it finds anything to say about them."""
+
+    def splits(key: Any) -> bool:
+        return isinstance(key, str) and model_at(fmt.document_model, (key, 0)) is not None
+
+    invalid_names: set[str] = set()
+    try:
+        source, parts = read_yaml_parts(path, shown, split=splits, size=PART_ITEMS, raw=raw)
+        issues, resources = _load_parts(source, parts, fmt, invalid_names)
+    except (YamlFileError, ExactReaderNeeded):
+        return None
+    return None if issues or invalid_names else resources
 
 
 #: List items validated and turned into resources at a time (a top-level item with its
@@ -610,6 +754,7 @@ def load_project_catalog(
     which `abandon` stops)."""
     files = project_catalog_files(project)
     backend = project.config.backend
+    shown = [display_path(file) for file in files]
     return cached_catalog(
         project.state_dir,
         backend,
@@ -619,4 +764,7 @@ def load_project_catalog(
         write_later,
         beside=beside,
         abandon=abandon,
+        update=lambda previous, items, now: updated_catalog(
+            files, get_format(backend), shown, previous, items, now
+        ),
     )

@@ -196,7 +196,7 @@ YamlPart = Part
 
 
 def read_yaml_parts(
-    path: Path, shown: str, *, split: Callable[[Any], bool], size: int
+    path: Path, shown: str, *, split: Callable[[Any], bool], size: int, raw: bytes | None = None
 ) -> tuple[SourceMap, Iterator[YamlPart]]:
     """One YAML file read by libyaml as a stream of parts (see `yamlfast.fast_parts`): each
     top-level list whose key `split` accepts, `size` items at a time, then the rest.
@@ -210,7 +210,9 @@ def read_yaml_parts(
         ExactReaderNeeded: while the parts are read, when only the exact reader can read
             this file (`read_yaml_file` then reads it): discard the parts read so far.
     """
-    raw = _read_bytes(path, shown)
+    given = raw  # (`loader.updated_catalog`'s changed items alone: not read from `path`)
+    if raw is None:
+        raw = _read_bytes(path, shown)
     if not _has_content(_decode(raw, shown)):  # the decoded text is let go at once
         raise _file_error(shown, "file is empty (expected a YAML mapping)")
     raw = raw.removeprefix(_UTF8_BOM)
@@ -220,7 +222,11 @@ def read_yaml_parts(
 
     source = SourceMap(shown, exact=False)
     source.values[()] = SourceLocation(shown, 1, 1)
-    source.reread = lambda: path.read_bytes().removeprefix(_UTF8_BOM)
+    if given is None:
+        source.reread = lambda: path.read_bytes().removeprefix(_UTF8_BOM)
+    else:
+        text = raw
+        source.reread = lambda: text
     return source, _located(fast_parts(raw, split=split, size=size, place=place), shown)
 
 
