@@ -99,7 +99,7 @@ class LogiSenseBackend(Backend):
             return self._lookups
 
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
-        rows, services, packages, lookups = await self._read(progress)
+        rows, services, packages, lookups = await self._read(progress, early=True)
         # The live children an update patches against, unless the writes are done.
         keep = not self._writes_done
         resources = rows.finish(services, packages, lookups, children=keep)
@@ -115,11 +115,11 @@ class LogiSenseBackend(Backend):
         and no live catalog of them is made or held (at L, 155,000 of the 205,000 records)."""
         if not self._writes_done:  # the writes need the packages' children: as fetch_live
             return await super().fetch_live_into(see, progress)
-        rows, services, packages, lookups = await self._read(progress)
+        rows, services, packages, lookups = await self._read(progress, early=False)
         return rows.finish_into(see, services, packages, lookups)
 
     async def _read(
-        self, progress: Progress | None
+        self, progress: Progress | None, *, early: bool
     ) -> tuple[LiveRows, list[Record], list[Record], Lookups]:
         """The whole read: its services built as they came in (`LiveRows`), the services'
         and the packages' records, and the lookup tables."""
@@ -134,8 +134,11 @@ class LogiSenseBackend(Backend):
             return result
 
         # Services are built page by page once the lookup tables are in, while the packages'
-        # page (nearly always the last answer) is on the wire (`LiveRows`); each page's work
-        # is queued behind the requests the read sends next.
+        # page (nearly always the last answer at L) is on the wire (`LiveRows`); each page's
+        # work is queued behind the requests the read sends next. When the lookup tables
+        # come last (at M: six small answers paced by the rate limit), the package services
+        # are built before they are in (`early`: not for `fetch_live_into`, which hands
+        # each one on as it is built rather than holding them).
         rows = LiveRows()
         loop = asyncio.get_running_loop()
 
@@ -149,10 +152,23 @@ class LogiSenseBackend(Backend):
             loop.call_soon(rows.work)
             return lookups
 
+        async def services_read() -> list[dict[str, Any]]:
+            records = await self.client.paged(
+                "Service", detail=False, on_page=arrived, record=SERVICE
+            )
+            rows.services_ended()
+            loop.call_soon(rows.work)
+            return records
+
+        async def packages_read() -> list[dict[str, Any]]:
+            records = await self.client.paged("Package", detail=True, record=PACKAGE_DETAIL)
+            if early:
+                rows.packages(records)
+                loop.call_soon(rows.work)
+            return records
+
         lookups, services, packages = await gather_or_cancel(
-            step(named()),
-            step(self.client.paged("Service", detail=False, on_page=arrived, record=SERVICE)),
-            step(self.client.paged("Package", detail=True, record=PACKAGE_DETAIL)),
+            step(named()), step(services_read()), step(packages_read())
         )
         return rows, services, packages, lookups
 

@@ -19,8 +19,10 @@ whole-read mapping raises (tests/backends/logisense/test_live_rows.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 
 from catalogsync.backends.logisense.mapping import (
+    SERVICE,
     Lookups,
     PackageChildren,
     Record,
@@ -29,11 +31,14 @@ from catalogsync.backends.logisense.mapping import (
     live_resources,
     package_children,
     package_resources,
+    package_service_resources,
     taken,
 )
 from catalogsync.live import LiveResource
 
 __all__ = ["LiveRows"]
+
+_IDENTITY, _NAME = attrgetter("identity"), attrgetter("name")
 
 
 class LiveRows:
@@ -47,6 +52,10 @@ class LiveRows:
         self._services: list[LiveResource] = []
         self._service_names: dict[int, str] = {}  # identity → name, as `live_resources`'
         self._failed = False  # the whole read is mapped by `live_resources` instead
+        self._services_ended = False
+        self._packages: Sequence[Record] | None = None  # the packages' records, once in
+        #: The package services, built before the lookup tables were in (`work`).
+        self._package_services: list[LiveResource] | None = None
         #: The live ids of each package's frequencies and currencies, by the package's
         #: identity (`LogiSenseBackend._children`), once `finish`ed.
         self.children: dict[str, PackageChildren] = {}
@@ -55,14 +64,31 @@ class LiveRows:
         """One more page of services, in any order (read, never changed)."""
         self._waiting.append(page)
 
+    def services_ended(self) -> None:
+        """Every page of services is in (told to `services`)."""
+        self._services_ended = True
+
+    def packages(self, records: Sequence[Record]) -> None:
+        """The packages' records are in (read, never changed, until `finish` takes them)."""
+        self._packages = records
+
     def named(self, lookups: Lookups) -> None:
         """The lookup tables are in."""
         self._lookups = lookups
 
+    @property
+    def built_before_lookups(self) -> int:
+        """How many live resources were built before the lookup tables were in."""
+        return len(self._package_services or ())
+
     def work(self) -> None:
-        """Build the service pages waiting, once the lookup tables are in."""
+        """Build the service pages waiting, once the lookup tables are in; before they
+        are, the package services once every other answer is in (`_package_services_now`)."""
         lookups = self._lookups
-        if lookups is None or self._failed:
+        if lookups is None:
+            self._package_services_now()
+            return
+        if self._failed:
             return
         names = self._service_names
         while self._waiting:
@@ -76,6 +102,28 @@ class LiveRows:
             if len(names) != before + len(page):
                 self._failed = True  # an identity read twice: page order says which name
                 return
+
+    def _package_services_now(self) -> None:
+        """The package services, when the lookup tables are the read's last answers (at M
+        the six small tables, paced by the rate limit, come in ~0.3 s after the pages):
+        none of their fields names a lookup row, and what names them is every service's
+        name, which the services' pages give. Only of typed records (a dict may be
+        malformed: mapped whole at the end, it raises where it did), services read once
+        each (else `finish` falls back on the whole-read mapping, which names them)."""
+        if self._package_services is not None or self._failed:
+            return
+        if self._packages is None or not self._services_ended:
+            return
+        names: dict[int, str] = {}
+        count = 0
+        for page in self._waiting:
+            if set(map(type, page)) - {SERVICE}:
+                return
+            names.update(zip(map(_IDENTITY, page), map(_NAME, page), strict=True))
+            count += len(page)
+        if len(names) != count:
+            return  # an identity read twice
+        self._package_services = package_service_resources(self._packages, names)
 
     def finish(
         self,
@@ -101,7 +149,13 @@ class LiveRows:
         services.clear()
         decoders = field_decoders(lookups)
         names = self._service_names
-        built = package_resources(taken(packages), lookups, names, decoders, known)
+        early, self._package_services = self._package_services, None
+        if packages is not self._packages:
+            early = None  # built of other records
+        self._packages = None
+        built = package_resources(
+            taken(packages), lookups, names, decoders, known, services_built=early
+        )
         return built + self._services  # in the live catalog's order, as `live_resources`
 
     def finish_into(

@@ -365,6 +365,7 @@ def package_resources(
     decoders: dict[Kind, FieldDecoders] | None = None,
     children_of: Iterable[PackageChildren] | None = None,
     into: Appends | None = None,
+    services_built: list[LiveResource] | None = None,
 ) -> list[LiveResource]:
     """`live_resources` of Package Detail records, their services named by `service_names`
     (`children_of`: each record's `package_children`, when they are known already).
@@ -373,7 +374,11 @@ def package_resources(
     LogiSense pages are) is then already in the live catalog's order, which sorts it in
     one pass rather than merging a package and its services at a time (at L 0.1–0.3 s).
     With `into`, each resource is appended to it as it is built, in record order, and the
-    list returned is empty (a read that keeps none of them: `LiveRows.finish_into`)."""
+    list returned is empty (a read that keeps none of them: `LiveRows.finish_into`).
+    With `services_built` (what `package_service_resources` built of these same records,
+    not with `into`), only the packages are built, and those services follow them."""
+    if services_built is not None:
+        return _packages_alone(packages, lookups, decoders, children_of) + services_built
     decoders = decoders or field_decoders(lookups)
     known = iter(children_of) if children_of is not None else None
     resources: list[LiveResource] = []
@@ -423,6 +428,45 @@ def package_resources(
                 services.append(_live(ref, child, child_fields))
     resources += listed
     return resources
+
+
+def package_service_resources(
+    packages: Sequence[Any], service_names: Mapping[int, str]
+) -> list[LiveResource] | None:
+    """The package services `package_resources` builds of `packages` (typed
+    `PACKAGE_DETAIL` records, each service named by `service_names`: every service read),
+    in its order, built before the lookup tables are in: no field of a package service
+    names a lookup row (`_NO_LOOKUP`). None when a record is a dict (mapped whole later,
+    so that a malformed one raises where it did)."""
+    listed: list[LiveResource] = []
+    typed = _TypedMapping(_NO_LOOKUP, service_names)
+    for run in _runs(packages):
+        if type(run) is not list:
+            return None
+        built = typed.package_services(run)
+        if built is None:  # a package service named otherwise: record by record
+            for one in run:
+                typed.services(one, listed)
+        else:
+            listed += built[0]
+    return listed
+
+
+def _packages_alone(
+    packages: Iterable[Record],
+    lookups: Lookups,
+    decoders: dict[Kind, FieldDecoders] | None,
+    children_of: Iterable[PackageChildren] | None,
+) -> list[LiveResource]:
+    """The packages `package_resources` builds of typed `PACKAGE_DETAIL` records (as
+    `package_service_resources` takes them), without their services."""
+    typed = _TypedMapping(decoders or field_decoders(lookups), {})
+    known = iter(children_of) if children_of is not None else None
+    made: list[LiveResource] = []
+    for record in packages:
+        children = next(known) if known is not None else _typed_children(record, lookups)
+        made.append(typed.package(record, children))
+    return made
 
 
 #: How many typed records `_runs` hands out at once: a few thousand live resources built
@@ -534,6 +578,9 @@ PACKAGE_DETAIL = record_type(
     ],
 )
 _TYPED_KINDS = (FieldType.LOOKUP, FieldType.DATE)  # the values that still need decoding
+#: Field decoders without lookup tables: a package service's are those of any read (it has
+#: no lookup field; a test holds this).
+_NO_LOOKUP = field_decoders(Lookups())
 
 
 def _typed_children(record: Any, lookups: Lookups) -> PackageChildren:
@@ -650,6 +697,15 @@ class _TypedMapping:
         """The live resources of a run of `PACKAGE_DETAIL` records (`package`'s), those of
         their services (`services`'), and how many services each package has; None when a
         package service is not named by the service it names (then record by record)."""
+        services = self.package_services(records)
+        if services is None:
+            return None
+        made = list(map(self.package, records, children))
+        return made, *services
+
+    def package_services(self, records: list[Any]) -> tuple[list[LiveResource], list[int]] | None:
+        """`packages`' live resources of the services of a run of `PACKAGE_DETAIL`
+        records and how many each package has (None likewise): no lookup table needed."""
         services = list(map(_children_of, records))
         flat = list(chain.from_iterable(services))
         named: list[Any] = list(map(self._service_names.get, map(_SERVICE_ID, flat)))
@@ -660,9 +716,7 @@ class _TypedMapping:
         refs = package_product_refs(owners, named)
         remote_ids = map(str, map(_IDENTITY, flat))
         fields, updated_at = self._services(flat), _updated_at(flat)
-        built = LiveResource.made(refs, remote_ids, fields, updated_at)
-        made = list(map(self.package, records, children))
-        return made, built, counts
+        return LiveResource.made(refs, remote_ids, fields, updated_at), counts
 
     def package(self, record: Any, children: PackageChildren) -> LiveResource:
         fields = self._package(record)

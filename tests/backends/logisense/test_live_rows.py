@@ -19,12 +19,16 @@ from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient
 from catalogsync.backends.logisense.live_rows import LiveRows
 from catalogsync.backends.logisense.mapping import (
+    FIELDS,
+    FieldType,
     PackageChildren,
     Record,
     live_resources,
     package_children,
     taken,
 )
+from catalogsync.catalog import Kind
+from catalogsync.http import HttpSettings
 from catalogsync.live import LiveCatalog, LiveResource
 from tests.backends.logisense.test_mapping import LOOKUPS  # the mapping tests' tables
 from tests.conftest import examples
@@ -240,3 +244,103 @@ def test_services_are_built_while_the_packages_page_is_on_the_wire(
     assert built_before_finish == [4]  # every service, before the packages' page was in
     labels = {r.ref.label for r in live}
     assert labels == {"S2", "S3", "S4", "S5", "P", "P / S2"}
+
+
+class _LookupsLast(httpx.AsyncBaseTransport):
+    """Every page answered at once; the lookup tables, if `last`, once both listings are
+    (as at M, where the rate limit paces them behind the pages)."""
+
+    def __init__(self, last: bool) -> None:
+        self.last = last
+        self.pages = 0  # listings' pages answered
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/Login"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 1800})
+        if "/Paged" in path:
+            number = json.loads(request.headers["pagination"])["pageNumber"]
+            self.pages += 1
+            if path.endswith("/Package/Paged/Detail"):
+                items = [
+                    {
+                        "identity": 50 + p,
+                        "name": f"P{p}",
+                        "packageCategoryId": 1,
+                        "details": {
+                            "services": [
+                                {
+                                    "identity": 100 + 10 * p + s,
+                                    "serviceId": s,
+                                    "defaultInstances": p,
+                                }
+                                for s in (2, 5, 99)  # 99: no such service
+                            ],
+                            "frequencies": [{"identity": 7, "frequency": 1, "frequencyTypeId": 1}],
+                        },
+                    }
+                    for p in (0, 1)
+                ]
+                items[1]["details"]["services"][2]["serviceName"] = "Named"  # type: ignore[index]
+                return httpx.Response(200, json={"pagedResults": {"totalCount": 2, "items": items}})
+            items = [
+                {"identity": 2 * number + i, "name": f"S{2 * number + i}", "serviceTypeId": 1}
+                for i in (0, 1)
+            ]
+            return httpx.Response(200, json={"pagedResults": {"totalCount": 4, "items": items}})
+        if self.last:
+            while self.pages < 3:
+                await asyncio.sleep(0)
+            for _ in range(50):  # what the pages lead to runs first
+                await asyncio.sleep(0)
+        return httpx.Response(200, json={"items": [{"identity": 1, "name": "Recurring"}]})
+
+
+def test_package_services_are_built_before_the_lookup_tables_that_come_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The package services name no lookup row: when the lookup tables are the last answers
+    they are built before, and the live catalog is the one built when the tables come
+    first (fails when they wait for the tables)."""
+    built_when_named: list[int] = []
+    real_named = LiveRows.named
+
+    def named(self: LiveRows, lookups: Any) -> None:
+        if self._lookups is None:
+            built_when_named.append(self.built_before_lookups)
+        real_named(self, lookups)
+
+    monkeypatch.setattr(LiveRows, "named", named)
+
+    def read(last: bool) -> tuple[LiveCatalog, dict[str, PackageChildren]]:
+        client = LogiSenseClient(
+            "http://tenant",
+            "u",
+            "p",
+            transport=_LookupsLast(last),
+            settings=HttpSettings(concurrency=10, rate_limit_per_second=0),
+            allow_insecure_http=True,
+            page_size=2,
+        )
+
+        async def run() -> tuple[LiveCatalog, dict[str, PackageChildren]]:
+            backend = LogiSenseBackend(client)
+            try:
+                return await backend.fetch_live(), backend._children
+            finally:
+                await backend.close()
+
+        return asyncio.run(run())
+
+    first = read(last=False)
+    assert built_when_named == [0]
+    last = read(last=True)
+    assert built_when_named == [0, 5]  # P0 / S2, P0 / S5, P1 / S2, P1 / S5, P1 / Named
+    assert last == first
+    labels = {r.ref.label for r in last[0] if r.ref.kind.value == "package_product"}
+    assert labels == {"P0 / S2", "P0 / S5", "P1 / S2", "P1 / S5", "P1 / Named"}
+
+
+def test_a_package_service_has_no_lookup_field() -> None:
+    """What lets `LiveRows` build them before the lookup tables are in."""
+    assert all(spec.type is not FieldType.LOOKUP for spec in FIELDS[Kind.PACKAGE_PRODUCT])
