@@ -338,3 +338,32 @@ def test_an_entry_not_proven_this_users_is_never_loaded_again_from(
 
     monkeypatch.setattr(loader, "load_catalog", counted)
     assert load_project_catalog(project) == whole[0]
+
+
+def test_a_changed_catalog_read_beside_tells_the_last_entrys_counts_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read that goes on beside the load asks its pages by the counts of this user's
+    entry, told before the catalog is loaded; another user's entry tells none."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    data: dict[str, Any] = {"products": [{"name": f"P{i}"} for i in range(3)]}
+    project = _project_with(tmp_path / "p", data)
+    before = load_project_catalog(project)
+    data["products"].append({"name": "P9"})
+    (project.root / "catalog.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    files = [project.root / "catalog.yaml"]
+    monkeypatch.setattr(catalog_cache, "loaded_beside", lambda *args, **kwargs: None)
+    # (this user's first: the other's run writes an entry of its own, the catalog changed)
+    for cache, expected in (("cache", [before.count()]), ("another-user", [])):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / cache))
+        told: list[object] = []
+        seen_at_load: list[object] = []
+
+        def loading(told: list[object] = told, seen: list[object] = seen_at_load) -> Catalog:
+            seen.extend(told)  # (what was told before the catalog is loaded)
+            return load_catalog(files, FMT)
+
+        loaded = catalog_cache.cached_catalog(
+            project.state_dir, "billingplatform", files, loading, told.append, beside=True
+        )
+        assert seen_at_load == told == expected and len(loaded) == 4
