@@ -2,12 +2,16 @@
 
 `mapping.live_resources` maps the whole read once the last answer is in. The services'
 pages come in well before the packages' page (every package's services come with it),
-which is nearly always the last answer: at L the services were ~0.25 s of CPU after it.
-`LiveRows` builds a page of services as soon as it and the lookup tables are in, while
-the packages' page is still on the wire; packages and their services are built once the
-read has ended (a package service is named through every service read), each package's
-record let go once built (as `mapping.taken` does), its frequencies and currencies worked
-out once (`package_children`) for both the live resources and the backend's writes.
+which is nearly always the last answer at L: there the services were ~0.25 s of CPU after
+it. `LiveRows` builds a page of services as soon as it is in, while the packages' page is
+still on the wire; at M the six small lookup tables, paced by the rate limit, are the last
+answers instead, so a page of typed services is built before they are in, its lookup
+fields named in place once they are (`mapping.unnamed_products`), and the package services
+(which name no lookup row) once every page of services and the packages' page are in.
+Packages, and otherwise their services, are built once the read has ended (a package
+service is named through every service read), each package's record let go once built (as
+`mapping.taken` does), its frequencies and currencies worked out once (`package_children`)
+for both the live resources and the backend's writes.
 
 Every record is mapped by `mapping`'s own code, so the resources are the whole-read
 mapping's, in the same order once the live catalog sorts them. A page of services that
@@ -19,7 +23,6 @@ whole-read mapping raises (tests/backends/logisense/test_live_rows.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from operator import attrgetter
 
 from catalogsync.backends.logisense.mapping import (
     SERVICE,
@@ -29,16 +32,17 @@ from catalogsync.backends.logisense.mapping import (
     field_decoders,
     identity_of,
     live_resources,
+    name_products,
     package_children,
     package_resources,
     package_service_resources,
     taken,
+    unnamed_products,
 )
+from catalogsync.catalog import Value
 from catalogsync.live import LiveResource
 
 __all__ = ["LiveRows"]
-
-_IDENTITY, _NAME = attrgetter("identity"), attrgetter("name")
 
 
 class LiveRows:
@@ -56,6 +60,10 @@ class LiveRows:
         self._packages: Sequence[Record] | None = None  # the packages' records, once in
         #: The package services, built before the lookup tables were in (`work`).
         self._package_services: list[LiveResource] | None = None
+        #: The fields of the services built before the lookup tables were in, their lookup
+        #: fields named once they are (`unnamed_products`).
+        self._unnamed: list[dict[str, Value]] = []
+        self._built_unnamed = 0
         #: The live ids of each package's frequencies and currencies, by the package's
         #: identity (`LogiSenseBackend._children`), once `finish`ed.
         self.children: dict[str, PackageChildren] = {}
@@ -79,17 +87,23 @@ class LiveRows:
     @property
     def built_before_lookups(self) -> int:
         """How many live resources were built before the lookup tables were in."""
-        return len(self._package_services or ())
+        return len(self._package_services or ()) + self._built_unnamed
 
     def work(self) -> None:
-        """Build the service pages waiting, once the lookup tables are in; before they
-        are, the package services once every other answer is in (`_package_services_now`)."""
+        """Build the service pages waiting: before the lookup tables are in, those of
+        typed records (`_services_now`) and then the package services
+        (`_package_services_now`); once they are, name the lookup fields of those built
+        before, and build the rest."""
         lookups = self._lookups
         if lookups is None:
+            self._services_now()
             self._package_services_now()
             return
         if self._failed:
             return
+        if self._unnamed:
+            unnamed, self._unnamed = self._unnamed, []
+            name_products(unnamed, lookups)
         names = self._service_names
         while self._waiting:
             page = self._waiting.pop(0)
@@ -103,6 +117,28 @@ class LiveRows:
                 self._failed = True  # an identity read twice: page order says which name
                 return
 
+    def _services_now(self) -> None:
+        """The services' pages waiting, built before the lookup tables are in, their lookup
+        fields named once they are: pages of typed records, in the order they came, up to
+        the first other one (left to `work` once the tables are in, as every page was)."""
+        names = self._service_names
+        while self._waiting and not self._failed:
+            page = self._waiting[0]
+            if not page or set(map(type, page)) != {SERVICE}:
+                return
+            self._waiting.pop(0)
+            before = len(names)
+            try:
+                built, unnamed = unnamed_products(list(page), names)
+            except Exception:  # `finish` maps the whole read, which raises it in its turn
+                self._failed = True
+                return
+            self._services += built
+            self._unnamed += unnamed
+            self._built_unnamed += len(built)
+            if len(names) != before + len(page):
+                self._failed = True  # an identity read twice: page order says which name
+
     def _package_services_now(self) -> None:
         """The package services, when the lookup tables are the read's last answers (at M
         the six small tables, paced by the rate limit, come in ~0.3 s after the pages):
@@ -112,18 +148,13 @@ class LiveRows:
         each (else `finish` falls back on the whole-read mapping, which names them)."""
         if self._package_services is not None or self._failed:
             return
-        if self._packages is None or not self._services_ended:
+        if self._packages is None or not self._services_ended or self._waiting:
+            return  # (a page waiting is not typed: its services are named once it is built)
+        try:
+            built = package_service_resources(self._packages, self._service_names)
+        except Exception:  # built again by `finish`, which raises it where it did
             return
-        names: dict[int, str] = {}
-        count = 0
-        for page in self._waiting:
-            if set(map(type, page)) - {SERVICE}:
-                return
-            names.update(zip(map(_IDENTITY, page), map(_NAME, page), strict=True))
-            count += len(page)
-        if len(names) != count:
-            return  # an identity read twice
-        self._package_services = package_service_resources(self._packages, names)
+        self._package_services = built
 
     def finish(
         self,

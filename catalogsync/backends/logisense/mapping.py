@@ -9,12 +9,13 @@ and a sorted tuple of names in the catalog.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 from itertools import chain, repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter, setitem
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -450,6 +451,48 @@ def package_service_resources(
         else:
             listed += built[0]
     return listed
+
+
+def unnamed_products(
+    records: list[Any], service_names: dict[int, str]
+) -> tuple[list[LiveResource], list[dict[str, Value]]]:
+    """The live resources `live_resources` builds of `SERVICE` records (products), built
+    before the lookup tables are in: their lookup fields hold the ids read until
+    `name_products` names them in the dicts (each distinct one once) returned beside them,
+    before anyone reads them. Each one's name is kept in `service_names` as there."""
+    identities, names = list(map(_IDENTITY, records)), list(map(_NAME, records))
+    service_names.update(zip(identities, names, strict=True))
+    values: list[list[Any]] = []
+    for (_, _, decode), spec in zip(_NO_LOOKUP[Kind.PRODUCT], FIELDS[Kind.PRODUCT], strict=True):
+        column = list(map(attrgetter(spec.wire), records))
+        if spec.type is FieldType.DATE:  # (none yet) decoded as `_TypedMapping._columns` does
+            decoded = {value: decode(value) for value in dict.fromkeys(column)}
+            column = list(map(decoded.__getitem__, column))
+        values.append(column)
+    rows = list(zip(*values, strict=True))
+    labels = tuple(spec.name for spec in FIELDS[Kind.PRODUCT])
+    dicts = {row: dict(zip(labels, row, strict=True)) for row in dict.fromkeys(rows)}
+    views = {row: MappingProxyType(found) for row, found in dicts.items()}
+    made = LiveResource.made(
+        product_refs(names),
+        map(str, identities),
+        map(views.__getitem__, rows),
+        _updated_at(records),
+    )
+    return made, list(dicts.values())
+
+
+def name_products(dicts: list[dict[str, Value]], lookups: Lookups) -> None:
+    """Name the lookup fields of `unnamed_products`' dicts, as `_decoder` does."""
+    for (name, _, decode), spec in zip(
+        field_decoders(lookups)[Kind.PRODUCT], FIELDS[Kind.PRODUCT], strict=True
+    ):
+        if spec.type is not FieldType.LOOKUP:
+            continue
+        ids = list(map(itemgetter(name), dicts))
+        decoded = {value: decode(value) for value in dict.fromkeys(ids)}
+        # In C: each dict gets its name (its key is already in place).
+        deque(map(setitem, dicts, repeat(name), map(decoded.__getitem__, ids)), 0)
 
 
 def _packages_alone(

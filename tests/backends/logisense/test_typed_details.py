@@ -332,3 +332,60 @@ def test_typed_records_built_a_run_at_a_time_come_out_as_their_dicts_in_the_same
         assert _in_order(typed_services, typed_packages) == expected
     finally:
         mapping.RUN = before
+
+
+def _lookups_last(services: list[Any], packages: list[Any]) -> Any:
+    """`LiveRows.finish`'s resources and children when the lookup tables are the last
+    answers: each service a page, then the packages, `work` after each (built before the
+    tables as far as they can be), the tables last (or the error raised)."""
+    try:
+        rows = LiveRows()
+        for one in services:
+            rows.services([one])
+            rows.work()
+        rows.services_ended()
+        records = list(packages)
+        rows.packages(records)
+        rows.work()
+        rows.named(LOOKUPS)
+        rows.work()
+        return rows.finish(list(services), records, LOOKUPS), rows.children
+    except Exception as exc:
+        return type(exc), str(exc)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    services=st.lists(st.one_of(_typed_service, _typed_service, _service), max_size=4),
+    packages=st.lists(
+        st.one_of(_named_package, _named_package, _typed_package, _package), max_size=6
+    ),
+)
+def test_records_built_before_the_lookup_tables_are_the_same_in_the_same_order(
+    services: list[Record], packages: list[Record]
+) -> None:
+    """Services and package services built before the lookup tables are in (their lookup
+    fields named after) are the resources, in the order, and the children built with the
+    tables in first; an error is the same error."""
+    services = [*services, *_named]
+    typed_services = _each_read(services, SERVICE)
+    typed_packages = _each_read(packages, PACKAGE_DETAIL)
+    expected = _in_order(copy.deepcopy(typed_services), copy.deepcopy(typed_packages))
+    if isinstance(expected[0], type):
+        assert _lookups_last(typed_services, typed_packages) == expected
+    else:
+        assert _lookups_last(typed_services, typed_packages) == expected[:2]
+
+
+def test_every_service_is_built_before_the_lookup_tables_when_read_typed() -> None:
+    """Fails when the services wait for the lookup tables."""
+    rows = LiveRows()
+    typed = _each_read(list(_named), SERVICE)
+    rows.services(typed)
+    rows.services_ended()
+    rows.packages([])
+    rows.work()
+    assert rows.built_before_lookups == len(_named)
+    rows.named(LOOKUPS)
+    built = rows.finish(list(typed), [], LOOKUPS)
+    assert [r.ref.label for r in built] == ["N1", "N2", "N3"]
