@@ -466,22 +466,38 @@ def _counts_line(catalog: Catalog) -> bytes:
     return " ".join(f"{kind.value}={counts[kind]}" for kind in Kind).encode("ascii") + b"\n"
 
 
-def _proven_counts(path: Path, secret: bytes) -> dict[Kind, int] | None:
-    """The counts the entry at `path` names, whichever catalog it holds, when it is this
-    user's (its MAC checks: a planted entry could ask for any number of pages); else None."""
+#: An entry's magic and MAC, before its payload (its key first).
+_HEADER = len(_MAGIC) + _MAC_BYTES
+
+
+def _proven(path: Path, secret: bytes, key: bytes | None = None) -> bytes | None:
+    """The entry at `path`, whole, when this user's catalogsync wrote it (its MAC checks
+    with `secret`) and, with `key`, when it is that key's entry; else None. Nothing in an
+    entry is used before this: a planted one is never unpickled, nor its counts taken."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    header = len(_MAGIC) + _MAC_BYTES
-    if not data.startswith(_MAGIC) or len(data) < header + ENTRY_KEY_BYTES:
+    if not data.startswith(_MAGIC) or len(data) < _HEADER + ENTRY_KEY_BYTES:
         return None
-    payload = memoryview(data)[header:]
-    mac = hmac.new(secret, payload, hashlib.sha256).digest()
-    del payload
-    if not hmac.compare_digest(data[len(_MAGIC) : header], mac):
+    payload = memoryview(data)[_HEADER:]
+    if key is not None and payload[: len(key)] != key:
+        return None  # another catalog's (or another version's) entry: no MAC to compute
+    proven = hmac.compare_digest(
+        data[len(_MAGIC) : _HEADER], hmac.new(secret, payload, hashlib.sha256).digest()
+    )
+    del payload  # (releases the buffer `data` lends it)
+    return data if proven else None
+
+
+def _proven_counts(path: Path, secret: bytes) -> dict[Kind, int] | None:
+    """The counts the entry at `path` names, whichever catalog it holds, when it is this
+    user's (its MAC checks: a planted entry could ask for any number of pages); else None."""
+    data = _proven(path, secret)
+    if data is None:
         return None
-    lines = data[header + ENTRY_KEY_BYTES : header + ENTRY_KEY_BYTES + 4096].split(b"\n", 2)
+    start = _HEADER + ENTRY_KEY_BYTES
+    lines = data[start : start + 4096].split(b"\n", 2)
     try:
         return _counts_of(lines[1]) if len(lines) == 3 else None
     except (ValueError, UnicodeDecodeError):
@@ -500,21 +516,11 @@ def _read(
     shown: list[str],
     counts_known: CountsKnown | None = None,
 ) -> Catalog | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
+    data = _proven(path, secret, key)
+    if data is None:
         return None
-    header = len(_MAGIC) + _MAC_BYTES
-    if not data.startswith(_MAGIC) or len(data) < header + len(key):
-        return None
-    mac, payload = data[len(_MAGIC) : header], memoryview(data)[header:]
-    if payload[: len(key)] != key:
-        return None  # another catalog's (or another version's) entry
-    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
-        return None  # not written by this user's catalogsync: never unpickled
-    del mac, payload
     chunks = io.BytesIO(data)  # (shares the bytes: no copy)
-    chunks.seek(header + len(key))
+    chunks.seek(_HEADER + len(key))
     end = len(data)
     del data
     return _from_payload(chunks, end, shown, counts_known)
@@ -526,21 +532,11 @@ def _previous(
     """The catalog of the entry at `path` and its files' items, when the entry is this
     user's (its MAC checks) and of these files (`base_key`), shown as `shown` (a catalog
     loaded again keeps its unchanged resources' locations as they are); else None."""
-    try:
-        data = path.read_bytes()
-    except OSError:
+    data = _proven(path, secret)
+    if data is None:
         return None
-    header = len(_MAGIC) + _MAC_BYTES
-    if not data.startswith(_MAGIC) or len(data) < header + ENTRY_KEY_BYTES:
-        return None
-    payload = memoryview(data)[header:]
-    if not hmac.compare_digest(
-        data[len(_MAGIC) : header], hmac.new(secret, payload, hashlib.sha256).digest()
-    ):
-        return None  # not written by this user's catalogsync: never unpickled
-    del payload
     chunks = io.BytesIO(data)
-    chunks.seek(header + ENTRY_KEY_BYTES)
+    chunks.seek(_HEADER + ENTRY_KEY_BYTES)
     recorded: list[tuple[bytes | None, list[Items | None]]] = []
     catalog = _from_payload(chunks, len(data), shown, None, recorded)
     if catalog is None or not recorded or recorded[0][0] != base:
