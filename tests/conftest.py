@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,20 @@ settings.register_profile(
     max_examples=examples(100),
 )
 settings.load_profile("catalogsync")
+
+#: The roots TLS is verified against, in this process and the commands it starts: none (an
+#: empty SSL_CERT_DIR, whatever the environment named). httpx makes its `verify=True` context
+#: whenever a client is made, even for the http:// emulators every test talks to, and
+#: reading a bundle of roots (certifi's, or the SSL_CERT_FILE a machine sets) took 0.04-0.05 s
+#: of CPU each time: hundreds of times a run, in process and in each CLI subprocess. No test
+#: needs a public root (none may reach the internet; an https:// server on loopback is
+#: refused either way), and the tests of which roots are read set them themselves
+#: (tests/test_early_login.py, with monkeypatch). httpx and `catalogsync.http.tls` read these
+#: variables alike, so the code under test is unchanged.
+_NO_ROOTS = tempfile.mkdtemp(prefix="catalogsync-tests-no-roots-")
+atexit.register(shutil.rmtree, _NO_ROOTS, ignore_errors=True)
+os.environ.pop("SSL_CERT_FILE", None)
+os.environ["SSL_CERT_DIR"] = _NO_ROOTS
 
 #: The reliability results table, printed by the process that reports (see its docstring).
 pytest_plugins = ("tests.reliability.summary",)
