@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalogsync import catalog_cache, loader, yamlio
-from catalogsync.catalog import Catalog
+from catalogsync.catalog import Catalog, Resource
 from catalogsync.catalog_items import items_of
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogValidationError
@@ -338,6 +338,30 @@ def test_an_entry_not_proven_this_users_is_never_loaded_again_from(
 
     monkeypatch.setattr(loader, "load_catalog", counted)
     assert load_project_catalog(project) == whole[0]
+
+
+def test_an_entry_of_other_code_or_files_is_not_unpickled_to_be_thrown_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry whose base key is not these files' (another code version, other paths)
+    cannot be loaded again from: its catalog is never unpickled (at L ~0.9 s of CPU)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    data: dict[str, Any] = {"products": [{"name": f"P{i}"} for i in range(3)]}
+    project = _project_with(tmp_path / "p", data)
+    load_project_catalog(project)  # writes the entry, with this code's base key
+    data["products"][0]["rate"] = "2"
+    (project.root / "catalog.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    unpickled: list[object] = []
+    real = catalog_cache._resources
+
+    def counted(*args: Any, **kwargs: Any) -> list[Resource]:
+        unpickled.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(catalog_cache, "base_key", lambda *args: b"\0" * 32)  # other code
+    monkeypatch.setattr(catalog_cache, "_resources", counted)
+    assert load_project_catalog(project) == load_catalog([project.root / "catalog.yaml"], FMT)
+    assert unpickled == []
 
 
 def test_a_changed_catalog_read_beside_tells_the_last_entrys_counts_first(
