@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,9 @@ class SqliteDatabase:
     def __init__(self, db: str | Path | None = None) -> None:
         self.path = None if db is None else Path(db)
         self.lock = threading.RLock()
+        #: What every `transaction()` does last, before it commits (in order): e.g. write
+        #: text derived from the rows it changed, so no read sees the rows without it.
+        self.before_commit: list[Callable[[], None]] = []
         self._conn = self._connect()
         if self.path is not None:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -100,6 +103,12 @@ class SqliteDatabase:
                 with self._reader_lock:
                     self._idle.append(reader)
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The writers' connection, for SQL a database's helpers write (hold `lock`; write
+        inside `transaction()`)."""
+        return self._conn
+
     def prepare(self, conn: sqlite3.Connection) -> None:
         """Set the connection up before the schema (e.g. register SQL functions)."""
 
@@ -122,6 +131,8 @@ class SqliteDatabase:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                for hook in self.before_commit:
+                    hook()
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise

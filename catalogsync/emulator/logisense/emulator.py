@@ -8,6 +8,7 @@ from typing import Any
 
 from catalogsync.emulator.base import BaseEmulator
 from catalogsync.emulator.faults import Faults
+from catalogsync.emulator.logisense import details
 from catalogsync.emulator.logisense.app import LogiSenseApi
 from catalogsync.emulator.logisense.auth import TokenStore, iso_utc
 from catalogsync.emulator.logisense.handlers import Handlers
@@ -52,6 +53,7 @@ class LogiSenseEmulator(BaseEmulator):
         #: The documented behaviour (`strict`) or a variant (`profiles.PROFILES`).
         self.profile = profile_named(profile)
         self.db = Database(db)
+        details.install(self.db)
         #: Accepted (username, password); None accepts any non-empty username.
         self.credentials = credentials
         #: The only client_id accepted; None accepts any non-empty one.
