@@ -107,10 +107,21 @@ def _raw(path: Path, *sql: str) -> None:
     conn.close()
 
 
-def test_an_older_database_gets_its_texts_when_opened(tmp_path: Path) -> None:
+def _file_catalog(tmp_path: Path) -> tuple[Path, LogiSenseEmulator]:
     path = tmp_path / "ls.sqlite3"
     ls = LogiSenseEmulator(db=path)
     _awkward_catalog(ls)
+    return path, ls
+
+
+def _assert_current_when_opened(path: Path) -> LogiSenseEmulator:
+    again = LogiSenseEmulator(db=path)
+    _assert_current(again)
+    return again
+
+
+def test_an_older_database_gets_its_texts_when_opened(tmp_path: Path) -> None:
+    path, ls = _file_catalog(tmp_path)
     ls.close()
     # as an older emulator left it: no tables, no triggers
     drop = [
@@ -118,15 +129,11 @@ def test_an_older_database_gets_its_texts_when_opened(tmp_path: Path) -> None:
     ]
     tables = (DETAILS_TABLE, NOTED_TABLE, details.STAMP_TABLE)
     _raw(path, *drop, *(f'DROP TABLE "{t}"' for t in tables))
-    again = LogiSenseEmulator(db=path)
-    _assert_current(again)
-    again.close()
+    _assert_current_when_opened(path).close()
 
 
 def test_writes_made_elsewhere_are_shown_then_written_when_opened(tmp_path: Path) -> None:
-    path = tmp_path / "ls.sqlite3"
-    ls = LogiSenseEmulator(db=path)
-    _awkward_catalog(ls)
+    path, ls = _file_catalog(tmp_path)
     # an older emulator's (or a shell's) write: the triggers in the file note the packages
     _raw(path, 'UPDATE "Service" SET "name" = \'renamed elsewhere\'')
     _, noted = _stored(ls)
@@ -134,15 +141,11 @@ def test_writes_made_elsewhere_are_shown_then_written_when_opened(tmp_path: Path
     # a page builds the noted packages' details as it reads them
     assert _pages(ls, text=True) == _pages(ls, text=False)
     ls.close()
-    again = LogiSenseEmulator(db=path)
-    _assert_current(again)
-    again.close()
+    _assert_current_when_opened(path).close()
 
 
 def test_texts_written_by_other_code_are_written_again(tmp_path: Path) -> None:
-    path = tmp_path / "ls.sqlite3"
-    ls = LogiSenseEmulator(db=path)
-    _awkward_catalog(ls)
+    path, ls = _file_catalog(tmp_path)
     right = _pages(ls, text=True)
     ls.close()
     stamp = details.STAMP_TABLE
@@ -151,7 +154,6 @@ def test_texts_written_by_other_code_are_written_again(tmp_path: Path) -> None:
         f"UPDATE \"{DETAILS_TABLE}\" SET details = x'00'",
         f"UPDATE \"{stamp}\" SET stamp = 'x'",
     )
-    again = LogiSenseEmulator(db=path)
-    _assert_current(again)
+    again = _assert_current_when_opened(path)
     assert _pages(again, text=True) == right
     again.close()
