@@ -59,8 +59,17 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 #: Markers of suites that take minutes: the default run (`./scripts/test`) leaves them out;
 #: `./scripts/test --full` (what .ci/run calls) sets CATALOGSYNC_FULL_TESTS=1 and runs them,
-#: and naming a marker in `-m` selects it alone. Descriptions are in pyproject.toml.
-FULL_RUN_ONLY = ("reliability", "variant_profile", "ci_scenario", "browser", "benchmark_harness")
+#: and naming a marker in `-m` selects it alone. Descriptions are in pyproject.toml. `long`
+#: marks single tests, not suites: each costs a second or more and a cheaper default test
+#: covers its behaviour (its `long` mark names which).
+FULL_RUN_ONLY = (
+    "reliability",
+    "variant_profile",
+    "ci_scenario",
+    "browser",
+    "benchmark_harness",
+    "long",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

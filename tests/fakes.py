@@ -7,9 +7,15 @@ from typing import Any
 
 from catalogsync.backend_api import Backend, Progress, Settled
 from catalogsync.catalog import Catalog, Ref, Resource
+from catalogsync.http import HttpSettings
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
+
+#: The HTTP settings of a test's client against an in-process emulator: the defaults, but
+#: no client-side pacing. The vendor's 15 requests/s (the limiter is tested on its own in
+#: tests/backends/test_http.py) only made these tests wait, about 25 s of a serial run.
+UNPACED = HttpSettings(rate_limit_per_second=0)
 
 
 def res(ref: Ref, **fields: Any) -> Resource:

@@ -32,7 +32,7 @@ from catalogsync.registry import get_format
 from catalogsync.report import ChangeResult, Outcome
 from tests.backends.logisense.conftest import make_client
 from tests.conftest import ROOT
-from tests.fakes import InMemoryBackend
+from tests.fakes import UNPACED, InMemoryBackend
 from tests.test_recheck_scope import DESIRED
 
 
@@ -76,7 +76,7 @@ def test_the_apply_tells_the_backend_its_writes_are_done_before_the_verification
 
 def _billingplatform(emulator: BillingPlatformEmulator) -> BillingPlatformBackend:
     client = BillingPlatformClient(
-        "http://emulator", "u", "p", transport=emulator.async_transport()
+        "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
     )
     return BillingPlatformBackend(client)
 

@@ -167,6 +167,10 @@ _values = st.recursive(
 _objects = st.dictionaries(_keys, _values, min_size=1, max_size=4)
 
 
+# long: test_generated_catalogs_with_awkward_names_are_written_like_dump_yaml,
+# test_the_example_catalogs_are_written_like_dump_yaml, test_documents_it_does_not_lay_out_at_all_are_dump_yaml_s
+# and the property test_the_export_of_any_field_values_is_the_text_of_its_document
+@pytest.mark.long
 @settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(st.sampled_from(["products", "packages"]), st.lists(_objects, max_size=3)))
 def test_random_catalog_shaped_documents_are_written_like_dump_yaml(document: Any) -> None:

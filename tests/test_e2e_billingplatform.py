@@ -77,6 +77,11 @@ def test_example_apply_then_replan_is_empty(example: Path) -> None:
     assert code == 0 and "No changes." in out
 
 
+# long: test_example_apply_then_replan_is_empty (apply, then an empty plan), the contract
+# test_apply_then_replan_is_empty_and_awkward_names_round_trip[billingplatform] (awkward
+# names) and tests/emulator/test_bulk.py's test_ten_thousand_packages_in_batches_of_200
+# (many write batches)
+@pytest.mark.long
 def test_generated_s_size_catalog_applies_and_replans_empty(tmp_path: Path) -> None:
     data = generate(1_000, 100, 3_000, awkward=True)
     project = write_project(tmp_path / "gen", data, settings=TEST_SETTINGS)
@@ -240,10 +245,10 @@ def test_package_product_names_shared_across_packages_never_hit_the_wrong_record
             ],
         }
 
-    project = write_project(tmp_path / "p", catalog(["A"]))
+    project = write_project(tmp_path / "p", catalog(["A"]), settings=TEST_SETTINGS)
     assert run(project, "apply", "--auto-approve")[0] == 0
     # package B declares a package-product with the same Name as A's
-    write_project(project, catalog(["A", "B"]))
+    write_project(project, catalog(["A", "B"]), settings=TEST_SETTINGS)
     code, out, _ = run(project, "apply", "--auto-approve")
     assert code == 0, out
     rows = query(project, "SELECT Id, Name, PackageId, MinQty FROM PACKAGE_PRODUCT ORDER BY Id")
@@ -260,6 +265,7 @@ def test_package_product_names_shared_across_packages_never_hit_the_wrong_record
                 {"name": "B", "products": [{"product": "Voice", "name": "Shared", "min_qty": 5}]},
             ],
         },
+        settings=TEST_SETTINGS,
     )
     assert run(project, "apply", "--auto-approve")[0] == 0
     rows = query(project, "SELECT Name, MinQty FROM PACKAGE_PRODUCT ORDER BY Id")

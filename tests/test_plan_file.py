@@ -283,6 +283,9 @@ def test_the_alterations_of_a_text_of_digits_other_than_ascii_are_texts() -> Non
     assert others("--1")[10:] == ["--1 ", "--1"]
 
 
+# long: test_what_is_not_a_plan_is_refused_as_before, test_a_file_the_fast_reading_does_not_vouch_for_is_read_as_ever
+# and the property test_the_fast_reading_reads_every_plan_file_as_it_was_written
+@pytest.mark.long
 @settings(max_examples=examples(400))
 @given(plans, st.data())
 def test_an_altered_plan_file_is_read_as_the_standard_library_reads_it(

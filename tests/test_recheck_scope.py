@@ -20,7 +20,7 @@ from catalogsync.live import LiveCatalog
 from catalogsync.plan import Change
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.report import ChangeResult, Outcome
-from tests.fakes import InMemoryBackend, catalog, res
+from tests.fakes import UNPACED, InMemoryBackend, catalog, res
 from tests.fakes import live as live_res
 
 VOICE, SMS, GOLD = product_ref("Voice"), product_ref("SMS"), package_ref("Gold")
@@ -96,7 +96,9 @@ def emulator() -> Iterator[BillingPlatformEmulator]:
 
 
 def _client(emulator: BillingPlatformEmulator) -> BillingPlatformClient:
-    return BillingPlatformClient("http://emulator", "u", "p", transport=emulator.async_transport())
+    return BillingPlatformClient(
+        "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
+    )
 
 
 async def _applied(backend: BillingPlatformBackend) -> tuple[LiveCatalog, dict[Ref, str]]:

@@ -21,7 +21,7 @@ from catalogsync.plan import Action, Change
 from catalogsync.planner import build_plan
 from catalogsync.report import Outcome
 from tests.backends.logisense.conftest import make_client
-from tests.fakes import InMemoryBackend
+from tests.fakes import UNPACED, InMemoryBackend
 from tests.test_applier import DESIRED, OPTS, VOICE
 
 
@@ -88,7 +88,7 @@ async def test_billingplatform_tells_each_batch_and_each_refusal_as_it_settles()
     orphan = Change(Action.CREATE, package_product_ref("Nowhere", "P0"), values={})
     with BillingPlatformEmulator() as emulator:
         client = BillingPlatformClient(
-            "http://emulator", "u", "p", transport=emulator.async_transport()
+            "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
         )
         backend = BillingPlatformBackend(client, batch_size=2)
         try:

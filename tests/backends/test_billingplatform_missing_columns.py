@@ -11,6 +11,7 @@ from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.client import BillingPlatformClient
 from catalogsync.catalog import product_ref
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from tests.fakes import UNPACED
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +21,7 @@ async def test_a_missing_column_is_reported_and_the_fetch_goes_on(
 ) -> None:
     with BillingPlatformEmulator(profile="narrow-schema") as emulator:
         client = BillingPlatformClient(
-            "http://emulator", "u", "p", transport=emulator.async_transport()
+            "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
         )
         backend = BillingPlatformBackend(client)
         try:

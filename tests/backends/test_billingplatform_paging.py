@@ -37,9 +37,7 @@ def emulator() -> Iterator[BillingPlatformEmulator]:
 
 @pytest.fixture
 async def bp(emulator: BillingPlatformEmulator) -> AsyncIterator[BillingPlatformClient]:
-    async with BillingPlatformClient(
-        "http://emulator", "u", "p", transport=emulator.async_transport()
-    ) as client:
+    async with _unpaced(emulator.async_transport()) as client:
         yield client
 
 
@@ -103,9 +101,7 @@ async def test_pages_shorter_than_one_already_served_need_no_count(
 
 
 async def test_a_plan_of_small_entities_costs_one_count(emulator: BillingPlatformEmulator) -> None:
-    client = BillingPlatformClient(
-        "http://emulator", "u", "p", transport=emulator.async_transport()
-    )
+    client = _unpaced(emulator.async_transport())
     backend = BillingPlatformBackend(client)
     try:
         await packages(client, 3)

@@ -15,6 +15,7 @@ from catalogsync.catalog import product_ref
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.plan import Action, Change
 from catalogsync.report import Outcome
+from tests.fakes import UNPACED
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.anyio
 def backend_on(emulator: BillingPlatformEmulator) -> tuple[BillingPlatformBackend, list[str]]:
     """A backend whose client records which entities it queries (COUNTs aside)."""
     client = BillingPlatformClient(
-        "http://emulator", "u", "p", transport=emulator.async_transport()
+        "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
     )
     queried: list[str] = []
 

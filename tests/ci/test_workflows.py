@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from catalogsync.cli import cli
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE, ROOT, copy_example
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTION = ROOT / "action.yml"
@@ -212,6 +212,11 @@ def run_action(
     return done.returncode, outputs
 
 
+# long: tests/ci/test_review_flow.py's [github] tests run plan (and show) and apply through
+# this script, test_the_action_gives_validate_no_target runs it too, and
+# tests/test_drift_export.py's test_drift_writes_markdown_and_json_files_and_stays_under_the_comment_limit
+# runs drift with the two files the script asks for
+@pytest.mark.long
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_action_script_runs_plan_apply_and_drift(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".catalogsync"))
@@ -239,11 +244,13 @@ def test_the_action_gives_validate_no_target(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_action_args_survive_quoting(tmp_path: Path) -> None:
     """A quoted argument with a space stays one argument; `$(…)` and globs stay text."""
-    shutil.copytree(EXAMPLE, tmp_path / "example", ignore=shutil.ignore_patterns(".catalogsync"))
-    code, plan = run_action(tmp_path, "plan")
-    assert code == 0
+    copy_example(tmp_path / "example")
     spaced = tmp_path / "my plan $(touch pwned) *.json"
-    shutil.copy(plan["plan-file"], spaced)
+    # the plan made in this process (tests/ci/test_review_flow.py runs the script's plan)
+    planned = CliRunner().invoke(
+        cli, ["-C", str(tmp_path / "example"), "plan", "--out", str(spaced)]
+    )
+    assert planned.exit_code == 0, planned.stderr
     quoted = "'" + str(spaced) + "' --format markdown"
     code, shown = run_action(tmp_path, "show", args=quoted, target="")
     assert code == 0, Path(shown["output-file"]).read_text()

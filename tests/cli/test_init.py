@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from catalogsync.cli.validate_cmd import render_schema, schema_filename
 from catalogsync.config import config_schema_text
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.server import ServerThread
-from tests.conftest import ROOT, copy_example
+from tests.conftest import ROOT, TEST_SETTINGS, copy_example
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -36,6 +37,9 @@ def test_a_new_project_validates_plans_and_applies(tmp_path: Path, backend: str)
     schemas = project / "schemas"
     assert (schemas / schema_filename(backend)).read_text() == render_schema(backend)
     assert (schemas / "catalogsync.schema.json").read_text() == config_schema_text()
+    # unpaced (TEST_SETTINGS): the vendor's 15 requests/s would only make the apply wait
+    with (project / "catalogsync.yaml").open("a", encoding="utf-8") as config_file:
+        config_file.write(f"settings: {json.dumps(TEST_SETTINGS)}\n")
     code, out, _ = run("-C", str(project), "apply", "--auto-approve", "--summary")
     assert code == 0 and "Apply: 5 succeeded, 0 failed, 0 skipped." in out
     assert run("-C", str(project), "plan", "--detailed-exitcode")[0] == 0

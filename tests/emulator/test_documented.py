@@ -19,6 +19,7 @@ from catalogsync.catalog import package_product_ref
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.plan import Action, Change, FieldChange
 from catalogsync.report import Outcome
+from tests.fakes import UNPACED
 
 # 001 "Response 200 fields": retrieveResponse.<field> (001@3611 ff.)
 PRODUCT_SAVE_ANSWER = {
@@ -58,7 +59,7 @@ def http(emulator: BillingPlatformEmulator) -> Iterator[httpx.Client]:
 @pytest.fixture
 async def bp(emulator: BillingPlatformEmulator) -> AsyncIterator[BillingPlatformClient]:
     async with BillingPlatformClient(
-        "http://emulator", "u", "p", transport=emulator.async_transport()
+        "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
     ) as client:
         yield client
 

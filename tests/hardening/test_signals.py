@@ -44,7 +44,13 @@ def _summary(err: str) -> tuple[str, int, int, int]:
 
 @pytest.mark.parametrize(
     ("signum", "code"),
-    [(signal.SIGINT, 130), pytest.param(signal.SIGTERM, 143, marks=pytest.mark.reliability)],
+    [
+        # long: test_interrupted_apply.py settles, reports and converges a stopped apply in
+        # process, and test_the_emulator_prints_no_traceback_when_a_client_disconnects
+        # interrupts a served apply with real signals
+        pytest.param(signal.SIGINT, 130, marks=pytest.mark.long),
+        pytest.param(signal.SIGTERM, 143, marks=pytest.mark.reliability),
+    ],
     ids=["SIGINT", "SIGTERM"],
 )
 def test_a_signal_during_apply_settles_reports_and_converges(

@@ -230,7 +230,13 @@ def test_services_are_built_while_the_packages_page_is_on_the_wire(
 
     monkeypatch.setattr(LiveRows, "finish", finish)
     client = LogiSenseClient(
-        "http://tenant", "u", "p", transport=_Server(), allow_insecure_http=True, page_size=2
+        "http://tenant",
+        "u",
+        "p",
+        transport=_Server(),
+        allow_insecure_http=True,
+        page_size=2,
+        settings=HttpSettings(rate_limit_per_second=0),
     )
 
     async def read() -> LiveCatalog:
