@@ -293,7 +293,7 @@ def _forked(child: Callable[[int], NoReturn]) -> tuple[int, int]:
 def _child(work: Callable[[], object], answers: int) -> NoReturn:
     """Run `work` and write its answer; never returns into the parent's code."""
     try:
-        _become_child()
+        become_child()
         try:
             answer: tuple[str, object] = ("returned", work())
         except Exception as exc:
@@ -305,7 +305,7 @@ def _child(work: Callable[[], object], answers: int) -> NoReturn:
         os._exit(0)
 
 
-def _become_child() -> None:
+def become_child() -> None:
     """What a forked child changes first: the parent stops it and owns the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the child
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -327,7 +327,7 @@ def _travelling(answer: tuple[str, object]) -> bytes:
 def _child_streaming(work: Callable[[], Iterable[object]], answers: int) -> NoReturn:
     """Send each item `work()` yields, then how it ended (`Beside.items` reads them)."""
     try:
-        _become_child()
+        become_child()
         try:
             for item in work():
                 _send(answers, pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))

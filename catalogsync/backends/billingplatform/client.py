@@ -28,6 +28,7 @@ from catalogsync.aio import gather_or_cancel
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.errors import api_error_messages
 from catalogsync.backends.billingplatform.login import login_request, session_headers
+from catalogsync.backends.billingplatform.pages_beside import page_columns
 from catalogsync.backends.billingplatform.reads import (
     _FIELD,
     API,
@@ -49,7 +50,6 @@ from catalogsync.backends.billingplatform.wire import (
 from catalogsync.errors import AuthenticationError, BackendError
 from catalogsync.http import HttpClient, HttpSettings
 from catalogsync.http.sessions import LOGIN_REFUSALS, RequestLogin
-from catalogsync.http.tables import decode_table
 from catalogsync.logins import LoginRequest
 
 __all__ = [
@@ -346,11 +346,12 @@ class BillingPlatformClient:
         table = Columns(columns)
         if answer is not None:
             method, path, response = answer
-            decoded = decode_table(response.content, "queryResponse", columns, require)
+            # A large page on the other core (`pages_beside`), while this one builds others.
+            decoded = await page_columns(response.content, columns, require)
             if decoded is None:
                 table = Columns.from_rows(columns, self._rows(method, path, response, require))
             else:
-                table.extend(decoded)
+                table = decoded
         table.compact()  # a whole page: its texts are shared within it already
         self._largest_page = max(self._largest_page, len(table))
         return table

@@ -36,6 +36,20 @@ class Columns:
         columns.extend({name: [row.get(name, "") for row in rows] for name in columns._data})
         return columns
 
+    @classmethod
+    def holding(cls, names: Iterable[str], held: Mapping[str, list[str]]) -> Columns:
+        """The rows of a `Columns` of the same `names` whose columns were `held` (sent by
+        the worker that decoded a page: `pages_beside`), its texts as they are, compacted."""
+        columns = cls(names)
+        columns._data = {name: held[name] for name in columns._data}
+        columns._size = len(next(iter(columns._data.values()), ()))
+        columns.compact()
+        return columns
+
+    def held(self) -> dict[str, list[str]]:
+        """Its columns, for `holding` in another process."""
+        return self._data
+
     def extend(self, table: Mapping[str, Sequence[str]] | Columns) -> None:
         """Append rows given column by column (columns this one lacks are left out)."""
         if isinstance(table, Columns):

@@ -1,0 +1,61 @@
+"""A large query page is decoded by the worker process (`pages_beside`): the same rows, the
+same texts shared within each column, as decoded here; any other body is left to the
+general reader either way, and a worker that is gone leaves the pages to this process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+
+from catalogsync.backends.billingplatform import pages_beside
+from catalogsync.backends.billingplatform.columns import Columns
+from catalogsync.backends.billingplatform.pages_beside import page_columns
+
+COLUMNS = ["Id", "Name", "Status", "Rate"]
+ROWS = [
+    {"Id": str(i), "Name": f"P {i}", "Status": "ACTIVE" if i % 3 else "", "Rate": "1.50"}
+    for i in range(300)
+]
+BODY = json.dumps({"queryResponse": ROWS}).encode()
+
+
+def _decoded(least: int, body: bytes = BODY) -> Columns | None:
+    return asyncio.run(page_columns(body, COLUMNS, ["Id"], least=least))
+
+
+def test_a_page_decoded_by_the_worker_is_the_page_decoded_here() -> None:
+    here = _decoded(least=len(BODY) + 1)
+    there = _decoded(least=0)
+    assert here is not None and there is not None
+    assert len(there) == len(here) == len(ROWS)
+    for column in COLUMNS:
+        assert list(there.column(column)) == list(here.column(column))
+    # Each column's texts shared within the page (the `Id`s, unique, are not looked at).
+    for column in ("Status", "Rate"):
+        texts = there.column(column)
+        assert len({id(text) for text in texts}) == len(set(texts))
+
+
+def test_a_body_of_another_shape_is_left_to_the_general_reader_by_the_worker_too() -> None:
+    numbers = json.dumps({"queryResponse": [{"Id": "1", "Name": 5}]}).encode()
+    assert _decoded(least=0, body=numbers) is None
+    assert _decoded(least=0, body=b"not json") is None
+
+
+def test_when_the_worker_is_gone_the_pages_are_decoded_here() -> None:
+    worker = pages_beside._Worker()
+    pool = worker.pool()
+    if pool is None:  # one core: every page is decoded here in any case
+        return
+    pool.submit(int).result()  # the worker is running
+    for pid in list(pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    original, pages_beside._WORKER = pages_beside._WORKER, worker
+    try:
+        page = _decoded(least=0)
+    finally:
+        pages_beside._WORKER = original
+    assert page is not None and list(page.column("Name")) == [r["Name"] for r in ROWS]
+    assert worker.pool() is None  # and every later page too
