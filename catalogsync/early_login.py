@@ -103,14 +103,23 @@ class Exchange:
     reads: EarlyReads | None = None
 
 
+class NotStarted(Exception):
+    """A read the login thread never started: the client that took over sends it itself."""
+
+
 class EarlyReads:
     """The reads the login thread sends once its login got a session (`EarlyLogin.reads`),
     with that session, as the client's policy would: at most `concurrency` at once, their
     starts `1 / rate_limit` apart counting from the login's.
 
-    The client that adopts the login takes them over (`stop`) as it first sends or closes:
-    from then on none is started, and each one started is the client's to take when it
-    sends that very read (`HttpClient.adopt_early_reads`)."""
+    The thread starts them all in their order, the whole read on its pace, while the
+    command imports, loads and decodes. Once the client that adopts the login first asks
+    for a request it follows them (`follow`): it may wait for a read not started yet, and
+    the thread skips any read the client gave up on before its start (its answer's future
+    cancelled: a page the read dropped). Once the client sends anything itself, or closes,
+    it takes them over (`stop`): none is started from then on, each one started is the
+    client's to take when it sends that very read (`HttpClient.adopt_early_reads`), and
+    each one not started answers `NotStarted`, for the client to send."""
 
     def __init__(self, reads: Sequence[EarlyRead], session: dict[str, str]) -> None:
         self.reads = tuple(reads)
@@ -118,26 +127,63 @@ class EarlyReads:
         self.session = dict(session)
         self._lock = threading.Lock()
         self._stopped = False
+        #: Each read's answer, by `EarlyRead.key`, made now: the client may wait for a
+        #: read before it is started (a read listed twice is sent once).
+        self._answers: dict[tuple[Any, ...], Future[Exchange]] = {}
+        for read in self.reads:
+            self._answers.setdefault(read.key(), Future())
+        self._unstarted = list(dict.fromkeys(read.key() for read in self.reads))
+        self._by_key = {read.key(): read for read in self.reads}
         #: (read, time.monotonic() when it started, its answer), in the order started.
         self._started: list[tuple[EarlyRead, float, Future[Exchange]]] = []
 
     def start(self, read: EarlyRead) -> Future[Exchange] | None:
-        """Note `read` as started now, unless the client has taken over."""
+        """Note `read` as started now, unless the client has taken over (or it is not one
+        of these reads still to start)."""
         with self._lock:
-            if self._stopped:
+            key = read.key()
+            if self._stopped or key not in self._unstarted:
                 return None
-            answer: Future[Exchange] = Future()
-            # Running: a client that gives up waiting for it (asyncio.wrap_future cancels
-            # the future it waits on) cannot cancel it under the thread that answers it.
-            answer.set_running_or_notify_cancel()
-            self._started.append((read, time.monotonic(), answer))
-            return answer
+            self._unstarted.remove(key)
+            return self._started_now(key)
+
+    def next(self) -> tuple[EarlyRead, Future[Exchange]] | None:
+        """The next read to start, noted as started now (skipping any the client gave up
+        on); None once the client has taken over, or none is left."""
+        with self._lock:
+            while not self._stopped and self._unstarted:
+                answer = self._started_now(self._unstarted.pop(0))
+                if answer is not None:
+                    return self._started[-1][0], answer
+            return None
+
+    def _started_now(self, key: tuple[Any, ...]) -> Future[Exchange] | None:
+        answer = self._answers[key]
+        # Running: a client that gives up waiting for it from now on (asyncio.wrap_future
+        # cancels the future it waits on) cannot cancel it under the thread that answers
+        # it. A future cancelled before is a read the client gave up on: not sent.
+        if not answer.set_running_or_notify_cancel():
+            return None
+        self._started.append((self._by_key[key], time.monotonic(), answer))
+        return answer
+
+    def follow(self) -> dict[tuple[Any, ...], Future[Exchange]]:
+        """Every read's answer, by key, started or not (see the class)."""
+        with self._lock:
+            return dict(self._answers)
 
     def stop(self) -> list[tuple[EarlyRead, float, Future[Exchange]]]:
-        """Start no more; the reads started, each with when it started and its answer."""
+        """Start no more; the reads started, each with when it started and its answer (each
+        one not started answers `NotStarted`)."""
         with self._lock:
             self._stopped = True
-            return list(self._started)
+            unstarted, self._unstarted = self._unstarted, []
+            started = list(self._started)
+        for key in unstarted:
+            answer = self._answers[key]
+            if answer.set_running_or_notify_cancel():
+                answer.set_exception(NotStarted())
+        return started
 
 
 @dataclass(frozen=True)
@@ -409,19 +455,29 @@ def _send_reads(intent: Intent, reads: EarlyReads, login_started: float) -> None
     interval = 1.0 / rate if rate > 0 else 0.0
     slots = threading.BoundedSemaphore(settings.concurrency)
     next_start = login_started + interval
-    for read in reads.reads:
-        slots.acquire()
-        wait = next_start - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        answer = reads.start(read)
-        if answer is None:  # the client has taken over: it sends the rest itself
-            slots.release()
-            return
-        next_start = time.monotonic() + interval
-        threading.Thread(
-            target=_read, args=(intent, reads, read, answer, slots), daemon=True
-        ).start()
+    try:
+        while True:
+            slots.acquire()
+            wait = next_start - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            started = reads.next()
+            if started is None:  # the client has taken over (it sends the rest), or all sent
+                slots.release()
+                return
+            read, answer = started
+            next_start = time.monotonic() + interval
+            try:
+                threading.Thread(
+                    target=_read, args=(intent, reads, read, answer, slots), daemon=True
+                ).start()
+            except BaseException as exc:
+                answer.set_exception(exc)  # the client sends it itself
+                raise
+    finally:
+        # Whatever ends this thread ends its reads: one not started is the client's to send
+        # (the client may be waiting for it), never left unanswered.
+        reads.stop()
 
 
 def _read(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,7 +24,7 @@ from catalogsync.backends.logisense.reads import FIRST_READS
 from catalogsync.catalog_cache_keys import MAGIC, counts_hint
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
 from catalogsync.http import HttpClient, HttpSettings
-from catalogsync.logins import EarlyLogin
+from catalogsync.logins import EarlyLogin, LoginRequest
 from tests.asked_requests import requests_asked
 from tests.test_early_login import LOGIN_PATHS, run, served, write_project
 
@@ -229,10 +230,12 @@ def _client() -> HttpClient:
 
 @pytest.mark.parametrize("then", ["sends", "closes"])
 def test_the_reads_behind_an_adopted_login_go_on_until_the_client_first_sends(then: str) -> None:
-    """Adopting the login does not stop the login thread: it goes on starting its reads
-    (under its own policy, the client's: the client sends nothing meanwhile) until the
-    client first sends anything, or closes. Then none is started, and every read started
-    is the client's to take (`--stats`, rate limit and concurrency count them)."""
+    """Adopting the login does not stop the login thread, nor does the client's first
+    request: it goes on starting its reads (under its own policy, the client's: the client
+    sends nothing meanwhile) until the client first sends anything itself, or closes. Then
+    none is started, every read started is the client's to take (`--stats`, rate limit and
+    concurrency count them), and each one not started answers `NotStarted`: the request
+    waiting for it sends it."""
     first, second, third = FIRST_READS[:3]
     session = {"Authorization": "Bearer t"}
     reads = early_login.EarlyReads([first, second, third], session)
@@ -250,4 +253,109 @@ def test_the_reads_behind_an_adopted_login_go_on_until_the_client_first_sends(th
 
     going_on, stopped, taken = asyncio.run(adopt())
     assert going_on and stopped
-    assert taken == (2 if then == "sends" else 0)
+    assert taken == (3 if then == "sends" else 0)  # (the third one, to send)
+    third_answer = reads.follow()[third.key()]
+    assert isinstance(third_answer.exception(), early_login.NotStarted)
+
+
+def test_the_login_thread_starts_every_read_but_those_the_client_gave_up_on() -> None:
+    """The login thread starts its reads in their order (`EarlyReads.next`), before the
+    client asks for any and after (`follow`: the client may wait for one not started yet),
+    but never one the client gave up on before its start (its future cancelled: a page its
+    read dropped); once the client takes over (`stop`), none, and each one not started
+    answers `NotStarted`."""
+    first, second, third, fourth = FIRST_READS[:4]
+    reads = early_login.EarlyReads([first, second, third, fourth], {})
+    started = reads.next()
+    assert started is not None and started[0] == first
+    answers = reads.follow()
+    assert set(answers) == {read.key() for read in (first, second, third, fourth)}
+    assert not answers[second.key()].running()  # to start: the client may wait for it
+    assert answers[second.key()].cancel()  # given up on before its start
+    started = reads.next()
+    assert started is not None and started[0] == third
+    assert [read for read, _, _ in reads.stop()] == [first, third]
+    assert reads.next() is None
+    assert isinstance(answers[fourth.key()].exception(), early_login.NotStarted)
+
+
+def test_a_login_thread_that_ends_leaves_no_read_unanswered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever ends the login thread's reads (here: no thread for a read), each read it
+    did not send answers, so that no request of the client waits for it for ever."""
+    first, second = FIRST_READS[:2]
+    reads = early_login.EarlyReads([first, second], {})
+    answers = reads.follow()
+
+    def no_thread(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    intent = early_login.Intent("http://127.0.0.1:1", LoginRequest("/login"), HttpSettings(), False)
+    with pytest.raises(RuntimeError):
+        early_login._send_reads(intent, reads, time.monotonic())
+    assert isinstance(answers[first.key()].exception(), RuntimeError)
+    assert isinstance(answers[second.key()].exception(), early_login.NotStarted)
+
+
+def _by_agent(app: Any, agents: Counter[str]) -> Any:
+    """`app`, counting the requests it is sent by their User-Agent's product."""
+
+    async def seeing(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            agent = dict(scope["headers"]).get(b"user-agent", b"").decode()
+            agents[agent.partition("/")[0]] += 1
+        await app(scope, receive, send)
+
+    return seeing
+
+
+def test_a_read_asked_while_the_login_thread_paces_its_reads_is_the_login_thread_s(
+    tmp_path: Path,
+) -> None:
+    """A client asking for its whole read while the login thread is still starting it (here
+    at 20 a second, as the project says) sends none of it itself: every read goes out once,
+    from the login thread, on its pace, and is counted as the client's own; httpx sends
+    nothing. (Before, the client's first request stopped the login thread and it sent the
+    rest itself, paced by its own event loop between the answers it decoded.)"""
+    settings = {"rate_limit": 20, "timeout_seconds": 20}
+    with served(tmp_path, backend="logisense") as server:
+        agents: Counter[str] = Counter()
+        server.emulator.app = _by_agent(server.emulator.app, agents)
+        project = write_project(
+            tmp_path / "project", server.url, backend="logisense", settings=settings
+        )
+        environ = {"BP_USER": "someone", "BP_PASSWORD": "s3cret", **LS_ENV}
+        early_login.start(["-C", str(project), "plan"], environ)
+
+        async def read() -> tuple[dict[str, Any], bool]:
+            client = LogiSenseClient(
+                server.url,
+                "someone",
+                "s3cret",
+                DEFAULT_CLIENT_ID,
+                settings=HttpSettings(rate_limit_per_second=20, timeout_seconds=20),
+            )
+            try:
+                client.start_login()
+                await asyncio.gather(
+                    *(
+                        client._http.request(
+                            "GET",
+                            read.path,
+                            params=dict(read.params) or None,
+                            headers=dict(read.headers) or None,
+                            idempotent=True,
+                        )
+                        for read in FIRST_READS
+                    )
+                )
+                return client.stats, client._http._client_used
+            finally:
+                await client.aclose()
+
+        stats, httpx_used = asyncio.run(read())
+    assert agents == {"catalogsync": 1 + len(FIRST_READS)}
+    assert stats["logins"] == 1 and stats["requests"] == 1 + len(FIRST_READS)
+    assert not httpx_used

@@ -108,8 +108,11 @@ class HttpClient:
         #: with its answer; and the session generation they were sent with.
         self._early_reads: dict[tuple[Any, ...], Future[Exchange]] = {}
         self._early_generation = 0
-        #: The reads behind the adopted login, until this client takes them over.
+        #: The reads behind the adopted login, until this client first asks for a request.
         self._untaken: EarlyReads | None = None
+        #: Then the same reads, which the login thread goes on starting, until this client
+        #: sends anything itself (`_take_over_early_reads`).
+        self._followed: EarlyReads | None = None
         #: Whether a request may yet find its answer among them: from the claim of an early
         #: login until its reads are known to be none, or all taken.
         self._early_possible = False
@@ -120,9 +123,10 @@ class HttpClient:
     async def aclose(self) -> None:
         """Call off a login sent ahead that nothing waited for, and close the connection pool."""
         await self._sessions.close()
-        untaken, self._untaken = self._untaken, None
-        if untaken is not None:
-            untaken.stop()  # start no more: those started end on their own threads
+        for reads in (self._untaken, self._followed):
+            if reads is not None:
+                reads.stop()  # start no more: those started end on their own threads
+        self._untaken = self._followed = None
         holders, self._early_holders = self._early_holders, []
         for holder in holders:
             holder.cancel()
@@ -210,12 +214,14 @@ class HttpClient:
         self._bucket.started(sent.started_clock)
 
     def adopt_early_reads(self, sent: Exchange, session: Mapping[str, str]) -> None:
-        """Take over the reads the login thread sent behind the early login this client has
-        just adopted, if they were sent with the session its hook read from that login
-        (`session`), as this client first sends or closes (`_take_over_early_reads`): none
-        is started from then on, each one started is this client's to take when it sends
-        that very read (`request`), and the rate limit and the concurrency count them.
-        Otherwise none is taken (none is started from now on, those started end alone)."""
+        """Take over the reads the login thread sends behind the early login this client
+        has just adopted, if they were sent with the session its hook read from that login
+        (`session`): the login thread goes on starting them (`_follow_early_reads`) until
+        this client first sends itself or closes (`_take_over_early_reads`): then none is
+        started, each one started
+        is this client's to take when it sends that very read (`request`), and the rate
+        limit and the concurrency count them. Otherwise none is taken (none is started
+        from now on, those started end alone)."""
         reads: EarlyReads | None = sent.reads
         if reads is None:
             return
@@ -223,27 +229,40 @@ class HttpClient:
             reads.stop()
             return
         self._early_generation = self._sessions.generation + 1  # the login being adopted
-        # Taken over when this client first sends (`request`) or closes, not now: until
-        # then it sends nothing, so the login thread's own policy (concurrency, starts
+        # Taken over when this client first sends itself or closes, not now: until then
+        # it sends nothing, so the login thread's own policy (concurrency, starts
         # `1 / rate_limit` apart) is the client's, and it goes on starting them while this
         # process is busy before its read (at L, with the catalog cache's load, a second
-        # or more: the client asked the rest itself, paced by a busy event loop).
+        # or more), and while it decodes the first answers in: the client once asked the
+        # rest itself from its first request on, paced by a busy event loop.
         self._untaken = reads
         self._early_possible = True
 
-    def _take_over_early_reads(self) -> None:
-        """The reads started behind the adopted login become this client's (see
-        `adopt_early_reads`); none is started from now on."""
+    def _follow_early_reads(self) -> None:
+        """Once this client first asks for a request: every read behind the adopted login
+        may be its answer, started or not (`EarlyReads.follow`); the login thread goes on
+        starting them on the client's own pace while this client sends nothing itself."""
         reads, self._untaken = self._untaken, None
         if reads is None:
             return
-        for read, clock, answer in reads.stop():
+        self._early_reads.update(reads.follow())
+        self._followed = reads
+        self._early_possible = bool(self._early_reads)
+
+    def _take_over_early_reads(self) -> None:
+        """The reads started behind the adopted login become this client's, as it first
+        sends itself (or closes): none is started from now on (each one not started answers
+        `NotStarted`: the request waiting for it sends it), and the rate limit and the
+        concurrency count those started."""
+        self._follow_early_reads()
+        reads, self._followed = self._followed, None
+        if reads is None:
+            return
+        for _, clock, answer in reads.stop():
             self._bucket.started(clock)
-            self._early_reads[read.key()] = answer
             if not answer.done():
                 # In flight: one of the client's slots is its own until it ends.
                 self._early_holders.append(asyncio.ensure_future(self._hold(answer)))
-        self._early_possible = bool(self._early_reads)
 
     async def _hold(self, answer: Future[Exchange]) -> None:
         async with self._semaphore:
@@ -261,7 +280,7 @@ class HttpClient:
         and paced as this client's own attempt; None when there is none, or it failed on
         the way (this client then sends the request itself)."""
         generation, _ = await self._sessions.current()  # the early login adopted, or not
-        self._take_over_early_reads()
+        self._follow_early_reads()
         key = (method, path, tuple((params or {}).items()), tuple((headers or {}).items()))
         answer = self._early_reads.pop(key, None)
         self._early_possible = bool(self._early_reads)
@@ -326,7 +345,7 @@ class HttpClient:
         `data` sends a form body (application/x-www-form-urlencoded) instead of `json`.
         """
         method = method.upper()
-        self._take_over_early_reads()  # (any request: the rest take its slots and pace)
+        self._follow_early_reads()  # (any request: it may be one of them)
         first = None
         if (
             self._early_possible
@@ -418,6 +437,9 @@ class HttpClient:
         data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One attempt (the caller holds a concurrency slot): rate-limit token, send, count, log."""
+        # This client sends itself from now on: the reads behind the early login become
+        # its own (those started take its slots and pace; the login thread starts no more).
+        self._take_over_early_reads()
         request = self._client.build_request(
             method, path, params=params, json=json, data=data, headers=headers
         )
