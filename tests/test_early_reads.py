@@ -179,13 +179,7 @@ def test_reads_sent_early_are_taken_only_with_the_session_the_client_adopted(
             time.sleep(0.025)
 
         async def read() -> dict[str, Any]:
-            client = LogiSenseClient(
-                server.url,
-                "someone",
-                "s3cret",
-                DEFAULT_CLIENT_ID,
-                settings=HttpSettings(rate_limit_per_second=0, timeout_seconds=20),
-            )
+            client = _logisense_client(server.url, rate_limit_per_second=0)
             try:
                 client.start_login()
                 await client.list_all("ServiceType")
@@ -217,6 +211,12 @@ def test_a_read_the_client_gives_up_on_is_still_answered_quietly() -> None:
     asyncio.run(give_up())
     answer.set_exception(ConnectionError("what the read's thread does once it ends"))
     assert isinstance(answer.exception(), ConnectionError)
+
+
+def _logisense_client(url: str, rate_limit_per_second: float) -> LogiSenseClient:
+    """The client a project at `url` (`write_project`, 20 s deadline) makes."""
+    settings = HttpSettings(rate_limit_per_second=rate_limit_per_second, timeout_seconds=20)
+    return LogiSenseClient(url, "someone", "s3cret", DEFAULT_CLIENT_ID, settings=settings)
 
 
 def _login_with(reads: early_login.EarlyReads) -> early_login.Exchange:
@@ -330,13 +330,7 @@ def test_a_read_asked_while_the_login_thread_paces_its_reads_is_the_login_thread
         early_login.start(["-C", str(project), "plan"], environ)
 
         async def read() -> tuple[dict[str, Any], bool]:
-            client = LogiSenseClient(
-                server.url,
-                "someone",
-                "s3cret",
-                DEFAULT_CLIENT_ID,
-                settings=HttpSettings(rate_limit_per_second=20, timeout_seconds=20),
-            )
+            client = _logisense_client(server.url, rate_limit_per_second=20)
             try:
                 client.start_login()
                 await asyncio.gather(
