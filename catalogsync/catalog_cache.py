@@ -22,8 +22,9 @@ An entry also keeps each file's top-level items as text (`catalog_items`: where 
 begins and ends, a digest of its bytes). When the files changed but the entry is of the
 same code, backend and files (its MAC checks, as above), the catalog is loaded again from
 it (`loader.updated_catalog`, the `update` given): only the items whose text changed are
-read, the others keep their resources (a 1% change of a 12 MB file read about a quarter
-of it again); whatever that cannot tell for sure is loaded from the YAML, whole.
+read, the others keep their resources (and a changed package its unchanged
+package-products: a 1% change of a 12 MB file reads a few percent of it again); whatever
+that cannot tell for sure is loaded from the YAML, whole.
 
 A command that reads the live catalog meanwhile has a catalog the cache does not hold
 loaded by a forked child on the other core (`loaded_beside`), which hands back the new

@@ -118,6 +118,12 @@ class CatalogFormat(ABC):
     #: renamed object is followed through them); none by default.
     link_fields: ClassVar[Mapping[str, Kind]] = MappingProxyType({})
 
+    #: Whether each item of an item's nested list reads alone too, as top-level items do
+    #: (no validator or check looks across them, and an item's own resource does not
+    #: depend on them): a changed catalog is then loaded again nested item by nested item
+    #: (`loader.updated_catalog`). Off unless a format says so.
+    nested_items_alone: ClassVar[bool] = False
+
     def linked_refs(self, fields: Mapping[str, Value]) -> tuple[Ref, ...]:
         """The objects a record's link fields name, which must exist before it (what export
         adds to a selection, what a delete must not strand); none by default, and none for

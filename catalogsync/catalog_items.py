@@ -25,6 +25,12 @@ is placed there), which a line inside a quoted text never is.
 
 A file beyond that is `None`: it is loaded whole, as always. A comment line between two
 items belongs to the item above it (it only changes that item's digest).
+
+An item that holds a nested list (a package's products) also has its lines before the
+list digested apart and the list's items as items of their own (`_nested_of`), found the
+same way one level in: where the format says such items read alone too
+(`CatalogFormat.nested_items_alone`), a changed package whose lines before its products
+read as before has only its changed package-products read again.
 """
 
 from __future__ import annotations
@@ -32,10 +38,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["Item", "Items", "items_of"]
+__all__ = ["Item", "Items", "Nested", "Sub", "items_of"]
 
-#: (top-level key, first line (0-based), end line (exclusive), blake2b-16 of its bytes).
-Item = tuple[str, int, int, bytes]
+#: A nested list item of an item: (first line (0-based), end line (exclusive), blake2b-16).
+Sub = tuple[int, int, bytes]
+#: An item's nested list (`nested_of`): the digest of its lines before the list, and the
+#: list's items; None when the item has no such list.
+Nested = tuple[bytes, tuple[Sub, ...]] | None
+#: (top-level key, first line (0-based), end line (exclusive), blake2b-16 of its bytes, and
+#: its nested list).
+Item = tuple[str, int, int, bytes, Nested]
 
 #: A file's items, and the line (0-based) of each top-level key.
 Items = tuple[list[Item], dict[str, int]]
@@ -76,7 +88,7 @@ def items_of(raw: bytes) -> Items | None:
         assert opened is not None and key is not None
         begin, first = opened
         digest = hashlib.blake2b(raw[begin:at], digest_size=16).digest()
-        items.append((key, first, at_line, digest))
+        items.append((key, first, at_line, digest, _nested_of(raw, begin, at, first)))
 
     for found in lines.finditer(raw):
         start = found.start()
@@ -111,3 +123,43 @@ def items_of(raw: bytes) -> Items | None:
         return None  # no item, or the last key holds none
     close(len(raw), line + raw.count(b"\n", position))
     return items, keys
+
+
+_DASH_LINE = re.compile(rb"\n( *)- ")
+#: `^( {0,n})[^ #\n]` for each indentation n met (lines at n columns or fewer).
+_AT_MOST: dict[int, re.Pattern[bytes]] = {}
+
+
+def _nested_of(raw: bytes, begin: int, end: int, first: int) -> Nested:
+    """The nested list of the item in `raw[begin:end]` (first line `first`): the item's
+    lines before its first line that opens a nested list item (`- ` after the item's first
+    line, at the least indentation such a line has), then each such item, running to the
+    next or to the item's end. None when there is none, or when a line as little indented
+    as those items is not one of them (a field after the list, another list: the item is
+    then compared whole). A nested item is one of these only as text: the caller proves
+    the YAML reader began an object on its first line, as for top-level items."""
+    line_end = raw.find(b"\n", begin, end)
+    found = _DASH_LINE.search(raw, line_end, end) if line_end >= 0 else None
+    if found is None:
+        return None
+    indent = len(found.group(1))
+    lines = _AT_MOST.get(indent)
+    if lines is None:
+        lines = _AT_MOST[indent] = re.compile(rb"^( {0,%d})[^ #\n]" % indent, re.MULTILINE)
+    dash = b" " * indent + b"- "
+    starts: list[int] = []
+    for content in lines.finditer(raw, found.start() + 1, end):
+        if not raw.startswith(dash, content.start()):
+            return None
+        starts.append(content.start())
+    line = first + raw.count(b"\n", begin, starts[0])
+    subs: list[Sub] = []
+    for at, start in enumerate(starts):
+        stop = starts[at + 1] if at + 1 < len(starts) else end
+        lines_in = raw.count(b"\n", start, stop)
+        subs.append(
+            (line, line + lines_in, hashlib.blake2b(raw[start:stop], digest_size=16).digest())
+        )
+        line += lines_in
+    header = hashlib.blake2b(raw[begin : starts[0]], digest_size=16).digest()
+    return header, tuple(subs)

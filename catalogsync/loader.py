@@ -170,10 +170,14 @@ def updated_catalog(
     `items` were taken (None where a file had none; each file shown as `shown` says, as
     then): the top-level items whose text did not change keep their resources, moved with
     their lines; only the others are read (the file with every other item blanked out, so
-    that each keeps its lines and columns). None when that cannot tell the same catalog
-    for sure, and the caller loads the files whole: a file not in the plain layout
-    (`catalog_items`), anything to say about the changed items or across the files (the
-    whole load words it), a resource of `previous` that no item holds.
+    that each keeps its lines and columns). Where the format's nested items read alone
+    (`CatalogFormat.nested_items_alone`), a changed item whose lines before its nested list
+    did not change is read again as those lines and its changed nested items only, and
+    reading those lines again must give the resources they gave (`_nested_kept`). None
+    when that cannot tell the same catalog for sure, and the caller loads the files whole:
+    a file not in the plain layout (`catalog_items`), anything to say about the changed
+    items or across the files (the whole load words it), a resource of `previous` that no
+    item holds.
 
     Sound because a format's models and checks see each top-level item alone (a file is
     read in slices of items, `_load_file`), a plain item reads the same wherever it
@@ -216,60 +220,117 @@ def _updated_file(
     if not all(model_at(fmt.document_model, (key, 0)) is not None for key in keys):
         return None  # a key the format does not read as a list of objects
     old_items, _ = before
-    holding = _held_by(old_items, held)
+    holding = _held_by([(first, end) for _, first, end, _, _ in old_items], held)
     if holding is None:
         return None
-    old = {
-        (key, digest): (first, kept)
-        for (key, first, _, digest), kept in zip(old_items, holding, strict=True)
-    }
+    old = {(item[0], item[3]): (item, kept) for item, kept in zip(old_items, holding, strict=True)}
     if len(old) != len(old_items):
         return None  # the same item twice (not a valid catalog's)
     resources: list[Resource] = []
-    blanked: list[tuple[int, int]] = []
+    blanked: list[tuple[int, int]] = []  # lines not read again
     changed: list[Item] = []
     for item in items:
-        key, first, end, digest = item
+        key, first, end, digest, _ = item
         was = old.pop((key, digest), None)
         if was is None:
             changed.append(item)
             continue
-        start, kept = was
-        resources.extend(kept if first == start else [_moved(r, first - start) for r in kept])
+        resources.extend(_moved_all(was[1], first - was[0][1]))
         blanked.append((first, end))
     if not changed:
         return resources
+    # A changed item and the one it was (the same key and lines before its nested list, of
+    # no other item left): its nested items that read as before keep their resources.
+    partners: dict[tuple[str, bytes], list[tuple[Item, list[Resource]]]] = {}
+    for item, kept in old.values():
+        if fmt.nested_items_alone and item[4] is not None:
+            partners.setdefault((item[0], item[4][0]), []).append((item, kept))
+    read: list[tuple[int, int]] = []  # lines read again, each beginning an object
+    expected: dict[int, list[Resource]] = {}  # by `read` index: what an item's head gives
+    for item in changed:
+        key, first, end, _, nested = item
+        pair = partners.pop((key, nested[0]), []) if nested is not None else []
+        kept_nested = _nested_kept(item, *pair[0]) if len(pair) == 1 else None
+        if kept_nested is None:
+            read.append((first, end))
+            continue
+        kept, same, head, again = kept_nested
+        resources.extend(kept)
+        blanked.extend(same)
+        expected[len(read)] = head
+        read.extend(again)
     lines = raw.split(b"\n")
     for first, end in blanked:
         lines[first:end] = [b""] * (end - first)
-    changed_keys = {key for key, _, _, _ in changed}
+    changed_keys = {key for key, _, _, _, _ in changed}
     for key, line in keys.items():
         if key not in changed_keys:
             lines[line] = b""
     found = _changed_items(path, shown, b"\n".join(lines), fmt)
-    if found is None or _held_by(changed, found) is None:
+    placed = _held_by(read, found) if found is not None else None
+    if found is None or placed is None:
         return None
+    if any(placed[at] != head for at, head in expected.items()):
+        return None  # an item's head reads otherwise without its unchanged nested items
     return resources + found
 
 
-def _held_by(items: Sequence[Item], resources: Sequence[Resource]) -> list[list[Resource]] | None:
-    """The resources each item holds (by the line each is placed at), or None when one lies
-    outside every item or an item holds none placed on its first line: then that line was
-    not where the YAML reader began an object (inside a text quoted over lines, say), and
-    the items are not the file's own (`catalog_items`)."""
-    starts = [first for _, first, _, _ in items]
-    holding: list[list[Resource]] = [[] for _ in items]
-    begun = [False] * len(items)
+def _nested_kept(
+    item: Item, was: Item, kept: list[Resource]
+) -> tuple[list[Resource], list[tuple[int, int]], list[Resource], list[tuple[int, int]]] | None:
+    """For a changed item whose lines before its nested list read as those of `was` (that
+    held `kept`): the resources of its nested items that read as before (moved with their
+    lines), their lines, the resources `was`'s head held (moved: what reading the item's
+    head again must give), and the lines to read again (its head, then its changed nested
+    items); None when `kept` does not lie in `was`'s nested items as they begin."""
+    _, first, _, _, nested = item
+    _, start, _, _, old_nested = was
+    assert nested is not None and old_nested is not None
+    subs, old_subs = nested[1], old_nested[1]
+    holding = _held_by([(start, old_subs[0][0]), *((f, e) for f, e, _ in old_subs)], kept)
+    if holding is None:
+        return None
+    unchanged: dict[bytes, list[tuple[int, list[Resource]]]] = {}
+    for (sub_first, _, digest), held in zip(old_subs, holding[1:], strict=True):
+        unchanged.setdefault(digest, []).append((sub_first, held))
+    resources: list[Resource] = []
+    same: list[tuple[int, int]] = []
+    again = [(first, subs[0][0])]
+    for sub_first, sub_end, digest in subs:
+        olds = unchanged.get(digest)
+        if olds:
+            old_first, held = olds.pop(0)
+            resources.extend(_moved_all(held, sub_first - old_first))
+            same.append((sub_first, sub_end))
+        else:
+            again.append((sub_first, sub_end))
+    return resources, same, _moved_all(holding[0], first - start), again
+
+
+def _held_by(
+    spans: Sequence[tuple[int, int]], resources: Sequence[Resource]
+) -> list[list[Resource]] | None:
+    """The resources each span of lines (first, end: an item's) holds (by the line each is
+    placed at), or None when one lies outside every span or a span holds none placed on its
+    first line: then that line was not where the YAML reader began an object (inside a text
+    quoted over lines, say), and the spans are not the file's own items (`catalog_items`)."""
+    starts = [first for first, _ in spans]
+    holding: list[list[Resource]] = [[] for _ in spans]
+    begun = [False] * len(spans)
     for resource in resources:
         if resource.location is None:
             return None
         line = resource.location.line - 1
         at = bisect_right(starts, line) - 1
-        if at < 0 or line >= items[at][2]:
-            return None  # not within an item
+        if at < 0 or line >= spans[at][1]:
+            return None  # not within a span
         holding[at].append(resource)
         begun[at] = begun[at] or line == starts[at]
     return holding if all(begun) else None
+
+
+def _moved_all(resources: list[Resource], lines: int) -> list[Resource]:
+    return resources if not lines else [_moved(r, lines) for r in resources]
 
 
 def _moved(resource: Resource, lines: int) -> Resource:

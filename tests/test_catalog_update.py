@@ -69,6 +69,11 @@ _EDITS = (
     "bad_rate",
     "drop_package",
     "swap_packages",
+    "swap_items",
+    "drop_item",
+    "double_item",
+    "status",
+    "child_qty",
 )
 
 
@@ -101,6 +106,23 @@ def _edited(data: dict[str, Any], edits: list[tuple[str, int]]) -> dict[str, Any
             packages.remove(package)
         elif edit == "swap_packages" and len(packages) > 1:
             packages[0], packages[-1] = packages[-1], packages[0]
+        elif edit == "swap_items" and package is not None and len(package["products"]) > 1:
+            items = package["products"]
+            items[0], items[-1] = items[-1], items[0]
+        elif edit == "drop_item" and package is not None and len(package["products"]) > 1:
+            del package["products"][n % len(package["products"])]
+        elif edit == "double_item" and package is not None and package["products"]:
+            items = package["products"]
+            items.append(copy.deepcopy(items[n % len(items)]))
+        elif edit == "status" and package is not None:  # (before its products)
+            items = package.pop("products")
+            package["status"] = "In Development" if n % 2 else "Production"
+            package["products"] = items
+        elif edit == "child_qty" and package is not None:
+            for item in package["products"]:
+                if item.get("children"):
+                    item["children"][0]["min_qty"] = n % 4
+                    break
     return data
 
 
@@ -190,15 +212,56 @@ def test_a_catalog_loaded_again_is_the_whole_loads(
         assert update is not None  # a valid catalog in the plain layout: never loaded whole
 
 
-def test_only_the_changed_items_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "catalog.yaml"
-    data: dict[str, Any] = {
-        "products": [{"name": f"P{i}", "rate": "1.00"} for i in range(5)],
-        "packages": [{"name": "K", "products": [{"product": "P1", "min_qty": 1}]}],
-    }
-    before = yaml.safe_dump(data, sort_keys=False).encode()
-    data["products"][3]["rate"] = "2.00"
-    after = yaml.safe_dump(data, sort_keys=False).encode()
+#: Edits within packages: their package-products changed, moved, dropped, doubled, added
+#: (nested ones too), their lines before the list changed.
+_NESTED_EDITS = (
+    "qty",
+    "child_qty",
+    "swap_items",
+    "drop_item",
+    "double_item",
+    "add_child",
+    "status",
+)
+
+
+@settings(max_examples=examples(200))
+@given(
+    data=_catalogs(),
+    edits=st.lists(st.tuples(st.sampled_from(_NESTED_EDITS), st.integers(0, 50)), max_size=4),
+    layout=st.sampled_from(["column 0", "indented"]),
+)
+def test_a_catalog_loaded_again_nested_item_by_item_is_the_whole_loads(
+    tmp_path_factory: pytest.TempPathFactory,
+    data: dict[str, Any],
+    edits: list[tuple[str, int]],
+    layout: str,
+) -> None:
+    """As above, with edits inside packages only: most changed packages keep their lines
+    before the list, and are read again package-product by package-product."""
+    path = tmp_path_factory.mktemp("update") / "catalog.yaml"
+    data = _no_empty_children(data)  # (`children: []`, a flow list, is read whole)
+    before = _text(data, layout, []).encode()
+    after = _text(_edited(data, edits), layout, []).encode()
+    update, whole = _updated(path, before, after)
+    _same(update, whole)
+    if whole is not None:
+        assert update is not None
+
+
+def _no_empty_children(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_no_empty_children(each) for each in data]
+    if isinstance(data, dict):
+        return {k: _no_empty_children(v) for k, v in data.items() if v != [] or k != "children"}
+    return data
+
+
+def _read_again(
+    path: Path, before: bytes, after: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Catalog | None, list[bytes]]:
+    """`after` loaded again from `before`'s catalog (held to the whole load's), and the
+    text of each read it made."""
     read: list[bytes] = []
     real = yamlio.read_yaml_parts
 
@@ -216,11 +279,63 @@ def test_only_the_changed_items_are_read(tmp_path: Path, monkeypatch: pytest.Mon
     )
     monkeypatch.undo()
     _same(update, _whole(path))
+    return update, read
+
+
+def test_only_the_changed_items_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "catalog.yaml"
+    data: dict[str, Any] = {
+        "products": [{"name": f"P{i}", "rate": "1.00"} for i in range(5)],
+        "packages": [{"name": "K", "products": [{"product": "P1", "min_qty": 1}]}],
+    }
+    before = yaml.safe_dump(data, sort_keys=False).encode()
+    data["products"][3]["rate"] = "2.00"
+    after = yaml.safe_dump(data, sort_keys=False).encode()
+    update, read = _read_again(path, before, after, monkeypatch)
     # One item read, on its own lines: the others blank, its key's line kept.
-    assert len(read) == 1
+    assert update is not None and len(read) == 1
     kept = [line for line in read[0].decode().splitlines() if line]
     assert kept == ["products:", "- name: P3", "  rate: '2.00'"]
     assert read[0].decode().splitlines()[7:9] == kept[1:]
+
+
+@pytest.mark.parametrize("layout", ["column 0", "indented"])
+def test_only_the_changed_nested_items_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """A package whose lines before its products read as before: only its changed
+    package-products are read again (with its head, which must read as before)."""
+    path = tmp_path / "catalog.yaml"
+    data: dict[str, Any] = {
+        "products": [{"name": f"P{i}", "rate": "1.00"} for i in range(4)],
+        "packages": [
+            {
+                "name": "K",
+                "products": [
+                    {"product": "P1", "min_qty": 1},
+                    {"product": "P2", "min_qty": 1, "children": [{"product": "P3", "min_qty": 0}]},
+                    {"product": "P3", "min_qty": 1},
+                ],
+            }
+        ],
+    }
+    before = _text(data, layout, []).encode()
+    data["packages"][0]["products"][1]["children"][0]["min_qty"] = 2
+    del data["packages"][0]["products"][2]
+    after = _text(data, layout, []).encode()
+    update, read = _read_again(path, before, after, monkeypatch)
+    assert update is not None and len(read) == 1
+    kept = [line.strip() for line in read[0].decode().splitlines() if line]
+    assert kept == [
+        "packages:",
+        "- name: K",
+        "products:",
+        "- product: P2",
+        "min_qty: 1",
+        "children:",
+        "- product: P3",
+        "min_qty: 2",
+    ]
 
 
 def test_a_text_quoted_over_lines_is_not_taken_for_items(tmp_path: Path) -> None:
@@ -267,7 +382,7 @@ def test_items_run_to_the_next_item_or_key_with_the_comments_below_them() -> Non
     found = items_of(text)
     assert found is not None
     items, keys = found
-    assert [(key, first, end) for key, first, end, _ in items] == [
+    assert [(key, first, end) for key, first, end, _, _ in items] == [
         ("products", 2, 5),
         ("products", 5, 7),
         ("packages", 8, 9),

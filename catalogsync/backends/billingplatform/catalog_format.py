@@ -199,6 +199,10 @@ class BillingPlatformFormat(YamlCatalogFormat):
     )
     item_key = "product"
     children_key = "children"
+    # A package-product's resources (its nested ones with it) depend on its own lines, its
+    # package's name and its parents' products; a package's own on its lines before
+    # `products` (`_package_products`, `check`: each package-product alone).
+    nested_items_alone = True
     structural = frozenset({"name", "renamed_from", "protect", "product", "children", "products"})
     # A package-product links the package-product at `link_package / link_product`.
     link_fields: ClassVar[Mapping[str, Kind]] = MappingProxyType(
