@@ -5,6 +5,7 @@ general reader either way, and a worker that is gone leaves the pages to this pr
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import signal
@@ -59,3 +60,22 @@ def test_when_the_worker_is_gone_the_pages_are_decoded_here() -> None:
         pages_beside._WORKER = original
     assert page is not None and list(page.column("Name")) == [r["Name"] for r in ROWS]
     assert worker.pool() is None  # and every later page too
+
+
+def test_the_worker_is_let_go_of_at_exit_while_the_interpreter_is_whole() -> None:
+    # Freed in the interpreter's teardown instead, the pool's weak-reference callback found
+    # `multiprocessing` gone and printed an "Exception ignored" traceback on stderr at the
+    # end of every command that used the worker.
+    worker = pages_beside._Worker()
+    handlers = atexit._ncallbacks()
+    pool = worker.pool()
+    if pool is None:  # one core: no worker
+        return
+    try:
+        assert atexit._ncallbacks() == handlers + 1  # `close`, run at exit
+        assert pool.submit(int, "7").result() == 7
+    finally:
+        atexit.unregister(worker.close)
+        worker.close()
+    assert worker.pool() is not pool  # let go of: a later page forks a new one
+    worker.close()

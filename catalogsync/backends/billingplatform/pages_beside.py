@@ -20,6 +20,7 @@ process's pool shuts down at exit, or when its pipe closes.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import sys
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor
@@ -61,13 +62,22 @@ class _Worker:
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=beside.become_child,
             )
+            # Let go of the pool while the interpreter is whole: freed in its teardown,
+            # its weak reference's callback found `multiprocessing` gone and said so on
+            # stderr at the end of every command.
+            atexit.register(self.close)
         return self._pool
 
     def failed(self) -> None:
         """Decode here from now on (the worker is gone or cannot be started)."""
         self._broken = True
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.close(wait=False)
+
+    def close(self, wait: bool = True) -> None:
+        """End the worker (once its page, if any, is decoded) and let go of the pool."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
 
 
 _WORKER = _Worker()
