@@ -10,7 +10,9 @@ keeps each method's compiled code under its source, in a file in this user's cac
 folder (`$XDG_CACHE_HOME/catalogsync/`, beside the catalog cache's key; one file per
 Python build, as `__pycache__` keeps one per version), and `dataclasses` runs the code
 object instead of compiling the source again: the same methods, names, defaults,
-annotations and line numbers.
+annotations and line numbers. Each code is marshalled on its own and unmarshalled when a
+class first needs it: the table holds every command's methods, and unmarshalling all of
+them as the process started was ~0.2 G instructions in one call, before the early login.
 
 Like `__pycache__`, the file is code Python runs: it lives in this user's own cache
 folder, made readable by its owner only, never in a project. A file that is missing,
@@ -39,6 +41,9 @@ _FUTURE_FLAGS = 0
 for _name in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _name).compiler_flag
 
+#: Each kept method's code by its source, marshalled (a table of an older build: code),
+#: until first used (a plan uses ~550 of the ~800 a user's commands keep).
+_kept: dict[str, bytes | CodeType] = {}
 _codes: dict[str, CodeType] = {}
 _used: set[str] = set()
 _added = False
@@ -53,7 +58,8 @@ def cache_path(environ: Any = os.environ) -> str | None:
         if home == "~":
             return None
         base = os.path.join(home, ".cache")
-    name = f"generated-code-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal"
+    # (each code marshalled on its own: "marshal2", which an older catalogsync never reads)
+    name = f"generated-code-{sys.implementation.cache_tag}-{sys.hexversion:x}.marshal2"
     return os.path.join(base, "catalogsync", name)
 
 
@@ -65,7 +71,7 @@ def install() -> None:
         return
     _path = cache_path()
     if _path is not None:
-        _codes.update(_read(_path))
+        _kept.update(_read(_path))
     dataclasses.exec = _exec  # type: ignore[attr-defined]  # (its global, before the builtin)
     atexit.register(_write)
 
@@ -77,16 +83,27 @@ def _exec(source: Any, namespace: Any = None, local: Any = None, /) -> None:
         if not flags:  # (what is kept was compiled without any)
             code = _codes.get(source)
             if code is None:
-                global _added
-                code = compile(source, "<string>", "exec", dont_inherit=True)
-                _codes[source] = code
-                _added = True
+                code = _codes[source] = _kept_code(source)
             _used.add(source)
             source = code
     exec(source, namespace, local)
 
 
-def _read(path: str) -> dict[str, CodeType]:
+def _kept_code(source: str) -> CodeType:
+    """The code kept for `source`, else compiled now (and kept at exit)."""
+    global _added
+    kept = _kept.get(source)
+    if type(kept) is bytes:
+        with contextlib.suppress(Exception):  # a broken entry is only compiled again
+            kept = marshal.loads(kept)
+    if type(kept) is CodeType:
+        return kept
+    _kept.pop(source, None)
+    _added = True
+    return compile(source, "<string>", "exec", dont_inherit=True)
+
+
+def _read(path: str) -> dict[str, bytes | CodeType]:
     try:
         with open(path, "rb") as kept:
             table = marshal.load(kept)
@@ -97,7 +114,7 @@ def _read(path: str) -> dict[str, CodeType]:
     return {
         source: code
         for source, code in table.items()
-        if type(source) is str and type(code) is CodeType
+        if type(source) is str and type(code) in (bytes, CodeType)
     }
 
 
@@ -105,7 +122,13 @@ def _write() -> None:
     """Keep the table, when this process compiled something new (at its exit)."""
     if not _added or _path is None:
         return
-    table = _codes if len(_codes) <= LIMIT else {s: _codes[s] for s in _used if s in _codes}
+    every = {**_kept, **_codes}
+    if len(every) > LIMIT:
+        every = {source: every[source] for source in _used if source in every}
+    table = {
+        source: code if type(code) is bytes else marshal.dumps(code)
+        for source, code in every.items()
+    }
     folder = os.path.dirname(_path)
     temporary = f"{_path}.{os.getpid()}.tmp"
     try:

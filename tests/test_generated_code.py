@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from catalogsync import generated_code
+
 #: Makes classes of every kind of method `dataclasses` writes, and prints what each of
 #: their methods is made of, as JSON; with "hook", `generated_code` is installed first.
 _CLASSES = """
@@ -89,7 +91,7 @@ def _run(tmp_path: Path, *args: str) -> dict[str, object]:
 
 
 def _kept(tmp_path: Path) -> Path:
-    (found,) = (tmp_path / "user-cache" / "catalogsync").glob("generated-code-*.marshal")
+    (found,) = (tmp_path / "user-cache" / "catalogsync").glob("generated-code-*.marshal2")
     return found
 
 
@@ -105,6 +107,32 @@ def test_classes_made_from_kept_code_have_the_methods_compiled_from_their_source
     assert first == compiled
     assert from_kept == compiled
     assert stat.S_IMODE(_kept(tmp_path).stat().st_mode) == 0o600
+
+
+def test_each_kept_method_is_unmarshalled_when_a_class_first_needs_it(tmp_path: Path) -> None:
+    """The table holds each method's code marshalled on its own: a command unmarshals the
+    ones its classes use (here none: `_kept_code` asked for one), a broken entry is only
+    compiled again, and a source never kept is compiled and kept at exit."""
+    _run(tmp_path, "hook")
+    table = marshal.loads(_kept(tmp_path).read_bytes())
+    assert table and all(type(code) is bytes for code in table.values())
+    source, kept = next(iter(table.items()))
+    code = marshal.loads(kept)
+    assert code == compile(source, "<string>", "exec", dont_inherit=True)
+    generated_code._kept.clear()
+    generated_code._kept.update({source: kept, "x = 1": b"broken"})
+    try:
+        assert generated_code._kept_code(source) == code
+        assert generated_code._kept_code("x = 1") == compile(
+            "x = 1", "<string>", "exec", dont_inherit=True
+        )
+        assert generated_code._kept_code("y = 2") == compile(
+            "y = 2", "<string>", "exec", dont_inherit=True
+        )
+        assert "x = 1" not in generated_code._kept and generated_code._added
+    finally:
+        generated_code._kept.clear()
+        generated_code._added = False
 
 
 def test_a_broken_or_foreign_file_is_ignored_and_written_again(tmp_path: Path) -> None:
