@@ -279,7 +279,7 @@ def test_a_doubt_is_not_raised_out_of_the_reader() -> None:
     assert part.data == {"a": "1 b"}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(["", "a", "  - name: x", "bb: 1"]), max_size=12), st.booleans())
 def test_a_files_lines_are_those_of_its_bytes_block_by_block(
     lines: list[str], line_feed_last: bool
