@@ -107,6 +107,11 @@ class NotStarted(Exception):
     """A read the login thread never started: the client that took over sends it itself."""
 
 
+#: What `EarlyReads` keeps of an answer the client has taken: that it is done.
+_TAKEN: Future[Exchange] = Future()
+_TAKEN.cancel()
+
+
 class EarlyReads:
     """The reads the login thread sends once its login got a session (`EarlyLogin.reads`),
     with that session, as the client's policy would: at most `concurrency` at once, their
@@ -166,6 +171,20 @@ class EarlyReads:
             return None
         self._started.append((self._by_key[key], time.monotonic(), answer))
         return answer
+
+    def taken(self, key: tuple[Any, ...]) -> None:
+        """The client has taken the answer of the read `key` (started, and done): let go of
+        it here. Kept, every page the thread sent stayed in memory until the client closed
+        (at M ~20 MB more at the read's peak; at L, with the page worker, more)."""
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is None or not answer.done() or key in self._unstarted:
+                return
+            del self._answers[key]
+            self._started = [
+                (read, clock, _TAKEN if started is answer else started)
+                for read, clock, started in self._started
+            ]
 
     def follow(self) -> dict[tuple[Any, ...], Future[Exchange]]:
         """Every read's answer, by key, started or not (see the class)."""

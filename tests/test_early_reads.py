@@ -353,3 +353,31 @@ def test_a_read_asked_while_the_login_thread_paces_its_reads_is_the_login_thread
     assert agents == {"catalogsync": 1 + len(FIRST_READS)}
     assert stats["logins"] == 1 and stats["requests"] == 1 + len(FIRST_READS)
     assert not httpx_used
+
+
+def test_an_answer_the_client_has_taken_is_let_go_of_by_the_login_thread_s_reads() -> None:
+    """`EarlyReads` kept every answer it sent (its page's bytes) until the client closed:
+    with the whole read sent by the login thread, every page of a read stayed in memory at
+    its peak (LogiSense M plan: 117 -> 134 MB). Once the client has taken an answer
+    (`HttpClient._early_answer`: `taken`), the reads keep only that it is done: a later
+    take-over still counts it, and no other read is touched."""
+    import gc
+    import weakref
+
+    first, second = FIRST_READS[:2]
+    reads = early_login.EarlyReads([first, second], {})
+    answers = reads.follow()
+    started = reads.next()
+    assert started is not None and started[0] == first
+    exchange = early_login.Exchange([], b"", 200, "OK", "HTTP/1.1", [], b"[]", 0.0, 0.0, 0.0)
+    started[1].set_result(exchange)
+    kept = weakref.ref(exchange)
+    del exchange, started, answers
+    reads.taken(first.key())
+    gc.collect()
+    assert kept() is None
+    reads.taken(second.key())  # not started: still to send, left as it is
+    assert reads.next() is not None
+    taken_over = reads.stop()
+    assert [read for read, _, _ in taken_over] == [first, second]
+    assert taken_over[0][2].done()  # counted by the rate limit, in flight no more

@@ -117,6 +117,8 @@ class HttpClient:
         #: login until its reads are known to be none, or all taken.
         self._early_possible = False
         self._early_holders: list[asyncio.Future[None]] = []
+        #: The reads followed, taken over or not: told of each answer taken (`taken`).
+        self._early_source: EarlyReads | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -126,7 +128,7 @@ class HttpClient:
         for reads in (self._untaken, self._followed):
             if reads is not None:
                 reads.stop()  # start no more: those started end on their own threads
-        self._untaken = self._followed = None
+        self._untaken = self._followed = self._early_source = None
         holders, self._early_holders = self._early_holders, []
         for holder in holders:
             holder.cancel()
@@ -246,7 +248,7 @@ class HttpClient:
         if reads is None:
             return
         self._early_reads.update(reads.follow())
-        self._followed = reads
+        self._followed = self._early_source = reads
         self._early_possible = bool(self._early_reads)
 
     def _take_over_early_reads(self) -> None:
@@ -290,6 +292,8 @@ class HttpClient:
             sent = await asyncio.wrap_future(answer)
         except Exception:  # the socket's, h11's: never the command's (nothing was counted)
             return None
+        if self._early_source is not None:
+            self._early_source.taken(key)  # its bytes are this answer's from now on
         self._sessions.sent(generation)
         request = httpx.Request(
             method,
