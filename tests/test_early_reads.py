@@ -178,17 +178,22 @@ def test_reads_sent_early_are_taken_only_with_the_session_the_client_adopted(
                 break
             time.sleep(0.025)
 
-        async def read() -> dict[str, Any]:
+        async def read() -> tuple[dict[str, Any], set[tuple[Any, ...]] | None]:
             client = _logisense_client(server.url, rate_limit_per_second=0)
             try:
                 client.start_login()
                 await client.list_all("ServiceType")
-                return client.stats
+                source = client._http._early_source
+                # what the login thread's reads still hold once the client has its answer
+                return client.stats, None if source is None else set(source.follow())
             finally:
                 await client.aclose()
 
-        stats = asyncio.run(read())
+        stats, still_held = asyncio.run(read())
     assert stats["logins"] == 1 and stats["requests"] == 2  # the login and one read
+    if same_session:  # the answer taken is let go of there (`EarlyReads.taken`), no other
+        taken = {r.key() for r in FIRST_READS if r.path.endswith("/ServiceType")}
+        assert still_held == {r.key() for r in FIRST_READS} - taken and len(taken) == 1
     (service_types,) = [k for k in seen.requests if k[1].endswith("/ServiceType")]
     assert seen.requests[service_types] == (1 if same_session else 2)
 
