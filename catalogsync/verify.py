@@ -9,9 +9,9 @@ failure "accepted by the API but not in effect" (DESIGN.md §3: exit 4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from catalogsync.catalog import Ref, Value
+from catalogsync.catalog import Kind, Ref, Value
 from catalogsync.diffing import field_changes
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change
@@ -50,10 +50,12 @@ class InEffect:
         self._changes = changes
         self._results = results
         # The succeeded creates and updates by ref (rarely several under one ref: a saved
-        # plan), and the ids the succeeded deletes removed.
+        # plan), and the ids the succeeded deletes removed, by kind (ids are an entity's
+        # own: a billing system may number each table apart, so a deleted product's id may
+        # be a live package's).
         self._wanted: dict[Ref, Change] = {}
         self._also: dict[Ref, list[Change]] = {}
-        self._gone: set[str] = set()
+        self._gone: dict[Kind, set[str]] = {}
         for change in changes:
             result = results.get(change.ref)
             if result is None or result.outcome is not Outcome.SUCCEEDED:
@@ -61,18 +63,19 @@ class InEffect:
             if change.action is Action.DELETE:
                 gone = result.remote_id or change.remote_id
                 if gone:
-                    self._gone.add(gone)
+                    self._gone.setdefault(change.ref.kind, set()).add(gone)
             elif self._wanted.setdefault(change.ref, change) is not change:
                 self._also.setdefault(change.ref, []).append(change)
         self._first: dict[Ref, str] = {}  # the id of the first live record under a ref
         self._more: dict[Ref, list[str]] = {}  # every id, of a ref held by several records
         self._problems: dict[int, str] = {}  # by id(change): what the first record shows
-        self._still_there: set[str] = set()  # deleted ids read again
+        self._still_there: set[tuple[Kind, str]] = set()  # deleted ids read again
 
     def see(self, resource: LiveResource) -> None:
         """One live record of the read (of any kind, in any order; each once)."""
-        if resource.remote_id in self._gone:
-            self._still_there.add(resource.remote_id)
+        gone = self._gone.get(resource.ref.kind)
+        if gone and resource.remote_id in gone:
+            self._still_there.add((resource.ref.kind, resource.remote_id))
         change = self._wanted.get(resource.ref)
         if change is None:
             return
@@ -123,9 +126,11 @@ class InEffect:
         return checked
 
 
-def _not_deleted(change: Change, result: ChangeResult, live_ids: set[str]) -> str:
+def _not_deleted(
+    change: Change, result: ChangeResult, live_ids: Collection[tuple[Kind, str]]
+) -> str:
     gone = result.remote_id or change.remote_id
-    return f"id {gone} still exists" if gone and gone in live_ids else ""
+    return f"id {gone} still exists" if gone and (change.ref.kind, gone) in live_ids else ""
 
 
 def _held_twice(ids: list[str]) -> str:

@@ -240,7 +240,7 @@ def not_in_effect_slowly(
     for change in changes:
         result = results[change.ref]
         if change.action is Action.DELETE:
-            problem = verify._not_deleted(change, result, {r.remote_id for r in live})
+            problem = verify._not_deleted(change, result, {(r.ref.kind, r.remote_id) for r in live})
         else:
             held = [r for r in live if r.ref == change.ref]
             if len(held) > 1:
@@ -254,3 +254,14 @@ def not_in_effect_slowly(
                 change.ref, Outcome.FAILED, result.remote_id, f"{verify.NOT_IN_EFFECT}: {problem}"
             )
     return checked
+
+
+def test_a_deleted_id_another_kind_s_live_record_holds_is_gone() -> None:
+    """Ids are each entity's own (a billing system may number each table apart): a deleted
+    product's id held by a live package says nothing about the product."""
+    change = Change(Action.DELETE, SMS, remote_id="7", live_fingerprint="x")
+    result = ChangeResult(SMS, Outcome.SUCCEEDED, "7")
+    checked = verify_results([change], {SMS: result}, LiveCatalog((live(GOLD, "7"),)))
+    assert checked[SMS].outcome is Outcome.SUCCEEDED
+    slowly = not_in_effect_slowly([change], {SMS: result}, [live(GOLD, "7")])
+    assert slowly == {}
