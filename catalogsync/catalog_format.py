@@ -167,11 +167,12 @@ class CatalogFormat(ABC):
 
     def export_sections(
         self, records: Sequence[tuple[Ref, Mapping[str, Value]]], writer: Any
-    ) -> dict[str, list[list[str]]] | None:
+    ) -> dict[str, list[str]] | None:
         """The lines of `export_document(records)` as `writer` (a `CatalogWriter`) writes
         them, made straight from the records (in key order): each top-level list's items,
-        each item's lines; None when the format does not lay them out itself (then the
-        writer writes `export_document`). See `CatalogWriter.export`."""
+        each item's text (its lines, each ending in a newline); None when the format does
+        not lay them out itself (then the writer writes `export_document`). See
+        `CatalogWriter.export`."""
         return None
 
     def check(self, document: BaseModel, locate: Locate) -> Iterable[Issue]:

@@ -37,8 +37,9 @@ class _Whole(Exception):
     """An object this writer does not lay out itself: `dump_yaml` writes it whole."""
 
 
-#: Lines of the items of each top-level list, one list of lines per item (`export`).
-Sections = dict[str, list[list[str]]]
+#: The text of each item of each top-level list, its lines each ending in a newline
+#: (`export`).
+Sections = dict[str, list[str]]
 
 
 class CatalogWriter:
@@ -59,6 +60,9 @@ class CatalogWriter:
         self.entries: dict[Any, str] = {}
         #: The mapping keys seen so far that are written plain (a catalog has a few dozen).
         self._keys: set[str] = set()
+        #: Each field's lines by value, and each kind's first lines by name, at each indent
+        #: (`export_columns`: kept here, so one writer's files share them).
+        self.columns: dict[Any, Any] = {}
 
     def write(
         self, stream: TextIO, document: Mapping[str, Any], header: Sequence[str] = ()
@@ -88,7 +92,7 @@ class CatalogWriter:
     ) -> str:
         """`text(fmt.export_document(records), header)`: the file `export` writes.
 
-        A format may lay out the lines itself, straight from the records
+        A format may lay out the items itself, straight from the records
         (`CatalogFormat.export_sections`, with this writer's `entry`), without the document
         of dicts in between; the text is then the one `text` writes of that document, line
         for line (the items' lines are `_mapping`'s, made by the same `entry`). Anything it
@@ -107,7 +111,7 @@ class CatalogWriter:
         parts = [f"# {line}\n" if line else "#\n" for line in header]
         for key, items in sections.items():
             parts.append(f"{key}:\n")
-            parts.extend("\n".join(lines) + "\n" for lines in items)
+            parts.extend(items)
         return "".join(parts)
 
     def scalar_entry(self, remembered: Any, key: Any, value: Any) -> str | None:
@@ -121,6 +125,11 @@ class CatalogWriter:
         self.key(key)
         line = self.entries[remembered] = f"{key}: {self._scalar(value)}"
         return line
+
+    def scalar_text(self, value: Any) -> str:
+        """How a scalar is written on its line (remembered); raises `_Whole` when it is
+        not written on one line."""
+        return self._scalar(value)
 
     def key(self, key: Any) -> None:
         """Refuse (`_Whole`) a mapping key this writer does not write plain."""

@@ -11,9 +11,10 @@ particular to its package items (nesting, links, checks).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
@@ -30,6 +31,7 @@ from catalogsync.catalog import (
 )
 from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
 from catalogsync.errors import Issue, SourceLocation
+from catalogsync.export_columns import ColumnLayout
 from catalogsync.yamlio import YamlPath
 
 
@@ -92,6 +94,13 @@ def _written_order(model: type[BaseModel], keys: tuple[str, ...]) -> tuple[str, 
 @functools.cache
 def _without(keys: frozenset[str], kept: frozenset[str]) -> frozenset[str]:
     return keys - kept
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+_NO_DEFAULTS: Mapping[str, Callable[[Ref], Value]] = MappingProxyType({})
 
 
 class YamlCatalogFormat(CatalogFormat):
@@ -191,7 +200,7 @@ class YamlCatalogFormat(CatalogFormat):
 
     def export_sections(
         self, records: Sequence[tuple[Ref, Mapping[str, Value]]], writer: Any
-    ) -> dict[str, list[list[str]]] | None:
+    ) -> dict[str, list[str]] | None:
         """`export_document`'s items as `writer` lays them out, line by line, without the
         document: each item's lines are those `writer.entry` makes of the item's mapping
         (the same keys, values and order as `item` in `export_document`), nested as
@@ -199,8 +208,16 @@ class YamlCatalogFormat(CatalogFormat):
         parents, and all of a package's items come before the next package's (a key
         sorts right after the keys it extends): each object's lines go at the end of the
         lines of the top-level item holding it, under its container's list key, which is
-        written once, before the container's first item (`_nested`'s `setdefault`)."""
-        head = {kind: self.item_key if kind is Kind.PACKAGE_PRODUCT else "name" for kind in Kind}
+        written once, before the container's first item (`_nested`'s `setdefault`).
+
+        Objects of one shape are laid out a field at a time (`export_columns`), the same
+        lines; what that leaves is laid out here, an object at a time."""
+        layout = self.column_layout()
+        if layout is not None:
+            texts = layout.sections(records, writer)
+            if texts is not None:
+                return texts
+        head, taken = self._heads(), self._taken()
         export_fields, yaml_value, models = self.export_fields, self.yaml_value, self.models
         lists, children_key = self.lists, self.children_key
         top_items, nested, package = lists[Kind.PACKAGE_PRODUCT], Kind.PACKAGE_PRODUCT, Kind.PACKAGE
@@ -209,14 +226,6 @@ class YamlCatalogFormat(CatalogFormat):
         # Each container (a package, a package item) by key: [the lines of the top-level
         # item holding it, the column of its keys, whether its list key is written]
         containers: dict[tuple[str, ...], list[Any]] = {}
-        # Keys an item's mapping holds besides its fields: a field under one of them would
-        # take its place in `export_document`'s dict, not be a second line (never so in a
-        # catalog: then the document is written instead).
-        taken = {
-            Kind.PRODUCT: frozenset({head[Kind.PRODUCT]}),
-            package: frozenset({head[package], top_items}),
-            nested: frozenset(k for k in (head[nested], children_key) if k),
-        }
         for ref, fields in records:
             kind, key = ref.kind, ref.key
             if kind is not nested:
@@ -270,7 +279,42 @@ class YamlCatalogFormat(CatalogFormat):
                         entry(lines, pad, indent, field, yaml_value(field, value))
                         continue
                 lines.append(pad + line)
-        return sections
+        return {key: [_text(lines) for lines in items] for key, items in sections.items()}
+
+    def column_layout(self) -> ColumnLayout | None:
+        """How `export_sections` lays out objects of one shape a field at a time; None for
+        a format whose `export_fields` is its own (the layout follows this class's rules:
+        empty values, false flags and `export_defaults` left out)."""
+        if type(self).export_fields is not YamlCatalogFormat.export_fields:
+            return None
+        models = self.models
+        return ColumnLayout(
+            head=self._heads(),
+            lists=self.lists,
+            children_key=self.children_key,
+            order=lambda kind, keys: _written_order(models[kind], keys),
+            flags=lambda kind: flag_fields(models[kind]),
+            defaults=self.export_defaults,
+            yaml_value=self.yaml_value,
+            taken=self._taken(),
+        )
+
+    def _heads(self) -> dict[Kind, str]:
+        """The key of each kind's name in its item."""
+        return {kind: self.item_key if kind is Kind.PACKAGE_PRODUCT else "name" for kind in Kind}
+
+    def _taken(self) -> dict[Kind, frozenset[str]]:
+        """Keys an item's mapping holds besides its fields: a field under one of them would
+        take its place in `export_document`'s dict, not be a second line (never so in a
+        catalog: then the document is written instead)."""
+        head, top_items = self._heads(), self.lists[Kind.PACKAGE_PRODUCT]
+        return {
+            Kind.PRODUCT: frozenset({head[Kind.PRODUCT]}),
+            Kind.PACKAGE: frozenset({head[Kind.PACKAGE], top_items}),
+            Kind.PACKAGE_PRODUCT: frozenset(
+                k for k in (head[Kind.PACKAGE_PRODUCT], self.children_key) if k
+            ),
+        }
 
     def _nested(self, items_in_order: Iterable[tuple[Ref, dict[str, Any]]]) -> dict[str, Any]:
         """The document holding each object's item, in key order, package items nested."""
@@ -301,9 +345,21 @@ class YamlCatalogFormat(CatalogFormat):
         return document
 
     def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
-        """Non-empty fields, minus false flags (what an absent flag means)."""
+        """Non-empty fields, minus false flags (what an absent flag means) and the fields
+        equal to their defaults (`export_defaults`)."""
         flags = flag_fields(self.models[ref.kind])
-        return {k: v for k, v in fields.items() if v is not None and not (k in flags and not v)}
+        kept: dict[str, Value] = {
+            k: v for k, v in fields.items() if v is not None and not (k in flags and not v)
+        }
+        for field, default in self.export_defaults(ref.kind).items():
+            if field in kept and kept[field] == default(ref):
+                del kept[field]
+        return kept
+
+    def export_defaults(self, kind: Kind) -> Mapping[str, Callable[[Ref], Value]]:
+        """The fields of a kind that `export` leaves out when they equal what the function
+        gives for the object's ref (the value the system gives an object declaring none)."""
+        return _NO_DEFAULTS
 
     def labels(self) -> dict[type[BaseModel], str]:
         return {model: self.kind_names[kind] for kind, model in self.models.items()}

@@ -10,6 +10,7 @@ import io
 import random
 import tempfile
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,96 @@ _records = {
     backend: _generated_records(backend, (16, 2, 30))
     for backend in ("billingplatform", "logisense")
 }
+
+
+def _live_like(records: list[tuple[Any, Any]]) -> list[tuple[Any, dict[str, Any]]]:
+    """The records with every field of their kind, as a live read has them (None: empty)."""
+    keys: dict[Kind, dict[str, None]] = {}
+    for ref, fields in records:
+        keys.setdefault(ref.kind, {}).update(dict.fromkeys(fields))
+    return [(ref, {**keys[ref.kind], **fields}) for ref, fields in records]
+
+
+def _by_package(records: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
+    """The records of each file of an export split by package (products in one)."""
+    groups: dict[str, list[tuple[Any, Any]]] = {}
+    for ref, fields in records:
+        groups.setdefault(ref.key[0] if ref.kind is not Kind.PRODUCT else "", []).append(
+            (ref, fields)
+        )
+    return list(groups.values())
+
+
+@pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
+def test_objects_of_one_shape_are_laid_out_a_field_at_a_time(backend: str) -> None:
+    # An export's files (the whole catalog, each package, the products) are laid out by
+    # `ColumnLayout`, not the object-at-a-time code, and it writes the document's text.
+    fmt, records = get_format(backend), _live_like(_records[backend])
+    assert isinstance(fmt, YamlCatalogFormat)
+    layout = fmt.column_layout()
+    assert layout is not None
+    writer = CatalogWriter()
+    for group in [records, *_by_package(records)]:
+        sections = layout.sections(sorted(group, key=itemgetter(0)), writer)
+        assert sections is not None
+        text = "".join(f"{key}:\n" + "".join(items) for key, items in sections.items())
+        assert text == dump_yaml(fmt.export_document(group))
+
+
+def _one_type(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    return st.lists(st.one_of(values, st.none()), min_size=1, max_size=6)
+
+
+_columns = st.one_of(
+    _one_type(_text),
+    _one_type(st.sampled_from(["Product 000001", "true", "1.5", "", "a\nb", "x: y"])),
+    _one_type(st.integers(-5, 10**6)),
+    _one_type(st.booleans()),
+    _one_type(st.decimals(places=2, allow_nan=False, allow_infinity=False)),
+    _one_type(st.sampled_from([Decimal("1.20"), Decimal("1.2"), Decimal("-0"), Decimal("0")])),
+    _one_type(st.sampled_from([1.5, -0.0, 0.0, 2.0])),
+    _one_type(st.tuples(_text)),
+    _one_type(st.sampled_from([(), ("a", "b"), (1,), (True,)])),
+)
+
+
+#: Fields of the generated catalogs' kinds, both backends (flags among them).
+_FIELDS_OF_BOTH = frozenset(
+    {
+        "status",
+        "rate",
+        "name",
+        "min_qty",
+        "max_qty",
+        "allow_price_override",
+        "customize_tax_rules",
+        "description",
+        "is_active",
+        "frequencies",
+        "default_instances",
+        "usage_frequency",
+    }
+)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    backend=st.sampled_from(["billingplatform", "logisense"]),
+    fields=st.lists(
+        st.tuples(st.sampled_from(sorted(_FIELDS_OF_BOTH)), _columns), min_size=1, max_size=3
+    ),
+)
+def test_a_field_of_one_type_in_every_object_is_written_as_the_document_writes_it(
+    backend: str, fields: list[tuple[str, list[Any]]]
+) -> None:
+    # Every object of a kind holding the field gets one of the values (the same type, or
+    # None): the column layout's case, with equal values of other digits or types, flags,
+    # a package-product's own name, values it leaves to `dump_yaml`.
+    records, fmt = _records[backend], get_format(backend)
+    assert isinstance(fmt, YamlCatalogFormat)
+    changed = _live_like(records)
+    for name, values in fields:
+        for index, (ref, mapping) in enumerate(changed):
+            if name in fmt.models[ref.kind].model_fields:
+                mapping[name] = values[index % len(values)]
+    assert_exports_like_the_document(backend, changed)

@@ -10,7 +10,7 @@ written as `children`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -186,6 +186,12 @@ def default_package_product_name(ref: Ref) -> str:
     return " / ".join(ref.key)
 
 
+#: What `export` leaves out of a package-product when equal (`export_defaults`).
+_PACKAGE_PRODUCT_DEFAULTS: Mapping[str, Callable[[Ref], Value]] = MappingProxyType(
+    {"name": default_package_product_name}
+)
+
+
 class BillingPlatformFormat(YamlCatalogFormat):
     """BillingPlatform's catalog format (see the module docstring)."""
 
@@ -218,14 +224,9 @@ class BillingPlatformFormat(YamlCatalogFormat):
             return (package_ref(link_package),)
         return (package_ref(link_package), package_product_ref(link_package, link_product))
 
-    def export_fields(self, ref: Ref, fields: Mapping[str, Value]) -> dict[str, Value]:
-        """Non-empty fields, minus false flags and a package-product's default Name."""
-        kept = super().export_fields(ref, fields)
-        if ref.kind is Kind.PACKAGE_PRODUCT and kept.get("name") == default_package_product_name(
-            ref
-        ):
-            del kept["name"]
-        return kept
+    def export_defaults(self, kind: Kind) -> Mapping[str, Callable[[Ref], Value]]:
+        """A package-product's default Name (`default_package_product_name`)."""
+        return _PACKAGE_PRODUCT_DEFAULTS if kind is Kind.PACKAGE_PRODUCT else {}
 
     def yaml_value(self, key: str, value: Value) -> Any:
         if key in _QUANTITIES and isinstance(value, Decimal) and value == value.to_integral_value():
