@@ -40,6 +40,8 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, NoReturn, TypeVar
 
+from catalogsync import heap
+
 _R = TypeVar("_R")
 _T = TypeVar("_T")
 
@@ -311,6 +313,7 @@ def become_child() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
     warnings.simplefilter("ignore")  # the terminal is the parent's
+    heap.keep_freed_blocks()  # its large blocks reused, not mapped anew (`catalogsync.heap`)
 
 
 def _travelling(answer: tuple[str, object]) -> bytes:

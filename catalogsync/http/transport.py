@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync import heap
 from catalogsync.early_login import EarlyReads, Exchange, Intent, claim
 from catalogsync.errors import AmbiguousWriteError, BackendError
 from catalogsync.har import active_recorder
@@ -316,7 +317,7 @@ class HttpClient:
         self._to_har(
             request, response, datetime.fromtimestamp(sent.started_wall, UTC), sent.seconds
         )
-        self._stats.bytes_received += len(response.content)
+        self._received(response)
         return response
 
     async def ensure_session(self) -> None:
@@ -461,8 +462,15 @@ class HttpClient:
         seconds = time.perf_counter() - started
         self._record(method, path, str(response.status_code), seconds)
         self._to_har(request, response, started_at, seconds)
-        self._stats.bytes_received += len(response.content)
+        self._received(response)
         return response
+
+    def _received(self, response: httpx.Response) -> None:
+        """Count an answer's bytes; a large one's read frees large blocks from now on."""
+        size = len(response.content)
+        self._stats.bytes_received += size
+        if size >= heap.LARGE_ANSWER:
+            heap.give_back_large_blocks()
 
     def _count_sent(self, request: httpx.Request) -> None:
         self._stats.requests += 1
