@@ -13,9 +13,10 @@ Trust, not hope (DESIGN.md §8):
   apply running against the same target), the apply stops there: nothing more is written
   and the report says why (exit 3). Kinds no later wave writes and this apply did not just
   create are not re-read: no write of this apply depends on them any more;
-- after the last wave, the live catalog is read once more and every succeeded change is
-  checked to be in effect with the planned values (`verify`; one read of the catalog, the
-  read floor). A re-check read of every kind before a wave verifies the waves before it.
+- after the last wave, what the check looks at is read once more (the records under the
+  written keys, the deleted ids: `Backend.fetch_written_into`, at most the whole catalog's
+  read) and every succeeded change is checked to be in effect with the planned values
+  (`verify`). A re-check read of every kind before a wave verifies the waves before it.
 
 On SIGINT/SIGTERM (`catalogsync.interrupt`) it starts no further wave and verifies nothing
 (no request may start): the wave in flight settles (its requests not yet sent are refused,
@@ -41,7 +42,7 @@ from catalogsync.plan import Action, Change, Plan
 from catalogsync.planner import index_live, renames_in
 from catalogsync.recheck import Renames, moved_before_wave
 from catalogsync.report import ApplyReport, ChangeResult, Outcome
-from catalogsync.verify import InEffect, not_in_effect
+from catalogsync.verify import InEffect
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -137,23 +138,30 @@ async def apply_plan(
     # reads for the writes (ids, names and rows of the records an update re-sends). Let go
     # of them before the verification read holds a second whole live catalog (a caller
     # that hands `live` over and drops its own reference frees it here).
+    succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
+    # What the check looks at, and the ids the apply knows of it (where a backend's read
+    # of only those records may start), taken before the ids go.
+    check = InEffect(plan.changes, results) if options.verify and succeeded else None
+    looked_at = check.written(ids) if check is not None and fresh is None else None
     del live, ids, created, all_renames
     backend.writes_done()  # and what the backend kept for the writes
     verified = False
-    succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
-    if options.verify and succeeded and stopping() is None:
+    if check is not None and stopping() is None:
         if fresh is not None:  # the re-check before the last wave read it all: no read
-            results.update(not_in_effect(plan.changes, results, fresh))
+            for resource in fresh:
+                check.see(resource)
+            results.update(check.failures())
             verified = True
-        else:
-            # Each record checked as the read builds it, none held (`verify.InEffect`).
+        elif looked_at is not None:
+            # Each record checked as the read builds it, none held (`verify.InEffect`);
+            # the backend reads only what the check looks at where that costs fewer
+            # requests (`Backend.fetch_written_into`).
             backend.expect_counts(_known(counts))
-            check = InEffect(plan.changes, results)
-            read = await _read_unless_stopped(backend.fetch_live_into(check.see))
+            read = await _read_unless_stopped(backend.fetch_written_into(looked_at, check.see))
             if read is not None:  # None: a signal stopped the read; the report says so
                 results.update(check.failures())
                 verified = True
-            del check
+    del check, looked_at
     return ApplyReport.build(
         plan.plan_hash,
         (results[c.ref] for c in plan.changes),

@@ -30,6 +30,7 @@ from catalogsync.report import ChangeResult
 if TYPE_CHECKING:  # at run time these modules import the registry, which imports this one
     from catalogsync.catalog_format import CatalogFormat
     from catalogsync.config import Target
+    from catalogsync.verify import Written
 
 # Called with (done, total) as a long fetch or apply progresses.
 Progress = Callable[[int, int], None]
@@ -78,6 +79,18 @@ class Backend(ABC):
         for resource in live:
             see(resource)
         return len(live)
+
+    async def fetch_written_into(
+        self, written: Written, see: Callable[[LiveResource], None]
+    ) -> int:
+        """An apply's verification read: at least the live records the check of `written`
+        looks at (every record under one of its keys, every record of its deleted ids),
+        each handed to `see` once, in any order, and how many. A backend may read only
+        those where that costs fewer requests than the whole read; each record it hands
+        over must be the record the whole read would give. By default the whole read
+        (`fetch_live_into`)."""
+        del written
+        return await self.fetch_live_into(see)
 
     def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
         """A hint for the next read (`fetch_live` or `fetch_kinds`): `counts()` is how many

@@ -10,8 +10,9 @@ failure "accepted by the API but not in effect" (DESIGN.md §3: exit 4).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from catalogsync.catalog import Kind, Ref, Value
+from catalogsync.catalog import Kind, Ref, Value, package_ref
 from catalogsync.diffing import field_changes
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.plan import Action, Change
@@ -37,6 +38,25 @@ def not_in_effect(
     for resource in live:
         check.see(resource)
     return check.failures()
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the check after an apply looks at (`InEffect`): a verification read that hands
+    it every live record under one of `keys` and every live record of `deleted` ids (with
+    any other records, each once) gets the verdicts a read of the whole catalog gets.
+
+    `keys`: of the succeeded creates and updates, of the `kinds` named; `deleted`: the ids
+    the succeeded deletes removed, by kind; `packages`: the names of the packages the keys
+    are or sit in; `ids`: the ids the apply knows of those packages (where a targeted read
+    may start: hints, not proof; another writer may have created or renamed a package
+    since)."""
+
+    keys: frozenset[Ref]
+    kinds: frozenset[Kind]
+    deleted: Mapping[Kind, frozenset[str]]
+    packages: frozenset[str]
+    ids: Mapping[Ref, str]
 
 
 class InEffect:
@@ -70,6 +90,25 @@ class InEffect:
         self._more: dict[Ref, list[str]] = {}  # every id, of a ref held by several records
         self._problems: dict[int, str] = {}  # by id(change): what the first record shows
         self._still_there: set[tuple[Kind, str]] = set()  # deleted ids read again
+
+    def written(self, ids: Mapping[Ref, str]) -> Written:
+        """What this check looks at (`Written`), `ids` the remote ids the apply knows.
+        One pass over the keys, tuples unpacked in C (a cold apply's are all of them)."""
+        product, package = Kind.PRODUCT, Kind.PACKAGE
+        inner = [(kind, key) for kind, key in self._wanted if kind is not product]
+        kinds = {product} if len(inner) < len(self._wanted) else set()
+        if any(kind is package for kind, _ in inner):
+            kinds.add(package)
+        if any(kind is not package for kind, _ in inner):
+            kinds.add(Kind.PACKAGE_PRODUCT)
+        packages = frozenset(key[0] for _, key in inner)
+        return Written(
+            frozenset(self._wanted),
+            frozenset(kinds),
+            {kind: frozenset(gone) for kind, gone in self._gone.items()},
+            packages,
+            {ref: ids[ref] for ref in map(package_ref, packages) if ref in ids},
+        )
 
     def see(self, resource: LiveResource) -> None:
         """One live record of the read (of any kind, in any order; each once)."""

@@ -46,6 +46,7 @@ from catalogsync.backends.billingplatform.client import (
     PagesAhead,
     Paging,
     RecordResult,
+    in_conditions,
 )
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.live_rows import LiveRows
@@ -56,6 +57,7 @@ from catalogsync.backends.billingplatform.mapping import (
     encode_fields,
     select_fields,
 )
+from catalogsync.backends.billingplatform.read_back import kinds_to_read, read_written
 from catalogsync.backends.settle import Settle
 from catalogsync.catalog import Kind, Ref, package_product_ref
 from catalogsync.doctor import Finding
@@ -63,6 +65,7 @@ from catalogsync.errors import AmbiguousWriteError, AuthenticationError, Backend
 from catalogsync.live import LiveCatalog, LiveResource, LookupField, LookupTable
 from catalogsync.plan import Action, Change
 from catalogsync.report import ChangeResult, Outcome
+from catalogsync.verify import Written
 
 log = logging.getLogger(__name__)
 _Prepared = tuple[Change, dict[str, str]]
@@ -144,6 +147,54 @@ class BillingPlatformBackend(Backend):
             see(resource)
         return len(found)
 
+    async def fetch_written_into(
+        self, written: Written, see: Callable[[LiveResource], None]
+    ) -> int:
+        """The records the check of `written` looks at, by name and id where that costs
+        fewer requests than the whole read (`read_back`), else the whole read."""
+        counts = self._expected_counts()
+        kinds = kinds_to_read(written, counts)
+        if kinds is None:
+            return await self.fetch_live_into(see)
+        self._expected_counts = _unknown_counts
+        return await read_written(self, written, kinds, see, counts or {})
+
+    async def whole_rows(self, kind: Kind, expected: int | None) -> Columns:
+        """Every row of `kind` (`expected`: how many it should hold, if known)."""
+        paging = Paging(ENTITY[kind], select_fields(kind), require=_required(kind))
+        kept, first = await self._first_page(paging)
+        return await self.client.query_rest(kept, first, lambda: expected)
+
+    async def rows_in(self, kind: Kind, field: str, values: Collection[str]) -> Columns:
+        """The rows of `kind` whose `field` is one of `values` (`client.in_conditions`'s
+        statements, asked together), without the columns this org's schema lacks."""
+        entity = ENTITY[kind]
+        lacks = self.missing_columns.get(entity, ())
+        fields = [name for name in select_fields(kind) if name not in lacks]
+
+        async def statement(where: str) -> Columns:
+            paging = Paging(entity, fields, where, require=_required(kind))
+            kept, first = await self._first_page(paging)
+            return await self.client.query_rest(kept, first)
+
+        conditions = in_conditions(entity, fields, field, values)
+        joined = Columns(select_fields(kind))
+        for rows in await gather_or_cancel(*(statement(where) for where in conditions)):
+            joined.extend(rows)
+        return joined
+
+    async def rating_methods(self, named: Collection[str]) -> dict[str, str]:
+        """The type of each RATING_METHOD row of `named` Ids, by Id (the table holds
+        per-product configuration rows, so it may be large: read by the Ids live rows
+        name; none named, no request). A rating method is named by its type (the vendor's
+        schema pages show no Name on RATING_METHOD)."""
+        if not named:
+            return {}
+        rows = await self.client.query_in(
+            "RATING_METHOD", ["Id", "RatingMethodType"], "Id", sorted(named)
+        )
+        return {r["Id"]: r.get("RatingMethodType", "") for r in rows if "Id" in r}
+
     async def fetch_kinds(
         self,
         kinds: Collection[Kind],
@@ -173,12 +224,11 @@ class BillingPlatformBackend(Backend):
         `client.query_rest`)."""
         done = 0
         read = [kind for kind in Kind if kind in kinds]
-        # The mapping indexes rows by these; a row without one is a malformed answer.
         pagings = [
             Paging(
                 ENTITY[kind],
                 list(_KEY_COLUMNS[kind]) if kind in keys_only else select_fields(kind),
-                require=("Id",) if kind is Kind.PACKAGE_PRODUCT else ("Id", "Name"),
+                require=_required(kind),
             )
             for kind in read
         ]
@@ -256,24 +306,15 @@ class BillingPlatformBackend(Backend):
             for kind, (paging, first) in zip(read, firsts, strict=True)
         }
 
-        async def rating_methods_in_use() -> list[dict[str, str]]:
-            # RATING_METHOD rows are read by the Ids live rows name (the table holds per-product
-            # configuration rows, so it may be large); none named, no request.
+        async def rating_methods_in_use() -> dict[str, str]:
             naming = [kind for kind in (Kind.PRODUCT, Kind.PACKAGE_PRODUCT) if kind in reading]
             for kind in naming:
                 await reading[kind]
             named = {i for kind in naming for i in ended[kind].column("RatingMethodId")} - {""}
-            if not named:
-                return []
-            return await self.client.query_in(
-                "RATING_METHOD", ["Id", "RatingMethodType"], "Id", sorted(named)
-            )
+            return await self.rating_methods(named)
 
-        methods = (await gather_or_cancel(rating_methods_in_use(), *reading.values()))[0]
-        assert isinstance(methods, list)
-        # A rating method is named by its type (RatingMethodType: the vendor's schema pages
-        # show no Name on RATING_METHOD).
-        rating_methods = {r["Id"]: r.get("RatingMethodType", "") for r in methods if "Id" in r}
+        rating_methods = (await gather_or_cancel(rating_methods_in_use(), *reading.values()))[0]
+        assert isinstance(rating_methods, dict)
         self._remember(ended, frozenset(rating_methods.values()) - {""})
         found = live.finish(rating_methods)  # which lets go of its tables
         # The read's pages and whole rows are let go of before the catalog sorts what was
@@ -738,6 +779,12 @@ def _failed(change: Change, message: str) -> ChangeResult:
 #: How often a read looks whether the expected counts are known yet, while its first pages
 #: are on the wire (`BillingPlatformBackend._ask_ahead_once_counted`).
 _COUNTS_POLL_SECONDS = 0.005
+
+
+def _required(kind: Kind) -> tuple[str, ...]:
+    """The columns every row of a read of `kind` must hold: the mapping indexes rows by
+    them, and a row without one is a malformed answer."""
+    return ("Id",) if kind is Kind.PACKAGE_PRODUCT else ("Id", "Name")
 
 
 def _unknown_counts() -> Mapping[Kind, int] | None:

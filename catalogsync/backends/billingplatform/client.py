@@ -60,6 +60,7 @@ __all__ = [
     "Paging",
     "RecordResult",
     "build_select",
+    "in_conditions",
     "sql_in_conditions",
     "sql_literal",
 ]
@@ -132,6 +133,22 @@ class RecordResult:
 
 
 # -- BP SQL --------------------------------------------------------------------------
+
+
+def in_conditions(
+    entity: str,
+    fields: Sequence[str],
+    field: str,
+    values: Iterable[str],
+    where: str | None = None,
+    page_size: int = MAX_PAGE_SIZE,
+) -> list[str]:
+    """The WHERE conditions of `query_in`'s statements (`where` AND `field IN (…)`), each
+    statement of `fields` at most `MAX_SQL_CHARS` long with its paging clause."""
+    extra = f"({where}) AND " if where else ""
+    skeleton = build_select(entity, fields, extra + "X", "Id", (10**12, page_size))
+    budget = MAX_SQL_CHARS - len(skeleton) + 1
+    return [extra + condition for condition in sql_in_conditions(field, values, budget)]
 
 
 def sql_in_conditions(field: str, values: Iterable[str], max_chars: int) -> list[str]:
@@ -548,12 +565,9 @@ class BillingPlatformClient:
         page_size: int = MAX_PAGE_SIZE,
     ) -> list[dict[str, str]]:
         """Rows whose `field` is one of `values`, in as many statements as 4,000 chars need."""
-        extra = f"({where}) AND " if where else ""
-        skeleton = build_select(entity, fields, extra + "X", "Id", (10**12, page_size))
-        budget = MAX_SQL_CHARS - len(skeleton) + 1
         rows: list[dict[str, str]] = []
-        for condition in sql_in_conditions(field, values, budget):
-            rows.extend(await self.query_all(entity, fields, extra + condition, "Id", page_size))
+        for condition in in_conditions(entity, fields, field, values, where, page_size):
+            rows.extend(await self.query_all(entity, fields, condition, "Id", page_size))
         return rows
 
     # -- writes ----------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""The verification read of only what an apply wrote (`read_back`) gives the check the
+verdicts the whole read gives, on the same emulator state, under every emulator profile:
+with the writes in effect, and with what goes wrong after them (a write the API accepted
+but did not keep, another writer's edit, a key now held twice, a renamed product or
+package, a delete that did not happen)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from decimal import Decimal
+from itertools import combinations
+
+import anyio
+import pytest
+
+from catalogsync.applier import ApplyOptions, apply_plan
+from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
+from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
+from catalogsync.backends.billingplatform.read_back import Kinds, kinds_to_read, read_written
+from catalogsync.catalog import Catalog, Kind, Ref, package_product_ref, package_ref, product_ref
+from catalogsync.emulator.billingplatform import BillingPlatformEmulator
+from catalogsync.emulator.billingplatform.profiles import PROFILES
+from catalogsync.emulator.profiles import DEFAULT_PROFILE
+from catalogsync.live import LiveCatalog
+from catalogsync.plan import Action, Change
+from catalogsync.planner import PlanOptions, build_plan, index_live, renames_in
+from catalogsync.report import ChangeResult, Outcome
+from catalogsync.verify import InEffect, Written
+from tests.fakes import UNPACED, catalog, res
+
+OPTS = PlanOptions(backend="billingplatform")
+PRODUCTS = ("Voice", "SMS", "Data", "Fax", "Roam", "Spare")
+
+
+def _first() -> Catalog:
+    products = [res(product_ref(name), rate=Decimal(i + 1)) for i, name in enumerate(PRODUCTS)]
+    return catalog(
+        *products,
+        *(res(package_ref(name)) for name in ("Gold", "Silver", "Bronze")),
+        res(package_product_ref("Gold", "Voice"), min_qty=Decimal(1)),
+        res(package_product_ref("Gold", "Voice", "SMS"), min_qty=Decimal(0)),
+        res(package_product_ref("Gold", "Data"), min_qty=Decimal(1)),
+        res(package_product_ref("Silver", "Voice"), min_qty=Decimal(1)),
+        res(package_product_ref("Silver", "Voice", "Data"), min_qty=Decimal(1)),
+        res(package_product_ref("Silver", "Fax"), min_qty=Decimal(2)),
+        res(package_product_ref("Bronze", "Roam"), min_qty=Decimal(1)),
+        res(package_product_ref("Bronze", "Spare"), min_qty=Decimal(1)),
+    )
+
+
+def _second() -> Catalog:
+    """The first catalog with one product's rate changed, a product created, a Gold
+    package-product changed, one created in Gold under a nested one, one created in a new
+    package (Bronze and Silver's package-products untouched)."""
+    products = [
+        res(product_ref(name), rate=Decimal(9 if name == "Voice" else i + 1))
+        for i, name in enumerate(PRODUCTS)
+    ]
+    return catalog(
+        *products,
+        res(product_ref("New"), rate=Decimal(3), rating_method="Usage"),
+        *(res(package_ref(name)) for name in ("Gold", "Silver", "Bronze", "Tin")),
+        res(package_product_ref("Gold", "Voice"), min_qty=Decimal(3)),
+        res(package_product_ref("Gold", "Voice", "SMS"), min_qty=Decimal(0)),
+        res(package_product_ref("Gold", "Voice", "SMS", "New"), min_qty=Decimal(0)),
+        res(package_product_ref("Gold", "Data"), min_qty=Decimal(1)),
+        res(package_product_ref("Silver", "Voice"), min_qty=Decimal(1)),
+        res(package_product_ref("Silver", "Voice", "Data"), min_qty=Decimal(1)),
+        res(package_product_ref("Silver", "Fax"), min_qty=Decimal(2)),
+        res(package_product_ref("Bronze", "Roam"), min_qty=Decimal(1)),
+        res(package_product_ref("Bronze", "Spare"), min_qty=Decimal(1)),
+        res(
+            package_product_ref("Tin", "Fax"),
+            min_qty=Decimal(1),
+            link_package="Bronze",
+            link_product="Roam",
+        ),
+    )
+
+
+Fault = Callable[[BillingPlatformClient, dict[Ref, str]], Awaitable[None]]
+
+
+def _done(answers: list[RecordResult]) -> list[RecordResult]:
+    assert all(a.success for a in answers), answers
+    return answers
+
+
+async def _nothing(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    del client, ids
+
+
+async def _rate_not_kept(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    """A written rate the org did not keep (or another writer's edit since)."""
+    voice = {"Id": ids[product_ref("Voice")], "Name": "Voice", "Rate": "1"}
+    _done(await client.update("PRODUCT", [voice]))
+
+
+async def _min_qty_edited(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    pp = ids[package_product_ref("Gold", "Voice")]
+    row = (await client.query_in("PACKAGE_PRODUCT", ["Id", "Name", "PackageId"], "Id", [pp]))[0]
+    _done(await client.update("PACKAGE_PRODUCT", [{**row, "MinQty": "7"}]))
+
+
+async def _held_twice(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    """Another writer's package-products under a written key, and under a key written
+    into by this apply's nested create (the emulator keeps product and package names
+    unique, not package-products')."""
+    gold, voice = ids[package_ref("Gold")], ids[product_ref("Voice")]
+    row = {"Name": "dup", "PackageId": gold, "ProductId": voice, "MinQty": "3"}
+    nested = {**row, "ProductId": ids[product_ref("SMS")], "MinQty": "0"}
+    nested["ParentPackageProductId"] = ids[package_product_ref("Gold", "Voice")]
+    _done(await client.create("PACKAGE_PRODUCT", [row, nested]))
+
+
+async def _product_renamed(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    """A product a written package-product's key names, renamed: the key moved."""
+    _done(await client.update("PRODUCT", [{"Id": ids[product_ref("SMS")], "Name": "Texts"}]))
+
+
+async def _package_renamed(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    """A package renamed to a written package's name, and the written one away from it:
+    the renamed one's package-product of Fax is now under the written key Tin / Fax."""
+    fax = {"Name": "fax", "PackageId": ids[package_ref("Bronze")], "MinQty": "1"}
+    _done(await client.create("PACKAGE_PRODUCT", [{**fax, "ProductId": ids[product_ref("Fax")]}]))
+    _done(await client.update("PACKAGE", [{"Id": ids[package_ref("Tin")], "Name": "Lead"}]))
+    _done(await client.update("PACKAGE", [{"Id": ids[package_ref("Bronze")], "Name": "Tin"}]))
+
+
+async def _deleted(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    """Records deleted by another writer: a written package-product, and a product no
+    written record names (its package-product first)."""
+    _done(await client.delete("PACKAGE_PRODUCT", [ids[package_product_ref("Tin", "Fax")]]))
+    _done(await client.delete("PACKAGE_PRODUCT", [ids[package_product_ref("Bronze", "Spare")]]))
+    _done(await client.delete("PRODUCT", [ids[product_ref("Spare")]]))
+
+
+async def _link_edited(client: BillingPlatformClient, ids: dict[Ref, str]) -> None:
+    """Another writer points a written package-product's link at a package nothing else
+    read names."""
+    lead = _done(await client.create("PACKAGE", [{"Name": "Lead"}]))[0].id or ""
+    pp = ids[package_product_ref("Tin", "Fax")]
+    row = (await client.query_in("PACKAGE_PRODUCT", ["Id", "Name", "PackageId"], "Id", [pp]))[0]
+    _done(await client.update("PACKAGE_PRODUCT", [{**row, "MinQty": "1", "LinkPackageId": lead}]))
+
+
+FAULTS: dict[str, Fault] = {
+    "none": _nothing,
+    "rate-not-kept": _rate_not_kept,
+    "min-qty-edited": _min_qty_edited,
+    "held-twice": _held_twice,
+    "product-renamed": _product_renamed,
+    "package-renamed": _package_renamed,
+    "deleted": _deleted,
+    "link-edited": _link_edited,
+}
+
+
+def _combinations(needed: frozenset[Kind]) -> Iterator[Kinds]:
+    """Every way of reading `needed`: package-products by package with any of the others
+    by name and id; or every kind whole."""
+    yield Kinds(needed, frozenset())
+    others = sorted(needed - {Kind.PACKAGE_PRODUCT})
+    for size in range(len(others) + 1):
+        for chosen in combinations(others, size):
+            yield Kinds(needed, frozenset({Kind.PACKAGE_PRODUCT, *chosen}))
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        pytest.param(p, marks=() if p == DEFAULT_PROFILE else (pytest.mark.variant_profile,))
+        for p in PROFILES
+    ],
+)
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_the_targeted_check_s_verdicts_are_the_whole_read_s(profile: str, fault: str) -> None:
+    async def go() -> None:
+        with BillingPlatformEmulator(profile=profile) as emulator:
+            client = BillingPlatformClient(
+                "http://emulator", "u", "p", transport=emulator.async_transport(), settings=UNPACED
+            )
+            backend = BillingPlatformBackend(client)
+            try:
+                await _check(backend, client, FAULTS[fault])
+            finally:
+                await backend.close()
+
+    anyio.run(go)
+
+
+async def _check(
+    backend: BillingPlatformBackend, client: BillingPlatformClient, fault: Fault
+) -> None:
+    first = build_plan(_first(), LiveCatalog(), OPTS)
+    report = await apply_plan(first, backend, LiveCatalog(), options=ApplyOptions(verify=False))
+    assert report.exit_code == 0, report.results
+    backend = BillingPlatformBackend(client)  # a new apply
+    before = await backend.fetch_live()
+    plan = build_plan(_second(), before, OPTS)
+    report = await apply_plan(plan, backend, before, options=ApplyOptions(verify=False))
+    assert report.exit_code == 0, report.results
+    results = {r.ref: r for r in report.results}
+    ids = index_live(before, renames_in(plan)).ids()
+    ids |= {r.ref: r.remote_id for r in report.results if r.remote_id}
+    changes = list(plan.changes)
+    # Deletes the check is told succeeded: one that did (Silver / Fax, deleted here), one
+    # that did not (a nested one, keyed by its parent), one of an id another kind's record
+    # holds (a product's id as a package-product's: the deleted one's).
+    kept = package_product_ref("Silver", "Voice", "Data")
+    for ref, gone in (
+        (package_product_ref("Silver", "Fax"), ids[package_product_ref("Silver", "Fax")]),
+        (kept, ids[kept]),
+        (product_ref("Gone"), ids[package_product_ref("Silver", "Fax")]),
+    ):
+        changes.append(Change(Action.DELETE, ref, remote_id=gone, live_fingerprint="x"))
+        results[ref] = ChangeResult(ref, Outcome.SUCCEEDED, gone)
+    await client.delete("PACKAGE_PRODUCT", [ids[package_product_ref("Silver", "Fax")]])
+    written = InEffect(changes, results).written(ids)
+    await fault(client, ids)
+
+    whole = InEffect(changes, results)
+    await backend.fetch_live_into(whole.see)
+    expected = whole.failures()
+    counts = (await backend.fetch_live()).count()
+    for kinds in _combinations(_needed(written)):
+        targeted = InEffect(changes, results)
+        await read_written(backend, written, kinds, targeted.see, counts)
+        assert targeted.failures() == expected, kinds
+    chosen = InEffect(changes, results)
+    backend.expect_counts(lambda: counts)
+    await backend.fetch_written_into(written, chosen.see)
+    assert chosen.failures() == expected
+
+
+def _needed(written: Written) -> frozenset[Kind]:
+    kinds = kinds_to_read(written, {kind: 10**6 for kind in Kind})
+    assert kinds is not None
+    return kinds.needed
+
+
+def _one_percent(products: int, packages: int, package_products: int) -> Written:
+    """The benchmark's 1% change (`benchmarks/systems.py`): every 100th product's rate and
+    every 100th package-product's min_qty, each in a package of its own."""
+    changed = package_products // 100
+    keys = {product_ref(f"Product {i:06d}") for i in range(0, products, 100)}
+    keys |= {package_product_ref(f"Package {p:05d}", f"Product {p:06d}") for p in range(changed)}
+    ids = {package_ref(f"Package {p:05d}"): str(1_000_000 + p) for p in range(changed)}
+    return _written(keys, {}, ids)
+
+
+def _written(keys: set[Ref], deleted: dict[Kind, frozenset[str]], ids: dict[Ref, str]) -> Written:
+    packages = frozenset(ref.key[0] for ref in keys if ref.kind is not Kind.PRODUCT)
+    return Written(frozenset(keys), frozenset(ref.kind for ref in keys), deleted, packages, ids)
+
+
+L_COUNTS = {Kind.PRODUCT: 50_000, Kind.PACKAGE: 5_000, Kind.PACKAGE_PRODUCT: 150_000}
+M_COUNTS = {Kind.PRODUCT: 10_000, Kind.PACKAGE: 1_000, Kind.PACKAGE_PRODUCT: 30_000}
+
+
+def test_a_one_percent_change_reads_its_package_s_package_products_alone() -> None:
+    """At M and L the package-products of the packages written into are fewer requests
+    than the whole read; the products they name and the packages are read whole (as many
+    `Id IN` statements as products named would be more)."""
+    for counts in (L_COUNTS, M_COUNTS):
+        sizes = (counts[Kind.PRODUCT], counts[Kind.PACKAGE], counts[Kind.PACKAGE_PRODUCT])
+        kinds = kinds_to_read(_one_percent(*sizes), counts)
+        assert kinds == Kinds(frozenset(Kind), frozenset({Kind.PACKAGE_PRODUCT}))
+
+
+def test_a_cold_apply_and_unknown_counts_read_the_whole_catalog() -> None:
+    products = [product_ref(f"Product {i:06d}") for i in range(10_000)]
+    pps = [package_product_ref(f"Package {i // 30:05d}", f"Product {i:06d}") for i in range(30_000)]
+    packages = [package_ref(f"Package {i:05d}") for i in range(1_000)]
+    ids = {ref: str(i) for i, ref in enumerate(packages)}
+    cold = _written({*products, *pps, *packages}, {}, ids)
+    assert kinds_to_read(cold, M_COUNTS) is None
+    assert kinds_to_read(_one_percent(10_000, 1_000, 30_000), None) is None
+
+
+def test_a_few_changes_are_read_by_name_and_id_and_untouched_kinds_not_at_all() -> None:
+    few = _written(
+        {product_ref("Voice"), package_product_ref("Gold", "Voice")},
+        {Kind.PRODUCT: frozenset({"12"})},
+        {package_ref("Gold"): "1000001"},
+    )
+    # (PACKAGE is one page whole: its one statement by name is no fewer)
+    assert kinds_to_read(few, L_COUNTS) == Kinds(
+        frozenset(Kind), frozenset({Kind.PRODUCT, Kind.PACKAGE_PRODUCT})
+    )
+    products_only = _written({product_ref("Voice")}, {}, {})
+    assert kinds_to_read(products_only, L_COUNTS) == Kinds(
+        frozenset({Kind.PRODUCT}), frozenset({Kind.PRODUCT})
+    )
+    # at S a kind is one page whole: read whole, the kinds not written not read at all
+    s_counts = {Kind.PRODUCT: 1_000, Kind.PACKAGE: 100, Kind.PACKAGE_PRODUCT: 3_000}
+    assert kinds_to_read(products_only, s_counts) == Kinds(frozenset({Kind.PRODUCT}), frozenset())
