@@ -90,12 +90,40 @@ def block_parts(
     if isinstance(source, bytes):
         if source.translate(None, _INSIDE):  # (`_OUTSIDE.search`'s answer, 25x faster)
             raise Unsure
+        text = source.decode("ascii")
         lines = _byte_lines(source)
     else:
         if _OUTSIDE_TEXT.search(source):
             raise Unsure
+        text = source
         lines = _text_lines(source)
-    return _parts(lines, split, size, place)
+    return _strict_first(text, lines, split, size, place)
+
+
+def _strict_first(
+    text: str,
+    lines: Iterable[str],
+    split: Callable[[Any], bool],
+    size: int,
+    place: Callable[[int, int], Any],
+) -> Iterator[Part]:
+    """The parts read by `yamlstrict` when the text keeps to its layout, else line by line
+    here: those `yamlstrict` handed out already (the same parts) are skipped."""
+    from catalogsync.yamlstrict import NotStrict, strict_parts
+
+    handed = 0
+    try:
+        for part in strict_parts(text, split, size, place):
+            handed += 1
+            yield part
+        return
+    except NotStrict:
+        pass
+    del text  # (a whole file's text: the lines are read a block at a time)
+    parts = _parts(lines, split, size, place)
+    for _ in zip(range(handed), parts, strict=False):
+        pass
+    yield from parts
 
 
 #: Bytes of a file decoded and split into lines at a time (about; up to the next line end).
