@@ -32,19 +32,25 @@ OPTS = PlanOptions(backend="billingplatform")
 PRODUCTS = ("Voice", "SMS", "Data", "Fax", "Roam", "Spare")
 
 
+#: The package-products both catalogs hold as they are.
+_KEPT = (
+    res(package_product_ref("Gold", "Voice", "SMS"), min_qty=Decimal(0)),
+    res(package_product_ref("Gold", "Data"), min_qty=Decimal(1)),
+    res(package_product_ref("Silver", "Voice"), min_qty=Decimal(1)),
+    res(package_product_ref("Silver", "Voice", "Data"), min_qty=Decimal(1)),
+    res(package_product_ref("Silver", "Fax"), min_qty=Decimal(2)),
+    res(package_product_ref("Bronze", "Roam"), min_qty=Decimal(1)),
+    res(package_product_ref("Bronze", "Spare"), min_qty=Decimal(1)),
+)
+
+
 def _first() -> Catalog:
     products = [res(product_ref(name), rate=Decimal(i + 1)) for i, name in enumerate(PRODUCTS)]
     return catalog(
         *products,
         *(res(package_ref(name)) for name in ("Gold", "Silver", "Bronze")),
         res(package_product_ref("Gold", "Voice"), min_qty=Decimal(1)),
-        res(package_product_ref("Gold", "Voice", "SMS"), min_qty=Decimal(0)),
-        res(package_product_ref("Gold", "Data"), min_qty=Decimal(1)),
-        res(package_product_ref("Silver", "Voice"), min_qty=Decimal(1)),
-        res(package_product_ref("Silver", "Voice", "Data"), min_qty=Decimal(1)),
-        res(package_product_ref("Silver", "Fax"), min_qty=Decimal(2)),
-        res(package_product_ref("Bronze", "Roam"), min_qty=Decimal(1)),
-        res(package_product_ref("Bronze", "Spare"), min_qty=Decimal(1)),
+        *_KEPT,
     )
 
 
@@ -61,14 +67,8 @@ def _second() -> Catalog:
         res(product_ref("New"), rate=Decimal(3), rating_method="Usage"),
         *(res(package_ref(name)) for name in ("Gold", "Silver", "Bronze", "Tin")),
         res(package_product_ref("Gold", "Voice"), min_qty=Decimal(3)),
-        res(package_product_ref("Gold", "Voice", "SMS"), min_qty=Decimal(0)),
         res(package_product_ref("Gold", "Voice", "SMS", "New"), min_qty=Decimal(0)),
-        res(package_product_ref("Gold", "Data"), min_qty=Decimal(1)),
-        res(package_product_ref("Silver", "Voice"), min_qty=Decimal(1)),
-        res(package_product_ref("Silver", "Voice", "Data"), min_qty=Decimal(1)),
-        res(package_product_ref("Silver", "Fax"), min_qty=Decimal(2)),
-        res(package_product_ref("Bronze", "Roam"), min_qty=Decimal(1)),
-        res(package_product_ref("Bronze", "Spare"), min_qty=Decimal(1)),
+        *_KEPT,
         res(
             package_product_ref("Tin", "Fax"),
             min_qty=Decimal(1),

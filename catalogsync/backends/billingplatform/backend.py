@@ -172,12 +172,13 @@ class BillingPlatformBackend(Backend):
         lacks = self.missing_columns.get(entity, ())
         fields = [name for name in select_fields(kind) if name not in lacks]
 
+        read = Paging(entity, fields, require=_required(kind))
+
         async def statement(where: str) -> Columns:
-            paging = Paging(entity, fields, where, require=_required(kind))
-            kept, first = await self._first_page(paging)
+            kept, first = await self._first_page(replace(read, where=where))
             return await self.client.query_rest(kept, first)
 
-        conditions = in_conditions(entity, fields, field, values)
+        conditions = in_conditions(read, field, values)
         joined = Columns(select_fields(kind))
         for rows in await gather_or_cancel(*(statement(where) for where in conditions)):
             joined.extend(rows)

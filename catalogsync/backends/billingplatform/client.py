@@ -135,18 +135,12 @@ class RecordResult:
 # -- BP SQL --------------------------------------------------------------------------
 
 
-def in_conditions(
-    entity: str,
-    fields: Sequence[str],
-    field: str,
-    values: Iterable[str],
-    where: str | None = None,
-    page_size: int = MAX_PAGE_SIZE,
-) -> list[str]:
-    """The WHERE conditions of `query_in`'s statements (`where` AND `field IN (…)`), each
-    statement of `fields` at most `MAX_SQL_CHARS` long with its paging clause."""
-    extra = f"({where}) AND " if where else ""
-    skeleton = build_select(entity, fields, extra + "X", "Id", (10**12, page_size))
+def in_conditions(paging: Paging, field: str, values: Iterable[str]) -> list[str]:
+    """The WHERE conditions of `query_in`'s statements for a read like `paging` (its
+    `where` AND `field IN (…)`), each statement at most `MAX_SQL_CHARS` long with its
+    paging clause."""
+    extra = f"({paging.where}) AND " if paging.where else ""
+    skeleton = build_select(paging.entity, paging.fields, extra + "X", "Id", (10**12, paging.size))
     budget = MAX_SQL_CHARS - len(skeleton) + 1
     return [extra + condition for condition in sql_in_conditions(field, values, budget)]
 
@@ -566,7 +560,8 @@ class BillingPlatformClient:
     ) -> list[dict[str, str]]:
         """Rows whose `field` is one of `values`, in as many statements as 4,000 chars need."""
         rows: list[dict[str, str]] = []
-        for condition in in_conditions(entity, fields, field, values, where, page_size):
+        read = Paging(entity, fields, where, size=page_size)
+        for condition in in_conditions(read, field, values):
             rows.extend(await self.query_all(entity, fields, condition, "Id", page_size))
         return rows
 

@@ -32,7 +32,7 @@ from itertools import chain
 from typing import TYPE_CHECKING
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends.billingplatform.client import MAX_SQL_CHARS, in_conditions
+from catalogsync.backends.billingplatform.client import MAX_SQL_CHARS, Paging, in_conditions
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.live_rows import LiveRows
 from catalogsync.backends.billingplatform.mapping import ENTITY, select_fields
@@ -99,7 +99,7 @@ def _whole_cost(counts: Mapping[Kind, int], kind: Kind) -> int:
 def _statements(kind: Kind, field: str, values: Collection[str]) -> int:
     if not values:
         return 0
-    return len(in_conditions(ENTITY[kind], select_fields(kind), field, values))
+    return len(in_conditions(Paging(ENTITY[kind], select_fields(kind)), field, values))
 
 
 def _ids_statements(ids: int) -> int:
