@@ -15,8 +15,19 @@ import pytest
 
 from catalogsync.applier import ApplyOptions, apply_plan
 from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
-from catalogsync.backends.billingplatform.client import BillingPlatformClient, RecordResult
-from catalogsync.backends.billingplatform.read_back import Kinds, kinds_to_read, read_written
+from catalogsync.backends.billingplatform.client import (
+    BillingPlatformClient,
+    Paging,
+    RecordResult,
+    in_conditions,
+)
+from catalogsync.backends.billingplatform.mapping import select_fields
+from catalogsync.backends.billingplatform.read_back import (
+    Kinds,
+    _packages_a_statement,
+    kinds_to_read,
+    read_written,
+)
 from catalogsync.catalog import Catalog, Kind, Ref, package_product_ref, package_ref, product_ref
 from catalogsync.emulator.billingplatform import BillingPlatformEmulator
 from catalogsync.emulator.billingplatform.profiles import PROFILES
@@ -295,3 +306,13 @@ def test_a_few_changes_are_read_by_name_and_id_and_untouched_kinds_not_at_all() 
     # at S a kind is one page whole: read whole, the kinds not written not read at all
     s_counts = {Kind.PRODUCT: 1_000, Kind.PACKAGE: 100, Kind.PACKAGE_PRODUCT: 3_000}
     assert kinds_to_read(products_only, s_counts) == Kinds(frozenset({Kind.PRODUCT}), frozenset())
+
+
+def test_a_package_id_statement_asks_fewer_rows_than_a_page() -> None:
+    """At L a package holds 30 package-products: 334 packages a statement (what 4,000
+    characters hold) were 10,020 rows, two requests; 300 are 9,000, one."""
+    assert _packages_a_statement(L_COUNTS) == 300
+    ids = [str(1_000_000 + i) for i in range(1_500)]
+    paging = Paging("PACKAGE_PRODUCT", select_fields(Kind.PACKAGE_PRODUCT))
+    assert [c.count(",") + 1 for c in in_conditions(paging, "PackageId", ids, 300)] == [300] * 5
+    assert len(in_conditions(paging, "PackageId", ids)) == 5  # 334 each, the last 164

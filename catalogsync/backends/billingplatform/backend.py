@@ -42,6 +42,7 @@ from catalogsync.backend_api import (
 )
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import (
+    MAX_IN_ITEMS,
     BillingPlatformClient,
     PagesAhead,
     Paging,
@@ -165,9 +166,12 @@ class BillingPlatformBackend(Backend):
         kept, first = await self._first_page(paging)
         return await self.client.query_rest(kept, first, lambda: expected)
 
-    async def rows_in(self, kind: Kind, field: str, values: Collection[str]) -> Columns:
+    async def rows_in(
+        self, kind: Kind, field: str, values: Collection[str], most: int = MAX_IN_ITEMS
+    ) -> Columns:
         """The rows of `kind` whose `field` is one of `values` (`client.in_conditions`'s
-        statements, asked together), without the columns this org's schema lacks."""
+        statements of at most `most` values, asked together), without the columns this
+        org's schema lacks."""
         entity = ENTITY[kind]
         lacks = self.missing_columns.get(entity, ())
         fields = [name for name in select_fields(kind) if name not in lacks]
@@ -178,7 +182,7 @@ class BillingPlatformBackend(Backend):
             kept, first = await self._first_page(replace(read, where=where))
             return await self.client.query_rest(kept, first)
 
-        conditions = in_conditions(read, field, values)
+        conditions = in_conditions(read, field, values, most)
         joined = Columns(select_fields(kind))
         for rows in await gather_or_cancel(*(statement(where) for where in conditions)):
             joined.extend(rows)

@@ -53,6 +53,7 @@ from catalogsync.http.sessions import LOGIN_REFUSALS, RequestLogin
 from catalogsync.logins import LoginRequest
 
 __all__ = [
+    "MAX_IN_ITEMS",
     "MAX_PAGE_SIZE",
     "MAX_SQL_CHARS",
     "BillingPlatformClient",
@@ -67,7 +68,7 @@ __all__ = [
 
 MAX_SQL_CHARS = 4000  # the documented bulk-query limit; the emulator enforces it on every query
 _MAX_GET_SQL = 1500  # URL-encoded characters; longer statements go in a POST body
-_MAX_IN_ITEMS = 1000  # Oracle-style engines refuse longer IN lists (ORA-01795)
+MAX_IN_ITEMS = 1000  # Oracle-style engines refuse longer IN lists (ORA-01795)
 # Built when a write's answer is first read (`defer_build`): plan, drift and export never write.
 _RESULTS = TypeAdapter(list[WireRecordResult], config=ConfigDict(defer_build=True))
 #: A POST answers `retrieveResponse` (seeds 000/001) or `createResponse` (schema pages, G2).
@@ -135,17 +136,23 @@ class RecordResult:
 # -- BP SQL --------------------------------------------------------------------------
 
 
-def in_conditions(paging: Paging, field: str, values: Iterable[str]) -> list[str]:
+def in_conditions(
+    paging: Paging, field: str, values: Iterable[str], most: int = MAX_IN_ITEMS
+) -> list[str]:
     """The WHERE conditions of `query_in`'s statements for a read like `paging` (its
     `where` AND `field IN (…)`), each statement at most `MAX_SQL_CHARS` long with its
-    paging clause."""
+    paging clause, and of at most `most` values (a caller that expects many rows for each
+    value keeps a statement's rows within one page)."""
     extra = f"({paging.where}) AND " if paging.where else ""
     skeleton = build_select(paging.entity, paging.fields, extra + "X", "Id", (10**12, paging.size))
     budget = MAX_SQL_CHARS - len(skeleton) + 1
-    return [extra + condition for condition in sql_in_conditions(field, values, budget)]
+    conditions = sql_in_conditions(field, values, budget, min(most, MAX_IN_ITEMS))
+    return [extra + condition for condition in conditions]
 
 
-def sql_in_conditions(field: str, values: Iterable[str], max_chars: int) -> list[str]:
+def sql_in_conditions(
+    field: str, values: Iterable[str], max_chars: int, most: int = MAX_IN_ITEMS
+) -> list[str]:
     """`field IN ('a', 'b', …)` conditions, each at most `max_chars` long, covering `values`.
 
     Duplicates are dropped (first occurrence kept); an empty `values` gives no conditions.
@@ -164,7 +171,7 @@ def sql_in_conditions(field: str, values: Iterable[str], max_chars: int) -> list
                 f"in a {max_chars}-character query"
             )
         extra = len(literal) + (2 if current else 0)
-        if current and (length + extra > max_chars or len(current) >= _MAX_IN_ITEMS):
+        if current and (length + extra > max_chars or len(current) >= max(1, most)):
             conditions.append(prefix + ", ".join(current) + suffix)
             current = []
         if not current:

@@ -32,7 +32,12 @@ from itertools import chain
 from typing import TYPE_CHECKING
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backends.billingplatform.client import MAX_SQL_CHARS, Paging, in_conditions
+from catalogsync.backends.billingplatform.client import (
+    MAX_IN_ITEMS,
+    MAX_SQL_CHARS,
+    Paging,
+    in_conditions,
+)
 from catalogsync.backends.billingplatform.columns import Columns
 from catalogsync.backends.billingplatform.live_rows import LiveRows
 from catalogsync.backends.billingplatform.mapping import ENTITY, select_fields
@@ -47,8 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["Kinds", "kinds_to_read", "read_written"]
 
 _PP = Kind.PACKAGE_PRODUCT
-#: What an `Id IN` statement holds at most (`client.sql_in_conditions`).
-_MAX_IN_ITEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,8 @@ def kinds_to_read(written: Written, counts: Mapping[Kind, int] | None) -> Kinds 
         packages = len(written.ids)  # the ids known of the packages written into
         pp_rows = counts.get(_PP, 0) * packages // max(1, counts.get(Kind.PACKAGE, 0))
         whole = _whole_cost(counts, _PP)
-        at_least = packages // _MAX_IN_ITEMS + pp_rows // MAX_PAGE_SIZE
-        if at_least >= whole or _pp_cost(written, pp_rows) >= whole:
+        at_least = packages // MAX_IN_ITEMS + pp_rows // MAX_PAGE_SIZE
+        if at_least >= whole or _pp_cost(written, counts) >= whole:
             return None  # every package-product names every product and package
         targeted.add(_PP)
     for kind in (Kind.PRODUCT, Kind.PACKAGE):
@@ -96,15 +99,23 @@ def _whole_cost(counts: Mapping[Kind, int], kind: Kind) -> int:
     return counts.get(kind, 0) // MAX_PAGE_SIZE + 1
 
 
-def _statements(kind: Kind, field: str, values: Collection[str]) -> int:
+def _statements(kind: Kind, field: str, values: Collection[str], most: int = MAX_IN_ITEMS) -> int:
     if not values:
         return 0
-    return len(in_conditions(Paging(ENTITY[kind], select_fields(kind)), field, values))
+    return len(in_conditions(Paging(ENTITY[kind], select_fields(kind)), field, values, most))
+
+
+def _packages_a_statement(counts: Mapping[Kind, int]) -> int:
+    """How many packages a `PackageId IN` statement names at most: the package-products
+    a package holds on average, with a tenth to spare, times that fill less than a page
+    (at L 334 packages' 10,020 rows were two requests, 300 packages' 9,000 are one)."""
+    per_package = counts.get(_PP, 0) / max(1, counts.get(Kind.PACKAGE, 0))
+    return max(1, int(MAX_PAGE_SIZE * 0.9 / max(1.0, per_package)))
 
 
 def _ids_statements(ids: int) -> int:
     """About how many `Id IN` statements `ids` ids take (ids of up to 12 digits)."""
-    per_statement = min(_MAX_IN_ITEMS, (MAX_SQL_CHARS - 400) // len("'123456789012', "))
+    per_statement = min(MAX_IN_ITEMS, (MAX_SQL_CHARS - 400) // len("'123456789012', "))
     return -(-ids // per_statement)
 
 
@@ -120,13 +131,16 @@ def _cost(written: Written, kind: Kind, pp_rows: int) -> int:
     return cost + (1 if written.deleted.get(_PP) else 0)  # the deleted ones' packages
 
 
-def _pp_cost(written: Written, pp_rows: int) -> int:
+def _pp_cost(written: Written, counts: Mapping[Kind, int]) -> int:
     """Requests of reading the package-products of the written packages by `PackageId IN`
-    (statements, and a page more for each page's worth of rows) and the deleted ones."""
+    (statements, each a page, or more when a package holds more than a page) and the
+    deleted ones."""
     package_ids = _known_package_ids(written)
     deleted = written.deleted.get(_PP, frozenset())
-    statements = _statements(_PP, "PackageId", package_ids)
-    return statements + pp_rows // MAX_PAGE_SIZE + _statements(_PP, "Id", deleted)
+    most = _packages_a_statement(counts)
+    pages = 1 + counts.get(_PP, 0) // max(1, counts.get(Kind.PACKAGE, 0)) // MAX_PAGE_SIZE
+    statements = _statements(_PP, "PackageId", package_ids, most)
+    return statements * pages + _statements(_PP, "Id", deleted)
 
 
 def _product_names(written: Written) -> list[str]:
@@ -248,6 +262,7 @@ class _Read:
         self.rows = {kind: _Rows() for kind in Kind}
         self._package_names = written.packages
         self._pp_packages: set[str] = set()  # the PackageIds package-products were read by
+        self._most = _packages_a_statement(counts)
 
     async def first(self, kind: Kind) -> None:
         """The records of `kind` the check looks at: the whole kind, or by name and id."""
@@ -258,7 +273,7 @@ class _Read:
         if kind is _PP:
             package_ids = _known_package_ids(self._written)
             self._pp_packages.update(package_ids)
-            asks.append(self._by(kind, "PackageId", package_ids))
+            asks.append(self._by(kind, "PackageId", package_ids, self._most))
         else:
             names = self._package_names if kind is Kind.PACKAGE else _product_names(self._written)
             asks.append(self._by(kind, "Name", sorted(names)))
@@ -279,7 +294,7 @@ class _Read:
         } - self._pp_packages
         if holders:
             self._pp_packages |= holders
-            asks.append(self._by(_PP, "PackageId", sorted(holders)))
+            asks.append(self._by(_PP, "PackageId", sorted(holders), self._most))
         above = set(pps.column("ParentPackageProductId")) | set(pps.column("LinkPackageProductId"))
         asks.append(self._ids(_PP, above))
         if Kind.PRODUCT in self._targeted:
@@ -297,6 +312,8 @@ class _Read:
         self.rows[kind].ids.update(new)  # asked: an id absent from the answer is not live
         return self._by(kind, "Id", sorted(new))
 
-    async def _by(self, kind: Kind, field: str, values: Collection[str]) -> None:
+    async def _by(
+        self, kind: Kind, field: str, values: Collection[str], most: int = MAX_IN_ITEMS
+    ) -> None:
         if values:
-            self.rows[kind].add(await self._backend.rows_in(kind, field, values))
+            self.rows[kind].add(await self._backend.rows_in(kind, field, values, most))
