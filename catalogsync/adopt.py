@@ -34,6 +34,7 @@ from catalogsync.catalog_format import CatalogFormat
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
+from catalogsync.export_ahead import EarlyFile, ExportAhead
 from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import (
     Chosen,
@@ -93,8 +94,10 @@ def prepare_export(
     selection: Selection,
     split_by: SplitBy,
     force: bool,
+    ahead: ExportAhead | None = None,
 ) -> PreparedExport:
-    """Make and verify the export (nothing is written).
+    """Make and verify the export (nothing is written). `ahead`: the work started before
+    the read ended (`export_ahead`), used where it is this export's own.
 
     Raises:
         UsageError: files would be overwritten without `force`.
@@ -128,18 +131,7 @@ def prepare_export(
     else:
         existing, kept, declared = [], (), frozenset()
 
-    schema_resolved = schema_path.resolve()
-
-    @functools.cache
-    def folder_resolved(folder: Path) -> Path:  # a few folders for all the files
-        return folder.resolve()
-
-    @functools.cache
-    def header_in(folder: str) -> list[str]:  # (a file's header depends on its folder only)
-        return _header(fmt, options.target, folder_resolved(out / folder), schema_resolved)
-
-    def header(path: str) -> list[str]:
-        return header_in(os.path.dirname(path))
+    header = export_header(fmt, options.target, out)
 
     def stage(chosen: Chosen) -> PreparedExport:
         """Write the files to a staging folder and verify them there."""
@@ -150,7 +142,11 @@ def prepare_export(
                 "export would overwrite existing files (pass --force to replace them, or "
                 "choose another --out):\n  " + "\n  ".join(clobbered)
             )
-        staged = tempfile.TemporaryDirectory(prefix="catalogsync-export-")
+        # The staging folder a file was started in before the read ended, if that is this
+        # export's own work (`export_ahead`; the first choice only).
+        staged, early = ahead.take(chosen, live, kept) if ahead is not None else (None, [])
+        if staged is None:
+            staged = tempfile.TemporaryDirectory(prefix="catalogsync-export-")
         prepared = PreparedExport(result, out, schema_path, "", notes, staged)
         folder = Path(staged.name)
         paths = [folder / relative for relative in result.files]
@@ -158,10 +154,12 @@ def prepare_export(
             parent.mkdir(parents=True, exist_ok=True)
         try:
             check = StagedCheck.prepare(chosen, fmt, kept, folder, live, options)
-            if not _written_and_checked(chosen, fmt, header, check):
+            if not _written_and_checked(chosen, fmt, header, check, early):
                 # A part failed: the whole check, here, words the error (or passes).
                 _verify(result, fmt, itertools.chain(existing, paths), folder, live, options)
         except BaseException:
+            for file in early:  # (stopped before its folder goes)
+                file.close()
             prepared.close()
             raise
         return prepared
@@ -178,6 +176,24 @@ def prepare_export(
     return prepared
 
 
+def export_header(fmt: CatalogFormat, target: str, out: Path) -> Callable[[str], list[str]]:
+    """The comment lines that start each exported file, by its path relative to `out`."""
+    schema_resolved = (out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json").resolve()
+
+    @functools.cache
+    def folder_resolved(folder: Path) -> Path:  # a few folders for all the files
+        return folder.resolve()
+
+    @functools.cache
+    def header_in(folder: str) -> list[str]:  # (a file's header depends on its folder only)
+        return _header(fmt, target, folder_resolved(out / folder), schema_resolved)
+
+    def header(path: str) -> list[str]:
+        return header_in(os.path.dirname(path))
+
+    return header
+
+
 def _refs(resources: Iterable[Resource]) -> frozenset[Ref]:
     return frozenset(resource.ref for resource in resources)
 
@@ -187,9 +203,13 @@ def _written_and_checked(
     fmt: CatalogFormat,
     header: Callable[[str], Sequence[str]],
     check: StagedCheck,
+    early: Sequence[EarlyFile] = (),
 ) -> bool:
     """Write each staged file and check it (`StagedCheck`), the files shared out between a
-    forked child and this process (`Beside.share`); whether every part passed.
+    forked child and this process (`Beside.share`); whether every part passed. The `early`
+    files, started before the read ended, are their children's: each is taken once the
+    rest are done (and written and checked here when its child's work was not the one
+    this export needs, `EarlyFile.passed`).
 
     Once a part fails the rest are only written: the caller then checks them all at once.
 
@@ -199,7 +219,12 @@ def _written_and_checked(
     M ~0.45 s of CPU, at L seconds). Largest first, the last items are the smallest.
     """
     groups = chosen.groups
-    files = sorted(groups, key=lambda relative: len(groups[relative]), reverse=True)
+    started_early = {file.relative for file in early}
+    files = sorted(
+        (relative for relative in groups if relative not in started_early),
+        key=lambda relative: len(groups[relative]),
+        reverse=True,
+    )
     folder = check.folder
 
     def done(items: Iterable[int]) -> bool:
@@ -212,22 +237,33 @@ def _written_and_checked(
             passed = passed and check.file_ok(relative)
         return passed
 
+    def early_done(file: EarlyFile) -> bool:
+        passed = file.passed(groups[file.relative], header(file.relative))
+        if passed is None:  # not this export's file after all: made here
+            files.append(file.relative)
+            return done([len(files) - 1])
+        return passed
+
     started = time.monotonic()
     child, mine = Beside.share(len(files), done)
     taken: list[int] = []
     try:
         passed = check.references_ok()
         passed = done(_noted(mine, taken)) and passed
-        if child is None:
-            return passed
-        try:
-            return child.result(_answer_within(time.monotonic() - started)) and passed
-        except Lost:  # (killed, out of memory, stuck): its files, here
-            ours = set(taken)
-            return done(item for item in range(len(files)) if item not in ours) and passed
+        if child is not None:
+            try:
+                passed = child.result(_answer_within(time.monotonic() - started)) and passed
+            except Lost:  # (killed, out of memory, stuck): its files, here
+                ours = set(taken)
+                passed = done(item for item in range(len(files)) if item not in ours) and passed
+        for file in early:
+            passed = early_done(file) and passed
+        return passed
     finally:
         if child is not None:
             child.close()
+        for file in early:
+            file.close()
 
 
 def _noted(items: Iterator[int], taken: list[int]) -> Iterator[int]:

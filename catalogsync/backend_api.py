@@ -37,6 +37,10 @@ Progress = Callable[[int, int], None]
 # Told, as a wave's requests finish, how many more of its changes settled (succeeded or
 # failed): what moves an apply's progress during one long wave.
 Settled = Callable[[int], None]
+#: Told, during a read, that every live record of a kind is known for good: the records the
+#: read's live catalog will hold of that kind, none of them changed from then on
+#: (`Backend.hand_out`).
+KindReady = Callable[[Kind, Sequence[LiveResource]], None]
 
 
 class Backend(ABC):
@@ -100,6 +104,15 @@ class Backend(ABC):
         that many rows together; what proves a read complete must not depend on it. By
         default unused."""
         del counts
+
+    def hand_out(self, ready: KindReady) -> None:
+        """For the next `fetch_live`: `ready(kind, records)` as soon as the read knows every
+        record of `kind` for good, before it ends (an export starts writing that kind's file
+        while the rest is on the wire). The records are those the live catalog will hold of
+        that kind, each the very object, none of them changed afterwards; a kind may never
+        be handed out, and nothing is once the read has ended. An exception `ready` raises
+        ends the read with it. By default nothing is handed out."""
+        del ready
 
     async def fetch_kinds(
         self,

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
-from catalogsync.adopt import PreparedExport, prepare_export, write_export
+from catalogsync.adopt import PreparedExport, export_header, prepare_export, write_export
 from catalogsync.aio import run_main
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.record import record_option
 from catalogsync.config import Project
+from catalogsync.export_ahead import ExportAhead
 from catalogsync.exporter import SplitBy
 from catalogsync.partial import parse_selection
 from catalogsync.registry import get_format
@@ -79,20 +80,34 @@ def export(
     selection = parse_selection(only, exclude, get_format(project.config.backend))
     destination = out if out is not None else project.root
 
+    options = plan_options(project, choice)
+    fmt = get_format(project.config.backend)
+
     async def run() -> tuple[PreparedExport, dict[str, object]]:
         async with connected(project, choice) as backend:
-            fetching = progress("fetching the live catalog", "kinds")
-            async with ticking(fetching):
-                live = await backend.fetch_live(fetching)
-            prepared = prepare_export(
-                project,
-                live,
-                plan_options(project, choice),
-                out=destination,
+            # The products' file is made beside the rest of the read once the backend knows
+            # every product (`export_ahead`); stopped and removed unless the export takes it.
+            with ExportAhead(
+                fmt,
+                options,
                 selection=selection,
                 split_by=SplitBy(split_by),
-                force=force,
-            )
+                header=export_header(fmt, options.target, destination),
+            ) as ahead:
+                backend.hand_out(ahead.ready)
+                fetching = progress("fetching the live catalog", "kinds")
+                async with ticking(fetching):
+                    live = await backend.fetch_live(fetching)
+                prepared = prepare_export(
+                    project,
+                    live,
+                    options,
+                    out=destination,
+                    selection=selection,
+                    split_by=SplitBy(split_by),
+                    force=force,
+                    ahead=ahead,
+                )
             return prepared, backend.stats()
 
     prepared, request_stats = run_main(run())

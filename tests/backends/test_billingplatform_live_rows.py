@@ -119,3 +119,44 @@ def test_a_column_slice_keeps_the_rows_and_their_text_objects() -> None:
     assert len(tail) == 1
     assert tail.column("Id") == ["2"] and tail.column("Name") == [""]
     assert tail.column("Id")[0] is rows.column("Id")[1]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(_products, _packages, _package_products, st.data())
+def test_a_kind_told_final_before_the_read_ends_is_what_the_read_ends_with(
+    products: list[dict[str, str]],
+    packages: list[dict[str, str]],
+    package_products: list[dict[str, str]],
+    data: st.DataObject,
+) -> None:
+    """`LiveRows.final` (what `Backend.hand_out` hands over): once a product's or a
+    package's read has ended, its resources unless a row names a rating method (named in
+    place at the end); they are the very resources `finish` returns of that kind, and hold
+    then what they held when handed over. Never a package-product's."""
+    read = {Kind.PRODUCT: products, Kind.PACKAGE: packages, Kind.PACKAGE_PRODUCT: package_products}
+    whole = {kind: Columns.from_rows(select_fields(kind), rows) for kind, rows in read.items()}
+    methods = {"r1": "Usage", "r2": ""}
+    expected = live_resources(whole, methods, set(Kind))
+    live = LiveRows(set(Kind))
+    handed: dict[Kind, tuple[list[LiveResource], list[tuple[Any, ...]]]] = {}
+    ends = data.draw(st.permutations(list(Kind)))
+    for kind in ends:
+        cut = data.draw(st.integers(0, len(read[kind])))
+        for page in (whole[kind][:cut], whole[kind][cut:]):
+            live.add(kind, page)
+        if data.draw(st.booleans()):
+            live.work()
+        live.end(kind, whole[kind])
+        final = live.final(kind)
+        naming = kind is Kind.PRODUCT and any(row["RatingMethodId"] for row in products)
+        if kind is Kind.PACKAGE_PRODUCT or naming:
+            assert final is None
+            continue
+        assert final is not None
+        handed[kind] = (final, _seen(final))
+    found = live.finish(methods)
+    assert _seen(found) == _seen(expected)
+    for kind, (final, seen) in handed.items():
+        of_kind = [resource for resource in found if resource.ref.kind is kind]
+        assert sorted(map(id, final)) == sorted(map(id, of_kind))
+        assert _seen(final) == seen

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backend_api import (
     Backend,
+    KindReady,
     Progress,
     Settled,
     gather_settled,
@@ -124,6 +125,8 @@ class BillingPlatformBackend(Backend):
         #: column; of package-products also the `_PP_REQUIRED` ones, in that order).
         self._unsettled: dict[Kind, tuple[Sequence[str], ...]] = {}
         self._writes_done = False
+        #: The next `fetch_live`'s `hand_out`.
+        self._ready: KindReady | None = None
 
     def start_session(self) -> None:
         self.client.start_login()
@@ -131,9 +134,13 @@ class BillingPlatformBackend(Backend):
     def expect_counts(self, counts: Callable[[], Mapping[Kind, int] | None]) -> None:
         self._expected_counts = counts
 
+    def hand_out(self, ready: KindReady) -> None:
+        self._ready = ready
+
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
         counts, self._expected_counts = self._expected_counts, _unknown_counts
-        found = await self._records(frozenset(Kind), {}, progress, expected=counts)
+        ready, self._ready = self._ready, None
+        found = await self._records(frozenset(Kind), {}, progress, expected=counts, ready=ready)
         return LiveCatalog(tuple(found))
 
     async def fetch_live_into(
@@ -222,11 +229,13 @@ class BillingPlatformBackend(Backend):
         progress: Progress | None,
         keys_only: frozenset[Kind] = frozenset(),
         expected: Callable[[], Mapping[Kind, int] | None] | None = None,
+        ready: KindReady | None = None,
     ) -> list[LiveResource]:
         """The live records of `kinds`, in the order the read built them; rows of the other
         kinds are named from `ids`. `expected`: see `Backend.expect_counts` (pages of one
         entity, after a full first page, are asked together up to that many rows:
-        `client.query_rest`)."""
+        `client.query_rest`). `ready`: see `Backend.hand_out` (a kind whose records
+        `LiveRows.final` knows for good once its read has ended)."""
         done = 0
         read = [kind for kind in Kind if kind in kinds]
         pagings = [
@@ -300,6 +309,8 @@ class BillingPlatformBackend(Backend):
                 paging, first, rows_expected, functools.partial(arrived, kind), ahead[kind]
             )
             live.end(kind, rows)
+            if ready is not None and (records := live.final(kind)) is not None:
+                ready(kind, records)  # (before the other kinds' pages waiting are built)
             loop.call_soon(live.work)
             ended[kind] = rows
             done += 1

@@ -119,18 +119,7 @@ class LiveRows:
     def work(self) -> None:
         """Build every waiting page."""
         for kind in (Kind.PRODUCT, Kind.PACKAGE):
-            waiting = self._waiting[kind]
-            names = self._names.setdefault(kind, {})
-            while waiting:
-                page = waiting.popleft()
-                if kind not in self._kinds:
-                    continue  # not read: named by the rows `end` gives
-                before = len(names)
-                names.update(zip(page.column("Id"), page.column("Name"), strict=True))
-                if len(names) != before + len(page):
-                    self._pp_repeats = True  # an Id read twice: its name is known at the end
-                ref = product_ref if kind is Kind.PRODUCT else package_ref
-                self._build(kind, page, map(ref, page.column("Name")), self._decoded(kind, page))
+            self._named_kind(kind)
         waiting = self._waiting[Kind.PACKAGE_PRODUCT]
         if Kind.PACKAGE_PRODUCT not in self._kinds or self._pp_repeats:
             waiting.clear()
@@ -141,6 +130,19 @@ class LiveRows:
             # What waited for a product or a package not read yet is known now.
             self._retry, pending, self._pp_pending = False, self._pp_pending, []
             self._resolve(pending)
+
+    def final(self, kind: Kind) -> list[LiveResource] | None:
+        """`kind`'s live resources, when they are known for good before `finish`: a product's
+        or a package's (they depend on no other read) once its read has `end`ed, its pages
+        built now, and none of its rows names a rating method (`finish` would name it in
+        place). The very resources `finish` returns of that kind, unchanged by it. None
+        otherwise (a package-product's depend on the whole read)."""
+        if kind is Kind.PACKAGE_PRODUCT or kind not in self._kinds or kind not in self._ended:
+            return None
+        self._named_kind(kind)
+        if any(map(any, self._late[kind].values())):  # a late text: filled in by `finish`
+            return None
+        return list(self._resources[kind])
 
     def finish(self, rating_methods: Mapping[str, str]) -> list[LiveResource]:
         """The live resources, once every kind's read has `end`ed (rating methods: Id → type).
@@ -190,6 +192,21 @@ class LiveRows:
         self._pp_pending = []
 
     # -- building --------------------------------------------------------------------
+
+    def _named_kind(self, kind: Kind) -> None:
+        """Build the waiting pages of products or packages (their names known from then on)."""
+        waiting = self._waiting[kind]
+        names = self._names.setdefault(kind, {})
+        while waiting:
+            page = waiting.popleft()
+            if kind not in self._kinds:
+                continue  # not read: named by the rows `end` gives
+            before = len(names)
+            names.update(zip(page.column("Id"), page.column("Name"), strict=True))
+            if len(names) != before + len(page):
+                self._pp_repeats = True  # an Id read twice: its name is known at the end
+            ref = product_ref if kind is Kind.PRODUCT else package_ref
+            self._build(kind, page, map(ref, page.column("Name")), self._decoded(kind, page))
 
     def _build(
         self,

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogsync.aio import gather_or_cancel
-from catalogsync.backend_api import Backend, Progress, Settled, gather_settled, started_ahead
+from catalogsync.backend_api import (
+    Backend,
+    KindReady,
+    Progress,
+    Settled,
+    gather_settled,
+    started_ahead,
+)
 from catalogsync.backends.logisense.catalog_format import split_frequency
 from catalogsync.backends.logisense.client import ListingChanged, LogiSenseClient
 from catalogsync.backends.logisense.live_rows import LiveRows
@@ -85,6 +92,8 @@ class LogiSenseBackend(Backend):
         self._lookup_lock = asyncio.Lock()
         self._children: dict[str, PackageChildren] = {}
         self._writes_done = False
+        #: The next `fetch_live`'s `hand_out`.
+        self._ready: KindReady | None = None
 
     def start_session(self) -> None:
         self.client.start_login()
@@ -98,8 +107,12 @@ class LogiSenseBackend(Backend):
                 self._lookups = Lookups.from_records(dict(zip(LOOKUP_TABLES, tables, strict=True)))
             return self._lookups
 
+    def hand_out(self, ready: KindReady) -> None:
+        self._ready = ready
+
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
-        rows, services, packages, lookups = await self._read(progress, early=True)
+        ready, self._ready = self._ready, None
+        rows, services, packages, lookups = await self._read(progress, early=True, ready=ready)
         # The live children an update patches against, unless the writes are done.
         keep = not self._writes_done
         resources = rows.finish(services, packages, lookups, children=keep)
@@ -119,11 +132,21 @@ class LogiSenseBackend(Backend):
         return rows.finish_into(see, services, packages, lookups)
 
     async def _read(
-        self, progress: Progress | None, *, early: bool
+        self, progress: Progress | None, *, early: bool, ready: KindReady | None = None
     ) -> tuple[LiveRows, list[Record], list[Record], Lookups]:
         """The whole read: its services built as they came in (`LiveRows`), the services'
-        and the packages' records, and the lookup tables."""
+        and the packages' records, and the lookup tables. `ready`: see `Backend.hand_out`
+        (the services, once every page of them and the lookup tables are in:
+        `LiveRows.final_services`)."""
         done = 0
+        handed = ready is None
+
+        def hand_out() -> None:
+            nonlocal handed
+            if not handed and (services := rows.final_services()) is not None:
+                handed = True
+                assert ready is not None
+                ready(Kind.PRODUCT, services)
 
         async def step(job: Awaitable[Any]) -> Any:
             nonlocal done
@@ -149,6 +172,7 @@ class LogiSenseBackend(Backend):
         async def named() -> Lookups:
             lookups = await self.lookups()
             rows.named(lookups)
+            hand_out()
             loop.call_soon(rows.work)
             return lookups
 
@@ -157,6 +181,7 @@ class LogiSenseBackend(Backend):
                 "Service", detail=False, on_page=arrived, record=SERVICE
             )
             rows.services_ended()
+            hand_out()
             loop.call_soon(rows.work)
             return records
 
