@@ -1,7 +1,8 @@
 """The products' file started before the read ends (`catalogsync.export_ahead`): taken only
 where it is the export's own work, the same bytes, messages and proof as without it; a
 read that fails or is interrupted after the products were handed over leaves nothing
-written, no staging folder and no child behind."""
+written, no staging folder and no child behind. And the export's read told the counts the
+catalog cache names, as a plan's is told its catalog's."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pytest
 
 from catalogsync import adopt, beside, exporter
 from catalogsync.adopt import export_header, prepare_export
+from catalogsync.backends.billingplatform.backend import BillingPlatformBackend
 from catalogsync.backends.billingplatform.live_rows import LiveRows
 from catalogsync.beside import Beside
 from catalogsync.catalog import Kind
+from catalogsync.catalog_cache_keys import ENTRY_KEY_BYTES, ENV_SWITCH, MAC_BYTES, MAGIC
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.config import load_project
 from catalogsync.errors import BackendError, CatalogSyncError
@@ -272,3 +275,29 @@ def test_a_read_that_ends_badly_after_the_products_were_handed_over_leaves_nothi
     assert not (project / "out").exists()
     assert all(map(_reaped, children))
     assert list(own_tempdir.iterdir()) == []
+
+
+@pytest.mark.parametrize("cache", ["1", "0"])
+def test_the_export_s_read_expects_the_counts_the_catalog_cache_s_entry_names(
+    cache: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a plan's read expects its catalog's counts (`Backend.expect_counts`): the pages
+    the early login sent by them (`counts_hint`) are then asked together, not one by one.
+    None with the cache switched off, as for the early login."""
+    project = _project(tmp_path)
+    _live_products(project)
+    entry = MAGIC + bytes(MAC_BYTES + ENTRY_KEY_BYTES) + b"key\nproduct=2 package=1 other=7\n\n"
+    (project / ".catalogsync" / "catalog.cache").write_bytes(entry)
+    monkeypatch.setenv(ENV_SWITCH, cache)
+    expected: list[object] = []
+    expect_counts = BillingPlatformBackend.expect_counts
+
+    def noted(self: BillingPlatformBackend, counts: Any) -> None:
+        expected.append(counts())
+        expect_counts(self, counts)
+
+    monkeypatch.setattr(BillingPlatformBackend, "expect_counts", noted)
+    code, _, err = run(project, "export", "--out", str(project / "out"))
+    assert code == 0, err
+    hint = {Kind.PRODUCT: 2, Kind.PACKAGE: 1}
+    assert expected == ([hint] if cache == "1" else [None])

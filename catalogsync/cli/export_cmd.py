@@ -10,6 +10,8 @@ import click
 
 from catalogsync.adopt import PreparedExport, export_header, prepare_export, write_export
 from catalogsync.aio import run_main
+from catalogsync.catalog import Kind
+from catalogsync.catalog_cache_keys import CACHE_FILE, ENV_SWITCH, counts_hint
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import print_stats, progress, ticking
@@ -95,6 +97,8 @@ def export(
                 header=export_header(fmt, options.target, destination),
             ) as ahead:
                 backend.hand_out(ahead.ready)
+                hint = _counts_hint(project)
+                backend.expect_counts(lambda: hint)
                 fetching = progress("fetching the live catalog", "kinds")
                 async with ticking(fetching):
                     live = await backend.fetch_live(fetching)
@@ -115,6 +119,17 @@ def export(
         _report(prepared, project, choice.name, dry_run=dry_run)
     if stats:
         print_stats(request_stats)
+
+
+def _counts_hint(project: Project) -> dict[Kind, int] | None:
+    """How many objects of each kind the catalog cache's entry names (unchecked: a hint,
+    the one the early login asked its pages by), unless the cache is switched off."""
+    if os.environ.get(ENV_SWITCH, "1") == "0":
+        return None
+    counts = counts_hint(project.state_dir / CACHE_FILE)
+    if counts is None:
+        return None
+    return {kind: counts[kind.value] for kind in Kind if kind.value in counts}
 
 
 def _report(prepared: PreparedExport, project: Project, target: str, *, dry_run: bool) -> None:

@@ -137,3 +137,22 @@ def test_with_the_counts_known_the_reads_sent_early_are_the_pages_the_read_asks(
     early = [read.key() for read in first_reads(counts)]
     assert len(early) == 3 + 2  # PRODUCT's pages from 10,000 and 20,000
     assert sorted(early) == sorted(asked)
+
+
+def test_the_pages_after_the_first_are_sent_products_first() -> None:
+    """After the three first pages (package-products' first: the largest shows the server's
+    cap), the products' pages, then the packages', then the package-products': a product's
+    and a package's records are known for good once their read ends (`Backend.hand_out`),
+    and a package-product is keyed as soon as its product and package are read."""
+    counts = {"product": 20_000, "package": 10_000, "package_product": 20_000}
+    early = [re.search(r"FROM (\w+) .*OFFSET (\d+)", r.params["sql"]) for r in first_reads(counts)]
+    assert [found.groups() if found else None for found in early] == [
+        ("PACKAGE_PRODUCT", "0"),
+        ("PRODUCT", "0"),
+        ("PACKAGE", "0"),
+        ("PRODUCT", "10000"),
+        ("PRODUCT", "20000"),
+        ("PACKAGE", "10000"),
+        ("PACKAGE_PRODUCT", "10000"),
+        ("PACKAGE_PRODUCT", "20000"),
+    ]

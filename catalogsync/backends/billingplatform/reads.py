@@ -105,6 +105,9 @@ def pages_after_the_first(expected: int, size: int = MAX_PAGE_SIZE) -> range:
 #: The entities a full read reads, the largest first, by the kinds the catalog cache counts
 #: (`catalog_cache_keys.counts_hint`).
 _READ = (("PACKAGE_PRODUCT", "package_product"), ("PRODUCT", "product"), ("PACKAGE", "package"))
+#: The order of their later pages: a product's or a package's records are known for good
+#: once its read ends, and a package-product's key waits for its product and package.
+_LATER = (("PRODUCT", "product"), ("PACKAGE", "package"), ("PACKAGE_PRODUCT", "package_product"))
 #: At most this many reads are sent early, whatever a counts hint says (L: 23).
 MOST_EARLY_READS = 64
 
@@ -118,7 +121,7 @@ def first_reads(counts: Mapping[str, int] | None) -> tuple[EarlyRead, ...]:
     cache names how many records of each kind the catalog holds, the pages after it that
     the read asks once its first page is full and the counts known, as it asks them."""
     reads = [_query(page_sql(entity, 0)) for entity, _ in _READ]
-    for entity, kind in _READ:
+    for entity, kind in sorted(_READ, key=_LATER.index):
         expected = (counts or {}).get(kind, 0)
         reads.extend(_query(page_sql(entity, offset)) for offset in pages_after_the_first(expected))
     return tuple(reads[:MOST_EARLY_READS])
