@@ -45,9 +45,17 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any
 
-from catalogsync.yamlfast import _TYPED, MAX_DEPTH, ExactReaderNeeded, Part, _plain
+from catalogsync.yamlfast import (
+    _TYPED,
+    MAX_DEPTH,
+    ExactReaderNeeded,
+    Part,
+    _plain,
+    parts_or_else,
+)
 
 __all__ = ["Unsure", "block_parts"]
 
@@ -97,33 +105,14 @@ def block_parts(
             raise Unsure
         text = source
         lines = _text_lines(source)
-    return _strict_first(text, lines, split, size, place)
-
-
-def _strict_first(
-    text: str,
-    lines: Iterable[str],
-    split: Callable[[Any], bool],
-    size: int,
-    place: Callable[[int, int], Any],
-) -> Iterator[Part]:
-    """The parts read by `yamlstrict` when the text keeps to its layout, else line by line
-    here: those `yamlstrict` handed out already (the same parts) are skipped."""
+    # Read by `yamlstrict` when the text keeps to its layout, else line by line here
+    # (skipping the parts `yamlstrict` handed out: the same ones).
     from catalogsync.yamlstrict import NotStrict, strict_parts
 
-    handed = 0
-    try:
-        for part in strict_parts(text, split, size, place):
-            handed += 1
-            yield part
-        return
-    except NotStrict:
-        pass
-    del text  # (a whole file's text: the lines are read a block at a time)
-    parts = _parts(lines, split, size, place)
-    for _ in zip(range(handed), parts, strict=False):
-        pass
-    yield from parts
+    def line_by_line(handed: int) -> Iterator[Part]:
+        return islice(_parts(lines, split, size, place), handed, None)
+
+    return parts_or_else(lambda: strict_parts(text, split, size, place), NotStrict, line_by_line)
 
 
 #: Bytes of a file decoded and split into lines at a time (about; up to the next line end).

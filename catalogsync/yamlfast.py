@@ -239,18 +239,37 @@ def fast_parts(
     if not fast_available():
         raise ExactReaderNeeded("libyaml is not available")
     place = place or _pair
-    handed = 0  # parts the line reader handed out: libyaml's first ones, not again
-    if not locate:  # the block layout catalogsync writes, line by line (`yamlblock`)
-        from catalogsync.yamlblock import Unsure, block_parts
+    if locate:
+        yield from libyaml_parts(source, split, size, locate, place)
+        return
+    # the block layout catalogsync writes, line by line (`yamlblock`); its parts are
+    # libyaml's first ones, not handed out again
+    from catalogsync.yamlblock import Unsure, block_parts
 
-        try:
-            for part in block_parts(source, split, size, place):
-                handed += 1
-                yield part
-            return
-        except Unsure:
-            pass
-    yield from libyaml_parts(source, split, size, locate, place, skip=handed)
+    def by_libyaml(handed: int) -> Iterator[Part]:
+        return libyaml_parts(source, split, size, locate, place, skip=handed)
+
+    yield from parts_or_else(lambda: block_parts(source, split, size, place), Unsure, by_libyaml)
+
+
+def parts_or_else(
+    first: Callable[[], Iterator[Part]],
+    doubt: type[Exception],
+    then: Callable[[int], Iterator[Part]],
+) -> Iterator[Part]:
+    """`first()`'s parts; should it raise `doubt` (as it is called or while it hands them
+    out), `then(handed)`'s: `handed` says how many `first` handed out, the same parts as
+    `then`'s first ones, for it to skip."""
+    handed = 0
+    try:
+        for part in first():
+            handed += 1
+            yield part
+        return
+    except doubt:
+        pass
+    del first  # (with what it holds, e.g. a whole file's text)
+    yield from then(handed)
 
 
 def libyaml_parts(

@@ -131,7 +131,8 @@ _OWN = _Own()
 _TOP_LINE = re.compile(r"\n(?! )")
 
 Place = Callable[[int, int], Any]
-Positions = dict[tuple[Any, ...], Any]
+Path_ = tuple[Any, ...]
+Positions = dict[Path_, Any]
 
 
 def strict_parts(
@@ -181,6 +182,7 @@ def _top_list(
     items: list[Any] = []
     positions: Positions = {}
     first = 0
+    reader = _Reader(place)
     while at <= stop:
         end = text.find("\n  - ", at, stop)
         if end < 0:
@@ -189,7 +191,8 @@ def _top_list(
         at = end + 5
         path = (name, first + len(items))
         nested: Positions = {}
-        value, lines = _item(item, 4, line, path, nested, place, 3)
+        reader.positions = nested
+        value, lines = reader.item(item, 4, line, path, 3)
         if len(positions) >= size:  # the items so far are complete: hand them out
             yield Part(name, first, items, positions)
             first += len(items)
@@ -202,90 +205,78 @@ def _top_list(
     return Part(name, first, items, positions)
 
 
-def _item(
-    item: str,
-    column: int,
-    line: int,
-    path: tuple[Any, ...],
-    positions: Positions,
-    place: Place,
-    depth: int,
-) -> tuple[Any, int]:
-    """A sequence item's value (its text after `- `, its content at `column`) and lines."""
-    if _AT[column + 1] in item:  # a line further in: a block nested in the item
-        value = _nested_mapping(item, column, line, path, positions, place, depth)
-        return value, item.count("\n") + 1
-    pieces = item.split(_AT[column])
-    # The item's first entry apart: mostly a name, met once (`_ENTRIES` keeps the others).
-    key, colon, scalar = pieces[0].partition(": ")
-    if colon:
-        data = {_KEYS[key]: _SCALARS[scalar]}
-        data.update(map(_entry, islice(pieces, 1, None)))
-    elif len(pieces) > 1 or item[-1:] == ":":  # (`- key:` first)
-        data = dict(map(_entry, pieces))
-    else:
-        return _SCALARS[item], 1
-    if len(data) != len(pieces):
-        raise NotStrict  # (a key twice: libyaml words it)
-    return data, len(pieces)
+class _Reader:
+    """Reads the items of a top-level item, each nested one placed (`place`) in
+    `positions`."""
 
+    __slots__ = ("place", "positions")
 
-def _nested_mapping(
-    text: str,
-    column: int,
-    line: int,
-    path: tuple[Any, ...],
-    positions: Positions,
-    place: Place,
-    depth: int,
-) -> dict[str, Any]:
-    """A mapping at `column` holding a nested block (its first line unindented)."""
-    if depth > _DEPTH:
-        raise NotStrict
-    data: dict[str, Any] = {}
-    inner = column + 2
-    for piece in _OWN[column].split(text):
-        newline = piece.find("\n")
-        if newline < 0:
-            name, value = _entry(piece)
-            line += 1
-        else:  # `key:` and its block, exactly two columns in
-            head, block = piece[:newline], piece[newline + 1 :]
-            name, value = _entry(head)
-            if value is not None or head[-1] != ":" or block[inner : inner + 1] in ("", " "):
-                raise NotStrict
-            if not block.startswith(_AT[inner][1:]):
-                raise NotStrict
-            under = (*path, name)
-            if block.startswith("- ", inner):
-                value = _sequence(block, inner, line + 1, under, positions, place, depth + 1)
-            else:  # a mapping: as a sequence item's, its first line unindented
-                value, _ = _item(block[inner:], inner, line + 1, under, positions, place, depth + 1)
-                if type(value) is not dict:
-                    raise NotStrict
-            line += piece.count("\n") + 1
-        if name in data:
+    def __init__(self, place: Place) -> None:
+        self.place = place
+        self.positions: Positions = {}
+
+    def item(self, item: str, column: int, line: int, path: Path_, depth: int) -> tuple[Any, int]:
+        """A sequence item's value (its text after `- `, content at `column`) and lines."""
+        if _AT[column + 1] in item:  # a line further in: a block nested in the item
+            value = self.nested_mapping(item, column, line, path, depth)
+            return value, item.count("\n") + 1
+        pieces = item.split(_AT[column])
+        # Its first entry apart: mostly a name, met once (`_ENTRIES` keeps the others).
+        key, colon, scalar = pieces[0].partition(": ")
+        if colon:
+            data = {_KEYS[key]: _SCALARS[scalar]}
+            data.update(map(_entry, islice(pieces, 1, None)))
+        elif len(pieces) > 1 or item[-1:] == ":":  # (`- key:` first)
+            data = dict(map(_entry, pieces))
+        else:
+            return _SCALARS[item], 1
+        if len(data) != len(pieces):
+            raise NotStrict  # (a key twice: libyaml words it)
+        return data, len(pieces)
+
+    def nested_mapping(
+        self, text: str, column: int, line: int, path: Path_, depth: int
+    ) -> dict[str, Any]:
+        """A mapping at `column` holding a nested block (its first line unindented)."""
+        if depth > _DEPTH:
             raise NotStrict
-        data[name] = value
-    return data
+        data: dict[str, Any] = {}
+        inner = column + 2
+        for piece in _OWN[column].split(text):
+            newline = piece.find("\n")
+            if newline < 0:
+                name, value = _entry(piece)
+                line += 1
+            else:  # `key:` and its block, exactly two columns in
+                head, block = piece[:newline], piece[newline + 1 :]
+                name, value = _entry(head)
+                if value is not None or head[-1] != ":" or block[inner : inner + 1] in ("", " "):
+                    raise NotStrict
+                if not block.startswith(_AT[inner][1:]):
+                    raise NotStrict
+                under = (*path, name)
+                if block.startswith("- ", inner):
+                    value = self.sequence(block, inner, line + 1, under, depth + 1)
+                else:  # a mapping: as a sequence item's, its first line unindented
+                    value, _ = self.item(block[inner:], inner, line + 1, under, depth + 1)
+                    if type(value) is not dict:
+                        raise NotStrict
+                line += piece.count("\n") + 1
+            if name in data:
+                raise NotStrict
+            data[name] = value
+        return data
 
-
-def _sequence(
-    text: str,
-    column: int,
-    line: int,
-    path: tuple[Any, ...],
-    positions: Positions,
-    place: Place,
-    depth: int,
-) -> list[Any]:
-    """A sequence at `column` (its first line indented), each item placed at its content."""
-    items: list[Any] = []
-    inner = column + 2
-    for index, item in enumerate(text[inner:].split(_ITEM_AT[column])):
-        at = (*path, index)
-        positions[at] = place(line, inner)
-        value, lines = _item(item, inner, line, at, positions, place, depth + 1)
-        items.append(value)
-        line += lines
-    return items
+    def sequence(self, text: str, column: int, line: int, path: Path_, depth: int) -> list[Any]:
+        """A sequence at `column` (its first line indented), each item placed at its
+        content."""
+        items: list[Any] = []
+        inner = column + 2
+        positions, place = self.positions, self.place
+        for index, item in enumerate(text[inner:].split(_ITEM_AT[column])):
+            at = (*path, index)
+            positions[at] = place(line, inner)
+            value, lines = self.item(item, inner, line, at, depth + 1)
+            items.append(value)
+            line += lines
+        return items
