@@ -238,10 +238,13 @@ def test_closing_stops_the_child_at_once_and_removes_its_folder(
 
 
 def _live_products(project: Path) -> None:
-    """Two products and a package in the embedded target, as made in the billing UI."""
+    """Two products and three packages in the embedded target, as made in the billing UI
+    (PACKAGE's first page the largest: its read ends last, asking a COUNT, and PRODUCT's is
+    handed over before)."""
     (project / ".catalogsync").mkdir()
+    made = [("PRODUCT", "Voice"), ("PRODUCT", "Data")] + [("PACKAGE", n) for n in "ABC"]
     with project_emulator(project) as emulator:
-        for entity, name in (("PRODUCT", "Voice"), ("PRODUCT", "Data"), ("PACKAGE", "Gold")):
+        for entity, name in made:
             body = {"brmObjects": {"Id": "", "Name": name}}
             answer = ui_request(emulator, "POST", f"/rest/2.0/{entity}", json=body)
             assert answer.status_code == 200, answer.text
@@ -299,5 +302,5 @@ def test_the_export_s_read_expects_the_counts_the_catalog_cache_s_entry_names(
     monkeypatch.setattr(BillingPlatformBackend, "expect_counts", noted)
     code, _, err = run(project, "export", "--out", str(project / "out"))
     assert code == 0, err
-    hint = {Kind.PRODUCT: 2, Kind.PACKAGE: 1}
+    hint = {Kind.PRODUCT: 2, Kind.PACKAGE: 1}  # (the entry's, not the live counts)
     assert expected == ([hint] if cache == "1" else [None])

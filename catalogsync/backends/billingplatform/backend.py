@@ -309,8 +309,11 @@ class BillingPlatformBackend(Backend):
                 paging, first, rows_expected, functools.partial(arrived, kind), ahead[kind]
             )
             live.end(kind, rows)
-            if ready is not None and (records := live.final(kind)) is not None:
-                ready(kind, records)  # (before the other kinds' pages waiting are built)
+            # Handed over while another read goes on (once the last one ends, the read is
+            # as good as over), before the other kinds' pages waiting are built.
+            going_on = any(other not in ended for other in read if other is not kind)
+            if ready is not None and going_on and (records := live.final(kind)) is not None:
+                ready(kind, records)
             loop.call_soon(live.work)
             ended[kind] = rows
             done += 1

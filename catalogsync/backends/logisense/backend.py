@@ -140,10 +140,15 @@ class LogiSenseBackend(Backend):
         `LiveRows.final_services`)."""
         done = 0
         handed = ready is None
+        packages_in = False
 
         def hand_out() -> None:
+            # Only while the packages' page is still on the wire: once it is in, the read
+            # is as good as over (at L the services' last pages often come after it).
             nonlocal handed
-            if not handed and (services := rows.final_services()) is not None:
+            if handed or packages_in:
+                return
+            if (services := rows.final_services()) is not None:
                 handed = True
                 assert ready is not None
                 ready(Kind.PRODUCT, services)
@@ -186,7 +191,9 @@ class LogiSenseBackend(Backend):
             return records
 
         async def packages_read() -> list[dict[str, Any]]:
+            nonlocal packages_in
             records = await self.client.paged("Package", detail=True, record=PACKAGE_DETAIL)
+            packages_in = True
             if early:
                 rows.packages(records)
                 loop.call_soon(rows.work)

@@ -102,6 +102,23 @@ _package = st.builds(
 )
 
 
+#: A read's services (identities each once, or not), packages, where its pages are cut.
+_A_READ = {
+    "services": st.one_of(
+        st.lists(_service, max_size=9, unique_by=lambda s: s["identity"]),
+        st.lists(_service, max_size=9),
+    ),
+    "packages": st.lists(_package, max_size=4, unique_by=lambda p: p["identity"]),
+    "cuts": st.lists(st.integers(0, 9), max_size=3),
+    "data": st.data(),
+}
+
+
+def _pages(services: list[Record], cuts: list[int]) -> list[list[Record]]:
+    bounds = [0, *sorted(cuts), len(services)]
+    return [services[a:b] for a, b in pairwise(bounds) if a < b]
+
+
 def _whole_read(
     services: list[Record], packages: list[Record], children: bool = True
 ) -> tuple[list[LiveResource], dict[str, PackageChildren]]:
@@ -142,20 +159,11 @@ def _outcome(build: Any) -> Any:
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(
-    services=st.one_of(
-        st.lists(_service, max_size=9, unique_by=lambda s: s["identity"]),
-        st.lists(_service, max_size=9),
-    ),
-    packages=st.lists(_package, max_size=4, unique_by=lambda p: p["identity"]),
-    cuts=st.lists(st.integers(0, 9), max_size=3),
-    data=st.data(),
-)
+@given(**_A_READ)
 def test_live_rows_are_the_whole_read_mapping_s_whatever_the_order(
     services: list[Record], packages: list[Record], cuts: list[int], data: Any
 ) -> None:
-    bounds = [0, *sorted(cuts), len(services)]
-    pages = [services[a:b] for a, b in pairwise(bounds) if a < b]
+    pages = _pages(services, cuts)
     order = data.draw(st.permutations(range(len(pages))))
     lookups_after = data.draw(st.integers(0, len(pages)))
     children = data.draw(st.booleans())  # False: the writes are done
@@ -354,23 +362,14 @@ def test_a_package_service_has_no_lookup_field() -> None:
 
 
 @settings(max_examples=examples(100), deadline=None)
-@given(
-    services=st.one_of(
-        st.lists(_service, max_size=9, unique_by=lambda s: s["identity"]),
-        st.lists(_service, max_size=9),
-    ),
-    packages=st.lists(_package, max_size=4, unique_by=lambda p: p["identity"]),
-    cuts=st.lists(st.integers(0, 9), max_size=3),
-    data=st.data(),
-)
+@given(**_A_READ)
 def test_the_services_told_final_before_the_read_ends_are_what_it_ends_with(
     services: list[Record], packages: list[Record], cuts: list[int], data: Any
 ) -> None:
     """`LiveRows.final_services` (what `Backend.hand_out` hands over): nothing before every
     page and the lookup tables are in; then the very services `finish` returns, holding
     then what they held when handed over; nothing when `finish` maps the whole read."""
-    bounds = [0, *sorted(cuts), len(services)]
-    pages = [services[a:b] for a, b in pairwise(bounds) if a < b]
+    pages = _pages(services, cuts)
     lookups_after = data.draw(st.integers(0, len(pages)))
     rows = LiveRows()
     for told, page in enumerate(pages):
@@ -398,20 +397,35 @@ def test_the_services_told_final_before_the_read_ends_are_what_it_ends_with(
     assert [(r.ref, r.remote_id, dict(r.fields), r.updated_at) for r in final] == held
 
 
+class _Noted(_Server):
+    """`_Server`, noting in `events` each answer of the packages' page; with
+    `packages_first`, the services' pages answered only once it is."""
+
+    def __init__(self, events: list[str], *, packages_first: bool = False) -> None:
+        super().__init__()
+        self.events = events
+        self.packages_first = packages_first
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        packages = request.url.path.endswith("/Package/Paged/Detail")
+        if packages and self.packages_first:
+            self.answered = 2 + 6  # (what `_Server` waits for)
+        while self.packages_first and request.url.path.endswith("/Service/Paged"):
+            if "packages" in self.events:
+                break
+            await asyncio.sleep(0)
+        response = await super().handle_async_request(request)
+        if packages:
+            self.events.append("packages")
+        return response
+
+
 def test_the_services_are_handed_out_while_the_packages_page_is_on_the_wire() -> None:
     """`Backend.hand_out`: the services, once known for good, before the read ends; the
     very records of its live catalog. Only for that read."""
     events: list[str] = []
     handed: list[tuple[Kind, list[LiveResource]]] = []
-
-    class Server(_Server):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await super().handle_async_request(request)
-            if request.url.path.endswith("/Package/Paged/Detail"):
-                events.append("packages")
-            return response
-
-    server = Server()
+    server = _Noted(events)
 
     def ready(kind: Kind, records: Any) -> None:
         events.append("ready")
@@ -444,3 +458,29 @@ def test_the_services_are_handed_out_while_the_packages_page_is_on_the_wire() ->
     services = [r for r in live if r.ref.kind is Kind.PRODUCT]
     assert len(services) == 4 and sorted(map(id, records)) == sorted(map(id, services))
     assert again == live
+
+
+def test_the_services_are_not_handed_out_once_the_packages_page_is_in() -> None:
+    """Then the read is as good as over: nothing is started beside it."""
+    events: list[str] = []
+    client = LogiSenseClient(
+        "http://tenant",
+        "u",
+        "p",
+        transport=_Noted(events, packages_first=True),
+        allow_insecure_http=True,
+        page_size=2,
+        settings=HttpSettings(rate_limit_per_second=0),
+    )
+
+    async def read() -> LiveCatalog:
+        backend = LogiSenseBackend(client)
+        try:
+            backend.hand_out(lambda kind, records: events.append("ready"))
+            return await backend.fetch_live()
+        finally:
+            await backend.close()
+
+    live = asyncio.run(read())
+    assert events == ["packages"]
+    assert len([r for r in live if r.ref.kind is Kind.PRODUCT]) == 4
