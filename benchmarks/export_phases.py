@@ -41,7 +41,7 @@ from catalogsync import adopt
 from catalogsync.adopt import SCHEMA_FOLDER, _header
 from catalogsync.catalog import use_kind_words
 from catalogsync.catalog_format import CatalogFormat
-from catalogsync.catalog_writer import CatalogWriter
+from catalogsync.catalog_writer import CatalogWriter, write_file
 from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import Chosen, Selection, SplitBy, choose_export, export_text
 from catalogsync.live import LiveCatalog
@@ -178,7 +178,7 @@ def _children() -> float:
 
 def _write(folder: Path, texts: dict[str, str]) -> None:
     for path, text in texts.items():
-        (folder / path).write_text(text, encoding="utf-8")
+        write_file(folder / path, text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from catalogsync.beside import Beside, Lost
 from catalogsync.beside import answer_within as _answer_within  # (tests set it)
 from catalogsync.catalog import Ref, Resource
 from catalogsync.catalog_format import CatalogFormat
-from catalogsync.catalog_writer import CatalogWriter
+from catalogsync.catalog_writer import CatalogWriter, write_file
 from catalogsync.config import Project
 from catalogsync.errors import CatalogSyncError, CatalogValidationError, UsageError
 from catalogsync.export_ahead import EarlyFile, ExportAhead
@@ -233,7 +233,7 @@ def _written_and_checked(
         for item in items:
             relative = files[item]
             text = export_text(chosen, fmt, relative, header(relative), writer)
-            (folder / relative).write_text(text, encoding="utf-8")
+            write_file(folder / relative, text)
             passed = passed and check.file_ok(relative)
         return passed
 

@@ -20,6 +20,7 @@ catalogs (awkward names too), both backends' fixtures and random documents.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
@@ -29,6 +30,8 @@ from catalogsync.yamlfast import plain_text
 from catalogsync.yamlio import dump_yaml
 
 if TYPE_CHECKING:  # (a plan imports the formats, never this writer)
+    from pathlib import Path
+
     from catalogsync.catalog import Ref, Value
     from catalogsync.catalog_format import CatalogFormat
 
@@ -264,3 +267,21 @@ def _rendered(value: Any) -> str | None:
     if not written.startswith("k: ") or written.count("\n") != 1:
         return None
     return written[3:-1]
+
+
+#: How `write_file` opens a file: as `open(path, "w")` does.
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
+
+def write_file(path: Path, text: str) -> None:
+    """`path.write_text(text, encoding="utf-8")`, the same bytes and mode, in the three
+    system calls a file needs (open, write, close): `open` adds a stat, a terminal check
+    and two seeks, and a text wrapper's ~10 us of Python (`export` writes 5,001 files at
+    L; the kernel's cost of making each is the same either way)."""
+    data = memoryview(text.encode("utf-8"))
+    descriptor = os.open(path, _WRITE, 0o666)
+    try:
+        while data:
+            data = data[os.write(descriptor, data) :]
+    finally:
+        os.close(descriptor)

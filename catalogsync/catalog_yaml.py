@@ -100,7 +100,7 @@ def _text(lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_NO_DEFAULTS: Mapping[str, Callable[[Ref], Value]] = MappingProxyType({})
+_NO_DEFAULTS: Mapping[str, Callable[[tuple[str, ...]], Value]] = MappingProxyType({})
 
 
 class YamlCatalogFormat(CatalogFormat):
@@ -212,7 +212,7 @@ class YamlCatalogFormat(CatalogFormat):
 
         Objects of one shape are laid out a field at a time (`export_columns`), the same
         lines; what that leaves is laid out here, an object at a time."""
-        layout = self.column_layout()
+        layout = self.column_layout
         if layout is not None:
             texts = layout.sections(records, writer)
             if texts is not None:
@@ -281,10 +281,12 @@ class YamlCatalogFormat(CatalogFormat):
                 lines.append(pad + line)
         return {key: [_text(lines) for lines in items] for key, items in sections.items()}
 
+    @functools.cached_property
     def column_layout(self) -> ColumnLayout | None:
         """How `export_sections` lays out objects of one shape a field at a time; None for
         a format whose `export_fields` is its own (the layout follows this class's rules:
-        empty values, false flags and `export_defaults` left out)."""
+        empty values, false flags and `export_defaults` left out). Made once per format
+        (`export_sections` asks once per file)."""
         if type(self).export_fields is not YamlCatalogFormat.export_fields:
             return None
         models = self.models
@@ -352,13 +354,13 @@ class YamlCatalogFormat(CatalogFormat):
             k: v for k, v in fields.items() if v is not None and not (k in flags and not v)
         }
         for field, default in self.export_defaults(ref.kind).items():
-            if field in kept and kept[field] == default(ref):
+            if field in kept and kept[field] == default(ref.key):
                 del kept[field]
         return kept
 
-    def export_defaults(self, kind: Kind) -> Mapping[str, Callable[[Ref], Value]]:
+    def export_defaults(self, kind: Kind) -> Mapping[str, Callable[[tuple[str, ...]], Value]]:
         """The fields of a kind that `export` leaves out when they equal what the function
-        gives for the object's ref (the value the system gives an object declaring none)."""
+        gives for the object's key (the value the system gives an object declaring none)."""
         return _NO_DEFAULTS
 
     def labels(self) -> dict[type[BaseModel], str]:

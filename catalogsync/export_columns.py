@@ -44,7 +44,7 @@ class ColumnLayout:
     `head` the key of each kind's name, `lists` each kind's list key, `children_key` the
     list key of a package item's children; `order(kind, keys)` the keys in the order they
     are written, `flags(kind)` the fields left out when false, `defaults(kind)` fields left
-    out when equal to what the function gives for the object's ref, `yaml_value` how a
+    out when equal to what the function gives for the object's key, `yaml_value` how a
     value is written, `taken` the keys an item holds besides its fields."""
 
     head: Mapping[Kind, str]
@@ -52,7 +52,7 @@ class ColumnLayout:
     children_key: str | None
     order: Callable[[Kind, tuple[str, ...]], tuple[str, ...]]
     flags: Callable[[Kind], frozenset[str]]
-    defaults: Callable[[Kind], Mapping[str, Callable[[Ref], Value]]]
+    defaults: Callable[[Kind], Mapping[str, Callable[[tuple[str, ...]], Value]]]
     yaml_value: Callable[[str, Value], Any]
     taken: Mapping[Kind, frozenset[str]]
 
@@ -73,11 +73,11 @@ class ColumnLayout:
             end = at + kinds.count(kind)
             if kinds[at:end].count(kind) != end - at:
                 return None
-            run, fields = refs[at:end], [record[1] for record in records[at:end]]
-            keys = list(map(_KEY, run))
+            keys = list(map(_KEY, refs[at:end]))
+            fields = [record[1] for record in records[at:end]]
             at = end
             if kind is not nested:
-                texts = self._texts(writer, kind, run, keys, fields, None)
+                texts = self._texts(writer, kind, keys, fields, None)
                 if texts is None:
                     return None
                 items = sections.setdefault(self.lists[kind], [])
@@ -92,7 +92,7 @@ class ColumnLayout:
             # Package items: each at the end of its top-level item, its container's list
             # key before the container's first item (`export_sections`' order exactly).
             depths = list(map(len, keys))
-            texts = self._texts(writer, kind, run, keys, fields, list(map((4).__mul__, depths)))
+            texts = self._texts(writer, kind, keys, fields, list(map((4).__mul__, depths)))
             if texts is None:
                 return None
             unders = {}
@@ -118,7 +118,6 @@ class ColumnLayout:
         self,
         writer: CatalogWriter,
         kind: Kind,
-        refs: list[Ref],
         keys: list[tuple[str, ...]],
         fields: list[Mapping[str, Value]],
         indents: list[int] | None,
@@ -149,8 +148,12 @@ class ColumnLayout:
             lines = [list(map(str.__add__, map(starts.__getitem__, indents), named))]
         count, flags, defaults = len(fields), self.flags(kind), self.defaults(kind)
         for field, values in zip(written, columns_of, strict=True):
-            if values[0] is None and values.count(None) == count:
+            # (`any` first: `count` compares each value with None, a Decimal in Python)
+            if values[0] is None and not any(values) and values.count(None) == count:
                 continue  # (every value empty: no line; most fields of most objects)
+            flag = field in flags
+            if flag and values.count(False) + values.count(None) == count:
+                continue  # (every flag false, a value equal to False is: no line)
             # (types first: comparing a Decimal with None or False asks `numbers` in Python)
             types = set(map(type, values))
             types.discard(_NONE)
@@ -158,7 +161,7 @@ class ColumnLayout:
                 continue  # (every value empty: no line)
             default = defaults.get(field)
             if default is not None:
-                given = zip(values, map(default, refs), strict=True)
+                given = zip(values, map(default, keys), strict=True)
                 values = [None if v == d else v for v, d in given]
                 types = set(map(type, values))
                 types.discard(_NONE)
@@ -167,13 +170,9 @@ class ColumnLayout:
             if len(types) != 1:
                 return None
             (of,) = types
-            flag = field in flags
-            if flag:
-                if of is not bool:
-                    return None
-                if values.count(False) + values.count(None) == count:
-                    continue  # (every flag false: no line)
-            elif of is tuple and _not_all_texts(values):
+            if flag and of is not bool:
+                return None
+            if of is tuple and _not_all_texts(values):
                 return None
             at_indent = writer.columns.get((kind, field, of))
             if at_indent is None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from benchmarks.generate import generate, write_project
 from benchmarks.systems import systems_named
 from catalogsync.catalog import Kind, Resource
-from catalogsync.catalog_writer import CatalogWriter
+from catalogsync.catalog_writer import CatalogWriter, write_file
 from catalogsync.catalog_yaml import YamlCatalogFormat
 from catalogsync.loader import load_catalog
 from catalogsync.registry import get_format
@@ -301,7 +301,7 @@ def test_objects_of_one_shape_are_laid_out_a_field_at_a_time(backend: str) -> No
     # `ColumnLayout`, not the object-at-a-time code, and it writes the document's text.
     fmt, records = get_format(backend), _live_like(_records[backend])
     assert isinstance(fmt, YamlCatalogFormat)
-    layout = fmt.column_layout()
+    layout = fmt.column_layout
     assert layout is not None
     writer = CatalogWriter()
     for group in [records, *_by_package(records)]:
@@ -368,3 +368,18 @@ def test_a_field_of_one_type_in_every_object_is_written_as_the_document_writes_i
             if name in fmt.models[ref.kind].model_fields:
                 mapping[name] = values[index % len(values)]
     assert_exports_like_the_document(backend, changed)
+
+
+def test_write_file_writes_what_write_text_writes(tmp_path: Path) -> None:
+    # The same bytes (UTF-8, newlines as they are), the same mode, over a longer file too.
+    text = "products:\n  - name: Café – ü\r\n" * 50_000
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("longer than the text " * 200_000, encoding="utf-8")
+    write_file(tmp_path / "b.yaml", text)
+    write_file(tmp_path / "c.yaml", text)
+    expected = (tmp_path / "a.yaml").read_bytes()
+    assert (tmp_path / "b.yaml").read_bytes() == expected == (tmp_path / "c.yaml").read_bytes()
+    modes = {(tmp_path / name).stat().st_mode for name in ("a.yaml", "b.yaml", "c.yaml")}
+    assert len(modes) == 1
+    with pytest.raises(UnicodeEncodeError):  # (as `write_text`: an unpaired surrogate)
+        write_file(tmp_path / "d.yaml", "\ud800")

@@ -181,14 +181,18 @@ _NAME = frozenset({"name"})
 _PACKAGE_PRODUCT = Kind.PACKAGE_PRODUCT  # (an enum member looked up once, not per item)
 
 
+#: The PACKAGE_PRODUCT.Name of a key (`default_package_product_name`), in C.
+_DEFAULT_NAME = " / ".join
+
+
 def default_package_product_name(ref: Ref) -> str:
     """The PACKAGE_PRODUCT.Name given when the YAML declares none: unique per key."""
-    return " / ".join(ref.key)
+    return _DEFAULT_NAME(ref.key)
 
 
 #: What `export` leaves out of a package-product when equal (`export_defaults`).
-_PACKAGE_PRODUCT_DEFAULTS: Mapping[str, Callable[[Ref], Value]] = MappingProxyType(
-    {"name": default_package_product_name}
+_PACKAGE_PRODUCT_DEFAULTS: Mapping[str, Callable[[tuple[str, ...]], Value]] = MappingProxyType(
+    {"name": _DEFAULT_NAME}
 )
 
 
@@ -224,7 +228,7 @@ class BillingPlatformFormat(YamlCatalogFormat):
             return (package_ref(link_package),)
         return (package_ref(link_package), package_product_ref(link_package, link_product))
 
-    def export_defaults(self, kind: Kind) -> Mapping[str, Callable[[Ref], Value]]:
+    def export_defaults(self, kind: Kind) -> Mapping[str, Callable[[tuple[str, ...]], Value]]:
         """A package-product's default Name (`default_package_product_name`)."""
         return _PACKAGE_PRODUCT_DEFAULTS if kind is Kind.PACKAGE_PRODUCT else {}
 
