@@ -154,8 +154,14 @@ def _bp_read(shape: Shape, latency_s: float, rate: float) -> floor.Floor:
 
 def _bp_change_floor(shape: Shape, change: Change, latency_s: float, rate: float) -> floor.Floor:
     updates = [{f"{PRODUCT} update": change.products, f"{PP} update": change.package_products}]
+    written = {PRODUCT: change.products, PP: change.package_products}
     return floor.scenario_floor(
-        shape.live, updates, latency_s=latency_s, rate_limit=rate, verify=shape.live
+        shape.live,
+        updates,
+        latency_s=latency_s,
+        rate_limit=rate,
+        verify=shape.live,
+        written=written,
     )
 
 

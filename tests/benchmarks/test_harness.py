@@ -57,6 +57,24 @@ def test_the_floor_adds_phases_each_bound_by_chain_concurrency_or_rate() -> None
     assert floor.phase_seconds(Phase("empty", 0)) == 0.0
 
 
+def test_an_apply_s_floor_reads_back_only_the_entities_it_wrote_whole_or_by_id() -> None:
+    """DESIGN.md §8: an apply re-reads what it wrote. Per entity written, the fewer of its
+    whole read's pages and `Id IN` statements of 1,000 ids; an entity not written, nothing."""
+    after = {"PRODUCT": 50_000, "PACKAGE": 5_000, "PACKAGE_PRODUCT": 150_000}
+    waves = [{"PRODUCT update": 500, "PACKAGE_PRODUCT update": 1_500}]
+    written = {"PRODUCT": 500, "PACKAGE_PRODUCT": 1_500}
+    targeted = scenario_floor(after, waves, latency_s=0.05, verify=after, written=written)
+    assert targeted.phases[-1] == Phase("verify read", 1 + 2, 1)
+    # every record written (a cold apply): each entity's whole read is fewer requests
+    whole = scenario_floor(after, waves, latency_s=0.05, verify=after)
+    assert whole.phases[-1] == Phase("verify read", 6 + 1 + 16, 16)
+    # a small entity written whole, a large one written a little: one of each way (the
+    # whole read of PACKAGE alone fills no page, so a COUNT proves its end, after it)
+    mixed = {"PACKAGE": 5_000, "PACKAGE_PRODUCT": 10}
+    floor = scenario_floor(after, waves, latency_s=0.05, verify=after, written=mixed)
+    assert floor.phases[-1] == Phase("verify read", 1 + 1 + 1, 2)
+
+
 def test_a_tiny_run_writes_results_with_floors_and_ratios(tmp_path: Path) -> None:
     out = tmp_path / "results"
     code = main(
