@@ -200,6 +200,19 @@ def test_an_identity_read_twice_keeps_the_name_of_the_later_page() -> None:
     assert any(r.ref.key == ("P", "New") for r in built[0])
 
 
+def _unpaced(transport: httpx.AsyncBaseTransport) -> LogiSenseClient:
+    """A client of `transport` without the rate limiter, in pages of 2."""
+    return LogiSenseClient(
+        "http://tenant",
+        "u",
+        "p",
+        transport=transport,
+        allow_insecure_http=True,
+        page_size=2,
+        settings=HttpSettings(rate_limit_per_second=0),
+    )
+
+
 class _Server(httpx.AsyncBaseTransport):
     """Service pages and lookup tables answered at once, the packages' page once they are."""
 
@@ -237,15 +250,7 @@ def test_services_are_built_while_the_packages_page_is_on_the_wire(
         return real_finish(self, *args, **kwargs)
 
     monkeypatch.setattr(LiveRows, "finish", finish)
-    client = LogiSenseClient(
-        "http://tenant",
-        "u",
-        "p",
-        transport=_Server(),
-        allow_insecure_http=True,
-        page_size=2,
-        settings=HttpSettings(rate_limit_per_second=0),
-    )
+    client = _unpaced(_Server())
 
     async def read() -> LiveCatalog:
         backend = LogiSenseBackend(client)
@@ -431,15 +436,7 @@ def test_the_services_are_handed_out_while_the_packages_page_is_on_the_wire() ->
         events.append("ready")
         handed.append((kind, list(records)))
 
-    client = LogiSenseClient(
-        "http://tenant",
-        "u",
-        "p",
-        transport=server,
-        allow_insecure_http=True,
-        page_size=2,
-        settings=HttpSettings(rate_limit_per_second=0),
-    )
+    client = _unpaced(server)
 
     async def read() -> tuple[LiveCatalog, LiveCatalog]:
         backend = LogiSenseBackend(client)
@@ -463,15 +460,7 @@ def test_the_services_are_handed_out_while_the_packages_page_is_on_the_wire() ->
 def test_the_services_are_not_handed_out_once_the_packages_page_is_in() -> None:
     """Then the read is as good as over: nothing is started beside it."""
     events: list[str] = []
-    client = LogiSenseClient(
-        "http://tenant",
-        "u",
-        "p",
-        transport=_Noted(events, packages_first=True),
-        allow_insecure_http=True,
-        page_size=2,
-        settings=HttpSettings(rate_limit_per_second=0),
-    )
+    client = _unpaced(_Noted(events, packages_first=True))
 
     async def read() -> LiveCatalog:
         backend = LogiSenseBackend(client)
