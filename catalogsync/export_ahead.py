@@ -45,6 +45,7 @@ from pathlib import Path
 from catalogsync.beside import Beside, answer_within
 from catalogsync.catalog import Kind, Ref, Resource
 from catalogsync.catalog_format import CatalogFormat
+from catalogsync.catalog_writer import write_file
 from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import Chosen, Selection, SplitBy, choose_export, export_text
 from catalogsync.live import LiveCatalog, LiveResource
@@ -202,7 +203,7 @@ def _file_of(
     if relative is None or len(chosen.groups) != 1:
         return None
     lines = tuple(header(relative))
-    (folder / relative).write_text(export_text(chosen, fmt, relative, lines), encoding="utf-8")
+    write_file(folder / relative, export_text(chosen, fmt, relative, lines))  # (as `adopt`)
     check = StagedCheck.prepare(chosen, fmt, (), folder, live, options)
     keys = list(map(_KEY, chosen.groups[relative]))
     return relative, lines, keys, check.file_ok(relative)
