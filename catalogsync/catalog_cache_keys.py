@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import catalogsync
@@ -94,6 +94,15 @@ def _new_key(path: Path) -> bytes | None:
     with os.fdopen(descriptor, "wb") as out:
         out.write(key)
     return key
+
+
+def hinted_counts(state_dir: Path, environ: Mapping[str, str]) -> dict[str, int] | None:
+    """`counts_hint` of the project's entry (in `state_dir`), unless `environ` switches the
+    cache off (`ENV_SWITCH`): what the early login asks its pages by, and an export's read
+    expects."""
+    if environ.get(ENV_SWITCH, "1") == "0":
+        return None
+    return counts_hint(state_dir / CACHE_FILE)
 
 
 def counts_hint(path: Path) -> dict[str, int] | None:

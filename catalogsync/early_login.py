@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from catalogsync import __version__
-from catalogsync.catalog_cache_keys import CACHE_FILE, ENV_SWITCH, counts_hint
+from catalogsync.catalog_cache_keys import hinted_counts
 from catalogsync.http import tls
 from catalogsync.http.settings import HttpSettings
 from catalogsync.logins import EarlyLogin, EarlyRead, LoginRequest
@@ -442,10 +442,7 @@ class _ReadsOf:
         session = self.session(sent.status, sent.body)
         if session is None:
             return None
-        counts = None
-        if self.environ.get(ENV_SWITCH, "1") != "0":
-            counts = counts_hint(self.project / STATE_DIR / CACHE_FILE)
-        reads = self.reads(counts)
+        reads = self.reads(hinted_counts(self.project / STATE_DIR, self.environ))
         return EarlyReads(reads, session) if reads else None
 
 

@@ -10,16 +10,18 @@ import click
 
 from catalogsync.adopt import PreparedExport, export_header, prepare_export, write_export
 from catalogsync.aio import run_main
+from catalogsync.backend_api import Backend
 from catalogsync.catalog import Kind
-from catalogsync.catalog_cache_keys import CACHE_FILE, ENV_SWITCH, counts_hint
+from catalogsync.catalog_cache_keys import hinted_counts
 from catalogsync.cli import Context, cli
 from catalogsync.cli.options import stats_option, target_option
 from catalogsync.cli.output import print_stats, progress, ticking
 from catalogsync.cli.record import record_option
 from catalogsync.config import Project
 from catalogsync.export_ahead import ExportAhead
-from catalogsync.exporter import SplitBy
+from catalogsync.exporter import Selection, SplitBy
 from catalogsync.partial import parse_selection
+from catalogsync.planner import PlanOptions
 from catalogsync.registry import get_format
 from catalogsync.render.common import kind_words
 from catalogsync.workflow import choose_target, connected, plan_options
@@ -82,36 +84,17 @@ def export(
     selection = parse_selection(only, exclude, get_format(project.config.backend))
     destination = out if out is not None else project.root
 
-    options = plan_options(project, choice)
-    fmt = get_format(project.config.backend)
-
     async def run() -> tuple[PreparedExport, dict[str, object]]:
         async with connected(project, choice) as backend:
-            # The products' file is made beside the rest of the read once the backend knows
-            # every product (`export_ahead`); stopped and removed unless the export takes it.
-            with ExportAhead(
-                fmt,
-                options,
+            prepared = await fetched_and_prepared(
+                project,
+                backend,
+                plan_options(project, choice),
+                out=destination,
                 selection=selection,
                 split_by=SplitBy(split_by),
-                header=export_header(fmt, options.target, destination),
-            ) as ahead:
-                backend.hand_out(ahead.ready)
-                hint = _counts_hint(project)
-                backend.expect_counts(lambda: hint)
-                fetching = progress("fetching the live catalog", "kinds")
-                async with ticking(fetching):
-                    live = await backend.fetch_live(fetching)
-                prepared = prepare_export(
-                    project,
-                    live,
-                    options,
-                    out=destination,
-                    selection=selection,
-                    split_by=SplitBy(split_by),
-                    force=force,
-                    ahead=ahead,
-                )
+                force=force,
+            )
             return prepared, backend.stats()
 
     prepared, request_stats = run_main(run())
@@ -121,12 +104,50 @@ def export(
         print_stats(request_stats)
 
 
+async def fetched_and_prepared(
+    project: Project,
+    backend: Backend,
+    options: PlanOptions,
+    *,
+    out: Path,
+    selection: Selection,
+    split_by: SplitBy,
+    force: bool,
+) -> PreparedExport:
+    """The live catalog read (with progress) and the export made of it and verified
+    (`prepare_export`): what `export` and `init --from` write."""
+    fmt = get_format(project.config.backend)
+    # The products' file is made beside the rest of the read once the backend knows every
+    # product (`export_ahead`); stopped and removed unless the export takes it.
+    with ExportAhead(
+        fmt,
+        options,
+        selection=selection,
+        split_by=split_by,
+        header=export_header(fmt, options.target, out),
+    ) as ahead:
+        backend.hand_out(ahead.ready)
+        hint = _counts_hint(project)
+        backend.expect_counts(lambda: hint)
+        fetching = progress("fetching the live catalog", "kinds")
+        async with ticking(fetching):
+            live = await backend.fetch_live(fetching)
+        return prepare_export(
+            project,
+            live,
+            options,
+            out=out,
+            selection=selection,
+            split_by=split_by,
+            force=force,
+            ahead=ahead,
+        )
+
+
 def _counts_hint(project: Project) -> dict[Kind, int] | None:
     """How many objects of each kind the catalog cache's entry names (unchecked: a hint,
     the one the early login asked its pages by), unless the cache is switched off."""
-    if os.environ.get(ENV_SWITCH, "1") == "0":
-        return None
-    counts = counts_hint(project.state_dir / CACHE_FILE)
+    counts = hinted_counts(project.state_dir, os.environ)
     if counts is None:
         return None
     return {kind: counts[kind.value] for kind in Kind if kind.value in counts}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from catalogsync.adopt import prepare_export, write_export
+from catalogsync.adopt import write_export
 from catalogsync.cli import Context, cli
-from catalogsync.cli.output import progress, ticking
+from catalogsync.cli.export_cmd import fetched_and_prepared
 from catalogsync.config import CONFIG_FILE, EMULATOR_URL, load_project
 from catalogsync.errors import CatalogSyncError, UsageError
 from catalogsync.exporter import Selection, SplitBy
@@ -106,12 +106,9 @@ def _adopt(root: Path, real: RealTarget, backend: str) -> None:
 
     async def run() -> list[str]:
         async with connected(project, choice) as backend_:
-            fetching = progress("fetching the live catalog", "kinds")
-            async with ticking(fetching):
-                live = await backend_.fetch_live(fetching)
-            prepared = prepare_export(
+            prepared = await fetched_and_prepared(
                 project,
-                live,
+                backend_,
                 plan_options(project, choice),
                 out=root,
                 selection=Selection(),
