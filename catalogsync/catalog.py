@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from itertools import groupby, repeat
+from itertools import compress, groupby, repeat
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -199,6 +199,7 @@ _KIND, _REF_OF = attrgetter("kind"), attrgetter("ref")
 
 
 _KEY, _FIRST, _LAST = attrgetter("key"), itemgetter(0), itemgetter(-1)
+_PARENT = itemgetter(slice(None, -1))  # a nested item's key → its parent's
 
 
 def key_needs_met(refs: Iterable[Ref]) -> bool:
@@ -206,18 +207,26 @@ def key_needs_met(refs: Iterable[Ref]) -> bool:
     package-product's package, product and, nested, parent: `Resource.dependencies` less
     `requires`), told as sets of names in C rather than a `Ref` per need. False too for a
     key of a shape no catalog holds: the caller's own walk then decides."""
-    keys: dict[Kind, set[tuple[str, ...]]] = {kind: set() for kind in Kind}
+    keys: dict[Kind, list[tuple[str, ...]]] = {kind: [] for kind in Kind}
     for kind, same_kind in groupby(refs, _KIND):  # (in ref order: each kind's together)
-        keys[kind].update(map(_KEY, same_kind))
+        keys[kind].extend(map(_KEY, same_kind))
     items, packages, products = keys[Kind.PACKAGE_PRODUCT], keys[Kind.PACKAGE], keys[Kind.PRODUCT]
+    depths = set(map(len, items))
     # (a product's or a package's key is its one name: compared as names, not 1-tuples)
-    if () in items or not set(map(len, packages)).union(map(len, products)) <= {1}:
+    if 0 in depths or not set(map(len, packages)).union(map(len, products)) <= {1}:
         return False
-    return (
-        set(map(_FIRST, items)) <= set(map(_FIRST, packages))
-        and set(map(_LAST, items)) <= set(map(_FIRST, products))
-        and {key[:-1] for key in items if len(key) > 2} <= items
-    )
+    # Only the names are hashed (each caches its hash), not a tuple per key; the items'
+    # keys only when some item is nested (its parent among them).
+    if not (
+        set(map(_FIRST, packages)).issuperset(map(_FIRST, items))
+        and set(map(_FIRST, products)).issuperset(map(_LAST, items))
+    ):
+        return False
+    if max(depths, default=0) <= 2:
+        return True
+    nested = compress(items, map((2).__lt__, map(len, items)))
+    parents = set(map(_PARENT, nested))
+    return len(parents.intersection(items)) == len(parents)
 
 
 def count_by_kind(refs: Iterable[Ref]) -> dict[Kind, int]:
