@@ -95,9 +95,16 @@ def prepare_export(
     split_by: SplitBy,
     force: bool,
     ahead: ExportAhead | None = None,
+    needs_later: bool = True,
 ) -> PreparedExport:
     """Make and verify the export (nothing is written). `ahead`: the work started before
     the read ended (`export_ahead`), used where it is this export's own.
+
+    The choice leaves its check that nothing needed is missing (`choose_export`'s
+    `needs_later`) to this process once the child that shares the files is forked: it
+    almost always holds, and the child need not wait for it. When it does not, the
+    export is made again from the start with the dependencies looked for (`needs_later`
+    False), before anything is said or written.
 
     Raises:
         UsageError: files would be overwritten without `force`.
@@ -109,7 +116,13 @@ def prepare_export(
 
     def choose(declared: frozenset[Ref], checked: bool) -> Chosen:
         return choose_export(
-            live, fmt, selection=selection, split_by=split_by, declared=declared, checked=checked
+            live,
+            fmt,
+            selection=selection,
+            split_by=split_by,
+            declared=declared,
+            checked=checked,
+            needs_later=needs_later,
         )
 
     # Unchecked first: the load in `_verify` checks every exported object anyway.
@@ -136,12 +149,6 @@ def prepare_export(
     def stage(chosen: Chosen) -> PreparedExport:
         """Write the files to a staging folder and verify them there."""
         result = chosen.result()
-        clobbered = sorted(str(p) for p in _existing(out / rel for rel in result.files))
-        if clobbered and not force:
-            raise UsageError(
-                "export would overwrite existing files (pass --force to replace them, or "
-                "choose another --out):\n  " + "\n  ".join(clobbered)
-            )
         # The staging folder a file was started in before the read ended, if that is this
         # export's own work (`export_ahead`; the first choice only).
         staged, early = ahead.take(chosen, live, kept) if ahead is not None else (None, [])
@@ -152,9 +159,21 @@ def prepare_export(
         paths = [folder / relative for relative in result.files]
         for parent in dict.fromkeys(path.parent for path in paths):
             parent.mkdir(parents=True, exist_ok=True)
+
+        def settle() -> None:
+            """What needs this process alone, done once the child shares the files."""
+            if chosen.needs_met is not None and not chosen.needs_met():
+                raise _NeedsMore
+            clobbered = sorted(str(p) for p in _existing(out / rel for rel in result.files))
+            if clobbered and not force:
+                raise UsageError(
+                    "export would overwrite existing files (pass --force to replace them, "
+                    "or choose another --out):\n  " + "\n  ".join(clobbered)
+                )
+
         try:
             check = StagedCheck.prepare(chosen, fmt, kept, folder, live, options)
-            if not _written_and_checked(chosen, fmt, header, check, early):
+            if not _written_and_checked(chosen, fmt, header, check, early, settle):
                 # A part failed: the whole check, here, words the error (or passes).
                 _verify(result, fmt, itertools.chain(existing, paths), folder, live, options)
         except BaseException:
@@ -166,6 +185,17 @@ def prepare_export(
 
     try:
         prepared = stage(chosen)
+    except _NeedsMore:  # (rare: an object needs one not chosen, or one not exportable)
+        return prepare_export(
+            project,
+            live,
+            options,
+            out=out,
+            selection=selection,
+            split_by=split_by,
+            force=force,
+            needs_later=False,
+        )
     except CatalogSyncError:
         if chosen.checked:
             raise
@@ -174,6 +204,10 @@ def prepare_export(
         prepared = stage(choose(declared, checked=True))
     prepared.schema_text = fmt.json_schema_text()
     return prepared
+
+
+class _NeedsMore(Exception):
+    """The choice left out an object that an exported one needs (`Chosen.needs_met`)."""
 
 
 def export_header(fmt: CatalogFormat, target: str, out: Path) -> Callable[[str], list[str]]:
@@ -204,6 +238,7 @@ def _written_and_checked(
     header: Callable[[str], Sequence[str]],
     check: StagedCheck,
     early: Sequence[EarlyFile] = (),
+    settle: Callable[[], None] = lambda: None,
 ) -> bool:
     """Write each staged file and check it (`StagedCheck`), the files shared out between a
     forked child and this process (`Beside.share`); whether every part passed. The `early`
@@ -212,6 +247,8 @@ def _written_and_checked(
     this export needs, `EarlyFile.passed`).
 
     Once a part fails the rest are only written: the caller then checks them all at once.
+    `settle` runs in this process first, once the child is forked: what must hold before
+    any file is used but only this process needs (it raises to stop the export).
 
     The files are handed out largest first. Each file is one item, and the order of the
     groups puts `products.yaml` (a quarter of the objects, in one file) last: whichever
@@ -248,6 +285,7 @@ def _written_and_checked(
     child, mine = Beside.share(len(files), done)
     taken: list[int] = []
     try:
+        settle()
         passed = check.references_ok()
         passed = done(_noted(mine, taken)) and passed
         if child is not None:

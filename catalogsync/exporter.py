@@ -86,6 +86,9 @@ class Chosen:
     #: of its record; absent: it links nothing), worked out once for the choice and
     #: handed on to the proof (`export_check`), which needs the same of the same records.
     links: Mapping[Ref, tuple[Ref, ...]] = field(default_factory=dict, repr=False)
+    #: Whether everything the exported objects need is exported too, when the choice left
+    #: that question to its caller (`choose_export(needs_later=True)`); None: it is settled.
+    needs_met: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
 
     @property
     def refs(self) -> tuple[Ref, ...]:
@@ -103,6 +106,7 @@ def choose_export(
     split_by: SplitBy = SplitBy.PACKAGE,
     declared: Iterable[Ref] = (),
     checked: bool = True,
+    needs_later: bool = False,
 ) -> Chosen:
     """The selected live objects, grouped by the file they go to.
 
@@ -116,12 +120,21 @@ def choose_export(
     and leaves out the objects the format refuses. The objects that are not exported are
     still checked (their refusal is reported as a warning either way); if any is refused,
     the result is the checked one.
+
+    `needs_later=True` (with `checked=False`) leaves out the check that everything the
+    chosen objects need is chosen or declared, which almost always holds (at L a fifth of
+    the choice's CPU): `Chosen.needs_met` answers it, and a caller that gets False must
+    choose again without `needs_later` (objects are then added or left out). `adopt`
+    asks it beside the forked child that writes and checks half the files.
     """
     known = frozenset(declared)
+    later: list[Callable[[], bool]] = []
     if checked:
         by_ref, chosen, added, skipped, links = _choose(live, fmt, selection, known, links=fmt)
     else:
-        by_ref, chosen, added, skipped, links = _choose(live, None, selection, known, links=fmt)
+        by_ref, chosen, added, skipped, links = _choose(
+            live, None, selection, known, links=fmt, needs_later=later if needs_later else None
+        )
         if len(chosen) == len(by_ref):  # everything is exported (`chosen` is within `by_ref`)
             rest = []
         else:
@@ -133,7 +146,8 @@ def choose_export(
             )
     # (everything exported, the usual case: the records in order, none looked up by key)
     records = list(by_ref.values()) if len(chosen) == len(by_ref) else [by_ref[r] for r in chosen]
-    return Chosen(*_group(chosen, records, split_by), added, skipped, checked, links)
+    needs_met = later[0] if later else None
+    return Chosen(*_group(chosen, records, split_by), added, skipped, checked, links, needs_met)
 
 
 def export_texts(
@@ -169,6 +183,7 @@ def _choose(
     already: frozenset[Ref],
     *,
     links: CatalogFormat,
+    needs_later: list[Callable[[], bool]] | None = None,
 ) -> tuple[
     dict[Ref, LiveResource],
     list[Ref],
@@ -181,6 +196,8 @@ def _choose(
 
     `fmt` refuses what a catalog file cannot declare (None: nothing is refused); `links`
     says what each object links to (its dependencies beyond those its key implies).
+    `needs_later`: the dependencies are not looked for; the check that none is missing
+    (`_needs_chosen`) is appended to it instead, for the caller to run.
     """
     by_ref, skipped = _exportable(live, fmt)
     if selection.only or selection.exclude:
@@ -188,7 +205,11 @@ def _choose(
     else:  # everything (the usual export): no selector to ask 40,000 times
         chosen = set(by_ref).difference(already)
     linked = _linked(by_ref, links)
-    added = _dependencies(chosen, by_ref, already, skipped, links, linked)
+    if needs_later is None:
+        added = _dependencies(chosen, by_ref, already, skipped, links, linked)
+    else:  # (`chosen` is not changed after this: the check sees what is exported)
+        needs_later.append(lambda: _needs_chosen(chosen, by_ref, linked))
+        added = []
     # `by_ref` is in order, and holds every chosen object (added ones too)
     ordered = list(by_ref) if len(chosen) == len(by_ref) else [r for r in by_ref if r in chosen]
     return by_ref, ordered, sorted(added, key=ref_order), skipped, linked
