@@ -95,7 +95,6 @@ def prepare_export(
     split_by: SplitBy,
     force: bool,
     ahead: ExportAhead | None = None,
-    needs_later: bool = True,
 ) -> PreparedExport:
     """Make and verify the export (nothing is written). `ahead`: the work started before
     the read ended (`export_ahead`), used where it is this export's own.
@@ -103,13 +102,33 @@ def prepare_export(
     The choice leaves its check that nothing needed is missing (`choose_export`'s
     `needs_later`) to this process once the child that shares the files is forked: it
     almost always holds, and the child need not wait for it. When it does not, the
-    export is made again from the start with the dependencies looked for (`needs_later`
-    False), before anything is said or written.
+    export is made again from the start with the dependencies looked for, before
+    anything is said or written.
 
     Raises:
         UsageError: files would be overwritten without `force`.
         CatalogSyncError: the export does not load back, or not unchanged (nothing written).
     """
+    made = functools.partial(_prepared, project, live, options, out, selection, split_by, force)
+    try:
+        return made(ahead, needs_later=True)
+    except _NeedsMore:  # (rare: an object needs one not chosen, or one not exportable)
+        return made(None, needs_later=False)
+
+
+def _prepared(
+    project: Project,
+    live: LiveCatalog,
+    options: PlanOptions,
+    out: Path,
+    selection: Selection,
+    split_by: SplitBy,
+    force: bool,
+    ahead: ExportAhead | None,
+    *,
+    needs_later: bool,
+) -> PreparedExport:
+    """`prepare_export`, the choice's check of what is needed left for later or not."""
     fmt = get_format(project.config.backend)
     schema_path = out / SCHEMA_FOLDER / f"{fmt.backend}.catalog.schema.json"
     notes: list[str] = []
@@ -185,17 +204,6 @@ def prepare_export(
 
     try:
         prepared = stage(chosen)
-    except _NeedsMore:  # (rare: an object needs one not chosen, or one not exportable)
-        return prepare_export(
-            project,
-            live,
-            options,
-            out=out,
-            selection=selection,
-            split_by=split_by,
-            force=force,
-            needs_later=False,
-        )
     except CatalogSyncError:
         if chosen.checked:
             raise

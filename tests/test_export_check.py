@@ -308,30 +308,36 @@ def test_a_file_passes_its_part_only_as_written(
     assert check.file_ok(gold) is passes
 
 
-def test_a_choice_missing_what_an_object_needs_is_made_again_as_before(
-    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The choice leaves its check that nothing needed is missing to after the fork
-    (`choose_export(needs_later=True)`); when it fails, the export is made again with the
-    dependencies looked for: the same result as choosing them first, nothing left over."""
-    # Bronze / Ghost needs the product Ghost, which is not live: it is left out, with why.
-    dangling = LiveResource(package_product_ref("Bronze", "Ghost"), "8", {"min_qty": 2})
-    live = LiveCatalog((*LIVE.resources, LiveResource(package_ref("Bronze"), "7", {}), dangling))
+@pytest.fixture
+def chosen_with(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The `needs_later` of each choice `prepare_export` makes, in order."""
     asked: list[bool] = []
-    choose = choose_export
 
     def noted(*args: Any, **kwargs: Any) -> Any:
         asked.append(kwargs["needs_later"])
-        return choose(*args, **kwargs)
+        return choose_export(*args, **kwargs)
 
     monkeypatch.setattr(adopt, "choose_export", noted)
+    return asked
+
+
+def test_a_choice_missing_what_an_object_needs_is_made_again_as_before(
+    where: str, tmp_path: Path, chosen_with: list[bool]
+) -> None:
+    """The choice leaves its check that nothing needed is missing to after the fork
+    (`choose_export(needs_later=True)`); when it fails, the export is made again with the
+    dependencies looked for: the same result as choosing them first."""
+    # Bronze / Ghost needs the product Ghost, which is not live: it is left out, with why.
+    dangling = LiveResource(package_product_ref("Bronze", "Ghost"), "8", {"min_qty": 2})
+    live = LiveCatalog((*LIVE.resources, LiveResource(package_ref("Bronze"), "7", {}), dangling))
     with _export(tmp_path, live) as prepared:
         # deferred, failed, then chosen again from the start with the walk
+        asked = chosen_with
         assert asked == sorted(asked, reverse=True) and asked[0] and not asked[-1]
         assert prepared.result.skipped == [
             (dangling.ref, f"it needs {product_ref('Ghost')}, which cannot be exported")
         ]
-        expected = choose(live, get_format("billingplatform"), checked=False).result()
+        expected = choose_export(live, get_format("billingplatform"), checked=False).result()
         assert prepared.result == expected
         assert prepared.staged is not None
         staged = Path(prepared.staged.name)
@@ -344,16 +350,8 @@ def test_a_choice_missing_what_an_object_needs_is_made_again_as_before(
 
 
 def test_a_choice_with_nothing_missing_is_not_walked_again(
-    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    where: str, tmp_path: Path, chosen_with: list[bool]
 ) -> None:
-    asked: list[bool] = []
-    choose = choose_export
-
-    def noted(*args: Any, **kwargs: Any) -> Any:
-        asked.append(kwargs["needs_later"])
-        return choose(*args, **kwargs)
-
-    monkeypatch.setattr(adopt, "choose_export", noted)
     with _export(tmp_path) as prepared:
-        assert all(asked)
-        assert prepared.result == choose(LIVE, get_format("billingplatform")).result()
+        assert chosen_with and all(chosen_with)
+        assert prepared.result == choose_export(LIVE, get_format("billingplatform")).result()
