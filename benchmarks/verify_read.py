@@ -52,10 +52,11 @@ async def _replay(folder: Path, runs: int) -> None:
         ids = index_live(live, renames_in(plan)).ids()
         counts = dict(live.count())
         report = await apply_plan(plan, backend, live, options=ApplyOptions(verify=False))
-        del live
         results = {r.ref: r for r in report.results}
         ids |= {r.ref: r.remote_id for r in report.results if r.remote_id}
-        written = InEffect(plan.changes, results).written(ids)
+        # with the products' names the read before the writes saw, as `apply` hands them
+        written = InEffect(plan.changes, results).written(ids, live)
+        del live
         for run in range(runs):
             for way in ("whole", "targeted"):
                 line = await _read(backend, plan, results, written, counts, way)

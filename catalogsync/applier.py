@@ -17,6 +17,9 @@ Trust, not hope (DESIGN.md §8):
   written keys, the deleted ids: `Backend.fetch_written_into`, at most the whole catalog's
   read) and every succeeded change is checked to be in effect with the planned values
   (`verify`). A re-check read of every kind before a wave verifies the waves before it.
+  When the catalog the plan was checked against was read just before the writes, the
+  products the apply did not write may be named as that read saw them (`verify.Written`:
+  another writer's rename of one since goes unseen by this check; the next plan sees it).
 
 On SIGINT/SIGTERM (`catalogsync.interrupt`) it starts no further wave and verifies nothing
 (no request may start): the wave in flight settles (its requests not yet sent are refused,
@@ -140,10 +143,14 @@ async def apply_plan(
     # that hands `live` over and drops its own reference frees it here).
     succeeded = any(r.outcome is Outcome.SUCCEEDED for r in results.values())
     # What the check looks at, and the ids the apply knows of it (where a backend's read
-    # of only those records may start), taken before the ids go.
+    # of only those records may start), taken before the ids go; with the names of the
+    # products the apply did not write as `live` shows them, when it was read just before
+    # the writes (no prompt waited in between): a backend may name the products its
+    # records hold from them rather than read them again (`verify.Written`).
     check = InEffect(plan.changes, results) if options.verify and succeeded else None
-    looked_at = check.written(ids) if check is not None and fresh is None else None
-    del live, ids, created, all_renames
+    seen = live if options.live_is_fresh else None
+    looked_at = check.written(ids, seen) if check is not None and fresh is None else None
+    del live, seen, ids, created, all_renames
     backend.writes_done()  # and what the backend kept for the writes
     verified = False
     if check is not None and stopping() is None:

@@ -91,8 +91,9 @@ class Backend(ABC):
         looks at (every record under one of its keys, every record of its deleted ids),
         each handed to `see` once, in any order, and how many. A backend may read only
         those where that costs fewer requests than the whole read; each record it hands
-        over must be the record the whole read would give. By default the whole read
-        (`fetch_live_into`)."""
+        over must be the record the whole read would give, but that it may name the
+        products a record holds by `written.product_names` (see `Written`: what that
+        trusts). By default the whole read (`fetch_live_into`)."""
         del written
         return await self.fetch_live_into(see)
 

@@ -7,7 +7,7 @@ them, so they live here rather than in any backend package.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice, repeat
@@ -143,6 +143,12 @@ class LiveCatalog:
         entries than records), built once, in C, for the duplicate-key check, the planner
         and drift alike: each is a pass over every record's key (~0.1 s at L)."""
         return dict(zip(map(ref_of, self.resources), self.resources, strict=True))
+
+    def of_kind(self, kind: Kind) -> Sequence[LiveResource]:
+        """The records of `kind` (neighbours in the catalog's order: two bisections)."""
+        resources = self.resources
+        start = bisect_left(resources, kind, key=_KIND_OF)
+        return resources[start : bisect_right(resources, kind, lo=start, key=_KIND_OF)]
 
     def count(self) -> dict[Kind, int]:
         """How many records of each kind (`count_by_kind`'s answer). In the catalog's order

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from catalogsync.catalog import Kind, Ref, Value, package_ref
 from catalogsync.diffing import field_changes
@@ -51,13 +51,22 @@ class Written:
     the succeeded deletes removed, by kind; `packages`: the names of the packages the keys
     are or sit in; `ids`: the ids the apply knows of those packages (where a targeted read
     may start: hints, not proof; another writer may have created or renamed a package
-    since)."""
+    since); `product_names`: by id, the names of the products no change of the apply
+    writes, as the apply's own read before its writes saw them (empty when it gave none).
+
+    A read that names the products its records hold from `product_names` instead of
+    reading them trusts that none of those products was renamed or deleted since that
+    read: under another writer's rename of one, a written package-product's key is
+    worked out with the product's old name (found in effect where the whole read finds
+    it under the new name, "not found on re-read"). A product not among them (one the
+    apply wrote, one made since) is read."""
 
     keys: AbstractSet[Ref]
     kinds: frozenset[Kind]
     deleted: Mapping[Kind, frozenset[str]]
     packages: frozenset[str]
     ids: Mapping[Ref, str]
+    product_names: Mapping[str, str] = field(default_factory=dict)
 
 
 class InEffect:
@@ -92,8 +101,10 @@ class InEffect:
         self._problems: dict[int, str] = {}  # by id(change): what the first record shows
         self._still_there: set[tuple[Kind, str]] = set()  # deleted ids read again
 
-    def written(self, ids: Mapping[Ref, str]) -> Written:
-        """What this check looks at (`Written`), `ids` the remote ids the apply knows.
+    def written(self, ids: Mapping[Ref, str], seen: LiveCatalog | None = None) -> Written:
+        """What this check looks at (`Written`), `ids` the remote ids the apply knows,
+        `seen` the live catalog the apply read just before its writes (None: not read just
+        before, e.g. a confirmation waited in between), whose products' names it hands on.
         One pass over the keys, tuples unpacked in C (a cold apply's are all of them)."""
         product, package = Kind.PRODUCT, Kind.PACKAGE
         inner = [(kind, key) for kind, key in self._wanted if kind is not product]
@@ -109,7 +120,22 @@ class InEffect:
             {kind: frozenset(gone) for kind, gone in self._gone.items()},
             packages,
             {ref: ids[ref] for ref in map(package_ref, packages) if ref in ids},
+            self._not_written(seen.of_kind(Kind.PRODUCT)) if seen is not None else {},
         )
+
+    def _not_written(self, products: Iterable[LiveResource]) -> dict[str, str]:
+        """By id, the names of `products` no change of the plan writes: not one that
+        succeeded, failed or was skipped (it may have been written in part), by its key or
+        by its id (a rename's key is its new name)."""
+        written = [change for change in self._changes if change.ref.kind is Kind.PRODUCT]
+        refs = {change.ref for change in written}
+        ids = {change.remote_id for change in written}
+        ids |= {result.remote_id for result in map(self._results.get, refs) if result is not None}
+        return {
+            product.remote_id: product.ref.key[0]
+            for product in products
+            if product.ref not in refs and product.remote_id not in ids
+        }
 
     def see(self, resource: LiveResource) -> None:
         """One live record of the read (of any kind, in any order; each once)."""

@@ -5,16 +5,18 @@ from __future__ import annotations
 import dataclasses
 import gc
 import weakref
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import anyio
 
-from catalogsync.applier import apply_plan
+from catalogsync.applier import ApplyOptions, apply_plan
 from catalogsync.catalog import package_product_ref, package_ref, product_ref
-from catalogsync.live import LiveCatalog
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.planner import PlanOptions, build_plan
 from catalogsync.report import Outcome
+from catalogsync.verify import Written
 from tests.fakes import InMemoryBackend, catalog, res
 
 OPTS = PlanOptions(backend="memory")
@@ -93,6 +95,37 @@ def test_the_catalog_read_before_the_writes_is_let_go_before_the_verification_re
 
     anyio.run(go)
     assert read_before_writes_alive[-1:] == [False]  # the verification read, the last one
+
+
+def test_the_verification_read_is_told_the_names_of_the_products_not_written() -> None:
+    """With the catalog read just before the writes (no prompt between), the verification
+    read is handed, by id, the names of the products no change writes, as that read saw
+    them (`verify.Written.product_names`): SMS and Fax, not Voice, whose rate the apply
+    writes. After a prompt (not fresh), none; before the first apply, none was read."""
+    backend = InMemoryBackend()
+    told: list[dict[str, str]] = []
+    fax = res(product_ref("Fax"))
+
+    real = backend.fetch_written_into
+
+    async def fetch_written_into(written: Written, see: Callable[[LiveResource], None]) -> int:
+        told.append(dict(written.product_names))
+        return await real(written, see)
+
+    backend.fetch_written_into = fetch_written_into  # type: ignore[method-assign]
+
+    async def go(fresh: bool, voice_rate: int) -> None:
+        live = await backend.fetch_live()
+        desired = catalog(*(r for r in DESIRED if r.ref != VOICE), res(VOICE, rate=voice_rate), fax)
+        plan = build_plan(desired, live, OPTS)
+        report = await apply_plan(plan, backend, live, options=ApplyOptions(live_is_fresh=fresh))
+        assert report.exit_code == 0 and report.verified
+
+    anyio.run(go, True, 1)
+    anyio.run(go, True, 2)
+    anyio.run(go, False, 3)
+    ids = {r.ref: r.remote_id for r in backend.records.values()}
+    assert told == [{}, {ids[SMS]: "SMS", ids[fax.ref]: "Fax"}, {}]
 
 
 def test_a_dependency_written_without_its_id_skips_its_dependents() -> None:

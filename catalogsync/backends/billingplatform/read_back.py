@@ -15,8 +15,12 @@ Each record is built as the whole read builds it (`LiveRows`), from the records 
 the product, package and parent of each package-product read, and what its links name,
 are read by `Id IN (…)` until none is missing (a record absent from such an answer is not
 live, as it is absent from the whole read), the rating methods as the whole read reads
-them. Every statement goes through `client.in_conditions` (at most 4,000 characters) and
-is paged and proven whole as any read (`client.query_rest`).
+them. A product the apply did not write and its read before the writes saw
+(`Written.product_names`) is named as that read saw it instead, not read again: the
+check then trusts that no other writer renamed or deleted it since (see `Written`); a
+product it wrote, or one made since, is read by `Id IN` as before. Every statement goes
+through `client.in_conditions` (at most 4,000 characters) and is paged and proven whole
+as any read (`client.query_rest`).
 
 A kind is read whole instead when its targeted statements and pages would be as many as
 the whole read's pages (`targeted_kinds`): a cold apply writes everything, and reads as
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, filterfalse
 from typing import TYPE_CHECKING
 
 from catalogsync.aio import gather_or_cancel
@@ -75,7 +79,7 @@ def kinds_to_read(written: Written, counts: Mapping[Kind, int] | None) -> Kinds 
     if _PP in needed:
         needed |= {Kind.PRODUCT, Kind.PACKAGE}  # what package-products name
     targeted: set[Kind] = set()
-    pp_rows = 0
+    pp_rows = 0  # the package-products read by package, about
     if _PP in needed:
         packages = len(written.ids)  # the ids known of the packages written into
         pp_rows = counts.get(_PP, 0) * packages // max(1, counts.get(Kind.PACKAGE, 0))
@@ -84,10 +88,13 @@ def kinds_to_read(written: Written, counts: Mapping[Kind, int] | None) -> Kinds 
         if at_least >= whole or _pp_cost(written, counts) >= whole:
             return None  # every package-product names every product and package
         targeted.add(_PP)
+    # The products those package-products hold, named by `Id IN`: about one each, none
+    # when their names are known from the apply's read (only one made since is read).
+    unnamed = 0 if written.product_names else pp_rows
     for kind in (Kind.PRODUCT, Kind.PACKAGE):
         whole = _whole_cost(counts, kind)
-        at_least = _ids_statements(pp_rows) if kind is Kind.PRODUCT else 0
-        if kind in needed and at_least < whole and _cost(written, kind, pp_rows) < whole:
+        at_least = _ids_statements(unnamed) if kind is Kind.PRODUCT else 0
+        if kind in needed and at_least < whole and _cost(written, kind, unnamed) < whole:
             targeted.add(kind)
     if not targeted and len(needed) == len(Kind):
         return None
@@ -119,15 +126,15 @@ def _ids_statements(ids: int) -> int:
     return -(-ids // per_statement)
 
 
-def _cost(written: Written, kind: Kind, pp_rows: int) -> int:
+def _cost(written: Written, kind: Kind, unnamed: int) -> int:
     """Requests of reading `kind`'s records by name and id: the written names, the deleted
-    ids and, beside package-products read by package, what they name (about one product
-    each; their packages are the ones read by name)."""
+    ids and, beside package-products read by package, what they name (`unnamed` products
+    by `Id IN`; their packages are the ones read by name)."""
     names = written.packages if kind is Kind.PACKAGE else _product_names(written)
     deleted = written.deleted.get(kind, frozenset())
     cost = _statements(kind, "Name", names) + _statements(kind, "Id", deleted)
     if kind is Kind.PRODUCT:
-        return cost + _ids_statements(pp_rows)
+        return cost + _ids_statements(unnamed)
     return cost + (1 if written.deleted.get(_PP) else 0)  # the deleted ones' packages
 
 
@@ -193,7 +200,10 @@ async def read_written(
     whole PRODUCT read is 50,000 rows, of which a 1% change writes 500)."""
     needed = kinds.needed
     read = _Read(backend, written, kinds.targeted, counts)
-    await gather_or_cancel(*(read.first(kind) for kind in Kind if kind in needed))
+    # Package-products first: the longest answer (at M 9,000 rows), and what the reads
+    # that follow are worked out from; the others queue behind it for the rate limit.
+    first = sorted(needed, key=lambda kind: kind is not _PP)
+    await gather_or_cancel(*map(read.first, first))
     while asks := read.missing():
         await gather_or_cancel(*asks)
     rows = {kind: read.rows[kind].whole(kind) for kind in needed}
@@ -208,8 +218,9 @@ async def read_written(
     found: list[LiveResource] = []
     if _PP in rows:
         live = LiveRows({_PP})
-        for kind in (Kind.PRODUCT, Kind.PACKAGE):
-            live.end(kind, rows[kind])  # what names each package-product's key and links
+        # what names each package-product's key and links
+        live.end(Kind.PRODUCT, _naming(rows[Kind.PRODUCT], rows[_PP], written.product_names))
+        live.end(Kind.PACKAGE, rows[Kind.PACKAGE])
         live.add(_PP, rows[_PP])
         live.end(_PP, rows[_PP])
         found += live.finish(methods)
@@ -223,6 +234,20 @@ async def read_written(
     for resource in found:
         see(resource)
     return len(found)
+
+
+def _naming(products: Columns, pps: Columns, known: Mapping[str, str]) -> Columns:
+    """The ids and names of the products `pps` hold: the `products` read, and the names
+    `known` of the others (`Written.product_names`; none read is known there but by a
+    rename since, and then the read's name is the one kept)."""
+    if not known:
+        return products
+    read = set(products.column("Id"))
+    ids = [i for i in dict.fromkeys(pps.column("ProductId")) if i not in read and i in known]
+    named = Columns(["Id", "Name"])
+    named.extend({"Id": ids, "Name": list(map(known.__getitem__, ids))})
+    named.extend(products)
+    return named
 
 
 def _looked_at(kind: Kind, rows: Columns, written: Written) -> Columns:
@@ -269,15 +294,19 @@ class _Read:
         if kind not in self._targeted:
             self.rows[kind].add(await self._backend.whole_rows(kind, self._counts.get(kind)))
             return
-        asks = [self._by(kind, "Id", self._written.deleted.get(kind, ()))]
+        deleted = self._written.deleted.get(kind, frozenset())
         if kind is _PP:
-            package_ids = _known_package_ids(self._written)
-            self._pp_packages.update(package_ids)
-            asks.append(self._by(kind, "PackageId", package_ids, self._most))
+            values = _known_package_ids(self._written)
+            self._pp_packages.update(values)
+            field, most = "PackageId", self._most
         else:
             names = self._package_names if kind is Kind.PACKAGE else _product_names(self._written)
-            asks.append(self._by(kind, "Name", sorted(names)))
-        await gather_or_cancel(*asks)
+            values, field, most = sorted(names), "Name", MAX_IN_ITEMS
+        asked = self._by(kind, field, values, most)
+        if deleted:
+            await gather_or_cancel(asked, self._by(kind, "Id", deleted))
+        else:  # asked at once, no task between (the order the reads start in)
+            await asked
 
     def missing(self) -> list[Awaitable[None]]:
         """The reads of what the rows read so far name and no read has asked yet."""
@@ -298,7 +327,9 @@ class _Read:
         above = set(pps.column("ParentPackageProductId")) | set(pps.column("LinkPackageProductId"))
         asks.append(self._ids(_PP, above))
         if Kind.PRODUCT in self._targeted:
-            asks.append(self._ids(Kind.PRODUCT, set(pps.column("ProductId"))))
+            known = self._written.product_names  # named as the apply's read saw them
+            held = set(filterfalse(known.__contains__, pps.column("ProductId")))
+            asks.append(self._ids(Kind.PRODUCT, held))
         if Kind.PACKAGE in self._targeted:
             named = set(pps.column("PackageId")) | set(pps.column("LinkPackageId"))
             asks.append(self._ids(Kind.PACKAGE, named))
