@@ -17,18 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalogsync import adopt, beside
 from catalogsync.adopt import prepare_export
-from catalogsync.catalog import package_product_ref, package_ref, product_ref
+from catalogsync.catalog import Ref, Resource, package_product_ref, package_ref, product_ref
 from catalogsync.catalog_writer import CatalogWriter
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogSyncError
-from catalogsync.export_check import StagedCheck
+from catalogsync.export_check import StagedCheck, _stand_ins
 from catalogsync.exporter import Selection, SplitBy, choose_export, export_text
 from catalogsync.live import LiveCatalog, LiveResource
+from catalogsync.loader import check_references
 from catalogsync.planner import PlanOptions
 from catalogsync.registry import get_format
+from tests.conftest import examples
 
 LIVE = LiveCatalog(
     (
@@ -355,3 +359,80 @@ def test_a_choice_with_nothing_missing_is_not_walked_again(
     with _export(tmp_path) as prepared:
         assert chosen_with and all(chosen_with)
         assert prepared.result == choose_export(LIVE, get_format("billingplatform")).result()
+
+
+_product_names = st.sampled_from(["Voice", "Data", "Fax"])
+_package_names = st.sampled_from(["Gold", "Silver"])
+_keys = st.one_of(
+    st.builds(product_ref, _product_names),
+    st.builds(package_ref, _package_names),
+    st.builds(package_product_ref, _package_names, _product_names),
+    st.builds(package_product_ref, _package_names, _product_names, _product_names),
+)
+
+
+@st.composite
+def _across(draw: st.DrawFn) -> StagedCheck:
+    """A check's groups, kept resources and links, as the checks across files see them:
+    keys twice or missing their package, product or parent, kept renames and links."""
+    refs = draw(st.lists(_keys, max_size=8))
+    if draw(st.booleans()):  # mostly with what their keys need, each once or more
+        needed = [need for ref in refs for need in Resource(ref).dependencies()]
+        refs = draw(st.permutations(list(dict.fromkeys(refs + needed))))
+        refs += draw(st.lists(st.sampled_from(refs), max_size=1)) if refs else []
+    cut = sorted(draw(st.lists(st.integers(0, len(refs)), max_size=3)))
+    groups = {
+        f"f{n}.yaml": refs[start:end]
+        for n, (start, end) in enumerate(zip([0, *cut], [*cut, len(refs)], strict=True))
+    }
+    # (without links and renames, the keys alone decide: each drawn or not, as a whole)
+    linked = st.lists(_keys, min_size=1, max_size=1) if draw(st.booleans()) else st.just([])
+    renames = st.lists(_product_names, max_size=1) if draw(st.booleans()) else st.just([])
+    kept = [
+        Resource(ref, requires=tuple(draw(linked)), renamed_from=tuple(draw(renames)))
+        for ref in draw(st.lists(_keys, max_size=3))
+    ]
+    linking = draw(st.lists(st.sampled_from(refs), max_size=2)) if refs else []
+    links = {ref: tuple(draw(linked)) for ref in linking}
+    fmt = get_format("billingplatform")
+    return StagedCheck(fmt, Path("."), groups, kept, links, lambda resources: [])
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(_across())
+def test_the_checks_across_files_answer_what_check_references_answers(check: StagedCheck) -> None:
+    """`references_ok` passes exactly when `check_references` finds nothing on the kept
+    resources and a stand-in (key and links) for each exported object."""
+    expected = not check_references([*check.kept, *_stand_ins(check.groups, check.links)])
+    assert check.references_ok() is expected
+
+
+_GOLD_VOICE = package_product_ref("Gold", "Voice")
+_EXPORTED = {
+    "products.yaml": [product_ref("Voice"), product_ref("Data")],
+    "gold.yaml": [package_ref("Gold"), _GOLD_VOICE],
+}
+
+
+@pytest.mark.parametrize(
+    ("groups", "kept", "links"),
+    [
+        (_EXPORTED, [], {}),  # nothing to say
+        (_EXPORTED, [Resource(product_ref("Talk"), renamed_from=("Voice",))], {}),
+        (_EXPORTED, [Resource(product_ref("Talk"), requires=(package_ref("Au"),))], {}),
+        (_EXPORTED, [], {_GOLD_VOICE: (package_product_ref("Au", "Data"),)}),
+        (_EXPORTED, [], {_GOLD_VOICE: (_GOLD_VOICE,)}),  # a cycle
+        ({**_EXPORTED, "more.yaml": [product_ref("Data")]}, [], {}),  # a key twice
+        (_EXPORTED, [Resource(product_ref("Voice"))], {}),  # kept and exported
+        ({**_EXPORTED, "gold.yaml": [_GOLD_VOICE]}, [], {}),  # without its package
+        (_EXPORTED, [Resource(package_product_ref("Gold", "Voice", "Fax"))], {}),
+    ],
+)
+def test_each_problem_across_files_fails_the_checks_across_files(
+    groups: dict[str, list[Ref]], kept: list[Resource], links: dict[Ref, tuple[Ref, ...]]
+) -> None:
+    fmt = get_format("billingplatform")
+    check = StagedCheck(fmt, Path("."), groups, kept, links, lambda resources: [])
+    found = check_references([*kept, *_stand_ins(groups, links)])
+    assert check.references_ok() is (not found)
+    assert bool(found) is ((groups, kept, links) != (_EXPORTED, [], {}))
