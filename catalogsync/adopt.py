@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalogsync import collector
 from catalogsync.beside import Beside, Lost
 from catalogsync.beside import answer_within as _answer_within  # (tests set it)
 from catalogsync.catalog import Ref, Resource
@@ -192,6 +193,9 @@ def _prepared(
 
         try:
             check = StagedCheck.prepare(chosen, fmt, kept, folder, live, options)
+            # (kept by a command to its exit, as the live catalog: the choice's records
+            # and links and the check's index are freed at once then, not as this returns)
+            collector.outlive(chosen, check)
             if not _written_and_checked(chosen, fmt, header, check, early, settle):
                 # A part failed: the whole check, here, words the error (or passes).
                 _verify(result, fmt, itertools.chain(existing, paths), folder, live, options)

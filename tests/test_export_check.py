@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalogsync import adopt, beside
+from catalogsync import adopt, beside, collector
 from catalogsync.adopt import prepare_export
 from catalogsync.catalog import Ref, Resource, package_product_ref, package_ref, product_ref
 from catalogsync.catalog_writer import CatalogWriter
@@ -436,3 +436,20 @@ def test_each_problem_across_files_fails_the_checks_across_files(
     found = check_references([*kept, *_stand_ins(groups, links)])
     assert check.references_ok() is (not found)
     assert bool(found) is ((groups, kept, links) != (_EXPORTED, [], {}))
+
+
+def test_a_command_keeps_the_choice_and_the_check_s_index_until_it_exits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a command (`collector.outlive`), what the export chose and the proof's index are
+    left to the process's exit, not freed an object at a time as `prepare_export` returns;
+    elsewhere (a test, a server) nothing is kept."""
+    kept: list[object] = []
+    monkeypatch.setattr(collector, "_OUTLIVING", kept)
+    with _export(tmp_path):
+        pass
+    assert kept == []
+    monkeypatch.setattr(collector, "_a_command", True)
+    with _export(tmp_path):
+        pass
+    assert sorted(type(value).__name__ for value in kept) == ["Chosen", "StagedCheck"]

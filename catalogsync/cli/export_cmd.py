@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from catalogsync import collector
 from catalogsync.adopt import PreparedExport, export_header, prepare_export, write_export
 from catalogsync.aio import run_main
 from catalogsync.backend_api import Backend
@@ -132,6 +133,7 @@ async def fetched_and_prepared(
         fetching = progress("fetching the live catalog", "kinds")
         async with ticking(fetching):
             live = await backend.fetch_live(fetching)
+        collector.outlive(live)  # not freed an object at a time once the export is made
         return prepare_export(
             project,
             live,

@@ -90,6 +90,17 @@ def test_a_plan_and_a_drift_keep_their_catalogs_until_the_process_exits(tmp_path
         assert done.found == {"exit": code, "kept": ["Catalog", "LiveCatalog"]}, done.stderr
 
 
+@pytest.mark.long  # (in process: test_export_check's test_a_command_keeps_the_choice_...)
+def test_an_export_keeps_its_live_catalog_and_choice_until_the_process_exits(
+    tmp_path: Path,
+) -> None:
+    """The export's live catalog, its choice (records, links) and the proof's index are
+    kept to the end too, not freed as `prepare_export` and the read return."""
+    project = copy_example(tmp_path / "project")
+    done = run_main(_KEPT, "-C", str(project), "export", "--out", str(tmp_path / "out"))
+    assert done.found == {"exit": 0, "kept": ["Chosen", "LiveCatalog", "StagedCheck"]}, done.stderr
+
+
 _OUTLIVED = """
 import os, sys
 from catalogsync import collector
