@@ -332,9 +332,11 @@ def write_export(prepared: PreparedExport, project: Project) -> list[str]:
     assert prepared.staged is not None or not prepared.result.files
     for folder in dict.fromkeys(path.parent for path in prepared.targets()):
         folder.mkdir(parents=True, exist_ok=True)
-    for relative in prepared.result.files:
-        assert prepared.staged is not None
-        _move_atomically(Path(prepared.staged.name) / relative, prepared.out / relative)
+    if prepared.staged is not None:
+        # (each staged path joined as text: 5,001 `Path` joins were ~0.05 s of CPU at L)
+        staged = prepared.staged.name
+        for relative, target in zip(prepared.result.files, prepared.targets(), strict=True):
+            _move_atomically(os.path.join(staged, relative), target)
     prepared.close()
     schema = prepared.schema_path
     stale = not schema.exists() or schema.read_text(encoding="utf-8") != prepared.schema_text
@@ -482,7 +484,7 @@ def _header(fmt: CatalogFormat, target: str, folder: Path, schema: Path) -> list
     ]
 
 
-def _move_atomically(staged: Path, path: Path) -> None:
+def _move_atomically(staged: str, path: Path) -> None:
     """Put a staged file at `path` (its folder exists): renamed when on the same file
     system, else copied."""
     try:

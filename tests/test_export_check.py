@@ -9,6 +9,7 @@ and nothing reaches the output folder.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable
@@ -453,3 +454,29 @@ def test_a_command_keeps_the_choice_and_the_check_s_index_until_it_exits(
     with _export(tmp_path):
         pass
     assert sorted(type(value).__name__ for value in kept) == ["Chosen", "StagedCheck"]
+
+
+def test_files_staged_on_another_file_system_are_copied_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`write_export` renames each staged file into place, or copies it (under a partial
+    name, then renamed) when the staging folder is on another file system."""
+    replace = os.replace
+
+    def across(source: Any, target: Any) -> None:
+        if "catalogsync-export-" in os.fspath(source):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        replace(source, target)
+
+    with _export(tmp_path) as prepared:
+        assert prepared.staged is not None
+        staged = Path(prepared.staged.name)
+        texts = {
+            name: (staged / name).read_text(encoding="utf-8") for name in prepared.result.files
+        }
+        monkeypatch.setattr(os, "replace", across)
+        adopt.write_export(prepared, load_project(tmp_path / "adopt"))
+    out = tmp_path / "adopt" / "out"
+    assert {name: (out / name).read_text(encoding="utf-8") for name in texts} == texts
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted([*texts, "schemas/billingplatform.catalog.schema.json"])
