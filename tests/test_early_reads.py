@@ -20,7 +20,7 @@ from catalogsync import early_login
 from catalogsync.backends.logisense import login as logisense_login
 from catalogsync.backends.logisense.backend import LogiSenseBackend
 from catalogsync.backends.logisense.client import LogiSenseClient, _TokenAuth
-from catalogsync.backends.logisense.reads import FIRST_READS
+from catalogsync.backends.logisense.reads import FIRST_READS, MOST_EARLY_READS, first_reads
 from catalogsync.catalog_cache_keys import MAGIC, counts_hint
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
 from catalogsync.http import HttpClient, HttpSettings
@@ -56,6 +56,67 @@ def test_the_logisense_first_reads_are_the_requests_its_full_read_begins_with() 
     assert asked[: len(FIRST_READS)] and set(asked[: len(FIRST_READS)]) == {
         read.key() for read in FIRST_READS
     }
+
+
+@pytest.mark.parametrize(
+    ("counts", "live"),
+    [
+        ({"product": 25_000, "package": 30}, {"Service": 25_000, "Package/Detail": 30}),
+        ({"product": 20_000, "package": 10_001}, {"Service": 20_000, "Package/Detail": 10_001}),
+        (None, {"Service": 25_000, "Package/Detail": 30}),
+    ],
+)
+def test_with_the_counts_known_the_logisense_reads_sent_early_are_the_pages_asked(
+    counts: dict[str, int] | None, live: dict[str, int]
+) -> None:
+    """Told the catalog's counts (the catalog cache's entry), the reads sent early are page
+    1 of each listing and every page after it that the listing's read asks once page 1 is
+    in, as it asks them (with as many live records as the catalog holds), then the lookup
+    tables; told none, page 1 of each and the tables (`FIRST_READS`)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == logisense_login.LOGIN_PATH:
+            return httpx.Response(200, json={"access_token": "t"})
+        page = json.loads(request.headers["Pagination"])
+        total = live[request.url.path.split("/v8/")[1].replace("/Paged", "")]
+        start = (page["pageNumber"] - 1) * page["pageSize"]
+        items = [{"identity": i} for i in range(start, min(total, start + page["pageSize"]))]
+        body = {"pagination": page, "pagedResults": {"totalCount": total, "items": items}}
+        return httpx.Response(200, json=body)
+
+    async def read() -> None:
+        client = LogiSenseClient(
+            "https://org",
+            "ci",
+            "pw",
+            DEFAULT_CLIENT_ID,
+            transport=httpx.MockTransport(answer),
+            settings=HttpSettings(rate_limit_per_second=0),
+        )
+        try:
+            await client.paged("Package", detail=True)
+            await client.paged("Service", detail=False)
+        finally:
+            await client.aclose()
+
+    early = [read.key() for read in first_reads(counts)]
+    lookups = [read.key() for read in FIRST_READS if not read.headers]
+    assert early[-len(lookups) :] == lookups
+    asked = requests_asked(read)
+    if counts is None:
+        assert early == [read.key() for read in FIRST_READS]
+        assert set(early) - set(lookups) < set(asked)  # page 1 of each, the rest asked after
+    else:
+        assert sorted(early[: -len(lookups)]) == sorted(asked)
+
+
+def test_however_many_pages_a_hint_names_at_most_64_reads_are_sent_the_tables_among_them() -> None:
+    """A hint of millions of services (an entry of another catalog, or planted) sends no
+    more than `MOST_EARLY_READS`, page 1 of each listing and the lookup tables always."""
+    early = [read.key() for read in first_reads({"product": 10**7, "package": 10**7})]
+    assert len(early) == len(set(early)) == MOST_EARLY_READS == 64
+    firsts = [read.key() for read in FIRST_READS]
+    assert early[:2] == firsts[:2] and early[-6:] == firsts[2:]  # page 1 of each, the tables
 
 
 def test_the_logisense_session_read_early_is_the_hook_s() -> None:

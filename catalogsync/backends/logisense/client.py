@@ -18,7 +18,6 @@ Facts it encodes (../shared/reference/logisense-api.md):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ from catalogsync.backends.logisense.reads import (
     MAX_PAGE_SIZE,
     listing_path,
     paged_path,
+    pages_after_the_first,
     pagination,
 )
 from catalogsync.backends.logisense.wire import (
@@ -211,9 +211,11 @@ class LogiSenseClient:
         size = len(first)  # what the server really puts on a page (it may cap)
         if size == 0 or size >= total:
             return _whole(path, first, total)
-        pages = math.ceil(total / size)
         rest = await gather_or_cancel(
-            *(self._page(resource, detail, n, size, on_page, record) for n in range(2, pages + 1))
+            *(
+                self._page(resource, detail, n, size, on_page, record)
+                for n in pages_after_the_first(total, size)
+            )
         )
         if any(count != total for _, count in rest):
             raise ListingChanged(f"GET {path}: the listing changed while it was read; run again")

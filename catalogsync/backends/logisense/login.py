@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from catalogsync.backends.logisense.reads import FIRST_READS
-from catalogsync.logins import EarlyLogin, EarlyRead, LoginRequest
+from catalogsync.backends.logisense.reads import first_reads
+from catalogsync.logins import EarlyLogin, LoginRequest
 
 LOGIN_PATH = "/AuthorizationServer/api/v8/Access/Login"
 #: The tenant's client id when a target gives none (the name the public LogiCore client
@@ -56,15 +56,9 @@ def _session(status: int, body: bytes) -> dict[str, str] | None:
     return session_headers(token) if isinstance(token, str) and token else None
 
 
-def _first_reads(counts: Mapping[str, int] | None) -> tuple[EarlyRead, ...]:
-    """Page 1 of each listing and the lookup tables: the pages after them are asked once
-    page 1 tells how many the server puts on a page (`client.paged`)."""
-    return FIRST_READS
-
-
 EARLY = EarlyLogin(
     fields=("username", "password", "client_id"),
     request=_from_credentials,
     session=_session,
-    reads=_first_reads,
+    reads=first_reads,
 )
