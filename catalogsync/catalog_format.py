@@ -127,7 +127,8 @@ class CatalogFormat(ABC):
     def linked_refs(self, fields: Mapping[str, Value]) -> tuple[Ref, ...]:
         """The objects a record's link fields name, which must exist before it (what export
         adds to a selection, what a delete must not strand); none by default, and none for
-        a record that holds none of `link_fields` (export skips such records unasked)."""
+        a record that holds none of `link_fields`, or holds each of them empty (None):
+        export skips such records unasked."""
         return ()
 
     @abstractmethod

@@ -4,9 +4,11 @@ handed over with its objects (`Chosen.records`), whatever the catalog and select
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalogsync import exporter
 from catalogsync.catalog import Kind, Ref, package_product_ref, package_ref, product_ref
 from catalogsync.exporter import (
     Selection,
@@ -57,7 +59,7 @@ def _files_an_object_at_a_time(refs: tuple[Ref, ...], split_by: SplitBy) -> dict
     return groups
 
 
-@settings(max_examples=examples(200), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     refs=st.lists(_REFS, max_size=14, unique=True),
     selection=_SELECTIONS,
@@ -89,3 +91,38 @@ def test_each_file_holds_its_objects_and_their_records(
         records = chosen.records[path]  # the very records, in the objects' order
         assert len(records) == len(objects)
         assert all(by_ref[ref] is record for ref, record in zip(objects, records, strict=True))
+
+
+_LINKS = st.one_of(
+    st.just({}),
+    st.builds(lambda package: {"link_package": package}, _NAMES),
+    st.builds(lambda p, item: {"link_package": p, "link_product": item}, _NAMES, _NAMES),
+    st.just({"link_package": None, "link_product": None}),
+)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    records=st.lists(st.tuples(_REFS | st.just(product_ref(" ")), _LINKS), max_size=14),
+    split_by=st.sampled_from(SplitBy),
+)
+def test_every_record_taken_as_it_is_is_the_walks_choice(
+    records: list[tuple[Ref, dict[str, str | None]]], split_by: SplitBy
+) -> None:
+    """The usual export (everything, nothing declared) skips the walk of each object's
+    needs only when the walk would add and leave out nothing (keys held twice, blank
+    names, a missing package, product, parent or linked object: the walk's choice)."""
+    live = LiveCatalog(
+        tuple(
+            LiveResource(ref, str(n), links if ref.kind is Kind.PACKAGE_PRODUCT else {})
+            for n, (ref, links) in enumerate(records)
+        )
+    )
+    fmt = get_format("billingplatform")
+    taken = choose_export(live, fmt, split_by=split_by, checked=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exporter, "_everything", lambda *args: None)
+        walked = choose_export(live, fmt, split_by=split_by, checked=False)
+    assert taken.groups == walked.groups and list(taken.groups) == list(walked.groups)
+    assert taken.records == walked.records
+    assert (taken.added, taken.skipped, taken.links) == (walked.added, walked.skipped, walked.links)
