@@ -375,6 +375,9 @@ def _dependencies(
     # In key order (popped from the end): what is left out, and the order it is told in,
     # must not depend on a set's order (which changes with Python's hash seed).
     pending = sorted(chosen, key=ref_order, reverse=True)
+    # Left out for a need that cannot be met: never added back as another's need (a
+    # package item linking itself without its package was added back, forever).
+    left_out: set[Ref] = set()
     while pending:
         ref = pending.pop()
         for needed in _needs(ref, by_ref, links):
@@ -382,6 +385,7 @@ def _dependencies(
                 continue
             if needed in already and needed in _containers(ref):
                 chosen.discard(ref)
+                left_out.add(ref)
                 skipped.append(
                     (
                         ref,
@@ -392,8 +396,9 @@ def _dependencies(
                 break
             if needed in chosen or needed in already:
                 continue
-            if needed not in by_ref:
+            if needed not in by_ref or needed in left_out:
                 chosen.discard(ref)
+                left_out.add(ref)
                 skipped.append((ref, f"it needs {needed}, which cannot be exported"))
                 continue
             chosen.add(needed)

@@ -126,3 +126,19 @@ def test_every_record_taken_as_it_is_is_the_walks_choice(
     assert taken.groups == walked.groups and list(taken.groups) == list(walked.groups)
     assert taken.records == walked.records
     assert (taken.added, taken.skipped, taken.links) == (walked.added, walked.skipped, walked.links)
+
+
+def test_a_package_item_linking_itself_without_its_package_is_left_out() -> None:
+    """Its package missing, it is left out; its link to itself must not add it back (the
+    walk of needs added it back for good)."""
+    item = package_product_ref("Gold", "Voice")
+    live = LiveCatalog(
+        (
+            LiveResource(product_ref("Voice"), "1"),
+            LiveResource(item, "2", {"link_package": "Gold", "link_product": "Voice"}),
+        )
+    )
+    chosen = choose_export(live, get_format("billingplatform"), checked=False)
+    assert chosen.refs == (product_ref("Voice"),)
+    assert {ref for ref, _ in chosen.skipped} == {item}
+    assert f"it needs {package_ref('Gold')}" in chosen.skipped[0][1]
