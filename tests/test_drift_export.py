@@ -410,7 +410,7 @@ def test_the_all_needs_chosen_shortcut_chooses_what_the_full_walk_chooses(
     fmt = get_format("billingplatform")
     shortcut = choose_export(live, fmt, checked=False)
     monkeypatch.setattr(exporter, "_needs_chosen", lambda *args: False)
-    monkeypatch.setattr(exporter, "_everything", lambda *args: None)
+    monkeypatch.setattr(exporter, "_everything", lambda *args, **kwargs: None)
     walked = choose_export(live, fmt, checked=False)
     assert shortcut.groups == walked.groups
     assert shortcut.added == walked.added

@@ -121,11 +121,19 @@ def test_every_record_taken_as_it_is_is_the_walks_choice(
     fmt = get_format("billingplatform")
     taken = choose_export(live, fmt, split_by=split_by, checked=False)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(exporter, "_everything", lambda *args: None)
+        patch.setattr(exporter, "_everything", lambda *args, **kwargs: None)
         walked = choose_export(live, fmt, split_by=split_by, checked=False)
     assert taken.groups == walked.groups and list(taken.groups) == list(walked.groups)
     assert taken.records == walked.records
     assert (taken.added, taken.skipped, taken.links) == (walked.added, walked.skipped, walked.links)
+    # The needs asked later (`adopt`): where they are met, the walk's choice as well
+    later = choose_export(live, fmt, split_by=split_by, checked=False, needs_later=True)
+    assert later.needs_met is not None
+    if later.needs_met():
+        assert (later.groups, later.records) == (walked.groups, walked.records)
+        assert (later.skipped, later.links) == (walked.skipped, walked.links)
+    else:
+        assert walked.added or len(walked.skipped) > len(later.skipped)
 
 
 def test_a_package_item_linking_itself_without_its_package_is_left_out() -> None:
