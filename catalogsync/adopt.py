@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogsync import collector
-from catalogsync.beside import Beside, Lost
+from catalogsync.beside import Beside, Lost, run_of
 from catalogsync.beside import answer_within as _answer_within  # (tests set it)
 from catalogsync.catalog import Ref, Resource
 from catalogsync.catalog_format import CatalogFormat
@@ -43,7 +43,7 @@ from catalogsync.exporter import (
     Selection,
     SplitBy,
     choose_export,
-    export_text,
+    export_texts_of,
 )
 from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
@@ -275,13 +275,21 @@ def _written_and_checked(
         reverse=True,
     )
     folder = check.folder
+    shared = len(files)  # (an early file made here after all is added after these)
 
     def done(items: Iterable[int]) -> bool:
         passed = True
         writer = CatalogWriter()
+        made: dict[int, str] = {}  # the texts of the items of a run not yet written
         for item in items:
             relative = files[item]
-            text = export_text(chosen, fmt, relative, header(relative), writer)
+            text = made.pop(item, None)
+            if text is None:  # the texts of this item's run, made together
+                run = run_of(shared, item) if item < shared else range(item, item + 1)
+                paths = [files[at] for at in run]
+                texts = export_texts_of(chosen, fmt, paths, list(map(header, paths)), writer)
+                made.update(zip(run, texts, strict=True))
+                text = made.pop(item)
             write_file(folder / relative, text)
             passed = passed and check.file_ok(relative)
         return passed

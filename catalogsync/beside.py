@@ -72,6 +72,18 @@ _RUNS = 512
 _RUN = struct.Struct("<II")  # first item, end (exclusive)
 
 
+def run_of(count: int, item: int) -> range:
+    """The items `Beside.share` hands out together with `item` (of `count`): whichever
+    process takes one takes them all, so it may make them together."""
+    step = _step(count)
+    first = item - item % step
+    return range(first, min(first + step, count))
+
+
+def _step(count: int) -> int:
+    return -(-count // _RUNS)  # (items per run: at most `_RUNS` runs)
+
+
 class Beside(Generic[_R]):
     """A forked child running `work(its items)`; see `share`."""
 
@@ -94,7 +106,7 @@ class Beside(Generic[_R]):
         if count <= 0 or not available():
             return None, iter(range(count))
         queue_out, queue_in = os.pipe()
-        step = -(-count // _RUNS)
+        step = _step(count)
         runs = (_RUN.pack(first, min(first + step, count)) for first in range(0, count, step))
         os.write(queue_in, b"".join(runs))
         os.close(queue_in)  # the queue ends once emptied: both see its end

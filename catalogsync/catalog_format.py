@@ -176,6 +176,14 @@ class CatalogFormat(ABC):
         `CatalogWriter.export`."""
         return None
 
+    def export_sections_of(
+        self, files: Sequence[Sequence[tuple[Ref, Mapping[str, Value]]]], writer: Any
+    ) -> list[dict[str, list[str]]] | None:
+        """`export_sections` of each file's records (each in key order), made together
+        where that is cheaper; None when the format does not lay them all out (then each
+        file is made alone). See `CatalogWriter.export_files`."""
+        return None
+
     def check(self, document: BaseModel, locate: Locate) -> Iterable[Issue]:
         """Semantic problems within one document; none by default."""
         return ()

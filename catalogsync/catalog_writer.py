@@ -109,6 +109,43 @@ class CatalogWriter:
                 self.key(key)
         except (_Whole, KeyError):
             sections = None
+        return self._joined(fmt, ordered, sections, header)
+
+    def export_files(
+        self,
+        fmt: CatalogFormat,
+        files: Sequence[Iterable[tuple[Ref, Mapping[str, Value]]]],
+        headers: Sequence[Sequence[str]],
+    ) -> list[str]:
+        """`export` of each file's records with its header, the files laid out together
+        where the format can (`CatalogFormat.export_sections_of`), else each alone: the
+        same texts either way."""
+        ordered = [sorted(records, key=itemgetter(0)) for records in files]
+        try:
+            made = fmt.export_sections_of(ordered, self)
+            for sections in made or ():
+                for key in sections:
+                    self.key(key)
+        except (_Whole, KeyError):
+            made = None
+        if made is None:
+            return [
+                self.export(fmt, records, header)
+                for records, header in zip(ordered, headers, strict=True)
+            ]
+        return [
+            self._joined(fmt, records, sections, header)
+            for records, sections, header in zip(ordered, made, headers, strict=True)
+        ]
+
+    def _joined(
+        self,
+        fmt: CatalogFormat,
+        ordered: list[tuple[Ref, Mapping[str, Value]]],
+        sections: Sections | None,
+        header: Sequence[str],
+    ) -> str:
+        """The file of `sections` (None, or no objects: of `fmt.export_document`)."""
         if not sections:  # (None, or no objects: `dump_yaml`'s text of an empty document)
             return self.text(fmt.export_document(ordered), header)
         parts = [f"# {line}\n" if line else "#\n" for line in header]

@@ -281,6 +281,15 @@ class YamlCatalogFormat(CatalogFormat):
                 lines.append(pad + line)
         return {key: [_text(lines) for lines in items] for key, items in sections.items()}
 
+    def export_sections_of(
+        self, files: Sequence[Sequence[tuple[Ref, Mapping[str, Value]]]], writer: Any
+    ) -> list[dict[str, list[str]]] | None:
+        """Each file's `export_sections`, the objects of one shape of all the files laid
+        out together (`ColumnLayout.sections_of`); None when that does not lay out them
+        all (then each file is made alone, as `export_sections` makes it)."""
+        layout = self.column_layout
+        return None if layout is None else layout.sections_of(files, writer)
+
     @functools.cached_property
     def column_layout(self) -> ColumnLayout | None:
         """How `export_sections` lays out objects of one shape a field at a time; None for

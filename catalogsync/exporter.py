@@ -11,8 +11,9 @@ The backend's `CatalogFormat` decides how objects are written (`export_fields`, 
   `kind` writes `products.yaml` and `packages.yaml`; `none` writes one `catalog.yaml`.
 
 Nothing here writes files: `choose_export` picks the objects and their files,
-`export_texts` makes the texts one file at a time, and `adopt` verifies them (load + plan
-= no changes) before they reach the output folder.
+`export_texts` makes the texts one file at a time (`export_texts_of`: a run of files
+together), and `adopt` verifies them (load + plan = no changes) before they reach the
+output folder.
 """
 
 from __future__ import annotations
@@ -178,6 +179,20 @@ def export_text(
     comment lines `header`; `writer` remembers the scalars it wrote (one per process)."""
     records = list(map(_REF_AND_FIELDS, chosen.records[path]))
     return (writer or CatalogWriter()).export(fmt, records, header)
+
+
+def export_texts_of(
+    chosen: Chosen,
+    fmt: CatalogFormat,
+    paths: Sequence[str],
+    headers: Sequence[Sequence[str]],
+    writer: CatalogWriter,
+) -> list[str]:
+    """`export_text` of each file at `paths` with its header (`headers`, in turn), the
+    files made together (`CatalogWriter.export_files`: a run of package files' objects
+    laid out at once)."""
+    files = [list(map(_REF_AND_FIELDS, chosen.records[path])) for path in paths]
+    return writer.export_files(fmt, files, headers)
 
 
 _REF_AND_FIELDS = attrgetter("ref", "fields")

@@ -65,7 +65,21 @@ def test_a_long_queue_is_handed_out_in_runs_and_still_whole() -> None:
 
     count = 5 * beside._RUNS + 3
     child, mine = _shared(count, work)
-    assert sorted(mine + child.result()) == list(range(count))
+    theirs = child.result()
+    assert sorted(mine + theirs) == list(range(count))
+    # Each run (`run_of`) is taken whole by one of them: a process may make a run together
+    for taken, other in ((mine, set(theirs)), (theirs, set(mine))):
+        for item in taken:
+            assert other.isdisjoint(beside.run_of(count, item))
+
+
+def test_the_runs_of_a_queue_hold_each_item_once_in_order() -> None:
+    for count in (1, 5, beside._RUNS, beside._RUNS + 1, 5001):
+        runs = list(dict.fromkeys(beside.run_of(count, item) for item in range(count)))
+        assert [item for run in runs for item in run] == list(range(count))
+        assert len(runs) <= beside._RUNS and all(
+            item in beside.run_of(count, item) for item in range(count)
+        )
 
 
 def test_no_items_no_child() -> None:

@@ -206,6 +206,11 @@ def assert_exports_like_the_document(backend: str, records: list[tuple[Any, Any]
         expected = writing.text(fmt.export_document(group), HEADER)
         assert exporting.export(fmt, shuffled, HEADER) == expected
         assert expected == dump_yaml(fmt.export_document(group), HEADER)
+    # The files made together (`export_files`: each kind's objects of every file laid out
+    # at once, or each file alone when that does not lay them all out): the same texts
+    texts = [writing.text(fmt.export_document(group), HEADER) for group in groups]
+    for writer in (exporting, CatalogWriter()):
+        assert writer.export_files(fmt, groups, [HEADER] * len(groups)) == texts
 
 
 @pytest.mark.parametrize("backend", ["billingplatform", "logisense"])
@@ -309,6 +314,11 @@ def test_objects_of_one_shape_are_laid_out_a_field_at_a_time(backend: str) -> No
         assert sections is not None
         text = "".join(f"{key}:\n" + "".join(items) for key, items in sections.items())
         assert text == dump_yaml(fmt.export_document(group))
+    # ... and a run of them together, each kind's objects of all of them at once
+    files = [sorted(group, key=itemgetter(0)) for group in _by_package(records)]
+    made = layout.sections_of(files, CatalogWriter())
+    assert made is not None
+    assert made == [layout.sections(records, writer) for records in files]
 
 
 def _one_type(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:

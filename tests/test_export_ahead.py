@@ -109,7 +109,7 @@ def _staged(project: Path, live: LiveCatalog, ahead: ExportAhead | None) -> dict
 
 
 class _Made:
-    """The files the export writes once the read has ended (`adopt.export_text`, in this
+    """The files the export writes once the read has ended (`adopt.export_texts_of`, in this
     process or the child it shares them with), noted in a file both append to."""
 
     def __init__(self, log: Path) -> None:
@@ -128,14 +128,14 @@ class _Made:
 @pytest.fixture
 def made_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Made:
     made = _Made(tmp_path / "made.log")
-    export_text = exporter.export_text  # (what `adopt` writes each file's text with)
+    export_texts_of = exporter.export_texts_of  # (what `adopt` makes the files' texts with)
 
-    def noted(chosen: Any, fmt: Any, path: str, *args: Any) -> str:
-        with made.log.open("a", encoding="utf-8") as log:  # (one short line: one write)
-            log.write(f"{path}\n")
-        return export_text(chosen, fmt, path, *args)
+    def noted(chosen: Any, fmt: Any, paths: list[str], *args: Any) -> list[str]:
+        with made.log.open("a", encoding="utf-8") as log:  # (short lines: one write)
+            log.write("".join(f"{path}\n" for path in paths))
+        return export_texts_of(chosen, fmt, paths, *args)
 
-    monkeypatch.setattr(adopt, "export_text", noted)
+    monkeypatch.setattr(adopt, "export_texts_of", noted)
     return made
 
 
