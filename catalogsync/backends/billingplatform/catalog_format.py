@@ -18,6 +18,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
+from catalogsync.backends.billingplatform.bounded_decimal import Money, Quantity
 from catalogsync.catalog import (
     Kind,
     Ref,
@@ -81,15 +82,6 @@ def _number_text(value: Any) -> Any:
     return value
 
 
-# Bounds on every decimal: BillingPlatform documents Rate, MinQty and MaxQty as strings of
-# no stated precision (docs/vendor-api.md, "Decimal bounds"), so these are catalogsync's
-# own: 18 digits before the point and 10 after cover any price or quantity, and refuse
-# `1e999999999` (a billion digits once printed) or a 5,000-digit rate at validation.
-WHOLE_DIGITS = 18
-DECIMAL_PLACES = 10
-_BOUNDED = {"max_digits": WHOLE_DIGITS + DECIMAL_PLACES, "decimal_places": DECIMAL_PLACES}
-Money = Annotated[Decimal, Field(allow_inf_nan=False, **_BOUNDED)]
-Quantity = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, **_BOUNDED)]
 NumberText = Annotated[str, BeforeValidator(_number_text), AfterValidator(normalise_number_text)]
 
 
