@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -53,7 +52,6 @@ from catalogsync.planner import PlanOptions
 
 #: The one kind whose file holds nothing else (`exporter._group`: `products.yaml`).
 KIND = Kind.PRODUCT
-_KIND_OF = attrgetter("ref.kind")
 _KEY = attrgetter("key")
 
 #: What the child answers: the file (relative), its header, its objects' keys in order,
@@ -161,7 +159,7 @@ class ExportAhead:
         usable = (
             relative is not None
             and not any(resource.renamed_from for resource in kept)
-            and _same_records(_of_kind(live, KIND), records)
+            and _same_records(live.of_kind(KIND), records)
         )
         if not usable or relative is None:
             child.close()
@@ -215,13 +213,6 @@ def _products_file(chosen: Chosen) -> str | None:
         if refs and refs[0].kind is KIND:
             return relative
     return None
-
-
-def _of_kind(live: LiveCatalog, kind: Kind) -> Sequence[LiveResource]:
-    """The records of `kind` (neighbours in the catalog's order: two bisections)."""
-    resources = live.resources
-    first = bisect_left(resources, kind, key=_KIND_OF)
-    return resources[first : bisect_right(resources, kind, lo=first, key=_KIND_OF)]
 
 
 def _same_records(found: Sequence[LiveResource], handed: Sequence[LiveResource]) -> bool:

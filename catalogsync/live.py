@@ -146,20 +146,19 @@ class LiveCatalog:
 
     def of_kind(self, kind: Kind) -> Sequence[LiveResource]:
         """The records of `kind` (neighbours in the catalog's order: two bisections)."""
-        resources = self.resources
-        start = bisect_left(resources, kind, key=_KIND_OF)
-        return resources[start : bisect_right(resources, kind, lo=start, key=_KIND_OF)]
+        return self.resources[slice(*self._span(kind))]
 
     def count(self) -> dict[Kind, int]:
         """How many records of each kind (`count_by_kind`'s answer). In the catalog's order
         the records of a kind are neighbours: two bisections a kind, not a look at each
         record (~0.05 s at L)."""
+        return {kind: end - start for kind in Kind for start, end in [self._span(kind)]}
+
+    def _span(self, kind: Kind) -> tuple[int, int]:
+        """Where the records of `kind` start and end in the catalog's order."""
         resources = self.resources
-        return {
-            kind: bisect_right(resources, kind, key=_KIND_OF)
-            - bisect_left(resources, kind, key=_KIND_OF)
-            for kind in Kind
-        }
+        start = bisect_left(resources, kind, key=_KIND_OF)
+        return start, bisect_right(resources, kind, lo=start, key=_KIND_OF)
 
 
 @dataclass(frozen=True)
