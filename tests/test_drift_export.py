@@ -497,6 +497,45 @@ def test_whether_an_export_joins_the_catalog_is_asked_per_folder_as_per_file(
             assert _any_in_catalog_paths(listed, chosen) == expected, (listed, chosen)
 
 
+def test_whether_an_export_joins_the_catalog_is_told_per_folder_as_per_resolved_file(
+    tmp_path: Path,
+) -> None:
+    """`_joins_catalog` tells from each folder (and each link on its own) what
+    `_any_in_catalog_paths` tells of every file resolved: links to a listed file or
+    folder, from a folder that is a link, to nowhere, and listed files among them."""
+    from catalogsync.adopt import _any_in_catalog_paths, _joins_catalog, _resolved
+
+    real = tmp_path / "real"
+    (real / "packages").mkdir(parents=True)
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "kept.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "out").symlink_to(real)
+    (real / "packages" / "linked.yaml").symlink_to(catalog / "kept.yaml")
+    (real / "packages" / "dangling.yaml").symlink_to(real / "nowhere.yaml")
+    (real / "into").symlink_to(catalog)
+    names = ["products.yaml", "absent/x.yaml", "into/y.yaml"] + [
+        f"packages/{n}.yaml" for n in ("gold", "linked", "dangling", "absent")
+    ]
+    listings = [
+        [catalog],
+        [catalog / "kept.yaml"],
+        [real / "products.yaml"],
+        [real / "packages" / "gold.yaml"],
+        [real / "packages"],
+        [real / "absent"],
+        [tmp_path],
+        [tmp_path / "elsewhere"],
+        [],
+    ]
+    for out in (tmp_path / "out", real, tmp_path / "new"):
+        for listed in listings:
+            for chosen in (names, names[:1], names[1:2], names[2:3], names[4:5], names[5:]):
+                paths = _resolved(out / name for name in chosen)
+                expected = _any_in_catalog_paths(listed, paths)
+                assert _joins_catalog(listed, out, chosen) == expected, (out, listed, chosen)
+
+
 # --- prune scope ----------------------------------------------------------------------------
 
 
