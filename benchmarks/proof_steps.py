@@ -89,9 +89,9 @@ def timing_proof_steps(
     def timed_check(check: StagedCheck) -> StagedCheck:
         upserts = check.upserts
 
-        def timed_upserts(resources: Any) -> Any:
+        def timed_upserts(*args: Any) -> Any:
             started = time.process_time()
-            changes = upserts(resources)
+            changes = upserts(*args)
             add("upserts", started)
             return changes
 

@@ -31,7 +31,7 @@ libyaml), so the proof reads the written bytes, no less than before.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
@@ -40,7 +40,7 @@ from pathlib import Path
 from catalogsync.catalog import Ref, Resource, Value, key_needs_met, restored_resources
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.exporter import Chosen
-from catalogsync.live import LiveCatalog
+from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.loader import check_references, load_file
 from catalogsync.plan import Change
 from catalogsync.planner import PlanOptions, upsert_check
@@ -58,7 +58,11 @@ class StagedCheck:
     groups: Mapping[str, Sequence[Ref]]  # each file (relative) → the objects written in it
     kept: Sequence[Resource]  # the project's catalog files that stay
     links: Mapping[Ref, tuple[Ref, ...]]  # what each exported object links to, if anything
-    upserts: Callable[[Iterable[Resource]], list[Change]]
+    #: The creates and updates of a file's resources, each beside its live record
+    #: (`planner.UpsertCheck`: the whole catalog's renames and live index, made once).
+    upserts: Callable[[list[Resource], Sequence[LiveResource]], list[Change]]
+    #: Each file's live records, in the order of its objects (`Chosen.records`).
+    records: Mapping[str, Sequence[LiveResource]]
 
     @classmethod
     def prepare(
@@ -81,7 +85,7 @@ class StagedCheck:
             declared = [*kept, *_stand_ins(chosen.groups, links)]
         options = dataclasses.replace(options, prune=())
         upserts = upsert_check(declared, live, options)
-        return cls(fmt, folder, chosen.groups, kept, links, upserts)
+        return cls(fmt, folder, chosen.groups, kept, links, upserts, chosen.records)
 
     def references_ok(self) -> bool:
         """Whether the checks across files find nothing (see the module docstring)."""
@@ -120,7 +124,8 @@ class StagedCheck:
             linked = any(requires)
         if linked or any(map(_RENAMED_FROM, resources)):
             return False
-        return not self.upserts(resources)
+        # (its objects' keys are the file's, in order: each beside its own live record)
+        return not self.upserts(resources, self.records[relative])
 
 
 def _stand_ins(

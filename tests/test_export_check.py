@@ -396,7 +396,7 @@ def _across(draw: st.DrawFn) -> StagedCheck:
     linking = draw(st.lists(st.sampled_from(refs), max_size=2)) if refs else []
     links = {ref: tuple(draw(linked)) for ref in linking}
     fmt = get_format("billingplatform")
-    return StagedCheck(fmt, Path("."), groups, kept, links, lambda resources: [])
+    return StagedCheck(fmt, Path("."), groups, kept, links, lambda resources, records: [], {})
 
 
 @settings(max_examples=examples(200), deadline=None)
@@ -433,7 +433,7 @@ def test_each_problem_across_files_fails_the_checks_across_files(
     groups: dict[str, list[Ref]], kept: list[Resource], links: dict[Ref, tuple[Ref, ...]]
 ) -> None:
     fmt = get_format("billingplatform")
-    check = StagedCheck(fmt, Path("."), groups, kept, links, lambda resources: [])
+    check = StagedCheck(fmt, Path("."), groups, kept, links, lambda resources, records: [], {})
     found = check_references([*kept, *_stand_ins(groups, links)])
     assert check.references_ok() is (not found)
     assert bool(found) is ((groups, kept, links) != (_EXPORTED, [], {}))

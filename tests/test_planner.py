@@ -368,6 +368,41 @@ def test_upserts_are_the_plans_creates_and_updates_renames_included() -> None:
 
 @settings(max_examples=examples(150), deadline=None)
 @given(
+    names=st.lists(st.sampled_from("ABCD"), min_size=1, max_size=6),
+    rates=st.lists(st.sampled_from([None, "1", "2"]), min_size=6, max_size=6),
+    renamed=st.booleans(),
+    latest=st.booleans(),
+)
+def test_an_upsert_check_given_each_resource_s_live_record_finds_what_it_looks_up(
+    names: list[str], rates: list[str | None], renamed: bool, latest: bool
+) -> None:
+    """`upsert_check(...)(part, records)`, each resource beside a live record holding its
+    key (an export's proof has each file's), finds what the check finds looking each one
+    up: the records are taken only where every live record is under its own key, each key
+    once; with a key held twice (`latest`: the record handed is not the one the key
+    names) or a rename, it looks them up."""
+    from catalogsync.planner import upsert_check
+
+    live_records = [
+        live(product_ref(name), str(n), rate=None if rate is None else Decimal(rate))
+        for n, (name, rate) in enumerate(zip(names, rates, strict=False))
+    ]
+    live_now = LiveCatalog(tuple(live_records))
+    distinct = list(dict.fromkeys(names))
+    kept = [name for name in distinct if not (renamed and name == "A")]
+    desired = [res(product_ref(name), rate=Decimal(rates[-1] or "1")) for name in kept]
+    if renamed:  # A's new name, a key nobody holds
+        desired.append(Resource(product_ref("Z"), renamed_from=("A",)))
+    check = upsert_check(desired, live_now, OPTS)
+    part = [r for r in desired if r.ref.name != "Z"]
+    by_name = {r.ref.name: r for r in (reversed(live_records) if latest else live_records)}
+    records = [by_name[r.ref.name] for r in part]
+    assert check(part, records) == check(part)
+    assert check.plain is (len(distinct) == len(names) and not (renamed and "A" in names))
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(
     declared=st.sets(st.sampled_from(range(6)), max_size=6),
     live_ids=st.lists(st.sampled_from(range(6)), max_size=7),
     renamed=st.booleans(),
