@@ -28,7 +28,9 @@ that cannot tell for sure is loaded from the YAML, whole.
 
 A command that reads the live catalog meanwhile has a catalog the cache does not hold
 loaded by a forked child on the other core (`loaded_beside`), which hands back the new
-entry's payload: the catalog is read back from it as from an entry.
+entry's payload: the catalog is read back from it as from an entry. One loaded again from
+the entry there comes back as its changes to that entry's catalog, which this process read
+before the fork.
 
 Only valid catalogs are kept: an invalid one is read from the YAML each time, for its
 located errors. Nothing here ever fails a command: a cache that cannot be read or written
@@ -129,14 +131,26 @@ def cached_catalog(
     elif not beside:
         return load()
     base = base_key(backend, files) if secret is not None and key is not None else None
-    if secret is not None and base is not None and beside and counts_known is not None:
-        # The entry there (this user's: its MAC checks), most likely of these files before
-        # they changed, tells its counts at once: the read meanwhile asks its pages by
-        # them (a 1% change's apply at L read its pages one at a time for ~14 s while the
-        # catalog loaded). The catalog's own are told after, once loaded.
-        hinted = _proven_counts(path, secret)
+    # The entry there (this user's: its MAC checks), most likely of these files before
+    # they changed.
+    wanted = update is not None or (beside and counts_known is not None)
+    there = _proven(path, secret) if secret is not None and base is not None and wanted else None
+    if there is not None and beside and counts_known is not None:
+        # It tells its counts at once: the read meanwhile asks its pages by them (a 1%
+        # change's apply at L read its pages one at a time for ~14 s while the catalog
+        # loaded). The catalog's own are told after, once loaded.
+        hinted = _counts_in(there)
         if hinted is not None:
             counts_known(hinted)
+    # Its catalog, read here before any child is forked: a child that loads the catalog
+    # again from it has it too, and sends back only what it did not take from it as it is
+    # (`loaded_beside`).
+    previous = (
+        _previous(there, base, shown)
+        if there is not None and base is not None and update is not None
+        else None
+    )
+    del there
 
     def fresh() -> tuple[Catalog, list[Items | None]]:
         """The catalog (updated from the entry there, or loaded) and its files' items."""
@@ -147,26 +161,27 @@ def cached_catalog(
         except OSError:
             return load(), [None] * len(files)
         now = [items_of(raw) for raw in raws]
-        previous = _previous(path, secret, base, shown) if update is not None else None
         if update is not None and previous is not None:
             catalog = update(*previous, list(zip(raws, now, strict=True)))
             if catalog is not None:
                 return catalog, now
         return load(), now
 
-    found = loaded_beside(fresh, shown, files, counts_known, abandon, base) if beside else None
+    kept = previous[0].resources if previous is not None else None
+    found = (
+        loaded_beside(fresh, shown, files, counts_known, abandon, base, kept) if beside else None
+    )
     if found is None:
         catalog, items = fresh()  # raises for an invalid catalog: nothing is written then
     else:
-        catalog, payload = found
+        catalog, rest = found
     if secret is None or key is None or base is None:
         return catalog
     write: Callable[[], None]
     if found is None:
         write = functools.partial(_write, path, secret, key, shown, catalog, base, items)
     else:  # the child's payload: nothing to pickle again
-        assert catalog.digest_later is not None
-        write = functools.partial(_write_beside, path, secret, key, catalog.digest_later, payload)
+        write = functools.partial(_write_beside, path, secret, key, rest)
     if write_later is None:
         write()
     else:
@@ -187,23 +202,32 @@ def loaded_beside(
     counts_known: CountsKnown | None = None,
     abandon: Abandon | None = None,
     base: bytes | None = None,
-) -> tuple[Catalog, list[bytes]] | None:
+    kept: Sequence[Resource] | None = None,
+) -> tuple[Catalog, _Rest] | None:
     """`load()`'s catalog (with its files' items, for the entry), loaded by a forked child
-    on the other core (`Beside.stream`), and its cache entry's payload but the digest's
-    line (`base`: the entry's `base_key`); None when no child can help (no
-    `fork`, one core, small files) or the child ended without the catalog: the caller then
-    loads it here.
+    on the other core (`Beside.stream`), and the rest of what the child sends: the digest
+    and the entry's payload but the digest's line (`base`: the entry's `base_key`); None
+    when no child can help (no `fork`, one core, small files) or the child ended without
+    the catalog: the caller then loads it here.
 
-    The child loads the YAML and sends the resources pickled as the cache entry holds them,
-    a chunk at a time as it pickles them (`_sent`), then the catalog's digest; this process
-    reads each chunk back as it reads an entry's while the next is made, and gets the
-    entry's bytes for its write without pickling anything. The digest is read when it is
-    first asked for (`Catalog.digest_later`, `catalog_digest`): the child hashes the
-    catalog while this process plans it (hashing it here, chunk by chunk, paced the chunks:
-    at M ~0.5 s of this process's CPU, three quarters of its share of the load). So the
-    catalog is the one a later run reads from the cache (the plan over it the same), and
-    an invalid catalog's error is the one `load()` raises (`CatalogValidationError`
-    travels whole: its issues, their files and lines).
+    The child sends the resources a chunk (`CHUNK`) at a time as it makes them (`_sent`),
+    pickled as the cache entry holds them; this process reads each chunk back as it reads
+    an entry's while the next is made, and gets the entry's bytes for its write without
+    pickling anything. With `kept`, the resources of the catalog it is loaded again from
+    (`previous`: read here before the fork, so the child holds the very same ones), each
+    chunk names those it holds by their place in `kept` and pickles only the others
+    (`_changed_chunks`): a 1% change's catalog comes back as a few hundred resources, not
+    41,000 to pickle there and unpickle here (at M ~0.08 and ~0.05 s of CPU, on the
+    critical path: the read's last pages decode in this process meanwhile); the entry's
+    chunks are sent after the digest, for its write (`_Rest.payload`).
+
+    The digest is read when it is first asked for (`Catalog.digest_later`,
+    `catalog_digest`): the child hashes the catalog while this process plans it (hashing
+    it here, chunk by chunk, paced the chunks: at M ~0.5 s of this process's CPU, three
+    quarters of its share of the load). So the catalog is the one a later run reads from
+    the cache (the plan over it the same), and an invalid catalog's error is the one
+    `load()` raises (`CatalogValidationError` travels whole: its issues, their files and
+    lines).
 
     `abandon`, called from another thread, stops the child at once: nobody wants the
     catalog then, so it is not loaded here either.
@@ -218,7 +242,7 @@ def loaded_beside(
         return None  # (`load()` says what is wrong with the file)
     if size < BESIDE_LEAST_BYTES:
         return None
-    child = Beside.stream(lambda: _sent(*load(), shown, base), abandon)
+    child = Beside.stream(lambda: _sent(*load(), shown, base, kept), abandon)
     if child is None:
         return None
     parts: list[bytes] = []
@@ -232,59 +256,139 @@ def loaded_beside(
         counts = _counts_of(head.split(b"\n", 1)[0])
         if counts_known is not None:
             counts_known(counts)
-        for _ in range(-(-sum(counts.values()) // CHUNK)):  # the chunks `_sent` sends
+        chunks = -(-sum(counts.values()) // CHUNK)  # the chunks `_sent` sends
+        for _ in range(chunks):
             chunk = next(answers)
-            parts.append(chunk)
-            resources.extend(_resources(pickle.loads(chunk)))  # (the same paths shown)
+            if kept is None:
+                parts.append(chunk)
+                resources.extend(_resources(pickle.loads(chunk)))  # (the same paths shown)
+            else:
+                resources.extend(_unchanged_and_changed(pickle.loads(chunk), kept))
     except (CatalogValidationError, Abandoned):
         child.close()
         raise
     except Exception:  # lost, or any other error: loaded here, which raises it again
         child.close()
         return None
+    rest = _Rest(answers, child, parts, chunks if kept is not None else 0)
     # In catalog order already: sent from a Catalog's own resources, in order.
-    catalog = Catalog.restored(tuple(resources), None, _DigestLater(answers, child))
-    return catalog, parts
+    return Catalog.restored(tuple(resources), None, rest), rest
 
 
-class _DigestLater:
-    """The digest a `loaded_beside` child sends after its catalog, read when first asked
-    for (from any thread; once): None when it does not come (the child lost or stopped
-    meanwhile), and whoever asked computes it then."""
+class _Rest:
+    """What a `loaded_beside` child sends after its catalog: the digest, read when first
+    asked for (from any thread; once), then, when the catalog came as changes to the one
+    it was loaded again from, the entry's `chunks` of resources (`payload`). The digest is
+    None when it does not come (the child lost or stopped meanwhile): whoever asked
+    computes it then."""
 
-    def __init__(self, answers: Iterator[bytes], child: Beside[bytes]) -> None:
+    def __init__(
+        self, answers: Iterator[bytes], child: Beside[bytes], parts: list[bytes], chunks: int
+    ) -> None:
         self._answers: Iterator[bytes] | None = answers
         self._child: Beside[bytes] | None = child
+        self._parts: list[bytes] | None = parts
+        self._chunks = chunks
         self._lock = threading.Lock()
         self._digest: str | None = None
+        self._digest_read = False
 
     def __call__(self) -> str | None:
         with self._lock:
-            answers, child = self._answers, self._child
-            self._answers = self._child = None
-            if answers is None or child is None:
-                return self._digest
+            return self._digest_here()
+
+    def payload(self) -> tuple[str, list[bytes]] | None:
+        """The digest and the entry's payload but the digest's line; None when they did
+        not all come. Read once: the child ends then."""
+        with self._lock:
+            digest = self._digest_here()
+            parts, self._parts = self._parts, None
+            answers = self._answers
             try:
-                digest = next(answers).decode("ascii")
+                if digest is None or parts is None:
+                    return None
+                if self._chunks:  # (else they came before the digest, and the child ended)
+                    assert answers is not None
+                    parts.extend(next(answers) for _ in range(self._chunks))
+                    for _ in answers:  # (its end: the child has returned)
+                        pass
+                return digest, parts
+            except Exception:  # lost, stopped: no entry written
+                return None
+            finally:
+                self._ended()
+
+    def _digest_here(self) -> str | None:
+        if self._digest_read:
+            return self._digest
+        self._digest_read = True
+        answers = self._answers
+        if answers is None:
+            return None
+        try:
+            digest = next(answers).decode("ascii")
+            if not self._chunks:
                 for _ in answers:  # (its end: the child has returned)
                     pass
-                self._digest = digest if digest.startswith("sha256:") else None
-            except Exception:  # lost, stopped: computed by whoever asked
-                self._digest = None
-            finally:
-                child.close()
-            return self._digest
+            self._digest = digest if digest.startswith("sha256:") else None
+        except Exception:  # lost, stopped: computed by whoever asked
+            self._ended()
+        if not self._chunks:
+            self._ended()
+        return self._digest
+
+    def _ended(self) -> None:
+        child, self._answers, self._child = self._child, None, None
+        if child is not None:
+            child.close()
 
 
 def _sent(
-    catalog: Catalog, items: list[Items | None], shown: list[str], base: bytes | None
+    catalog: Catalog,
+    items: list[Items | None],
+    shown: list[str],
+    base: bytes | None,
+    kept: Sequence[Resource] | None,
 ) -> Iterator[bytes]:
     """What `loaded_beside`'s child sends: the entry's payload but its digest's line (the
-    count and path lines and the items in one piece), then the digest, made once the rest
-    is on its way: this process meanwhile plans the catalog, and asks for it last."""
+    count and path lines and the items in one piece, then the resources' chunks), then the
+    digest, made once the rest is on its way: this process meanwhile plans the catalog,
+    and asks for it last. With `kept`, the catalog's chunks as changes to those
+    (`_changed_chunks`) come first, then the digest (asked for first), then the entry's
+    chunks, for its write."""
     yield _counts_line(catalog) + _shown_line(shown) + _items_part(base, items)
-    yield from _pickled_chunks(catalog)
+    if kept is None:
+        yield from _pickled_chunks(catalog)
+        yield catalog_digest(catalog).encode("ascii")
+        return
+    yield from _changed_chunks(catalog.resources, kept)
     yield catalog_digest(catalog).encode("ascii")
+    yield from _pickled_chunks(catalog)
+
+
+#: A chunk of resources as changes to those a catalog was loaded again from: each one's
+#: place among those (`kept`), or -1 for the next of the resources that are not there.
+_Changes = tuple[list[int], "_Chunk"]
+
+
+def _changed_chunks(resources: Sequence[Resource], kept: Sequence[Resource]) -> Iterator[bytes]:
+    """`resources` `CHUNK` at a time (`_Changes`): each that is one of `kept` itself (a
+    catalog loaded again keeps an unchanged item's very resources, `loader.updated_catalog`)
+    told by its place there, the others pickled. `kept` is the forking process's, copied
+    by the fork: the places name the same resources there."""
+    place = {id(resource): at for at, resource in enumerate(kept)}
+    for start in range(0, len(resources), CHUNK):
+        run = resources[start : start + CHUNK]
+        at = [place.get(id(resource), -1) for resource in run]
+        new = [resource for resource, found in zip(run, at, strict=True) if found < 0]
+        yield pickle.dumps((at, _chunk(new)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unchanged_and_changed(changes: _Changes, kept: Sequence[Resource]) -> list[Resource]:
+    """A chunk's resources (`_changed_chunks`), in order."""
+    at, new = changes
+    made = iter(_resources(new))
+    return [kept[found] if found >= 0 else next(made) for found in at]
 
 
 # --- entries -----------------------------------------------------------------------------
@@ -411,15 +515,14 @@ def _write(
     _write_parts(path, secret, key, _payload_parts(catalog, shown, base, items))
 
 
-def _write_beside(
-    path: Path, secret: bytes, key: bytes, digest: Callable[[], str | None], parts: list[bytes]
-) -> None:
+def _write_beside(path: Path, secret: bytes, key: bytes, rest: _Rest) -> None:
     """The entry of a catalog loaded beside: the child's digest line, then its payload's
-    parts (`loaded_beside`). Not written when its digest did not come (the child lost
+    parts (`loaded_beside`). Not written when they did not all come (the child lost
     meanwhile: the next run reads the YAML again)."""
-    known = digest()
-    if known is not None:
-        _write_parts(path, secret, key, iter((known.encode("ascii") + b"\n", *parts)))
+    sent = rest.payload()
+    if sent is not None:
+        digest, parts = sent
+        _write_parts(path, secret, key, iter((digest.encode("ascii") + b"\n", *parts)))
 
 
 def _write_parts(path: Path, secret: bytes, key: bytes, parts: Iterator[bytes]) -> None:
@@ -491,12 +594,9 @@ def _proven(path: Path, secret: bytes, key: bytes | None = None) -> bytes | None
     return data if proven else None
 
 
-def _proven_counts(path: Path, secret: bytes) -> dict[Kind, int] | None:
-    """The counts the entry at `path` names, whichever catalog it holds, when it is this
-    user's (its MAC checks: a planted entry could ask for any number of pages); else None."""
-    data = _proven(path, secret)
-    if data is None:
-        return None
+def _counts_in(data: bytes) -> dict[Kind, int] | None:
+    """The counts a proven entry (`_proven`) names, whichever catalog it holds (only this
+    user's are read: a planted entry could ask for any number of pages); else None."""
     start = _HEADER + ENTRY_KEY_BYTES
     lines = data[start : start + 4096].split(b"\n", 2)
     try:
@@ -528,14 +628,11 @@ def _read(
 
 
 def _previous(
-    path: Path, secret: bytes, base: bytes, shown: list[str]
+    data: bytes, base: bytes, shown: list[str]
 ) -> tuple[Catalog, list[Items | None]] | None:
-    """The catalog of the entry at `path` and its files' items, when the entry is this
-    user's (its MAC checks) and of these files (`base_key`), shown as `shown` (a catalog
-    loaded again keeps its unchanged resources' locations as they are); else None."""
-    data = _proven(path, secret)
-    if data is None:
-        return None
+    """The catalog of a proven entry (`_proven`) and its files' items, when the entry is of
+    these files (`base_key`), shown as `shown` (a catalog loaded again keeps its unchanged
+    resources' locations as they are); else None."""
     chunks = io.BytesIO(data)
     chunks.seek(_HEADER + ENTRY_KEY_BYTES)
     recorded: list[tuple[bytes | None, list[Items | None]]] = []

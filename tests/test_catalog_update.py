@@ -6,6 +6,8 @@ and the whole load runs; never another catalog, never a catalog where the load f
 from __future__ import annotations
 
 import copy
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalogsync import catalog_cache, loader, yamlio
+from catalogsync import beside, catalog_cache, loader, yamlio
 from catalogsync.catalog import Catalog, Resource
+from catalogsync.catalog_digest import Digesting, catalog_digest
 from catalogsync.catalog_items import items_of
 from catalogsync.config import load_project
 from catalogsync.errors import CatalogValidationError
@@ -506,3 +509,62 @@ def test_a_changed_catalog_read_beside_tells_the_last_entrys_counts_first(
             project.state_dir, "billingplatform", files, loading, told.append, beside=True
         )
         assert seen_at_load == told == expected and len(loaded) == 4
+
+
+@pytest.mark.skipif(not beside.available(), reason="needs fork and two cores")
+@pytest.mark.parametrize("edit", ["in place", "lines moved"])
+def test_a_changed_catalog_loaded_again_beside_comes_back_as_its_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    """Loaded again from its entry by a forked child (`catalog_cache.loaded_beside`), a
+    changed catalog is the whole load's, with its places and digest, and its entry then the
+    same; the child sends the resources it kept from the entry by their place there, so
+    this process unpickles only the others (every one when every line moved)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(catalog_cache, "BESIDE_LEAST_BYTES", 0)
+    monkeypatch.setattr(catalog_cache, "CHUNK", 4)  # (several chunks, some all kept)
+    data: dict[str, Any] = {
+        "products": [{"name": f"P{i}", "rate": "1.00"} for i in range(12)],
+        "packages": [
+            {"name": f"K{k}", "products": [{"product": f"P{i}", "min_qty": 1} for i in range(3)]}
+            for k in range(2)
+        ],
+    }
+    project = _project_with(tmp_path / "p", data)
+    load_project_catalog(project)  # writes the entry
+    data["products"][2]["rate"] = "9.00"
+    data["packages"][1]["products"][0]["min_qty"] = 2
+    if edit == "lines moved":
+        data["products"].insert(0, {"name": "P98"})
+    (project.root / "catalog.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    whole = load_catalog([project.root / "catalog.yaml"], FMT)
+    here = os.getpid()
+    unpickled_here: list[Resource] = []  # (of the catalog sent: the entry's aside)
+    resources = catalog_cache._unchanged_and_changed
+
+    def counted(changes: Any, kept: Any) -> list[Resource]:
+        made = resources(changes, kept)
+        if os.getpid() == here:
+            unpickled_here.extend(r for r in made if not any(r is k for k in kept))
+        return made
+
+    monkeypatch.setattr(catalog_cache, "_unchanged_and_changed", counted)
+    later: list[Callable[[], None]] = []
+    here_loaded: list[object] = []
+    monkeypatch.setattr(loader, "load_catalog", lambda *args: here_loaded.append(args))
+    again = load_project_catalog(project, write_later=later.append, beside=True)
+    assert here_loaded == []  # (nor in the child: it was loaded again from the entry)
+    assert again == whole and [r.location for r in again] == [r.location for r in whole]
+    digest = Digesting()
+    digest.add(whole.resources)
+    assert catalog_digest(again) == digest.digest()
+    if edit == "in place":  # the changed product, package-product and its package's head
+        assert {r.ref.key for r in unpickled_here} == {("P2",), ("K1",), ("K1", "P0")}
+    else:
+        assert len(unpickled_here) == len(whole)
+    later.pop()()  # the entry's write, from what the child sent after the digest
+    monkeypatch.setattr(loader, "updated_catalog", lambda *args: here_loaded.append(args))
+    cached = load_project_catalog(project)
+    assert here_loaded == []  # (read back from the entry)
+    assert cached == whole and [r.location for r in cached] == [r.location for r in whole]
+    assert cached.known_digest == digest.digest()
