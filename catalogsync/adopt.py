@@ -49,6 +49,7 @@ from catalogsync.live import LiveCatalog
 from catalogsync.loader import load_catalog, project_catalog_files
 from catalogsync.planner import PlanOptions, build_plan, upserts
 from catalogsync.registry import get_format
+from catalogsync.staging import put_whole, staging_folder
 from catalogsync.yamlio import display_path
 
 SCHEMA_FOLDER = "schemas"
@@ -173,7 +174,7 @@ def _prepared(
         # export's own work (`export_ahead`; the first choice only).
         staged, early = ahead.take(chosen, live, kept) if ahead is not None else (None, [])
         if staged is None:
-            staged = tempfile.TemporaryDirectory(prefix="catalogsync-export-")
+            staged = staging_folder(out)
         prepared = PreparedExport(result, out, schema_path, "", notes, staged)
         folder = Path(staged.name)
         paths = [folder / relative for relative in result.files]
@@ -339,16 +340,17 @@ def _all_declared(live: LiveCatalog, selection: Selection, declared: frozenset[R
 
 
 def write_export(prepared: PreparedExport, project: Project) -> list[str]:
-    """Write the files (each atomically); return notes for the user."""
+    """Write the files (each atomically, or all at once: `staging.put_whole`); return notes
+    for the user."""
     notes = list(prepared.notes)
     assert prepared.staged is not None or not prepared.result.files
-    for folder in dict.fromkeys(path.parent for path in prepared.targets()):
-        folder.mkdir(parents=True, exist_ok=True)
-    if prepared.staged is not None:
+    staged = prepared.staged
+    if staged is not None and prepared.result.files and not put_whole(staged.name, prepared.out):
+        for folder in dict.fromkeys(path.parent for path in prepared.targets()):
+            folder.mkdir(parents=True, exist_ok=True)
         # (each staged path joined as text: 5,001 `Path` joins were ~0.05 s of CPU at L)
-        staged = prepared.staged.name
         for relative, target in zip(prepared.result.files, prepared.targets(), strict=True):
-            _move_atomically(os.path.join(staged, relative), target)
+            _move_atomically(os.path.join(staged.name, relative), target)
     prepared.close()
     schema = prepared.schema_path
     stale = not schema.exists() or schema.read_text(encoding="utf-8") != prepared.schema_text

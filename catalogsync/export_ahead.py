@@ -49,6 +49,7 @@ from catalogsync.export_check import StagedCheck
 from catalogsync.exporter import Chosen, Selection, SplitBy, choose_export, export_text
 from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.planner import PlanOptions
+from catalogsync.staging import temporary_folder
 
 #: The one kind whose file holds nothing else (`exporter._group`: `products.yaml`).
 KIND = Kind.PRODUCT
@@ -110,8 +111,10 @@ class ExportAhead:
         selection: Selection,
         split_by: SplitBy,
         header: Callable[[str], Sequence[str]],
+        staging: Callable[[], tempfile.TemporaryDirectory[str]] = temporary_folder,
     ) -> None:
         self._fmt = fmt
+        self._staging = staging  # makes the staging folder (`staging.staging_folder`)
         self._options = options
         self._selection = selection
         self._split_by = split_by
@@ -128,7 +131,7 @@ class ExportAhead:
             return  # (with no split, every object goes into one file)
         if not records:
             return
-        staged = tempfile.TemporaryDirectory(prefix="catalogsync-export-")
+        staged = self._staging()
         folder = Path(staged.name)
         fmt, options, selection, split_by = self._fmt, self._options, self._selection, split_by
         header = self._header

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -81,8 +82,10 @@ def _export(tmp_path: Path, live: LiveCatalog = LIVE) -> adopt.PreparedExport:
 
 
 def _written(tmp_path: Path) -> list[Path]:
+    """What the export left in its folder, and any staging folder left beside it."""
     out = tmp_path / "adopt" / "out"
-    return sorted(out.rglob("*")) if out.exists() else []
+    beside_out = sorted((tmp_path / "adopt").glob(".out.*"))
+    return [*(sorted(out.rglob("*")) if out.exists() else []), *beside_out]
 
 
 def test_a_correct_export_passes_the_check(where: str, tmp_path: Path) -> None:
@@ -468,6 +471,7 @@ def test_files_staged_on_another_file_system_are_copied_into_place(
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         replace(source, target)
 
+    (tmp_path / "adopt" / "out").mkdir(parents=True)  # (staged in the temporary folder)
     with _export(tmp_path) as prepared:
         assert prepared.staged is not None
         staged = Path(prepared.staged.name)
@@ -480,3 +484,69 @@ def test_files_staged_on_another_file_system_are_copied_into_place(
     assert {name: (out / name).read_text(encoding="utf-8") for name in texts} == texts
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == sorted([*texts, "schemas/billingplatform.catalog.schema.json"])
+
+
+def _staged_texts(prepared: adopt.PreparedExport) -> dict[str, str]:
+    assert prepared.staged is not None
+    staged = Path(prepared.staged.name)
+    return {name: (staged / name).read_text(encoding="utf-8") for name in prepared.result.files}
+
+
+def _files_in(out: Path) -> dict[str, str]:
+    return {
+        p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
+        for p in out.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_an_export_into_a_new_folder_is_staged_beside_it_and_put_in_place_whole(
+    tmp_path: Path,
+) -> None:
+    """Into a folder that does not exist yet, the files are staged in a hidden folder
+    beside it (which `plan` walks past), and that folder becomes the export's with one
+    rename: the same files and schema, a folder's usual mode, nothing left beside it."""
+    (tmp_path / "made").mkdir()
+    usual = stat.S_IMODE((tmp_path / "made").stat().st_mode)
+    with _export(tmp_path) as prepared:
+        assert prepared.staged is not None
+        staged = Path(prepared.staged.name)
+        assert staged.parent == tmp_path / "adopt" and staged.name.startswith(".out.")
+        texts = _staged_texts(prepared)
+        renamed = []
+        real_rename = os.rename
+
+        def rename(source: Any, target: Any) -> None:
+            renamed.append(target)
+            real_rename(source, target)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "rename", rename)
+            adopt.write_export(prepared, load_project(tmp_path / "adopt"))
+    out = tmp_path / "adopt" / "out"
+    assert renamed == [out]
+    schema = "schemas/billingplatform.catalog.schema.json"
+    assert _files_in(out) == {**texts, schema: (out / schema).read_text(encoding="utf-8")}
+    assert stat.S_IMODE(out.stat().st_mode) == usual
+    assert sorted(p.name for p in (tmp_path / "adopt").iterdir()) == ["catalogsync.yaml", "out"]
+
+
+@pytest.mark.parametrize("meanwhile", ["empty", "a file"])
+def test_a_folder_made_after_the_staging_one_gets_the_files_one_at_a_time(
+    tmp_path: Path, meanwhile: str
+) -> None:
+    """When the export's folder appears while the export runs (empty, or with a file in
+    it), the files are moved into it one at a time as into any existing folder, and what
+    was there stays."""
+    out = tmp_path / "adopt" / "out"
+    with _export(tmp_path) as prepared:
+        texts = _staged_texts(prepared)
+        out.mkdir()
+        others = {"notes.txt": "mine\n"} if meanwhile == "a file" else {}
+        for name, text in others.items():
+            (out / name).write_text(text, encoding="utf-8")
+        adopt.write_export(prepared, load_project(tmp_path / "adopt"))
+    files = _files_in(out)
+    del files["schemas/billingplatform.catalog.schema.json"]
+    assert files == {**texts, **others}
+    assert sorted(p.name for p in (tmp_path / "adopt").iterdir()) == ["catalogsync.yaml", "out"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +26,7 @@ from catalogsync.partial import parse_selection
 from catalogsync.planner import PlanOptions
 from catalogsync.registry import get_format
 from catalogsync.render.common import kind_words
+from catalogsync.staging import staging_folder
 from catalogsync.workflow import choose_target, connected, plan_options
 from catalogsync.yamlio import display_path
 
@@ -126,6 +128,7 @@ async def fetched_and_prepared(
         selection=selection,
         split_by=split_by,
         header=export_header(fmt, options.target, out),
+        staging=functools.partial(staging_folder, out),
     ) as ahead:
         backend.hand_out(ahead.ready)
         hint = _counts_hint(project)
