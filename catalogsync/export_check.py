@@ -63,6 +63,10 @@ class StagedCheck:
     upserts: Callable[[list[Resource], Sequence[LiveResource]], list[Change]]
     #: Each file's live records, in the order of its objects (`Chosen.records`).
     records: Mapping[str, Sequence[LiveResource]]
+    #: Whether the exported keys are each held once and their key-implied needs among them,
+    #: when the choice tells it (`Chosen.keys_whole`, remembered: the parent asked it of
+    #: the choice already); None: told here from the keys.
+    keys_whole: Callable[[], bool] | None = None
 
     @classmethod
     def prepare(
@@ -85,7 +89,9 @@ class StagedCheck:
             declared = [*kept, *_stand_ins(chosen.groups, links)]
         options = dataclasses.replace(options, prune=())
         upserts = upsert_check(declared, live, options)
-        return cls(fmt, folder, chosen.groups, kept, links, upserts, chosen.records)
+        return cls(
+            fmt, folder, chosen.groups, kept, links, upserts, chosen.records, chosen.keys_whole
+        )
 
     def references_ok(self) -> bool:
         """Whether the checks across files find nothing (see the module docstring)."""
@@ -104,6 +110,8 @@ class StagedCheck:
         kept = self.kept
         if any(self.links.values()) or any(map(_REQUIRES, kept)) or any(map(_RENAMED_FROM, kept)):
             return False
+        if not kept and self.keys_whole is not None:
+            return self.keys_whole()
         refs = [*map(_REF, kept), *chain.from_iterable(self.groups.values())]
         return len(set(refs)) == len(refs) and key_needs_met(refs)
 

@@ -18,6 +18,7 @@ output folder.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -87,9 +88,15 @@ class Chosen:
     #: of its record; absent: it links nothing), worked out once for the choice and
     #: handed on to the proof (`export_check`), which needs the same of the same records.
     links: Mapping[Ref, tuple[Ref, ...]] = field(default_factory=dict, repr=False)
-    #: Whether everything the exported objects need is exported too, when the choice left
-    #: that question to its caller (`choose_export(needs_later=True)`); None: it is settled.
+    #: Whether everything the exported objects need is exported too and no name is blank,
+    #: when the choice left that question to its caller (`choose_export(needs_later=True)`);
+    #: None: it is settled.
     needs_met: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+    #: Whether every exported key is held once and every key's key-implied needs
+    #: (`key_needs_met`) are exported too, when the choice can tell it cheaply (asked once,
+    #: then remembered: `needs_met` asks it, and so does the proof's check across files);
+    #: None: not known here.
+    keys_whole: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
 
     @property
     def refs(self) -> tuple[Ref, ...]:
@@ -126,16 +133,17 @@ def choose_export(
     chosen objects need is chosen or declared, which almost always holds (at L a fifth of
     the choice's CPU): `Chosen.needs_met` answers it, and a caller that gets False must
     choose again without `needs_later` (objects are then added or left out). `adopt`
-    asks it beside the forked child that writes and checks half the files.
+    asks it beside the forked child that writes and checks half the files. So is the
+    check that no name is blank (which such a name fails too): until it is asked, the
+    files may hold a blank name, which the choice made again leaves out.
     """
     known = frozenset(declared)
     if not (checked or known or selection.only or selection.exclude):
         everything = _everything(live, fmt, later=needs_later)
         if everything is not None:  # the usual export: every record as it is
-            refs, links, needs_met = everything
-            return Chosen(
-                *_group(refs, live.resources, split_by), [], [], checked, links, needs_met
-            )
+            refs, links, needs_met, keys_whole = everything
+            groups = _group(refs, live.resources, split_by)
+            return Chosen(*groups, [], [], checked, links, needs_met, keys_whole)
     later: list[Callable[[], bool]] = []
     if checked:
         by_ref, chosen, added, skipped, links = _choose(live, fmt, selection, known, links=fmt)
@@ -239,26 +247,50 @@ def _choose(
 
 def _everything(
     live: LiveCatalog, fmt: CatalogFormat, *, later: bool = False
-) -> tuple[list[Ref], dict[Ref, tuple[Ref, ...]], Callable[[], bool] | None] | None:
-    """(every live object's key, what those that link anything link to, None) when all
-    of them are exported as they are: no key held twice (`LiveCatalog.distinct_keys`) or
-    blank, and everything each needs among them; None otherwise (`_choose` then says what
-    is added or left out, and why). With `later`, whether everything needed is among
-    them is not asked here: the third item asks it (`Chosen.needs_met`). No dict or set
-    of 205,000 `Ref`s is made for it (at L each hashed its key tuple: ~0.1 s)."""
-    refs = list(map(ref_of, live))
-    if not live.distinct_keys or not all(map(str.strip, chain.from_iterable(map(_key_of, refs)))):
+) -> (
+    tuple[
+        list[Ref],
+        dict[Ref, tuple[Ref, ...]],
+        Callable[[], bool] | None,
+        Callable[[], bool],
+    ]
+    | None
+):
+    """(every live object's key, what those that link anything link to, None, whether the
+    keys are whole: `Chosen.keys_whole`) when all of them are exported as they are: no key
+    held twice (`LiveCatalog.distinct_keys`) or blank, and everything each needs among
+    them; None otherwise (`_choose` then says what is added or left out, and why). With
+    `later`, whether everything needed is among them and no name is blank is not asked
+    here: the third item asks it (`Chosen.needs_met`). No dict or set of 205,000 `Ref`s is
+    made for it (at L each hashed its key tuple: ~0.1 s)."""
+    if not live.distinct_keys:
         return None
+    refs = list(map(ref_of, live))
     links = _linked(refs, live.resources, fmt)
 
+    @functools.cache
+    def keys_whole() -> bool:  # (each key is held once: `distinct_keys`)
+        return key_needs_met(refs)
+
     def needs_met() -> bool:
-        if not key_needs_met(refs):
+        if not (keys_whole() and _no_blank_name(live)):
             return False
         return not links or all(map(set(refs).issuperset, links.values()))
 
     if later:
-        return refs, links, needs_met
-    return (refs, links, None) if needs_met() else None
+        return refs, links, needs_met, keys_whole
+    return (refs, links, None, keys_whole) if needs_met() else None
+
+
+def _no_blank_name(live: LiveCatalog) -> bool:
+    """Whether no name in a key is blank, where every key's key-implied needs are among the
+    records (`key_needs_met`): each name in a package item's key is then a package's or a
+    product's, so only theirs are looked at (at L 55,000 names, not 560,000)."""
+    records = chain(live.of_kind(Kind.PACKAGE), live.of_kind(Kind.PRODUCT))
+    return all(map(str.strip, chain.from_iterable(map(_KEY_OF_RECORD, records))))
+
+
+_KEY_OF_RECORD = attrgetter("ref.key")
 
 
 def _linked(

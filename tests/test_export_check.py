@@ -9,6 +9,7 @@ and nothing reaches the output folder.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -357,6 +358,30 @@ def test_a_choice_missing_what_an_object_needs_is_made_again_as_before(
         ]
 
 
+def test_a_choice_holding_a_blank_name_is_made_again_as_before(
+    where: str, tmp_path: Path, chosen_with: list[bool]
+) -> None:
+    """Whether a name is blank is asked after the fork too (`Chosen.needs_met`): the
+    package whose name is blank, and its item, are left out as choosing first leaves them."""
+    blank, item = package_ref(" "), package_product_ref(" ", "Voice")
+    live = LiveCatalog(
+        (*LIVE.resources, LiveResource(blank, "7", {}), LiveResource(item, "8", {"min_qty": 1}))
+    )
+    with _export(tmp_path, live) as prepared:
+        asked = chosen_with
+        assert asked == sorted(asked, reverse=True) and asked[0] and not asked[-1]
+        expected = choose_export(live, get_format("billingplatform"), checked=False).result()
+        assert prepared.result == expected
+        assert {ref for ref, _ in prepared.result.skipped} == {blank, item}
+        assert prepared.staged is not None
+        staged = Path(prepared.staged.name)
+        assert sorted(p.name for p in staged.rglob("*.yaml")) == [
+            "gold.yaml",
+            "products.yaml",
+            "silver.yaml",
+        ]
+
+
 def test_a_choice_with_nothing_missing_is_not_walked_again(
     where: str, tmp_path: Path, chosen_with: list[bool]
 ) -> None:
@@ -409,6 +434,27 @@ def test_the_checks_across_files_answer_what_check_references_answers(check: Sta
     resources and a stand-in (key and links) for each exported object."""
     expected = not check_references([*check.kept, *_stand_ins(check.groups, check.links)])
     assert check.references_ok() is expected
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(refs=st.lists(_keys, max_size=10), later=st.booleans(), needed=st.booleans())
+def test_the_choice_s_answer_on_the_keys_is_the_checks_own(
+    refs: list[Ref], later: bool, needed: bool
+) -> None:
+    """What the choice tells of the exported keys (`Chosen.keys_whole`: each held once,
+    each key's needs among them), given to the checks across files, answers as the keys
+    do there (`_keys_alone_ok`); a key held twice or missing its package, product or
+    parent among them."""
+    if needed:  # mostly with what their keys need
+        refs += [need for ref in refs for need in Resource(ref).dependencies()]
+    live = LiveCatalog(tuple(LiveResource(ref, str(n)) for n, ref in enumerate(refs)))
+    fmt = get_format("billingplatform")
+    chosen = choose_export(live, fmt, checked=False, needs_later=later)
+    told = StagedCheck(
+        fmt, Path("."), chosen.groups, [], chosen.links, lambda r, records: [], chosen.records
+    )
+    check = dataclasses.replace(told, keys_whole=chosen.keys_whole)
+    assert check.references_ok() is told.references_ok()
 
 
 _GOLD_VOICE = package_product_ref("Gold", "Voice")

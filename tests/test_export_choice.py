@@ -101,9 +101,22 @@ _LINKS = st.one_of(
 )
 
 
+# Keys holding a blank name at each place (a product's, a package's, a package item's own
+# or its parent's): the choice asks only whether packages' and products' names are blank.
+_BLANK_NAMED = st.sampled_from(
+    [
+        product_ref(" "),
+        package_ref(""),
+        package_product_ref(" ", "Voice"),
+        package_product_ref("Voice", "\t"),
+        package_product_ref("Voice", " ", "SMS"),
+    ]
+)
+
+
 @settings(max_examples=examples(200), deadline=None)
 @given(
-    records=st.lists(st.tuples(_REFS | st.just(product_ref(" ")), _LINKS), max_size=14),
+    records=st.lists(st.tuples(_REFS | _BLANK_NAMED, _LINKS), max_size=14),
     split_by=st.sampled_from(SplitBy),
 )
 def test_every_record_taken_as_it_is_is_the_walks_choice(
