@@ -82,6 +82,12 @@ def _export(tmp_path: Path, live: LiveCatalog = LIVE) -> adopt.PreparedExport:
     )
 
 
+def _staged_names(prepared: adopt.PreparedExport) -> list[str]:
+    """The names of the files staged for the export, sorted."""
+    assert prepared.staged is not None
+    return sorted(p.name for p in Path(prepared.staged.name).rglob("*.yaml"))
+
+
 def _written(tmp_path: Path) -> list[Path]:
     """What the export left in its folder, and any staging folder left beside it."""
     out = tmp_path / "adopt" / "out"
@@ -92,9 +98,7 @@ def _written(tmp_path: Path) -> list[Path]:
 def test_a_correct_export_passes_the_check(where: str, tmp_path: Path) -> None:
     with _export(tmp_path) as prepared:
         assert len(prepared.result.refs) == 6
-        assert prepared.staged is not None
-        staged = Path(prepared.staged.name)
-        assert sorted(p.name for p in staged.rglob("*.yaml")) == [
+        assert _staged_names(prepared) == [
             "gold.yaml",
             "products.yaml",
             "silver.yaml",
@@ -348,9 +352,7 @@ def test_a_choice_missing_what_an_object_needs_is_made_again_as_before(
         ]
         expected = choose_export(live, get_format("billingplatform"), checked=False).result()
         assert prepared.result == expected
-        assert prepared.staged is not None
-        staged = Path(prepared.staged.name)
-        assert sorted(p.name for p in staged.rglob("*.yaml")) == [
+        assert _staged_names(prepared) == [
             "bronze.yaml",
             "gold.yaml",
             "products.yaml",
@@ -373,9 +375,7 @@ def test_a_choice_holding_a_blank_name_is_made_again_as_before(
         expected = choose_export(live, get_format("billingplatform"), checked=False).result()
         assert prepared.result == expected
         assert {ref for ref, _ in prepared.result.skipped} == {blank, item}
-        assert prepared.staged is not None
-        staged = Path(prepared.staged.name)
-        assert sorted(p.name for p in staged.rglob("*.yaml")) == [
+        assert _staged_names(prepared) == [
             "gold.yaml",
             "products.yaml",
             "silver.yaml",
