@@ -29,8 +29,8 @@ that cannot tell for sure is loaded from the YAML, whole.
 A command that reads the live catalog meanwhile has a catalog the cache does not hold
 loaded by a forked child on the other core (`loaded_beside`), which hands back the new
 entry's payload: the catalog is read back from it as from an entry. One loaded again from
-the entry there comes back as its changes to that entry's catalog, which this process read
-before the fork.
+the entry there comes back as its changes to that entry's catalog, which this process
+reads from the same bytes meanwhile.
 
 Only valid catalogs are kept: an invalid one is read from the YAML each time, for its
 located errors. Nothing here ever fails a command: a cache that cannot be read or written
@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from catalogsync.beside import Abandon, Abandoned, Beside
+from catalogsync.beside import Abandon, Abandoned, Beside, Lost
 from catalogsync.catalog import (
     Catalog,
     Kind,
@@ -142,37 +142,40 @@ def cached_catalog(
         hinted = _counts_in(there)
         if hinted is not None:
             counts_known(hinted)
-    # Its catalog, read here before any child is forked: a child that loads the catalog
-    # again from it has it too, and sends back only what it did not take from it as it is
-    # (`loaded_beside`).
-    previous = (
-        _previous(there, base, shown)
-        if there is not None and base is not None and update is not None
-        else None
-    )
-    del there
 
-    def fresh() -> tuple[Catalog, list[Items | None]]:
-        """The catalog (updated from the entry there, or loaded) and its files' items."""
+    def previous() -> tuple[Catalog, list[Items | None]] | None:
+        """The entry there's catalog and its files' items, when it is of these files; each
+        call unpickles its own (a forked child and this process, at the same time)."""
+        if there is None or base is None or update is None:
+            return None
+        return _previous(there, base, shown)
+
+    def fresh() -> tuple[Catalog, list[Items | None], Sequence[Resource] | None]:
+        """The catalog (updated from the entry there, or loaded), its files' items, and
+        the resources of the entry's catalog when it was made from them (else None)."""
         if base is None or secret is None:
-            return load(), [None] * len(files)
+            return load(), [None] * len(files), None
         try:
             raws = [file.read_bytes() for file in files]
         except OSError:
-            return load(), [None] * len(files)
+            return load(), [None] * len(files), None
         now = [items_of(raw) for raw in raws]
-        if update is not None and previous is not None:
-            catalog = update(*previous, list(zip(raws, now, strict=True)))
+        was = previous()
+        if update is not None and was is not None:
+            catalog = update(*was, list(zip(raws, now, strict=True)))
             if catalog is not None:
-                return catalog, now
-        return load(), now
+                return catalog, now, was[0].resources
+        return load(), now, None
 
-    kept = previous[0].resources if previous is not None else None
+    def kept() -> Sequence[Resource] | None:
+        was = previous()
+        return was[0].resources if was is not None else None
+
     found = (
         loaded_beside(fresh, shown, files, counts_known, abandon, base, kept) if beside else None
     )
     if found is None:
-        catalog, items = fresh()  # raises for an invalid catalog: nothing is written then
+        catalog, items, _ = fresh()  # raises for an invalid catalog: nothing is written then
     else:
         catalog, rest = found
     if secret is None or key is None or base is None:
@@ -196,13 +199,13 @@ BESIDE_LEAST_BYTES = 1 << 20
 
 
 def loaded_beside(
-    load: Callable[[], tuple[Catalog, list[Items | None]]],
+    load: Callable[[], tuple[Catalog, list[Items | None], Sequence[Resource] | None]],
     shown: list[str],
     files: Sequence[Path],
     counts_known: CountsKnown | None = None,
     abandon: Abandon | None = None,
     base: bytes | None = None,
-    kept: Sequence[Resource] | None = None,
+    kept: Callable[[], Sequence[Resource] | None] | None = None,
 ) -> tuple[Catalog, _Rest] | None:
     """`load()`'s catalog (with its files' items, for the entry), loaded by a forked child
     on the other core (`Beside.stream`), and the rest of what the child sends: the digest
@@ -213,13 +216,15 @@ def loaded_beside(
     The child sends the resources a chunk (`CHUNK`) at a time as it makes them (`_sent`),
     pickled as the cache entry holds them; this process reads each chunk back as it reads
     an entry's while the next is made, and gets the entry's bytes for its write without
-    pickling anything. With `kept`, the resources of the catalog it is loaded again from
-    (`previous`: read here before the fork, so the child holds the very same ones), each
-    chunk names those it holds by their place in `kept` and pickles only the others
-    (`_changed_chunks`): a 1% change's catalog comes back as a few hundred resources, not
-    41,000 to pickle there and unpickle here (at M ~0.08 and ~0.05 s of CPU, on the
-    critical path: the read's last pages decode in this process meanwhile); the entry's
-    chunks are sent after the digest, for its write (`_Rest.payload`).
+    pickling anything. A catalog the child made from the entry's (`load()`'s third part,
+    unpickled there) comes as changes to it: each chunk names the resources it kept as
+    they were by their place there and pickles only the others (`_changed_chunks`), and
+    this process, which meanwhile unpickled the same entry's catalog itself (`kept()`:
+    the same resources in the same order), takes those from its own: a 1% change's
+    catalog comes back as about a thousand resources, not 41,000 to pickle there and
+    unpickle here (at M ~0.08 and ~0.05 s of CPU, on the critical path: the read's last
+    pages decode in this process meanwhile); the entry's chunks are sent after the
+    digest, for its write (`_Rest.payload`).
 
     The digest is read when it is first asked for (`Catalog.digest_later`,
     `catalog_digest`): the child hashes the catalog while this process plans it (hashing
@@ -242,15 +247,21 @@ def loaded_beside(
         return None  # (`load()` says what is wrong with the file)
     if size < BESIDE_LEAST_BYTES:
         return None
-    child = Beside.stream(lambda: _sent(*load(), shown, base, kept), abandon)
+    child = Beside.stream(lambda: _sent(*load(), shown, base), abandon)
     if child is None:
         return None
+    # The catalog the child loads it again from, read here meanwhile from the same bytes:
+    # the same resources, in the same order (it names them by their place).
+    mine = kept() if kept is not None else None
     parts: list[bytes] = []
     resources: list[Resource] = []
     try:
         # A forked child can hang for good (a lock another thread held at the fork):
         # long past any load's time it is stopped, and the catalog loaded here.
         answers = child.items(timeout=60 + 20 * size / 1_000_000)
+        changes = next(answers) == _AS_CHANGES
+        if changes and mine is None:
+            raise Lost("a catalog sent as changes to one not read here")
         head = next(answers)
         parts.append(head)
         counts = _counts_of(head.split(b"\n", 1)[0])
@@ -259,18 +270,19 @@ def loaded_beside(
         chunks = -(-sum(counts.values()) // CHUNK)  # the chunks `_sent` sends
         for _ in range(chunks):
             chunk = next(answers)
-            if kept is None:
+            if mine is None or not changes:
                 parts.append(chunk)
                 resources.extend(_resources(pickle.loads(chunk)))  # (the same paths shown)
             else:
-                resources.extend(_unchanged_and_changed(pickle.loads(chunk), kept))
+                resources.extend(_unchanged_and_changed(pickle.loads(chunk), mine))
     except (CatalogValidationError, Abandoned):
         child.close()
         raise
     except Exception:  # lost, or any other error: loaded here, which raises it again
         child.close()
         return None
-    rest = _Rest(answers, child, parts, chunks if kept is not None else 0)
+    del mine  # (the catalog holds what it kept)
+    rest = _Rest(answers, child, parts, chunks if changes else 0)
     # In catalog order already: sent from a Catalog's own resources, in order.
     return Catalog.restored(tuple(resources), None, rest), rest
 
@@ -346,16 +358,17 @@ class _Rest:
 def _sent(
     catalog: Catalog,
     items: list[Items | None],
+    kept: Sequence[Resource] | None,
     shown: list[str],
     base: bytes | None,
-    kept: Sequence[Resource] | None,
 ) -> Iterator[bytes]:
-    """What `loaded_beside`'s child sends: the entry's payload but its digest's line (the
-    count and path lines and the items in one piece, then the resources' chunks), then the
-    digest, made once the rest is on its way: this process meanwhile plans the catalog,
-    and asks for it last. With `kept`, the catalog's chunks as changes to those
-    (`_changed_chunks`) come first, then the digest (asked for first), then the entry's
-    chunks, for its write."""
+    """What `loaded_beside`'s child sends: whether its chunks are changes (`_AS_CHANGES`),
+    the entry's payload but its digest's line (the count and path lines and the items in
+    one piece, then the resources' chunks), then the digest, made once the rest is on its
+    way: this process meanwhile plans the catalog, and asks for it last. A catalog made
+    from `kept` comes as changes to those (`_changed_chunks`) first, then the digest
+    (asked for first), then the entry's chunks, for its write."""
+    yield _AS_CHANGES if kept is not None else _WHOLE
     yield _counts_line(catalog) + _shown_line(shown) + _items_part(base, items)
     if kept is None:
         yield from _pickled_chunks(catalog)
@@ -366,6 +379,10 @@ def _sent(
     yield from _pickled_chunks(catalog)
 
 
+#: How a `loaded_beside` child sends its catalog's chunks.
+_AS_CHANGES, _WHOLE = b"changes", b"whole"
+
+
 #: A chunk of resources as changes to those a catalog was loaded again from: each one's
 #: place among those (`kept`), or -1 for the next of the resources that are not there.
 _Changes = tuple[list[int], "_Chunk"]
@@ -374,8 +391,8 @@ _Changes = tuple[list[int], "_Chunk"]
 def _changed_chunks(resources: Sequence[Resource], kept: Sequence[Resource]) -> Iterator[bytes]:
     """`resources` `CHUNK` at a time (`_Changes`): each that is one of `kept` itself (a
     catalog loaded again keeps an unchanged item's very resources, `loader.updated_catalog`)
-    told by its place there, the others pickled. `kept` is the forking process's, copied
-    by the fork: the places name the same resources there."""
+    told by its place there, the others pickled. The forking process reads the same
+    `kept` from the same entry's bytes: the places name the same resources there."""
     place = {id(resource): at for at, resource in enumerate(kept)}
     for start in range(0, len(resources), CHUNK):
         run = resources[start : start + CHUNK]
