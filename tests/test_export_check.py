@@ -596,3 +596,22 @@ def test_a_folder_made_after_the_staging_one_gets_the_files_one_at_a_time(
     del files["schemas/billingplatform.catalog.schema.json"]
     assert files == {**texts, **others}
     assert sorted(p.name for p in (tmp_path / "adopt").iterdir()) == ["catalogsync.yaml", "out"]
+
+
+def test_the_proof_indexes_the_live_catalog_only_when_a_key_is_held_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where every live record is under its own key, each file's check takes its own
+    records, so the whole catalog's index (a dict of every key, ~0.1 s at L before the
+    fork) is never made; a key held twice makes it, as before (here: in a child, the
+    index is made where a file is checked)."""
+    monkeypatch.setattr(beside, "available", lambda: False)
+    live = LiveCatalog(LIVE.resources)
+    with _export(tmp_path, live):
+        pass
+    assert "keyed" not in vars(live)
+    first = live.resources[0]  # (held twice: the choice leaves it out, the rest passes)
+    twice = LiveCatalog((*live.resources, LiveResource(first.ref, "7", dict(first.fields))))
+    with _export(tmp_path, twice) as prepared:
+        assert first.ref not in prepared.result.refs
+    assert "keyed" in vars(twice)
