@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -28,7 +27,6 @@ from catalogsync.registry import get_format
 from catalogsync.render.common import kind_words
 from catalogsync.staging import staging_folder
 from catalogsync.workflow import choose_target, connected, plan_options
-from catalogsync.yamlio import display_path
 
 _SELECTOR_HELP = (
     "KIND[:GLOB], repeatable. KIND is product, package or package-product; GLOB matches the "
@@ -167,12 +165,12 @@ def _report(prepared: PreparedExport, project: Project, target: str, *, dry_run:
             f"of target '{target}'."
         )
         return
-    counts = result.count()
+    counts = prepared.counts()
     words = kind_words(project.config.backend)
     what = ", ".join(words.counted(counts[kind], kind) for kind in counts)
     verb = "Would write" if dry_run else "Wrote"
     click.echo(f"{verb} {what} from target '{target}' into {len(result.files)} file(s):")
-    click.echo("".join(f"  {shown}\n" for shown in _shown(prepared.targets())), nl=False)
+    click.echo("".join(f"  {shown}\n" for shown in prepared.shown()), nl=False)
     notes = prepared.notes if dry_run else write_export(prepared, project)
     if result.added:
         click.echo(f"Added {len(result.added)} object(s) that selected objects need:")
@@ -183,18 +181,3 @@ def _report(prepared: PreparedExport, project: Project, target: str, *, dry_run:
         click.echo(note[:1].upper() + note[1:])
     if result.files:
         click.echo("Checked: the exported catalog loads and plans with no changes for it.")
-
-
-def _shown(paths: Iterable[Path]) -> list[str]:
-    """`display_path(path, Path.cwd())` of each path, worked out once per folder: an export
-    writes thousands of files into a few folders, and a file is shown as its folder is,
-    followed by its name."""
-    cwd = Path.cwd()
-    folders: dict[Path, str] = {}
-    shown = []
-    for path in paths:
-        folder = folders.get(path.parent)
-        if folder is None:
-            folder = folders[path.parent] = display_path(path.parent, cwd)
-        shown.append(path.name if folder == os.curdir else os.path.join(folder, path.name))
-    return shown

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogsync.cli.export_cmd import _shown
+from catalogsync.adopt import shown_paths
 from catalogsync.yamlio import display_path
 
 
@@ -26,4 +26,4 @@ def test_each_file_is_shown_as_display_path_shows_it(
         tmp_path / "far" / "packages" / "gold.yaml",  # two levels up: shown whole
         Path("/") / "products.yaml",
     ]
-    assert _shown(paths) == [display_path(path, Path.cwd()) for path in paths]
+    assert shown_paths(paths) == [display_path(path, Path.cwd()) for path in paths]
