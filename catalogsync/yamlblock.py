@@ -224,6 +224,11 @@ def _parts(
     texts, keys, known, entries = _TEXTS, _Keys(), _LINES, _ENTRIES
     entry_of = entries.get
     for number, line in enumerate(lines):
+        if not line:
+            # Blank: nothing, wherever it stands (`_NOTHING`'s, told without a match). A
+            # changed catalog's items are read with every other item's lines blanked out
+            # (`loader.updated_catalog`): at M ~120,000 of them.
+            continue
         entry = entry_of(line)
         # One more entry of the open mapping (at its column, no key waiting for its block,
         # the open block a mapping, not a sequence): what the steps below would do with it.
