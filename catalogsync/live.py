@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice, repeat
-from operator import attrgetter, eq
+from operator import attrgetter, eq, lt
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -120,7 +120,17 @@ class LiveCatalog:
         # of CPU, every read); the records of a ref held twice are then neighbours, and
         # only then is the whole sorted again by (ref, remote_id), as before (stable both
         # times: records alike in both keep their given order either way).
-        ordered = sorted(self.resources, key=ref_of)
+        # A read given in that order already (a backend that sorts each kind while the
+        # rest of its read is on the wire) is told so in one pass: each ref
+        # before the next, so sorted and no ref held twice (at L ~0.04 s, where sorting
+        # the sorted records and comparing their neighbours was ~0.1 s). Any other read
+        # stops at its first record out of order.
+        given = self.resources
+        if all(map(lt, map(ref_of, given), map(ref_of, islice(given, 1, None)))):
+            object.__setattr__(self, "resources", tuple(given))
+            object.__setattr__(self, "distinct_keys", True)
+            return
+        ordered = sorted(given, key=ref_of)
         refs = list(map(ref_of, ordered))
         distinct = not any(map(eq, refs, islice(refs, 1, None)))
         if not distinct:

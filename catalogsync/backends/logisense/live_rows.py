@@ -40,7 +40,7 @@ from catalogsync.backends.logisense.mapping import (
     unnamed_products,
 )
 from catalogsync.catalog import Value
-from catalogsync.live import LiveResource
+from catalogsync.live import LiveResource, ref_of
 
 __all__ = ["LiveRows"]
 
@@ -167,6 +167,13 @@ class LiveRows:
             built = package_service_resources(self._packages, self._service_names)
         except Exception:  # built again by `finish`, which raises it where it did
             return
+        if built is None:  # (a dict record: mapped whole by `finish`)
+            return
+        # Each kind in the live catalog's order while the tables are on the wire (stable:
+        # records of one ref keep their order): the catalog then tells it sorted in one
+        # pass (`LiveCatalog`), where it sorted every record after the last answer.
+        built.sort(key=ref_of)
+        self._services.sort(key=ref_of)
         self._package_services = built
 
     def finish(
@@ -197,9 +204,13 @@ class LiveRows:
         if packages is not self._packages:
             early = None  # built of other records
         self._packages = None
-        built = package_resources(
-            taken(packages), lookups, names, decoders, known, services_built=early
-        )
+        if early is not None:  # the packages alone, sorted too (`_package_services_now`)
+            made = package_resources(
+                taken(packages), lookups, names, decoders, known, services_built=[]
+            )
+            made.sort(key=ref_of)
+            return made + early + self._services
+        built = package_resources(taken(packages), lookups, names, decoders, known)
         return built + self._services  # in the live catalog's order, as `live_resources`
 
     def finish_into(

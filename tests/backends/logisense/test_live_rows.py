@@ -269,9 +269,10 @@ class _LookupsLast(httpx.AsyncBaseTransport):
     """Every page answered at once; the lookup tables, if `last`, once both listings are
     (as at M, where the rate limit paces them behind the pages)."""
 
-    def __init__(self, last: bool) -> None:
+    def __init__(self, last: bool, *, packages_backwards: bool = False) -> None:
         self.last = last
         self.pages = 0  # listings' pages answered
+        self.packages_backwards = packages_backwards  # P1 before P0, S5 before S2
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -301,6 +302,10 @@ class _LookupsLast(httpx.AsyncBaseTransport):
                     for p in (0, 1)
                 ]
                 items[1]["details"]["services"][2]["serviceName"] = "Named"  # type: ignore[index]
+                if self.packages_backwards:
+                    items.reverse()
+                    for item in items:
+                        item["details"]["services"].reverse()  # type: ignore[index]
                 return httpx.Response(200, json={"pagedResults": {"totalCount": 2, "items": items}})
             items = [
                 {"identity": 2 * number + i, "name": f"S{2 * number + i}", "serviceTypeId": 1}
@@ -359,6 +364,44 @@ def test_package_services_are_built_before_the_lookup_tables_that_come_last(
     assert last == first
     labels = {r.ref.label for r in last[0] if r.ref.kind.value == "package_product"}
     assert labels == {"P0 / S2", "P0 / S5", "P1 / S2", "P1 / S5", "P1 / Named"}
+
+
+def test_the_read_is_sorted_while_the_lookup_tables_that_come_last_are_on_the_wire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the tables come last, each kind is sorted before they are in: `finish` hands
+    the live catalog its records in its order already (the packages too, given here out of
+    it), which it tells in one pass (fails when they are sorted after the last answer)."""
+    finished: list[list[LiveResource]] = []
+    real_finish = LiveRows.finish
+
+    def finish(self: LiveRows, *args: Any, **kwargs: Any) -> list[LiveResource]:
+        finished.append(real_finish(self, *args, **kwargs))
+        return finished[-1]
+
+    monkeypatch.setattr(LiveRows, "finish", finish)
+    client = LogiSenseClient(
+        "http://tenant",
+        "u",
+        "p",
+        transport=_LookupsLast(True, packages_backwards=True),
+        settings=HttpSettings(concurrency=10, rate_limit_per_second=0),
+        allow_insecure_http=True,
+        page_size=2,
+    )
+
+    async def run() -> LiveCatalog:
+        backend = LogiSenseBackend(client)
+        try:
+            return await backend.fetch_live()
+        finally:
+            await backend.close()
+
+    live = asyncio.run(run())
+    (given,) = finished
+    assert [r.ref for r in given] == [r.ref for r in live.resources]
+    assert [r.ref.label for r in given][:2] == ["P0", "P1"]
+    assert live.distinct_keys
 
 
 def test_a_package_service_has_no_lookup_field() -> None:
