@@ -213,6 +213,19 @@ def _unpaced(transport: httpx.AsyncBaseTransport) -> LogiSenseClient:
     )
 
 
+def _live_of(client: LogiSenseClient) -> LiveCatalog:
+    """The live catalog `client`'s backend reads."""
+
+    async def read() -> LiveCatalog:
+        backend = LogiSenseBackend(client)
+        try:
+            return await backend.fetch_live()
+        finally:
+            await backend.close()
+
+    return asyncio.run(read())
+
+
 class _Server(httpx.AsyncBaseTransport):
     """Service pages and lookup tables answered at once, the packages' page once they are."""
 
@@ -250,16 +263,7 @@ def test_services_are_built_while_the_packages_page_is_on_the_wire(
         return real_finish(self, *args, **kwargs)
 
     monkeypatch.setattr(LiveRows, "finish", finish)
-    client = _unpaced(_Server())
-
-    async def read() -> LiveCatalog:
-        backend = LogiSenseBackend(client)
-        try:
-            return await backend.fetch_live()
-        finally:
-            await backend.close()
-
-    live = asyncio.run(read())
+    live = _live_of(_unpaced(_Server()))
     assert built_before_finish == [4]  # every service, before the packages' page was in
     labels = {r.ref.label for r in live}
     assert labels == {"S2", "S3", "S4", "S5", "P", "P / S2"}
@@ -389,15 +393,7 @@ def test_the_read_is_sorted_while_the_lookup_tables_that_come_last_are_on_the_wi
         allow_insecure_http=True,
         page_size=2,
     )
-
-    async def run() -> LiveCatalog:
-        backend = LogiSenseBackend(client)
-        try:
-            return await backend.fetch_live()
-        finally:
-            await backend.close()
-
-    live = asyncio.run(run())
+    live = _live_of(client)
     (given,) = finished
     assert [r.ref for r in given] == [r.ref for r in live.resources]
     assert [r.ref.label for r in given][:2] == ["P0", "P1"]
