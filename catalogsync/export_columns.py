@@ -95,13 +95,21 @@ class ColumnLayout:
         nested = Kind.PACKAGE_PRODUCT
         keys_in: dict[Kind, Iterator[tuple[str, ...]]] = {}
         texts_in: dict[Kind, Iterator[str]] = {}
+        depths: set[int] = set()  # (of the package items)
         for kind, keys in keys_of.items():
-            indents = list(map((4).__mul__, map(len, keys))) if kind is nested else None
+            # Each object's indent: one for all where its items are all at one depth
+            # (a catalog whose items nest none: then no lookup of its indent per object)
+            indents: list[int] | int = 4
+            if kind is nested:
+                depths = set(map(len, keys))
+                indents = (
+                    4 * min(depths) if len(depths) == 1 else list(map((4).__mul__, map(len, keys)))
+                )
             texts = self._texts(writer, kind, keys, fields_of[kind], indents)
             if texts is None:
                 return None
             keys_in[kind], texts_in[kind] = iter(keys), iter(texts)
-        unders = self._unders(writer, set(map(len, keys_of.get(nested, ()))))
+        unders = self._unders(writer, depths)
         if unders is None:
             return None
         made = []
@@ -173,9 +181,10 @@ class ColumnLayout:
         kind: Kind,
         keys: list[tuple[str, ...]],
         fields: list[Mapping[str, Value]],
-        indents: list[int] | None,
+        indents: list[int] | int,
     ) -> list[str] | None:
-        """Each object's text (objects of one kind; keys at `indents`, None: all at 4)."""
+        """Each object's text (objects of one kind; keys at `indents`, each object's or
+        one for all)."""
         # The same keys: as many in each, and each of the first's in all (`_columns`)
         shape = tuple(fields[0])
         if set(map(len, fields)) != {len(shape)} or not self.taken[kind].isdisjoint(shape):
@@ -194,8 +203,8 @@ class ColumnLayout:
         if texts is None:
             texts = writer.columns[str] = _Names(writer)
         named = map(texts.__getitem__, names)
-        if indents is None:
-            lines = [list(map(f"  - {field}: ".__add__, named))]
+        if isinstance(indents, int):
+            lines = [list(map(f"{' ' * (indents - 2)}- {field}: ".__add__, named))]
         else:
             starts = {indent: f"{' ' * (indent - 2)}- {field}: " for indent in set(indents)}
             lines = [list(map(str.__add__, map(starts.__getitem__, indents), named))]
@@ -236,8 +245,8 @@ class ColumnLayout:
                 )
             if of in _BY_DIGITS:
                 values = list(map(str, values))
-            if indents is None:
-                lines.append(list(map(at_indent[4].__getitem__, values)))
+            if isinstance(indents, int):
+                lines.append(list(map(at_indent[indents].__getitem__, values)))
             else:
                 at_each = map(at_indent.__getitem__, indents)
                 lines.append(list(map(dict.__getitem__, at_each, values)))

@@ -77,7 +77,9 @@ class Chosen:
 
     groups: dict[str, list[Ref]]  # path relative to the output folder → its objects
     #: Each file's live records, in the order of its objects in `groups` (handed over as
-    #: they are grouped: the texts look none up by key, 205,000 hashed `Ref`s at L).
+    #: they are grouped: the texts look none up by key, 205,000 hashed `Ref`s at L). A
+    #: file's objects are in key order (`ref_order`: the live catalog's), which the texts
+    #: rely on (`export_texts_of`).
     records: dict[str, list[LiveResource]] = field(repr=False)
     added: list[Ref]
     skipped: list[tuple[Ref, str]]
@@ -200,7 +202,7 @@ def export_texts_of(
     files made together (`CatalogWriter.export_files`: a run of package files' objects
     laid out at once)."""
     files = [list(map(_REF_AND_FIELDS, chosen.records[path])) for path in paths]
-    return writer.export_files(fmt, files, headers)
+    return writer.export_files(fmt, files, headers, in_order=True)
 
 
 _REF_AND_FIELDS = attrgetter("ref", "fields")
@@ -305,8 +307,9 @@ def _linked(
     fields = list(map(_FIELDS_OF, records))
     holding: set[int] = set()
     for name in names:
-        values = map(methodcaller("get", name), fields)
-        holding.update(compress(range(len(fields)), map(is_not, values, repeat(None))))
+        values = list(map(methodcaller("get", name), fields))
+        if values.count(None) != len(values):  # (at L mostly none holds it)
+            holding.update(compress(range(len(fields)), map(is_not, values, repeat(None))))
     linked_refs = fmt.linked_refs
     links = {}
     for at in sorted(holding):

@@ -211,6 +211,10 @@ def assert_exports_like_the_document(backend: str, records: list[tuple[Any, Any]
     texts = [writing.text(fmt.export_document(group), HEADER) for group in groups]
     for writer in (exporting, CatalogWriter()):
         assert writer.export_files(fmt, groups, [HEADER] * len(groups)) == texts
+    # ... and of records in key order already, as the choice hands them out, unsorted
+    ordered = [sorted(group, key=itemgetter(0)) for group in groups]
+    headers = [HEADER] * len(groups)
+    assert CatalogWriter().export_files(fmt, ordered, headers, in_order=True) == texts
 
 
 @pytest.mark.parametrize("backend", ["billingplatform", "logisense"])

@@ -88,6 +88,7 @@ def test_each_file_holds_its_objects_and_their_records(
     by_ref = {record.ref: record for record in live}
     assert list(chosen.records) == list(chosen.groups)
     for path, objects in chosen.groups.items():
+        assert objects == sorted(objects)  # in key order (the texts rely on it)
         records = chosen.records[path]  # the very records, in the objects' order
         assert len(records) == len(objects)
         assert all(by_ref[ref] is record for ref, record in zip(objects, records, strict=True))
