@@ -103,6 +103,12 @@ ref_of = attrgetter("ref")
 _KIND_OF = attrgetter("ref.kind")
 
 
+def in_ref_order(resources: Sequence[LiveResource]) -> bool:
+    """Whether each resource's ref comes before the next one's: sorted, none held twice
+    (one pass in C, stopping at the first that does not)."""
+    return all(map(lt, map(ref_of, resources), map(ref_of, islice(resources, 1, None))))
+
+
 @dataclass(frozen=True)
 class LiveCatalog:
     """The billing system's catalog, as fetched."""
@@ -126,7 +132,7 @@ class LiveCatalog:
         # the sorted records and comparing their neighbours was ~0.1 s). Any other read
         # stops at its first record out of order.
         given = self.resources
-        if all(map(lt, map(ref_of, given), map(ref_of, islice(given, 1, None)))):
+        if in_ref_order(given):
             object.__setattr__(self, "resources", tuple(given))
             object.__setattr__(self, "distinct_keys", True)
             return
@@ -137,6 +143,17 @@ class LiveCatalog:
             ordered.sort(key=_BY_REF_AND_ID)
         object.__setattr__(self, "resources", tuple(ordered))
         object.__setattr__(self, "distinct_keys", distinct)
+
+    @classmethod
+    def in_order(cls, resources: tuple[LiveResource, ...]) -> LiveCatalog:
+        """The catalog of `resources` that its maker has told are in its order already,
+        each ref before the next (`in_ref_order`: sorted, no ref held twice), not told
+        again: a backend that sorted and compared each kind while the rest of its read was
+        on the wire (at L ~0.04 s less after the last answer)."""
+        made = cls.__new__(cls)
+        object.__setattr__(made, "resources", resources)
+        object.__setattr__(made, "distinct_keys", True)
+        return made
 
     def __iter__(self) -> Iterator[LiveResource]:
         return iter(self.resources)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from catalogsync import drift, planner
 from catalogsync.catalog import Catalog, Kind, Ref, Resource, count_by_kind, product_ref
 from catalogsync.drift import detect_drift
-from catalogsync.live import LiveCatalog, LiveResource
+from catalogsync.live import LiveCatalog, LiveResource, in_ref_order
 from catalogsync.planner import LiveIndex, PlanOptions, build_plan
 from catalogsync.registry import get_format
 from tests.conftest import examples
@@ -84,4 +84,9 @@ def test_live_catalog_order_and_counts_are_the_old_ones(
         assert [id(r) for r in live.resources] == [id(r) for r in old_order]
         assert live.distinct_keys is (len(set(refs)) == len(refs))
         assert live.count() == count_by_kind(refs)
+    # Told in order (`in_ref_order`) exactly when sorted with no ref twice; then taken so.
+    assert in_ref_order(old_order) is (len(set(refs)) == len(refs))
+    if in_ref_order(old_order):
+        told_so = LiveCatalog.in_order(old_order)
+        assert told_so == LiveCatalog(given) and told_so.distinct_keys
     assert LiveCatalog().count() == {kind: 0 for kind in Kind}

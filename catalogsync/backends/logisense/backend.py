@@ -118,6 +118,8 @@ class LogiSenseBackend(Backend):
         resources = rows.finish(services, packages, lookups, children=keep)
         if keep:
             self._children = rows.children
+        if rows.in_order:  # (told while the lookup tables were on the wire)
+            return LiveCatalog.in_order(tuple(resources))
         return LiveCatalog(tuple(resources))
 
     async def fetch_live_into(

@@ -40,7 +40,7 @@ from catalogsync.backends.logisense.mapping import (
     unnamed_products,
 )
 from catalogsync.catalog import Value
-from catalogsync.live import LiveResource, ref_of
+from catalogsync.live import LiveResource, in_ref_order, ref_of
 
 __all__ = ["LiveRows"]
 
@@ -67,6 +67,12 @@ class LiveRows:
         #: The live ids of each package's frequencies and currencies, by the package's
         #: identity (`LogiSenseBackend._children`), once `finish`ed.
         self.children: dict[str, PackageChildren] = {}
+        #: Whether the package services and services built early are each in the live
+        #: catalog's order, no ref twice (`_package_services_now`).
+        self._in_order = False
+        #: Whether what `finish` returned is in the live catalog's order, no ref twice
+        #: (`LiveCatalog.in_order`): told of each kind before the last answer when it can.
+        self.in_order = False
 
     def services(self, page: Sequence[Record]) -> None:
         """One more page of services, in any order (read, never changed)."""
@@ -174,6 +180,7 @@ class LiveRows:
         # pass (`LiveCatalog`), where it sorted every record after the last answer.
         built.sort(key=ref_of)
         self._services.sort(key=ref_of)
+        self._in_order = in_ref_order(built) and in_ref_order(self._services)
         self._package_services = built
 
     def finish(
@@ -209,6 +216,8 @@ class LiveRows:
                 taken(packages), lookups, names, decoders, known, services_built=[]
             )
             made.sort(key=ref_of)
+            # (each kind's refs come after every other kind's before it: `Kind` order)
+            self.in_order = self._in_order and in_ref_order(made)
             return made + early + self._services
         built = package_resources(taken(packages), lookups, names, decoders, known)
         return built + self._services  # in the live catalog's order, as `live_resources`

@@ -273,10 +273,13 @@ class _LookupsLast(httpx.AsyncBaseTransport):
     """Every page answered at once; the lookup tables, if `last`, once both listings are
     (as at M, where the rate limit paces them behind the pages)."""
 
-    def __init__(self, last: bool, *, packages_backwards: bool = False) -> None:
+    def __init__(
+        self, last: bool, *, packages_backwards: bool = False, one_name: bool = False
+    ) -> None:
         self.last = last
         self.pages = 0  # listings' pages answered
         self.packages_backwards = packages_backwards  # P1 before P0, S5 before S2
+        self.one_name = one_name  # every service named S
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -315,6 +318,9 @@ class _LookupsLast(httpx.AsyncBaseTransport):
                 {"identity": 2 * number + i, "name": f"S{2 * number + i}", "serviceTypeId": 1}
                 for i in (0, 1)
             ]
+            if self.one_name:
+                for item in items:
+                    item["name"] = "S"
             return httpx.Response(200, json={"pagedResults": {"totalCount": 4, "items": items}})
         if self.last:
             while self.pages < 3:
@@ -370,34 +376,40 @@ def test_package_services_are_built_before_the_lookup_tables_that_come_last(
     assert labels == {"P0 / S2", "P0 / S5", "P1 / S2", "P1 / S5", "P1 / Named"}
 
 
+@pytest.mark.parametrize("twice", [False, True])
 def test_the_read_is_sorted_while_the_lookup_tables_that_come_last_are_on_the_wire(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, twice: bool
 ) -> None:
-    """When the tables come last, each kind is sorted before they are in: `finish` hands
-    the live catalog its records in its order already (the packages too, given here out of
-    it), which it tells in one pass (fails when they are sorted after the last answer)."""
-    finished: list[list[LiveResource]] = []
+    """When the tables come last, each kind is sorted and told in order (no ref twice)
+    before they are in: `finish` hands the live catalog its records in its order already
+    (the packages too, given here out of it), which it takes as they are (fails when they
+    are sorted after the last answer); with a ref held twice (`twice`: two services of
+    one name) the catalog sorts and tells them as any read's."""
+    finished: list[tuple[list[LiveResource], bool]] = []
     real_finish = LiveRows.finish
 
     def finish(self: LiveRows, *args: Any, **kwargs: Any) -> list[LiveResource]:
-        finished.append(real_finish(self, *args, **kwargs))
-        return finished[-1]
+        finished.append((real_finish(self, *args, **kwargs), self.in_order))
+        return finished[-1][0]
 
     monkeypatch.setattr(LiveRows, "finish", finish)
     client = LogiSenseClient(
         "http://tenant",
         "u",
         "p",
-        transport=_LookupsLast(True, packages_backwards=True),
+        transport=_LookupsLast(True, packages_backwards=True, one_name=twice),
         settings=HttpSettings(concurrency=10, rate_limit_per_second=0),
         allow_insecure_http=True,
         page_size=2,
     )
     live = _live_of(client)
-    (given,) = finished
-    assert [r.ref for r in given] == [r.ref for r in live.resources]
-    assert [r.ref.label for r in given][:2] == ["P0", "P1"]
-    assert live.distinct_keys
+    ((given, in_order),) = finished
+    assert in_order is not twice
+    assert live == LiveCatalog(tuple(given))
+    assert live.distinct_keys is not twice
+    if not twice:
+        assert [r.ref for r in given] == [r.ref for r in live.resources]
+        assert [r.ref.label for r in given][:2] == ["P0", "P1"]
 
 
 def test_a_package_service_has_no_lookup_field() -> None:
