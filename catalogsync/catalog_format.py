@@ -12,7 +12,10 @@ import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
 from enum import StrEnum
+from itertools import compress, repeat
+from operator import attrgetter, contains, is_, itemgetter
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
@@ -55,6 +58,73 @@ def declared_values(model: BaseModel, structural: Collection[str] = ()) -> dict[
                 value = None
         fields[key] = value
     return fields
+
+
+#: The value types `declared_values` keeps as they are (but an empty text, or a flag's None).
+_KEPT_TYPES = frozenset({str, int, bool, float, Decimal, tuple, type(None)})
+# (pydantic's own attributes: `model_fields_set` is a property, a Python call per model)
+_FIELDS_SET = attrgetter("__pydantic_fields_set__")
+_VALUES = attrgetter("__dict__")
+
+
+#: Fewer models than this are made one by one: the columns' own cost is more than theirs.
+COLUMNS_FROM = 4
+
+
+def declared_values_of(
+    models: Sequence[BaseModel], structural: Collection[str] = ()
+) -> list[dict[str, Value]]:
+    """`declared_values(model, structural)` of each model, made a field at a time in C
+    when the models are of one class and no value one declares is one `declared_values`
+    makes otherwise than as it is or as an enum's value (a flag's None, an empty text,
+    another type): then each model's is its declared values of the sorted keys, in that
+    order. Each model alone otherwise. (An export's proof reads 205,000 objects at L,
+    most in runs of one kind.)"""
+    if len(models) >= COLUMNS_FROM:
+        model_type = type(models[0])
+        declared = list(map(_FIELDS_SET, models))
+        if all(map(is_, map(type, models), repeat(model_type))):
+            flags = _flags(model_type)
+            first = declared[0]
+            same = declared.count(first) == len(declared)
+            keys = sorted((first if same else set().union(*declared)).difference(structural))
+            values = list(map(_VALUES, models))
+            # (which models declare each key, when they do not all declare the same)
+            held = [] if same else [list(map(contains, declared, repeat(key))) for key in keys]
+            columns = [
+                _as_declared(
+                    list(map(itemgetter(key), values)), key in flags, held[n] if held else []
+                )
+                for n, key in enumerate(keys)
+            ]
+            if not keys:
+                return [{} for _ in models]
+            if all(column is not None for column in columns):
+                rows = map(zip, repeat(keys), zip(*columns, strict=True))
+                if same:
+                    return list(map(dict, rows))
+                return list(map(dict, map(compress, rows, zip(*held, strict=True))))
+    return [declared_values(model, structural) for model in models]
+
+
+def _as_declared(column: list[Any], flag: bool, held: list[bool]) -> list[Any] | None:
+    """A field's `column` of values as `declared_values` makes each (those where `held`
+    is false, if any, are not declared: only the others count), when it keeps each as it
+    is or makes an enum its value; None otherwise (the caller asks it of each model)."""
+    declared = list(compress(column, held)) if held else column
+    types = set(map(type, declared))
+    if not types <= _KEPT_TYPES:
+        enums = {kind for kind in types - _KEPT_TYPES if issubclass(kind, StrEnum)}
+        if not types - enums <= _KEPT_TYPES:
+            return None
+        column = [value._value_ if type(value) in enums else value for value in column]
+        declared = list(compress(column, held)) if held else column
+        types = set(map(type, declared))
+    if flag and type(None) in types:
+        return None
+    if str in types and "" in declared:
+        return None
+    return column
 
 
 @functools.cache

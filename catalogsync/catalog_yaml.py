@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from operator import itemgetter
+from itertools import repeat
+from operator import add, attrgetter, itemgetter, methodcaller
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
@@ -26,10 +27,16 @@ from catalogsync.catalog import (
     Value,
     owned_resource,
     package_ref,
-    product_ref,
+    product_refs,
     ref_order,
+    restored_resources,
 )
-from catalogsync.catalog_format import CatalogFormat, Locate, declared_values
+from catalogsync.catalog_format import (
+    CatalogFormat,
+    Locate,
+    declared_values,
+    declared_values_of,
+)
 from catalogsync.errors import Issue, SourceLocation
 from catalogsync.export_columns import ColumnLayout
 from catalogsync.yamlio import YamlPath
@@ -96,6 +103,18 @@ def _without(keys: frozenset[str], kept: frozenset[str]) -> frozenset[str]:
     return keys - kept
 
 
+_NAME, _VALUES = attrgetter("name"), attrgetter("__dict__")
+#: (as `declared` asks a model's values: a package item has no `renamed_from`)
+_GET_RENAMED_FROM = methodcaller("get", "renamed_from", ())
+_GET_PROTECT = methodcaller("get", "protect", False)
+
+
+def items_located(where: YamlPath, count: int, locate: Locate) -> list[SourceLocation]:
+    """Where each of the `count` items of the list at `where` stands (`locate` of each
+    item's path, the paths made in C)."""
+    return list(map(locate, map(add, repeat(where), zip(range(count)))))
+
+
 def _text(lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
@@ -122,12 +141,14 @@ class YamlCatalogFormat(CatalogFormat):
     def to_resources(self, document: BaseModel, locate: Locate) -> Iterator[Resource]:
         assert isinstance(document, self.document_model)
         products, packages = self.lists[Kind.PRODUCT], self.lists[Kind.PACKAGE]
-        for index, product in enumerate(getattr(document, products)):
-            yield self.declared(product, product_ref(product.name), locate((products, index)))
+        items = getattr(document, products)
+        refs = list(product_refs(map(_NAME, items)))
+        resources = self.declared_all(items, refs, items_located((products,), len(items), locate))
         for index, package in enumerate(getattr(document, packages)):
             where: YamlPath = (packages, index)
-            yield self.declared(package, package_ref(package.name), locate(where))
-            yield from self.package_items(package, where, locate)
+            resources.append(self.declared(package, package_ref(package.name), locate(where)))
+            resources.extend(self.package_items(package, where, locate))
+        return iter(resources)
 
     def package_items(self, package: Any, where: YamlPath, locate: Locate) -> Iterator[Resource]:
         """The resources of a package's items; `where` is the package's path."""
@@ -144,6 +165,25 @@ class YamlCatalogFormat(CatalogFormat):
         renamed_from = values.get("renamed_from", ())
         protect = values.get("protect", False)
         return owned_resource(ref, self.declared_fields(model), (), renamed_from, protect, location)
+
+    def declared_all(
+        self,
+        models: Sequence[BaseModel],
+        refs: Sequence[Ref],
+        locations: Sequence[SourceLocation],
+        fields: list[dict[str, Value]] | None = None,
+    ) -> list[Resource]:
+        """`declared` of each model, with its ref and location, made a column at a time
+        (`declared_values_of`, `restored_resources`: no Python step per object where the
+        models are alike). `fields`: their declared fields, when the caller has them
+        (`declared_fields` with keys to keep), each made for its resource."""
+        if fields is None:
+            fields = declared_values_of(models, self.structural)
+        values = list(map(_VALUES, models))
+        count = len(models)
+        renamed_from = list(map(_GET_RENAMED_FROM, values))
+        protect = list(map(_GET_PROTECT, values))
+        return restored_resources(refs, fields, [()] * count, renamed_from, protect, locations)
 
     def declared_fields(self, model: BaseModel, keep: Iterable[str] = ()) -> dict[str, Value]:
         """The fields the YAML declares, as normalised values (only those are managed); the

@@ -17,12 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time
+from itertools import repeat
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from catalogsync.catalog import Kind, Resource, Value, package_product_ref
+from catalogsync.catalog import Kind, Resource, Value, package_product_refs
 from catalogsync.catalog_format import Locate
 from catalogsync.catalog_yaml import (
     FormatModel,
@@ -30,6 +32,7 @@ from catalogsync.catalog_yaml import (
     Names,
     YamlCatalogFormat,
     greater_than,
+    items_located,
     none_as_empty,
 )
 from catalogsync.errors import Issue
@@ -208,6 +211,9 @@ FIELDS: dict[Kind, tuple[str, ...]] = {
 }
 
 
+_SERVICE = attrgetter("service")
+
+
 class LogiSenseFormat(YamlCatalogFormat):
     """LogiSense's catalog format (see the module docstring)."""
 
@@ -236,9 +242,11 @@ class LogiSenseFormat(YamlCatalogFormat):
 
     def package_items(self, package: Any, where: YamlPath, locate: Locate) -> Iterator[Resource]:
         assert isinstance(package, Package)
-        for index, item in enumerate(package.services):
-            ref = package_product_ref(package.name, item.service)
-            yield self.declared(item, ref, locate((*where, "services", index)))
+        items = package.services
+        count = len(items)
+        refs = list(package_product_refs(repeat(package.name, count), map(_SERVICE, items)))
+        places = items_located((*where, "services"), count, locate)
+        return iter(self.declared_all(items, refs, places))
 
     def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
         assert isinstance(document, CatalogFile)
