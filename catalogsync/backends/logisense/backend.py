@@ -40,7 +40,6 @@ from typing import Any
 from catalogsync.aio import gather_or_cancel
 from catalogsync.backend_api import (
     Backend,
-    KindReady,
     Progress,
     Settled,
     gather_settled,
@@ -92,8 +91,6 @@ class LogiSenseBackend(Backend):
         self._lookup_lock = asyncio.Lock()
         self._children: dict[str, PackageChildren] = {}
         self._writes_done = False
-        #: The next `fetch_live`'s `hand_out`.
-        self._ready: KindReady | None = None
 
     def start_session(self) -> None:
         self.client.start_login()
@@ -107,12 +104,14 @@ class LogiSenseBackend(Backend):
                 self._lookups = Lookups.from_records(dict(zip(LOOKUP_TABLES, tables, strict=True)))
             return self._lookups
 
-    def hand_out(self, ready: KindReady) -> None:
-        self._ready = ready
+    # No `hand_out` (round seventeen): behind the early login the lookup tables are the
+    # read's last answers, so the services are known for good only once the packages'
+    # page is in too, save on a loaded host, where the child forked then took the CPU
+    # the read's last decoding needed (README, "LogiSense's services no longer handed
+    # out").
 
     async def fetch_live(self, progress: Progress | None = None) -> LiveCatalog:
-        ready, self._ready = self._ready, None
-        rows, services, packages, lookups = await self._read(progress, early=True, ready=ready)
+        rows, services, packages, lookups = await self._read(progress, early=True)
         # The live children an update patches against, unless the writes are done.
         keep = not self._writes_done
         resources = rows.finish(services, packages, lookups, children=keep)
@@ -134,26 +133,11 @@ class LogiSenseBackend(Backend):
         return rows.finish_into(see, services, packages, lookups)
 
     async def _read(
-        self, progress: Progress | None, *, early: bool, ready: KindReady | None = None
+        self, progress: Progress | None, *, early: bool
     ) -> tuple[LiveRows, list[Record], list[Record], Lookups]:
         """The whole read: its services built as they came in (`LiveRows`), the services'
-        and the packages' records, and the lookup tables. `ready`: see `Backend.hand_out`
-        (the services, once every page of them and the lookup tables are in:
-        `LiveRows.final_services`)."""
+        and the packages' records, and the lookup tables."""
         done = 0
-        handed = ready is None
-        packages_in = False
-
-        def hand_out() -> None:
-            # Only while the packages' page is still on the wire: once it is in, the read
-            # is as good as over (at L the services' last pages often come after it).
-            nonlocal handed
-            if handed or packages_in:
-                return
-            if (services := rows.final_services()) is not None:
-                handed = True
-                assert ready is not None
-                ready(Kind.PRODUCT, services)
 
         async def step(job: Awaitable[Any]) -> Any:
             nonlocal done
@@ -179,7 +163,6 @@ class LogiSenseBackend(Backend):
         async def named() -> Lookups:
             lookups = await self.lookups()
             rows.named(lookups)
-            hand_out()
             loop.call_soon(rows.work)
             return lookups
 
@@ -188,14 +171,11 @@ class LogiSenseBackend(Backend):
                 "Service", detail=False, on_page=arrived, record=SERVICE
             )
             rows.services_ended()
-            hand_out()
             loop.call_soon(rows.work)
             return records
 
         async def packages_read() -> list[dict[str, Any]]:
-            nonlocal packages_in
             records = await self.client.paged("Package", detail=True, record=PACKAGE_DETAIL)
-            packages_in = True
             if early:
                 rows.packages(records)
                 loop.call_soon(rows.work)

@@ -90,19 +90,6 @@ class LiveRows:
         """The lookup tables are in."""
         self._lookups = lookups
 
-    def final_services(self) -> list[LiveResource] | None:
-        """The services' live resources once they are known for good, before `finish`:
-        every page of them in (`services_ended`) and the lookup tables too, each page built
-        now. The very resources `finish` returns of them, unchanged by it. None otherwise,
-        or when `finish` will map the whole read instead (a page that failed to map, an
-        identity read twice)."""
-        if self._lookups is None or not self._services_ended:
-            return None
-        self.work()
-        if self._failed or self._waiting or self._unnamed:
-            return None
-        return list(self._services)
-
     @property
     def built_before_lookups(self) -> int:
         """How many live resources were built before the lookup tables were in."""

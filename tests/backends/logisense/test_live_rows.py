@@ -417,110 +417,21 @@ def test_a_package_service_has_no_lookup_field() -> None:
     assert all(spec.type is not FieldType.LOOKUP for spec in FIELDS[Kind.PACKAGE_PRODUCT])
 
 
-@settings(max_examples=examples(100), deadline=None)
-@given(**_A_READ)
-def test_the_services_told_final_before_the_read_ends_are_what_it_ends_with(
-    services: list[Record], packages: list[Record], cuts: list[int], data: Any
-) -> None:
-    """`LiveRows.final_services` (what `Backend.hand_out` hands over): nothing before every
-    page and the lookup tables are in; then the very services `finish` returns, holding
-    then what they held when handed over; nothing when `finish` maps the whole read."""
-    pages = _pages(services, cuts)
-    lookups_after = data.draw(st.integers(0, len(pages)))
-    rows = LiveRows()
-    for told, page in enumerate(pages):
-        if told == lookups_after:
-            rows.named(LOOKUPS)
-        rows.services(page)
-        if data.draw(st.booleans()):
-            rows.work()
-        assert rows.final_services() is None
-    rows.services_ended()
-    if lookups_after == len(pages):
-        assert rows.final_services() is None
-        rows.named(LOOKUPS)
-    final = rows.final_services()
-    held = [(r.ref, r.remote_id, dict(r.fields), r.updated_at) for r in final or ()]
-    try:
-        found = rows.finish([r for page in pages for r in page], copy.deepcopy(packages), LOOKUPS)
-    except Exception:  # a malformed record: the whole read's error (the tests above)
-        return
-    if final is None:
-        assert rows._failed  # (mapped whole: an identity read twice, a page that failed to map)
-        return
-    of_services = [r for r in found if r.ref.kind is Kind.PRODUCT]
-    assert sorted(map(id, final)) == sorted(map(id, of_services))
-    assert [(r.ref, r.remote_id, dict(r.fields), r.updated_at) for r in final] == held
-
-
-class _Noted(_Server):
-    """`_Server`, noting in `events` each answer of the packages' page; with
-    `packages_first`, the services' pages answered only once it is."""
-
-    def __init__(self, events: list[str], *, packages_first: bool = False) -> None:
-        super().__init__()
-        self.events = events
-        self.packages_first = packages_first
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        packages = request.url.path.endswith("/Package/Paged/Detail")
-        if packages and self.packages_first:
-            self.answered = 2 + 6  # (what `_Server` waits for)
-        while self.packages_first and request.url.path.endswith("/Service/Paged"):
-            if "packages" in self.events:
-                break
-            await asyncio.sleep(0)
-        response = await super().handle_async_request(request)
-        if packages:
-            self.events.append("packages")
-        return response
-
-
-def test_the_services_are_handed_out_while_the_packages_page_is_on_the_wire() -> None:
-    """`Backend.hand_out`: the services, once known for good, before the read ends; the
-    very records of its live catalog. Only for that read."""
-    events: list[str] = []
-    handed: list[tuple[Kind, list[LiveResource]]] = []
-    server = _Noted(events)
-
-    def ready(kind: Kind, records: Any) -> None:
-        events.append("ready")
-        handed.append((kind, list(records)))
-
-    client = _unpaced(server)
-
-    async def read() -> tuple[LiveCatalog, LiveCatalog]:
-        backend = LogiSenseBackend(client)
-        try:
-            backend.hand_out(ready)
-            first = await backend.fetch_live()
-            events.append("read")
-            return first, await backend.fetch_live()
-        finally:
-            await backend.close()
-
-    live, again = asyncio.run(read())
-    assert events == ["ready", "packages", "read", "packages"]
-    ((kind, records),) = handed
-    assert kind is Kind.PRODUCT
-    services = [r for r in live if r.ref.kind is Kind.PRODUCT]
-    assert len(services) == 4 and sorted(map(id, records)) == sorted(map(id, services))
-    assert again == live
-
-
-def test_the_services_are_not_handed_out_once_the_packages_page_is_in() -> None:
-    """Then the read is as good as over: nothing is started beside it."""
-    events: list[str] = []
-    client = _unpaced(_Noted(events, packages_first=True))
+def test_the_services_are_not_handed_out_even_while_the_packages_page_is_on_the_wire() -> None:
+    """No `hand_out` (round seventeen): the services of a read whose packages' page is still
+    on the wire once they and the lookup tables are in (as `_Server` answers) are not
+    handed over; the read is the same."""
+    handed: list[Kind] = []
+    client = _unpaced(_Server())
 
     async def read() -> LiveCatalog:
         backend = LogiSenseBackend(client)
         try:
-            backend.hand_out(lambda kind, records: events.append("ready"))
+            backend.hand_out(lambda kind, records: handed.append(kind))
             return await backend.fetch_live()
         finally:
             await backend.close()
 
     live = asyncio.run(read())
-    assert events == ["packages"]
+    assert handed == []
     assert len([r for r in live if r.ref.kind is Kind.PRODUCT]) == 4
