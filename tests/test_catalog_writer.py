@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from benchmarks.generate import generate, write_project
 from benchmarks.systems import systems_named
-from catalogsync.catalog import Kind, Resource
+from catalogsync.catalog import Kind, Ref, Resource, Value, package_product_ref, package_ref
 from catalogsync.catalog_writer import CatalogWriter, write_file
 from catalogsync.catalog_yaml import YamlCatalogFormat
 from catalogsync.loader import load_catalog
@@ -323,6 +323,23 @@ def test_objects_of_one_shape_are_laid_out_a_field_at_a_time(backend: str) -> No
     made = layout.sections_of(files, CatalogWriter())
     assert made is not None
     assert made == [layout.sections(records, writer) for records in files]
+
+
+@pytest.mark.parametrize("own", [0, 1, 2])
+def test_a_package_product_s_own_name_is_written_and_its_default_left_out(own: int) -> None:
+    # BillingPlatform leaves out a package-product's name where it is its default
+    # (`export_defaults`): none, one or both of a run's items with a name of their own.
+    fmt = get_format("billingplatform")
+    assert isinstance(fmt, YamlCatalogFormat) and fmt.column_layout is not None
+    items = [package_product_ref("Gold", product) for product in ("Data", "Voice")]
+    names = [f"Own {n}" if n < own else " / ".join(ref.key) for n, ref in enumerate(items)]
+    records: list[tuple[Ref, dict[str, Value]]] = [(package_ref("Gold"), {"status": "Production"})]
+    records += [(ref, {"name": name, "min_qty": 1}) for ref, name in zip(items, names, strict=True)]
+    sections = fmt.column_layout.sections(records, CatalogWriter())
+    assert sections is not None
+    text = "".join(f"{key}:\n" + "".join(items) for key, items in sections.items())
+    assert text == dump_yaml(fmt.export_document(records))
+    assert text.count("name: Own") == own
 
 
 def _one_type(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
