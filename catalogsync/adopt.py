@@ -415,6 +415,31 @@ def _resolved(paths: Iterable[Path]) -> list[Path]:
     return resolved
 
 
+def _not_covered(out: Path, relatives: Sequence[str], covered: set[Path]) -> list[int]:
+    """The places in `relatives` of the files at `out / relative` that, resolved, are
+    not among the `covered` (resolved) paths: what `_resolved` of each path tells, told
+    per folder (an export's 5,001 files are in three; a `Path` per file was ~0.03 s at L):
+    a file that is no symbolic link resolves into its folder's resolved path, so it is
+    covered exactly when its name is covered there; each link is resolved on its own."""
+    folders: dict[str, tuple[Path, frozenset[str] | None, set[str]]] = {}
+    outside = []
+    for at, relative in enumerate(relatives):
+        folder, name = os.path.split(relative)
+        known = folders.get(folder)
+        if known is None:
+            resolved = (out / folder).resolve()
+            names = {path.name for path in covered if path.parent == resolved}
+            known = folders[folder] = (resolved, _links_in(resolved), names)
+        resolved, links, names = known
+        linked = (resolved / name).is_symlink() if links is None else name in links
+        if linked:
+            if (resolved / name).resolve() not in covered:
+                outside.append(at)
+        elif name not in names:
+            outside.append(at)
+    return outside
+
+
 def _links_in(folder: Path) -> frozenset[str] | None:
     """The names of the symbolic links in `folder` (none when it does not exist), or None
     when it cannot be listed (then each path is asked about: a folder one may enter but
@@ -591,8 +616,7 @@ def _coverage_notes(prepared: PreparedExport, project: Project) -> list[str]:
         files = []
     covered = {f.resolve() for f in files}
     targets = prepared.targets()
-    resolved = zip(targets, _resolved(targets), strict=True)
-    outside = [path for path, real in resolved if real not in covered]
+    outside = [targets[at] for at in _not_covered(prepared.out, prepared.result.files, covered)]
     if not outside:
         return []
     shown = ", ".join(display_path(p, project.root) for p in outside[:5])

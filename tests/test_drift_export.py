@@ -536,6 +536,43 @@ def test_whether_an_export_joins_the_catalog_is_told_per_folder_as_per_resolved_
                 assert _joins_catalog(listed, out, chosen) == expected, (out, listed, chosen)
 
 
+def test_which_written_files_are_not_covered_is_told_per_folder_as_per_resolved_file(
+    tmp_path: Path,
+) -> None:
+    """`_not_covered` tells from each folder (and each link on its own) which files are
+    not among the covered ones, as `_resolved` of every file does: links to a covered
+    file, from a folder that is a link, to nowhere, and covered files among them."""
+    from catalogsync.adopt import _not_covered, _resolved
+
+    real = tmp_path / "real"
+    (real / "packages").mkdir(parents=True)
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "kept.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "out").symlink_to(real)
+    (real / "packages" / "linked.yaml").symlink_to(catalog / "kept.yaml")
+    (real / "packages" / "dangling.yaml").symlink_to(real / "nowhere.yaml")
+    (real / "into").symlink_to(catalog)
+    (real / "products.yaml").write_text("", encoding="utf-8")
+    names = ["products.yaml", "absent/x.yaml", "into/kept.yaml", "into/y.yaml"] + [
+        f"packages/{n}.yaml" for n in ("gold", "linked", "dangling", "absent")
+    ]
+    coverings = [
+        set(),
+        {catalog / "kept.yaml"},
+        {real / "products.yaml"},
+        {real / "packages" / "gold.yaml", real / "nowhere.yaml"},
+        {real / "products.yaml", real / "absent" / "x.yaml", catalog / "y.yaml"},
+        {tmp_path / "out" / "products.yaml"},  # (not resolved: covers nothing)
+    ]
+    for out in (tmp_path / "out", real, tmp_path / "new"):
+        for covered in coverings:
+            for chosen in (names, names[:1], names[2:4], names[4:], []):
+                paths = _resolved(out / name for name in chosen)
+                expected = [at for at, path in enumerate(paths) if path not in covered]
+                assert _not_covered(out, chosen, covered) == expected, (out, covered, chosen)
+
+
 # --- prune scope ----------------------------------------------------------------------------
 
 
