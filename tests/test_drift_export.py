@@ -497,14 +497,10 @@ def test_whether_an_export_joins_the_catalog_is_asked_per_folder_as_per_file(
             assert _any_in_catalog_paths(listed, chosen) == expected, (listed, chosen)
 
 
-def test_whether_an_export_joins_the_catalog_is_told_per_folder_as_per_resolved_file(
-    tmp_path: Path,
-) -> None:
-    """`_joins_catalog` tells from each folder (and each link on its own) what
-    `_any_in_catalog_paths` tells of every file resolved: links to a listed file or
-    folder, from a folder that is a link, to nowhere, and listed files among them."""
-    from catalogsync.adopt import _any_in_catalog_paths, _joins_catalog, _resolved
-
+def _linked_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """(real, catalog) under `tmp_path`: `out` a link to `real`, in which
+    `packages/linked.yaml` links to `catalog/kept.yaml`, `packages/dangling.yaml` to
+    nowhere, and `into` to the `catalog` folder."""
     real = tmp_path / "real"
     (real / "packages").mkdir(parents=True)
     catalog = tmp_path / "catalog"
@@ -514,6 +510,18 @@ def test_whether_an_export_joins_the_catalog_is_told_per_folder_as_per_resolved_
     (real / "packages" / "linked.yaml").symlink_to(catalog / "kept.yaml")
     (real / "packages" / "dangling.yaml").symlink_to(real / "nowhere.yaml")
     (real / "into").symlink_to(catalog)
+    return real, catalog
+
+
+def test_whether_an_export_joins_the_catalog_is_told_per_folder_as_per_resolved_file(
+    tmp_path: Path,
+) -> None:
+    """`_joins_catalog` tells from each folder (and each link on its own) what
+    `_any_in_catalog_paths` tells of every file resolved: links to a listed file or
+    folder, from a folder that is a link, to nowhere, and listed files among them."""
+    from catalogsync.adopt import _any_in_catalog_paths, _joins_catalog, _resolved
+
+    real, catalog = _linked_folders(tmp_path)
     names = ["products.yaml", "absent/x.yaml", "into/y.yaml"] + [
         f"packages/{n}.yaml" for n in ("gold", "linked", "dangling", "absent")
     ]
@@ -544,15 +552,7 @@ def test_which_written_files_are_not_covered_is_told_per_folder_as_per_resolved_
     file, from a folder that is a link, to nowhere, and covered files among them."""
     from catalogsync.adopt import _not_covered, _resolved
 
-    real = tmp_path / "real"
-    (real / "packages").mkdir(parents=True)
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    (catalog / "kept.yaml").write_text("", encoding="utf-8")
-    (tmp_path / "out").symlink_to(real)
-    (real / "packages" / "linked.yaml").symlink_to(catalog / "kept.yaml")
-    (real / "packages" / "dangling.yaml").symlink_to(real / "nowhere.yaml")
-    (real / "into").symlink_to(catalog)
+    real, catalog = _linked_folders(tmp_path)
     (real / "products.yaml").write_text("", encoding="utf-8")
     names = ["products.yaml", "absent/x.yaml", "into/kept.yaml", "into/y.yaml"] + [
         f"packages/{n}.yaml" for n in ("gold", "linked", "dangling", "absent")
