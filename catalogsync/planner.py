@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from itertools import compress, repeat
-from operator import attrgetter, eq, le, methodcaller, not_
+from operator import attrgetter, eq, le, methodcaller, ne, not_
 from types import MappingProxyType
 from typing import Any
 
@@ -193,6 +193,7 @@ def _upserts_of(
     # `_upsert`'s to decide (a declared None the record lacks, ignored fields, renames),
     # in the catalog's order. Without renames a record is found under its own ref.
     alike: Iterable[bool]
+    pairs: Iterable[tuple[Resource, LiveResource]] = zip(resources, found, strict=True)
     if links_follow(renames, options.catalog_format):
         alike = repeat(False)  # every live link field is followed through the renames
     elif any(renames.values()):  # a record may be indexed under its new key
@@ -203,12 +204,11 @@ def _upserts_of(
             for resource, record in zip(resources, found, strict=True)
         ]
     else:
-        declared_items = map(_ITEMS, map(_FIELDS, resources))
-        alike = map(le, declared_items, map(_ITEMS, map(_FIELDS, found)))
+        pairs, alike = _unlike(resources, found)
     changes = []
     matched = len(found)
     created = _Creates()
-    for resource, record in compress(zip(resources, found, strict=True), map(not_, alike)):
+    for resource, record in compress(pairs, map(not_, alike)):
         live = None if record is _ABSENT else record
         matched -= live is None
         change = _upsert(resource, live, options, renames, created)
@@ -217,6 +217,37 @@ def _upserts_of(
             if made_by is not None:
                 made_by[change.ref] = resource
     return changes, matched
+
+
+def _unlike(
+    resources: Sequence[Resource], found: Sequence[LiveResource]
+) -> tuple[Iterable[tuple[Resource, LiveResource]], Iterable[bool]]:
+    """The pairs of `resources` and `found` (their live records, in order) that may differ,
+    and whether each holds every declared field with an equal value (`<=` of the items
+    views, in C), where no renames apply: `_upserts_of`'s common case.
+
+    Where a sample pair's mappings are equal (a backend whose package-products declare
+    every field their records hold), the pairs are first told by `!=` of their mappings, a
+    C call each: equal mappings hold each other's items, so those pairs are alike, and only
+    the others are asked for their items (which makes a view and a `(key, value)` tuple per
+    field: ~0.65 us an object against ~0.2 in an export's proof at L). Where the sample
+    differs (records holding fields the file leaves out as empty) every pair is asked, as
+    before: `!=` would be a second test of nearly every pair. Either way the pairs
+    `_upsert` is asked about are the same, in the same order."""
+    declared: Iterable[Mapping[str, Value]] = map(_FIELDS, resources)
+    live: Iterable[Mapping[str, Value]] = map(_FIELDS, found)
+    pairs: Iterable[tuple[Resource, LiveResource]] = zip(resources, found, strict=True)
+    middle = len(resources) // 2
+    if (
+        len(resources) == len(found)
+        and resources
+        and _FIELDS(resources[middle]) == _FIELDS(found[middle])
+    ):
+        declared, live = list(declared), list(live)
+        unequal = list(map(ne, declared, live))
+        pairs = compress(pairs, unequal)
+        declared, live = compress(declared, unequal), compress(live, unequal)
+    return pairs, map(le, map(_ITEMS, declared), map(_ITEMS, live))
 
 
 class _Absent:

@@ -590,3 +590,47 @@ def test_the_order_of_a_plan_is_its_specification_s_whatever_the_catalog(
 
 class _Cycle(Exception):
     pass
+
+
+_NAN = float("nan")  # (one object: equal to itself in a mapping, as `==` tells it there)
+_VALUES = [None, 1, True, Decimal(1), Decimal("1.0"), Decimal(2), "x", "", _NAN]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from("abc"), st.sampled_from(_VALUES), max_size=3),
+            st.one_of(
+                st.none(),
+                st.dictionaries(st.sampled_from("abcd"), st.sampled_from(_VALUES), max_size=4),
+            ),
+        ),
+        max_size=7,
+    )
+)
+@example(pairs=[({"a": 1}, {"a": 1, "b": 2}), ({"a": 1}, {"a": 1}), ({"a": 1}, None)])
+@example(pairs=[({"a": 1}, {"a": 2}), ({"a": _NAN}, {"a": _NAN}), ({}, {"b": None})])
+def test_the_pairs_that_may_differ_are_those_whose_items_are_not_the_records(
+    pairs: list[tuple[dict[str, object], dict[str, object] | None]],
+) -> None:
+    """`_unlike` (mappings told `!=` first where a sample pair is equal) leaves for
+    `_upsert` exactly the pairs the items views' `<=` leaves, in order, whatever the
+    fields: equal, a subset, more, other values, no record (`_ABSENT`), a NaN."""
+    from catalogsync import planner
+
+    resources = [res(product_ref(f"P{n}"), **declared) for n, (declared, _) in enumerate(pairs)]
+    found = [
+        planner._ABSENT if fields is None else live(product_ref(f"P{n}"), str(n), **fields)
+        for n, (_, fields) in enumerate(pairs)
+    ]
+    before = [
+        (resource, record)
+        for resource, record in zip(resources, found, strict=True)
+        if not resource.fields.items() <= record.fields.items()
+    ]
+    kept, alike = planner._unlike(resources, found)
+    after = [pair for pair, same in zip(kept, alike, strict=False) if not same]
+    assert [(r.ref, id(record)) for r, record in after] == [
+        (r.ref, id(record)) for r, record in before
+    ]
