@@ -376,6 +376,14 @@ def restored_locations(
     return [next(each) if place is not None else None for place in places]
 
 
+def made_locations(path: str, lines: Sequence[int], column: int) -> list[SourceLocation]:
+    """`SourceLocation(path, line, column)` for each of `lines`, made in C."""
+    count = len(lines)
+    return _made_without_init(
+        SourceLocation, {"path": [path] * count, "line": lines, "column": [column] * count}
+    )
+
+
 def restored_resources(
     refs: Sequence[Ref],
     fields: Sequence[dict[str, Value]],

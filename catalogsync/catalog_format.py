@@ -39,7 +39,7 @@ def declared_values(model: BaseModel, structural: Collection[str] = ()) -> dict[
     Any other field declared `null` is cleared (written empty, read back as `null`).
     """
     fields: dict[str, Value] = {}
-    flags = _flags(type(model))
+    flags = flags_of(type(model))
     # (a model's values are its `__dict__`'s, read without `getattr`'s look-up through the
     # class; a catalog's reading asks this of every object)
     values = model.__dict__
@@ -84,27 +84,46 @@ def declared_values_of(
         model_type = type(models[0])
         declared = list(map(_FIELDS_SET, models))
         if all(map(is_, map(type, models), repeat(model_type))):
-            flags = _flags(model_type)
+            flags = flags_of(model_type)
             first = declared[0]
             same = declared.count(first) == len(declared)
             keys = sorted((first if same else set().union(*declared)).difference(structural))
             values = list(map(_VALUES, models))
             # (which models declare each key, when they do not all declare the same)
             held = [] if same else [list(map(contains, declared, repeat(key))) for key in keys]
-            columns = [
-                _as_declared(
-                    list(map(itemgetter(key), values)), key in flags, held[n] if held else []
-                )
-                for n, key in enumerate(keys)
-            ]
-            if not keys:
-                return [{} for _ in models]
-            if all(column is not None for column in columns):
-                rows = map(zip, repeat(keys), zip(*columns, strict=True))
-                if same:
-                    return list(map(dict, rows))
-                return list(map(dict, map(compress, rows, zip(*held, strict=True))))
+            columns = [list(map(itemgetter(key), values)) for key in keys]
+            made = declared_values_from(keys, columns, held, flags, len(models))
+            if made is not None:
+                return made
     return [declared_values(model, structural) for model in models]
+
+
+def declared_values_from(
+    keys: Sequence[str],
+    columns: Sequence[list[Any]],
+    held: Sequence[list[bool]],
+    flags: Collection[str],
+    count: int,
+) -> list[dict[str, Value]] | None:
+    """`declared_values` of `count` objects of one class (whose bool fields are `flags`)
+    from the values they hold, a column per key (`keys` sorted, the structural ones left
+    out): each object's are its declared keys' values in that order, where `held` (a
+    list per key, or empty when every object declares every key) says which declare each.
+    None when a value one declares is one `declared_values` makes otherwise than as it is
+    or as an enum's value (a flag's None, an empty text, another type): the caller then
+    asks it of each object."""
+    if not keys:
+        return [{} for _ in range(count)]
+    made = [
+        _as_declared(column, key in flags, held[n] if held else [])
+        for n, (key, column) in enumerate(zip(keys, columns, strict=True))
+    ]
+    if any(column is None for column in made):
+        return None
+    rows = map(zip, repeat(keys), zip(*made, strict=True))
+    if not held:
+        return list(map(dict, rows))
+    return list(map(dict, map(compress, rows, zip(*held, strict=True))))
 
 
 def _as_declared(column: list[Any], flag: bool, held: list[bool]) -> list[Any] | None:
@@ -128,7 +147,7 @@ def _as_declared(column: list[Any], flag: bool, held: list[bool]) -> list[Any] |
 
 
 @functools.cache
-def _flags(model: type[BaseModel]) -> frozenset[str]:
+def flags_of(model: type[BaseModel]) -> frozenset[str]:
     """The bool fields of a model (asked once per model, not per object: 40,000 objects)."""
     return frozenset(
         name for name, info in model.model_fields.items() if info.annotation in (bool, bool | None)

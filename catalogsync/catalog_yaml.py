@@ -154,6 +154,15 @@ class YamlCatalogFormat(CatalogFormat):
         """The resources of a package's items; `where` is the package's path."""
         return iter(())
 
+    def columns_pass(
+        self, kind: Kind, keys: Sequence[Any], fields: Mapping[str, list[Any]]
+    ) -> bool:
+        """Whether `check` surely finds nothing to say of a file's objects of `kind` whose
+        validated keys (names) and fields (a column per field they declare, None where an
+        object does not) are these (`yamlcolumns`: a file read a column at a time). False
+        when unsure: the file is then loaded as usual, and `check` decides."""
+        return False
+
     def declared(self, model: BaseModel, ref: Ref, location: SourceLocation) -> Resource:
         """The resource one YAML object declares: its declared fields, renames, protection
         and where it stands."""

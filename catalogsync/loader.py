@@ -33,10 +33,12 @@ from catalogsync.catalog import (
 from catalogsync.catalog_cache import CountsKnown, WriteLater, cached_catalog
 from catalogsync.catalog_format import CatalogFormat, Locate
 from catalogsync.catalog_items import Item, Items
+from catalogsync.catalog_yaml import YamlCatalogFormat
 from catalogsync.config import Project
 from catalogsync.errors import CatalogValidationError, Issue, SourceLocation, made_location
 from catalogsync.registry import get_format
 from catalogsync.validation import model_at, suggest, validation_issues
+from catalogsync.yamlcolumns import file_resources
 from catalogsync.yamlfast import ExactReaderNeeded
 from catalogsync.yamlio import (
     MAX_FILE_BYTES,
@@ -381,6 +383,10 @@ def _load_file(
         YamlFileError: the file cannot be read, or is not valid YAML (one located issue).
     """
     invalid_names: set[str] = set()
+    if isinstance(fmt, YamlCatalogFormat):  # a written file, read a column at a time
+        resources = file_resources(path, shown, fmt)
+        if resources is not None:
+            return [], resources, invalid_names
 
     def splits(key: Any) -> bool:
         return isinstance(key, str) and model_at(fmt.document_model, (key, 0)) is not None

@@ -10,7 +10,7 @@ written as `children`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -288,6 +288,12 @@ class BillingPlatformFormat(YamlCatalogFormat):
             yield owned_resource(ref, fields, requires, (), item.protect, locate(item_path))
             if item.children:
                 yield from self._package_products(package, path, item.children, item_path, locate)
+
+    def columns_pass(
+        self, kind: Kind, keys: Sequence[Any], fields: Mapping[str, list[Any]]
+    ) -> bool:
+        """`check` looks at package-products alone."""
+        return kind is not Kind.PACKAGE_PRODUCT
 
     def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
         assert isinstance(document, CatalogFile)

@@ -15,10 +15,10 @@ service a catalog Service at most once, so package services do not nest.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, time
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, le
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
@@ -248,22 +248,43 @@ class LogiSenseFormat(YamlCatalogFormat):
         places = items_located((*where, "services"), count, locate)
         return iter(self.declared_all(items, refs, places))
 
+    def columns_pass(
+        self, kind: Kind, keys: Sequence[Any], fields: Mapping[str, list[Any]]
+    ) -> bool:
+        """`check` looks at package services alone, and at their instance counts only."""
+        if kind is not Kind.PACKAGE_PRODUCT:
+            return True
+        nothing = [None] * len(keys)
+        low = fields.get("minimum_instances", nothing)
+        high = fields.get("maximum_instances", nothing)
+        default = fields.get("default_instances", nothing)
+        if None in low or None in high or None in default:
+            return not any(map(_instances_say, default, low, high))
+        # (each item's `_instances_say`, in C where every count is given)
+        return (
+            all(map(le, low, high)) and all(map(le, low, default)) and all(map(le, default, high))
+        )
+
     def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
         assert isinstance(document, CatalogFile)
         for p_index, package in enumerate(document.packages):
             for index, item in enumerate(package.services):
                 # (only an item with something to say is asked: its message and path are
                 # made for it, not for each of an L catalog's 150,000 package services)
-                low, high = item.minimum_instances, item.maximum_instances
-                default = item.default_instances
-                says = low is not None and high is not None and not low <= high
-                if default is not None and not says:
-                    says = (low is not None and default < low) or (
-                        high is not None and default > high
-                    )
+                says = _instances_say(
+                    item.default_instances, item.minimum_instances, item.maximum_instances
+                )
                 if says:
                     here: YamlPath = ("packages", p_index, "services", index)
                     yield from _check_instances(item, here, locate)
+
+
+def _instances_say(default: int | None, low: int | None, high: int | None) -> bool:
+    """Whether `check` has something to say of a package service's instance counts."""
+    says = low is not None and high is not None and not low <= high
+    if default is not None and not says:
+        says = (low is not None and default < low) or (high is not None and default > high)
+    return says
 
 
 def _check_instances(item: PackageService, here: YamlPath, locate: Locate) -> Iterator[Issue]:

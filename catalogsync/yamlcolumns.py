@@ -1,0 +1,355 @@
+"""A written catalog file's resources straight from its text, a column per field: what
+`loader` makes of it through `yamlstrict`, pydantic and the format, without a dict, a
+model or a Python step per object, for the files that keep to `export`'s layout and pass.
+
+An export's proof reads every file it wrote back with `plan`'s reader (205,000 objects at
+L), and most of them are flat items of one kind in a run: a file's products, a package's
+items when they nest none (a few lines each). Such a run is matched by one
+compiled expression per kind (`_Run`: the item's key line, then each of the model's
+scalar fields on its own line, in the model's order, each optional) over the whole run
+with `finditer` in C; the matches, laid end to end, must cover the run's text exactly,
+so every line is one of those forms and nothing is skipped. Each field's column of texts
+is typed by `yamlstrict`'s memo of scalars (`yamlblock`'s meaning, so libyaml's) and
+validated by pydantic as the model's field (`TypeAdapter` of a list of its annotation,
+the same validators and constraints); the format says whether its checks surely find
+nothing in those values (`YamlCatalogFormat.columns_pass`). A package's own lines are
+read by `yamlstrict` and validated as its model, as `loader` does.
+
+**Why the result is the loader's.** A file is taken here only when it would load with no
+issue: every top-level key is one of the format's lists, every item is of the narrow form
+above (or a package whose own lines `yamlstrict` reads), every value validates, every
+required field is there and the checks find nothing. Then `loader`'s resources are those
+of the validated models, which hold each field's validated value: the same values,
+declared fields (`declared_values_from`, `declared_values`' rules), keys, order and places
+(each item's line, at its content's column) made here. Anything else returns None, and
+the caller loads the file as before, which decides as it always did (its issues and their
+places included): the path here only ever gives the loader's answer for a file that has
+no issue.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from itertools import accumulate, compress, repeat
+from operator import attrgetter, itemgetter, methodcaller
+from pathlib import Path
+from sys import intern
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from catalogsync.catalog import (
+    Kind,
+    Ref,
+    Resource,
+    Value,
+    made_locations,
+    package_product_refs,
+    package_ref,
+    product_refs,
+    restored_resources,
+)
+from catalogsync.catalog_format import declared_values_from, flags_of
+from catalogsync.catalog_yaml import YamlCatalogFormat
+from catalogsync.errors import made_location
+from catalogsync.yamlblock import _INSIDE, _PLAIN
+from catalogsync.yamlfast import _TYPED
+from catalogsync.yamlio import MAX_FILE_BYTES
+from catalogsync.yamlstrict import _SCALARS, NotStrict, _Reader
+
+__all__ = ["file_resources"]
+
+#: A scalar as `yamlblock` takes one (its `_SCALAR` without the groups): plain, a double-
+#: quoted number or a single-quoted text, on one line. `_SCALARS` then types it (or refuses).
+_ONE_SCALAR = rf"""(?:{_PLAIN}|"[-0-9.]*"|'(?:[ -&(-~]|'')*')"""
+#: A line at column 0: where a top-level list ends.
+_TOP_LINE = re.compile(r"\n(?! )")
+_GROUPS = methodcaller("groups")
+_TEXT = methodcaller("group")
+_scalar = _SCALARS.__getitem__
+#: The first characters of a scalar's text that `_SCALARS` makes other than the text
+#: itself: a quote, or one that may start a typed plain scalar (`_plain`).
+_NOT_AS_IS = frozenset({'"', "'", *_TYPED})
+_FIRST = itemgetter(0)
+
+
+def _typed(texts: Sequence[str]) -> list[Any]:
+    """Each scalar's text (of the form `_ONE_SCALAR`) as `_SCALARS` makes it: a plain text
+    that starts with none of `_NOT_AS_IS` is itself (interned, as `yamlblock._typed` makes
+    it), so a column of those (names, most texts) is taken in C without a look-up each."""
+    if _NOT_AS_IS.isdisjoint(map(_FIRST, texts)):
+        return list(map(intern, texts))
+    return list(map(_scalar, texts))
+
+
+def _collection(annotation: Any) -> bool:
+    """Whether a field's annotation holds a list, tuple or model anywhere (not a scalar)."""
+    origin = get_origin(annotation)
+    if origin in (list, tuple, dict, set, frozenset):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_collection(arg) for arg in get_args(annotation) if arg is not None)
+
+
+class _Run:
+    """A list of one model's flat items at one column: its expression and each field's
+    validator."""
+
+    def __init__(self, model: type[BaseModel], head: str, structural: frozenset[str], dash: int):
+        infos = model.model_fields
+        self.model, self.head = model, head
+        #: The model's scalar fields other than the key, in its order (the written order).
+        self.fields = tuple(
+            name
+            for name, info in infos.items()
+            if name != head and name not in structural and not _collection(info.annotation)
+        )
+        listed = {head, *self.fields}
+        #: Whether the form can hold every item that validates (no required field left out).
+        self.usable = all(not info.is_required() or name in listed for name, info in infos.items())
+        at = " " * (dash + 2)
+        fields = "".join(rf"(?:\n{at}{name}: ({_ONE_SCALAR}))?" for name in self.fields)
+        self.item = re.compile(rf"\n{' ' * dash}- {head}: ({_ONE_SCALAR}){fields}")
+        self.column = dash + 2
+        self.required = [infos[name].is_required() for name in self.fields]
+        self.flags = flags_of(model)
+
+    @functools.cached_property
+    def validators(self) -> dict[str, Callable[[list[Any]], list[Any]]]:
+        """Each field's values as the model validates them (a list at a time)."""
+        infos = self.model.model_fields
+        made: dict[str, Callable[[list[Any]], list[Any]]] = {}
+        for name in (self.head, *self.fields):
+            info = infos[name]
+            annotation = (
+                Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            )
+            made[name] = TypeAdapter(list[annotation]).validate_python  # type: ignore[valid-type]
+        return made
+
+    def read(self, text: str, start: int, stop: int) -> _Read | None:
+        """The run of items in `text[start:stop]` (from the line break before the first
+        item's dash), or None when it is not wholly of this form or does not validate."""
+        matches = list(self.item.finditer(text, start, stop))
+        spans = list(map(_TEXT, matches))
+        if sum(map(len, spans)) != stop - start or not matches:
+            return None  # (a gap: some line is of another form)
+        if matches[0].start() != start:
+            return None
+        rows = list(map(_GROUPS, matches))
+        columns = list(zip(*rows, strict=True))
+        validators = self.validators
+        try:
+            heads = validators[self.head](_typed(columns[0]))
+            values: dict[str, list[Any]] = {}
+            held: dict[str, list[bool]] = {}
+            for name, required, texts in zip(self.fields, self.required, columns[1:], strict=True):
+                count = len(texts) - texts.count(None)
+                if count == len(texts):
+                    values[name] = validators[name](_typed(texts))
+                    continue
+                if required:
+                    return None  # (the model's error: the loader words it)
+                if not count:
+                    continue
+                mask = list(map(bool, texts))  # (a scalar's text is never empty)
+                present = iter(validators[name](_typed(list(compress(texts, mask)))))
+                values[name] = [next(present) if there else None for there in mask]
+                held[name] = mask
+        except (ValidationError, NotStrict):
+            return None
+        lines = list(map(str.count, spans, repeat("\n")))
+        return _Read(heads, values, held, lines)
+
+
+class _Read:
+    """A run's validated items: their keys, their fields' columns, which item holds each
+    field (when not all do) and each item's count of lines."""
+
+    __slots__ = ("heads", "held", "lines", "values")
+
+    def __init__(
+        self,
+        heads: list[Any],
+        values: dict[str, list[Any]],
+        held: dict[str, list[bool]],
+        lines: list[int],
+    ):
+        self.heads, self.values, self.held, self.lines = heads, values, held, lines
+
+    def fields(self, run: _Run) -> list[dict[str, Value]] | None:
+        """Each item's declared fields, as `declared_values` makes them (None: one is not
+        made so in columns)."""
+        keys = sorted(self.values)
+        count = len(self.heads)
+        held = self.held
+        every = [True] * count
+        return declared_values_from(
+            keys,
+            [self.values[key] for key in keys],
+            [held.get(key, every) for key in keys] if held else [],
+            run.flags,
+            count,
+        )
+
+    def located(self, shown: str, first_line: int, column: int) -> list[Any]:
+        """Each item's place: its first line (1-based from `first_line`) at `column`."""
+        lines = list(accumulate(self.lines, initial=first_line))
+        lines.pop()
+        return made_locations(shown, lines, column)
+
+
+@functools.cache
+def _runs(fmt: YamlCatalogFormat) -> dict[Kind, _Run]:
+    """The format's runs: its products at the top, its package items in a package."""
+    made = {Kind.PRODUCT: _Run(fmt.models[Kind.PRODUCT], "name", fmt.structural, 2)}
+    if fmt.children_key is None:  # (nested package items are not read here)
+        made[Kind.PACKAGE_PRODUCT] = _Run(
+            fmt.models[Kind.PACKAGE_PRODUCT], fmt.item_key, fmt.structural, 6
+        )
+    return {kind: run for kind, run in made.items() if run.usable}
+
+
+_NAME = attrgetter("name")
+
+
+def file_resources(path: Path, shown: str, fmt: YamlCatalogFormat) -> list[Resource] | None:
+    """The file's resources as `loader.load_file` makes them, when it has no issue and keeps
+    to the layout read here (see the module docstring); None otherwise (or when it cannot
+    be read: the loader then says why)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if raw.translate(None, _INSIDE) or not raw:  # (only printable ASCII and line feeds)
+        return None
+    try:
+        return _resources(raw.decode("ascii"), shown, fmt)
+    except NotStrict:
+        return None
+
+
+def _resources(text: str, shown: str, fmt: YamlCatalogFormat) -> list[Resource] | None:
+    runs = _runs(fmt)
+    products, packages = fmt.lists[Kind.PRODUCT], fmt.lists[Kind.PACKAGE]
+    ends = len(text) - text.endswith("\n")
+    start = line = 0
+    while text.startswith("#", start):  # the comments at the top
+        start = text.find("\n", start, ends) + 1
+        if not start:
+            return None
+        line += 1
+    seen: set[str] = set()
+    resources: list[Resource] = []
+    while start <= ends:
+        end = text.find("\n", start, ends)
+        if end < 0 or not text.startswith("  - ", end + 1):
+            return None
+        name = text[start:end]
+        if name[-1:] != ":" or name in seen:
+            return None
+        name = name[:-1]
+        seen.add(name)
+        found = _TOP_LINE.search(text, end + 1, ends)
+        stop = ends if found is None else found.start()
+        if name == products and Kind.PRODUCT in runs:
+            made = _products(text, end, stop, line + 1, shown, fmt, runs[Kind.PRODUCT])
+        elif name == packages:
+            made = _packages(text, end, stop, line + 1, shown, fmt, runs)
+        else:
+            return None
+        if made is None:
+            return None
+        resources.extend(made)
+        line += text.count("\n", start, stop) + 1
+        start = stop + 1
+    return resources if seen else None
+
+
+def _products(
+    text: str, start: int, stop: int, line: int, shown: str, fmt: YamlCatalogFormat, run: _Run
+) -> list[Resource] | None:
+    """The products listed in `text[start:stop]` (from the line break before the first),
+    whose first stands on the 0-based `line`."""
+    read = run.read(text, start, stop)
+    if read is None or not fmt.columns_pass(Kind.PRODUCT, read.heads, read.values):
+        return None
+    fields = read.fields(run)
+    if fields is None:
+        return None
+    refs = list(product_refs(read.heads))
+    return _made(refs, fields, read.located(shown, line + 1, run.column + 1))
+
+
+def _made(refs: Sequence[Ref], fields: list[dict[str, Value]], places: list[Any]) -> list[Resource]:
+    count = len(refs)
+    nothing = [()] * count
+    return restored_resources(refs, fields, nothing, nothing, [False] * count, places)
+
+
+def _packages(
+    text: str,
+    start: int,
+    stop: int,
+    line: int,
+    shown: str,
+    fmt: YamlCatalogFormat,
+    runs: dict[Kind, _Run],
+) -> list[Resource] | None:
+    """The packages listed in `text[start:stop]` (from the line break before the first),
+    each with its items, the first on the 0-based `line`."""
+    model = fmt.models[Kind.PACKAGE]
+    run = runs.get(Kind.PACKAGE_PRODUCT)
+    items_key = fmt.lists[Kind.PACKAGE_PRODUCT]
+    items_line = f"\n    {items_key}:\n"
+    reader = _Reader(_placed_nowhere)
+    resources: list[Resource] = []
+    at = start + 5  # (past "\n  - ")
+    while at <= stop:
+        end = text.find("\n  - ", at, stop)
+        if end < 0:
+            end = stop
+        items_at = text.find(items_line, at, end)
+        if items_at >= 0 and run is None:
+            return None  # (before any work: the format's package items are not read here)
+        own_end = end if items_at < 0 else items_at
+        data, _ = reader.item(text[at:own_end], 4, line, ("packages", 0), 3)
+        if type(data) is not dict or items_key in data:
+            return None
+        try:
+            package = model.model_validate(data)
+        except ValidationError:
+            return None
+        name = _NAME(package)
+        if not fmt.columns_pass(Kind.PACKAGE, [name], {}):
+            return None
+        resources.append(
+            fmt.declared(package, package_ref(name), made_location(shown, line + 1, 5))
+        )
+        own_lines = text.count("\n", at, own_end) + 1
+        if run is not None and items_at >= 0:
+            items_start = items_at + len(items_line) - 1  # (the line break before the first)
+            read = run.read(text, items_start, end)
+            if read is None or not fmt.columns_pass(Kind.PACKAGE_PRODUCT, read.heads, read.values):
+                return None
+            fields = read.fields(run)
+            if fields is None:
+                return None
+            refs = list(package_product_refs(repeat(name, len(read.heads)), read.heads))
+            first = line + own_lines + 1  # (past the items' key line)
+            resources.extend(_made(refs, fields, read.located(shown, first + 1, run.column + 1)))
+            own_lines += 1 + sum(read.lines)
+        line += own_lines
+        at = end + 5
+    return resources
+
+
+def _placed_nowhere(line: int, column: int) -> None:
+    """(a package's own nested items need no place here: a file with an issue is not
+    taken)"""
+    return None
