@@ -229,6 +229,45 @@ async def test_pages_below_the_expected_count_are_asked_together(
     assert emulator.stats()["by_route"]["GET /rest/2.0/query"] == 4
 
 
+class _Held(httpx.AsyncBaseTransport):
+    """Wraps a transport: the answer to the query from row `offset` waits for `release`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, offset: int) -> None:
+        self.inner, self.offset = inner, offset
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        sql = request.url.params.get("sql", "")
+        if " OFFSET " in sql and int(sql.split(" OFFSET ")[1].split()[0]) == self.offset:
+            await self.release.wait()
+        return response
+
+
+async def test_each_page_asked_together_is_told_as_it_comes_in(
+    emulator: BillingPlatformEmulator,
+) -> None:
+    """The pages asked together are handed to `on_page` in offset order as each is in,
+    not once all are: the last one's answer waits here until the pages before it are
+    told (a read that waited for every page first would never end)."""
+    held = _Held(emulator.async_transport(), 20)
+    told: list[list[str]] = []
+
+    def on_page(rows: list[dict[str, str]]) -> None:
+        told.append([row["Name"] for row in rows])
+        if len(told) == 3:  # the pages from rows 5, 10 and 15: the one from 20 may answer
+            held.release.set()
+
+    async with _unpaced(held) as client:
+        await packages(client, 23)
+        paging = Paging("PACKAGE", ["Id", "Name"], size=5)
+        first = await client.query_page(paging, 0)
+        read = await asyncio.wait_for(client.query_rest(paging, first, lambda: 23, on_page), 5)
+    names = [f"P{i:02}" for i in range(23)]
+    assert [row["Name"] for row in read] == names
+    assert told == [names[at : at + 5] for at in (5, 10, 15, 20)]
+
+
 async def test_an_expected_count_never_decides_where_a_read_ends(
     offsets: _Offsets, emulator: BillingPlatformEmulator
 ) -> None:

@@ -531,30 +531,48 @@ class BillingPlatformClient:
                     return rows
                 size = last  # the server's own cap: pages of this size are full
             count = expected() if size == paging.size else None
-            pages = await self._pages_from(paging, rows, size, count, ahead)
-            while pages:
-                page = pages.pop(0)  # let go of each page once it is in `rows`
-                start = len(rows)
-                rows.extend(page)
-                if on_page is not None:
-                    on_page(rows[start:])  # the page's texts as `rows` holds them (shared)
-                last = len(page)
-                if last < size:
-                    break  # the end, or a cap: the checks above decide; later pages start past it
+            pages = self._pages_from(paging, rows, size, count, ahead)
+            # Each page is taken in offset order as soon as it is in, not once all are: at
+            # BillingPlatform M the last two package-product pages were built (`on_page`,
+            # ~0.06 s of CPU) after the last answer, the first while the second was on the
+            # wire. Every page is awaited as before (those past a short one too), and the
+            # first to fail ends the wait at once, the others cancelled (`gather_or_cancel`).
+            every = asyncio.ensure_future(gather_or_cancel(*pages))
+            try:
+                for next_page in pages:
+                    await asyncio.wait((next_page, every), return_when=asyncio.FIRST_COMPLETED)
+                    if every.done():
+                        every.result()  # (raises when a page failed: it was cancelled then)
+                    page = next_page.result()
+                    start = len(rows)
+                    rows.extend(page)
+                    if on_page is not None:
+                        on_page(rows[start:])  # the page's texts as `rows` holds them (shared)
+                    last = len(page)
+                    if last < size:
+                        break  # the end, or a cap: the checks above decide; later pages past it
+                await every
+            except BaseException:
+                every.cancel()
+                for job in pages:
+                    job.cancel()
+                await asyncio.gather(every, *pages, return_exceptions=True)
+                raise
 
-    async def _pages_from(
+    def _pages_from(
         self, paging: Paging, rows: _Rows, size: int, expected: int | None, ahead: PagesAhead
-    ) -> list[_Rows]:
+    ) -> list[asyncio.Future[_Rows]]:
         """The next page after `rows`, and with it every further page that starts at or
         below `expected` rows, asked together (`HttpClient` bounds how many are in flight);
         those `ahead` holds are taken from it."""
         start = len(rows)
         offsets = range(start, max(expected or 0, start) + 1, size)
         if isinstance(rows, Columns):
-            return await gather_or_cancel(
-                *(ahead.take(paging, o, size) or self.columns_page(paging, o) for o in offsets)
-            )
-        return await gather_or_cancel(*(self.query_page(paging, o) for o in offsets))
+            return [
+                asyncio.ensure_future(ahead.take(paging, o, size) or self.columns_page(paging, o))
+                for o in offsets
+            ]
+        return [asyncio.ensure_future(self.query_page(paging, o)) for o in offsets]
 
     async def query_in(
         self,
