@@ -414,3 +414,37 @@ def test_write_file_writes_what_write_text_writes(tmp_path: Path) -> None:
     assert len(modes) == 1
     with pytest.raises(UnicodeEncodeError):  # (as `write_text`: an unpaired surrogate)
         write_file(tmp_path / "d.yaml", "\ud800")
+
+
+#: Names on one line (a name on several is written by `dump_yaml`, every file around it too).
+_names = st.one_of(
+    st.text(st.sampled_from("aZ09 ._-:#'\"é/()+%@`&*!|>{[,?ö–\\~=<"), max_size=8),
+    st.sampled_from(["yes", "No", "null", "~", "1:30", "%s", "100%", "a %d b", "Product 1"]),
+)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    backend=st.sampled_from(["billingplatform", "logisense"]),
+    names=st.lists(_names, min_size=60, max_size=60, unique=True),
+    descriptions=st.lists(_names, min_size=1, max_size=4),
+)
+def test_objects_of_any_names_are_written_as_the_document_writes_them(
+    backend: str, names: list[str], descriptions: list[str]
+) -> None:
+    # Each name (a product's, a package's, in a package item's key) and each text field
+    # made new to the writer (the column layout makes those written plain together):
+    # quoted where the document quotes them, '%' and reserved words too.
+    records, fmt = _live_like(_records[backend]), get_format(backend)
+    assert isinstance(fmt, YamlCatalogFormat)
+    known = list(dict.fromkeys(name for ref, _ in records for name in ref.key))
+    assert len(known) <= len(names)
+    renamed = dict(zip(known, names, strict=False))
+    field = "description"
+    changed = []
+    for index, (ref, fields) in enumerate(records):
+        mapping = dict(fields)
+        if field in fmt.models[ref.kind].model_fields:
+            mapping[field] = descriptions[index % len(descriptions)]
+        changed.append((Ref(ref.kind, tuple(map(renamed.__getitem__, ref.key))), mapping))
+    assert_exports_like_the_document(backend, changed)
