@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,17 @@ def copy_example(destination: Path, example: Path = EXAMPLE) -> Path:
 @pytest.fixture
 def example_project() -> Path:
     return EXAMPLE
+
+
+def ended(pid: int) -> bool:
+    """Whether the child process `pid` has ended, or ends within 10 s (reaped here if
+    nobody had: a `beside` child that answered is reaped once it has ended)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True  # (ended: reaped here first)
+        except ChildProcessError:
+            return True  # reaped
+        time.sleep(0.01)
+    return False

@@ -14,6 +14,7 @@ import pytest
 from catalogsync import beside
 from catalogsync.beside import Beside, Lost
 from catalogsync.errors import CatalogSyncError, UsageError
+from tests.conftest import ended
 
 _T = TypeVar("_T")
 
@@ -99,6 +100,31 @@ def test_an_error_raised_in_the_child_is_raised_here_with_its_type_and_message()
 def test_a_child_that_ends_without_an_answer_is_lost() -> None:
     with pytest.raises(Lost):
         _child_only(lambda: os._exit(3)).result()  # as if killed: nothing written back
+
+
+def test_an_answer_is_taken_without_waiting_for_the_child_s_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child tells its answer's end before it exits (an exit unmaps its memory before
+    it closes its files: at L ~0.01 s), and is reaped once it has ended. Here its exit
+    takes a second."""
+    exit_now = os._exit
+
+    def slow_exit(code: int) -> None:
+        time.sleep(1)
+        exit_now(code)
+
+    monkeypatch.setattr(os, "_exit", slow_exit)  # (the child's, as forked)
+    started = time.monotonic()
+    shared = _child_only(lambda: "done")
+    streamed = Beside.stream(lambda: iter(["first"]))
+    assert streamed is not None
+    pids = [shared._pid, streamed._pid]
+    assert shared.result() == "done"
+    assert list(streamed.items()) == ["first"]
+    assert time.monotonic() - started < 0.9  # (waiting for an exit would be 1 s)
+    assert shared._pid is None and streamed._pid is None  # (let go of: never signalled again)
+    assert all(pid is not None and ended(pid) for pid in pids)
 
 
 def test_a_child_that_does_not_answer_in_time_is_lost_and_stopped() -> None:

@@ -6,7 +6,6 @@ catalog cache names, as a plan's is told its catalog's."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from catalogsync.live import LiveCatalog, LiveResource
 from catalogsync.planner import PlanOptions
 from catalogsync.registry import get_format
 from tests.clirun import run
+from tests.conftest import ended
 from tests.test_e2e_billingplatform import project_emulator, ui_request
 from tests.test_export_check import LIVE
 
@@ -64,14 +64,6 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(Beside, "stream", noted)
     return pids
-
-
-def _reaped(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def _project(tmp_path: Path, config: str = CONFIG) -> Path:
@@ -152,7 +144,7 @@ def test_the_products_file_made_before_the_read_ended_is_the_export_s_own(
         early = _staged(project, LIVE, ahead)
     assert early == alone  # the same files, byte for byte
     assert "products.yaml" not in made_here and made_here.paths()  # taken as the child wrote it
-    assert all(map(_reaped, children))
+    assert all(map(ended, children))
     assert list(own_tempdir.iterdir()) == []
 
 
@@ -173,7 +165,7 @@ def test_a_products_file_the_export_writes_otherwise_is_made_here(
     assert early == alone
     assert b"Voice" not in early["products.yaml"]
     assert "products.yaml" in made_here
-    assert all(map(_reaped, children))
+    assert all(map(ended, children))
 
 
 def test_products_that_are_not_the_live_catalog_s_records_are_not_taken(
@@ -190,7 +182,7 @@ def test_products_that_are_not_the_live_catalog_s_records_are_not_taken(
         early = _staged(project, LIVE, ahead)
     assert early == alone
     assert "products.yaml" in made_here
-    assert all(map(_reaped, children))
+    assert all(map(ended, children))
     assert list(own_tempdir.iterdir()) == []
 
 
@@ -215,7 +207,7 @@ def test_a_wrong_value_in_the_early_file_is_caught_with_the_same_message(
     assert str(early.value) == str(alone.value)
     assert str(early.value).endswith("\n  update product Data")
     assert not (project / "out").exists()
-    assert all(map(_reaped, children))
+    assert all(map(ended, children))
     assert list(own_tempdir.iterdir()) == []
 
 
@@ -233,7 +225,7 @@ def test_closing_stops_the_child_at_once_and_removes_its_folder(
     started = time.monotonic()
     ahead.close()
     assert time.monotonic() - started < 5
-    assert all(map(_reaped, children))
+    assert all(map(ended, children))
     assert list(own_tempdir.iterdir()) == []
 
 
@@ -279,7 +271,7 @@ def test_a_read_that_ends_badly_after_the_products_were_handed_over_leaves_nothi
     assert code != 0 and str(failure) in err
     assert Kind.PRODUCT in handed and len(children) == 1  # the child was started
     assert not (project / "out").exists()
-    assert all(map(_reaped, children))
+    assert all(map(ended, children))
     assert list(own_tempdir.iterdir()) == []
 
 
