@@ -42,7 +42,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from catalogsync.catalog import (
     Kind,
-    Ref,
     Resource,
     Value,
     made_locations,
@@ -57,7 +56,7 @@ from catalogsync.errors import made_location
 from catalogsync.yamlblock import _INSIDE, _PLAIN
 from catalogsync.yamlfast import _TYPED
 from catalogsync.yamlio import MAX_FILE_BYTES
-from catalogsync.yamlstrict import _SCALARS, NotStrict, _Reader
+from catalogsync.yamlstrict import _SCALARS, NotStrict, _Reader, past_comments
 
 __all__ = ["file_resources"]
 
@@ -229,124 +228,116 @@ def file_resources(path: Path, shown: str, fmt: YamlCatalogFormat) -> list[Resou
     if raw.translate(None, _INSIDE) or not raw:  # (only printable ASCII and line feeds)
         return None
     try:
-        return _resources(raw.decode("ascii"), shown, fmt)
+        return _File(raw.decode("ascii"), shown, fmt).resources()
     except NotStrict:
         return None
 
 
-def _resources(text: str, shown: str, fmt: YamlCatalogFormat) -> list[Resource] | None:
-    runs = _runs(fmt)
-    products, packages = fmt.lists[Kind.PRODUCT], fmt.lists[Kind.PACKAGE]
-    ends = len(text) - text.endswith("\n")
-    start = line = 0
-    while text.startswith("#", start):  # the comments at the top
-        start = text.find("\n", start, ends) + 1
-        if not start:
+class _File:
+    """One file's text read here: its resources, or None where it is not taken."""
+
+    __slots__ = ("fmt", "runs", "shown", "text")
+
+    def __init__(self, text: str, shown: str, fmt: YamlCatalogFormat):
+        self.text, self.shown, self.fmt, self.runs = text, shown, fmt, _runs(fmt)
+
+    def resources(self) -> list[Resource] | None:
+        text, fmt = self.text, self.fmt
+        products, packages = fmt.lists[Kind.PRODUCT], fmt.lists[Kind.PACKAGE]
+        ends = len(text) - text.endswith("\n")
+        start, line = past_comments(text, ends)
+        seen: set[str] = set()
+        resources: list[Resource] = []
+        while start <= ends:
+            end = text.find("\n", start, ends)
+            if end < 0 or not text.startswith("  - ", end + 1):
+                return None
+            name = text[start:end]
+            if name[-1:] != ":" or name in seen:
+                return None
+            name = name[:-1]
+            seen.add(name)
+            found = _TOP_LINE.search(text, end + 1, ends)
+            stop = ends if found is None else found.start()
+            made: list[Resource] | None = None
+            if name == products:
+                run = self.runs.get(Kind.PRODUCT)
+                read = None if run is None else self.run(run, Kind.PRODUCT, end, stop, line + 1)
+                made = None if read is None else read[0]
+            elif name == packages:
+                made = self.packages(end, stop, line + 1)
+            if made is None:
+                return None
+            resources.extend(made)
+            line += text.count("\n", start, stop) + 1
+            start = stop + 1
+        return resources if seen else None
+
+    def run(
+        self, run: _Run, kind: Kind, start: int, stop: int, line: int, package: str = ""
+    ) -> tuple[list[Resource], int] | None:
+        """The resources of the run of `kind` in `text[start:stop]` (from the line break
+        before its first item, which stands on the 0-based `line`; package items in
+        `package`) and its count of lines; None when it is not taken here."""
+        read = run.read(self.text, start, stop)
+        if read is None or not self.fmt.columns_pass(kind, read.heads, read.values):
             return None
-        line += 1
-    seen: set[str] = set()
-    resources: list[Resource] = []
-    while start <= ends:
-        end = text.find("\n", start, ends)
-        if end < 0 or not text.startswith("  - ", end + 1):
+        fields = read.fields(run)
+        if fields is None:
             return None
-        name = text[start:end]
-        if name[-1:] != ":" or name in seen:
-            return None
-        name = name[:-1]
-        seen.add(name)
-        found = _TOP_LINE.search(text, end + 1, ends)
-        stop = ends if found is None else found.start()
-        if name == products and Kind.PRODUCT in runs:
-            made = _products(text, end, stop, line + 1, shown, fmt, runs[Kind.PRODUCT])
-        elif name == packages:
-            made = _packages(text, end, stop, line + 1, shown, fmt, runs)
+        count = len(read.heads)
+        if kind is Kind.PRODUCT:
+            refs = list(product_refs(read.heads))
         else:
-            return None
-        if made is None:
-            return None
-        resources.extend(made)
-        line += text.count("\n", start, stop) + 1
-        start = stop + 1
-    return resources if seen else None
+            refs = list(package_product_refs(repeat(package, count), read.heads))
+        nothing = [()] * count
+        places = read.located(self.shown, line + 1, run.column + 1)
+        made = restored_resources(refs, fields, nothing, nothing, [False] * count, places)
+        return made, sum(read.lines)
 
-
-def _products(
-    text: str, start: int, stop: int, line: int, shown: str, fmt: YamlCatalogFormat, run: _Run
-) -> list[Resource] | None:
-    """The products listed in `text[start:stop]` (from the line break before the first),
-    whose first stands on the 0-based `line`."""
-    read = run.read(text, start, stop)
-    if read is None or not fmt.columns_pass(Kind.PRODUCT, read.heads, read.values):
-        return None
-    fields = read.fields(run)
-    if fields is None:
-        return None
-    refs = list(product_refs(read.heads))
-    return _made(refs, fields, read.located(shown, line + 1, run.column + 1))
-
-
-def _made(refs: Sequence[Ref], fields: list[dict[str, Value]], places: list[Any]) -> list[Resource]:
-    count = len(refs)
-    nothing = [()] * count
-    return restored_resources(refs, fields, nothing, nothing, [False] * count, places)
-
-
-def _packages(
-    text: str,
-    start: int,
-    stop: int,
-    line: int,
-    shown: str,
-    fmt: YamlCatalogFormat,
-    runs: dict[Kind, _Run],
-) -> list[Resource] | None:
-    """The packages listed in `text[start:stop]` (from the line break before the first),
-    each with its items, the first on the 0-based `line`."""
-    model = fmt.models[Kind.PACKAGE]
-    run = runs.get(Kind.PACKAGE_PRODUCT)
-    items_key = fmt.lists[Kind.PACKAGE_PRODUCT]
-    items_line = f"\n    {items_key}:\n"
-    reader = _Reader(_placed_nowhere)
-    resources: list[Resource] = []
-    at = start + 5  # (past "\n  - ")
-    while at <= stop:
-        end = text.find("\n  - ", at, stop)
-        if end < 0:
-            end = stop
-        items_at = text.find(items_line, at, end)
-        if items_at >= 0 and run is None:
-            return None  # (before any work: the format's package items are not read here)
-        own_end = end if items_at < 0 else items_at
-        data, _ = reader.item(text[at:own_end], 4, line, ("packages", 0), 3)
-        if type(data) is not dict or items_key in data:
-            return None
-        try:
-            package = model.model_validate(data)
-        except ValidationError:
-            return None
-        name = _NAME(package)
-        if not fmt.columns_pass(Kind.PACKAGE, [name], {}):
-            return None
-        resources.append(
-            fmt.declared(package, package_ref(name), made_location(shown, line + 1, 5))
-        )
-        own_lines = text.count("\n", at, own_end) + 1
-        if run is not None and items_at >= 0:
-            items_start = items_at + len(items_line) - 1  # (the line break before the first)
-            read = run.read(text, items_start, end)
-            if read is None or not fmt.columns_pass(Kind.PACKAGE_PRODUCT, read.heads, read.values):
+    def packages(self, start: int, stop: int, line: int) -> list[Resource] | None:
+        """The packages listed in `text[start:stop]` (from the line break before the
+        first), each with its items, the first on the 0-based `line`."""
+        text, fmt = self.text, self.fmt
+        model = fmt.models[Kind.PACKAGE]
+        run = self.runs.get(Kind.PACKAGE_PRODUCT)
+        items_key = fmt.lists[Kind.PACKAGE_PRODUCT]
+        items_line = f"\n    {items_key}:\n"
+        reader = _Reader(_placed_nowhere)
+        resources: list[Resource] = []
+        at = start + 5  # (past "\n  - ")
+        while at <= stop:
+            end = text.find("\n  - ", at, stop)
+            if end < 0:
+                end = stop
+            items_at = text.find(items_line, at, end)
+            if items_at >= 0 and run is None:
+                return None  # (before any work: the format's package items are not read here)
+            own_end = end if items_at < 0 else items_at
+            data, _ = reader.item(text[at:own_end], 4, line, ("packages", 0), 3)
+            if type(data) is not dict or items_key in data:
                 return None
-            fields = read.fields(run)
-            if fields is None:
+            try:
+                package = model.model_validate(data)
+            except ValidationError:
                 return None
-            refs = list(package_product_refs(repeat(name, len(read.heads)), read.heads))
-            first = line + own_lines + 1  # (past the items' key line)
-            resources.extend(_made(refs, fields, read.located(shown, first + 1, run.column + 1)))
-            own_lines += 1 + sum(read.lines)
-        line += own_lines
-        at = end + 5
-    return resources
+            name = _NAME(package)
+            if not fmt.columns_pass(Kind.PACKAGE, [name], {}):
+                return None
+            place = made_location(self.shown, line + 1, 5)
+            resources.append(fmt.declared(package, package_ref(name), place))
+            own_lines = text.count("\n", at, own_end) + 1
+            if run is not None and items_at >= 0:
+                first = items_at + len(items_line) - 1  # (the line break before the first)
+                # (the first item past the items' key line)
+                read = self.run(run, Kind.PACKAGE_PRODUCT, first, end, line + own_lines + 1, name)
+                if read is None:
+                    return None
+                resources.extend(read[0])
+                own_lines += 1 + read[1]
+            line += own_lines
+            at = end + 5
+        return resources
 
 
 def _placed_nowhere(line: int, column: int) -> None:

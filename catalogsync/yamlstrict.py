@@ -142,12 +142,7 @@ def strict_parts(
     after some parts: the caller then has `yamlblock` skip those). `text` is printable
     ASCII and line feeds only (`block_parts` sends any other to libyaml)."""
     ends = len(text) - text.endswith("\n")  # (its last line feed ends a line, starts none)
-    start = line = 0
-    while text.startswith("#", start):  # the comments at the top
-        start = text.find("\n", start, ends) + 1
-        if not start:
-            raise NotStrict
-        line += 1
+    start, line = past_comments(text, ends)
     seen: set[str] = set()
     last: Part | None = None  # a list's last part: handed out once the next line reads
     while start <= ends:
@@ -172,6 +167,18 @@ def strict_parts(
         start = stop + 1
     if last is not None:
         yield last
+
+
+def past_comments(text: str, ends: int) -> tuple[int, int]:
+    """Where the text's first line after its comments at the top starts, and its number
+    (0-based); `NotStrict` when it holds nothing else."""
+    start = line = 0
+    while text.startswith("#", start):
+        start = text.find("\n", start, ends) + 1
+        if not start:
+            raise NotStrict
+        line += 1
+    return start, line
 
 
 def _top_list(
