@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, islice, repeat
 from operator import attrgetter, itemgetter, methodcaller
 from pathlib import Path
 from sys import intern
@@ -83,6 +83,25 @@ def _typed(texts: Sequence[str]) -> list[Any]:
     return list(map(_scalar, texts))
 
 
+#: The first characters of a plain scalar (`_PLAIN`) that `_SCALARS` makes the text itself.
+_AS_IS_FIRST = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/()+~$"
+).difference(_NOT_AS_IS)
+
+
+def _checked(texts: list[str], plain: bool) -> list[Any]:
+    """Each text as `_SCALARS` makes it, or `NotStrict` when one is not a whole scalar.
+    `plain`: the texts hold no `:` or `#` and end with no blank (`_PLAIN`'s form but for
+    the first character, the text printable ASCII): a column of those that start with a
+    character of `_AS_IS_FIRST` is itself, told in C."""
+    try:
+        if plain and _AS_IS_FIRST.issuperset(map(_FIRST, texts)):
+            return list(map(intern, texts))
+    except IndexError:  # (an empty text: `key:` and a blank)
+        raise NotStrict from None
+    return list(map(_scalar, texts))
+
+
 def _collection(annotation: Any) -> bool:
     """Whether a field's annotation holds a list, tuple or model anywhere (not a scalar)."""
     origin = get_origin(annotation)
@@ -113,6 +132,11 @@ class _Run:
         fields = "".join(rf"(?:\n{at}{name}: ({_ONE_SCALAR}))?" for name in self.fields)
         self.item = re.compile(rf"\n{' ' * dash}- {head}: ({_ONE_SCALAR}){fields}")
         self.column = dash + 2
+        #: Each field's line up to its value, and the key's (`_alike`).
+        self.at = at
+        self.prefixes = {name: f"{at}{name}: " for name in self.fields}
+        self.prefixes[head] = f"{' ' * dash}- {head}: "
+        self.order = {name: place for place, name in enumerate(self.fields)}
         self.required = [infos[name].is_required() for name in self.fields]
         self.flags = flags_of(model)
 
@@ -126,42 +150,106 @@ class _Run:
             annotation = (
                 Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
             )
-            made[name] = TypeAdapter(list[annotation]).validate_python  # type: ignore[valid-type]
+            # (its validator itself: `TypeAdapter.validate_python` is a Python call more)
+            made[name] = TypeAdapter(list[annotation]).validator.validate_python  # type: ignore[valid-type]
         return made
 
     def read(self, text: str, start: int, stop: int) -> _Read | None:
         """The run of items in `text[start:stop]` (from the line break before the first
         item's dash), or None when it is not wholly of this form or does not validate."""
+        try:
+            found = self._alike(text, start, stop) or self._matched(text, start, stop)
+            if found is None:
+                return None
+            heads, typed, lines = found
+            validators = self.validators
+            heads = validators[self.head](heads)
+            values: dict[str, list[Any]] = {}
+            held: dict[str, list[bool]] = {}
+            for name, required in zip(self.fields, self.required, strict=True):
+                given, mask = typed.get(name, (None, None))
+                if (given is None or mask is not None) and required:
+                    return None  # (the model's error: the loader words it)
+                if given is None:
+                    continue
+                valid = validators[name](given)
+                if mask is None:
+                    values[name] = valid
+                else:
+                    present = iter(valid)
+                    values[name] = [next(present) if there else None for there in mask]
+                    held[name] = mask
+        except (ValidationError, NotStrict):
+            return None
+        return _Read(heads, values, held, lines)
+
+    def _alike(self, text: str, start: int, stop: int) -> _Found | None:
+        """The run's typed texts where every item has the first's lines (its key, then the
+        same fields in the same order), cut in C: the lines split once, each field's the
+        same line of every item (a slice), its prefix told by `startswith` and cut off by
+        a slice; None when they are not alike (`_matched` then reads them)."""
+        lines = text[start + 1 : stop].split("\n")
+        head = self.prefixes[self.head]
+        if not lines[0].startswith(head):
+            return None
+        names: list[str] = []
+        at, order = self.at, self.order
+        last = -1
+        for line in islice(lines, 1, None):  # the first item's fields
+            if not line.startswith(at):
+                break
+            key, colon, _ = line[len(at) :].partition(": ")
+            place = order.get(key, -1)
+            if not colon or place <= last:
+                return None
+            names.append(key)
+            last = place
+        size = len(names) + 1
+        if len(lines) % size:
+            return None
+        # (each line's one `:` is its key's, none is `#` or ends with a blank: then no text
+        # holds either, told once over the run's text)
+        plain = (
+            text.count(":", start, stop) == len(lines)
+            and text.find("#", start, stop) < 0
+            and text.find(" \n", start, stop) < 0
+            and text[stop - 1] != " "
+        )
+        columns: list[list[Any]] = []
+        for n, name in enumerate((self.head, *names)):
+            prefix = self.prefixes[name]
+            texts = lines[n::size]
+            if not all(map(str.startswith, texts, repeat(prefix))):
+                return None
+            cut = list(map(itemgetter(slice(len(prefix), None)), texts))
+            columns.append(_checked(cut, plain))
+        typed: dict[str, tuple[list[Any], list[bool] | None]] = {
+            name: (column, None) for name, column in zip(names, columns[1:], strict=True)
+        }
+        return columns[0], typed, [size] * len(columns[0])
+
+    def _matched(self, text: str, start: int, stop: int) -> _Found | None:
+        """The run's typed texts, matched by `item` (each field on its line or not);
+        None when the matches do not cover it."""
         matches = list(self.item.finditer(text, start, stop))
         spans = list(map(_TEXT, matches))
         if sum(map(len, spans)) != stop - start or not matches:
             return None  # (a gap: some line is of another form)
-        if matches[0].start() != start:
-            return None
-        rows = list(map(_GROUPS, matches))
-        columns = list(zip(*rows, strict=True))
-        validators = self.validators
-        try:
-            heads = validators[self.head](_typed(columns[0]))
-            values: dict[str, list[Any]] = {}
-            held: dict[str, list[bool]] = {}
-            for name, required, texts in zip(self.fields, self.required, columns[1:], strict=True):
-                count = len(texts) - texts.count(None)
-                if count == len(texts):
-                    values[name] = validators[name](_typed(texts))
-                    continue
-                if required:
-                    return None  # (the model's error: the loader words it)
-                if not count:
-                    continue
+        columns = list(zip(*map(_GROUPS, matches), strict=True))
+        typed: dict[str, tuple[list[Any], list[bool] | None]] = {}
+        for name, texts in zip(self.fields, columns[1:], strict=True):
+            count = len(texts) - texts.count(None)
+            if count == len(texts):
+                typed[name] = (_typed(texts), None)
+            elif count:
                 mask = list(map(bool, texts))  # (a scalar's text is never empty)
-                present = iter(validators[name](_typed(list(compress(texts, mask)))))
-                values[name] = [next(present) if there else None for there in mask]
-                held[name] = mask
-        except (ValidationError, NotStrict):
-            return None
-        lines = list(map(str.count, spans, repeat("\n")))
-        return _Read(heads, values, held, lines)
+                typed[name] = (_typed(list(compress(texts, mask))), mask)
+        return _typed(columns[0]), typed, list(map(str.count, spans, repeat("\n")))
+
+
+#: A run's keys' typed texts, each field's (with which items hold it, when not all do),
+#: and each item's count of lines.
+_Found = tuple[list[Any], dict[str, tuple[list[Any], list[bool] | None]], list[int]]
 
 
 class _Read:
