@@ -466,7 +466,10 @@ def _send(intent: Intent, answer: Future[Exchange], reads_of: _ReadsOf | None = 
 
 def _send_reads(intent: Intent, reads: EarlyReads, login_started: float) -> None:
     """Each read in turn on a thread of its own, under the client's policy: at most
-    `concurrency` at once, their starts `1 / rate_limit` apart (the login's start first)."""
+    `concurrency` at once (a slot taken first, as `HttpClient.request` takes it), their
+    starts `1 / rate_limit` apart (the login's start first) as the client's rate limit
+    schedules them (`http.pacing.TokenBucket`: each one due that long after the one before
+    was due, or as soon as it has its slot when that is past)."""
     settings = intent.settings
     rate = settings.rate_limit_per_second
     interval = 1.0 / rate if rate > 0 else 0.0
@@ -475,15 +478,19 @@ def _send_reads(intent: Intent, reads: EarlyReads, login_started: float) -> None
     try:
         while True:
             slots.acquire()
-            wait = next_start - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+            now = time.monotonic()
+            due = max(now, next_start)
+            next_start = due + interval
+            if due > now:
+                time.sleep(due - now)
+            # Due, not woken: a start this thread makes late, waiting for the interpreter
+            # while the command decodes a large page in C (at L a 63 MB page, ~0.09 s), no
+            # longer puts off every start after it (a read's last answers) by as much.
             started = reads.next()
             if started is None:  # the client has taken over (it sends the rest), or all sent
                 slots.release()
                 return
             read, answer = started
-            next_start = time.monotonic() + interval
             try:
                 threading.Thread(
                     target=_read, args=(intent, reads, read, answer, slots), daemon=True

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from catalogsync.backends.logisense.reads import FIRST_READS, MOST_EARLY_READS, 
 from catalogsync.catalog_cache_keys import MAGIC, counts_hint
 from catalogsync.emulator.logisense import DEFAULT_CLIENT_ID, LogiSenseEmulator
 from catalogsync.http import HttpClient, HttpSettings
+from catalogsync.http.pacing import TokenBucket
 from catalogsync.logins import EarlyLogin, LoginRequest
 from tests.asked_requests import requests_asked
 from tests.test_early_login import LOGIN_PATHS, run, served, write_project
@@ -447,3 +449,47 @@ def test_an_answer_the_client_has_taken_is_let_go_of_by_the_login_thread_s_reads
     taken_over = reads.stop()
     assert [read for read, _, _ in taken_over] == [first, second]
     assert taken_over[0][2].done()  # counted by the rate limit, in flight no more
+
+
+def test_the_login_thread_schedules_its_starts_as_the_client_s_rate_limit_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each read is due `1 / rate_limit` after the one before was due, as the client's rate
+    limit schedules its own requests (`TokenBucket`), not that long after the thread woke
+    for it: a start made late (the thread waiting for the interpreter while the command
+    decodes in C) no longer puts off every later one. The second read's wake-up comes a
+    quarter of a second late, on the thread and in the client alike."""
+    clock, sleeps = [0.0], [0]
+
+    def woken_after(seconds: float) -> None:
+        sleeps[0] += 1
+        clock[0] += seconds + (0.25 if sleeps[0] == 2 else 0.0)
+
+    def answered(intent: Any, reads: Any, read: Any, answer: Any, slots: Any) -> None:
+        answer.set_result(None)
+        slots.release()
+
+    fake = SimpleNamespace(monotonic=lambda: clock[0], sleep=woken_after)
+    monkeypatch.setattr(early_login, "time", fake)
+    monkeypatch.setattr(early_login, "_read", answered)
+    reads = early_login.EarlyReads(FIRST_READS[:5], {})
+    settings = HttpSettings(rate_limit_per_second=10, concurrency=1)
+    intent = early_login.Intent("http://127.0.0.1:1", LoginRequest("/login"), settings, False)
+    early_login._send_reads(intent, reads, 0.0)
+    thread = [round(clock, 6) for _, clock, _ in reads.stop()]
+    assert thread == [0.1, 0.45, 0.45, 0.55, 0.65]  # (before: 0.1, 0.45, 0.55, 0.65, 0.75)
+
+    async def sleep(seconds: float) -> None:
+        woken_after(seconds)
+
+    async def client() -> list[float]:
+        bucket = TokenBucket(10, clock=lambda: clock[0], sleep=sleep)
+        bucket.started(0.0)  # the login
+        starts = []
+        for _ in range(5):
+            await bucket.acquire()
+            starts.append(round(clock[0], 6))
+        return starts
+
+    clock[0], sleeps[0] = 0.0, 0
+    assert asyncio.run(client()) == thread
