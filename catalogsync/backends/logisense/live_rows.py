@@ -23,12 +23,14 @@ whole-read mapping raises (tests/backends/logisense/test_live_rows.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from catalogsync.backends.logisense.mapping import (
     SERVICE,
     Lookups,
     PackageChildren,
     Record,
+    UnnamedPackages,
     field_decoders,
     identity_of,
     live_resources,
@@ -57,9 +59,11 @@ class LiveRows:
         self._service_names: dict[int, str] = {}  # identity → name, as `live_resources`'
         self._failed = False  # the whole read is mapped by `live_resources` instead
         self._services_ended = False
-        self._packages: Sequence[Record] | None = None  # the packages' records, once in
+        self._packages: list[Any] | None = None  # the packages' records, once in
         #: The package services, built before the lookup tables were in (`work`).
         self._package_services: list[LiveResource] | None = None
+        #: The packages, built then too, named once the tables are in.
+        self._unnamed_packages: UnnamedPackages | None = None
         #: The fields of the services built before the lookup tables were in, their lookup
         #: fields named once they are (`unnamed_products`).
         self._unnamed: list[dict[str, Value]] = []
@@ -82,7 +86,7 @@ class LiveRows:
         """Every page of services is in (told to `services`)."""
         self._services_ended = True
 
-    def packages(self, records: Sequence[Record]) -> None:
+    def packages(self, records: list[Any]) -> None:
         """The packages' records are in (read, never changed, until `finish` takes them)."""
         self._packages = records
 
@@ -93,7 +97,8 @@ class LiveRows:
     @property
     def built_before_lookups(self) -> int:
         """How many live resources were built before the lookup tables were in."""
-        return len(self._package_services or ()) + self._built_unnamed
+        packages = self._unnamed_packages.resources if self._unnamed_packages else ()
+        return len(self._package_services or ()) + len(packages) + self._built_unnamed
 
     def work(self) -> None:
         """Build the service pages waiting: before the lookup tables are in, those of
@@ -167,8 +172,13 @@ class LiveRows:
         # pass (`LiveCatalog`), where it sorted every record after the last answer.
         built.sort(key=ref_of)
         self._services.sort(key=ref_of)
-        self._in_order = in_ref_order(built) and in_ref_order(self._services)
-        self._package_services = built
+        # The packages too, their lookup fields, frequencies and currencies named once the
+        # tables are in (`finish`), and their records let go of now: every page of services
+        # is built (none waits), so nothing maps the whole read from them after this.
+        unnamed = UnnamedPackages(self._packages)
+        self._packages.clear()
+        self._in_order = unnamed.in_order and in_ref_order(built) and in_ref_order(self._services)
+        self._package_services, self._unnamed_packages = built, unnamed
 
     def finish(
         self,
@@ -184,6 +194,19 @@ class LiveRows:
         empty: their records are let go as they are built."""
         self.named(lookups)
         self.work()
+        early, unnamed = self._package_services, self._unnamed_packages
+        self._package_services = self._unnamed_packages = None
+        if packages is not self._packages:
+            early = unnamed = None  # built of other records
+        self._packages = None
+        if early is not None and unnamed is not None:  # (`_package_services_now`)
+            named = unnamed.name(lookups)  # the whole read's first step, and first error
+            if children:
+                self.children = named
+            services.clear()
+            self.in_order = self._in_order
+            # (each kind's refs come after every other kind's before it: `Kind` order)
+            return unnamed.resources + early + self._services
         known: Iterator[PackageChildren] | None = None
         if children:  # the whole read's first step then, and so its first error
             pairs = [(str(identity_of(p)), package_children(p, lookups)) for p in packages]
@@ -193,20 +216,7 @@ class LiveRows:
             return live_resources(taken(services), taken(packages), lookups)
         services.clear()
         decoders = field_decoders(lookups)
-        names = self._service_names
-        early, self._package_services = self._package_services, None
-        if packages is not self._packages:
-            early = None  # built of other records
-        self._packages = None
-        if early is not None:  # the packages alone, sorted too (`_package_services_now`)
-            made = package_resources(
-                taken(packages), lookups, names, decoders, known, services_built=[]
-            )
-            made.sort(key=ref_of)
-            # (each kind's refs come after every other kind's before it: `Kind` order)
-            self.in_order = self._in_order and in_ref_order(made)
-            return made + early + self._services
-        built = package_resources(taken(packages), lookups, names, decoders, known)
+        built = package_resources(taken(packages), lookups, self._service_names, decoders, known)
         return built + self._services  # in the live catalog's order, as `live_resources`
 
     def finish_into(

@@ -36,7 +36,7 @@ from catalogsync.catalog import (
     product_refs,
 )
 from catalogsync.http.tables import record_type
-from catalogsync.live import LiveResource
+from catalogsync.live import LiveResource, in_ref_order, ref_of
 
 #: A record as decoded JSON (a dict); a Package Detail record may also be a typed one
 #: (`PACKAGE_DETAIL`, see "Package Detail records read typed" below).
@@ -495,6 +495,75 @@ def name_products(dicts: list[dict[str, Value]], lookups: Lookups) -> None:
         deque(map(setitem, dicts, repeat(name), map(decoded.__getitem__, ids)), 0)
 
 
+class UnnamedPackages:
+    """The packages `package_resources` builds of typed `PACKAGE_DETAIL` records (without
+    their services: `package_service_resources`), built before the lookup tables are in and
+    sorted by ref (`resources`, `in_order`): each one's two lookup fields hold the ids read,
+    its frequencies and currencies nothing, until `name` names them in place, before anyone
+    reads them. What naming needs of each record is kept here (its identity, lookup ids, and
+    its frequencies' and currencies' values and ids), so the records can go meanwhile: at L
+    5,000 packages holding 150,000 package services, ~0.02 s of CPU to free."""
+
+    def __init__(self, records: Sequence[Any]) -> None:
+        fields_of = _TypedMapping._fields(Kind.PACKAGE, {Kind.PACKAGE: _PACKAGE_IDS_KEPT})
+        resources: list[LiveResource] = []
+        #: (identity, fields, what names them, frequency ids, currency ids), record order.
+        self._unnamed: list[tuple[str, dict[str, Value], Any, tuple[Any, ...], tuple[Any, ...]]]
+        self._unnamed = []
+        for record in records:
+            fields = fields_of(record)
+            fields["frequencies"] = fields["currencies"] = ()  # (named: `name`)
+            updated_at = record.updated or record.created or None
+            identity = str(record.identity)
+            resources.append(
+                LiveResource.adopting(package_ref(record.name), identity, fields, updated_at)
+            )
+            details = record.details
+            frequencies = (details.frequencies if details is not None else None) or ()
+            currencies = (details.currencies if details is not None else None) or ()
+            named_by = (
+                tuple(map(fields.__getitem__, _PACKAGE_LOOKUPS)),
+                tuple((c.frequency, c.frequencyTypeId) for c in frequencies),
+                tuple((c.currencyCode, c.currencyId) for c in currencies),
+            )
+            frequency_ids = tuple(c.identity for c in frequencies)
+            currency_ids = tuple(c.identity for c in currencies)
+            self._unnamed.append((identity, fields, named_by, frequency_ids, currency_ids))
+        resources.sort(key=ref_of)  # (stable: records of one ref keep their order)
+        self.resources = resources
+        self.in_order = in_ref_order(resources)
+
+    def name(self, lookups: Lookups) -> dict[str, PackageChildren]:
+        """Name the packages' lookup fields, frequencies and currencies, as
+        `_TypedMapping.package` and `package_children` do (each distinct set of values once,
+        in the records' order: the first error raised is the one `package_children` raises
+        of the records in turn); the packages' children by identity, in record order."""
+        decoders = dict((name, decode) for name, _, decode in field_decoders(lookups)[Kind.PACKAGE])
+        named: dict[Any, tuple[dict[str, Value], list[str], list[str]]] = {}
+        children: dict[str, PackageChildren] = {}
+        for identity, fields, named_by, frequency_ids, currency_ids in self._unnamed:
+            found = named.get(named_by)
+            if found is None:
+                ids, frequencies, currencies = named_by
+                frequency_names = [_frequency(n, kind, lookups) for n, kind in frequencies]
+                currency_names = [_currency(code, id_, lookups) for code, id_ in currencies]
+                values = {
+                    name: decoders[name](id_)
+                    for name, id_ in zip(_PACKAGE_LOOKUPS, ids, strict=True)
+                }
+                values["frequencies"] = tuple(sorted(set(frequency_names)))
+                values["currencies"] = tuple(sorted(set(currency_names)))
+                found = named[named_by] = (values, frequency_names, currency_names)
+            values, frequency_names, currency_names = found
+            fields.update(values)
+            children[identity] = PackageChildren(
+                dict(zip(frequency_names, frequency_ids, strict=True)),
+                dict(zip(currency_names, currency_ids, strict=True)),
+            )
+        self._unnamed = []
+        return children
+
+
 def _packages_alone(
     packages: Iterable[Record],
     lookups: Lookups,
@@ -624,6 +693,21 @@ _TYPED_KINDS = (FieldType.LOOKUP, FieldType.DATE)  # the values that still need 
 #: Field decoders without lookup tables: a package service's are those of any read (it has
 #: no lookup field; a test holds this).
 _NO_LOOKUP = field_decoders(Lookups())
+
+
+def _as_read(value: Any) -> Value:
+    return value  # type: ignore[no-any-return]
+
+
+#: A package's field decoders that keep a lookup field's id as read (`UnnamedPackages`),
+#: and its lookup fields.
+_PACKAGE_IDS_KEPT: FieldDecoders = tuple(
+    (name, wire, _as_read if spec.type is FieldType.LOOKUP else decode)
+    for (name, wire, decode), spec in zip(
+        _NO_LOOKUP[Kind.PACKAGE], FIELDS[Kind.PACKAGE], strict=True
+    )
+)
+_PACKAGE_LOOKUPS = tuple(s.name for s in FIELDS[Kind.PACKAGE] if s.type is FieldType.LOOKUP)
 
 
 def _typed_children(record: Any, lookups: Lookups) -> PackageChildren:

@@ -394,3 +394,45 @@ def test_every_service_is_built_before_the_lookup_tables_when_read_typed() -> No
     rows.named(LOOKUPS)
     built = rows.finish(list(typed), [], LOOKUPS)
     assert [r.ref.label for r in built] == ["N1", "N2", "N3"]
+
+
+def test_packages_named_after_the_lookup_tables_are_the_ones_named_with_them() -> None:
+    """Packages built before the lookup tables (`mapping.UnnamedPackages`: named once they
+    are in, each distinct set of values once) are the packages, children and first error of
+    the tables in first: two frequencies of one name, a currency named by its code and by
+    its id, packages alike but for their children's ids, and one whose frequency names no
+    frequency type (the error the children raise, in record order)."""
+
+    def package(identity: int, frequencies: list[Any], currencies: list[Any]) -> Record:
+        services = [{"identity": identity * 10, "serviceId": 1}]
+        details = {"services": services, "frequencies": frequencies, "currencies": currencies}
+        return {"identity": identity, "name": f"P{identity}", "packageCategoryId": 2,
+                "start": "2026-01-01T00:00:00.000Z", "details": details}  # fmt: skip
+
+    months = [
+        {"identity": 500, "frequency": 1, "frequencyTypeId": 3},
+        {"identity": 501, "frequency": None, "frequencyTypeId": 3},  # Month again
+        {"identity": 502, "frequency": 3, "frequencyTypeId": 4},
+    ]
+    currencies = [
+        {"identity": 700, "currencyCode": "EUR"},
+        {"identity": 701, "currencyId": 1},  # USD
+        {"identity": 702, "currencyCode": "EUR", "currencyId": 1},
+    ]
+    alike = [package(50 + n, copy.deepcopy(months), copy.deepcopy(currencies)) for n in range(3)]
+    for n, one in enumerate(alike):  # the same values, other ids
+        for child in (*one["details"]["frequencies"], *one["details"]["currencies"]):
+            child["identity"] += n
+    unnamed = package(60, [{"identity": 600, "frequency": 2}], [])  # no frequency type
+    for packages in (alike, [*alike, unnamed, package(61, [], [])]):
+        services = _each_read(list(_named), SERVICE)
+        typed = _each_read(packages, PACKAGE_DETAIL)
+        assert all(not isinstance(one, dict) for one in typed)
+        expected = _in_order(copy.deepcopy(services), copy.deepcopy(typed))
+        found = _lookups_last(services, typed)
+        if isinstance(expected[0], type):
+            assert found == expected
+            continue
+        assert found[1] == expected[1]
+        assert list(found[1]) == list(expected[1])  # in record order
+        assert LiveCatalog(tuple(found[0])).resources == LiveCatalog(tuple(expected[0])).resources
