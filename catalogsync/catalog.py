@@ -376,12 +376,10 @@ def restored_locations(
     return [next(each) if place is not None else None for place in places]
 
 
-def made_locations(path: str, lines: Sequence[int], column: int) -> list[SourceLocation]:
-    """`SourceLocation(path, line, column)` for each of `lines`, made in C."""
-    count = len(lines)
-    return _made_without_init(
-        SourceLocation, {"path": [path] * count, "line": lines, "column": [column] * count}
-    )
+def made_locations(path: str, lines: Sequence[int], columns: Sequence[int]) -> list[SourceLocation]:
+    """`SourceLocation(path, line, column)` for each line and column, made in C."""
+    paths = [path] * len(lines)
+    return _made_without_init(SourceLocation, {"path": paths, "line": lines, "column": columns})
 
 
 def restored_resources(

@@ -135,6 +135,8 @@ class YamlCatalogFormat(CatalogFormat):
     children_key: ClassVar[str | None] = None
     #: Keys that shape the catalog rather than being fields of the remote record.
     structural: ClassVar[frozenset[str]]
+    #: The structural keys a package item declares as fields (`declared_fields`' `keep`).
+    item_fields_kept: ClassVar[frozenset[str]] = frozenset()
 
     # --- reading ---------------------------------------------------------------------
 

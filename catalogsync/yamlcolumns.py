@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, compress, islice, repeat
-from operator import attrgetter, itemgetter, methodcaller
+from operator import add, attrgetter, itemgetter, methodcaller
 from pathlib import Path
 from sys import intern
 from typing import Annotated, Any, get_args, get_origin
@@ -46,6 +46,7 @@ from catalogsync.catalog import (
     Value,
     made_locations,
     package_product_refs,
+    package_product_refs_keyed,
     package_ref,
     product_refs,
     restored_resources,
@@ -113,24 +114,40 @@ def _collection(annotation: Any) -> bool:
 
 
 class _Run:
-    """A list of one model's flat items at one column: its expression and each field's
-    validator."""
+    """A list of one model's items at one column (their first when they nest): its
+    expression and each field's validator."""
 
-    def __init__(self, model: type[BaseModel], head: str, structural: frozenset[str], dash: int):
+    def __init__(
+        self,
+        model: type[BaseModel],
+        head: str,
+        structural: frozenset[str],
+        dash: int,
+        kept: frozenset[str] = frozenset(),
+        children: str | None = None,
+    ):
         infos = model.model_fields
-        self.model, self.head = model, head
-        #: The model's scalar fields other than the key, in its order (the written order).
+        self.model, self.head, self.kept, self.children = model, head, kept, children
+        #: The model's scalar fields other than the key, in its order (the written order):
+        #: the structural ones only where `kept` (declared as fields).
         self.fields = tuple(
             name
             for name, info in infos.items()
-            if name != head and name not in structural and not _collection(info.annotation)
+            if name != head
+            and (name not in structural or name in kept)
+            and not _collection(info.annotation)
         )
         listed = {head, *self.fields}
         #: Whether the form can hold every item that validates (no required field left out).
         self.usable = all(not info.is_required() or name in listed for name, info in infos.items())
         at = " " * (dash + 2)
-        fields = "".join(rf"(?:\n{at}{name}: ({_ONE_SCALAR}))?" for name in self.fields)
-        self.item = re.compile(rf"\n{' ' * dash}- {head}: ({_ONE_SCALAR}){fields}")
+        if children is None:
+            fields = "".join(rf"(?:\n{at}{name}: ({_ONE_SCALAR}))?" for name in self.fields)
+            self.item = re.compile(rf"\n{' ' * dash}- {head}: ({_ONE_SCALAR}){fields}")
+        else:  # (any item's indent first, its nested items' key line last)
+            fields = "".join(rf"(?:\n\1  {name}: ({_ONE_SCALAR}))?" for name in self.fields)
+            self.item = re.compile(rf"\n( *)- {head}: ({_ONE_SCALAR}){fields}(\n\1  {children}:)?")
+        self.dash = dash
         self.column = dash + 2
         #: Each field's line up to its value, and the key's (`_alike`).
         self.at = at
@@ -158,9 +175,13 @@ class _Run:
         """The run of items in `text[start:stop]` (from the line break before the first
         item's dash), or None when it is not wholly of this form or does not validate."""
         try:
-            found = self._alike(text, start, stop) or self._matched(text, start, stop)
+            found = None if self.children else self._alike(text, start, stop)
+            nests: tuple[list[int], list[Any]] | None = None
             if found is None:
-                return None
+                matched = self._matched(text, start, stop)
+                if matched is None:
+                    return None
+                found, nests = matched
             heads, typed, lines = found
             validators = self.validators
             heads = validators[self.head](heads)
@@ -181,7 +202,7 @@ class _Run:
                     held[name] = mask
         except (ValidationError, NotStrict):
             return None
-        return _Read(heads, values, held, lines)
+        return _Read(heads, values, held, lines, nests)
 
     def _alike(self, text: str, start: int, stop: int) -> _Found | None:
         """The run's typed texts where every item has the first's lines (its key, then the
@@ -228,14 +249,21 @@ class _Run:
         }
         return columns[0], typed, [size] * len(columns[0])
 
-    def _matched(self, text: str, start: int, stop: int) -> _Found | None:
-        """The run's typed texts, matched by `item` (each field on its line or not);
-        None when the matches do not cover it."""
+    def _matched(
+        self, text: str, start: int, stop: int
+    ) -> tuple[_Found, tuple[list[int], list[Any]] | None] | None:
+        """The run's typed texts, matched by `item` (each field on its line or not), and
+        where they nest, each item's indent and its nested items' key line (None where it
+        has none); None when the matches do not cover the run."""
         matches = list(self.item.finditer(text, start, stop))
         spans = list(map(_TEXT, matches))
         if sum(map(len, spans)) != stop - start or not matches:
             return None  # (a gap: some line is of another form)
         columns = list(zip(*map(_GROUPS, matches), strict=True))
+        nests = None
+        if self.children is not None:
+            nests = (list(map(len, columns[0])), list(columns[-1]))
+            columns = columns[1:-1]
         typed: dict[str, tuple[list[Any], list[bool] | None]] = {}
         for name, texts in zip(self.fields, columns[1:], strict=True):
             count = len(texts) - texts.count(None)
@@ -244,7 +272,8 @@ class _Run:
             elif count:
                 mask = list(map(bool, texts))  # (a scalar's text is never empty)
                 typed[name] = (_typed(list(compress(texts, mask))), mask)
-        return _typed(columns[0]), typed, list(map(str.count, spans, repeat("\n")))
+        lines = list(map(str.count, spans, repeat("\n")))
+        return (_typed(columns[0]), typed, lines), nests
 
 
 #: A run's keys' typed texts, each field's (with which items hold it, when not all do),
@@ -256,7 +285,7 @@ class _Read:
     """A run's validated items: their keys, their fields' columns, which item holds each
     field (when not all do) and each item's count of lines."""
 
-    __slots__ = ("heads", "held", "lines", "values")
+    __slots__ = ("heads", "held", "lines", "nests", "values")
 
     def __init__(
         self,
@@ -264,8 +293,21 @@ class _Read:
         values: dict[str, list[Any]],
         held: dict[str, list[bool]],
         lines: list[int],
+        nests: tuple[list[int], list[Any]] | None = None,
     ):
         self.heads, self.values, self.held, self.lines = heads, values, held, lines
+        #: Where the items nest: each one's indent, and its nested items' key line or None.
+        self.nests = nests
+
+    def declares_null(self, keys: Iterable[str]) -> bool:
+        """Whether an item declares one of `keys` null."""
+        for key in keys:
+            column = self.values.get(key)
+            if column is not None:
+                mask = self.held.get(key)
+                if None in (column if mask is None else compress(column, mask)):
+                    return True
+        return False
 
     def fields(self, run: _Run) -> list[dict[str, Value]] | None:
         """Each item's declared fields, as `declared_values` makes them (None: one is not
@@ -282,21 +324,27 @@ class _Read:
             count,
         )
 
-    def located(self, shown: str, first_line: int, column: int) -> list[Any]:
-        """Each item's place: its first line (1-based from `first_line`) at `column`."""
+    def located(self, shown: str, first_line: int, columns: Sequence[int]) -> list[Any]:
+        """Each item's place: its first line (1-based from `first_line`) at its column."""
         lines = list(accumulate(self.lines, initial=first_line))
         lines.pop()
-        return made_locations(shown, lines, column)
+        return made_locations(shown, lines, columns)
 
 
 @functools.cache
 def _runs(fmt: YamlCatalogFormat) -> dict[Kind, _Run]:
     """The format's runs: its products at the top, its package items in a package."""
-    made = {Kind.PRODUCT: _Run(fmt.models[Kind.PRODUCT], "name", fmt.structural, 2)}
-    if fmt.children_key is None:  # (nested package items are not read here)
-        made[Kind.PACKAGE_PRODUCT] = _Run(
-            fmt.models[Kind.PACKAGE_PRODUCT], fmt.item_key, fmt.structural, 6
-        )
+    made = {
+        Kind.PRODUCT: _Run(fmt.models[Kind.PRODUCT], "name", fmt.structural, 2),
+        Kind.PACKAGE_PRODUCT: _Run(
+            fmt.models[Kind.PACKAGE_PRODUCT],
+            fmt.item_key,
+            fmt.structural,
+            6,
+            fmt.item_fields_kept,
+            fmt.children_key,
+        ),
+    }
     return {kind: run for kind, run in made.items() if run.usable}
 
 
@@ -367,19 +415,32 @@ class _File:
         """The resources of the run of `kind` in `text[start:stop]` (from the line break
         before its first item, which stands on the 0-based `line`; package items in
         `package`) and its count of lines; None when it is not taken here."""
+        fmt = self.fmt
         read = run.read(self.text, start, stop)
-        if read is None or not self.fmt.columns_pass(kind, read.heads, read.values):
+        if read is None or not fmt.columns_pass(kind, read.heads, read.values):
+            return None
+        # (a link makes the item need what it links, a kept field declared null is a
+        # default: the loader's)
+        if any(map(read.values.__contains__, fmt.link_fields)) or read.declares_null(run.kept):
             return None
         fields = read.fields(run)
         if fields is None:
             return None
         count = len(read.heads)
+        columns: Sequence[int] = [run.column + 1] * count
         if kind is Kind.PRODUCT:
             refs = list(product_refs(read.heads))
-        else:
+        elif read.nests is None:
             refs = list(package_product_refs(repeat(package, count), read.heads))
+        else:
+            indents, nested = read.nests
+            keys = _nested_keys(package, read.heads, indents, nested, run.dash)
+            if keys is None:
+                return None
+            refs = list(package_product_refs_keyed(keys))
+            columns = list(map(add, indents, repeat(3)))  # (past `- `, 1-based)
         nothing = [()] * count
-        places = read.located(self.shown, line + 1, run.column + 1)
+        places = read.located(self.shown, line + 1, columns)
         made = restored_resources(refs, fields, nothing, nothing, [False] * count, places)
         return made, sum(read.lines)
 
@@ -426,6 +487,28 @@ class _File:
             line += own_lines
             at = end + 5
         return resources
+
+
+def _nested_keys(
+    package: str, heads: list[Any], indents: list[int], nested: list[Any], dash: int
+) -> list[tuple[str, ...]] | None:
+    """Each item's key (its package, its parents' products, its own), read from the
+    items' indents in the order they stand (each one's nested items right after it, as
+    `package_items` makes them); None unless each stands where its block opens: the first
+    at `dash`, one after a nested items' key line four columns further in, any other at
+    an open block's column (its own or one out)."""
+    keys: list[tuple[str, ...]] = []
+    path: list[Any] = []
+    deeper, last = True, -1
+    for head, indent, nests in zip(heads, indents, nested, strict=True):
+        depth, rest = divmod(indent - dash, 4)
+        if rest or depth < 0 or (depth != last + 1 if deeper else depth > last):
+            return None
+        del path[depth:]
+        path.append(head)
+        keys.append((package, *path))
+        deeper, last = nests is not None, depth
+    return None if deeper else keys
 
 
 def _placed_nowhere(line: int, column: int) -> None:

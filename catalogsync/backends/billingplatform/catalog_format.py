@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
+from operator import le
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
@@ -206,6 +207,7 @@ class BillingPlatformFormat(YamlCatalogFormat):
     # `products` (`_package_products`, `check`: each package-product alone).
     nested_items_alone = True
     structural = frozenset({"name", "renamed_from", "protect", "product", "children", "products"})
+    item_fields_kept = _NAME
     # A package-product links the package-product at `link_package / link_product`.
     link_fields: ClassVar[Mapping[str, Kind]] = MappingProxyType(
         {"link_package": Kind.PACKAGE, "link_product": Kind.PRODUCT}
@@ -292,8 +294,17 @@ class BillingPlatformFormat(YamlCatalogFormat):
     def columns_pass(
         self, kind: Kind, keys: Sequence[Any], fields: Mapping[str, list[Any]]
     ) -> bool:
-        """`check` looks at package-products alone."""
-        return kind is not Kind.PACKAGE_PRODUCT
+        """`check` looks at package-products alone: their quantities and links."""
+        if kind is not Kind.PACKAGE_PRODUCT:
+            return True
+        if "link_product" in fields:
+            return False  # (unsure: `check` asks whether each has its link package)
+        low, high = fields.get("min_qty"), fields.get("max_qty")
+        if low is None or high is None:
+            return True
+        if None in low or None in high:
+            return all(a is None or b is None or a <= b for a, b in zip(low, high, strict=True))
+        return all(map(le, low, high))  # (in C where every item gives both)
 
     def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
         assert isinstance(document, CatalogFile)
