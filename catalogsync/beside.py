@@ -213,6 +213,21 @@ class Beside(Generic[_R]):
 
     def close(self) -> None:
         """Stop the child if it still runs, and let its pipes and process entry go."""
+        pid = self._stopped()
+        if pid is not None:
+            os.waitpid(pid, 0)
+
+    def _answered(self) -> None:
+        """`close`, once the child has sent its last answer and is ending (it closes its end
+        of the pipe first, `_child`): it is reaped as soon as it has ended, without waiting
+        here for its exit to unmap its memory (at L ~0.01 s after the answer)."""
+        pid = self._stopped()
+        if pid is not None:
+            _reap(pid)
+
+    def _stopped(self) -> int | None:
+        """Its pipes closed and the child killed if it still runs: its pid, to reap (None:
+        let go of before)."""
         for fd in (self._queue, self._answers):
             if fd is not None:
                 os.close(fd)
@@ -222,22 +237,7 @@ class Beside(Generic[_R]):
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):  # (it answered and ended)
                 os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-
-    def _answered(self) -> None:
-        """`close`, once the child has sent its last answer and is ending (it closes its end
-        of the pipe first, `_child`): it is reaped as soon as it has ended, without waiting
-        here for its exit to unmap its memory (at L ~0.01 s after the answer)."""
-        for fd in (self._queue, self._answers):
-            if fd is not None:
-                os.close(fd)
-        self._queue = self._answers = None
-        with self._lock:
-            pid, self._pid = self._pid, None
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):  # (as `close`: it never waits)
-                os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+        return pid
 
     def _abandon(self) -> None:
         """Kill the child now, from any thread; the thread reading its answers sees their
