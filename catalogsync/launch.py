@@ -17,6 +17,7 @@ Before this boundary existed here, a SIGTERM then ended the process by its defau
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 
 def main() -> None:
@@ -48,3 +49,31 @@ def main() -> None:
         run_command_line()
     except KeyboardInterrupt:  # before the command line's own boundary was imported
         interrupt.exit_interrupted()
+    except SystemExit as done:  # (how every command ends)
+        _exit(done)
+
+
+def _exit(done: SystemExit) -> NoReturn:
+    """End the process as the interpreter's exit does with `done` (its non-daemon threads
+    joined, the exit handlers run, stdout and stderr flushed, the same exit code), without
+    the teardown that follows: every module and every object still alive freed one at a
+    time (a command keeps its catalogs to its end, `collector.outlive`: at L ~0.02 s).
+    Files are closed as they are written (`with`), and what is written at exit is written
+    by exit handlers. An exit the interpreter words itself (a message for its code, or
+    stdout closed early: "Exception ignored", code 120) is left to it."""
+    code = 0 if done.code is None else done.code
+    if not isinstance(code, int):
+        raise done
+    import atexit
+    import os
+    import threading
+
+    threading._shutdown()  # type: ignore[attr-defined]  # (the interpreter's first step)
+    atexit._run_exitfuncs()  # (and they are not run again)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except Exception:
+        raise done from None
+    os._exit(code)
