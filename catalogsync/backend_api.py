@@ -137,6 +137,11 @@ class Backend(ABC):
         """Execute one wave of changes; `settled` (when given) is told how many of them
         settled each time a request or batch finishes."""
 
+    def reads_done(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """The command reads nothing more (an export, once its live catalog is in): what
+        only reads use may go now, beside the work that follows, rather than at exit (a
+        later read works as before, only slower to start). By default nothing."""
+
     def writes_done(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """An apply's last wave is over: no write follows in this session. What the backend
         kept from its reads for the writes (at L, hundreds of thousands of ids and rows) may

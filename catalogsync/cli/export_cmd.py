@@ -134,6 +134,7 @@ async def fetched_and_prepared(
         fetching = progress("fetching the live catalog", "kinds")
         async with ticking(fetching):
             live = await backend.fetch_live(fetching)
+        backend.reads_done()  # (nothing more is read)
         collector.outlive(live)  # not freed an object at a time once the export is made
         return prepare_export(
             project,

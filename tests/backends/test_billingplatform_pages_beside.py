@@ -79,3 +79,27 @@ def test_the_worker_is_let_go_of_at_exit_while_the_interpreter_is_whole() -> Non
         worker.close()
     assert worker.pool() is not pool  # let go of: a later page forks a new one
     worker.close()
+
+
+def test_a_worker_let_go_of_ends_and_a_later_page_forks_a_new_one() -> None:
+    """`let_go` (an export's read is over): the worker ends beside what follows, not at
+    exit; a later large page is still decoded by a worker."""
+    worker = pages_beside._Worker()
+    original, pages_beside._WORKER = pages_beside._WORKER, worker
+    try:
+        pool = worker.pool()
+        if pool is None:  # one core: no worker
+            return
+        assert pool.submit(int, "7").result() == 7
+        processes = list(pool._processes.values())
+        pages_beside.let_go()
+        for process in processes:
+            process.join(timeout=10)
+            assert not process.is_alive()
+        page = _decoded(least=0)
+        assert page is not None and list(page.column("Name")) == [r["Name"] for r in ROWS]
+        assert worker.pool() not in (None, pool)
+    finally:
+        pages_beside._WORKER = original
+        atexit.unregister(worker.close)
+        worker.close()

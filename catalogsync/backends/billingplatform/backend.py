@@ -41,6 +41,7 @@ from catalogsync.backend_api import (
     started_ahead,
     tell_settled,
 )
+from catalogsync.backends.billingplatform import pages_beside
 from catalogsync.backends.billingplatform.catalog_format import default_package_product_name
 from catalogsync.backends.billingplatform.client import (
     MAX_IN_ITEMS,
@@ -454,6 +455,11 @@ class BillingPlatformBackend(Backend):
         await self.client.aclose()
 
     # --- writes ----------------------------------------------------------------------
+
+    def reads_done(self) -> None:
+        """Let the page worker go (`pages_beside.let_go`): its exit overlaps the export's
+        work instead of being waited for at the command's exit."""
+        pages_beside.let_go()
 
     def writes_done(self) -> None:
         """Let go of what the reads kept for the writes (`_remember`), and keep it no more."""
