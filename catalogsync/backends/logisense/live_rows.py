@@ -23,6 +23,7 @@ whole-read mapping raises (tests/backends/logisense/test_live_rows.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from catalogsync.backends.logisense.mapping import (
@@ -162,22 +163,25 @@ class LiveRows:
         if self._packages is None or not self._services_ended or self._waiting:
             return  # (a page waiting is not typed: its services are named once it is built)
         try:
-            built = package_service_resources(self._packages, self._service_names)
+            # In the order of their packages' names (a stable sort of 5,000 names at L,
+            # nearly in order on the wire): a package that lists its services by name, as
+            # the emulator's pages do, then gives them in the live catalog's order.
+            by_name = sorted(self._packages, key=_NAME)
+            built = package_service_resources(by_name, self._service_names)
         except Exception:  # built again by `finish`, which raises it where it did
-            return
+            return  # (as a dict record, which has no `name` attribute: mapped whole there)
         if built is None:  # (a dict record: mapped whole by `finish`)
             return
-        # Each kind in the live catalog's order while the tables are on the wire (stable:
-        # records of one ref keep their order): the catalog then tells it sorted in one
-        # pass (`LiveCatalog`), where it sorted every record after the last answer.
-        built.sort(key=ref_of)
-        self._services.sort(key=ref_of)
+        # Each kind in the live catalog's order while the tables are on the wire: the
+        # catalog then tells it sorted in one pass (`LiveCatalog`), where it sorted every
+        # record after the last answer.
+        in_order = _sorted(built) and _sorted(self._services)
         # The packages too, their lookup fields, frequencies and currencies named once the
         # tables are in (`finish`), and their records let go of now: every page of services
         # is built (none waits), so nothing maps the whole read from them after this.
         unnamed = UnnamedPackages(self._packages)
         self._packages.clear()
-        self._in_order = unnamed.in_order and in_ref_order(built) and in_ref_order(self._services)
+        self._in_order = unnamed.in_order and in_order
         self._package_services, self._unnamed_packages = built, unnamed
 
     def finish(
@@ -244,6 +248,20 @@ class LiveRows:
         built, self._services = self._services, []
         handed.extend(built)
         return handed.count
+
+
+_NAME = attrgetter("name")
+
+
+def _sorted(resources: list[LiveResource]) -> bool:
+    """Sort `resources` by ref unless they are in that order already (told in one pass,
+    stopping at the first out of order; sorting sorted records cost as much as sorting
+    them: ~0.03 s for L's 150,000 package services), stable: records of one ref keep their
+    order. Whether each ref is then before the next (none held twice)."""
+    if in_ref_order(resources):
+        return True
+    resources.sort(key=ref_of)
+    return in_ref_order(resources)
 
 
 class _Handed:
