@@ -124,12 +124,12 @@ class StagedCheck:
         if issues or refs != self.groups[relative]:
             return False
         # (each resource's parts taken in C, `map`, not a generator step per resource)
-        requires = list(map(_REQUIRES, resources))
         links = self.links
         if links:
+            requires = list(map(_REQUIRES, resources))
             linked = requires != list(map(links.get, refs, repeat((), len(refs))))
         else:
-            linked = any(requires)
+            linked = any(map(_REQUIRES, resources))
         if linked or any(map(_RENAMED_FROM, resources)):
             return False
         # (its objects' keys are the file's, in order: each beside its own live record)

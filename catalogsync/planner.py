@@ -136,7 +136,7 @@ class UpsertCheck:
         resources = list(part)
         if len(resources) != len(records):
             raise ValueError("a record is needed for each resource")
-        return _upserts_of(resources, records, self.options, self.renames)[0]
+        return _upserts_of(resources, records, self.options, self.renames, plain=True)[0]
 
 
 def upsert_check(
@@ -182,10 +182,13 @@ def _upserts_of(
     options: PlanOptions,
     renames: Renames,
     made_by: dict[Ref, Resource] | None = None,
+    *,
+    plain: bool = False,
 ) -> tuple[list[Change], int]:
     """The creates and updates of `resources`, each beside its live record (`_ABSENT`
     for none), in their order, and how many have one; `made_by` is given each change's
-    resource under its ref."""
+    resource under its ref. `plain`: `renames` renames nothing (`UpsertCheck.plain`, told
+    once for every file of an export's proof, not asked again per file)."""
     # The common case of a large plan, told in C for every object at once (`map`, no
     # Python call per object): the record is live under the declared key and holds every
     # declared field with an equal value (dict views: values compare with `==`, as in
@@ -194,7 +197,9 @@ def _upserts_of(
     # in the catalog's order. Without renames a record is found under its own ref.
     alike: Iterable[bool]
     pairs: Iterable[tuple[Resource, LiveResource]] = zip(resources, found, strict=True)
-    if links_follow(renames, options.catalog_format):
+    if plain:
+        pairs, alike = _unlike(resources, found)
+    elif links_follow(renames, options.catalog_format):
         alike = repeat(False)  # every live link field is followed through the renames
     elif any(renames.values()):  # a record may be indexed under its new key
         alike = [
