@@ -5,6 +5,9 @@ While `timing_proof_steps` is active, thin wrappers add each part's CPU (`time.
 process_time`) to a total, around the very functions `loader.load_file` calls, so the
 check runs as it always does:
 
+- `columns`: the file read a column at a time (`loader.file_resources`, `yamlcolumns`): a
+  file `export` wrote, that loads with no issue, is made into its resources there, and
+  none of the steps below runs for it;
 - `read_parse`: reading the file and its YAML (`loader.read_yaml_parts`, then each of its
   parts as `_load_parts` takes it: the line reader, `yamlblock`, works as they are asked);
 - `validate`: the document model's validation of each part (`loader._validated`);
@@ -31,7 +34,7 @@ from catalogsync import loader
 from catalogsync.catalog_format import CatalogFormat
 from catalogsync.export_check import StagedCheck
 
-PROOF_STEPS = ("read_parse", "validate", "resources", "checks", "upserts")
+PROOF_STEPS = ("columns", "read_parse", "validate", "resources", "checks", "upserts")
 
 
 @contextmanager
@@ -45,6 +48,7 @@ def timing_proof_steps(
     # (the loader's module globals, as `_load_file` and `_load_parts` look them up)
     originals = vars(loader)
     read_yaml_parts, validated = originals["read_yaml_parts"], originals["_validated"]
+    file_resources = originals["file_resources"]
     to_resources = fmt.to_resources
 
     def add(step: str, started: float) -> None:
@@ -60,6 +64,12 @@ def timing_proof_steps(
                 return
             add("read_parse", started)
             yield part
+
+    def timed_columns(*args: Any) -> Any:
+        started = time.process_time()
+        resources = file_resources(*args)
+        add("columns", started)
+        return resources
 
     def timed_read(*args: Any, **kwargs: Any) -> Any:
         started = time.process_time()
@@ -98,13 +108,21 @@ def timing_proof_steps(
         return dataclasses.replace(check, upserts=timed_upserts)
 
     # (set by name: a wrapper is not of the type the attribute is declared with)
-    wrapped = {"read_yaml_parts": timed_read, "_validated": timed_validated}
+    wrapped = {
+        "read_yaml_parts": timed_read,
+        "_validated": timed_validated,
+        "file_resources": timed_columns,
+    }
     for name, wrapper in wrapped.items():
         setattr(loader, name, wrapper)
     vars(fmt)["to_resources"] = timed_resources  # (the instance's own, before the method)
     try:
         yield timed_check
     finally:
-        for name, original in (("read_yaml_parts", read_yaml_parts), ("_validated", validated)):
+        for name, original in (
+            ("read_yaml_parts", read_yaml_parts),
+            ("_validated", validated),
+            ("file_resources", file_resources),
+        ):
             setattr(loader, name, original)
         del vars(fmt)["to_resources"]

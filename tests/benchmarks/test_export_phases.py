@@ -11,6 +11,7 @@ from benchmarks.export_phases import BESIDE_STEPS, STEPS, main, measure
 from benchmarks.proof_steps import PROOF_STEPS
 from catalogsync import loader
 from catalogsync.registry import get_format
+from catalogsync.yamlcolumns import file_resources
 from catalogsync.yamlio import read_yaml_parts
 from tests.clirun import run
 from tests.conftest import copy_example
@@ -53,6 +54,7 @@ def test_the_proof_steps_are_parts_of_the_check_and_the_loader_is_as_before(
     assert sum(parts) <= steps["check_files"]  # (each part is timed within the check)
     # The wrappers are gone: the loader calls its own functions again.
     assert vars(loader)["read_yaml_parts"] is read_yaml_parts
+    assert vars(loader)["file_resources"] is file_resources
     assert vars(loader)["_validated"].__module__ == "catalogsync.loader"
     assert "to_resources" not in vars(get_format("billingplatform"))
 
@@ -69,5 +71,5 @@ def test_the_command_prints_a_line_for_each_option(
     assert main(["--repeat", "1", "--proof-steps", "--beside", str(applied)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("choose ")
-    assert lines[1].startswith("check_files: read_parse ") and " other " in lines[1]
+    assert lines[1].startswith("check_files: columns ") and " other " in lines[1]
     assert lines[2].startswith("shared: beside_here ") and "in all)" in lines[2]
