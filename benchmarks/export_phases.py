@@ -17,8 +17,8 @@ and the per-file checks between two processes (`catalogsync.beside`); this adds 
 
 `--proof-steps` also splits `check_files` into its parts, timed on the loader's own code
 (`benchmarks.proof_steps`: the column reader, reading and parsing, validation, resources,
-checks, upserts;
-`other` is the rest). `--beside` also runs the texts and checks as the command does,
+checks, upserts; `other` is the rest). `--beside` also runs the texts and checks as the
+command does,
 shared with a forked child (`adopt._written_and_checked`), and prints the CPU of each
 process and the wall time: beside the sum of `texts`, `write`, `check_across` and
 `check_files`, what the fork costs (copied pages, two processes on one cache).
