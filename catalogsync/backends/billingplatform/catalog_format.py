@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
-from operator import le
+from itertools import compress, repeat
+from operator import and_, is_, is_not, le
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
@@ -302,9 +303,14 @@ class BillingPlatformFormat(YamlCatalogFormat):
         low, high = fields.get("min_qty"), fields.get("max_qty")
         if low is None or high is None:
             return True
-        if None in low or None in high:
-            return all(a is None or b is None or a <= b for a, b in zip(low, high, strict=True))
-        return all(map(le, low, high))  # (in C where every item gives both)
+        if len(low) != len(high):
+            raise ValueError("a column per field of the same items")
+        # (None told by identity, in C: `None in` a column of Decimals asks each whether
+        # it equals None, through the numbers ABCs; a child holds no maximum)
+        if any(map(is_, low, repeat(None))) or any(map(is_, high, repeat(None))):
+            both = list(map(and_, map(is_not, low, repeat(None)), map(is_not, high, repeat(None))))
+            low, high = list(compress(low, both)), list(compress(high, both))
+        return all(map(le, low, high))  # (each pair that gives both, in C)
 
     def check(self, document: BaseModel, locate: Locate) -> Iterator[Issue]:
         assert isinstance(document, CatalogFile)
