@@ -45,6 +45,7 @@ from catalogsync.catalog import (
     Resource,
     Value,
     made_locations,
+    owned_resource,
     package_product_refs,
     package_product_refs_keyed,
     package_ref,
@@ -336,6 +337,8 @@ def _runs(fmt: YamlCatalogFormat) -> dict[Kind, _Run]:
     """The format's runs: its products at the top, its package items in a package."""
     made = {
         Kind.PRODUCT: _Run(fmt.models[Kind.PRODUCT], "name", fmt.structural, 2),
+        # (its validators only: a package's name, `_File.own`)
+        Kind.PACKAGE: _Run(fmt.models[Kind.PACKAGE], "name", fmt.structural, 2),
         Kind.PACKAGE_PRODUCT: _Run(
             fmt.models[Kind.PACKAGE_PRODUCT],
             fmt.item_key,
@@ -448,11 +451,9 @@ class _File:
         """The packages listed in `text[start:stop]` (from the line break before the
         first), each with its items, the first on the 0-based `line`."""
         text, fmt = self.text, self.fmt
-        model = fmt.models[Kind.PACKAGE]
         run = self.runs.get(Kind.PACKAGE_PRODUCT)
         items_key = fmt.lists[Kind.PACKAGE_PRODUCT]
         items_line = f"\n    {items_key}:\n"
-        reader = _Reader(_placed_nowhere)
         resources: list[Resource] = []
         at = start + 5  # (past "\n  - ")
         while at <= stop:
@@ -463,18 +464,16 @@ class _File:
             if items_at >= 0 and run is None:
                 return None  # (before any work: the format's package items are not read here)
             own_end = end if items_at < 0 else items_at
-            data, _ = reader.item(text[at:own_end], 4, line, ("packages", 0), 3)
-            if type(data) is not dict or items_key in data:
+            own = self.own(text[at:own_end], items_key)
+            if own is None:
                 return None
-            try:
-                package = model.model_validate(data)
-            except ValidationError:
-                return None
-            name = _NAME(package)
+            name, fields, renamed_from, protect = own
             if not fmt.columns_pass(Kind.PACKAGE, [name], {}):
                 return None
             place = made_location(self.shown, line + 1, 5)
-            resources.append(fmt.declared(package, package_ref(name), place))
+            resources.append(
+                owned_resource(package_ref(name), fields, (), renamed_from, protect, place)
+            )
             own_lines = text.count("\n", at, own_end) + 1
             if run is not None and items_at >= 0:
                 first = items_at + len(items_line) - 1  # (the line break before the first)
@@ -487,6 +486,62 @@ class _File:
             line += own_lines
             at = end + 5
         return resources
+
+    def own(self, item: str, items_key: str) -> _Own | None:
+        """A package's name, declared fields, earlier names and protection, from its own
+        lines (`item`: from its first line's key, without its items); None when they are
+        not read here or do not validate. The lines after the first (`name: …`) are read
+        and validated once per text and remembered (`_own_fields`): packages' frequencies,
+        currencies and statuses are a few texts over and over, and a package's fields but
+        its name do not depend on its name."""
+        first, newline, rest = item.partition("\n")
+        if not first.startswith("name: "):
+            return None
+        try:
+            name = self.runs[Kind.PACKAGE].validators["name"]([_scalar(first[6:])])[0]
+        except ValidationError:
+            return None
+        remembered = _OWN_FIELDS.get(self.fmt)
+        if remembered is None:
+            remembered = _OWN_FIELDS[self.fmt] = {}
+        own = remembered.get(rest, _UNKNOWN)
+        if own is _UNKNOWN:
+            if len(remembered) >= _OWN_REMEMBERED:
+                remembered.clear()
+            own = remembered[rest] = _own_fields(f"name: x{newline}{rest}", items_key, self.fmt)
+        if own is None:
+            return None
+        fields, renamed_from, protect = own
+        return name, dict(fields), renamed_from, protect
+
+
+_Own = tuple[str, dict[str, Value], tuple[str, ...], bool]
+#: By format, each package's lines after its name's: its fields, earlier names and
+#: protection, or None (not read here); at most `_OWN_REMEMBERED` of them.
+_OWN_FIELDS: dict[YamlCatalogFormat, dict[str, Any]] = {}
+_OWN_REMEMBERED = 1 << 12
+_UNKNOWN = object()
+_NOWHERE = made_location("", 1, 1)
+
+
+def _own_fields(
+    item: str, items_key: str, fmt: YamlCatalogFormat
+) -> tuple[dict[str, Value], tuple[str, ...], bool] | None:
+    """The declared fields, earlier names and protection of a package whose own lines are
+    `item` (from its first line's key), as `declared` makes them of its model; None when
+    `yamlstrict` does not read them or they do not validate."""
+    try:
+        data, _ = _Reader(_placed_nowhere).item(item, 4, 0, ("packages", 0), 3)
+    except NotStrict:
+        return None
+    if type(data) is not dict or items_key in data:
+        return None
+    try:
+        package = fmt.models[Kind.PACKAGE].model_validate(data)
+    except ValidationError:
+        return None
+    made = fmt.declared(package, package_ref("x"), _NOWHERE)
+    return dict(made.fields), made.renamed_from, made.protect
 
 
 def _nested_keys(
