@@ -103,3 +103,16 @@ def test_a_worker_let_go_of_ends_and_a_later_page_forks_a_new_one() -> None:
         pages_beside._WORKER = original
         atexit.unregister(worker.close)
         worker.close()
+
+
+def test_a_page_alone_is_decoded_here_without_the_worker() -> None:
+    """Nothing else awaited (`alone`): the worker's round trip would only be waited for."""
+    worker = pages_beside._Worker()
+    original, pages_beside._WORKER = pages_beside._WORKER, worker
+    try:
+        page = asyncio.run(page_columns(BODY, COLUMNS, ["Id"], least=0, alone=True))
+        assert worker._pool is None  # never forked
+    finally:
+        pages_beside._WORKER = original
+        worker.close()
+    assert page is not None and list(page.column("Name")) == [r["Name"] for r in ROWS]

@@ -58,8 +58,8 @@ async def test_a_read_joins_its_pages_texts_as_the_pages_hold_them(
     decoded: list[Columns] = []
     page_of = bp.columns_page
 
-    async def columns_page(paging: Paging, offset: int) -> Columns:
-        decoded.append(await page_of(paging, offset))
+    async def columns_page(paging: Paging, offset: int, short: bool = False) -> Columns:
+        decoded.append(await page_of(paging, offset, short))
         return decoded[-1]
 
     monkeypatch.setattr(bp, "columns_page", columns_page)
@@ -450,3 +450,37 @@ async def test_pages_asked_ahead_of_a_first_page_that_ends_the_read_are_never_se
     assert live.resources == ()
     # The empty first page dropped the four pages asked ahead before they had the slot.
     assert [a for a in asks.asks if a[0] == "ask" and a[1]] == [("ask", "PRODUCT", 0)]
+
+
+async def test_a_page_is_decoded_here_only_when_no_other_answer_is_awaited(
+    emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pages_beside` decodes a page by the worker while another answer that may be long
+    is awaited (this process has other pages to build), and here when none is (the
+    worker's round trip would only be waited for): a page expected short or empty, which
+    only proves a read's end, is not waited on."""
+    from catalogsync.backends.billingplatform import client as client_module
+    from catalogsync.backends.billingplatform import pages_beside
+
+    held = _Held(emulator.async_transport(), 20)
+    told: list[tuple[int, bool]] = []
+    decode = pages_beside.page_columns
+
+    async def page_columns(body: bytes, *args: object, alone: bool = False) -> Columns | None:
+        page = await decode(body, *args, alone=alone)  # type: ignore[arg-type]
+        told.append((0 if page is None else len(page), alone))
+        held.release.set()  # the page from row 20 answers once the one from row 5 is in
+        return page
+
+    monkeypatch.setattr(client_module, "page_columns", page_columns)
+    async with _unpaced(held) as client:
+        await packages(client, 23)
+        paging = Paging("PACKAGE", ["Id", "Name"], size=5)
+        pages = [client.columns_page(paging, offset) for offset in (5, 20)]
+        read = await asyncio.wait_for(asyncio.gather(*pages), 5)
+        assert [len(page) for page in read] == [5, 3]
+        assert told == [(5, False), (3, True)]
+        held.release = asyncio.Event()
+        pages = [client.columns_page(paging, 10), client.columns_page(paging, 20, short=True)]
+        await asyncio.wait_for(asyncio.gather(*pages), 5)
+        assert told[2:] == [(5, True), (3, True)]

@@ -295,6 +295,10 @@ class BillingPlatformClient:
         #: The most rows this server has put in one query answer: a page shorter than this
         #: was not cut by a page cap (see `query_rest`).
         self._largest_page = 0
+        #: How many queries are waiting for answers that may be long (all but the pages
+        #: expected short or empty, which only prove a read's end): none besides a page
+        #: just in, and it is decoded here rather than by the page worker (`pages_beside`).
+        self._awaited = 0
 
     async def __aenter__(self) -> BillingPlatformClient:
         return self
@@ -355,17 +359,20 @@ class BillingPlatformClient:
         return rows
 
     async def query_columns(
-        self, sql: str, columns: Sequence[str], require: Sequence[str] = ()
+        self, sql: str, columns: Sequence[str], require: Sequence[str] = (), short: bool = False
     ) -> Columns:
         """`query`, its rows held column by column (the columns asked for; "" where a row
         lacks one): decoded in one pass in C when every cell is a string, as BillingPlatform
-        sends them, else read like `query` (which says what is wrong with the answer)."""
-        answer = await self._query_answer(sql)
+        sends them, else read like `query` (which says what is wrong with the answer).
+        `short`: the answer is expected short or empty (a read's last page)."""
+        answer = await self._query_answer(sql, long=not short)
         table = Columns(columns)
         if answer is not None:
             method, path, response = answer
-            # A large page on the other core (`pages_beside`), while this one builds others.
-            decoded = await page_columns(response.content, columns, require)
+            # A large page on the other core (`pages_beside`), while this one builds others;
+            # here when no other answer is awaited: nothing to do meanwhile but wait for it.
+            alone = self._awaited == 0
+            decoded = await page_columns(response.content, columns, require, alone=alone)
             if decoded is None:
                 table = Columns.from_rows(columns, self._rows(method, path, response, require))
             else:
@@ -374,16 +381,23 @@ class BillingPlatformClient:
         self._largest_page = max(self._largest_page, len(table))
         return table
 
-    async def _query_answer(self, sql: str) -> tuple[str, str, httpx.Response] | None:
-        """Send a query (GET, or POST when the URL would get long); None for no rows."""
+    async def _query_answer(
+        self, sql: str, long: bool = True
+    ) -> tuple[str, str, httpx.Response] | None:
+        """Send a query (GET, or POST when the URL would get long); None for no rows.
+        `long`: its answer may be long (counted in `_awaited` until it is in)."""
         path = f"{API}/query"
         if len(quote(sql, safe="")) <= _MAX_GET_SQL:
             method, params, body = "GET", query_params(sql), None
         else:
             method, params, body = "POST", None, {"sql": sql}
-        response = await self._http.request(
-            method, path, params=params, json=body, idempotent=True, accept={404}
-        )
+        self._awaited += long
+        try:
+            response = await self._http.request(
+                method, path, params=params, json=body, idempotent=True, accept={404}
+            )
+        finally:
+            self._awaited -= long
         if response.status_code == 404:
             _check_no_rows(method, path, response)
             return None
@@ -449,9 +463,11 @@ class BillingPlatformClient:
         """One page of `paging`'s read, from row `offset`."""
         return await self.query(_page_sql(paging, offset), paging.require)
 
-    async def columns_page(self, paging: Paging, offset: int) -> Columns:
-        """One page of `paging`'s read, from row `offset`, column by column (its fields)."""
-        return await self.query_columns(_page_sql(paging, offset), paging.fields, paging.require)
+    async def columns_page(self, paging: Paging, offset: int, short: bool = False) -> Columns:
+        """One page of `paging`'s read, from row `offset`, column by column (its fields);
+        `short`: expected short or empty (`query_columns`)."""
+        sql = _page_sql(paging, offset)
+        return await self.query_columns(sql, paging.fields, paging.require, short)
 
     def ask_ahead(self, reads: Sequence[tuple[Paging, int | None]]) -> list[PagesAhead]:
         """For each read (its paging, and the rows the caller expects it to find, if it
@@ -469,7 +485,8 @@ class BillingPlatformClient:
             for (paging, expected), asked, read in zip(reads, offsets, pages, strict=True):
                 for offset in asked:
                     if (offset + paging.size <= (expected or 0)) is filled:
-                        read[offset] = asyncio.ensure_future(self.columns_page(paging, offset))
+                        page = self.columns_page(paging, offset, short=not filled)
+                        read[offset] = asyncio.ensure_future(page)
         return [PagesAhead(paging, read) for (paging, _), read in zip(reads, pages, strict=True)]
 
     async def query_rest(
@@ -568,8 +585,12 @@ class BillingPlatformClient:
         start = len(rows)
         offsets = range(start, max(expected or 0, start) + 1, size)
         if isinstance(rows, Columns):
+            # Past the rows expected: a page that proves the end (`columns_page`'s `short`).
             return [
-                asyncio.ensure_future(ahead.take(paging, o, size) or self.columns_page(paging, o))
+                asyncio.ensure_future(
+                    ahead.take(paging, o, size)
+                    or self.columns_page(paging, o, expected is not None and o + size > expected)
+                )
                 for o in offsets
             ]
         return [asyncio.ensure_future(self.query_page(paging, o)) for o in offsets]

@@ -11,8 +11,9 @@ shared, and loading them takes a sixth of the CPU decoding took. The page is the
 `Columns`, the same texts and the same sharing, either way.
 
 A page under `LEAST` bytes, or where no second core can help (`beside.available()`), or
-once the worker failed (killed, out of memory: `BrokenProcessPool`), is decoded here, as
-before, with the same result. The worker only decodes: it ignores Ctrl-C and leaves the
+once the worker failed (killed, out of memory: `BrokenProcessPool`), or when no other
+answer is awaited (`alone`: the worker's round trip would only be waited for), is decoded
+here, as before, with the same result. The worker only decodes: it ignores Ctrl-C and leaves the
 terminal and the event loop to this process (`beside.become_child`); it ends when this
 process's pool shuts down at exit, or when its pipe closes.
 """
@@ -90,12 +91,21 @@ def let_go() -> None:
 
 
 async def page_columns(
-    body: bytes, columns: Sequence[str], require: Sequence[str], least: int = LEAST
+    body: bytes,
+    columns: Sequence[str],
+    require: Sequence[str],
+    least: int = LEAST,
+    *,
+    alone: bool = False,
 ) -> Columns | None:
     """The rows of a query answer `body` as `Columns` of `columns` (`decode_table` of its
     `queryResponse`, each column's texts shared within the page), or None when it is not
-    that shape; decoded by the worker when `body` is at least `least` bytes long."""
-    pool = _WORKER.pool() if len(body) >= least else None
+    that shape; decoded by the worker when `body` is at least `least` bytes long, unless
+    `alone`: no other answer is awaited, so this process would only wait for the worker's
+    round trip (a full page of 10,000 rows: ~25 ms on a quiet host, and far longer on a
+    loaded one) to do the ~15 ms of decoding it does itself meanwhile (the read's last
+    page, or a page the next request waits for)."""
+    pool = _WORKER.pool() if len(body) >= least and not alone else None
     if pool is not None:
         loop = asyncio.get_running_loop()
         try:
