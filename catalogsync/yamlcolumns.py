@@ -3,28 +3,35 @@
 model or a Python step per object, for the files that keep to `export`'s layout and pass.
 
 An export's proof reads every file it wrote back with `plan`'s reader (205,000 objects at
-L), and most of them are flat items of one kind in a run: a file's products, a package's
-items when they nest none (a few lines each). Such a run is matched by one
-compiled expression per kind (`_Run`: the item's key line, then each of the model's
-scalar fields on its own line, in the model's order, each optional) over the whole run
-with `finditer` in C; the matches, laid end to end, must cover the run's text exactly,
-so every line is one of those forms and nothing is skipped. Each field's column of texts
-is typed by `yamlstrict`'s memo of scalars (`yamlblock`'s meaning, so libyaml's) and
-validated by pydantic as the model's field (`TypeAdapter` of a list of its annotation,
-the same validators and constraints); the format says whether its checks surely find
-nothing in those values (`YamlCatalogFormat.columns_pass`). A package's own lines are
-read by `yamlstrict` and validated as its model, as `loader` does.
+L), and most of them are items of one kind in a run: a file's products, a package's items.
+Where every item of a run has the first's lines (its key, then the same fields in the
+same order), the run's lines are split once and each field's line of every item taken by
+a slice, told by its prefix and cut in C (`_Run._alike`). Otherwise the run is matched by
+one compiled expression per kind (`_Run.item`: the item's key line, then each of the
+model's scalar fields on its own line, in the model's order, each optional; where items
+nest, at any indent, with their nested items' key line last) with `finditer` in C; the
+matches, laid end to end, must cover the run's text exactly, so every line is one of
+those forms and nothing is skipped. Nested items' keys come from their indents, each
+standing where its block opens (`_nested_keys`). Each field's column of texts is typed as
+`yamlstrict`'s memo of scalars types it (`yamlblock`'s meaning, so libyaml's; plain texts
+no YAML type may start taken as they are, in C) and validated by pydantic as the model's
+field (its annotation's validator over a list: the same validators and constraints); the
+format says whether its checks surely find nothing in those values
+(`YamlCatalogFormat.columns_pass`). A package's own lines are read by `yamlstrict` and
+validated as its model, as `loader` does, once per text after its name's line (its
+fields do not depend on its name, which its field's validator validates alone).
 
 **Why the result is the loader's.** A file is taken here only when it would load with no
 issue: every top-level key is one of the format's lists, every item is of the narrow form
 above (or a package whose own lines `yamlstrict` reads), every value validates, every
-required field is there and the checks find nothing. Then `loader`'s resources are those
-of the validated models, which hold each field's validated value: the same values,
-declared fields (`declared_values_from`, `declared_values`' rules), keys, order and places
-(each item's line, at its content's column) made here. Anything else returns None, and
-the caller loads the file as before, which decides as it always did (its issues and their
-places included): the path here only ever gives the loader's answer for a file that has
-no issue.
+required field is there and the checks find nothing; no item links another (its needs
+are the loader's to make) or declares a kept structural field null (a default). Then
+`loader`'s resources are those of the validated models, which hold each field's validated
+value: the same values, declared fields (`declared_values_from`, `declared_values`'
+rules), keys, order and places (each item's line, at its content's column) made here.
+Anything else returns None, and the caller loads the file as before, which decides as it
+always did (its issues and their places included): the path here only ever gives the
+loader's answer for a file that has no issue.
 """
 
 from __future__ import annotations
