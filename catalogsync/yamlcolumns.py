@@ -64,7 +64,7 @@ from catalogsync.catalog_yaml import YamlCatalogFormat
 from catalogsync.errors import made_location
 from catalogsync.yamlblock import _INSIDE, _PLAIN
 from catalogsync.yamlfast import _TYPED
-from catalogsync.yamlio import MAX_FILE_BYTES
+from catalogsync.yamlio import MAX_FILE_BYTES, TooLarge, bytes_within
 from catalogsync.yamlstrict import _SCALARS, NotStrict, _Reader, past_comments
 
 __all__ = ["file_resources"]
@@ -366,10 +366,8 @@ def file_resources(path: Path, shown: str, fmt: YamlCatalogFormat) -> list[Resou
     to the layout read here (see the module docstring); None otherwise (or when it cannot
     be read: the loader then says why)."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        raw = path.read_bytes()
-    except OSError:
+        raw = bytes_within(path, MAX_FILE_BYTES)
+    except (OSError, TooLarge):
         return None
     if raw.translate(None, _INSIDE) or not raw:  # (only printable ASCII and line feeds)
         return None
