@@ -137,6 +137,11 @@ class Backend(ABC):
         """Execute one wave of changes; `settled` (when given) is told how many of them
         settled each time a request or batch finishes."""
 
+    def reads_outlive(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """The command exits once the live catalog's work is done (an export): what the
+        next read is built from may be kept to the exit (`collector.outlive`) rather than
+        freed object by object before the work that follows. By default nothing is kept."""
+
     def reads_done(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """The command reads nothing more (an export, once its live catalog is in): what
         only reads use may go now, beside the work that follows, rather than at exit (a

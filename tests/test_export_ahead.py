@@ -259,7 +259,7 @@ def test_a_read_that_ends_badly_after_the_products_were_handed_over_leaves_nothi
         handed.append(kind)
         ready(self, kind, records)
 
-    def fails(self: LiveRows, rating_methods: Any) -> Any:
+    def fails(self: LiveRows, rating_methods: Any, keep: bool = False) -> Any:
         # A new exception each run: the parameter's own, raised, would keep its traceback
         # (and the read's frames and pages) alive for the rest of the session, which a
         # later test of this worker counting live objects then finds.

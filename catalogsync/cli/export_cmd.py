@@ -129,6 +129,7 @@ async def fetched_and_prepared(
         staging=functools.partial(staging_folder, out),
     ) as ahead:
         backend.hand_out(ahead.ready)
+        backend.reads_outlive()  # this command exits once the export is made
         hint = _counts_hint(project)
         backend.expect_counts(lambda: hint)
         fetching = progress("fetching the live catalog", "kinds")

@@ -34,9 +34,9 @@ async def _read(
     finished: list[bool] = []
     finish = LiveRows.finish
 
-    def noted(self: LiveRows, rating_methods: Any) -> list[LiveResource]:
+    def noted(self: LiveRows, rating_methods: Any, keep: bool = False) -> list[LiveResource]:
         finished.append(True)
-        return finish(self, rating_methods)
+        return finish(self, rating_methods, keep)
 
     monkeypatch.setattr(LiveRows, "finish", noted)
     handed: list[tuple[Kind, list[LiveResource], bool]] = []

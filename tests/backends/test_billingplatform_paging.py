@@ -484,3 +484,30 @@ async def test_a_page_is_decoded_here_only_when_no_other_answer_is_awaited(
         pages = [client.columns_page(paging, 10), client.columns_page(paging, 20, short=True)]
         await asyncio.wait_for(asyncio.gather(*pages), 5)
         assert told[2:] == [(5, True), (3, True)]
+
+
+@pytest.mark.parametrize("outlive", [False, True])
+async def test_an_export_s_read_keeps_its_tables_to_the_exit(
+    emulator: BillingPlatformEmulator, monkeypatch: pytest.MonkeyPatch, outlive: bool
+) -> None:
+    """`reads_outlive` (an export, which exits once its work is done): what the read was
+    built from is kept to the exit (`collector.outlive`), not freed before the export's
+    work; otherwise (plan, apply) it is let go of as the read ends. The same catalog."""
+    from catalogsync import collector
+    from catalogsync.backends.billingplatform.live_rows import LiveRows
+
+    kept: list[object] = []
+    monkeypatch.setattr(collector, "_a_command", True)
+    monkeypatch.setattr(collector, "_OUTLIVING", kept)
+    async with _unpaced(emulator.async_transport()) as client:
+        await packages(client, 3)
+        backend = BillingPlatformBackend(client)
+        if outlive:
+            backend.reads_outlive()
+        live = await backend.fetch_live()
+    names = sorted(r.ref.key for r in live.resources if r.ref.kind is Kind.PACKAGE)
+    assert names == [("P00",), ("P01",), ("P02",)]
+    tables = [value for value in kept if isinstance(value, LiveRows)]
+    assert len(tables) == outlive
+    for rows in tables:
+        assert rows._names[Kind.PACKAGE]  # not released: its tables as the read built them

@@ -144,9 +144,10 @@ class LiveRows:
             return None
         return list(self._resources[kind])
 
-    def finish(self, rating_methods: Mapping[str, str]) -> list[LiveResource]:
+    def finish(self, rating_methods: Mapping[str, str], keep: bool = False) -> list[LiveResource]:
         """The live resources, once every kind's read has `end`ed (rating methods: Id → type).
-        Called once: what the pages were built with is let go of (`_release`)."""
+        Called once: what the pages were built with is let go of (`_release`) unless `keep`
+        (whoever holds this keeps it to the exit)."""
         self.work()
         products, packages = self._names[Kind.PRODUCT], self._names[Kind.PACKAGE]
         if self._pp_repeats and Kind.PACKAGE_PRODUCT in self._kinds:
@@ -178,7 +179,8 @@ class LiveRows:
                 )
                 deque(setting, 0)
         found = [resource for kind in Kind for resource in self._resources[kind]]
-        self._release()
+        if not keep:
+            self._release()
         return found
 
     def _release(self) -> None:
