@@ -95,10 +95,14 @@ def test_an_export_keeps_its_live_catalog_and_choice_until_the_process_exits(
     tmp_path: Path,
 ) -> None:
     """The export's live catalog, its choice (records, links) and the proof's index are
-    kept to the end too, not freed as `prepare_export` and the read return."""
+    kept to the end too, not freed as `prepare_export` and the read return; and so is what
+    the example's BillingPlatform read was built from (`Backend.reads_outlive`): its rows
+    (`LiveRows`, with their tables), the pages that ended each kind's read (a dict), the
+    pages asked ahead and the first pages (two lists)."""
     project = copy_example(tmp_path / "project")
     done = run_main(_KEPT, "-C", str(project), "export", "--out", str(tmp_path / "out"))
-    assert done.found == {"exit": 0, "kept": ["Chosen", "LiveCatalog", "StagedCheck"]}, done.stderr
+    kept = ["Chosen", "LiveCatalog", "LiveRows", "StagedCheck", "dict", "list", "list"]
+    assert done.found == {"exit": 0, "kept": kept}, done.stderr
 
 
 _OUTLIVED = """
