@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import planning
-from catalogsync import catalog_cache, collector
+from catalogsync import catalog_cache
 from tests.conftest import copy_example
 
 
@@ -17,8 +17,6 @@ def test_load_only_times_the_cached_load_of_a_project_without_a_target(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     monkeypatch.delenv(catalog_cache.ENV_SWITCH, raising=False)
-    # as a command runs, it turns the collector off: not in this test's process
-    monkeypatch.setattr(collector, "for_a_command", lambda: None)
     project = copy_example(tmp_path / "project")
     planning.main([str(project), "--load-only", "--repeat", "2"])
     printed = capsys.readouterr().out
