@@ -5,11 +5,12 @@ While `timing_proof_steps` is active, thin wrappers add each part's CPU (`time.
 process_time`) to a total, around the very functions `loader.load_file` calls, so the
 check runs as it always does:
 
-- `columns`: the file read a column at a time (`loader.file_resources`, `yamlcolumns`): a
-  file `export` wrote, that loads with no issue, is made into its resources there, and
-  none of the steps below runs for it;
-- `read_parse`: reading the file and its YAML (`loader.read_yaml_parts`, then each of its
-  parts as `_load_parts` takes it: the line reader, `yamlblock`, works as they are asked);
+- `columns`: the file's bytes read a column at a time (`loader.file_resources`,
+  `yamlcolumns`): a file `export` wrote, that loads with no issue, is made into its
+  resources there, and none of the steps below runs for it;
+- `read_parse`: the file's YAML (`loader.read_yaml_parts` of the bytes the loader read,
+  then each of its parts as `_load_parts` takes it: the line reader, `yamlblock`, works
+  as they are asked);
 - `validate`: the document model's validation of each part (`loader._validated`);
 - `resources`: the format's resources of each validated part (`fmt.to_resources`);
 - `checks`: the format's checks and any validation issues (the `found` that `_validated`
@@ -18,8 +19,8 @@ check runs as it always does:
   (`StagedCheck.upserts`).
 
 What `file_ok` spends besides (its comparisons of keys and links, the loader's own
-steps) is `check_files` less these. The wrappers cost a call or two per file and part,
-not per object.
+steps, reading each file's bytes once) is `check_files` less these. The wrappers cost a
+call or two per file and part, not per object.
 """
 
 from __future__ import annotations

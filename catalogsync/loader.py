@@ -48,6 +48,7 @@ from catalogsync.yamlio import (
     YamlPart,
     YamlPath,
     display_path,
+    read_file_bytes,
     read_yaml_file,
     read_yaml_parts,
     walk_files,
@@ -383,15 +384,17 @@ def _load_file(
         YamlFileError: the file cannot be read, or is not valid YAML (one located issue).
     """
     invalid_names: set[str] = set()
+    raw = read_file_bytes(path, shown)  # (once: the column reader's, else the parts')
     if isinstance(fmt, YamlCatalogFormat):  # a written file, read a column at a time
-        resources = file_resources(path, shown, fmt)
+        resources = file_resources(raw, shown, fmt)
         if resources is not None:
             return [], resources, invalid_names
 
     def splits(key: Any) -> bool:
         return isinstance(key, str) and model_at(fmt.document_model, (key, 0)) is not None
 
-    source, parts = read_yaml_parts(path, shown, split=splits, size=PART_ITEMS)
+    source, parts = read_yaml_parts(path, shown, split=splits, size=PART_ITEMS, raw=raw)
+    del raw  # (the parts and the source map's re-read hold it now)
     try:
         issues, resources = _load_parts(source, parts, fmt, invalid_names)
     except ExactReaderNeeded:

@@ -41,7 +41,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, compress, islice, repeat
 from operator import add, attrgetter, itemgetter, methodcaller
-from pathlib import Path
 from sys import intern
 from typing import Annotated, Any, get_args, get_origin
 
@@ -64,7 +63,6 @@ from catalogsync.catalog_yaml import YamlCatalogFormat
 from catalogsync.errors import made_location
 from catalogsync.yamlblock import _INSIDE, _PLAIN
 from catalogsync.yamlfast import _TYPED
-from catalogsync.yamlio import MAX_FILE_BYTES, TooLarge, bytes_within
 from catalogsync.yamlstrict import _SCALARS, NotStrict, _Reader, past_comments
 
 __all__ = ["file_resources"]
@@ -361,14 +359,10 @@ def _runs(fmt: YamlCatalogFormat) -> dict[Kind, _Run]:
 _NAME = attrgetter("name")
 
 
-def file_resources(path: Path, shown: str, fmt: YamlCatalogFormat) -> list[Resource] | None:
-    """The file's resources as `loader.load_file` makes them, when it has no issue and keeps
-    to the layout read here (see the module docstring); None otherwise (or when it cannot
-    be read: the loader then says why)."""
-    try:
-        raw = bytes_within(path, MAX_FILE_BYTES)
-    except (OSError, TooLarge):
-        return None
+def file_resources(raw: bytes, shown: str, fmt: YamlCatalogFormat) -> list[Resource] | None:
+    """The resources `loader.load_file` makes of a file whose bytes are `raw`, when it has
+    no issue and keeps to the layout read here (see the module docstring); None otherwise
+    (the loader then reads the same bytes as before)."""
     if raw.translate(None, _INSIDE) or not raw:  # (only printable ASCII and line feeds)
         return None
     try:

@@ -183,7 +183,7 @@ def read_yaml_file(path: Path, shown_as: str | None = None, *, fast: bool = Fals
             (syntax errors and duplicate keys, with their line and column).
     """
     shown = shown_as or str(path)
-    text = _decode(_read_bytes(path, shown), shown)  # the bytes are let go before parsing
+    text = _decode(read_file_bytes(path, shown), shown)  # the bytes are let go before parsing
     document = parse_yaml_text(text, shown, fast=fast)
     del text
     if not document.source.exact:
@@ -210,9 +210,11 @@ def read_yaml_parts(
         ExactReaderNeeded: while the parts are read, when only the exact reader can read
             this file (`read_yaml_file` then reads it): discard the parts read so far.
     """
-    given = raw  # (`loader.updated_catalog`'s changed items alone: not read from `path`)
+    # (`raw`: the bytes the caller read, `loader._load_file`'s, or `updated_catalog`'s
+    # changed items alone, not the file's: a re-read takes them again, not the file)
+    given = raw
     if raw is None:
-        raw = _read_bytes(path, shown)
+        raw = read_file_bytes(path, shown)
     if not _has_content(_decode(raw, shown)):  # the decoded text is let go at once
         raise _file_error(shown, "file is empty (expected a YAML mapping)")
     raw = raw.removeprefix(_UTF8_BOM)
@@ -238,8 +240,9 @@ def _located(parts: Iterator[YamlPart], shown: str) -> Iterator[YamlPart]:
         raise YamlFileError(Issue(exc.message, where)) from None
 
 
-def _read_bytes(path: Path, shown: str) -> bytes:
-    """The file's bytes, refused when too large or unreadable."""
+def read_file_bytes(path: Path, shown: str) -> bytes:
+    """A catalog file's bytes, refused (`YamlFileError`, located at `shown`) when too large
+    or unreadable."""
     try:
         return bytes_within(path, MAX_FILE_BYTES)
     except TooLarge as exc:

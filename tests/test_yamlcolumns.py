@@ -61,7 +61,7 @@ def assert_loads_as_before(text: str, backend: str) -> bool:
         path.write_text(text)
         fmt = get_format(backend)
         assert isinstance(fmt, YamlCatalogFormat)
-        taken = yamlcolumns.file_resources(path, "f.yaml", fmt) is not None
+        taken = yamlcolumns.file_resources(path.read_bytes(), "f.yaml", fmt) is not None
         with pytest.MonkeyPatch.context() as patch:  # (the loader without the column reader)
             patch.setattr(loader, "file_resources", lambda *args: None)
             expected = _loaded(path, backend)
